@@ -1,0 +1,100 @@
+/** Calling Townhall tools, over HTTP or a socket, with typed errors. */
+import type PartySocket from "partysocket";
+import { serverFrame, type ErrorCode, type EventFrame, type HelloFrame } from "../party/protocol.ts";
+import { httpBase, openRoomSocket, type RoomAddress } from "./connection.ts";
+
+export class ToolCallError extends Error {
+  constructor(
+    readonly code: ErrorCode | "DISCONNECTED" | "TIMEOUT",
+    message: string,
+    readonly status?: number,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = "ToolCallError";
+  }
+}
+
+/** `POST /parties/<party>/<room>/api/<tool>`; resolves with the value or throws ToolCallError. */
+export async function callHttp<T = unknown>(address: Omit<RoomAddress, "WebSocket">, tool: string, args: unknown = {}): Promise<T> {
+  const response = await fetch(`${httpBase(address)}/api/${tool}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${address.token}` },
+    body: JSON.stringify(args),
+  });
+  const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: ErrorCode; message: string } };
+  if (!body.ok) throw new ToolCallError(body.error?.code ?? "INTERNAL", body.error?.message ?? `HTTP ${response.status}`, response.status);
+  return body.value as T;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
+
+/** A socket for tool calls (agents, the container, operators' scripts) that also receives events. */
+export class ToolSocket {
+  readonly socket: PartySocket;
+  private readonly pending = new Map<string, Pending>();
+  private readonly eventListeners = new Set<(event: EventFrame) => void>();
+  private nextId = 0;
+  /** Resolves with the server's hello once the socket is authorised. */
+  readonly ready: Promise<HelloFrame>;
+  /** The code of the last close, e.g. 4401 when the token was refused. */
+  lastClose: { code: number; reason: string } | null = null;
+
+  constructor(address: RoomAddress) {
+    this.socket = openRoomSocket(address);
+    let hello: (frame: HelloFrame) => void;
+    let refused: (error: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      hello = resolve;
+      refused = reject;
+    });
+    this.ready.catch(() => {}); // observed by whoever awaits it
+    this.socket.addEventListener("message", (event: MessageEvent) => {
+      if (typeof event.data !== "string") return;
+      const parsed = serverFrame.safeParse(JSON.parse(event.data));
+      if (!parsed.success) return;
+      const frame = parsed.data as { type: string; id?: string | null };
+      if (frame.type === "hello") hello(parsed.data as HelloFrame);
+      else if (frame.type === "event") for (const listener of this.eventListeners) listener(parsed.data as EventFrame);
+      else if (frame.type === "result") this.settle(parsed.data as never);
+    });
+    this.socket.addEventListener("close", (event: CloseEvent) => {
+      this.lastClose = { code: event.code, reason: event.reason };
+      refused(new ToolCallError("DISCONNECTED", `closed ${event.code} ${event.reason}`));
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new ToolCallError("DISCONNECTED", `socket closed (${event.code}) before the reply`));
+        this.pending.delete(id);
+      }
+    });
+  }
+
+  private settle(frame: { id: string | null; ok: boolean; value?: unknown; error?: { code: ErrorCode; message: string } }): void {
+    const pending = frame.id ? this.pending.get(frame.id) : undefined;
+    if (!pending) return;
+    this.pending.delete(frame.id!);
+    clearTimeout(pending.timer);
+    if (frame.ok) pending.resolve(frame.value);
+    else pending.reject(new ToolCallError(frame.error!.code, frame.error!.message));
+  }
+
+  call<T = unknown>(tool: string, args: unknown = {}, timeoutMs = 10_000): Promise<T> {
+    const id = `c${++this.nextId}`;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ToolCallError("TIMEOUT", `${tool} had no reply in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.socket.send(JSON.stringify({ type: "call", id, tool, args }));
+    });
+  }
+
+  onEvent(listener: (event: EventFrame) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The durable outbox adapter: entries live in room storage (`outbox:<key>`) and in memory; a flush
+ * attempts every due entry and reschedules the room alarm for the next one. A crash loses nothing:
+ * the entries are reloaded on start and the alarm survives restarts.
+ */
+import { afterFailure, dueEntries, nextWake, type Attempt, type OutboxEntry } from "./outbox.ts";
+import type { KeyValueStorage } from "./records.ts";
+
+export type AlarmStorage = KeyValueStorage & { setAlarm(time: number): Promise<void> };
+
+export class DurableOutbox {
+  private readonly entries = new Map<string, OutboxEntry>();
+  private flushing: Promise<void> | null = null;
+
+  constructor(
+    private readonly storage: AlarmStorage,
+    /** Makes one delivery attempt; a thrown error counts as a failed hop. */
+    private readonly attempt: (entry: OutboxEntry) => Promise<Attempt>,
+    /** Records the final outcome (delivered or rejected) before the entry is dropped. */
+    private readonly settle: (entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>) => Promise<void>,
+  ) {}
+
+  static storageKey(key: string): string {
+    return `outbox:${key}`;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  async load(): Promise<void> {
+    const stored = await this.storage.list<OutboxEntry>({ prefix: "outbox:" });
+    for (const entry of stored.values()) this.entries.set(entry.key, entry);
+    await this.scheduleAlarm();
+  }
+
+  /** Call after the entry was persisted (usually in the same write as its record). */
+  async added(entry: OutboxEntry): Promise<void> {
+    this.entries.set(entry.key, entry);
+    await this.scheduleAlarm();
+  }
+
+  async enqueue(entry: OutboxEntry): Promise<void> {
+    await this.storage.put({ [DurableOutbox.storageKey(entry.key)]: entry });
+    await this.added(entry);
+  }
+
+  /** Attempts every due entry once. Concurrent calls share one pass. */
+  flush(): Promise<void> {
+    this.flushing ??= this.flushDue().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async flushDue(): Promise<void> {
+    try {
+      for (const entry of dueEntries(this.entries.values(), Date.now())) {
+        let outcome: Attempt;
+        try {
+          outcome = await this.attempt(entry);
+        } catch (error) {
+          outcome = { kind: "retry", error: error instanceof Error ? error.message : String(error) };
+        }
+        if (outcome.kind === "retry") {
+          const next = afterFailure(entry, Date.now(), outcome.error);
+          await this.storage.put({ [DurableOutbox.storageKey(entry.key)]: next });
+          this.entries.set(entry.key, next);
+        } else {
+          await this.settle(entry, outcome);
+          await this.storage.delete([DurableOutbox.storageKey(entry.key)]);
+          this.entries.delete(entry.key);
+        }
+      }
+    } finally {
+      await this.scheduleAlarm();
+    }
+  }
+
+  private async scheduleAlarm(): Promise<void> {
+    const wake = nextWake(this.entries.values());
+    if (wake !== null) await this.storage.setAlarm(Math.max(wake, Date.now() + 1));
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Room-to-room messages (`POST /internal/<op>`, authenticated by the internal key). Not part of the
+ * public contract, but parsed like any other boundary.
+ */
+import { z } from "zod";
+import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, slug, ulidString } from "./protocol.ts";
+
+const count = z.number().int().min(0);
+
+export const rigInit = z.strictObject({
+  town: slug,
+  rig_id: ulidString,
+  name: slug,
+  created_at: z.number().int(),
+});
+
+export const mailRecord = z.object({
+  id: ulidString,
+  from: z.string().max(120),
+  to: z.string().max(120),
+  subject: z.string().max(1000),
+  body: z.string().max(64 * 1024),
+  sentAt: z.number(),
+  deliveredAt: z.number().optional(),
+  readAt: z.number().optional(),
+  state: z.enum(MAIL_STATES),
+  error: z.string().optional(),
+});
+
+export const mailEnvelope = z.strictObject({ mail: mailRecord });
+
+export const summaryPush = z.strictObject({
+  rig_id: ulidString,
+  summary: z.strictObject({
+    beads: z.record(z.enum(BEAD_STATUSES), count),
+    agents: z.record(z.enum(AGENT_STATUSES), count),
+    queuedMail: count,
+    lastActivity: z.number().nullable(),
+    diskBytes: z.number().nullable(),
+    updatedAt: z.number(),
+  }),
+});
+
+/** Test-only tool (GT_TEST_HOOKS=1): make the next N room-to-room hops fail. */
+export const testFault = z.strictObject({ fail_hops: z.number().int().min(0).max(10_000) });

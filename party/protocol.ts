@@ -1,0 +1,349 @@
+/**
+ * The Townhall wire protocol: every frame, tool argument list, record and error code that crosses a
+ * socket or an HTTP boundary. This module is a leaf: it imports only zod, so the rooms, the
+ * dashboard, the container and the tests all share one definition. Parse once at the boundary with
+ * these schemas; code behind the boundary only ever sees the parsed types.
+ *
+ * Protocol history:
+ *   1 — tool calls over JSON text frames and HTTP, Yjs sync over binary frames, mail and beads.
+ */
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Limits (every buffer is bounded; tests check each bound)
+
+export const LIMITS = {
+  /** Largest text frame or HTTP body a tool call may have; larger gets TOO_LARGE and no effect. */
+  maxFrameBytes: 64 * 1024,
+  /** A frame this large is not even answered: the socket is closed with 4413. */
+  hardFrameBytes: 1024 * 1024,
+  /** Bad frames within `abuseWindowMs` before the socket is closed with 4400. */
+  abuseStrikes: 20,
+  abuseWindowMs: 10_000,
+  /** Events kept in a live document's bounded feed. */
+  eventsKept: 500,
+  maxTitle: 200,
+  maxBody: 32 * 1024,
+  maxSubject: 200,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Names and identities (DESIGN §2–§3)
+
+export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
+export const slug = z.string().regex(SLUG_RE, "must be a slug: a-z, 0-9 and '-', 1-40 chars, not starting with '-'");
+/** Generated ids: ULIDs (sortable by time, collision-free). */
+export const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+export const ulidString = z.string().regex(ULID_RE, "must be a ULID");
+
+export const AGENT_ROLES = ["polecat", "refinery", "witness"] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+/** A parsed mail address (DESIGN §3). */
+export type Address =
+  | { kind: "town"; identity: "mayor" | "operator" }
+  | { kind: "rig"; rig: string; role: AgentRole; name: string; identity: string };
+
+const POLECAT_NAME_RE = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** Parses `mayor`, `operator`, `<rig>/witness`, `<rig>/refinery` or `<rig>/polecats/<name>`. */
+export function parseAddress(address: string): Address | null {
+  if (address === "mayor" || address === "operator") return { kind: "town", identity: address };
+  const parts = address.split("/");
+  const rig = parts[0] ?? "";
+  if (!SLUG_RE.test(rig)) return null;
+  if (parts.length === 2 && (parts[1] === "witness" || parts[1] === "refinery")) {
+    return { kind: "rig", rig, role: parts[1], name: parts[1], identity: address };
+  }
+  if (parts.length === 3 && parts[1] === "polecats" && POLECAT_NAME_RE.test(parts[2] ?? "")) {
+    return { kind: "rig", rig, role: "polecat", name: parts[2]!, identity: address };
+  }
+  return null;
+}
+
+export function polecatIdentity(rigName: string, name: string): string {
+  return `${rigName}/polecats/${name}`;
+}
+
+export const address = z.string().max(120).refine((s) => parseAddress(s) !== null, {
+  message: "must be mayor, operator, <rig>/witness, <rig>/refinery or <rig>/polecats/<name>",
+});
+
+// ---------------------------------------------------------------------------------------------
+// Tokens (DESIGN §6). The signature scheme lives in party/auth.ts; this is the payload.
+
+export const TOKEN_ROLES = ["operator", "viewer", "agent", "container"] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+export const tokenPayload = z.strictObject({
+  role: z.enum(TOKEN_ROLES),
+  town: slug,
+  /** Rig id (not name): a removed and re-added rig of the same name does not accept old tokens. */
+  rig: z.string().min(1).max(64).optional(),
+  /** The identity an agent token acts as, e.g. `a/polecats/toast`. */
+  agent: address.optional(),
+  /** Expiry, seconds since the epoch. */
+  exp: z.number().int().positive(),
+});
+export type TokenPayload = z.infer<typeof tokenPayload>;
+
+// ---------------------------------------------------------------------------------------------
+// Errors and close codes
+
+/** Tool error codes and the HTTP status each one maps to (DESIGN §5). */
+export const ERROR_STATUS = {
+  BAD_FRAME: 400,
+  INVALID_ARGS: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  UNKNOWN_TOOL: 404,
+  UNKNOWN_RECIPIENT: 404,
+  UNKNOWN_RIG: 404,
+  UNKNOWN_BEAD: 404,
+  UNKNOWN_AGENT: 404,
+  CONFLICT: 409,
+  TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ToolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ToolError";
+  }
+}
+
+/** WebSocket close codes: 4xxx mirroring HTTP statuses. */
+export const CLOSE = {
+  /** Sustained bad frames. */
+  ABUSE: 4400,
+  UNAUTHORIZED: 4401,
+  /** Wrong role or scope, or a client tried to write a live document. */
+  FORBIDDEN: 4403,
+  /** The room's rig was removed. */
+  GONE: 4404,
+  TOO_LARGE: 4413,
+} as const;
+export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
+
+// ---------------------------------------------------------------------------------------------
+// Records (DESIGN §4): the values of the live documents' maps
+
+export const RIG_STATUSES = ["cloning", "ready", "error", "removing"] as const;
+export const BEAD_STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
+export const PRIORITIES = ["low", "medium", "high", "critical"] as const;
+export const AGENT_STATUSES = ["idle", "working", "stalled", "dead"] as const;
+export const MAIL_STATES = ["queued", "delivered", "read", "failed"] as const;
+export type RigStatus = (typeof RIG_STATUSES)[number];
+export type BeadStatus = (typeof BEAD_STATUSES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export type MailState = (typeof MAIL_STATES)[number];
+
+export type RigSummary = {
+  beads: Record<BeadStatus, number>;
+  agents: Record<AgentStatus, number>;
+  /** Mail of this rig not yet in its recipient's inbox (still in the outbox) or not yet read. */
+  queuedMail: number;
+  lastActivity: number | null;
+  diskBytes: number | null;
+  updatedAt: number;
+};
+
+export type Rig = {
+  id: string;
+  name: string;
+  gitUrl: string;
+  defaultBranch: string;
+  capabilities: string[];
+  maxPolecats: number;
+  status: RigStatus;
+  createdAt: number;
+  summary: RigSummary;
+};
+
+export type Bead = {
+  id: string;
+  title: string;
+  body: string;
+  status: BeadStatus;
+  priority: Priority;
+  requires: string[];
+  assignee?: string;
+  convoyId?: string;
+  branch?: string;
+  mergeCommit?: string;
+  createdAt: number;
+  updatedAt: number;
+  closedAt?: number;
+};
+
+export type Agent = {
+  identity: string;
+  role: AgentRole;
+  name: string;
+  status: AgentStatus;
+  hook?: string;
+  branch?: string;
+  worktree?: string;
+  startedAt?: number;
+};
+
+export type Mail = {
+  id: string;
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  sentAt: number;
+  deliveredAt?: number;
+  readAt?: number;
+  state: MailState;
+  error?: string;
+};
+
+export type FeedEvent = { id: string; at: number; kind: string; text: string };
+
+/** Names of the top-level shared types of each live document. */
+export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
+export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", events: "events" } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Tool arguments (DESIGN §5). Every schema is strict: an unknown field is an INVALID_ARGS error.
+
+const title = z.string().trim().min(1).max(LIMITS.maxTitle);
+const body = z.string().max(LIMITS.maxBody);
+const capability = slug;
+const empty = z.strictObject({});
+
+export const townToolArgs = {
+  gt_rig_add: z.strictObject({
+    name: slug,
+    git_url: z.string().min(1).max(1000),
+    default_branch: z.string().regex(/^[A-Za-z0-9._/-]{1,100}$/).optional(),
+    capabilities: z.array(capability).max(32).optional(),
+    max_polecats: z.number().int().min(1).max(64).optional(),
+  }),
+  gt_rig_remove: z.strictObject({ name: slug }),
+  gt_list_rigs: empty,
+  gt_rig_status: z.strictObject({ name: slug }),
+  gt_mail_send: z.strictObject({
+    to: address,
+    subject: z.string().min(1).max(LIMITS.maxSubject),
+    body: body,
+    /** Sender `mayor` or `operator`; operators may send as either, defaults to `operator`. */
+    from: z.enum(["mayor", "operator"]).optional(),
+    /** Client-chosen mail id, so a retried send is stored once. */
+    id: ulidString.optional(),
+  }),
+  gt_mail_check: z.strictObject({ as: z.enum(["mayor", "operator"]).optional() }),
+} as const;
+
+/** `as`: operators and the container may act as a rig identity; an agent only as itself. */
+const actingAs = { as: address.optional() };
+
+export const rigToolArgs = {
+  gt_prime: z.strictObject({ ...actingAs }),
+  gt_mail_send: z.strictObject({
+    to: address,
+    subject: z.string().min(1).max(LIMITS.maxSubject),
+    body: body,
+    id: ulidString.optional(),
+    ...actingAs,
+  }),
+  gt_mail_check: z.strictObject({ ...actingAs }),
+  gt_bead_create: z.strictObject({
+    title,
+    body: body.optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    requires: z.array(capability).max(32).optional(),
+    id: ulidString.optional(),
+  }),
+  gt_bead_status: z.strictObject({ bead_id: ulidString }),
+  gt_bead_update: z.strictObject({
+    bead_id: ulidString,
+    status: z.enum(BEAD_STATUSES).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    title: title.optional(),
+    body: body.optional(),
+    assignee: address.nullable().optional(),
+  }),
+  gt_list_beads: z.strictObject({ status: z.enum(BEAD_STATUSES).optional() }),
+  gt_list_agents: empty,
+  /** Container: registers a polecat (idle) so it can be hooked and mailed. */
+  gt_agent_register: z.strictObject({ name: z.string().regex(POLECAT_NAME_RE) }),
+  gt_heartbeat: z.strictObject({ ...actingAs }),
+} as const;
+
+export type TownTool = keyof typeof townToolArgs;
+export type RigTool = keyof typeof rigToolArgs;
+export type TownArgs<T extends TownTool> = z.infer<(typeof townToolArgs)[T]>;
+export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
+
+/** Results of tools whose shape clients depend on. */
+export type MailSendResult = { id: string; state: "delivered" | "queued" };
+export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[] };
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+
+export const callFrame = z.strictObject({
+  type: z.literal("call"),
+  id: z.string().min(1).max(64),
+  tool: z.string().min(1).max(64),
+  args: z.record(z.string(), z.unknown()).optional(),
+});
+export type CallFrame = z.infer<typeof callFrame>;
+
+export type ErrorBody = { code: ErrorCode; message: string };
+export type ResultFrame =
+  | { type: "result"; id: string; ok: true; value: unknown }
+  | { type: "result"; id: string | null; ok: false; error: ErrorBody };
+
+/** Sent once to every socket after it is authorised. */
+export type HelloFrame = {
+  type: "hello";
+  protocol: number;
+  room: { party: "main" | "rig"; id: string };
+  role: TokenRole;
+  identity?: string;
+};
+
+export type EventFrame =
+  | { type: "event"; event: "mail"; mail: Mail }
+  | { type: "event"; event: "nudge"; text: string }
+  | { type: "event"; event: "hook"; bead: Bead };
+
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame;
+
+/** Server → client frames, for clients that parse what they receive. */
+export const serverFrame = z.union([
+  z.object({ type: z.literal("result"), id: z.string().nullable(), ok: z.literal(true), value: z.unknown() }),
+  z.object({
+    type: z.literal("result"),
+    id: z.string().nullable(),
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+  z.object({ type: z.literal("hello"), protocol: z.number(), room: z.object({ party: z.string(), id: z.string() }), role: z.string(), identity: z.string().optional() }),
+  z.object({ type: z.literal("event"), event: z.string() }).passthrough(),
+]);
+
+/** Turns zod issues into one line a person can act on. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join(".") : "args"}: ${i.message}`)
+    .join("; ");
+}
+
+/** Exhaustiveness guard for switches over unions. */
+export function unreachable(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}

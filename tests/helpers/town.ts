@@ -1,0 +1,78 @@
+/** A throwaway town on a running server, with token helpers, for integration tests. */
+import WebSocket from "ws";
+import { signToken } from "../../party/auth.ts";
+import type { Rig, TokenPayload } from "../../party/protocol.ts";
+import { DocReplica } from "../../client/doc-sync.ts";
+import { ToolSocket, callHttp } from "../../client/tools.ts";
+
+let counter = 0;
+
+export type TestTown = ReturnType<typeof makeTown> extends Promise<infer T> ? T : never;
+
+export async function makeTown(host: string, secret: string, prefix = "t") {
+  const town = `${prefix}-${process.pid}-${Date.now().toString(36)}-${++counter}`.slice(0, 40);
+  const exp = () => Math.floor(Date.now() / 1000) + 3600;
+  const token = (payload: Omit<TokenPayload, "town" | "exp"> & Partial<Pick<TokenPayload, "exp" | "town">>) =>
+    signToken({ town, exp: exp(), ...payload } as TokenPayload, secret);
+  const operator = await token({ role: "operator" });
+  const container = await token({ role: "container" });
+  const viewer = await token({ role: "viewer" });
+  const townCall = <T = unknown>(tool: string, args: unknown = {}, asToken = operator) => callHttp<T>({ host, party: "main", room: town, token: asToken }, tool, args);
+  const rigRoom = (rig: Rig) => `${town}.${rig.id}`;
+  const rigCall = <T = unknown>(rig: Rig, tool: string, args: unknown = {}, asToken = operator) =>
+    callHttp<T>({ host, party: "rig", room: rigRoom(rig), token: asToken }, tool, args);
+  const sockets: { close(): void }[] = [];
+
+  return {
+    town,
+    host,
+    secret,
+    token,
+    operator,
+    container,
+    viewer,
+    townCall,
+    rigCall,
+    rigRoom,
+    addRig: (name: string, extra: Record<string, unknown> = {}) => townCall<Rig>("gt_rig_add", { name, git_url: `/tmp/${name}.git`, ...extra }),
+    /** Registers `<rig>/polecats/<name>` and returns an agent token for it. */
+    async polecat(rig: Rig, name: string) {
+      await rigCall(rig, "gt_agent_register", { name }, container);
+      const identity = `${rig.name}/polecats/${name}`;
+      return { identity, token: await token({ role: "agent", rig: rig.id, agent: identity }) };
+    },
+    agentSocket(rig: Rig, agentToken: string) {
+      const socket = new ToolSocket({ host, party: "rig", room: rigRoom(rig), token: agentToken, WebSocket });
+      sockets.push(socket);
+      return socket;
+    },
+    replica(party: "main" | "rig", room: string, asToken = viewer) {
+      const replica = new DocReplica({ host, party, room, token: asToken, WebSocket });
+      sockets.push(replica);
+      return replica;
+    },
+    closeAll() {
+      for (const s of sockets.splice(0)) s.close();
+    },
+  };
+}
+
+/** Resolves when `predicate` holds after a change of `doc` (checked at once, too). */
+export function until<T>(subscribe: (cb: () => void) => () => void, predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const value = predicate();
+      if (value) {
+        off();
+        clearTimeout(timer);
+        resolve(value);
+      }
+    };
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error("condition not met in time"));
+    }, timeoutMs);
+    const off = subscribe(check);
+    check();
+  });
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from "vitest/config";
+import solid from "vite-plugin-solid";
+import tailwindcss from "@tailwindcss/vite";
+
+export default defineConfig({
+  root: "web",
+  plugins: [solid(), tailwindcss()],
+  build: { outDir: "../dist", emptyOutDir: true },
+  test: {
+    root: ".",
+    projects: [
+      {
+        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["tests/integration/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["tests/integration/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
