@@ -8,6 +8,7 @@ export default defineConfig({
   build: { outDir: "../dist", emptyOutDir: true },
   test: {
     root: ".",
+    environment: "node",
     projects: [
       {
         test: { name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" },

@@ -71,6 +71,8 @@ export abstract class LiveRoom implements Party.Server {
 
   constructor(readonly room: Party.Room) {}
 
+  /** The party this class serves (`room.name` is not readable in every handler). */
+  protected abstract readonly party: "main" | "rig";
   /** Town id this room belongs to. */
   abstract get townId(): string;
   protected abstract collections(): readonly string[];
@@ -88,7 +90,33 @@ export abstract class LiveRoom implements Party.Server {
     return secret;
   }
 
+  /** Room-to-room stubs, kept from start-up: PartyKit hides them inside `onAlarm`. */
+  private parties: Party.Context["parties"] | null = null;
+  /** This server's own origin, learnt from requests, for room-to-room calls when no stub exists. */
+  private origin: string | null = null;
+
+  /**
+   * This room's id. PartyKit refuses `room.id` inside an alarm that woke the room, so the id is
+   * kept in storage the first time it is seen and read back from there.
+   */
+  protected roomId!: string;
+
   async onStart(): Promise<void> {
+    let id: string | undefined;
+    try {
+      id = this.room.id;
+    } catch {
+      id = await this.room.storage.get<string>("room-id");
+    }
+    if (!id) throw new Error("room woke without a known id");
+    this.roomId = id;
+    if ((await this.room.storage.get<string>("room-id")) !== id) await this.room.storage.put({ "room-id": id });
+    try {
+      this.parties = this.room.context.parties;
+    } catch {
+      this.parties = null; // woken by an alarm: see callRoom
+    }
+    this.origin = (await this.room.storage.get<string>("origin")) ?? null;
     this.records = new RecordDoc(this.room.storage, this.collections());
     await this.records.load();
     this.records.doc.on("update", (update: Uint8Array, origin: Origin | null) => {
@@ -108,6 +136,7 @@ export abstract class LiveRoom implements Party.Server {
   }
 
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
+    await this.learnOrigin(request.url);
     const token = tokenFromRequest(request);
     const check = token ? await verifyToken(token, this.secret) : { ok: false as const, reason: "no token" };
     if (!check.ok) return connection.close(CLOSE.UNAUTHORIZED, check.reason);
@@ -119,7 +148,7 @@ export abstract class LiveRoom implements Party.Server {
     this.send(connection, {
       type: "hello",
       protocol: PROTOCOL_VERSION,
-      room: { party: this.room.name === "main" ? "main" : "rig", id: this.room.id },
+      room: { party: this.party === "main" ? "main" : "rig", id: this.roomId },
       role: check.payload.role,
       ...(admission.identity ? { identity: admission.identity } : {}),
     });
@@ -133,7 +162,7 @@ export abstract class LiveRoom implements Party.Server {
       if (typeof message === "string") await this.onTextFrame(message, connection, info);
       else this.onBinaryFrame(message, connection, info);
     } catch (error) {
-      console.error(`[${this.room.name}/${this.room.id}] frame from ${connection.id} failed`, error);
+      console.error(`[${this.party}/${this.roomId}] frame from ${connection.id} failed`, error);
       this.send(connection, { type: "result", id: null, ok: false, error: { code: "INTERNAL", message: "internal error" } });
     }
   }
@@ -237,34 +266,43 @@ export abstract class LiveRoom implements Party.Server {
   async callTool(name: string, rawArgs: unknown, caller: Caller): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorBody }> {
     try {
       const spec = Object.hasOwn(this.tools(), name) ? this.tools()[name] : undefined;
-      if (!spec) throw new ToolError("UNKNOWN_TOOL", `no tool ${name} in the ${this.room.name === "main" ? "town" : "rig"} room`);
+      if (!spec) throw new ToolError("UNKNOWN_TOOL", `no tool ${name} in the ${this.party === "main" ? "town" : "rig"} room`);
       if (!spec.roles.includes(caller.token.role)) throw new ToolError("FORBIDDEN", `role ${caller.token.role} may not call ${name}`);
       const args = spec.schema.safeParse(rawArgs);
       if (!args.success) throw new ToolError("INVALID_ARGS", describeIssues(args.error));
       return { ok: true, value: (await spec.run(args.data, caller)) ?? null };
     } catch (error) {
       if (error instanceof ToolError) return { ok: false, error: { code: error.code, message: error.message } };
-      console.error(`[${this.room.name}/${this.room.id}] ${name} failed`, error);
+      console.error(`[${this.party}/${this.roomId}] ${name} failed`, error);
       return { ok: false, error: { code: "INTERNAL", message: "internal error" } };
     }
   }
 
   // ------------------------------------------------------------------ HTTP
 
+  /** Remembers the server's origin (see callRoom). */
+  private async learnOrigin(url: string): Promise<void> {
+    const origin = new URL(url).origin;
+    if (origin === this.origin) return;
+    this.origin = origin;
+    await this.room.storage.put({ origin });
+  }
+
   async onRequest(request: Party.Request): Promise<Response> {
     const req = request as unknown as Request;
+    await this.learnOrigin(req.url);
     const path = new URL(req.url).pathname;
     const api = path.match(/\/api\/([A-Za-z0-9_]+)$/);
     const internal = path.match(/\/internal\/([a-z_]+)$/);
     try {
       if (api && req.method === "POST") return await this.onApiRequest(api[1]!, req);
       if (internal && req.method === "POST") return await this.onInternalRequest(internal[1]!, req);
-      if (req.method === "GET" && !api && !internal) return jsonResponse({ ok: true, room: { party: this.room.name, id: this.room.id }, protocol: PROTOCOL_VERSION });
+      if (req.method === "GET" && !api && !internal) return jsonResponse({ ok: true, room: { party: this.room.name, id: this.roomId }, protocol: PROTOCOL_VERSION });
       return errorResponse("BAD_FRAME", `no route ${req.method} ${path}`);
     } catch (error) {
       if (error instanceof ToolError) return errorResponse(error.code, error.message);
       if (error instanceof z.ZodError) return errorResponse("BAD_FRAME", describeIssues(error)); // a room-to-room body
-      console.error(`[${this.room.name}/${this.room.id}] ${req.method} ${path} failed`, error);
+      console.error(`[${this.party}/${this.roomId}] ${req.method} ${path} failed`, error);
       return errorResponse("INTERNAL", "internal error");
     }
   }
@@ -293,13 +331,23 @@ export abstract class LiveRoom implements Party.Server {
 
   /** Calls another room of this town. Throws on network failure; returns the parsed reply. */
   protected async callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: any }> {
-    const stub = this.room.context.parties[party]?.get(roomId);
-    if (!stub) throw new Error(`no party ${party}`);
-    const response = await stub.fetch(`/internal/${op}`, {
+    const init = {
       method: "POST",
       headers: { "content-type": "application/json", "x-townhall-internal": await internalKey(this.secret, this.townId) },
       body: JSON.stringify(body),
-    });
+    };
+    let response: Response;
+    if (this.parties) {
+      const stub = this.parties[party]?.get(roomId);
+      if (!stub) throw new Error(`no party ${party}`);
+      response = (await stub.fetch(`/internal/${op}`, init)) as unknown as Response;
+    } else if (this.origin) {
+      // A room woken by its alarm after a restart has no stubs at all (a PartyKit limitation),
+      // so its outbox reaches the other room through the server's own address instead.
+      response = await fetch(`${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`, init);
+    } else {
+      throw new Error("no route to other rooms yet (no request seen since start)");
+    }
     const text = await response.text();
     let parsed: unknown = null;
     try {
@@ -316,8 +364,10 @@ export abstract class LiveRoom implements Party.Server {
 }
 
 async function readBody(req: Request): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
+  // Read even an oversize body (up to the hard limit): answering before the client finished
+  // sending makes the runtime reset the connection, and the client sees no typed error at all.
   const length = Number(req.headers.get("content-length") ?? 0);
-  if (length > LIMITS.maxFrameBytes) return { ok: false, code: "TOO_LARGE", message: `body is ${length} bytes; the limit is ${LIMITS.maxFrameBytes}` };
+  if (length > LIMITS.hardFrameBytes) return { ok: false, code: "TOO_LARGE", message: `body is ${length} bytes; the limit is ${LIMITS.maxFrameBytes}` };
   const text = await req.text();
   if (new TextEncoder().encode(text).byteLength > LIMITS.maxFrameBytes) return { ok: false, code: "TOO_LARGE", message: `the limit is ${LIMITS.maxFrameBytes} bytes` };
   if (text.trim() === "") return { ok: true, value: {} };

@@ -17,8 +17,11 @@ export const PROTOCOL_VERSION = 1;
 export const LIMITS = {
   /** Largest text frame or HTTP body a tool call may have; larger gets TOO_LARGE and no effect. */
   maxFrameBytes: 64 * 1024,
-  /** A frame this large is not even answered: the socket is closed with 4413. */
-  hardFrameBytes: 1024 * 1024,
+  /**
+   * A frame this large is not even answered: the socket is closed with 4413. Below the runtime's
+   * own 1 MiB message cap, past which the platform closes with 1009 before we see the frame.
+   */
+  hardFrameBytes: 512 * 1024,
   /** Bad frames within `abuseWindowMs` before the socket is closed with 4400. */
   abuseStrikes: 20,
   abuseWindowMs: 10_000,

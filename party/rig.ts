@@ -46,8 +46,10 @@ export default class RigRoom extends LiveRoom {
     super(room);
   }
 
+  protected readonly party = "rig";
+
   get townId(): string {
-    return this.room.id.split(".")[0] ?? "";
+    return this.roomId.split(".")[0] ?? "";
   }
 
   private get meta(): RigMeta | undefined {
@@ -56,7 +58,7 @@ export default class RigRoom extends LiveRoom {
 
   private requireMeta(): RigMeta {
     const meta = this.meta;
-    if (!meta) throw new ToolError("UNKNOWN_RIG", `rig room ${this.room.id} does not exist (never added, or removed)`);
+    if (!meta) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId} does not exist (never added, or removed)`);
     return meta;
   }
 
@@ -78,7 +80,7 @@ export default class RigRoom extends LiveRoom {
 
   protected admit(token: TokenPayload): Admission {
     const meta = this.meta;
-    if (!meta) return { ok: false, code: "UNKNOWN_RIG", message: `rig room ${this.room.id} does not exist` };
+    if (!meta) return { ok: false, code: "UNKNOWN_RIG", message: `rig room ${this.roomId} does not exist` };
     if (token.town !== meta.town) return { ok: false, code: "FORBIDDEN", message: `token is for town ${token.town}` };
     if (token.rig !== undefined && token.rig !== meta.rigId) return { ok: false, code: "FORBIDDEN", message: "token is for another rig" };
     if (token.role !== "agent") return { ok: true, identity: null };
@@ -266,7 +268,7 @@ export default class RigRoom extends LiveRoom {
         const args = rigInit.parse(body);
         if (this.meta) return jsonResponse({ ok: true, value: this.meta }); // a retried init
         const meta: RigMeta = { town: args.town, rigId: args.rig_id, name: args.name, createdAt: args.created_at };
-        if (`${meta.town}.${meta.rigId}` !== this.room.id) return errorResponse("INVALID_ARGS", "room id does not match town and rig");
+        if (`${meta.town}.${meta.rigId}` !== this.roomId) return errorResponse("INVALID_ARGS", "room id does not match town and rig");
         const agents: Agent[] = (["witness", "refinery"] as const).map((role) => ({ identity: `${meta.name}/${role}`, role, name: role, status: "idle" }));
         await this.write(
           [{ collection: RIG_DOC.meta, key: "rig", value: meta }, ...agents.map((a) => ({ collection: RIG_DOC.agents, key: a.identity, value: a }))],
@@ -336,7 +338,7 @@ export default class RigRoom extends LiveRoom {
       this.summaryFailures = 0;
     } catch (error) {
       this.summaryFailures += 1;
-      console.warn(`[rig/${this.room.id}] summary push failed (${this.summaryFailures})`, error);
+      console.warn(`[rig/${this.roomId}] summary push failed (${this.summaryFailures})`, error);
       this.scheduleSummary(Math.min(30_000, SUMMARY_DEBOUNCE_MS * 2 ** this.summaryFailures));
     }
   }

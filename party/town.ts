@@ -22,8 +22,10 @@ export default class TownRoom extends LiveRoom {
     super(room);
   }
 
+  protected readonly party = "main";
+
   get townId(): string {
-    return this.room.id;
+    return this.roomId;
   }
 
   protected collections() {
@@ -40,7 +42,7 @@ export default class TownRoom extends LiveRoom {
   }
 
   protected admit(token: TokenPayload): Admission {
-    if (token.town !== this.room.id) return { ok: false, code: "FORBIDDEN", message: `token is for town ${token.town}` };
+    if (token.town !== this.roomId) return { ok: false, code: "FORBIDDEN", message: `token is for town ${token.town}` };
     switch (token.role) {
       case "operator":
         return { ok: true, identity: "operator" };
@@ -63,12 +65,12 @@ export default class TownRoom extends LiveRoom {
 
   private requireRig(name: string): Rig {
     const rig = this.rigByName(name);
-    if (!rig) throw new ToolError("UNKNOWN_RIG", `no rig named ${name} in town ${this.room.id}`);
+    if (!rig) throw new ToolError("UNKNOWN_RIG", `no rig named ${name} in town ${this.roomId}`);
     return rig;
   }
 
   private rigRoomId(rigId: string): string {
-    return `${this.room.id}.${rigId}`;
+    return `${this.roomId}.${rigId}`;
   }
 
   // ------------------------------------------------------------------ tools
@@ -94,7 +96,7 @@ export default class TownRoom extends LiveRoom {
         // The rig room exists before the registry names it, so mail to the new rig never finds an
         // uninitialised room. A failed init leaves only an unreferenced room behind.
         const reply = await this.callRoom("rig", this.rigRoomId(rig.id), "init", {
-          town: this.room.id,
+          town: this.roomId,
           rig_id: rig.id,
           name: rig.name,
           created_at: now,

@@ -3,7 +3,7 @@ import WebSocket from "ws";
 import { signToken } from "../../party/auth.ts";
 import type { Rig, TokenPayload } from "../../party/protocol.ts";
 import { DocReplica } from "../../client/doc-sync.ts";
-import { ToolSocket, callHttp } from "../../client/tools.ts";
+import { ToolCallError, ToolSocket, callHttp } from "../../client/tools.ts";
 
 let counter = 0;
 
@@ -75,4 +75,17 @@ export function until<T>(subscribe: (cb: () => void) => () => void, predicate: (
     const off = subscribe(check);
     check();
   });
+}
+
+/** The ToolCallError a call failed with; fails the test if the call succeeded. */
+export function fails(call: Promise<unknown>): Promise<ToolCallError> {
+  return call.then(
+    (value) => {
+      throw new Error(`expected the call to fail, it returned ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => {
+      if (!(error instanceof ToolCallError)) throw error;
+      return error;
+    },
+  );
 }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import type { EventFrame, Mail, MailSendResult } from "../../party/protocol.ts";
 import { ToolCallError } from "../../client/tools.ts";
 import { makeTown, type TestTown } from "../helpers/town.ts";
+import { fails } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -62,7 +63,7 @@ describe("cross-rig mail", () => {
     const [a, b] = [await town.addRig("alpha"), await town.addRig("beta")];
     const sender = await town.polecat(a, "toast");
     for (const to of ["gamma/polecats/maple", `${b.name}/polecats/nobody`, `${a.name}/polecats/nobody`]) {
-      const error = await town.rigCall(a, "gt_mail_send", { to, subject: "x", body: "" }, sender.token).catch((e) => e);
+      const error = await fails(town.rigCall(a, "gt_mail_send", { to, subject: "x", body: "" }, sender.token));
       expect(error).toBeInstanceOf(ToolCallError);
       expect([error.code, error.status]).toEqual(["UNKNOWN_RECIPIENT", 404]);
     }

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, inject, it } from "vitest";
+import WebSocket from "ws";
+import { signToken } from "../../party/auth.ts";
+import { ToolSocket, ToolCallError } from "../../client/tools.ts";
+import { makeTown, type TestTown } from "../helpers/town.ts";
+import { fails } from "../helpers/town.ts";
+
+const host = inject("partykitHost");
+const secret = inject("gtSecret");
+let town: TestTown;
+afterEach(() => town?.closeAll());
+
+async function closeCode(room: { party: "main" | "rig"; room: string }, token: string): Promise<number> {
+  const socket = new ToolSocket({ host, ...room, token, WebSocket });
+  await socket.ready.catch(() => {});
+  const code = socket.lastClose?.code ?? 0;
+  socket.close();
+  return code;
+}
+
+describe("auth (DESIGN §6)", () => {
+  it("refuses no token, a forged one and an expired one: HTTP 401 and WebSocket 4401", async () => {
+    town = await makeTown(host, secret);
+    const forged = await signToken({ role: "operator", town: town.town, exp: Math.floor(Date.now() / 1000) + 60 }, "not-the-secret-at-all");
+    const expired = await town.token({ role: "operator", exp: Math.floor(Date.now() / 1000) - 1 });
+    const tampered = town.operator.replace(/\.(.)/, (_m, c: string) => `.${c === "A" ? "B" : "A"}`);
+    for (const token of ["", forged, expired, tampered, "garbage"]) {
+      const error = await fails(town.townCall("gt_list_rigs", {}, token));
+      expect([error.code, error.status]).toEqual(["UNAUTHORIZED", 401]);
+      expect(await closeCode({ party: "main", room: town.town }, token)).toBe(4401);
+    }
+    const rigs = await town.townCall("gt_list_rigs");
+    expect(rigs).toEqual([]);
+  });
+
+  it("a viewer token cannot call any tool", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha");
+    for (const tool of ["gt_list_rigs", "gt_rig_add", "gt_mail_check", "gt_mail_send"]) {
+      const error = await fails(town.townCall(tool, {}, town.viewer));
+      expect([tool, error.code, error.status]).toEqual([tool, "FORBIDDEN", 403]);
+    }
+    for (const tool of ["gt_list_beads", "gt_bead_create", "gt_mail_send", "gt_prime", "gt_agent_register"]) {
+      const error = await fails(town.rigCall(a, tool, {}, town.viewer));
+      expect([tool, error.code]).toEqual([tool, "FORBIDDEN"]);
+    }
+  });
+
+  it("an agent of rig A cannot act in rig B, nor as another agent, nor in another town", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha");
+    const b = await town.addRig("beta");
+    const toast = await town.polecat(a, "toast");
+    const birch = await town.polecat(a, "birch");
+    const maple = await town.polecat(b, "maple");
+    // In rig B's room with rig A's token: refused on HTTP and on the socket.
+    const inB = await fails(town.rigCall(b, "gt_mail_check", {}, toast.token));
+    expect([inB.code, inB.status]).toEqual(["FORBIDDEN", 403]);
+    expect(await closeCode({ party: "rig", room: town.rigRoom(b) }, toast.token)).toBe(4403);
+    // A token claiming rig A's id but rig B's identity.
+    const crossed = await town.token({ role: "agent", rig: a.id, agent: maple.identity });
+    expect((await fails(town.rigCall(a, "gt_prime", {}, crossed))).code).toBe("FORBIDDEN");
+    // As another agent of its own rig.
+    const asBirch = await fails(town.rigCall(a, "gt_mail_check", { as: birch.identity }, toast.token));
+    expect([asBirch.code, asBirch.status]).toEqual(["FORBIDDEN", 403]);
+    const sendAsBirch = await fails(town.rigCall(a, "gt_mail_send", { to: maple.identity, subject: "x", body: "", as: birch.identity }, toast.token));
+    expect(sendAsBirch.code).toBe("FORBIDDEN");
+    // Operator-only tools.
+    expect((await fails(town.rigCall(a, "gt_bead_create", { title: "x" }, toast.token))).code).toBe("FORBIDDEN");
+    // Another town's operator token.
+    const other = await signToken({ role: "operator", town: "another-town", exp: Math.floor(Date.now() / 1000) + 60 }, secret);
+    expect((await fails(town.townCall("gt_list_rigs", {}, other))).status).toBe(403);
+    expect(await closeCode({ party: "main", room: town.town }, other)).toBe(4403);
+    // Nothing above changed B's mail.
+    expect(await town.rigCall(b, "gt_mail_check", {}, maple.token)).toEqual([]);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterEach, describe, expect, inject, it } from "vitest";
+import * as Y from "yjs";
+import * as encoding from "lib0/encoding";
+import * as syncProtocol from "y-protocols/sync";
+import type { Mail, Rig } from "../../party/protocol.ts";
+import { makeTown, until, type TestTown } from "../helpers/town.ts";
+
+const host = inject("partykitHost");
+const secret = inject("gtSecret");
+let town: TestTown;
+afterEach(() => town?.closeAll());
+
+describe("live documents", () => {
+  it("a viewer sees the rig summary change in the town doc and new mail in the rig doc", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha");
+    const b = await town.addRig("beta");
+    const townReplica = town.replica("main", town.town);
+    const rigReplica = town.replica("rig", town.rigRoom(b));
+    await Promise.all([townReplica.whenSynced(), rigReplica.whenSynced()]);
+    const rigs = () => townReplica.doc.getMap<Rig>("rigs");
+    expect(rigs().get(b.id)?.name).toBe("beta");
+
+    const sender = await town.polecat(a, "toast");
+    const recipient = await town.polecat(b, "maple");
+    const sent = await town.rigCall<{ id: string }>(a, "gt_mail_send", { to: recipient.identity, subject: "live", body: "" }, sender.token);
+
+    const mail = await until(
+      (cb) => (rigReplica.doc.getMap("mail").observe(cb), () => rigReplica.doc.getMap("mail").unobserve(cb)),
+      () => rigReplica.doc.getMap<Mail>("mail").get(sent.id),
+    );
+    expect(mail).toMatchObject({ to: recipient.identity, state: "delivered" });
+
+    // beta's summary (pushed by the rig, debounced) counts its polecat and the unread mail.
+    const summary = await until(
+      (cb) => (rigs().observe(cb), () => rigs().unobserve(cb)),
+      () => {
+        const s = rigs().get(b.id)?.summary;
+        return s && s.queuedMail === 1 && s.agents.idle === 3 ? s : undefined;
+      },
+    );
+    expect(summary.lastActivity).toBeGreaterThan(0);
+  });
+
+  it("refuses a client's document update and closes its socket with 4403", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha");
+    const replica = town.replica("rig", town.rigRoom(a), town.operator);
+    await replica.whenSynced();
+    const closed = new Promise<number>((resolve) => replica.socket.addEventListener("close", (e: CloseEvent) => resolve(e.code)));
+
+    const forged = new Y.Doc();
+    forged.getMap("beads").set("01JZZZZZZZZZZZZZZZZZZZZZZZ", { title: "forged" });
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, 0);
+    syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(forged));
+    replica.socket.send(encoding.toUint8Array(encoder));
+
+    expect(await closed).toBe(4403);
+    const fresh = await town.replica("rig", town.rigRoom(a)).whenSynced();
+    expect(fresh.getMap("beads").size).toBe(0);
+    expect(await town.rigCall(a, "gt_list_beads")).toEqual([]);
+  });
+
+  it("keeps beads, agents and the registry across the room's lifetime, answering tools from them", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha", { capabilities: ["ts", "go"], max_polecats: 2 });
+    expect(a).toMatchObject({ name: "alpha", status: "cloning", capabilities: ["go", "ts"], maxPolecats: 2 });
+    const bead = await town.rigCall<{ id: string; status: string }>(a, "gt_bead_create", { title: "fix the build", priority: "high" });
+    expect(bead.status).toBe("open");
+    const updated = await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: "closed", assignee: "alpha/witness" });
+    expect(updated).toMatchObject({ status: "closed", assignee: "alpha/witness", closedAt: expect.any(Number) });
+    expect(await town.rigCall(a, "gt_bead_status", { bead_id: bead.id })).toMatchObject({ status: "closed" });
+    const agents = await town.rigCall<{ identity: string }[]>(a, "gt_list_agents");
+    expect(agents.map((x) => x.identity).sort()).toEqual(["alpha/refinery", "alpha/witness"]);
+    expect((await town.townCall<Rig[]>("gt_list_rigs")).map((r) => r.name)).toEqual(["alpha"]);
+    expect(await town.townCall("gt_rig_status", { name: "alpha" })).toMatchObject({ id: a.id });
+    await expect(town.addRig("alpha")).rejects.toMatchObject({ code: "CONFLICT", status: 409 });
+  });
+});
