@@ -70,8 +70,10 @@ export default class RigRoom extends LiveRoom {
     this.outbox = new DurableOutbox(this.room.storage, (entry) => this.attemptHop(entry), (entry, outcome) => this.settleMail(entry, outcome));
     await this.outbox.load();
     this.lastActivity = this.records.events.length ? this.records.events.get(this.records.events.length - 1).at : null;
-    // After a restart the town may hold an older summary: push a fresh one.
+    // After a restart the town may hold an older summary: push a fresh one. Waking the town also
+    // wakes the town's other rigs, whose outboxes may hold mail (see TownRoom.wakeRigs).
     if (this.meta) this.scheduleSummary();
+    if (this.meta) void this.callRoom("main", this.meta.town, "wake", {}).catch(() => {});
   }
 
   async onAlarm(): Promise<void> {
@@ -290,6 +292,8 @@ export default class RigRoom extends LiveRoom {
         }
         return jsonResponse({ ok: true, value: { id: mail.id, state: "delivered" } });
       }
+      case "wake":
+        return jsonResponse({ ok: true, value: "awake" });
       case "wipe": {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
         await this.records.wipe();

@@ -35,6 +35,19 @@ export default class TownRoom extends LiveRoom {
   protected override async started(): Promise<void> {
     this.outbox = new DurableOutbox(this.room.storage, (entry) => this.attempt(entry), (entry, outcome) => this.settle(entry, outcome));
     await this.outbox.load();
+    void this.wakeRigs();
+  }
+
+  /**
+   * Starts every rig room of the town once when the town starts, so rig outboxes resume after a
+   * restart even where the runtime lost their alarms (`partykit dev` keeps alarms in memory only).
+   */
+  private async wakeRigs(): Promise<void> {
+    await Promise.all(
+      this.rigs().map((rig) =>
+        this.callRoom("rig", this.rigRoomId(rig.id), "wake", {}).catch((error) => console.warn(`[main/${this.roomId}] could not wake rig ${rig.name}`, error)),
+      ),
+    );
   }
 
   async onAlarm(): Promise<void> {
@@ -222,6 +235,8 @@ export default class TownRoom extends LiveRoom {
             return errorResponse("INTERNAL", `relay failed: ${attempt.error}`);
         }
       }
+      case "wake":
+        return jsonResponse({ ok: true, value: "awake" });
       case "summary": {
         const { rig_id, summary } = summaryPush.parse(body);
         const rig = this.records.get<Rig>(TOWN_DOC.rigs, rig_id);
