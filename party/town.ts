@@ -91,6 +91,7 @@ export default class TownRoom extends LiveRoom {
   protected tools(): Record<string, ToolSpec<any>> {
     const operator = ["operator"] as const;
     const townStaff = ["operator", "agent", "container"] as const; // agent = the Mayor (see admit)
+    const mailers = ["operator", "agent"] as const; // the town's inboxes are the operator's and the Mayor's
     return {
       gt_rig_add: tool(townToolArgs.gt_rig_add, operator, async (args) => {
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`);
@@ -133,12 +134,12 @@ export default class TownRoom extends LiveRoom {
       }),
       gt_list_rigs: tool(townToolArgs.gt_list_rigs, townStaff, async () => this.rigs()),
       gt_rig_status: tool(townToolArgs.gt_rig_status, townStaff, async (args) => this.requireRig(args.name)),
-      gt_mail_send: tool(townToolArgs.gt_mail_send, townStaff, async (args, caller) => {
+      gt_mail_send: tool(townToolArgs.gt_mail_send, mailers, async (args, caller) => {
         const from = caller.token.role === "agent" ? "mayor" : (args.from ?? "operator");
         if (caller.token.role === "agent" && args.from && args.from !== "mayor") throw new ToolError("FORBIDDEN", "the Mayor sends as mayor");
         return this.sendMail({ ...args, from });
       }),
-      gt_mail_check: tool(townToolArgs.gt_mail_check, townStaff, async (args, caller) => {
+      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => {
         const identity = caller.token.role === "agent" ? "mayor" : (args.as ?? "operator");
         const now = Date.now();
         const read = unread(this.records.values<Mail>(TOWN_DOC.mail), identity).map((m) => markRead(m, now));

@@ -1,4 +1,4 @@
-/** The local state file that `npm start` writes (secret, town, port), read by `npm run token`. */
+/** The local state file that `npm start` writes (secret, town), read by `npm run token`. */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -7,7 +7,7 @@ import { z } from "zod";
 export const STATE_DIR = resolve(process.env.GT_STATE_DIR ?? join(import.meta.dirname, "..", ".townhall"));
 const STATE_FILE = join(STATE_DIR, "state.json");
 
-const localState = z.object({ secret: z.string().min(16), town: z.string(), port: z.number().int() });
+const localState = z.object({ secret: z.string().min(16), town: z.string() });
 export type LocalState = z.infer<typeof localState>;
 
 export function readLocalState(): LocalState | null {
@@ -18,7 +18,7 @@ export function readLocalState(): LocalState | null {
 }
 
 /** Reads the state file, or creates it with a fresh secret. */
-export function ensureLocalState(defaults: { town: string; port: number }): LocalState {
+export function ensureLocalState(defaults: { town: string }): LocalState {
   const existing = readLocalState();
   if (existing) return existing;
   const state: LocalState = { secret: randomBytes(32).toString("base64url"), ...defaults };
