@@ -77,8 +77,10 @@ export class RecordDoc {
       if (value === null) deletes.push(storageKey);
       else puts[storageKey] = value;
     }
+    // Claim the feed slots before any await, so overlapping writes never lose track of a key.
     const keptEvents = [...this.eventIds, ...newEvents.map((e) => `events:${e.id}`)];
     const evicted = keptEvents.length > LIMITS.eventsKept ? keptEvents.slice(0, keptEvents.length - LIMITS.eventsKept) : [];
+    this.eventIds = keptEvents.slice(evicted.length);
     for (const e of newEvents) puts[`events:${e.id}`] = e;
     deletes.push(...evicted);
 
@@ -88,7 +90,6 @@ export class RecordDoc {
     }
     for (let i = 0; i < deletes.length; i += CHUNK) await this.storage.delete(deletes.slice(i, i + CHUNK));
 
-    this.eventIds = keptEvents.slice(evicted.length);
     this.doc.transact(() => {
       for (const { collection, key, value } of changes) {
         if (value === null) this.map(collection).delete(key);

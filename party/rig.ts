@@ -168,6 +168,7 @@ export default class RigRoom extends LiveRoom {
               this.failHops = args.fail_hops;
               return { fail_hops: this.failHops, outbox: this.outbox.size };
             }),
+            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => ({ keys: (await this.room.storage.list()).size })),
           }
         : {}),
     };

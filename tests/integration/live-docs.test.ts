@@ -78,3 +78,25 @@ describe("live documents", () => {
     await expect(town.addRig("alpha")).rejects.toMatchObject({ code: "CONFLICT", status: 409 });
   });
 });
+
+describe("storage stays bounded", () => {
+  it("does not grow while a dashboard stays connected and one bead changes many times", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha");
+    const dashboard = town.replica("rig", town.rigRoom(a));
+    await dashboard.whenSynced();
+    const bead = await town.rigCall<{ id: string }>(a, "gt_bead_create", { title: "churn" });
+    const keys = async () => (await town.rigCall<{ keys: number }>(a, "gt_test_storage")).keys;
+    const before = await keys();
+    const statuses = ["in_progress", "in_review", "open"] as const;
+    for (let i = 0; i < 60; i++) await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: statuses[i % 3], title: `churn ${i}` });
+    // Each status change adds one feed event (bounded at 500); nothing else adds a key.
+    expect(await keys()).toBe(before + 60);
+    for (let i = 0; i < 60; i++) await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, title: `rename ${i}` });
+    expect(await keys()).toBe(before + 60);
+    await until(
+      (cb) => (dashboard.doc.getMap("beads").observe(cb), () => dashboard.doc.getMap("beads").unobserve(cb)),
+      () => (dashboard.doc.getMap<{ title: string }>("beads").get(bead.id)?.title === "rename 59" ? true : undefined),
+    );
+  });
+});
