@@ -50,7 +50,11 @@ export async function verifyToken(token: string, secret: string, now = Date.now(
   if (!body || !signature || extra !== undefined) return { ok: false, reason: "malformed token" };
   const signatureBytes = fromBase64Url(signature);
   const bodyBytes = fromBase64Url(body);
-  if (!signatureBytes || !bodyBytes) return { ok: false, reason: "malformed token" };
+  // Only the canonical spelling is accepted: base64 decoders ignore the unused low bits of the last
+  // character, which would let one token be written several ways.
+  if (!signatureBytes || !bodyBytes || toBase64Url(signatureBytes) !== signature || toBase64Url(bodyBytes) !== body) {
+    return { ok: false, reason: "malformed token" };
+  }
   const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), signatureBytes, encoder.encode(body));
   if (!valid) return { ok: false, reason: "bad signature" };
   let json: unknown;
@@ -67,9 +71,9 @@ export async function verifyToken(token: string, secret: string, now = Date.now(
 
 /** Reads a token from `Authorization: Bearer …` or, for browsers' WebSockets, `?token=`. */
 export function tokenFromRequest(request: Request): string | null {
-  const header = request.headers.get("authorization");
-  if (header?.startsWith("Bearer ")) return header.slice(7).trim() || null;
-  return new URL(request.url).searchParams.get("token");
+  const header = request.headers.get("authorization")?.match(/^bearer\s+(\S+)\s*$/i);
+  if (header) return header[1]!;
+  return new URL(request.url).searchParams.get("token") || null;
 }
 
 /**

@@ -10,7 +10,7 @@ export type AlarmStorage = KeyValueStorage & { setAlarm(time: number): Promise<v
 
 export class DurableOutbox {
   private readonly entries = new Map<string, OutboxEntry>();
-  private flushing: Promise<void> | null = null;
+  private passes: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly storage: AlarmStorage,
@@ -49,12 +49,14 @@ export class DurableOutbox {
     await this.added(entry);
   }
 
-  /** Attempts every due entry once. Concurrent calls share one pass. */
+  /**
+   * Attempts every due entry once. Passes never overlap: a call during a pass gets a pass of its
+   * own right after it, so an entry added meanwhile is not left for the alarm.
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.flushDue().finally(() => {
-      this.flushing = null;
-    });
-    return this.flushing;
+    const pass = this.passes.then(() => this.flushDue());
+    this.passes = pass.catch(() => {});
+    return pass;
   }
 
   private async flushDue(): Promise<void> {

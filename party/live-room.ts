@@ -54,6 +54,7 @@ type SocketInfo = {
 export type Admission = { ok: true; identity: string | null } | { ok: false; code: "UNAUTHORIZED" | "FORBIDDEN" | "UNKNOWN_RIG"; message: string };
 
 const JSON_HEADERS = { "content-type": "application/json" };
+const HOP_TIMEOUT_MS = 5_000;
 
 export function jsonResponse(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
@@ -308,23 +309,25 @@ export abstract class LiveRoom implements Party.Server {
   }
 
   private async onApiRequest(name: string, req: Request): Promise<Response> {
+    // The body is read before anything can refuse the call: a response sent while the request
+    // body is still unread makes the runtime drop the keep-alive connection under the client.
+    const body = await readBody(req);
     const token = tokenFromRequest(req);
     if (!token) return errorResponse("UNAUTHORIZED", "no token: send Authorization: Bearer <token>");
     const check = await verifyToken(token, this.secret);
     if (!check.ok) return errorResponse("UNAUTHORIZED", check.reason);
     const admission = this.admit(check.payload);
     if (!admission.ok) return errorResponse(admission.code, admission.message);
-    const body = await readBody(req);
     if (!body.ok) return errorResponse(body.code, body.message);
     const outcome = await this.callTool(name, body.value, { token: check.payload });
     return outcome.ok ? jsonResponse(outcome) : jsonResponse(outcome, ERROR_STATUS[outcome.error.code]);
   }
 
   private async onInternalRequest(op: string, req: Request): Promise<Response> {
+    const body = await readBody(req); // first, as in onApiRequest
     if (req.headers.get("x-townhall-internal") !== (await internalKey(this.secret, this.townId))) {
       return errorResponse("UNAUTHORIZED", "room-to-room calls need the internal key");
     }
-    const body = await readBody(req);
     if (!body.ok) return errorResponse(body.code, body.message);
     return this.internal(op, body.value);
   }
@@ -332,6 +335,8 @@ export abstract class LiveRoom implements Party.Server {
   /** Calls another room of this town. Throws on network failure; returns the parsed reply. */
   protected async callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: any }> {
     const init = {
+      // A hung hop must not hang the caller: after this the mail waits in the outbox instead.
+      signal: AbortSignal.timeout(HOP_TIMEOUT_MS),
       method: "POST",
       headers: { "content-type": "application/json", "x-townhall-internal": await internalKey(this.secret, this.townId) },
       body: JSON.stringify(body),

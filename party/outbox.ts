@@ -17,13 +17,13 @@ export type OutboxEntry = {
 export const BACKOFF = { baseMs: 250, maxMs: 60_000, jitter: 0.2 } as const;
 
 /**
- * Delay before attempt `attempts + 1`: exponential from 250 ms, capped at a minute, with ±20 %
- * jitter so rooms that failed together do not retry together. `random` is injectable for tests.
+ * Delay before attempt `attempts + 1`: exponential from 250 ms with ±20 % jitter, never over a
+ * minute, so rooms that failed together do not retry together. `random` is injectable for tests.
  */
 export function backoffDelay(attempts: number, random: () => number = Math.random): number {
   const exponential = Math.min(BACKOFF.maxMs, BACKOFF.baseMs * 2 ** Math.max(0, attempts - 1));
   const spread = exponential * BACKOFF.jitter * (2 * random() - 1);
-  return Math.max(0, Math.round(exponential + spread));
+  return Math.min(BACKOFF.maxMs, Math.max(0, Math.round(exponential + spread)));
 }
 
 export function afterFailure(entry: OutboxEntry, now: number, error: string, random?: () => number): OutboxEntry {

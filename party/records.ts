@@ -55,12 +55,13 @@ export class RecordDoc {
     const loaded = await Promise.all(this.collections.map((c) => this.storage.list<object>({ prefix: `${c}:` })));
     const events = await this.storage.list<FeedEvent>({ prefix: "events:" });
     this.eventIds = [...events.keys()];
+    const feed = [...events.values()].slice(-LIMITS.eventsKept);
     this.doc.transact(() => {
       this.collections.forEach((collection, i) => {
         const map = this.map<object>(collection);
         for (const [key, value] of loaded[i]!) map.set(key.slice(collection.length + 1), value);
       });
-      this.events.push([...events.values()]);
+      this.events.push(feed);
     }, { source: "storage" } satisfies Origin);
   }
 
@@ -85,10 +86,16 @@ export class RecordDoc {
     deletes.push(...evicted);
 
     const putKeys = Object.keys(puts);
-    for (let i = 0; i < putKeys.length; i += CHUNK) {
-      await this.storage.put(Object.fromEntries(putKeys.slice(i, i + CHUNK).map((k) => [k, puts[k]])));
+    try {
+      for (let i = 0; i < putKeys.length; i += CHUNK) {
+        await this.storage.put(Object.fromEntries(putKeys.slice(i, i + CHUNK).map((k) => [k, puts[k]])));
+      }
+      for (let i = 0; i < deletes.length; i += CHUNK) await this.storage.delete(deletes.slice(i, i + CHUNK));
+    } catch (error) {
+      // Keep tracking every feed key that may be in storage, so a later write still evicts them.
+      this.eventIds = [...new Set([...evicted, ...this.eventIds])];
+      throw error;
     }
-    for (let i = 0; i < deletes.length; i += CHUNK) await this.storage.delete(deletes.slice(i, i + CHUNK));
 
     this.doc.transact(() => {
       for (const { collection, key, value } of changes) {

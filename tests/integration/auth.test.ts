@@ -75,3 +75,17 @@ describe("auth (DESIGN §6)", () => {
     expect(await town.rigCall(b, "gt_mail_check", {}, maple.token)).toEqual([]);
   });
 });
+
+describe("npm run token", () => {
+  it("prints a token the rooms accept, signed with GT_SECRET", async () => {
+    town = await makeTown(host, secret);
+    const { execFileSync } = await import("node:child_process");
+    const run = (args: string[]) =>
+      execFileSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", ...args], { env: { ...process.env, GT_SECRET: secret }, encoding: "utf8" }).trim();
+    const operator = run(["--role", "operator", "--town", town.town]);
+    expect(await town.townCall("gt_list_rigs", {}, operator)).toEqual([]);
+    const viewer = run(["--role", "viewer", "--town", town.town]);
+    expect((await fails(town.townCall("gt_list_rigs", {}, viewer))).code).toBe("FORBIDDEN");
+    expect(() => run(["--role", "agent", "--town", town.town])).toThrow(/agent tokens need --rig/);
+  });
+});
