@@ -14,6 +14,10 @@ export default defineConfig({
         test: { name: "unit", include: ["tests/unit/**/*.test.ts"], environment: "node" },
       },
       {
+        // Container parts against real git repositories, no server.
+        test: { name: "container", include: ["tests/container/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
+      },
+      {
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],

@@ -6,10 +6,11 @@
  *
  * Protocol history:
  *   1 — tool calls over JSON text frames and HTTP, Yjs sync over binary frames, mail and beads.
+ *   2 — the town container: dispatch, commands to the container, done/merge, witness, escalations.
  */
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Limits (every buffer is bounded; tests check each bound)
@@ -131,6 +132,8 @@ export const CLOSE = {
   FORBIDDEN: 4403,
   /** The room's rig was removed. */
   GONE: 4404,
+  /** Another container already serves this rig (DESIGN §9: two supervisors never serve one rig). */
+  RIG_TAKEN: 4409,
   TOO_LARGE: 4413,
 } as const;
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
@@ -150,6 +153,9 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export type MailState = (typeof MAIL_STATES)[number];
 
 export type RigSummary = {
+  /** The rig's readiness as the rig room knows it (the container reports clones). */
+  status?: RigStatus;
+  openEscalations?: number;
   beads: Record<BeadStatus, number>;
   agents: Record<AgentStatus, number>;
   /** Mail of this rig not yet in its recipient's inbox (still in the outbox) or not yet read. */
@@ -171,6 +177,8 @@ export type Rig = {
   summary: RigSummary;
 };
 
+export type BeadHistoryEntry = { at: number; status: BeadStatus; note?: string };
+
 export type Bead = {
   id: string;
   title: string;
@@ -185,6 +193,8 @@ export type Bead = {
   createdAt: number;
   updatedAt: number;
   closedAt?: number;
+  /** Status changes, oldest first, the last 20. */
+  history?: BeadHistoryEntry[];
 };
 
 export type Agent = {
@@ -196,6 +206,25 @@ export type Agent = {
   branch?: string;
   worktree?: string;
   startedAt?: number;
+  /** OS process id of the running agent, as the container reported it. */
+  pid?: number;
+  /** How its last run ended, e.g. "exit 0", "signal SIGKILL", "no heartbeat for 90 s". */
+  lastExit?: string;
+};
+
+export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Something an agent or the refinery could not resolve alone; open until a person resolves it. */
+export type Escalation = {
+  id: string;
+  from: string;
+  title: string;
+  body: string;
+  severity: Severity;
+  beadId?: string;
+  createdAt: number;
+  status: "open" | "resolved";
 };
 
 export type Mail = {
@@ -215,7 +244,7 @@ export type FeedEvent = { id: string; at: number; kind: string; text: string };
 
 /** Names of the top-level shared types of each live document. */
 export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
-export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", events: "events" } as const;
+export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", escalations: "escalations", events: "events" } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Tool arguments (DESIGN §5). Every schema is strict: an unknown field is an INVALID_ARGS error.
@@ -282,6 +311,33 @@ export const rigToolArgs = {
   /** Container: registers a polecat (idle) so it can be hooked and mailed. */
   gt_agent_register: z.strictObject({ name: z.string().regex(POLECAT_NAME_RE) }),
   gt_heartbeat: z.strictObject({ ...actingAs }),
+  /** The agent finished its hooked bead on `branch`: the bead goes to review and the refinery merges. */
+  gt_done: z.strictObject({ branch: z.string().min(1).max(200), summary: z.string().max(4000).optional(), ...actingAs }),
+  gt_escalate: z.strictObject({
+    title,
+    body: body.optional(),
+    severity: z.enum(SEVERITIES),
+    bead_id: ulidString.optional(),
+    ...actingAs,
+  }),
+  /** Saves the agent's working notes; returned by its next gt_prime. */
+  gt_checkpoint: z.strictObject({ data: z.string().max(16 * 1024), ...actingAs }),
+  /** Container: the clone is ready (or failed); call again to update the disk figure. */
+  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional() }),
+  /** Container: an agent process started for its hooked bead (acknowledges start_agent). */
+  gt_agent_started: z.strictObject({ as: address, bead_id: ulidString, pid: z.number().int().positive().optional() }),
+  /** Container: an agent process ended (acknowledges stop_agent; returns unfinished work). */
+  gt_agent_exited: z.strictObject({ as: address, bead_id: ulidString.optional(), code: z.number().int().nullable().optional(), signal: z.string().max(20).nullable().optional(), reason: z.string().max(500).optional() }),
+  /** Container: the refinery's merge of a bead's branch (acknowledges merge). */
+  gt_merge_result: z.strictObject({
+    bead_id: ulidString,
+    ok: z.boolean(),
+    merge_commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+    error: z.string().max(4000).optional(),
+    conflict_files: z.array(z.string().max(500)).max(100).optional(),
+  }),
+  /** Operator: marks an escalation resolved. */
+  gt_escalation_resolve: z.strictObject({ id: ulidString }),
 } as const;
 
 export type TownTool = keyof typeof townToolArgs;
@@ -291,7 +347,8 @@ export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
 
 /** Results of tools whose shape clients depend on. */
 export type MailSendResult = { id: string; state: "delivered" | "queued" };
-export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[] };
+export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
+export type DoneResult = { bead_id: string; status: "in_review" };
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -323,7 +380,24 @@ export type EventFrame =
   | { type: "event"; event: "nudge"; text: string }
   | { type: "event"; event: "hook"; bead: Bead };
 
-export type ServerFrame = ResultFrame | HelloFrame | EventFrame;
+/** What a rig room tells its agent process to work on (everything the container needs). */
+export type StartAgentCommand = {
+  type: "command";
+  command: "start_agent";
+  id: string;
+  identity: string;
+  name: string;
+  bead: Bead;
+  branch: string;
+  rig: { id: string; name: string; defaultBranch: string };
+  /** A fresh agent token for this run. */
+  token: string;
+};
+export type MergeCommand = { type: "command"; command: "merge"; id: string; bead_id: string; branch: string; identity: string; title: string };
+export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; identity: string; reason: string };
+export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
+
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
 export const serverFrame = z.union([
@@ -336,6 +410,7 @@ export const serverFrame = z.union([
   }),
   z.object({ type: z.literal("hello"), protocol: z.number(), room: z.object({ party: z.string(), id: z.string() }), role: z.string(), identity: z.string().optional() }),
   z.object({ type: z.literal("event"), event: z.string() }).passthrough(),
+  z.object({ type: z.literal("command"), command: z.enum(["start_agent", "merge", "stop_agent"]), id: z.string() }).passthrough(),
 ]);
 
 /** Turns zod issues into one line a person can act on. */
