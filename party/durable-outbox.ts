@@ -18,6 +18,8 @@ export class DurableOutbox {
     private readonly attempt: (entry: OutboxEntry) => Promise<Attempt>,
     /** Records the final outcome (delivered or rejected) before the entry is dropped. */
     private readonly settle: (entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>) => Promise<void>,
+    /** Other work of the room that needs the (single) alarm, e.g. the witness's next check. */
+    private readonly otherWake: () => number | null = () => null,
   ) {}
 
   static storageKey(key: string): string {
@@ -83,8 +85,9 @@ export class DurableOutbox {
     }
   }
 
-  private async scheduleAlarm(): Promise<void> {
-    const wake = nextWake(this.entries.values());
-    if (wake !== null) await this.storage.setAlarm(Math.max(wake, Date.now() + 1));
+  /** Sets the room's alarm for the earliest outbox entry or other wake-up, whichever comes first. */
+  async scheduleAlarm(): Promise<void> {
+    const wakes = [nextWake(this.entries.values()), this.otherWake()].filter((w): w is number => w !== null);
+    if (wakes.length) await this.storage.setAlarm(Math.max(Math.min(...wakes), Date.now() + 1));
   }
 }

@@ -3,7 +3,7 @@
  * public contract, but parsed like any other boundary.
  */
 import { z } from "zod";
-import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, slug, ulidString } from "./protocol.ts";
+import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, RIG_STATUSES, slug, ulidString } from "./protocol.ts";
 
 const count = z.number().int().min(0);
 
@@ -12,6 +12,9 @@ export const rigInit = z.strictObject({
   rig_id: ulidString,
   name: slug,
   created_at: z.number().int(),
+  git_url: z.string().min(1).max(1000),
+  default_branch: z.string().min(1).max(100),
+  max_polecats: z.number().int().min(1).max(64),
 });
 
 export const mailRecord = z.object({
@@ -32,6 +35,8 @@ export const mailEnvelope = z.strictObject({ mail: mailRecord });
 export const summaryPush = z.strictObject({
   rig_id: ulidString,
   summary: z.strictObject({
+    status: z.enum(RIG_STATUSES).optional(),
+    openEscalations: count.optional(),
     beads: z.record(z.enum(BEAD_STATUSES), count),
     agents: z.record(z.enum(AGENT_STATUSES), count),
     queuedMail: count,

@@ -145,6 +145,8 @@ export abstract class LiveRoom implements Party.Server {
     if (!admission.ok) {
       return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : admission.code === "UNAUTHORIZED" ? CLOSE.UNAUTHORIZED : CLOSE.FORBIDDEN, admission.message);
     }
+    const refusal = this.claimSocket(connection.id, check.payload);
+    if (refusal) return connection.close(refusal.code, refusal.reason);
     this.sockets.set(connection.id, { token: check.payload, identity: admission.identity, syncing: false, strikes: [] });
     this.send(connection, {
       type: "hello",
@@ -153,7 +155,19 @@ export abstract class LiveRoom implements Party.Server {
       role: check.payload.role,
       ...(admission.identity ? { identity: admission.identity } : {}),
     });
+    await this.socketReady(connection, check.payload);
   }
+
+  /** A last say on an authorised socket (e.g. one container per rig); returns a close to refuse it. */
+  protected claimSocket(_connectionId: string, _token: TokenPayload): { code: number; reason: string } | null {
+    return null;
+  }
+
+  /** After the hello: e.g. send a container its pending commands. */
+  protected async socketReady(_connection: Party.Connection, _token: TokenPayload): Promise<void> {}
+
+  /** A socket closed or errored. */
+  protected socketGone(_connectionId: string): void {}
 
   async onMessage(message: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     await this.admitting.get(connection.id);
@@ -170,10 +184,12 @@ export abstract class LiveRoom implements Party.Server {
 
   onClose(connection: Party.Connection): void {
     this.sockets.delete(connection.id);
+    this.socketGone(connection.id);
   }
 
   onError(connection: Party.Connection): void {
     this.sockets.delete(connection.id);
+    this.socketGone(connection.id);
   }
 
   private async onTextFrame(text: string, connection: Party.Connection, info: SocketInfo): Promise<void> {
@@ -244,6 +260,14 @@ export abstract class LiveRoom implements Party.Server {
 
   protected send(connection: Party.Connection, frame: ServerFrame): void {
     connection.send(JSON.stringify(frame));
+  }
+
+  /** Sends a frame to one socket by id; false if it is gone. */
+  protected sendTo(connectionId: string, frame: ServerFrame): boolean {
+    const connection = this.sockets.has(connectionId) ? this.room.getConnection(connectionId) : undefined;
+    if (!connection) return false;
+    this.send(connection, frame);
+    return true;
   }
 
   /** Pushes an event to every socket that receives for `identity`. */

@@ -5,6 +5,9 @@
  */
 import type * as Party from "partykit/server";
 import { z } from "zod";
+import { signToken } from "./auth.ts";
+import { CommandQueue, type PendingCommand } from "./command-queue.ts";
+import { branchName, planDispatch, withStatus } from "./dispatch.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type ToolSpec } from "./live-room.ts";
@@ -19,18 +22,46 @@ import {
   rigToolArgs,
   type Agent,
   type Bead,
+  type CommandFrame,
+  type DoneResult,
+  type Escalation,
+  type FeedEvent,
   type Mail,
+  type RigStatus,
   type MailSendResult,
   type PrimeResult,
   type RigSummary,
   type TokenPayload,
 } from "./protocol.ts";
+import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
+import { judge } from "./witness.ts";
 import { rigInit, mailEnvelope, testFault } from "./internal.ts";
 
-type RigMeta = { town: string; rigId: string; name: string; createdAt: number };
+type RigMeta = {
+  town: string;
+  rigId: string;
+  name: string;
+  createdAt: number;
+  gitUrl: string;
+  defaultBranch: string;
+  maxPolecats: number;
+  /** `cloning` until the container reports the clone (gt_rig_ready). */
+  status: RigStatus;
+  diskBytes?: number;
+  error?: string;
+};
+
+/** Everything one step changes, persisted in one write and then announced. */
+type Batch = {
+  changes: Change[];
+  events: FeedEvent[];
+  commands: Parameters<CommandQueue["prepare"]>[0];
+  settled: PendingCommand[];
+};
 
 const SUMMARY_DEBOUNCE_MS = 250;
+const AGENT_TOKEN_TTL_S = 24 * 3600;
 
 export default class RigRoom extends LiveRoom {
   private outbox!: DurableOutbox;
@@ -41,6 +72,11 @@ export default class RigRoom extends LiveRoom {
   private summaryFailures = 0;
   /** Test hook (GT_TEST_HOOKS=1): the next N hops fail as if the town were unreachable. */
   private failHops = 0;
+  private commands!: CommandQueue;
+  /** The one container socket that serves this rig (DESIGN §9), or null. */
+  private lease: string | null = null;
+  /** When the witness started watching: a restarted room gives every agent a full timeout. */
+  private readonly watchingSince = Date.now();
 
   constructor(room: Party.Room) {
     super(room);
@@ -63,11 +99,18 @@ export default class RigRoom extends LiveRoom {
   }
 
   protected collections() {
-    return [RIG_DOC.meta, RIG_DOC.beads, RIG_DOC.agents, RIG_DOC.mail] as const;
+    return [RIG_DOC.meta, RIG_DOC.beads, RIG_DOC.agents, RIG_DOC.mail, RIG_DOC.escalations] as const;
   }
 
   protected override async started(): Promise<void> {
-    this.outbox = new DurableOutbox(this.room.storage, (entry) => this.attemptHop(entry), (entry, outcome) => this.settleMail(entry, outcome));
+    this.commands = new CommandQueue(this.room.storage);
+    await this.commands.load();
+    this.outbox = new DurableOutbox(
+      this.room.storage,
+      (entry) => this.attemptHop(entry),
+      (entry, outcome) => this.settleMail(entry, outcome),
+      () => this.witnessWake(),
+    );
     await this.outbox.load();
     this.lastActivity = this.records.events.length ? this.records.events.get(this.records.events.length - 1).at : null;
     // After a restart the town may hold an older summary: push a fresh one. Waking the town also
@@ -78,6 +121,7 @@ export default class RigRoom extends LiveRoom {
 
   async onAlarm(): Promise<void> {
     await this.outbox.flush();
+    await this.witness();
   }
 
   protected admit(token: TokenPayload): Admission {
@@ -102,7 +146,8 @@ export default class RigRoom extends LiveRoom {
       gt_prime: tool(rigToolArgs.gt_prime, everyone, async (args, caller): Promise<PrimeResult> => {
         const agent = this.requireAgent(this.actingIdentity(caller, args.as));
         const hook = agent.hook ? (this.records.get<Bead>(RIG_DOC.beads, agent.hook) ?? null) : null;
-        return { agent, hook, mail: unread(this.records.values<Mail>(RIG_DOC.mail), agent.identity) };
+        const checkpoint = (await this.room.storage.get<string>(`checkpoint:${agent.identity}`)) ?? null;
+        return { agent, hook, mail: unread(this.records.values<Mail>(RIG_DOC.mail), agent.identity), checkpoint };
       }),
       gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => this.sendMail(args, caller)),
       gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => {
@@ -127,23 +172,25 @@ export default class RigRoom extends LiveRoom {
           requires: args.requires ?? [],
           createdAt: now,
           updatedAt: now,
+          history: [{ at: now, status: "open", note: "created" }],
         };
         await this.write([{ collection: RIG_DOC.beads, key: id, value: bead }], [this.feedEvent("bead", `bead ${id.slice(-8)} created: ${bead.title}`)]);
-        return bead;
+        await this.dispatch();
+        return this.records.get<Bead>(RIG_DOC.beads, id);
       }),
       gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.requireBead(args.bead_id)),
       gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
         const bead = this.requireBead(args.bead_id);
         const now = Date.now();
-        const { bead_id: _id, assignee, ...fields } = args;
-        const next: Bead = { ...bead, ...definedOnly(fields), updatedAt: now };
+        const { bead_id: _id, assignee, status, ...fields } = args;
+        let next: Bead = { ...bead, ...definedOnly(fields), updatedAt: now };
+        if (status && status !== bead.status) next = withStatus(next, status, now, "set by operator");
         if (assignee === null) delete next.assignee;
         else if (assignee !== undefined) next.assignee = assignee;
-        if (next.status === "closed" && bead.status !== "closed") next.closedAt = now;
-        if (next.status !== "closed") delete next.closedAt;
         const events = next.status !== bead.status ? [this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${bead.status} → ${next.status}`)] : [];
         await this.write([{ collection: RIG_DOC.beads, key: bead.id, value: next }], events);
-        return next;
+        await this.dispatch();
+        return this.records.get<Bead>(RIG_DOC.beads, bead.id);
       }),
       gt_list_beads: tool(rigToolArgs.gt_list_beads, staff, async (args) =>
         this.records.values<Bead>(RIG_DOC.beads).filter((b) => !args.status || b.status === args.status),
@@ -158,10 +205,46 @@ export default class RigRoom extends LiveRoom {
         return agent;
       }),
       gt_heartbeat: tool(rigToolArgs.gt_heartbeat, everyone, async (args, caller) => {
-        const identity = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
-        this.heartbeats.set(identity, Date.now());
-        return { at: this.heartbeats.get(identity) };
+        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
+        const now = Date.now();
+        this.heartbeats.set(agent.identity, now);
+        if (agent.status === "stalled") await this.commit({ changes: [this.agentChange({ ...agent, status: "working" })] });
+        return { at: now };
       }),
+      gt_checkpoint: tool(rigToolArgs.gt_checkpoint, everyone, async (args, caller) => {
+        const identity = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
+        await this.room.storage.put({ [`checkpoint:${identity}`]: args.data });
+        return { saved: args.data.length };
+      }),
+      gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
+        const from = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
+        if (args.bead_id) this.requireBead(args.bead_id);
+        const escalation = this.escalation({ from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id });
+        await this.commit({ changes: [{ collection: RIG_DOC.escalations, key: escalation.id, value: escalation }], events: [this.feedEvent("escalation", `${from}: ${args.title}`)] });
+        return escalation;
+      }),
+      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) => {
+        const escalation = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
+        if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
+        const resolved: Escalation = { ...escalation, status: "resolved" };
+        await this.commit({ changes: [{ collection: RIG_DOC.escalations, key: args.id, value: resolved }] });
+        return resolved;
+      }),
+      gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) => this.done(this.actingIdentity(caller, args.as), args.branch, args.summary)),
+      gt_rig_ready: tool(rigToolArgs.gt_rig_ready, ["container"], async (args) => {
+        const meta = this.requireMeta();
+        const status: RigStatus = args.error ? "error" : "ready";
+        const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}) };
+        if (args.error) next.error = args.error;
+        else delete next.error;
+        const events = status !== meta.status ? [this.feedEvent("rig", args.error ? `clone failed: ${args.error}` : `rig ${meta.name} ready`)] : [];
+        await this.commit({ changes: [{ collection: RIG_DOC.meta, key: "rig", value: next }], events });
+        await this.dispatch();
+        return { status, diskBytes: next.diskBytes ?? null };
+      }),
+      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args) => this.agentStarted(args.as, args.bead_id, args.pid)),
+      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args) => this.agentExited(args)),
+      gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], (args) => this.mergeResult(args)),
       ...(this.room.env.GT_TEST_HOOKS === "1"
         ? {
             gt_test_fault: tool(testFault, ["operator"], async (args) => {
@@ -270,7 +353,16 @@ export default class RigRoom extends LiveRoom {
       case "init": {
         const args = rigInit.parse(body);
         if (this.meta) return jsonResponse({ ok: true, value: this.meta }); // a retried init
-        const meta: RigMeta = { town: args.town, rigId: args.rig_id, name: args.name, createdAt: args.created_at };
+        const meta: RigMeta = {
+          town: args.town,
+          rigId: args.rig_id,
+          name: args.name,
+          createdAt: args.created_at,
+          gitUrl: args.git_url,
+          defaultBranch: args.default_branch,
+          maxPolecats: args.max_polecats,
+          status: "cloning",
+        };
         if (`${meta.town}.${meta.rigId}` !== this.roomId) return errorResponse("INVALID_ARGS", "room id does not match town and rig");
         const agents: Agent[] = (["witness", "refinery"] as const).map((role) => ({ identity: `${meta.name}/${role}`, role, name: role, status: "idle" }));
         await this.write(
@@ -298,11 +390,267 @@ export default class RigRoom extends LiveRoom {
       case "wipe": {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
         await this.records.wipe();
+        this.commands = new CommandQueue(this.room.storage);
+        this.heartbeats.clear();
         this.closeAll(CLOSE.GONE, "rig removed");
         return jsonResponse({ ok: true, value: null });
       }
       default:
         return errorResponse("BAD_FRAME", `no internal operation ${op}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ work: dispatch, done, merge, witness
+
+  /** Hooks open beads to polecats and owes the container a start_agent for each (DESIGN §7). */
+  private async dispatch(): Promise<void> {
+    const meta = this.meta;
+    if (!meta || meta.status !== "ready") return; // nothing to work in before the clone exists
+    const plan = planDispatch({ rigName: meta.name, beads: this.records.values<Bead>(RIG_DOC.beads), agents: this.records.values<Agent>(RIG_DOC.agents), maxPolecats: meta.maxPolecats });
+    if (plan.length === 0) return;
+    const now = Date.now();
+    const batch: Batch = { changes: [], events: [], commands: [], settled: [] };
+    for (const { beadId, identity, name } of plan) {
+      const bead = this.records.get<Bead>(RIG_DOC.beads, beadId)!;
+      const existing = this.records.get<Agent>(RIG_DOC.agents, identity);
+      const branch = branchName(name, beadId);
+      const agent: Agent = {
+        ...(existing ?? { identity, role: "polecat", name }),
+        status: "working",
+        hook: beadId,
+        branch,
+        worktree: `rigs/${meta.rigId}/worktrees/${name}`,
+        startedAt: now,
+      };
+      delete agent.pid;
+      batch.changes.push(this.agentChange(agent), this.beadChange({ ...withStatus(bead, "in_progress", now, `hooked to ${identity}`), assignee: identity, branch }));
+      batch.events.push(this.feedEvent("bead", `${identity} hooked bead ${beadId.slice(-8)}: ${bead.title}`));
+      batch.commands.push({ kind: "start_agent", identity, beadId });
+      this.heartbeats.set(identity, now); // the witness's clock starts at dispatch
+    }
+    await this.commit(batch);
+    await this.outbox.scheduleAlarm();
+  }
+
+  private async done(identity: string, branch: string, summary: string | undefined): Promise<DoneResult> {
+    const agent = this.requireAgent(identity);
+    if (!agent.hook) throw new ToolError("CONFLICT", `${identity} has no hooked bead`);
+    const bead = this.requireBead(agent.hook);
+    if (bead.status !== "in_progress") throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}, not in_progress`);
+    if (agent.branch && branch !== agent.branch) throw new ToolError("CONFLICT", `${identity} works on branch ${agent.branch}, not ${branch}`);
+    const now = Date.now();
+    const idle: Agent = { ...agent, status: "idle" };
+    delete idle.hook;
+    delete idle.branch;
+    await this.commit({
+      changes: [this.agentChange(idle), this.beadChange({ ...withStatus(bead, "in_review", now, summary ? `done: ${summary.slice(0, 200)}` : "done"), branch })],
+      events: [this.feedEvent("bead", `${identity} finished bead ${bead.id.slice(-8)}; merging ${branch}`)],
+      commands: [{ kind: "merge", identity, beadId: bead.id, branch }],
+    });
+    await this.dispatch();
+    return { bead_id: bead.id, status: "in_review" };
+  }
+
+  private async mergeResult(args: z.infer<typeof rigToolArgs.gt_merge_result>): Promise<Bead> {
+    const bead = this.requireBead(args.bead_id);
+    const settled = this.commands.matching((c) => c.kind === "merge" && c.beadId === bead.id);
+    if (bead.status !== "in_review") {
+      await this.commit({ settled }); // a repeated report: already applied
+      return bead;
+    }
+    const now = Date.now();
+    const meta = this.requireMeta();
+    if (args.ok) {
+      await this.commit({
+        changes: [this.beadChange({ ...withStatus(bead, "closed", now, `merged ${args.merge_commit?.slice(0, 8) ?? ""}`.trim()), ...(args.merge_commit ? { mergeCommit: args.merge_commit } : {}) })],
+        events: [this.feedEvent("bead", `bead ${bead.id.slice(-8)} merged into ${meta.defaultBranch}`)],
+        settled,
+      });
+    } else {
+      const reopened = withStatus(bead, "open", now, `merge failed: ${(args.error ?? "conflict").slice(0, 200)}`);
+      delete reopened.assignee;
+      delete reopened.branch;
+      const files = args.conflict_files?.length ? `\n\nConflicting files:\n${args.conflict_files.map((f) => `- ${f}`).join("\n")}` : "";
+      const escalation = this.escalation({
+        from: `${meta.name}/refinery`,
+        title: `Merge conflict: ${bead.title}`.slice(0, 200),
+        body: `${args.error ?? "The branch does not merge cleanly."}${files}\n\nThe bead is open again and will be redone from the current ${meta.defaultBranch}.`,
+        severity: "high",
+        beadId: bead.id,
+      });
+      await this.commit({
+        changes: [this.beadChange(reopened), { collection: RIG_DOC.escalations, key: escalation.id, value: escalation }],
+        events: [this.feedEvent("escalation", `merge of bead ${bead.id.slice(-8)} failed; bead reopened`)],
+        settled,
+      });
+    }
+    await this.dispatch();
+    return this.records.get<Bead>(RIG_DOC.beads, bead.id)!;
+  }
+
+  private async agentStarted(identity: string, beadId: string, pid: number | undefined): Promise<{ stale: boolean }> {
+    const agent = this.requireAgent(identity);
+    const settled = this.commands.matching((c) => c.kind === "start_agent" && c.identity === identity && c.beadId === beadId);
+    if (agent.hook !== beadId) {
+      // The bead was taken back (witness, operator) while the process started: stop that run.
+      await this.commit({ settled, commands: [{ kind: "stop_agent", identity, reason: `bead ${beadId} is no longer hooked to ${identity}` }] });
+      return { stale: true };
+    }
+    this.heartbeats.set(identity, Date.now());
+    await this.commit({ changes: [this.agentChange({ ...agent, status: "working", ...(pid ? { pid } : {}) })], settled });
+    return { stale: false };
+  }
+
+  private async agentExited(args: z.infer<typeof rigToolArgs.gt_agent_exited>): Promise<Agent> {
+    const agent = this.requireAgent(args.as);
+    const settled = this.commands.matching(
+      (c) => c.identity === agent.identity && (c.kind === "stop_agent" || (c.kind === "start_agent" && (args.bead_id === undefined || c.beadId === args.bead_id))),
+    );
+    const lastExit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
+    const next: Agent = { ...agent, lastExit };
+    delete next.pid;
+    const batch: Batch = { changes: [], events: [], commands: [], settled };
+    const unfinished = agent.hook && (args.bead_id === undefined || args.bead_id === agent.hook) ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
+    if (unfinished) {
+      // The run ended before gt_done: the bead goes back to the queue, to be done again.
+      delete next.hook;
+      delete next.branch;
+      if (next.status !== "dead") next.status = "idle";
+      if (unfinished.status === "in_progress") batch.changes.push(this.reopened(unfinished, `${agent.identity} exited (${lastExit}) before done`));
+      batch.events.push(this.feedEvent("agent", `${agent.identity} exited (${lastExit}) before finishing bead ${unfinished.id.slice(-8)}`));
+    }
+    batch.changes.push(this.agentChange(next));
+    await this.commit(batch);
+    this.heartbeats.delete(agent.identity);
+    await this.dispatch();
+    return this.records.get<Agent>(RIG_DOC.agents, agent.identity)!;
+  }
+
+  private reopened(bead: Bead, note: string): Change {
+    const open = withStatus(bead, "open", Date.now(), note);
+    delete open.assignee;
+    delete open.branch;
+    return this.beadChange(open);
+  }
+
+  private get witnessTimeoutMs(): number {
+    const configured = Number(this.room.env.GT_WITNESS_TIMEOUT_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : 90_000;
+  }
+
+  /** When the witness should look again: only while some agent is working. */
+  private witnessWake(): number | null {
+    const watching = this.records.values<Agent>(RIG_DOC.agents).some((a) => a.status === "working" || a.status === "stalled");
+    return watching ? Date.now() + Math.max(250, this.witnessTimeoutMs / 4) : null;
+  }
+
+  /** The witness (DESIGN §7): silent agents are stalled, then dead, and their beads go back to open. */
+  private async witness(): Promise<void> {
+    if (!this.meta) return;
+    const now = Date.now();
+    const verdicts = judge(this.records.values<Agent>(RIG_DOC.agents), (id) => this.heartbeats.get(id) ?? this.watchingSince, now, this.witnessTimeoutMs);
+    if (verdicts.length) {
+      const batch: Batch = { changes: [], events: [], commands: [], settled: [] };
+      for (const verdict of verdicts) {
+        const agent = this.records.get<Agent>(RIG_DOC.agents, verdict.identity)!;
+        const next: Agent = { ...agent, status: verdict.status };
+        if (verdict.status === "dead") {
+          const silence = `no heartbeat for ${Math.round(verdict.silentMs / 1000)} s`;
+          next.lastExit = silence;
+          delete next.pid;
+          delete next.hook;
+          delete next.branch;
+          const bead = agent.hook ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
+          if (bead?.status === "in_progress") batch.changes.push(this.reopened(bead, `witness: ${agent.identity} dead (${silence})`));
+          batch.commands.push({ kind: "stop_agent", identity: agent.identity, reason: silence });
+          batch.events.push(this.feedEvent("witness", `${agent.identity} is dead (${silence})${bead ? `; bead ${bead.id.slice(-8)} back to open` : ""}`));
+        } else {
+          batch.events.push(this.feedEvent("witness", `${agent.identity} is ${verdict.status}`));
+        }
+        batch.changes.push(this.agentChange(next));
+      }
+      await this.commit(batch);
+      await this.dispatch();
+    }
+    await this.outbox.scheduleAlarm();
+  }
+
+  private escalation(fields: Omit<Escalation, "id" | "createdAt" | "status" | "beadId"> & { beadId?: string | undefined }): Escalation {
+    const { beadId, ...rest } = fields;
+    return { ...rest, ...(beadId ? { beadId } : {}), id: newId(), createdAt: Date.now(), status: "open" };
+  }
+
+  private agentChange(agent: Agent): Change {
+    return { collection: RIG_DOC.agents, key: agent.identity, value: agent };
+  }
+
+  private beadChange(bead: Bead): Change {
+    return { collection: RIG_DOC.beads, key: bead.id, value: bead };
+  }
+
+  /** Persists a batch in one write (records, feed, new and settled commands), then sends new commands. */
+  private async commit(batch: Partial<Batch>): Promise<void> {
+    const prepared = this.commands.prepare(batch.commands ?? [], Date.now());
+    const settled = batch.settled ?? [];
+    await this.write(batch.changes ?? [], batch.events ?? [], { put: prepared.entries, delete: this.commands.keys(settled) });
+    this.commands.settled(settled);
+    this.commands.added(prepared.commands);
+    for (const command of prepared.commands) await this.sendCommand(command);
+  }
+
+  // ------------------------------------------------------------------ the container
+
+  protected override claimSocket(connectionId: string, token: TokenPayload): { code: number; reason: string } | null {
+    if (token.role !== "container") return null;
+    if (this.lease && this.lease !== connectionId && this.room.getConnection(this.lease)) {
+      return { code: CLOSE.RIG_TAKEN, reason: "another container serves this rig" };
+    }
+    this.lease = connectionId;
+    return null;
+  }
+
+  protected override async socketReady(connection: Party.Connection): Promise<void> {
+    if (connection.id !== this.lease) return;
+    for (const command of this.commands.all()) await this.sendCommand(command);
+  }
+
+  protected override socketGone(connectionId: string): void {
+    if (this.lease === connectionId) this.lease = null;
+  }
+
+  /** Sends a pending command to the serving container, if one is connected; it stays pending until acknowledged. */
+  private async sendCommand(command: PendingCommand): Promise<void> {
+    if (!this.lease) return;
+    const frame = await this.commandFrame(command);
+    if (frame) this.sendTo(this.lease, frame);
+  }
+
+  private async commandFrame(command: PendingCommand): Promise<CommandFrame | null> {
+    const meta = this.requireMeta();
+    switch (command.kind) {
+      case "start_agent": {
+        const agent = this.records.get<Agent>(RIG_DOC.agents, command.identity);
+        const bead = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
+        if (!agent || !bead || agent.hook !== bead.id || !agent.branch) return null; // stale: settled by the next ack or exit
+        const token = await signToken({ role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, exp: Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S }, this.secret);
+        return {
+          type: "command",
+          command: "start_agent",
+          id: command.id,
+          identity: agent.identity,
+          name: agent.name,
+          bead,
+          branch: agent.branch,
+          rig: { id: meta.rigId, name: meta.name, defaultBranch: meta.defaultBranch },
+          token,
+        };
+      }
+      case "merge": {
+        const bead = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
+        return { type: "command", command: "merge", id: command.id, bead_id: command.beadId, branch: command.branch, identity: command.identity, title: bead?.title ?? command.beadId };
+      }
+      case "stop_agent":
+        return { type: "command", command: "stop_agent", id: command.id, identity: command.identity, reason: command.reason };
     }
   }
 
@@ -329,11 +677,13 @@ export default class RigRoom extends LiveRoom {
     const summary: RigSummary = computeSummary(
       {
         rigName: meta.name,
+        status: meta.status,
         beads: this.records.values<Bead>(RIG_DOC.beads),
         agents: this.records.values<Agent>(RIG_DOC.agents),
         mail: this.records.values<Mail>(RIG_DOC.mail),
+        escalations: this.records.values<Escalation>(RIG_DOC.escalations),
         lastActivity: this.lastActivity,
-        diskBytes: null,
+        diskBytes: meta.diskBytes ?? null,
       },
       Date.now(),
     );

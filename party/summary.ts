@@ -6,7 +6,9 @@ import {
   type AgentStatus,
   type Bead,
   type BeadStatus,
+  type Escalation,
   type Mail,
+  type RigStatus,
   type RigSummary,
 } from "./protocol.ts";
 
@@ -19,6 +21,7 @@ export function emptySummary(now: number): RigSummary {
     beads: zeroCounts<BeadStatus>(BEAD_STATUSES),
     agents: zeroCounts<AgentStatus>(AGENT_STATUSES),
     queuedMail: 0,
+    openEscalations: 0,
     lastActivity: null,
     diskBytes: null,
     updatedAt: now,
@@ -26,10 +29,21 @@ export function emptySummary(now: number): RigSummary {
 }
 
 export function computeSummary(
-  input: { rigName: string; beads: Iterable<Bead>; agents: Iterable<Agent>; mail: Iterable<Mail>; lastActivity: number | null; diskBytes: number | null },
+  input: {
+    rigName: string;
+    status?: RigStatus;
+    beads: Iterable<Bead>;
+    agents: Iterable<Agent>;
+    mail: Iterable<Mail>;
+    escalations?: Iterable<Escalation>;
+    lastActivity: number | null;
+    diskBytes: number | null;
+  },
   now: number,
 ): RigSummary {
   const summary = emptySummary(now);
+  if (input.status) summary.status = input.status;
+  summary.openEscalations = [...(input.escalations ?? [])].filter((e) => e.status === "open").length;
   for (const bead of input.beads) summary.beads[bead.status] += 1;
   for (const agent of input.agents) summary.agents[agent.status] += 1;
   // Mail that is waiting on someone: still in this rig's outbox, or in one of its inboxes unread.

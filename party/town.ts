@@ -114,6 +114,9 @@ export default class TownRoom extends LiveRoom {
           rig_id: rig.id,
           name: rig.name,
           created_at: now,
+          git_url: rig.gitUrl,
+          default_branch: rig.defaultBranch,
+          max_polecats: rig.maxPolecats,
         } satisfies z.infer<typeof rigInit>);
         if (reply.status !== 200) throw new ToolError("INTERNAL", `rig room init failed: HTTP ${reply.status}`);
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`); // added meanwhile
@@ -243,7 +246,8 @@ export default class TownRoom extends LiveRoom {
         const rig = this.records.get<Rig>(TOWN_DOC.rigs, rig_id);
         if (!rig) return errorResponse("UNKNOWN_RIG", `no rig ${rig_id}`);
         if (rig.summary.updatedAt > summary.updatedAt) return jsonResponse({ ok: true, value: "stale" }); // out of order
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: { ...rig, summary } }]);
+        // The rig room owns readiness (the container reports clones to it); the registry mirrors it.
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: { ...rig, status: summary.status ?? rig.status, summary } }]);
         return jsonResponse({ ok: true, value: "stored" });
       }
       default:

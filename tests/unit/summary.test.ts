@@ -15,6 +15,7 @@ describe("computeSummary", () => {
       beads: { open: 0, in_progress: 0, in_review: 0, closed: 0, failed: 0 },
       agents: { idle: 0, working: 0, stalled: 0, dead: 0 },
       queuedMail: 0,
+      openEscalations: 0,
       lastActivity: null,
       diskBytes: null,
       updatedAt: 7,

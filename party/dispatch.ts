@@ -1,0 +1,71 @@
+/** Which polecat works on which bead (DESIGN §7 "Sling"), as pure functions. */
+import { PRIORITIES, polecatIdentity, type Agent, type Bead, type BeadHistoryEntry, type BeadStatus } from "./protocol.ts";
+
+/** Polecat names, handed out in this order; past the pool, `polecat-<n>`. */
+export const POLECAT_POOL = [
+  "toast", "maple", "birch", "shadow", "ember", "juniper", "flint", "hazel",
+  "cinder", "willow", "pepper", "quartz", "sable", "thistle", "rowan", "basil",
+] as const;
+
+export type Assignment = { beadId: string; identity: string; name: string; isNewAgent: boolean };
+
+/** Beads waiting for a polecat, most urgent first, then oldest. */
+export function queueOrder(beads: Iterable<Bead>): Bead[] {
+  const rank = (b: Bead) => PRIORITIES.length - PRIORITIES.indexOf(b.priority);
+  return [...beads]
+    .filter((b) => b.status === "open")
+    .sort((a, b) => rank(a) - rank(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * Hooks open beads to polecats: idle (or dead, whose process is gone) ones first, then new ones
+ * named from the pool, never more than `maxPolecats` working at once nor more than `maxPolecats`
+ * polecats in all. Beads beyond that wait, `open`.
+ */
+export function planDispatch(input: { rigName: string; beads: Iterable<Bead>; agents: Iterable<Agent>; maxPolecats: number }): Assignment[] {
+  const polecats = [...input.agents].filter((a) => a.role === "polecat");
+  const working = polecats.filter((a) => a.status === "working" || a.status === "stalled").length;
+  let capacity = Math.max(0, input.maxPolecats - working);
+  const free = polecats.filter((a) => (a.status === "idle" || a.status === "dead") && !a.hook).sort((a, b) => a.name.localeCompare(b.name));
+  const taken = new Set(polecats.map((a) => a.name));
+  let total = polecats.length;
+  const assignments: Assignment[] = [];
+  for (const bead of queueOrder(input.beads)) {
+    if (capacity === 0) break;
+    const reuse = free.shift();
+    if (reuse) {
+      assignments.push({ beadId: bead.id, identity: reuse.identity, name: reuse.name, isNewAgent: false });
+    } else if (total < input.maxPolecats) {
+      const name = nextPolecatName(taken);
+      taken.add(name);
+      total += 1;
+      assignments.push({ beadId: bead.id, identity: polecatIdentity(input.rigName, name), name, isNewAgent: true });
+    } else {
+      break;
+    }
+    capacity -= 1;
+  }
+  return assignments;
+}
+
+export function nextPolecatName(taken: ReadonlySet<string>): string {
+  const pooled = POLECAT_POOL.find((n) => !taken.has(n));
+  if (pooled) return pooled;
+  for (let n = POLECAT_POOL.length + 1; ; n++) if (!taken.has(`polecat-${n}`)) return `polecat-${n}`;
+}
+
+/** `gt/<polecat>/<last 8 of the bead id>` (DESIGN §7). */
+export function branchName(polecat: string, beadId: string): string {
+  return `gt/${polecat}/${beadId.slice(-8)}`;
+}
+
+const HISTORY_KEPT = 20;
+
+/** A bead moved to `status`, its history extended (bounded). */
+export function withStatus(bead: Bead, status: BeadStatus, now: number, note?: string): Bead {
+  const entry: BeadHistoryEntry = note ? { at: now, status, note } : { at: now, status };
+  const next: Bead = { ...bead, status, updatedAt: now, history: [...(bead.history ?? []), entry].slice(-HISTORY_KEPT) };
+  if (status === "closed") next.closedAt = now;
+  else delete next.closedAt;
+  return next;
+}
