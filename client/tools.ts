@@ -1,7 +1,7 @@
 /** Calling Townhall tools, over HTTP or a socket, with typed errors. */
 import type PartySocket from "partysocket";
-import { serverFrame, type ErrorCode, type EventFrame, type HelloFrame } from "../party/protocol.ts";
-import { httpBase, openRoomSocket, type RoomAddress } from "./connection.ts";
+import { serverFrame, type CommandFrame, type ErrorCode, type EventFrame, type HelloFrame } from "../party/protocol.ts";
+import { PERMANENT_CLOSES, httpBase, openRoomSocket, type RoomAddress } from "./connection.ts";
 
 export class ToolCallError extends Error {
   constructor(
@@ -33,8 +33,13 @@ export class ToolSocket {
   readonly socket: PartySocket;
   private readonly pending = new Map<string, Pending>();
   private readonly eventListeners = new Set<(event: EventFrame) => void>();
+  private readonly commandListeners = new Set<(command: CommandFrame) => void>();
+  private readonly helloListeners = new Set<(hello: HelloFrame) => void>();
   private nextId = 0;
-  /** Resolves with the server's hello once the socket is authorised. */
+  /**
+   * Resolves with the server's first hello once the socket is authorised; rejects if the socket is
+   * refused for good (4401, 4403, 4404, 4413). Use onHello for every (re)connection.
+   */
   readonly ready: Promise<HelloFrame>;
   /** The code of the last close, e.g. 4401 when the token was refused. */
   lastClose: { code: number; reason: string } | null = null;
@@ -53,13 +58,16 @@ export class ToolSocket {
       const parsed = serverFrame.safeParse(JSON.parse(event.data));
       if (!parsed.success) return;
       const frame = parsed.data as { type: string; id?: string | null };
-      if (frame.type === "hello") hello(parsed.data as HelloFrame);
-      else if (frame.type === "event") for (const listener of this.eventListeners) listener(parsed.data as EventFrame);
+      if (frame.type === "hello") {
+        hello(parsed.data as HelloFrame);
+        for (const listener of this.helloListeners) listener(parsed.data as HelloFrame);
+      } else if (frame.type === "event") for (const listener of this.eventListeners) listener(parsed.data as EventFrame);
+      else if (frame.type === "command") for (const listener of this.commandListeners) listener(parsed.data as unknown as CommandFrame);
       else if (frame.type === "result") this.settle(parsed.data as never);
     });
     this.socket.addEventListener("close", (event: CloseEvent) => {
       this.lastClose = { code: event.code, reason: event.reason };
-      refused(new ToolCallError("DISCONNECTED", `closed ${event.code} ${event.reason}`));
+      if (PERMANENT_CLOSES.has(event.code)) refused(new ToolCallError("DISCONNECTED", `closed ${event.code} ${event.reason}`));
       for (const [id, p] of this.pending) {
         clearTimeout(p.timer);
         p.reject(new ToolCallError("DISCONNECTED", `socket closed (${event.code}) before the reply`));
@@ -87,6 +95,16 @@ export class ToolSocket {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       this.socket.send(JSON.stringify({ type: "call", id, tool, args }));
     });
+  }
+
+  onCommand(listener: (command: CommandFrame) => void): () => void {
+    this.commandListeners.add(listener);
+    return () => this.commandListeners.delete(listener);
+  }
+
+  onHello(listener: (hello: HelloFrame) => void): () => void {
+    this.helloListeners.add(listener);
+    return () => this.helloListeners.delete(listener);
   }
 
   onEvent(listener: (event: EventFrame) => void): () => void {

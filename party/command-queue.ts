@@ -10,7 +10,7 @@ import type { KeyValueStorage } from "./records.ts";
 export type PendingCommand =
   | { id: string; kind: "start_agent"; identity: string; beadId: string; createdAt: number }
   | { id: string; kind: "merge"; identity: string; beadId: string; branch: string; createdAt: number }
-  | { id: string; kind: "stop_agent"; identity: string; reason: string; createdAt: number };
+  | { id: string; kind: "stop_agent"; identity: string; beadId?: string; reason: string; createdAt: number };
 
 type NewCommand = PendingCommand extends infer C ? (C extends PendingCommand ? Omit<C, "id" | "createdAt"> : never) : never;
 

@@ -394,7 +394,8 @@ export type StartAgentCommand = {
   token: string;
 };
 export type MergeCommand = { type: "command"; command: "merge"; id: string; bead_id: string; branch: string; identity: string; title: string };
-export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; identity: string; reason: string };
+/** `bead_id`: the bead the stopped run was hooked to; the container reports the exit with it. */
+export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; identity: string; bead_id?: string; reason: string };
 export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
 
 export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame;

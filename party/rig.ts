@@ -22,6 +22,7 @@ import {
   rigToolArgs,
   type Agent,
   type Bead,
+  type BeadStatus,
   type CommandFrame,
   type DoneResult,
   type Escalation,
@@ -405,7 +406,9 @@ export default class RigRoom extends LiveRoom {
   /** Hooks open beads to polecats and owes the container a start_agent for each (DESIGN §7). */
   private async dispatch(): Promise<void> {
     const meta = this.meta;
-    if (!meta || meta.status !== "ready") return; // nothing to work in before the clone exists
+    // Nothing to work in before the clone exists, and nobody to work while no container serves
+    // the rig: the beads wait `open`, which is the truth, rather than `in_progress` for no one.
+    if (!meta || meta.status !== "ready" || !this.lease) return;
     const plan = planDispatch({ rigName: meta.name, beads: this.records.values<Bead>(RIG_DOC.beads), agents: this.records.values<Agent>(RIG_DOC.agents), maxPolecats: meta.maxPolecats });
     if (plan.length === 0) return;
     const now = Date.now();
@@ -493,7 +496,7 @@ export default class RigRoom extends LiveRoom {
     const settled = this.commands.matching((c) => c.kind === "start_agent" && c.identity === identity && c.beadId === beadId);
     if (agent.hook !== beadId) {
       // The bead was taken back (witness, operator) while the process started: stop that run.
-      await this.commit({ settled, commands: [{ kind: "stop_agent", identity, reason: `bead ${beadId} is no longer hooked to ${identity}` }] });
+      await this.commit({ settled, commands: [{ kind: "stop_agent", identity, beadId, reason: `bead ${beadId} is no longer hooked to ${identity}` }] });
       return { stale: true };
     }
     this.heartbeats.set(identity, Date.now());
@@ -501,7 +504,8 @@ export default class RigRoom extends LiveRoom {
     return { stale: false };
   }
 
-  private async agentExited(args: z.infer<typeof rigToolArgs.gt_agent_exited>): Promise<Agent> {
+  /** Returns the agent, and the status of the bead of the run that ended (the container keeps its branch only for review). */
+  private async agentExited(args: z.infer<typeof rigToolArgs.gt_agent_exited>): Promise<{ agent: Agent; bead_status: BeadStatus | null }> {
     const agent = this.requireAgent(args.as);
     const settled = this.commands.matching(
       (c) => c.identity === agent.identity && (c.kind === "stop_agent" || (c.kind === "start_agent" && (args.bead_id === undefined || c.beadId === args.bead_id))),
@@ -523,7 +527,8 @@ export default class RigRoom extends LiveRoom {
     await this.commit(batch);
     this.heartbeats.delete(agent.identity);
     await this.dispatch();
-    return this.records.get<Agent>(RIG_DOC.agents, agent.identity)!;
+    const bead = args.bead_id ? this.records.get<Bead>(RIG_DOC.beads, args.bead_id) : undefined;
+    return { agent: this.records.get<Agent>(RIG_DOC.agents, agent.identity)!, bead_status: bead?.status ?? null };
   }
 
   private reopened(bead: Bead, note: string): Change {
@@ -562,7 +567,9 @@ export default class RigRoom extends LiveRoom {
           delete next.branch;
           const bead = agent.hook ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
           if (bead?.status === "in_progress") batch.changes.push(this.reopened(bead, `witness: ${agent.identity} dead (${silence})`));
-          batch.commands.push({ kind: "stop_agent", identity: agent.identity, reason: silence });
+          batch.commands.push({ kind: "stop_agent", identity: agent.identity, ...(agent.hook ? { beadId: agent.hook } : {}), reason: silence });
+          // Its pending start is void: the bead goes to whoever is dispatched next.
+          batch.settled.push(...this.commands.matching((c) => c.kind === "start_agent" && c.identity === agent.identity));
           batch.events.push(this.feedEvent("witness", `${agent.identity} is dead (${silence})${bead ? `; bead ${bead.id.slice(-8)} back to open` : ""}`));
         } else {
           batch.events.push(this.feedEvent("witness", `${agent.identity} is ${verdict.status}`));
@@ -612,6 +619,7 @@ export default class RigRoom extends LiveRoom {
   protected override async socketReady(connection: Party.Connection): Promise<void> {
     if (connection.id !== this.lease) return;
     for (const command of this.commands.all()) await this.sendCommand(command);
+    await this.dispatch();
   }
 
   protected override socketGone(connectionId: string): void {
@@ -623,6 +631,7 @@ export default class RigRoom extends LiveRoom {
     if (!this.lease) return;
     const frame = await this.commandFrame(command);
     if (frame) this.sendTo(this.lease, frame);
+    else await this.commit({ settled: [command] }); // overtaken (its bead went elsewhere): owed to no one
   }
 
   private async commandFrame(command: PendingCommand): Promise<CommandFrame | null> {
@@ -631,7 +640,7 @@ export default class RigRoom extends LiveRoom {
       case "start_agent": {
         const agent = this.records.get<Agent>(RIG_DOC.agents, command.identity);
         const bead = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
-        if (!agent || !bead || agent.hook !== bead.id || !agent.branch) return null; // stale: settled by the next ack or exit
+        if (!agent || !bead || agent.hook !== bead.id || !agent.branch) return null;
         const token = await signToken({ role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, exp: Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S }, this.secret);
         return {
           type: "command",
@@ -650,7 +659,7 @@ export default class RigRoom extends LiveRoom {
         return { type: "command", command: "merge", id: command.id, bead_id: command.beadId, branch: command.branch, identity: command.identity, title: bead?.title ?? command.beadId };
       }
       case "stop_agent":
-        return { type: "command", command: "stop_agent", id: command.id, identity: command.identity, reason: command.reason };
+        return { type: "command", command: "stop_agent", id: command.id, identity: command.identity, ...(command.beadId ? { bead_id: command.beadId } : {}), reason: command.reason };
     }
   }
 

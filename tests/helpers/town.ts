@@ -58,7 +58,7 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
 }
 
 /** Resolves when `predicate` holds after a change of `doc` (checked at once, too). */
-export function until<T>(subscribe: (cb: () => void) => () => void, predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export function until<T>(subscribe: (cb: () => void) => () => void, predicate: () => T | undefined | false, timeoutMs = 10_000, label = "condition"): Promise<T> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const value = predicate();
@@ -70,7 +70,7 @@ export function until<T>(subscribe: (cb: () => void) => () => void, predicate: (
     };
     const timer = setTimeout(() => {
       off();
-      reject(new Error("condition not met in time"));
+      reject(new Error(`${label} not met in ${timeoutMs} ms`));
     }, timeoutMs);
     const off = subscribe(check);
     check();

@@ -1,0 +1,136 @@
+/**
+ * The built-in `scripted` agent runtime (DESIGN §9): deterministic, for the demo and the tests.
+ * It reads its hooked bead, does what the bead's body says, commits a real change in its worktree,
+ * and calls gt_done. Body lines it understands (everything else is prose):
+ *
+ *   write <path>: <text>          write the file (relative to the worktree) with this line
+ *   append <path>: <text>         append the line to the file
+ *   mail <address>: <subject>     send mail (body: the bead title)
+ *   await-mail                    wait for a mail, then append "<from>: <subject>" to inbox.md
+ *   exit <code>                   exit now with this code, without gt_done (a failing agent)
+ *
+ * With no write, append or await-mail line it writes notes/<bead8>.md from the bead's title and body.
+ */
+import { mkdir, appendFile, writeFile } from "node:fs/promises";
+import { dirname, relative, resolve } from "node:path";
+import { simpleGit } from "simple-git";
+import WebSocket from "ws";
+import type { EventFrame, Mail, PrimeResult } from "../../party/protocol.ts";
+import { ToolSocket } from "../../client/tools.ts";
+
+type Step =
+  | { kind: "write" | "append"; path: string; text: string }
+  | { kind: "mail"; to: string; subject: string }
+  | { kind: "await-mail" }
+  | { kind: "exit"; code: number };
+
+export function parseSteps(body: string): Step[] {
+  const steps: Step[] = [];
+  for (const raw of body.split("\n")) {
+    const line = raw.trim();
+    let m: RegExpMatchArray | null;
+    if ((m = line.match(/^(write|append)\s+([^:]+):\s?(.*)$/))) steps.push({ kind: m[1] as "write" | "append", path: m[2]!.trim(), text: m[3]! });
+    else if ((m = line.match(/^mail\s+([^:\s]+):\s?(.*)$/))) steps.push({ kind: "mail", to: m[1]!, subject: m[2]! || "(no subject)" });
+    else if (line === "await-mail") steps.push({ kind: "await-mail" });
+    else if ((m = line.match(/^exit\s+(\d+)$/))) steps.push({ kind: "exit", code: Number(m[1]) });
+  }
+  return steps;
+}
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+/** A path inside the worktree, or an error: an agent never writes outside its worktree. */
+function inside(root: string, path: string): string {
+  const full = resolve(root, path);
+  if (relative(root, full).startsWith("..") || resolve(full) === root) throw new Error(`path outside the worktree: ${path}`);
+  return full;
+}
+
+async function main(): Promise<number> {
+  const root = process.cwd();
+  // An agent does not outlive its supervisor: reparented means the supervisor died (maybe even
+  // before this process got here, hence the pid from the environment).
+  const supervisor = Number(process.env.GT_SUPERVISOR_PID ?? process.ppid);
+  const orphaned = () => process.ppid !== supervisor && process.exit(1);
+  orphaned();
+  setInterval(orphaned, 250).unref();
+  const socket = new ToolSocket({
+    host: env("GT_HOST"),
+    secure: process.env.GT_SECURE === "1",
+    party: "rig",
+    room: `${env("GT_TOWN")}.${env("GT_RIG")}`,
+    token: env("GT_TOKEN"),
+    WebSocket,
+  });
+  const arrivals: Mail[] = [];
+  let wake: (() => void) | null = null;
+  socket.onEvent((event: EventFrame) => {
+    if (event.event === "mail") wake?.();
+  });
+  try {
+    await socket.ready;
+    const { hook, mail } = await socket.call<PrimeResult>("gt_prime");
+    if (!hook) {
+      console.log("no hooked bead; nothing to do");
+      return 0;
+    }
+    arrivals.push(...mail);
+    const steps = parseSteps(hook.body);
+    const changesFiles = steps.some((s) => s.kind === "write" || s.kind === "append" || s.kind === "await-mail");
+    for (const step of steps) {
+      switch (step.kind) {
+        case "write":
+        case "append": {
+          const file = inside(root, step.path);
+          await mkdir(dirname(file), { recursive: true });
+          await (step.kind === "write" ? writeFile : appendFile)(file, `${step.text}\n`);
+          break;
+        }
+        case "mail":
+          await socket.call("gt_mail_send", { to: step.to, subject: step.subject, body: hook.title });
+          break;
+        case "await-mail": {
+          for (;;) {
+            const arrived = new Promise<void>((resolve) => (wake = resolve));
+            arrivals.push(...(await socket.call<Mail[]>("gt_mail_check")));
+            if (arrivals.length) break;
+            await arrived; // the room pushes a mail event when one lands
+          }
+          const got = arrivals.shift()!;
+          await appendFile(inside(root, "inbox.md"), `${got.from}: ${got.subject}\n`);
+          break;
+        }
+        case "exit":
+          return step.code;
+      }
+    }
+    if (!changesFiles) {
+      const file = inside(root, `notes/${hook.id.slice(-8).toLowerCase()}.md`);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, `# ${hook.title}\n\n${hook.body}\n`);
+    }
+    const git = simpleGit(root);
+    await git.add(["-A"]);
+    await git.commit(`${hook.title}\n\nBead: ${hook.id}\nAgent: ${env("GT_AGENT")}`);
+    const branch = (await git.revparse(["--abbrev-ref", "HEAD"])).trim();
+    await socket.call("gt_done", { branch, summary: `committed ${steps.length} step(s)` });
+    console.log(`done: ${hook.id} on ${branch}`);
+    return 0;
+  } finally {
+    socket.close();
+  }
+}
+
+if (process.argv[1]?.endsWith("scripted.ts")) {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`scripted agent failed: ${error instanceof Error ? error.message : error}`);
+      process.exit(1);
+    },
+  );
+}

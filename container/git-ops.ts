@@ -1,0 +1,363 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+
+const POLECAT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const AGENT_BRANCH = /^gt\/[a-z][a-z0-9-]{0,39}\/[A-Za-z0-9]{1,26}$/;
+const DEFAULT_BRANCH = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,100}$/;
+const REFINERY_NAME = "Townhall Refinery";
+const REFINERY_EMAIL = "refinery@townhall.local";
+
+export type MergeResult =
+  | { ok: true; mergeCommit: string }
+  | { ok: false; error: string; conflictFiles: string[] };
+
+export interface RigRepoOptions {
+  /** `<workspace>/rigs/<rigId>`; everything this class touches lives under it. */
+  rigDir: string;
+  gitUrl: string;
+  defaultBranch: string;
+}
+
+/**
+ * One rig's clone (`<rigDir>/repo`, always on the default branch) and its polecats' worktrees
+ * (`<rigDir>/worktrees/<name>`). Public methods run strictly one at a time: git commands on one
+ * repository (worktrees included) share its index.lock and refs, and collide when run concurrently.
+ * Every operation is written to be re-run after a crash at any point.
+ */
+export class RigRepo {
+  readonly rigDir: string;
+  readonly repoDir: string;
+  readonly worktreesDir: string;
+  private readonly gitUrl: string;
+  private readonly defaultBranch: string;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: RigRepoOptions) {
+    this.rigDir = path.resolve(opts.rigDir);
+    // remove() deletes rigDir recursively, so insist on the documented layout rather than trust any path.
+    if (path.basename(path.dirname(this.rigDir)) !== "rigs") {
+      throw new Error(`rigDir must be <workspace>/rigs/<rigId>, got ${this.rigDir}`);
+    }
+    if (!DEFAULT_BRANCH.test(opts.defaultBranch)) throw new Error(`invalid default branch: ${opts.defaultBranch}`);
+    if (opts.gitUrl === "" || opts.gitUrl.startsWith("-")) throw new Error(`invalid git url: ${opts.gitUrl}`);
+    this.repoDir = path.join(this.rigDir, "repo");
+    this.worktreesDir = path.join(this.rigDir, "worktrees");
+    this.gitUrl = opts.gitUrl;
+    this.defaultBranch = opts.defaultBranch;
+  }
+
+  /** Clones if missing, else fetches; leaves the default branch checked out and up to date. */
+  async ensureClone(): Promise<void> {
+    return this.locked(async () => {
+      if (!(await exists(path.join(this.repoDir, ".git")))) {
+        // A clone killed halfway leaves a directory git refuses to clone into.
+        await this.rmInside(this.repoDir);
+        await fs.mkdir(this.rigDir, { recursive: true });
+        await git(this.rigDir).raw(["clone", "--", this.gitUrl, this.repoDir]);
+      }
+      const g = this.git();
+      await g.raw(["config", "user.name", REFINERY_NAME]);
+      await g.raw(["config", "user.email", REFINERY_EMAIL]);
+      await this.syncDefault();
+    });
+  }
+
+  /**
+   * Makes `worktrees/<name>` on a new `branch` cut from the latest remote default branch and returns
+   * its absolute path. Leftovers of a crashed run (the directory, the branch) are removed first.
+   */
+  async createWorktree(name: string, branch: string): Promise<string> {
+    checkName(name);
+    checkBranch(branch);
+    return this.locked(async () => {
+      await this.syncDefault();
+      const dir = this.worktreePath(name);
+      await this.rmInside(dir);
+      await this.dropBranch(branch);
+      await fs.mkdir(this.worktreesDir, { recursive: true });
+      await this.git().raw(["worktree", "add", "-b", branch, dir, this.defaultBranch]);
+      return dir;
+    });
+  }
+
+  /** Deletes the worktree directory (uncommitted work included) but keeps its branch for the refinery. */
+  async removeWorktree(name: string): Promise<void> {
+    checkName(name);
+    return this.locked(async () => {
+      await this.rmInside(this.worktreePath(name));
+      await this.git().raw(["worktree", "prune"]);
+    });
+  }
+
+  /**
+   * The refinery: `--no-ff` merge of `branch` into the default branch, pushed to origin. Safe to retry
+   * after a crash: a branch that is already merged (or deleted after its merge was pushed) answers ok
+   * with the merge commit. A push rejected because the remote moved is retried once on the new tip.
+   */
+  async merge(branch: string, message: string): Promise<MergeResult> {
+    checkBranch(branch);
+    // A retried merge finds its earlier merge commit by the branch name in the message.
+    const msg = message.includes(branch) ? message : `${message}\n\nBranch: ${branch}`;
+    return this.locked(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const result = await this.mergeOnce(branch, msg);
+        if (!("pushError" in result)) return result;
+        if (attempt === 2) return { ok: false, error: `push failed: ${result.pushError}`, conflictFiles: [] };
+      }
+    });
+  }
+
+  async deleteBranch(branch: string): Promise<void> {
+    checkBranch(branch);
+    return this.locked(() => this.dropBranch(branch, false));
+  }
+
+  async listAgentBranches(): Promise<string[]> {
+    return this.locked(() => this.agentBranches());
+  }
+
+  async listWorktrees(): Promise<string[]> {
+    return this.locked(() => this.worktreeDirs());
+  }
+
+  /** After a supervisor restart: drops every worktree and `gt/` branch no live agent claims. */
+  async cleanupExcept(keepWorktrees: Set<string>, keepBranches: Set<string>): Promise<void> {
+    return this.locked(async () => {
+      for (const name of await this.worktreeDirs()) {
+        if (!keepWorktrees.has(name)) await this.rmInside(path.join(this.worktreesDir, name));
+      }
+      const g = this.git();
+      await g.raw(["worktree", "prune"]);
+      // A branch still checked out in a kept worktree cannot be deleted without destroying that worktree.
+      const checkedOut = new Set((await this.worktrees()).map((w) => w.branch));
+      for (const branch of await this.agentBranches()) {
+        if (!keepBranches.has(branch) && !checkedOut.has(branch)) await g.raw(["branch", "-D", branch]);
+      }
+    });
+  }
+
+  /** Bytes of all files under rigDir. Not serialised with git: files that vanish mid-walk are skipped. */
+  async diskBytes(): Promise<number> {
+    const walk = async (dir: string): Promise<number> => {
+      let total = 0;
+      for (const entry of await readdirOrEmpty(dir)) {
+        const p = path.join(dir, entry);
+        const st = await fs.lstat(p).catch(ignoreMissing);
+        if (!st) continue;
+        if (st.isDirectory()) total += await walk(p);
+        else if (st.isFile()) total += st.size;
+      }
+      return total;
+    };
+    return walk(this.rigDir);
+  }
+
+  async remove(): Promise<void> {
+    return this.locked(() => fs.rm(this.rigDir, { recursive: true, force: true }));
+  }
+
+  // --- internals (callers hold the lock) ---
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private git(): SimpleGit {
+    return git(this.repoDir);
+  }
+
+  private async mergeOnce(branch: string, message: string): Promise<MergeResult | { pushError: string }> {
+    await this.syncDefault();
+    const g = this.git();
+    const def = this.defaultBranch;
+    let commit: string | null;
+    if (!(await this.branchExists(branch))) {
+      commit = await this.mergeByMessage(branch);
+      if (!commit) return { ok: false, error: `branch ${branch} does not exist and was never merged`, conflictFiles: [] };
+    } else {
+      const tip = await this.revParse(branch);
+      if (await this.isAncestor(tip, def)) {
+        commit = (await this.mergeThatBroughtIn(tip)) ?? (await this.mergeByMessage(branch)) ?? (await this.revParse(def));
+      } else {
+        try {
+          await g.raw(["merge", "--no-ff", "-m", message, branch]);
+        } catch (err) {
+          const conflictFiles = lines(await g.raw(["diff", "--name-only", "--diff-filter=U"]));
+          await this.abortMerge();
+          const error = conflictFiles.length > 0 ? `merge conflict in ${conflictFiles.join(", ")}` : errorText(err);
+          return { ok: false, error, conflictFiles };
+        }
+        commit = await this.revParse("HEAD");
+      }
+    }
+    // Also covers a crash between merging and pushing: the merge is found above, then pushed here.
+    if (!(await this.isAncestor(commit, `origin/${def}`))) {
+      try {
+        await g.raw(["push", "origin", `refs/heads/${def}:refs/heads/${def}`]);
+      } catch (err) {
+        // Usually the remote moved. Drop our merge so the retry (or the next merge) starts from origin.
+        await g.raw(["reset", "--hard", `origin/${def}`]);
+        return { pushError: errorText(err) };
+      }
+    }
+    await this.dropBranch(branch);
+    return { ok: true, mergeCommit: commit };
+  }
+
+  /** Fetches, aborts a merge a crash left behind, and fast-forwards the local default branch if it is behind. */
+  private async syncDefault(): Promise<void> {
+    const g = this.git();
+    const def = this.defaultBranch;
+    await this.abortMerge();
+    await g.raw(["fetch", "origin"]);
+    if (!(await this.branchExists(def))) await g.raw(["branch", def, `origin/${def}`]);
+    await g.raw(["checkout", "-f", def]);
+    if (await this.isAncestor(def, `origin/${def}`)) await g.raw(["reset", "--hard", `origin/${def}`]);
+  }
+
+  private async abortMerge(): Promise<void> {
+    if (await exists(path.join(this.repoDir, ".git", "MERGE_HEAD"))) await this.git().raw(["merge", "--abort"]);
+  }
+
+  /** Removes the branch and any worktree it is checked out in (git refuses to delete a checked-out branch). */
+  private async dropBranch(branch: string, withWorktree = true): Promise<void> {
+    const g = this.git();
+    await g.raw(["worktree", "prune"]);
+    if (withWorktree) {
+      // Matched by directory name: git may report the real path, which differs from ours under a symlinked tmp.
+      for (const w of (await this.worktrees()).slice(1)) {
+        if (w.branch === branch) await this.rmInside(path.join(this.worktreesDir, path.basename(w.path)));
+      }
+      await g.raw(["worktree", "prune"]);
+    }
+    if (await this.branchExists(branch)) await g.raw(["branch", "-D", branch]);
+  }
+
+  /** The newest merge on the default branch whose message names `branch` exactly. */
+  private async mergeByMessage(branch: string): Promise<string | null> {
+    const out = await this.git().raw([
+      "log", "--merges", "--fixed-strings", `--grep=${branch}`, "--format=%H%x00%B%x01", this.defaultBranch, "--",
+    ]);
+    const exact = new RegExp(`(^|[^A-Za-z0-9/-])${branch.replace(/[/-]/g, "\\$&")}($|[^A-Za-z0-9/-])`);
+    for (const record of out.split("\x01")) {
+      const [hash, body] = record.trim().split("\x00");
+      if (hash && body !== undefined && exact.test(body)) return hash;
+    }
+    return null;
+  }
+
+  /**
+   * The commit on the default branch's first-parent line where `tip` came in, if that was a merge
+   * (null when tip is on the first-parent line itself, e.g. a branch with no commits).
+   */
+  private async mergeThatBroughtIn(tip: string): Promise<string | null> {
+    const g = this.git();
+    const line = lines(await g.raw(["rev-list", "--first-parent", "--ancestry-path", `${tip}..${this.defaultBranch}`]));
+    const oldest = line.at(-1);
+    if (!oldest) return null;
+    const [, firstParent, secondParent] = (await g.raw(["rev-list", "--parents", "-n", "1", oldest])).trim().split(" ");
+    if (!firstParent || !secondParent || (await this.isAncestor(tip, firstParent))) return null;
+    return oldest;
+  }
+
+  private async isAncestor(commit: string, of: string): Promise<boolean> {
+    // Not `merge-base --is-ancestor`: it answers by exit code only (see git()).
+    return (await this.git().raw(["rev-list", "-n", "1", commit, "--not", of, "--"])).trim() === "";
+  }
+
+  private async revParse(ref: string): Promise<string> {
+    return (await this.git().raw(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
+  }
+
+  private async branchExists(branch: string): Promise<boolean> {
+    const refs = lines(await this.git().raw(["for-each-ref", "--format=%(refname)", `refs/heads/${branch}`]));
+    return refs.includes(`refs/heads/${branch}`);
+  }
+
+  private async agentBranches(): Promise<string[]> {
+    return lines(await this.git().raw(["for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"]));
+  }
+
+  /** Registered worktrees; git always lists the clone's own working tree first. */
+  private async worktrees(): Promise<{ path: string; branch: string | null }[]> {
+    const out = await this.git().raw(["worktree", "list", "--porcelain"]);
+    return out.split("\n\n").flatMap((block) => {
+      const wt = /^worktree (.+)$/m.exec(block)?.[1];
+      const ref = /^branch refs\/heads\/(.+)$/m.exec(block)?.[1];
+      return wt ? [{ path: path.resolve(wt), branch: ref ?? null }] : [];
+    });
+  }
+
+  private async worktreeDirs(): Promise<string[]> {
+    const names = await readdirOrEmpty(this.worktreesDir);
+    const dirs: string[] = [];
+    for (const name of names) {
+      const st = await fs.lstat(path.join(this.worktreesDir, name)).catch(ignoreMissing);
+      if (st?.isDirectory()) dirs.push(name);
+    }
+    return dirs.sort();
+  }
+
+  private worktreePath(name: string): string {
+    return this.inside(path.join(this.worktreesDir, name));
+  }
+
+  private inside(p: string): string {
+    const resolved = path.resolve(p);
+    const rel = path.relative(this.rigDir, resolved);
+    if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) throw new Error(`path escapes ${this.rigDir}: ${p}`);
+    return resolved;
+  }
+
+  private async rmInside(p: string): Promise<void> {
+    await fs.rm(this.inside(p), { recursive: true, force: true });
+  }
+}
+
+/**
+ * simple-git treats a non-zero exit with empty stderr as success (e.g. a conflicted `git merge`,
+ * whose report goes to stdout), so any non-zero exit is made an error here. The process env is
+ * inherited rather than passed with `.env()`: simple-git 4 refuses an explicit env that holds
+ * EDITOR, GIT_SSH_COMMAND, GIT_CONFIG_GLOBAL and the like, which operators legitimately set.
+ */
+function git(baseDir: string): SimpleGit {
+  return simpleGit({
+    baseDir,
+    // A hung fetch or push (say, a credential prompt) would hold the lock forever; this much silence kills it.
+    timeout: { block: 10 * 60_000 },
+    errors: (error, result) =>
+      error ?? (result.exitCode === 0 ? undefined : Buffer.concat([...result.stdErr, ...result.stdOut])),
+  });
+}
+
+function checkName(name: string): void {
+  if (!POLECAT_NAME.test(name)) throw new Error(`invalid polecat name: ${JSON.stringify(name)}`);
+}
+
+function checkBranch(branch: string): void {
+  if (!AGENT_BRANCH.test(branch)) throw new Error(`invalid agent branch: ${JSON.stringify(branch)}`);
+}
+
+function lines(out: string): string[] {
+  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).trim();
+}
+
+async function exists(p: string): Promise<boolean> {
+  return (await fs.lstat(p).catch(ignoreMissing)) !== undefined;
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir).catch(ignoreMissing)) ?? [];
+}
+
+function ignoreMissing(err: NodeJS.ErrnoException): undefined {
+  if (err.code === "ENOENT") return undefined;
+  throw err;
+}

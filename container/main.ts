@@ -1,0 +1,92 @@
+/**
+ * npm run container -- --town <town> [--host 127.0.0.1:1999] [--workspace <dir>] [--rigs a,b]
+ *   [--runtime scripted|command] [--command "<shell>"] [--rig-command <rig>=<shell>]…
+ *   [--heartbeat-ms 10000] [--token <container token>] [--secure]
+ * Runs the town container: every rig's clone, worktrees and agents in this one process.
+ * The container token comes from --token, GT_CONTAINER_TOKEN, or is signed with GT_SECRET (or the
+ * secret `npm start` keeps in .townhall/).
+ */
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { signToken } from "../party/auth.ts";
+import { SLUG_RE } from "../party/protocol.ts";
+import { STATE_DIR, readLocalState } from "../scripts/local-state.ts";
+import type { Runtime, RuntimeConfig } from "./runtimes.ts";
+import { Supervisor } from "./supervisor.ts";
+
+function fail(message: string): never {
+  console.error(`container: ${message}`);
+  process.exit(2);
+}
+
+export function parseContainerArgs(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      town: { type: "string" },
+      host: { type: "string", default: "127.0.0.1:1999" },
+      workspace: { type: "string" },
+      rigs: { type: "string" },
+      runtime: { type: "string", default: "scripted" },
+      command: { type: "string" },
+      "rig-command": { type: "string", multiple: true },
+      "heartbeat-ms": { type: "string", default: "10000" },
+      token: { type: "string" },
+      secure: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const town = values.town ?? readLocalState()?.town;
+  if (!town || !SLUG_RE.test(town)) fail("--town <town> is required (a slug)");
+  if (values.runtime !== "scripted" && values.runtime !== "command") fail("--runtime must be scripted or command");
+  if (values.runtime === "command" && !values.command) fail("--runtime command needs --command \"<shell command>\"");
+  const townRuntime: Runtime = values.runtime === "command" ? { kind: "command", command: values.command! } : { kind: "scripted" };
+  const rigs: Record<string, Runtime> = {};
+  for (const entry of values["rig-command"] ?? []) {
+    const [name, ...rest] = entry.split("=");
+    if (!name || !SLUG_RE.test(name) || rest.length === 0) fail(`--rig-command takes <rig>=<shell command>, got ${entry}`);
+    rigs[name] = { kind: "command", command: rest.join("=") };
+  }
+  const heartbeatMs = Number(values["heartbeat-ms"]);
+  if (!Number.isInteger(heartbeatMs) || heartbeatMs < 50) fail("--heartbeat-ms must be a whole number ≥ 50");
+  return {
+    town,
+    host: values.host,
+    secure: values.secure,
+    workspace: resolve(values.workspace ?? process.env.GT_WORKSPACE ?? resolve(STATE_DIR, "workspace")),
+    rigNames: values.rigs ? new Set(values.rigs.split(",").map((s) => s.trim()).filter(Boolean)) : undefined,
+    runtime: { town: townRuntime, rigs } satisfies RuntimeConfig,
+    heartbeatMs,
+    token: values.token ?? process.env.GT_CONTAINER_TOKEN,
+  };
+}
+
+async function main() {
+  const args = parseContainerArgs(process.argv.slice(2));
+  let token = args.token;
+  if (!token) {
+    const secret = process.env.GT_SECRET ?? readLocalState()?.secret;
+    if (!secret) fail("no container token: pass --token, set GT_CONTAINER_TOKEN, or set GT_SECRET");
+    token = await signToken({ role: "container", town: args.town, exp: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 }, secret);
+  }
+  const supervisor = new Supervisor({
+    host: args.host,
+    secure: args.secure,
+    town: args.town,
+    containerToken: token,
+    workspace: args.workspace,
+    heartbeatMs: args.heartbeatMs,
+    runtime: args.runtime,
+    WebSocket,
+    log: (line) => console.log(line),
+    ...(args.rigNames ? { rigNames: args.rigNames } : {}),
+  });
+  const stop = () => void supervisor.stop().finally(() => process.exit(0));
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  console.log(`container: town ${args.town} at ${args.host}, workspace ${args.workspace}`);
+  await supervisor.start();
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("container/main.ts")) await main();

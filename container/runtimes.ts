@@ -1,0 +1,28 @@
+/** Agent runtimes (DESIGN §9): the built-in scripted agent, or any shell command. */
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export type Runtime = { kind: "scripted" } | { kind: "command"; command: string };
+/** The town-wide runtime, and per-rig overrides by rig name. */
+export type RuntimeConfig = { town: Runtime; rigs: Record<string, Runtime> };
+
+/**
+ * Loads TypeScript into a plain `node` process. Agents run as `node --import <loader> file.ts`, one
+ * process, so the pid the container reports and signals is the agent itself (the `tsx` CLI would
+ * put a wrapper process in between that a SIGKILL leaves orphaned).
+ */
+export const TS_LOADER = `${ROOT}node_modules/tsx/dist/loader.mjs`;
+
+/** Where `gt` lives, for the PATH of agent processes. */
+export const GT_BIN_DIR = `${ROOT}container/bin`;
+
+export function agentCommand(config: RuntimeConfig, rigName: string): { file: string; args: string[] } {
+  const runtime = config.rigs[rigName] ?? config.town;
+  switch (runtime.kind) {
+    case "scripted":
+      return { file: process.execPath, args: ["--import", TS_LOADER, `${ROOT}container/agents/scripted.ts`] };
+    case "command":
+      return { file: "/bin/sh", args: ["-c", runtime.command] };
+  }
+}

@@ -1,0 +1,335 @@
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RigRepo } from "../../container/git-ops.ts";
+
+// RigRepo must work without any global git identity, so hide the machine's config from every git
+// child of this worker; the test's own clones pass their identity with -c.
+const savedEnv = { global: process.env.GIT_CONFIG_GLOBAL, nosystem: process.env.GIT_CONFIG_NOSYSTEM };
+let emptyConfigDir = "";
+beforeAll(async () => {
+  emptyConfigDir = await fs.mkdtemp(path.join(os.tmpdir(), "townhall-gitcfg-"));
+  await fs.writeFile(path.join(emptyConfigDir, "gitconfig"), "");
+  process.env.GIT_CONFIG_GLOBAL = path.join(emptyConfigDir, "gitconfig");
+  process.env.GIT_CONFIG_NOSYSTEM = "1";
+});
+afterAll(async () => {
+  restoreEnv("GIT_CONFIG_GLOBAL", savedEnv.global);
+  restoreEnv("GIT_CONFIG_NOSYSTEM", savedEnv.nosystem);
+  await fs.rm(emptyConfigDir, { recursive: true, force: true });
+});
+
+function restoreEnv(key: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[key];
+  else process.env[key] = value;
+}
+
+const IDENTITY = ["user.name=Test Human", "user.email=human@example.com", "commit.gpgsign=false"];
+const git = (dir: string): SimpleGit => simpleGit({ baseDir: dir, config: IDENTITY });
+
+interface Fixture {
+  root: string;
+  remote: string;
+  /** A second clone of the remote, standing in for other people pushing to it. */
+  seed: string;
+  rigDir: string;
+  repo: RigRepo;
+}
+
+/** A bare remote with one commit on main, a seed clone of it, and a RigRepo for rig "r1". */
+async function makeFixture(): Promise<Fixture> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), "townhall-gitops-"));
+  const remote = path.join(root, "remote.git");
+  const seed = path.join(root, "seed");
+  await git(root).raw(["init", "--bare", "-b", "main", remote]);
+  await git(root).clone(remote, seed);
+  await git(seed).raw(["checkout", "-b", "main"]);
+  await commitFile(seed, "README.md", "hello\n", "initial");
+  await git(seed).push("origin", "main");
+  const rigDir = path.join(root, "workspace", "rigs", "r1");
+  return { root, remote, seed, rigDir, repo: new RigRepo({ rigDir, gitUrl: remote, defaultBranch: "main" }) };
+}
+
+async function commitFile(dir: string, file: string, content: string, message: string, g = git(dir)): Promise<string> {
+  await fs.writeFile(path.join(dir, file), content);
+  await g.add(file);
+  await g.commit(message);
+  return head(dir);
+}
+
+/** Commits on the seed clone and pushes, i.e. the remote's main moves under us. */
+async function pushFromSeed(f: Fixture, file: string, content: string): Promise<string> {
+  await git(f.seed).pull("origin", "main", ["--ff-only"]);
+  const sha = await commitFile(f.seed, file, content, `seed: ${file}`);
+  await git(f.seed).push("origin", "main");
+  return sha;
+}
+
+const head = async (dir: string, ref = "HEAD"): Promise<string> => (await git(dir).revparse([ref])).trim();
+const remoteMain = (f: Fixture): Promise<string> => head(f.remote, "refs/heads/main");
+const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+
+let f: Fixture;
+beforeEach(async () => {
+  f = await makeFixture();
+});
+afterEach(async () => {
+  await fs.rm(f.root, { recursive: true, force: true });
+});
+
+describe("ensureClone", () => {
+  it("clones with the default branch checked out and a refinery identity, and re-running fetches", async () => {
+    await f.repo.ensureClone();
+    const repoDir = path.join(f.rigDir, "repo");
+    expect(await fs.readFile(path.join(repoDir, "README.md"), "utf8")).toBe("hello\n");
+    expect((await git(repoDir).raw(["symbolic-ref", "--short", "HEAD"])).trim()).toBe("main");
+    expect((await simpleGit(repoDir).raw(["config", "user.name"])).trim()).toBe("Townhall Refinery");
+
+    const newer = await pushFromSeed(f, "b.txt", "b\n");
+    await f.repo.ensureClone();
+    expect(await head(repoDir, "origin/main")).toBe(newer);
+    expect(await head(repoDir, "main")).toBe(newer);
+  });
+
+  it("re-clones over a half-written clone directory", async () => {
+    await fs.mkdir(path.join(f.rigDir, "repo"), { recursive: true });
+    await fs.writeFile(path.join(f.rigDir, "repo", "partial"), "x");
+    await f.repo.ensureClone();
+    expect(await exists(path.join(f.rigDir, "repo", "README.md"))).toBe(true);
+    expect(await exists(path.join(f.rigDir, "repo", "partial"))).toBe(false);
+  });
+});
+
+describe("createWorktree", () => {
+  it("cuts a new branch from the latest remote main", async () => {
+    await f.repo.ensureClone();
+    const latest = await pushFromSeed(f, "news.txt", "fresh\n");
+    const wt = await f.repo.createWorktree("maple", "gt/maple/abc12345");
+    expect(wt).toBe(path.join(f.rigDir, "worktrees", "maple"));
+    expect(await fs.readFile(path.join(wt, "news.txt"), "utf8")).toBe("fresh\n");
+    expect(await head(wt)).toBe(latest);
+    expect((await git(wt).raw(["symbolic-ref", "--short", "HEAD"])).trim()).toBe("gt/maple/abc12345");
+    expect(await f.repo.listWorktrees()).toEqual(["maple"]);
+    expect(await f.repo.listAgentBranches()).toEqual(["gt/maple/abc12345"]);
+  });
+
+  it("replaces the leftovers of a crashed run: the same worktree, a stale branch, an unregistered or pruned directory", async () => {
+    await f.repo.ensureClone();
+    const base = await head(path.join(f.rigDir, "repo"));
+    const wt = await f.repo.createWorktree("maple", "gt/maple/abc12345");
+    await commitFile(wt, "half.txt", "half done\n", "wip", simpleGit(wt));
+    await fs.writeFile(path.join(wt, "untracked.txt"), "x");
+
+    const again = await f.repo.createWorktree("maple", "gt/maple/abc12345");
+    expect(again).toBe(wt);
+    expect(await head(wt)).toBe(base);
+    expect(await exists(path.join(wt, "half.txt"))).toBe(false);
+    expect(await exists(path.join(wt, "untracked.txt"))).toBe(false);
+
+    // A directory git never registered, and a branch left without a worktree.
+    await fs.mkdir(path.join(f.rigDir, "worktrees", "oak"), { recursive: true });
+    await fs.writeFile(path.join(f.rigDir, "worktrees", "oak", "junk"), "x");
+    await git(path.join(f.rigDir, "repo")).raw(["branch", "gt/oak/zz9"]);
+    expect(await head(await f.repo.createWorktree("oak", "gt/oak/zz9"))).toBe(base);
+
+    // A registered worktree whose directory vanished still claims its branch until pruned.
+    await fs.rm(wt, { recursive: true, force: true });
+    expect(await f.repo.createWorktree("maple", "gt/maple/abc12345")).toBe(wt);
+    expect(await f.repo.listWorktrees()).toEqual(["maple", "oak"]);
+  });
+
+  it("serialises concurrent calls on one repository", async () => {
+    await f.repo.ensureClone();
+    const names = ["ash", "birch", "cedar"];
+    for (const n of names) {
+      const wt = await f.repo.createWorktree(n, `gt/${n}/b1`);
+      await commitFile(wt, `${n}.txt`, `${n}\n`, `add ${n}`, simpleGit(wt));
+    }
+    // Unserialised, these collide on index.lock and on the clone's checked-out branch.
+    const results = await Promise.all([
+      ...names.map((n) => f.repo.merge(`gt/${n}/b1`, `Merge gt/${n}/b1`)),
+      f.repo.createWorktree("dogwood", "gt/dogwood/b1"),
+      f.repo.ensureClone(),
+    ]);
+    expect(results.slice(0, 3)).toEqual(names.map(() => expect.objectContaining({ ok: true })));
+    const merges = await git(f.remote).raw(["rev-list", "--merges", "refs/heads/main"]);
+    expect(merges.trim().split("\n")).toHaveLength(3);
+    expect(await f.repo.listWorktrees()).toEqual(["dogwood"]);
+  });
+});
+
+describe("removeWorktree", () => {
+  it("removes the directory, keeps the branch, and is a no-op when absent", async () => {
+    await f.repo.ensureClone();
+    const wt = await f.repo.createWorktree("maple", "gt/maple/abc12345");
+    await f.repo.removeWorktree("maple");
+    expect(await exists(wt)).toBe(false);
+    expect(await f.repo.listAgentBranches()).toEqual(["gt/maple/abc12345"]);
+    await f.repo.removeWorktree("maple");
+    await f.repo.removeWorktree("never");
+    // The branch is free again: nothing still has it checked out.
+    await f.repo.deleteBranch("gt/maple/abc12345");
+    expect(await f.repo.listAgentBranches()).toEqual([]);
+  });
+});
+
+describe("merge", () => {
+  const branch = "gt/maple/abc12345";
+
+  it("merges --no-ff, pushes, and drops the branch and its worktree; a retry answers the same commit", async () => {
+    await f.repo.ensureClone();
+    const before = await remoteMain(f);
+    const wt = await f.repo.createWorktree("maple", branch);
+    // No identity passed: the worktree uses the clone's refinery identity.
+    const tip = await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
+
+    const result = await f.repo.merge(branch, `Merge ${branch}: add feature`);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(await remoteMain(f)).toBe(result.mergeCommit);
+    const parents = (await git(f.remote).raw(["rev-list", "--parents", "-n", "1", result.mergeCommit])).trim().split(" ");
+    expect(parents.slice(1)).toEqual([before, tip]);
+    expect(await git(f.remote).raw(["log", "-1", "--format=%B", result.mergeCommit])).toContain(branch);
+    expect(await f.repo.listAgentBranches()).toEqual([]);
+    expect(await f.repo.listWorktrees()).toEqual([]);
+    expect(await exists(wt)).toBe(false);
+
+    // Crash after the push, before the branch was deleted: branch exists and is already merged.
+    await git(path.join(f.rigDir, "repo")).raw(["branch", branch, tip]);
+    expect(await f.repo.merge(branch, `Merge ${branch}`)).toEqual(result);
+    expect(await f.repo.listAgentBranches()).toEqual([]);
+    // Crash after the branch was deleted: found by the branch name in the message.
+    expect(await f.repo.merge(branch, `Merge ${branch}`)).toEqual(result);
+    expect(await remoteMain(f)).toBe(result.mergeCommit);
+  });
+
+  it("adds the branch name when the message lacks it", async () => {
+    await f.repo.ensureClone();
+    const wt = await f.repo.createWorktree("maple", branch);
+    await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
+    const result = await f.repo.merge(branch, "ship it");
+    if (!result.ok) throw new Error(result.error);
+    const body = await git(f.remote).raw(["log", "-1", "--format=%B", result.mergeCommit]);
+    expect(body).toContain("ship it");
+    expect(body).toContain(branch);
+  });
+
+  it("merges on top of a remote that moved since the branch was cut", async () => {
+    await f.repo.ensureClone();
+    const wt = await f.repo.createWorktree("maple", branch);
+    const tip = await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
+    const moved = await pushFromSeed(f, "other.txt", "other\n");
+    const result = await f.repo.merge(branch, `Merge ${branch}`);
+    if (!result.ok) throw new Error(result.error);
+    const parents = (await git(f.remote).raw(["rev-list", "--parents", "-n", "1", result.mergeCommit])).trim().split(" ");
+    expect(parents.slice(1)).toEqual([moved, tip]);
+  });
+
+  it("on conflict aborts, reports the files, leaves the clone clean and keeps the branch", async () => {
+    await f.repo.ensureClone();
+    const repoDir = path.join(f.rigDir, "repo");
+    const wt = await f.repo.createWorktree("maple", branch);
+    await commitFile(wt, "README.md", "polecat's version\n", "edit readme", simpleGit(wt));
+    const theirs = await pushFromSeed(f, "README.md", "someone else's version\n");
+
+    const result = await f.repo.merge(branch, `Merge ${branch}`);
+    expect(result).toMatchObject({ ok: false, conflictFiles: ["README.md"] });
+    expect(await exists(path.join(repoDir, ".git", "MERGE_HEAD"))).toBe(false);
+    expect((await git(repoDir).raw(["status", "--porcelain"])).trim()).toBe("");
+    expect(await head(repoDir, "main")).toBe(theirs);
+    expect(await remoteMain(f)).toBe(theirs);
+    expect(await f.repo.listAgentBranches()).toEqual([branch]);
+    expect(await f.repo.listWorktrees()).toEqual(["maple"]);
+  });
+
+  it("retries once when the push is rejected, and gives up cleanly when it is rejected again", async () => {
+    await f.repo.ensureClone();
+    const repoDir = path.join(f.rigDir, "repo");
+    const hook = path.join(f.remote, "hooks", "pre-receive");
+    const marker = path.join(f.root, "rejected-once");
+    // Rejects the first push only.
+    await fs.writeFile(hook, `#!/bin/sh\nif [ ! -e "${marker}" ]; then touch "${marker}"; echo rejected >&2; exit 1; fi\n`, { mode: 0o755 });
+    const wt = await f.repo.createWorktree("maple", branch);
+    await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
+    const ok = await f.repo.merge(branch, `Merge ${branch}`);
+    expect(ok.ok).toBe(true);
+    expect(await exists(marker)).toBe(true);
+
+    // Rejects every push.
+    await fs.writeFile(hook, "#!/bin/sh\necho 'no pushes today' >&2\nexit 1\n", { mode: 0o755 });
+    const before = await remoteMain(f);
+    const wt2 = await f.repo.createWorktree("oak", "gt/oak/def67890");
+    await commitFile(wt2, "oak.txt", "oak\n", "add oak", simpleGit(wt2));
+    const failed = await f.repo.merge("gt/oak/def67890", "Merge gt/oak/def67890");
+    expect(failed).toMatchObject({ ok: false, conflictFiles: [] });
+    if (!failed.ok) expect(failed.error).toContain("no pushes today");
+    // The unpushed merge is not left on the local default branch; the branch survives for another try.
+    expect(await head(repoDir, "main")).toBe(before);
+    expect(await f.repo.listAgentBranches()).toEqual(["gt/oak/def67890"]);
+  });
+
+  it("answers ok:false for a branch that neither exists nor was merged", async () => {
+    await f.repo.ensureClone();
+    expect(await f.repo.merge("gt/ghost/zzz", "Merge gt/ghost/zzz")).toMatchObject({ ok: false, conflictFiles: [] });
+  });
+});
+
+describe("cleanupExcept", () => {
+  it("removes stray worktrees and gt/ branches but keeps the named ones", async () => {
+    await f.repo.ensureClone();
+    await f.repo.createWorktree("maple", "gt/maple/a1");
+    await f.repo.createWorktree("oak", "gt/oak/b2");
+    await f.repo.createWorktree("pine", "gt/pine/c3");
+    const repoDir = path.join(f.rigDir, "repo");
+    await git(repoDir).raw(["branch", "gt/ash/d4"]);
+    await git(repoDir).raw(["branch", "keep-me"]);
+    await fs.mkdir(path.join(f.rigDir, "worktrees", "junk"));
+
+    await f.repo.cleanupExcept(new Set(["maple"]), new Set(["gt/maple/a1", "gt/oak/b2"]));
+    expect(await f.repo.listWorktrees()).toEqual(["maple"]);
+    expect(await f.repo.listAgentBranches()).toEqual(["gt/maple/a1", "gt/oak/b2"]);
+    expect((await git(repoDir).branchLocal()).all).toContain("keep-me");
+    const registered = (await git(repoDir).raw(["worktree", "list", "--porcelain"])).match(/^worktree /gm) ?? [];
+    expect(registered).toHaveLength(2);
+  });
+});
+
+describe("validation", () => {
+  it("rejects bad polecat names, bad branches and a rigDir outside the rigs layout", async () => {
+    await f.repo.ensureClone();
+    for (const name of ["../evil", "Maple", "", "a".repeat(41), "-x", "a/b", "."]) {
+      await expect(f.repo.createWorktree(name, "gt/maple/abc")).rejects.toThrow(/polecat name/);
+      await expect(f.repo.removeWorktree(name)).rejects.toThrow(/polecat name/);
+    }
+    for (const branch of ["main", "gt/maple", "gt/../x/abc", "gt/maple/ab-c", "gt/maple/abc/def", "-D", "gt/maple/" + "a".repeat(27)]) {
+      await expect(f.repo.createWorktree("maple", branch)).rejects.toThrow(/agent branch/);
+      await expect(f.repo.merge(branch, `Merge ${branch}`)).rejects.toThrow(/agent branch/);
+      await expect(f.repo.deleteBranch(branch)).rejects.toThrow(/agent branch/);
+    }
+    expect(() => new RigRepo({ rigDir: "/", gitUrl: f.remote, defaultBranch: "main" })).toThrow(/rigDir/);
+    expect(() => new RigRepo({ rigDir: f.root, gitUrl: f.remote, defaultBranch: "main" })).toThrow(/rigDir/);
+    expect(() => new RigRepo({ rigDir: f.rigDir, gitUrl: "--upload-pack=x", defaultBranch: "main" })).toThrow(/git url/);
+    expect(() => new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "-f" })).toThrow(/default branch/);
+    // A failed call does not wedge the queue behind it.
+    expect(await f.repo.listWorktrees()).toEqual([]);
+  });
+});
+
+describe("diskBytes and remove", () => {
+  it("measures the rig directory and deletes it", async () => {
+    expect(await f.repo.diskBytes()).toBe(0);
+    await f.repo.ensureClone();
+    const before = await f.repo.diskBytes();
+    expect(before).toBeGreaterThan(0);
+    const wt = await f.repo.createWorktree("maple", "gt/maple/abc");
+    await fs.writeFile(path.join(wt, "big.bin"), Buffer.alloc(50_000));
+    expect(await f.repo.diskBytes()).toBeGreaterThanOrEqual(before + 50_000);
+
+    await f.repo.remove();
+    expect(await exists(f.rigDir)).toBe(false);
+    expect(await exists(path.join(f.root, "workspace", "rigs"))).toBe(true);
+    expect(await f.repo.diskBytes()).toBe(0);
+  });
+});

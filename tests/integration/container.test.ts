@@ -1,0 +1,185 @@
+/**
+ * The town container on real git repositories and real `partykit dev` (DESIGN §7, §9): polecats
+ * in worktrees of each rig's own clone, the refinery's merges, the witness, restarts.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import type { Agent, Bead, Escalation, Rig } from "../../party/protocol.ts";
+import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
+import { filesOnMain, git, makeBareRepo, mergesOnMain, showFile } from "../helpers/git.ts";
+import { makeTown, until, type TestTown } from "../helpers/town.ts";
+
+const host = inject("partykitHost");
+const secret = inject("gtSecret");
+let town: TestTown;
+let dir: string;
+let containers: ContainerProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "townhall-container-"));
+});
+afterEach(async () => {
+  await Promise.all(containers.splice(0).map((c) => c.stop()));
+  town?.closeAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function container(extra: string[] = []): ContainerProcess {
+  const c = spawnContainer({ host, town: town.town, token: town.container, workspace: join(dir, "workspace"), extra });
+  containers.push(c);
+  return c;
+}
+
+/** A live view of a rig's beads and agents, with a helper to wait for a condition on them. */
+async function watchRig(rig: Rig) {
+  const replica = town.replica("rig", town.rigRoom(rig));
+  await replica.whenSynced();
+  const beads = () => [...replica.doc.getMap<Bead>("beads").values()];
+  const agents = () => [...replica.doc.getMap<Agent>("agents").values()];
+  const escalations = () => [...replica.doc.getMap<Escalation>("escalations").values()];
+  const when = <T>(predicate: () => T | undefined | false, timeoutMs = 45_000) =>
+    until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), predicate, timeoutMs, predicate.toString().slice(0, 160));
+  return { replica, beads, agents, escalations, when };
+}
+
+async function addRig(name: string, extra: Record<string, unknown> = {}) {
+  const remote = makeBareRepo(dir, name);
+  const rig = await town.addRig(name, { git_url: remote, max_polecats: 2, ...extra });
+  return { rig, remote };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+const bead = (rig: Rig, title: string, body: string) => town.rigCall<Bead>(rig, "gt_bead_create", { title, body });
+
+describe("the town container", () => {
+  it("runs two rigs of three beads each with at most two polecats: all merged, each into its own remote, nothing left behind", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const b = await addRig("beta");
+    const [wa, wb] = [await watchRig(a.rig), await watchRig(b.rig)];
+    for (const { rig } of [a, b]) for (let i = 1; i <= 3; i++) await bead(rig, `${rig.name} task ${i}`, `write ${rig.name}-${i}.txt: ${rig.name} ${i}`);
+    let mostWorking = 0;
+    wa.replica.doc.on("update", () => (mostWorking = Math.max(mostWorking, wa.agents().filter((x) => x.status === "working").length)));
+    container();
+
+    for (const w of [wa, wb]) await w.when(() => w.beads().length === 3 && w.beads().every((x) => x.status === "closed"));
+    expect(mostWorking).toBeLessThanOrEqual(2);
+    expect(wa.agents().filter((x) => x.role === "polecat").length).toBeLessThanOrEqual(2);
+    for (const { rig, remote } of [a, b]) {
+      const other = rig.name === "alpha" ? "beta" : "alpha";
+      expect(filesOnMain(remote)).toEqual(["README.md", `${rig.name}-1.txt`, `${rig.name}-2.txt`, `${rig.name}-3.txt`]);
+      expect(filesOnMain(remote).some((f) => f.startsWith(other))).toBe(false);
+      const merges = mergesOnMain(remote);
+      expect(merges.length).toBe(3);
+      const closed = (rig.name === "alpha" ? wa : wb).beads();
+      expect(closed.map((x) => x.mergeCommit).sort()).toEqual(merges.map((m) => m.sha).sort());
+      const clone = join(dir, "workspace", "rigs", rig.id);
+      expect(readdirSync(join(clone, "worktrees")).length).toBe(0);
+      expect(git(["-C", join(clone, "repo"), "branch", "--list", "gt/*"])).toBe("");
+    }
+    // The town's registry shows the rigs ready, with their disk use.
+    const rigs = await town.townCall<Rig[]>("gt_list_rigs");
+    expect(rigs.map((r) => [r.name, r.status])).toEqual([["alpha", "ready"], ["beta", "ready"]]);
+    expect(rigs.every((r) => (r.summary.diskBytes ?? 0) > 0)).toBe(true);
+  });
+
+  it("lets a scripted agent in one rig mail an agent of another rig while both work", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const b = await addRig("beta");
+    const [wa, wb] = [await watchRig(a.rig), await watchRig(b.rig)];
+    container();
+    await bead(b.rig, "wait for word", "await-mail");
+    const waiting = await wb.when(() => wb.agents().find((x) => x.role === "polecat" && x.status === "working"));
+    await bead(a.rig, "send word", `mail ${waiting.identity}: hello from alpha\nwrite sent.txt: sent`);
+    for (const w of [wa, wb]) await w.when(() => w.beads().length === 1 && w.beads()[0]!.status === "closed");
+    expect(showFile(b.remote, "inbox.md")).toBe("alpha/polecats/toast: hello from alpha");
+    expect(showFile(a.remote, "sent.txt")).toBe("sent");
+  });
+
+  it("returns the bead of a SIGKILLed agent and has it done again, merged once", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const wa = await watchRig(a.rig);
+    container();
+    const task = await bead(a.rig, "survive a kill", "await-mail");
+    const first = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid));
+    process.kill(first.pid!, "SIGKILL");
+    await wa.when(() => wa.beads()[0]!.history?.some((h) => h.status === "open" && /exited/.test(h.note ?? "")));
+    const second = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.pid !== first.pid));
+    await town.rigCall(a.rig, "gt_mail_send", { to: second.identity, subject: "go on", body: "" });
+    await wa.when(() => wa.beads()[0]!.status === "closed");
+    expect(mergesOnMain(a.remote).filter((m) => m.subject.includes(task.id)).length).toBe(1);
+    expect(showFile(a.remote, "inbox.md")).toBe("operator: go on");
+  });
+
+  it("after a SIGKILLed supervisor the witness returns silent agents' work, and a new supervisor finishes it with no orphan worktree", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const wa = await watchRig(a.rig);
+    const first = container();
+    await bead(a.rig, "outlive the supervisor", "await-mail");
+    await bead(a.rig, "plain work", "write plain.txt: plain");
+    const outlive = () => wa.beads().find((b) => b.title.startsWith("outlive"))!;
+    const working = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.hook === outlive().id));
+    await first.kill();
+    // No heartbeats now: the witness declares the agent dead and the bead open again.
+    await wa.when(() => wa.agents().find((x) => x.identity === working.identity && x.status === "dead"), 20_000);
+    expect(outlive().status).toBe("open");
+
+    container();
+    const again = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.pid !== working.pid && x.hook === outlive().id));
+    await town.rigCall(a.rig, "gt_mail_send", { to: again.identity, subject: "after restart", body: "" });
+    await wa.when(() => wa.beads().every((b) => b.status === "closed") && wa.beads().length === 2);
+    expect(filesOnMain(a.remote)).toEqual(["README.md", "inbox.md", "plain.txt"]);
+    const clone = join(dir, "workspace", "rigs", a.rig.id);
+    expect(readdirSync(join(clone, "worktrees"))).toEqual([]);
+    expect(git(["-C", join(clone, "repo"), "branch", "--list", "gt/*"])).toBe("");
+    // The first supervisor's agent process did not outlive it (a zombie awaiting its reaper is dead).
+    expect(processAlive(working.pid!)).toBe(false);
+  });
+
+  it("turns a merge conflict into an escalation and reopens the bead, which is then redone and merged", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const wa = await watchRig(a.rig);
+    container();
+    await bead(a.rig, "first", "write shared.txt: one");
+    const second = await bead(a.rig, "second", "await-mail\nwrite shared.txt: two");
+    await wa.when(() => wa.beads().find((b) => b.title === "first")?.status === "closed");
+    const waiting = wa.agents().find((x) => x.hook === second.id)!;
+    await town.rigCall(a.rig, "gt_mail_send", { to: waiting.identity, subject: "now", body: "" });
+
+    const escalation = await wa.when(() => wa.escalations().find((e) => e.beadId === second.id));
+    expect(escalation).toMatchObject({ from: "alpha/refinery", severity: "high", status: "open" });
+    expect(escalation.body).toMatch(/shared\.txt/);
+    await wa.when(() => wa.beads().find((b) => b.id === second.id)?.history?.some((h) => h.status === "open" && /merge failed/.test(h.note ?? "")));
+    const redo = await wa.when(() => wa.agents().find((x) => x.hook === second.id && x.status === "working" && x.pid));
+    await town.rigCall(a.rig, "gt_mail_send", { to: redo.identity, subject: "again", body: "" });
+    await wa.when(() => wa.beads().find((b) => b.id === second.id)?.status === "closed");
+    expect(showFile(a.remote, "shared.txt")).toBe("two");
+    const summary = (await town.townCall<Rig>("gt_rig_status", { name: "alpha" })).summary;
+    expect(summary.openEscalations).toBe(1);
+  });
+
+  it("runs any command as the agent, with the gt CLI on its PATH", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const wa = await watchRig(a.rig);
+    const script = 'gt prime > primed.txt && git add -A && git commit -q -m "from a command agent" && gt done';
+    container(["--rig-command", `alpha=${script}`]);
+    const task = await bead(a.rig, "command work", "whatever the command does");
+    await wa.when(() => wa.beads()[0]?.status === "closed");
+    expect(showFile(a.remote, "primed.txt")).toContain(task.id);
+    expect(existsSync(join(dir, "workspace", "rigs", a.rig.id, "worktrees", "toast"))).toBe(false);
+  });
+});
