@@ -143,19 +143,20 @@ export const AGENT_TOOLS = {
       summary: "a few lines on what you changed, for the reviewer",
     }),
     complete: (args) => ({ ...args, branch: args.branch ?? currentGitBranch() }),
-    idempotent: false,
+    idempotent: true, // a repeated done of the bead handed in answers the same
   }),
   gt_escalate: agentTool({
     description: "Ask a person for help with a problem you cannot resolve alone; it stays open on the dashboard until resolved.",
-    input: describeFields(rigToolArgs.gt_escalate.omit({ as: true }), {
+    // No `id`: chosen here once per call, so a resend after a network failure is recorded once.
+    input: describeFields(rigToolArgs.gt_escalate.omit({ as: true, id: true }), {
       severity: "low, medium, high or critical (critical: work is blocked)",
       bead_id: "the bead it is about (a ULID); default: your hooked bead, if any",
     }),
     complete: (args, env) => {
       const bead = args.bead_id ?? env.bead;
-      return bead ? { ...args, bead_id: bead } : args;
+      return { ...args, id: newId(), ...(bead ? { bead_id: bead } : {}) };
     },
-    idempotent: false,
+    idempotent: true,
   }),
   gt_checkpoint: agentTool({
     description: "Save your working notes (replacing the previous ones); gt_prime returns them, so a restarted session resumes where you were.",

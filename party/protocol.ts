@@ -318,6 +318,8 @@ export const rigToolArgs = {
     body: body.optional(),
     severity: z.enum(SEVERITIES),
     bead_id: ulidString.optional(),
+    /** Client-chosen escalation id, so a retried escalation is recorded once. */
+    id: ulidString.optional(),
     ...actingAs,
   }),
   /** Saves the agent's working notes; returned by its next gt_prime. */

@@ -220,7 +220,9 @@ export default class RigRoom extends LiveRoom {
       gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
         const from = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
         if (args.bead_id) this.requireBead(args.bead_id);
-        const escalation = this.escalation({ from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id });
+        const existing = args.id ? this.records.get<Escalation>(RIG_DOC.escalations, args.id) : undefined;
+        if (existing) return existing; // a retried escalation
+        const escalation = { ...this.escalation({ from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id }), ...(args.id ? { id: args.id } : {}) };
         await this.commit({ changes: [{ collection: RIG_DOC.escalations, key: escalation.id, value: escalation }], events: [this.feedEvent("escalation", `${from}: ${args.title}`)] });
         return escalation;
       }),
@@ -437,7 +439,12 @@ export default class RigRoom extends LiveRoom {
 
   private async done(identity: string, branch: string, summary: string | undefined): Promise<DoneResult> {
     const agent = this.requireAgent(identity);
-    if (!agent.hook) throw new ToolError("CONFLICT", `${identity} has no hooked bead`);
+    if (!agent.hook) {
+      // A retried gt_done after a lost reply: the same answer again.
+      const handedIn = this.records.values<Bead>(RIG_DOC.beads).find((b) => b.status === "in_review" && b.assignee === identity && b.branch === branch);
+      if (handedIn) return { bead_id: handedIn.id, status: "in_review" };
+      throw new ToolError("CONFLICT", `${identity} has no hooked bead`);
+    }
     const bead = this.requireBead(agent.hook);
     if (bead.status !== "in_progress") throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}, not in_progress`);
     if (agent.branch && branch !== agent.branch) throw new ToolError("CONFLICT", `${identity} works on branch ${agent.branch}, not ${branch}`);

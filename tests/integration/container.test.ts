@@ -171,15 +171,43 @@ describe("the town container", () => {
     expect(summary.openEscalations).toBe(1);
   });
 
-  it("runs any command as the agent, with the gt CLI on its PATH", async () => {
+  it("runs any command as the agent, with the gt CLI on its PATH and nothing of another rig in its environment", async () => {
     town = await makeTown(host, secret, "c");
     const a = await addRig("alpha");
+    const b = await addRig("beta");
     const wa = await watchRig(a.rig);
-    const script = 'gt prime > primed.txt && git add -A && git commit -q -m "from a command agent" && gt done';
+    const script = '{ pwd; env | sort; } > seen.txt && gt prime > primed.txt && git add -A && git commit -q -m "from a command agent" && gt done';
     container(["--rig-command", `alpha=${script}`]);
     const task = await bead(a.rig, "command work", "whatever the command does");
     await wa.when(() => wa.beads()[0]?.status === "closed");
     expect(showFile(a.remote, "primed.txt")).toContain(task.id);
-    expect(existsSync(join(dir, "workspace", "rigs", a.rig.id, "worktrees", "toast"))).toBe(false);
+    const seen = showFile(a.remote, "seen.txt")!;
+    const rigDir = join(dir, "workspace", "rigs", a.rig.id);
+    expect(seen.split("\n")[0]).toBe(join(rigDir, "worktrees", "toast"));
+    expect(seen).toContain(`GT_RIG=${a.rig.id}`);
+    expect(seen).toContain(`HOME=${join(rigDir, "home")}`);
+    expect(seen).not.toContain(b.rig.id);
+    expect(seen).not.toContain("GT_SECRET");
+    expect(existsSync(join(rigDir, "worktrees", "toast"))).toBe(false);
+  });
+
+  it("serves only the rigs named by --rigs, and never lets two supervisors serve one rig", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const b = await addRig("beta");
+    const [wa, wb] = [await watchRig(a.rig), await watchRig(b.rig)];
+    const alphaOnly = container(["--rigs", "alpha"]);
+    await alphaOnly.waitFor(/\[alpha\] ready/);
+    const everything = container();
+    await everything.waitFor(/\[beta\] ready/);
+    await bead(a.rig, "alpha work", "write a.txt: a");
+    await bead(b.rig, "beta work", "write b.txt: b");
+    for (const w of [wa, wb]) await w.when(() => w.beads()[0]?.status === "closed");
+    expect(alphaOnly.output()).not.toMatch(/\[beta\]/);
+    expect(alphaOnly.output()).toMatch(/\[alpha\] merged/);
+    // The second supervisor asked for alpha too, but alpha's room refused it (4409) while served.
+    expect(everything.output()).toMatch(/\[alpha\] serving/);
+    expect(everything.output()).not.toMatch(/\[alpha\] (ready|merged)/);
+    expect(everything.output()).toMatch(/\[beta\] merged/);
   });
 });
