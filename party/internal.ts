@@ -3,7 +3,7 @@
  * public contract, but parsed like any other boundary.
  */
 import { z } from "zod";
-import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, RIG_STATUSES, slug, ulidString } from "./protocol.ts";
+import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, PRIORITIES, RIG_STATUSES, slug, ulidString, type BeadStatus } from "./protocol.ts";
 
 const count = z.number().int().min(0);
 
@@ -47,4 +47,36 @@ export const summaryPush = z.strictObject({
 });
 
 /** Test-only tool (GT_TEST_HOOKS=1): make the next N room-to-room hops fail. */
-export const testFault = z.strictObject({ fail_hops: z.number().int().min(0).max(10_000) });
+export const testFault = z.strictObject({
+  fail_hops: z.number().int().min(0).max(10_000).optional(),
+  /** Convoy notifications to drop (reported delivered, never sent): the reconciliation must cope. */
+  drop_notices: z.number().int().min(0).max(10_000).optional(),
+});
+
+/** Town → rig: create a bead the town placed (idempotent by id). */
+export const beadCreate = z.strictObject({
+  id: ulidString,
+  title: z.string().min(1).max(200),
+  body: z.string().max(32 * 1024),
+  priority: z.enum(PRIORITIES),
+  requires: z.array(slug).max(32),
+  convoy_id: ulidString.optional(),
+  reason: z.string().max(2000),
+});
+
+/** Town → rig: the current status of some beads (the convoy reconciliation). */
+export const beadStates = z.strictObject({ ids: z.array(ulidString).max(500) });
+export type BeadState = { id: string; status: BeadStatus; assignee?: string; rev: number; title: string };
+
+/** Town → rig: registry changes the rig room acts on. */
+export const rigUpdate = z.strictObject({ max_polecats: z.number().int().min(1).max(64) });
+
+/** Rig → town: a convoy bead changed (through the rig's outbox; ordered by `rev`). */
+export const convoyBeadNotice = z.strictObject({
+  convoy_id: ulidString,
+  bead_id: ulidString,
+  rig_id: ulidString,
+  status: z.enum(BEAD_STATUSES),
+  assignee: z.string().max(120).optional(),
+  rev: z.number().int().min(0),
+});

@@ -7,10 +7,11 @@
  * Protocol history:
  *   1 — tool calls over JSON text frames and HTTP, Yjs sync over binary frames, mail and beads.
  *   2 — the town container: dispatch, commands to the container, done/merge, witness, escalations.
+ *   3 — convoys, slinging with the Mayor's distribution, gt_rig_update, the Mayor as an agent.
  */
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Limits (every buffer is bounded; tests check each bound)
@@ -106,7 +107,10 @@ export const ERROR_STATUS = {
   UNKNOWN_RIG: 404,
   UNKNOWN_BEAD: 404,
   UNKNOWN_AGENT: 404,
+  UNKNOWN_CONVOY: 404,
   CONFLICT: 409,
+  /** No rig is ready with the capabilities a bead requires; the message names each rig and why. */
+  NO_ELIGIBLE_RIG: 409,
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,
@@ -195,6 +199,37 @@ export type Bead = {
   closedAt?: number;
   /** Status changes, oldest first, the last 20. */
   history?: BeadHistoryEntry[];
+  /** Why the Mayor placed it in this rig (beads slung through the town). */
+  reason?: string;
+  /** Bumped on every change, so the town can order notifications about it. */
+  rev?: number;
+};
+
+export const CONVOY_STATUSES = ["open", "landed", "closed"] as const;
+export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
+
+export type ConvoyBead = {
+  rigId: string;
+  rigName: string;
+  beadId: string;
+  title: string;
+  status: BeadStatus;
+  assignee?: string;
+  /** The Mayor's reason for the placement. */
+  reason: string;
+  /** The bead's `rev` this entry reflects; older notifications are ignored. */
+  rev: number;
+  /** Why it failed, when the town failed it (its rig was removed). */
+  note?: string;
+};
+
+export type Convoy = {
+  id: string;
+  title: string;
+  status: ConvoyStatus;
+  createdAt: number;
+  landedAt?: number;
+  beads: ConvoyBead[];
 };
 
 export type Agent = {
@@ -254,6 +289,15 @@ const body = z.string().max(LIMITS.maxBody);
 const capability = slug;
 const empty = z.strictObject({});
 
+const slingArgs = {
+  title,
+  body: body.optional(),
+  /** A rig name; when absent the Mayor's distribution picks one. */
+  rig: slug.optional(),
+  requires: z.array(capability).max(32).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+};
+
 export const townToolArgs = {
   gt_rig_add: z.strictObject({
     name: slug,
@@ -275,6 +319,23 @@ export const townToolArgs = {
     id: ulidString.optional(),
   }),
   gt_mail_check: z.strictObject({ as: z.enum(["mayor", "operator"]).optional() }),
+  gt_rig_update: z.strictObject({
+    name: slug,
+    capabilities: z.array(capability).max(32).optional(),
+    max_polecats: z.number().int().min(1).max(64).optional(),
+  }),
+  /** Creates one bead in the rig the Mayor picks (or `rig`). `id`: client-chosen bead id, for retries. */
+  gt_sling: z.strictObject({ ...slingArgs, id: ulidString.optional() }),
+  gt_convoy_create: z.strictObject({
+    title,
+    beads: z.array(z.strictObject(slingArgs)).min(1).max(200),
+    /** Client-chosen convoy id, so a retried create makes one convoy. */
+    id: ulidString.optional(),
+  }),
+  gt_convoy_status: z.strictObject({ id: ulidString }),
+  gt_list_convoys: z.strictObject({ status: z.enum(CONVOY_STATUSES).optional() }),
+  /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
+  gt_mayor_token: empty,
 } as const;
 
 /** `as`: operators and the container may act as a rig identity; an agent only as itself. */
@@ -349,6 +410,8 @@ export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
 
 /** Results of tools whose shape clients depend on. */
 export type MailSendResult = { id: string; state: "delivered" | "queued" };
+export type SlingResult = { bead_id: string; rig: string; reason: string };
+export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: "in_review" };
 

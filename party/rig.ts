@@ -37,7 +37,7 @@ import {
 import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
 import { judge } from "./witness.ts";
-import { rigInit, mailEnvelope, testFault } from "./internal.ts";
+import { beadCreate, beadStates, mailEnvelope, rigInit, rigUpdate, testFault, type BeadState } from "./internal.ts";
 
 type RigMeta = {
   town: string;
@@ -73,6 +73,8 @@ export default class RigRoom extends LiveRoom {
   private summaryFailures = 0;
   /** Test hook (GT_TEST_HOOKS=1): the next N hops fail as if the town were unreachable. */
   private failHops = 0;
+  /** Test hook: the next N convoy notifications are dropped (reported delivered, never sent). */
+  private dropNotices = 0;
   private commands!: CommandQueue;
   /** The one container socket that serves this rig (DESIGN §9), or null. */
   private lease: string | null = null;
@@ -109,7 +111,7 @@ export default class RigRoom extends LiveRoom {
     this.outbox = new DurableOutbox(
       this.room.storage,
       (entry) => this.attemptHop(entry),
-      (entry, outcome) => this.settleMail(entry, outcome),
+      (entry, outcome) => (entry.kind === "mail" ? this.settleMail(entry, outcome) : Promise.resolve()),
       () => this.witnessWake(),
     );
     await this.outbox.load();
@@ -159,26 +161,9 @@ export default class RigRoom extends LiveRoom {
         if (read.length) await this.write(read.map((m) => ({ collection: RIG_DOC.mail, key: m.id, value: m })));
         return read;
       }),
-      gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], async (args) => {
-        const id = args.id ?? newId();
-        const existing = this.records.get<Bead>(RIG_DOC.beads, id);
-        if (existing) return existing; // a retried create
-        const now = Date.now();
-        const bead: Bead = {
-          id,
-          title: args.title,
-          body: args.body ?? "",
-          status: "open",
-          priority: args.priority ?? "medium",
-          requires: args.requires ?? [],
-          createdAt: now,
-          updatedAt: now,
-          history: [{ at: now, status: "open", note: "created" }],
-        };
-        await this.write([{ collection: RIG_DOC.beads, key: id, value: bead }], [this.feedEvent("bead", `bead ${id.slice(-8)} created: ${bead.title}`)]);
-        await this.dispatch();
-        return this.records.get<Bead>(RIG_DOC.beads, id);
-      }),
+      gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
+        this.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
+      ),
       gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.requireBead(args.bead_id)),
       gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
         const bead = this.requireBead(args.bead_id);
@@ -251,8 +236,9 @@ export default class RigRoom extends LiveRoom {
       ...(this.room.env.GT_TEST_HOOKS === "1"
         ? {
             gt_test_fault: tool(testFault, ["operator"], async (args) => {
-              this.failHops = args.fail_hops;
-              return { fail_hops: this.failHops, outbox: this.outbox.size };
+              this.failHops = args.fail_hops ?? this.failHops;
+              this.dropNotices = args.drop_notices ?? this.dropNotices;
+              return { fail_hops: this.failHops, drop_notices: this.dropNotices, outbox: this.outbox.size };
             }),
             gt_test_storage: tool(z.strictObject({}), ["operator"], async () => ({ keys: (await this.room.storage.list()).size })),
           }
@@ -334,6 +320,14 @@ export default class RigRoom extends LiveRoom {
   }
 
   private async attemptHop(entry: OutboxEntry): Promise<Attempt> {
+    if (entry.kind === "convoy") {
+      if (this.dropNotices > 0) {
+        this.dropNotices -= 1;
+        return { kind: "delivered" }; // lost on the way, as far as anyone can tell
+      }
+      const reply = await this.callRoom("main", this.townId, "convoy_bead", entry.payload);
+      return classifyReply(reply.status, reply.body);
+    }
     const mail = this.records.get<Mail>(RIG_DOC.mail, entry.key);
     if (!mail) return { kind: "rejected", error: "mail record missing" };
     return this.hopMail(mail);
@@ -347,6 +341,17 @@ export default class RigRoom extends LiveRoom {
     await this.write([{ collection: RIG_DOC.mail, key: mail.id, value: next }], [event]);
     // A bounce reaches the sender like any mail event, so an agent learns its mail was not delivered.
     if (next.state === "failed") this.pushEvent(mail.from, { type: "event", event: "mail", mail: next });
+  }
+
+  /** Creates a bead (idempotent by id) and dispatches it. */
+  private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string }): Promise<Bead> {
+    const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id);
+    if (existing) return existing; // a retried create
+    const now = Date.now();
+    const bead: Bead = { ...fields, status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
+    await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)]);
+    await this.dispatch();
+    return this.records.get<Bead>(RIG_DOC.beads, bead.id)!;
   }
 
   // ------------------------------------------------------------------ room-to-room
@@ -390,6 +395,39 @@ export default class RigRoom extends LiveRoom {
       }
       case "wake":
         return jsonResponse({ ok: true, value: "awake" });
+      case "bead_create": {
+        const args = beadCreate.parse(body);
+        if (!this.meta) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
+        const bead = await this.createBead({
+          id: args.id,
+          title: args.title,
+          body: args.body,
+          priority: args.priority,
+          requires: args.requires,
+          reason: args.reason,
+          ...(args.convoy_id ? { convoyId: args.convoy_id } : {}),
+        });
+        return jsonResponse({ ok: true, value: { id: bead.id, status: bead.status, rev: bead.rev ?? 0 } });
+      }
+      case "bead_states": {
+        const { ids } = beadStates.parse(body);
+        if (!this.meta) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
+        const states: BeadState[] = ids.flatMap((id) => {
+          const bead = this.records.get<Bead>(RIG_DOC.beads, id);
+          return bead ? [{ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}) }] : [];
+        });
+        return jsonResponse({ ok: true, value: states });
+      }
+      case "update": {
+        const args = rigUpdate.parse(body);
+        const meta = this.meta;
+        if (!meta) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
+        if (meta.maxPolecats !== args.max_polecats) {
+          await this.commit({ changes: [{ collection: RIG_DOC.meta, key: "rig", value: { ...meta, maxPolecats: args.max_polecats } }], events: [this.feedEvent("rig", `max polecats ${meta.maxPolecats} → ${args.max_polecats}`)] });
+          await this.dispatch();
+        }
+        return jsonResponse({ ok: true, value: null });
+      }
       case "wipe": {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
         await this.records.wipe();
@@ -672,9 +710,30 @@ export default class RigRoom extends LiveRoom {
 
   // ------------------------------------------------------------------ writes and the summary
 
-  private async write(...args: Parameters<typeof this.records.write>): Promise<void> {
-    await this.records.write(...args);
-    this.lastActivity = Date.now();
+  /**
+   * Every write of the rig room goes through here: beads get their next `rev`, and a change to a
+   * convoy bead's status or assignee owes the town a notification, stored in the same write.
+   */
+  private async write(changes: Change[], events: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[] } = {}): Promise<void> {
+    const notices: OutboxEntry[] = [];
+    const now = Date.now();
+    const meta = this.meta;
+    const stamped = changes.map((change) => {
+      if (change.collection !== RIG_DOC.beads || change.value === null) return change;
+      const before = this.records.get<Bead>(RIG_DOC.beads, change.key);
+      const bead: Bead = { ...(change.value as Bead), rev: (before?.rev ?? 0) + 1 };
+      if (bead.convoyId && meta && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
+        const payload = { convoy_id: bead.convoyId, bead_id: bead.id, rig_id: meta.rigId, status: bead.status, rev: bead.rev!, ...(bead.assignee ? { assignee: bead.assignee } : {}) };
+        // One entry per bead: a newer notice replaces one not yet sent (the town orders by rev anyway).
+        notices.push({ key: `convoy-${bead.id}`, kind: "convoy", payload, attempts: 0, createdAt: now, nextAttemptAt: now });
+      }
+      return { ...change, value: bead };
+    });
+    const put = { ...extra.put, ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])) };
+    await this.records.write(stamped, events, { ...extra, put });
+    for (const notice of notices) await this.outbox.added(notice);
+    if (notices.length) void this.outbox.flush();
+    this.lastActivity = now;
     this.scheduleSummary();
   }
 

@@ -6,17 +6,47 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { mailEnvelope, rigInit, summaryPush } from "./internal.ts";
+import { beadCreate, convoyBeadNotice, mailEnvelope, rigInit, rigUpdate, summaryPush, type BeadState } from "./internal.ts";
+import { choose, type Candidate } from "./mayor.ts";
+import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, type BeadNotice } from "./convoys.ts";
+import { signToken } from "./auth.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type ToolSpec } from "./live-room.ts";
 import { acceptIncoming, markDelivered, markFailed, markRead, newMail, routeFromTown, unknownRecipient, unread } from "./mail.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
-import { TOWN_DOC, ToolError, parseAddress, townToolArgs, type Mail, type MailSendResult, type Rig, type TokenPayload } from "./protocol.ts";
+import {
+  TOWN_DOC,
+  ToolError,
+  parseAddress,
+  townToolArgs,
+  type Convoy,
+  type ConvoyProgress,
+  type Mail,
+  type MailSendResult,
+  type Rig,
+  type SlingResult,
+  type TokenPayload,
+} from "./protocol.ts";
 import { emptySummary } from "./summary.ts";
 
 type WipePayload = { rig_id: string; name: string };
+type SlingSpec = z.infer<typeof townToolArgs.gt_sling>;
+type Placement = { spec: SlingSpec; rigId: string; rigName: string; reason: string; beadId: string };
+
+function outboxPuts(entries: OutboxEntry[]): Record<string, OutboxEntry> {
+  return Object.fromEntries(entries.map((e) => [DurableOutbox.storageKey(e.key), e]));
+}
+
+function withProgress(convoy: Convoy): ConvoyProgress {
+  return { ...convoy, progress: progress(convoy) };
+}
 
 export default class TownRoom extends LiveRoom {
   private outbox!: DurableOutbox;
+  /** Beads placed recently, counted in a rig's load until its summary includes them. */
+  private placements: { rigId: string; at: number }[] = [];
+  /** Recent sling results by bead id, so a retried gt_sling with the same id answers the same. */
+  private readonly slung = new Map<string, SlingResult>();
+  private lastReconcile = Date.now();
 
   constructor(room: Party.Room) {
     super(room);
@@ -33,7 +63,12 @@ export default class TownRoom extends LiveRoom {
   }
 
   protected override async started(): Promise<void> {
-    this.outbox = new DurableOutbox(this.room.storage, (entry) => this.attempt(entry), (entry, outcome) => this.settle(entry, outcome));
+    this.outbox = new DurableOutbox(
+      this.room.storage,
+      (entry) => this.attempt(entry),
+      (entry, outcome) => this.settle(entry, outcome),
+      () => this.reconcileWake(),
+    );
     await this.outbox.load();
     void this.wakeRigs();
   }
@@ -52,6 +87,8 @@ export default class TownRoom extends LiveRoom {
 
   async onAlarm(): Promise<void> {
     await this.outbox.flush();
+    if (Date.now() >= this.lastReconcile + this.reconcileEveryMs) await this.reconcile();
+    await this.outbox.scheduleAlarm();
   }
 
   protected admit(token: TokenPayload): Admission {
@@ -92,6 +129,7 @@ export default class TownRoom extends LiveRoom {
     const operator = ["operator"] as const;
     const townStaff = ["operator", "agent", "container"] as const; // agent = the Mayor (see admit)
     const mailers = ["operator", "agent"] as const; // the town's inboxes are the operator's and the Mayor's
+    const townStaffNoContainer = ["operator", "agent"] as const; // placing work: people and the Mayor
     return {
       gt_rig_add: tool(townToolArgs.gt_rig_add, operator, async (args) => {
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`);
@@ -127,10 +165,20 @@ export default class TownRoom extends LiveRoom {
         const rig = this.requireRig(args.name);
         const payload: WipePayload = { rig_id: rig.id, name: rig.name };
         const entry: OutboxEntry = { key: `wipe-${rig.id}`, kind: "wipe", payload, attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now() };
-        // Registry entry gone and the wipe queued in one write: from here on mail to the rig is refused.
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: null }], [this.feedEvent("rig", `rig ${rig.name} removed`)], {
-          put: { [DurableOutbox.storageKey(entry.key)]: entry },
+        // Registry entry gone, its convoy beads failed and the wipe queued in one write: from here on
+        // mail to the rig is refused and every convoy can still land.
+        const convoys = this.records.values<Convoy>(TOWN_DOC.convoys).flatMap((c) => {
+          const failed = c.status === "open" ? failRigBeads(c, rig.id, `rig ${rig.name} was removed`) : null;
+          return failed ? [landIfDone(failed, Date.now())] : [];
         });
+        await this.records.write(
+          [{ collection: TOWN_DOC.rigs, key: rig.id, value: null }, ...convoys.map(({ convoy }) => ({ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }))],
+          [
+            this.feedEvent("rig", `rig ${rig.name} removed`),
+            ...convoys.map(({ convoy, landed }) => this.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`)),
+          ],
+          { put: { [DurableOutbox.storageKey(entry.key)]: entry } },
+        );
         await this.outbox.added(entry);
         await this.outbox.flush();
         return { removed: rig.name, id: rig.id };
@@ -142,6 +190,39 @@ export default class TownRoom extends LiveRoom {
         if (caller.token.role === "agent" && args.from && args.from !== "mayor") throw new ToolError("FORBIDDEN", "the Mayor sends as mayor");
         return this.sendMail({ ...args, from });
       }),
+      gt_rig_update: tool(townToolArgs.gt_rig_update, operator, async (args) => {
+        const rig = this.requireRig(args.name);
+        const next: Rig = {
+          ...rig,
+          ...(args.capabilities ? { capabilities: [...new Set(args.capabilities)].sort() } : {}),
+          ...(args.max_polecats ? { maxPolecats: args.max_polecats } : {}),
+        };
+        const entry: OutboxEntry = { key: `update-${rig.id}`, kind: "rig_update", payload: { rig_id: rig.id, max_polecats: next.maxPolecats }, attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now() };
+        const what = [args.capabilities ? `capabilities ${next.capabilities.join(", ") || "none"}` : "", args.max_polecats ? `max polecats ${next.maxPolecats}` : ""].filter(Boolean).join(", ");
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: next }], [this.feedEvent("rig", `rig ${rig.name} updated: ${what || "no change"}`)], {
+          put: outboxPuts([entry]),
+        });
+        await this.outbox.added(entry);
+        await this.outbox.flush();
+        return next;
+      }),
+      gt_sling: tool(townToolArgs.gt_sling, townStaffNoContainer, (args) => this.sling(args)),
+      gt_convoy_create: tool(townToolArgs.gt_convoy_create, townStaffNoContainer, (args) => this.createConvoy(args)),
+      gt_convoy_status: tool(townToolArgs.gt_convoy_status, townStaff, async (args) => {
+        const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, args.id);
+        if (!convoy) throw new ToolError("UNKNOWN_CONVOY", `no convoy ${args.id} in town ${this.roomId}`);
+        return withProgress(convoy);
+      }),
+      gt_list_convoys: tool(townToolArgs.gt_list_convoys, townStaff, async (args) =>
+        this.records
+          .values<Convoy>(TOWN_DOC.convoys)
+          .filter((c) => !args.status || c.status === args.status)
+          .sort((a, b) => b.createdAt - a.createdAt)
+          .map(withProgress),
+      ),
+      gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async () => ({
+        token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret),
+      })),
       gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => {
         const identity = caller.token.role === "agent" ? "mayor" : (args.as ?? "operator");
         const now = Date.now();
@@ -201,16 +282,197 @@ export default class TownRoom extends LiveRoom {
         const reply = await this.callRoom("rig", this.rigRoomId(payload.rig_id), "wipe", {});
         return classifyReply(reply.status, reply.body);
       }
+      case "bead": {
+        const { rig_id, bead } = entry.payload as { rig_id: string; bead: z.infer<typeof beadCreate> };
+        if (!this.records.get<Rig>(TOWN_DOC.rigs, rig_id)) return { kind: "rejected", error: "its rig was removed" };
+        const reply = await this.callRoom("rig", this.rigRoomId(rig_id), "bead_create", bead);
+        return classifyReply(reply.status, reply.body);
+      }
+      case "rig_update": {
+        const { rig_id, max_polecats } = entry.payload as { rig_id: string; max_polecats: number };
+        if (!this.records.get<Rig>(TOWN_DOC.rigs, rig_id)) return { kind: "rejected", error: "its rig was removed" };
+        const reply = await this.callRoom("rig", this.rigRoomId(rig_id), "update", { max_polecats } satisfies z.infer<typeof rigUpdate>);
+        return classifyReply(reply.status, reply.body);
+      }
+      case "convoy":
+        return { kind: "rejected", error: "not a town outbox kind" };
     }
   }
 
   private async settle(entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>): Promise<void> {
+    if (entry.kind === "bead" && outcome.kind === "rejected") {
+      // The bead could not be created (its rig is gone): a convoy tracking it must still resolve.
+      const { bead } = entry.payload as { bead: z.infer<typeof beadCreate> };
+      const convoy = bead.convoy_id ? this.records.get<Convoy>(TOWN_DOC.convoys, bead.convoy_id) : undefined;
+      const failed = convoy ? failBead(convoy, bead.id, outcome.error) : null;
+      if (failed) await this.updateConvoy(failed);
+      return;
+    }
     if (entry.kind !== "mail") return;
     const mail = this.records.get<Mail>(TOWN_DOC.mail, entry.key);
     if (!mail) return;
     const next = outcome.kind === "delivered" ? markDelivered(mail, Date.now()) : markFailed(mail, outcome.error);
     await this.records.write([{ collection: TOWN_DOC.mail, key: mail.id, value: next }]);
     if (next.state === "failed") this.pushEvent(mail.from, { type: "event", event: "mail", mail: next });
+  }
+
+  // ------------------------------------------------------------------ slinging and convoys
+
+  /** The rigs as the Mayor sees them: summaries, plus beads placed since each rig's last summary. */
+  private candidates(): Candidate[] {
+    return this.rigs().map((rig) => {
+      const since = this.placements.filter((p) => p.rigId === rig.id && p.at > rig.summary.updatedAt).length;
+      const { open, in_progress, in_review } = rig.summary.beads;
+      const total = Object.values(rig.summary.beads).reduce((a, b) => a + b, 0);
+      return { id: rig.id, name: rig.name, status: rig.status, capabilities: rig.capabilities, maxPolecats: rig.maxPolecats, active: open + in_progress + in_review + since, total: total + since };
+    });
+  }
+
+  /** Places beads one after another (each placement counts for the next), or refuses them all. */
+  private place(specs: SlingSpec[]): Placement[] {
+    const placed: Placement[] = [];
+    const pending: { rigId: string; at: number }[] = [];
+    for (const spec of specs) {
+      const candidates = this.candidates().map((c) => {
+        const extra = pending.filter((p) => p.rigId === c.id).length;
+        return { ...c, active: c.active + extra, total: c.total + extra };
+      });
+      let rig: Candidate;
+      let reason: string;
+      if (spec.rig) {
+        const named = candidates.find((c) => c.name === spec.rig);
+        if (!named) throw new ToolError("UNKNOWN_RIG", `no rig named ${spec.rig} in town ${this.roomId}`);
+        rig = named;
+        reason = `${named.name}: chosen by the caller`;
+      } else {
+        const decision = choose(candidates, spec.requires ?? []);
+        if (!decision.ok) throw new ToolError("NO_ELIGIBLE_RIG", decision.message);
+        rig = decision.rig;
+        reason = decision.reason;
+      }
+      pending.push({ rigId: rig.id, at: Date.now() });
+      placed.push({ spec, rigId: rig.id, rigName: rig.name, reason, beadId: spec.id ?? newId() });
+    }
+    return placed;
+  }
+
+  /** The outbox entries that create placed beads in their rigs (sent at once, retried on failure). */
+  private beadEntries(placed: Placement[], convoyId?: string): OutboxEntry[] {
+    const now = Date.now();
+    return placed.map((p) => ({
+      key: `bead-${p.beadId}`,
+      kind: "bead" as const,
+      attempts: 0,
+      createdAt: now,
+      nextAttemptAt: now,
+      payload: {
+        rig_id: p.rigId,
+        bead: {
+          id: p.beadId,
+          title: p.spec.title,
+          body: p.spec.body ?? "",
+          priority: p.spec.priority ?? "medium",
+          requires: p.spec.requires ?? [],
+          reason: p.reason,
+          ...(convoyId ? { convoy_id: convoyId } : {}),
+        } satisfies z.infer<typeof beadCreate>,
+      },
+    }));
+  }
+
+  private async sling(args: z.infer<typeof townToolArgs.gt_sling>): Promise<SlingResult> {
+    const known = args.id ? this.slung.get(args.id) : undefined;
+    if (known) return known; // a retried sling
+    const [placement] = this.place([args]);
+    const { beadId, rigName, reason } = placement!;
+    const entries = this.beadEntries([placement!]);
+    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`)], { put: outboxPuts(entries) });
+    await this.enqueued(entries, [placement!]);
+    const result = { bead_id: beadId, rig: rigName, reason };
+    this.slung.set(beadId, result);
+    return result;
+  }
+
+  private async createConvoy(args: z.infer<typeof townToolArgs.gt_convoy_create>): Promise<ConvoyProgress> {
+    const id = args.id ?? newId();
+    const existing = this.records.get<Convoy>(TOWN_DOC.convoys, id);
+    if (existing) return withProgress(existing); // a retried create
+    const placed = this.place(args.beads);
+    const convoy: Convoy = {
+      id,
+      title: args.title,
+      status: "open",
+      createdAt: Date.now(),
+      beads: placed.map((p) => ({ rigId: p.rigId, rigName: p.rigName, beadId: p.beadId, title: p.spec.title, status: "open", reason: p.reason, rev: 0 })),
+    };
+    const entries = this.beadEntries(placed, id);
+    const perRig = Object.entries(progress(convoy).byRig).map(([rig, n]) => `${rig} ${n.total}`).join(", ");
+    await this.records.write([{ collection: TOWN_DOC.convoys, key: id, value: convoy }], [this.feedEvent("convoy", `convoy "${convoy.title}" created: ${convoy.beads.length} beads (${perRig})`)], {
+      put: outboxPuts(entries),
+    });
+    await this.enqueued(entries, placed);
+    await this.outbox.scheduleAlarm(); // the reconciliation watches open convoys
+    return withProgress(this.records.get<Convoy>(TOWN_DOC.convoys, id)!);
+  }
+
+  private async enqueued(entries: OutboxEntry[], placed: Placement[]): Promise<void> {
+    const now = Date.now();
+    this.placements.push(...placed.map((p) => ({ rigId: p.rigId, at: now })));
+    this.placements = this.placements.filter((p) => now - p.at < 60_000); // summaries arrive within a second
+    for (const entry of entries) await this.outbox.added(entry);
+    await this.outbox.flush();
+  }
+
+  /** Applies a change to one convoy and lands it when it is done. */
+  private async updateConvoy(next: Convoy): Promise<void> {
+    const { convoy, landed } = landIfDone(next, Date.now());
+    const { done, total } = progress(convoy);
+    const events = landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${convoy.beads.filter((b) => b.status === "failed").length} failed`)] : [];
+    await this.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
+  }
+
+  private get reconcileEveryMs(): number {
+    const configured = Number(this.room.env.GT_RECONCILE_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : 30_000;
+  }
+
+  private reconcileWake(): number | null {
+    const open = this.records.values<Convoy>(TOWN_DOC.convoys).some((c) => c.status === "open");
+    return open ? this.lastReconcile + this.reconcileEveryMs : null;
+  }
+
+  /**
+   * Asks each rig for the status of its open convoy beads: a lost or out-of-order notification can
+   * delay a landing by one period but never block it (DESIGN §7).
+   */
+  private async reconcile(): Promise<void> {
+    this.lastReconcile = Date.now();
+    for (const convoy of this.records.values<Convoy>(TOWN_DOC.convoys).filter((c) => c.status === "open")) {
+      const byRig = new Map<string, string[]>();
+      for (const b of convoy.beads) if (!TERMINAL.has(b.status) && !this.outbox.has(`bead-${b.beadId}`)) byRig.set(b.rigId, [...(byRig.get(b.rigId) ?? []), b.beadId]);
+      const removedRigs: string[] = [];
+      const notices: BeadNotice[] = [];
+      const missing: string[] = [];
+      for (const [rigId, ids] of byRig) {
+        if (!this.records.get<Rig>(TOWN_DOC.rigs, rigId)) {
+          removedRigs.push(rigId);
+          continue;
+        }
+        const reply = await this.callRoom("rig", this.rigRoomId(rigId), "bead_states", { ids }).catch(() => null);
+        if (reply?.status !== 200) continue; // try again next period
+        const states = reply.body.value as BeadState[];
+        for (const state of states) notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title });
+        for (const id of ids) if (!states.some((s) => s.id === id)) missing.push(id);
+      }
+      // Applied to the convoy as it is now: notices may have landed while the rigs were asked.
+      const latest = this.records.get<Convoy>(TOWN_DOC.convoys, convoy.id);
+      if (!latest) continue;
+      let next = latest;
+      for (const rigId of removedRigs) next = failRigBeads(next, rigId, "its rig was removed") ?? next;
+      for (const notice of notices) next = applyNotice(next, notice) ?? next;
+      for (const beadId of missing) next = failBead(next, beadId, "missing from its rig") ?? next;
+      if (next !== latest) await this.updateConvoy(next);
+    }
   }
 
   // ------------------------------------------------------------------ room-to-room
@@ -241,6 +503,14 @@ export default class TownRoom extends LiveRoom {
       }
       case "wake":
         return jsonResponse({ ok: true, value: "awake" });
+      case "convoy_bead": {
+        const notice = convoyBeadNotice.parse(body);
+        const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
+        if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
+        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev });
+        if (next) await this.updateConvoy(next);
+        return jsonResponse({ ok: true, value: next ? "applied" : "stale" });
+      }
       case "summary": {
         const { rig_id, summary } = summaryPush.parse(body);
         const rig = this.records.get<Rig>(TOWN_DOC.rigs, rig_id);

@@ -299,8 +299,11 @@ describe("gt CLI", () => {
     expect([done.code, done.stderr, done.stdout]).toEqual([0, "", `bead ${bead.id} is in_review\n`]);
     const after = await town.rigCall<Bead>(a, "gt_bead_status", { bead_id: bead.id });
     expect(after).toMatchObject({ status: "in_review", branch: start.branch });
+    // Resent after a lost reply, done answers the same; on another branch it is refused.
     const again = await gt(["done", "--branch", start.branch], env);
-    expect([again.code, again.stderr]).toEqual([3, expect.stringMatching(/^gt: CONFLICT: /)]);
+    expect([again.code, again.stdout]).toEqual([0, `bead ${bead.id} is in_review\n`]);
+    const elsewhere = await gt(["done", "--branch", "gt/toast/other"], env);
+    expect([elsewhere.code, elsewhere.stderr]).toEqual([3, expect.stringMatching(/^gt: CONFLICT: /)]);
   });
 });
 

@@ -1,0 +1,64 @@
+/**
+ * Convoy bookkeeping in the town (DESIGN §7 "Convoys") as pure functions. Rigs report each tracked
+ * bead's changes with the bead's `rev`; only a newer rev changes the convoy, so duplicated or
+ * reordered notices never double count, and progress only moves when a bead really moved.
+ */
+import type { BeadStatus, Convoy, ConvoyBead } from "./protocol.ts";
+
+export const TERMINAL: ReadonlySet<BeadStatus> = new Set(["closed", "failed"]);
+
+export type BeadNotice = { beadId: string; status: BeadStatus; assignee?: string | undefined; rev: number; title?: string };
+
+/** The convoy with the notice applied, or null when the notice is old news. */
+export function applyNotice(convoy: Convoy, notice: BeadNotice): Convoy | null {
+  const index = convoy.beads.findIndex((b) => b.beadId === notice.beadId);
+  const current = convoy.beads[index];
+  if (!current || notice.rev <= current.rev || current.note) return null; // unknown, stale, or failed by the town
+  const next: ConvoyBead = { ...current, status: notice.status, rev: notice.rev, ...(notice.title ? { title: notice.title } : {}) };
+  if (notice.assignee) next.assignee = notice.assignee;
+  else delete next.assignee;
+  const beads = [...convoy.beads];
+  beads[index] = next;
+  return { ...convoy, beads };
+}
+
+/** Fails every unfinished bead of a removed rig, visibly (DESIGN §7). */
+export function failRigBeads(convoy: Convoy, rigId: string, note: string): Convoy | null {
+  let changed = false;
+  const beads = convoy.beads.map((b) => {
+    if (b.rigId !== rigId || TERMINAL.has(b.status)) return b;
+    changed = true;
+    return { ...b, status: "failed" as const, note };
+  });
+  return changed ? { ...convoy, beads } : null;
+}
+
+/** Fails one unfinished bead the town cannot get a status for (never created, or lost). */
+export function failBead(convoy: Convoy, beadId: string, note: string): Convoy | null {
+  const index = convoy.beads.findIndex((b) => b.beadId === beadId);
+  const current = convoy.beads[index];
+  if (!current || TERMINAL.has(current.status)) return null;
+  const beads = [...convoy.beads];
+  beads[index] = { ...current, status: "failed", note };
+  return { ...convoy, beads };
+}
+
+/** An open convoy lands when every bead is closed or failed. */
+export function landIfDone(convoy: Convoy, now: number): { convoy: Convoy; landed: boolean } {
+  if (convoy.status !== "open" || !convoy.beads.every((b) => TERMINAL.has(b.status))) return { convoy, landed: false };
+  return { convoy: { ...convoy, status: "landed", landedAt: now }, landed: true };
+}
+
+export function progress(convoy: Convoy): { done: number; total: number; byRig: Record<string, { done: number; total: number }> } {
+  const byRig: Record<string, { done: number; total: number }> = {};
+  let done = 0;
+  for (const bead of convoy.beads) {
+    const rig = (byRig[bead.rigName] ??= { done: 0, total: 0 });
+    rig.total += 1;
+    if (TERMINAL.has(bead.status)) {
+      rig.done += 1;
+      done += 1;
+    }
+  }
+  return { done, total: convoy.beads.length, byRig };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { applyNotice, failRigBeads, landIfDone, progress } from "../../party/convoys.ts";
+import type { Convoy, ConvoyBead } from "../../party/protocol.ts";
+
+const bead = (beadId: string, rigName: string, over: Partial<ConvoyBead> = {}): ConvoyBead => ({
+  rigId: `id-${rigName}`,
+  rigName,
+  beadId,
+  title: beadId,
+  status: "open",
+  reason: "test",
+  rev: 1,
+  ...over,
+});
+const convoy = (...beads: ConvoyBead[]): Convoy => ({ id: "C", title: "c", status: "open", createdAt: 0, beads });
+
+describe("convoy notices", () => {
+  it("apply only when newer: duplicates and reordered notices change nothing", () => {
+    let c = convoy(bead("b1", "a"), bead("b2", "b"));
+    const notices = [
+      { beadId: "b1", status: "in_progress" as const, assignee: "a/polecats/toast", rev: 2 },
+      { beadId: "b1", status: "in_review" as const, rev: 3 },
+      { beadId: "b1", status: "closed" as const, rev: 4 },
+    ];
+    // Delivered out of order and twice each.
+    for (const n of [notices[2]!, notices[0]!, notices[2]!, notices[1]!, notices[0]!]) c = applyNotice(c, n) ?? c;
+    expect(c.beads[0]).toMatchObject({ status: "closed", rev: 4 });
+    expect(c.beads[0]!.assignee).toBeUndefined();
+    expect(progress(c)).toEqual({ done: 1, total: 2, byRig: { a: { done: 1, total: 1 }, b: { done: 0, total: 1 } } });
+    expect(applyNotice(c, notices[2]!)).toBeNull();
+  });
+
+  it("progress never exceeds the total nor goes backwards under any order of the same notices", () => {
+    const notices = [2, 3, 4, 5].map((rev, i) => ({ beadId: `b${i % 2}`, status: (rev >= 4 ? "closed" : "in_progress") as "closed" | "in_progress", rev }));
+    for (let seed = 0; seed < 50; seed++) {
+      const order = [...notices, ...notices].sort((x, y) => ((x.rev * 7 + seed * 13) % 5) - ((y.rev * 7 + seed * 13) % 5));
+      let c = convoy(bead("b0", "a"), bead("b1", "b"));
+      let last = 0;
+      for (const n of order) {
+        c = applyNotice(c, n) ?? c;
+        const { done, total } = progress(c);
+        expect(done).toBeLessThanOrEqual(total);
+        expect(done).toBeGreaterThanOrEqual(last);
+        last = done;
+      }
+    }
+  });
+
+  it("ignores notices for a bead the town already failed", () => {
+    const failed = failRigBeads(convoy(bead("b1", "a")), "id-a", "rig a removed")!;
+    expect(applyNotice(failed, { beadId: "b1", status: "closed", rev: 9 })).toBeNull();
+  });
+});
+
+describe("landing", () => {
+  it("lands when every bead is closed or failed, once", () => {
+    const open = convoy(bead("b1", "a", { status: "closed" }), bead("b2", "b", { status: "in_review" }));
+    expect(landIfDone(open, 5).landed).toBe(false);
+    const done = landIfDone({ ...open, beads: [open.beads[0]!, { ...open.beads[1]!, status: "failed" }] }, 5);
+    expect(done).toMatchObject({ landed: true, convoy: { status: "landed", landedAt: 5 } });
+    expect(landIfDone(done.convoy, 6).landed).toBe(false);
+  });
+
+  it("a removed rig's unfinished beads fail visibly and the convoy can still land", () => {
+    const c = convoy(bead("b1", "a", { status: "closed" }), bead("b2", "b", { status: "in_progress" }), bead("b3", "b", { status: "closed" }));
+    const failed = failRigBeads(c, "id-b", "rig b removed")!;
+    expect(failed.beads.map((b) => [b.beadId, b.status, b.note])).toEqual([
+      ["b1", "closed", undefined],
+      ["b2", "failed", "rig b removed"],
+      ["b3", "closed", undefined],
+    ]);
+    expect(landIfDone(failed, 1).landed).toBe(true);
+    expect(failRigBeads(failed, "id-b", "again")).toBeNull();
+  });
+});
