@@ -334,6 +334,11 @@ export const townToolArgs = {
   }),
   gt_convoy_status: z.strictObject({ id: ulidString }),
   gt_list_convoys: z.strictObject({ status: z.enum(CONVOY_STATUSES).optional() }),
+  /** Operator: a read-only link to a dashboard view: a viewer token for this town that expires. */
+  gt_share: z.strictObject({
+    path: z.string().max(500).regex(/^\/t\/[a-z0-9][a-z0-9-]{0,39}(\/[A-Za-z0-9._~%-]+)*\/?$/, "must be a dashboard path like /t/<town>/rigs/<rig>"),
+    ttl_s: z.number().int().min(60).max(30 * 24 * 3600),
+  }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
 } as const;
@@ -411,6 +416,7 @@ export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
 /** Results of tools whose shape clients depend on. */
 export type MailSendResult = { id: string; state: "delivered" | "queued" };
 export type SlingResult = { bead_id: string; rig: string; reason: string };
+export type ShareResult = { path: string; token: string; expiresAt: number };
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: "in_review" };

@@ -23,6 +23,7 @@ import {
   type Mail,
   type MailSendResult,
   type Rig,
+  type ShareResult,
   type SlingResult,
   type TokenPayload,
 } from "./protocol.ts";
@@ -220,6 +221,12 @@ export default class TownRoom extends LiveRoom {
           .sort((a, b) => b.createdAt - a.createdAt)
           .map(withProgress),
       ),
+      gt_share: tool(townToolArgs.gt_share, operator, async (args): Promise<ShareResult> => {
+        if (!args.path.startsWith(`/t/${this.roomId}`)) throw new ToolError("INVALID_ARGS", `path: must be a view of town ${this.roomId}`);
+        const exp = Math.floor(Date.now() / 1000) + args.ttl_s;
+        const token = await signToken({ role: "viewer", town: this.roomId, exp }, this.secret);
+        return { path: `${args.path}?token=${token}`, token, expiresAt: exp * 1000 };
+      }),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async () => ({
         token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret),
       })),
