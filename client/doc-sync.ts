@@ -26,16 +26,16 @@ export class DocReplica {
 
   constructor(address: RoomAddress) {
     this.socket = openRoomSocket(address);
-    this.socket.addEventListener("open", () => {
-      if (this.synced || this.doc.share.size > 0) this.doc = new Y.Doc();
-      this.synced = false;
-      const encoder = encoding.createEncoder();
-      encoding.writeVarUint(encoder, MESSAGE_SYNC);
-      syncProtocol.writeSyncStep1(encoder, this.doc);
-      this.socket.send(encoding.toUint8Array(encoder));
-    });
+    this.socket.addEventListener("open", () => this.startSync());
     this.socket.addEventListener("message", (event: MessageEvent) => {
-      if (typeof event.data === "string") return; // hello and errors; documents arrive as binary
+      if (typeof event.data === "string") {
+        // Text frames are hello and errors, and `resync` when the room rebuilt its document.
+        if (event.data === '{"type":"resync"}') {
+          this.startSync();
+          for (const listener of this.listeners) listener(this);
+        }
+        return;
+      }
       const decoder = decoding.createDecoder(new Uint8Array(event.data as ArrayBuffer));
       if (decoding.readVarUint(decoder) !== MESSAGE_SYNC) return;
       const reply = encoding.createEncoder();
@@ -50,6 +50,16 @@ export class DocReplica {
       this.synced = false;
       this.setStatus(PERMANENT_CLOSES.has(event.code) ? "closed" : "reconnecting");
     });
+  }
+
+  /** A fresh document (unless this one is still empty) and sync step 1 for it. */
+  private startSync(): void {
+    if (this.synced || this.doc.share.size > 0) this.doc = new Y.Doc();
+    this.synced = false;
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    syncProtocol.writeSyncStep1(encoder, this.doc);
+    this.socket.send(encoding.toUint8Array(encoder));
   }
 
   private setStatus(status: SyncStatus): void {

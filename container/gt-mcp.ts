@@ -1,7 +1,9 @@
 /**
- * What an agent process may do in its rig room, in one place: the agent's environment, the seven
- * agent tools (their input schemas, defaults and retry policy), and an MCP server exposing them on
- * stdio. `gt` (container/gt.ts) is the same tools as shell commands; both go through `callAgentTool`.
+ * What an agent process may do, in one place: the agent's environment, its tools (input schemas,
+ * defaults and retry policy), and an MCP server exposing them on stdio. A rig agent has the seven
+ * agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the eight town tools of the town room
+ * (slinging, convoys, rigs, mail). `gt` (container/gt.ts) is the same tools as shell commands; both
+ * go through `callAgentTool`.
  *
  * MCP mode owns stdout: it carries the protocol and nothing else, so every diagnostic goes to stderr.
  */
@@ -12,24 +14,36 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { callHttp, ToolCallError } from "../client/tools.ts";
 import { newId } from "../party/ids.ts";
-import { describeIssues, rigToolArgs, SLUG_RE, ULID_RE, type RigTool } from "../party/protocol.ts";
+import { describeIssues, rigToolArgs, SLUG_RE, townToolArgs, ULID_RE, type RigTool, type TownTool } from "../party/protocol.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Environment (DESIGN §9: the container gives every agent these)
 
+/** `rig`: an agent of one rig, in its rig room; `mayor`: the Mayor, in the town room. */
+export type GtMode = "rig" | "mayor";
+
 export type GtEnv = {
+  mode: GtMode;
   /** `host:port` of the Townhall server. */
   host: string;
   secure: boolean;
   town: string;
-  /** The rig id (not its name). */
-  rig: string;
+  /** The rig id (not its name); null for the Mayor. */
+  rig: string | null;
   /** The agent's identity as the container announced it, e.g. `alpha/polecats/toast`; informative only. */
   agent: string | null;
   token: string;
   /** The hooked bead, when the agent was started for one. */
   bead: string | null;
 };
+
+/** The Mayor's identity: GT_AGENT=mayor puts `gt` in Mayor mode. */
+export const MAYOR = "mayor";
+
+/** The mode GT_AGENT asks for (the rest of the environment is checked by readGtEnv). */
+export function gtMode(source: Record<string, string | undefined> = process.env): GtMode {
+  return source.GT_AGENT?.trim() === MAYOR ? "mayor" : "rig";
+}
 
 /** Bad invocation: a missing or invalid variable, option or argument. `gt` exits 2. */
 export class GtUsageError extends Error {
@@ -41,7 +55,10 @@ export class GtUnreachableError extends Error {
   override name = "GtUnreachableError";
 }
 
-/** Reads and checks the agent's environment; throws GtUsageError naming the first bad variable. */
+/**
+ * Reads and checks the agent's environment; throws GtUsageError naming the first bad variable.
+ * In Mayor mode (GT_AGENT=mayor) GT_RIG and GT_BEAD are not used.
+ */
 export function readGtEnv(source: Record<string, string | undefined> = process.env): GtEnv {
   const need = (name: string): string => {
     const value = source[name]?.trim();
@@ -54,15 +71,16 @@ export function readGtEnv(source: Record<string, string | undefined> = process.e
   }
   const town = need("GT_TOWN");
   if (!SLUG_RE.test(town)) throw new GtUsageError(`environment variable GT_TOWN must be a town slug, got ${JSON.stringify(town)}`);
-  const rig = need("GT_RIG");
+  const mode = gtMode(source);
+  const rig = mode === "mayor" ? null : need("GT_RIG");
   const token = need("GT_TOKEN");
   const secureText = (source.GT_SECURE ?? "").trim();
   if (!["", "0", "1", "false", "true"].includes(secureText)) {
     throw new GtUsageError(`environment variable GT_SECURE must be 1 (https) or 0 (http), got ${JSON.stringify(secureText)}`);
   }
-  const bead = source.GT_BEAD?.trim() || null;
+  const bead = mode === "mayor" ? null : source.GT_BEAD?.trim() || null;
   if (bead !== null && !ULID_RE.test(bead)) throw new GtUsageError(`environment variable GT_BEAD must be a bead id (a ULID), got ${JSON.stringify(bead)}`);
-  return { host, secure: secureText === "1" || secureText === "true", town, rig, agent: source.GT_AGENT?.trim() || null, token, bead };
+  return { mode, host, secure: secureText === "1" || secureText === "true", town, rig, agent: source.GT_AGENT?.trim() || null, token, bead };
 }
 
 /** The current git branch of `cwd` (the agent's worktree); GtUsageError when there is none. */
@@ -79,14 +97,14 @@ export function currentGitBranch(cwd = process.cwd()): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The agent tools
+// The tools: a rig agent's (AGENT_TOOLS, rig room) and the Mayor's (MAYOR_TOOLS, town room)
 
 type AgentTool<S extends z.ZodObject = z.ZodObject> = {
   /** One line an LLM can act on. */
   description: string;
-  /** What the agent passes: the protocol's schema without `as` (an agent always acts as itself). */
+  /** What the agent passes: the protocol's schema without `as`/`from` (an agent always acts as itself). */
   input: S;
-  /** Fills what the agent may leave out (hooked bead, git branch, mail id); runs once per call, before any retry. */
+  /** Fills what the agent may leave out (hooked bead, git branch, record ids); runs once per call, before any retry. */
   complete?: (args: z.infer<S>, env: GtEnv) => Record<string, unknown>;
   /**
    * Safe to send again after a network failure mid-request (the server stores it once). Every tool
@@ -165,7 +183,85 @@ export const AGENT_TOOLS = {
   }),
 } satisfies Partial<Record<RigTool, AgentTool<any>>>;
 
-export type AgentToolName = keyof typeof AGENT_TOOLS;
+const slingFields = {
+  title: "one line: what is to be done",
+  body: "the details the worker needs (it sees only this bead)",
+  rig: "a rig name to place it in; omit it to let the Mayor's distribution pick the least loaded ready rig with the required capabilities",
+  requires: "capabilities the rig must have (see gt_list_rigs), e.g. [\"ts\"]",
+  priority: "low, medium (default), high or critical",
+} as const;
+const slingBead = describeFields(townToolArgs.gt_convoy_create.shape.beads.element, slingFields);
+
+export const MAYOR_TOOLS = {
+  gt_sling: agentTool({
+    description:
+      "Create one bead (a unit of work) in a rig, where a polecat picks it up. Without `rig`, the Mayor's distribution picks " +
+      "the least loaded ready rig whose capabilities include `requires`; the result names the rig and the reason for the pick.",
+    // No `id`: chosen here once per call, so a resend after a network failure creates one bead.
+    input: describeFields(townToolArgs.gt_sling.omit({ id: true }), slingFields),
+    complete: (args) => ({ ...args, id: newId() }),
+    idempotent: true,
+  }),
+  gt_convoy_create: agentTool({
+    description:
+      "Create a convoy: several beads, possibly across rigs, tracked together until every one is closed or failed (landed). " +
+      "Each bead without `rig` is placed by the Mayor's distribution (capabilities, then load; each placement counts for the next); " +
+      "the result has every bead's rig and reason. All beads are placed or none (NO_ELIGIBLE_RIG names each rig and why).",
+    // No `id`: chosen here once per call, so a resend after a network failure creates one convoy.
+    input: describeFields(townToolArgs.gt_convoy_create.omit({ id: true }).extend({ beads: z.array(slingBead).min(1).max(200) }), {
+      title: "the convoy's name, e.g. the feature or release it delivers",
+      beads: "the beads, 1 to 200: {title, body?, rig?, requires?, priority?} each",
+    }),
+    complete: (args) => ({ ...args, id: newId() }),
+    idempotent: true,
+  }),
+  gt_convoy_status: agentTool({
+    description: "A convoy's beads (rig, status, assignee, placement reason) and its progress: done/total overall and per rig.",
+    input: describeFields(townToolArgs.gt_convoy_status, { id: "the convoy id (a ULID) from gt_convoy_create or gt_list_convoys" }),
+    idempotent: true,
+    readOnly: true,
+  }),
+  gt_list_convoys: agentTool({
+    description: "The town's convoys, newest first, each with its progress; filter by status open, landed or closed.",
+    input: townToolArgs.gt_list_convoys,
+    idempotent: true,
+    readOnly: true,
+  }),
+  gt_list_rigs: agentTool({
+    description: "The town's rigs: name, status (only ready rigs get work), capabilities, max polecats, and a summary of bead and agent counts (their load).",
+    input: townToolArgs.gt_list_rigs,
+    idempotent: true,
+    readOnly: true,
+  }),
+  gt_rig_status: agentTool({
+    description: "One rig by name: status, capabilities, max polecats, bead counts per status, agents, queued mail, open escalations.",
+    input: describeFields(townToolArgs.gt_rig_status, { name: "the rig's name" }),
+    idempotent: true,
+    readOnly: true,
+  }),
+  gt_mail_send: agentTool({
+    description: "Send durable mail as the Mayor to a person or an agent of the town; the reply says delivered (in their inbox) or queued (will be delivered).",
+    // No `id` (chosen here, as for the rig agents) and no `from`: the Mayor always sends as mayor.
+    input: describeFields(townToolArgs.gt_mail_send.omit({ from: true, id: true }), {
+      to: "recipient: operator (the person at the dashboard), <rig>/witness, <rig>/refinery or <rig>/polecats/<name> (rig by name)",
+      body: "the message; may be empty",
+    }),
+    complete: (args) => ({ ...args, id: newId() }),
+    idempotent: true,
+  }),
+  gt_mail_check: agentTool({
+    description: "Fetch the Mayor's unread mail (requests, reports) and mark it read: each mail is returned once.",
+    input: townToolArgs.gt_mail_check.omit({ as: true }),
+    idempotent: false,
+  }),
+} satisfies Partial<Record<TownTool, AgentTool<any>>>;
+
+export type AgentToolName = keyof typeof AGENT_TOOLS | keyof typeof MAYOR_TOOLS;
+
+/** The tools of a mode, by name. */
+export function toolsOf(mode: GtMode): Record<string, AgentTool> {
+  return mode === "mayor" ? MAYOR_TOOLS : AGENT_TOOLS;
+}
 
 function hookedBead(env: GtEnv): string {
   if (!env.bead) throw new GtUsageError("no bead id given and GT_BEAD is not set (no hooked bead)");
@@ -196,16 +292,24 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * Validates `args` against the tool's agent schema (GtUsageError naming each field), fills its
- * defaults, and calls the rig room over HTTP with the agent token. Resolves with the tool's value;
- * rejects with ToolCallError (the tool answered an error), GtUsageError or GtUnreachableError.
- * Network failures are retried up to 3 times with the same arguments (so the same mail id).
+ * defaults, and calls the agent's room over HTTP with the agent token: the rig room, or the town
+ * room in Mayor mode. Resolves with the tool's value; rejects with ToolCallError (the tool answered
+ * an error), GtUsageError (also for a tool of the other mode) or GtUnreachableError. Network
+ * failures are retried up to 3 times with the same arguments (so the same mail, bead or convoy id).
  */
 export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
-  const tool = AGENT_TOOLS[name] as AgentTool;
+  const tools = toolsOf(env.mode);
+  if (!Object.hasOwn(tools, name)) {
+    throw new GtUsageError(env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`);
+  }
+  const tool = tools[name]!;
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) throw new GtUsageError(describeIssues(parsed.error));
   const wire = tool.complete ? tool.complete(parsed.data, env) : parsed.data;
-  const address = { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
+  const address =
+    env.mode === "mayor"
+      ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
+      : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
   for (let attempt = 0; ; attempt++) {
     try {
       return await withTimeout(callHttp<T>(address, name, wire), ATTEMPT_TIMEOUT_MS);
@@ -243,24 +347,26 @@ export async function mcpToolResult(env: GtEnv, name: AgentToolName, args: Recor
 }
 
 /**
- * Serves the agent tools over MCP on stdin/stdout until stdin closes, then exits the process.
- * Resolves with the server once it is connected.
+ * Serves the agent's tools (a rig agent's, or the Mayor's in Mayor mode) over MCP on stdin/stdout
+ * until stdin closes, then exits the process. Resolves with the server once it is connected.
  */
 export async function startMcpServer(env: GtEnv): Promise<McpServer> {
   // stdout is the transport: keep stray logging of any module off it.
   console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
-  const who = env.agent ?? "this rig's agent";
-  const server = new McpServer(
-    { name: "gt", version: "1.0.0" },
-    {
-      instructions:
-        `Gas Town tools for ${who} (town ${env.town}). Call gt_prime first: it shows your hooked bead (your task), ` +
+  const instructions =
+    env.mode === "mayor"
+      ? `Gas Town tools for the Mayor of town ${env.town}: you turn requests into beads (units of work) and place them in rigs ` +
+        "(git repositories with their own worker agents). Check gt_mail_check for requests and gt_list_rigs for the rigs, their " +
+        "capabilities and load. Use gt_sling for one bead, gt_convoy_create for work that belongs together (possibly across rigs), " +
+        "then follow it with gt_convoy_status. Leave `rig` out to let the distribution pick by capabilities and load (it says why). " +
+        "Report with gt_mail_send (e.g. to operator)."
+      : `Gas Town tools for ${env.agent ?? "this rig's agent"} (town ${env.town}). Call gt_prime first: it shows your hooked bead (your task), ` +
         "unread mail and checkpoint. Commit your work, then call gt_done. Use gt_mail_send to talk to other agents, " +
-        "gt_checkpoint to save notes, gt_escalate when you are blocked.",
-    },
-  );
-  for (const name of Object.keys(AGENT_TOOLS) as AgentToolName[]) {
-    const tool = AGENT_TOOLS[name] as AgentTool;
+        "gt_checkpoint to save notes, gt_escalate when you are blocked.";
+  const server = new McpServer({ name: "gt", version: "1.0.0" }, { instructions });
+  const tools = toolsOf(env.mode);
+  for (const name of Object.keys(tools) as AgentToolName[]) {
+    const tool = tools[name]!;
     server.registerTool(
       name,
       {

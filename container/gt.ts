@@ -1,30 +1,40 @@
 /**
- * `gt`: the agent's command line into its rig room (DESIGN §9). Every command is one agent tool
- * (container/gt-mcp.ts holds the tools' schemas, defaults and retry policy); `gt mcp` serves the same
- * tools over MCP on stdio.
+ * `gt`: the agent's command line into its rig room (DESIGN §9), or, for the Mayor (GT_AGENT=mayor),
+ * into the town room. Every command is one tool (container/gt-mcp.ts holds the tools' schemas,
+ * defaults and retry policy); `gt mcp` serves the same tools over MCP on stdio. A command is a rig
+ * agent's, the Mayor's, or both (mail); the other mode's commands exit 2.
  *
  * Results go to stdout, errors to stderr. Exit codes: 0 ok; 2 usage error (command, option or
  * environment); 3 the tool answered an error (`gt: <CODE>: <message>`); 4 the server could not be reached.
  */
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ToolCallError } from "../client/tools.ts";
-import type { Bead, DoneResult, Escalation, Mail, MailSendResult, PrimeResult } from "../party/protocol.ts";
-import { AGENT_TOOLS, callAgentTool, GtUnreachableError, GtUsageError, readGtEnv, startMcpServer, type AgentToolName, type GtEnv } from "./gt-mcp.ts";
+import type { Bead, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
+import { callAgentTool, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, toolsOf, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
 
 type Values = Record<string, string | undefined>;
+/** The values of repeatable options, e.g. `--bead a --bead b`. */
+type Lists = Record<string, string[]>;
 
 type Command = {
   /** What follows `gt <name>` in the usage text. */
   usage: string;
   summary: string;
   tool: AgentToolName;
+  /** Whose command it is: a rig agent's, the Mayor's (GT_AGENT=mayor); both when absent. */
+  mode?: GtMode;
   /** String options (every command also takes --json and --help). */
   options?: string[];
+  /** String options that may be given more than once. */
+  repeatable?: string[];
+  /** The one positional argument, by the tool field it fills (e.g. `gt convoy status <id>`). */
+  positional?: string;
   required?: string[];
   /** Tool arguments from the options; what is left undefined gets the tool's default. */
-  args?: (values: Values) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  args?: (values: Values, lists: Lists) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The result for a person or an LLM (`--json` prints the raw value instead). */
   print: (value: any, env: GtEnv) => string;
 };
@@ -35,11 +45,12 @@ const COMMANDS: Record<string, Command> = {
     usage: "[--json]",
     summary: "who you are, your hooked bead, your unread mail (not marked read) and your checkpoint",
     tool: "gt_prime",
+    mode: "rig",
     print: printPrime,
   },
   "mail send": {
     usage: "--to <address> --subject <text> [--body <text> | --body -]",
-    summary: "send mail (--body - reads the body from stdin); prints delivered <id> or queued <id>",
+    summary: "send mail (--body - reads the body from stdin); prints delivered <id> or queued <id>; the Mayor sends as mayor",
     tool: "gt_mail_send",
     options: ["to", "subject", "body"],
     required: ["to", "subject"],
@@ -48,7 +59,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "mail check": {
     usage: "[--json]",
-    summary: "print your unread mail and mark it read (each mail is shown once)",
+    summary: "print your unread mail and mark it read (each mail is shown once); the Mayor's is the town's mayor inbox",
     tool: "gt_mail_check",
     print: (mail: Mail[]) => (mail.length ? mail.map(printMail).join("\n\n") : "no new mail"),
   },
@@ -56,6 +67,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "[--bead <id>] [--json]",
     summary: "show a bead of this rig (default: your hooked bead, GT_BEAD)",
     tool: "gt_bead_status",
+    mode: "rig",
     options: ["bead"],
     args: (v) => ({ bead_id: v.bead }),
     print: printBead,
@@ -64,6 +76,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "[--branch <branch>] [--summary <text>]",
     summary: "hand in your hooked bead for review and merge (default branch: the current git branch)",
     tool: "gt_done",
+    mode: "rig",
     options: ["branch", "summary"],
     args: (v) => ({ branch: v.branch, summary: v.summary }),
     print: (done: DoneResult) => `bead ${done.bead_id} is ${done.status}`,
@@ -72,6 +85,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "--title <text> --severity <low|medium|high|critical> [--body <text>] [--bead <id>]",
     summary: "ask a person for help (default bead: your hooked bead)",
     tool: "gt_escalate",
+    mode: "rig",
     options: ["title", "severity", "body", "bead"],
     required: ["title", "severity"],
     args: (v) => ({ title: v.title, severity: v.severity, body: v.body, bead_id: v.bead }),
@@ -81,6 +95,7 @@ const COMMANDS: Record<string, Command> = {
     usage: "[--data <text> | --data - | < notes]",
     summary: "save your working notes (replacing the last ones); gt prime shows them",
     tool: "gt_checkpoint",
+    mode: "rig",
     options: ["data"],
     args: async (v) => {
       if (v.data !== undefined && v.data !== "-") return { data: v.data };
@@ -91,19 +106,88 @@ const COMMANDS: Record<string, Command> = {
     },
     print: () => "checkpoint saved",
   },
+  // The Mayor's commands (GT_AGENT=mayor), in the town room.
+  sling: {
+    usage: "--title <text> [--body <text>] [--rig <name>] [--requires <cap,cap>] [--priority <low|medium|high|critical>]",
+    summary: "create one bead; without --rig the Mayor's distribution picks the rig by capabilities and load; prints slung <bead> to <rig>: <reason>",
+    tool: "gt_sling",
+    mode: "mayor",
+    options: ["title", "body", "rig", "requires", "priority"],
+    required: ["title"],
+    args: (v) => ({ title: v.title, body: v.body, rig: v.rig, requires: v.requires === undefined ? undefined : splitList(v.requires), priority: v.priority }),
+    print: (slung: SlingResult) => `slung ${slung.bead_id} to ${slung.rig}: ${slung.reason}`,
+  },
+  "convoy create": {
+    usage: '--title <text> (--bead "<title>[|requires=a,b][|rig=<name>][|priority=<p>]"… | --file <beads.json | ->)',
+    summary: "create a convoy of beads placed across rigs (--file: a JSON array of {title, body?, rig?, requires?, priority?}); prints its id and each bead's rig and reason",
+    tool: "gt_convoy_create",
+    mode: "mayor",
+    options: ["title", "file"],
+    repeatable: ["bead"],
+    required: ["title"],
+    args: async (v, lists) => ({ title: v.title, beads: await convoyBeads(lists.bead ?? [], v.file) }),
+    print: (convoy: ConvoyProgress) => printConvoy(convoy),
+  },
+  "convoy status": {
+    usage: "<id>",
+    summary: "a convoy's beads, their rigs and reasons, and its progress (done/total overall and per rig)",
+    tool: "gt_convoy_status",
+    mode: "mayor",
+    positional: "id",
+    args: (v) => ({ id: v.id }),
+    print: (convoy: ConvoyProgress) => printConvoy(convoy),
+  },
+  "convoy list": {
+    usage: "[--status <open|landed|closed>]",
+    summary: "the town's convoys, newest first, with their progress",
+    tool: "gt_list_convoys",
+    mode: "mayor",
+    options: ["status"],
+    args: (v) => ({ status: v.status }),
+    print: (convoys: ConvoyProgress[]) => (convoys.length ? convoys.map(printConvoyLine).join("\n") : "no convoys"),
+  },
+  rigs: {
+    usage: "[--json]",
+    summary: "the town's rigs: status, capabilities and load (active beads per polecat), bead and agent counts",
+    tool: "gt_list_rigs",
+    mode: "mayor",
+    print: (rigs: Rig[]) => (rigs.length ? rigs.map(printRigLine).join("\n") : "no rigs in this town yet (an operator adds them)"),
+  },
+  "rig status": {
+    usage: "<name>",
+    summary: "one rig in detail: status, capabilities, load, beads, agents, mail, escalations",
+    tool: "gt_rig_status",
+    mode: "mayor",
+    positional: "name",
+    args: (v) => ({ name: v.name }),
+    print: printRig,
+  },
 };
 
 /** Option names for the tool fields that differ (error messages name the option, not the field). */
-const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead" };
+const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead", beads: "bead" };
 
 const OTHER_COMMANDS = [
-  ["mcp", "serve these tools over MCP on stdin/stdout (for an LLM agent)"],
+  ["mcp", "serve your tools over MCP on stdin/stdout (for an LLM agent); the Mayor's tools in Mayor mode"],
   ["help [command]", "show this text"],
 ] as const;
 
+const namesOf = (mode: GtMode) =>
+  Object.entries(COMMANDS)
+    .filter(([, c]) => (c.mode ?? mode) === mode)
+    .map(([name]) => `gt ${name}`)
+    .join(", ");
+
 function usage(): string {
-  const lines = ["gt: the Gas Town agent CLI; acts in your rig room as yourself.", "", "Usage:"];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  gt ${name} ${c.usage}`, `      ${c.summary}`);
+  const lines = ["gt: the Gas Town agent CLI; acts as yourself: in your rig room, or in the town room as the Mayor.", ""];
+  const section = (title: string, which: (c: Command) => boolean) => {
+    lines.push(title);
+    for (const [name, c] of Object.entries(COMMANDS)) if (which(c)) lines.push(`  gt ${name} ${c.usage}`, `      ${c.summary}`);
+    lines.push("");
+  };
+  section("Rig agents:", (c) => c.mode === "rig");
+  section("The Mayor (GT_AGENT=mayor):", (c) => c.mode === "mayor");
+  section("Everyone:", (c) => c.mode === undefined);
   for (const [name, summary] of OTHER_COMMANDS) lines.push(`  gt ${name}`, `      ${summary}`);
   lines.push(
     "",
@@ -113,6 +197,8 @@ function usage(): string {
     "Environment (set by the container):",
     "  GT_HOST (host:port), GT_TOWN, GT_RIG (rig id), GT_TOKEN (agent token): required",
     "  GT_AGENT (your identity), GT_BEAD (your hooked bead), GT_SECURE=1 (https; default http)",
+    "  GT_AGENT=mayor: Mayor mode: calls go to the town room (GT_RIG and GT_BEAD are not used),",
+    "  and only the Mayor's commands and the mail commands are available.",
     "",
     "Exit codes: 0 ok, 2 usage error, 3 the tool answered an error (gt: <CODE>: <message>),",
     "4 the server could not be reached (network failures are retried 3 times first).",
@@ -155,24 +241,50 @@ async function run(argv: string[]): Promise<Outcome> {
   }
   const rest = argv.slice(name.split(" ").length);
   let values: Values & { json?: boolean; help?: boolean };
+  const lists: Lists = {};
   try {
-    const options = Object.fromEntries((command.options ?? []).map((o) => [o, { type: "string" as const }]));
-    values = parseArgs({ args: rest, options: { ...options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false })
-      .values as typeof values;
+    const options = {
+      ...Object.fromEntries((command.options ?? []).map((o) => [o, { type: "string" as const }])),
+      ...Object.fromEntries((command.repeatable ?? []).map((o) => [o, { type: "string" as const, multiple: true as const }])),
+    };
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: command.positional !== undefined,
+    });
+    values = parsed.values as typeof values;
+    for (const o of command.repeatable ?? []) {
+      lists[o] = (values as Record<string, unknown>)[o] as string[] | undefined ?? [];
+      delete values[o];
+    }
+    if (!values.help && command.positional !== undefined) {
+      if (parsed.positionals.length !== 1) throw new Error(parsed.positionals.length ? `takes one <${command.positional}>, got ${parsed.positionals.join(" ")}` : `missing <${command.positional}>`);
+      values[command.positional] = parsed.positionals[0];
+    }
   } catch (error) {
     return usageError((error as Error).message, name);
   }
   if (values.help) return { code: EXIT.ok, stdout: `gt ${name} ${command.usage}\n  ${command.summary}` };
+  const mode = gtMode();
+  if (command.mode && command.mode !== mode) {
+    return usageError(
+      mode === "mayor"
+        ? `this is a rig agent's command, and you are the Mayor (GT_AGENT=mayor). Your commands: ${namesOf("mayor")}`
+        : `this is the Mayor's command (GT_AGENT=mayor), and you are a rig agent${process.env.GT_AGENT ? ` (GT_AGENT=${process.env.GT_AGENT})` : ""}; ask the Mayor: gt mail send --to mayor`,
+      name,
+    );
+  }
   const missing = (command.required ?? []).filter((o) => values[o] === undefined);
   if (missing.length) return usageError(`missing ${missing.map((o) => `--${o}`).join(", ")}`, name);
 
   try {
     const env = readGtEnv();
-    const args = Object.fromEntries(Object.entries((await command.args?.(values)) ?? {}).filter(([, v]) => v !== undefined));
+    const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = await callAgentTool(env, command.tool, args);
     return { code: EXIT.ok, stdout: values.json ? JSON.stringify(value, null, 2) : command.print(value, env) };
   } catch (error) {
-    if (error instanceof GtUsageError) return usageError(flagNames(error.message, command.tool), name);
+    if (error instanceof GtUsageError) return usageError(flagNames(error.message, command, mode), name);
     if (error instanceof ToolCallError) return { code: EXIT.toolError, stderr: `gt: ${error.message}` };
     if (error instanceof GtUnreachableError) return { code: EXIT.unreachable, stderr: `gt: ${error.message}` };
     throw error;
@@ -184,13 +296,63 @@ function usageError(message: string, command?: string): Outcome {
   return { code: EXIT.usage, stderr: `gt${command ? ` ${command}` : ""}: ${message}\n${usageLine}` };
 }
 
-/** `bead_id: must be a ULID; title: …` → `--bead: must be a ULID; --title: …`. */
-function flagNames(message: string, tool: AgentToolName): string {
-  const fields = AGENT_TOOLS[tool].input.shape as Record<string, unknown>;
+/** `bead_id: must be a ULID; title: …` → `--bead: must be a ULID; --title: …` (`<id>:` for the positional argument). */
+function flagNames(message: string, command: Command, mode: GtMode): string {
+  const fields = (toolsOf(mode)[command.tool]?.input.shape ?? {}) as Record<string, unknown>;
+  const label = (field: string) => (field === command.positional ? `<${field}>` : `--${FLAG_OF_FIELD[field] ?? field}`);
   return message
     .split("; ")
-    .map((part) => part.replace(/^(\w+):/, (whole, field: string) => (field in fields ? `--${FLAG_OF_FIELD[field] ?? field}:` : whole)))
+    .map((part) => part.replace(/^(\w+):/, (whole, field: string) => (field in fields ? `${label(field)}:` : whole)))
     .join("; ");
+}
+
+const splitList = (text: string): string[] =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const BEAD_FIELDS = ["requires", "rig", "priority"] as const;
+
+/**
+ * The convoy's bead specs: from `--bead "<title>|requires=a,b|rig=<name>|priority=<p>"` options, or
+ * from `--file` (a JSON array of {title, body?, rig?, requires?, priority?}; `-` reads stdin).
+ * The tool's schema checks the values.
+ */
+async function convoyBeads(specs: string[], file: string | undefined): Promise<unknown[]> {
+  if (specs.length && file !== undefined) throw new GtUsageError("give --bead options or --file, not both");
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = file === "-" ? await readStdin("--file - reads the beads from stdin, which is a terminal: pipe the JSON in") : await readFile(file, "utf8");
+    } catch (error) {
+      if (error instanceof GtUsageError) throw error;
+      throw new GtUsageError(`--file ${file}: ${(error as Error).message}`);
+    }
+    let beads: unknown;
+    try {
+      beads = JSON.parse(text);
+    } catch (error) {
+      throw new GtUsageError(`--file ${file}: not JSON (${(error as Error).message})`);
+    }
+    if (!Array.isArray(beads)) throw new GtUsageError(`--file ${file}: must hold a JSON array of beads, {title, body?, rig?, requires?, priority?} each`);
+    return beads;
+  }
+  if (!specs.length) throw new GtUsageError('missing --bead "<title>" (one per bead) or --file <beads.json>');
+  return specs.map((spec) => {
+    const [title = "", ...fields] = spec.split("|");
+    const bead: Record<string, unknown> = { title: title.trim() };
+    for (const field of fields) {
+      const eq = field.indexOf("=");
+      const key = field.slice(0, eq).trim();
+      const value = field.slice(eq + 1).trim();
+      if (eq < 0 || !(BEAD_FIELDS as readonly string[]).includes(key)) {
+        throw new GtUsageError(`--bead ${JSON.stringify(spec)}: unknown field ${JSON.stringify(field)} (fields: ${BEAD_FIELDS.map((f) => `${f}=`).join(", ")})`);
+      }
+      bead[key] = key === "requires" ? splitList(value) : value;
+    }
+    return bead;
+  });
 }
 
 async function readStdin(ifTerminal = "this reads stdin, which is a terminal: pipe the text in"): Promise<string> {
@@ -253,6 +415,59 @@ function printBead(bead: Bead): string {
   ];
   if (bead.body.trim()) lines.push("", bead.body.trimEnd());
   return lines.join("\n");
+}
+
+/** A rig's load as the Mayor's distribution counts it: open, in progress and in review beads per polecat slot. */
+function loadOf(rig: Rig): string {
+  const { open, in_progress, in_review } = rig.summary.beads;
+  const active = open + in_progress + in_review;
+  return `${(active / rig.maxPolecats).toFixed(2)} (${active} active / ${rig.maxPolecats} polecats)`;
+}
+
+const counts = (record: Record<string, number>, none: string) =>
+  Object.entries(record)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(", ") || none;
+
+function printRigLine(rig: Rig): string {
+  return [
+    `${rig.name}: ${rig.status}; capabilities: ${rig.capabilities.join(", ") || "none"}; load ${loadOf(rig)}`,
+    `  beads: ${counts(rig.summary.beads, "none")}; agents: ${counts(rig.summary.agents, "none")}`,
+  ].join("\n");
+}
+
+function printRig(rig: Rig): string {
+  const s = rig.summary;
+  return [
+    `Rig ${rig.name} (${rig.id}): ${rig.status}`,
+    `capabilities: ${rig.capabilities.join(", ") || "none"}; max polecats: ${rig.maxPolecats}`,
+    `load: ${loadOf(rig)}`,
+    `beads: ${counts(s.beads, "none")}`,
+    `agents: ${counts(s.agents, "none")}`,
+    `queued or unread mail: ${s.queuedMail}; open escalations: ${s.openEscalations ?? 0}`,
+    `last activity: ${when(s.lastActivity ?? undefined) || "none"}; disk: ${s.diskBytes === null ? "unknown" : `${s.diskBytes} bytes`}`,
+    `git: ${rig.gitUrl} (${rig.defaultBranch})`,
+  ].join("\n");
+}
+
+const doneOf = (p: { done: number; total: number }) => `${p.done}/${p.total} done`;
+
+function printConvoyLine(convoy: ConvoyProgress): string {
+  const byRig = Object.entries(convoy.progress.byRig).map(([rig, p]) => `${rig} ${p.done}/${p.total}`);
+  return `${convoy.id} ${convoy.status} ${doneOf(convoy.progress)} ${JSON.stringify(convoy.title)}${byRig.length ? ` (${byRig.join(", ")})` : ""}`;
+}
+
+function printConvoy(convoy: ConvoyProgress): string {
+  const out = [`Convoy ${convoy.id}: ${convoy.title}`, `status: ${convoy.status}, ${doneOf(convoy.progress)}; created ${when(convoy.createdAt)}${convoy.landedAt ? `, landed ${when(convoy.landedAt)}` : ""}`];
+  for (const [rig, p] of Object.entries(convoy.progress.byRig)) {
+    out.push("", `${rig}: ${doneOf(p)}`);
+    for (const bead of convoy.beads.filter((b) => b.rigName === rig)) {
+      out.push(`  ${bead.beadId} [${bead.status}] ${bead.title}${bead.assignee ? ` (${bead.assignee})` : ""}${bead.note ? `: ${bead.note}` : ""}`);
+      out.push(`    placed: ${bead.reason}`);
+    }
+  }
+  return out.join("\n");
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 /**
  * npm run container -- --town <town> [--host 127.0.0.1:1999] [--workspace <dir>] [--rigs a,b]
  *   [--runtime scripted|command] [--command "<shell>"] [--rig-command <rig>=<shell>]…
- *   [--heartbeat-ms 10000] [--token <container token>] [--secure]
- * Runs the town container: every rig's clone, worktrees and agents in this one process.
+ *   [--heartbeat-ms 10000] [--token <container token>] [--secure] [--mayor "<shell>"]
+ * Runs the town container: every rig's clone, worktrees and agents in this one process; with
+ * --mayor, the Mayor too, as an agent with the town tools (container/mayor.ts).
  * The container token comes from --token, GT_CONTAINER_TOKEN, or is signed with GT_SECRET (or the
  * secret `npm start` keeps in .townhall/).
  */
@@ -34,6 +35,7 @@ export function parseContainerArgs(argv: string[]) {
       "heartbeat-ms": { type: "string", default: "10000" },
       token: { type: "string" },
       secure: { type: "boolean", default: false },
+      mayor: { type: "string" },
     },
     strict: true,
   });
@@ -50,6 +52,7 @@ export function parseContainerArgs(argv: string[]) {
   }
   const heartbeatMs = Number(values["heartbeat-ms"]);
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 50) fail("--heartbeat-ms must be a whole number ≥ 50");
+  if (values.mayor !== undefined && !values.mayor.trim()) fail('--mayor needs the Mayor\'s shell command, e.g. --mayor "gt rigs"');
   return {
     town,
     host: values.host,
@@ -59,6 +62,7 @@ export function parseContainerArgs(argv: string[]) {
     runtime: { town: townRuntime, rigs } satisfies RuntimeConfig,
     heartbeatMs,
     token: values.token ?? process.env.GT_CONTAINER_TOKEN,
+    mayorCommand: values.mayor,
   };
 }
 
@@ -81,11 +85,12 @@ async function main() {
     WebSocket,
     log: (line) => console.log(line),
     ...(args.rigNames ? { rigNames: args.rigNames } : {}),
+    ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
   });
   const stop = () => void supervisor.stop().finally(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  console.log(`container: town ${args.town} at ${args.host}, workspace ${args.workspace}`);
+  console.log(`container: town ${args.town} at ${args.host}, workspace ${args.workspace}${args.mayorCommand ? ", with the Mayor" : ""}`);
   await supervisor.start();
 }
 

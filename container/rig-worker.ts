@@ -27,6 +27,8 @@ export type RigWorkerOptions = {
 type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void> };
 
 const STOP_GRACE_MS = 5_000;
+/** Merge attempts when the remote fails (not a conflict) before the bead goes back to open. */
+const MERGE_TRIES = 5;
 
 export class RigWorker {
   readonly repo: RigRepo;
@@ -121,24 +123,35 @@ export class RigWorker {
     }
   }
 
+  /**
+   * Takes a command on. If handling it fails (the room unreachable for the acknowledgement, a
+   * fetch that failed), it is forgotten, so the room's next resend of it is taken on again.
+   */
   private handle(command: CommandFrame): void {
+    const forget = (error: unknown) => {
+      this.seen.delete(command.id);
+      this.log(`${command.command} for ${command.identity} failed: ${error instanceof Error ? error.message : error}`);
+    };
     switch (command.command) {
       case "start_agent":
         this.queuedStarts.set(command.identity, (this.queuedStarts.get(command.identity) ?? 0) + 1);
-        return this.inLane(command.identity, () => this.startAgent(command));
+        return this.inLane(command.identity, () => this.startAgent(command), { afterExit: true, onError: forget });
       case "stop_agent":
-        return this.inLane(command.identity, () => this.stopAgent(command), true);
+        return this.inLane(command.identity, () => this.stopAgent(command), { afterExit: false, onError: forget });
       case "merge":
-        void this.merge(command).catch((error) => this.log(`merge of ${command.branch} failed: ${error}`));
+        void this.merge(command).catch(forget);
         return;
     }
   }
 
-  /** Runs work for one polecat after its previous work (and, unless `now`, its previous run) ended. */
-  private inLane(identity: string, work: () => Promise<void>, now = false): void {
+  /**
+   * Runs one polecat's work in order: a stop after the start before it has spawned (so it finds the
+   * run to stop), a start after the previous run has also exited (its worktree is the same path).
+   */
+  private inLane(identity: string, work: () => Promise<void>, options: { afterExit: boolean; onError: (error: unknown) => void }): void {
     const previous = this.lanes.get(identity) ?? Promise.resolve();
-    const waitFor = now ? Promise.resolve() : previous.then(() => this.runs.get(identity)?.exited);
-    const next = waitFor.then(work).catch((error) => this.log(`${identity}: ${error instanceof Error ? error.message : error}`));
+    const ready = options.afterExit ? previous.then(() => this.runs.get(identity)?.exited) : previous;
+    const next = ready.then(work).catch(options.onError);
     this.lanes.set(identity, next);
   }
 
@@ -175,7 +188,7 @@ export class RigWorker {
     const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
-        this.runs.delete(command.identity);
+        if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
         void this.afterExit(command, code, signal).finally(resolve);
       });
       child.once("error", (error) => this.log(`${command.identity} could not start: ${error.message}`));
@@ -211,8 +224,12 @@ export class RigWorker {
     clearTimeout(timer);
   }
 
-  /** The refinery step (DESIGN §7): merge --no-ff into the default branch and push. */
-  private async merge(command: MergeCommand): Promise<void> {
+  /**
+   * The refinery step (DESIGN §7): merge --no-ff into the default branch and push. A conflict is
+   * reported (the bead is redone from a fresh branch); a fetch or push that failed is retried with
+   * backoff first, keeping the polecat's finished branch, since the remote may just be away.
+   */
+  private async merge(command: MergeCommand, attempt = 1): Promise<void> {
     // The polecat called gt_done and is exiting: let its worktree go first, since git will not
     // delete a branch that a worktree still has checked out.
     const run = this.runs.get(command.identity);
@@ -221,6 +238,11 @@ export class RigWorker {
     if (result.ok) {
       this.log(`merged ${command.branch} as ${result.mergeCommit.slice(0, 8)}`);
       await this.socket.call("gt_merge_result", { bead_id: command.bead_id, ok: true, merge_commit: result.mergeCommit });
+    } else if (result.conflictFiles.length === 0 && attempt < MERGE_TRIES && !this.stopped) {
+      const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
+      this.log(`merge of ${command.branch} failed (${result.error.split("\n")[0]}); trying again in ${delay / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      return this.merge(command, attempt + 1);
     } else {
       this.log(`merge of ${command.branch} failed: ${result.error}`);
       await this.repo.deleteBranch(command.branch).catch(() => {}); // the bead is redone from a fresh branch

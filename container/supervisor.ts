@@ -2,17 +2,22 @@
  * The town container's supervisor (DESIGN §9): one process serving every rig of a town (or the
  * rigs named by `--rigs`, for container-per-rig sharding). It follows the town's rig registry live
  * (the town document, read-only) and keeps one RigWorker per served rig: cloned when the rig is
- * added, stopped and deleted when it is removed.
+ * added, stopped and deleted when it is removed. With `mayorCommand` it also runs the Mayor as an
+ * agent (container/mayor.ts).
  */
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Rig } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
+import { callHttp } from "../client/tools.ts";
+import { MayorRunner } from "./mayor.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
 
 export type SupervisorOptions = RigWorkerOptions & {
   /** Serve only these rig names; every rig when absent. */
   rigNames?: ReadonlySet<string>;
+  /** Run the Mayor as an agent with this shell command. */
+  mayorCommand?: string;
 };
 
 export class Supervisor {
@@ -20,6 +25,9 @@ export class Supervisor {
   private readonly workers = new Map<string, RigWorker>();
   private reconciling: Promise<void> = Promise.resolve();
   private swept = false;
+  /** Rigs whose registry entry this container cannot work with (reported as the rig's error). */
+  private readonly refused = new Set<string>();
+  private readonly mayor: MayorRunner | null;
 
   constructor(private readonly options: SupervisorOptions) {
     this.replica = new DocReplica({
@@ -30,10 +38,12 @@ export class Supervisor {
       token: options.containerToken,
       WebSocket: options.WebSocket,
     });
+    this.mayor = options.mayorCommand ? new MayorRunner({ ...options, command: options.mayorCommand }) : null;
   }
 
   /** Resolves once the registry was read and every served rig has begun starting. */
   async start(): Promise<void> {
+    this.mayor?.start();
     const observe = () => {
       const rigs = this.replica.doc.getMap<Rig>("rigs");
       rigs.observe(() => this.reconcile());
@@ -74,8 +84,20 @@ export class Supervisor {
       await worker.stop({ remove: true });
     }
     for (const rig of wanted.values()) {
-      if (this.workers.has(rig.id)) continue;
-      const worker = new RigWorker(rig, this.options);
+      if (this.workers.has(rig.id) || this.refused.has(rig.id)) continue;
+      let worker: RigWorker;
+      try {
+        worker = new RigWorker(rig, this.options);
+      } catch (error) {
+        // One bad registry entry must not stop the others from being served.
+        this.refused.add(rig.id);
+        const message = `cannot serve this rig: ${error instanceof Error ? error.message : error}`;
+        this.options.log(`[${rig.name}] ${message}`);
+        await callHttp({ host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "rig", room: `${this.options.town}.${rig.id}`, token: this.options.containerToken }, "gt_rig_ready", {
+          error: message.slice(0, 2000),
+        }).catch(() => {});
+        continue;
+      }
       this.workers.set(rig.id, worker);
       this.options.log(`[${rig.name}] serving rig ${rig.id}`);
       void worker.start().catch((error) => this.options.log(`[${rig.name}] start failed: ${error}`));
@@ -99,7 +121,7 @@ export class Supervisor {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.rigs.map((w) => w.stop({ remove: false })));
+    await Promise.all([...this.rigs.map((w) => w.stop({ remove: false })), this.mayor?.stop()]);
     this.replica.close();
   }
 }

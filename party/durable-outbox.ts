@@ -70,12 +70,17 @@ export class DurableOutbox {
         } catch (error) {
           outcome = { kind: "retry", error: error instanceof Error ? error.message : String(error) };
         }
+        // A newer entry may have replaced this one under the same key while the attempt ran (a
+        // second rig update, a newer convoy notice): then it stays, and is attempted in its turn.
+        const replaced = this.entries.get(entry.key) !== entry;
         if (outcome.kind === "retry") {
+          if (replaced) continue;
           const next = afterFailure(entry, Date.now(), outcome.error);
           await this.storage.put({ [DurableOutbox.storageKey(entry.key)]: next });
           this.entries.set(entry.key, next);
         } else {
           await this.settle(entry, outcome);
+          if (replaced) continue;
           await this.storage.delete([DurableOutbox.storageKey(entry.key)]);
           this.entries.delete(entry.key);
         }

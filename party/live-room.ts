@@ -120,10 +120,7 @@ export abstract class LiveRoom implements Party.Server {
     this.origin = (await this.room.storage.get<string>("origin")) ?? null;
     this.records = new RecordDoc(this.room.storage, this.collections());
     await this.records.load();
-    this.records.doc.on("update", (update: Uint8Array, origin: Origin | null) => {
-      if (origin?.source === "storage") return; // initial load: no socket has synced yet
-      this.broadcastUpdate(update);
-    });
+    this.watchDoc();
     await this.started();
   }
 
@@ -137,10 +134,10 @@ export abstract class LiveRoom implements Party.Server {
   }
 
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
-    await this.learnOrigin(request.url);
     const token = tokenFromRequest(request);
     const check = token ? await verifyToken(token, this.secret) : { ok: false as const, reason: "no token" };
     if (!check.ok) return connection.close(CLOSE.UNAUTHORIZED, check.reason);
+    await this.learnOrigin(request.url);
     const admission = this.admit(check.payload);
     if (!admission.ok) {
       return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : admission.code === "UNAUTHORIZED" ? CLOSE.UNAUTHORIZED : CLOSE.FORBIDDEN, admission.message);
@@ -251,6 +248,33 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
+  private updatesSinceRebuild = 0;
+
+  private get rebuildAfter(): number {
+    const configured = Number(this.room.env.GT_REBUILD_AFTER);
+    return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.rebuildAfterUpdates;
+  }
+
+  private watchDoc(): void {
+    this.records.doc.on("update", (update: Uint8Array, origin: Origin | null) => {
+      if (origin?.source === "storage") return; // a load or rebuild: no socket has this document yet
+      this.broadcastUpdate(update);
+      if (++this.updatesSinceRebuild === this.rebuildAfter) queueMicrotask(() => this.rebuildDoc());
+    });
+  }
+
+  /** Swaps in a compact copy of the document and has every replicating socket sync it afresh. */
+  private rebuildDoc(): void {
+    this.updatesSinceRebuild = 0;
+    this.records.rebuild();
+    this.watchDoc();
+    for (const [id, info] of this.sockets) {
+      if (!info.syncing) continue;
+      info.syncing = false; // until its sync step 1 for the new document
+      this.sendTo(id, { type: "resync" });
+    }
+  }
+
   private broadcastUpdate(update: Uint8Array): void {
     const message = encodeUpdateMessage(update);
     for (const [id, info] of this.sockets) {
@@ -290,7 +314,8 @@ export abstract class LiveRoom implements Party.Server {
 
   async callTool(name: string, rawArgs: unknown, caller: Caller): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorBody }> {
     try {
-      const spec = Object.hasOwn(this.tools(), name) ? this.tools()[name] : undefined;
+      const tools = this.tools();
+      const spec = Object.hasOwn(tools, name) ? tools[name] : undefined;
       if (!spec) throw new ToolError("UNKNOWN_TOOL", `no tool ${name} in the ${this.party === "main" ? "town" : "rig"} room`);
       if (!spec.roles.includes(caller.token.role)) throw new ToolError("FORBIDDEN", `role ${caller.token.role} may not call ${name}`);
       const args = spec.schema.safeParse(rawArgs);
@@ -305,7 +330,10 @@ export abstract class LiveRoom implements Party.Server {
 
   // ------------------------------------------------------------------ HTTP
 
-  /** Remembers the server's origin (see callRoom). */
+  /**
+   * Remembers the server's origin (see callRoom), from authenticated requests only: the room sends
+   * its internal key there, so an anonymous request's Host header must not choose it.
+   */
   private async learnOrigin(url: string): Promise<void> {
     const origin = new URL(url).origin;
     if (origin === this.origin) return;
@@ -315,7 +343,6 @@ export abstract class LiveRoom implements Party.Server {
 
   async onRequest(request: Party.Request): Promise<Response> {
     const req = request as unknown as Request;
-    await this.learnOrigin(req.url);
     const path = new URL(req.url).pathname;
     const api = path.match(/\/api\/([A-Za-z0-9_]+)$/);
     const internal = path.match(/\/internal\/([a-z_]+)$/);
@@ -340,6 +367,7 @@ export abstract class LiveRoom implements Party.Server {
     if (!token) return errorResponse("UNAUTHORIZED", "no token: send Authorization: Bearer <token>");
     const check = await verifyToken(token, this.secret);
     if (!check.ok) return errorResponse("UNAUTHORIZED", check.reason);
+    await this.learnOrigin(req.url);
     const admission = this.admit(check.payload);
     if (!admission.ok) return errorResponse(admission.code, admission.message);
     if (!body.ok) return errorResponse(body.code, body.message);
@@ -348,10 +376,12 @@ export abstract class LiveRoom implements Party.Server {
   }
 
   private async onInternalRequest(op: string, req: Request): Promise<Response> {
-    const body = await readBody(req); // first, as in onApiRequest
-    if (req.headers.get("x-townhall-internal") !== (await internalKey(this.secret, this.townId))) {
+    // First, as in onApiRequest; room-to-room bodies wrap a client's (a mail), so they may be larger.
+    const body = await readBody(req, LIMITS.hardFrameBytes);
+    if (!sameSecret(req.headers.get("x-townhall-internal") ?? "", await internalKey(this.secret, this.townId))) {
       return errorResponse("UNAUTHORIZED", "room-to-room calls need the internal key");
     }
+    await this.learnOrigin(req.url);
     if (!body.ok) return errorResponse(body.code, body.message);
     return this.internal(op, body.value);
   }
@@ -392,13 +422,20 @@ export abstract class LiveRoom implements Party.Server {
   }
 }
 
-async function readBody(req: Request): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
+/** Compares secrets in time independent of where they differ. */
+function sameSecret(given: string, expected: string): boolean {
+  let difference = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) difference |= (given.charCodeAt(i) || 0) ^ expected.charCodeAt(i);
+  return difference === 0;
+}
+
+async function readBody(req: Request, limit: number = LIMITS.maxFrameBytes): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
   // Read even an oversize body (up to the hard limit): answering before the client finished
   // sending makes the runtime reset the connection, and the client sees no typed error at all.
   const length = Number(req.headers.get("content-length") ?? 0);
-  if (length > LIMITS.hardFrameBytes) return { ok: false, code: "TOO_LARGE", message: `body is ${length} bytes; the limit is ${LIMITS.maxFrameBytes}` };
+  if (length > LIMITS.hardFrameBytes) return { ok: false, code: "TOO_LARGE", message: `body is ${length} bytes; the limit is ${limit}` };
   const text = await req.text();
-  if (new TextEncoder().encode(text).byteLength > LIMITS.maxFrameBytes) return { ok: false, code: "TOO_LARGE", message: `the limit is ${LIMITS.maxFrameBytes} bytes` };
+  if (new TextEncoder().encode(text).byteLength > limit) return { ok: false, code: "TOO_LARGE", message: `the limit is ${limit} bytes` };
   if (text.trim() === "") return { ok: true, value: {} };
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -1,5 +1,5 @@
 /** Mail decisions as pure functions over plain records (DESIGN §3, §7). */
-import { parseAddress, ToolError, type Address, type Agent, type Mail } from "./protocol.ts";
+import { parseAddress, ToolError, type Address, type Agent, type Mail, type MailSendResult } from "./protocol.ts";
 
 /** Where a mail goes from the room that holds the sender. */
 export type Route =
@@ -34,6 +34,24 @@ export function requireAddress(to: string): Address {
 
 export function unknownRecipient(to: string, why: string): ToolError {
   return new ToolError("UNKNOWN_RECIPIENT", `unknown recipient ${to}: ${why}`);
+}
+
+/**
+ * A send whose id is already stored: the same mail again (a retry after a lost reply) gets the same
+ * answer; different mail under a used id is a conflict, never a silent drop.
+ */
+export function resend(existing: Mail, mail: Pick<Mail, "from" | "to" | "subject" | "body">): MailSendResult {
+  if (existing.from !== mail.from || existing.to !== mail.to || existing.subject !== mail.subject || existing.body !== mail.body) {
+    throw new ToolError("CONFLICT", `mail id ${existing.id} is already used by another mail`);
+  }
+  if (existing.state === "failed") throw new ToolError("UNKNOWN_RECIPIENT", existing.error ?? `unknown recipient ${existing.to}`);
+  return { id: existing.id, state: existing.state === "queued" ? "queued" : "delivered" };
+}
+
+/** The error for a hop the next room refused: an unknown recipient, or the refusal as it was. */
+export function refusal(error: string): ToolError {
+  const known = error.match(/^(UNKNOWN_RECIPIENT|UNKNOWN_RIG): (.*)$/s);
+  return known ? new ToolError("UNKNOWN_RECIPIENT", known[2]!) : new ToolError("INTERNAL", `mail refused on its way: ${error}`);
 }
 
 export function newMail(fields: { id: string; from: string; to: string; subject: string; body: string }, now: number): Mail {

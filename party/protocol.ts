@@ -27,6 +27,8 @@ export const LIMITS = {
   /** Bad frames within `abuseWindowMs` before the socket is closed with 4400. */
   abuseStrikes: 20,
   abuseWindowMs: 10_000,
+  /** Document updates after which a room rebuilds its document compactly (clients resync). */
+  rebuildAfterUpdates: 5_000,
   /** Events kept in a live document's bounded feed. */
   eventsKept: 500,
   maxTitle: 200,
@@ -203,6 +205,8 @@ export type Bead = {
   reason?: string;
   /** Bumped on every change, so the town can order notifications about it. */
   rev?: number;
+  /** Runs that ended before gt_done (agent crash, witness); at 3 the bead fails. */
+  attempts?: number;
 };
 
 export const CONVOY_STATUSES = ["open", "landed", "closed"] as const;
@@ -298,11 +302,20 @@ const slingArgs = {
   priority: z.enum(PRIORITIES).optional(),
 };
 
+/** A branch name git accepts (the rules of `git check-ref-format` that matter here). */
+const branch = z
+  .string()
+  .regex(/^[A-Za-z0-9._/-]{1,100}$/, "must be a branch name: letters, digits, . _ / -")
+  .refine((b) => !b.startsWith("-") && !b.startsWith("/") && !b.endsWith("/") && !b.endsWith(".") && !b.endsWith(".lock") && !/\.\.|\/\/|(^|\/)\./.test(b), {
+    message: "is not a valid git branch name",
+  });
+
 export const townToolArgs = {
   gt_rig_add: z.strictObject({
     name: slug,
-    git_url: z.string().min(1).max(1000),
-    default_branch: z.string().regex(/^[A-Za-z0-9._/-]{1,100}$/).optional(),
+    /** A git URL or a path on the container's machine; never an option for git. */
+    git_url: z.string().min(1).max(1000).refine((u) => !u.startsWith("-"), "must not start with '-'"),
+    default_branch: branch.optional(),
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
   }),
@@ -469,7 +482,10 @@ export type MergeCommand = { type: "command"; command: "merge"; id: string; bead
 export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; identity: string; bead_id?: string; reason: string };
 export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
 
-export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame;
+/** The room replaced its document (compaction): replicas start a fresh Y.Doc and sync again. */
+export type ResyncFrame = { type: "resync" };
+
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | ResyncFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
 export const serverFrame = z.union([
@@ -483,6 +499,7 @@ export const serverFrame = z.union([
   z.object({ type: z.literal("hello"), protocol: z.number(), room: z.object({ party: z.string(), id: z.string() }), role: z.string(), identity: z.string().optional() }),
   z.object({ type: z.literal("event"), event: z.string() }).passthrough(),
   z.object({ type: z.literal("command"), command: z.enum(["start_agent", "merge", "stop_agent"]), id: z.string() }).passthrough(),
+  z.object({ type: z.literal("resync") }),
 ]);
 
 /** Turns zod issues into one line a person can act on. */

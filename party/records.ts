@@ -26,7 +26,7 @@ export type Origin = { source: "storage" | "tool" | "room" };
 const CHUNK = 128; // Durable Object batch limit for put/delete
 
 export class RecordDoc {
-  readonly doc = new Y.Doc();
+  doc = new Y.Doc();
   private eventIds: string[] = [];
 
   constructor(
@@ -106,6 +106,25 @@ export class RecordDoc {
       const excess = this.events.length - LIMITS.eventsKept;
       if (excess > 0) this.events.delete(0, excess);
     }, { source: "tool" } satisfies Origin);
+  }
+
+  /**
+   * Replaces the document with a fresh one holding the same records. Every overwrite of a map
+   * value leaves a little structure behind in a Yjs document, so a long-lived room's document (and
+   * every dashboard's first sync) would grow with its history; a rebuild keeps it the size of its
+   * content. Sockets that replicate the old document must start over (see LiveRoom).
+   */
+  rebuild(): void {
+    const fresh = new Y.Doc();
+    fresh.transact(() => {
+      for (const c of this.collections) {
+        const map = fresh.getMap(c);
+        for (const [key, value] of this.map(c).entries()) map.set(key, value);
+      }
+      fresh.getArray<FeedEvent>("events").push(this.events.toArray());
+    }, { source: "storage" } satisfies Origin);
+    this.doc.destroy();
+    this.doc = fresh;
   }
 
   /** Forgets everything: storage and document (a removed rig). */

@@ -11,7 +11,7 @@ import { branchName, planDispatch, withStatus } from "./dispatch.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type ToolSpec } from "./live-room.ts";
-import { acceptIncoming, markDelivered, markFailed, markRead, newMail, routeFromRig, unread } from "./mail.ts";
+import { acceptIncoming, markDelivered, markFailed, markRead, newMail, refusal, resend, routeFromRig, unread } from "./mail.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
   CLOSE,
@@ -63,6 +63,8 @@ type Batch = {
 
 const SUMMARY_DEBOUNCE_MS = 250;
 const AGENT_TOKEN_TTL_S = 24 * 3600;
+/** Runs of one bead that may end before gt_done before the bead is failed. */
+const MAX_RUNS = 3;
 
 export default class RigRoom extends LiveRoom {
   private outbox!: DurableOutbox;
@@ -78,6 +80,9 @@ export default class RigRoom extends LiveRoom {
   private commands!: CommandQueue;
   /** The one container socket that serves this rig (DESIGN §9), or null. */
   private lease: string | null = null;
+  private nextWitnessAt: number | null = null;
+  /** Set once the room is wiped: a tool call still in flight must not write into the empty room. */
+  private removed = false;
   /** When the witness started watching: a restarted room gives every agent a full timeout. */
   private readonly watchingSince = Date.now();
 
@@ -149,7 +154,7 @@ export default class RigRoom extends LiveRoom {
       gt_prime: tool(rigToolArgs.gt_prime, everyone, async (args, caller): Promise<PrimeResult> => {
         const agent = this.requireAgent(this.actingIdentity(caller, args.as));
         const hook = agent.hook ? (this.records.get<Bead>(RIG_DOC.beads, agent.hook) ?? null) : null;
-        const checkpoint = (await this.room.storage.get<string>(`checkpoint:${agent.identity}`)) ?? null;
+        const checkpoint = (await this.room.storage.get<string>(checkpointKey(agent))) ?? null;
         return { agent, hook, mail: unread(this.records.values<Mail>(RIG_DOC.mail), agent.identity), checkpoint };
       }),
       gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => this.sendMail(args, caller)),
@@ -169,12 +174,29 @@ export default class RigRoom extends LiveRoom {
         const bead = this.requireBead(args.bead_id);
         const now = Date.now();
         const { bead_id: _id, assignee, status, ...fields } = args;
+        if ((status === "in_progress" || status === "in_review") && status !== bead.status) {
+          throw new ToolError("INVALID_ARGS", "status: in_progress and in_review are set by dispatch and gt_done; use open, closed or failed");
+        }
         let next: Bead = { ...bead, ...definedOnly(fields), updatedAt: now };
         if (status && status !== bead.status) next = withStatus(next, status, now, "set by operator");
         if (assignee === null) delete next.assignee;
         else if (assignee !== undefined) next.assignee = assignee;
-        const events = next.status !== bead.status ? [this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${bead.status} → ${next.status}`)] : [];
-        await this.write([{ collection: RIG_DOC.beads, key: bead.id, value: next }], events);
+        const batch: Batch = { changes: [this.beadChange(next)], events: [], commands: [], settled: [] };
+        if (next.status !== bead.status) batch.events.push(this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${bead.status} → ${next.status} (operator)`));
+        // Taken from a working polecat: unhook it and stop its run, so the bead has one owner.
+        const owner = this.records.values<Agent>(RIG_DOC.agents).find((a) => a.hook === bead.id);
+        if (owner && next.status !== "in_progress") {
+          const idle: Agent = { ...owner, status: owner.status === "dead" ? "dead" : "idle" };
+          delete idle.hook;
+          delete idle.branch;
+          batch.changes.push(this.agentChange(idle));
+          batch.commands.push({ kind: "stop_agent", identity: owner.identity, beadId: bead.id, reason: `bead ${bead.id} set ${next.status} by the operator` });
+          if (next.status === "open") {
+            delete next.assignee;
+            delete next.branch;
+          }
+        }
+        await this.commit(batch);
         await this.dispatch();
         return this.records.get<Bead>(RIG_DOC.beads, bead.id);
       }),
@@ -198,8 +220,8 @@ export default class RigRoom extends LiveRoom {
         return { at: now };
       }),
       gt_checkpoint: tool(rigToolArgs.gt_checkpoint, everyone, async (args, caller) => {
-        const identity = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
-        await this.room.storage.put({ [`checkpoint:${identity}`]: args.data });
+        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
+        await this.room.storage.put({ [checkpointKey(agent)]: args.data });
         return { saved: args.data.length };
       }),
       gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
@@ -277,7 +299,7 @@ export default class RigRoom extends LiveRoom {
       caller.token.role === "operator" && args.as === undefined ? "operator" : this.requireAgent(this.actingIdentity(caller, args.as)).identity;
     const id = args.id ?? newId();
     const existing = this.records.get<Mail>(RIG_DOC.mail, id);
-    if (existing) return { id, state: existing.state === "queued" ? "queued" : "delivered" }; // a retried send
+    if (existing) return resend(existing, { from, to: args.to, subject: args.subject, body: args.body });
     const route = routeFromRig(args.to, meta.name, this.agentMap());
     const now = Date.now();
     const mail = newMail({ id, from, to: args.to, subject: args.subject, body: args.body }, now);
@@ -292,7 +314,7 @@ export default class RigRoom extends LiveRoom {
     // Another rig, or the town: try the hop now, so the sender learns at once whether the
     // recipient exists; if the hop fails, the durable outbox takes over.
     const attempt = await this.hopMail(mail).catch((error): Attempt => ({ kind: "retry", error: String(error) }));
-    if (attempt.kind === "rejected") throw new ToolError("UNKNOWN_RECIPIENT", attempt.error.replace(/^UNKNOWN_RECIPIENT: /, ""));
+    if (attempt.kind === "rejected") throw refusal(attempt.error);
     const event = this.feedEvent("mail", `${from} → ${args.to}: ${args.subject}${attempt.kind === "retry" ? " (queued)" : ""}`);
     if (attempt.kind === "delivered") {
       await this.write([{ collection: RIG_DOC.mail, key: id, value: markDelivered(mail, Date.now()) }], [event]);
@@ -430,9 +452,12 @@ export default class RigRoom extends LiveRoom {
       }
       case "wipe": {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
+        this.removed = true;
         await this.records.wipe();
+        await this.room.storage.put({ "room-id": this.roomId }); // a later alarm must still know where it is
         this.commands = new CommandQueue(this.room.storage);
         this.heartbeats.clear();
+        this.lease = null;
         this.closeAll(CLOSE.GONE, "rig removed");
         return jsonResponse({ ok: true, value: null });
       }
@@ -565,7 +590,7 @@ export default class RigRoom extends LiveRoom {
       delete next.hook;
       delete next.branch;
       if (next.status !== "dead") next.status = "idle";
-      if (unfinished.status === "in_progress") batch.changes.push(this.reopened(unfinished, `${agent.identity} exited (${lastExit}) before done`));
+      if (unfinished.status === "in_progress" && unfinished.assignee === agent.identity) batch.changes.push(...this.returned(unfinished, `${agent.identity} exited (${lastExit}) before done`));
       batch.events.push(this.feedEvent("agent", `${agent.identity} exited (${lastExit}) before finishing bead ${unfinished.id.slice(-8)}`));
     }
     batch.changes.push(this.agentChange(next));
@@ -576,11 +601,25 @@ export default class RigRoom extends LiveRoom {
     return { agent: this.records.get<Agent>(RIG_DOC.agents, agent.identity)!, bead_status: bead?.status ?? null };
   }
 
-  private reopened(bead: Bead, note: string): Change {
-    const open = withStatus(bead, "open", Date.now(), note);
-    delete open.assignee;
-    delete open.branch;
-    return this.beadChange(open);
+  /**
+   * Unfinished work back to the queue: `open` again, or `failed` with an escalation once its runs
+   * have ended early MAX_RUNS times (a bead that always crashes its agent must not loop forever).
+   */
+  private returned(bead: Bead, note: string): Change[] {
+    const attempts = (bead.attempts ?? 0) + 1;
+    const giveUp = attempts >= MAX_RUNS;
+    const next = { ...withStatus(bead, giveUp ? "failed" : "open", Date.now(), giveUp ? `${note}; gave up after ${attempts} runs` : note), attempts };
+    delete next.assignee;
+    delete next.branch;
+    if (!giveUp) return [this.beadChange(next)];
+    const escalation = this.escalation({
+      from: `${this.requireMeta().name}/witness`,
+      title: `Bead failed: ${bead.title}`.slice(0, 200),
+      body: `Its agents stopped before finishing it ${attempts} times; the last time: ${note}.`,
+      severity: "high",
+      beadId: bead.id,
+    });
+    return [this.beadChange(next), { collection: RIG_DOC.escalations, key: escalation.id, value: escalation }];
   }
 
   private get witnessTimeoutMs(): number {
@@ -588,16 +627,27 @@ export default class RigRoom extends LiveRoom {
     return Number.isFinite(configured) && configured > 0 ? configured : 90_000;
   }
 
-  /** When the witness should look again: only while some agent is working. */
+  /**
+   * When the witness should look again: only while some agent is working. An absolute time that
+   * only the witness moves on, so a busy room (every write reschedules the alarm) cannot keep
+   * postponing it.
+   */
   private witnessWake(): number | null {
     const watching = this.records.values<Agent>(RIG_DOC.agents).some((a) => a.status === "working" || a.status === "stalled");
-    return watching ? Date.now() + Math.max(250, this.witnessTimeoutMs / 4) : null;
+    if (!watching) {
+      this.nextWitnessAt = null;
+      return null;
+    }
+    this.nextWitnessAt ??= Date.now() + Math.max(250, this.witnessTimeoutMs / 4);
+    return this.nextWitnessAt;
   }
 
   /** The witness (DESIGN §7): silent agents are stalled, then dead, and their beads go back to open. */
   private async witness(): Promise<void> {
     if (!this.meta) return;
     const now = Date.now();
+    if (this.nextWitnessAt !== null && now < this.nextWitnessAt) return;
+    this.nextWitnessAt = null;
     const verdicts = judge(this.records.values<Agent>(RIG_DOC.agents), (id) => this.heartbeats.get(id) ?? this.watchingSince, now, this.witnessTimeoutMs);
     if (verdicts.length) {
       const batch: Batch = { changes: [], events: [], commands: [], settled: [] };
@@ -611,7 +661,7 @@ export default class RigRoom extends LiveRoom {
           delete next.hook;
           delete next.branch;
           const bead = agent.hook ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
-          if (bead?.status === "in_progress") batch.changes.push(this.reopened(bead, `witness: ${agent.identity} dead (${silence})`));
+          if (bead?.status === "in_progress" && bead.assignee === agent.identity) batch.changes.push(...this.returned(bead, `witness: ${agent.identity} dead (${silence})`));
           batch.commands.push({ kind: "stop_agent", identity: agent.identity, ...(agent.hook ? { beadId: agent.hook } : {}), reason: silence });
           // Its pending start is void: the bead goes to whoever is dispatched next.
           batch.settled.push(...this.commands.matching((c) => c.kind === "start_agent" && c.identity === agent.identity));
@@ -715,6 +765,7 @@ export default class RigRoom extends LiveRoom {
    * convoy bead's status or assignee owes the town a notification, stored in the same write.
    */
   private async write(changes: Change[], events: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[] } = {}): Promise<void> {
+    if (this.removed) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId} was removed`);
     const notices: OutboxEntry[] = [];
     const now = Date.now();
     const meta = this.meta;
@@ -772,6 +823,11 @@ export default class RigRoom extends LiveRoom {
       this.scheduleSummary(Math.min(30_000, SUMMARY_DEBOUNCE_MS * 2 ** this.summaryFailures));
     }
   }
+}
+
+/** Notes belong to the work: a polecat's next bead starts clean, and a redone bead resumes them. */
+function checkpointKey(agent: Agent): string {
+  return agent.hook ? `checkpoint:bead:${agent.hook}` : `checkpoint:agent:${agent.identity}`;
 }
 
 function definedOnly<T extends object>(fields: T): Partial<T> {

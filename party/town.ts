@@ -11,7 +11,7 @@ import { choose, type Candidate } from "./mayor.ts";
 import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, type BeadNotice } from "./convoys.ts";
 import { signToken } from "./auth.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type ToolSpec } from "./live-room.ts";
-import { acceptIncoming, markDelivered, markFailed, markRead, newMail, routeFromTown, unknownRecipient, unread } from "./mail.ts";
+import { acceptIncoming, markDelivered, markFailed, markRead, newMail, refusal, resend, routeFromTown, unknownRecipient, unread } from "./mail.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
   TOWN_DOC,
@@ -45,8 +45,6 @@ export default class TownRoom extends LiveRoom {
   private outbox!: DurableOutbox;
   /** Beads placed recently, counted in a rig's load until its summary includes them. */
   private placements: { rigId: string; at: number }[] = [];
-  /** Recent sling results by bead id, so a retried gt_sling with the same id answers the same. */
-  private readonly slung = new Map<string, SlingResult>();
   private lastReconcile = Date.now();
 
   constructor(room: Party.Room) {
@@ -245,7 +243,7 @@ export default class TownRoom extends LiveRoom {
   private async sendMail(args: { to: string; subject: string; body: string; from: string; id?: string | undefined }): Promise<MailSendResult> {
     const id = args.id ?? newId();
     const existing = this.records.get<Mail>(TOWN_DOC.mail, id);
-    if (existing) return { id, state: existing.state === "queued" ? "queued" : "delivered" };
+    if (existing) return resend(existing, args);
     const now = Date.now();
     const mail = newMail({ id, from: args.from, to: args.to, subject: args.subject, body: args.body }, now);
     const route = routeFromTown(args.to);
@@ -258,7 +256,7 @@ export default class TownRoom extends LiveRoom {
     }
     if (!this.rigByName(route.kind === "rig" ? route.rigName : "")) throw unknownRecipient(args.to, "no such rig");
     const attempt = await this.deliverToRig(mail).catch((error): Attempt => ({ kind: "retry", error: String(error) }));
-    if (attempt.kind === "rejected") throw new ToolError("UNKNOWN_RECIPIENT", attempt.error.replace(/^UNKNOWN_RECIPIENT: /, ""));
+    if (attempt.kind === "rejected") throw refusal(attempt.error);
     if (attempt.kind === "delivered") {
       await this.records.write([{ collection: TOWN_DOC.mail, key: id, value: markDelivered(mail, Date.now()) }], [event]);
       return { id, state: "delivered" };
@@ -388,15 +386,18 @@ export default class TownRoom extends LiveRoom {
   }
 
   private async sling(args: z.infer<typeof townToolArgs.gt_sling>): Promise<SlingResult> {
-    const known = args.id ? this.slung.get(args.id) : undefined;
-    if (known) return known; // a retried sling
+    const known = args.id ? await this.room.storage.get<SlingResult>(`slings:${args.id}`) : undefined;
+    if (known) return known; // a retried sling: the same bead, in the same rig
     const [placement] = this.place([args]);
     const { beadId, rigName, reason } = placement!;
     const entries = this.beadEntries([placement!]);
-    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`)], { put: outboxPuts(entries) });
+    const result: SlingResult = { bead_id: beadId, rig: rigName, reason };
+    // The answer is kept with the placement, so a retry after a crash finds it (one key per sling,
+    // like a record; beads themselves live in their rigs).
+    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`)], {
+      put: { ...outboxPuts(entries), ...(args.id ? { [`slings:${args.id}`]: result } : {}) },
+    });
     await this.enqueued(entries, [placement!]);
-    const result = { bead_id: beadId, rig: rigName, reason };
-    this.slung.set(beadId, result);
     return result;
   }
 

@@ -11,8 +11,8 @@
  *
  * With no write, append or await-mail line it writes notes/<bead8>.md from the bead's title and body.
  */
-import { mkdir, appendFile, writeFile } from "node:fs/promises";
-import { dirname, relative, resolve } from "node:path";
+import { mkdir, appendFile, realpath, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { simpleGit } from "simple-git";
 import WebSocket from "ws";
 import type { EventFrame, Mail, PrimeResult } from "../../party/protocol.ts";
@@ -43,10 +43,18 @@ function env(name: string): string {
   return value;
 }
 
-/** A path inside the worktree, or an error: an agent never writes outside its worktree. */
-function inside(root: string, path: string): string {
+/**
+ * A path inside the worktree, or an error: an agent never writes outside its worktree, not through
+ * `..`, not through a symlink the repository holds, and never into git's own files.
+ */
+async function inside(root: string, path: string): Promise<string> {
   const full = resolve(root, path);
-  if (relative(root, full).startsWith("..") || resolve(full) === root) throw new Error(`path outside the worktree: ${path}`);
+  const rel = relative(root, full);
+  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new Error(`path outside the worktree: ${path}`);
+  if (rel.split(sep).includes(".git")) throw new Error(`path inside git's files: ${path}`);
+  await mkdir(dirname(full), { recursive: true });
+  const parent = relative(await realpath(root), await realpath(dirname(full)));
+  if (parent === ".." || parent.startsWith(`..${sep}`) || isAbsolute(parent)) throw new Error(`path leaves the worktree through a link: ${path}`);
   return full;
 }
 
@@ -85,8 +93,7 @@ async function main(): Promise<number> {
       switch (step.kind) {
         case "write":
         case "append": {
-          const file = inside(root, step.path);
-          await mkdir(dirname(file), { recursive: true });
+          const file = await inside(root, step.path);
           await (step.kind === "write" ? writeFile : appendFile)(file, `${step.text}\n`);
           break;
         }
@@ -101,7 +108,7 @@ async function main(): Promise<number> {
             await arrived; // the room pushes a mail event when one lands
           }
           const got = arrivals.shift()!;
-          await appendFile(inside(root, "inbox.md"), `${got.from}: ${got.subject}\n`);
+          await appendFile(await inside(root, "inbox.md"), `${got.from}: ${got.subject}\n`);
           break;
         }
         case "exit":
@@ -109,8 +116,7 @@ async function main(): Promise<number> {
       }
     }
     if (!changesFiles) {
-      const file = inside(root, `notes/${hook.id.slice(-8).toLowerCase()}.md`);
-      await mkdir(dirname(file), { recursive: true });
+      const file = await inside(root, `notes/${hook.id.slice(-8).toLowerCase()}.md`);
       await writeFile(file, `# ${hook.title}\n\n${hook.body}\n`);
     }
     const git = simpleGit(root);

@@ -1,0 +1,178 @@
+/**
+ * The Mayor as an agent (`--mayor "<shell command>"`): one process of the town container that
+ * acts as `mayor` in the town room, with the town tools (slinging, convoys, rigs, mail) through the
+ * same `gt` CLI and MCP server as the rig agents (GT_AGENT=mayor puts them in Mayor mode).
+ *
+ * It runs in `<workspace>/mayor` (its HOME too) with an agent token for `mayor` that the container
+ * token gets from the town (`gt_mayor_token`, fresh for every run). A run that fails (non-zero
+ * exit, a signal, or no token) is restarted after a backoff of 1 s doubling to 60 s, back to 1 s
+ * after a run of 60 s or more; exit 0 means the Mayor is done and it is not restarted.
+ *
+ * The command runs in its own process group, so what a shell one-liner starts ends with it: after
+ * every run and on stop the whole group is killed.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { callHttp } from "../client/tools.ts";
+import { GT_BIN_DIR } from "./runtimes.ts";
+
+export type MayorOptions = {
+  host: string;
+  secure?: boolean;
+  town: string;
+  containerToken: string;
+  workspace: string;
+  /** The Mayor's shell command (`/bin/sh -c`). */
+  command: string;
+  log: (line: string) => void;
+};
+
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+/** A run at least this long resets the backoff. */
+const HEALTHY_RUN_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null; error?: string };
+
+export class MayorRunner {
+  private child: ChildProcess | null = null;
+  private exited: Promise<Exit> | null = null;
+  private stopped = false;
+  private backoffMs = FIRST_BACKOFF_MS;
+  /** Ends the backoff wait early (on stop). */
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: MayorOptions) {}
+
+  /** The Mayor's working directory and HOME. */
+  get dir(): string {
+    return join(this.options.workspace, "mayor");
+  }
+
+  /** Where the running Mayor's pid is kept, so a restarted supervisor can end one its predecessor left. */
+  private get pidFile(): string {
+    return join(this.options.workspace, "mayor.pid");
+  }
+
+  private log(line: string): void {
+    this.options.log(`[mayor] ${line}`);
+  }
+
+  /** Starts the Mayor (and keeps restarting it after failures) in the background. */
+  start(): void {
+    this.killStray();
+    this.loop = this.run().catch((error) => this.log(`stopped by an internal error: ${error instanceof Error ? error.stack : error}`));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const began = Date.now();
+      let exit: Exit;
+      try {
+        const { token } = await callHttp<{ token: string }>(
+          { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "main", room: this.options.town, token: this.options.containerToken },
+          "gt_mayor_token",
+          {},
+        );
+        if (this.stopped) return;
+        exit = await this.runOnce(token);
+      } catch (error) {
+        exit = { code: null, signal: null, error: `no mayor token: ${error instanceof Error ? error.message : error}` };
+      }
+      if (this.stopped) return;
+      if (exit.code === 0) {
+        this.log("exited 0: done (not restarted)");
+        return;
+      }
+      const delay = Date.now() - began >= HEALTHY_RUN_MS ? FIRST_BACKOFF_MS : this.backoffMs;
+      this.backoffMs = Math.min(delay * 2, MAX_BACKOFF_MS);
+      this.log(`${exit.error ?? (exit.signal ? `killed by ${exit.signal}` : `exited ${exit.code}`)}; restarting in ${delay / 1000} s`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** One run of the Mayor's command, to its exit. */
+  private runOnce(token: string): Promise<Exit> {
+    mkdirSync(this.dir, { recursive: true });
+    const env: Record<string, string> = {
+      PATH: `${GT_BIN_DIR}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      HOME: this.dir,
+      LANG: process.env.LANG ?? "C.UTF-8",
+      GT_HOST: this.options.host,
+      GT_SECURE: this.options.secure ? "1" : "0",
+      GT_TOWN: this.options.town,
+      GT_AGENT: "mayor",
+      GT_TOKEN: token,
+      // An agent does not outlive its supervisor (see container/agents/scripted.ts).
+      GT_SUPERVISOR_PID: String(process.pid),
+    };
+    const child = spawn("/bin/sh", ["-c", this.options.command], { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    this.child = child;
+    this.exited = new Promise<Exit>((resolve) => {
+      child.once("exit", (code, signal) => resolve({ code, signal }));
+      child.once("error", (error) => resolve({ code: null, signal: null, error: `could not start: ${error.message}` }));
+    }).then((exit) => {
+      if (child.pid) killGroup(child.pid, "SIGKILL"); // what the run left behind ends with it
+      rmSync(this.pidFile, { force: true });
+      if (this.child === child) this.child = null;
+      return exit;
+    });
+    const lines = (stream: NodeJS.ReadableStream | null, mark: string) =>
+      stream?.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString().trimEnd().split("\n")) this.log(`${mark} ${line}`);
+      });
+    lines(child.stdout, ">");
+    lines(child.stderr, "!");
+    if (child.pid) {
+      writeFileSync(this.pidFile, String(child.pid));
+      this.log(`started (pid ${child.pid}) in ${this.dir}: ${this.options.command}`);
+    }
+    return this.exited;
+  }
+
+  /** Kills a Mayor a previous supervisor left running: only a process running in this Mayor's directory. */
+  private killStray(): void {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.pidFile, "utf8").trim());
+      if (!Number.isInteger(pid) || pid <= 1 || readlinkSync(`/proc/${pid}/cwd`) !== this.dir) return;
+    } catch {
+      return; // no pid file, or the process is gone
+    }
+    killGroup(pid, "SIGKILL");
+    this.log(`killed a stray Mayor (pid ${pid}) left by a previous supervisor`);
+  }
+
+  /** Stops the Mayor (SIGTERM to its process group, SIGKILL after 5 s) and restarts no more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    const child = this.child;
+    if (child?.pid && this.exited) {
+      this.log(`stopping (pid ${child.pid})`);
+      killGroup(child.pid, "SIGTERM");
+      const timer = setTimeout(() => killGroup(child.pid!, "SIGKILL"), STOP_GRACE_MS);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.loop;
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
