@@ -15,6 +15,7 @@ export type RoomAddress = {
 
 /** Close codes after which reconnecting cannot help: the token or the room is wrong. */
 export const PERMANENT_CLOSES = new Set([4401, 4403, 4404, 4413]);
+// 4429 (room full) and 4409 (rig served by another container) are not permanent: retry later.
 
 function isSecure(address: RoomAddress): boolean {
   if (address.secure !== undefined) return address.secure;

@@ -133,7 +133,14 @@ export abstract class LiveRoom implements Party.Server {
     return admitted.finally(() => this.admitting.delete(connection.id));
   }
 
+  private get maxConnections(): number {
+    const configured = Number(this.room.env.GT_MAX_CONNECTIONS);
+    return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.maxConnections;
+  }
+
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
+    // Bounded before any work: a flood of sockets must not cost a token check each.
+    if (this.sockets.size + this.admitting.size > this.maxConnections) return connection.close(CLOSE.ROOM_FULL, "room full");
     const token = tokenFromRequest(request);
     const check = token ? await verifyToken(token, this.secret) : { ok: false as const, reason: "no token" };
     if (!check.ok) return connection.close(CLOSE.UNAUTHORIZED, check.reason);

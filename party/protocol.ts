@@ -27,6 +27,8 @@ export const LIMITS = {
   /** Bad frames within `abuseWindowMs` before the socket is closed with 4400. */
   abuseStrikes: 20,
   abuseWindowMs: 10_000,
+  /** Sockets one room accepts (GT_MAX_CONNECTIONS); the next is closed with ROOM_FULL. */
+  maxConnections: 2_000,
   /** Document updates after which a room rebuilds its document compactly (clients resync). */
   rebuildAfterUpdates: 5_000,
   /** Events kept in a live document's bounded feed. */
@@ -141,6 +143,8 @@ export const CLOSE = {
   /** Another container already serves this rig (DESIGN §9: two supervisors never serve one rig). */
   RIG_TAKEN: 4409,
   TOO_LARGE: 4413,
+  /** The room is at its connection cap; try again later. */
+  ROOM_FULL: 4429,
 } as const;
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
