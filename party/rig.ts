@@ -51,6 +51,8 @@ type RigMeta = {
   status: RigStatus;
   diskBytes?: number;
   error?: string;
+  /** Closed beads moved out of the document by retention (still counted as closed). */
+  archivedClosed?: number;
 };
 
 /** Everything one step changes, persisted in one write and then announced. */
@@ -63,6 +65,8 @@ type Batch = {
 
 const SUMMARY_DEBOUNCE_MS = 250;
 const AGENT_TOKEN_TTL_S = 24 * 3600;
+/** Closed beads kept in the live document (GT_RETAIN_CLOSED); older ones move to storage. */
+const RETAIN_CLOSED = 1_000;
 /** Runs of one bead that may end before gt_done before the bead is failed. */
 const MAX_RUNS = 3;
 
@@ -169,7 +173,7 @@ export default class RigRoom extends LiveRoom {
       gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
         this.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
       ),
-      gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.requireBead(args.bead_id)),
+      gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ?? (await this.archived(args.bead_id)) ?? this.requireBead(args.bead_id)),
       gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
         const bead = this.requireBead(args.bead_id);
         const now = Date.now();
@@ -365,9 +369,39 @@ export default class RigRoom extends LiveRoom {
     if (next.state === "failed") this.pushEvent(mail.from, { type: "event", event: "mail", mail: next });
   }
 
+  private get retainClosed(): number {
+    const configured = Number(this.room.env.GT_RETAIN_CLOSED);
+    return Number.isInteger(configured) && configured > 0 ? configured : RETAIN_CLOSED;
+  }
+
+  /** A bead moved out of the document by retention, still readable (gt_bead_status, reconciliation). */
+  private archived(id: string): Promise<Bead | undefined> {
+    return this.room.storage.get<Bead>(`archive:${id}`);
+  }
+
+  /**
+   * Keeps the document bounded (DESIGN §4): past the retention count, the longest-closed beads move
+   * from the document to room storage (`archive:<id>`), one write per batch.
+   */
+  private async retire(): Promise<void> {
+    const closed = this.records.values<Bead>(RIG_DOC.beads).filter((b) => b.status === "closed");
+    const excess = closed.length - this.retainClosed;
+    if (excess <= 0) return;
+    const oldest = closed.sort((a, b) => (a.closedAt ?? 0) - (b.closedAt ?? 0)).slice(0, Math.min(excess, 100));
+    const meta = this.requireMeta();
+    await this.records.write(
+      [
+        ...oldest.map((b) => ({ collection: RIG_DOC.beads, key: b.id, value: null })),
+        { collection: RIG_DOC.meta, key: "rig", value: { ...meta, archivedClosed: (meta.archivedClosed ?? 0) + oldest.length } },
+      ],
+      [],
+      { put: Object.fromEntries(oldest.map((b) => [`archive:${b.id}`, b])) },
+    );
+  }
+
   /** Creates a bead (idempotent by id) and dispatches it. */
   private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string }): Promise<Bead> {
-    const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id);
+    const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id));
     if (existing) return existing; // a retried create
     const now = Date.now();
     const bead: Bead = { ...fields, status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
@@ -434,10 +468,11 @@ export default class RigRoom extends LiveRoom {
       case "bead_states": {
         const { ids } = beadStates.parse(body);
         if (!this.meta) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
-        const states: BeadState[] = ids.flatMap((id) => {
-          const bead = this.records.get<Bead>(RIG_DOC.beads, id);
-          return bead ? [{ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}) }] : [];
-        });
+        const states: BeadState[] = [];
+        for (const id of ids) {
+          const bead = this.records.get<Bead>(RIG_DOC.beads, id) ?? (await this.archived(id));
+          if (bead) states.push({ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}) });
+        }
         return jsonResponse({ ok: true, value: states });
       }
       case "update": {
@@ -786,6 +821,7 @@ export default class RigRoom extends LiveRoom {
     if (notices.length) void this.outbox.flush();
     this.lastActivity = now;
     this.scheduleSummary();
+    if (stamped.some((c) => c.collection === RIG_DOC.beads && (c.value as Bead | null)?.status === "closed")) await this.retire();
   }
 
   /** Debounced push of the rig summary to the town, retried with backoff while the town fails. */
@@ -808,6 +844,7 @@ export default class RigRoom extends LiveRoom {
         agents: this.records.values<Agent>(RIG_DOC.agents),
         mail: this.records.values<Mail>(RIG_DOC.mail),
         escalations: this.records.values<Escalation>(RIG_DOC.escalations),
+        archivedClosed: meta.archivedClosed ?? 0,
         lastActivity: this.lastActivity,
         diskBytes: meta.diskBytes ?? null,
       },

@@ -36,6 +36,8 @@ export function computeSummary(
     agents: Iterable<Agent>;
     mail: Iterable<Mail>;
     escalations?: Iterable<Escalation>;
+    /** Closed beads no longer in the document (retention). */
+    archivedClosed?: number;
     lastActivity: number | null;
     diskBytes: number | null;
   },
@@ -45,6 +47,7 @@ export function computeSummary(
   if (input.status) summary.status = input.status;
   summary.openEscalations = [...(input.escalations ?? [])].filter((e) => e.status === "open").length;
   for (const bead of input.beads) summary.beads[bead.status] += 1;
+  summary.beads.closed += input.archivedClosed ?? 0;
   for (const agent of input.agents) summary.agents[agent.status] += 1;
   // Mail that is waiting on someone: still in this rig's outbox, or in one of its inboxes unread.
   // (A sender's copy of cross-rig mail is also `delivered`, but it waits in the other rig.)

@@ -125,3 +125,31 @@ describe("document compaction", () => {
     expect(await fullSync()).toBeLessThan(before * 1.5 + 2048);
   });
 });
+
+describe("bead retention (DESIGN §4)", () => {
+  it("moves the longest-closed beads out of the document past the retention count, still readable and counted", async () => {
+    town = await makeTown(host, secret);
+    const a = await town.addRig("alpha");
+    const dashboard = town.replica("rig", town.rigRoom(a));
+    await dashboard.whenSynced();
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const bead = await town.rigCall<{ id: string }>(a, "gt_bead_create", { title: `done ${i}` });
+      await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: "closed" });
+      ids.push(bead.id);
+    }
+    // The test server keeps 5 closed beads (GT_RETAIN_CLOSED).
+    await until(
+      (cb) => (dashboard.doc.on("update", cb), () => dashboard.doc.off("update", cb)),
+      () => (dashboard.doc.getMap("beads").size === 5 ? true : undefined),
+    );
+    expect([...dashboard.doc.getMap("beads").keys()].sort()).toEqual(ids.slice(3).sort());
+    expect(await town.rigCall(a, "gt_bead_status", { bead_id: ids[0] })).toMatchObject({ id: ids[0], status: "closed", title: "done 0" });
+    const rigs = town.replica("main", town.town);
+    await rigs.whenSynced();
+    await until(
+      (cb) => (rigs.doc.on("update", cb), () => rigs.doc.off("update", cb)),
+      () => (rigs.doc.getMap<Rig>("rigs").get(a.id)?.summary.beads.closed === 8 ? true : undefined),
+    );
+  });
+});
