@@ -11,7 +11,8 @@ import { branchName, planDispatch, withStatus } from "./dispatch.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type ToolSpec } from "./live-room.ts";
-import { acceptIncoming, markDelivered, markFailed, markRead, newMail, refusal, resend, routeFromRig, unread } from "./mail.ts";
+import { routeFromRig, unread } from "./mail.ts";
+import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
   CLOSE,
@@ -120,7 +121,7 @@ export default class RigRoom extends LiveRoom {
     this.outbox = new DurableOutbox(
       this.room.storage,
       (entry) => this.attemptHop(entry),
-      (entry, outcome) => (entry.kind === "mail" ? this.settleMail(entry, outcome) : Promise.resolve()),
+      (entry, outcome) => (entry.kind === "mail" ? this.post.settle(entry, outcome) : Promise.resolve()),
       () => this.witnessWake(),
     );
     await this.outbox.load();
@@ -162,14 +163,9 @@ export default class RigRoom extends LiveRoom {
         return { agent, hook, mail: unread(this.records.values<Mail>(RIG_DOC.mail), agent.identity), checkpoint };
       }),
       gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => this.sendMail(args, caller)),
-      gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => {
-        const identity = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
-        const inbox = unread(this.records.values<Mail>(RIG_DOC.mail), identity);
-        const now = Date.now();
-        const read = inbox.map((m) => markRead(m, now));
-        if (read.length) await this.write(read.map((m) => ({ collection: RIG_DOC.mail, key: m.id, value: m })));
-        return read;
-      }),
+      gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) =>
+        this.post.check(this.requireAgent(this.actingIdentity(caller, args.as)).identity),
+      ),
       gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
         this.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
       ),
@@ -301,35 +297,22 @@ export default class RigRoom extends LiveRoom {
     const meta = this.requireMeta();
     const from =
       caller.token.role === "operator" && args.as === undefined ? "operator" : this.requireAgent(this.actingIdentity(caller, args.as)).identity;
-    const id = args.id ?? newId();
-    const existing = this.records.get<Mail>(RIG_DOC.mail, id);
-    if (existing) return resend(existing, { from, to: args.to, subject: args.subject, body: args.body });
-    const route = routeFromRig(args.to, meta.name, this.agentMap());
-    const now = Date.now();
-    const mail = newMail({ id, from, to: args.to, subject: args.subject, body: args.body }, now);
-
-    if (route.kind === "local") {
-      const { record } = acceptIncoming(undefined, mail, now);
-      await this.write([{ collection: RIG_DOC.mail, key: id, value: record }], [this.feedEvent("mail", `${from} → ${args.to}: ${args.subject}`)]);
-      this.pushEvent(record.to, { type: "event", event: "mail", mail: record });
-      return { id, state: "delivered" };
-    }
-
-    // Another rig, or the town: try the hop now, so the sender learns at once whether the
-    // recipient exists; if the hop fails, the durable outbox takes over.
-    const attempt = await this.hopMail(mail).catch((error): Attempt => ({ kind: "retry", error: String(error) }));
-    if (attempt.kind === "rejected") throw refusal(attempt.error);
-    const event = this.feedEvent("mail", `${from} → ${args.to}: ${args.subject}${attempt.kind === "retry" ? " (queued)" : ""}`);
-    if (attempt.kind === "delivered") {
-      await this.write([{ collection: RIG_DOC.mail, key: id, value: markDelivered(mail, Date.now()) }], [event]);
-      return { id, state: "delivered" };
-    }
-    const entry: OutboxEntry = { key: id, kind: "mail", payload: null, attempts: 1, createdAt: now, nextAttemptAt: 0, lastError: attempt.error };
-    const scheduled = { ...entry, nextAttemptAt: now + 250 };
-    await this.write([{ collection: RIG_DOC.mail, key: id, value: mail }], [event], { put: { [DurableOutbox.storageKey(id)]: scheduled } });
-    await this.outbox.added(scheduled);
-    return { id, state: "queued" };
+    const fields = { id: args.id ?? newId(), from, to: args.to, subject: args.subject, body: args.body };
+    // Another rig or the town goes through the town, which resolves rig names.
+    return this.post.send(fields, () => routeFromRig(args.to, meta.name, this.agentMap()).kind === "local");
   }
+
+  /** Mail for this room's recipients and the hops to the town (see PostOffice). */
+  private readonly post = new PostOffice({
+    collection: RIG_DOC.mail,
+    get: (id) => this.records.get<Mail>(RIG_DOC.mail, id),
+    all: () => this.records.values<Mail>(RIG_DOC.mail),
+    write: (changes, events, extra) => this.write(changes, events, extra),
+    outbox: () => this.outbox,
+    feedEvent: (kind, text) => this.feedEvent(kind, text),
+    pushEvent: (identity, frame) => this.pushEvent(identity, frame),
+    hop: (mail) => this.hopMail(mail),
+  });
 
   private agentMap(): Map<string, Agent> {
     return new Map(this.records.map<Agent>(RIG_DOC.agents).entries());
@@ -354,19 +337,7 @@ export default class RigRoom extends LiveRoom {
       const reply = await this.callRoom("main", this.townId, "convoy_bead", entry.payload);
       return classifyReply(reply.status, reply.body);
     }
-    const mail = this.records.get<Mail>(RIG_DOC.mail, entry.key);
-    if (!mail) return { kind: "rejected", error: "mail record missing" };
-    return this.hopMail(mail);
-  }
-
-  private async settleMail(entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>): Promise<void> {
-    const mail = this.records.get<Mail>(RIG_DOC.mail, entry.key);
-    if (!mail) return;
-    const next = outcome.kind === "delivered" ? markDelivered(mail, Date.now()) : markFailed(mail, outcome.error);
-    const event = this.feedEvent("mail", outcome.kind === "delivered" ? `queued mail ${mail.id.slice(-8)} delivered to ${mail.to}` : `mail to ${mail.to} failed: ${outcome.error}`);
-    await this.write([{ collection: RIG_DOC.mail, key: mail.id, value: next }], [event]);
-    // A bounce reaches the sender like any mail event, so an agent learns its mail was not delivered.
-    if (next.state === "failed") this.pushEvent(mail.from, { type: "event", event: "mail", mail: next });
+    return this.post.attempt(entry);
   }
 
   private get retainClosed(): number {
@@ -442,11 +413,7 @@ export default class RigRoom extends LiveRoom {
         if (!meta || address?.kind !== "rig" || address.rig !== meta.name || !this.records.get<Agent>(RIG_DOC.agents, address.identity)) {
           return errorResponse("UNKNOWN_RECIPIENT", `unknown recipient ${mail.to}`);
         }
-        const { record, isNew } = acceptIncoming(this.records.get<Mail>(RIG_DOC.mail, mail.id), mail, Date.now());
-        if (isNew) {
-          await this.write([{ collection: RIG_DOC.mail, key: mail.id, value: record }], [this.feedEvent("mail", `${mail.from} → ${mail.to}: ${mail.subject}`)]);
-          this.pushEvent(record.to, { type: "event", event: "mail", mail: record });
-        }
+        await this.post.receive(mail);
         return jsonResponse({ ok: true, value: { id: mail.id, state: "delivered" } });
       }
       case "wake":

@@ -11,7 +11,8 @@ import { choose, type Candidate } from "./mayor.ts";
 import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, type BeadNotice } from "./convoys.ts";
 import { signToken } from "./auth.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type ToolSpec } from "./live-room.ts";
-import { acceptIncoming, markDelivered, markFailed, markRead, newMail, refusal, resend, routeFromTown, unknownRecipient, unread } from "./mail.ts";
+import { routeFromTown, unknownRecipient } from "./mail.ts";
+import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
   TOWN_DOC,
@@ -228,44 +229,32 @@ export default class TownRoom extends LiveRoom {
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async () => ({
         token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret),
       })),
-      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => {
-        const identity = caller.token.role === "agent" ? "mayor" : (args.as ?? "operator");
-        const now = Date.now();
-        const read = unread(this.records.values<Mail>(TOWN_DOC.mail), identity).map((m) => markRead(m, now));
-        if (read.length) await this.records.write(read.map((m) => ({ collection: TOWN_DOC.mail, key: m.id, value: m })));
-        return read;
-      }),
+      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(caller.token.role === "agent" ? "mayor" : (args.as ?? "operator"))),
     };
   }
 
   // ------------------------------------------------------------------ mail
 
-  private async sendMail(args: { to: string; subject: string; body: string; from: string; id?: string | undefined }): Promise<MailSendResult> {
-    const id = args.id ?? newId();
-    const existing = this.records.get<Mail>(TOWN_DOC.mail, id);
-    if (existing) return resend(existing, args);
-    const now = Date.now();
-    const mail = newMail({ id, from: args.from, to: args.to, subject: args.subject, body: args.body }, now);
-    const route = routeFromTown(args.to);
-    const event = this.feedEvent("mail", `${args.from} → ${args.to}: ${args.subject}`);
-    if (route.kind === "local") {
-      const { record } = acceptIncoming(undefined, mail, now);
-      await this.records.write([{ collection: TOWN_DOC.mail, key: id, value: record }], [event]);
-      this.pushEvent(record.to, { type: "event", event: "mail", mail: record });
-      return { id, state: "delivered" };
-    }
-    if (!this.rigByName(route.kind === "rig" ? route.rigName : "")) throw unknownRecipient(args.to, "no such rig");
-    const attempt = await this.deliverToRig(mail).catch((error): Attempt => ({ kind: "retry", error: String(error) }));
-    if (attempt.kind === "rejected") throw refusal(attempt.error);
-    if (attempt.kind === "delivered") {
-      await this.records.write([{ collection: TOWN_DOC.mail, key: id, value: markDelivered(mail, Date.now()) }], [event]);
-      return { id, state: "delivered" };
-    }
-    const entry: OutboxEntry = { key: id, kind: "mail", payload: null, attempts: 1, createdAt: now, nextAttemptAt: now + 250, lastError: attempt.error };
-    await this.records.write([{ collection: TOWN_DOC.mail, key: id, value: mail }], [event], { put: { [DurableOutbox.storageKey(id)]: entry } });
-    await this.outbox.added(entry);
-    return { id, state: "queued" };
+  private sendMail(args: { to: string; subject: string; body: string; from: string; id?: string | undefined }): Promise<MailSendResult> {
+    const fields = { id: args.id ?? newId(), from: args.from, to: args.to, subject: args.subject, body: args.body };
+    return this.post.send(fields, () => {
+      const route = routeFromTown(args.to);
+      if (route.kind === "rig" && !this.rigByName(route.rigName)) throw unknownRecipient(args.to, "no such rig");
+      return route.kind === "local";
+    });
   }
+
+  /** Mail of `mayor` and `operator`, and the hops to rigs (see PostOffice). */
+  private readonly post = new PostOffice({
+    collection: TOWN_DOC.mail,
+    get: (id) => this.records.get<Mail>(TOWN_DOC.mail, id),
+    all: () => this.records.values<Mail>(TOWN_DOC.mail),
+    write: (changes, events, extra) => this.records.write(changes, events, extra),
+    outbox: () => this.outbox,
+    feedEvent: (kind, text) => this.feedEvent(kind, text),
+    pushEvent: (identity, frame) => this.pushEvent(identity, frame),
+    hop: (mail) => this.deliverToRig(mail),
+  });
 
   /** Delivers to the recipient's rig room, resolving the rig name now (it may have been removed). */
   private async deliverToRig(mail: Mail): Promise<Attempt> {
@@ -278,10 +267,8 @@ export default class TownRoom extends LiveRoom {
 
   private async attempt(entry: OutboxEntry): Promise<Attempt> {
     switch (entry.kind) {
-      case "mail": {
-        const mail = this.records.get<Mail>(TOWN_DOC.mail, entry.key);
-        return mail ? this.deliverToRig(mail) : { kind: "rejected", error: "mail record missing" };
-      }
+      case "mail":
+        return this.post.attempt(entry);
       case "wipe": {
         const payload = entry.payload as WipePayload;
         const reply = await this.callRoom("rig", this.rigRoomId(payload.rig_id), "wipe", {});
@@ -313,12 +300,7 @@ export default class TownRoom extends LiveRoom {
       if (failed) await this.updateConvoy(failed);
       return;
     }
-    if (entry.kind !== "mail") return;
-    const mail = this.records.get<Mail>(TOWN_DOC.mail, entry.key);
-    if (!mail) return;
-    const next = outcome.kind === "delivered" ? markDelivered(mail, Date.now()) : markFailed(mail, outcome.error);
-    await this.records.write([{ collection: TOWN_DOC.mail, key: mail.id, value: next }]);
-    if (next.state === "failed") this.pushEvent(mail.from, { type: "event", event: "mail", mail: next });
+    if (entry.kind === "mail") await this.post.settle(entry, outcome);
   }
 
   // ------------------------------------------------------------------ slinging and convoys
@@ -492,11 +474,7 @@ export default class TownRoom extends LiveRoom {
         const { mail } = mailEnvelope.parse(body);
         const route = routeFromTown(mail.to);
         if (route.kind === "local") {
-          const { record, isNew } = acceptIncoming(this.records.get<Mail>(TOWN_DOC.mail, mail.id), mail, Date.now());
-          if (isNew) {
-            await this.records.write([{ collection: TOWN_DOC.mail, key: mail.id, value: record }], [this.feedEvent("mail", `${mail.from} → ${mail.to}: ${mail.subject}`)]);
-            this.pushEvent(record.to, { type: "event", event: "mail", mail: record });
-          }
+          await this.post.receive(mail);
           return jsonResponse({ ok: true, value: { id: mail.id, state: "delivered" } });
         }
         const attempt = await this.deliverToRig(mail);

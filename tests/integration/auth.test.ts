@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
 import { signToken } from "../../party/auth.ts";
-import { ToolSocket, ToolCallError } from "../../client/tools.ts";
+import { ToolSocket } from "../../client/tools.ts";
 import { makeTown, type TestTown } from "../helpers/town.ts";
 import { fails } from "../helpers/town.ts";
 

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type { EventFrame, Mail, MailSendResult, Rig } from "../../party/protocol.ts";
-import { ToolCallError } from "../../client/tools.ts";
 import { makeTown, until, type TestTown } from "../helpers/town.ts";
 import { fails } from "../helpers/town.ts";
 
