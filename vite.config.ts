@@ -27,6 +27,19 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // The built dashboard in Chromium against real partykit dev (tests/e2e/global-setup.ts).
+        test: {
+          name: "e2e",
+          include: ["tests/e2e/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["tests/e2e/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One browser and one server on a two-core machine: files in turn keep timings honest.
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

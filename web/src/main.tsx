@@ -1,26 +1,35 @@
+import { lazy } from "solid-js";
 import { render } from "solid-js/web";
-import { Router, Route, Navigate } from "@solidjs/router";
+import { Route, Router } from "@solidjs/router";
 import "./styles.css";
-import { TownOverview } from "./town-overview.tsx";
+import { TownShell } from "./shell/town-shell.tsx";
+import { RigShell } from "./shell/rig-shell.tsx";
+import { NoTown, NotFound } from "./shell/pages.tsx";
 
-function NoTown() {
-  return (
-    <main class="mx-auto max-w-xl p-8">
-      <h1 class="text-2xl font-semibold">Townhall</h1>
-      <p class="mt-4 text-slate-300">
-        Open a town with <code class="rounded bg-slate-800 px-1">/t/&lt;town&gt;?token=&lt;token&gt;</code>. <code>npm start</code> prints such a
-        link.
-      </p>
-    </main>
-  );
-}
+// Views load on first use, so the entry chunk holds only the shell, the router and the Yjs replica.
+const Overview = lazy(() => import("./views/overview.tsx"));
+const RigBoard = lazy(() => import("./views/rig-board.tsx"));
+const BeadView = lazy(() => import("./views/bead.tsx"));
+const AgentView = lazy(() => import("./views/agent.tsx"));
+const ConvoyView = lazy(() => import("./views/convoy.tsx"));
+const MailView = lazy(() => import("./views/mail.tsx"));
 
 render(
   () => (
     <Router>
-      <Route path="/t/:town" component={TownOverview} />
+      <Route path="/t/:town" component={TownShell}>
+        <Route path="/" component={Overview} />
+        <Route path="/rigs/:rig" component={RigShell}>
+          <Route path="/" component={RigBoard} />
+          <Route path="/beads/:bead" component={BeadView} />
+          <Route path="/agents/:name" component={AgentView} />
+        </Route>
+        <Route path="/convoys/:convoy" component={ConvoyView} />
+        <Route path="/mail" component={MailView} />
+        <Route path="*" component={NotFound} />
+      </Route>
       <Route path="/" component={NoTown} />
-      <Route path="*" component={() => <Navigate href="/" />} />
+      <Route path="*" component={NotFound} />
     </Router>
   ),
   document.getElementById("root")!,

@@ -1,0 +1,62 @@
+/**
+ * The town's live document (rigs with summaries, convoys, town mail, activity) behind one context.
+ * One socket per open town, whatever the number of rigs: the overview never asks a rig room.
+ */
+import { createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
+import type { Convoy, FeedEvent, Mail, Rig } from "../../../party/protocol.ts";
+import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
+import type { Session } from "../lib/session.ts";
+
+export type TownStore = {
+  town: string;
+  session: Session;
+  isOperator: boolean;
+  sync: Sync;
+  rigs: Record<string, Rig>;
+  convoys: Record<string, Convoy>;
+  mail: Record<string, Mail>;
+  events: Accessor<FeedEvent[]>;
+  /** Rigs, the ones needing attention first (see `attention`). */
+  sortedRigs: Accessor<Rig[]>;
+  rigByName: (name: string) => Rig | undefined;
+};
+
+/** How much a rig needs a person: stalled or dead agents, failed beads, open escalations. */
+export function attention(rig: Rig): number {
+  const s = rig.summary;
+  return (s.agents.dead ?? 0) * 4 + (s.agents.stalled ?? 0) * 4 + (s.openEscalations ?? 0) * 3 + (s.beads.failed ?? 0) * 2 + (rig.status === "error" ? 4 : 0);
+}
+
+export function createTownStore(town: string, session: Session): TownStore {
+  const doc = createLiveDoc({ party: "main", room: town, token: session.token }, { maps: ["rigs", "convoys", "mail"], arrays: ["events"] });
+  const rigs = doc.map<Rig>("rigs");
+  const sortedRigs = createMemo(() =>
+    Object.values(rigs)
+      .filter((r): r is Rig => !!r)
+      .sort((a, b) => attention(b) - attention(a) || a.name.localeCompare(b.name)),
+  );
+  return {
+    town,
+    session,
+    isOperator: session.role === "operator",
+    sync: doc.sync,
+    rigs,
+    convoys: doc.map<Convoy>("convoys"),
+    mail: doc.map<Mail>("mail"),
+    events: doc.array<FeedEvent>("events"),
+    sortedRigs,
+    rigByName: (name) => sortedRigs().find((r) => r.name === name),
+  };
+}
+
+const TownContext = createContext<TownStore>();
+
+export function TownProvider(props: ParentProps<{ store: TownStore }>) {
+  return <TownContext.Provider value={props.store}>{props.children}</TownContext.Provider>;
+}
+
+export function useTown(): TownStore {
+  const store = useContext(TownContext);
+  if (!store) throw new Error("useTown outside a TownProvider");
+  return store;
+}

@@ -1,0 +1,86 @@
+/** One agent: status, hook, branch and worktree, inbox and outbox. */
+import { Show, createMemo } from "solid-js";
+import { useParams } from "@solidjs/router";
+import { useRig } from "../stores/rig.tsx";
+import { useTown } from "../stores/town.tsx";
+import { shortId } from "../lib/time.ts";
+import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
+import { RigHeader } from "./rig-header.tsx";
+import { MailTable } from "./mail-table.tsx";
+
+export default function AgentView() {
+  const params = useParams<{ name: string }>();
+  const town = useTown();
+  const rig = useRig();
+  const agent = createMemo(() => rig.agentList().find((a) => a.name === params.name));
+  const inbox = createMemo(() => rig.mailList().filter((m) => m.to === agent()?.identity));
+  const outbox = createMemo(() => rig.mailList().filter((m) => m.from === agent()?.identity));
+  const base = `/t/${town.town}/rigs/${rig.rig.name}`;
+  return (
+    <div>
+      <RigHeader crumbs={[{ label: `agent ${params.name}` }]} />
+      <Show when={rig.sync.loaded()} fallback={<Loading what="the agent" />}>
+        <Show
+          when={agent()}
+          fallback={
+            <Panel title="Agent not found">
+              <Empty title={`Rig ${rig.rig.name} has no agent named “${params.name}”.`} />
+            </Panel>
+          }
+        >
+          {(a) => (
+            <div class="space-y-4" data-testid="agent-detail">
+              <Panel title={<span class="font-mono">{a().identity}</span>} actions={<Badge kind="agent" status={a().status} testid="agent-status" />}>
+                <dl class="grid gap-x-6 gap-y-2 px-4 py-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
+                  <div>
+                    <dt class="text-zinc-500">Hook</dt>
+                    <dd data-testid="agent-hook">
+                      <Show when={a().hook} fallback={<span class="text-zinc-500">nothing hooked</span>}>
+                        {(h) => (
+                          <a class="underline" href={`${base}/beads/${h()}`}>
+                            {rig.beads[h()]?.title ?? <Mono>{shortId(h())}</Mono>}
+                          </a>
+                        )}
+                      </Show>
+                    </dd>
+                  </div>
+                  <div>
+                    <dt class="text-zinc-500">Branch</dt>
+                    <dd>{a().branch ? <Mono>{a().branch}</Mono> : <span class="text-zinc-500">—</span>}</dd>
+                  </div>
+                  <div>
+                    <dt class="text-zinc-500">Started</dt>
+                    <dd>
+                      <Ago at={a().startedAt} fallback="not running" />
+                      <Show when={a().pid}> · pid <Mono>{a().pid}</Mono></Show>
+                    </dd>
+                  </div>
+                  <div>
+                    <dt class="text-zinc-500">Last run</dt>
+                    <dd>{a().lastExit ?? <span class="text-zinc-500">—</span>}</dd>
+                  </div>
+                  <Show when={a().worktree}>
+                    <div class="sm:col-span-2 lg:col-span-4">
+                      <dt class="text-zinc-500">Worktree</dt>
+                      <dd class="break-all">
+                        <Mono>{a().worktree}</Mono>
+                      </dd>
+                    </div>
+                  </Show>
+                </dl>
+              </Panel>
+              <div class="grid gap-4 lg:grid-cols-2">
+                <Panel title={`Inbox (${inbox().length})`} testid="agent-inbox">
+                  <MailTable mail={inbox()} empty="No mail to this agent." />
+                </Panel>
+                <Panel title={`Outbox (${outbox().length})`} testid="agent-outbox">
+                  <MailTable mail={outbox()} empty="This agent has sent no mail." />
+                </Panel>
+              </div>
+            </div>
+          )}
+        </Show>
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,121 @@
+/** A convoy across rigs: progress overall and per rig, each bead with status, assignee and the Mayor's reason. */
+import { For, Show, createMemo } from "solid-js";
+import { useParams } from "@solidjs/router";
+import { useTown } from "../stores/town.tsx";
+import { convoyProgress } from "../lib/convoy.ts";
+import { shortId } from "../lib/time.ts";
+import { Ago, Badge, Crumbs, Empty, Loading, Mono, Panel, StackBar, SyncBadge } from "../ui/kit.tsx";
+
+export default function ConvoyView() {
+  const params = useParams<{ convoy: string }>();
+  const town = useTown();
+  const base = `/t/${town.town}`;
+  const convoy = () => town.convoys[params.convoy];
+  const progress = createMemo(() => (convoy() ? convoyProgress(convoy()!) : null));
+  return (
+    <div class="space-y-4">
+      <div class="flex flex-wrap items-center justify-between gap-2">
+        <Crumbs items={[{ href: base, label: "Overview" }, { label: convoy()?.title ?? `convoy ${shortId(params.convoy)}` }]} />
+        <SyncBadge sync={town.sync} label="Convoy" />
+      </div>
+      <Show when={town.sync.loaded()} fallback={<Loading what="the convoy" />}>
+        <Show
+          when={convoy() && progress()}
+          fallback={
+            <Panel title="Convoy not found">
+              <Empty title="This town has no such convoy." />
+            </Panel>
+          }
+        >
+          <div class="rounded-xl border border-zinc-200 bg-white p-4 dark:border-zinc-800 dark:bg-zinc-900/60" data-testid="convoy-summary">
+            <div class="flex flex-wrap items-center gap-3">
+              <h1 class="text-xl font-semibold" data-testid="convoy-title">
+                {convoy()!.title}
+              </h1>
+              <Badge kind="convoy" status={convoy()!.status} testid="convoy-status" />
+              <span class="text-sm text-zinc-500">
+                started <Ago at={convoy()!.createdAt} />
+                <Show when={convoy()!.landedAt}>
+                  {(at) => (
+                    <>
+                      {" "}
+                      · landed <Ago at={at()} />
+                    </>
+                  )}
+                </Show>
+              </span>
+            </div>
+            <div class="mt-3 flex items-center gap-3">
+              <StackBar
+                class="h-2 flex-1"
+                parts={[
+                  { tone: "green", value: progress()!.done - progress()!.failed, label: "closed" },
+                  { tone: "red", value: progress()!.failed, label: "failed" },
+                  { tone: "neutral", value: progress()!.total - progress()!.done, label: "to do" },
+                ]}
+              />
+              <span class="text-sm tabular-nums" data-testid="convoy-progress">
+                {progress()!.done}/{progress()!.total} done
+              </span>
+            </div>
+            <p class="mt-1 text-xs text-zinc-500">
+              {progress()!.byRig.length} rigs
+              <Show when={progress()!.failed}> · {progress()!.failed} failed</Show>
+            </p>
+          </div>
+          <div class="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
+            <For each={progress()!.byRig}>
+              {(group) => (
+                <Panel
+                  testid="convoy-rig"
+                  title={
+                    <a href={town.rigs[group.rigId] ? `${base}/rigs/${group.rigName}` : undefined} class="hover:underline" data-testid="convoy-rig-name">
+                      {group.rigName}
+                    </a>
+                  }
+                  actions={
+                    <span class="text-sm tabular-nums text-zinc-500" data-testid="convoy-rig-progress">
+                      {group.done}/{group.total}
+                    </span>
+                  }
+                >
+                  <StackBar
+                    class="mx-4 mt-3"
+                    parts={[
+                      { tone: "green", value: group.done - group.failed, label: "closed" },
+                      { tone: "red", value: group.failed, label: "failed" },
+                      { tone: "neutral", value: group.total - group.done, label: "to do" },
+                    ]}
+                  />
+                  <ul class="divide-y divide-zinc-100 dark:divide-zinc-800/70">
+                    <For each={group.beads}>
+                      {(bead) => (
+                        <li class="space-y-1 px-4 py-2.5 text-sm" data-testid="convoy-bead">
+                          <div class="flex items-start justify-between gap-2">
+                            <a href={`${base}/rigs/${bead.rigName}/beads/${bead.beadId}`} class="font-medium hover:underline">
+                              {bead.title}
+                            </a>
+                            <Badge kind="bead" status={bead.status} />
+                          </div>
+                          <p class="text-xs text-zinc-500">
+                            <Mono>{shortId(bead.beadId)}</Mono> · {bead.assignee ?? "unassigned"}
+                          </p>
+                          <p class="text-xs text-zinc-600 dark:text-zinc-400" data-testid="convoy-reason">
+                            <span class="font-medium">Mayor:</span> {bead.reason}
+                          </p>
+                          <Show when={bead.note}>
+                            <p class="text-xs text-rose-600 dark:text-rose-400">{bead.note}</p>
+                          </Show>
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                </Panel>
+              )}
+            </For>
+          </div>
+        </Show>
+      </Show>
+    </div>
+  );
+}
