@@ -77,6 +77,7 @@ export default class RigRoom extends LiveRoom {
   private readonly heartbeats = new Map<string, number>();
   private lastActivity: number | null = null;
   private summaryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retireTimer: ReturnType<typeof setTimeout> | null = null;
   private summaryFailures = 0;
   /** Test hook (GT_TEST_HOOKS=1): the next N hops fail as if the town were unreachable. */
   private failHops = 0;
@@ -351,6 +352,18 @@ export default class RigRoom extends LiveRoom {
   }
 
   /**
+   * Retention scans every bead, so it runs at most once a second, not after every close (a room
+   * of 100k beads closing hundreds a second would spend its time scanning).
+   */
+  private scheduleRetire(): void {
+    if (this.retireTimer || this.records.map(RIG_DOC.beads).size <= this.retainClosed) return;
+    this.retireTimer = setTimeout(() => {
+      this.retireTimer = null;
+      if (!this.removed) void this.retire().catch((error) => console.error(`[rig/${this.roomId}] retention failed`, error));
+    }, 1000);
+  }
+
+  /**
    * Keeps the document bounded (DESIGN §4): past the retention count, the longest-closed beads move
    * from the document to room storage (`archive:<id>`), one write per batch.
    */
@@ -358,7 +371,7 @@ export default class RigRoom extends LiveRoom {
     const closed = this.records.values<Bead>(RIG_DOC.beads).filter((b) => b.status === "closed");
     const excess = closed.length - this.retainClosed;
     if (excess <= 0) return;
-    const oldest = closed.sort((a, b) => (a.closedAt ?? 0) - (b.closedAt ?? 0)).slice(0, Math.min(excess, 100));
+    const oldest = closed.sort((a, b) => (a.closedAt ?? 0) - (b.closedAt ?? 0)).slice(0, Math.min(excess, 500));
     const meta = this.requireMeta();
     await this.records.write(
       [
@@ -368,6 +381,7 @@ export default class RigRoom extends LiveRoom {
       [],
       { put: Object.fromEntries(oldest.map((b) => [`archive:${b.id}`, b])) },
     );
+    if (excess > oldest.length) this.scheduleRetire();
   }
 
   /** Creates a bead (idempotent by id) and dispatches it. */
@@ -788,7 +802,7 @@ export default class RigRoom extends LiveRoom {
     if (notices.length) void this.outbox.flush();
     this.lastActivity = now;
     this.scheduleSummary();
-    if (stamped.some((c) => c.collection === RIG_DOC.beads && (c.value as Bead | null)?.status === "closed")) await this.retire();
+    if (stamped.some((c) => c.collection === RIG_DOC.beads && (c.value as Bead | null)?.status === "closed")) this.scheduleRetire();
   }
 
   /** Debounced push of the rig summary to the town, retried with backoff while the town fails. */
