@@ -140,7 +140,7 @@ export abstract class LiveRoom implements Party.Server {
 
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
     // Bounded before any work: a flood of sockets must not cost a token check each.
-    if (this.sockets.size + this.admitting.size > this.maxConnections) return connection.close(CLOSE.ROOM_FULL, "room full");
+    if (this.sockets.size + this.admitting.size >= this.maxConnections) return connection.close(CLOSE.ROOM_FULL, "room full");
     const token = tokenFromRequest(request);
     const check = token ? await verifyToken(token, this.secret) : { ok: false as const, reason: "no token" };
     if (!check.ok) return connection.close(CLOSE.UNAUTHORIZED, check.reason);
