@@ -1,0 +1,63 @@
+/**
+ * The benchmark suite of BENCH.md (metrics 1–10) against real `partykit dev`.
+ *   npm run bench              full run → bench/results/*.json, latest.json, latest.md
+ *   npm run bench:smoke        small version of everything → bench/results/smoke/
+ *   npx tsx bench/run.ts [--smoke] [--only 1,4]
+ */
+import { hostname, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { Metric, MetricResult } from "./lib/report.ts";
+import { renderMetric, renderSummary, writeResults } from "./lib/report.ts";
+import { STARTED, serverSnapshot } from "./lib/server.ts";
+import { fanout } from "./metrics/m01-fanout.ts";
+import { mail } from "./metrics/m02-mail.ts";
+import { sockets } from "./metrics/m03-sockets.ts";
+import { docsize } from "./metrics/m04-docsize.ts";
+import { initialSync } from "./metrics/m05-sync.ts";
+import { bundle } from "./metrics/m06-bundle.ts";
+import { storm } from "./metrics/m07-storm.ts";
+import { crash } from "./metrics/m08-crash.ts";
+import { throughput } from "./metrics/m09-throughput.ts";
+import { fuzz } from "./metrics/m10-fuzz.ts";
+
+const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz];
+
+const args = process.argv.slice(2);
+const smoke = args.includes("--smoke");
+const onlyArg = args.find((a) => a.startsWith("--only"))?.split("=")[1] ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
+const only = onlyArg ? new Set(onlyArg.split(",").map(Number)) : null;
+const outDir = fileURLToPath(new URL(smoke ? "./results/smoke" : "./results", import.meta.url));
+
+const t0 = performance.now();
+const startedAt = new Date().toISOString();
+const log = (message: string) => console.error(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${message}`);
+const results: MetricResult[] = [];
+const snapshot = serverSnapshot();
+log(`server code: snapshot ${snapshot.hash} of ${snapshot.git}`);
+const load = () => loadavg().map((x) => Number(x.toFixed(2)));
+
+for (const metric of METRICS) {
+  if (only && !only.has(metric.id)) continue;
+  log(`#${metric.id} ${metric.title}`);
+  const m0 = performance.now();
+  const servers0 = STARTED.length;
+  const load0 = load();
+  let result: MetricResult;
+  try {
+    const r = await metric.run({ smoke, log });
+    result = { id: metric.id, name: metric.name, title: metric.title, ...r, durationMs: performance.now() - m0, loadavg: { before: load0, after: load() } };
+  } catch (error) {
+    log(`#${metric.id} failed: ${(error as Error).stack}`);
+    for (const s of STARTED.slice(servers0)) log(`server log (last 3000 chars):\n${s.output().slice(-3000)}`);
+    result = { id: metric.id, name: metric.name, title: metric.title, params: {}, sections: [], summary: [], notes: [], data: {}, durationMs: performance.now() - m0, error: String((error as Error).message ?? error).split("\n")[0]!.slice(0, 300), loadavg: { before: load0, after: load() } };
+  }
+  results.push(result);
+  console.log(renderMetric(result));
+}
+
+const durationMs = performance.now() - t0;
+console.log(renderSummary(results));
+const partial = only ? { only: [...only] } : {};
+writeResults(outDir, results, { smoke, startedAt, durationMs, host: hostname(), cpus: (await import("node:os")).cpus().length, serverCode: snapshot, ...partial });
+log(`done in ${(durationMs / 1000).toFixed(0)} s; results in ${outDir}`);
+process.exit(0);
