@@ -371,7 +371,7 @@ export default class RigRoom extends LiveRoom {
     const closed = this.records.values<Bead>(RIG_DOC.beads).filter((b) => b.status === "closed");
     const excess = closed.length - this.retainClosed;
     if (excess <= 0) return;
-    const oldest = closed.sort((a, b) => (a.closedAt ?? 0) - (b.closedAt ?? 0)).slice(0, Math.min(excess, 500));
+    const oldest = closed.sort((a, b) => (a.closedAt ?? 0) - (b.closedAt ?? 0)).slice(0, Math.min(excess, 2_000));
     const meta = this.requireMeta();
     await this.records.write(
       [
