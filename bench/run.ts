@@ -2,12 +2,15 @@
  * The benchmark suite of BENCH.md (metrics 1–10) against real `partykit dev`.
  *   npm run bench              full run → bench/results/*.json, latest.json, latest.md
  *   npm run bench:smoke        small version of everything → bench/results/smoke/
- *   npx tsx bench/run.ts [--smoke] [--only 1,4]
+ *   npx tsx bench/run.ts [--smoke] [--only 1,4]   (--only merges into latest.json / latest.md)
+ *   npx tsx bench/run.ts [--smoke] --render        latest.md again from latest.json
  */
 import { hostname, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Metric, MetricResult } from "./lib/report.ts";
-import { renderMetric, renderSummary, writeResults } from "./lib/report.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderAll, renderMetric, renderSummary, writeResults } from "./lib/report.ts";
 import { STARTED, serverSnapshot } from "./lib/server.ts";
 import { fanout } from "./metrics/m01-fanout.ts";
 import { mail } from "./metrics/m02-mail.ts";
@@ -27,6 +30,14 @@ const smoke = args.includes("--smoke");
 const onlyArg = args.find((a) => a.startsWith("--only"))?.split("=")[1] ?? (args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined);
 const only = onlyArg ? new Set(onlyArg.split(",").map(Number)) : null;
 const outDir = fileURLToPath(new URL(smoke ? "./results/smoke" : "./results", import.meta.url));
+
+if (args.includes("--render")) {
+  // Rebuild latest.md from latest.json (e.g. after a change to the tables' layout).
+  const { results: saved, ...meta } = JSON.parse(readFileSync(join(outDir, "latest.json"), "utf8")) as { results: MetricResult[] } & Record<string, unknown>;
+  renderAll(outDir, saved, meta);
+  console.log(`rendered ${join(outDir, "latest.md")}`);
+  process.exit(0);
+}
 
 const t0 = performance.now();
 const startedAt = new Date().toISOString();
@@ -58,6 +69,6 @@ for (const metric of METRICS) {
 const durationMs = performance.now() - t0;
 console.log(renderSummary(results));
 const partial = only ? { only: [...only] } : {};
-writeResults(outDir, results, { smoke, startedAt, durationMs, host: hostname(), cpus: (await import("node:os")).cpus().length, serverCode: snapshot, ...partial });
+writeResults(outDir, results, { smoke, startedAt, durationMs, host: hostname(), cpus: (await import("node:os")).cpus().length, serverCode: snapshot, ...partial }, only !== null);
 log(`done in ${(durationMs / 1000).toFixed(0)} s; results in ${outDir}`);
 process.exit(0);

@@ -1,5 +1,5 @@
 /** What each metric returns, and the markdown/JSON it becomes. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CpuReading } from "./cpu.ts";
 import type { Summary } from "./stats.ts";
@@ -30,6 +30,9 @@ export type MetricResult = {
   durationMs: number;
   /** The machine's load average (1, 5, 15 min) before and after: it is shared and noisy. */
   loadavg?: { before: number[]; after: number[] };
+  /** When the run that produced this metric started, and the server code it measured. */
+  runAt?: string;
+  serverCode?: unknown;
   error?: string;
 };
 
@@ -61,7 +64,8 @@ export function renderMetric(r: MetricResult): string {
   const out = [`## #${r.id} ${r.title}`, ""];
   if (r.error) out.push(`**failed:** ${r.error}`, "");
   const load = r.loadavg ? `; load average ${r.loadavg.before[0]} → ${r.loadavg.after[0]}` : "";
-  out.push(`parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")}; ${(r.durationMs / 1000).toFixed(1)} s${load}`, "");
+  const when = r.runAt ? `; run ${r.runAt}` : "";
+  out.push(`parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")}; ${(r.durationMs / 1000).toFixed(1)} s${load}${when}`, "");
   for (const s of r.sections) out.push(`### ${s.title}`, "", mdTable(s.headers, s.rows), "");
   if (r.notes.length) out.push(...r.notes.map((n) => `- ${n}`), "");
   return out.join("\n");
@@ -74,13 +78,34 @@ export function renderSummary(results: MetricResult[]): string {
   return ["## Summary", "", mdTable(["metric", "result", "baseline", "ratio", "bar", "met?"], rows), ""].join("\n");
 }
 
-export function writeResults(dir: string, results: MetricResult[], meta: Record<string, unknown>): { md: string } {
+/**
+ * Writes each metric's JSON and the combined latest.json / latest.md. A partial run (--only)
+ * replaces its metrics in the existing latest.json and keeps the others, each with its own run's
+ * time and server code.
+ */
+export function writeResults(dir: string, fresh: MetricResult[], meta: Record<string, unknown>, partial: boolean): { md: string } {
   mkdirSync(dir, { recursive: true });
-  for (const r of results) writeFileSync(join(dir, `${String(r.id).padStart(2, "0")}-${r.name}.json`), JSON.stringify(r, null, 2) + "\n");
+  const stamp = { runAt: meta.startedAt as string, serverCode: meta.serverCode };
+  for (const r of fresh) Object.assign(r, stamp);
+  for (const r of fresh) writeFileSync(join(dir, `${String(r.id).padStart(2, "0")}-${r.name}.json`), JSON.stringify(r, null, 2) + "\n");
+  let results = fresh;
+  const latest = join(dir, "latest.json");
+  if (partial && existsSync(latest)) {
+    const previous = JSON.parse(readFileSync(latest, "utf8")) as { results: MetricResult[] };
+    const ids = new Set(fresh.map((r) => r.id));
+    results = [...previous.results.filter((r) => !ids.has(r.id)), ...fresh].sort((a, b) => a.id - b.id);
+    meta = { ...meta, partialRun: [...ids], note: "latest.json merges this partial run into the previous results; each metric has its own runAt and serverCode" };
+  }
+  return { md: renderAll(dir, results, meta) };
+}
+
+/** latest.md from results and run metadata (also used by `run.ts --render` on latest.json). */
+export function renderAll(dir: string, results: MetricResult[], meta: Record<string, unknown>): string {
   const header = [
     `# Townhall benchmark results${meta.smoke ? " (smoke)" : ""}`,
     "",
     `${meta.startedAt} · ${meta.host} (${meta.cpus} CPUs) · node ${process.version} · ${(Number(meta.durationMs) / 1000).toFixed(0)} s total · server code: party/ snapshot ${(meta.serverCode as { hash: string }).hash} of ${(meta.serverCode as { git: string }).git}`,
+    ...(meta.partialRun ? ["", `This file merges a partial run (metrics ${(meta.partialRun as number[]).join(", ")}) into the previous results; each metric's header shows when it ran.`] : []),
     "",
     "Loopback only; server = real `partykit dev` in its own process group; load generator = this process. CPU: server = utime+stime of the server's process group, generator = process.cpuUsage(). Latencies are measured on the observer's own clock.",
     "",
@@ -88,5 +113,5 @@ export function writeResults(dir: string, results: MetricResult[], meta: Record<
   const md = [header, renderSummary(results), ...results.map(renderMetric)].join("\n");
   writeFileSync(join(dir, "latest.md"), md);
   writeFileSync(join(dir, "latest.json"), JSON.stringify({ ...meta, results }, null, 2) + "\n");
-  return { md };
+  return md;
 }
