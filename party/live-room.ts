@@ -198,7 +198,7 @@ export abstract class LiveRoom implements Party.Server {
 
   private async onTextFrame(text: string, connection: Party.Connection, info: SocketInfo): Promise<void> {
     const bytes = text.length * 3 <= LIMITS.maxFrameBytes ? text.length : new TextEncoder().encode(text).byteLength;
-    if (bytes > LIMITS.hardFrameBytes) return connection.close(CLOSE.TOO_LARGE, "frame too large");
+    if (bytes > LIMITS.hardFrameBytes) return this.closeSocket(connection, CLOSE.TOO_LARGE, "frame too large");
     if (bytes > LIMITS.maxFrameBytes) return this.refuseFrame(connection, info, null, "TOO_LARGE", `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}`);
     let json: unknown;
     try {
@@ -220,7 +220,7 @@ export abstract class LiveRoom implements Party.Server {
   private onBinaryFrame(message: ArrayBuffer | ArrayBufferView, connection: Party.Connection, info: SocketInfo): void {
     if (info.token.role === "agent") {
       this.send(connection, { type: "result", id: null, ok: false, error: { code: "FORBIDDEN", message: "agents use JSON tool frames; binary frames are for dashboards" } });
-      return connection.close(CLOSE.FORBIDDEN, "binary frame from an agent");
+      return this.closeSocket(connection, CLOSE.FORBIDDEN, "binary frame from an agent");
     }
     const data = message instanceof ArrayBuffer ? new Uint8Array(message) : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
     const outcome = handleClientSyncMessage(this.records.doc, data);
@@ -233,7 +233,7 @@ export abstract class LiveRoom implements Party.Server {
         return;
       case "write-refused":
         this.send(connection, { type: "result", id: null, ok: false, error: { code: "FORBIDDEN", message: "live documents are read-only for clients" } });
-        return connection.close(CLOSE.FORBIDDEN, "document is read-only");
+        return this.closeSocket(connection, CLOSE.FORBIDDEN, "document is read-only");
       case "bad-frame":
         return this.refuseFrame(connection, info, null, "BAD_FRAME", outcome.reason);
     }
@@ -289,8 +289,18 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
+  /** Closes a socket the room gives up on; frames it already sent are then ignored, not answered. */
+  private closeSocket(connection: Party.Connection, code: number, reason: string): void {
+    this.sockets.delete(connection.id);
+    connection.close(code, reason);
+  }
+
   protected send(connection: Party.Connection, frame: ServerFrame): void {
-    connection.send(JSON.stringify(frame));
+    try {
+      connection.send(JSON.stringify(frame));
+    } catch {
+      // closed under us (the client left mid-call): nobody is there to read the reply
+    }
   }
 
   /** Sends a frame to one socket by id; false if it is gone. */
