@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
+import { killOnExit } from "./server.ts";
 
 export type Floor = { port: number; pid: number; child: ChildProcess; stop: () => Promise<void> };
 
@@ -17,6 +18,7 @@ export async function startFloor(): Promise<Floor> {
     child.once("exit", (code) => reject(new Error(`floor server exited ${code}`)));
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const forget = killOnExit(child.pid!);
   return {
     port,
     pid: child.pid!,
@@ -24,6 +26,7 @@ export async function startFloor(): Promise<Floor> {
     stop: async () => {
       child.kill("SIGTERM");
       await exited;
+      forget();
     },
   };
 }

@@ -83,6 +83,26 @@ export const SECRET = "bench-secret-0123456789abcdef";
 /** Every server started, so a failed metric can show the server's log. */
 export const STARTED: BenchServer[] = [];
 
+// If this process ends early (an exception, ^C, a timeout's SIGTERM), take the servers' process
+// groups down with it: they are detached, and an orphaned partykit dev keeps its port and CPU.
+const extra = new Set<number>();
+const killAll = () => {
+  const targets = [...STARTED.map((s) => (s.pgid ? -s.pgid : 0)), ...extra].filter(Boolean);
+  for (const target of targets) {
+    try {
+      process.kill(target, "SIGKILL");
+    } catch {}
+  }
+};
+
+/** Kills this process (or, negative, process group) if the benchmark exits before it is stopped. */
+export function killOnExit(target: number): () => void {
+  extra.add(target);
+  return () => extra.delete(target);
+}
+process.once("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => (killAll(), process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1))));
+
 export class BenchServer {
   /** Output of earlier incarnations (before restarts). */
   private previousOutput = "";

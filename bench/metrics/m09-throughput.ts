@@ -15,7 +15,7 @@ import { filesOnMain, makeBareRepo } from "../../tests/helpers/git.ts";
 import { treeCpuSeconds } from "../lib/cpu.ts";
 import { benchTown, closeAll, openReplicas, untilReplica } from "../lib/fixtures.ts";
 import type { Metric, SummaryRow } from "../lib/report.ts";
-import { BenchServer } from "../lib/server.ts";
+import { BenchServer, killOnExit } from "../lib/server.ts";
 import { summarize } from "../lib/stats.ts";
 import { fmt, type Cell } from "../lib/table.ts";
 
@@ -32,6 +32,7 @@ export const throughput: Metric = {
     const dir = mkdtempSync(join(tmpdir(), "townhall-e2e-bench-"));
     const server = await BenchServer.start();
     let container: ContainerProcess | null = null;
+    let forgetContainer = () => {};
     const rows: Cell[][] = [];
     const phases: Cell[][] = [];
     const summary: SummaryRow[] = [];
@@ -41,6 +42,7 @@ export const throughput: Metric = {
       const town = await benchTown(server.host, "e2e");
       const lines: Line[] = [];
       container = spawnContainer({ host: server.host, town: town.town, token: town.container, workspace: join(dir, "workspace") });
+      forgetContainer = killOnExit(-container.child.pid!);
       const record = (chunk: Buffer) => {
         const at = Date.now();
         for (const text of chunk.toString().split("\n")) if (text.trim()) lines.push({ at, text });
@@ -146,6 +148,7 @@ export const throughput: Metric = {
       town.closeAll();
     } finally {
       await container?.stop();
+      forgetContainer();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
