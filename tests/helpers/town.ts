@@ -1,7 +1,7 @@
 /** A throwaway town on a running server, with token helpers, for integration tests. */
 import WebSocket from "ws";
 import { signToken } from "../../party/auth.ts";
-import type { Rig, TokenPayload } from "../../party/protocol.ts";
+import type { Bead, Rig, StartAgentCommand, TokenPayload } from "../../party/protocol.ts";
 import { DocReplica } from "../../client/doc-sync.ts";
 import { ToolCallError, ToolSocket, callHttp } from "../../client/tools.ts";
 
@@ -88,4 +88,24 @@ export function fails(call: Promise<unknown>): Promise<ToolCallError> {
       return error;
     },
   );
+}
+
+/**
+ * Stands in for the town container of `rig`: holds its lease, then a new bead is dispatched to a
+ * polecat, which is `working` from the start_agent command on. No heartbeat follows, so the witness
+ * marks it stalled after half its timeout unless the caller sends some.
+ */
+export async function workingAgent(town: TestTown, rig: Rig, title = "Refactor the build", body?: string): Promise<{ bead: Bead; start: StartAgentCommand }> {
+  const container = town.agentSocket(rig, town.container);
+  await container.ready;
+  const started = new Promise<StartAgentCommand>((resolve) => {
+    const off = container.onCommand((command) => {
+      if (command.command !== "start_agent") return;
+      off();
+      resolve(command);
+    });
+  });
+  await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 1_000_000 }, town.container);
+  const bead = await town.rigCall<Bead>(rig, "gt_bead_create", { title, ...(body !== undefined ? { body } : {}) });
+  return { bead, start: await started };
 }

@@ -4,10 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import type { Bead, Escalation, Mail, MailSendResult, PrimeResult, Rig, StartAgentCommand } from "../../party/protocol.ts";
+import type { Bead, Escalation, Mail, MailSendResult, PrimeResult, Rig } from "../../party/protocol.ts";
 import { gt, gtJson, lossyProxy as openLossyProxy, mcpCall, mcpClient as openMcpClient, ULID, valueOf, type GtEnv } from "../helpers/gt.ts";
 import { freePort } from "../helpers/partykit.ts";
-import { makeTown, type TestTown } from "../helpers/town.ts";
+import { makeTown, workingAgent, type TestTown } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -195,18 +195,7 @@ describe("gt CLI", () => {
   it("gt done hands in the hooked bead on the worktree's current git branch", async () => {
     const { a } = await twoRigs();
     // Stand in for the town container: hold the rig's lease and take its start_agent command.
-    const container = town.agentSocket(a, town.container);
-    await container.ready;
-    const started = new Promise<StartAgentCommand>((resolve) => {
-      const off = container.onCommand((command) => {
-        if (command.command !== "start_agent") return;
-        off();
-        resolve(command);
-      });
-    });
-    await town.rigCall(a, "gt_rig_ready", { disk_bytes: 0 }, town.container);
-    const bead = await town.rigCall<Bead>(a, "gt_bead_create", { title: "Add a health check", body: "GET /health returns 200" });
-    const start = await started;
+    const { bead, start } = await workingAgent(town, a, "Add a health check", "GET /health returns 200");
     expect(start.bead.id).toBe(bead.id);
     const heartbeat = setInterval(() => void town.rigCall(a, "gt_heartbeat", {}, start.token).catch(() => {}), 300); // the witness is quick in tests
     cleanups.push(() => clearInterval(heartbeat));
