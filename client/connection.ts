@@ -11,11 +11,13 @@ export type RoomAddress = {
   token: string;
   /** Node 20 has no global WebSocket: pass `ws`'s class. */
   WebSocket?: unknown;
+  /** More query parameters for the socket (a container names itself: `container`, `session`). */
+  query?: Record<string, string>;
 };
 
 /** Close codes after which reconnecting cannot help: the token or the room is wrong. */
 export const PERMANENT_CLOSES = new Set([4401, 4403, 4404, 4413]);
-// 4429 (room full) and 4409 (rig served by another container) are not permanent: retry later.
+// 4429 (room full) and 4408 (a container's lease expired) are not permanent: reconnect.
 
 function isSecure(address: RoomAddress): boolean {
   if (address.secure !== undefined) return address.secure;
@@ -36,7 +38,7 @@ export function openRoomSocket(address: RoomAddress): PartySocket {
     protocol: isSecure(address) ? "wss" : "ws",
     party: address.party,
     room: address.room,
-    query: { token: address.token },
+    query: { ...address.query, token: address.token },
     WebSocket: address.WebSocket,
     maxEnqueuedMessages: 1000,
     minReconnectionDelay: 250 + Math.random() * 750,

@@ -1,7 +1,9 @@
 /**
- * A read-only replica of a room's live Yjs document. Each connection starts a fresh Y.Doc: the room
- * rebuilds its document from storage when it restarts, so history from an earlier connection could
- * fork from the room's and must not be merged into it.
+ * A read-only replica of a room's live Yjs document. Each connection, and each resync the room asks
+ * for after rebuilding its document, syncs into a fresh Y.Doc: the room's document is rebuilt from
+ * storage when it restarts, so history from an earlier connection could fork from the room's and
+ * must not be merged into it. Until that fresh document is synced, `doc` stays the last synced one:
+ * a rebuild, reconnect or restart never shows as an empty (deleted-looking) document.
  */
 import * as Y from "yjs";
 import * as encoding from "lib0/encoding";
@@ -16,13 +18,16 @@ const MESSAGE_SYNC = 0;
 
 export class DocReplica {
   readonly socket: PartySocket;
+  /** The last fully synced document (an empty one before the first sync). */
   doc = new Y.Doc();
   status: SyncStatus = "connecting";
   /** When the replica last stopped being live (for "stale since" displays). */
   staleSince: number | null = Date.now();
   lastClose: { code: number; reason: string } | null = null;
   private readonly listeners = new Set<(replica: DocReplica) => void>();
-  private synced = false;
+  /** The document being synced on this connection, until its sync step 2 makes it `doc`. */
+  private pending: Y.Doc | null = null;
+  private everSynced = false;
 
   constructor(address: RoomAddress) {
     this.socket = openRoomSocket(address);
@@ -30,36 +35,44 @@ export class DocReplica {
     this.socket.addEventListener("message", (event: MessageEvent) => {
       if (typeof event.data === "string") {
         // Text frames are hello and errors, and `resync` when the room rebuilt its document.
-        if (event.data === '{"type":"resync"}') {
-          this.startSync();
-          for (const listener of this.listeners) listener(this);
-        }
+        if (event.data === '{"type":"resync"}') this.startSync();
         return;
       }
       const decoder = decoding.createDecoder(new Uint8Array(event.data as ArrayBuffer));
       if (decoding.readVarUint(decoder) !== MESSAGE_SYNC) return;
+      const target = this.pending ?? this.doc;
       const reply = encoding.createEncoder();
-      const type = syncProtocol.readSyncMessage(decoder, reply, this.doc, this);
-      if (type === syncProtocol.messageYjsSyncStep2 && !this.synced) {
-        this.synced = true;
+      const type = syncProtocol.readSyncMessage(decoder, reply, target, this);
+      if (type === syncProtocol.messageYjsSyncStep2 && target === this.pending) {
+        const previous = this.doc;
+        this.doc = target;
+        this.pending = null;
+        this.everSynced = true;
+        if (previous !== target) previous.destroy();
         this.setStatus("live");
       }
     });
     this.socket.addEventListener("close", (event: CloseEvent) => {
       this.lastClose = { code: event.code, reason: event.reason };
-      this.synced = false;
+      this.pending?.destroy();
+      this.pending = null;
       this.setStatus(PERMANENT_CLOSES.has(event.code) ? "closed" : "reconnecting");
     });
   }
 
-  /** A fresh document (unless this one is still empty) and sync step 1 for it. */
+  /** Sync step 1 for a fresh document (the first one syncs straight into `doc`). */
   private startSync(): void {
-    if (this.synced || this.doc.share.size > 0) this.doc = new Y.Doc();
-    this.synced = false;
+    this.pending?.destroy();
+    this.pending = this.everSynced ? new Y.Doc() : this.doc;
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_SYNC);
-    syncProtocol.writeSyncStep1(encoder, this.doc);
+    syncProtocol.writeSyncStep1(encoder, this.pending);
     this.socket.send(encoding.toUint8Array(encoder));
+  }
+
+  /** True while the current connection's document has arrived and is being kept up to date. */
+  get synced(): boolean {
+    return this.status === "live" && this.pending === null;
   }
 
   private setStatus(status: SyncStatus): void {
@@ -69,7 +82,7 @@ export class DocReplica {
     for (const listener of this.listeners) listener(this);
   }
 
-  /** Called on every status change and whenever a new doc replaces the old one. */
+  /** Called on every status change and whenever a newly synced doc replaces the old one. */
   onChange(listener: (replica: DocReplica) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -80,7 +93,7 @@ export class DocReplica {
     if (this.synced) return Promise.resolve(this.doc);
     return new Promise((resolve, reject) => {
       const off = this.onChange((r) => {
-        if (r.status === "live") {
+        if (r.synced) {
           off();
           resolve(r.doc);
         } else if (r.status === "closed") {

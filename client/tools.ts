@@ -1,6 +1,6 @@
 /** Calling Townhall tools, over HTTP or a socket, with typed errors. */
 import type PartySocket from "partysocket";
-import { serverFrame, type CommandFrame, type ErrorCode, type EventFrame, type HelloFrame } from "../party/protocol.ts";
+import { serverFrame, type CommandFrame, type ErrorCode, type EventFrame, type HelloFrame, type LeaseFrame } from "../party/protocol.ts";
 import { PERMANENT_CLOSES, httpBase, openRoomSocket, type RoomAddress } from "./connection.ts";
 
 export class ToolCallError extends Error {
@@ -35,6 +35,7 @@ export class ToolSocket {
   private readonly eventListeners = new Set<(event: EventFrame) => void>();
   private readonly commandListeners = new Set<(command: CommandFrame) => void>();
   private readonly helloListeners = new Set<(hello: HelloFrame) => void>();
+  private readonly leaseListeners = new Set<(lease: LeaseFrame) => void>();
   private nextId = 0;
   /**
    * Resolves with the server's first hello once the socket is authorised; rejects if the socket is
@@ -63,6 +64,7 @@ export class ToolSocket {
         for (const listener of this.helloListeners) listener(parsed.data as HelloFrame);
       } else if (frame.type === "event") for (const listener of this.eventListeners) listener(parsed.data as EventFrame);
       else if (frame.type === "command") for (const listener of this.commandListeners) listener(parsed.data as unknown as CommandFrame);
+      else if (frame.type === "lease") for (const listener of this.leaseListeners) listener(parsed.data as LeaseFrame);
       else if (frame.type === "result") this.settle(parsed.data as never);
     });
     this.socket.addEventListener("close", (event: CloseEvent) => {
@@ -100,6 +102,12 @@ export class ToolSocket {
   onCommand(listener: (command: CommandFrame) => void): () => void {
     this.commandListeners.add(listener);
     return () => this.commandListeners.delete(listener);
+  }
+
+  /** A container socket's lease: held (with its epoch) or standing by; sent after every hello. */
+  onLease(listener: (lease: LeaseFrame) => void): () => void {
+    this.leaseListeners.add(listener);
+    return () => this.leaseListeners.delete(listener);
   }
 
   onHello(listener: (hello: HelloFrame) => void): () => void {

@@ -9,8 +9,16 @@ const REFINERY_NAME = "Townhall Refinery";
 const REFINERY_EMAIL = "refinery@townhall.local";
 
 export type MergeResult =
-  | { ok: true; mergeCommit: string }
-  | { ok: false; error: string; conflictFiles: string[] };
+  | { ok: true; mergeCommit: string; /** Found already merged (by this or another container). */ already: boolean }
+  | { ok: false; failure: MergeFailure; error: string; conflictFiles: string[] };
+
+/** Why a merge did not land (the rig room's `gt_merge_result` failure). */
+export type MergeFailure = "conflict" | "push_failed" | "nothing_to_merge" | "branch_missing";
+
+/** What the refinery merges: a polecat's branch, for one bead. */
+export type MergeRequest = { branch: string; beadId: string; title: string };
+
+const BEAD_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export interface RigRepoOptions {
   /** `<workspace>/rigs/<rigId>`; everything this class touches lives under it. */
@@ -91,19 +99,24 @@ export class RigRepo {
   }
 
   /**
-   * The refinery: `--no-ff` merge of `branch` into the default branch, pushed to origin. Safe to retry
-   * after a crash: a branch that is already merged (or deleted after its merge was pushed) answers ok
-   * with the merge commit. A push rejected because the remote moved is retried once on the new tip.
+   * The refinery: `--no-ff` merge of a bead's branch into the default branch, pushed to origin.
+   * Idempotent per bead: a merge whose message names the bead (`Bead: <id>`) already on the remote
+   * (pushed by this container before a crash, or by another that held the rig) is the answer, and
+   * nothing is pushed again. The push only lands on the remote head it was merged onto
+   * (`--force-with-lease` against the fetched head); if the remote moved, it is fetched and the
+   * whole check runs once more. A branch with no commits of its own is nothing to merge: never
+   * answered with some other bead's merge.
    */
-  async merge(branch: string, message: string): Promise<MergeResult> {
-    checkBranch(branch);
-    // A retried merge finds its earlier merge commit by the branch name in the message.
-    const msg = message.includes(branch) ? message : `${message}\n\nBranch: ${branch}`;
+  async merge(request: MergeRequest): Promise<MergeResult> {
+    checkBranch(request.branch);
+    if (!BEAD_ID.test(request.beadId)) throw new Error(`invalid bead id: ${JSON.stringify(request.beadId)}`);
+    const subject = `Merge ${request.branch}: ${request.title.replace(/\s+/g, " ").slice(0, 120)} (bead ${request.beadId})`;
+    const message = `${subject}\n\nBead: ${request.beadId}\nBranch: ${request.branch}`;
     return this.locked(async () => {
       for (let attempt = 1; ; attempt++) {
-        const result = await this.mergeOnce(branch, msg);
+        const result = await this.mergeOnce(request, message);
         if (!("pushError" in result)) return result;
-        if (attempt === 2) return { ok: false, error: `push failed: ${result.pushError}`, conflictFiles: [] };
+        if (attempt === 2) return { ok: false, failure: "push_failed", error: `push failed: ${result.pushError}`, conflictFiles: [] };
       }
     });
   }
@@ -169,42 +182,42 @@ export class RigRepo {
     return git(this.repoDir);
   }
 
-  private async mergeOnce(branch: string, message: string): Promise<MergeResult | { pushError: string }> {
-    await this.syncDefault();
+  private async mergeOnce(request: MergeRequest, message: string): Promise<MergeResult | { pushError: string }> {
+    const { branch, beadId } = request;
+    await this.syncDefault(); // the local default branch is now the fetched remote head
     const g = this.git();
     const def = this.defaultBranch;
-    let commit: string | null;
-    if (!(await this.branchExists(branch))) {
-      commit = await this.mergeByMessage(branch);
-      if (!commit) return { ok: false, error: `branch ${branch} does not exist and was never merged`, conflictFiles: [] };
-    } else {
-      const tip = await this.revParse(branch);
-      if (await this.isAncestor(tip, def)) {
-        commit = (await this.mergeThatBroughtIn(tip)) ?? (await this.mergeByMessage(branch)) ?? (await this.revParse(def));
-      } else {
-        try {
-          await g.raw(["merge", "--no-ff", "-m", message, branch]);
-        } catch (err) {
-          const conflictFiles = lines(await g.raw(["diff", "--name-only", "--diff-filter=U"]));
-          await this.abortMerge();
-          const error = conflictFiles.length > 0 ? `merge conflict in ${conflictFiles.join(", ")}` : errorText(err);
-          return { ok: false, error, conflictFiles };
-        }
-        commit = await this.revParse("HEAD");
-      }
+    const remoteHead = await this.revParse(`origin/${def}`);
+    const landed = await this.mergeOfBead(beadId, `origin/${def}`);
+    if (landed) {
+      await this.dropBranch(branch);
+      return { ok: true, mergeCommit: landed, already: true };
     }
-    // Also covers a crash between merging and pushing: the merge is found above, then pushed here.
-    if (!(await this.isAncestor(commit, `origin/${def}`))) {
-      try {
-        await g.raw(["push", "origin", `refs/heads/${def}:refs/heads/${def}`]);
-      } catch (err) {
-        // Usually the remote moved. Drop our merge so the retry (or the next merge) starts from origin.
-        await g.raw(["reset", "--hard", `origin/${def}`]);
-        return { pushError: errorText(err) };
-      }
+    if (!(await this.branchExists(branch))) {
+      return { ok: false, failure: "branch_missing", error: `branch ${branch} is not in this clone (bead ${beadId} was never merged)`, conflictFiles: [] };
+    }
+    if ((await g.raw(["rev-list", "--count", `${def}..${branch}`])).trim() === "0") {
+      return { ok: false, failure: "nothing_to_merge", error: `nothing to merge: ${branch} has no commits that ${def} lacks`, conflictFiles: [] };
+    }
+    try {
+      await g.raw(["merge", "--no-ff", "-m", message, branch]);
+    } catch (err) {
+      const conflictFiles = lines(await g.raw(["diff", "--name-only", "--diff-filter=U"]));
+      await this.abortMerge();
+      const error = conflictFiles.length > 0 ? `merge conflict in ${conflictFiles.join(", ")}` : errorText(err);
+      return { ok: false, failure: conflictFiles.length > 0 ? "conflict" : "push_failed", error, conflictFiles };
+    }
+    const commit = await this.revParse("HEAD");
+    try {
+      // Only onto the head this merge was made on: a container that woke up late cannot push over a
+      // merge another one made meanwhile (then the retry finds that merge above, if it was this bead's).
+      await g.raw(["push", `--force-with-lease=refs/heads/${def}:${remoteHead}`, "origin", `refs/heads/${def}:refs/heads/${def}`]);
+    } catch (err) {
+      await g.raw(["reset", "--hard", `origin/${def}`]);
+      return { pushError: errorText(err) };
     }
     await this.dropBranch(branch);
-    return { ok: true, mergeCommit: commit };
+    return { ok: true, mergeCommit: commit, already: false };
   }
 
   /** Fetches, aborts a merge a crash left behind, and fast-forwards the local default branch if it is behind. */
@@ -215,7 +228,9 @@ export class RigRepo {
     await g.raw(["fetch", "origin"]);
     if (!(await this.branchExists(def))) await g.raw(["branch", def, `origin/${def}`]);
     await g.raw(["checkout", "-f", def]);
-    if (await this.isAncestor(def, `origin/${def}`)) await g.raw(["reset", "--hard", `origin/${def}`]);
+    // Always the remote's head: a merge a crash left unpushed is made again from its branch (which
+    // is dropped only after the push), so nothing here is ever ahead of the remote on purpose.
+    await g.raw(["reset", "--hard", `origin/${def}`]);
   }
 
   private async abortMerge(): Promise<void> {
@@ -236,31 +251,14 @@ export class RigRepo {
     if (await this.branchExists(branch)) await g.raw(["branch", "-D", branch]);
   }
 
-  /** The newest merge on the default branch whose message names `branch` exactly. */
-  private async mergeByMessage(branch: string): Promise<string | null> {
-    const out = await this.git().raw([
-      "log", "--merges", "--fixed-strings", `--grep=${branch}`, "--format=%H%x00%B%x01", this.defaultBranch, "--",
-    ]);
-    const exact = new RegExp(`(^|[^A-Za-z0-9/-])${branch.replace(/[/-]/g, "\\$&")}($|[^A-Za-z0-9/-])`);
+  /** The merge on `ref` whose message carries the trailer `Bead: <beadId>`, if any (newest first). */
+  private async mergeOfBead(beadId: string, ref: string): Promise<string | null> {
+    const out = await this.git().raw(["log", "--merges", "--fixed-strings", `--grep=Bead: ${beadId}`, "--format=%H%x00%B%x01", ref, "--"]);
     for (const record of out.split("\x01")) {
       const [hash, body] = record.trim().split("\x00");
-      if (hash && body !== undefined && exact.test(body)) return hash;
+      if (hash && body !== undefined && body.split("\n").some((line) => line.trim() === `Bead: ${beadId}`)) return hash;
     }
     return null;
-  }
-
-  /**
-   * The commit on the default branch's first-parent line where `tip` came in, if that was a merge
-   * (null when tip is on the first-parent line itself, e.g. a branch with no commits).
-   */
-  private async mergeThatBroughtIn(tip: string): Promise<string | null> {
-    const g = this.git();
-    const line = lines(await g.raw(["rev-list", "--first-parent", "--ancestry-path", `${tip}..${this.defaultBranch}`]));
-    const oldest = line.at(-1);
-    if (!oldest) return null;
-    const [, firstParent, secondParent] = (await g.raw(["rev-list", "--parents", "-n", "1", oldest])).trim().split(" ");
-    if (!firstParent || !secondParent || (await this.isAncestor(tip, firstParent))) return null;
-    return oldest;
   }
 
   private async isAncestor(commit: string, of: string): Promise<boolean> {

@@ -35,6 +35,8 @@ export type GtEnv = {
   token: string;
   /** The hooked bead, when the agent was started for one. */
   bead: string | null;
+  /** The rig's default branch (GT_DEFAULT_BRANCH), which `done` checks the branch has commits beyond. */
+  defaultBranch: string | null;
 };
 
 /** The Mayor's identity: GT_AGENT=mayor puts `gt` in Mayor mode. */
@@ -80,7 +82,23 @@ export function readGtEnv(source: Record<string, string | undefined> = process.e
   }
   const bead = mode === "mayor" ? null : source.GT_BEAD?.trim() || null;
   if (bead !== null && !ULID_RE.test(bead)) throw new GtUsageError(`environment variable GT_BEAD must be a bead id (a ULID), got ${JSON.stringify(bead)}`);
-  return { mode, host, secure: secureText === "1" || secureText === "true", town, rig, agent: source.GT_AGENT?.trim() || null, token, bead };
+  const defaultBranch = source.GT_DEFAULT_BRANCH?.trim() || null;
+  return { mode, host, secure: secureText === "1" || secureText === "true", town, rig, agent: source.GT_AGENT?.trim() || null, token, bead, defaultBranch };
+}
+
+/**
+ * Refuses a `done` whose branch holds nothing the default branch lacks: the refinery would have
+ * nothing to merge. Checked where git can tell (the agent's worktree, GT_DEFAULT_BRANCH set).
+ */
+export function requireWorkToMerge(branch: string, defaultBranch: string | null, cwd = process.cwd()): void {
+  if (!defaultBranch) return;
+  let ahead: string;
+  try {
+    ahead = execFileSync("git", ["rev-list", "--count", `${defaultBranch}..${branch}`], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch {
+    return; // not a worktree of the rig's clone: the refinery judges
+  }
+  if (ahead === "0") throw new GtUsageError(`nothing to merge: ${branch} has no commits that ${defaultBranch} lacks; commit your work first (git add -A && git commit), then run gt done again`);
 }
 
 /** The current git branch of `cwd` (the agent's worktree); GtUsageError when there is none. */
@@ -112,6 +130,8 @@ type AgentTool<S extends z.ZodObject = z.ZodObject> = {
    */
   idempotent: boolean;
   readOnly?: boolean;
+  /** Returns mail that stays unread until acknowledged (gt_mail_ack), once the result was handed over. */
+  acknowledges?: boolean;
 };
 
 const agentTool = <S extends z.ZodObject>(tool: AgentTool<S>): AgentTool<S> => tool;
@@ -143,9 +163,10 @@ export const AGENT_TOOLS = {
     idempotent: true,
   }),
   gt_mail_check: agentTool({
-    description: "Fetch your unread mail and mark it read: each mail is returned once, so act on it or note it in a checkpoint.",
+    description: "Fetch your unread mail; it is marked read once it has been handed to you, so act on it or note it in a checkpoint.",
     input: rigToolArgs.gt_mail_check.omit({ as: true }),
-    idempotent: false,
+    idempotent: true, // nothing changes until the acknowledgement, sent after the reply was handed over
+    acknowledges: true,
   }),
   gt_bead_status: agentTool({
     description: "Read a bead (an issue of this rig) by id: title, body, status, assignee, branch; without bead_id, your hooked bead.",
@@ -160,7 +181,11 @@ export const AGENT_TOOLS = {
       branch: "the branch holding your commits; default: the current git branch of your worktree",
       summary: "a few lines on what you changed, for the reviewer",
     }),
-    complete: (args) => ({ ...args, branch: args.branch ?? currentGitBranch() }),
+    complete: (args, env) => {
+      const branch = args.branch ?? currentGitBranch();
+      requireWorkToMerge(branch, env.defaultBranch);
+      return { ...args, branch };
+    },
     idempotent: true, // a repeated done of the bead handed in answers the same
   }),
   gt_escalate: agentTool({
@@ -250,9 +275,10 @@ export const MAYOR_TOOLS = {
     idempotent: true,
   }),
   gt_mail_check: agentTool({
-    description: "Fetch the Mayor's unread mail (requests, reports) and mark it read: each mail is returned once.",
+    description: "Fetch the Mayor's unread mail (requests, reports); it is marked read once it has been handed over.",
     input: townToolArgs.gt_mail_check.omit({ as: true }),
-    idempotent: false,
+    idempotent: true,
+    acknowledges: true,
   }),
 } satisfies Partial<Record<TownTool, AgentTool<any>>>;
 
@@ -325,6 +351,24 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
   }
 }
 
+/**
+ * Marks handed-over mail read (gt_mail_ack). A failure is not the caller's: the mail is simply
+ * handed out again next time (at least once), with the same ids.
+ */
+export async function acknowledgeMail(env: GtEnv, mail: readonly { id: string }[]): Promise<string | null> {
+  if (!mail.length) return null;
+  const address =
+    env.mode === "mayor"
+      ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
+      : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
+  try {
+    await withTimeout(callHttp(address, "gt_mail_ack", { ids: mail.map((m) => m.id) }), ATTEMPT_TIMEOUT_MS);
+    return null;
+  } catch (error) {
+    return `could not mark ${mail.length} mail read (${(error as Error).message}); it will be handed out again`;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // MCP server
 
@@ -365,6 +409,10 @@ export async function startMcpServer(env: GtEnv): Promise<McpServer> {
         "gt_checkpoint to save notes, gt_escalate when you are blocked.";
   const server = new McpServer({ name: "gt", version: "1.0.0" }, { instructions });
   const tools = toolsOf(env.mode);
+  // Mail handed out by a tool is acknowledged once its reply is written to the client, not before.
+  const afterReply = new Map<string | number, () => Promise<unknown>>();
+  // The next call waits for those acknowledgements: a client that checks mail twice sees it once.
+  let acknowledging: Promise<unknown> = Promise.resolve();
   for (const name of Object.keys(tools) as AgentToolName[]) {
     const tool = tools[name]!;
     server.registerTool(
@@ -374,10 +422,28 @@ export async function startMcpServer(env: GtEnv): Promise<McpServer> {
         inputSchema: tool.input,
         annotations: { readOnlyHint: tool.readOnly ?? false, destructiveHint: false, idempotentHint: tool.idempotent, openWorldHint: false },
       },
-      (args: Record<string, unknown>) => mcpToolResult(env, name, args),
+      async (args: Record<string, unknown>, extra: { requestId: string | number }) => {
+        await acknowledging;
+        const result = await mcpToolResult(env, name, args);
+        if (tool.acknowledges && !result.isError) {
+          const mail = JSON.parse((result.content[0] as { text: string }).text) as { id: string }[];
+          afterReply.set(extra.requestId, () => acknowledgeMail(env, mail).then((problem) => problem && console.error(`gt mcp: ${problem}`)));
+        }
+        return result;
+      },
     );
   }
   const transport = new StdioServerTransport();
+  const send = transport.send.bind(transport);
+  transport.send = async (message) => {
+    await send(message);
+    const id = (message as { id?: string | number }).id;
+    const after = id === undefined ? undefined : afterReply.get(id);
+    if (after) {
+      afterReply.delete(id!);
+      acknowledging = after();
+    }
+  };
   transport.onerror = (error) => console.error("gt mcp: transport error:", error);
   process.stdin.once("end", () => {
     void server.close().finally(() => process.exit(0));

@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { ToolCallError } from "../client/tools.ts";
 import type { Bead, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
-import { callAgentTool, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, toolsOf, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, toolsOf, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
 
@@ -59,7 +59,7 @@ const COMMANDS: Record<string, Command> = {
   },
   "mail check": {
     usage: "[--json]",
-    summary: "print your unread mail and mark it read (each mail is shown once); the Mayor's is the town's mayor inbox",
+    summary: "print your unread mail, then mark it read (if that fails it is shown again, same ids); the Mayor's is the town's mayor inbox",
     tool: "gt_mail_check",
     print: (mail: Mail[]) => (mail.length ? mail.map(printMail).join("\n\n") : "no new mail"),
   },
@@ -209,7 +209,8 @@ function usage(): string {
 // ------------------------------------------------------------------------------------------------
 // Running
 
-type Outcome = { code: number; stdout?: string; stderr?: string };
+/** `after`: runs once stdout was written (e.g. acknowledging the mail it printed); returns a warning or null. */
+type Outcome = { code: number; stdout?: string; stderr?: string; after?: () => Promise<string | null> };
 
 const lookup = (name: string): Command | undefined => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
 
@@ -282,7 +283,9 @@ async function run(argv: string[]): Promise<Outcome> {
     const env = readGtEnv();
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = await callAgentTool(env, command.tool, args);
-    return { code: EXIT.ok, stdout: values.json ? JSON.stringify(value, null, 2) : command.print(value, env) };
+    const stdout = values.json ? JSON.stringify(value, null, 2) : command.print(value, env);
+    const handedOut = toolsOf(env.mode)[command.tool]?.acknowledges ? (value as { id: string }[]) : [];
+    return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {
     if (error instanceof GtUsageError) return usageError(flagNames(error.message, command, mode), name);
     if (error instanceof ToolCallError) return { code: EXIT.toolError, stderr: `gt: ${error.message}` };
@@ -482,6 +485,8 @@ run(process.argv.slice(2)).then(
     if (outcome.code < 0) return; // the MCP server runs on
     await write(process.stdout, outcome.stdout);
     await write(process.stderr, outcome.stderr);
+    const problem = await outcome.after?.();
+    if (problem) await write(process.stderr, `gt: ${problem}`);
     process.exit(outcome.code);
   },
   async (error: unknown) => {

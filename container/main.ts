@@ -74,19 +74,24 @@ async function main() {
     if (!secret) fail("no container token: pass --token, set GT_CONTAINER_TOKEN, or set GT_SECRET");
     token = await signToken({ role: "container", town: args.town, exp: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 }, secret);
   }
-  const supervisor = new Supervisor({
-    host: args.host,
-    secure: args.secure,
-    town: args.town,
-    containerToken: token,
-    workspace: args.workspace,
-    heartbeatMs: args.heartbeatMs,
-    runtime: args.runtime,
-    WebSocket,
-    log: (line) => console.log(line),
-    ...(args.rigNames ? { rigNames: args.rigNames } : {}),
-    ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
-  });
+  let supervisor: Supervisor;
+  try {
+    supervisor = new Supervisor({
+      host: args.host,
+      secure: args.secure,
+      town: args.town,
+      containerToken: token,
+      workspace: args.workspace,
+      heartbeatMs: args.heartbeatMs,
+      runtime: args.runtime,
+      WebSocket,
+      log: (line) => console.log(line),
+      ...(args.rigNames ? { rigNames: args.rigNames } : {}),
+      ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
+    });
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error)); // e.g. the workspace is another container's
+  }
   const stop = () => void supervisor.stop().finally(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);

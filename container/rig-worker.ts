@@ -1,13 +1,19 @@
 /**
  * One rig served by the town container: its clone and worktrees (RigRepo), its agent processes,
- * and the socket to its rig room over which commands arrive (start_agent, merge, stop_agent) and
- * acknowledgements go back as tool calls.
+ * and the socket to its rig room. Over that socket the room grants this container the rig's lease
+ * (or keeps it standing by), sends commands (start_agent, merge, stop_agent) while it holds the
+ * lease, and takes acknowledgements as tool calls that carry the lease's epoch.
+ *
+ * The lease is kept by renewing it every `renew_ms` (gt_lease_renew); each renewal vouches for the
+ * runs this container has (their heartbeat) and when each last printed (their progress). A
+ * container that loses the lease (close 4408, or LEASE_LOST on any call) kills its agents at once:
+ * the room has given their beads to someone else.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Agent, Bead, CommandFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand } from "../party/protocol.ts";
-import { ToolSocket } from "../client/tools.ts";
+import type { Bead, CommandFrame, LeaseFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand } from "../party/protocol.ts";
+import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { GT_BIN_DIR, agentCommand } from "./runtimes.ts";
@@ -18,15 +24,23 @@ export type RigWorkerOptions = {
   town: string;
   containerToken: string;
   workspace: string;
+  /** Renew the lease at least this often (the room's renew_ms may ask for more often). */
   heartbeatMs: number;
   runtime: RuntimeConfig;
   WebSocket?: unknown;
   log: (line: string) => void;
+  /** This container's lasting id (its workspace's) and this process's session. */
+  containerId: string;
+  session: string;
+  /** The room closed the socket for good (4404: the rig was removed, or never existed). */
+  onGone?: (worker: RigWorker) => void;
 };
 
-type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void> };
+type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number | undefined };
 
 const STOP_GRACE_MS = 5_000;
+/** The container's acknowledgements: each carries the lease's epoch, so a stale container's are refused. */
+const FENCED = new Set(["gt_rig_ready", "gt_agent_started", "gt_agent_exited", "gt_merge_result", "gt_heartbeat"]);
 /** Merge attempts when the remote fails (not a conflict) before the bead goes back to open. */
 const MERGE_TRIES = 5;
 
@@ -34,22 +48,28 @@ export class RigWorker {
   readonly repo: RigRepo;
   private readonly socket: ToolSocket;
   private readonly runs = new Map<string, Run>();
-  /** Starts taken on but not yet begun, per polecat: it heartbeats for these as for running ones. */
-  private readonly queuedStarts = new Map<string, number>();
+  /** Starts taken on but not yet begun, per polecat: renewals vouch for these as for running ones. */
+  private readonly queuedStarts = new Map<string, StartAgentCommand>();
   /** Per identity, the tail of its start/stop work, so one polecat's runs never overlap. */
   private readonly lanes = new Map<string, Promise<void>>();
-  /** Command ids already taken on: a reconnect re-sends every pending command. */
+  /** Command ids already taken on: every (re)grant sends every owed command again. */
   private readonly seen = new Set<string>();
   private queue: CommandFrame[] = [];
+  /** The lease as this container knows it: the epoch it holds, or standing by, or neither. */
+  private lease: { state: "held"; epoch: number } | { state: "standby" } | null = null;
+  private renewMs: number;
+  private renewTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The clone is ready and the runs of earlier epochs are cleaned up: commands are handled. */
   private ready = false;
+  private preparing: Promise<void> | null = null;
   private stopped = false;
-  private readonly heartbeat: ReturnType<typeof setInterval>;
 
   constructor(
     readonly rig: Rig,
     private readonly options: RigWorkerOptions,
   ) {
     this.repo = new RigRepo({ rigDir: this.rigDir, gitUrl: rig.gitUrl, defaultBranch: rig.defaultBranch });
+    this.renewMs = options.heartbeatMs;
     this.socket = new ToolSocket({
       host: options.host,
       ...(options.secure !== undefined ? { secure: options.secure } : {}),
@@ -57,75 +77,153 @@ export class RigWorker {
       room: `${options.town}.${rig.id}`,
       token: options.containerToken,
       WebSocket: options.WebSocket,
+      query: { container: options.containerId, session: options.session },
     });
-    this.socket.onCommand((command) => {
-      if (this.seen.has(command.id)) return;
-      this.seen.add(command.id);
-      if (this.ready) this.handle(command);
-      else this.queue.push(command);
+    this.socket.onLease((frame) => this.onLease(frame));
+    this.socket.onCommand((command) => this.onCommand(command));
+    this.socket.socket.addEventListener("close", (event: CloseEvent) => {
+      if (event.code === 4408) this.lost(`closed by the room: ${event.reason || "lease expired"}`);
+      if (event.code === 4404 && !this.stopped) this.options.onGone?.(this);
     });
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs);
   }
 
   get rigDir(): string {
     return join(this.options.workspace, "rigs", this.rig.id);
   }
 
+  /** True while this container holds the rig's lease and has its clone ready. */
+  get serving(): boolean {
+    return this.lease?.state === "held" && this.ready;
+  }
+
   private log(line: string): void {
     this.options.log(`[${this.rig.name}] ${line}`);
   }
 
-  /**
-   * Clones (or refreshes) the rig, clears what a previous supervisor left behind, reports agents
-   * whose processes died with it, then takes on the commands that arrived meanwhile.
-   */
+  /** Resolves once the room has answered with a lease frame (held or standby). */
   async start(): Promise<void> {
     await this.socket.ready;
+  }
+
+  // ------------------------------------------------------------------ the lease
+
+  private onLease(frame: LeaseFrame): void {
+    this.renewMs = Math.max(50, Math.min(this.options.heartbeatMs, frame.renew_ms));
+    this.scheduleRenew();
+    if (frame.state === "standby") {
+      if (this.lease?.state === "held") this.lost("the room handed the rig to another container");
+      if (this.lease?.state !== "standby") this.log("standing by: another container serves this rig");
+      this.lease = { state: "standby" };
+      return;
+    }
+    const previous = this.lease?.state === "held" ? this.lease.epoch : null;
+    this.lease = { state: "held", epoch: frame.epoch };
+    if (previous === frame.epoch) return; // reconnected: the same runs go on
+    if (previous !== null || this.runs.size) this.killAll(`epoch ${previous} is over`);
+    // A new epoch owes everything afresh (a merge of the same bead keeps its command id).
+    this.seen.clear();
+    this.queue = [];
+    this.ready = false;
+    this.log(`serving the rig (epoch ${frame.epoch})`);
+    this.preparing = this.prepare(frame.epoch).catch((error) => {
+      this.log(`could not take the rig on: ${error instanceof Error ? error.message : error}`);
+      this.lost("preparing failed");
+    });
+  }
+
+  /**
+   * Clones (or refreshes) the rig and clears what an earlier holder of this workspace left behind
+   * (their runs are void: the room said so with a new epoch), then takes on the queued commands.
+   */
+  private async prepare(epoch: number): Promise<void> {
     try {
       await this.repo.ensureClone();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.log(`clone failed: ${message}`);
-      await this.socket.call("gt_rig_ready", { error: message.slice(0, 2000) });
+      await this.call("gt_rig_ready", { error: message.slice(0, 2000) });
       return;
     }
-    // Every pending command was sent right after the hello, so by the time these replies arrive
-    // the queue holds all of them.
-    const [agents, inReview] = await Promise.all([
-      this.socket.call<Agent[]>("gt_list_agents"),
-      this.socket.call<Bead[]>("gt_list_beads", { status: "in_review" }),
-    ]);
-    for (const agent of agents) if (agent.pid) this.killStray(agent.pid);
+    if (!this.holds(epoch)) return;
+    this.killStrays();
+    const inReview = await this.call<Bead[]>("gt_list_beads", { status: "in_review" });
     await this.repo.cleanupExcept(new Set(), new Set(inReview.flatMap((b) => (b.branch ? [b.branch] : []))));
-    const restarting = new Set(this.queue.flatMap((c) => (c.command === "start_agent" ? [c.identity] : [])));
-    for (const agent of agents) {
-      if ((agent.status === "working" || agent.status === "stalled") && !restarting.has(agent.identity) && !this.runs.has(agent.identity)) {
-        await this.socket.call("gt_agent_exited", { as: agent.identity, reason: "its supervisor restarted" });
-      }
-    }
     await this.reportDisk();
+    if (!this.holds(epoch)) return;
     this.ready = true;
     this.log(`ready (${this.queue.length} pending commands)`);
     for (const command of this.queue.splice(0)) this.handle(command);
   }
 
-  /**
-   * Kills an agent process a previous supervisor of this rig left running. Only a process whose
-   * working directory is one of this rig's worktrees: a recycled pid is someone else's.
-   */
-  private killStray(pid: number): void {
+  private holds(epoch: number): boolean {
+    return !this.stopped && this.lease?.state === "held" && this.lease.epoch === epoch;
+  }
+
+  private get epoch(): number {
+    return this.lease?.state === "held" ? this.lease.epoch : 0;
+  }
+
+  /** The rig is someone else's now: its agents go at once; whatever comes next is a new grant. */
+  private lost(why: string): void {
+    if (this.lease === null && !this.runs.size) return;
+    const was = this.lease?.state === "held";
+    this.lease = null;
+    this.ready = false;
+    this.queue = [];
+    this.seen.clear();
+    this.queuedStarts.clear();
+    if (was || this.runs.size) this.log(`lease lost (${why}): stopping its agents`);
+    this.killAll(why);
+  }
+
+  private scheduleRenew(): void {
+    if (this.renewTimer || this.stopped) return;
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = null;
+      void this.renew().finally(() => this.scheduleRenew());
+    }, this.renewMs);
+  }
+
+  /** The lease's ping: vouches for every run (and every start taken on), with when each last printed. */
+  private async renew(): Promise<void> {
+    const lease = this.lease;
+    if (!lease) return;
+    const agents = [
+      ...[...this.runs.values()].map((r) => ({ identity: r.command.identity, run: r.command.run, ...(r.outputAt ? { output_at: r.outputAt } : {}) })),
+      ...[...this.queuedStarts.values()].filter((c) => !this.runs.has(c.identity)).map((c) => ({ identity: c.identity, run: c.run })),
+    ];
     try {
-      if (!readlinkSync(`/proc/${pid}/cwd`).startsWith(join(this.rigDir, "worktrees") + "/")) return;
-      process.kill(pid, "SIGKILL");
-      this.log(`killed stray agent process ${pid}`);
-    } catch {
-      // gone already, or not ours to look at
+      await this.socket.call("gt_lease_renew", { epoch: lease.state === "held" ? lease.epoch : 1, agents: lease.state === "held" ? agents : [] }, this.renewMs * 3);
+    } catch (error) {
+      if (error instanceof ToolCallError && error.code === "LEASE_LOST") this.lost(error.message);
+      // Otherwise the socket is away or slow: the room keeps the lease until its deadline.
     }
+  }
+
+  /** A container tool call, with the current epoch where the tool takes one; LEASE_LOST means this container lost the rig. */
+  private async call<T = unknown>(tool: string, args: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.socket.call<T>(tool, this.epoch && FENCED.has(tool) ? { ...args, epoch: this.epoch } : args);
+    } catch (error) {
+      if (error instanceof ToolCallError && error.code === "LEASE_LOST") this.lost(error.message);
+      throw error;
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private onCommand(command: CommandFrame): void {
+    if (this.lease?.state !== "held" || command.epoch !== this.lease.epoch) return; // not ours to act on
+    if (this.seen.has(command.id)) return;
+    this.seen.add(command.id);
+    if (command.command === "start_agent") this.queuedStarts.set(command.identity, command);
+    if (this.ready) this.handle(command);
+    else this.queue.push(command);
   }
 
   /**
    * Takes a command on. If handling it fails (the room unreachable for the acknowledgement, a
-   * fetch that failed), it is forgotten, so the room's next resend of it is taken on again.
+   * fetch that failed), it is forgotten, so the room's next send of it is taken on again.
    */
   private handle(command: CommandFrame): void {
     const forget = (error: unknown) => {
@@ -134,7 +232,6 @@ export class RigWorker {
     };
     switch (command.command) {
       case "start_agent":
-        this.queuedStarts.set(command.identity, (this.queuedStarts.get(command.identity) ?? 0) + 1);
         return this.inLane(command.identity, () => this.startAgent(command), { afterExit: true, onError: forget });
       case "stop_agent":
         return this.inLane(command.identity, () => this.stopAgent(command), { afterExit: false, onError: forget });
@@ -156,13 +253,13 @@ export class RigWorker {
   }
 
   private async startAgent(command: StartAgentCommand): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.holds(command.epoch)) return;
     let worktree: string;
     try {
       worktree = await this.repo.createWorktree(command.name, command.branch);
     } catch (error) {
-      this.startBegun(command.identity);
-      await this.socket.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, reason: `no worktree: ${String(error).slice(0, 400)}` });
+      this.queuedStarts.delete(command.identity);
+      await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `no worktree: ${String(error).slice(0, 400)}` });
       return;
     }
     const home = join(this.rigDir, "home");
@@ -178,6 +275,7 @@ export class RigWorker {
       GT_AGENT: command.identity,
       GT_TOKEN: command.token,
       GT_BEAD: command.bead.id,
+      GT_DEFAULT_BRANCH: command.rig.defaultBranch,
       GT_SUPERVISOR_PID: String(process.pid),
       GIT_AUTHOR_NAME: command.identity,
       GIT_AUTHOR_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
@@ -186,35 +284,49 @@ export class RigWorker {
     };
     const { file, args } = agentCommand(this.options.runtime, this.rig.name);
     const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise<void>((resolve) => {
+    const run: Run = { command, child, exited: Promise.resolve(), outputAt: undefined };
+    run.exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
         void this.afterExit(command, code, signal).finally(resolve);
       });
       child.once("error", (error) => this.log(`${command.identity} could not start: ${error.message}`));
     });
-    child.stdout?.on("data", (chunk: Buffer) => this.log(`${command.name}: ${chunk.toString().trimEnd()}`));
-    child.stderr?.on("data", (chunk: Buffer) => this.log(`${command.name}! ${chunk.toString().trimEnd()}`));
-    this.runs.set(command.identity, { command, child, exited });
-    this.startBegun(command.identity);
+    // What an agent prints is its progress (the room's witness tells a hung agent by its silence).
+    child.stdout?.on("data", (chunk: Buffer) => {
+      run.outputAt = Date.now();
+      this.log(`${command.name}: ${chunk.toString().trimEnd()}`);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      run.outputAt = Date.now();
+      this.log(`${command.name}! ${chunk.toString().trimEnd()}`);
+    });
+    this.runs.set(command.identity, run);
+    this.queuedStarts.delete(command.identity);
     this.log(`${command.identity} started on ${command.branch} (pid ${child.pid})`);
-    await this.socket.call("gt_agent_started", { as: command.identity, bead_id: command.bead.id, ...(child.pid ? { pid: child.pid } : {}) });
+    const reply = await this.call<{ stale: boolean }>("gt_agent_started", { as: command.identity, bead_id: command.bead.id, run: command.run, ...(child.pid ? { pid: child.pid } : {}) });
+    if (reply.stale) {
+      // The room took the bead back while this process started: it is nobody's work.
+      this.log(`${command.identity}'s run ${command.run} is over already; stopping it`);
+      child.kill("SIGKILL");
+    }
   }
 
   private async afterExit(command: StartAgentCommand, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     this.log(`${command.identity} exited (${signal ?? code})`);
     await this.repo.removeWorktree(command.name).catch((error) => this.log(`worktree cleanup: ${error}`));
-    if (this.stopped) return;
-    const reply = await this.socket.call<{ bead_status: string | null }>("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, code, signal });
+    if (this.stopped || !this.holds(command.epoch)) return; // lost with the lease: nothing to report
+    const reply = await this.call<{ bead_status: string | null }>("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, code, signal });
     // Work that did not reach review is redone from a fresh branch: this one is nobody's now.
     if (reply.bead_status !== "in_review") await this.repo.deleteBranch(command.branch).catch(() => {});
   }
 
   private async stopAgent(command: StopAgentCommand): Promise<void> {
     const run = this.runs.get(command.identity);
-    if (!run) {
-      // Acknowledge with the bead it was about, so a newer hook of this polecat is left alone.
-      await this.socket.call("gt_agent_exited", { as: command.identity, ...(command.bead_id ? { bead_id: command.bead_id } : {}), reason: `stopped: ${command.reason}` });
+    if (!run || run.command.run !== command.run) {
+      this.queuedStarts.delete(command.identity);
+      // Not running here (never started, or long gone): acknowledge the stop of that run.
+      await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead_id, run: command.run, reason: `stopped: ${command.reason}` });
       return;
     }
     this.log(`stopping ${command.identity}: ${command.reason}`);
@@ -225,57 +337,84 @@ export class RigWorker {
   }
 
   /**
-   * The refinery step (DESIGN §7): merge --no-ff into the default branch and push. A conflict is
-   * reported (the bead is redone from a fresh branch); a fetch or push that failed is retried with
-   * backoff first, keeping the polecat's finished branch, since the remote may just be away.
+   * The refinery step (idempotent per bead, see RigRepo.merge): merge --no-ff into the default
+   * branch and push. A conflict is reported (the bead is redone from a fresh branch); a fetch or
+   * push that failed is retried with backoff first, keeping the branch, since the remote may just be away.
    */
   private async merge(command: MergeCommand, attempt = 1): Promise<void> {
     // The polecat called gt_done and is exiting: let its worktree go first, since git will not
     // delete a branch that a worktree still has checked out.
     const run = this.runs.get(command.identity);
     if (run?.command.bead.id === command.bead_id) await run.exited;
-    const result = await this.repo.merge(command.branch, `Merge ${command.branch}: ${command.title} (bead ${command.bead_id})`);
+    if (!this.holds(command.epoch)) return;
+    const result = await this.repo.merge({ branch: command.branch, beadId: command.bead_id, title: command.title });
+    if (!this.holds(command.epoch)) return;
     if (result.ok) {
-      this.log(`merged ${command.branch} as ${result.mergeCommit.slice(0, 8)}`);
-      await this.socket.call("gt_merge_result", { bead_id: command.bead_id, ok: true, merge_commit: result.mergeCommit });
-    } else if (result.conflictFiles.length === 0 && attempt < MERGE_TRIES && !this.stopped) {
+      this.log(`merged ${command.branch} as ${result.mergeCommit.slice(0, 8)}${result.already ? " (found already merged)" : ""}`);
+      await this.call("gt_merge_result", { bead_id: command.bead_id, ok: true, merge_commit: result.mergeCommit });
+    } else if (result.failure === "push_failed" && attempt < MERGE_TRIES && !this.stopped) {
       const delay = Math.min(30_000, 1000 * 2 ** (attempt - 1));
       this.log(`merge of ${command.branch} failed (${result.error.split("\n")[0]}); trying again in ${delay / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, delay));
       return this.merge(command, attempt + 1);
     } else {
-      this.log(`merge of ${command.branch} failed: ${result.error}`);
-      await this.repo.deleteBranch(command.branch).catch(() => {}); // the bead is redone from a fresh branch
-      await this.socket.call("gt_merge_result", { bead_id: command.bead_id, ok: false, error: result.error.slice(0, 4000), conflict_files: result.conflictFiles.slice(0, 100) });
+      this.log(`merge of ${command.branch} failed (${result.failure}): ${result.error}`);
+      if (result.failure !== "branch_missing") await this.repo.deleteBranch(command.branch).catch(() => {}); // redone from a fresh branch
+      await this.call("gt_merge_result", { bead_id: command.bead_id, ok: false, failure: result.failure, error: result.error.slice(0, 4000), conflict_files: result.conflictFiles.slice(0, 100) });
     }
     await this.reportDisk();
   }
 
   private async reportDisk(): Promise<void> {
-    await this.socket.call("gt_rig_ready", { disk_bytes: await this.repo.diskBytes() });
+    await this.call("gt_rig_ready", { disk_bytes: await this.repo.diskBytes() });
   }
 
-  private startBegun(identity: string): void {
-    const left = (this.queuedStarts.get(identity) ?? 1) - 1;
-    if (left > 0) this.queuedStarts.set(identity, left);
-    else this.queuedStarts.delete(identity);
+  // ------------------------------------------------------------------ processes
+
+  /** SIGKILLs every agent of this worker; their exits are not reported (the room voided their runs). */
+  private killAll(why: string): void {
+    for (const run of this.runs.values()) {
+      this.log(`killing ${run.command.identity} (${why})`);
+      run.child.kill("SIGKILL");
+    }
+    this.runs.clear();
+    this.queuedStarts.clear();
   }
 
-  private beat(): void {
-    for (const identity of new Set([...this.runs.keys(), ...this.queuedStarts.keys()])) {
-      this.socket.call("gt_heartbeat", { as: identity }).catch(() => {}); // a missed beat is what the witness watches for
+  /**
+   * Kills agent processes an earlier supervisor of this workspace left running (a SIGKILLed
+   * supervisor's children live on): any process whose working directory is one of this rig's worktrees.
+   */
+  private killStrays(): void {
+    const worktrees = join(this.rigDir, "worktrees") + "/";
+    const own = new Set([...this.runs.values()].map((r) => r.child.pid));
+    for (const entry of readdirSync("/proc", { withFileTypes: true })) {
+      const pid = Number(entry.name);
+      if (!entry.isDirectory() || !Number.isInteger(pid) || pid === process.pid || own.has(pid)) continue;
+      try {
+        if (!readlinkSync(`/proc/${pid}/cwd`).startsWith(worktrees)) continue;
+        process.kill(pid, "SIGKILL");
+        this.log(`killed stray agent process ${pid}`);
+      } catch {
+        // gone already, or not ours to look at
+      }
     }
   }
 
-  /** Stops every agent (SIGKILL when `kill`), closes the socket; with `remove`, deletes the rig's directory. */
+  /**
+   * Stops every agent (SIGKILL), gives the lease back so a standby takes over at once, closes the
+   * socket; with `remove`, deletes the rig's directory.
+   */
   async stop({ remove }: { remove: boolean }): Promise<void> {
     this.stopped = true;
-    clearInterval(this.heartbeat);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
     const exits = [...this.runs.values()].map((run) => {
       run.child.kill("SIGKILL");
       return run.exited;
     });
     await Promise.all(exits);
+    if (this.lease?.state === "held" && !remove) await this.socket.call("gt_lease_release", { epoch: this.lease.epoch }, 2_000).catch(() => {});
+    await this.preparing?.catch(() => {});
     this.socket.close();
     if (remove) await this.repo.remove();
   }

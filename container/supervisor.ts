@@ -1,10 +1,15 @@
 /**
- * The town container's supervisor (DESIGN §9): one process serving every rig of a town (or the
- * rigs named by `--rigs`, for container-per-rig sharding). It follows the town's rig registry live
- * (the town document, read-only) and keeps one RigWorker per served rig: cloned when the rig is
- * added, stopped and deleted when it is removed. With `mayorCommand` it also runs the Mayor as an
- * agent (container/mayor.ts).
+ * The town container's supervisor: one process serving every rig of a town (or the rigs named by
+ * `--rigs`, for container-per-rig sharding). It follows the town's rig registry live (the town
+ * document, read-only) and keeps one RigWorker per served rig: each holds its rig's lease or stands
+ * by for it. With `mayorCommand` it also runs the Mayor as an agent (container/mayor.ts).
+ *
+ * A document is never taken as a deletion: a rig missing from the replica (a rebuild, a reconnect,
+ * a restarted room) is only deleted from the workspace once the registry, read through a tool
+ * (gt_list_rigs), no longer has it.
  */
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Rig } from "../party/protocol.ts";
@@ -13,7 +18,7 @@ import { callHttp } from "../client/tools.ts";
 import { MayorRunner } from "./mayor.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
 
-export type SupervisorOptions = RigWorkerOptions & {
+export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone"> & {
   /** Serve only these rig names; every rig when absent. */
   rigNames?: ReadonlySet<string>;
   /** Run the Mayor as an agent with this shell command. */
@@ -25,11 +30,16 @@ export class Supervisor {
   private readonly workers = new Map<string, RigWorker>();
   private reconciling: Promise<void> = Promise.resolve();
   private swept = false;
+  /** Rigs whose room said they are gone (4404): checked against the registry on the next pass. */
+  private readonly gone = new Set<string>();
   /** Rigs whose registry entry this container cannot work with (reported as the rig's error). */
   private readonly refused = new Set<string>();
   private readonly mayor: MayorRunner | null;
+  private readonly workspace: Workspace;
+  private readonly session = randomBytes(9).toString("base64url");
 
   constructor(private readonly options: SupervisorOptions) {
+    this.workspace = claimWorkspace(options.workspace);
     this.replica = new DocReplica({
       host: options.host,
       ...(options.secure !== undefined ? { secure: options.secure } : {}),
@@ -41,20 +51,27 @@ export class Supervisor {
     this.mayor = options.mayorCommand ? new MayorRunner({ ...options, command: options.mayorCommand }) : null;
   }
 
+  /** This container's lasting id (kept in its workspace: a restart is the same container). */
+  get containerId(): string {
+    return this.workspace.containerId;
+  }
+
   /** Resolves once the registry was read and every served rig has begun starting. */
   async start(): Promise<void> {
     this.mayor?.start();
-    const observe = () => {
-      const rigs = this.replica.doc.getMap<Rig>("rigs");
-      rigs.observe(() => this.reconcile());
-    };
     await this.replica.whenSynced();
+    let observed: unknown = null;
+    const observe = () => {
+      if (observed === this.replica.doc) return;
+      observed = this.replica.doc;
+      this.replica.doc.getMap<Rig>("rigs").observe(() => this.reconcile());
+    };
     observe();
+    // A newly synced document (after a reconnect or a rebuild) replaces the last one whole.
     this.replica.onChange((r) => {
-      if (r.status === "live") {
-        observe(); // a reconnect brings a fresh document
-        this.reconcile();
-      }
+      if (!r.synced) return;
+      observe();
+      this.reconcile();
     });
     this.reconcile();
     await this.reconciling;
@@ -65,9 +82,8 @@ export class Supervisor {
     return [...this.workers.values()];
   }
 
-  private served(): Rig[] {
-    const rigs = [...this.replica.doc.getMap<Rig>("rigs").values()];
-    return rigs.filter((r) => r.status !== "removing" && (!this.options.rigNames || this.options.rigNames.has(r.name)));
+  private wants(rig: Rig): boolean {
+    return rig.status !== "removing" && (!this.options.rigNames || this.options.rigNames.has(rig.name));
   }
 
   private reconcile(): void {
@@ -75,46 +91,74 @@ export class Supervisor {
   }
 
   private async reconcileNow(): Promise<void> {
-    if (this.replica.status !== "live") return;
-    const wanted = new Map(this.served().map((r) => [r.id, r]));
-    for (const [id, worker] of this.workers) {
-      if (wanted.has(id)) continue;
-      this.workers.delete(id);
-      this.options.log(`[${worker.rig.name}] removed from the town: stopping its agents and deleting ${worker.rigDir}`);
-      await worker.stop({ remove: true });
+    if (!this.replica.synced) return;
+    const wanted = new Map([...this.replica.doc.getMap<Rig>("rigs").values()].filter((r) => this.wants(r)).map((r) => [r.id, r]));
+    const missing = [...this.workers.keys()].filter((id) => !wanted.has(id) || this.gone.has(id));
+    this.gone.clear();
+    if (missing.length || !this.swept) {
+      // Only the registry says a rig is gone; if it cannot be read now, nothing is deleted.
+      const registry = await this.registry();
+      if (registry) {
+        for (const id of missing) {
+          const worker = this.workers.get(id)!;
+          if (registry.has(id)) continue; // the replica or the room is behind; the rig is still there
+          this.workers.delete(id);
+          this.options.log(`[${worker.rig.name}] removed from the town: stopping its agents and deleting ${worker.rigDir}`);
+          await worker.stop({ remove: true });
+        }
+        if (!this.swept) {
+          this.swept = true;
+          await this.sweepRemovedRigs(registry);
+        }
+      }
     }
     for (const rig of wanted.values()) {
       if (this.workers.has(rig.id) || this.refused.has(rig.id)) continue;
       let worker: RigWorker;
       try {
-        worker = new RigWorker(rig, this.options);
+        worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, onGone: () => this.reconcileRemoval(rig.id) });
       } catch (error) {
         // One bad registry entry must not stop the others from being served.
         this.refused.add(rig.id);
         const message = `cannot serve this rig: ${error instanceof Error ? error.message : error}`;
         this.options.log(`[${rig.name}] ${message}`);
-        await callHttp({ host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "rig", room: `${this.options.town}.${rig.id}`, token: this.options.containerToken }, "gt_rig_ready", {
-          error: message.slice(0, 2000),
-        }).catch(() => {});
+        await callHttp({ ...this.address("rig", `${this.options.town}.${rig.id}`) }, "gt_rig_ready", { error: message.slice(0, 2000) }).catch(() => {});
         continue;
       }
       this.workers.set(rig.id, worker);
       this.options.log(`[${rig.name}] serving rig ${rig.id}`);
       void worker.start().catch((error) => this.options.log(`[${rig.name}] start failed: ${error}`));
     }
-    if (!this.swept) {
-      this.swept = true;
-      await this.sweepRemovedRigs();
+  }
+
+  /** A rig room said the rig is gone (4404): confirm with the registry, then delete. */
+  private reconcileRemoval(rigId: string): void {
+    if (!this.workers.has(rigId)) return;
+    this.gone.add(rigId);
+    this.reconcile();
+  }
+
+  private address(party: "main" | "rig", room: string) {
+    return { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party, room, token: this.options.containerToken };
+  }
+
+  /** The rig ids the town's registry holds now, read through gt_list_rigs; null if it cannot be read. */
+  private async registry(): Promise<Set<string> | null> {
+    try {
+      const rigs = await callHttp<Rig[]>(this.address("main", this.options.town), "gt_list_rigs");
+      return new Set(rigs.filter((r) => r.status !== "removing").map((r) => r.id));
+    } catch (error) {
+      this.options.log(`could not read the rig registry (${error instanceof Error ? error.message : error}); deleting nothing for now`);
+      return null;
     }
   }
 
-  /** Deletes directories of rigs no longer in the registry (removed while this supervisor was down). */
-  private async sweepRemovedRigs(): Promise<void> {
-    const known = new Set([...this.replica.doc.getMap<Rig>("rigs").keys()]);
+  /** Deletes directories of rigs the registry no longer has (removed while this supervisor was down). */
+  private async sweepRemovedRigs(registry: Set<string>): Promise<void> {
     const dir = join(this.options.workspace, "rigs");
     const entries = await readdir(dir).catch(() => [] as string[]);
     for (const id of entries) {
-      if (known.has(id) || !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) continue;
+      if (registry.has(id) || this.workers.has(id) || !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) continue;
       this.options.log(`deleting ${join(dir, id)}: its rig was removed`);
       await rm(join(dir, id), { recursive: true, force: true });
     }
@@ -123,5 +167,55 @@ export class Supervisor {
   async stop(): Promise<void> {
     await Promise.all([...this.rigs.map((w) => w.stop({ remove: false })), this.mayor?.stop()]);
     this.replica.close();
+    this.workspace.release();
+  }
+}
+
+type Workspace = { containerId: string; release: () => void };
+
+/**
+ * One container per workspace: two processes on one workspace would clobber each other's clones
+ * and look like one container to the rooms. The lock file holds the owner's pid; a lock whose
+ * process is gone (a SIGKILLed supervisor) is taken over.
+ */
+export function claimWorkspace(dir: string): Workspace {
+  mkdirSync(dir, { recursive: true });
+  const lock = join(dir, "container.lock");
+  for (let tries = 0; ; tries++) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || tries > 2) throw error;
+      const owner = Number(readFileSync(lock, "utf8").trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(`workspace ${dir} is in use by another container (pid ${owner}); give each container its own --workspace`);
+      }
+      rmSync(lock, { force: true }); // its owner is gone
+    }
+  }
+  const idFile = join(dir, "container-id");
+  if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(12).toString("base64url"));
+  const containerId = readFileSync(idFile, "utf8").trim();
+  return {
+    containerId,
+    release: () => {
+      try {
+        if (readFileSync(lock, "utf8").trim() === String(process.pid)) unlinkSync(lock);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
   }
 }

@@ -18,15 +18,16 @@ export function queueOrder(beads: Iterable<Bead>): Bead[] {
 }
 
 /**
- * Hooks open beads to polecats: idle (or dead, whose process is gone) ones first, then new ones
- * named from the pool, never more than `maxPolecats` working at once nor more than `maxPolecats`
- * polecats in all. Beads beyond that wait, `open`.
+ * Hooks open beads to polecats: those without a run first (a run being stopped still holds its
+ * polecat), then new ones named from the pool, never more than `maxPolecats` runs at once nor
+ * more than `maxPolecats` polecats in all. Beads beyond that wait, `open`.
  */
 export function planDispatch(input: { rigName: string; beads: Iterable<Bead>; agents: Iterable<Agent>; maxPolecats: number }): Assignment[] {
   const polecats = [...input.agents].filter((a) => a.role === "polecat");
-  const working = polecats.filter((a) => a.status === "working" || a.status === "stalled").length;
-  let capacity = Math.max(0, input.maxPolecats - working);
-  const free = polecats.filter((a) => (a.status === "idle" || a.status === "dead") && !a.hook).sort((a, b) => a.name.localeCompare(b.name));
+  const busy = polecats.filter((a) => a.run !== undefined).length;
+  let capacity = Math.max(0, input.maxPolecats - busy);
+  if (capacity === 0) return [];
+  const free = polecats.filter((a) => a.run === undefined).sort((a, b) => a.name.localeCompare(b.name));
   const taken = new Set(polecats.map((a) => a.name));
   let total = polecats.length;
   const assignments: Assignment[] = [];

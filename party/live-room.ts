@@ -149,7 +149,7 @@ export abstract class LiveRoom implements Party.Server {
     if (!admission.ok) {
       return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : admission.code === "UNAUTHORIZED" ? CLOSE.UNAUTHORIZED : CLOSE.FORBIDDEN, admission.message);
     }
-    const refusal = this.claimSocket(connection.id, check.payload);
+    const refusal = this.claimSocket(connection.id, check.payload, request);
     if (refusal) return connection.close(refusal.code, refusal.reason);
     this.sockets.set(connection.id, { token: check.payload, identity: admission.identity, syncing: false, strikes: [] });
     this.send(connection, {
@@ -162,10 +162,13 @@ export abstract class LiveRoom implements Party.Server {
     await this.socketReady(connection, check.payload);
   }
 
-  /** A last say on an authorised socket (e.g. one container per rig); returns a close to refuse it. */
-  protected claimSocket(_connectionId: string, _token: TokenPayload): { code: number; reason: string } | null {
+  /** A last say on an authorised socket (e.g. who a container is); returns a close to refuse it. */
+  protected claimSocket(_connectionId: string, _token: TokenPayload, _request: Request): { code: number; reason: string } | null {
     return null;
   }
+
+  /** Every authorised tool call with valid arguments, before it runs (e.g. an agent's progress). */
+  protected noteCall(_tool: string, _caller: Caller): void {}
 
   /** After the hello: e.g. send a container its pending commands. */
   protected async socketReady(_connection: Party.Connection, _token: TokenPayload): Promise<void> {}
@@ -319,6 +322,12 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
+  /** Closes one socket by id, if it is still open. */
+  protected closeConnection(connectionId: string, code: number, reason: string): void {
+    this.sockets.delete(connectionId);
+    this.room.getConnection(connectionId)?.close(code, reason);
+  }
+
   /** Closes every socket (the room's rig was removed). */
   protected closeAll(code: number, reason: string): void {
     for (const id of [...this.sockets.keys()]) {
@@ -337,6 +346,7 @@ export abstract class LiveRoom implements Party.Server {
       if (!spec.roles.includes(caller.token.role)) throw new ToolError("FORBIDDEN", `role ${caller.token.role} may not call ${name}`);
       const args = spec.schema.safeParse(rawArgs);
       if (!args.success) throw new ToolError("INVALID_ARGS", describeIssues(args.error));
+      this.noteCall(name, caller);
       return { ok: true, value: (await spec.run(args.data, caller)) ?? null };
     } catch (error) {
       if (error instanceof ToolError) return { ok: false, error: { code: error.code, message: error.message } };

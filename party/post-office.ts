@@ -70,12 +70,23 @@ export class PostOffice {
     this.host.pushEvent(record.to, { type: "event", event: "mail", mail: record });
   }
 
-  /** Unread mail of `identity`, oldest first, now marked read. */
-  async check(identity: string): Promise<Mail[]> {
+  /**
+   * Unread mail of `identity`, oldest first. It stays unread until acknowledged (`ack`), so a reply
+   * lost on its way hands the same mail (same ids) out again: at least once, never lost.
+   */
+  check(identity: string): Mail[] {
+    return unread(this.host.all(), identity);
+  }
+
+  /** Marks these mails of `identity` read; ids that are unknown, someone else's or read already are skipped. */
+  async ack(identity: string, ids: readonly string[]): Promise<{ acked: string[] }> {
     const now = Date.now();
-    const read = unread(this.host.all(), identity).map((m) => markRead(m, now));
+    const read = [...new Set(ids)].flatMap((id) => {
+      const mail = this.host.get(id);
+      return mail && mail.to === identity && mail.state === "delivered" ? [markRead(mail, now)] : [];
+    });
     if (read.length) await this.host.write(read.map((m) => this.change(m)));
-    return read;
+    return { acked: read.map((m) => m.id) };
   }
 
   /** The outbox's retry of a queued mail. */

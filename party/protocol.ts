@@ -8,10 +8,13 @@
  *   1 — tool calls over JSON text frames and HTTP, Yjs sync over binary frames, mail and beads.
  *   2 — the town container: dispatch, commands to the container, done/merge, witness, escalations.
  *   3 — convoys, slinging with the Mayor's distribution, gt_rig_update, the Mayor as an agent.
+ *   4 — the work lifecycle: container leases (epochs, renewals, standbys, 4408), runs in agent
+ *       tokens and acknowledgements, merge deadlines and failures, hung agents, mail acknowledged
+ *       with gt_mail_ack.
  */
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Limits (every buffer is bounded; tests check each bound)
@@ -92,6 +95,8 @@ export const tokenPayload = z.strictObject({
   rig: z.string().min(1).max(64).optional(),
   /** The identity an agent token acts as, e.g. `a/polecats/toast`. */
   agent: address.optional(),
+  /** The run an agent token was minted for: a stopped run's process can no longer hand work in. */
+  run: z.string().min(1).max(80).optional(),
   /** Expiry, seconds since the epoch. */
   exp: z.number().int().positive(),
 });
@@ -113,6 +118,8 @@ export const ERROR_STATUS = {
   UNKNOWN_AGENT: 404,
   UNKNOWN_CONVOY: 404,
   CONFLICT: 409,
+  /** A container acted with a lease epoch that is not the rig's current one (it lost the rig). */
+  LEASE_LOST: 409,
   /** No rig is ready with the capabilities a bead requires; the message names each rig and why. */
   NO_ELIGIBLE_RIG: 409,
   TOO_LARGE: 413,
@@ -140,8 +147,8 @@ export const CLOSE = {
   FORBIDDEN: 4403,
   /** The room's rig was removed. */
   GONE: 4404,
-  /** Another container already serves this rig (DESIGN §9: two supervisors never serve one rig). */
-  RIG_TAKEN: 4409,
+  /** The container missed its lease deadline (no renewal in time): it no longer serves the rig. */
+  LEASE_EXPIRED: 4408,
   TOO_LARGE: 4413,
   /** The room is at its connection cap; try again later. */
   ROOM_FULL: 4429,
@@ -154,7 +161,11 @@ export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 export const RIG_STATUSES = ["cloning", "ready", "error", "removing"] as const;
 export const BEAD_STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
 export const PRIORITIES = ["low", "medium", "high", "critical"] as const;
-export const AGENT_STATUSES = ["idle", "working", "stalled", "dead"] as const;
+/**
+ * `stalled`: its heartbeats are late; `hung`: alive but no progress, nudged; `stopping`: its run is
+ * being stopped; `dead`: its last run ended without heartbeats.
+ */
+export const AGENT_STATUSES = ["idle", "working", "stalled", "hung", "stopping", "dead"] as const;
 export const MAIL_STATES = ["queued", "delivered", "read", "failed"] as const;
 export type RigStatus = (typeof RIG_STATUSES)[number];
 export type BeadStatus = (typeof BEAD_STATUSES)[number];
@@ -209,8 +220,33 @@ export type Bead = {
   reason?: string;
   /** Bumped on every change, so the town can order notifications about it. */
   rev?: number;
-  /** Runs that ended before gt_done (agent crash, witness); at 3 the bead fails. */
+  /** Runs that failed (ended before gt_done, hung, dead, merge refused); at 3 the bead fails. */
   attempts?: number;
+  /** Runs dispatched so far (run ids are `<bead id>.<n>`). */
+  runs?: number;
+  /** In review: the merge try in progress, and when its report is due. */
+  mergeTries?: number;
+  until?: number;
+  /** Why it failed (status `failed`). */
+  failure?: string;
+};
+
+export const MERGE_FAILURES = ["conflict", "push_failed", "nothing_to_merge", "branch_missing"] as const;
+/** Why a merge did not land: a conflict, a remote that refused the push, a branch with no commits of its own, a branch this container does not have. */
+export type MergeFailure = (typeof MERGE_FAILURES)[number];
+
+/** One run of a polecat on one bead, from dispatch until its process is gone. */
+export type AgentRun = {
+  id: string;
+  bead: string;
+  /** starting: owed to the container; running: acknowledged; stopping: a stop is owed. */
+  state: "starting" | "running" | "stopping";
+  /** The lease epoch it was dispatched under. */
+  epoch: number;
+  /** When it entered this state. */
+  since: number;
+  /** Why it is being stopped. */
+  reason?: string;
 };
 
 export const CONVOY_STATUSES = ["open", "landed", "closed"] as const;
@@ -253,6 +289,8 @@ export type Agent = {
   pid?: number;
   /** How its last run ended, e.g. "exit 0", "signal SIGKILL", "no heartbeat for 90 s". */
   lastExit?: string;
+  /** The run it is on, if any. */
+  run?: AgentRun;
 };
 
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
@@ -335,7 +373,9 @@ export const townToolArgs = {
     /** Client-chosen mail id, so a retried send is stored once. */
     id: ulidString.optional(),
   }),
+  /** Unread mail, left unread until gt_mail_ack (at least once: a lost reply loses nothing). */
   gt_mail_check: z.strictObject({ as: z.enum(["mayor", "operator"]).optional() }),
+  gt_mail_ack: z.strictObject({ ids: z.array(ulidString).min(1).max(500), as: z.enum(["mayor", "operator"]).optional() }),
   gt_rig_update: z.strictObject({
     name: slug,
     capabilities: z.array(capability).max(32).optional(),
@@ -360,6 +400,11 @@ export const townToolArgs = {
   gt_mayor_token: empty,
 } as const;
 
+/** A container's lease epoch (see the lease frame). */
+const epoch = z.number().int().min(1);
+/** A run id: `<bead id>.<n>`. */
+const runId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}\.[0-9]{1,6}$/, "must be a run id");
+
 /** `as`: operators and the container may act as a rig identity; an agent only as itself. */
 const actingAs = { as: address.optional() };
 
@@ -372,7 +417,10 @@ export const rigToolArgs = {
     id: ulidString.optional(),
     ...actingAs,
   }),
+  /** Unread mail, left unread until gt_mail_ack (at least once: a lost reply loses nothing). */
   gt_mail_check: z.strictObject({ ...actingAs }),
+  /** Marks mail read once it was handed over; unknown or already read ids are ignored. */
+  gt_mail_ack: z.strictObject({ ids: z.array(ulidString).min(1).max(500), ...actingAs }),
   gt_bead_create: z.strictObject({
     title,
     body: body.optional(),
@@ -393,7 +441,18 @@ export const rigToolArgs = {
   gt_list_agents: empty,
   /** Container: registers a polecat (idle) so it can be hooked and mailed. */
   gt_agent_register: z.strictObject({ name: z.string().regex(POLECAT_NAME_RE) }),
-  gt_heartbeat: z.strictObject({ ...actingAs }),
+  /** An agent's own heartbeat, or the container's for one agent (with its lease epoch). */
+  gt_heartbeat: z.strictObject({ ...actingAs, epoch: epoch.optional() }),
+  /**
+   * Container: the lease's ping, every `renew_ms` (from the lease frame). It vouches for the runs
+   * it lists: each is alive, and `output_at` is when it last printed (progress).
+   */
+  gt_lease_renew: z.strictObject({
+    epoch,
+    agents: z.array(z.strictObject({ identity: address, run: runId.optional(), output_at: z.number().int().min(0).optional() })).max(256).optional(),
+  }),
+  /** Container: gives the rig up (a clean shutdown, its agents stopped); a standby takes over at once. */
+  gt_lease_release: z.strictObject({ epoch }),
   /** The agent finished its hooked bead on `branch`: the bead goes to review and the refinery merges. */
   gt_done: z.strictObject({ branch: z.string().min(1).max(200), summary: z.string().max(4000).optional(), ...actingAs }),
   gt_escalate: z.strictObject({
@@ -408,15 +467,30 @@ export const rigToolArgs = {
   /** Saves the agent's working notes; returned by its next gt_prime. */
   gt_checkpoint: z.strictObject({ data: z.string().max(16 * 1024), ...actingAs }),
   /** Container: the clone is ready (or failed); call again to update the disk figure. */
-  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional() }),
-  /** Container: an agent process started for its hooked bead (acknowledges start_agent). */
-  gt_agent_started: z.strictObject({ as: address, bead_id: ulidString, pid: z.number().int().positive().optional() }),
-  /** Container: an agent process ended (acknowledges stop_agent; returns unfinished work). */
-  gt_agent_exited: z.strictObject({ as: address, bead_id: ulidString.optional(), code: z.number().int().nullable().optional(), signal: z.string().max(20).nullable().optional(), reason: z.string().max(500).optional() }),
+  /** Without `epoch` a container may only report that it cannot serve the rig (`error`). */
+  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional(), epoch: epoch.optional() }),
+  /** Container: an agent process started for its run (acknowledges start_agent). */
+  gt_agent_started: z.strictObject({ as: address, bead_id: ulidString, run: runId, epoch, pid: z.number().int().positive().optional() }),
+  /**
+   * Container: an agent process ended (acknowledges stop_agent; returns unfinished work). `lost`:
+   * the process died with its supervisor, not because of its bead (no attempt is counted).
+   */
+  gt_agent_exited: z.strictObject({
+    as: address,
+    bead_id: ulidString.optional(),
+    run: runId,
+    epoch,
+    code: z.number().int().nullable().optional(),
+    signal: z.string().max(20).nullable().optional(),
+    reason: z.string().max(500).optional(),
+    lost: z.boolean().optional(),
+  }),
   /** Container: the refinery's merge of a bead's branch (acknowledges merge). */
   gt_merge_result: z.strictObject({
     bead_id: ulidString,
+    epoch,
     ok: z.boolean(),
+    failure: z.enum(MERGE_FAILURES).optional(),
     merge_commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
     error: z.string().max(4000).optional(),
     conflict_files: z.array(z.string().max(500)).max(100).optional(),
@@ -436,7 +510,7 @@ export type SlingResult = { bead_id: string; rig: string; reason: string };
 export type ShareResult = { path: string; token: string; expiresAt: number };
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
-export type DoneResult = { bead_id: string; status: "in_review" };
+export type DoneResult = { bead_id: string; status: BeadStatus };
 
 // ---------------------------------------------------------------------------------------------
 // Frames
@@ -473,6 +547,9 @@ export type StartAgentCommand = {
   type: "command";
   command: "start_agent";
   id: string;
+  /** The lease epoch: acknowledgements carry it back. */
+  epoch: number;
+  run: string;
   identity: string;
   name: string;
   bead: Bead;
@@ -481,15 +558,25 @@ export type StartAgentCommand = {
   /** A fresh agent token for this run. */
   token: string;
 };
-export type MergeCommand = { type: "command"; command: "merge"; id: string; bead_id: string; branch: string; identity: string; title: string };
-/** `bead_id`: the bead the stopped run was hooked to; the container reports the exit with it. */
-export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; identity: string; bead_id?: string; reason: string };
+/** `attempt`: the room asks again when a merge is not reported in time; merges are idempotent per bead. */
+export type MergeCommand = { type: "command"; command: "merge"; id: string; epoch: number; bead_id: string; branch: string; identity: string; title: string; attempt: number };
+/** Stops one run; the container reports the exit with its run id. */
+export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; epoch: number; identity: string; bead_id: string; run: string; reason: string };
 export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
 
 /** The room replaced its document (compaction): replicas start a fresh Y.Doc and sync again. */
 export type ResyncFrame = { type: "resync" };
 
-export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | ResyncFrame;
+/**
+ * A container socket's standing in its rig room, sent after the hello and on every change:
+ * `held` (commands follow; renew every `renew_ms`, or lose the rig after `ttl_ms`) or `standby`
+ * (renew too; the rig is handed over when its holder misses its deadline or releases it).
+ */
+export type LeaseFrame =
+  | { type: "lease"; state: "held"; epoch: number; renew_ms: number; ttl_ms: number }
+  | { type: "lease"; state: "standby"; renew_ms: number; ttl_ms: number };
+
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | ResyncFrame | LeaseFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
 export const serverFrame = z.union([
@@ -504,6 +591,7 @@ export const serverFrame = z.union([
   z.object({ type: z.literal("event"), event: z.string() }).passthrough(),
   z.object({ type: z.literal("command"), command: z.enum(["start_agent", "merge", "stop_agent"]), id: z.string() }).passthrough(),
   z.object({ type: z.literal("resync") }),
+  z.object({ type: z.literal("lease"), state: z.enum(["held", "standby"]), epoch: z.number().optional(), renew_ms: z.number(), ttl_ms: z.number() }),
 ]);
 
 /** Turns zod issues into one line a person can act on. */

@@ -1,18 +1,18 @@
 /**
  * The rig room (party `rig`, room id `<townId>.<rigId>`): one rig's beads, agents and mail, as a
- * live document, and the tools its agents call. Mail to other rigs leaves through the durable
- * outbox via the town, which resolves rig names.
+ * live document, and the tools its agents and its container call. The work lifecycle (dispatch,
+ * runs, merges, the witness, the container's lease) is the pure state machine in work.ts: this
+ * class feeds it events, stores what changed and carries its effects out. Mail to other rigs leaves
+ * through the durable outbox via the town, which resolves rig names.
  */
 import type * as Party from "partykit/server";
 import type * as Y from "yjs";
 import { z } from "zod";
 import { signToken } from "./auth.ts";
-import { CommandQueue, type PendingCommand } from "./command-queue.ts";
-import { branchName, planDispatch, withStatus } from "./dispatch.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type ToolSpec } from "./live-room.ts";
-import { routeFromRig, unread } from "./mail.ts";
+import { routeFromRig } from "./mail.ts";
 import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
@@ -24,11 +24,10 @@ import {
   rigToolArgs,
   type Agent,
   type Bead,
-  type BeadStatus,
   type CommandFrame,
-  type DoneResult,
   type Escalation,
   type FeedEvent,
+  type LeaseFrame,
   type Mail,
   type RigStatus,
   type MailSendResult,
@@ -38,7 +37,7 @@ import {
 } from "./protocol.ts";
 import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
-import { judge } from "./witness.ts";
+import { emptyLease, nextWake, owedCommands, step, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
 import { beadCreate, beadStates, mailEnvelope, rigInit, rigUpdate, testFault, type BeadState } from "./internal.ts";
 
 type RigMeta = {
@@ -55,27 +54,33 @@ type RigMeta = {
   error?: string;
   /** Closed beads moved out of the document by retention (still counted as closed). */
   archivedClosed?: number;
+  /** Who serves the rig, for people: the lease holder's container, epoch and standbys. */
+  container?: ContainerView | null;
 };
 
-/** Everything one step changes, persisted in one write and then announced. */
-type Batch = {
-  changes: Change[];
-  events: FeedEvent[];
-  commands: Parameters<CommandQueue["prepare"]>[0];
-  settled: PendingCommand[];
-};
+type ContainerView = { id: string; epoch: number; since: number; connected: boolean; standbys: number };
+
+/** The lease's lasting part, in storage (`lease`): renewal deadlines restart with the room. */
+type StoredLease = { epoch: number; holder: { container: string; session: string; epoch: number; since: number } | null };
 
 const SUMMARY_DEBOUNCE_MS = 250;
 const AGENT_TOKEN_TTL_S = 24 * 3600;
 /** Closed beads kept in the live document (GT_RETAIN_CLOSED); older ones move to storage. */
 const RETAIN_CLOSED = 1_000;
-/** Runs of one bead that may end before gt_done before the bead is failed. */
-const MAX_RUNS = 3;
+
+/** Deadlines, each overridable by a GT_* variable (docs/lifecycle.md). */
+const DEFAULTS = {
+  GT_WITNESS_TIMEOUT_MS: 90_000,
+  GT_AGENT_IDLE_MS: 10 * 60_000,
+  GT_MERGE_TIMEOUT_MS: 5 * 60_000,
+  GT_MERGE_TRIES: 3,
+  GT_LEASE_TTL_MS: 30_000,
+  GT_STOP_TIMEOUT_MS: 60_000,
+  GT_MAX_RUNS: 3,
+} as const;
 
 export default class RigRoom extends LiveRoom {
   private outbox!: DurableOutbox;
-  /** Last heartbeat per identity: in memory only, never in document history (DESIGN §4). */
-  private readonly heartbeats = new Map<string, number>();
   private lastActivity: number | null = null;
   private summaryTimer: ReturnType<typeof setTimeout> | null = null;
   private retireTimer: ReturnType<typeof setTimeout> | null = null;
@@ -84,14 +89,15 @@ export default class RigRoom extends LiveRoom {
   private failHops = 0;
   /** Test hook: the next N convoy notifications are dropped (reported delivered, never sent). */
   private dropNotices = 0;
-  private commands!: CommandQueue;
-  /** The one container socket that serves this rig (DESIGN §9), or null. */
-  private lease: string | null = null;
-  private nextWitnessAt: number | null = null;
   /** Set once the room is wiped: a tool call still in flight must not write into the empty room. */
   private removed = false;
-  /** When the witness started watching: a restarted room gives every agent a full timeout. */
-  private readonly watchingSince = Date.now();
+  /** The container lease (its lasting part also in storage) and the runs' liveness (memory only). */
+  private lease: LeaseState = emptyLease();
+  private readonly liveness = new Map<string, Liveness>();
+  /** Who each container socket is: its lasting container id and its process's session. */
+  private readonly containers = new Map<string, { container: string; session: string }>();
+  /** Steps of the work machine (and other bead writes) run one at a time, each on the last one's state. */
+  private serial: Promise<unknown> = Promise.resolve();
 
   constructor(room: Party.Room) {
     super(room);
@@ -118,25 +124,28 @@ export default class RigRoom extends LiveRoom {
   }
 
   protected override async started(): Promise<void> {
-    this.commands = new CommandQueue(this.room.storage);
-    await this.commands.load();
+    const stored = await this.room.storage.get<StoredLease>("lease");
+    if (stored) this.lease = { ...emptyLease(), epoch: stored.epoch, holder: stored.holder ? { ...stored.holder, connection: null, renewBy: 0 } : null };
     this.outbox = new DurableOutbox(
       this.room.storage,
       (entry) => this.attemptHop(entry),
       (entry, outcome) => (entry.kind === "mail" ? this.post.settle(entry, outcome) : Promise.resolve()),
-      () => this.witnessWake(),
+      () => (this.meta && !this.removed ? nextWake(this.workState(), Date.now()) : null),
     );
     await this.outbox.load();
     this.lastActivity = this.records.events.length ? this.records.events.get(this.records.events.length - 1).at : null;
+    if (!this.meta) return;
+    // A restarted room gives every run and the lease holder a full deadline from now.
+    await this.work({ type: "room_started" });
     // After a restart the town may hold an older summary: push a fresh one. Waking the town also
     // wakes the town's other rigs, whose outboxes may hold mail (see TownRoom.wakeRigs).
-    if (this.meta) this.scheduleSummary();
-    if (this.meta) void this.callRoom("main", this.meta.town, "wake", {}).catch(() => {});
+    this.scheduleSummary();
+    void this.callRoom("main", this.meta.town, "wake", {}).catch(() => {});
   }
 
   async onAlarm(): Promise<void> {
     await this.outbox.flush();
-    await this.witness();
+    if (this.meta && !this.removed) await this.work({ type: "tick" });
   }
 
   protected admit(token: TokenPayload): Admission {
@@ -152,122 +161,108 @@ export default class RigRoom extends LiveRoom {
     return { ok: true, identity: address.identity };
   }
 
-  // ------------------------------------------------------------------ tools
+  // ------------------------------------------------------------------ the work machine
 
-  protected tools(): Record<string, ToolSpec<any>> {
-    const everyone = ["operator", "agent", "container"] as const;
-    const staff = ["operator", "container"] as const;
-    return {
-      gt_prime: tool(rigToolArgs.gt_prime, everyone, async (args, caller): Promise<PrimeResult> => {
-        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
-        const hook = agent.hook ? (this.records.get<Bead>(RIG_DOC.beads, agent.hook) ?? null) : null;
-        const checkpoint = (await this.room.storage.get<string>(checkpointKey(agent))) ?? null;
-        return { agent, hook, mail: unread(this.records.values<Mail>(RIG_DOC.mail), agent.identity), checkpoint };
-      }),
-      gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => this.sendMail(args, caller)),
-      gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) =>
-        this.post.check(this.requireAgent(this.actingIdentity(caller, args.as)).identity),
-      ),
-      gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
-        this.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
-      ),
-      gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ?? (await this.archived(args.bead_id)) ?? this.requireBead(args.bead_id)),
-      gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
-        const bead = this.requireBead(args.bead_id);
-        const now = Date.now();
-        const { bead_id: _id, assignee, status, ...fields } = args;
-        if ((status === "in_progress" || status === "in_review") && status !== bead.status) {
-          throw new ToolError("INVALID_ARGS", "status: in_progress and in_review are set by dispatch and gt_done; use open, closed or failed");
-        }
-        let next: Bead = { ...bead, ...definedOnly(fields), updatedAt: now };
-        if (status && status !== bead.status) next = withStatus(next, status, now, "set by operator");
-        if (assignee === null) delete next.assignee;
-        else if (assignee !== undefined) next.assignee = assignee;
-        const batch: Batch = { changes: [this.beadChange(next)], events: [], commands: [], settled: [] };
-        if (next.status !== bead.status) batch.events.push(this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${bead.status} → ${next.status} (operator)`));
-        // Taken from a working polecat: unhook it and stop its run, so the bead has one owner.
-        const owner = this.records.values<Agent>(RIG_DOC.agents).find((a) => a.hook === bead.id);
-        if (owner && next.status !== "in_progress") {
-          const idle: Agent = { ...owner, status: owner.status === "dead" ? "dead" : "idle" };
-          delete idle.hook;
-          delete idle.branch;
-          batch.changes.push(this.agentChange(idle));
-          batch.commands.push({ kind: "stop_agent", identity: owner.identity, beadId: bead.id, reason: `bead ${bead.id} set ${next.status} by the operator` });
-          if (next.status === "open") {
-            delete next.assignee;
-            delete next.branch;
-          }
-        }
-        await this.commit(batch);
-        await this.dispatch();
-        return this.records.get<Bead>(RIG_DOC.beads, bead.id);
-      }),
-      gt_list_beads: tool(rigToolArgs.gt_list_beads, staff, async (args) =>
-        this.records.values<Bead>(RIG_DOC.beads).filter((b) => !args.status || b.status === args.status),
-      ),
-      gt_list_agents: tool(rigToolArgs.gt_list_agents, staff, async () => this.records.values<Agent>(RIG_DOC.agents)),
-      gt_agent_register: tool(rigToolArgs.gt_agent_register, staff, async (args) => {
-        const identity = polecatIdentity(this.requireMeta().name, args.name);
-        const existing = this.records.get<Agent>(RIG_DOC.agents, identity);
-        if (existing) return existing;
-        const agent: Agent = { identity, role: "polecat", name: args.name, status: "idle" };
-        await this.write([{ collection: RIG_DOC.agents, key: identity, value: agent }], [this.feedEvent("agent", `${identity} registered`)]);
-        return agent;
-      }),
-      gt_heartbeat: tool(rigToolArgs.gt_heartbeat, everyone, async (args, caller) => {
-        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
-        const now = Date.now();
-        this.heartbeats.set(agent.identity, now);
-        if (agent.status === "stalled") await this.commit({ changes: [this.agentChange({ ...agent, status: "working" })] });
-        return { at: now };
-      }),
-      gt_checkpoint: tool(rigToolArgs.gt_checkpoint, everyone, async (args, caller) => {
-        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
-        await this.room.storage.put({ [checkpointKey(agent)]: args.data });
-        return { saved: args.data.length };
-      }),
-      gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
-        const from = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
-        if (args.bead_id) this.requireBead(args.bead_id);
-        const existing = args.id ? this.records.get<Escalation>(RIG_DOC.escalations, args.id) : undefined;
-        if (existing) return existing; // a retried escalation
-        const escalation = { ...this.escalation({ from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id }), ...(args.id ? { id: args.id } : {}) };
-        await this.commit({ changes: [{ collection: RIG_DOC.escalations, key: escalation.id, value: escalation }], events: [this.feedEvent("escalation", `${from}: ${args.title}`)] });
-        return escalation;
-      }),
-      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) => {
-        const escalation = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
-        if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
-        const resolved: Escalation = { ...escalation, status: "resolved" };
-        await this.commit({ changes: [{ collection: RIG_DOC.escalations, key: args.id, value: resolved }] });
-        return resolved;
-      }),
-      gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) => this.done(this.actingIdentity(caller, args.as), args.branch, args.summary)),
-      gt_rig_ready: tool(rigToolArgs.gt_rig_ready, ["container"], async (args) => {
-        const meta = this.requireMeta();
-        const status: RigStatus = args.error ? "error" : "ready";
-        const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}) };
-        if (args.error) next.error = args.error;
-        else delete next.error;
-        const events = status !== meta.status ? [this.feedEvent("rig", args.error ? `clone failed: ${args.error}` : `rig ${meta.name} ready`)] : [];
-        await this.commit({ changes: [{ collection: RIG_DOC.meta, key: "rig", value: next }], events });
-        await this.dispatch();
-        return { status, diskBytes: next.diskBytes ?? null };
-      }),
-      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args) => this.agentStarted(args.as, args.bead_id, args.pid)),
-      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args) => this.agentExited(args)),
-      gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], (args) => this.mergeResult(args)),
-      ...(this.room.env.GT_TEST_HOOKS === "1"
-        ? {
-            gt_test_fault: tool(testFault, ["operator"], async (args) => {
-              this.failHops = args.fail_hops ?? this.failHops;
-              this.dropNotices = args.drop_notices ?? this.dropNotices;
-              return { fail_hops: this.failHops, drop_notices: this.dropNotices, outbox: this.outbox.size };
-            }),
-            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => ({ keys: (await this.room.storage.list()).size })),
-          }
-        : {}),
+  private workConfig(meta: RigMeta): WorkConfig {
+    const env = (name: keyof typeof DEFAULTS) => {
+      const configured = Number(this.room.env[name]);
+      return Number.isFinite(configured) && configured > 0 ? configured : DEFAULTS[name];
     };
+    return {
+      rigName: meta.name,
+      rigId: meta.rigId,
+      ready: meta.status === "ready",
+      maxPolecats: meta.maxPolecats,
+      heartbeatTimeoutMs: env("GT_WITNESS_TIMEOUT_MS"),
+      idleMs: env("GT_AGENT_IDLE_MS"),
+      mergeTimeoutMs: env("GT_MERGE_TIMEOUT_MS"),
+      mergeTries: env("GT_MERGE_TRIES"),
+      leaseTtlMs: env("GT_LEASE_TTL_MS"),
+      stopTimeoutMs: env("GT_STOP_TIMEOUT_MS"),
+      maxRuns: env("GT_MAX_RUNS"),
+    };
+  }
+
+  private workState() {
+    return {
+      beads: this.records.map<Bead>(RIG_DOC.beads),
+      agents: this.records.map<Agent>(RIG_DOC.agents),
+      lease: this.lease,
+      liveness: this.liveness,
+      config: this.workConfig(this.requireMeta()),
+    };
+  }
+
+  /** Runs `fn` after every earlier serial step; its failure does not stop the ones after it. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(fn);
+    this.serial = run.catch(() => {});
+    return run;
+  }
+
+  /** One step of the work machine: persisted in one write, then its effects carried out. */
+  private work<R = unknown>(event: WorkEvent): Promise<R> {
+    return this.serially(async () => {
+      const meta = this.requireMeta();
+      const t = step(this.workState(), event, Date.now());
+      const changes: Change[] = [...t.beads.map((b) => this.beadChange(b)), ...t.agents.map((a) => this.agentChange(a))];
+      const escalations = t.effects.flatMap((e) => (e.kind === "escalate" ? [this.escalation(e.escalation)] : []));
+      changes.push(...escalations.map((e) => ({ collection: RIG_DOC.escalations, key: e.id, value: e })));
+      const view = containerView(t.lease);
+      if (!sameView(view, meta.container ?? null)) changes.push({ collection: RIG_DOC.meta, key: "rig", value: { ...meta, container: view } });
+      const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text)] : []));
+      const put: Record<string, unknown> = {};
+      if (t.effects.some((e) => e.kind === "persist_lease")) put.lease = storedLease(t.lease);
+      if (changes.length || events.length || Object.keys(put).length) await this.write(changes, events, { put });
+      this.lease = t.lease;
+      for (const [identity, live] of t.liveness) {
+        if (live) this.liveness.set(identity, live);
+        else this.liveness.delete(identity);
+      }
+      await this.carryOut(t.effects);
+      return t.reply as R;
+    });
+  }
+
+  /** The effects of a step, in order. A lease granted in this step sends every owed command itself. */
+  private async carryOut(effects: ReturnType<typeof step>["effects"]): Promise<void> {
+    const granted = effects.some((e) => e.kind === "lease" && e.frame.state === "held");
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case "lease": {
+          const { renew_ms, ttl_ms } = this.leaseTiming();
+          const frame: LeaseFrame = effect.frame.state === "held" ? { type: "lease", state: "held", epoch: effect.frame.epoch, renew_ms, ttl_ms } : { type: "lease", state: "standby", renew_ms, ttl_ms };
+          this.sendTo(effect.connection, frame);
+          if (effect.frame.state === "held") for (const command of owedCommands(this.workState())) await this.sendCommand(command);
+          break;
+        }
+        case "command":
+          if (!granted) await this.sendCommand(effect.command);
+          break;
+        case "close":
+          this.closeConnection(effect.connection, effect.code, effect.reason);
+          break;
+        case "nudge":
+          await this.nudge(effect.identity, effect.subject, effect.body);
+          break;
+        case "feed":
+        case "escalate":
+        case "persist_lease":
+          break; // stored with the step's records
+      }
+    }
+    await this.outbox.scheduleAlarm();
+  }
+
+  private leaseTiming(): { renew_ms: number; ttl_ms: number } {
+    const ttl = this.workConfig(this.requireMeta()).leaseTtlMs;
+    return { renew_ms: Math.max(100, Math.floor(ttl / 3)), ttl_ms: ttl };
+  }
+
+  /** The witness's nudge: mail from `<rig>/witness` to the agent, like any mail it gets. */
+  private async nudge(identity: string, subject: string, body: string): Promise<void> {
+    const from = `${this.requireMeta().name}/witness`;
+    await this.post.receive({ id: newId(), from, to: identity, subject, body, sentAt: Date.now(), state: "queued" });
   }
 
   /** Who a call acts as: an agent only as itself; operators and the container as any local agent. */
@@ -291,6 +286,166 @@ export default class RigRoom extends LiveRoom {
     const bead = this.records.get<Bead>(RIG_DOC.beads, id);
     if (!bead) throw new ToolError("UNKNOWN_BEAD", `no bead ${id} in rig ${this.requireMeta().name}`);
     return bead;
+  }
+
+  /** The container's epoch for tools that need one: a container without the current lease is refused. */
+  private requireEpoch(caller: Caller, epoch: number | undefined): void {
+    if (caller.token.role !== "container") return;
+    const holder = this.lease.holder;
+    if (epoch === undefined || !holder || holder.epoch !== epoch) {
+      throw new ToolError("LEASE_LOST", `lease epoch ${epoch ?? "(none)"} is not current${holder ? ` (epoch ${holder.epoch} serves the rig)` : " (no container holds this rig)"}`);
+    }
+  }
+
+  /** An agent's own tool call is progress; its run's liveness is the room's to track (W4). */
+  protected override noteCall(name: string, caller: Caller): void {
+    if (caller.token.role !== "agent" || name === "gt_heartbeat" || !caller.token.agent) return;
+    if (!this.records.get<Agent>(RIG_DOC.agents, caller.token.agent)?.run) return;
+    void this.work({ type: "agent_activity", identity: caller.token.agent }).catch(() => {});
+  }
+
+  // ------------------------------------------------------------------ tools
+
+  protected tools(): Record<string, ToolSpec<any>> {
+    const everyone = ["operator", "agent", "container"] as const;
+    const staff = ["operator", "container"] as const;
+    return {
+      gt_prime: tool(rigToolArgs.gt_prime, everyone, async (args, caller): Promise<PrimeResult> => {
+        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
+        const hook = agent.hook ? (this.records.get<Bead>(RIG_DOC.beads, agent.hook) ?? null) : null;
+        const checkpoint = (await this.room.storage.get<string>(checkpointKey(agent))) ?? null;
+        return { agent, hook, mail: this.post.check(agent.identity), checkpoint };
+      }),
+      gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => this.sendMail(args, caller)),
+      gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => this.post.check(this.requireAgent(this.actingIdentity(caller, args.as)).identity)),
+      gt_mail_ack: tool(rigToolArgs.gt_mail_ack, everyone, async (args, caller) => this.post.ack(this.requireAgent(this.actingIdentity(caller, args.as)).identity, args.ids)),
+      gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
+        this.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
+      ),
+      gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ?? (await this.archived(args.bead_id)) ?? this.requireBead(args.bead_id)),
+      gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
+        const { bead_id: id, assignee, status, ...fields } = args;
+        if (status === "in_progress" || status === "in_review") {
+          if (status !== this.requireBead(id).status) throw new ToolError("INVALID_ARGS", "status: in_progress and in_review are set by dispatch and gt_done; use open, closed or failed");
+        } else if (status !== undefined) await this.work({ type: "operator_set_status", beadId: id, status });
+        const edits = definedOnly(fields);
+        if (Object.keys(edits).length || assignee !== undefined) {
+          await this.serially(async () => {
+            const bead = this.requireBead(id);
+            const next: Bead = { ...bead, ...edits, updatedAt: Date.now() };
+            if (assignee === null) delete next.assignee;
+            else if (assignee !== undefined) next.assignee = assignee;
+            await this.write([this.beadChange(next)]);
+          });
+        }
+        return this.requireBead(id);
+      }),
+      gt_list_beads: tool(rigToolArgs.gt_list_beads, staff, async (args) =>
+        this.records.values<Bead>(RIG_DOC.beads).filter((b) => !args.status || b.status === args.status),
+      ),
+      gt_list_agents: tool(rigToolArgs.gt_list_agents, staff, async () => this.records.values<Agent>(RIG_DOC.agents)),
+      gt_agent_register: tool(rigToolArgs.gt_agent_register, staff, async (args) =>
+        this.serially(async () => {
+          const identity = polecatIdentity(this.requireMeta().name, args.name);
+          const existing = this.records.get<Agent>(RIG_DOC.agents, identity);
+          if (existing) return existing;
+          const agent: Agent = { identity, role: "polecat", name: args.name, status: "idle" };
+          await this.write([this.agentChange(agent)], [this.feedEvent("agent", `${identity} registered`)]);
+          return agent;
+        }),
+      ),
+      gt_heartbeat: tool(rigToolArgs.gt_heartbeat, everyone, async (args, caller) => {
+        const identity = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
+        if (caller.token.role === "container") this.requireEpoch(caller, args.epoch);
+        await this.work({ type: "agent_heartbeat", identity, epoch: caller.token.role === "container" ? args.epoch! : null });
+        return { at: Date.now() };
+      }),
+      gt_lease_renew: tool(rigToolArgs.gt_lease_renew, ["container"], (args, caller) =>
+        this.work({
+          type: "container_renew",
+          connection: caller.connectionId ?? null,
+          epoch: args.epoch,
+          agents: (args.agents ?? []).map((a) => ({ identity: a.identity, run: a.run, outputAt: a.output_at })),
+        }),
+      ),
+      gt_lease_release: tool(rigToolArgs.gt_lease_release, ["container"], (args, caller) => this.work({ type: "container_release", connection: caller.connectionId ?? null, epoch: args.epoch })),
+      gt_checkpoint: tool(rigToolArgs.gt_checkpoint, everyone, async (args, caller) => {
+        const agent = this.requireAgent(this.actingIdentity(caller, args.as));
+        await this.room.storage.put({ [checkpointKey(agent)]: args.data });
+        return { saved: args.data.length };
+      }),
+      gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
+        const from = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
+        if (args.bead_id) this.requireBead(args.bead_id);
+        const existing = args.id ? this.records.get<Escalation>(RIG_DOC.escalations, args.id) : undefined;
+        if (existing) return existing; // a retried escalation
+        const escalation = { ...this.escalation({ from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id }), ...(args.id ? { id: args.id } : {}) };
+        await this.write([{ collection: RIG_DOC.escalations, key: escalation.id, value: escalation }], [this.feedEvent("escalation", `${from}: ${args.title}`)]);
+        return escalation;
+      }),
+      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) => {
+        const escalation = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
+        if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
+        const resolved: Escalation = { ...escalation, status: "resolved" };
+        await this.write([{ collection: RIG_DOC.escalations, key: args.id, value: resolved }]);
+        return resolved;
+      }),
+      gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) =>
+        this.work({ type: "done", identity: this.actingIdentity(caller, args.as), branch: args.branch, summary: args.summary, run: caller.token.role === "agent" ? caller.token.run : undefined }),
+      ),
+      gt_rig_ready: tool(rigToolArgs.gt_rig_ready, ["container"], async (args, caller) => {
+        // Without the lease a container may only say that it cannot serve the rig.
+        if (args.epoch !== undefined || !args.error) this.requireEpoch(caller, args.epoch);
+        const status: RigStatus = args.error ? "error" : "ready";
+        const diskBytes = await this.serially(async () => {
+          const meta = this.requireMeta();
+          const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}) };
+          if (args.error) next.error = args.error;
+          else delete next.error;
+          const events = status !== meta.status ? [this.feedEvent("rig", args.error ? `clone failed: ${args.error}` : `rig ${meta.name} ready`)] : [];
+          await this.write([{ collection: RIG_DOC.meta, key: "rig", value: next }], events);
+          return next.diskBytes ?? null;
+        });
+        await this.work({ type: "dispatch" });
+        return { status, diskBytes };
+      }),
+      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args) =>
+        this.work({ type: "agent_started", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid }),
+      ),
+      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args) =>
+        this.work({
+          type: "agent_exited",
+          identity: args.as,
+          beadId: args.bead_id,
+          run: args.run,
+          epoch: args.epoch,
+          exit: args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`),
+          lost: args.lost,
+        }),
+      ),
+      gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], (args) =>
+        this.work({
+          type: "merge_result",
+          beadId: args.bead_id,
+          epoch: args.epoch,
+          ok: args.ok,
+          mergeCommit: args.merge_commit,
+          failure: args.failure,
+          error: args.error,
+          conflictFiles: args.conflict_files,
+        }),
+      ),
+      ...(this.room.env.GT_TEST_HOOKS === "1"
+        ? {
+            gt_test_fault: tool(testFault, ["operator"], async (args) => {
+              this.failHops = args.fail_hops ?? this.failHops;
+              this.dropNotices = args.drop_notices ?? this.dropNotices;
+              return { fail_hops: this.failHops, drop_notices: this.dropNotices, outbox: this.outbox.size };
+            }),
+            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => ({ keys: (await this.room.storage.list()).size })),
+          }
+        : {}),
+    };
   }
 
   // ------------------------------------------------------------------ mail
@@ -360,7 +515,7 @@ export default class RigRoom extends LiveRoom {
     if (this.retireTimer || beadCountUpperBound(this.records.map(RIG_DOC.beads)) <= this.retainClosed) return;
     this.retireTimer = setTimeout(() => {
       this.retireTimer = null;
-      if (!this.removed) void this.retire().catch((error) => console.error(`[rig/${this.roomId}] retention failed`, error));
+      if (!this.removed) void this.serially(() => this.retire()).catch((error) => console.error(`[rig/${this.roomId}] retention failed`, error));
     }, 1000);
   }
 
@@ -387,13 +542,16 @@ export default class RigRoom extends LiveRoom {
 
   /** Creates a bead (idempotent by id) and dispatches it. */
   private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string }): Promise<Bead> {
-    const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id));
-    if (existing) return existing; // a retried create
-    const now = Date.now();
-    const bead: Bead = { ...fields, status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
-    await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)]);
-    await this.dispatch();
-    return this.records.get<Bead>(RIG_DOC.beads, bead.id)!;
+    const created = await this.serially(async () => {
+      const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id));
+      if (existing) return false; // a retried create
+      const now = Date.now();
+      const bead: Bead = { ...fields, status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
+      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)]);
+      return true;
+    });
+    if (created) await this.work({ type: "dispatch" });
+    return this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id))!;
   }
 
   // ------------------------------------------------------------------ room-to-room
@@ -462,8 +620,11 @@ export default class RigRoom extends LiveRoom {
         const meta = this.meta;
         if (!meta) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
         if (meta.maxPolecats !== args.max_polecats) {
-          await this.commit({ changes: [{ collection: RIG_DOC.meta, key: "rig", value: { ...meta, maxPolecats: args.max_polecats } }], events: [this.feedEvent("rig", `max polecats ${meta.maxPolecats} → ${args.max_polecats}`)] });
-          await this.dispatch();
+          await this.serially(async () => {
+            const current = this.requireMeta();
+            await this.write([{ collection: RIG_DOC.meta, key: "rig", value: { ...current, maxPolecats: args.max_polecats } }], [this.feedEvent("rig", `max polecats ${current.maxPolecats} → ${args.max_polecats}`)]);
+          });
+          await this.work({ type: "dispatch" });
         }
         return jsonResponse({ ok: true, value: null });
       }
@@ -472,9 +633,8 @@ export default class RigRoom extends LiveRoom {
         this.removed = true;
         await this.records.wipe();
         await this.room.storage.put({ "room-id": this.roomId }); // a later alarm must still know where it is
-        this.commands = new CommandQueue(this.room.storage);
-        this.heartbeats.clear();
-        this.lease = null;
+        this.lease = emptyLease();
+        this.liveness.clear();
         this.closeAll(CLOSE.GONE, "rig removed");
         return jsonResponse({ ok: true, value: null });
       }
@@ -483,281 +643,58 @@ export default class RigRoom extends LiveRoom {
     }
   }
 
-  // ------------------------------------------------------------------ work: dispatch, done, merge, witness
-
-  /** Hooks open beads to polecats and owes the container a start_agent for each (DESIGN §7). */
-  private async dispatch(): Promise<void> {
-    const meta = this.meta;
-    // Nothing to work in before the clone exists, and nobody to work while no container serves
-    // the rig: the beads wait `open`, which is the truth, rather than `in_progress` for no one.
-    if (!meta || meta.status !== "ready" || !this.lease) return;
-    const plan = planDispatch({ rigName: meta.name, beads: this.records.values<Bead>(RIG_DOC.beads), agents: this.records.values<Agent>(RIG_DOC.agents), maxPolecats: meta.maxPolecats });
-    if (plan.length === 0) return;
-    const now = Date.now();
-    const batch: Batch = { changes: [], events: [], commands: [], settled: [] };
-    for (const { beadId, identity, name } of plan) {
-      const bead = this.records.get<Bead>(RIG_DOC.beads, beadId)!;
-      const existing = this.records.get<Agent>(RIG_DOC.agents, identity);
-      const branch = branchName(name, beadId);
-      const agent: Agent = {
-        ...(existing ?? { identity, role: "polecat", name }),
-        status: "working",
-        hook: beadId,
-        branch,
-        worktree: `rigs/${meta.rigId}/worktrees/${name}`,
-        startedAt: now,
-      };
-      delete agent.pid;
-      batch.changes.push(this.agentChange(agent), this.beadChange({ ...withStatus(bead, "in_progress", now, `hooked to ${identity}`), assignee: identity, branch }));
-      batch.events.push(this.feedEvent("bead", `${identity} hooked bead ${beadId.slice(-8)}: ${bead.title}`));
-      batch.commands.push({ kind: "start_agent", identity, beadId });
-      this.heartbeats.set(identity, now); // the witness's clock starts at dispatch
-    }
-    await this.commit(batch);
-    await this.outbox.scheduleAlarm();
-  }
-
-  private async done(identity: string, branch: string, summary: string | undefined): Promise<DoneResult> {
-    const agent = this.requireAgent(identity);
-    if (!agent.hook) {
-      // A retried gt_done after a lost reply: the same answer again.
-      const handedIn = this.records.values<Bead>(RIG_DOC.beads).find((b) => b.status === "in_review" && b.assignee === identity && b.branch === branch);
-      if (handedIn) return { bead_id: handedIn.id, status: "in_review" };
-      throw new ToolError("CONFLICT", `${identity} has no hooked bead`);
-    }
-    const bead = this.requireBead(agent.hook);
-    if (bead.status !== "in_progress") throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}, not in_progress`);
-    if (agent.branch && branch !== agent.branch) throw new ToolError("CONFLICT", `${identity} works on branch ${agent.branch}, not ${branch}`);
-    const now = Date.now();
-    const idle: Agent = { ...agent, status: "idle" };
-    delete idle.hook;
-    delete idle.branch;
-    await this.commit({
-      changes: [this.agentChange(idle), this.beadChange({ ...withStatus(bead, "in_review", now, summary ? `done: ${summary.slice(0, 200)}` : "done"), branch })],
-      events: [this.feedEvent("bead", `${identity} finished bead ${bead.id.slice(-8)}; merging ${branch}`)],
-      commands: [{ kind: "merge", identity, beadId: bead.id, branch }],
-    });
-    await this.dispatch();
-    return { bead_id: bead.id, status: "in_review" };
-  }
-
-  private async mergeResult(args: z.infer<typeof rigToolArgs.gt_merge_result>): Promise<Bead> {
-    const bead = this.requireBead(args.bead_id);
-    const settled = this.commands.matching((c) => c.kind === "merge" && c.beadId === bead.id);
-    if (bead.status !== "in_review") {
-      await this.commit({ settled }); // a repeated report: already applied
-      return bead;
-    }
-    const now = Date.now();
-    const meta = this.requireMeta();
-    if (args.ok) {
-      await this.commit({
-        changes: [this.beadChange({ ...withStatus(bead, "closed", now, `merged ${args.merge_commit?.slice(0, 8) ?? ""}`.trim()), ...(args.merge_commit ? { mergeCommit: args.merge_commit } : {}) })],
-        events: [this.feedEvent("bead", `bead ${bead.id.slice(-8)} merged into ${meta.defaultBranch}`)],
-        settled,
-      });
-    } else {
-      const reopened = withStatus(bead, "open", now, `merge failed: ${(args.error ?? "conflict").slice(0, 200)}`);
-      delete reopened.assignee;
-      delete reopened.branch;
-      const files = args.conflict_files?.length ? `\n\nConflicting files:\n${args.conflict_files.map((f) => `- ${f}`).join("\n")}` : "";
-      const escalation = this.escalation({
-        from: `${meta.name}/refinery`,
-        title: `Merge conflict: ${bead.title}`.slice(0, 200),
-        body: `${args.error ?? "The branch does not merge cleanly."}${files}\n\nThe bead is open again and will be redone from the current ${meta.defaultBranch}.`,
-        severity: "high",
-        beadId: bead.id,
-      });
-      await this.commit({
-        changes: [this.beadChange(reopened), { collection: RIG_DOC.escalations, key: escalation.id, value: escalation }],
-        events: [this.feedEvent("escalation", `merge of bead ${bead.id.slice(-8)} failed; bead reopened`)],
-        settled,
-      });
-    }
-    await this.dispatch();
-    return this.records.get<Bead>(RIG_DOC.beads, bead.id)!;
-  }
-
-  private async agentStarted(identity: string, beadId: string, pid: number | undefined): Promise<{ stale: boolean }> {
-    const agent = this.requireAgent(identity);
-    const settled = this.commands.matching((c) => c.kind === "start_agent" && c.identity === identity && c.beadId === beadId);
-    if (agent.hook !== beadId) {
-      // The bead was taken back (witness, operator) while the process started: stop that run.
-      await this.commit({ settled, commands: [{ kind: "stop_agent", identity, beadId, reason: `bead ${beadId} is no longer hooked to ${identity}` }] });
-      return { stale: true };
-    }
-    this.heartbeats.set(identity, Date.now());
-    await this.commit({ changes: [this.agentChange({ ...agent, status: "working", ...(pid ? { pid } : {}) })], settled });
-    return { stale: false };
-  }
-
-  /** Returns the agent, and the status of the bead of the run that ended (the container keeps its branch only for review). */
-  private async agentExited(args: z.infer<typeof rigToolArgs.gt_agent_exited>): Promise<{ agent: Agent; bead_status: BeadStatus | null }> {
-    const agent = this.requireAgent(args.as);
-    const settled = this.commands.matching(
-      (c) => c.identity === agent.identity && (c.kind === "stop_agent" || (c.kind === "start_agent" && (args.bead_id === undefined || c.beadId === args.bead_id))),
-    );
-    const lastExit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
-    const next: Agent = { ...agent, lastExit };
-    delete next.pid;
-    const batch: Batch = { changes: [], events: [], commands: [], settled };
-    const unfinished = agent.hook && (args.bead_id === undefined || args.bead_id === agent.hook) ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
-    if (unfinished) {
-      // The run ended before gt_done: the bead goes back to the queue, to be done again.
-      delete next.hook;
-      delete next.branch;
-      if (next.status !== "dead") next.status = "idle";
-      if (unfinished.status === "in_progress" && unfinished.assignee === agent.identity) batch.changes.push(...this.returned(unfinished, `${agent.identity} exited (${lastExit}) before done`));
-      batch.events.push(this.feedEvent("agent", `${agent.identity} exited (${lastExit}) before finishing bead ${unfinished.id.slice(-8)}`));
-    }
-    batch.changes.push(this.agentChange(next));
-    await this.commit(batch);
-    this.heartbeats.delete(agent.identity);
-    await this.dispatch();
-    const bead = args.bead_id ? this.records.get<Bead>(RIG_DOC.beads, args.bead_id) : undefined;
-    return { agent: this.records.get<Agent>(RIG_DOC.agents, agent.identity)!, bead_status: bead?.status ?? null };
-  }
-
-  /**
-   * Unfinished work back to the queue: `open` again, or `failed` with an escalation once its runs
-   * have ended early MAX_RUNS times (a bead that always crashes its agent must not loop forever).
-   */
-  private returned(bead: Bead, note: string): Change[] {
-    const attempts = (bead.attempts ?? 0) + 1;
-    const giveUp = attempts >= MAX_RUNS;
-    const next = { ...withStatus(bead, giveUp ? "failed" : "open", Date.now(), giveUp ? `${note}; gave up after ${attempts} runs` : note), attempts };
-    delete next.assignee;
-    delete next.branch;
-    if (!giveUp) return [this.beadChange(next)];
-    const escalation = this.escalation({
-      from: `${this.requireMeta().name}/witness`,
-      title: `Bead failed: ${bead.title}`.slice(0, 200),
-      body: `Its agents stopped before finishing it ${attempts} times; the last time: ${note}.`,
-      severity: "high",
-      beadId: bead.id,
-    });
-    return [this.beadChange(next), { collection: RIG_DOC.escalations, key: escalation.id, value: escalation }];
-  }
-
-  private get witnessTimeoutMs(): number {
-    const configured = Number(this.room.env.GT_WITNESS_TIMEOUT_MS);
-    return Number.isFinite(configured) && configured > 0 ? configured : 90_000;
-  }
-
-  /**
-   * When the witness should look again: only while some agent is working. An absolute time that
-   * only the witness moves on, so a busy room (every write reschedules the alarm) cannot keep
-   * postponing it.
-   */
-  private witnessWake(): number | null {
-    const watching = this.records.values<Agent>(RIG_DOC.agents).some((a) => a.status === "working" || a.status === "stalled");
-    if (!watching) {
-      this.nextWitnessAt = null;
-      return null;
-    }
-    this.nextWitnessAt ??= Date.now() + Math.max(250, this.witnessTimeoutMs / 4);
-    return this.nextWitnessAt;
-  }
-
-  /** The witness (DESIGN §7): silent agents are stalled, then dead, and their beads go back to open. */
-  private async witness(): Promise<void> {
-    if (!this.meta) return;
-    const now = Date.now();
-    if (this.nextWitnessAt !== null && now < this.nextWitnessAt) return;
-    this.nextWitnessAt = null;
-    const verdicts = judge(this.records.values<Agent>(RIG_DOC.agents), (id) => this.heartbeats.get(id) ?? this.watchingSince, now, this.witnessTimeoutMs);
-    if (verdicts.length) {
-      const batch: Batch = { changes: [], events: [], commands: [], settled: [] };
-      for (const verdict of verdicts) {
-        const agent = this.records.get<Agent>(RIG_DOC.agents, verdict.identity)!;
-        const next: Agent = { ...agent, status: verdict.status };
-        if (verdict.status === "dead") {
-          const silence = `no heartbeat for ${Math.round(verdict.silentMs / 1000)} s`;
-          next.lastExit = silence;
-          delete next.pid;
-          delete next.hook;
-          delete next.branch;
-          const bead = agent.hook ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
-          if (bead?.status === "in_progress" && bead.assignee === agent.identity) batch.changes.push(...this.returned(bead, `witness: ${agent.identity} dead (${silence})`));
-          batch.commands.push({ kind: "stop_agent", identity: agent.identity, ...(agent.hook ? { beadId: agent.hook } : {}), reason: silence });
-          // Its pending start is void: the bead goes to whoever is dispatched next.
-          batch.settled.push(...this.commands.matching((c) => c.kind === "start_agent" && c.identity === agent.identity));
-          batch.events.push(this.feedEvent("witness", `${agent.identity} is dead (${silence})${bead ? `; bead ${bead.id.slice(-8)} back to open` : ""}`));
-        } else {
-          batch.events.push(this.feedEvent("witness", `${agent.identity} is ${verdict.status}`));
-        }
-        batch.changes.push(this.agentChange(next));
-      }
-      await this.commit(batch);
-      await this.dispatch();
-    }
-    await this.outbox.scheduleAlarm();
-  }
-
-  private escalation(fields: Omit<Escalation, "id" | "createdAt" | "status" | "beadId"> & { beadId?: string | undefined }): Escalation {
-    const { beadId, ...rest } = fields;
-    return { ...rest, ...(beadId ? { beadId } : {}), id: newId(), createdAt: Date.now(), status: "open" };
-  }
-
-  private agentChange(agent: Agent): Change {
-    return { collection: RIG_DOC.agents, key: agent.identity, value: agent };
-  }
-
-  private beadChange(bead: Bead): Change {
-    return { collection: RIG_DOC.beads, key: bead.id, value: bead };
-  }
-
-  /** Persists a batch in one write (records, feed, new and settled commands), then sends new commands. */
-  private async commit(batch: Partial<Batch>): Promise<void> {
-    const prepared = this.commands.prepare(batch.commands ?? [], Date.now());
-    const settled = batch.settled ?? [];
-    await this.write(batch.changes ?? [], batch.events ?? [], { put: prepared.entries, delete: this.commands.keys(settled) });
-    this.commands.settled(settled);
-    this.commands.added(prepared.commands);
-    for (const command of prepared.commands) await this.sendCommand(command);
-  }
-
   // ------------------------------------------------------------------ the container
 
-  protected override claimSocket(connectionId: string, token: TokenPayload): { code: number; reason: string } | null {
+  /** A container socket names its container (lasting, per workspace) and session (per process). */
+  protected override claimSocket(connectionId: string, token: TokenPayload, request: Request): { code: number; reason: string } | null {
     if (token.role !== "container") return null;
-    if (this.lease && this.lease !== connectionId && this.room.getConnection(this.lease)) {
-      return { code: CLOSE.RIG_TAKEN, reason: "another container serves this rig" };
-    }
-    this.lease = connectionId;
+    const query = new URL(request.url).searchParams;
+    const id = (name: string) => {
+      const value = query.get(name);
+      return value && /^[A-Za-z0-9_-]{1,64}$/.test(value) ? value : null;
+    };
+    // A client that does not say is a container of its own for this one socket.
+    this.containers.set(connectionId, { container: id("container") ?? connectionId, session: id("session") ?? connectionId });
     return null;
   }
 
-  protected override async socketReady(connection: Party.Connection): Promise<void> {
-    if (connection.id !== this.lease) return;
-    for (const command of this.commands.all()) await this.sendCommand(command);
-    await this.dispatch();
+  protected override async socketReady(connection: Party.Connection, token: TokenPayload): Promise<void> {
+    const who = this.containers.get(connection.id);
+    if (token.role !== "container" || !who) return;
+    await this.work({ type: "container_connected", connection: connection.id, ...who });
   }
 
   protected override socketGone(connectionId: string): void {
-    if (this.lease === connectionId) this.lease = null;
+    if (!this.containers.delete(connectionId) || !this.meta || this.removed) return;
+    void this.work({ type: "container_disconnected", connection: connectionId }).catch((error) => console.error(`[rig/${this.roomId}] disconnect`, error));
   }
 
-  /** Sends a pending command to the serving container, if one is connected; it stays pending until acknowledged. */
-  private async sendCommand(command: PendingCommand): Promise<void> {
-    if (!this.lease) return;
+  /** Sends an owed command to the lease holder, if connected; it stays owed until acknowledged. */
+  private async sendCommand(command: OwedCommand): Promise<void> {
+    const connection = this.lease.holder?.connection;
+    if (!connection) return;
     const frame = await this.commandFrame(command);
-    if (frame) this.sendTo(this.lease, frame);
-    else await this.commit({ settled: [command] }); // overtaken (its bead went elsewhere): owed to no one
+    if (frame) this.sendTo(connection, frame);
   }
 
-  private async commandFrame(command: PendingCommand): Promise<CommandFrame | null> {
+  private async commandFrame(command: OwedCommand): Promise<CommandFrame | null> {
     const meta = this.requireMeta();
+    const epoch = this.lease.holder!.epoch;
     switch (command.kind) {
       case "start_agent": {
         const agent = this.records.get<Agent>(RIG_DOC.agents, command.identity);
         const bead = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
-        if (!agent || !bead || agent.hook !== bead.id || !agent.branch) return null;
-        const token = await signToken({ role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, exp: Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S }, this.secret);
+        if (!agent?.run || agent.run.id !== command.run || !bead || !agent.branch) return null;
+        const token = await signToken(
+          { role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, run: command.run, exp: Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S },
+          this.secret,
+        );
         return {
           type: "command",
           command: "start_agent",
           id: command.id,
+          epoch,
+          run: command.run,
           identity: agent.identity,
           name: agent.name,
           bead,
@@ -768,11 +705,24 @@ export default class RigRoom extends LiveRoom {
       }
       case "merge": {
         const bead = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
-        return { type: "command", command: "merge", id: command.id, bead_id: command.beadId, branch: command.branch, identity: command.identity, title: bead?.title ?? command.beadId };
+        return { type: "command", command: "merge", id: command.id, epoch, bead_id: command.beadId, branch: command.branch, identity: command.identity, title: bead?.title ?? command.beadId, attempt: command.attempt };
       }
       case "stop_agent":
-        return { type: "command", command: "stop_agent", id: command.id, identity: command.identity, ...(command.beadId ? { bead_id: command.beadId } : {}), reason: command.reason };
+        return { type: "command", command: "stop_agent", id: command.id, epoch, identity: command.identity, bead_id: command.beadId, run: command.run, reason: command.reason };
     }
+  }
+
+  private escalation(spec: Omit<EscalationSpec, "beadId"> & { beadId?: string | undefined }): Escalation {
+    const { beadId, ...rest } = spec;
+    return { ...rest, ...(beadId ? { beadId } : {}), id: newId(), createdAt: Date.now(), status: "open" };
+  }
+
+  private agentChange(agent: Agent): Change {
+    return { collection: RIG_DOC.agents, key: agent.identity, value: agent };
+  }
+
+  private beadChange(bead: Bead): Change {
+    return { collection: RIG_DOC.beads, key: bead.id, value: bead };
   }
 
   // ------------------------------------------------------------------ writes and the summary
@@ -859,4 +809,19 @@ function checkpointKey(agent: Agent): string {
 
 function definedOnly<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** What people see of the lease (rig meta), or null when no container serves the rig. */
+function containerView(lease: LeaseState): ContainerView | null {
+  const h = lease.holder;
+  return h ? { id: h.container, epoch: h.epoch, since: h.since, connected: h.connection !== null, standbys: lease.standbys.length } : null;
+}
+
+function sameView(a: ContainerView | null, b: ContainerView | null): boolean {
+  return a === b || (a !== null && b !== null && a.id === b.id && a.epoch === b.epoch && a.connected === b.connected && a.standbys === b.standbys);
+}
+
+function storedLease(lease: LeaseState): StoredLease {
+  const h = lease.holder;
+  return { epoch: lease.epoch, holder: h ? { container: h.container, session: h.session, epoch: h.epoch, since: h.since } : null };
 }

@@ -229,11 +229,19 @@ export default class TownRoom extends LiveRoom {
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async () => ({
         token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret),
       })),
-      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(caller.token.role === "agent" ? "mayor" : (args.as ?? "operator"))),
+      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(this.inboxOf(caller.token, args.as))),
+      gt_mail_ack: tool(townToolArgs.gt_mail_ack, mailers, async (args, caller) => this.post.ack(this.inboxOf(caller.token, args.as), args.ids)),
     };
   }
 
   // ------------------------------------------------------------------ mail
+
+  /** The town inbox a caller reads: the Mayor only its own; operators either (default: operator). */
+  private inboxOf(token: TokenPayload, as: "mayor" | "operator" | undefined): "mayor" | "operator" {
+    if (token.role !== "agent") return as ?? "operator";
+    if (as !== undefined && as !== "mayor") throw new ToolError("FORBIDDEN", "the Mayor reads only the mayor inbox");
+    return "mayor";
+  }
 
   private sendMail(args: { to: string; subject: string; body: string; from: string; id?: string | undefined }): Promise<MailSendResult> {
     const fields = { id: args.id ?? newId(), from: args.from, to: args.to, subject: args.subject, body: args.body };

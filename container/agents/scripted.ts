@@ -7,7 +7,11 @@
  *   append <path>: <text>         append the line to the file
  *   mail <address>: <subject>     send mail (body: the bead title)
  *   await-mail                    wait for a mail, then append "<from>: <subject>" to inbox.md
+ *                                 (the witness's nudges are acknowledged and waited past)
+ *   sleep <ms>                    work for a while (prints that it does)
  *   exit <code>                   exit now with this code, without gt_done (a failing agent)
+ *   hang                          stay alive doing nothing: no output, no tool call (a hung agent)
+ *   once <step>                   do <step> only on the bead's first try (while it has no failed runs)
  *
  * With no write, append or await-mail line it writes notes/<bead8>.md from the bead's title and body.
  */
@@ -18,23 +22,41 @@ import WebSocket from "ws";
 import type { EventFrame, Mail, PrimeResult } from "../../party/protocol.ts";
 import { ToolSocket } from "../../client/tools.ts";
 
-type Step =
+type Step = (
   | { kind: "write" | "append"; path: string; text: string }
   | { kind: "mail"; to: string; subject: string }
   | { kind: "await-mail" }
-  | { kind: "exit"; code: number };
+  | { kind: "sleep"; ms: number }
+  | { kind: "exit"; code: number }
+  | { kind: "hang" }
+) & { once?: boolean };
 
 export function parseSteps(body: string): Step[] {
   const steps: Step[] = [];
   for (const raw of body.split("\n")) {
-    const line = raw.trim();
-    let m: RegExpMatchArray | null;
-    if ((m = line.match(/^(write|append)\s+([^:]+):\s?(.*)$/))) steps.push({ kind: m[1] as "write" | "append", path: m[2]!.trim(), text: m[3]! });
-    else if ((m = line.match(/^mail\s+([^:\s]+):\s?(.*)$/))) steps.push({ kind: "mail", to: m[1]!, subject: m[2]! || "(no subject)" });
-    else if (line === "await-mail") steps.push({ kind: "await-mail" });
-    else if ((m = line.match(/^exit\s+(\d+)$/))) steps.push({ kind: "exit", code: Number(m[1]) });
+    let line = raw.trim();
+    const once = /^once\s+/.test(line);
+    if (once) line = line.replace(/^once\s+/, "");
+    const step = parseStep(line);
+    if (step) steps.push(once ? { ...step, once } : step);
   }
   return steps;
+}
+
+function parseStep(line: string): Step | null {
+  let m: RegExpMatchArray | null;
+  if ((m = line.match(/^(write|append)\s+([^:]+):\s?(.*)$/))) return { kind: m[1] as "write" | "append", path: m[2]!.trim(), text: m[3]! };
+  if ((m = line.match(/^mail\s+([^:\s]+):\s?(.*)$/))) return { kind: "mail", to: m[1]!, subject: m[2]! || "(no subject)" };
+  if (line === "await-mail") return { kind: "await-mail" };
+  if ((m = line.match(/^sleep\s+(\d{1,7})$/))) return { kind: "sleep", ms: Number(m[1]) };
+  if ((m = line.match(/^exit\s+(\d+)$/))) return { kind: "exit", code: Number(m[1]) };
+  if (line === "hang") return { kind: "hang" };
+  return null;
+}
+
+/** The witness's nudge to a silent agent: not the mail an `await-mail` step waits for. */
+function isNudge(mail: Mail): boolean {
+  return mail.from.endsWith("/witness") && mail.subject.startsWith("nudge:");
 }
 
 function env(name: string): string {
@@ -86,8 +108,9 @@ async function main(): Promise<number> {
       console.log("no hooked bead; nothing to do");
       return 0;
     }
-    arrivals.push(...mail);
-    const steps = parseSteps(hook.body);
+    arrivals.push(...mail.filter((m) => !isNudge(m)));
+    const firstTry = (hook.attempts ?? 0) === 0;
+    const steps = parseSteps(hook.body).filter((s) => !s.once || firstTry);
     const changesFiles = steps.some((s) => s.kind === "write" || s.kind === "append" || s.kind === "await-mail");
     for (const step of steps) {
       switch (step.kind) {
@@ -103,16 +126,29 @@ async function main(): Promise<number> {
         case "await-mail": {
           for (;;) {
             const arrived = new Promise<void>((resolve) => (wake = resolve));
-            arrivals.push(...(await socket.call<Mail[]>("gt_mail_check")));
+            const unread = await socket.call<Mail[]>("gt_mail_check");
+            const nudges = unread.filter(isNudge);
+            if (nudges.length) await socket.call("gt_mail_ack", { ids: nudges.map((m) => m.id) });
+            arrivals.push(...unread.filter((m) => !isNudge(m) && !arrivals.some((a) => a.id === m.id)));
             if (arrivals.length) break;
             await arrived; // the room pushes a mail event when one lands
           }
           const got = arrivals.shift()!;
           await appendFile(await inside(root, "inbox.md"), `${got.from}: ${got.subject}\n`);
+          await socket.call("gt_mail_ack", { ids: [got.id] }); // handed over: it is in the work now
           break;
         }
+        case "sleep":
+          console.log(`working for ${step.ms} ms`);
+          await new Promise((resolve) => setTimeout(resolve, step.ms));
+          break;
         case "exit":
           return step.code;
+        case "hang":
+          socket.close();
+          setInterval(() => {}, 60_000); // keeps the process alive (the orphan check's timer does not)
+          await new Promise(() => {}); // alive, silent, until stopped
+          break;
       }
     }
     if (!changesFiles) {

@@ -67,6 +67,9 @@ async function pushFromSeed(f: Fixture, file: string, content: string): Promise<
   return sha;
 }
 
+/** A bead id (a ULID) for merge requests. */
+const beadOf = (n: number): string => `01J0000000000000000000${String(n).padStart(4, "0")}`;
+
 const head = async (dir: string, ref = "HEAD"): Promise<string> => (await git(dir).revparse([ref])).trim();
 const remoteMain = (f: Fixture): Promise<string> => head(f.remote, "refs/heads/main");
 const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
@@ -149,7 +152,7 @@ describe("createWorktree", () => {
     }
     // Unserialised, these collide on index.lock and on the clone's checked-out branch.
     const results = await Promise.all([
-      ...names.map((n) => f.repo.merge(`gt/${n}/b1`, `Merge gt/${n}/b1`)),
+      ...names.map((n, i) => f.repo.merge({ branch: `gt/${n}/b1`, beadId: beadOf(i), title: `add ${n}` })),
       f.repo.createWorktree("dogwood", "gt/dogwood/b1"),
       f.repo.ensureClone(),
     ]);
@@ -177,43 +180,70 @@ describe("removeWorktree", () => {
 
 describe("merge", () => {
   const branch = "gt/maple/abc12345";
+  const bead = beadOf(7);
+  const request = { branch, beadId: bead, title: "add feature" };
 
-  it("merges --no-ff, pushes, and drops the branch and its worktree; a retry answers the same commit", async () => {
+  it("merges --no-ff with the bead in its message, pushes, and drops the branch and its worktree; a retry answers the same commit", async () => {
     await f.repo.ensureClone();
     const before = await remoteMain(f);
     const wt = await f.repo.createWorktree("maple", branch);
     // No identity passed: the worktree uses the clone's refinery identity.
     const tip = await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
 
-    const result = await f.repo.merge(branch, `Merge ${branch}: add feature`);
-    expect(result.ok).toBe(true);
+    const result = await f.repo.merge(request);
+    expect(result).toMatchObject({ ok: true, already: false });
     if (!result.ok) return;
     expect(await remoteMain(f)).toBe(result.mergeCommit);
     const parents = (await git(f.remote).raw(["rev-list", "--parents", "-n", "1", result.mergeCommit])).trim().split(" ");
     expect(parents.slice(1)).toEqual([before, tip]);
-    expect(await git(f.remote).raw(["log", "-1", "--format=%B", result.mergeCommit])).toContain(branch);
+    const body = await git(f.remote).raw(["log", "-1", "--format=%B", result.mergeCommit]);
+    expect(body).toContain(`Merge ${branch}: add feature (bead ${bead})`);
+    expect(body).toContain(`\nBead: ${bead}\n`);
     expect(await f.repo.listAgentBranches()).toEqual([]);
     expect(await f.repo.listWorktrees()).toEqual([]);
     expect(await exists(wt)).toBe(false);
 
     // Crash after the push, before the branch was deleted: branch exists and is already merged.
     await git(path.join(f.rigDir, "repo")).raw(["branch", branch, tip]);
-    expect(await f.repo.merge(branch, `Merge ${branch}`)).toEqual(result);
+    expect(await f.repo.merge(request)).toEqual({ ...result, already: true });
     expect(await f.repo.listAgentBranches()).toEqual([]);
-    // Crash after the branch was deleted: found by the branch name in the message.
-    expect(await f.repo.merge(branch, `Merge ${branch}`)).toEqual(result);
+    // Crash after the branch was deleted: found by the bead in the merge's message.
+    expect(await f.repo.merge(request)).toEqual({ ...result, already: true });
     expect(await remoteMain(f)).toBe(result.mergeCommit);
   });
 
-  it("adds the branch name when the message lacks it", async () => {
+  it("finding 7: a branch with no commits of its own is nothing to merge, never answered with an earlier bead's merge", async () => {
     await f.repo.ensureClone();
-    const wt = await f.repo.createWorktree("maple", branch);
-    await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
-    const result = await f.repo.merge(branch, "ship it");
-    if (!result.ok) throw new Error(result.error);
-    const body = await git(f.remote).raw(["log", "-1", "--format=%B", result.mergeCommit]);
-    expect(body).toContain("ship it");
-    expect(body).toContain(branch);
+    const first = await f.repo.createWorktree("maple", branch);
+    await commitFile(first, "feature.txt", "feature\n", "add feature", simpleGit(first));
+    const merged = await f.repo.merge(request);
+    expect(merged.ok).toBe(true);
+    // The next bead's polecat hands in a branch cut from the new main, with nothing on it.
+    await f.repo.createWorktree("maple", "gt/maple/def67890");
+    const empty = await f.repo.merge({ branch: "gt/maple/def67890", beadId: beadOf(8), title: "nothing" });
+    expect(empty).toMatchObject({ ok: false, failure: "nothing_to_merge" });
+    expect(await remoteMain(f)).toBe(merged.ok ? merged.mergeCommit : "");
+  });
+
+  it("finds a bead merged by another container (its own clone) and pushes nothing", async () => {
+    await f.repo.ensureClone();
+    const other = new RigRepo({ rigDir: path.join(f.root, "other", "rigs", "r1"), gitUrl: f.remote, defaultBranch: "main" });
+    await other.ensureClone();
+    const theirs = await other.createWorktree("maple", branch);
+    await commitFile(theirs, "feature.txt", "theirs\n", "add feature", simpleGit(theirs));
+    const landed = await other.merge(request);
+    if (!landed.ok) throw new Error(landed.error);
+    // This container redid the bead on the same branch name in its own clone, and is told to merge.
+    const ours = await f.repo.createWorktree("maple", branch);
+    await commitFile(ours, "feature.txt", "ours\n", "add feature again", simpleGit(ours));
+    expect(await f.repo.merge(request)).toEqual({ ok: true, mergeCommit: landed.mergeCommit, already: true });
+    expect(await remoteMain(f)).toBe(landed.mergeCommit);
+    expect((await git(f.remote).raw(["rev-list", "--merges", "refs/heads/main"])).trim().split("\n")).toHaveLength(1);
+  });
+
+  it("answers branch_missing for a branch this clone never had (lost with another container)", async () => {
+    await f.repo.ensureClone();
+    expect(await f.repo.merge({ branch: "gt/ghost/zzz", beadId: beadOf(9), title: "ghost" })).toMatchObject({ ok: false, failure: "branch_missing" });
   });
 
   it("merges on top of a remote that moved since the branch was cut", async () => {
@@ -221,7 +251,7 @@ describe("merge", () => {
     const wt = await f.repo.createWorktree("maple", branch);
     const tip = await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
     const moved = await pushFromSeed(f, "other.txt", "other\n");
-    const result = await f.repo.merge(branch, `Merge ${branch}`);
+    const result = await f.repo.merge(request);
     if (!result.ok) throw new Error(result.error);
     const parents = (await git(f.remote).raw(["rev-list", "--parents", "-n", "1", result.mergeCommit])).trim().split(" ");
     expect(parents.slice(1)).toEqual([moved, tip]);
@@ -234,8 +264,8 @@ describe("merge", () => {
     await commitFile(wt, "README.md", "polecat's version\n", "edit readme", simpleGit(wt));
     const theirs = await pushFromSeed(f, "README.md", "someone else's version\n");
 
-    const result = await f.repo.merge(branch, `Merge ${branch}`);
-    expect(result).toMatchObject({ ok: false, conflictFiles: ["README.md"] });
+    const result = await f.repo.merge(request);
+    expect(result).toMatchObject({ ok: false, failure: "conflict", conflictFiles: ["README.md"] });
     expect(await exists(path.join(repoDir, ".git", "MERGE_HEAD"))).toBe(false);
     expect((await git(repoDir).raw(["status", "--porcelain"])).trim()).toBe("");
     expect(await head(repoDir, "main")).toBe(theirs);
@@ -253,7 +283,7 @@ describe("merge", () => {
     await fs.writeFile(hook, `#!/bin/sh\nif [ ! -e "${marker}" ]; then touch "${marker}"; echo rejected >&2; exit 1; fi\n`, { mode: 0o755 });
     const wt = await f.repo.createWorktree("maple", branch);
     await commitFile(wt, "feature.txt", "feature\n", "add feature", simpleGit(wt));
-    const ok = await f.repo.merge(branch, `Merge ${branch}`);
+    const ok = await f.repo.merge(request);
     expect(ok.ok).toBe(true);
     expect(await exists(marker)).toBe(true);
 
@@ -262,18 +292,14 @@ describe("merge", () => {
     const before = await remoteMain(f);
     const wt2 = await f.repo.createWorktree("oak", "gt/oak/def67890");
     await commitFile(wt2, "oak.txt", "oak\n", "add oak", simpleGit(wt2));
-    const failed = await f.repo.merge("gt/oak/def67890", "Merge gt/oak/def67890");
-    expect(failed).toMatchObject({ ok: false, conflictFiles: [] });
+    const failed = await f.repo.merge({ branch: "gt/oak/def67890", beadId: beadOf(10), title: "add oak" });
+    expect(failed).toMatchObject({ ok: false, failure: "push_failed", conflictFiles: [] });
     if (!failed.ok) expect(failed.error).toContain("no pushes today");
     // The unpushed merge is not left on the local default branch; the branch survives for another try.
     expect(await head(repoDir, "main")).toBe(before);
     expect(await f.repo.listAgentBranches()).toEqual(["gt/oak/def67890"]);
   });
 
-  it("answers ok:false for a branch that neither exists nor was merged", async () => {
-    await f.repo.ensureClone();
-    expect(await f.repo.merge("gt/ghost/zzz", "Merge gt/ghost/zzz")).toMatchObject({ ok: false, conflictFiles: [] });
-  });
 });
 
 describe("cleanupExcept", () => {
@@ -305,9 +331,10 @@ describe("validation", () => {
     }
     for (const branch of ["main", "gt/maple", "gt/../x/abc", "gt/maple/ab-c", "gt/maple/abc/def", "-D", "gt/maple/" + "a".repeat(27)]) {
       await expect(f.repo.createWorktree("maple", branch)).rejects.toThrow(/agent branch/);
-      await expect(f.repo.merge(branch, `Merge ${branch}`)).rejects.toThrow(/agent branch/);
+      await expect(f.repo.merge({ branch, beadId: beadOf(1), title: "x" })).rejects.toThrow(/agent branch/);
       await expect(f.repo.deleteBranch(branch)).rejects.toThrow(/agent branch/);
     }
+    await expect(f.repo.merge({ branch: "gt/maple/abc", beadId: "not-a-bead", title: "x" })).rejects.toThrow(/bead id/);
     expect(() => new RigRepo({ rigDir: "/", gitUrl: f.remote, defaultBranch: "main" })).toThrow(/rigDir/);
     expect(() => new RigRepo({ rigDir: f.root, gitUrl: f.remote, defaultBranch: "main" })).toThrow(/rigDir/);
     expect(() => new RigRepo({ rigDir: f.rigDir, gitUrl: "--upload-pack=x", defaultBranch: "main" })).toThrow(/git url/);

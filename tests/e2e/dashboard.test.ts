@@ -244,7 +244,7 @@ describe("operator actions", () => {
     await p.locator("[data-testid=rig-card][data-rig=docs]").waitFor();
     const docs = (await t.townCall<{ name: string; id: string }[]>("gt_list_rigs")).find((r) => r.name === "docs")!;
     expect(docs).toBeTruthy();
-    await t.rigCall(docs as never, "gt_rig_ready", { disk_bytes: 1 }, t.container);
+    await t.markReady(docs as never);
     // The town learns of the clone through the rig's (debounced) summary: wait to see it ready.
     await p.locator("[data-testid=rig-card][data-rig=docs] [data-status=ready]").waitFor();
 

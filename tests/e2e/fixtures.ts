@@ -10,7 +10,7 @@ export async function e2eTown(host: string, secret: string, prefix = "e2e") {
     /** A rig the container has cloned (status ready), so the Mayor may sling to it. */
     async readyRig(name: string, extra: Record<string, unknown> = {}): Promise<Rig> {
       const rig = await town.addRig(name, extra);
-      await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 12_345_678 }, town.container);
+      await town.markReady(rig, 12_345_678);
       return rig;
     },
   };

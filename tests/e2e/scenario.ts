@@ -16,14 +16,13 @@ export async function demoTown(t: E2ETown) {
     const rig = await t.addRig(spec.name, { capabilities: spec.capabilities, max_polecats: spec.max_polecats, git_url: `git@github.com:acme/${spec.name}.git` });
     rigs[spec.name] = rig;
     // Stand in for the container; heartbeat every started agent except in backend, which stalls.
-    const container = t.agentSocket(rig, t.container);
-    await container.ready;
+    const { socket: container, epoch } = await t.holdLease(rig);
     container.onCommand((command) => {
       if (command.command !== "start_agent" || spec.name === "backend") return;
       if (spec.name === "frontend") started.push(command);
       heartbeats.push(setInterval(() => void t.rigCall(rig, "gt_heartbeat", {}, command.token).catch(() => {}), 500));
     });
-    await t.rigCall(rig, "gt_rig_ready", { disk_bytes: Math.round((40 + spec.name.length * 37) * 1024 * 1024) }, t.container);
+    await t.rigCall(rig, "gt_rig_ready", { disk_bytes: Math.round((40 + spec.name.length * 37) * 1024 * 1024), epoch }, t.container);
   }
   const titles: Record<string, string[]> = {
     frontend: ["Dark mode for settings", "Fix flaky login test", "Virtualise the issue list", "Keyboard shortcuts help", "Upgrade Vite", "Empty states copy", "Phone layout for tables"],

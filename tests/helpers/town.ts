@@ -1,7 +1,7 @@
 /** A throwaway town on a running server, with token helpers, for integration tests. */
 import WebSocket from "ws";
 import { signToken } from "../../party/auth.ts";
-import type { Bead, Rig, StartAgentCommand, TokenPayload } from "../../party/protocol.ts";
+import type { Bead, LeaseFrame, Rig, StartAgentCommand, TokenPayload } from "../../party/protocol.ts";
 import { DocReplica } from "../../client/doc-sync.ts";
 import { ToolCallError, ToolSocket, callHttp } from "../../client/tools.ts";
 
@@ -22,6 +22,7 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
   const rigCall = <T = unknown>(rig: Rig, tool: string, args: unknown = {}, asToken = operator) =>
     callHttp<T>({ host, party: "rig", room: rigRoom(rig), token: asToken }, tool, args);
   const sockets: { close(): void }[] = [];
+  let sessions = 0;
 
   return {
     town,
@@ -40,6 +41,35 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
       await rigCall(rig, "gt_agent_register", { name }, container);
       const identity = `${rig.name}/polecats/${name}`;
       return { identity, token: await token({ role: "agent", rig: rig.id, agent: identity }) };
+    },
+    /**
+     * Holds `rig`'s lease as a container would (renewed until the socket closes, vouching for no
+     * agent) and returns its socket and epoch.
+     */
+    async holdLease(rig: Rig) {
+      // One container per test town, a new session per socket: a later holdLease takes the rig
+      // over at once once the earlier socket is closed (a restart of the same container).
+      const query = { container: `test-${town.slice(-40).replace(/[^A-Za-z0-9_-]/g, "")}`.slice(0, 64), session: `s${++sessions}` };
+      const socket = new ToolSocket({ host, party: "rig", room: rigRoom(rig), token: container, WebSocket, query });
+      sockets.push(socket);
+      const lease = new Promise<LeaseFrame>((resolve) => {
+        const off = socket.onLease((frame) => (off(), resolve(frame)));
+      });
+      await socket.ready;
+      const frame = await lease;
+      if (frame.state !== "held") throw new Error(`another container holds rig ${rig.name}`);
+      const renew = setInterval(() => socket.call("gt_lease_renew", { epoch: frame.epoch }).catch(() => {}), frame.renew_ms);
+      socket.socket.addEventListener("close", () => clearInterval(renew));
+      return { socket, epoch: frame.epoch };
+    },
+    /**
+     * Marks a rig's clone ready as its container would, then lets go of the socket: nothing is
+     * dispatched (no container is connected), so its beads wait open; the Mayor may place work there.
+     */
+    async markReady(rig: Rig, diskBytes = 1) {
+      const { socket, epoch } = await this.holdLease(rig);
+      await rigCall(rig, "gt_rig_ready", { disk_bytes: diskBytes, epoch }, container);
+      socket.close();
     },
     agentSocket(rig: Rig, agentToken: string) {
       const socket = new ToolSocket({ host, party: "rig", room: rigRoom(rig), token: agentToken, WebSocket });
@@ -91,13 +121,13 @@ export function fails(call: Promise<unknown>): Promise<ToolCallError> {
 }
 
 /**
- * Stands in for the town container of `rig`: holds its lease, then a new bead is dispatched to a
- * polecat, which is `working` from the start_agent command on. No heartbeat follows, so the witness
- * marks it stalled after half its timeout unless the caller sends some.
+ * Stands in for the town container of `rig`: holds its lease (renewed until the socket closes, but
+ * vouching for no agent), then a new bead is dispatched to a polecat, which is `working` from the
+ * start_agent command on. No heartbeat follows, so the witness marks it stalled after half its
+ * timeout unless the caller sends some.
  */
-export async function workingAgent(town: TestTown, rig: Rig, title = "Refactor the build", body?: string): Promise<{ bead: Bead; start: StartAgentCommand }> {
-  const container = town.agentSocket(rig, town.container);
-  await container.ready;
+export async function workingAgent(town: TestTown, rig: Rig, title = "Refactor the build", body?: string): Promise<{ bead: Bead; start: StartAgentCommand; epoch: number }> {
+  const { socket: container, epoch } = await town.holdLease(rig);
   const started = new Promise<StartAgentCommand>((resolve) => {
     const off = container.onCommand((command) => {
       if (command.command !== "start_agent") return;
@@ -105,7 +135,7 @@ export async function workingAgent(town: TestTown, rig: Rig, title = "Refactor t
       resolve(command);
     });
   });
-  await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 1_000_000 }, town.container);
+  await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 1_000_000, epoch }, town.container);
   const bead = await town.rigCall<Bead>(rig, "gt_bead_create", { title, ...(body !== undefined ? { body } : {}) });
-  return { bead, start: await started };
+  return { bead, start: await started, epoch };
 }

@@ -26,8 +26,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function container(extra: string[] = []): ContainerProcess {
-  const c = spawnContainer({ host, town: town.town, token: town.container, workspace: join(dir, "workspace"), extra });
+function container(extra: string[] = [], workspace = "workspace"): ContainerProcess {
+  const c = spawnContainer({ host, town: town.town, token: town.container, workspace: join(dir, workspace), extra });
   containers.push(c);
   return c;
 }
@@ -122,7 +122,7 @@ describe("the town container", () => {
     expect(showFile(a.remote, "inbox.md")).toBe("operator: go on");
   });
 
-  it("after a SIGKILLed supervisor the witness returns silent agents' work, and a new supervisor finishes it with no orphan worktree", async () => {
+  it("a restarted supervisor (same workspace) takes its rig back at once: the killed one's run is void, not counted, and redone with no orphan worktree", async () => {
     town = await makeTown(host, secret, "c");
     const a = await addRig("alpha");
     const wa = await watchRig(a.rig);
@@ -131,13 +131,14 @@ describe("the town container", () => {
     await bead(a.rig, "plain work", "write plain.txt: plain");
     const outlive = () => wa.beads().find((b) => b.title.startsWith("outlive"))!;
     const working = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.hook === outlive().id));
-    await first.kill();
-    // No heartbeats now: the witness declares the agent dead and the bead open again.
-    await wa.when(() => wa.agents().find((x) => x.identity === working.identity && x.status === "dead"), 20_000);
-    expect(outlive().status).toBe("open");
+    await first.kill(); // the supervisor alone, as a crash would: its agent lives on for a moment
 
-    container();
+    const second = container();
+    // The same container (its workspace's id), a new session: the room voids the old runs at once.
+    await second.waitFor(/\[alpha\] ready/);
     const again = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.pid !== working.pid && x.hook === outlive().id));
+    expect(outlive().attempts ?? 0).toBe(0);
+    expect(outlive().history?.some((h) => /run was lost/.test(h.note ?? ""))).toBe(true);
     await town.rigCall(a.rig, "gt_mail_send", { to: again.identity, subject: "after restart", body: "" });
     await wa.when(() => wa.beads().every((b) => b.status === "closed") && wa.beads().length === 2);
     expect(filesOnMain(a.remote)).toEqual(["README.md", "inbox.md", "plain.txt"]);
@@ -191,23 +192,33 @@ describe("the town container", () => {
     expect(existsSync(join(rigDir, "worktrees", "toast"))).toBe(false);
   });
 
-  it("serves only the rigs named by --rigs, and never lets two supervisors serve one rig", async () => {
+  it("serves only the rigs named by --rigs; a second container stands by for a served rig and does none of its work", async () => {
     town = await makeTown(host, secret, "c");
     const a = await addRig("alpha");
     const b = await addRig("beta");
     const [wa, wb] = [await watchRig(a.rig), await watchRig(b.rig)];
     const alphaOnly = container(["--rigs", "alpha"]);
     await alphaOnly.waitFor(/\[alpha\] ready/);
-    const everything = container();
+    const everything = container([], "second");
     await everything.waitFor(/\[beta\] ready/);
+    await everything.waitFor(/\[alpha\] standing by/);
     await bead(a.rig, "alpha work", "write a.txt: a");
     await bead(b.rig, "beta work", "write b.txt: b");
     for (const w of [wa, wb]) await w.when(() => w.beads()[0]?.status === "closed");
     expect(alphaOnly.output()).not.toMatch(/\[beta\]/);
     expect(alphaOnly.output()).toMatch(/\[alpha\] merged/);
-    // The second supervisor asked for alpha too, but alpha's room refused it (4409) while served.
-    expect(everything.output()).toMatch(/\[alpha\] serving/);
     expect(everything.output()).not.toMatch(/\[alpha\] (ready|merged)/);
     expect(everything.output()).toMatch(/\[beta\] merged/);
+  });
+
+  it("refuses a second container on a workspace that a live one uses", async () => {
+    town = await makeTown(host, secret, "c");
+    await addRig("alpha");
+    const first = container();
+    await first.waitFor(/\[alpha\] ready/);
+    const second = container();
+    await new Promise<void>((resolve) => second.child.once("exit", () => resolve()));
+    expect(second.child.exitCode).toBe(2);
+    expect(second.output()).toMatch(/in use by another container/);
   });
 });

@@ -37,7 +37,7 @@ async function watchTown() {
 
 /** Marks a rig's clone ready as the container would, without running one (beads then wait, open). */
 async function markReady(rig: Rig, view: Awaited<ReturnType<typeof watchTown>>) {
-  await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 1 }, town.container);
+  await town.markReady(rig);
   await view.when(() => view.rig(rig.name)?.status === "ready");
 }
 

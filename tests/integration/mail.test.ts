@@ -39,8 +39,12 @@ describe("cross-rig mail", () => {
 
     const first = await recipientSocket.call<Mail[]>("gt_mail_check");
     expect(first.map((m) => m.id)).toEqual([sent.id]);
-    expect(first[0]!.state).toBe("read");
+    expect(first[0]!.state).toBe("delivered");
+    // Handed out again until acknowledged, then never again.
+    expect((await recipientSocket.call<Mail[]>("gt_mail_check")).map((m) => m.id)).toEqual([sent.id]);
+    expect(await recipientSocket.call("gt_mail_ack", { ids: [sent.id] })).toEqual({ acked: [sent.id] });
     expect(await recipientSocket.call<Mail[]>("gt_mail_check")).toEqual([]);
+    expect(await recipientSocket.call("gt_mail_ack", { ids: [sent.id] })).toEqual({ acked: [] });
   });
 
   it("works the same over HTTP, and a retried send with the same id is stored once", async () => {
@@ -55,7 +59,10 @@ describe("cross-rig mail", () => {
     }
     const inbox = await town.rigCall<Mail[]>(b, "gt_mail_check", {}, recipient.token);
     expect(inbox.map((m) => [m.id, m.from, m.subject])).toEqual([[id, sender.identity, "over http"]]);
+    await town.rigCall(b, "gt_mail_ack", { ids: [id] }, recipient.token);
     expect(await town.rigCall<Mail[]>(b, "gt_mail_check", {}, recipient.token)).toEqual([]);
+    // Nobody acknowledges another's mail: the sender's token cannot mark it read.
+    expect(await town.rigCall(a, "gt_mail_ack", { ids: [id] }, sender.token)).toEqual({ acked: [] });
   });
 
   it("refuses an unknown rig or agent with UNKNOWN_RECIPIENT (404) and stores nothing", async () => {
@@ -80,6 +87,8 @@ describe("cross-rig mail", () => {
     await town.rigCall(a, "gt_mail_send", { to: "operator", subject: "need help", body: "stuck" }, sender.token);
     const operatorInbox = await town.townCall<Mail[]>("gt_mail_check");
     expect(operatorInbox.map((m) => [m.from, m.subject])).toEqual([[sender.identity, "need help"]]);
+    await town.townCall("gt_mail_ack", { ids: operatorInbox.map((m) => m.id) });
+    expect(await town.townCall<Mail[]>("gt_mail_check")).toEqual([]);
 
     const reply = await town.townCall<MailSendResult>("gt_mail_send", { to: sender.identity, subject: "on it", body: "" });
     expect(reply.state).toBe("delivered");

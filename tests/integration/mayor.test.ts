@@ -49,7 +49,7 @@ async function mayorTown() {
   const view = await watchTown();
   const alpha = await town.addRig("alpha", { capabilities: ["ts", "web"], max_polecats: 2 });
   const beta = await town.addRig("beta", { capabilities: ["docs"], max_polecats: 1 });
-  for (const rig of [alpha, beta]) await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 1 }, town.container);
+  for (const rig of [alpha, beta]) await town.markReady(rig);
   await view.when(() => view.rig("alpha")?.status === "ready" && view.rig("beta")?.status === "ready");
   const { token } = await town.townCall<{ token: string }>("gt_mayor_token", {}, town.container);
   const env: GtEnv = { GT_HOST: host, GT_TOWN: town.town, GT_AGENT: "mayor", GT_TOKEN: token };

@@ -13,7 +13,7 @@ describe("computeSummary", () => {
     expect(computeSummary(base, 7)).toEqual(emptySummary(7));
     expect(emptySummary(7)).toEqual({
       beads: { open: 0, in_progress: 0, in_review: 0, closed: 0, failed: 0 },
-      agents: { idle: 0, working: 0, stalled: 0, dead: 0 },
+      agents: { idle: 0, working: 0, stalled: 0, hung: 0, stopping: 0, dead: 0 },
       queuedMail: 0,
       openEscalations: 0,
       lastActivity: null,
@@ -29,7 +29,7 @@ describe("computeSummary", () => {
 
   it("counts agents per status", () => {
     const agents = [agent("toast", "working"), agent("maple", "idle"), agent("birch", "working"), agent("shadow", "dead")];
-    expect(computeSummary({ ...base, agents }, 0).agents).toEqual({ idle: 1, working: 2, stalled: 0, dead: 1 });
+    expect(computeSummary({ ...base, agents }, 0).agents).toEqual({ idle: 1, working: 2, stalled: 0, hung: 0, stopping: 0, dead: 1 });
   });
 
   it("queuedMail counts queued mail and delivered-but-unread mail addressed to this rig", () => {

@@ -8,11 +8,11 @@ import type { SyncStatus } from "../../../client/doc-sync.ts";
 export type Tone = "neutral" | "blue" | "violet" | "green" | "amber" | "red";
 
 export const BEAD_STATUSES: readonly BeadStatus[] = ["open", "in_progress", "in_review", "closed", "failed"];
-export const AGENT_STATUSES: readonly AgentStatus[] = ["working", "idle", "stalled", "dead"];
+export const AGENT_STATUSES: readonly AgentStatus[] = ["working", "idle", "stalled", "hung", "stopping", "dead"];
 
 const TONES: Record<string, Record<string, Tone>> = {
   bead: { open: "neutral", in_progress: "blue", in_review: "violet", closed: "green", failed: "red" } satisfies Record<BeadStatus, Tone>,
-  agent: { idle: "neutral", working: "blue", stalled: "amber", dead: "red" } satisfies Record<AgentStatus, Tone>,
+  agent: { idle: "neutral", working: "blue", stalled: "amber", hung: "amber", stopping: "violet", dead: "red" } satisfies Record<AgentStatus, Tone>,
   mail: { queued: "amber", delivered: "blue", read: "neutral", failed: "red" } satisfies Record<MailState, Tone>,
   rig: { cloning: "blue", ready: "green", error: "red", removing: "amber" } satisfies Record<RigStatus, Tone>,
   convoy: { open: "blue", landed: "green", closed: "neutral" } satisfies Record<ConvoyStatus, Tone>,

@@ -21,7 +21,7 @@ export type RigStore = {
   mailList: Accessor<Mail[]>;
 };
 
-const AGENT_ORDER = { dead: 0, stalled: 1, working: 2, idle: 3 } as const;
+const AGENT_ORDER = { dead: 0, hung: 1, stalled: 2, stopping: 3, working: 4, idle: 5 } as const;
 
 export function createRigStore(town: string, rig: Rig, token: string): RigStore {
   const doc = createLiveDoc({ party: "rig", room: `${town}.${rig.id}`, token }, { maps: ["meta", "beads", "agents", "mail", "escalations"], arrays: ["events"] });

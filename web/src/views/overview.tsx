@@ -18,7 +18,7 @@ export default function Overview() {
     for (const rig of town.sortedRigs()) {
       const s = rig.summary;
       working += s.agents.working ?? 0;
-      agents += (s.agents.working ?? 0) + (s.agents.idle ?? 0) + (s.agents.stalled ?? 0) + (s.agents.dead ?? 0);
+      agents += Object.values(s.agents).reduce((n, c) => n + (c ?? 0), 0);
       active += (s.beads.open ?? 0) + (s.beads.in_progress ?? 0) + (s.beads.in_review ?? 0);
     }
     return { working, agents, active };

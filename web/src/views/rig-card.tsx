@@ -11,6 +11,7 @@ export function rigAlerts(rig: Rig): { text: string; tone: Tone }[] {
   if (rig.status === "error") alerts.push({ text: "clone failed", tone: "red" });
   if (s.agents.dead) alerts.push({ text: `${s.agents.dead} dead`, tone: "red" });
   if (s.agents.stalled) alerts.push({ text: `${s.agents.stalled} stalled`, tone: "amber" });
+  if (s.agents.hung) alerts.push({ text: `${s.agents.hung} hung`, tone: "amber" });
   if (s.beads.failed) alerts.push({ text: `${s.beads.failed} failed`, tone: "red" });
   if (s.openEscalations) alerts.push({ text: `${s.openEscalations} escalation${s.openEscalations === 1 ? "" : "s"}`, tone: "amber" });
   return alerts;

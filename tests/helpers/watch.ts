@@ -1,0 +1,101 @@
+/** Live views of a test town's documents, and a stand-in for the town container over one socket. */
+import { readFileSync } from "node:fs";
+import type { Agent, Bead, CommandFrame, Escalation, LeaseFrame, Mail, Rig } from "../../party/protocol.ts";
+import type { ToolSocket } from "../../client/tools.ts";
+import { until, type TestTown } from "./town.ts";
+
+/** A rig's beads, agents, escalations and mail as a replica sees them, and a wait on them. */
+export async function watchRig(town: TestTown, rig: Rig) {
+  const replica = town.replica("rig", town.rigRoom(rig));
+  await replica.whenSynced();
+  const beads = () => [...replica.doc.getMap<Bead>("beads").values()];
+  const agents = () => [...replica.doc.getMap<Agent>("agents").values()];
+  const escalations = () => [...replica.doc.getMap<Escalation>("escalations").values()];
+  const mail = () => [...replica.doc.getMap<Mail>("mail").values()];
+  const events = () => replica.doc.getArray<{ kind: string; text: string }>("events").toArray();
+  // A rebuilt document arrives as a new Y.Doc: listen on whichever is current.
+  const when = <T>(predicate: () => T | undefined | false, timeoutMs = 45_000) =>
+    until(
+      (cb) => {
+        let doc = replica.doc;
+        doc.on("update", cb);
+        const off = replica.onChange(() => {
+          doc.off("update", cb);
+          doc = replica.doc;
+          doc.on("update", cb);
+          cb();
+        });
+        return () => (doc.off("update", cb), off());
+      },
+      predicate,
+      timeoutMs,
+      predicate.toString().slice(0, 160),
+    );
+  return { replica, beads, agents, escalations, mail, events, when };
+}
+
+export type RigWatch = Awaited<ReturnType<typeof watchRig>>;
+
+export function processAlive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stands in for the town container of `rig` on one socket: keeps its lease renewed (when the room
+ * grants leases), records every command, and acknowledges only what the test asks for. Every
+ * acknowledgement carries the lease's epoch.
+ */
+export async function standIn(town: TestTown, rig: Rig, options: { renew?: boolean } = {}) {
+  const socket: ToolSocket = town.agentSocket(rig, town.container);
+  const commands: CommandFrame[] = [];
+  const waiters: { match: (c: CommandFrame) => boolean; resolve: (c: CommandFrame) => void }[] = [];
+  socket.onCommand((command) => {
+    commands.push(command);
+    for (const w of [...waiters]) if (w.match(command)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(command));
+  });
+  const lease = new Promise<LeaseFrame>((resolve) => {
+    const off = socket.onLease((frame) => (off(), resolve(frame)));
+  });
+  await socket.ready;
+  const frame = await lease;
+  const epoch = frame.state === "held" ? frame.epoch : undefined;
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const renewing = new Set<string>();
+  if (options.renew !== false) {
+    timer = setInterval(() => {
+      // Vouched-for agents are alive and printing (progress), as a working agent would be.
+      socket.call("gt_lease_renew", { epoch: epoch ?? 1, agents: [...renewing].map((identity) => ({ identity, output_at: Date.now() })) }).catch(() => {});
+    }, frame.renew_ms);
+  }
+  // As the container does: its acknowledgements carry the epoch; other calls do not take one.
+  const fenced = new Set(["gt_rig_ready", "gt_agent_started", "gt_agent_exited", "gt_merge_result", "gt_heartbeat"]);
+  const withEpoch = (tool: string, args: Record<string, unknown>) => (epoch === undefined || !fenced.has(tool) ? args : { ...args, epoch });
+  return {
+    socket,
+    epoch,
+    commands,
+    /** The first command (already received or still to come) that matches. */
+    next(match: (c: CommandFrame) => boolean): Promise<CommandFrame> {
+      const seen = commands.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+    /** Calls a container tool with the lease's epoch. */
+    ack<T = unknown>(tool: string, args: Record<string, unknown>) {
+      return socket.call<T>(tool, withEpoch(tool, args));
+    },
+    /** Vouches for these agents' processes in every renewal (the container's heartbeat). */
+    vouch(identity: string, on = true) {
+      if (on) renewing.add(identity);
+      else renewing.delete(identity);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      socket.close();
+    },
+  };
+}

@@ -1,0 +1,629 @@
+/**
+ * The work lifecycle (party/work.ts) under random interleavings, checked after every step (fast-check).
+ * A small world drives it: two containers (one may stand by) that connect, drop, restart, freeze,
+ * renew or not, acknowledge what they were sent (or an old run's exit), agents that call done (also
+ * from runs taken from them), merges that land or fail every way, operators, room pauses and clock
+ * jumps. Rule ids (W…) are those of party/work.ts and docs/lifecycle.md.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ToolError, type Agent, type Bead } from "../../party/protocol.ts";
+import { emptyLease, nextWake, owedCommands, pauseMs, step, type LeaseState, type Liveness, type OwedCommand, type Transition, type WorkConfig, type WorkEvent } from "../../party/work.ts";
+
+const CONFIG: WorkConfig = {
+  rigName: "r",
+  rigId: "01RIG0000000000000000000000",
+  ready: true,
+  maxPolecats: 2,
+  heartbeatTimeoutMs: 1_000,
+  idleMs: 2_000,
+  mergeTimeoutMs: 800,
+  mergeTries: 3,
+  leaseTtlMs: 600,
+  stopTimeoutMs: 1_500,
+  maxRuns: 3,
+};
+
+let beadSeq = 0;
+function beadId(): string {
+  beadSeq += 1;
+  return `01BEAD${String(beadSeq).padStart(20, "0")}`;
+}
+
+type Proc = { identity: string; run: string; bead: string; branch: string; done: boolean; hung?: boolean };
+type Container = {
+  id: string;
+  session: number;
+  connection: string | null;
+  state: "held" | "standby" | null;
+  epoch: number | null;
+  /** A frozen container (SIGSTOP) does nothing, renews included, until it thaws. */
+  frozen: boolean;
+  inbox: (OwedCommand & { epoch: number })[];
+  seen: Set<string>;
+  procs: Map<string, Proc>;
+};
+
+/** The rig room's records and clocks, plus what the outside world knows, fed through `step`. */
+class World {
+  now = 1_000_000;
+  beads = new Map<string, Bead>();
+  agents = new Map<string, Agent>();
+  lease: LeaseState = emptyLease();
+  liveness = new Map<string, Liveness>();
+  readonly containers: Container[] = [this.container("ca"), this.container("cb")];
+  /** What happened, across all runs of the property: the test checks the interleavings reach each case. */
+  static readonly seen = new Map<string, number>();
+  /** Every run ever dispatched, so an agent of an old run can still act (stale processes). */
+  readonly runs = new Map<string, Proc>();
+  /** Merges on the remote per bead; the refinery is idempotent per bead (as container/git-ops.ts is). */
+  readonly remote = new Map<string, string>();
+  /** When the room last accepted a sign of life for each agent's current run (W7 checks against it). */
+  readonly heardAt = new Map<string, number>();
+  private connections = 0;
+  readonly trace: string[] = [];
+
+  private container(id: string): Container {
+    return { id, session: 1, connection: null, state: null, epoch: null, frozen: false, inbox: [], seen: new Set(), procs: new Map() };
+  }
+
+  state() {
+    return { beads: this.beads, agents: this.agents, lease: this.lease, liveness: this.liveness, config: CONFIG };
+  }
+
+  /** Feeds one event; a refusal (ToolError) changes nothing and is returned. */
+  feed(event: WorkEvent): Transition | ToolError {
+    const beforeBeads = new Map(this.beads);
+    const beforeAgents = new Map(this.agents);
+    const lastSeen = this.lease.lastSeen;
+    if (event.type === "room_started" || (lastSeen !== null && this.now - lastSeen > pauseMs(CONFIG))) for (const id of this.agents.keys()) this.heardAt.set(id, this.now);
+    let t: Transition;
+    try {
+      t = step(this.state(), event, this.now);
+    } catch (error) {
+      if (error instanceof ToolError) {
+        this.trace.push(`${this.now} ${event.type} refused ${error.code}`);
+        return error;
+      }
+      throw error;
+    }
+    if (this.trace.length > 200) this.trace.splice(0, 100);
+    this.trace.push(`${this.now} ${JSON.stringify(event)} → beads ${t.beads.map((b) => `${b.id.slice(-3)}:${b.status}`).join(",")} agents ${t.agents.map((a) => `${a.name}:${a.status}/${a.run?.state ?? "-"}`).join(",")}`);
+    for (const b of t.beads) this.beads.set(b.id, b);
+    for (const a of t.agents) this.agents.set(a.identity, a);
+    this.lease = t.lease;
+    for (const [id, l] of t.liveness) (l ? this.liveness.set(id, l) : this.liveness.delete(id));
+    this.noteHeard(event, t);
+    const count = (what: string) => World.seen.set(what, (World.seen.get(what) ?? 0) + 1);
+    for (const e of t.effects) {
+      if (e.kind === "feed") for (const [what, re] of CASES) if (re.test(e.text)) count(what);
+      if (e.kind === "nudge") count("nudged");
+    }
+    for (const b of t.beads) if (b.status === "closed" && b.mergeCommit) count("merged");
+    checkInvariants(this, event, t, beforeBeads, beforeAgents);
+    this.deliver(t);
+    return t;
+  }
+
+  private noteHeard(event: WorkEvent, t: Transition): void {
+    for (const a of t.agents) if (a.run?.state === "starting" && a.run.since === this.now) this.heardAt.set(a.identity, this.now);
+    for (const a of t.agents) if (a.run && a.run.state !== "stopping") this.runs.set(a.run.id, { identity: a.identity, run: a.run.id, bead: a.run.bead, branch: a.branch ?? "", done: false });
+    const current = (identity: string, run?: string) => {
+      const agent = this.agents.get(identity);
+      return agent?.run && agent.run.state !== "stopping" && (run === undefined || run === agent.run.id);
+    };
+    if (event.type === "container_renew" && this.lease.holder?.epoch === event.epoch) for (const r of event.agents) if (current(r.identity, r.run)) this.heardAt.set(r.identity, this.now);
+    if ((event.type === "agent_heartbeat" || event.type === "agent_activity") && current(event.identity)) this.heardAt.set(event.identity, this.now);
+    if (event.type === "agent_started" && current(event.identity, event.run)) this.heardAt.set(event.identity, this.now);
+  }
+
+  /** Effects reach the containers at once; a close or a lost lease makes a container kill its agents. */
+  private deliver(t: Transition): void {
+    for (const effect of t.effects) {
+      const target = (connection: string) => this.containers.find((c) => c.connection === connection);
+      if (effect.kind === "command") {
+        const holder = this.lease.holder?.connection;
+        const c = holder ? target(holder) : undefined;
+        if (c) c.inbox.push({ ...effect.command, epoch: this.lease.holder!.epoch });
+      } else if (effect.kind === "lease") {
+        const c = target(effect.connection);
+        if (!c) continue;
+        c.state = effect.frame.state;
+        if (effect.frame.state === "held") {
+          if (c.epoch !== effect.frame.epoch) c.procs.clear(); // a new epoch: its earlier runs are void
+          c.epoch = effect.frame.epoch;
+          for (const command of owedCommands(this.state())) c.inbox.push({ ...command, epoch: c.epoch });
+        }
+      } else if (effect.kind === "close") {
+        const c = target(effect.connection);
+        if (c) this.lost(c);
+      }
+    }
+  }
+
+  lost(c: Container): void {
+    c.connection = null;
+    c.state = null;
+    c.epoch = null;
+    c.procs.clear();
+    c.inbox = [];
+    c.seen.clear();
+  }
+
+  connect(c: Container): void {
+    if (c.connection) return;
+    c.connection = `conn-${++this.connections}`;
+    this.feed({ type: "container_connected", connection: c.connection, container: c.id, session: `s${c.session}` });
+  }
+
+  disconnect(c: Container): void {
+    if (!c.connection) return;
+    const connection = c.connection;
+    c.connection = null;
+    c.state = null;
+    this.feed({ type: "container_disconnected", connection });
+  }
+
+  restart(c: Container): void {
+    this.disconnect(c);
+    this.lost(c);
+    c.session += 1;
+    this.connect(c);
+  }
+
+  /** The container's answer to LEASE_LOST: it lost the rig; its agents are killed. */
+  refused(c: Container, outcome: Transition | ToolError): outcome is ToolError {
+    if (outcome instanceof ToolError) {
+      if (outcome.code === "LEASE_LOST") this.lost(c);
+      return true;
+    }
+    return false;
+  }
+
+  renew(c: Container): void {
+    if (!c.connection || !c.state) return;
+    // It vouches for every process it runs; a hung one is alive but prints nothing.
+    const agents = [...c.procs.values()].filter((p) => !p.done).map((p) => ({ identity: p.identity, run: p.run, outputAt: p.hung ? undefined : this.now }));
+    // Starts it took on but has not begun are its to vouch for too (as container/rig-worker.ts does).
+    for (const x of this.pending(c, "start_agent")) if (x.kind === "start_agent") agents.push({ identity: x.identity, run: x.run, outputAt: undefined });
+    this.refused(c, this.feed({ type: "container_renew", connection: c.connection, epoch: c.epoch ?? 1, agents: c.state === "held" ? agents : [] }));
+  }
+
+  pending(c: Container, kind: OwedCommand["kind"]): (OwedCommand & { epoch: number })[] {
+    return c.inbox.filter((x) => x.kind === kind && !c.seen.has(x.id));
+  }
+
+  start(c: Container, pick: number, fails: boolean): void {
+    const command = pick1(this.pending(c, "start_agent"), pick);
+    if (!command || command.kind !== "start_agent") return;
+    c.seen.add(command.id);
+    if (fails) {
+      this.refused(c, this.feed({ type: "agent_exited", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch, exit: "no worktree" }));
+      return;
+    }
+    const outcome = this.feed({ type: "agent_started", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch });
+    if (this.refused(c, outcome) || (outcome.reply as { stale: boolean }).stale) return;
+    const known = this.runs.get(command.run)!;
+    c.procs.set(command.identity, { ...known, done: false });
+  }
+
+  exit(c: Container, pick: number, lost: boolean): void {
+    const proc = pick1([...c.procs.values()], pick);
+    if (!proc) return;
+    c.procs.delete(proc.identity);
+    this.refused(c, this.feed({ type: "agent_exited", identity: proc.identity, beadId: proc.bead, run: proc.run, epoch: c.epoch ?? 1, exit: lost ? "its supervisor restarted" : "exit 1", lost }));
+  }
+
+  /** An exit report for some earlier run of an agent (a late or duplicated report). */
+  staleExit(c: Container, pick: number): void {
+    const proc = pick1([...this.runs.values()], pick);
+    if (!proc || !c.epoch) return;
+    this.refused(c, this.feed({ type: "agent_exited", identity: proc.identity, beadId: proc.bead, run: proc.run, epoch: c.epoch, exit: "exit 0" }));
+  }
+
+  stop(c: Container, pick: number): void {
+    const command = pick1(this.pending(c, "stop_agent"), pick);
+    if (!command || command.kind !== "stop_agent") return;
+    c.seen.add(command.id);
+    c.procs.delete(command.identity);
+    this.refused(c, this.feed({ type: "agent_exited", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch, exit: "signal SIGTERM" }));
+  }
+
+  /** An agent process calls gt_done with its run's token: a current one, or one whose run is over. */
+  done(pick: number, fromAnyRun: boolean): void {
+    const live = this.containers.flatMap((c) => [...c.procs.values()].filter((p) => !p.done));
+    const proc = pick1(fromAnyRun ? [...this.runs.values()] : live, pick);
+    if (!proc) return;
+    const outcome = this.feed({ type: "done", identity: proc.identity, run: proc.run, branch: proc.branch });
+    if (!(outcome instanceof ToolError)) for (const c of this.containers) if (c.procs.get(proc.identity)?.run === proc.run) c.procs.get(proc.identity)!.done = true;
+  }
+
+  merge(c: Container, pick: number, outcome: number): void {
+    const command = pick1(this.pending(c, "merge"), pick);
+    if (!command || command.kind !== "merge") return;
+    c.seen.add(command.id);
+    const kinds = ["ok", "ok", "ok", "conflict", "push_failed", "nothing_to_merge", "branch_missing", "lost"] as const;
+    const kind = kinds[outcome % kinds.length]!;
+    if (kind === "lost") return; // taken on, never reported (the room must ask again)
+    if (kind === "ok") {
+      const commit = this.remote.get(command.beadId) ?? `c${command.beadId.slice(-6)}`.padEnd(40, "0");
+      this.remote.set(command.beadId, commit);
+      this.refused(c, this.feed({ type: "merge_result", beadId: command.beadId, epoch: command.epoch, ok: true, mergeCommit: commit }));
+    } else {
+      this.refused(c, this.feed({ type: "merge_result", beadId: command.beadId, epoch: command.epoch, ok: false, failure: kind, error: kind }));
+    }
+  }
+
+  /** A process that finished (done) exits; the container reports it (the room ignores it: W11). */
+  reap(c: Container): void {
+    for (const proc of [...c.procs.values()].filter((p) => p.done)) {
+      c.procs.delete(proc.identity);
+      this.refused(c, this.feed({ type: "agent_exited", identity: proc.identity, beadId: proc.bead, run: proc.run, epoch: c.epoch ?? 1, exit: "exit 0" }));
+    }
+  }
+
+  create(): void {
+    const id = beadId();
+    const bead: Bead = { id, title: `bead ${id.slice(-4)}`, body: "", status: "open", priority: "medium", requires: [], createdAt: this.now, updatedAt: this.now };
+    this.beads.set(id, bead);
+    this.feed({ type: "dispatch" });
+  }
+
+  /** Time passes in the room's beat; containers that are not frozen renew on theirs. */
+  advance(ms: number): void {
+    for (let left = ms; left > 0; left -= 100) {
+      this.tick(Math.min(100, left));
+      for (const c of this.containers) if (!c.frozen) this.renew(c);
+    }
+  }
+
+  tick(ms: number): void {
+    this.now += ms;
+    this.feed({ type: "tick" });
+  }
+}
+
+function pick1<T>(items: T[], pick: number): T | undefined {
+  return items.length ? items[pick % items.length] : undefined;
+}
+
+/** Feed lines that show an interleaving reached a case worth reaching. */
+const CASES: [string, RegExp][] = [
+  ["lease expired", /missed its lease deadline/],
+  ["restarted", /restarted; its earlier runs are void/],
+  ["released", /released the rig/],
+  ["merge asked again", /asked again/],
+  ["merge never reported", /merge not reported after/],
+  ["dead", /is dead \(no heartbeat/],
+  ["stalled", /is stalled/],
+  ["hung", /hung \(/],
+  ["gave up", /failed after \d+ runs/],
+  ["room paused", /did not run for/],
+  ["branch lost", /branch was lost/],
+  ["exited before done", /exited .* before finishing/],
+];
+
+/** Events after which a bead's attempts may grow (W11): only real failures of its current run. */
+const MAY_COUNT: ReadonlySet<WorkEvent["type"]> = new Set(["agent_exited", "merge_result", "tick"]);
+
+function checkInvariants(world: World, event: WorkEvent, t: Transition, before: Map<string, Bead>, agentsBefore: Map<string, Agent>): void {
+  // Checked with plain conditions; the failure message (with the recent trace) is built only on a violation.
+  const violated = (rule: string): never => {
+    throw new Error(`${rule}\nafter ${JSON.stringify(event)}\n${world.trace.slice(-25).join("\n")}`);
+  };
+  // W0: a bead has at most one owner, and an in_progress bead is its assignee's live run.
+  const owners = new Map<string, Agent[]>();
+  for (const agent of world.agents.values()) if (agent.run && agent.run.state !== "stopping") owners.set(agent.run.bead, [...(owners.get(agent.run.bead) ?? []), agent]);
+  for (const bead of world.beads.values()) {
+    const own = owners.get(bead.id) ?? [];
+    if (own.length > 1) violated(`W0: bead ${bead.id} has ${own.length} owners`);
+    if (bead.status === "in_progress" && own[0]?.identity !== bead.assignee) violated(`W0: in_progress bead ${bead.id} is not run by its assignee`);
+    if (bead.status !== "in_progress" && own.length) violated(`W0: ${bead.status} bead ${bead.id} still has a live run`);
+    if (bead.status === "failed" && !bead.failure) violated(`failed bead ${bead.id} has no reason`);
+  }
+  // W7: an agent whose heartbeats arrive is never marked dead.
+  for (const agent of t.agents) {
+    if (agent.status !== "dead" || agentsBefore.get(agent.identity)?.status === "dead" || !agent.lastExit?.startsWith("no heartbeat")) continue;
+    const silent = world.now - (world.heardAt.get(agent.identity) ?? -Infinity);
+    if (silent <= CONFIG.heartbeatTimeoutMs) violated(`W7: ${agent.identity} marked dead ${silent} ms after a heartbeat`);
+  }
+  // W11: an attempt is counted only for a real failure of that bead.
+  if (event.type !== "operator_retry") {
+    for (const bead of t.beads) {
+      const grew = (bead.attempts ?? 0) - (before.get(bead.id)?.attempts ?? 0);
+      if (grew <= 0) continue;
+      if (grew > 1) violated(`W11: attempts grew by ${grew}`);
+      if (!MAY_COUNT.has(event.type)) violated(`W11: attempts grew on ${event.type}`);
+      if (event.type === "agent_exited" && event.lost) violated("W11: a run lost with its supervisor was counted");
+      if (event.type === "merge_result" && event.failure === "branch_missing") violated("W11: a branch lost with its container was counted");
+      if (event.type === "tick" && !world.lease.holder) violated("W11: counted while no container held the rig");
+    }
+  }
+  // W10: a bead is merged at most once: once closed by a merge it is never worked or merged again
+  // (short of an operator reopening it), and its merge commit never changes.
+  for (const bead of t.beads) {
+    const was = before.get(bead.id);
+    if (was?.mergeCommit && bead.mergeCommit && bead.mergeCommit !== was.mergeCommit) violated(`W10: bead ${bead.id} merged twice`);
+    if (was?.status === "closed" && was.mergeCommit && bead.status !== "closed" && !event.type.startsWith("operator_")) violated(`W10: merged bead ${bead.id} reopened`);
+    if (event.type === "merge_result" && was?.status === "closed") violated(`W10: bead ${bead.id} closed by a second merge report`);
+  }
+}
+
+type Action =
+  | { kind: "tick"; ms: number }
+  | { kind: "freeze"; c: number; on: boolean }
+  | { kind: "hang" | "vanish"; c: number; pick: number }
+  | { kind: "pause"; ms: number }
+  | { kind: "connect" | "disconnect" | "restart" | "renew" | "release" | "reap"; c: number }
+  | { kind: "start"; c: number; pick: number; fails: boolean }
+  | { kind: "exit"; c: number; pick: number; lost: boolean }
+  | { kind: "staleExit" | "stop"; c: number; pick: number }
+  | { kind: "done"; pick: number; fromAnyRun: boolean }
+  | { kind: "merge"; c: number; pick: number; outcome: number }
+  | { kind: "activity" | "heartbeat"; pick: number }
+  | { kind: "operator"; pick: number; status: "open" | "closed" | "failed" }
+  | { kind: "retry" | "stopAgent"; pick: number }
+  | { kind: "create" }
+  | { kind: "roomRestart" };
+
+const c = fc.integer({ min: 0, max: 1 });
+const pick = fc.nat(20);
+const actionArb: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: 0, max: 2_500 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("freeze" as const), c, on: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom("hang" as const, "vanish" as const), c, pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), ms: fc.integer({ min: 2_000, max: 10_000 }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom("connect" as const, "renew" as const, "renew" as const, "reap" as const), c }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("disconnect" as const, "restart" as const, "release" as const), c }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("start" as const), c, pick, fails: fc.integer({ min: 0, max: 9 }).map((n) => n === 0) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("exit" as const), c, pick, lost: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom("staleExit" as const, "stop" as const), c, pick }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("done" as const), pick, fromAnyRun: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("merge" as const), c, pick, outcome: fc.nat(20) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom("activity" as const, "heartbeat" as const), pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("operator" as const), pick, status: fc.constantFrom("open" as const, "closed" as const, "failed" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("retry" as const, "stopAgent" as const), pick }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("create" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("roomRestart" as const) }) },
+);
+
+function run(world: World, action: Action): void {
+  // Container 0 of an action is whichever holds the rig now (else the first); 1 is the other one.
+  const holder = world.containers.findIndex((x) => x.state === "held");
+  const index = "c" in action ? (holder < 0 ? action.c : action.c === 0 ? holder : 1 - holder) : 0;
+  const container = "c" in action ? world.containers[index]! : undefined;
+  switch (action.kind) {
+    case "tick":
+      return world.advance(action.ms);
+    case "pause":
+      return world.tick(action.ms); // the room did not run meanwhile (W12)
+    case "freeze":
+      container!.frozen = action.on;
+      return;
+    case "hang": {
+      const proc = pick1([...container!.procs.values()], action.pick);
+      if (proc) proc.hung = true;
+      return;
+    }
+    case "vanish": {
+      // The process is gone and its exit was never reported (a lost acknowledgement).
+      const proc = pick1([...container!.procs.values()], action.pick);
+      if (proc) container!.procs.delete(proc.identity);
+      return;
+    }
+    case "connect":
+      return world.connect(container!);
+    case "disconnect":
+      return world.disconnect(container!);
+    case "restart":
+      return world.restart(container!);
+    case "renew":
+      return world.renew(container!);
+    case "release":
+      if (container!.state === "held" && container!.epoch) {
+        const outcome = world.feed({ type: "container_release", connection: container!.connection, epoch: container!.epoch });
+        if (!(outcome instanceof ToolError)) {
+          world.disconnect(container!);
+          world.lost(container!);
+        }
+      }
+      return;
+    case "reap":
+      return world.reap(container!);
+    case "start":
+      return world.start(container!, action.pick, action.fails);
+    case "exit":
+      return world.exit(container!, action.pick, action.lost);
+    case "staleExit":
+      return world.staleExit(container!, action.pick);
+    case "stop":
+      return world.stop(container!, action.pick);
+    case "done":
+      return world.done(action.pick, action.fromAnyRun);
+    case "merge":
+      return world.merge(container!, action.pick, action.outcome);
+    case "activity":
+    case "heartbeat": {
+      const agent = pick1([...world.agents.values()].filter((a) => a.run), action.pick);
+      if (!agent) return;
+      if (action.kind === "activity") world.feed({ type: "agent_activity", identity: agent.identity });
+      else world.feed({ type: "agent_heartbeat", identity: agent.identity, epoch: null });
+      return;
+    }
+    case "operator": {
+      const bead = pick1([...world.beads.values()], action.pick);
+      if (bead) world.feed({ type: "operator_set_status", beadId: bead.id, status: action.status });
+      return;
+    }
+    case "retry": {
+      const bead = pick1([...world.beads.values()].filter((b) => b.status === "failed"), action.pick);
+      if (bead) world.feed({ type: "operator_retry", beadId: bead.id });
+      return;
+    }
+    case "stopAgent": {
+      const agent = pick1([...world.agents.values()].filter((a) => a.run), action.pick);
+      if (agent) world.feed({ type: "operator_stop_agent", identity: agent.identity, reason: "test" });
+      return;
+    }
+    case "create":
+      return world.create();
+    case "roomRestart": {
+      // The room process dies: sockets go, memory goes (liveness, connections); storage stays.
+      world.liveness.clear();
+      const holder = world.lease.holder;
+      world.lease = { ...emptyLease(), epoch: world.lease.epoch, holder: holder ? { ...holder, connection: null, renewBy: 0 } : null };
+      for (const c of world.containers) {
+        c.connection = null;
+        c.state = null;
+      }
+      world.feed({ type: "room_started" });
+      return;
+    }
+  }
+}
+
+/**
+ * A healthy container (ca, a fresh session) and its agents from now on: everything is acknowledged
+ * at once, every agent finishes, every merge lands. Returns the simulated time it took for every
+ * bead to reach closed or failed.
+ */
+function settle(world: World): number {
+  for (const c of world.containers) world.disconnect(c);
+  const healthy = world.containers[0]!;
+  world.lost(healthy);
+  healthy.session += 1;
+  world.connect(healthy);
+  const began = world.now;
+  for (let i = 0; i < 2_000; i++) {
+    if ([...world.beads.values()].every((b) => b.status === "closed" || b.status === "failed")) return world.now - began;
+    world.tick(50);
+    world.connect(healthy);
+    world.renew(healthy);
+    for (const command of [...healthy.inbox].filter((x) => !healthy.seen.has(x.id))) {
+      if (command.kind === "start_agent") world.start(healthy, healthy.inbox.filter((x) => x.kind === "start_agent" && !healthy.seen.has(x.id)).indexOf(command), false);
+      else if (command.kind === "stop_agent") world.stop(healthy, world.pending(healthy, "stop_agent").indexOf(command));
+      else world.merge(healthy, world.pending(healthy, "merge").indexOf(command), 0);
+    }
+    for (const proc of [...healthy.procs.values()].filter((p) => !p.done)) world.done([...healthy.procs.values()].filter((p) => !p.done).indexOf(proc), false);
+    world.reap(healthy);
+  }
+  const stuck = [...world.beads.values()].filter((b) => b.status !== "closed" && b.status !== "failed");
+  throw new Error(`beads never settled: ${stuck.map((b) => `${b.id} ${b.status}`).join(", ")}\n${world.trace.slice(-40).join("\n")}`);
+}
+
+describe("the work lifecycle under random interleavings (party/work.ts)", () => {
+  it("W0, W7, W10, W11: one owner per bead, no live agent declared dead, attempts only for real failures, merged at most once; W13: a healthy container settles every bead in bounded time", () => {
+    let longest = 0;
+    fc.assert(
+      fc.property(fc.array(actionArb, { minLength: 20, maxLength: 200, size: "max" }), (actions) => {
+        const world = new World();
+        world.feed({ type: "room_started" });
+        for (const action of actions) run(world, action);
+        const took = settle(world);
+        longest = Math.max(longest, took);
+        // Bounded: queued beads two at a time, plus a lease handover, a merge retry cycle and stop timeouts.
+        const bound = CONFIG.leaseTtlMs + CONFIG.stopTimeoutMs + CONFIG.mergeTries * CONFIG.mergeTimeoutMs + world.beads.size * 500 + 5_000;
+        expect(took).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(longest).toBeGreaterThan(0);
+    // The random interleavings did reach every case (else the invariants above prove little).
+    for (const [what] of [...CASES, ["nudged"], ["merged"]] as [string][]) expect(World.seen.get(what) ?? 0, `no interleaving reached: ${what}`).toBeGreaterThan(0);
+  });
+
+  it("W2, W3, W5: a holder that stops renewing loses the rig at its deadline; the standby takes over with a new epoch and its runs come back without an attempt", () => {
+    const world = new World();
+    world.feed({ type: "room_started" });
+    const [a, b] = world.containers as [Container, Container];
+    world.connect(a);
+    world.connect(b);
+    expect(a.state).toBe("held");
+    expect(b.state).toBe("standby");
+    world.create();
+    world.start(a, 0, false);
+    const proc = [...a.procs.values()][0]!;
+    // a freezes: only b renews. Before the deadline nothing moves…
+    for (let t = 0; t < CONFIG.leaseTtlMs; t += 100) {
+      world.tick(100);
+      world.renew(b);
+      if (t + 100 < CONFIG.leaseTtlMs) expect(world.lease.holder?.container).toBe("ca");
+    }
+    world.tick(100);
+    expect(world.lease.holder?.container).toBe("cb");
+    expect(world.lease.holder?.epoch).toBe(2);
+    expect(b.state).toBe("held");
+    const bead = world.beads.get(proc.bead)!;
+    expect(bead.attempts ?? 0).toBe(0);
+    // …and b is sent the bead at once, under its epoch. a's late acknowledgements are refused.
+    expect(b.inbox.some((x) => x.kind === "start_agent" && x.beadId === bead.id && x.epoch === 2)).toBe(true);
+    const late = world.feed({ type: "agent_exited", identity: proc.identity, run: proc.run, epoch: 1, exit: "exit 0" });
+    expect(late).toBeInstanceOf(ToolError);
+    expect((late as ToolError).code).toBe("LEASE_LOST");
+  });
+
+  it("W11: the exit of an agent's earlier run never touches its current run (finding 2)", () => {
+    const world = new World();
+    world.feed({ type: "room_started" });
+    const a = world.containers[0]!;
+    world.connect(a);
+    world.feed({ type: "tick" });
+    world.create();
+    world.start(a, 0, false);
+    const { run: firstRun, bead: first } = [...a.procs.values()][0]!;
+    world.done(0, false);
+    world.create();
+    world.start(a, 0, false);
+    const current = [...a.procs.values()].find((p) => !p.done)!;
+    world.renew(a);
+    world.tick(CONFIG.heartbeatTimeoutMs * 0.4);
+    world.renew(a);
+    world.feed({ type: "agent_exited", identity: current.identity, run: firstRun, beadId: first, epoch: a.epoch!, exit: "exit 0" }); // the first run's exit, reported late
+    world.tick(CONFIG.heartbeatTimeoutMs * 0.4); // silent for a while: within the timeout
+    for (let t = 0; t < 3 * CONFIG.heartbeatTimeoutMs; t += 200) {
+      world.renew(a);
+      world.tick(200);
+    }
+    expect(world.agents.get(current.identity)?.status, world.trace.join("\n")).toBe("working");
+    expect(world.beads.get(current.bead)?.attempts ?? 0).toBe(0);
+    expect(world.beads.get(current.bead)?.status).toBe("in_progress");
+  });
+
+  it("W8: a run with no progress is nudged once at GT_AGENT_IDLE_MS and stopped at twice that, its attempt counted", () => {
+    const world = new World();
+    world.feed({ type: "room_started" });
+    const a = world.containers[0]!;
+    world.connect(a);
+    world.create();
+    world.start(a, 0, false);
+    const proc = [...a.procs.values()][0]!;
+    const nudges: number[] = [];
+    for (let t = 0; t <= 2 * CONFIG.idleMs + 300; t += 100) {
+      world.now += 100;
+      // Alive (heartbeats), silent (no output): the container lists it without output.
+      const outcome = world.feed({ type: "container_renew", connection: a.connection, epoch: a.epoch!, agents: [{ identity: proc.identity, run: proc.run }] });
+      expect(outcome).not.toBeInstanceOf(ToolError);
+      const tick = world.feed({ type: "tick" }) as Transition;
+      if (tick.effects.some((e) => e.kind === "nudge")) nudges.push(t);
+    }
+    expect(nudges).toHaveLength(1);
+    const agent = world.agents.get(proc.identity)!;
+    expect(agent.run?.state).toBe("stopping");
+    const bead = world.beads.get(proc.bead)!;
+    expect(bead.attempts).toBe(1);
+    expect(bead.history?.some((h) => h.status === "open" && /hung: no progress/.test(h.note ?? ""))).toBe(true);
+  });
+
+  it("W12: after the room itself did not run, nobody is blamed for the gap", () => {
+    const world = new World();
+    world.feed({ type: "room_started" });
+    const a = world.containers[0]!;
+    world.connect(a);
+    world.create();
+    world.start(a, 0, false);
+    world.tick(10 * CONFIG.heartbeatTimeoutMs); // a paused room (SIGSTOP), or the clock jumped
+    expect(world.lease.holder?.container).toBe("ca");
+    expect([...world.agents.values()].find((x) => x.run)?.status).toBe("working");
+    expect(nextWake(world.state(), world.now)).toBeGreaterThan(world.now);
+  });
+});
