@@ -8,7 +8,7 @@
  * resumes the same town (state lives in .townhall/, or GT_STATE_DIR). Ctrl-C stops everything.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
@@ -92,9 +92,21 @@ function stopAll(code = 0): void {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
-function startChild(name: string, file: string, args: string[], ready: RegExp): Promise<ChildProcess> {
+/** Every child's output is kept, whole, in `.townhall/logs/<name>.log` (appended across runs). */
+const LOG_DIR = join(STATE_DIR, "logs");
+function logFile(name: string): WriteStream {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const log = createWriteStream(join(LOG_DIR, `${name}.log`), { flags: "a" });
+  log.write(`\n===== npm start ${new Date().toISOString()} (pid ${process.pid}) =====\n`);
+  return log;
+}
+
+function startChild(name: string, file: string, args: string[], ready: RegExp, logName: string): Promise<ChildProcess> {
   const child = spawn(file, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   children.push(child);
+  const log = logFile(logName);
+  child.stdout!.on("data", (chunk: Buffer) => log.write(chunk));
+  child.stderr!.on("data", (chunk: Buffer) => log.write(chunk));
   child.on("exit", (code) => {
     if (stopping) return;
     console.error(`${name} exited (${code}); stopping`);
@@ -156,6 +168,7 @@ await startChild(
   process.execPath,
   [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config, "--port", String(port), "--persist", join(STATE_DIR, "partykit-state"), "--disable-request-cf-fetch", "--no-hotkeys", "--var", `GT_SECRET=${state.secret}`],
   /Ready on/,
+  "partykit",
 );
 
 const host = `127.0.0.1:${port}`;
@@ -176,7 +189,8 @@ for (const rig of wanted) {
 }
 
 step(`starting the town container (workspace ${workspace})`);
-await startChild("the container", process.execPath, ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--token", containerToken, "--workspace", workspace], /container: town/);
+await startChild("the container", process.execPath, ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--token", containerToken, "--workspace", workspace], /container: town/, "container");
+step(`logs: ${join(LOG_DIR, "container.log")} (agents, merges, leases) and ${join(LOG_DIR, "partykit.log")}`);
 
 // Follow the town: rigs becoming ready, beads done per rig, convoy progress.
 const replica = new DocReplica({ host, party: "main", room: town, token: containerToken, WebSocket });

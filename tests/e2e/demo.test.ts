@@ -4,7 +4,7 @@
  * between working agents was delivered, and Chromium shows the convoy landed on the dashboard.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -75,5 +75,11 @@ describe("npm start", () => {
     }
     await stop();
     expect(out).not.toMatch(/exited \(\d+\); stopping/);
+    // Finding 8: the container's log is kept, and the terminal says where.
+    const [, containerLog] = out.match(/logs: (\S+container\.log)/) ?? [];
+    expect(containerLog).toBe(join(stateDir, "logs", "container.log"));
+    const kept = readFileSync(containerLog!, "utf8");
+    expect(kept).toMatch(/\[backend\] ready/);
+    expect(kept).toMatch(/\[docs\] merged gt\//);
   });
 });
