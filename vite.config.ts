@@ -28,6 +28,10 @@ export default defineConfig({
         },
       },
       {
+        // The soak's smoke variant: alone, after every other project (groupOrder), on its own server.
+        test: { name: "soak", include: ["tests/soak/**/*.test.ts"], environment: "node", testTimeout: 15 * 60_000, sequence: { groupOrder: 1 } },
+      },
+      {
         // The built dashboard in Chromium against real partykit dev (tests/e2e/global-setup.ts).
         test: {
           name: "e2e",

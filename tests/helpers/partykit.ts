@@ -21,9 +21,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startPartykit(options: { persistDir: string; vars: Record<string, string>; port?: number; serve?: string }): Promise<DevServer> {
+/** `config`: a partykit.json of its own (e.g. a snapshot of party/ that edits to the tree do not hot-reload). */
+export async function startPartykit(options: { persistDir: string; vars: Record<string, string>; port?: number; serve?: string; config?: string }): Promise<DevServer> {
   const port = options.port ?? (await freePort());
-  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch"];
+  const args = ["node_modules/partykit/dist/bin.mjs", "dev", ...(options.config ? ["-c", options.config] : []), "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch"];
   for (const [k, v] of Object.entries(options.vars)) args.push("--var", `${k}=${v}`);
   if (options.serve) args.push("--serve", options.serve);
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
