@@ -17,7 +17,7 @@ import { newId } from "../party/ids.ts";
 import { describeIssues, rigToolArgs, SLUG_RE, townToolArgs, ULID_RE, type RigTool, type TownTool } from "../party/protocol.ts";
 
 // ---------------------------------------------------------------------------------------------
-// Environment (DESIGN §9: the container gives every agent these)
+// Environment (the container gives every agent these)
 
 /** `rig`: an agent of one rig, in its rig room; `mayor`: the Mayor, in the town room. */
 export type GtMode = "rig" | "mayor";

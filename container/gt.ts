@@ -1,5 +1,5 @@
 /**
- * `gt`: the agent's command line into its rig room (DESIGN §9), or, for the Mayor (GT_AGENT=mayor),
+ * `gt`: the agent's command line into its rig room, or, for the Mayor (GT_AGENT=mayor),
  * into the town room. Every command is one tool (container/gt-mcp.ts holds the tools' schemas,
  * defaults and retry policy); `gt mcp` serves the same tools over MCP on stdio. A command is a rig
  * agent's, the Mayor's, or both (mail); the other mode's commands exit 2.

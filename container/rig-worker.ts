@@ -10,13 +10,14 @@
  * the room has given their beads to someone else.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync, readlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Bead, CommandFrame, LeaseFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand } from "../party/protocol.ts";
 import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { GT_BIN_DIR, agentCommand } from "./runtimes.ts";
+import { processesUnder } from "./processes.ts";
 
 export type RigWorkerOptions = {
   host: string;
@@ -36,7 +37,7 @@ export type RigWorkerOptions = {
   onGone?: (worker: RigWorker) => void;
 };
 
-type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number | undefined };
+type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number };
 
 const STOP_GRACE_MS = 5_000;
 /** The container's acknowledgements: each carries the lease's epoch, so a stale container's are refused. */
@@ -163,7 +164,10 @@ export class RigWorker {
     return this.lease?.state === "held" ? this.lease.epoch : 0;
   }
 
-  /** The rig is someone else's now: its agents go at once; whatever comes next is a new grant. */
+  /**
+   * The rig is someone else's now: its agents go at once, and so do their worktrees and branches
+   * (the new holder redoes that work in its own clone); whatever comes next is a new grant.
+   */
   private lost(why: string): void {
     if (this.lease === null && !this.runs.size) return;
     const was = this.lease?.state === "held";
@@ -173,7 +177,11 @@ export class RigWorker {
     this.seen.clear();
     this.queuedStarts.clear();
     if (was || this.runs.size) this.log(`lease lost (${why}): stopping its agents`);
+    const exits = [...this.runs.values()].map((r) => r.exited);
     this.killAll(why);
+    void Promise.all(exits)
+      .then(() => (this.lease?.state !== "held" && !this.stopped ? this.repo.cleanupExcept(new Set(), new Set()) : undefined))
+      .catch((error) => this.log(`cleanup after losing the lease: ${error instanceof Error ? error.message : error}`));
   }
 
   private scheduleRenew(): void {
@@ -184,16 +192,17 @@ export class RigWorker {
     }, this.renewMs);
   }
 
-  /** The lease's ping: vouches for every run (and every start taken on), with when each last printed. */
+  /** The lease's ping: vouches for every run (and every start taken on), with how long since each last printed. */
   private async renew(): Promise<void> {
     const lease = this.lease;
     if (!lease) return;
+    const now = Date.now();
     const agents = [
-      ...[...this.runs.values()].map((r) => ({ identity: r.command.identity, run: r.command.run, ...(r.outputAt ? { output_at: r.outputAt } : {}) })),
+      ...[...this.runs.values()].map((r) => ({ identity: r.command.identity, run: r.command.run, quiet_ms: Math.max(0, now - r.outputAt) })),
       ...[...this.queuedStarts.values()].filter((c) => !this.runs.has(c.identity)).map((c) => ({ identity: c.identity, run: c.run })),
     ];
     try {
-      await this.socket.call("gt_lease_renew", { epoch: lease.state === "held" ? lease.epoch : 1, agents: lease.state === "held" ? agents : [] }, this.renewMs * 3);
+      await this.socket.call("gt_lease_renew", lease.state === "held" ? { epoch: lease.epoch, agents } : {}, this.renewMs * 3);
     } catch (error) {
       if (error instanceof ToolCallError && error.code === "LEASE_LOST") this.lost(error.message);
       // Otherwise the socket is away or slow: the room keeps the lease until its deadline.
@@ -284,7 +293,7 @@ export class RigWorker {
     };
     const { file, args } = agentCommand(this.options.runtime, this.rig.name);
     const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"] });
-    const run: Run = { command, child, exited: Promise.resolve(), outputAt: undefined };
+    const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now() };
     run.exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
@@ -338,8 +347,10 @@ export class RigWorker {
 
   /**
    * The refinery step (idempotent per bead, see RigRepo.merge): merge --no-ff into the default
-   * branch and push. A conflict is reported (the bead is redone from a fresh branch); a fetch or
-   * push that failed is retried with backoff first, keeping the branch, since the remote may just be away.
+   * branch and push. A conflict is reported (the bead is redone from a fresh branch); a push the
+   * remote refused is retried with backoff first, keeping the branch, since the remote may just be
+   * away. A merge that throws (a fetch that failed) is forgotten: the room asks again when its
+   * merge deadline passes.
    */
   private async merge(command: MergeCommand, attempt = 1): Promise<void> {
     // The polecat called gt_done and is exiting: let its worktree go first, since git will not
@@ -386,17 +397,14 @@ export class RigWorker {
    * supervisor's children live on): any process whose working directory is one of this rig's worktrees.
    */
   private killStrays(): void {
-    const worktrees = join(this.rigDir, "worktrees") + "/";
     const own = new Set([...this.runs.values()].map((r) => r.child.pid));
-    for (const entry of readdirSync("/proc", { withFileTypes: true })) {
-      const pid = Number(entry.name);
-      if (!entry.isDirectory() || !Number.isInteger(pid) || pid === process.pid || own.has(pid)) continue;
+    for (const pid of processesUnder(join(this.rigDir, "worktrees"), /./)) {
+      if (own.has(pid)) continue;
       try {
-        if (!readlinkSync(`/proc/${pid}/cwd`).startsWith(worktrees)) continue;
         process.kill(pid, "SIGKILL");
         this.log(`killed stray agent process ${pid}`);
       } catch {
-        // gone already, or not ours to look at
+        // gone already
       }
     }
   }

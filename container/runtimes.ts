@@ -1,4 +1,4 @@
-/** Agent runtimes (DESIGN §9): the built-in scripted agent, or any shell command. */
+/** Agent runtimes: the built-in scripted agent, or any shell command. */
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

@@ -16,6 +16,7 @@ import type { Rig } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
 import { callHttp } from "../client/tools.ts";
 import { MayorRunner } from "./mayor.ts";
+import { processesUnder } from "./processes.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
 
 export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone"> & {
@@ -58,6 +59,16 @@ export class Supervisor {
 
   /** Resolves once the registry was read and every served rig has begun starting. */
   async start(): Promise<void> {
+    // This workspace is ours alone (the lock): an agent still running in one of its worktrees was
+    // left by a supervisor that died, whatever rig it was on, and whoever holds that rig now.
+    for (const pid of processesUnder(join(this.options.workspace, "rigs"), /\/worktrees\//)) {
+      try {
+        process.kill(pid, "SIGKILL");
+        this.options.log(`killed agent process ${pid} left by an earlier supervisor`);
+      } catch {
+        // gone meanwhile
+      }
+    }
     this.mayor?.start();
     await this.replica.whenSynced();
     let observed: unknown = null;

@@ -1,5 +1,5 @@
 /**
- * Compact HMAC-SHA256 tokens (DESIGN §6): `base64url(JSON payload).base64url(signature)`.
+ * Compact HMAC-SHA256 tokens: `base64url(JSON payload).base64url(signature)`.
  * WebCrypto only, so the same code signs in Node (npm run token, tests, container) and verifies in
  * the rooms.
  */

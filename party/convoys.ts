@@ -1,5 +1,5 @@
 /**
- * Convoy bookkeeping in the town (DESIGN §7 "Convoys") as pure functions. Rigs report each tracked
+ * Convoy bookkeeping in the town as pure functions. Rigs report each tracked
  * bead's changes with the bead's `rev`; only a newer rev changes the convoy, so duplicated or
  * reordered notices never double count, and progress only moves when a bead really moved.
  */
@@ -22,7 +22,7 @@ export function applyNotice(convoy: Convoy, notice: BeadNotice): Convoy | null {
   return { ...convoy, beads };
 }
 
-/** Fails every unfinished bead of a removed rig, visibly (DESIGN §7). */
+/** Fails every unfinished bead of a removed rig, visibly. */
 export function failRigBeads(convoy: Convoy, rigId: string, note: string): Convoy | null {
   let changed = false;
   const beads = convoy.beads.map((b) => {

@@ -1,4 +1,4 @@
-/** Which polecat works on which bead (DESIGN §7 "Sling"), as pure functions. */
+/** Which polecat works on which bead, as pure functions. */
 import { PRIORITIES, polecatIdentity, type Agent, type Bead, type BeadHistoryEntry, type BeadStatus } from "./protocol.ts";
 
 /** Polecat names, handed out in this order; past the pool, `polecat-<n>`. */
@@ -55,7 +55,7 @@ export function nextPolecatName(taken: ReadonlySet<string>): string {
   for (let n = POLECAT_POOL.length + 1; ; n++) if (!taken.has(`polecat-${n}`)) return `polecat-${n}`;
 }
 
-/** `gt/<polecat>/<last 8 of the bead id>` (DESIGN §7). */
+/** `gt/<polecat>/<last 8 of the bead id>`. */
 export function branchName(polecat: string, beadId: string): string {
   return `gt/${polecat}/${beadId.slice(-8)}`;
 }

@@ -65,7 +65,7 @@ export function errorResponse(code: ErrorCode, message: string): Response {
 }
 
 export abstract class LiveRoom implements Party.Server {
-  readonly options = { hibernate: false }; // hibernation breaks live Yjs fan-out (STACK.md)
+  readonly options = { hibernate: false }; // hibernation breaks live Yjs fan-out
   protected records!: RecordDoc;
   private readonly sockets = new Map<string, SocketInfo>();
   private readonly admitting = new Map<string, Promise<void>>();

@@ -1,4 +1,4 @@
-/** Mail decisions as pure functions over plain records (DESIGN §3, §7). */
+/** Mail decisions as pure functions over plain records. */
 import { parseAddress, ToolError, type Address, type Agent, type Mail, type MailSendResult } from "./protocol.ts";
 
 /** Where a mail goes from the room that holds the sender. */

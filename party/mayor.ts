@@ -1,5 +1,5 @@
 /**
- * The Mayor's distribution (DESIGN §8) as a pure function: which rig gets a new bead, and a
+ * The Mayor's distribution as a pure function: which rig gets a new bead, and a
  * one-line reason a person can check.
  */
 import type { Rig } from "./protocol.ts";

@@ -1,5 +1,5 @@
 /**
- * Mail handling shared by the town and rig rooms (DESIGN §7 "Cross-rig mail"): send (stored at once
+ * Mail handling shared by the town and rig rooms: send (stored at once
  * when the recipient is local, otherwise one hop tried now and the durable outbox after that),
  * receive (idempotent by mail id, with a push to the recipient), check, and the outbox's retries.
  * The rooms supply only what differs: where a hop goes, and how they write.

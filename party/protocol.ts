@@ -42,7 +42,7 @@ export const LIMITS = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Names and identities (DESIGN §2–§3)
+// Names and identities
 
 export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
 export const slug = z.string().regex(SLUG_RE, "must be a slug: a-z, 0-9 and '-', 1-40 chars, not starting with '-'");
@@ -53,7 +53,7 @@ export const ulidString = z.string().regex(ULID_RE, "must be a ULID");
 export const AGENT_ROLES = ["polecat", "refinery", "witness"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
-/** A parsed mail address (DESIGN §3). */
+/** A parsed mail address. */
 export type Address =
   | { kind: "town"; identity: "mayor" | "operator" }
   | { kind: "rig"; rig: string; role: AgentRole; name: string; identity: string };
@@ -84,7 +84,7 @@ export const address = z.string().max(120).refine((s) => parseAddress(s) !== nul
 });
 
 // ---------------------------------------------------------------------------------------------
-// Tokens (DESIGN §6). The signature scheme lives in party/auth.ts; this is the payload.
+// Tokens. The signature scheme lives in party/auth.ts; this is the payload.
 
 export const TOKEN_ROLES = ["operator", "viewer", "agent", "container"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -105,7 +105,7 @@ export type TokenPayload = z.infer<typeof tokenPayload>;
 // ---------------------------------------------------------------------------------------------
 // Errors and close codes
 
-/** Tool error codes and the HTTP status each one maps to (DESIGN §5). */
+/** Tool error codes and the HTTP status each one maps to. */
 export const ERROR_STATUS = {
   BAD_FRAME: 400,
   INVALID_ARGS: 400,
@@ -156,7 +156,7 @@ export const CLOSE = {
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
 // ---------------------------------------------------------------------------------------------
-// Records (DESIGN §4): the values of the live documents' maps
+// Records: the values of the live documents' maps
 
 export const RIG_STATUSES = ["cloning", "ready", "error", "removing"] as const;
 export const BEAD_STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
@@ -220,7 +220,7 @@ export type Bead = {
   reason?: string;
   /** Bumped on every change, so the town can order notifications about it. */
   rev?: number;
-  /** Runs that failed (ended before gt_done, hung, dead, merge refused); at 3 the bead fails. */
+  /** Runs that failed (ended before gt_done, hung, dead, merge refused); at GT_MAX_RUNS (3) the bead fails. */
   attempts?: number;
   /** Runs dispatched so far (run ids are `<bead id>.<n>`). */
   runs?: number;
@@ -241,8 +241,6 @@ export type AgentRun = {
   bead: string;
   /** starting: owed to the container; running: acknowledged; stopping: a stop is owed. */
   state: "starting" | "running" | "stopping";
-  /** The lease epoch it was dispatched under. */
-  epoch: number;
   /** When it entered this state. */
   since: number;
   /** Why it is being stopped. */
@@ -328,7 +326,7 @@ export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events
 export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", escalations: "escalations", events: "events" } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Tool arguments (DESIGN §5). Every schema is strict: an unknown field is an INVALID_ARGS error.
+// Tool arguments. Every schema is strict: an unknown field is an INVALID_ARGS error.
 
 const title = z.string().trim().min(1).max(LIMITS.maxTitle);
 const body = z.string().max(LIMITS.maxBody);
@@ -445,11 +443,13 @@ export const rigToolArgs = {
   gt_heartbeat: z.strictObject({ ...actingAs, epoch: epoch.optional() }),
   /**
    * Container: the lease's ping, every `renew_ms` (from the lease frame). It vouches for the runs
-   * it lists: each is alive, and `output_at` is when it last printed (progress).
+   * it lists: each is alive, and `quiet_ms` says how long ago it last printed (progress).
    */
   gt_lease_renew: z.strictObject({
-    epoch,
-    agents: z.array(z.strictObject({ identity: address, run: runId.optional(), output_at: z.number().int().min(0).optional() })).max(256).optional(),
+    /** The epoch held; a standing-by container sends none. */
+    epoch: epoch.optional(),
+    /** `quiet_ms`: how long ago the agent last printed (its progress), by the container's own clock. */
+    agents: z.array(z.strictObject({ identity: address, run: runId.optional(), quiet_ms: z.number().int().min(0).optional() })).max(256).optional(),
   }),
   /** Container: gives the rig up (a clean shutdown, its agents stopped); a standby takes over at once. */
   gt_lease_release: z.strictObject({ epoch }),

@@ -165,7 +165,7 @@ export default class RigRoom extends LiveRoom {
 
   private workConfig(meta: RigMeta): WorkConfig {
     const env = (name: keyof typeof DEFAULTS) => {
-      const configured = Number(this.room.env[name]);
+      const configured = Math.floor(Number(this.room.env[name]));
       return Number.isFinite(configured) && configured > 0 ? configured : DEFAULTS[name];
     };
     return {
@@ -301,7 +301,7 @@ export default class RigRoom extends LiveRoom {
   protected override noteCall(name: string, caller: Caller): void {
     if (caller.token.role !== "agent" || name === "gt_heartbeat" || !caller.token.agent) return;
     if (!this.records.get<Agent>(RIG_DOC.agents, caller.token.agent)?.run) return;
-    void this.work({ type: "agent_activity", identity: caller.token.agent }).catch(() => {});
+    void this.work({ type: "agent_activity", identity: caller.token.agent, run: caller.token.run }).catch(() => {});
   }
 
   // ------------------------------------------------------------------ tools
@@ -329,6 +329,10 @@ export default class RigRoom extends LiveRoom {
           if (status !== this.requireBead(id).status) throw new ToolError("INVALID_ARGS", "status: in_progress and in_review are set by dispatch and gt_done; use open, closed or failed");
         } else if (status !== undefined) await this.work({ type: "operator_set_status", beadId: id, status });
         const edits = definedOnly(fields);
+        if (assignee !== undefined && (this.requireBead(id).status === "in_progress" || this.requireBead(id).status === "in_review")) {
+          // Its run owns it (the work lifecycle); set it open first to take it back.
+          throw new ToolError("CONFLICT", `bead ${id} is ${this.requireBead(id).status}: its assignee is the polecat that runs it`);
+        }
         if (Object.keys(edits).length || assignee !== undefined) {
           await this.serially(async () => {
             const bead = this.requireBead(id);
@@ -357,15 +361,15 @@ export default class RigRoom extends LiveRoom {
       gt_heartbeat: tool(rigToolArgs.gt_heartbeat, everyone, async (args, caller) => {
         const identity = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
         if (caller.token.role === "container") this.requireEpoch(caller, args.epoch);
-        await this.work({ type: "agent_heartbeat", identity, epoch: caller.token.role === "container" ? args.epoch! : null });
+        await this.work({ type: "agent_heartbeat", identity, epoch: caller.token.role === "container" ? args.epoch! : null, run: caller.token.role === "agent" ? caller.token.run : undefined });
         return { at: Date.now() };
       }),
       gt_lease_renew: tool(rigToolArgs.gt_lease_renew, ["container"], (args, caller) =>
         this.work({
           type: "container_renew",
           connection: caller.connectionId ?? null,
-          epoch: args.epoch,
-          agents: (args.agents ?? []).map((a) => ({ identity: a.identity, run: a.run, outputAt: a.output_at })),
+          epoch: args.epoch ?? null,
+          agents: (args.agents ?? []).map((a) => ({ identity: a.identity, run: a.run, quietMs: a.quiet_ms })),
         }),
       ),
       gt_lease_release: tool(rigToolArgs.gt_lease_release, ["container"], (args, caller) => this.work({ type: "container_release", connection: caller.connectionId ?? null, epoch: args.epoch })),
@@ -520,7 +524,7 @@ export default class RigRoom extends LiveRoom {
   }
 
   /**
-   * Keeps the document bounded (DESIGN §4): past the retention count, the longest-closed beads move
+   * Keeps the document bounded: past the retention count, the longest-closed beads move
    * from the document to room storage (`archive:<id>`), one write per batch.
    */
   private async retire(): Promise<void> {

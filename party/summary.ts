@@ -1,4 +1,4 @@
-/** The rig summary that rigs push to the town (DESIGN §4), computed from a rig's records. */
+/** The rig summary that rigs push to the town, computed from a rig's records. */
 import {
   AGENT_STATUSES,
   BEAD_STATUSES,

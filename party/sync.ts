@@ -1,6 +1,6 @@
 /**
  * A thin, read-only Yjs sync layer over y-protocols (instead of y-partykit, whose storage grows
- * with every update while a dashboard stays connected; STACK.md). The room is the only writer:
+ * with every update while a dashboard stays connected). The room is the only writer:
  * clients send sync step 1 and receive step 2 and then live updates; any content a client tries to
  * push is refused.
  */

@@ -441,7 +441,7 @@ export default class TownRoom extends LiveRoom {
 
   /**
    * Asks each rig for the status of its open convoy beads: a lost or out-of-order notification can
-   * delay a landing by one period but never block it (DESIGN §7).
+   * delay a landing by one period but never block it.
    */
   private async reconcile(): Promise<void> {
     this.lastReconcile = Date.now();

@@ -3,7 +3,7 @@
  * the lease of the container that runs the polecats. `step(state, event, now)` returns the records
  * that change and the effects to carry out (commands owed to the container, feed lines,
  * escalations, nudges, lease frames, closes); the rig room only feeds events in and carries effects
- * out. The rules are numbered (W1…) as in docs/lifecycle.md, and the property tests are named after
+ * out. The rules are numbered (W0…) as in docs/lifecycle.md, and the property tests are named after
  * them.
  *
  * Every state that is not final has an owner and a deadline, so nothing waits forever:
@@ -87,7 +87,8 @@ export type WorkState = {
 // ---------------------------------------------------------------------------------------------
 // Events and effects
 
-export type AgentReport = { identity: string; run?: string | undefined; outputAt?: number | undefined };
+/** `quietMs`: how long ago the agent last printed, by the container's clock (so no clocks are compared). */
+export type AgentReport = { identity: string; run?: string | undefined; quietMs?: number | undefined };
 
 export type WorkEvent =
   | { type: "room_started" }
@@ -97,11 +98,12 @@ export type WorkEvent =
   | { type: "container_connected"; connection: string; container: string; session: string }
   | { type: "container_disconnected"; connection: string }
   /** The container's ping: renews its lease and vouches for the runs it lists (W4). */
-  | { type: "container_renew"; connection: string | null; epoch: number; agents: AgentReport[] }
+  | { type: "container_renew"; connection: string | null; epoch: number | null; agents: AgentReport[] }
   | { type: "container_release"; connection: string | null; epoch: number }
-  | { type: "agent_heartbeat"; identity: string; epoch: number | null }
+  /** `run`: an agent's own heartbeat names the run of its token; one of an earlier run is ignored. */
+  | { type: "agent_heartbeat"; identity: string; epoch: number | null; run?: string | undefined }
   /** A tool call made by the agent itself: it is alive and making progress. */
-  | { type: "agent_activity"; identity: string }
+  | { type: "agent_activity"; identity: string; run?: string | undefined }
   | { type: "agent_started"; identity: string; beadId: string; run?: string | undefined; epoch: number; pid?: number | undefined }
   | {
       type: "agent_exited";
@@ -175,7 +177,7 @@ export function step(state: WorkState, event: WorkEvent, now: number): Transitio
 }
 
 /** Events that can neither free a polecat nor add work: dispatch would find nothing new. */
-const NO_DISPATCH: ReadonlySet<WorkEvent["type"]> = new Set(["container_disconnected", "container_renew", "agent_heartbeat", "agent_activity", "agent_started"]);
+const NO_DISPATCH: ReadonlySet<WorkEvent["type"]> = new Set(["container_renew", "agent_heartbeat", "agent_activity", "agent_started"]);
 
 function apply(tx: Tx, event: WorkEvent): unknown {
   switch (event.type) {
@@ -199,10 +201,10 @@ function apply(tx: Tx, event: WorkEvent): unknown {
       return null;
     case "agent_heartbeat":
       if (event.epoch !== null) tx.requireEpoch(event.epoch);
-      tx.heard(event.identity, false);
+      tx.heard(event.identity, false, event.run);
       return null;
     case "agent_activity":
-      tx.heard(event.identity, true);
+      tx.heard(event.identity, true, event.run);
       return null;
     case "agent_started":
       return tx.started(event);
@@ -351,7 +353,9 @@ class Tx {
 
   observe(): void {
     const last = this.lease.lastSeen;
-    if (last !== null && this.now - last > pauseMs(this.config)) {
+    // Only a room that watches something ticks steadily; a quiet room's long gap means nothing.
+    const watching = this.lease.holder !== null || this.lease.standbys.length > 0 || this.state.liveness.size > 0;
+    if (last !== null && watching && this.now - last > pauseMs(this.config)) {
       this.feed("lease", `the rig room did not run for ${seconds(this.now - last)}; every deadline starts again`);
       this.resetClocks(false);
     }
@@ -396,7 +400,12 @@ class Tx {
     const { now, config } = this;
     const holder = this.holder;
     if (holder && holder.container === container && holder.session === session) {
+      // Reconnected: its runs go on, and their clocks start again (nothing could arrive meanwhile).
       this.lease = { ...this.lease, holder: { ...holder, connection, renewBy: now + config.leaseTtlMs } };
+      for (const agent of this.allAgents()) {
+        const live = agent.run && agent.run.state !== "stopping" ? this.liveness(agent.identity) : undefined;
+        if (live) this.setLive(agent.identity, { ...live, heartbeatAt: now });
+      }
       this.effects.push({ kind: "lease", connection, frame: { state: "held", epoch: holder.epoch } });
       return { state: "held", epoch: holder.epoch };
     }
@@ -428,30 +437,40 @@ class Tx {
 
   disconnect(connection: string): void {
     const holder = this.holder;
+    if (holder?.connection !== connection) {
+      this.lease = { ...this.lease, standbys: this.lease.standbys.filter((s) => s.connection !== connection) };
+      return;
+    }
+    // W1: the same container restarted and stood by while this old socket lingered: it takes over now.
+    const restarted = this.lease.standbys.find((s) => s.container === holder.container);
+    if (restarted) {
+      this.feed("lease", `container ${short(holder.container)} restarted; its earlier runs are void`);
+      this.grant(restarted.connection, restarted.container, restarted.session);
+      return;
+    }
     // W2: a holder that drops keeps the rig until its deadline; it may just be reconnecting.
-    if (holder?.connection === connection) this.lease = { ...this.lease, holder: { ...holder, connection: null } };
-    else this.lease = { ...this.lease, standbys: this.lease.standbys.filter((s) => s.connection !== connection) };
+    this.lease = { ...this.lease, holder: { ...holder, connection: null } };
   }
 
-  /** W4: the ping. The holder renews and vouches for its runs; a standby just renews. */
-  renew(connection: string | null, epoch: number, reports: AgentReport[]): LeaseFrameSpec {
-    const standby = this.lease.standbys.find((s) => s.connection === connection);
-    if (standby && connection !== null) {
+  /**
+   * W4: the ping. The holder renews (over its own socket, or over HTTP with the epoch) and vouches
+   * for its runs; a standby just renews.
+   */
+  renew(connection: string | null, epoch: number | null, reports: AgentReport[]): LeaseFrameSpec {
+    const standby = connection === null ? undefined : this.lease.standbys.find((s) => s.connection === connection);
+    if (standby) {
       this.lease = { ...this.lease, standbys: this.lease.standbys.map((s) => (s === standby ? { ...s, renewBy: this.now + this.config.leaseTtlMs } : s)) };
       return { state: "standby" };
     }
+    if (epoch === null) throw new ToolError(ERROR.LEASE_LOST, "this socket neither holds the rig nor stands by for it");
     const holder = this.requireEpoch(epoch);
-    if (connection !== null && holder.connection !== null && holder.connection !== connection) throw new ToolError(ERROR.LEASE_LOST, "another socket holds this lease");
+    if (connection !== null && holder.connection !== connection) throw new ToolError(ERROR.LEASE_LOST, "another socket holds this lease");
     this.lease = { ...this.lease, holder: { ...holder, renewBy: this.now + this.config.leaseTtlMs } };
     for (const report of reports) {
       const agent = this.agent(report.identity);
       if (!agent?.run || agent.run.state === "stopping" || (report.run !== undefined && report.run !== agent.run.id)) continue;
       this.heard(agent.identity, false);
-      const output = report.outputAt;
-      if (output !== undefined && agent.run.state === "running") {
-        const live = this.liveness(agent.identity)!;
-        if (output > live.progressAt) this.progressed(agent, Math.min(output, this.now));
-      }
+      if (report.quietMs !== undefined && agent.run.state === "running") this.progressed(this.agent(agent.identity)!, this.now - Math.max(0, report.quietMs));
     }
     return { state: "held", epoch: holder.epoch };
   }
@@ -513,7 +532,9 @@ class Tx {
       for (const s of this.lease.standbys) if (s.renewBy < now) this.effects.push({ kind: "close", connection: s.connection, code: CLOSE.LEASE_EXPIRED, reason: "standby missed its deadline" });
       this.lease = { ...this.lease, standbys: this.lease.standbys.filter((s) => s.renewBy >= now) };
     }
-    if (!this.holder) return; // W6: nobody is blamed while no container serves the rig
+    // W6: nobody is blamed while no container serves the rig, nor for what could not arrive while
+    // its holder was reconnecting (its deadline covers that; a reconnect restarts the clocks).
+    if (!this.holder?.connection) return;
 
     for (const agent of [...this.allAgents()]) {
       const run = agent.run;
@@ -583,10 +604,10 @@ class Tx {
 
   // ---------------------------------------------------------------- agents
 
-  /** A heartbeat (and, for the agent's own calls, progress) for the current run. */
-  heard(identity: string, progress: boolean): void {
+  /** A heartbeat (and, for the agent's own calls, progress) for the current run; `run` from the agent's token. */
+  heard(identity: string, progress: boolean, run?: string): void {
     const agent = this.agent(identity);
-    if (!agent?.run || agent.run.state === "stopping") return;
+    if (!agent?.run || agent.run.state === "stopping" || (run !== undefined && run !== agent.run.id)) return;
     const live = this.liveness(identity) ?? { heartbeatAt: this.now, progressAt: this.now };
     this.setLive(identity, { ...live, heartbeatAt: this.now });
     if (agent.status === "stalled") this.setAgent({ ...agent, status: "working" });
@@ -719,7 +740,9 @@ class Tx {
       case "conflict":
       case "push_failed": {
         const files = event.conflictFiles?.length ? `\n\nConflicting files:\n${event.conflictFiles.map((f) => `- ${f}`).join("\n")}` : "";
-        this.escalate({
+        // At its last attempt the bead fails, with one escalation that says why (returned()).
+        const last = (bead.attempts ?? 0) + 1 >= this.config.maxRuns;
+        if (!last) this.escalate({
           from: `${this.config.rigName}/refinery`,
           title: `${failure === "conflict" ? "Merge conflict" : "Merge failed"}: ${bead.title}`.slice(0, 200),
           body: `${event.error ?? "The branch does not merge cleanly."}${files}\n\nThe bead is open again and will be redone from the current default branch.`,
@@ -739,6 +762,7 @@ class Tx {
   setStatus(beadId: string, status: "open" | "closed" | "failed"): Bead {
     const bead = this.requireBead(beadId);
     if (status === bead.status) return bead;
+    if (status === "open" && bead.status === "failed") return this.retry(beadId); // W14
     let next = withStatus(bead, status, this.now, "set by operator");
     delete next.until;
     if (status === "failed") next.failure = "set failed by the operator";
@@ -850,7 +874,7 @@ class Tx {
       const bead = this.bead(beadId)!;
       const existing = this.agent(identity);
       const runs = (bead.runs ?? 0) + 1;
-      const run: AgentRun = { id: `${bead.id}.${runs}`, bead: bead.id, state: "starting", epoch: this.holder.epoch, since: now };
+      const run: AgentRun = { id: `${bead.id}.${runs}`, bead: bead.id, state: "starting", since: now };
       const branch = branchName(name, beadId);
       const agent: Agent = { ...(existing ?? { identity, role: "polecat", name }), status: "working", hook: beadId, branch, worktree: `rigs/${config.rigId}/worktrees/${name}`, startedAt: now, run };
       delete agent.pid;

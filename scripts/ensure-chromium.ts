@@ -1,5 +1,5 @@
 /**
- * `npm test` runs the dashboard's end-to-end tests in Debian's Chromium (STACK.md). On a fresh
+ * `npm test` runs the dashboard's end-to-end tests in Debian's Chromium. On a fresh
  * machine it is not installed yet: install it with apt when we can (root), or say how.
  */
 import { execFileSync } from "node:child_process";

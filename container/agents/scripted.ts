@@ -1,5 +1,5 @@
 /**
- * The built-in `scripted` agent runtime (DESIGN §9): deterministic, for the demo and the tests.
+ * The built-in `scripted` agent runtime: deterministic, for the demo and the tests.
  * It reads its hooked bead, does what the bead's body says, commits a real change in its worktree,
  * and calls gt_done. Body lines it understands (everything else is prose):
  *

@@ -68,7 +68,7 @@ export async function standIn(town: TestTown, rig: Rig, options: { renew?: boole
   if (options.renew !== false) {
     timer = setInterval(() => {
       // Vouched-for agents are alive and printing (progress), as a working agent would be.
-      socket.call("gt_lease_renew", { epoch: epoch ?? 1, agents: [...renewing].map((identity) => ({ identity, output_at: Date.now() })) }).catch(() => {});
+      socket.call("gt_lease_renew", epoch === undefined ? {} : { epoch, agents: [...renewing].map((identity) => ({ identity, quiet_ms: 0 })) }).catch(() => {});
     }, frame.renew_ms);
   }
   // As the container does: its acknowledgements carry the epoch; other calls do not take one.

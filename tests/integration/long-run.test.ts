@@ -76,6 +76,17 @@ async function addRig(name: string, extra: Record<string, unknown> = {}) {
   return { rig, remote };
 }
 
+/** A new town with one rig of one polecat, served by a stand-in container that holds its lease. */
+async function standInRig() {
+  await newTown();
+  const { rig } = await addRig("alpha", { max_polecats: 1 });
+  const wa = await watchRig(town, rig);
+  const c = await standIn(town, rig);
+  cleanups.push(() => c.stop());
+  await c.ack("gt_rig_ready", { disk_bytes: 1 });
+  return { rig, wa, c };
+}
+
 const bead = (rig: Rig, title: string, body: string) => town.rigCall<Bead>(rig, "gt_bead_create", { title, body });
 const mergesOf = (remote: string, beadId: string) => mergesOnMain(remote).filter((m) => m.subject.includes(beadId)).length;
 
@@ -107,17 +118,11 @@ describe("a town that runs for days", () => {
   });
 
   it("finding 2: an agent's exit for its previous bead does not make the witness kill it on its new bead", async () => {
-    await newTown();
-    const { rig } = await addRig("alpha", { max_polecats: 1 });
-    const wa = await watchRig(town, rig);
-    const c = await standIn(town, rig);
-    cleanups.push(() => c.stop());
-    await c.ack("gt_rig_ready", { disk_bytes: 1 });
+    const { rig, wa, c } = await standInRig();
     const first = await bead(rig, "first", "");
     const second = await bead(rig, "second", "");
     const startFirst = (await c.next((x) => x.command === "start_agent" && x.bead.id === first.id)) as StartAgentCommand;
-    const run = (s: StartAgentCommand) => ((s as { run?: string }).run ? { run: (s as { run?: string }).run } : {});
-    await c.ack("gt_agent_started", { as: startFirst.identity, bead_id: first.id, pid: 999_001, ...run(startFirst) });
+    await c.ack("gt_agent_started", { as: startFirst.identity, bead_id: first.id, pid: 999_001, run: startFirst.run });
     c.vouch(startFirst.identity);
     // The container vouches for the agent, on a container's ten-second cadence scaled down.
     const beat = (identity: string) => c.ack("gt_heartbeat", { as: identity });
@@ -129,9 +134,9 @@ describe("a town that runs for days", () => {
     await c.ack("gt_done", { as: startFirst.identity, branch: startFirst.branch });
     const startSecond = (await c.next((x) => x.command === "start_agent" && x.bead.id === second.id)) as StartAgentCommand;
     expect(startSecond.identity).toBe(startFirst.identity);
-    await c.ack("gt_agent_started", { as: startSecond.identity, bead_id: second.id, pid: 999_002, ...run(startSecond) });
+    await c.ack("gt_agent_started", { as: startSecond.identity, bead_id: second.id, pid: 999_002, run: startSecond.run });
     // The first run's process ends only now (it exits after gt_done), reported for the first bead.
-    await c.ack("gt_agent_exited", { as: startFirst.identity, bead_id: first.id, code: 0, ...run(startFirst) });
+    await c.ack("gt_agent_exited", { as: startFirst.identity, bead_id: first.id, code: 0, run: startFirst.run });
     // The next beat comes within half the witness timeout, then regular beats for two timeouts.
     await new Promise((r) => setTimeout(r, 1_000));
     await beatFor(2 * Number(VARS.GT_WITNESS_TIMEOUT_MS), startSecond.identity);
@@ -144,15 +149,10 @@ describe("a town that runs for days", () => {
   });
 
   it("finding 3: a merge nobody reports is sent again, then escalated and failed with a reason; a bead never waits in review for good", async () => {
-    await newTown();
-    const { rig } = await addRig("alpha", { max_polecats: 1 });
-    const wa = await watchRig(town, rig);
-    const c = await standIn(town, rig);
-    cleanups.push(() => c.stop());
-    await c.ack("gt_rig_ready", { disk_bytes: 1 });
+    const { rig, wa, c } = await standInRig();
     const task = await bead(rig, "merge me", "");
     const start = (await c.next((x) => x.command === "start_agent")) as StartAgentCommand;
-    await c.ack("gt_agent_started", { as: start.identity, bead_id: task.id, pid: 999_003, ...((start as { run?: string }).run ? { run: (start as { run?: string }).run } : {}) });
+    await c.ack("gt_agent_started", { as: start.identity, bead_id: task.id, pid: 999_003, run: start.run });
     await c.ack("gt_done", { as: start.identity, branch: start.branch });
     const merge = (await c.next((x) => x.command === "merge")) as MergeCommand;
     // The container took the merge on and then lost it: it never reports. The room asks again.

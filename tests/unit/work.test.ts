@@ -115,6 +115,11 @@ class World {
     if (event.type === "container_renew" && this.lease.holder?.epoch === event.epoch) for (const r of event.agents) if (current(r.identity, r.run)) this.heardAt.set(r.identity, this.now);
     if ((event.type === "agent_heartbeat" || event.type === "agent_activity") && current(event.identity)) this.heardAt.set(event.identity, this.now);
     if (event.type === "agent_started" && current(event.identity, event.run)) this.heardAt.set(event.identity, this.now);
+    // A holder's reconnect (the same session) restarts its runs' clocks: nothing could arrive while it was away.
+    const holder = this.lease.holder;
+    if (event.type === "container_connected" && holder?.connection === event.connection && holder.session === event.session) {
+      for (const agent of this.agents.values()) if (agent.run && agent.run.state !== "stopping") this.heardAt.set(agent.identity, this.now);
+    }
   }
 
   /** Effects reach the containers at once; a close or a lost lease makes a container kill its agents. */
@@ -183,10 +188,10 @@ class World {
   renew(c: Container): void {
     if (!c.connection || !c.state) return;
     // It vouches for every process it runs; a hung one is alive but prints nothing.
-    const agents = [...c.procs.values()].filter((p) => !p.done).map((p) => ({ identity: p.identity, run: p.run, outputAt: p.hung ? undefined : this.now }));
+    const agents = [...c.procs.values()].filter((p) => !p.done).map((p) => ({ identity: p.identity, run: p.run, quietMs: p.hung ? undefined : 0 }));
     // Starts it took on but has not begun are its to vouch for too (as container/rig-worker.ts does).
-    for (const x of this.pending(c, "start_agent")) if (x.kind === "start_agent") agents.push({ identity: x.identity, run: x.run, outputAt: undefined });
-    this.refused(c, this.feed({ type: "container_renew", connection: c.connection, epoch: c.epoch ?? 1, agents: c.state === "held" ? agents : [] }));
+    for (const x of this.pending(c, "start_agent")) if (x.kind === "start_agent") agents.push({ identity: x.identity, run: x.run, quietMs: undefined });
+    this.refused(c, this.feed({ type: "container_renew", connection: c.connection, epoch: c.state === "held" ? c.epoch : null, agents: c.state === "held" ? agents : [] }));
   }
 
   pending(c: Container, kind: OwedCommand["kind"]): (OwedCommand & { epoch: number })[] {
@@ -511,6 +516,17 @@ function settle(world: World): number {
   throw new Error(`beads never settled: ${stuck.map((b) => `${b.id} ${b.status}`).join(", ")}\n${world.trace.slice(-40).join("\n")}`);
 }
 
+/** A room whose one container holds the rig and runs one bead's agent. */
+function oneRun() {
+  const world = new World();
+  world.feed({ type: "room_started" });
+  const a = world.containers[0]!;
+  world.connect(a);
+  world.create();
+  world.start(a, 0, false);
+  return { world, a, proc: [...a.procs.values()][0]! };
+}
+
 describe("the work lifecycle under random interleavings (party/work.ts)", () => {
   it("W0, W7, W10, W11: one owner per bead, no live agent declared dead, attempts only for real failures, merged at most once; W13: a healthy container settles every bead in bounded time", () => {
     let longest = 0;
@@ -590,13 +606,7 @@ describe("the work lifecycle under random interleavings (party/work.ts)", () => 
   });
 
   it("W8: a run with no progress is nudged once at GT_AGENT_IDLE_MS and stopped at twice that, its attempt counted", () => {
-    const world = new World();
-    world.feed({ type: "room_started" });
-    const a = world.containers[0]!;
-    world.connect(a);
-    world.create();
-    world.start(a, 0, false);
-    const proc = [...a.procs.values()][0]!;
+    const { world, a, proc } = oneRun();
     const nudges: number[] = [];
     for (let t = 0; t <= 2 * CONFIG.idleMs + 300; t += 100) {
       world.now += 100;
@@ -615,12 +625,7 @@ describe("the work lifecycle under random interleavings (party/work.ts)", () => 
   });
 
   it("W12: after the room itself did not run, nobody is blamed for the gap", () => {
-    const world = new World();
-    world.feed({ type: "room_started" });
-    const a = world.containers[0]!;
-    world.connect(a);
-    world.create();
-    world.start(a, 0, false);
+    const { world } = oneRun();
     world.tick(10 * CONFIG.heartbeatTimeoutMs); // a paused room (SIGSTOP), or the clock jumped
     expect(world.lease.holder?.container).toBe("ca");
     expect([...world.agents.values()].find((x) => x.run)?.status).toBe("working");
