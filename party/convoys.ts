@@ -7,7 +7,7 @@ import type { BeadStatus, Convoy, ConvoyBead } from "./protocol.ts";
 
 export const TERMINAL: ReadonlySet<BeadStatus> = new Set(["closed", "failed"]);
 
-export type BeadNotice = { beadId: string; status: BeadStatus; assignee?: string | undefined; rev: number; title?: string };
+export type BeadNotice = { beadId: string; status: BeadStatus; assignee?: string | undefined; rev: number; title?: string; failure?: string | undefined };
 
 /** The convoy with the notice applied, or null when the notice is old news. */
 export function applyNotice(convoy: Convoy, notice: BeadNotice): Convoy | null {
@@ -17,6 +17,8 @@ export function applyNotice(convoy: Convoy, notice: BeadNotice): Convoy | null {
   const next: ConvoyBead = { ...current, status: notice.status, rev: notice.rev, ...(notice.title ? { title: notice.title } : {}) };
   if (notice.assignee) next.assignee = notice.assignee;
   else delete next.assignee;
+  if (notice.status === "failed" && notice.failure) next.failure = notice.failure;
+  else delete next.failure;
   const beads = [...convoy.beads];
   beads[index] = next;
   return { ...convoy, beads };

@@ -66,7 +66,7 @@ export const beadCreate = z.strictObject({
 
 /** Town → rig: the current status of some beads (the convoy reconciliation). */
 export const beadStates = z.strictObject({ ids: z.array(ulidString).max(500) });
-export type BeadState = { id: string; status: BeadStatus; assignee?: string; rev: number; title: string };
+export type BeadState = { id: string; status: BeadStatus; assignee?: string; rev: number; title: string; failure?: string };
 
 /** Town → rig: registry changes the rig room acts on. */
 export const rigUpdate = z.strictObject({ max_polecats: z.number().int().min(1).max(64) });
@@ -79,4 +79,6 @@ export const convoyBeadNotice = z.strictObject({
   status: z.enum(BEAD_STATUSES),
   assignee: z.string().max(120).optional(),
   rev: z.number().int().min(0),
+  /** Why it failed (status failed): the convoy keeps it, so it says why even after its rig is gone. */
+  failure: z.string().max(300).optional(),
 });

@@ -263,6 +263,8 @@ export type ConvoyBead = {
   rev: number;
   /** Why it failed, when the town failed it (its rig was removed). */
   note?: string;
+  /** Why it failed in its rig (the rig's reason, kept here so it outlives the rig). */
+  failure?: string;
 };
 
 export type Convoy = {

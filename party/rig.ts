@@ -615,7 +615,7 @@ export default class RigRoom extends LiveRoom {
         const states: BeadState[] = [];
         for (const id of ids) {
           const bead = this.records.get<Bead>(RIG_DOC.beads, id) ?? (await this.archived(id));
-          if (bead) states.push({ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}) });
+          if (bead) states.push({ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) });
         }
         return jsonResponse({ ok: true, value: states });
       }
@@ -745,7 +745,7 @@ export default class RigRoom extends LiveRoom {
       const before = this.records.get<Bead>(RIG_DOC.beads, change.key);
       const bead: Bead = { ...(change.value as Bead), rev: (before?.rev ?? 0) + 1 };
       if (bead.convoyId && meta && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
-        const payload = { convoy_id: bead.convoyId, bead_id: bead.id, rig_id: meta.rigId, status: bead.status, rev: bead.rev!, ...(bead.assignee ? { assignee: bead.assignee } : {}) };
+        const payload = { convoy_id: bead.convoyId, bead_id: bead.id, rig_id: meta.rigId, status: bead.status, rev: bead.rev!, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.status === "failed" && bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) };
         // One entry per bead: a newer notice replaces one not yet sent (the town orders by rev anyway).
         notices.push({ key: `convoy-${bead.id}`, kind: "convoy", payload, attempts: 0, createdAt: now, nextAttemptAt: now });
       }

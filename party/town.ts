@@ -459,7 +459,7 @@ export default class TownRoom extends LiveRoom {
         const reply = await this.callRoom("rig", this.rigRoomId(rigId), "bead_states", { ids }).catch(() => null);
         if (reply?.status !== 200) continue; // try again next period
         const states = reply.body.value as BeadState[];
-        for (const state of states) notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title });
+        for (const state of states) notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title, failure: state.failure });
         for (const id of ids) if (!states.some((s) => s.id === id)) missing.push(id);
       }
       // Applied to the convoy as it is now: notices may have landed while the rigs were asked.
@@ -501,7 +501,7 @@ export default class TownRoom extends LiveRoom {
         const notice = convoyBeadNotice.parse(body);
         const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
         if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
-        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev });
+        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure });
         if (next) await this.updateConvoy(next);
         return jsonResponse({ ok: true, value: next ? "applied" : "stale" });
       }

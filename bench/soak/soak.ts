@@ -377,7 +377,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           n++;
           if (removed.has(cb.rigName)) {
             if (cb.status !== "failed" && cb.status !== "closed") problems.push(`${cb.beadId} (removed rig) is ${cb.status}`);
-            else if (cb.status === "failed" && !cb.note) problems.push(`${cb.beadId} (removed rig) failed without a note`);
+            else if (cb.status === "failed" && !cb.note && !cb.failure) problems.push(`${cb.beadId} (removed rig) failed, and its convoy does not say why`);
             continue;
           }
           const bead = rigBeads.get(cb.beadId);
