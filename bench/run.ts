@@ -22,8 +22,9 @@ import { storm } from "./metrics/m07-storm.ts";
 import { crash } from "./metrics/m08-crash.ts";
 import { throughput } from "./metrics/m09-throughput.ts";
 import { fuzz } from "./metrics/m10-fuzz.ts";
+import { flood } from "./metrics/m13-flood.ts";
 
-const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz];
+const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz, flood];
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");

@@ -8,16 +8,24 @@ export type RoomAddress = {
   secure?: boolean;
   party: "main" | "rig";
   room: string;
-  token: string;
+  /** The token, or where to read the current one (a TokenKeeper's `current`): each connection reads it anew. */
+  token: string | (() => string);
   /** Node 20 has no global WebSocket: pass `ws`'s class. */
   WebSocket?: unknown;
   /** More query parameters for the socket (a container names itself: `container`, `session`). */
   query?: Record<string, string>;
+  /** A path inside the room, without a leading slash: `docs/<name>` for a document socket. */
+  path?: string;
 };
 
 /** Close codes after which reconnecting cannot help: the token or the room is wrong. */
-export const PERMANENT_CLOSES = new Set([4401, 4403, 4404, 4413]);
-// 4429 (room full) and 4408 (a container's lease expired) are not permanent: reconnect.
+export const PERMANENT_CLOSES = new Set([4401, 4403, 4404, 4413, 4420]);
+// 4429 (room full), 4408 (a container's lease expired) and 4205 (the document was replaced: sync
+// afresh) are not permanent: reconnect.
+
+export function tokenOf(address: Pick<RoomAddress, "token">): string {
+  return typeof address.token === "function" ? address.token() : address.token;
+}
 
 function isSecure(address: RoomAddress): boolean {
   if (address.secure !== undefined) return address.secure;
@@ -38,7 +46,8 @@ export function openRoomSocket(address: RoomAddress): PartySocket {
     protocol: isSecure(address) ? "wss" : "ws",
     party: address.party,
     room: address.room,
-    query: { ...address.query, token: address.token },
+    ...(address.path ? { path: address.path } : {}),
+    query: () => ({ ...address.query, token: tokenOf(address) }),
     WebSocket: address.WebSocket,
     maxEnqueuedMessages: 1000,
     minReconnectionDelay: 250 + Math.random() * 750,

@@ -1,9 +1,11 @@
 /**
- * A read-only replica of a room's live Yjs document. Each connection, and each resync the room asks
- * for after rebuilding its document, syncs into a fresh Y.Doc: the room's document is rebuilt from
- * storage when it restarts, so history from an earlier connection could fork from the room's and
- * must not be merged into it. Until that fresh document is synced, `doc` stays the last synced one:
- * a rebuild, reconnect or restart never shows as an empty (deleted-looking) document.
+ * A read-only replica of one of a room's live Yjs documents, over its document socket
+ * (`/parties/<party>/<room>/docs/<name>`, y-protocols frames only). Each connection syncs into a
+ * fresh Y.Doc: the room rebuilds its documents from storage when it restarts, and replaces one
+ * after compacting it (closing its sockets with 4205, after which this reconnects), so history from
+ * an earlier connection could fork from the room's and must not be merged into it. Until that
+ * fresh document is synced, `doc` stays the last synced one: a rebuild, reconnect or restart never
+ * shows as an empty (deleted-looking) document.
  */
 import * as Y from "yjs";
 import * as encoding from "lib0/encoding";
@@ -29,15 +31,12 @@ export class DocReplica {
   private pending: Y.Doc | null = null;
   private everSynced = false;
 
-  constructor(address: RoomAddress) {
-    this.socket = openRoomSocket(address);
+  constructor(address: Omit<RoomAddress, "path"> & { doc: "town" | "mail" | "rig" }) {
+    const { doc, ...rest } = address;
+    this.socket = openRoomSocket({ ...rest, path: `docs/${doc}` });
     this.socket.addEventListener("open", () => this.startSync());
     this.socket.addEventListener("message", (event: MessageEvent) => {
-      if (typeof event.data === "string") {
-        // Text frames are hello and errors, and `resync` when the room rebuilt its document.
-        if (event.data === '{"type":"resync"}') this.startSync();
-        return;
-      }
+      if (typeof event.data === "string") return; // a document socket carries y-protocols frames only
       const decoder = decoding.createDecoder(new Uint8Array(event.data as ArrayBuffer));
       if (decoding.readVarUint(decoder) !== MESSAGE_SYNC) return;
       const target = this.pending ?? this.doc;

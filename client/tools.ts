@@ -1,13 +1,15 @@
 /** Calling Townhall tools, over HTTP or a socket, with typed errors. */
 import type PartySocket from "partysocket";
 import { serverFrame, type CommandFrame, type ErrorCode, type EventFrame, type HelloFrame, type LeaseFrame } from "../party/protocol.ts";
-import { PERMANENT_CLOSES, httpBase, openRoomSocket, type RoomAddress } from "./connection.ts";
+import { PERMANENT_CLOSES, httpBase, openRoomSocket, tokenOf, type RoomAddress } from "./connection.ts";
 
 export class ToolCallError extends Error {
   constructor(
     readonly code: ErrorCode | "DISCONNECTED" | "TIMEOUT",
     message: string,
     readonly status?: number,
+    /** RATE_LIMITED: seconds until the call would be accepted. */
+    readonly retryAfter?: number,
   ) {
     super(`${code}: ${message}`);
     this.name = "ToolCallError";
@@ -18,11 +20,11 @@ export class ToolCallError extends Error {
 export async function callHttp<T = unknown>(address: Omit<RoomAddress, "WebSocket">, tool: string, args: unknown = {}): Promise<T> {
   const response = await fetch(`${httpBase(address)}/api/${tool}`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${address.token}` },
+    headers: { "content-type": "application/json", authorization: `Bearer ${tokenOf(address)}` },
     body: JSON.stringify(args),
   });
-  const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: ErrorCode; message: string } };
-  if (!body.ok) throw new ToolCallError(body.error?.code ?? "INTERNAL", body.error?.message ?? `HTTP ${response.status}`, response.status);
+  const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: ErrorCode; message: string; retry_after?: number } };
+  if (!body.ok) throw new ToolCallError(body.error?.code ?? "INTERNAL", body.error?.message ?? `HTTP ${response.status}`, response.status, body.error?.retry_after);
   return body.value as T;
 }
 
@@ -78,13 +80,13 @@ export class ToolSocket {
     });
   }
 
-  private settle(frame: { id: string | null; ok: boolean; value?: unknown; error?: { code: ErrorCode; message: string } }): void {
+  private settle(frame: { id: string | null; ok: boolean; value?: unknown; error?: { code: ErrorCode; message: string; retry_after?: number } }): void {
     const pending = frame.id ? this.pending.get(frame.id) : undefined;
     if (!pending) return;
     this.pending.delete(frame.id!);
     clearTimeout(pending.timer);
     if (frame.ok) pending.resolve(frame.value);
-    else pending.reject(new ToolCallError(frame.error!.code, frame.error!.message));
+    else pending.reject(new ToolCallError(frame.error!.code, frame.error!.message, undefined, frame.error!.retry_after));
   }
 
   call<T = unknown>(tool: string, args: unknown = {}, timeoutMs = 10_000): Promise<T> {

@@ -82,3 +82,6 @@ export const convoyBeadNotice = z.strictObject({
   /** Why it failed (status failed): the convoy keeps it, so it says why even after its rig is gone. */
   failure: z.string().max(300).optional(),
 });
+
+/** Town → rig: a share link was revoked; its sockets close and it opens nothing any more. */
+export const revokeToken = z.strictObject({ jti: z.string().min(1).max(64), exp: z.number().int().positive() });

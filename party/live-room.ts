@@ -1,12 +1,20 @@
 /**
- * What the town and rig rooms share: authorising sockets and HTTP calls, parsing every frame at
- * the boundary, dispatching tools, serving the read-only Yjs document, and room-to-room calls.
- * Subclasses supply the tool table and the room-to-room operations; their decisions live in pure
- * modules (mail.ts, outbox.ts, summary.ts).
+ * What the town and rig rooms share: the gate before a room (tokens and body sizes checked before
+ * any room starts or reads a body), authorising sockets and HTTP calls with one admission rule
+ * (party/access.ts), parsing every frame at the boundary, dispatching tools, serving the read-only
+ * live documents, and room-to-room calls. Subclasses supply the tool table, their documents and the
+ * room-to-room operations; their decisions live in pure modules.
+ *
+ * Sockets come in two kinds, by path:
+ *   /parties/<party>/<room>                 tool socket: JSON frames (hello, calls, results, events, commands)
+ *   /parties/<party>/<room>/docs/<name>     document socket: y-protocols frames only (sync, awareness)
  */
 import type * as Party from "partykit/server";
+import type * as Y from "yjs";
 import { z } from "zod";
-import { internalKey, tokenFromRequest, verifyToken } from "./auth.ts";
+import { admit, type Admission, type DocName, type Purpose, type RoomRef } from "./access.ts";
+import { internalKey, signToken, tokenFromRequest, verifyToken } from "./auth.ts";
+import { RateLimiter, type RateKind } from "./limits.ts";
 import {
   CLOSE,
   ERROR_STATUS,
@@ -21,11 +29,15 @@ import {
   type FeedEvent,
   type ServerFrame,
   type TokenPayload,
+  type TokenRefreshResult,
   type TokenRole,
+  MAX_TOKEN_LIFETIME_S,
 } from "./protocol.ts";
-import { RecordDoc, type Origin } from "./records.ts";
+import { RecordDoc, type DocLayout, type Origin } from "./records.ts";
 import { encodeUpdateMessage, handleClientSyncMessage } from "./sync.ts";
 import { newId } from "./ids.ts";
+
+export type { Admission } from "./access.ts";
 
 /** Who is calling: the verified token, and for sockets the connection. */
 export type Caller = { token: TokenPayload; connectionId?: string };
@@ -43,32 +55,128 @@ export function tool<A>(schema: z.ZodType<A>, roles: readonly TokenRole[], run: 
 
 type SocketInfo = {
   token: TokenPayload;
+  purpose: Purpose;
   /** The mail identity this socket receives events for (agents; operators acting as one). */
   identity: string | null;
-  /** Has sent sync step 1, so it receives document updates. */
+  /** A document socket that sent sync step 1: it receives the document's updates. */
   syncing: boolean;
   strikes: number[];
+  /** When it asked for the whole document (its first sync is free). */
+  syncs: number[];
 };
-
-/** Authorisation outcome for a token in this room. */
-export type Admission = { ok: true; identity: string | null } | { ok: false; code: "UNAUTHORIZED" | "FORBIDDEN" | "UNKNOWN_RIG"; message: string };
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const HOP_TIMEOUT_MS = 5_000;
 
-export function jsonResponse(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
-export function errorResponse(code: ErrorCode, message: string): Response {
-  return jsonResponse({ ok: false, error: { code, message } satisfies ErrorBody }, ERROR_STATUS[code]);
+export function errorResponse(code: ErrorCode, message: string, retryAfter?: number): Response {
+  const body: ErrorBody = { code, message, ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}) };
+  return jsonResponse({ ok: false, error: body }, ERROR_STATUS[code], retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {});
+}
+
+/** `/parties/<party>/<room>[/rest]` → the rest ("" for the room itself). */
+function roomPath(url: string): string {
+  const path = new URL(url).pathname;
+  const match = path.match(/^\/parties\/[^/]+\/[^/]+(\/.*)?$/);
+  return match?.[1] ?? "";
+}
+
+/** The town of a room id: the town room's id, or the part of a rig room's id before the dot. */
+function townOfRoom(roomId: string): string {
+  return roomId.split(".")[0] ?? "";
+}
+
+/**
+ * The gate, run by PartyKit before a request or socket reaches a room (onBeforeRequest,
+ * onBeforeConnect): no room starts, no storage is touched and no body is read for a caller without
+ * a token signed for this town. HTTP bodies are counted as they arrive (a declared length over the
+ * limit is refused at once). An expired but genuine token still reaches the room, which answers
+ * it in its own words (HTTP 401, or close 4401 that a socket client can read; a refused handshake
+ * tells a browser nothing).
+ */
+async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "socket"): Promise<Request | Response> {
+  const request = req as unknown as Request;
+  const secret = lobby.env.GT_SECRET;
+  if (typeof secret !== "string" || secret.length < 16) return errorResponse("INTERNAL", "GT_SECRET is not configured");
+  const town = townOfRoom(lobby.id);
+  const rest = roomPath(request.url);
+  if (kind === "http" && /^\/internal\/[a-z_]+$/.test(rest)) {
+    if (request.headers.get("x-townhall-internal") !== (await internalKey(secret, town))) return errorResponse("UNAUTHORIZED", "room-to-room calls need the internal key");
+    return withCountedBody(request, LIMITS.hardFrameBytes);
+  }
+  const token = tokenFromRequest(request, kind);
+  const check = token ? await verifyToken(token, secret) : ({ ok: false, reason: kind === "http" ? "no token: send Authorization: Bearer <token>" : "no token" } as const);
+  const refusal = !check.ok ? { status: "UNAUTHORIZED" as const, close: CLOSE.UNAUTHORIZED, reason: check.reason } : check.payload.town !== town ? { status: "FORBIDDEN" as const, close: CLOSE.FORBIDDEN, reason: `token is for town ${check.payload.town}` } : null;
+  if (kind === "socket") return refusal ? refusedSocket(refusal.close, refusal.reason) : request;
+  if (refusal) return errorResponse(refusal.status, refusal.reason);
+  return withCountedBody(request, LIMITS.maxFrameBytes);
+}
+
+/**
+ * A socket refused at the gate still learns why: the worker accepts it itself and closes it with the
+ * typed code (a refused handshake would tell a browser nothing, and its client would retry for good).
+ */
+function refusedSocket(code: number, reason: string): Response {
+  const pair = new WebSocketPair();
+  const [client, server] = Object.values(pair) as [WebSocket, WebSocket & { accept(): void }];
+  server.accept();
+  server.close(code, reason);
+  return new Response(null, { status: 101, webSocket: client } as ResponseInit);
+}
+
+/**
+ * The request with its body read here, counting as it arrives: past `limit` bytes the rest is not
+ * read and the answer is 413. What passes on to the room is at most `limit` bytes, already whole (a
+ * stream the gate cut short would reach the room as a body that merely ended early).
+ */
+async function withCountedBody(request: Request, limit: number): Promise<Request | Response> {
+  if (!request.body) return request;
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > limit) return errorResponse("TOO_LARGE", `body is ${declared} bytes; the limit is ${limit}`);
+  const read = await readLimited(request.body, limit);
+  if (!read) return errorResponse("TOO_LARGE", `the limit is ${limit} bytes`);
+  return new Request(request, { body: read as Uint8Array<ArrayBuffer> });
+}
+
+/** The stream's bytes, or null as soon as they pass `limit` (the rest is never read). */
+async function readLimited(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | null> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return concat(chunks, size);
 }
 
 export abstract class LiveRoom implements Party.Server {
+  static onBeforeRequest(req: Party.Request, lobby: Party.Lobby): Promise<Request | Response> {
+    return gate(req, lobby, "http");
+  }
+
+  static onBeforeConnect(req: Party.Request, lobby: Party.Lobby): Promise<Request | Response> {
+    return gate(req, lobby, "socket");
+  }
+
   readonly options = { hibernate: false }; // hibernation breaks live Yjs fan-out
   protected records!: RecordDoc;
   private readonly sockets = new Map<string, SocketInfo>();
   private readonly admitting = new Map<string, Promise<void>>();
+  protected readonly limiter = new RateLimiter();
+  /** Revoked token ids (share links), until they would have expired anyway. */
+  private readonly revoked = new Map<string, number>();
+  private expiryTimer: ReturnType<typeof setTimeout> | null = null;
+  private nextExpiry = Infinity;
 
   constructor(readonly room: Party.Room) {}
 
@@ -76,13 +184,14 @@ export abstract class LiveRoom implements Party.Server {
   protected abstract readonly party: "main" | "rig";
   /** Town id this room belongs to. */
   abstract get townId(): string;
-  protected abstract collections(): readonly string[];
+  /** This room for the admission rule; null while a rig room does not exist (never added, or removed). */
+  protected abstract roomRef(): RoomRef | null;
+  /** The room's live documents and the collections in each. */
+  protected abstract docLayout(): DocLayout;
   protected abstract tools(): Record<string, ToolSpec<any>>;
-  /** Checks a verified token against this room's scope. */
-  protected abstract admit(token: TokenPayload): Admission;
   /** Room-to-room operations (`/internal/<op>`), already authenticated. */
   protected abstract internal(op: string, body: unknown): Promise<Response>;
-  /** Runs after the document was loaded from storage. */
+  /** Runs after the documents were loaded from storage. */
   protected async started(): Promise<void> {}
 
   protected get secret(): string {
@@ -98,7 +207,7 @@ export abstract class LiveRoom implements Party.Server {
 
   /**
    * This room's id. PartyKit refuses `room.id` inside an alarm that woke the room, so the id is
-   * kept in storage the first time it is seen and read back from there.
+   * kept in storage (with the room's first write) and read back from there.
    */
   protected roomId!: string;
 
@@ -111,16 +220,18 @@ export abstract class LiveRoom implements Party.Server {
     }
     if (!id) throw new Error("room woke without a known id");
     this.roomId = id;
-    if ((await this.room.storage.get<string>("room-id")) !== id) await this.room.storage.put({ "room-id": id });
     try {
       this.parties = this.room.context.parties;
     } catch {
       this.parties = null; // woken by an alarm: see callRoom
     }
     this.origin = (await this.room.storage.get<string>("origin")) ?? null;
-    this.records = new RecordDoc(this.room.storage, this.collections());
+    this.records = new RecordDoc(this.room.storage, this.docLayout());
+    // A room stores nothing until something is written to it (its town creates it, an authenticated call).
+    if ((await this.room.storage.get<string>("room-id")) !== id) this.records.withFirstWrite({ "room-id": id });
     await this.records.load();
-    this.watchDoc();
+    for (const [jti, exp] of await this.room.storage.list<number>({ prefix: "revoked:" })) this.revoked.set(jti.slice("revoked:".length), exp);
+    for (const name of this.records.docs.keys()) this.watchDoc(name);
     await this.started();
   }
 
@@ -138,31 +249,61 @@ export abstract class LiveRoom implements Party.Server {
     return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.maxConnections;
   }
 
+  /** What a socket's path asks for: the room's tool socket, or one of its documents. */
+  private purposeOf(url: string): Purpose | null {
+    const rest = roomPath(url);
+    if (rest === "" || rest === "/") return { kind: "tools" };
+    const doc = rest.match(/^\/docs\/([a-z]+)\/?$/)?.[1];
+    return doc && this.records.docs.has(doc) ? { kind: "doc", doc: doc as DocName } : null;
+  }
+
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
     // Bounded before any work: a flood of sockets must not cost a token check each.
     if (this.sockets.size + this.admitting.size >= this.maxConnections) return connection.close(CLOSE.ROOM_FULL, "room full");
-    const token = tokenFromRequest(request);
+    const purpose = this.purposeOf(request.url);
+    if (!purpose) return connection.close(CLOSE.GONE, "no such document in this room");
+    const token = tokenFromRequest(request, "socket");
     const check = token ? await verifyToken(token, this.secret) : { ok: false as const, reason: "no token" };
     if (!check.ok) return connection.close(CLOSE.UNAUTHORIZED, check.reason);
-    await this.learnOrigin(request.url);
-    const admission = this.admit(check.payload);
-    if (!admission.ok) {
-      return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : admission.code === "UNAUTHORIZED" ? CLOSE.UNAUTHORIZED : CLOSE.FORBIDDEN, admission.message);
+    if (this.revoked.has(check.payload.jti)) return connection.close(CLOSE.UNAUTHORIZED, "token revoked");
+    const admission = this.admit(check.payload, purpose);
+    if (!admission.ok) return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : CLOSE.FORBIDDEN, admission.message);
+    // Viewers (dashboards on shared links) may hold only a share of the room, so that the
+    // container, operators and agents always get in.
+    if (check.payload.role === "viewer" && this.countViewers() >= Math.floor(this.maxConnections * LIMITS.viewerShare)) {
+      return connection.close(CLOSE.ROOM_FULL, "room full for viewers");
     }
-    const refusal = this.claimSocket(connection.id, check.payload, request);
+    await this.learnOrigin(request.url);
+    const refusal = purpose.kind === "tools" ? this.claimSocket(connection.id, check.payload, request) : null;
     if (refusal) return connection.close(refusal.code, refusal.reason);
-    this.sockets.set(connection.id, { token: check.payload, identity: admission.identity, syncing: false, strikes: [] });
-    this.send(connection, {
-      type: "hello",
-      protocol: PROTOCOL_VERSION,
-      room: { party: this.party === "main" ? "main" : "rig", id: this.roomId },
-      role: check.payload.role,
-      ...(admission.identity ? { identity: admission.identity } : {}),
-    });
-    await this.socketReady(connection, check.payload);
+    this.sockets.set(connection.id, { token: check.payload, purpose, identity: admission.identity, syncing: false, strikes: [], syncs: [] });
+    this.watchExpiry(check.payload.exp);
+    if (purpose.kind === "tools") {
+      this.send(connection, {
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        room: { party: this.party === "main" ? "main" : "rig", id: this.roomId },
+        role: check.payload.role,
+        ...(admission.identity ? { identity: admission.identity } : {}),
+      });
+      await this.socketReady(connection, check.payload);
+    }
   }
 
-  /** A last say on an authorised socket (e.g. who a container is); returns a close to refuse it. */
+  private countViewers(): number {
+    let n = 0;
+    for (const info of this.sockets.values()) if (info.token.role === "viewer") n++;
+    return n;
+  }
+
+  /** The admission rule for this room, or UNKNOWN_RIG while the room does not exist. */
+  protected admit(token: TokenPayload, purpose: Purpose): Admission {
+    const ref = this.roomRef();
+    if (!ref) return { ok: false, code: "UNKNOWN_RIG", message: `room ${this.roomId} does not exist` };
+    return admit(token, ref, purpose);
+  }
+
+  /** A last say on an authorised tool socket (e.g. who a container is); returns a close to refuse it. */
   protected claimSocket(_connectionId: string, _token: TokenPayload, _request: Request): { code: number; reason: string } | null {
     return null;
   }
@@ -181,11 +322,17 @@ export abstract class LiveRoom implements Party.Server {
     const info = this.sockets.get(connection.id);
     if (!info) return; // refused or closed while admitting
     try {
-      if (typeof message === "string") await this.onTextFrame(message, connection, info);
-      else this.onBinaryFrame(message, connection, info);
+      if (info.purpose.kind === "doc") {
+        if (typeof message === "string") return this.closeSocket(connection, CLOSE.ABUSE, "document sockets carry y-protocols frames only");
+        this.onSyncFrame(message, connection, info, info.purpose.doc);
+      } else if (typeof message === "string") {
+        await this.onTextFrame(message, connection, info);
+      } else {
+        this.refuseFrame(connection, info, null, "BAD_FRAME", "a tool socket carries JSON text frames; documents are at /docs/<name>");
+      }
     } catch (error) {
       console.error(`[${this.party}/${this.roomId}] frame from ${connection.id} failed`, error);
-      this.send(connection, { type: "result", id: null, ok: false, error: { code: "INTERNAL", message: "internal error" } });
+      if (info.purpose.kind === "tools") this.send(connection, { type: "result", id: null, ok: false, error: { code: "INTERNAL", message: "internal error" } });
     }
   }
 
@@ -202,43 +349,43 @@ export abstract class LiveRoom implements Party.Server {
   private async onTextFrame(text: string, connection: Party.Connection, info: SocketInfo): Promise<void> {
     const bytes = text.length * 3 <= LIMITS.maxFrameBytes ? text.length : new TextEncoder().encode(text).byteLength;
     if (bytes > LIMITS.hardFrameBytes) return this.closeSocket(connection, CLOSE.TOO_LARGE, "frame too large");
-    if (bytes > LIMITS.maxFrameBytes) return this.refuseFrame(connection, info, null, "TOO_LARGE", `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}`);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return this.refuseFrame(connection, info, null, "BAD_FRAME", "frame is not JSON");
+      return this.refuseFrame(connection, info, null, bytes > LIMITS.maxFrameBytes ? "TOO_LARGE" : "BAD_FRAME", bytes > LIMITS.maxFrameBytes ? `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}` : "frame is not JSON");
     }
+    const id = typeof (json as { id?: unknown })?.id === "string" ? ((json as { id: string }).id.slice(0, 64) || null) : null;
+    if (bytes > LIMITS.maxFrameBytes) return this.refuseFrame(connection, info, id, "TOO_LARGE", `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}`);
     const frame = callFrame.safeParse(json);
-    if (!frame.success) {
-      const id = typeof (json as { id?: unknown })?.id === "string" ? (json as { id: string }).id : null;
-      return this.refuseFrame(connection, info, id, "BAD_FRAME", describeIssues(frame.error));
-    }
-    const { id, tool: name, args } = frame.data;
-    const outcome = await this.callTool(name, args ?? {}, { token: info.token, connectionId: connection.id });
+    if (!frame.success) return this.refuseFrame(connection, info, id, "BAD_FRAME", describeIssues(frame.error));
+    const outcome = await this.callTool(frame.data.tool, frame.data.args ?? {}, { token: info.token, connectionId: connection.id });
     if (!outcome.ok && (outcome.error.code === "UNKNOWN_TOOL" || outcome.error.code === "INVALID_ARGS")) this.strike(connection, info);
-    this.send(connection, outcome.ok ? { type: "result", id, ok: true, value: outcome.value } : { type: "result", id, ok: false, error: outcome.error });
+    this.send(connection, outcome.ok ? { type: "result", id: frame.data.id, ok: true, value: outcome.value } : { type: "result", id: frame.data.id, ok: false, error: outcome.error });
   }
 
-  private onBinaryFrame(message: ArrayBuffer | ArrayBufferView, connection: Party.Connection, info: SocketInfo): void {
-    if (info.token.role === "agent") {
-      this.send(connection, { type: "result", id: null, ok: false, error: { code: "FORBIDDEN", message: "agents use JSON tool frames; binary frames are for dashboards" } });
-      return this.closeSocket(connection, CLOSE.FORBIDDEN, "binary frame from an agent");
-    }
+  private onSyncFrame(message: ArrayBuffer | ArrayBufferView, connection: Party.Connection, info: SocketInfo, doc: DocName): void {
     const data = message instanceof ArrayBuffer ? new Uint8Array(message) : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-    const outcome = handleClientSyncMessage(this.records.doc, data);
+    const outcome = handleClientSyncMessage(this.records.docs.get(doc)!, data);
     switch (outcome.kind) {
-      case "reply":
+      case "reply": {
+        // Every sync step 1 is answered with the whole document: a socket asking again and again
+        // would make the room send it again and again. The first one is free.
+        const now = Date.now();
+        info.syncs = info.syncs.filter((t) => now - t < 60_000);
+        if (info.syncing && info.syncs.length >= LIMITS.syncsPerMinute) return this.closeSocket(connection, CLOSE.TOO_MANY_SYNCS, "too many full syncs");
+        if (info.syncing) info.syncs.push(now);
         info.syncing = true;
         connection.send(outcome.message);
         return;
+      }
       case "ignored":
         return;
       case "write-refused":
-        this.send(connection, { type: "result", id: null, ok: false, error: { code: "FORBIDDEN", message: "live documents are read-only for clients" } });
-        return this.closeSocket(connection, CLOSE.FORBIDDEN, "document is read-only");
+        return this.closeSocket(connection, CLOSE.FORBIDDEN, "live documents are read-only for clients");
       case "bad-frame":
-        return this.refuseFrame(connection, info, null, "BAD_FRAME", outcome.reason);
+        // A document socket has no error frames: a provider never sends an undecodable frame.
+        return this.closeSocket(connection, CLOSE.ABUSE, outcome.reason);
     }
   }
 
@@ -252,45 +399,93 @@ export abstract class LiveRoom implements Party.Server {
     const now = Date.now();
     info.strikes = info.strikes.filter((t) => now - t < LIMITS.abuseWindowMs);
     info.strikes.push(now);
-    if (info.strikes.length > LIMITS.abuseStrikes) {
-      this.sockets.delete(connection.id);
-      connection.close(CLOSE.ABUSE, "too many bad frames");
-    }
+    if (info.strikes.length > LIMITS.abuseStrikes) this.closeSocket(connection, CLOSE.ABUSE, "too many bad frames");
   }
 
-  private updatesSinceRebuild = 0;
+  private readonly updatesSinceRebuild = new Map<string, number>();
 
   private get rebuildAfter(): number {
     const configured = Number(this.room.env.GT_REBUILD_AFTER);
     return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.rebuildAfterUpdates;
   }
 
-  private watchDoc(): void {
-    this.records.doc.on("update", (update: Uint8Array, origin: Origin | null) => {
+  private watchDoc(name: string): void {
+    this.records.docs.get(name)!.on("update", (update: Uint8Array, origin: Origin | null) => {
       if (origin?.source === "storage") return; // a load or rebuild: no socket has this document yet
-      this.broadcastUpdate(update);
-      if (++this.updatesSinceRebuild === this.rebuildAfter) queueMicrotask(() => this.rebuildDoc());
+      this.broadcastUpdate(name, update);
+      const n = (this.updatesSinceRebuild.get(name) ?? 0) + 1;
+      this.updatesSinceRebuild.set(name, n);
+      if (n === this.rebuildAfter) queueMicrotask(() => this.rebuildDoc(name));
     });
   }
 
-  /** Swaps in a compact copy of the document and has every replicating socket sync it afresh. */
-  private rebuildDoc(): void {
-    this.updatesSinceRebuild = 0;
-    this.records.rebuild();
-    this.watchDoc();
-    for (const [id, info] of this.sockets) {
-      if (!info.syncing) continue;
-      info.syncing = false; // until its sync step 1 for the new document
-      this.sendTo(id, { type: "resync" });
+  /** Swaps in a compact copy of a document; its sockets reconnect and sync the new one afresh. */
+  private rebuildDoc(name: string): void {
+    this.updatesSinceRebuild.set(name, 0);
+    this.records.rebuild(name);
+    this.watchDoc(name);
+    for (const [id, info] of [...this.sockets]) {
+      if (info.purpose.kind === "doc" && info.purpose.doc === name) this.closeConnection(id, CLOSE.DOC_REPLACED, "document replaced: sync again");
     }
   }
 
-  private broadcastUpdate(update: Uint8Array): void {
+  private broadcastUpdate(doc: string, update: Uint8Array): void {
     const message = encodeUpdateMessage(update);
     for (const [id, info] of this.sockets) {
-      if (info.syncing) this.room.getConnection(id)?.send(message);
+      if (info.syncing && info.purpose.kind === "doc" && info.purpose.doc === doc) this.room.getConnection(id)?.send(message);
     }
   }
+
+  /** A live document by name (one Y.Doc per name; replaced on a rebuild). */
+  protected liveDoc(name: string): Y.Doc {
+    return this.records.docs.get(name)!;
+  }
+
+  // ------------------------------------------------------------------ expiry and revocation
+
+  /** Closes sockets whose token has expired, each at its expiry (4401), whatever they are doing. */
+  private watchExpiry(exp: number): void {
+    const at = exp * 1000;
+    if (at >= this.nextExpiry) return;
+    this.nextExpiry = at;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    // Timers take at most ~24.8 days; a later expiry is looked at again then.
+    this.expiryTimer = setTimeout(() => this.closeExpired(), Math.min(2 ** 31 - 1, Math.max(0, at - Date.now())));
+  }
+
+  private closeExpired(): void {
+    this.expiryTimer = null;
+    this.nextExpiry = Infinity;
+    const now = Date.now() / 1000;
+    let next = Infinity;
+    for (const [id, info] of [...this.sockets]) {
+      if (info.token.exp <= now) this.closeConnection(id, CLOSE.UNAUTHORIZED, "token expired");
+      else next = Math.min(next, info.token.exp);
+    }
+    if (next !== Infinity) this.watchExpiry(next);
+  }
+
+  /** Revokes a token id: refused from now on, and every open socket with it closed (4401). */
+  protected async revokeToken(jti: string, exp: number): Promise<void> {
+    if (!this.revoked.has(jti)) {
+      this.revoked.set(jti, exp);
+      await this.room.storage.put({ [`revoked:${jti}`]: exp });
+    }
+    for (const [id, info] of [...this.sockets]) if (info.token.jti === jti) this.closeConnection(id, CLOSE.UNAUTHORIZED, "token revoked");
+    // Entries past their token's expiry are of no use any more.
+    const now = Date.now() / 1000;
+    const stale = [...this.revoked].filter(([, e]) => e < now).map(([j]) => j);
+    if (stale.length) {
+      for (const j of stale) this.revoked.delete(j);
+      await this.room.storage.delete(stale.map((j) => `revoked:${j}`));
+    }
+  }
+
+  protected isRevoked(jti: string): boolean {
+    return this.revoked.has(jti);
+  }
+
+  // ------------------------------------------------------------------ sending
 
   /** Closes a socket the room gives up on; frames it already sent are then ignored, not answered. */
   private closeSocket(connection: Party.Connection, code: number, reason: string): void {
@@ -306,19 +501,20 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
-  /** Sends a frame to one socket by id; false if it is gone. */
+  /** Sends a frame to one tool socket by id; false if it is gone. */
   protected sendTo(connectionId: string, frame: ServerFrame): boolean {
-    const connection = this.sockets.has(connectionId) ? this.room.getConnection(connectionId) : undefined;
+    const info = this.sockets.get(connectionId);
+    const connection = info?.purpose.kind === "tools" ? this.room.getConnection(connectionId) : undefined;
     if (!connection) return false;
     this.send(connection, frame);
     return true;
   }
 
-  /** Pushes an event to every socket that receives for `identity`. */
+  /** Pushes an event to every tool socket that receives for `identity`. */
   protected pushEvent(identity: string, frame: EventFrame): void {
     const text = JSON.stringify(frame);
     for (const [id, info] of this.sockets) {
-      if (info.identity === identity) this.room.getConnection(id)?.send(text);
+      if (info.identity === identity && info.purpose.kind === "tools") this.room.getConnection(id)?.send(text);
     }
   }
 
@@ -330,13 +526,36 @@ export abstract class LiveRoom implements Party.Server {
 
   /** Closes every socket (the room's rig was removed). */
   protected closeAll(code: number, reason: string): void {
-    for (const id of [...this.sockets.keys()]) {
-      this.sockets.delete(id);
-      this.room.getConnection(id)?.close(code, reason);
-    }
+    for (const id of [...this.sockets.keys()]) this.closeConnection(id, code, reason);
   }
 
   // ------------------------------------------------------------------ tools
+
+  /** Takes `cost` of the caller's `kind` budget, or refuses with RATE_LIMITED and when to try again. */
+  protected rateLimit(caller: Caller, kind: RateKind, cost = 1): void {
+    const waitMs = this.limiter.take(caller.token.jti, kind, cost, Date.now());
+    if (waitMs === null) return;
+    if (waitMs === Infinity) throw new ToolError("TOO_LARGE", `one call may cost at most a full ${kind} budget`);
+    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+    throw new ToolError("RATE_LIMITED", `too many ${kind === "bead" ? "beads" : `${kind}s`} from this token; try again in ${retryAfter} s`, retryAfter);
+  }
+
+  /**
+   * `gt_token_refresh`, in both rooms: the caller's own token with a fresh expiry (same claims, same
+   * lifetime, a new jti), for the container and agents; share links and operators' tokens are not
+   * refreshed (a link ends when it was meant to). `stillEntitled` says why a token may not be renewed.
+   */
+  protected tokenRefreshTool(stillEntitled: (token: TokenPayload) => string | null = () => null): ToolSpec<Record<string, never>> {
+    return tool(z.strictObject({}), ["container", "agent"], async (_args, caller): Promise<TokenRefreshResult> => {
+      const why = stillEntitled(caller.token);
+      if (why) throw new ToolError("FORBIDDEN", why);
+      const { sub: _sub, jti: _jti, iat, exp, ...claims } = caller.token;
+      const now = Math.floor(Date.now() / 1000);
+      const lifetime = Math.min(MAX_TOKEN_LIFETIME_S, Math.max(60, exp - iat));
+      const token = await signToken({ ...claims, exp: now + lifetime }, this.secret);
+      return { token, expiresAt: (now + lifetime) * 1000 };
+    });
+  }
 
   async callTool(name: string, rawArgs: unknown, caller: Caller): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorBody }> {
     try {
@@ -349,7 +568,7 @@ export abstract class LiveRoom implements Party.Server {
       this.noteCall(name, caller);
       return { ok: true, value: (await spec.run(args.data, caller)) ?? null };
     } catch (error) {
-      if (error instanceof ToolError) return { ok: false, error: { code: error.code, message: error.message } };
+      if (error instanceof ToolError) return { ok: false, error: { code: error.code, message: error.message, ...(error.retryAfter !== undefined ? { retry_after: error.retryAfter } : {}) } };
       console.error(`[${this.party}/${this.roomId}] ${name} failed`, error);
       return { ok: false, error: { code: "INTERNAL", message: "internal error" } };
     }
@@ -370,44 +589,61 @@ export abstract class LiveRoom implements Party.Server {
 
   async onRequest(request: Party.Request): Promise<Response> {
     const req = request as unknown as Request;
-    const path = new URL(req.url).pathname;
-    const api = path.match(/\/api\/([A-Za-z0-9_]+)$/);
-    const internal = path.match(/\/internal\/([a-z_]+)$/);
+    const rest = roomPath(req.url);
+    const api = rest.match(/^\/api\/([A-Za-z0-9_]+)$/);
+    const internal = rest.match(/^\/internal\/([a-z_]+)$/);
     try {
       if (api && req.method === "POST") return await this.onApiRequest(api[1]!, req);
       if (internal && req.method === "POST") return await this.onInternalRequest(internal[1]!, req);
-      if (req.method === "GET" && !api && !internal) return jsonResponse({ ok: true, room: { party: this.room.name, id: this.roomId }, protocol: PROTOCOL_VERSION });
-      return errorResponse("BAD_FRAME", `no route ${req.method} ${path}`);
+      if (req.method === "GET" && rest === "") return await this.onInfoRequest(req);
+      return errorResponse("BAD_FRAME", `no route ${req.method} ${new URL(req.url).pathname}`);
     } catch (error) {
-      if (error instanceof ToolError) return errorResponse(error.code, error.message);
+      if (error instanceof ToolError) return errorResponse(error.code, error.message, error.retryAfter);
       if (error instanceof z.ZodError) return errorResponse("BAD_FRAME", describeIssues(error)); // a room-to-room body
-      console.error(`[${this.party}/${this.roomId}] ${req.method} ${path} failed`, error);
+      console.error(`[${this.party}/${this.roomId}] ${req.method} ${new URL(req.url).pathname} failed`, error);
       return errorResponse("INTERNAL", "internal error");
     }
   }
 
-  private async onApiRequest(name: string, req: Request): Promise<Response> {
-    // The body is read before anything can refuse the call: a response sent while the request
-    // body is still unread makes the runtime drop the keep-alive connection under the client.
-    const body = await readBody(req);
-    const token = tokenFromRequest(req);
-    if (!token) return errorResponse("UNAUTHORIZED", "no token: send Authorization: Bearer <token>");
+  /** The caller's verified token (HTTP: the Authorization header only) and its admission to tools. */
+  private async authorise(req: Request): Promise<TokenPayload> {
+    const token = tokenFromRequest(req, "http");
+    if (!token) throw new ToolError("UNAUTHORIZED", "no token: send Authorization: Bearer <token>");
     const check = await verifyToken(token, this.secret);
-    if (!check.ok) return errorResponse("UNAUTHORIZED", check.reason);
-    await this.learnOrigin(req.url);
-    const admission = this.admit(check.payload);
+    if (!check.ok) throw new ToolError("UNAUTHORIZED", check.reason);
+    if (this.revoked.has(check.payload.jti)) throw new ToolError("UNAUTHORIZED", "token revoked");
+    return check.payload;
+  }
+
+  private async onInfoRequest(req: Request): Promise<Response> {
+    await this.authorise(req);
+    return jsonResponse({ ok: true, room: { party: this.party, id: this.roomId }, protocol: PROTOCOL_VERSION });
+  }
+
+  private async onApiRequest(name: string, req: Request): Promise<Response> {
+    let token: TokenPayload;
+    try {
+      token = await this.authorise(req);
+    } catch (error) {
+      await req.body?.cancel().catch(() => {}); // nothing of an unauthorised body is read
+      throw error;
+    }
+    const admission = this.admit(token, { kind: "tools" });
     if (!admission.ok) return errorResponse(admission.code, admission.message);
+    await this.learnOrigin(req.url);
+    const body = await readBody(req, LIMITS.maxFrameBytes);
     if (!body.ok) return errorResponse(body.code, body.message);
-    const outcome = await this.callTool(name, body.value, { token: check.payload });
-    return outcome.ok ? jsonResponse(outcome) : jsonResponse(outcome, ERROR_STATUS[outcome.error.code]);
+    const outcome = await this.callTool(name, body.value, { token });
+    return outcome.ok ? jsonResponse(outcome) : jsonResponse(outcome, ERROR_STATUS[outcome.error.code], outcome.error.retry_after !== undefined ? { "retry-after": String(outcome.error.retry_after) } : {});
   }
 
   private async onInternalRequest(op: string, req: Request): Promise<Response> {
-    // First, as in onApiRequest; room-to-room bodies wrap a client's (a mail), so they may be larger.
-    const body = await readBody(req, LIMITS.hardFrameBytes);
     if (!sameSecret(req.headers.get("x-townhall-internal") ?? "", await internalKey(this.secret, this.townId))) {
+      await req.body?.cancel().catch(() => {});
       return errorResponse("UNAUTHORIZED", "room-to-room calls need the internal key");
     }
+    // Room-to-room bodies wrap a client's (a mail), so they may be larger.
+    const body = await readBody(req, LIMITS.hardFrameBytes);
     await this.learnOrigin(req.url);
     if (!body.ok) return errorResponse(body.code, body.message);
     return this.internal(op, body.value);
@@ -456,17 +692,30 @@ function sameSecret(given: string, expected: string): boolean {
   return difference === 0;
 }
 
-async function readBody(req: Request, limit: number = LIMITS.maxFrameBytes): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
-  // Read even an oversize body (up to the hard limit): answering before the client finished
-  // sending makes the runtime reset the connection, and the client sees no typed error at all.
-  const length = Number(req.headers.get("content-length") ?? 0);
-  if (length > LIMITS.hardFrameBytes) return { ok: false, code: "TOO_LARGE", message: `body is ${length} bytes; the limit is ${limit}` };
-  const text = await req.text();
-  if (new TextEncoder().encode(text).byteLength > limit) return { ok: false, code: "TOO_LARGE", message: `the limit is ${limit} bytes` };
+/** Reads a JSON body, counting as it arrives: past `limit` bytes it stops reading and says so. */
+async function readBody(req: Request, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > limit) {
+    await req.body?.cancel().catch(() => {});
+    return { ok: false, code: "TOO_LARGE", message: `body is ${declared} bytes; the limit is ${limit}` };
+  }
+  const bytes = req.body ? await readLimited(req.body, limit) : new Uint8Array();
+  if (!bytes) return { ok: false, code: "TOO_LARGE", message: `the limit is ${limit} bytes` };
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return { ok: true, value: {} };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, code: "BAD_FRAME", message: "body is not JSON" };
   }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }

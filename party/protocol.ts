@@ -11,10 +11,15 @@
  *   4 — the work lifecycle: container leases (epochs, renewals, standbys, 4408), runs in agent
  *       tokens and acknowledgements, merge deadlines and failures, hung agents, mail acknowledged
  *       with gt_mail_ack.
+ *   5 — least privilege: HS256 JWT tokens (aud, jti, rig/rigs, view); document sockets at
+ *       /docs/<name> (y-protocols only) and the town's mail as a document of its own; share links
+ *       for one view, listed and revoked; expiry and revocation close open sockets; per-token rate
+ *       limits (RATE_LIMITED with retry_after); long bodies as previews; gt_mail_read;
+ *       gt_token_refresh; 4205, 4420.
  */
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 // ---------------------------------------------------------------------------------------------
 // Limits (every buffer is bounded; tests check each bound)
@@ -39,6 +44,29 @@ export const LIMITS = {
   maxTitle: 200,
   maxBody: 32 * 1024,
   maxSubject: 200,
+  /** An escalation is an alarm, not a report: its body stays short (details go by mail). */
+  maxEscalationBody: 4 * 1024,
+  /**
+   * A body longer than this (mail, bead, escalation) is kept whole in room storage; the document
+   * holds its first `previewChars` and its size, and the tools that read it return it whole.
+   */
+  longTextBytes: 2 * 1024,
+  previewChars: 512,
+  /** Mail kept live per mailbox (one recipient's inbox, or one sender's copies); older mail moves to storage. */
+  mailboxKept: 200,
+  /** Escalations kept live per rig (open ones first); older ones move to storage. */
+  escalationsKept: 200,
+  /** Landed convoys kept live per town; older ones move to storage. */
+  landedConvoysKept: 50,
+  /** Beads in open convoys per town: past this, new convoys and slings are refused. */
+  openConvoyBeads: 5_000,
+  /** Open (not yet closed or failed) beads per rig (GT_MAX_OPEN_BEADS): past this, new beads are refused. */
+  openBeadsPerRig: 10_000,
+  rigsPerTown: 500,
+  /** Share of GT_MAX_CONNECTIONS that viewers (dashboards on links) may hold, so the container, operators and agents always get in. */
+  viewerShare: 0.5,
+  /** Full syncs a document socket may ask for in a minute beyond its first, before it is closed with 4420. */
+  syncsPerMinute: 2,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -79,28 +107,89 @@ export function polecatIdentity(rigName: string, name: string): string {
   return `${rigName}/polecats/${name}`;
 }
 
+/**
+ * Why a git URL is refused, or null. Allowed: https://, ssh:// or scp-like `user@host:path`,
+ * git://, file:// and absolute local paths. Remote helpers (`ext::`, `fd::`, any `<x>::`) run
+ * commands or hang; plain http sends credentials in clear; a leading `-` would be an option to git.
+ */
+export function gitUrlProblem(url: string): string | null {
+  if (url.startsWith("-")) return "must not start with '-'";
+  if (/^[\w+.-]+::/.test(url)) return "remote helpers (<transport>::…) are not allowed: use https, ssh, git or a local path";
+  if (/[\s\x00-\x1f\x7f]/.test(url)) return "must not contain spaces or control characters";
+  if (/^(https|ssh|git|file):\/\//i.test(url)) return null;
+  if (/^[A-Za-z][\w+.-]*:\/\//.test(url)) return `the ${url.split(":")[0]} protocol is not allowed: use https, ssh, git or a local path`;
+  if (url.startsWith("/")) return null;
+  if (/^[\w.-]+@[\w.-]+:[^/]/.test(url) || /^[\w.-]+@[\w.-]+:\//.test(url)) return null; // scp-like ssh
+  return "must be an https://, ssh://, git:// or file:// URL, user@host:path, or an absolute path";
+}
+
+/** A git URL as people may see it: any password or token in it replaced by `***`. */
+export function redactGitUrl(url: string): string {
+  return url
+    .replace(/^([a-z][\w+.-]*:\/\/)([^@/?#]*)@/i, (_whole, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(":");
+      if (colon >= 0) return `${scheme}${userinfo.slice(0, colon)}:***@`;
+      return `${scheme}${userinfo.length >= 20 ? "***" : userinfo}@`;
+    })
+    .replace(/([?&][^=&#]*(?:token|key|secret|password|auth)[^=&#]*=)[^&#]*/gi, "$1***");
+}
+
 export const address = z.string().max(120).refine((s) => parseAddress(s) !== null, {
   message: "must be mayor, operator, <rig>/witness, <rig>/refinery or <rig>/polecats/<name>",
 });
 
 // ---------------------------------------------------------------------------------------------
-// Tokens. The signature scheme lives in party/auth.ts; this is the payload.
+// Tokens: HS256 JWTs (party/auth.ts signs and verifies them); these are their claims.
 
 export const TOKEN_ROLES = ["operator", "viewer", "agent", "container"] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
-export const tokenPayload = z.strictObject({
+
+/** Rig ids are ULIDs: a removed and re-added rig of the same name does not accept old tokens. */
+const rigId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a rig id");
+
+/**
+ * The one dashboard view a share link was made for: it grants exactly the documents that view
+ * reads (see party/access.ts) and nothing else.
+ */
+export const shareView = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("town") }),
+  z.strictObject({ kind: z.literal("rig"), rig: rigId }),
+  z.strictObject({ kind: z.literal("bead"), rig: rigId, bead: z.string().regex(ULID_RE) }),
+  z.strictObject({ kind: z.literal("agent"), rig: rigId, agent: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/) }),
+  z.strictObject({ kind: z.literal("convoy"), convoy: z.string().regex(ULID_RE) }),
+  z.strictObject({ kind: z.literal("mail") }),
+]);
+export type ShareView = z.infer<typeof shareView>;
+
+export const tokenClaims = z.strictObject({
+  /** Who: an agent's identity, `link` for a share link, else the role. */
+  sub: z.string().min(1).max(120),
+  /** The town. */
+  aud: slug,
+  iat: z.number().int().positive(),
+  /** Expiry, seconds since the epoch. */
+  exp: z.number().int().positive(),
+  /** The token's own id: what a revocation names. */
+  jti: z.string().min(1).max(64),
   role: z.enum(TOKEN_ROLES),
-  town: slug,
-  /** Rig id (not name): a removed and re-added rig of the same name does not accept old tokens. */
-  rig: z.string().min(1).max(64).optional(),
-  /** The identity an agent token acts as, e.g. `a/polecats/toast`. */
+  /** Scoped to one rig (its id). */
+  rig: rigId.optional(),
+  /** A sharded container's rigs (ids). */
+  rigs: z.array(rigId).min(1).max(1000).optional(),
+  /** The identity an agent token acts as, e.g. `a/polecats/toast`, or `mayor`. */
   agent: address.optional(),
   /** The run an agent token was minted for: a stopped run's process can no longer hand work in. */
   run: z.string().min(1).max(80).optional(),
-  /** Expiry, seconds since the epoch. */
-  exp: z.number().int().positive(),
+  /** A share link's view. */
+  view: shareView.optional(),
 });
-export type TokenPayload = z.infer<typeof tokenPayload>;
+export type TokenClaims = z.infer<typeof tokenClaims>;
+
+/** A verified token as the rooms use it: the claims, with the town (`aud`) named `town`. */
+export type TokenPayload = Omit<TokenClaims, "aud"> & { town: string };
+
+/** What signToken takes: `sub`, `iat` and `jti` are filled in when absent. */
+export type TokenInput = Omit<TokenPayload, "sub" | "iat" | "jti"> & Partial<Pick<TokenPayload, "sub" | "iat" | "jti">>;
 
 // ---------------------------------------------------------------------------------------------
 // Errors and close codes
@@ -132,6 +221,8 @@ export class ToolError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** RATE_LIMITED: seconds until the call would be accepted. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "ToolError";
@@ -150,8 +241,12 @@ export const CLOSE = {
   /** The container missed its lease deadline (no renewal in time): it no longer serves the rig. */
   LEASE_EXPIRED: 4408,
   TOO_LARGE: 4413,
-  /** The room is at its connection cap; try again later. */
+  /** The room is at its connection cap (or its viewers' share of it); try again later. */
   ROOM_FULL: 4429,
+  /** A document socket asked for the whole document too often. */
+  TOO_MANY_SYNCS: 4420,
+  /** The room replaced the document (a compacting rebuild): connect again and sync a fresh Y.Doc. */
+  DOC_REPLACED: 4205,
 } as const;
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
@@ -229,6 +324,8 @@ export type Bead = {
   until?: number;
   /** Why it failed (status `failed`). */
   failure?: string;
+  /** Set when `body` is only a preview: the whole body's size in bytes (gt_bead_status, gt_prime return it whole). */
+  bodyBytes?: number;
 };
 
 export const MERGE_FAILURES = ["conflict", "push_failed", "nothing_to_merge", "branch_missing"] as const;
@@ -319,6 +416,8 @@ export type Mail = {
   readAt?: number;
   state: MailState;
   error?: string;
+  /** Set when `body` is only a preview: the whole body's size in bytes (gt_mail_read, gt_mail_check return it whole). */
+  bodyBytes?: number;
 };
 
 export type FeedEvent = { id: string; at: number; kind: string; text: string };
@@ -355,8 +454,11 @@ const branch = z
 export const townToolArgs = {
   gt_rig_add: z.strictObject({
     name: slug,
-    /** A git URL or a path on the container's machine; never an option for git. */
-    git_url: z.string().min(1).max(1000).refine((u) => !u.startsWith("-"), "must not start with '-'"),
+    /** https, ssh (`ssh://` or `user@host:path`), git, or a local path (`/…`, `file://`); never a remote helper (`ext::`, `fd::`) nor an option. */
+    git_url: z.string().min(1).max(1000).superRefine((u, ctx) => {
+      const problem = gitUrlProblem(u);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
     default_branch: branch.optional(),
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
@@ -376,6 +478,8 @@ export const townToolArgs = {
   /** Unread mail, left unread until gt_mail_ack (at least once: a lost reply loses nothing). */
   gt_mail_check: z.strictObject({ as: z.enum(["mayor", "operator"]).optional() }),
   gt_mail_ack: z.strictObject({ ids: z.array(ulidString).min(1).max(500), as: z.enum(["mayor", "operator"]).optional() }),
+  /** One mail of the inbox, with its whole body (the document may hold only a preview). */
+  gt_mail_read: z.strictObject({ id: ulidString, as: z.enum(["mayor", "operator"]).optional() }),
   gt_rig_update: z.strictObject({
     name: slug,
     capabilities: z.array(capability).max(32).optional(),
@@ -391,13 +495,22 @@ export const townToolArgs = {
   }),
   gt_convoy_status: z.strictObject({ id: ulidString }),
   gt_list_convoys: z.strictObject({ status: z.enum(CONVOY_STATUSES).optional() }),
-  /** Operator: a read-only link to a dashboard view: a viewer token for this town that expires. */
+  /**
+   * Operator: a read-only link to one dashboard view of this town (the overview, a rig, a bead, an
+   * agent, a convoy or the town's mail): a viewer token that grants what that view reads, and expires.
+   */
   gt_share: z.strictObject({
-    path: z.string().max(500).regex(/^\/t\/[a-z0-9][a-z0-9-]{0,39}(\/[A-Za-z0-9._~%-]+)*\/?$/, "must be a dashboard path like /t/<town>/rigs/<rig>"),
+    path: z.string().max(500),
     ttl_s: z.number().int().min(60).max(30 * 24 * 3600),
   }),
+  /** Operator: the share links of this town, newest first (expired ones are forgotten). */
+  gt_share_list: z.strictObject({}),
+  /** Operator: revokes a share link: it opens nothing from now on, and its open pages are closed. */
+  gt_share_revoke: z.strictObject({ id: z.string().min(1).max(64) }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
+  /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
+  gt_token_refresh: empty,
 } as const;
 
 /** A container's lease epoch (see the lease frame). */
@@ -421,6 +534,8 @@ export const rigToolArgs = {
   gt_mail_check: z.strictObject({ ...actingAs }),
   /** Marks mail read once it was handed over; unknown or already read ids are ignored. */
   gt_mail_ack: z.strictObject({ ids: z.array(ulidString).min(1).max(500), ...actingAs }),
+  /** One mail to or from the caller, with its whole body (the document may hold only a preview). */
+  gt_mail_read: z.strictObject({ id: ulidString, ...actingAs }),
   gt_bead_create: z.strictObject({
     title,
     body: body.optional(),
@@ -459,7 +574,7 @@ export const rigToolArgs = {
   gt_done: z.strictObject({ branch: z.string().min(1).max(200), summary: z.string().max(4000).optional(), ...actingAs }),
   gt_escalate: z.strictObject({
     title,
-    body: body.optional(),
+    body: z.string().max(LIMITS.maxEscalationBody).optional(),
     severity: z.enum(SEVERITIES),
     bead_id: ulidString.optional(),
     /** Client-chosen escalation id, so a retried escalation is recorded once. */
@@ -499,6 +614,8 @@ export const rigToolArgs = {
   }),
   /** Operator: marks an escalation resolved. */
   gt_escalation_resolve: z.strictObject({ id: ulidString }),
+  /** Container, agents (while their run is current): the caller's token again with a fresh expiry. */
+  gt_token_refresh: empty,
 } as const;
 
 export type TownTool = keyof typeof townToolArgs;
@@ -509,7 +626,17 @@ export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
 /** Results of tools whose shape clients depend on. */
 export type MailSendResult = { id: string; state: "delivered" | "queued" };
 export type SlingResult = { bead_id: string; rig: string; reason: string };
-export type ShareResult = { path: string; token: string; expiresAt: number };
+/**
+ * `gt_token_refresh`: the same claims, a new `jti`, `iat` now and the same lifetime (`exp - iat`, at
+ * most 30 days) from now. Clients that live long (the container, the Mayor, an agent's long run)
+ * refresh before expiry and reconnect with the new token, so they never meet the 4401 of expiry.
+ */
+export type TokenRefreshResult = { token: string; expiresAt: number };
+export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
+
+export type ShareResult = { id: string; path: string; token: string; expiresAt: number; view: ShareView };
+/** A share link as gt_share_list shows it (its token is not kept). */
+export type ShareLink = { id: string; path: string; view: ShareView; createdAt: number; expiresAt: number; revokedAt?: number };
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
@@ -525,7 +652,7 @@ export const callFrame = z.strictObject({
 });
 export type CallFrame = z.infer<typeof callFrame>;
 
-export type ErrorBody = { code: ErrorCode; message: string };
+export type ErrorBody = { code: ErrorCode; message: string; retry_after?: number };
 export type ResultFrame =
   | { type: "result"; id: string; ok: true; value: unknown }
   | { type: "result"; id: string | null; ok: false; error: ErrorBody };
@@ -566,9 +693,6 @@ export type MergeCommand = { type: "command"; command: "merge"; id: string; epoc
 export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; epoch: number; identity: string; bead_id: string; run: string; reason: string };
 export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
 
-/** The room replaced its document (compaction): replicas start a fresh Y.Doc and sync again. */
-export type ResyncFrame = { type: "resync" };
-
 /**
  * A container socket's standing in its rig room, sent after the hello and on every change:
  * `held` (commands follow; renew every `renew_ms`, or lose the rig after `ttl_ms`) or `standby`
@@ -578,7 +702,7 @@ export type LeaseFrame =
   | { type: "lease"; state: "held"; epoch: number; renew_ms: number; ttl_ms: number }
   | { type: "lease"; state: "standby"; renew_ms: number; ttl_ms: number };
 
-export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | ResyncFrame | LeaseFrame;
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | LeaseFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
 export const serverFrame = z.union([
@@ -587,12 +711,11 @@ export const serverFrame = z.union([
     type: z.literal("result"),
     id: z.string().nullable(),
     ok: z.literal(false),
-    error: z.object({ code: z.string(), message: z.string() }),
+    error: z.object({ code: z.string(), message: z.string(), retry_after: z.number().optional() }),
   }),
   z.object({ type: z.literal("hello"), protocol: z.number(), room: z.object({ party: z.string(), id: z.string() }), role: z.string(), identity: z.string().optional() }),
   z.object({ type: z.literal("event"), event: z.string() }).passthrough(),
   z.object({ type: z.literal("command"), command: z.enum(["start_agent", "merge", "stop_agent"]), id: z.string() }).passthrough(),
-  z.object({ type: z.literal("resync") }),
   z.object({ type: z.literal("lease"), state: z.enum(["held", "standby"]), epoch: z.number().optional(), renew_ms: z.number(), ttl_ms: z.number() }),
 ]);
 

@@ -25,17 +25,54 @@ export type Origin = { source: "storage" | "tool" | "room" };
 
 const CHUNK = 128; // Durable Object batch limit for put/delete
 
+/**
+ * Where each collection lives: one or more live documents (each its own Y.Doc), and the one that
+ * holds the activity feed. A plain list of collections is one document, `main`.
+ */
+export type DocLayout = { docs: Record<string, readonly string[]>; events: string };
+
 export class RecordDoc {
-  doc = new Y.Doc();
+  /** The live documents by name. */
+  readonly docs = new Map<string, Y.Doc>();
+  private readonly home = new Map<string, string>();
+  private readonly layout: DocLayout;
   private eventIds: string[] = [];
+  /** Storage entries added to the first write (e.g. the room's id: a room stores nothing before). */
+  private firstWrite: Record<string, unknown> | null = null;
 
   constructor(
     private readonly storage: KeyValueStorage,
-    private readonly collections: readonly string[],
-  ) {}
+    layout: readonly string[] | DocLayout,
+  ) {
+    this.layout = Array.isArray(layout) ? { docs: { main: layout as readonly string[] }, events: "main" } : (layout as DocLayout);
+    for (const [name, collections] of Object.entries(this.layout.docs)) {
+      this.docs.set(name, new Y.Doc());
+      for (const c of collections) this.home.set(c, name);
+    }
+  }
+
+  /** The document holding the feed (the only one, for a single-document room). */
+  get doc(): Y.Doc {
+    return this.docs.get(this.layout.events)!;
+  }
+
+  private get collections(): string[] {
+    return [...this.home.keys()];
+  }
+
+  /** Stores `entries` with the next write (once). */
+  withFirstWrite(entries: Record<string, unknown>): void {
+    this.firstWrite = entries;
+  }
+
+  docOf(collection: string): Y.Doc {
+    const name = this.home.get(collection);
+    if (!name) throw new Error(`no collection ${collection}`);
+    return this.docs.get(name)!;
+  }
 
   map<T>(collection: string): Y.Map<T> {
-    return this.doc.getMap<T>(collection);
+    return this.docOf(collection).getMap<T>(collection);
   }
 
   get<T>(collection: string, key: string): T | undefined {
@@ -50,28 +87,32 @@ export class RecordDoc {
     return this.doc.getArray<FeedEvent>("events");
   }
 
-  /** Rebuilds the document from storage. */
+  /** Rebuilds the documents from storage. */
   async load(): Promise<void> {
-    const loaded = await Promise.all(this.collections.map((c) => this.storage.list<object>({ prefix: `${c}:` })));
+    const collections = this.collections;
+    const loaded = await Promise.all(collections.map((c) => this.storage.list<object>({ prefix: `${c}:` })));
     const events = await this.storage.list<FeedEvent>({ prefix: "events:" });
     this.eventIds = [...events.keys()];
     const feed = [...events.values()].slice(-LIMITS.eventsKept);
-    this.doc.transact(() => {
-      this.collections.forEach((collection, i) => {
-        const map = this.map<object>(collection);
-        for (const [key, value] of loaded[i]!) map.set(key.slice(collection.length + 1), value);
-      });
-      this.events.push(feed);
-    }, { source: "storage" } satisfies Origin);
+    for (const [name, doc] of this.docs) {
+      doc.transact(() => {
+        collections.forEach((collection, i) => {
+          if (this.home.get(collection) !== name) return;
+          const map = doc.getMap<object>(collection);
+          for (const [key, value] of loaded[i]!) map.set(key.slice(collection.length + 1), value);
+        });
+        if (name === this.layout.events) doc.getArray<FeedEvent>("events").push(feed);
+      }, { source: "storage" } satisfies Origin);
+    }
   }
 
   /**
-   * Persists the changes, feed events and any raw storage entries outside the document (`extra`, e.g.
-   * an outbox entry that must land together with its mail), then applies the changes to the
-   * document in one transaction.
+   * Persists the changes, feed events and any raw storage entries outside the documents (`extra`,
+   * e.g. an outbox entry that must land together with its mail) in one batch, then applies the
+   * changes to each document they touch, one transaction each.
    */
   async write(changes: Change[], newEvents: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[] } = {}): Promise<void> {
-    const puts: Record<string, unknown> = { ...extra.put };
+    const puts: Record<string, unknown> = { ...this.firstWrite, ...extra.put };
     const deletes: string[] = [...(extra.delete ?? [])];
     for (const { collection, key, value } of changes) {
       const storageKey = `${collection}:${key}`;
@@ -96,44 +137,60 @@ export class RecordDoc {
       this.eventIds = [...new Set([...evicted, ...this.eventIds])];
       throw error;
     }
+    this.firstWrite = null;
 
-    this.doc.transact(() => {
-      for (const { collection, key, value } of changes) {
-        if (value === null) this.map(collection).delete(key);
-        else this.map(collection).set(key, value);
-      }
-      if (newEvents.length) this.events.push(newEvents);
-      const excess = this.events.length - LIMITS.eventsKept;
-      if (excess > 0) this.events.delete(0, excess);
-    }, { source: "tool" } satisfies Origin);
+    const touched = new Set(changes.map((c) => this.home.get(c.collection)!));
+    if (newEvents.length) touched.add(this.layout.events);
+    for (const name of touched) {
+      const doc = this.docs.get(name)!;
+      doc.transact(() => {
+        for (const { collection, key, value } of changes) {
+          if (this.home.get(collection) !== name) continue;
+          if (value === null) doc.getMap(collection).delete(key);
+          else doc.getMap(collection).set(key, value);
+        }
+        if (name !== this.layout.events) return;
+        const events = doc.getArray<FeedEvent>("events");
+        if (newEvents.length) events.push(newEvents);
+        const excess = events.length - LIMITS.eventsKept;
+        if (excess > 0) events.delete(0, excess);
+      }, { source: "tool" } satisfies Origin);
+    }
   }
 
   /**
-   * Replaces the document with a fresh one holding the same records. Every overwrite of a map
-   * value leaves a little structure behind in a Yjs document, so a long-lived room's document (and
-   * every dashboard's first sync) would grow with its history; a rebuild keeps it the size of its
+   * Replaces a document with a fresh one holding the same records. Every overwrite of a map value
+   * leaves a little structure behind in a Yjs document, so a long-lived room's document (and every
+   * dashboard's first sync) would grow with its history; a rebuild keeps it the size of its
    * content. Sockets that replicate the old document must start over (see LiveRoom).
    */
-  rebuild(): void {
+  rebuild(name: string = this.layout.events): Y.Doc {
+    const old = this.docs.get(name)!;
     const fresh = new Y.Doc();
     fresh.transact(() => {
-      for (const c of this.collections) {
+      for (const c of this.layout.docs[name] ?? []) {
         const map = fresh.getMap(c);
-        for (const [key, value] of this.map(c).entries()) map.set(key, value);
+        for (const [key, value] of old.getMap(c).entries()) map.set(key, value);
       }
-      fresh.getArray<FeedEvent>("events").push(this.events.toArray());
+      if (name === this.layout.events) fresh.getArray<FeedEvent>("events").push(old.getArray<FeedEvent>("events").toArray());
     }, { source: "storage" } satisfies Origin);
-    this.doc.destroy();
-    this.doc = fresh;
+    old.destroy();
+    this.docs.set(name, fresh);
+    return fresh;
   }
 
-  /** Forgets everything: storage and document (a removed rig). */
+  /** Forgets everything: storage and documents (a removed rig). */
   async wipe(): Promise<void> {
     await this.storage.deleteAll();
     this.eventIds = [];
-    this.doc.transact(() => {
-      for (const c of this.collections) this.map(c).clear();
-      this.events.delete(0, this.events.length);
-    }, { source: "room" } satisfies Origin);
+    for (const [name, doc] of this.docs) {
+      doc.transact(() => {
+        for (const c of this.layout.docs[name] ?? []) doc.getMap(c).clear();
+        if (name === this.layout.events) {
+          const events = doc.getArray<FeedEvent>("events");
+          events.delete(0, events.length);
+        }
+      }, { source: "room" } satisfies Origin);
+    }
   }
 }

@@ -17,6 +17,7 @@ import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
   CLOSE,
+  LIMITS,
   RIG_DOC,
   ToolError,
   parseAddress,
@@ -38,7 +39,9 @@ import {
 import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
 import { emptyLease, nextWake, owedCommands, step, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
-import { beadCreate, beadStates, mailEnvelope, rigInit, rigUpdate, testFault, type BeadState } from "./internal.ts";
+import type { RoomRef } from "./access.ts";
+import type { DocLayout } from "./records.ts";
+import { beadCreate, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState } from "./internal.ts";
 
 type RigMeta = {
   town: string;
@@ -54,6 +57,8 @@ type RigMeta = {
   error?: string;
   /** Closed beads moved out of the document by retention (still counted as closed). */
   archivedClosed?: number;
+  /** Open escalations moved out of the document past LIMITS.escalationsKept (still counted as open). */
+  archivedOpenEscalations?: number;
   /** Who serves the rig, for people: the lease holder's container, epoch and standbys. */
   container?: ContainerView | null;
 };
@@ -148,17 +153,14 @@ export default class RigRoom extends LiveRoom {
     if (this.meta && !this.removed) await this.work({ type: "tick" });
   }
 
-  protected admit(token: TokenPayload): Admission {
+  /** This rig for the admission rule (party/access.ts), once its town has created it. */
+  protected roomRef(): RoomRef | null {
     const meta = this.meta;
-    if (!meta) return { ok: false, code: "UNKNOWN_RIG", message: `rig room ${this.roomId} does not exist` };
-    if (token.town !== meta.town) return { ok: false, code: "FORBIDDEN", message: `token is for town ${token.town}` };
-    if (token.rig !== undefined && token.rig !== meta.rigId) return { ok: false, code: "FORBIDDEN", message: "token is for another rig" };
-    if (token.role !== "agent") return { ok: true, identity: null };
-    const address = token.agent ? parseAddress(token.agent) : null;
-    if (token.rig !== meta.rigId || !address || address.kind !== "rig" || address.rig !== meta.name) {
-      return { ok: false, code: "FORBIDDEN", message: `agent tokens act only in their own rig (${meta.name})` };
-    }
-    return { ok: true, identity: address.identity };
+    return meta && !this.removed ? { party: "rig", town: meta.town, rigId: meta.rigId, rigName: meta.name } : null;
+  }
+
+  protected docLayout(): DocLayout {
+    return { docs: { rig: [RIG_DOC.meta, RIG_DOC.beads, RIG_DOC.agents, RIG_DOC.mail, RIG_DOC.escalations] }, events: "rig" };
   }
 
   // ------------------------------------------------------------------ the work machine
@@ -207,11 +209,13 @@ export default class RigRoom extends LiveRoom {
       const t = step(this.workState(), event, Date.now());
       const changes: Change[] = [...t.beads.map((b) => this.beadChange(b)), ...t.agents.map((a) => this.agentChange(a))];
       const escalations = t.effects.flatMap((e) => (e.kind === "escalate" ? [this.escalation(e.escalation)] : []));
-      changes.push(...escalations.map((e) => ({ collection: RIG_DOC.escalations, key: e.id, value: e })));
+      const added = this.escalationChanges(escalations, meta);
+      changes.push(...added.changes);
       const view = containerView(t.lease);
-      if (!sameView(view, meta.container ?? null)) changes.push({ collection: RIG_DOC.meta, key: "rig", value: { ...meta, container: view } });
+      const nextMeta = sameView(view, meta.container ?? null) ? added.meta : { ...added.meta, container: view };
+      if (nextMeta !== meta) changes.push({ collection: RIG_DOC.meta, key: "rig", value: nextMeta });
       const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text)] : []));
-      const put: Record<string, unknown> = {};
+      const put: Record<string, unknown> = { ...added.put };
       if (t.effects.some((e) => e.kind === "persist_lease")) put.lease = storedLease(t.lease);
       if (changes.length || events.length || Object.keys(put).length) await this.write(changes, events, { put });
       this.lease = t.lease;
@@ -312,17 +316,23 @@ export default class RigRoom extends LiveRoom {
     return {
       gt_prime: tool(rigToolArgs.gt_prime, everyone, async (args, caller): Promise<PrimeResult> => {
         const agent = this.requireAgent(this.actingIdentity(caller, args.as));
-        const hook = agent.hook ? (this.records.get<Bead>(RIG_DOC.beads, agent.hook) ?? null) : null;
+        const hooked = agent.hook ? this.records.get<Bead>(RIG_DOC.beads, agent.hook) : undefined;
         const checkpoint = (await this.room.storage.get<string>(checkpointKey(agent))) ?? null;
-        return { agent, hook, mail: this.post.check(agent.identity), checkpoint };
+        return { agent, hook: hooked ? await this.wholeBead(hooked) : null, mail: await this.post.check(agent.identity), checkpoint };
       }),
-      gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => this.sendMail(args, caller)),
+      gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => {
+        this.rateLimit(caller, "mail");
+        return this.sendMail(args, caller);
+      }),
+      gt_mail_read: tool(rigToolArgs.gt_mail_read, everyone, async (args, caller) => this.post.read(this.requireAgent(this.actingIdentity(caller, args.as)).identity, args.id)),
       gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => this.post.check(this.requireAgent(this.actingIdentity(caller, args.as)).identity)),
       gt_mail_ack: tool(rigToolArgs.gt_mail_ack, everyone, async (args, caller) => this.post.ack(this.requireAgent(this.actingIdentity(caller, args.as)).identity, args.ids)),
       gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
         this.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
       ),
-      gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ?? (await this.archived(args.bead_id)) ?? this.requireBead(args.bead_id)),
+      gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) =>
+        this.wholeBead(this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ?? (await this.archived(args.bead_id)) ?? this.requireBead(args.bead_id)),
+      ),
       gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
         const { bead_id: id, assignee, status, ...fields } = args;
         if (status === "in_progress" || status === "in_review") {
@@ -381,19 +391,39 @@ export default class RigRoom extends LiveRoom {
       gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
         const from = this.requireAgent(this.actingIdentity(caller, args.as)).identity;
         if (args.bead_id) this.requireBead(args.bead_id);
-        const existing = args.id ? this.records.get<Escalation>(RIG_DOC.escalations, args.id) : undefined;
+        const existing = args.id ? (this.records.get<Escalation>(RIG_DOC.escalations, args.id) ?? (await this.room.storage.get<Escalation>(`escalation-archive:${args.id}`))) : undefined;
         if (existing) return existing; // a retried escalation
+        this.rateLimit(caller, "escalation");
         const escalation = { ...this.escalation({ from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id }), ...(args.id ? { id: args.id } : {}) };
-        await this.write([{ collection: RIG_DOC.escalations, key: escalation.id, value: escalation }], [this.feedEvent("escalation", `${from}: ${args.title}`)]);
+        await this.serially(async () => {
+          const meta = this.requireMeta();
+          const added = this.escalationChanges([escalation], meta);
+          const metaChange = added.meta !== meta ? [{ collection: RIG_DOC.meta, key: "rig", value: added.meta }] : [];
+          await this.write([...added.changes, ...metaChange], [this.feedEvent("escalation", `${from}: ${args.title}`)], { put: added.put });
+        });
         return escalation;
       }),
-      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) => {
-        const escalation = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
-        if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
-        const resolved: Escalation = { ...escalation, status: "resolved" };
-        await this.write([{ collection: RIG_DOC.escalations, key: args.id, value: resolved }]);
-        return resolved;
+      gt_token_refresh: this.tokenRefreshTool((token) => {
+        // An agent's token lives as long as its run: a process whose run is over gets no new one.
+        if (token.role !== "agent" || token.run === undefined) return null;
+        const agent = token.agent ? this.records.get<Agent>(RIG_DOC.agents, token.agent) : undefined;
+        return agent?.run?.id === token.run && agent.run.state !== "stopping" ? null : `run ${token.run} is over: its token is not renewed`;
       }),
+      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) =>
+        this.serially(async () => {
+          const live = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
+          const stored = live ? undefined : await this.room.storage.get<Escalation>(`escalation-archive:${args.id}`);
+          const escalation = live ?? stored;
+          if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
+          const resolved: Escalation = { ...escalation, status: "resolved" };
+          if (live) await this.write([{ collection: RIG_DOC.escalations, key: args.id, value: resolved }]);
+          else if (escalation.status === "open") {
+            const meta = this.requireMeta();
+            await this.write([{ collection: RIG_DOC.meta, key: "rig", value: { ...meta, archivedOpenEscalations: Math.max(0, (meta.archivedOpenEscalations ?? 0) - 1) } }], [], { put: { [`escalation-archive:${args.id}`]: resolved } });
+          }
+          return resolved;
+        }),
+      ),
       gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) =>
         this.work({ type: "done", identity: this.actingIdentity(caller, args.as), branch: args.branch, summary: args.summary, run: caller.token.role === "agent" ? caller.token.run : undefined }),
       ),
@@ -466,6 +496,9 @@ export default class RigRoom extends LiveRoom {
   /** Mail for this room's recipients and the hops to the town (see PostOffice). */
   private readonly post = new PostOffice({
     collection: RIG_DOC.mail,
+    storage: this.room.storage,
+    isLocal: (address) => parseAddress(address)?.kind === "rig" && address.startsWith(`${this.meta?.name ?? ""}/`),
+    feedLine: (mail) => `${mail.from} → ${mail.to}: ${mail.subject}`,
     get: (id) => this.records.get<Mail>(RIG_DOC.mail, id),
     all: () => this.records.values<Mail>(RIG_DOC.mail),
     write: (changes, events, extra) => this.write(changes, events, extra),
@@ -499,6 +532,12 @@ export default class RigRoom extends LiveRoom {
       return classifyReply(reply.status, reply.body);
     }
     return this.post.attempt(entry);
+  }
+
+  /** Unfinished beads a rig holds at most (GT_MAX_OPEN_BEADS): the rig document's ceiling. */
+  private get maxOpenBeads(): number {
+    const configured = Number(this.room.env.GT_MAX_OPEN_BEADS);
+    return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.openBeadsPerRig;
   }
 
   private get retainClosed(): number {
@@ -544,18 +583,55 @@ export default class RigRoom extends LiveRoom {
     if (excess > oldest.length) this.scheduleRetire();
   }
 
-  /** Creates a bead (idempotent by id) and dispatches it. */
+  /**
+   * Creates a bead (idempotent by id) and dispatches it. A long body is kept whole in storage
+   * (`beadbody:<id>`), the document holds a preview; past GT_MAX_OPEN_BEADS unfinished beads
+   * the rig takes no more.
+   */
   private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string }): Promise<Bead> {
     const created = await this.serially(async () => {
       const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id));
       if (existing) return false; // a retried create
+      let unfinished = 0;
+      for (const b of this.records.map<Bead>(RIG_DOC.beads).values()) if (b.status !== "closed" && b.status !== "failed") unfinished++;
+      if (unfinished >= this.maxOpenBeads) throw new ToolError("CONFLICT", `rig ${this.requireMeta().name} has ${unfinished} unfinished beads; at most ${this.maxOpenBeads}`);
       const now = Date.now();
-      const bead: Bead = { ...fields, status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
-      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)]);
+      const bytes = new TextEncoder().encode(fields.body).byteLength;
+      const long = bytes > LIMITS.longTextBytes;
+      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
+      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)], long ? { put: { [`beadbody:${bead.id}`]: fields.body } } : {});
       return true;
     });
     if (created) await this.work({ type: "dispatch" });
     return this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id))!;
+  }
+
+  /** A bead with its whole body (the document may hold a preview of a long one). */
+  private async wholeBead(bead: Bead): Promise<Bead> {
+    if (bead.bodyBytes === undefined) return bead;
+    const body = await this.room.storage.get<string>(`beadbody:${bead.id}`);
+    const { bodyBytes: _size, ...rest } = bead;
+    return body === undefined ? bead : { ...rest, body };
+  }
+
+  /**
+   * What adding escalations writes (the caller holds the serial lane and writes it in one go), the
+   * document kept bounded: past LIMITS.escalationsKept, the oldest resolved ones, then the oldest
+   * open ones, move to storage (`escalation-archive:<id>`); open ones moved out still count in the
+   * summary (`meta.archivedOpenEscalations`, in `meta` when given: the step's own next meta).
+   */
+  private escalationChanges(escalations: Escalation[], meta: RigMeta = this.requireMeta()): { changes: Change[]; put: Record<string, unknown>; meta: RigMeta } {
+    const live = [...this.records.values<Escalation>(RIG_DOC.escalations), ...escalations];
+    const excess = live.length - LIMITS.escalationsKept;
+    const out = excess > 0 ? live.sort((a, b) => (a.status === b.status ? a.createdAt - b.createdAt : a.status === "resolved" ? -1 : 1)).slice(0, excess) : [];
+    const outIds = new Set(out.map((e) => e.id));
+    const movedOpen = out.filter((e) => e.status === "open").length;
+    const next = movedOpen ? { ...meta, archivedOpenEscalations: (meta.archivedOpenEscalations ?? 0) + movedOpen } : meta;
+    const changes: Change[] = [
+      ...escalations.filter((e) => !outIds.has(e.id)).map((e) => ({ collection: RIG_DOC.escalations, key: e.id, value: e })),
+      ...out.filter((e) => !escalations.includes(e)).map((e) => ({ collection: RIG_DOC.escalations, key: e.id, value: null })),
+    ];
+    return { changes, put: Object.fromEntries(out.map((e) => [`escalation-archive:${e.id}`, e])), meta: next };
   }
 
   // ------------------------------------------------------------------ room-to-room
@@ -595,6 +671,11 @@ export default class RigRoom extends LiveRoom {
       }
       case "wake":
         return jsonResponse({ ok: true, value: "awake" });
+      case "revoke": {
+        const { jti, exp } = revokeToken.parse(body);
+        await this.revokeToken(jti, exp);
+        return jsonResponse({ ok: true, value: null });
+      }
       case "bead_create": {
         const args = beadCreate.parse(body);
         if (!this.meta) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
@@ -687,8 +768,9 @@ export default class RigRoom extends LiveRoom {
     switch (command.kind) {
       case "start_agent": {
         const agent = this.records.get<Agent>(RIG_DOC.agents, command.identity);
-        const bead = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
-        if (!agent?.run || agent.run.id !== command.run || !bead || !agent.branch) return null;
+        const live = this.records.get<Bead>(RIG_DOC.beads, command.beadId);
+        if (!agent?.run || agent.run.id !== command.run || !live || !agent.branch) return null;
+        const bead = await this.wholeBead(live);
         const token = await signToken(
           { role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, run: command.run, exp: Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S },
           this.secret,
@@ -718,7 +800,9 @@ export default class RigRoom extends LiveRoom {
 
   private escalation(spec: Omit<EscalationSpec, "beadId"> & { beadId?: string | undefined }): Escalation {
     const { beadId, ...rest } = spec;
-    return { ...rest, ...(beadId ? { beadId } : {}), id: newId(), createdAt: Date.now(), status: "open" };
+    // The room's own escalations quote git and agents' output: keep them within the tool's bound.
+    const body = rest.body.length > LIMITS.maxEscalationBody ? `${rest.body.slice(0, LIMITS.maxEscalationBody - 1)}…` : rest.body;
+    return { ...rest, body, ...(beadId ? { beadId } : {}), id: newId(), createdAt: Date.now(), status: "open" };
   }
 
   private agentChange(agent: Agent): Change {
@@ -780,6 +864,7 @@ export default class RigRoom extends LiveRoom {
         agents: this.records.values<Agent>(RIG_DOC.agents),
         mail: this.records.values<Mail>(RIG_DOC.mail),
         escalations: this.records.values<Escalation>(RIG_DOC.escalations),
+        archivedOpenEscalations: meta.archivedOpenEscalations ?? 0,
         archivedClosed: meta.archivedClosed ?? 0,
         lastActivity: this.lastActivity,
         diskBytes: meta.diskBytes ?? null,

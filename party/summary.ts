@@ -38,6 +38,8 @@ export function computeSummary(
     escalations?: Iterable<Escalation>;
     /** Closed beads no longer in the document (retention). */
     archivedClosed?: number;
+    /** Open escalations no longer in the document. */
+    archivedOpenEscalations?: number;
     lastActivity: number | null;
     diskBytes: number | null;
   },
@@ -45,7 +47,7 @@ export function computeSummary(
 ): RigSummary {
   const summary = emptySummary(now);
   if (input.status) summary.status = input.status;
-  summary.openEscalations = [...(input.escalations ?? [])].filter((e) => e.status === "open").length;
+  summary.openEscalations = [...(input.escalations ?? [])].filter((e) => e.status === "open").length + (input.archivedOpenEscalations ?? 0);
   for (const bead of input.beads) summary.beads[bead.status] += 1;
   summary.beads.closed += input.archivedClosed ?? 0;
   for (const agent of input.agents) summary.agents[agent.status] += 1;

@@ -6,25 +6,32 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { beadCreate, convoyBeadNotice, mailEnvelope, rigInit, rigUpdate, summaryPush, type BeadState } from "./internal.ts";
+import { beadCreate, convoyBeadNotice, mailEnvelope, revokeToken, rigInit, rigUpdate, summaryPush, type BeadState } from "./internal.ts";
 import { choose, type Candidate } from "./mayor.ts";
 import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, type BeadNotice } from "./convoys.ts";
 import { signToken } from "./auth.ts";
-import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type ToolSpec } from "./live-room.ts";
+import { coversRig, townWide, type RoomRef } from "./access.ts";
+import { LiveRoom, errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "./live-room.ts";
+import type { DocLayout } from "./records.ts";
+import { parseSharePath } from "./share.ts";
 import { routeFromTown, unknownRecipient } from "./mail.ts";
 import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
+  LIMITS,
   TOWN_DOC,
   ToolError,
   parseAddress,
+  redactGitUrl,
   townToolArgs,
   type Convoy,
   type ConvoyProgress,
   type Mail,
   type MailSendResult,
   type Rig,
+  type ShareLink,
   type ShareResult,
+  type ShareView,
   type SlingResult,
   type TokenPayload,
 } from "./protocol.ts";
@@ -58,8 +65,13 @@ export default class TownRoom extends LiveRoom {
     return this.roomId;
   }
 
-  protected collections() {
-    return [TOWN_DOC.rigs, TOWN_DOC.convoys, TOWN_DOC.mail] as const;
+  /** The town document (registry, convoys, feed) and the town's mail, each its own document. */
+  protected docLayout(): DocLayout {
+    return { docs: { town: [TOWN_DOC.rigs, TOWN_DOC.convoys], mail: [TOWN_DOC.mail] }, events: "town" };
+  }
+
+  protected roomRef(): RoomRef {
+    return { party: "main", town: this.roomId };
   }
 
   protected override async started(): Promise<void> {
@@ -91,22 +103,29 @@ export default class TownRoom extends LiveRoom {
     await this.outbox.scheduleAlarm();
   }
 
-  protected admit(token: TokenPayload): Admission {
-    if (token.town !== this.roomId) return { ok: false, code: "FORBIDDEN", message: `token is for town ${token.town}` };
-    switch (token.role) {
-      case "operator":
-        return { ok: true, identity: "operator" };
-      case "viewer":
-      case "container":
-        return { ok: true, identity: null };
-      case "agent":
-        // Rig agents work in their rig room; only the Mayor acts in the town.
-        return token.agent === "mayor" ? { ok: true, identity: "mayor" } : { ok: false, code: "FORBIDDEN", message: "agent tokens act in their rig room" };
-    }
+  /** Town-wide tools (adding rigs, town mail, links) refuse tokens scoped to a rig. */
+  private requireTownWide(caller: Caller, what: string): void {
+    if (!townWide(caller.token)) throw new ToolError("FORBIDDEN", `a token scoped to a rig may not ${what}`);
+  }
+
+  /** A rig-scoped token acts only on its rig(s). */
+  private requireCovers(caller: Caller, rig: Rig): void {
+    if (!coversRig(caller.token, rig.id)) throw new ToolError("FORBIDDEN", `this token is scoped to another rig than ${rig.name}`);
+  }
+
+  /** The registry as a caller may see it: git URLs with credentials only for the container, which clones. */
+  private shown(rig: Rig, caller: Caller): Rig {
+    return caller.token.role === "container" ? rig : { ...rig, gitUrl: redactGitUrl(rig.gitUrl) };
   }
 
   private rigs(): Rig[] {
     return this.records.values<Rig>(TOWN_DOC.rigs).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** A rig with its real git URL (the document holds it redacted; storage holds it whole). */
+  private async withRealUrl(rig: Rig): Promise<Rig> {
+    const url = await this.room.storage.get<string>(`giturl:${rig.id}`);
+    return url ? { ...rig, gitUrl: url } : rig;
   }
 
   private rigByName(name: string): Rig | undefined {
@@ -127,17 +146,20 @@ export default class TownRoom extends LiveRoom {
 
   protected tools(): Record<string, ToolSpec<any>> {
     const operator = ["operator"] as const;
-    const townStaff = ["operator", "agent", "container"] as const; // agent = the Mayor (see admit)
+    const townStaff = ["operator", "agent", "container"] as const; // agent = the Mayor (see access.ts)
     const mailers = ["operator", "agent"] as const; // the town's inboxes are the operator's and the Mayor's
     const townStaffNoContainer = ["operator", "agent"] as const; // placing work: people and the Mayor
     return {
-      gt_rig_add: tool(townToolArgs.gt_rig_add, operator, async (args) => {
+      gt_rig_add: tool(townToolArgs.gt_rig_add, operator, async (args, caller) => {
+        this.requireTownWide(caller, "add rigs");
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`);
+        if (this.rigs().length >= LIMITS.rigsPerTown) throw new ToolError("CONFLICT", `a town holds at most ${LIMITS.rigsPerTown} rigs`);
         const now = Date.now();
         const rig: Rig = {
           id: newId(),
           name: args.name,
-          gitUrl: args.git_url,
+          // People see the URL without its credentials; the container reads it whole (gt_list_rigs).
+          gitUrl: redactGitUrl(args.git_url),
           defaultBranch: args.default_branch ?? "main",
           capabilities: [...new Set(args.capabilities ?? [])].sort(),
           maxPolecats: args.max_polecats ?? 3,
@@ -158,10 +180,11 @@ export default class TownRoom extends LiveRoom {
         } satisfies z.infer<typeof rigInit>);
         if (reply.status !== 200) throw new ToolError("INTERNAL", `rig room init failed: HTTP ${reply.status}`);
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`); // added meanwhile
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [this.feedEvent("rig", `rig ${rig.name} added`)]);
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [this.feedEvent("rig", `rig ${rig.name} added`)], { put: { [`giturl:${rig.id}`]: args.git_url } });
         return rig;
       }),
-      gt_rig_remove: tool(townToolArgs.gt_rig_remove, operator, async (args) => {
+      gt_rig_remove: tool(townToolArgs.gt_rig_remove, operator, async (args, caller) => {
+        this.requireTownWide(caller, "remove rigs");
         const rig = this.requireRig(args.name);
         const payload: WipePayload = { rig_id: rig.id, name: rig.name };
         const entry: OutboxEntry = { key: `wipe-${rig.id}`, kind: "wipe", payload, attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now() };
@@ -177,21 +200,30 @@ export default class TownRoom extends LiveRoom {
             this.feedEvent("rig", `rig ${rig.name} removed`),
             ...convoys.map(({ convoy, landed }) => this.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`)),
           ],
-          { put: { [DurableOutbox.storageKey(entry.key)]: entry } },
+          { put: { [DurableOutbox.storageKey(entry.key)]: entry }, delete: [`giturl:${rig.id}`] },
         );
         await this.outbox.added(entry);
         await this.outbox.flush();
+        await this.retireLanded();
         return { removed: rig.name, id: rig.id };
       }),
-      gt_list_rigs: tool(townToolArgs.gt_list_rigs, townStaff, async () => this.rigs()),
-      gt_rig_status: tool(townToolArgs.gt_rig_status, townStaff, async (args) => this.requireRig(args.name)),
+      gt_list_rigs: tool(townToolArgs.gt_list_rigs, townStaff, async (_args, caller) =>
+        caller.token.role === "container" ? Promise.all(this.rigs().map((r) => this.withRealUrl(r))) : this.rigs().map((r) => this.shown(r, caller)),
+      ),
+      gt_rig_status: tool(townToolArgs.gt_rig_status, townStaff, async (args, caller) => {
+        const rig = this.requireRig(args.name);
+        return caller.token.role === "container" ? this.withRealUrl(rig) : this.shown(rig, caller);
+      }),
       gt_mail_send: tool(townToolArgs.gt_mail_send, mailers, async (args, caller) => {
+        if (caller.token.role === "operator") this.requireTownWide(caller, "send town mail");
         const from = caller.token.role === "agent" ? "mayor" : (args.from ?? "operator");
         if (caller.token.role === "agent" && args.from && args.from !== "mayor") throw new ToolError("FORBIDDEN", "the Mayor sends as mayor");
+        this.rateLimit(caller, "mail");
         return this.sendMail({ ...args, from });
       }),
-      gt_rig_update: tool(townToolArgs.gt_rig_update, operator, async (args) => {
+      gt_rig_update: tool(townToolArgs.gt_rig_update, operator, async (args, caller) => {
         const rig = this.requireRig(args.name);
+        this.requireCovers(caller, rig);
         const next: Rig = {
           ...rig,
           ...(args.capabilities ? { capabilities: [...new Set(args.capabilities)].sort() } : {}),
@@ -206,10 +238,20 @@ export default class TownRoom extends LiveRoom {
         await this.outbox.flush();
         return next;
       }),
-      gt_sling: tool(townToolArgs.gt_sling, townStaffNoContainer, (args) => this.sling(args)),
-      gt_convoy_create: tool(townToolArgs.gt_convoy_create, townStaffNoContainer, (args) => this.createConvoy(args)),
+      gt_sling: tool(townToolArgs.gt_sling, townStaffNoContainer, async (args, caller) => {
+        if (!townWide(caller.token)) {
+          // A rig-scoped operator places work in its own rig only, and says which.
+          if (!args.rig) throw new ToolError("FORBIDDEN", "a token scoped to a rig slings only into its rig: pass rig");
+          this.requireCovers(caller, this.requireRig(args.rig));
+        }
+        return this.sling(args, caller);
+      }),
+      gt_convoy_create: tool(townToolArgs.gt_convoy_create, townStaffNoContainer, async (args, caller) => {
+        this.requireTownWide(caller, "create convoys");
+        return this.createConvoy(args, caller);
+      }),
       gt_convoy_status: tool(townToolArgs.gt_convoy_status, townStaff, async (args) => {
-        const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, args.id);
+        const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, args.id) ?? (await this.room.storage.get<Convoy>(`convoy-archive:${args.id}`));
         if (!convoy) throw new ToolError("UNKNOWN_CONVOY", `no convoy ${args.id} in town ${this.roomId}`);
         return withProgress(convoy);
       }),
@@ -220,25 +262,65 @@ export default class TownRoom extends LiveRoom {
           .sort((a, b) => b.createdAt - a.createdAt)
           .map(withProgress),
       ),
-      gt_share: tool(townToolArgs.gt_share, operator, async (args): Promise<ShareResult> => {
-        if (!args.path.startsWith(`/t/${this.roomId}`)) throw new ToolError("INVALID_ARGS", `path: must be a view of town ${this.roomId}`);
-        const exp = Math.floor(Date.now() / 1000) + args.ttl_s;
-        const token = await signToken({ role: "viewer", town: this.roomId, exp }, this.secret);
-        return { path: `${args.path}?token=${token}`, token, expiresAt: exp * 1000 };
+      gt_share: tool(townToolArgs.gt_share, operator, async (args, caller): Promise<ShareResult> => {
+        this.requireTownWide(caller, "make share links");
+        this.rateLimit(caller, "share");
+        const parsed = parseSharePath(args.path, this.roomId);
+        if (!parsed.ok) throw new ToolError("INVALID_ARGS", `path: ${parsed.reason}`);
+        const named = parsed.view;
+        const rigOf = (name: string) => this.requireRig(name).id;
+        const view: ShareView =
+          named.kind === "rig" ? { kind: "rig", rig: rigOf(named.rig) } : named.kind === "bead" ? { ...named, rig: rigOf(named.rig) } : named.kind === "agent" ? { ...named, rig: rigOf(named.rig) } : named;
+        const now = Date.now();
+        const exp = Math.floor(now / 1000) + args.ttl_s;
+        const id = newId();
+        const token = await signToken({ role: "viewer", town: this.roomId, view, exp, jti: id }, this.secret);
+        const link: ShareLink = { id, path: parsed.path, view, createdAt: now, expiresAt: exp * 1000 };
+        await this.records.write([], [this.feedEvent("share", `read-only link made for ${parsed.path}`)], { put: { [`shares:${id}`]: link } });
+        return { id, path: `${parsed.path}?token=${token}`, token, expiresAt: link.expiresAt, view };
       }),
-      gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async () => ({
-        token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret),
-      })),
-      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(this.inboxOf(caller.token, args.as))),
-      gt_mail_ack: tool(townToolArgs.gt_mail_ack, mailers, async (args, caller) => this.post.ack(this.inboxOf(caller.token, args.as), args.ids)),
+      gt_share_list: tool(townToolArgs.gt_share_list, operator, async (_args, caller) => {
+        this.requireTownWide(caller, "list share links");
+        const now = Date.now();
+        const links = [...(await this.room.storage.list<ShareLink>({ prefix: "shares:" })).values()];
+        const expired = links.filter((l) => l.expiresAt <= now);
+        if (expired.length) await this.room.storage.delete(expired.map((l) => `shares:${l.id}`));
+        return links.filter((l) => l.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt);
+      }),
+      gt_share_revoke: tool(townToolArgs.gt_share_revoke, operator, async (args, caller) => {
+        this.requireTownWide(caller, "revoke share links");
+        const link = await this.room.storage.get<ShareLink>(`shares:${args.id}`);
+        if (!link) throw new ToolError("INVALID_ARGS", `no share link ${args.id} (it may have expired)`);
+        if (link.revokedAt) return link;
+        const revoked: ShareLink = { ...link, revokedAt: Date.now() };
+        // Every rig room hears of it through the outbox, so a link's open pages close everywhere.
+        const entries = this.rigs().map((rig): OutboxEntry => ({ key: `revoke-${link.id}-${rig.id}`, kind: "revoke", payload: { rig_id: rig.id, jti: link.id, exp: Math.ceil(link.expiresAt / 1000) }, attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now() }));
+        await this.records.write([], [this.feedEvent("share", `read-only link for ${link.path} revoked`)], { put: { [`shares:${link.id}`]: revoked, ...outboxPuts(entries) } });
+        await this.revokeToken(link.id, Math.ceil(link.expiresAt / 1000));
+        for (const entry of entries) await this.outbox.added(entry);
+        await this.outbox.flush();
+        return revoked;
+      }),
+      gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
+        this.requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
+        return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret) };
+      }),
+      gt_token_refresh: this.tokenRefreshTool(),
+      gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(this.inboxOf(caller, args.as))),
+      gt_mail_ack: tool(townToolArgs.gt_mail_ack, mailers, async (args, caller) => this.post.ack(this.inboxOf(caller, args.as), args.ids)),
+      gt_mail_read: tool(townToolArgs.gt_mail_read, mailers, async (args, caller) => this.post.read(this.inboxOf(caller, args.as), args.id)),
     };
   }
 
   // ------------------------------------------------------------------ mail
 
-  /** The town inbox a caller reads: the Mayor only its own; operators either (default: operator). */
-  private inboxOf(token: TokenPayload, as: "mayor" | "operator" | undefined): "mayor" | "operator" {
-    if (token.role !== "agent") return as ?? "operator";
+  /** The town inbox a caller reads: the Mayor only its own; town-wide operators either (default: operator). */
+  private inboxOf(caller: Caller, as: "mayor" | "operator" | undefined): "mayor" | "operator" {
+    const token = caller.token;
+    if (token.role !== "agent") {
+      this.requireTownWide(caller, "read the town's mail");
+      return as ?? "operator";
+    }
     if (as !== undefined && as !== "mayor") throw new ToolError("FORBIDDEN", "the Mayor reads only the mayor inbox");
     return "mayor";
   }
@@ -255,6 +337,7 @@ export default class TownRoom extends LiveRoom {
   /** Mail of `mayor` and `operator`, and the hops to rigs (see PostOffice). */
   private readonly post = new PostOffice({
     collection: TOWN_DOC.mail,
+    storage: this.room.storage,
     get: (id) => this.records.get<Mail>(TOWN_DOC.mail, id),
     all: () => this.records.values<Mail>(TOWN_DOC.mail),
     write: (changes, events, extra) => this.records.write(changes, events, extra),
@@ -262,6 +345,9 @@ export default class TownRoom extends LiveRoom {
     feedEvent: (kind, text) => this.feedEvent(kind, text),
     pushEvent: (identity, frame) => this.pushEvent(identity, frame),
     hop: (mail) => this.deliverToRig(mail),
+    isLocal: (address) => address === "mayor" || address === "operator",
+    // The town's feed is in the town document, which more people read than its mail: no subjects.
+    feedLine: (mail) => `mail from ${mail.from} to ${mail.to}`,
   });
 
   /** Delivers to the recipient's rig room, resolving the rig name now (it may have been removed). */
@@ -292,6 +378,12 @@ export default class TownRoom extends LiveRoom {
         const { rig_id, max_polecats } = entry.payload as { rig_id: string; max_polecats: number };
         if (!this.records.get<Rig>(TOWN_DOC.rigs, rig_id)) return { kind: "rejected", error: "its rig was removed" };
         const reply = await this.callRoom("rig", this.rigRoomId(rig_id), "update", { max_polecats } satisfies z.infer<typeof rigUpdate>);
+        return classifyReply(reply.status, reply.body);
+      }
+      case "revoke": {
+        const { rig_id, jti, exp } = entry.payload as { rig_id: string; jti: string; exp: number };
+        if (!this.records.get<Rig>(TOWN_DOC.rigs, rig_id)) return { kind: "delivered" }; // the rig is gone, and its sockets with it
+        const reply = await this.callRoom("rig", this.rigRoomId(rig_id), "revoke", { jti, exp } satisfies z.infer<typeof revokeToken>);
         return classifyReply(reply.status, reply.body);
       }
       case "convoy":
@@ -375,9 +467,17 @@ export default class TownRoom extends LiveRoom {
     }));
   }
 
-  private async sling(args: z.infer<typeof townToolArgs.gt_sling>): Promise<SlingResult> {
+  /** Refuses new work past the town's bound on beads in open convoys (and slings count too). */
+  private requireRoomForBeads(n: number): void {
+    let open = 0;
+    for (const c of this.records.values<Convoy>(TOWN_DOC.convoys)) if (c.status === "open") open += c.beads.length;
+    if (open + n > LIMITS.openConvoyBeads) throw new ToolError("CONFLICT", `the town has ${open} beads in open convoys; at most ${LIMITS.openConvoyBeads} at once`);
+  }
+
+  private async sling(args: z.infer<typeof townToolArgs.gt_sling>, caller: Caller): Promise<SlingResult> {
     const known = args.id ? await this.room.storage.get<SlingResult>(`slings:${args.id}`) : undefined;
     if (known) return known; // a retried sling: the same bead, in the same rig
+    this.rateLimit(caller, "bead");
     const [placement] = this.place([args]);
     const { beadId, rigName, reason } = placement!;
     const entries = this.beadEntries([placement!]);
@@ -391,17 +491,20 @@ export default class TownRoom extends LiveRoom {
     return result;
   }
 
-  private async createConvoy(args: z.infer<typeof townToolArgs.gt_convoy_create>): Promise<ConvoyProgress> {
+  private async createConvoy(args: z.infer<typeof townToolArgs.gt_convoy_create>, caller: Caller): Promise<ConvoyProgress> {
     const id = args.id ?? newId();
-    const existing = this.records.get<Convoy>(TOWN_DOC.convoys, id);
+    const existing = this.records.get<Convoy>(TOWN_DOC.convoys, id) ?? (await this.room.storage.get<Convoy>(`convoy-archive:${id}`));
     if (existing) return withProgress(existing); // a retried create
+    this.requireRoomForBeads(args.beads.length);
+    this.rateLimit(caller, "bead", args.beads.length);
     const placed = this.place(args.beads);
     const convoy: Convoy = {
       id,
       title: args.title,
       status: "open",
       createdAt: Date.now(),
-      beads: placed.map((p) => ({ rigId: p.rigId, rigName: p.rigName, beadId: p.beadId, title: p.spec.title, status: "open", reason: p.reason, rev: 0 })),
+      // The reason is kept short in the document (it names every rig's load in a big town).
+      beads: placed.map((p) => ({ rigId: p.rigId, rigName: p.rigName, beadId: p.beadId, title: p.spec.title, status: "open", reason: p.reason.slice(0, 300), rev: 0 })),
     };
     const entries = this.beadEntries(placed, id);
     const perRig = Object.entries(progress(convoy).byRig).map(([rig, n]) => `${rig} ${n.total}`).join(", ");
@@ -427,6 +530,23 @@ export default class TownRoom extends LiveRoom {
     const { done, total } = progress(convoy);
     const events = landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${convoy.beads.filter((b) => b.status === "failed").length} failed`)] : [];
     await this.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
+    if (landed) await this.retireLanded();
+  }
+
+  /**
+   * Keeps the town document bounded: past LIMITS.landedConvoysKept landed convoys, the longest-landed
+   * move to storage (`convoy-archive:<id>`), where gt_convoy_status still finds them. Open convoys stay.
+   */
+  private async retireLanded(): Promise<void> {
+    const landed = this.records.values<Convoy>(TOWN_DOC.convoys).filter((c) => c.status !== "open");
+    const excess = landed.length - LIMITS.landedConvoysKept;
+    if (excess <= 0) return;
+    const oldest = landed.sort((a, b) => (a.landedAt ?? a.createdAt) - (b.landedAt ?? b.createdAt)).slice(0, excess);
+    await this.records.write(
+      oldest.map((c) => ({ collection: TOWN_DOC.convoys, key: c.id, value: null })),
+      [],
+      { put: Object.fromEntries(oldest.map((c) => [`convoy-archive:${c.id}`, c])) },
+    );
   }
 
   private get reconcileEveryMs(): number {

@@ -1,11 +1,12 @@
 /**
  * npm run token -- --role <operator|viewer|agent|container> --town <town> [--rig <rigId>]
- *                  [--agent <identity>] [--ttl <seconds>]
- * Prints a token signed with GT_SECRET from the environment, or from the state file `npm start` wrote.
+ *                  [--rigs <rigId,rigId>] [--agent <identity>] [--ttl <seconds>]
+ * Prints a token (an HS256 JWT) signed with GT_SECRET from the environment, or from the state file
+ * `npm start` wrote. `--agent mayor` (no --rig) is the Mayor's token.
  */
 import { parseArgs } from "node:util";
 import { signToken } from "../party/auth.ts";
-import { TOKEN_ROLES, tokenPayload } from "../party/protocol.ts";
+import { TOKEN_ROLES, tokenClaims, type TokenInput } from "../party/protocol.ts";
 import { readLocalState } from "./local-state.ts";
 
 function fail(message: string): never {
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     role: { type: "string" },
     town: { type: "string" },
     rig: { type: "string" },
+    rigs: { type: "string" },
     agent: { type: "string" },
     ttl: { type: "string", default: String(24 * 3600) },
   },
@@ -30,13 +32,19 @@ if (!secret) fail("no secret: set GT_SECRET, or run npm start once to create .to
 if (!values.role || !(TOKEN_ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${TOKEN_ROLES.join(", ")}`);
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail("--ttl must be a positive number of seconds");
-const payload = tokenPayload.safeParse({
+const now = Math.floor(Date.now() / 1000);
+const input = {
   role: values.role,
   town: values.town ?? state?.town,
   ...(values.rig ? { rig: values.rig } : {}),
+  ...(values.rigs ? { rigs: values.rigs.split(",").map((r) => r.trim()) } : {}),
   ...(values.agent ? { agent: values.agent } : {}),
-  exp: Math.floor(Date.now() / 1000) + ttl,
-});
-if (!payload.success) fail(payload.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join("; "));
-if (payload.data.role === "agent" && (!payload.data.agent || !payload.data.rig)) fail("agent tokens need --rig <rigId> and --agent <identity>");
-console.log(await signToken(payload.data, secret));
+  exp: now + ttl,
+} as TokenInput;
+// Checked here with the claims' own schema, so a mistake is named by its option.
+const { town: aud, ...claims } = input;
+const checked = tokenClaims.safeParse({ ...claims, aud, sub: "x", iat: now, jti: "x" });
+if (!checked.success) fail(checked.error.issues.map((i) => `--${String(i.path[0]) === "aud" ? "town" : String(i.path[0])}: ${i.message}`).join("; "));
+if (input.role === "agent" && input.agent !== "mayor" && (!input.agent || !input.rig)) fail("agent tokens need --rig <rigId> and --agent <identity> (or --agent mayor, the Mayor's token, with no --rig)");
+if (input.role === "agent" && input.agent === "mayor" && input.rig) fail("the Mayor's token (--agent mayor) takes no --rig");
+console.log(await signToken(input, secret));

@@ -5,11 +5,11 @@ import { DocReplica } from "../../client/doc-sync.ts";
 import { ToolSocket } from "../../client/tools.ts";
 import { newId } from "../../party/ids.ts";
 import type { Bead, Rig } from "../../party/protocol.ts";
-import { makeTown, type TestTown } from "../../tests/helpers/town.ts";
+import { makeTown, untilReplica, type TestTown } from "../../tests/helpers/town.ts";
 import type { Rng } from "./rng.ts";
 import { SECRET } from "./server.ts";
 
-export { makeTown, type TestTown };
+export { makeTown, untilReplica, type TestTown };
 
 export function benchTown(host: string, prefix: string): Promise<TestTown> {
   return makeTown(host, SECRET, prefix);
@@ -19,8 +19,9 @@ export function toolSocket(town: TestTown, party: "main" | "rig", room: string, 
   return new ToolSocket({ host: town.host, party, room, token, WebSocket });
 }
 
-export function replica(town: TestTown, party: "main" | "rig", room: string, token = town.viewer): DocReplica {
-  return new DocReplica({ host: town.host, party, room, token, WebSocket });
+/** A replica of a room's document: the town's (or its `mail`), or the rig's. */
+export function replica(town: TestTown, party: "main" | "rig", room: string, token = town.viewer, doc: "town" | "mail" | "rig" = party === "main" ? "town" : "rig"): DocReplica {
+  return new DocReplica({ host: town.host, party, room, token, WebSocket, doc });
 }
 
 /** Opens `n` replicas `batch` at a time and waits until each is synced. */
@@ -32,35 +33,6 @@ export async function openReplicas(town: TestTown, party: "main" | "rig", room: 
     out.push(...group);
   }
   return out;
-}
-
-/**
- * Resolves once `predicate(doc)` holds for the replica's current document (checked on every
- * document update and whenever the replica swaps in a fresh document).
- */
-export function untilReplica<T>(r: DocReplica, predicate: (doc: Y.Doc) => T | undefined | false, timeoutMs = 30_000, label = "replica condition"): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let doc: Y.Doc | null = null;
-    const check = () => {
-      if (r.doc !== doc) {
-        doc?.off("update", check);
-        doc = r.doc;
-        doc.on("update", check);
-      }
-      if (r.status !== "live") return;
-      const value = predicate(r.doc);
-      if (value) finish(() => resolve(value));
-    };
-    const finish = (then: () => void) => {
-      clearTimeout(timer);
-      off();
-      doc?.off("update", check);
-      then();
-    };
-    const timer = setTimeout(() => finish(() => reject(new Error(`${label} not met in ${timeoutMs} ms`))), timeoutMs);
-    const off = r.onChange(check);
-    check();
-  });
 }
 
 /** Runs `count` tasks with at most `concurrency` in flight. */

@@ -15,7 +15,7 @@
  * but the removed rig's; no orphan process, worktree or `gt/` branch.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,11 +28,14 @@ import { newId } from "../../party/ids.ts";
 import type { Agent, Bead, Convoy, Mail, Rig } from "../../party/protocol.ts";
 import { freePort, startPartykit, type DevServer } from "../../tests/helpers/partykit.ts";
 import { makeBareRepo } from "../../tests/helpers/git.ts";
+import { deleteRigUsers } from "../../tests/helpers/container.ts";
 import { makeTown, type TestTown } from "../../tests/helpers/town.ts";
 import { Rng } from "../lib/rng.ts";
 import { serverSnapshot } from "../lib/server.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** The checks read clones and remotes that belong to the rigs' users (as root): git must not refuse them. */
+const AS_ANY_OWNER = ["-c", "safe.directory=*"];
 const SECRET = "soak-secret-0123456789abcdef";
 
 export type SoakOptions = {
@@ -90,6 +93,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const { log } = options;
   const rng = new Rng(options.seed);
   const dir = mkdtempSync(join(tmpdir(), "townhall-soak-"));
+  // As root the containers run each rig as its own user, who must pass through this directory.
+  chmodSync(dir, 0o711);
   const began = Date.now();
   const at = () => Math.round((Date.now() - began) / 1000);
   const stats: Record<string, number> = {};
@@ -112,8 +117,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const logFile = createWriteStream(join(dir, `container-${name}.log`), { flags: "a" });
     const child = spawn(
       process.execPath,
-      ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town.town, "--token", town.container, "--workspace", workspace, "--heartbeat-ms", "1000"],
-      { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+      ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town.town, "--workspace", workspace, "--heartbeat-ms", "1000"],
+      { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GT_CONTAINER_TOKEN: town.container } },
     );
     const entry: Container = { name, workspace, child, log: logFile, lines };
     let partial = "";
@@ -157,7 +162,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       rigs.set(name, { rig: await town.addRig(name, { git_url: remote, max_polecats: 2 }), remote });
     }
     containers.push(spawnContainer("a"), spawnContainer("b"));
-    const townReplica = new DocReplica({ host, party: "main", room: town.town, token: town.viewer, WebSocket });
+    const townReplica = new DocReplica({ host, party: "main", room: town.town, doc: "town", token: town.viewer, WebSocket });
     replicas.push(townReplica);
     await townReplica.whenSynced();
     const rigsOf = () => [...townReplica.doc.getMap<Rig>("rigs").values()];
@@ -429,7 +434,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const inboxes = new Map<string, Map<string, Mail>>();
       const inbox = async (room: string) => {
         if (!inboxes.has(room)) {
-          const replica = new DocReplica({ host, party: room === "town" ? "main" : "rig", room: room === "town" ? town.town : town.rigRoom(rigs.get(room)!.rig), token: town.viewer, WebSocket });
+          // The town's mail is its own document, read by town-wide operators.
+          const replica =
+            room === "town"
+              ? new DocReplica({ host, party: "main", room: town.town, doc: "mail", token: town.operator, WebSocket })
+              : new DocReplica({ host, party: "rig", room: town.rigRoom(rigs.get(room)!.rig), doc: "rig", token: town.viewer, WebSocket });
           replicas.push(replica);
           const doc = await replica.whenSynced();
           inboxes.set(room, new Map(doc.getMap<Mail>("mail").entries()));
@@ -475,13 +484,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           if (worktrees.length) problems.push(`container ${c.name}, rig ${id}: worktrees ${worktrees.join(", ")}`);
           const repo = join(c.workspace, "rigs", id, "repo");
           if (existsSync(repo)) {
-            const branches = execFileSync("git", ["-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+            const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
             if (branches) problems.push(`container ${c.name}, rig ${id}: branches ${branches.split("\n").join(", ")}`);
           }
         }
       }
       for (const name of workRigs) {
-        const remoteBranches = execFileSync("git", ["--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+        const remoteBranches = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
         if (remoteBranches) problems.push(`remote of ${name}: branches ${remoteBranches}`);
       }
       check("no orphan process, worktree or gt/ branch", n, problems);
@@ -516,6 +525,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       c.log.end();
     }
     for (const pid of processesUnder(dir, /./)) signal(pid, "SIGKILL");
+    for (const c of containers) await deleteRigUsers(c.workspace);
     if (server) {
       signal(-(server as DevServer).process.pid!, "SIGCONT");
       await (server as DevServer).stop();
@@ -526,7 +536,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
 /** Merge commits on the remote's main, per bead (their `Bead: <id>` trailer). */
 function mergesByBead(remote: string): Map<string, number> {
-  const out = execFileSync("git", ["--git-dir", remote, "log", "--merges", "--format=%B%x01", "main"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", remote, "log", "--merges", "--format=%B%x01", "main"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const counts = new Map<string, number>();
   for (const message of out.split("\x01")) {
     const bead = message.match(/^Bead: ([0-9A-HJKMNP-TV-Z]{26})$/m)?.[1];

@@ -200,7 +200,7 @@ describe("routes", () => {
     const noToken = await page(`http://${host}/t/${t.town}`);
     await noToken.getByText("This view needs a token").waitFor();
     const bad = await page(`http://${host}/t/${t.town}?token=forged.token`);
-    await bad.getByText(/token is missing, invalid or expired/).waitFor();
+    await bad.getByText(/token is missing, invalid, expired or revoked/).waitFor();
   });
 });
 
@@ -220,10 +220,27 @@ describe("share", () => {
     await live(viewer, 2); // town and rig docs both sync for a viewer
     await viewer.locator("[data-testid=read-only]").waitFor();
     expect(await viewer.locator("[data-testid=operator-actions], [data-testid=share], [data-testid=open-sling]").count()).toBe(0);
-    // Also on the overview it reaches from there.
+    // The overview reads the town's document, which a rig's link may read (to navigate).
     await viewer.locator("nav[aria-label=Town] a", { hasText: "Overview" }).click();
     await viewer.locator("[data-testid=rig-card][data-rig=alpha]").waitFor();
     expect(await viewer.locator("[data-testid=operator-actions], [data-testid=share], button:has-text('Add rig')").count()).toBe(0);
+  });
+
+  it("the share dialog lists the town's links and revokes one: its open page goes dark at once", async () => {
+    const t = await town("revoke");
+    await t.readyRig("alpha");
+    const operator = await page(t.url("/rigs/alpha"));
+    await operator.locator("[data-testid=share]").click();
+    await operator.locator("[data-testid=share-dialog] [data-testid=action-submit]").click();
+    const url = await operator.locator("[data-testid=share-url]").inputValue();
+    const row = operator.locator("[data-testid=share-link]", { hasText: "/rigs/alpha" });
+    await row.waitFor();
+    const viewer = await page(url);
+    await viewer.locator("[data-testid=rig-title]", { hasText: "alpha" }).waitFor();
+    operator.once("dialog", (d) => void d.accept()); // the confirm before a revocation
+    await row.locator("[data-testid=share-revoke]").click();
+    await row.getByText("revoked").waitFor();
+    await viewer.getByText(/token is missing, invalid, expired or revoked/).waitFor();
   });
 });
 

@@ -30,7 +30,7 @@ it("the overview of 20 rigs opens from the town socket alone", async () => {
   const ms = Date.now() - t0;
   console.log(`overview of 20 rigs: all cards shown ${ms} ms after navigation, sockets: ${sockets.join(", ")}`);
   expect(await o.page.locator("[data-testid=rig-card]").count()).toBe(20);
-  expect(sockets).toEqual([`/parties/main/${t.town}`]);
+  expect(sockets).toEqual([`/parties/main/${t.town}/docs/town`]);
   expect(o.errors).toEqual([]);
   await o.context.close();
   t.closeAll();

@@ -1,7 +1,8 @@
 /** A throwaway town on a running server, with token helpers, for integration tests. */
 import WebSocket from "ws";
+import type * as Y from "yjs";
 import { signToken } from "../../party/auth.ts";
-import type { Bead, LeaseFrame, Rig, StartAgentCommand, TokenPayload } from "../../party/protocol.ts";
+import type { Bead, LeaseFrame, Rig, StartAgentCommand, TokenInput } from "../../party/protocol.ts";
 import { DocReplica } from "../../client/doc-sync.ts";
 import { ToolCallError, ToolSocket, callHttp } from "../../client/tools.ts";
 
@@ -12,8 +13,8 @@ export type TestTown = ReturnType<typeof makeTown> extends Promise<infer T> ? T 
 export async function makeTown(host: string, secret: string, prefix = "t") {
   const town = `${prefix}-${process.pid}-${Date.now().toString(36)}-${++counter}`.slice(0, 40);
   const exp = () => Math.floor(Date.now() / 1000) + 3600;
-  const token = (payload: Omit<TokenPayload, "town" | "exp"> & Partial<Pick<TokenPayload, "exp" | "town">>) =>
-    signToken({ town, exp: exp(), ...payload } as TokenPayload, secret);
+  const token = (payload: Omit<TokenInput, "town" | "exp"> & Partial<Pick<TokenInput, "exp" | "town">>) =>
+    signToken({ town, exp: exp(), ...payload } as TokenInput, secret);
   const operator = await token({ role: "operator" });
   const container = await token({ role: "container" });
   const viewer = await token({ role: "viewer" });
@@ -76,8 +77,9 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
       sockets.push(socket);
       return socket;
     },
-    replica(party: "main" | "rig", room: string, asToken = viewer) {
-      const replica = new DocReplica({ host, party, room, token: asToken, WebSocket });
+    /** A replica of a room's document: the town's (or its `mail`), or the rig's. */
+    replica(party: "main" | "rig", room: string, asToken = viewer, doc: "town" | "mail" | "rig" = party === "main" ? "town" : "rig") {
+      const replica = new DocReplica({ host, party, room, token: asToken, WebSocket, doc });
       sockets.push(replica);
       return replica;
     },
@@ -88,6 +90,35 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
 }
 
 /** Resolves when `predicate` holds after a change of `doc` (checked at once, too). */
+/**
+ * Resolves once `predicate(doc)` holds for the replica's current document (checked on every
+ * document update and whenever the replica swaps in a fresh document).
+ */
+export function untilReplica<T>(r: DocReplica, predicate: (doc: Y.Doc) => T | undefined | false, timeoutMs = 30_000, label = "replica condition"): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let doc: Y.Doc | null = null;
+    const check = () => {
+      if (r.doc !== doc) {
+        doc?.off("update", check);
+        doc = r.doc;
+        doc.on("update", check);
+      }
+      if (r.status !== "live") return;
+      const value = predicate(r.doc);
+      if (value) finish(() => resolve(value));
+    };
+    const finish = (then: () => void) => {
+      clearTimeout(timer);
+      off();
+      doc?.off("update", check);
+      then();
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`${label} not met in ${timeoutMs} ms`))), timeoutMs);
+    const off = r.onChange(check);
+    check();
+  });
+}
+
 export function until<T>(subscribe: (cb: () => void) => () => void, predicate: () => T | undefined | false, timeoutMs = 10_000, label = "condition"): Promise<T> {
   return new Promise((resolve, reject) => {
     const check = () => {

@@ -55,7 +55,7 @@ describe("bad input gets a typed error and changes nothing (DESIGN §5)", () => 
     ws.close();
   });
 
-  it("a binary frame from an agent gets FORBIDDEN and a 4403 close; other sockets are unaffected", async () => {
+  it("a binary frame on an agent's tool socket gets BAD_FRAME (documents have their own sockets, which agents may not open); other sockets are unaffected", async () => {
     town = await makeTown(host, secret);
     const a = await town.addRig("alpha");
     const toast = await town.polecat(a, "toast");
@@ -63,8 +63,10 @@ describe("bad input gets a typed error and changes nothing (DESIGN §5)", () => 
     const offender = await rawSocket(town.rigRoom(a), "rig", toast.token);
     const bystander = await rawSocket(town.rigRoom(a), "rig", birch.token);
     offender.ws.send(new Uint8Array([0, 0, 1, 0]));
-    expect((await offender.next()).error.code).toBe("FORBIDDEN");
-    expect(await offender.closed).toBe(4403);
+    expect((await offender.next()).error.code).toBe("BAD_FRAME");
+    const docSocket = new WebSocket(`ws://${host}/parties/rig/${town.rigRoom(a)}/docs/rig?token=${toast.token}`);
+    expect(await new Promise((resolve) => docSocket.once("close", (code) => resolve(code)))).toBe(4403);
+    offender.ws.close();
     bystander.ws.send(JSON.stringify({ type: "call", id: "x", tool: "gt_mail_check", args: {} }));
     expect(await bystander.next()).toMatchObject({ id: "x", ok: true, value: [] });
     bystander.ws.close();

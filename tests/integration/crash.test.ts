@@ -40,13 +40,17 @@ describe("crash right after acks", () => {
       queued.push(reply.id);
     }
 
-    // A burst from alpha's agent socket; the kill lands while a second wave is still in flight.
-    const socket = town.agentSocket(a, toast.token);
-    await socket.ready;
+    // A burst from alpha's agent, over sockets of several tokens (each token may send 30 at once);
+    // the kill lands while a second wave is still in flight.
+    const sockets = await Promise.all(Array.from({ length: 8 }, async () => {
+      const s = town.agentSocket(a, await town.token({ role: "agent", rig: a.id, agent: toast.identity }));
+      await s.ready;
+      return s;
+    }));
     const acked: string[] = [];
     const send = (i: number) => {
       const id = newId();
-      return socket
+      return sockets[i % sockets.length]!
         .call<MailSendResult>("gt_mail_send", { to: maple.identity, subject: `burst ${i}`, body: "", id })
         .then((reply) => {
           expect(reply).toEqual({ id, state: "delivered" });

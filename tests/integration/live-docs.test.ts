@@ -3,7 +3,7 @@ import * as Y from "yjs";
 import * as encoding from "lib0/encoding";
 import * as syncProtocol from "y-protocols/sync";
 import type { Mail, Rig } from "../../party/protocol.ts";
-import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { makeTown, until, untilReplica, type TestTown } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -94,10 +94,8 @@ describe("storage stays bounded", () => {
     expect(await keys()).toBe(before + 60);
     for (let i = 0; i < 60; i++) await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, title: `rename ${i}` });
     expect(await keys()).toBe(before + 60);
-    await until(
-      (cb) => (dashboard.doc.getMap("beads").observe(cb), () => dashboard.doc.getMap("beads").unobserve(cb)),
-      () => (dashboard.doc.getMap<{ title: string }>("beads").get(bead.id)?.title === "rename 59" ? true : undefined),
-    );
+    // 120 changes pass GT_REBUILD_AFTER: the dashboard follows the rebuilt document too.
+    await untilReplica(dashboard, (doc) => doc.getMap<{ title: string }>("beads").get(bead.id)?.title === "rename 59", 10_000);
   });
 });
 

@@ -101,14 +101,15 @@ describe("a town that runs for days", () => {
     writeFileSync(marker, "this clone must survive");
     // Far more town updates than GT_REBUILD_AFTER: the town room rebuilds its document and every
     // replica (the container's too) resyncs, more than once.
-    const watcher = new ToolSocket({ host: server.host, party: "main", room: town.town, token: town.operator, WebSocket });
+    // A replica of the town's document is told the document was replaced (close 4205), as the
+    // container's is, and syncs the new one.
+    const watcher = new WebSocket(`ws://${server.host}/parties/main/${town.town}/docs/town?token=${town.operator}`);
     cleanups.push(() => watcher.close());
-    let resyncs = 0;
-    watcher.socket.addEventListener("message", (e: MessageEvent) => typeof e.data === "string" && e.data.includes('"resync"') && resyncs++);
-    await watcher.ready;
-    watcher.socket.send(new Uint8Array([0, 0, 1, 0])); // sync step 1 of an empty replica: it now receives updates
-    for (let i = 0; i < 60; i++) await town.townCall("gt_mail_send", { to: "mayor", subject: `note ${i}`, body: "" });
-    expect(resyncs).toBeGreaterThan(0);
+    const replaced = new Promise<number>((resolve) => watcher.once("close", (code) => resolve(code)));
+    await new Promise((resolve) => watcher.once("open", resolve));
+    watcher.send(new Uint8Array([0, 0, 1, 0])); // sync step 1 of an empty replica: it now receives updates
+    for (let i = 0; i < 30; i++) await town.townCall("gt_mail_send", { to: "mayor", subject: `note ${i}`, body: "" });
+    expect(await replaced).toBe(4205);
     // The container still serves the rig from the same clone.
     const task = await bead(a.rig, "after the rebuilds", "write after.txt: after");
     await wa.when(() => wa.beads().find((b) => b.id === task.id)?.status === "closed");

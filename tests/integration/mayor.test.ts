@@ -327,7 +327,9 @@ describe("the Mayor in the container (--mayor)", () => {
     ].join("\n");
     const container = spawnContainer({ host, town: town.town, token: town.container, workspace: join(dir, "ws"), extra: ["--mayor", mayor] });
     containers.push(container);
-    await view.when(() => [...view.replica.doc.getMap<Mail>("mail").values()].some((m) => m.from === "mayor" && m.subject === "run 2"), 60_000);
+    const mail = town.replica("main", town.town, town.operator, "mail");
+    await mail.whenSynced();
+    await until((cb) => (mail.doc.on("update", cb), () => mail.doc.off("update", cb)), () => [...mail.doc.getMap<Mail>("mail").values()].some((m) => m.from === "mayor" && m.subject === "run 2"), 60_000);
     await container.waitFor(/\[mayor\] > background \d+/);
     expect(container.output()).toMatch(/\[mayor\] exited 3; restarting in 1 s/);
     const [first, second] = [...container.output().matchAll(/\[mayor\] started \(pid (\d+)\)/g)].map((m) => Number(m[1]));

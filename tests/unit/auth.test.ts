@@ -1,79 +1,104 @@
+import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { internalKey, signToken, tokenFromRequest, verifyToken } from "../../party/auth.ts";
-import type { TokenPayload } from "../../party/protocol.ts";
+import { internalKey, peekClaims, signToken, tokenFromRequest, verifyToken } from "../../party/auth.ts";
+import type { TokenInput } from "../../party/protocol.ts";
 
-const SECRET = "test-secret";
+const SECRET = "test-secret-0123456789";
 const NOW = 1_700_000_000;
-const payload: TokenPayload = { role: "agent", town: "town-1", rig: "RIG1", agent: "a/polecats/toast", exp: NOW + 3600 };
+const RIG = "01J0000000000000000000RXG9";
+const input: TokenInput = { role: "agent", town: "town-1", rig: RIG, agent: "a/polecats/toast", exp: NOW + 3600, iat: NOW, jti: "01J0000000000000000000JTI1" };
 
-function encodeJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
+/** A JWT signed with the same secret but with claims of the caller's choosing. */
+function rawJwt(claims: Record<string, unknown>, secret = SECRET): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(secret));
 }
 
-describe("signToken / verifyToken", () => {
-  it("round-trips a payload", async () => {
-    const token = await signToken(payload, SECRET);
-    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-    expect(await verifyToken(token, SECRET, NOW)).toEqual({ ok: true, payload });
+describe("signToken / verifyToken (HS256 JWTs)", () => {
+  it("round-trips the claims; the town is the audience", async () => {
+    const token = await signToken(input, SECRET);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT" });
+    expect(decodeJwt(token)).toEqual({ sub: "a/polecats/toast", aud: "town-1", iat: NOW, exp: NOW + 3600, jti: input.jti, role: "agent", rig: RIG, agent: "a/polecats/toast" });
+    const check = await verifyToken(token, SECRET, NOW);
+    expect(check).toEqual({ ok: true, payload: { sub: "a/polecats/toast", town: "town-1", iat: NOW, exp: NOW + 3600, jti: input.jti, role: "agent", rig: RIG, agent: "a/polecats/toast" } });
+  });
+
+  it("fills in a fresh jti, iat and a subject (the role, or `link` for a share link)", async () => {
+    const a = decodeJwt(await signToken({ role: "operator", town: "t", exp: NOW + 60 }, SECRET));
+    const b = decodeJwt(await signToken({ role: "operator", town: "t", exp: NOW + 60 }, SECRET));
+    expect(a.jti).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(a.jti).not.toBe(b.jti);
+    expect(a.sub).toBe("operator");
+    expect(decodeJwt(await signToken({ role: "viewer", town: "t", view: { kind: "mail" }, exp: NOW + 60 }, SECRET)).sub).toBe("link");
+  });
+
+  it("is an ordinary JWT: another library's token with the same claims and secret is accepted", async () => {
+    const token = await rawJwt({ sub: "operator", aud: "town-1", iat: NOW, exp: NOW + 60, jti: "x1", role: "operator" });
+    expect((await verifyToken(token, SECRET, NOW)).ok).toBe(true);
   });
 
   it("rejects a token signed with another secret", async () => {
-    const token = await signToken(payload, "other-secret");
+    const token = await signToken(input, "other-secret-0123456789");
     expect(await verifyToken(token, SECRET, NOW)).toEqual({ ok: false, reason: "bad signature" });
   });
 
   it("rejects an expired token (exp <= now)", async () => {
-    const token = await signToken(payload, SECRET);
-    expect(await verifyToken(token, SECRET, payload.exp)).toEqual({ ok: false, reason: "token expired" });
-    expect(await verifyToken(token, SECRET, payload.exp + 1)).toEqual({ ok: false, reason: "token expired" });
-    expect((await verifyToken(token, SECRET, payload.exp - 1)).ok).toBe(true);
+    const token = await signToken(input, SECRET);
+    expect(await verifyToken(token, SECRET, input.exp)).toEqual({ ok: false, reason: "token expired" });
+    expect(await verifyToken(token, SECRET, input.exp + 1)).toEqual({ ok: false, reason: "token expired" });
+    expect((await verifyToken(token, SECRET, input.exp - 1)).ok).toBe(true);
   });
 
   it("accepts only the canonical spelling of a token", async () => {
-    const token = await signToken(payload, SECRET);
-    const [body, signature] = token.split(".") as [string, string];
+    const token = await signToken(input, SECRET);
+    const [header, body, signature] = token.split(".") as [string, string, string];
     // The last base64url character of a 32-byte signature carries 4 unused bits: flipping one
     // decodes to the same bytes, but is another string for the same token.
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const last = alphabet.indexOf(signature.at(-1)!);
-    const respelled = `${body}.${signature.slice(0, -1)}${alphabet[last ^ 1]}`;
-    expect(Buffer.from(respelled.split(".")[1]!, "base64url")).toEqual(Buffer.from(signature, "base64url"));
+    const respelled = `${header}.${body}.${signature.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(respelled.split(".")[2]!, "base64url")).toEqual(Buffer.from(signature, "base64url"));
     expect(await verifyToken(respelled, SECRET, NOW)).toEqual({ ok: false, reason: "malformed token" });
   });
 
   it("rejects a tampered payload", async () => {
-    const token = await signToken(payload, SECRET);
-    const signature = token.split(".")[1]!;
-    const forged = `${encodeJson({ ...payload, role: "operator" })}.${signature}`;
+    const token = await signToken(input, SECRET);
+    const [header, , signature] = token.split(".");
+    const forged = `${header}.${Buffer.from(JSON.stringify({ ...decodeJwt(token), role: "operator" })).toString("base64url")}.${signature}`;
     expect(await verifyToken(forged, SECRET, NOW)).toEqual({ ok: false, reason: "bad signature" });
   });
 
-  it.each(["", "a", ".", "a.", ".b", "a.b.c", "a$b.cd", "abc.d!ef", "eyJ.a"])("rejects malformed token %j", async (token) => {
+  it("rejects alg none and other algorithms", async () => {
+    const claims = Buffer.from(JSON.stringify({ sub: "operator", aud: "town-1", iat: NOW, exp: NOW + 60, jti: "x", role: "operator" })).toString("base64url");
+    const none = `${Buffer.from(JSON.stringify({ alg: "none" })).toString("base64url")}.${claims}.AAAA`;
+    expect((await verifyToken(none, SECRET, NOW)).ok).toBe(false);
+  });
+
+  it.each(["", "a", ".", "a.b", "a.b.c.d", "a$b.cd.ef", "abc.d!ef.gh", "eyJ.a.b"])("rejects malformed token %j", async (token) => {
     const check = await verifyToken(token, SECRET, NOW);
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.reason).toMatch(/malformed|bad signature/);
   });
 
-  it("reports structurally malformed strings as malformed", async () => {
-    for (const token of ["", "a", "a.b.c", "a$b.cd"]) {
-      expect(await verifyToken(token, SECRET, NOW)).toEqual({ ok: false, reason: "malformed token" });
+  it("rejects a correctly signed token whose claims are not ours", async () => {
+    for (const claims of [
+      { sub: "x", aud: "town-1", iat: NOW, exp: NOW + 60, jti: "x", role: "admin" },
+      { sub: "x", aud: "town-1", iat: NOW, exp: NOW + 60, jti: "x", role: "operator", admin: true },
+      { sub: "x", aud: ["town-1", "town-2"], iat: NOW, exp: NOW + 60, jti: "x", role: "operator" },
+      { sub: "x", aud: "town-1", iat: NOW, exp: NOW + 60, role: "operator" },
+      { sub: "x", aud: "town-1", iat: NOW, exp: NOW + 60, jti: "x", role: "viewer", view: { kind: "rig", rig: "not-an-id" } },
+    ]) {
+      expect(await verifyToken(await rawJwt(claims), SECRET, NOW)).toEqual({ ok: false, reason: "malformed token payload" });
     }
   });
 
-  it("rejects a correctly signed body that is not a valid payload", async () => {
-    // Sign an arbitrary body with the same HMAC scheme to get past the signature check.
-    const body = encodeJson({ role: "admin", town: "town-1", exp: NOW + 60 });
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    const sig = Buffer.from(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body))).toString("base64url");
-    expect(await verifyToken(`${body}.${sig}`, SECRET, NOW)).toEqual({ ok: false, reason: "malformed token payload" });
+  it("signToken refuses an unknown role or field", async () => {
+    await expect(signToken({ ...input, role: "admin" } as unknown as TokenInput, SECRET)).rejects.toThrow();
+    await expect(signToken({ ...input, admin: true } as unknown as TokenInput, SECRET)).rejects.toThrow();
   });
 
-  it("signToken refuses a payload with an unknown role", async () => {
-    await expect(signToken({ ...payload, role: "admin" } as unknown as TokenPayload, SECRET)).rejects.toThrow();
-  });
-
-  it("signToken refuses a payload with an unknown field", async () => {
-    await expect(signToken({ ...payload, admin: true } as unknown as TokenPayload, SECRET)).rejects.toThrow();
+  it("peekClaims reads the claims without checking them (for display)", async () => {
+    expect(peekClaims(await signToken(input, SECRET))).toMatchObject({ role: "agent", aud: "town-1", exp: NOW + 3600 });
+    expect(peekClaims("not a token")).toBeNull();
   });
 });
 
@@ -85,32 +110,30 @@ describe("internalKey", () => {
   it("differs across towns and secrets", async () => {
     const key = await internalKey(SECRET, "town-1");
     expect(await internalKey(SECRET, "town-2")).not.toBe(key);
-    expect(await internalKey("other-secret", "town-1")).not.toBe(key);
+    expect(await internalKey("other-secret-0123456789", "town-1")).not.toBe(key);
   });
 });
 
 describe("tokenFromRequest", () => {
-  it("reads Authorization: Bearer", () => {
+  it("reads Authorization: Bearer, in any case", () => {
     const request = new Request("http://host/parties/main/t/api/gt_list_rigs", { headers: { Authorization: "Bearer abc.def" } });
-    expect(tokenFromRequest(request)).toBe("abc.def");
+    expect(tokenFromRequest(request, "http")).toBe("abc.def");
+    expect(tokenFromRequest(new Request("http://host/", { headers: { Authorization: "bearer abc.def" } }), "http")).toBe("abc.def");
   });
 
-  it("reads ?token= when there is no Authorization header", () => {
-    expect(tokenFromRequest(new Request("http://host/parties/main/t?token=abc.def"))).toBe("abc.def");
-  });
-
-  it("reads the Bearer scheme in any case, and falls back to ?token= on an empty header", () => {
-    expect(tokenFromRequest(new Request("http://host/", { headers: { Authorization: "bearer abc.def" } }))).toBe("abc.def");
-    expect(tokenFromRequest(new Request("http://host/?token=q.t", { headers: { Authorization: "Bearer " } }))).toBe("q.t");
+  it("reads ?token= for sockets only: HTTP calls send the header (a token in a URL ends up in logs)", () => {
+    const request = new Request("http://host/parties/main/t?token=abc.def");
+    expect(tokenFromRequest(request, "socket")).toBe("abc.def");
+    expect(tokenFromRequest(request, "http")).toBeNull();
   });
 
   it("prefers the header over the query", () => {
     const request = new Request("http://host/parties/main/t?token=query", { headers: { Authorization: "Bearer header" } });
-    expect(tokenFromRequest(request)).toBe("header");
+    expect(tokenFromRequest(request, "socket")).toBe("header");
   });
 
   it("returns null when there is no token", () => {
-    expect(tokenFromRequest(new Request("http://host/parties/main/t"))).toBeNull();
-    expect(tokenFromRequest(new Request("http://host/", { headers: { Authorization: "Bearer   " } }))).toBeNull();
+    expect(tokenFromRequest(new Request("http://host/parties/main/t"), "socket")).toBeNull();
+    expect(tokenFromRequest(new Request("http://host/", { headers: { Authorization: "Bearer   " } }), "http")).toBeNull();
   });
 });

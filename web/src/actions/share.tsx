@@ -1,7 +1,11 @@
-/** Share: mints a read-only viewer link (gt_share) to exactly the view on screen. */
-import { Show, createSignal } from "solid-js";
+/**
+ * Share: mints a read-only viewer link (gt_share) to exactly the view on screen, which opens that
+ * view and nothing else; lists this town's links (gt_share_list) and revokes them (gt_share_revoke),
+ * which closes their open pages at once.
+ */
+import { For, Show, createSignal } from "solid-js";
 import { useLocation } from "@solidjs/router";
-import type { ShareResult } from "../../../party/protocol.ts";
+import type { ShareLink, ShareResult } from "../../../party/protocol.ts";
 import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
@@ -24,9 +28,19 @@ export default function ShareButton() {
   const [ttl, setTtl] = createSignal(7 * 24 * 3600);
   const [link, setLink] = createSignal<{ url: string; expiresAt: number } | null>(null);
   const [copied, setCopied] = createSignal(false);
+  const [links, setLinks] = createSignal<ShareLink[] | null>(null);
+  const refresh = async () => {
+    const list = await run({ busy: () => {}, error: setError }, () => townTool<ShareLink[]>(town, "gt_share_list", {}), describe);
+    if (list) setLinks(list);
+  };
   const mint = async () => {
     const result = await run({ busy: setBusy, error: setError }, () => townTool<ShareResult>(town, "gt_share", { path: location.pathname.replace(/\/$/, ""), ttl_s: ttl() }), describe);
     if (result) setLink({ url: `${window.location.origin}${result.path}`, expiresAt: result.expiresAt });
+    await refresh();
+  };
+  const revoke = async (id: string) => {
+    if (!window.confirm("Revoke this link? Pages open on it close at once, and it opens nothing any more.")) return;
+    if (await run({ busy: setBusy, error: setError }, () => townTool<ShareLink>(town, "gt_share_revoke", { id }), describe)) await refresh();
   };
   return (
     <>
@@ -37,6 +51,7 @@ export default function ShareButton() {
           setLink(null);
           setCopied(false);
           setOpen(true);
+          void refresh();
         }}
       >
         Share
@@ -75,6 +90,28 @@ export default function ShareButton() {
               <p class="text-xs text-zinc-500">Expires {absolute(l().expiresAt)}.</p>
             </div>
           )}
+        </Show>
+        <Show when={links()?.length}>
+          <div class="border-t border-zinc-200 pt-3 dark:border-zinc-700">
+            <h3 class="mb-1 text-sm font-medium">Links of this town</h3>
+            <ul class="max-h-48 space-y-1 overflow-y-auto text-xs" data-testid="share-links">
+              <For each={links()!}>
+                {(l) => (
+                  <li class="flex items-center gap-2" data-testid="share-link" data-link={l.id}>
+                    <span class="min-w-0 flex-1 truncate font-mono" title={l.path}>
+                      {l.path}
+                    </span>
+                    <span class="shrink-0 text-zinc-500">{l.revokedAt ? "revoked" : `until ${absolute(l.expiresAt)}`}</span>
+                    <Show when={!l.revokedAt}>
+                      <button type="button" class={`${btn} px-2 py-0.5 text-xs`} data-testid="share-revoke" onClick={() => void revoke(l.id)}>
+                        Revoke
+                      </button>
+                    </Show>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </div>
         </Show>
       </FormDialog>
     </>

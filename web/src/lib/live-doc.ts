@@ -54,13 +54,14 @@ function arrayMirror<T>(name: string, set: (rows: T[]) => void): Mirror {
 }
 
 const REFUSALS: Record<number, string> = {
-  4401: "This link's token is missing, invalid or expired. Ask an operator for a new link.",
+  4401: "This link's token is missing, invalid, expired or revoked. Ask an operator for a new link.",
   4403: "This token is not allowed to see this room.",
   4404: "This rig no longer exists: it was removed.",
+  4420: "This page asked for the whole document too often; reload it.",
 };
 
 export function createLiveDoc<M extends string, A extends string>(
-  address: { party: "main" | "rig"; room: string; token: string },
+  address: { party: "main" | "rig"; room: string; token: string; doc: "town" | "mail" | "rig" },
   shape: { maps: readonly M[]; arrays: readonly A[] },
 ) {
   const replica = new DocReplica({ host: location.host, secure: location.protocol === "https:", ...address });

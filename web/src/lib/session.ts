@@ -8,8 +8,9 @@ export type Session = { token: string; role: Role | null; exp: number | null };
 
 const key = (town: string) => `townhall.token.${town}`;
 
-function decodePayload(token: string): { role?: unknown; exp?: unknown; town?: unknown } | null {
-  const part = token.split(".")[0];
+/** A token is a JWT: header.payload.signature; the payload holds the claims (role, exp, aud, view). */
+function decodePayload(token: string): { role?: unknown; exp?: unknown; aud?: unknown } | null {
+  const part = token.split(".")[1];
   if (!part) return null;
   try {
     const b64 = part.replace(/-/g, "+").replace(/_/g, "/");

@@ -1,9 +1,10 @@
 /**
- * The town's live document (rigs with summaries, convoys, town mail, activity) behind one context.
- * One socket per open town, whatever the number of rigs: the overview never asks a rig room.
+ * The town's live document (rigs with summaries, convoys, activity) behind one context. One socket
+ * per open town, whatever the number of rigs: the overview never asks a rig room. The town's mail is
+ * a document of its own, opened by the mail view (town-wide operators and links to that view).
  */
 import { createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
-import type { Convoy, FeedEvent, Mail, Rig } from "../../../party/protocol.ts";
+import type { Convoy, FeedEvent, Rig } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
 import type { Session } from "../lib/session.ts";
 
@@ -14,7 +15,6 @@ export type TownStore = {
   sync: Sync;
   rigs: Record<string, Rig>;
   convoys: Record<string, Convoy>;
-  mail: Record<string, Mail>;
   events: Accessor<FeedEvent[]>;
   /** Rigs, the ones needing attention first (see `attention`). */
   sortedRigs: Accessor<Rig[]>;
@@ -28,7 +28,7 @@ export function attention(rig: Rig): number {
 }
 
 export function createTownStore(town: string, session: Session): TownStore {
-  const doc = createLiveDoc({ party: "main", room: town, token: session.token }, { maps: ["rigs", "convoys", "mail"], arrays: ["events"] });
+  const doc = createLiveDoc({ party: "main", room: town, doc: "town", token: session.token }, { maps: ["rigs", "convoys"], arrays: ["events"] });
   const rigs = doc.map<Rig>("rigs");
   const sortedRigs = createMemo(() =>
     Object.values(rigs)
@@ -42,7 +42,6 @@ export function createTownStore(town: string, session: Session): TownStore {
     sync: doc.sync,
     rigs,
     convoys: doc.map<Convoy>("convoys"),
-    mail: doc.map<Mail>("mail"),
     events: doc.array<FeedEvent>("events"),
     sortedRigs,
     rigByName: (name) => sortedRigs().find((r) => r.name === name),

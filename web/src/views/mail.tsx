@@ -1,6 +1,7 @@
 /**
  * Town mail: mail across every rig plus the Mayor's and operator's, who mails whom, unread per
- * agent. Rig mail lives in each rig's document, so this view opens every rig's doc while it is shown.
+ * agent. The Mayor's and operator's mail is the town's mail document; rig mail lives in each rig's
+ * document, so this view opens every rig's doc while it is shown.
  */
 import { For, Show, createMemo, createSignal, lazy, onCleanup } from "solid-js";
 import type { Mail, MailState, Rig } from "../../../party/protocol.ts";
@@ -18,10 +19,11 @@ const PROGRESS: Record<MailState, number> = { queued: 0, delivered: 1, read: 2, 
 
 export default function MailView() {
   const town = useTown();
+  const townMail = createLiveDoc({ party: "main", room: town.town, doc: "mail", token: town.session.token }, { maps: ["mail"], arrays: [] });
   const [sources, setSources] = createSignal<Source[]>([]);
   const all = createMemo(() => {
     const byId = new Map<string, Mail>();
-    for (const list of [town.mail, ...sources().map((s) => s.mail)]) {
+    for (const list of [townMail.map<Mail>("mail"), ...sources().map((s) => s.mail)]) {
       for (const mail of Object.values(list)) {
         if (!mail) continue;
         const seen = byId.get(mail.id);
@@ -109,7 +111,7 @@ export default function MailView() {
           testid="town-mail-panel"
           actions={<input class={`${input} max-w-48 py-1 text-xs`} placeholder="Filter by agent or subject" value={filter()} onInput={(e) => setFilter(e.currentTarget.value)} aria-label="Filter mail" />}
         >
-          <Show when={town.sync.loaded()} fallback={<Loading what="mail" />}>
+          <Show when={townMail.sync.loaded()} fallback={<Loading what="mail" />}>
             <MailTable mail={shown()} empty={filter() ? "No mail matches this filter." : "No mail in this town yet."} />
           </Show>
         </Panel>
@@ -119,7 +121,7 @@ export default function MailView() {
 }
 
 function RigMailSource(props: { rig: Rig; town: string; token: string; onSource: (fn: (s: Source[]) => Source[]) => void }) {
-  const doc = createLiveDoc({ party: "rig", room: `${props.town}.${props.rig.id}`, token: props.token }, { maps: ["mail"], arrays: [] });
+  const doc = createLiveDoc({ party: "rig", room: `${props.town}.${props.rig.id}`, doc: "rig", token: props.token }, { maps: ["mail"], arrays: [] });
   const source: Source = { rig: props.rig.name, mail: doc.map<Mail>("mail"), sync: doc.sync };
   props.onSource((s) => [...s, source]);
   onCleanup(() => props.onSource((s) => s.filter((x) => x !== source)));

@@ -1,0 +1,88 @@
+/**
+ * One admission rule for both rooms, as a pure function: what a token may reach in a room. A token
+ * is checked for its town, its rig scope, its role and, for share links, its view; each socket is
+ * either a tool socket (JSON tool calls and events) or a document socket (one live document,
+ * y-protocols frames only), and documents are granted one by one:
+ *
+ *   document        who reads it
+ *   town  (town)    operators, containers, viewers (every link and rig-scoped viewer: for navigation)
+ *   mail  (town)    town-wide operators; share links made for the mail view
+ *   rig   (rig)     operators and viewers of that rig (town-wide, scoped to it, or a link to a view in it)
+ *
+ * Agents and containers read no document but the town's registry (containers); viewers call no tool.
+ * docs/security.md has the whole table of actors.
+ */
+import { parseAddress, type TokenPayload } from "./protocol.ts";
+
+export const TOWN_DOCS = ["town", "mail"] as const;
+export const RIG_DOCS = ["rig"] as const;
+export type DocName = (typeof TOWN_DOCS)[number] | (typeof RIG_DOCS)[number];
+
+export type RoomRef = { party: "main"; town: string } | { party: "rig"; town: string; rigId: string; rigName: string };
+
+/** A tool socket or HTTP tool call, or a socket for one document. */
+export type Purpose = { kind: "tools" } | { kind: "doc"; doc: DocName };
+
+export type Admission = { ok: true; identity: string | null } | { ok: false; code: "FORBIDDEN" | "UNKNOWN_RIG"; message: string };
+
+const refuse = (message: string): Admission => ({ ok: false, code: "FORBIDDEN", message });
+
+/** Whether the token's rig scope (one rig, or a sharded container's rigs) covers this rig; true when town-wide. */
+export function coversRig(token: TokenPayload, rigId: string): boolean {
+  if (token.rig !== undefined && token.rig !== rigId) return false;
+  if (token.rigs !== undefined && !token.rigs.includes(rigId)) return false;
+  return true;
+}
+
+/** True when the token is not scoped to any rig (nor is a share link). */
+export function townWide(token: TokenPayload): boolean {
+  return token.rig === undefined && token.rigs === undefined && token.view === undefined;
+}
+
+export function admit(token: TokenPayload, room: RoomRef, purpose: Purpose): Admission {
+  if (token.town !== room.town) return refuse(`token is for town ${token.town}`);
+  if (room.party === "rig" && !coversRig(token, room.rigId)) return refuse("token is for another rig");
+  if (purpose.kind === "doc") return admitDoc(token, room, purpose.doc);
+  switch (token.role) {
+    case "viewer":
+      return refuse("viewers read documents and call no tools");
+    case "operator":
+      return { ok: true, identity: room.party === "main" ? "operator" : null };
+    case "container":
+      return { ok: true, identity: null };
+    case "agent": {
+      if (room.party === "main") {
+        // Rig agents work in their rig room; only the Mayor (a town-wide agent token) acts in the town.
+        return token.agent === "mayor" && token.rig === undefined ? { ok: true, identity: "mayor" } : refuse("agent tokens act in their rig room");
+      }
+      const address = token.agent ? parseAddress(token.agent) : null;
+      if (token.rig !== room.rigId || !address || address.kind !== "rig" || address.rig !== room.rigName) {
+        return refuse(`agent tokens act only in their own rig (${room.rigName})`);
+      }
+      return { ok: true, identity: address.identity };
+    }
+  }
+}
+
+function admitDoc(token: TokenPayload, room: RoomRef, doc: DocName): Admission {
+  const granted = { ok: true, identity: null } as const;
+  if (room.party === "main" ? doc === "rig" : doc !== "rig") return { ok: false, code: "UNKNOWN_RIG", message: `no document ${doc} in this room` };
+  switch (token.role) {
+    case "agent":
+      return refuse("agents use their tool socket; documents are for dashboards");
+    case "container":
+      return doc === "town" ? granted : refuse("a container reads only the town's registry");
+    case "operator":
+      if (doc === "mail" && !townWide(token)) return refuse("the town's mail is for town-wide operators");
+      return granted;
+    case "viewer": {
+      const view = token.view;
+      if (doc === "town") return granted;
+      if (doc === "mail") return view?.kind === "mail" ? granted : refuse("this link does not show the town's mail");
+      // The rig document: a viewer of the town or of this rig, or a link to a view inside this rig.
+      if (view === undefined) return granted; // coversRig already held
+      const rigId = room.party === "rig" ? room.rigId : "";
+      return (view.kind === "rig" || view.kind === "bead" || view.kind === "agent") && view.rig === rigId ? granted : refuse("this link does not show this rig");
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Per-token rate limits as token buckets (pure decisions; the room keeps the buckets in memory).
+ * Every token has a bounded cost: what one token may write per minute, whatever it sends. A
+ * refusal says when to try again (`RATE_LIMITED`, HTTP 429, `retry_after` in seconds).
+ */
+
+/** A bucket holds up to `burst` tokens and gains `perMinute` a minute. */
+export type Rule = { burst: number; perMinute: number };
+
+/** What costs what: one mail, one escalation, one bead placed (a convoy costs one per bead), one link. */
+export const RATE_RULES = {
+  mail: { burst: 30, perMinute: 60 },
+  escalation: { burst: 10, perMinute: 10 },
+  bead: { burst: 200, perMinute: 120 },
+  share: { burst: 10, perMinute: 10 },
+} as const satisfies Record<string, Rule>;
+export type RateKind = keyof typeof RATE_RULES;
+
+export type Bucket = { tokens: number; at: number };
+
+/** Takes `cost` from the bucket, or says after how many ms there would be enough. */
+export function take(bucket: Bucket | undefined, rule: Rule, cost: number, now: number): { ok: true; bucket: Bucket } | { ok: false; bucket: Bucket; retryAfterMs: number } {
+  const refill = rule.perMinute / 60_000;
+  const start = bucket ? Math.min(rule.burst, bucket.tokens + (now - bucket.at) * refill) : rule.burst;
+  const current: Bucket = { tokens: start, at: now };
+  if (cost > rule.burst) return { ok: false, bucket: current, retryAfterMs: Infinity };
+  if (start >= cost) return { ok: true, bucket: { tokens: start - cost, at: now } };
+  return { ok: false, bucket: current, retryAfterMs: Math.ceil((cost - start) / refill) };
+}
+
+/** The buckets of one room: per token id and kind, forgotten once full again. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly rules: Record<RateKind, Rule> = RATE_RULES) {}
+
+  /** Takes `cost` for `who` (a token's id); returns null, or the ms to wait. */
+  take(who: string, kind: RateKind, cost: number, now: number): number | null {
+    const key = `${kind}:${who}`;
+    const rule = this.rules[kind];
+    const outcome = take(this.buckets.get(key), rule, cost, now);
+    this.buckets.set(key, outcome.bucket);
+    if (this.buckets.size > 10_000) this.forgetFull(now);
+    return outcome.ok ? null : outcome.retryAfterMs;
+  }
+
+  /** Buckets that have refilled carry no state worth keeping. */
+  private forgetFull(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      const rule = this.rules[key.slice(0, key.indexOf(":")) as RateKind];
+      if (bucket.tokens + (now - bucket.at) * (rule.perMinute / 60_000) >= rule.burst) this.buckets.delete(key);
+    }
+  }
+}
