@@ -1,12 +1,17 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { simpleGit, type SimpleGit } from "simple-git";
+import { simpleGit, type SimpleGit, type SimpleGitOptions } from "simple-git";
+import { redactGitUrl } from "../party/protocol.ts";
+import { claimLocalRemote, claimRigDir, deleteRigUser, ensureRigUser, removeRigDir, runAs, type RigUser } from "./rig-user.ts";
+import { USER_PATH } from "./runtimes.ts";
 
 const POLECAT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const AGENT_BRANCH = /^gt\/[a-z][a-z0-9-]{0,39}\/[A-Za-z0-9]{1,26}$/;
 const DEFAULT_BRANCH = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,100}$/;
 const REFINERY_NAME = "Townhall Refinery";
 const REFINERY_EMAIL = "refinery@townhall.local";
+/** A clone is given up after this long even while the remote still sends (the silence timeout would not fire). */
+const CLONE_DEADLINE_MS = 10 * 60_000;
 
 export type MergeResult =
   | { ok: true; mergeCommit: string; /** Found already merged (by this or another container). */ already: boolean }
@@ -25,20 +30,30 @@ export interface RigRepoOptions {
   rigDir: string;
   gitUrl: string;
   defaultBranch: string;
+  /**
+   * Run git and the file work under rigDir as this system user, created if missing (the supervisor
+   * is root: see rig-user.ts). Without it, everything runs as this process.
+   */
+  user?: string;
 }
 
 /**
  * One rig's clone (`<rigDir>/repo`, always on the default branch) and its polecats' worktrees
  * (`<rigDir>/worktrees/<name>`). Public methods run strictly one at a time: git commands on one
  * repository (worktrees included) share its index.lock and refs, and collide when run concurrently.
- * Every operation is written to be re-run after a crash at any point.
+ * Every operation is written to be re-run after a crash at any point. With a rig user, ensureClone
+ * (which sets the user up) comes first.
  */
 export class RigRepo {
   readonly rigDir: string;
   readonly repoDir: string;
   readonly worktreesDir: string;
+  /** The agents' and git's HOME: inside the rig's directory, so nothing points into another rig. */
+  readonly homeDir: string;
   private readonly gitUrl: string;
   private readonly defaultBranch: string;
+  private readonly userName: string | undefined;
+  private owner: RigUser | null = null;
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RigRepoOptions) {
@@ -48,21 +63,35 @@ export class RigRepo {
       throw new Error(`rigDir must be <workspace>/rigs/<rigId>, got ${this.rigDir}`);
     }
     if (!DEFAULT_BRANCH.test(opts.defaultBranch)) throw new Error(`invalid default branch: ${opts.defaultBranch}`);
-    if (opts.gitUrl === "" || opts.gitUrl.startsWith("-")) throw new Error(`invalid git url: ${opts.gitUrl}`);
+    if (opts.gitUrl === "" || opts.gitUrl.startsWith("-")) throw new Error(`invalid git url: ${redactGitUrl(opts.gitUrl)}`);
     this.repoDir = path.join(this.rigDir, "repo");
     this.worktreesDir = path.join(this.rigDir, "worktrees");
+    this.homeDir = path.join(this.rigDir, "home");
     this.gitUrl = opts.gitUrl;
     this.defaultBranch = opts.defaultBranch;
+    this.userName = opts.user;
+  }
+
+  /** The user the rig's agents run as (null: as this process); known once ensureClone has run. */
+  get user(): RigUser | null {
+    if (this.userName && !this.owner) throw new Error(`the rig's user ${this.userName} is not set up yet (ensureClone first)`);
+    return this.owner;
   }
 
   /** Clones if missing, else fetches; leaves the default branch checked out and up to date. */
   async ensureClone(): Promise<void> {
     return this.locked(async () => {
+      if (this.userName) {
+        this.owner ??= await ensureRigUser(this.userName, this.homeDir);
+        await claimRigDir(this.rigDir, this.homeDir, this.owner);
+        await claimLocalRemote(this.gitUrl, this.owner);
+      } else {
+        await fs.mkdir(this.homeDir, { recursive: true });
+      }
       if (!(await exists(path.join(this.repoDir, ".git")))) {
         // A clone killed halfway leaves a directory git refuses to clone into.
         await this.rmInside(this.repoDir);
-        await fs.mkdir(this.rigDir, { recursive: true });
-        await git(this.rigDir).raw(["clone", "--", this.gitUrl, this.repoDir]);
+        await this.git(this.rigDir, { abort: AbortSignal.timeout(CLONE_DEADLINE_MS) }).raw(["clone", "--", this.gitUrl, this.repoDir]);
       }
       const g = this.git();
       await g.raw(["config", "user.name", REFINERY_NAME]);
@@ -83,8 +112,7 @@ export class RigRepo {
       const dir = this.worktreePath(name);
       await this.rmInside(dir);
       await this.dropBranch(branch);
-      await fs.mkdir(this.worktreesDir, { recursive: true });
-      await this.git().raw(["worktree", "add", "-b", branch, dir, this.defaultBranch]);
+      await this.git().raw(["worktree", "add", "-b", branch, dir, this.defaultBranch]); // makes worktrees/ too
       return dir;
     });
   }
@@ -166,8 +194,12 @@ export class RigRepo {
     return walk(this.rigDir);
   }
 
+  /** Deletes the rig's directory, and then its user. */
   async remove(): Promise<void> {
-    return this.locked(() => fs.rm(this.rigDir, { recursive: true, force: true }));
+    return this.locked(async () => {
+      await removeRigDir(this.rigDir, this.userName);
+      if (this.userName) await deleteRigUser(this.userName);
+    });
   }
 
   // --- internals (callers hold the lock) ---
@@ -178,8 +210,9 @@ export class RigRepo {
     return run;
   }
 
-  private git(): SimpleGit {
-    return git(this.repoDir);
+  private git(dir = this.repoDir, extra: Partial<SimpleGitOptions> = {}): SimpleGit {
+    const user = this.user;
+    return git(dir, user ? { user, home: this.homeDir } : null, extra);
   }
 
   private async mergeOnce(request: MergeRequest, message: string): Promise<MergeResult | { pushError: string }> {
@@ -311,24 +344,51 @@ export class RigRepo {
   }
 
   private async rmInside(p: string): Promise<void> {
-    await fs.rm(this.inside(p), { recursive: true, force: true });
+    const target = this.inside(p);
+    const user = this.user;
+    // The rig user's files: deleted as that user, since root's recursive delete could be led out of the rig through a symlink planted meanwhile.
+    if (user) await runAs(user, "rm", ["-rf", "--", target]);
+    else await fs.rm(target, { recursive: true, force: true });
   }
 }
 
+/** Only the transports a rig's remote may use: never `ext::` (runs a command) nor other remote helpers. */
+const PROTOCOLS = ["protocol.allow=never", "protocol.https.allow=always", "protocol.ssh.allow=always", "protocol.git.allow=always", "protocol.file.allow=always"];
+/** What simple-git refuses to be handed in an explicit environment (and strips when inherited). */
+const GUARDED_ENV = /^(git_.*|editor|visual|pager|prefix|ssh_askpass)$/i;
+
 /**
+ * One git of a rig. As a rig user, git gets nothing of the supervisor's environment (the rig's
+ * agents, the same user, can read it in /proc). Without one it inherits this process's environment,
+ * as it always did, less what simple-git guards. Either way no credential prompt can hang it.
  * simple-git treats a non-zero exit with empty stderr as success (e.g. a conflicted `git merge`,
- * whose report goes to stdout), so any non-zero exit is made an error here. The process env is
- * inherited rather than passed with `.env()`: simple-git 4 refuses an explicit env that holds
- * EDITOR, GIT_SSH_COMMAND, GIT_CONFIG_GLOBAL and the like, which operators legitimately set.
+ * whose report goes to stdout), so any non-zero exit is made an error here; and git's errors may
+ * quote the remote's URL with its credentials, which are taken out.
  */
-function git(baseDir: string): SimpleGit {
+function git(baseDir: string, as: { user: RigUser; home: string } | null, extra: Partial<SimpleGitOptions>): SimpleGit {
+  const base = as
+    ? { PATH: USER_PATH, HOME: as.home, LANG: process.env.LANG ?? "C.UTF-8" }
+    : Object.fromEntries(Object.entries(process.env).filter(([key]) => !GUARDED_ENV.test(key)));
   return simpleGit({
     baseDir,
-    // A hung fetch or push (say, a credential prompt) would hold the lock forever; this much silence kills it.
+    config: PROTOCOLS,
+    unsafe: { allowUnsafeProtocolOverride: true }, // the protocol settings above are this file's own
+    allowEnvironment: ["GIT_TERMINAL_PROMPT"],
+    ...(as ? { spawnOptions: { uid: as.user.uid, gid: as.user.gid } } : {}),
+    // A hung fetch or push would hold the lock forever; this much silence kills it.
     timeout: { block: 10 * 60_000 },
-    errors: (error, result) =>
-      error ?? (result.exitCode === 0 ? undefined : Buffer.concat([...result.stdErr, ...result.stdOut])),
-  });
+    errors: (error, result) => {
+      const failure = error ?? (result.exitCode === 0 ? undefined : Buffer.concat([...result.stdErr, ...result.stdOut]));
+      if (failure instanceof Error) failure.message = redactUrls(failure.message);
+      return failure instanceof Buffer ? Buffer.from(redactUrls(failure.toString())) : failure;
+    },
+    ...extra,
+  }).env({ ...base, GIT_TERMINAL_PROMPT: "0" });
+}
+
+/** Every URL in `text` with its password or token replaced by *** (party/protocol.ts redactGitUrl). */
+function redactUrls(text: string): string {
+  return text.replace(/[a-z][\w+.-]*:\/\/[^\s'"]+/gi, (url) => redactGitUrl(url));
 }
 
 function checkName(name: string): void {

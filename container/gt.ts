@@ -9,6 +9,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
+import { plain, plainJson } from "../client/plain-text.ts";
 import { ToolCallError } from "../client/tools.ts";
 import type { Bead, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
 import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, toolsOf, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
@@ -283,7 +284,7 @@ async function run(argv: string[]): Promise<Outcome> {
     const env = readGtEnv();
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = await callAgentTool(env, command.tool, args);
-    const stdout = values.json ? JSON.stringify(value, null, 2) : command.print(value, env);
+    const stdout = values.json ? plainJson(value) : command.print(value, env);
     const handedOut = toolsOf(env.mode)[command.tool]?.acknowledges ? (value as { id: string }[]) : [];
     return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {
@@ -475,8 +476,10 @@ function printConvoy(convoy: ConvoyProgress): string {
 
 // ------------------------------------------------------------------------------------------------
 
-function write(stream: NodeJS.WriteStream, text: string | undefined): Promise<void> {
-  if (!text) return Promise.resolve();
+/** Everything gt prints goes through here, made plain: most of it came from the rooms (client/plain-text.ts). */
+function write(stream: NodeJS.WriteStream, raw: string | undefined): Promise<void> {
+  if (!raw) return Promise.resolve();
+  const text = plain(raw);
   return new Promise((resolve) => stream.write(text.endsWith("\n") ? text : `${text}\n`, () => resolve()));
 }
 

@@ -5,12 +5,14 @@
  * Runs the town container: every rig's clone, worktrees and agents in this one process; with
  * --mayor, the Mayor too, as an agent with the town tools (container/mayor.ts).
  * The container token comes from --token, GT_CONTAINER_TOKEN, or is signed with GT_SECRET (or the
- * secret `npm start` keeps in .townhall/).
+ * secret `npm start` keeps in .townhall/). Prefer the variable: a command line is visible to every
+ * local user (/proc/<pid>/cmdline), agents included; --token is kept for those who use it.
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
+import { plain } from "../client/plain-text.ts";
 import { SLUG_RE } from "../party/protocol.ts";
 import { STATE_DIR, readLocalState } from "../scripts/local-state.ts";
 import type { Runtime, RuntimeConfig } from "./runtimes.ts";
@@ -33,7 +35,7 @@ export function parseContainerArgs(argv: string[]) {
       command: { type: "string" },
       "rig-command": { type: "string", multiple: true },
       "heartbeat-ms": { type: "string", default: "10000" },
-      token: { type: "string" },
+      token: { type: "string" }, // visible to every local user: GT_CONTAINER_TOKEN is not
       secure: { type: "boolean", default: false },
       mayor: { type: "string" },
     },
@@ -69,9 +71,13 @@ export function parseContainerArgs(argv: string[]) {
 async function main() {
   const args = parseContainerArgs(process.argv.slice(2));
   let token = args.token;
+  const envSecret = process.env.GT_SECRET;
+  // Nothing this process starts later inherits them (what it starts is given its environment anyway).
+  delete process.env.GT_CONTAINER_TOKEN;
+  delete process.env.GT_SECRET;
   if (!token) {
-    const secret = process.env.GT_SECRET ?? readLocalState()?.secret;
-    if (!secret) fail("no container token: pass --token, set GT_CONTAINER_TOKEN, or set GT_SECRET");
+    const secret = envSecret ?? readLocalState()?.secret;
+    if (!secret) fail("no container token: set GT_CONTAINER_TOKEN (or pass --token), or set GT_SECRET");
     token = await signToken({ role: "container", town: args.town, exp: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 }, secret);
   }
   let supervisor: Supervisor;
@@ -85,7 +91,7 @@ async function main() {
       heartbeatMs: args.heartbeatMs,
       runtime: args.runtime,
       WebSocket,
-      log: (line) => console.log(line),
+      log: (line) => console.log(plain(line)), // agents' output among it: plain for the terminal (client/plain-text.ts)
       ...(args.rigNames ? { rigNames: args.rigNames } : {}),
       ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
     });

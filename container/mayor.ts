@@ -15,13 +15,13 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { callHttp } from "../client/tools.ts";
-import { GT_BIN_DIR } from "./runtimes.ts";
+import { AGENT_PATH } from "./runtimes.ts";
 
 export type MayorOptions = {
   host: string;
   secure?: boolean;
   town: string;
-  containerToken: string;
+  containerToken: string | (() => string);
   workspace: string;
   /** The Mayor's shell command (`/bin/sh -c`). */
   command: string;
@@ -103,9 +103,10 @@ export class MayorRunner {
 
   /** One run of the Mayor's command, to its exit. */
   private runOnce(token: string): Promise<Exit> {
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 }); // the Mayor's own: no rig user looks in
+    // As for a rig's agents (rig-worker.ts): nothing of the supervisor's environment.
     const env: Record<string, string> = {
-      PATH: `${GT_BIN_DIR}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      PATH: AGENT_PATH,
       HOME: this.dir,
       LANG: process.env.LANG ?? "C.UTF-8",
       GT_HOST: this.options.host,
@@ -113,8 +114,6 @@ export class MayorRunner {
       GT_TOWN: this.options.town,
       GT_AGENT: "mayor",
       GT_TOKEN: token,
-      // An agent does not outlive its supervisor (see container/agents/scripted.ts).
-      GT_SUPERVISOR_PID: String(process.pid),
     };
     const child = spawn("/bin/sh", ["-c", this.options.command], { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.child = child;

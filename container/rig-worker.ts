@@ -10,20 +10,21 @@
  * the room has given their beads to someone else.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Bead, CommandFrame, LeaseFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand } from "../party/protocol.ts";
 import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
-import { GT_BIN_DIR, agentCommand } from "./runtimes.ts";
+import { AGENT_PATH, agentCommand } from "./runtimes.ts";
 import { processesUnder } from "./processes.ts";
+import { isolating, rigUserName } from "./rig-user.ts";
 
 export type RigWorkerOptions = {
   host: string;
   secure?: boolean;
   town: string;
-  containerToken: string;
+  /** The container token, or where to read the current one (it is renewed: see TokenKeeper). */
+  containerToken: string | (() => string);
   workspace: string;
   /** Renew the lease at least this often (the room's renew_ms may ask for more often). */
   heartbeatMs: number;
@@ -69,7 +70,8 @@ export class RigWorker {
     readonly rig: Rig,
     private readonly options: RigWorkerOptions,
   ) {
-    this.repo = new RigRepo({ rigDir: this.rigDir, gitUrl: rig.gitUrl, defaultBranch: rig.defaultBranch });
+    // As root, the rig's git work and agents run as the rig's own user (rig-user.ts).
+    this.repo = new RigRepo({ rigDir: this.rigDir, gitUrl: rig.gitUrl, defaultBranch: rig.defaultBranch, ...(isolating() ? { user: rigUserName(rig.id) } : {}) });
     this.renewMs = options.heartbeatMs;
     this.socket = new ToolSocket({
       host: options.host,
@@ -86,6 +88,11 @@ export class RigWorker {
       if (event.code === 4408) this.lost(`closed by the room: ${event.reason || "lease expired"}`);
       if (event.code === 4404 && !this.stopped) this.options.onGone?.(this);
     });
+  }
+
+  /** Reconnects the rig's socket (with the renewed container token): a blip the lease rides out. */
+  reconnect(): void {
+    this.socket.socket.reconnect();
   }
 
   get rigDir(): string {
@@ -271,11 +278,12 @@ export class RigWorker {
       await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `no worktree: ${String(error).slice(0, 400)}` });
       return;
     }
-    const home = join(this.rigDir, "home");
-    mkdirSync(home, { recursive: true });
+    // Everything an agent gets: who and where it is, its own token, its git identity; nothing of the
+    // supervisor's environment (no other token, no secret). As root, it also runs as the rig's user.
+    const user = this.repo.user;
     const env: Record<string, string> = {
-      PATH: `${GT_BIN_DIR}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-      HOME: home, // inside this rig's directory: an agent never points into another rig
+      PATH: AGENT_PATH,
+      HOME: this.repo.homeDir,
       LANG: process.env.LANG ?? "C.UTF-8",
       GT_HOST: this.options.host,
       GT_SECURE: this.options.secure ? "1" : "0",
@@ -285,14 +293,13 @@ export class RigWorker {
       GT_TOKEN: command.token,
       GT_BEAD: command.bead.id,
       GT_DEFAULT_BRANCH: command.rig.defaultBranch,
-      GT_SUPERVISOR_PID: String(process.pid),
       GIT_AUTHOR_NAME: command.identity,
       GIT_AUTHOR_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
       GIT_COMMITTER_NAME: command.identity,
       GIT_COMMITTER_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
     };
     const { file, args } = agentCommand(this.options.runtime, this.rig.name);
-    const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], ...(user ? { uid: user.uid, gid: user.gid } : {}) });
     const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now() };
     run.exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {

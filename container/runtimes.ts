@@ -1,4 +1,5 @@
 /** Agent runtimes: the built-in scripted agent, or any shell command. */
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -16,6 +17,15 @@ export const TS_LOADER = `${ROOT}node_modules/tsx/dist/loader.mjs`;
 
 /** Where `gt` lives, for the PATH of agent processes. */
 export const GT_BIN_DIR = `${ROOT}container/bin`;
+
+/** The system's directories: the PATH of what runs as a rig user on the supervisor's behalf. */
+export const USER_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/**
+ * Agents' PATH (never the supervisor's): gt's directory, node's (gt runs `node`, which may live
+ * outside the system's directories, e.g. under nvm), then the system's.
+ */
+export const AGENT_PATH = [...new Set([GT_BIN_DIR, dirname(process.execPath), ...USER_PATH.split(":")])].join(":");
 
 export function agentCommand(config: RuntimeConfig, rigName: string): { file: string; args: string[] } {
   const runtime = config.rigs[rigName] ?? config.town;

@@ -10,14 +10,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Rig } from "../party/protocol.ts";
+import type { Rig, TokenRefreshResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
 import { callHttp } from "../client/tools.ts";
+import { TokenKeeper } from "../client/token-keeper.ts";
 import { MayorRunner } from "./mayor.ts";
 import { processesUnder } from "./processes.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
+import { deleteRigUser, isolating, prepareWorkspace, removeRigDir, rigUserName } from "./rig-user.ts";
 
 export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone"> & {
   /** Serve only these rig names; every rig when absent. */
@@ -38,18 +40,41 @@ export class Supervisor {
   private readonly mayor: MayorRunner | null;
   private readonly workspace: Workspace;
   private readonly session = randomBytes(9).toString("base64url");
+  /** The container token, renewed before it expires; every socket reconnects with the new one. */
+  private readonly token: TokenKeeper;
+  private readonly options: SupervisorOptions;
 
-  constructor(private readonly options: SupervisorOptions) {
+  constructor(options: SupervisorOptions) {
+    const given = options.containerToken;
+    this.token = new TokenKeeper(
+      typeof given === "function" ? given() : given,
+      (current) => callHttp<TokenRefreshResult>({ ...this.address("main", options.town), token: current }, "gt_token_refresh").then((r) => r.token),
+      (line) => options.log(line),
+    );
+    this.options = { ...options, containerToken: this.token.current };
     this.workspace = claimWorkspace(options.workspace);
+    if (isolating()) {
+      try {
+        prepareWorkspace(options.workspace);
+      } catch (error) {
+        this.workspace.release();
+        throw error;
+      }
+    }
     this.replica = new DocReplica({
       host: options.host,
       ...(options.secure !== undefined ? { secure: options.secure } : {}),
       party: "main",
       room: options.town,
-      token: options.containerToken,
+      doc: "town",
+      token: this.token.current,
       WebSocket: options.WebSocket,
     });
-    this.mayor = options.mayorCommand ? new MayorRunner({ ...options, command: options.mayorCommand }) : null;
+    this.mayor = options.mayorCommand ? new MayorRunner({ ...this.options, command: options.mayorCommand }) : null;
+    this.token.onRenewed(() => {
+      this.replica.socket.reconnect();
+      for (const worker of this.workers.values()) worker.reconnect();
+    });
   }
 
   /** This container's lasting id (kept in its workspace: a restart is the same container). */
@@ -59,6 +84,11 @@ export class Supervisor {
 
   /** Resolves once the registry was read and every served rig has begun starting. */
   async start(): Promise<void> {
+    if (!isolating()) {
+      this.options.log(
+        "not running as root: no per-rig users, so agents run as this process's user and can read every rig's files, each other's, and this supervisor's environment (the container token)",
+      );
+    }
     // This workspace is ours alone (the lock): an agent still running in one of its worktrees was
     // left by a supervisor that died, whatever rig it was on, and whoever holds that rig now.
     for (const pid of processesUnder(join(this.options.workspace, "rigs"), /\/worktrees\//)) {
@@ -70,6 +100,7 @@ export class Supervisor {
       }
     }
     this.mayor?.start();
+    this.token.start();
     await this.replica.whenSynced();
     let observed: unknown = null;
     const observe = () => {
@@ -105,26 +136,27 @@ export class Supervisor {
     if (!this.replica.synced) return;
     const wanted = new Map([...this.replica.doc.getMap<Rig>("rigs").values()].filter((r) => this.wants(r)).map((r) => [r.id, r]));
     const missing = [...this.workers.keys()].filter((id) => !wanted.has(id) || this.gone.has(id));
+    const added = [...wanted.keys()].filter((id) => !this.workers.has(id) && !this.refused.has(id));
     this.gone.clear();
-    if (missing.length || !this.swept) {
-      // Only the registry says a rig is gone; if it cannot be read now, nothing is deleted.
-      const registry = await this.registry();
-      if (registry) {
-        for (const id of missing) {
-          const worker = this.workers.get(id)!;
-          if (registry.has(id)) continue; // the replica or the room is behind; the rig is still there
-          this.workers.delete(id);
-          this.options.log(`[${worker.rig.name}] removed from the town: stopping its agents and deleting ${worker.rigDir}`);
-          await worker.stop({ remove: true });
-        }
-        if (!this.swept) {
-          this.swept = true;
-          await this.sweepRemovedRigs(registry);
-        }
+    // The registry read through a tool: it alone says a rig is gone, and it alone holds the git URLs
+    // with their credentials (the document shows them redacted). If it cannot be read, nothing changes.
+    const registry = missing.length || added.length || !this.swept ? await this.registry() : null;
+    if (registry) {
+      for (const id of missing) {
+        const worker = this.workers.get(id)!;
+        if (registry.has(id)) continue; // the replica or the room is behind; the rig is still there
+        this.workers.delete(id);
+        this.options.log(`[${worker.rig.name}] removed from the town: stopping its agents and deleting ${worker.rigDir}`);
+        await worker.stop({ remove: true }).catch((error) => this.options.log(`[${worker.rig.name}] removing it: ${error instanceof Error ? error.message : error}`));
+      }
+      if (!this.swept) {
+        this.swept = true;
+        await this.sweepRemovedRigs(registry);
       }
     }
-    for (const rig of wanted.values()) {
-      if (this.workers.has(rig.id) || this.refused.has(rig.id)) continue;
+    for (const id of added) {
+      const rig = registry?.get(id);
+      if (!rig || this.workers.has(id)) continue; // not readable now: the next change tries again
       let worker: RigWorker;
       try {
         worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, onGone: () => this.reconcileRemoval(rig.id) });
@@ -153,11 +185,11 @@ export class Supervisor {
     return { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party, room, token: this.options.containerToken };
   }
 
-  /** The rig ids the town's registry holds now, read through gt_list_rigs; null if it cannot be read. */
-  private async registry(): Promise<Set<string> | null> {
+  /** The rigs the town's registry holds now, read through gt_list_rigs; null if it cannot be read. */
+  private async registry(): Promise<Map<string, Rig> | null> {
     try {
       const rigs = await callHttp<Rig[]>(this.address("main", this.options.town), "gt_list_rigs");
-      return new Set(rigs.filter((r) => r.status !== "removing").map((r) => r.id));
+      return new Map(rigs.filter((r) => r.status !== "removing").map((r) => [r.id, r]));
     } catch (error) {
       this.options.log(`could not read the rig registry (${error instanceof Error ? error.message : error}); deleting nothing for now`);
       return null;
@@ -165,17 +197,19 @@ export class Supervisor {
   }
 
   /** Deletes directories of rigs the registry no longer has (removed while this supervisor was down). */
-  private async sweepRemovedRigs(registry: Set<string>): Promise<void> {
+  private async sweepRemovedRigs(registry: Map<string, Rig>): Promise<void> {
     const dir = join(this.options.workspace, "rigs");
     const entries = await readdir(dir).catch(() => [] as string[]);
     for (const id of entries) {
       if (registry.has(id) || this.workers.has(id) || !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) continue;
       this.options.log(`deleting ${join(dir, id)}: its rig was removed`);
-      await rm(join(dir, id), { recursive: true, force: true });
+      await removeRigDir(join(dir, id), isolating() ? rigUserName(id) : undefined);
+      if (isolating()) await deleteRigUser(rigUserName(id)).catch((error) => this.options.log(`deleting the user of rig ${id}: ${error instanceof Error ? error.message : error}`));
     }
   }
 
   async stop(): Promise<void> {
+    this.token.stop();
     await Promise.all([...this.rigs.map((w) => w.stop({ remove: false })), this.mayor?.stop()]);
     this.replica.close();
     this.workspace.release();

@@ -1,7 +1,7 @@
 /** The local state file that `npm start` writes (secret, town), read by `npm run token`. */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 
 export const STATE_DIR = resolve(process.env.GT_STATE_DIR ?? join(import.meta.dirname, "..", ".townhall"));
@@ -17,12 +17,18 @@ export function readLocalState(): LocalState | null {
   return parsed.data;
 }
 
-/** Reads the state file, or creates it with a fresh secret. */
+/**
+ * Reads the state file, or creates it with a fresh secret. The state directory is 0711: the
+ * container's rig users (when it runs as root) pass through it to their worktrees in
+ * `workspace/`, but list nothing; what is secret in it is ours alone (state.json 0600, and
+ * npm start's partykit.json, storage and logs).
+ */
 export function ensureLocalState(defaults: { town: string }): LocalState {
+  mkdirSync(STATE_DIR, { recursive: true });
+  chmodSync(STATE_DIR, 0o711);
   const existing = readLocalState();
   if (existing) return existing;
   const state: LocalState = { secret: randomBytes(32).toString("base64url"), ...defaults };
-  mkdirSync(dirname(STATE_FILE), { recursive: true });
   writeFileSync(STATE_FILE, JSON.stringify(state, null, 2), { mode: 0o600 });
   return state;
 }

@@ -8,13 +8,14 @@
  * resumes the same town (state lives in .townhall/, or GT_STATE_DIR). Ctrl-C stops everything.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
-import { SLUG_RE, type Convoy, type Rig, type ShareResult } from "../party/protocol.ts";
+import { SLUG_RE, redactGitUrl, type Convoy, type Rig, type ShareResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
+import { plain } from "../client/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
 import { TS_LOADER } from "../container/runtimes.ts";
 import { STATE_DIR, ensureLocalState } from "./local-state.ts";
@@ -70,8 +71,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/** Terminal lines hold rig names, bead and convoy titles: made plain (client/plain-text.ts). */
 function step(text: string): void {
-  console.log(`• ${text}`);
+  console.log(plain(`• ${text}`));
 }
 
 /** Children in their own process groups, stopped as groups (partykit dev spawns workerd and esbuild). */
@@ -92,17 +94,22 @@ function stopAll(code = 0): void {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
-/** Every child's output is kept, whole, in `.townhall/logs/<name>.log` (appended across runs). */
+/**
+ * Every child's output is kept, whole, in `.townhall/logs/<name>.log` (appended across runs). The
+ * directory is ours alone (0700): the state directory is open for passing (0711) so that rig users
+ * reach their worktrees in it, and the logs hold what agents of every rig printed.
+ */
 const LOG_DIR = join(STATE_DIR, "logs");
 function logFile(name: string): WriteStream {
   mkdirSync(LOG_DIR, { recursive: true });
+  chmodSync(LOG_DIR, 0o700);
   const log = createWriteStream(join(LOG_DIR, `${name}.log`), { flags: "a" });
   log.write(`\n===== npm start ${new Date().toISOString()} (pid ${process.pid}) =====\n`);
   return log;
 }
 
-function startChild(name: string, file: string, args: string[], ready: RegExp, logName: string): Promise<ChildProcess> {
-  const child = spawn(file, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+function startChild(name: string, file: string, args: string[], ready: RegExp, logName: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(file, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   children.push(child);
   const log = logFile(logName);
   child.stdout!.on("data", (chunk: Buffer) => log.write(chunk));
@@ -125,7 +132,7 @@ function startChild(name: string, file: string, args: string[], ready: RegExp, l
     child.stdout!.on("data", onData);
     child.stderr!.on("data", (chunk: Buffer) => {
       if (!ready.test(log)) onData(chunk);
-      else if (process.env.GT_VERBOSE) process.stderr.write(chunk);
+      else if (process.env.GT_VERBOSE) process.stderr.write(plain(chunk.toString()));
     });
   });
 }
@@ -150,7 +157,8 @@ step("building the dashboard");
 execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
 
 // partykit dev serves the built dashboard as a single-page app from the same origin as the rooms.
-mkdirSync(STATE_DIR, { recursive: true });
+// The secret goes in its config file, never on a command line, which every local user can read
+// (/proc/<pid>/cmdline); that file and partykit's storage (every room's data) are ours alone.
 const config = join(STATE_DIR, "partykit.json");
 writeFileSync(
   config,
@@ -160,13 +168,19 @@ writeFileSync(
     parties: { rig: join(ROOT, "party/rig.ts") },
     compatibilityDate: "2024-07-18",
     serve: { path: join(ROOT, "dist"), singlePageApp: true },
+    vars: { GT_SECRET: state.secret },
   }),
+  { mode: 0o600 },
 );
+chmodSync(config, 0o600); // a file from an earlier run keeps its mode otherwise
+const storage = join(STATE_DIR, "partykit-state");
+mkdirSync(storage, { recursive: true });
+chmodSync(storage, 0o700);
 step(`starting partykit dev on port ${port}`);
 await startChild(
   "partykit dev",
   process.execPath,
-  [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config, "--port", String(port), "--persist", join(STATE_DIR, "partykit-state"), "--disable-request-cf-fetch", "--no-hotkeys", "--var", `GT_SECRET=${state.secret}`],
+  [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config, "--port", String(port), "--persist", storage, "--disable-request-cf-fetch", "--no-hotkeys"],
   /Ready on/,
   "partykit",
 );
@@ -184,22 +198,25 @@ const wanted = [
 ];
 for (const rig of wanted) {
   if (existing.some((r) => r.name === rig.name)) continue;
-  step(`adding rig ${rig.name} (${rig.git_url})`);
+  step(`adding rig ${rig.name} (${redactGitUrl(rig.git_url)})`);
   await call("gt_rig_add", rig);
 }
 
 step(`starting the town container (workspace ${workspace})`);
-await startChild("the container", process.execPath, ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--token", containerToken, "--workspace", workspace], /container: town/, "container");
+// The token in its environment, not on its command line (which every local user, agents included, can read).
+await startChild("the container", process.execPath, ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--workspace", workspace], /container: town/, "container", {
+  GT_CONTAINER_TOKEN: containerToken,
+});
 step(`logs: ${join(LOG_DIR, "container.log")} (agents, merges, leases) and ${join(LOG_DIR, "partykit.log")}`);
 
 // Follow the town: rigs becoming ready, beads done per rig, convoy progress.
-const replica = new DocReplica({ host, party: "main", room: town, token: containerToken, WebSocket });
+const replica = new DocReplica({ host, party: "main", room: town, doc: "town", token: containerToken, WebSocket });
 await replica.whenSynced();
 const said = new Map<string, string>();
 const report = (key: string, line: string) => {
   if (said.get(key) === line) return;
   said.set(key, line);
-  console.log(`  ${line}`);
+  console.log(plain(`  ${line}`));
 };
 const follow = () => {
   for (const rig of replica.doc.getMap<Rig>("rigs").values()) {

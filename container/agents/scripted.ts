@@ -15,8 +15,8 @@
  *
  * With no write, append or await-mail line it writes notes/<bead8>.md from the bead's title and body.
  */
-import { mkdir, appendFile, realpath, writeFile } from "node:fs/promises";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { mkdir, appendFile, lstat, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { simpleGit } from "simple-git";
 import WebSocket from "ws";
 import type { EventFrame, Mail, PrimeResult } from "../../party/protocol.ts";
@@ -69,25 +69,30 @@ function env(name: string): string {
  * A path inside the worktree, or an error: an agent never writes outside its worktree, not through
  * `..`, not through a symlink the repository holds, and never into git's own files.
  */
-async function inside(root: string, path: string): Promise<string> {
+export async function inside(root: string, path: string): Promise<string> {
   const full = resolve(root, path);
   const rel = relative(root, full);
   if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new Error(`path outside the worktree: ${path}`);
   if (rel.split(sep).includes(".git")) throw new Error(`path inside git's files: ${path}`);
+  // Every part that exists, the file included, must be what it says: a symlink (to a directory or a
+  // file) could lead anywhere. Checked before mkdir, which would itself follow a linked directory.
+  let at = root;
+  for (const part of rel.split(sep)) {
+    at = join(at, part);
+    const stat = await lstat(at).catch(() => null);
+    if (!stat) break; // the rest is created below, inside what was checked
+    if (stat.isSymbolicLink()) throw new Error(`path goes through a link: ${path}`);
+  }
   await mkdir(dirname(full), { recursive: true });
-  const parent = relative(await realpath(root), await realpath(dirname(full)));
-  if (parent === ".." || parent.startsWith(`..${sep}`) || isAbsolute(parent)) throw new Error(`path leaves the worktree through a link: ${path}`);
   return full;
 }
 
 async function main(): Promise<number> {
   const root = process.cwd();
-  // An agent does not outlive its supervisor: reparented means the supervisor died (maybe even
-  // before this process got here, hence the pid from the environment).
-  const supervisor = Number(process.env.GT_SUPERVISOR_PID ?? process.ppid);
-  const orphaned = () => process.ppid !== supervisor && process.exit(1);
-  orphaned();
-  setInterval(orphaned, 250).unref();
+  // An agent does not outlive its supervisor: reparented means the supervisor died. Its parent at
+  // start is the supervisor (which spawns it directly); the agent is not told the supervisor's pid.
+  const supervisor = process.ppid;
+  setInterval(() => process.ppid !== supervisor && process.exit(1), 250).unref();
   const socket = new ToolSocket({
     host: env("GT_HOST"),
     secure: process.env.GT_SECURE === "1",

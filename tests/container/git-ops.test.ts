@@ -1,9 +1,13 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RigRepo } from "../../container/git-ops.ts";
+import { deleteRigUser, isolating } from "../../container/rig-user.ts";
 
 // RigRepo must work without any global git identity, so hide the machine's config from every git
 // child of this worker; the test's own clones pass their identity with -c.
@@ -26,7 +30,8 @@ function restoreEnv(key: string, value: string | undefined): void {
   else process.env[key] = value;
 }
 
-const IDENTITY = ["user.name=Test Human", "user.email=human@example.com", "commit.gpgsign=false"];
+// safe.directory: the rig-user tests read, as root, repositories that belong to a rig's user.
+const IDENTITY = ["user.name=Test Human", "user.email=human@example.com", "commit.gpgsign=false", "safe.directory=*"];
 const git = (dir: string): SimpleGit => simpleGit({ baseDir: dir, config: IDENTITY });
 
 interface Fixture {
@@ -300,6 +305,86 @@ describe("merge", () => {
     expect(await f.repo.listAgentBranches()).toEqual(["gt/oak/def67890"]);
   });
 
+});
+
+describe("git's reach", () => {
+  it("refuses transports other than https, ssh, git and file: a remote helper on the PATH is never run", async () => {
+    const bin = path.join(f.root, "bin");
+    const ran = path.join(f.root, "helper-ran");
+    await fs.mkdir(bin);
+    // `evil::<address>` runs git-remote-evil: git allows unknown helpers by default.
+    await fs.writeFile(path.join(bin, "git-remote-evil"), `#!/bin/sh\ntouch "${ran}"\nexit 1\n`, { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${bin}:${savedPath}`;
+    try {
+      for (const gitUrl of ["evil::somewhere", "ext::sh -c touch% /tmp/townhall-ext-ran"]) {
+        const repo = new RigRepo({ rigDir: f.rigDir, gitUrl, defaultBranch: "main" });
+        await expect(repo.ensureClone()).rejects.toThrow(/transport '(evil|ext)' not allowed/);
+      }
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(await exists(ran)).toBe(false);
+  });
+
+  it("never reports a remote's credentials in git's errors", async () => {
+    const repo = new RigRepo({ rigDir: f.rigDir, gitUrl: "https://bot:s3cret-pass@127.0.0.1:9/x.git?access_token=s3cret-token", defaultBranch: "main" });
+    const error = await repo.ensureClone().then(() => null, (e: Error) => e.message);
+    expect(error).toMatch(/unable to access 'https:\/\/127\.0\.0\.1:9\/x\.git\?access_token=\*\*\*/);
+    expect(error).not.toMatch(/s3cret/);
+  });
+});
+
+describe.runIf(isolating())("with a rig user (as root)", () => {
+  const run = promisify(execFile);
+
+  it("clones, works and merges as the rig's user, in a 0700 directory of its own, with nothing of this process's environment; remove() deletes the directory, then the user", async () => {
+    // As the supervisor leaves them: rig users pass through the directories above their own.
+    await fs.chmod(f.root, 0o711);
+    await fs.mkdir(path.dirname(f.rigDir), { recursive: true, mode: 0o711 });
+    // Whatever runs as the user on a push writes its environment down (hooks inherit git's).
+    await fs.writeFile(path.join(f.remote, "hooks", "pre-receive"), "#!/bin/sh\nenv > pushed-with.env\n", { mode: 0o755 });
+    const name = `th-test-${randomBytes(4).toString("hex")}`;
+    const repo = new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "main", user: name });
+    process.env.GT_TEST_SECRET = "not-for-rig-users";
+    try {
+      await repo.ensureClone();
+      const user = repo.user!;
+      expect(user.uid).toBeGreaterThan(0);
+      expect(Number((await run("id", ["-u", name])).stdout)).toBe(user.uid);
+      const rigDir = await fs.stat(f.rigDir);
+      expect([rigDir.uid, rigDir.mode & 0o777]).toEqual([user.uid, 0o700]);
+      for (const p of [path.join(f.rigDir, "repo", ".git", "config"), repo.homeDir, f.remote]) expect((await fs.stat(p)).uid).toBe(user.uid);
+      expect((await fs.stat(f.remote)).mode & 0o777).toBe(0o700); // the local remote is the rig's alone
+
+      const wt = await repo.createWorktree("maple", "gt/maple/abc12345");
+      expect((await fs.stat(wt)).uid).toBe(user.uid);
+      // The agent's commit, as the agent: the rig's user.
+      await fs.writeFile(path.join(wt, "feature.txt"), "feature\n");
+      const asUser = { cwd: wt, uid: user.uid, gid: user.gid, env: { PATH: "/usr/bin:/bin", HOME: repo.homeDir } };
+      await run("git", ["add", "feature.txt"], asUser);
+      await run("git", ["-c", "user.name=Agent", "-c", "user.email=agent@townhall.local", "commit", "-q", "-m", "add feature"], asUser);
+      const merged = await repo.merge({ branch: "gt/maple/abc12345", beadId: beadOf(1), title: "add feature" });
+      if (!merged.ok) throw new Error(merged.error);
+      expect(await remoteMain(f)).toBe(merged.mergeCommit);
+
+      const pushEnv = await fs.readFile(path.join(f.remote, "pushed-with.env"), "utf8");
+      expect(pushEnv).toContain(`HOME=${repo.homeDir}\n`);
+      expect(pushEnv).toContain("GIT_TERMINAL_PROMPT=0\n");
+      expect(pushEnv).not.toContain("GT_TEST_SECRET");
+
+      // What the user leaves in /tmp would belong to the next user given its uid.
+      const left = path.join(os.tmpdir(), `townhall-left-${name}`);
+      await run("touch", [left], { uid: user.uid, gid: user.gid });
+      await repo.remove();
+      expect(await exists(f.rigDir)).toBe(false);
+      expect(await exists(left)).toBe(false);
+      await expect(run("id", ["-u", name])).rejects.toThrow();
+    } finally {
+      delete process.env.GT_TEST_SECRET;
+      await deleteRigUser(name);
+    }
+  });
 });
 
 describe("cleanupExcept", () => {

@@ -4,11 +4,12 @@
  * between working agents was delivered, and Chromium shows the convoy landed on the dashboard.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TS_LOADER } from "../../container/runtimes.ts";
+import { deleteRigUsers } from "../helpers/container.ts";
 import { filesOnMain, mergesOnMain, showFile } from "../helpers/git.ts";
 import { freePort } from "../helpers/partykit.ts";
 import { launch, open } from "./browser.ts";
@@ -18,6 +19,7 @@ let stop: () => Promise<void> = async () => {};
 
 afterAll(async () => {
   await stop();
+  await deleteRigUsers(join(stateDir, "workspace"));
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -55,6 +57,13 @@ describe("npm start", () => {
     const [, dashboard] = await seen(/Dashboard \(operator\): (http:\/\/\S+)/);
     await seen(/convoy "Launch sign-in": 6\/6 — landed/);
 
+    // Issue 11: no secret and no token on any command line (every local user can read them).
+    const secret = (JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { secret: string }).secret;
+    const lines = commandLines(child.pid!);
+    expect(lines.some((line) => line.includes("partykit"))).toBe(true); // the check sees the server
+    expect(lines.some((line) => line.includes("container/main.ts"))).toBe(true); // and the container
+    expect(lines.filter((line) => line.includes(secret) || /GT_SECRET|eyJ[\w-]+\.eyJ/.test(line))).toEqual([]);
+
     const repos = join(stateDir, "demo-repos");
     expect(filesOnMain(join(repos, "backend.git"))).toEqual(["README.md", "api/login.go", "api/ratelimit.go", "inbox.md"]);
     expect(filesOnMain(join(repos, "frontend.git"))).toEqual(["README.md", "web/errors.ts", "web/login.html"]);
@@ -83,3 +92,21 @@ describe("npm start", () => {
     expect(kept).toMatch(/\[docs\] merged gt\//);
   });
 });
+
+/** The command lines of `root` and every process it started, as any local user can read them. */
+function commandLines(root: number): string[] {
+  const read = (pid: string, file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, "utf8");
+    } catch {
+      return null; // gone meanwhile
+    }
+  };
+  const parentOf = new Map<number, number>();
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    const ppid = read(pid, "status")?.match(/^PPid:\s+(\d+)/m)?.[1];
+    if (ppid) parentOf.set(Number(pid), Number(ppid));
+  }
+  const startedBy = (pid: number): boolean => pid === root || (pid > 1 && parentOf.has(pid) && startedBy(parentOf.get(pid)!));
+  return [...parentOf.keys()].filter(startedBy).flatMap((pid) => read(String(pid), "cmdline")?.replaceAll("\0", " ") ?? []);
+}

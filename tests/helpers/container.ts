@@ -1,6 +1,9 @@
 /** Runs the real town container (`container/main.ts`) as its own process group. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { deleteRigUser, isolating, rigUserName } from "../../container/rig-user.ts";
 import { TS_LOADER } from "../../container/runtimes.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -8,10 +11,14 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export type ContainerProcess = { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp) => Promise<void>; kill: () => Promise<void>; stop: () => Promise<void> };
 
 export function spawnContainer(args: { host: string; town: string; token: string; workspace: string; extra?: string[] }): ContainerProcess {
+  // As root (here and in CI) the container runs each rig as its own user, who must pass through the
+  // test's directory (mkdtemp makes it 0700) to its rig directory and to the bare remotes beside it.
+  chmodSync(dirname(args.workspace), 0o711);
   const child = spawn(
     process.execPath,
-    ["--import", TS_LOADER, "container/main.ts", "--host", args.host, "--town", args.town, "--token", args.token, "--workspace", args.workspace, "--heartbeat-ms", "250", ...(args.extra ?? [])],
-    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    ["--import", TS_LOADER, "container/main.ts", "--host", args.host, "--town", args.town, "--workspace", args.workspace, "--heartbeat-ms", "250", ...(args.extra ?? [])],
+    // The token in the environment, as npm start passes it: a command line is readable by every local user.
+    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GT_CONTAINER_TOKEN: args.token } },
   );
   let log = "";
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
@@ -35,6 +42,25 @@ export function spawnContainer(args: { host: string; town: string; token: string
     output: () => log,
     waitFor: (pattern) => (pattern.test(log) ? Promise.resolve() : new Promise((resolve) => waiters.push({ pattern, resolve }))),
     kill: () => signal("SIGKILL"),
-    stop: () => signal("SIGTERM"),
+    stop: async () => {
+      await signal("SIGTERM");
+      await deleteRigUsers(args.workspace);
+    },
   };
+}
+
+/**
+ * The users the container made for its rigs, deleted once it has stopped (with whatever their agents
+ * left running), or every test run would leave them behind (system uids are few: 100–999).
+ */
+export async function deleteRigUsers(workspace: string): Promise<void> {
+  if (!isolating()) return;
+  let ids: string[];
+  try {
+    ids = readdirSync(join(workspace, "rigs"));
+  } catch {
+    return; // never got that far
+  }
+  // Another container of the test may have deleted one already, or may still be stopping its agents.
+  for (const id of ids) await deleteRigUser(rigUserName(id)).catch(() => {});
 }

@@ -4,7 +4,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@townhall.local"];
+/**
+ * As root, the container gives rigs' clones and local remotes to the rigs' own users, and git refuses
+ * to work in a repository another user owns unless told it is safe, as it is for these tests' reads.
+ */
+const IDENTITY = ["-c", "user.name=Test", "-c", "user.email=test@townhall.local", "-c", "safe.directory=*"];
 
 export function git(args: string[], cwd?: string): string {
   return execFileSync("git", [...IDENTITY, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();

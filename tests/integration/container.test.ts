@@ -221,4 +221,20 @@ describe("the town container", () => {
     expect(second.child.exitCode).toBe(2);
     expect(second.output()).toMatch(/in use by another container/);
   });
+
+  it("renews its token before it expires and keeps serving its rig past the first token's expiry", async () => {
+    town = await makeTown(host, secret, "c");
+    const { rig } = await addRig("alpha");
+    const w = await watchRig(rig);
+    // A token of 6 s: renewed at two thirds of it; without renewal the room closes every socket at 6 s (4401).
+    const expiresAt = Date.now() + 6_000;
+    const short = await town.token({ role: "container", exp: Math.floor(expiresAt / 1000) });
+    const c = spawnContainer({ host, town: town.town, token: short, workspace: join(dir, "workspace") });
+    containers.push(c);
+    await c.waitFor(/\[alpha\] ready/);
+    await c.waitFor(/token renewed/);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now() + 1_000))); // the first token is over
+    await bead(rig, "after the expiry", "write late.txt: still served");
+    await w.when(() => w.beads().some((b) => b.title === "after the expiry" && b.status === "closed"));
+  });
 });
