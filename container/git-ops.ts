@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { simpleGit, type SimpleGit, type SimpleGitOptions } from "simple-git";
 import { redactGitUrl } from "../party/protocol.ts";
-import { claimLocalRemote, claimRigDir, deleteRigUser, ensureRigUser, removeRigDir, runAs, type RigUser } from "./rig-user.ts";
+import { claimLocalRemote, claimRigDir, deleteRigUser, diskUsageAs, ensureRigUser, removeRigDir, runAs, type RigUser } from "./rig-user.ts";
 import { USER_PATH } from "./runtimes.ts";
 
 const POLECAT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -50,7 +50,17 @@ export class RigRepo {
   readonly worktreesDir: string;
   /** The agents' and git's HOME: inside the rig's directory, so nothing points into another rig. */
   readonly homeDir: string;
+  /**
+   * The TMPDIR of everything that runs as the rig's user (agents, gt, git): its own, mode 0700.
+   * In a shared /tmp the names of per-user directories are predictable (tsx caches compiled code in
+   * `<tmp>/tsx-<uid>`, and trusts whatever it finds there), so another rig's user could make one
+   * first and plant code that this rig's agents would run.
+   */
+  readonly tmpDir: string;
+  /** The remote's URL as git is given it: without credentials (see gitCredentials). */
   private readonly gitUrl: string;
+  /** The remote's credentials, for git's environment only. */
+  private readonly credentialEnv: Record<string, string>;
   private readonly defaultBranch: string;
   private readonly userName: string | undefined;
   private owner: RigUser | null = null;
@@ -67,7 +77,10 @@ export class RigRepo {
     this.repoDir = path.join(this.rigDir, "repo");
     this.worktreesDir = path.join(this.rigDir, "worktrees");
     this.homeDir = path.join(this.rigDir, "home");
-    this.gitUrl = opts.gitUrl;
+    this.tmpDir = path.join(this.rigDir, "tmp");
+    const { url, env } = gitCredentials(opts.gitUrl);
+    this.gitUrl = url;
+    this.credentialEnv = env;
     this.defaultBranch = opts.defaultBranch;
     this.userName = opts.user;
   }
@@ -83,10 +96,11 @@ export class RigRepo {
     return this.locked(async () => {
       if (this.userName) {
         this.owner ??= await ensureRigUser(this.userName, this.homeDir);
-        await claimRigDir(this.rigDir, this.homeDir, this.owner);
+        await claimRigDir(this.rigDir, this.owner, [this.homeDir, this.tmpDir]);
         await claimLocalRemote(this.gitUrl, this.owner);
       } else {
         await fs.mkdir(this.homeDir, { recursive: true });
+        await fs.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
       }
       if (!(await exists(path.join(this.repoDir, ".git")))) {
         // A clone killed halfway leaves a directory git refuses to clone into.
@@ -94,6 +108,10 @@ export class RigRepo {
         await this.git(this.rigDir, { abort: AbortSignal.timeout(CLONE_DEADLINE_MS) }).raw(["clone", "--", this.gitUrl, this.repoDir]);
       }
       const g = this.git();
+      // A clone made before credentials were kept out of git's URLs has them in its config: they go.
+      // (Read from git's output, never put on a command line; the stripped URL is harmless there.)
+      const origin = (await g.raw(["config", "--get", "remote.origin.url"]).catch(() => "")).trim();
+      if (origin !== this.gitUrl) await g.raw(["remote", "set-url", "origin", this.gitUrl]);
       await g.raw(["config", "user.name", REFINERY_NAME]);
       await g.raw(["config", "user.email", REFINERY_EMAIL]);
       await this.syncDefault();
@@ -178,8 +196,17 @@ export class RigRepo {
     });
   }
 
-  /** Bytes of all files under rigDir. Not serialised with git: files that vanish mid-walk are skipped. */
+  /**
+   * Bytes under rigDir. Not serialised with git: files that vanish meanwhile are skipped. With a rig
+   * user, counted as that user (du, rig-user.ts): root does not walk a directory the user can change.
+   */
   async diskBytes(): Promise<number> {
+    if (this.userName) {
+      const st = await fs.lstat(this.rigDir).catch(ignoreMissing);
+      if (!st) return 0;
+      // Its user, or (not set up yet in this process) whoever owns the directory.
+      return diskUsageAs(this.owner ?? { uid: st.uid, gid: st.gid }, this.rigDir);
+    }
     const walk = async (dir: string): Promise<number> => {
       let total = 0;
       for (const entry of await readdirOrEmpty(dir)) {
@@ -212,7 +239,7 @@ export class RigRepo {
 
   private git(dir = this.repoDir, extra: Partial<SimpleGitOptions> = {}): SimpleGit {
     const user = this.user;
-    return git(dir, user ? { user, home: this.homeDir } : null, extra);
+    return git(dir, user ? { user, home: this.homeDir, tmp: this.tmpDir } : null, this.credentialEnv, extra);
   }
 
   private async mergeOnce(request: MergeRequest, message: string): Promise<MergeResult | { pushError: string }> {
@@ -356,6 +383,55 @@ export class RigRepo {
 const PROTOCOLS = ["protocol.allow=never", "protocol.https.allow=always", "protocol.ssh.allow=always", "protocol.git.allow=always", "protocol.file.allow=always"];
 /** What simple-git refuses to be handed in an explicit environment (and strips when inherited). */
 const GUARDED_ENV = /^(git_.*|editor|visual|pager|prefix|ssh_askpass)$/i;
+/** The variables that carry a remote's credentials to git (gitCredentials): this file's own. */
+const CREDENTIAL_ENV = ["GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"];
+
+/**
+ * Splits the credentials off a remote's URL. A URL's userinfo (`https://user:token@host/…`) never
+ * reaches a git command line, nor git's own: `git clone <url>` and git's `git-remote-https <remote>
+ * <url>` children show their arguments in /proc/<pid>/cmdline to every local user (other rigs'
+ * agents among them), and a clone keeps its URL in .git/config. So git is given the URL without
+ * them (otherwise as it was) and, for http(s), the credentials go in the environment of each git
+ * process of the repository, as an `Authorization: Basic` header (git's http.extraHeader, set by
+ * GIT_CONFIG_COUNT/KEY/VALUE), scoped to the remote's scheme, host and port: no other host gets it.
+ * A process's environment is readable only by its own user and root: the rig's user (its git and
+ * its agents, who may see the rig's credentials anyway: docs/security.md) and nobody else. Not a
+ * credential helper with a file: that is one more copy, on disk, readable by the same user.
+ * The header is sent on every request, not after a 401 as git does with URL credentials: fine for
+ * forges' tokens (Basic is what git would send). ssh keeps its user name (not a secret; a password
+ * in an ssh URL is never used); a query string is left as it is.
+ */
+export function gitCredentials(gitUrl: string): { url: string; env: Record<string, string> } {
+  const match = /^([a-z][\w+.-]*):\/\/([^@/?#]*)@/i.exec(gitUrl);
+  if (!match) return { url: gitUrl, env: {} };
+  const [whole, scheme, userinfo] = match as unknown as [string, string, string];
+  const rest = gitUrl.slice(whole.length);
+  const colon = userinfo.indexOf(":");
+  const kind = scheme.toLowerCase();
+  if (kind === "ssh" || kind === "git+ssh" || kind === "ssh+git") {
+    return { url: colon >= 0 ? `${scheme}://${userinfo.slice(0, colon)}@${rest}` : gitUrl, env: {} };
+  }
+  const url = `${scheme}://${rest}`;
+  if (kind !== "https" && kind !== "http") return { url, env: {} };
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const user = decode(colon >= 0 ? userinfo.slice(0, colon) : userinfo);
+  const password = decode(colon >= 0 ? userinfo.slice(colon + 1) : "");
+  const authority = /^[^/?#]*/.exec(rest)![0];
+  return {
+    url,
+    env: {
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: `http.${kind}://${authority}/.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+    },
+  };
+}
 
 /**
  * One git of a rig. As a rig user, git gets nothing of the supervisor's environment (the rig's
@@ -365,15 +441,16 @@ const GUARDED_ENV = /^(git_.*|editor|visual|pager|prefix|ssh_askpass)$/i;
  * whose report goes to stdout), so any non-zero exit is made an error here; and git's errors may
  * quote the remote's URL with its credentials, which are taken out.
  */
-function git(baseDir: string, as: { user: RigUser; home: string } | null, extra: Partial<SimpleGitOptions>): SimpleGit {
+function git(baseDir: string, as: { user: RigUser; home: string; tmp: string } | null, credentials: Record<string, string>, extra: Partial<SimpleGitOptions>): SimpleGit {
   const base = as
-    ? { PATH: USER_PATH, HOME: as.home, LANG: process.env.LANG ?? "C.UTF-8" }
+    ? { PATH: USER_PATH, HOME: as.home, TMPDIR: as.tmp, LANG: process.env.LANG ?? "C.UTF-8" }
     : Object.fromEntries(Object.entries(process.env).filter(([key]) => !GUARDED_ENV.test(key)));
   return simpleGit({
     baseDir,
     config: PROTOCOLS,
-    unsafe: { allowUnsafeProtocolOverride: true }, // the protocol settings above are this file's own
-    allowEnvironment: ["GIT_TERMINAL_PROMPT"],
+    // The protocol settings above and the credentials' config variables are this file's own.
+    unsafe: { allowUnsafeProtocolOverride: true, allowUnsafeConfigEnvCount: true },
+    allowEnvironment: ["GIT_TERMINAL_PROMPT", ...CREDENTIAL_ENV],
     ...(as ? { spawnOptions: { uid: as.user.uid, gid: as.user.gid } } : {}),
     // A hung fetch or push would hold the lock forever; this much silence kills it.
     timeout: { block: 10 * 60_000 },
@@ -383,7 +460,7 @@ function git(baseDir: string, as: { user: RigUser; home: string } | null, extra:
       return failure instanceof Buffer ? Buffer.from(redactUrls(failure.toString())) : failure;
     },
     ...extra,
-  }).env({ ...base, GIT_TERMINAL_PROMPT: "0" });
+  }).env({ ...base, ...credentials, GIT_TERMINAL_PROMPT: "0" });
 }
 
 /** Every URL in `text` with its password or token replaced by *** (party/protocol.ts redactGitUrl). */

@@ -10,11 +10,21 @@
  *
  * The command runs in its own process group, so what a shell one-liner starts ends with it: after
  * every run and on stop the whole group is killed.
+ *
+ * As root (isolating()) the Mayor runs as a user of its own (`user`, rig-user.ts mayorUserName), as
+ * each rig does: anyone can mail the Mayor, so a rig's agent can prompt-inject it, and as root it
+ * could then read the supervisor's environment (the container token) and every rig. Its directory
+ * is that user's, mode 0700; its HOME and its TMPDIR are inside it. The user is never deleted by
+ * the container: the Mayor's directory outlives a run and a restart (its notes, its state), and a
+ * deleted user's uid may be given to a new rig's user, which would then own that directory. (It
+ * goes with the workspace: `userdel th-mayor-…`.)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { callHttp } from "../client/tools.ts";
+import { endGroup, killGroup, trackGroup } from "./processes.ts";
+import { claimRigDir, ensureRigUser, killAllOf, type RigUser } from "./rig-user.ts";
 import { AGENT_PATH } from "./runtimes.ts";
 
 export type MayorOptions = {
@@ -25,6 +35,8 @@ export type MayorOptions = {
   workspace: string;
   /** The Mayor's shell command (`/bin/sh -c`). */
   command: string;
+  /** Run the Mayor as this system user, created if missing (the supervisor is root). */
+  user?: string;
   log: (line: string) => void;
 };
 
@@ -44,12 +56,19 @@ export class MayorRunner {
   /** Ends the backoff wait early (on stop). */
   private wake: (() => void) | null = null;
   private loop: Promise<void> = Promise.resolve();
+  /** The Mayor's user, once set up (with `options.user`). */
+  private user: RigUser | null = null;
 
   constructor(private readonly options: MayorOptions) {}
 
   /** The Mayor's working directory and HOME. */
   get dir(): string {
     return join(this.options.workspace, "mayor");
+  }
+
+  /** The Mayor's TMPDIR: its own, not the shared /tmp (see RigRepo.tmpDir). */
+  get tmpDir(): string {
+    return join(this.dir, "tmp");
   }
 
   /** Where the running Mayor's pid is kept, so a restarted supervisor can end one its predecessor left. */
@@ -70,18 +89,8 @@ export class MayorRunner {
   private async run(): Promise<void> {
     while (!this.stopped) {
       const began = Date.now();
-      let exit: Exit;
-      try {
-        const { token } = await callHttp<{ token: string }>(
-          { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "main", room: this.options.town, token: this.options.containerToken },
-          "gt_mayor_token",
-          {},
-        );
-        if (this.stopped) return;
-        exit = await this.runOnce(token);
-      } catch (error) {
-        exit = { code: null, signal: null, error: `no mayor token: ${error instanceof Error ? error.message : error}` };
-      }
+      const exit = await this.attempt();
+      if (!exit) return; // stopped meanwhile
       if (this.stopped) return;
       if (exit.code === 0) {
         this.log("exited 0: done (not restarted)");
@@ -101,13 +110,54 @@ export class MayorRunner {
     }
   }
 
+  /** Sets the Mayor up, gets it a token and runs it once; null if stopped meanwhile. */
+  private async attempt(): Promise<Exit | null> {
+    let user: RigUser | null;
+    try {
+      user = await this.prepare();
+    } catch (error) {
+      return { code: null, signal: null, error: `cannot set the Mayor up: ${error instanceof Error ? error.message : error}` };
+    }
+    let token: string;
+    try {
+      ({ token } = await callHttp<{ token: string }>(
+        { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "main", room: this.options.town, token: this.options.containerToken },
+        "gt_mayor_token",
+        {},
+      ));
+    } catch (error) {
+      return { code: null, signal: null, error: `no mayor token: ${error instanceof Error ? error.message : error}` };
+    }
+    if (this.stopped) return null;
+    return this.runOnce(token, user);
+  }
+
+  /**
+   * The Mayor's directory (the Mayor's own: no rig user looks in) and, with `options.user`, its
+   * user: made if missing, and anything still running as it (a Mayor a killed supervisor left
+   * behind, or what that Mayor started) killed before the first run.
+   */
+  private async prepare(): Promise<RigUser | null> {
+    if (!this.options.user) {
+      mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+      return null;
+    }
+    if (!this.user) {
+      const user = await ensureRigUser(this.options.user, this.dir);
+      await killAllOf(user);
+      this.user = user;
+    }
+    await claimRigDir(this.dir, this.user, [this.tmpDir]);
+    return this.user;
+  }
+
   /** One run of the Mayor's command, to its exit. */
-  private runOnce(token: string): Promise<Exit> {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 }); // the Mayor's own: no rig user looks in
+  private runOnce(token: string, user: RigUser | null): Promise<Exit> {
     // As for a rig's agents (rig-worker.ts): nothing of the supervisor's environment.
     const env: Record<string, string> = {
       PATH: AGENT_PATH,
       HOME: this.dir,
+      TMPDIR: this.tmpDir,
       LANG: process.env.LANG ?? "C.UTF-8",
       GT_HOST: this.options.host,
       GT_SECURE: this.options.secure ? "1" : "0",
@@ -115,13 +165,22 @@ export class MayorRunner {
       GT_AGENT: "mayor",
       GT_TOKEN: token,
     };
-    const child = spawn("/bin/sh", ["-c", this.options.command], { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn("/bin/sh", ["-c", this.options.command], {
+      cwd: this.dir,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    if (child.pid) trackGroup(child.pid);
     this.child = child;
     this.exited = new Promise<Exit>((resolve) => {
       child.once("exit", (code, signal) => resolve({ code, signal }));
       child.once("error", (error) => resolve({ code: null, signal: null, error: `could not start: ${error.message}` }));
-    }).then((exit) => {
-      if (child.pid) killGroup(child.pid, "SIGKILL"); // what the run left behind ends with it
+    }).then(async (exit) => {
+      if (child.pid) endGroup(child.pid); // what the run left behind ends with it
+      // And with a user of its own, whatever it started out of its group (setsid) ends too.
+      if (user) await killAllOf(user).catch((error) => this.log(`ending what the run left: ${error instanceof Error ? error.message : error}`));
       rmSync(this.pidFile, { force: true });
       if (this.child === child) this.child = null;
       return exit;
@@ -165,13 +224,5 @@ export class MayorRunner {
       clearTimeout(timer);
     }
     await this.loop;
-  }
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone already
   }
 }

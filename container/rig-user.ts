@@ -3,6 +3,8 @@
  * agents and its git work run as that rig's own unprivileged user, whose directory
  * `<workspace>/rigs/<rigId>` (mode 0700) no other rig can read, and who cannot read the
  * supervisor's memory or environment (the container token). Polecats of one rig share its user.
+ * The Mayor is a user of its own too (mayorUserName), with `<workspace>/mayor`. Each such user's
+ * temporary files go in its own directory (TMPDIR), never in the shared /tmp.
  *
  * Inside a rig's directory the rig user (a possibly hostile agent) can plant symlinks at any moment,
  * so what root does there is kept to creating and chowning the directory itself (its parent, `rigs/`,
@@ -10,6 +12,7 @@
  * into deleting outside).
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, promises as fs, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -30,10 +33,21 @@ export function rigUserName(rigId: string): string {
   return `th-${rigId.slice(-12).toLowerCase()}`;
 }
 
-/** Runs a command as `user` (as this process when null) with nothing of the supervisor's environment. */
-export async function runAs(user: Pick<RigUser, "uid" | "gid"> | null, file: string, args: string[]): Promise<void> {
+/**
+ * The Mayor's user (container/mayor.ts): `th-mayor-` and 8 hex digits of a hash of the container's
+ * lasting id (a container id may hold upper case and `_`, which user names do not). One per
+ * container: Mayors of two containers on one machine (two towns) are two users, and cannot read
+ * each other's token. Rig users (`th-` and 12 letters or digits) never have a second `-`.
+ */
+export function mayorUserName(containerId: string): string {
+  return `th-mayor-${createHash("sha256").update(containerId).digest("hex").slice(0, 8)}`;
+}
+
+/** Runs a command as `user` (as this process when null) with nothing of the supervisor's environment; resolves to its output. */
+export async function runAs(user: Pick<RigUser, "uid" | "gid"> | null, file: string, args: string[]): Promise<string> {
   // cwd "/": the supervisor's own working directory may be closed to the user.
-  await run(file, args, { cwd: "/", env: { PATH: USER_PATH, LANG: process.env.LANG ?? "C.UTF-8" }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  const { stdout } = await run(file, args, { cwd: "/", env: { PATH: USER_PATH, LANG: process.env.LANG ?? "C.UTF-8" }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  return stdout;
 }
 
 /** useradd and userdel lock /etc/passwd: one at a time from this process (others are retried). */
@@ -85,35 +99,72 @@ export function deleteRigUser(name: string): Promise<void> {
   return serially(async () => {
     const user = await lookup(name);
     if (!user) return;
-    killAllOf(user.uid);
+    await killAllOf(user);
     // As the user (nothing of its runs any more): its own files only, and no symlink of its can lead root astray.
     await runAs(user, "find", ["/tmp", "/var/tmp", "/dev/shm", "-xdev", "-user", String(user.uid), "-delete"]).catch(() => {});
-    await run("userdel", [name]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run("userdel", [name]);
+        return;
+      } catch (error) {
+        // /etc/passwd locked by another process's useradd or userdel (as in ensureRigUser), or gone meanwhile.
+        if (!(await lookup(name))) return;
+        if (attempt >= 10) throw new Error(`cannot delete the user ${name}: ${(error as { stderr?: string }).stderr?.trim() || error}`);
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   });
 }
 
-function killAllOf(uid: number): void {
-  for (const pid of processesOwnedBy(uid)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // gone meanwhile
+/** Tries of killAllOf before it gives up (each a few tens of milliseconds). */
+const KILL_TRIES = 50;
+
+/**
+ * Kills every process of `user` (a uid and gid: the user itself may be deleted already) until none
+ * is left. Killing pid by pid from a list races a process that forks (its child is not on the list),
+ * so the kill is `kill(-1, SIGKILL)` run as the user: the kernel signals every process that user
+ * may signal in one pass that a fork cannot slip past (a process with a fatal signal pending forks
+ * no more). It is repeated while /proc still shows a live process of the uid (one a setuid program
+ * made, say), a bounded number of times.
+ */
+export async function killAllOf(user: Pick<RigUser, "uid" | "gid">): Promise<void> {
+  if (user.uid === 0) throw new Error("refusing to kill every process of root");
+  for (let attempt = 1; ; attempt++) {
+    if (processesOwnedBy(user.uid).length === 0) return;
+    // Its exit status says nothing useful (none left to signal is an error to kill): /proc decides.
+    await runAs(user, "/bin/sh", ["-c", "kill -9 -1"]).catch(() => {});
+    for (const pid of processesOwnedBy(user.uid)) {
+      try {
+        process.kill(pid, "SIGKILL"); // one that kill -1 could not reach (its real uid is the user's, its effective one is not)
+      } catch {
+        // gone meanwhile
+      }
     }
+    if (attempt >= KILL_TRIES) {
+      const left = processesOwnedBy(user.uid);
+      if (left.length) throw new Error(`processes of uid ${user.uid} keep running: ${left.join(", ")}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20)); // SIGKILLed processes take a moment to leave /proc
   }
 }
 
 /**
- * Gives `rigDir` to the rig's user, mode 0700. A directory root made (new, or from before per-rig
- * users) is given whole (chown -R does not follow symlinks); one the user already owns is the
- * user's, and only the directory itself is touched. Its home directory is made by the user.
+ * Gives `dir` (a rig's directory, or the Mayor's) to `user`, mode 0700. A directory root made (new,
+ * or from before per-rig users) is given whole (chown -R does not follow symlinks); one the user
+ * already owns is the user's, and only the directory itself is touched. Its subdirectories `subdirs`
+ * (its home, its temporary directory) are made by the user, mode 0700.
  */
-export async function claimRigDir(rigDir: string, home: string, user: RigUser): Promise<void> {
-  await fs.mkdir(rigDir, { recursive: true });
-  const st = await fs.lstat(rigDir);
-  if (!st.isDirectory()) throw new Error(`${rigDir} is not a directory`);
-  if (st.uid !== user.uid) await run("chown", ["-R", `${user.uid}:${user.gid}`, rigDir]);
-  await fs.chmod(rigDir, 0o700);
-  await runAs(user, "mkdir", ["-p", home]);
+export async function claimRigDir(dir: string, user: RigUser, subdirs: string[]): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const st = await fs.lstat(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (st.uid !== user.uid) await run("chown", ["-R", `${user.uid}:${user.gid}`, dir]);
+  await fs.chmod(dir, 0o700);
+  if (subdirs.length) {
+    await runAs(user, "mkdir", ["-p", "-m", "700", "--", ...subdirs]);
+    await runAs(user, "chmod", ["700", "--", ...subdirs]); // made earlier, with another mode
+  }
 }
 
 /**
@@ -141,19 +192,61 @@ export async function claimLocalRemote(gitUrl: string, user: RigUser): Promise<v
 }
 
 /**
- * Deletes a rig's directory. If it is its rig user's (`userName`), that user's processes go first
- * (an agent may have left some behind, still writing), then the contents, deleted as that user,
- * then the emptied directory itself (in root's `rigs/`, which the user cannot write).
+ * Deletes a rig's directory. Root never deletes recursively in a directory a rig user owns: the
+ * user's processes could swap a directory for a symlink mid-walk and lead root's delete out of the
+ * rig. So, as root:
+ * - the processes of the rig's user (`userName`) go first, all of them (an agent may have left some
+ *   behind, still writing, or forking);
+ * - a directory owned by anyone but root is emptied as its owner: the rig's user, or, if that user
+ *   is gone already (deleted before a crash, say), whoever the directory's uid is (lstat knows it,
+ *   with no user to look up). That uid's processes are killed first too, unless the uid is another
+ *   user's now (given out again): that user's processes are not this rig's, and what it may delete
+ *   in the directory it could delete anyway;
+ * - then root removes the emptied directory alone (rmdir: it fails on anything left, and never
+ *   follows a link). It sits in root's `rigs/`, which no rig user can write, so nobody swaps it.
+ * A directory root owns (one from before per-rig users, or when not root: then everything is this
+ * process's) is deleted by this process: nobody else owns anything in it to race with.
  */
 export async function removeRigDir(rigDir: string, userName: string | undefined): Promise<void> {
   const st = await fs.lstat(rigDir).catch(() => null);
   if (!st) return;
+  if (!st.isDirectory()) return fs.unlink(rigDir); // the entry alone (in root's rigs/)
   const user = userName ? await lookup(userName) : null;
-  if (user && st.isDirectory() && st.uid === user.uid) {
-    killAllOf(user.uid);
-    await runAs(user, "rm", ["-rf", "--", rigDir]).catch(() => {}); // it cannot unlink rigDir itself, in root's rigs/
+  if (user) await killAllOf(user);
+  if (!isolating() || st.uid === 0) {
+    await fs.rm(rigDir, { recursive: true, force: true });
+    return;
   }
-  await fs.rm(rigDir, { recursive: true, force: true });
+  const owner = { uid: st.uid, gid: st.gid };
+  if (owner.uid !== user?.uid && !(await uidHasUser(owner.uid))) await killAllOf(owner);
+  await runAs(owner, "rm", ["-rf", "--", rigDir]).catch(() => {}); // it cannot unlink rigDir itself, in root's rigs/: an error, expected
+  await fs.rmdir(rigDir);
+}
+
+/** Whether some user has this uid (getent: whatever the system's user database is). */
+async function uidHasUser(uid: number): Promise<boolean> {
+  try {
+    return (await run("getent", ["passwd", String(uid)])).stdout.trim() !== "";
+  } catch {
+    return false; // getent exits 2: no such uid
+  }
+}
+
+/**
+ * Bytes under `dir`, counted by `du` run as `user`, with no symlink followed: root never walks a
+ * directory a rig user can change under it (a directory swapped for a link to / mid-walk would have
+ * root count, and read, the whole machine), and the user reads only what it may. What it cannot read
+ * (or what vanishes meanwhile) is left out: du still prints the total of the rest.
+ */
+export async function diskUsageAs(user: Pick<RigUser, "uid" | "gid">, dir: string): Promise<number> {
+  let out: string;
+  try {
+    out = await runAs(user, "du", ["-s", "-b", "-P", "--", dir]);
+  } catch (error) {
+    out = (error as { stdout?: string }).stdout ?? ""; // some of it unreadable, or no such directory (then nothing printed)
+  }
+  const bytes = Number(/^(\d+)\s/.exec(out)?.[1] ?? 0);
+  return Number.isSafeInteger(bytes) ? bytes : 0;
 }
 
 /**

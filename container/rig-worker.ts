@@ -8,6 +8,10 @@
  * runs this container has (their heartbeat) and when each last printed (their progress). A
  * container that loses the lease (close 4408, or LEASE_LOST on any call) kills its agents at once:
  * the room has given their beads to someone else.
+ *
+ * Each agent runs in a process group of its own (spawned detached), and every stop or kill is sent
+ * to the whole group: a `sh -c` runtime's children (with the agent's token) end with it, and what
+ * is left of a group when its agent exits is killed too (processes.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -16,7 +20,7 @@ import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { AGENT_PATH, agentCommand } from "./runtimes.ts";
-import { processesUnder } from "./processes.ts";
+import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
 import { isolating, rigUserName } from "./rig-user.ts";
 
 export type RigWorkerOptions = {
@@ -284,6 +288,7 @@ export class RigWorker {
     const env: Record<string, string> = {
       PATH: AGENT_PATH,
       HOME: this.repo.homeDir,
+      TMPDIR: this.repo.tmpDir, // its own (see RigRepo.tmpDir)
       LANG: process.env.LANG ?? "C.UTF-8",
       GT_HOST: this.options.host,
       GT_SECURE: this.options.secure ? "1" : "0",
@@ -299,10 +304,13 @@ export class RigWorker {
       GIT_COMMITTER_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
     };
     const { file, args } = agentCommand(this.options.runtime, this.rig.name);
-    const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    // Detached: a process group (and session) of its own, which stops and kills reach whole.
+    const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    if (child.pid) trackGroup(child.pid);
     const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now() };
     run.exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
+        if (child.pid) endGroup(child.pid); // what the agent left running is nobody's work now
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
         void this.afterExit(command, code, signal).finally(resolve);
       });
@@ -324,7 +332,7 @@ export class RigWorker {
     if (reply.stale) {
       // The room took the bead back while this process started: it is nobody's work.
       this.log(`${command.identity}'s run ${command.run} is over already; stopping it`);
-      child.kill("SIGKILL");
+      killRun(run, "SIGKILL");
     }
   }
 
@@ -346,9 +354,9 @@ export class RigWorker {
       return;
     }
     this.log(`stopping ${command.identity}: ${command.reason}`);
-    run.child.kill("SIGTERM");
-    const timer = setTimeout(() => run.child.kill("SIGKILL"), STOP_GRACE_MS);
-    await run.exited;
+    killRun(run, "SIGTERM");
+    const timer = setTimeout(() => killRun(run, "SIGKILL"), STOP_GRACE_MS);
+    await run.exited; // the group's rest is SIGKILLed as the agent exits, grace or not
     clearTimeout(timer);
   }
 
@@ -393,7 +401,7 @@ export class RigWorker {
   private killAll(why: string): void {
     for (const run of this.runs.values()) {
       this.log(`killing ${run.command.identity} (${why})`);
-      run.child.kill("SIGKILL");
+      killRun(run, "SIGKILL");
     }
     this.runs.clear();
     this.queuedStarts.clear();
@@ -401,18 +409,14 @@ export class RigWorker {
 
   /**
    * Kills agent processes an earlier supervisor of this workspace left running (a SIGKILLed
-   * supervisor's children live on): any process whose working directory is one of this rig's worktrees.
+   * supervisor's children live on): any process whose working directory is one of this rig's
+   * worktrees, with its process group when it leads one (an agent does).
    */
   private killStrays(): void {
     const own = new Set([...this.runs.values()].map((r) => r.child.pid));
     for (const pid of processesUnder(join(this.rigDir, "worktrees"), /./)) {
       if (own.has(pid)) continue;
-      try {
-        process.kill(pid, "SIGKILL");
-        this.log(`killed stray agent process ${pid}`);
-      } catch {
-        // gone already
-      }
+      if (killStray(pid)) this.log(`killed stray agent process ${pid}`);
     }
   }
 
@@ -424,7 +428,7 @@ export class RigWorker {
     this.stopped = true;
     if (this.renewTimer) clearTimeout(this.renewTimer);
     const exits = [...this.runs.values()].map((run) => {
-      run.child.kill("SIGKILL");
+      killRun(run, "SIGKILL");
       return run.exited;
     });
     await Promise.all(exits);
@@ -433,4 +437,10 @@ export class RigWorker {
     this.socket.close();
     if (remove) await this.repo.remove();
   }
+}
+
+/** Signals an agent's whole process group (it leads one: spawned detached). */
+function killRun(run: Run, signal: NodeJS.Signals): void {
+  if (run.child.pid) killGroup(run.child.pid, signal);
+  else run.child.kill(signal);
 }

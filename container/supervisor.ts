@@ -17,9 +17,9 @@ import { DocReplica } from "../client/doc-sync.ts";
 import { callHttp } from "../client/tools.ts";
 import { TokenKeeper } from "../client/token-keeper.ts";
 import { MayorRunner } from "./mayor.ts";
-import { processesUnder } from "./processes.ts";
+import { killStray, processesUnder } from "./processes.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
-import { deleteRigUser, isolating, prepareWorkspace, removeRigDir, rigUserName } from "./rig-user.ts";
+import { deleteRigUser, isolating, mayorUserName, prepareWorkspace, removeRigDir, rigUserName } from "./rig-user.ts";
 
 export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone"> & {
   /** Serve only these rig names; every rig when absent. */
@@ -70,7 +70,10 @@ export class Supervisor {
       token: this.token.current,
       WebSocket: options.WebSocket,
     });
-    this.mayor = options.mayorCommand ? new MayorRunner({ ...this.options, command: options.mayorCommand }) : null;
+    // As root, the Mayor is a user of its own, as each rig is (mayor.ts).
+    this.mayor = options.mayorCommand
+      ? new MayorRunner({ ...this.options, command: options.mayorCommand, ...(isolating() ? { user: mayorUserName(this.workspace.containerId) } : {}) })
+      : null;
     this.token.onRenewed(() => {
       this.replica.socket.reconnect();
       for (const worker of this.workers.values()) worker.reconnect();
@@ -92,12 +95,8 @@ export class Supervisor {
     // This workspace is ours alone (the lock): an agent still running in one of its worktrees was
     // left by a supervisor that died, whatever rig it was on, and whoever holds that rig now.
     for (const pid of processesUnder(join(this.options.workspace, "rigs"), /\/worktrees\//)) {
-      try {
-        process.kill(pid, "SIGKILL");
-        this.options.log(`killed agent process ${pid} left by an earlier supervisor`);
-      } catch {
-        // gone meanwhile
-      }
+      // With its process group, when it leads one (an agent does).
+      if (killStray(pid)) this.options.log(`killed agent process ${pid} left by an earlier supervisor`);
     }
     this.mayor?.start();
     this.token.start();

@@ -34,6 +34,23 @@ export function coversRig(token: TokenPayload, rigId: string): boolean {
   return true;
 }
 
+/**
+ * Who a token speaks for, the same across its renewals (gt_token_refresh gives a new jti): what rate
+ * limits, socket caps and sync meters count by, so minting fresh tokens buys no fresh budget. An
+ * agent is its identity and run, a container its rig scope; operators' tokens and share links are
+ * never renewed, so each is its own.
+ */
+export function principalOf(token: TokenPayload): string {
+  switch (token.role) {
+    case "agent":
+      return `agent:${token.agent ?? "?"}:${token.rig ?? ""}:${token.run ?? ""}`;
+    case "container":
+      return `container:${token.rigs?.join(",") ?? token.rig ?? "*"}`;
+    default:
+      return `${token.role}:${token.jti}`;
+  }
+}
+
 /** True when the token is not scoped to any rig (nor is a share link). */
 export function townWide(token: TokenPayload): boolean {
   return token.rig === undefined && token.rigs === undefined && token.view === undefined;
@@ -47,7 +64,8 @@ export function admit(token: TokenPayload, room: RoomRef, purpose: Purpose): Adm
     case "viewer":
       return refuse("viewers read documents and call no tools");
     case "operator":
-      return { ok: true, identity: room.party === "main" ? "operator" : null };
+      // The town's `operator` inbox (its mail events) is for town-wide operators only.
+      return { ok: true, identity: room.party === "main" && townWide(token) ? "operator" : null };
     case "container":
       return { ok: true, identity: null };
     case "agent": {

@@ -106,13 +106,51 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-/**
- * Room-to-room calls carry this key instead of a token: an HMAC of the town id under the town
- * secret, so only rooms holding the secret can reach `/internal/*` routes.
- */
-export async function internalKey(secret: string, town: string): Promise<string> {
-  const signature = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`room:${town}`)));
+/** How long a room-to-room call's signature is good for (the same server signs and checks). */
+export const INTERNAL_WINDOW_MS = 120_000;
+
+function base64url(bytes: Uint8Array): string {
   let binary = "";
-  for (const b of signature) binary += String.fromCharCode(b);
+  for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** SHA-256 of a body, base64url: what a room-to-room signature binds. */
+export async function bodyDigest(body: Uint8Array | string): Promise<string> {
+  const bytes = typeof body === "string" ? encoder.encode(body) : body;
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)));
+}
+
+async function internalMac(secret: string, room: string, op: string, at: number, digest: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(`internal|${room}|${op}|${at}|${digest}`))));
+}
+
+/**
+ * The `x-townhall-internal` header of one room-to-room call: `<ms>.<body digest>.<HMAC>`, an HMAC
+ * under the town secret of the target room, the op, the time and the body. Whoever sees one (a
+ * proxy, a log) can replay only that very call to that very room for two minutes, and the ops are
+ * idempotent; a bearer key would open every op of every room of the town for good.
+ */
+export async function signInternal(secret: string, room: string, op: string, body: string, now = Date.now()): Promise<string> {
+  const digest = await bodyDigest(body);
+  return `${now}.${digest}.${await internalMac(secret, room, op, now, digest)}`;
+}
+
+/**
+ * Checks a room-to-room call's header before its body is read: the signature for this room and op,
+ * made within the window. Returns the body digest it vouches for (compare once the body is read).
+ */
+export async function checkInternal(header: string | null, secret: string, room: string, op: string, now = Date.now()): Promise<{ ok: true; digest: string } | { ok: false; reason: string }> {
+  const [at, digest, mac, ...rest] = (header ?? "").split(".");
+  if (!at || !digest || !mac || rest.length || !/^\d{1,15}$/.test(at)) return { ok: false, reason: "room-to-room calls need a signature" };
+  if (Math.abs(now - Number(at)) > INTERNAL_WINDOW_MS) return { ok: false, reason: "room-to-room signature out of date" };
+  if (!sameString(mac, await internalMac(secret, room, op, Number(at), digest))) return { ok: false, reason: "bad room-to-room signature" };
+  return { ok: true, digest };
+}
+
+/** Compares strings in time independent of where they differ. */
+export function sameString(given: string, expected: string): boolean {
+  let difference = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) difference |= (given.charCodeAt(i) || 0) ^ expected.charCodeAt(i);
+  return difference === 0;
 }

@@ -1,5 +1,5 @@
 /**
- * Per-token rate limits as token buckets (pure decisions; the room keeps the buckets in memory).
+ * Per-principal rate limits as token buckets (pure decisions; the room keeps the buckets in memory).
  * Every token has a bounded cost: what one token may write per minute, whatever it sends. A
  * refusal says when to try again (`RATE_LIMITED`, HTTP 429, `retry_after` in seconds).
  */
@@ -13,6 +13,13 @@ export const RATE_RULES = {
   escalation: { burst: 10, perMinute: 10 },
   bead: { burst: 200, perMinute: 120 },
   share: { burst: 10, perMinute: 10 },
+  /** gt_token_refresh: a long-lived client needs one every few days. */
+  refresh: { burst: 5, perMinute: 1 },
+  /**
+   * Whole documents sent to one share link's (or viewer token's) document sockets, first syncs
+   * included: opening sockets again and again must not be a way round the per-socket meter.
+   */
+  sync: { burst: 200, perMinute: 120 },
 } as const satisfies Record<string, Rule>;
 export type RateKind = keyof typeof RATE_RULES;
 
@@ -28,13 +35,13 @@ export function take(bucket: Bucket | undefined, rule: Rule, cost: number, now: 
   return { ok: false, bucket: current, retryAfterMs: Math.ceil((cost - start) / refill) };
 }
 
-/** The buckets of one room: per token id and kind, forgotten once full again. */
+/** The buckets of one room: per principal (see access.ts principalOf) and kind, forgotten once full again. */
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(private readonly rules: Record<RateKind, Rule> = RATE_RULES) {}
 
-  /** Takes `cost` for `who` (a token's id); returns null, or the ms to wait. */
+  /** Takes `cost` for `who` (a principal); returns null, or the ms to wait. */
   take(who: string, kind: RateKind, cost: number, now: number): number | null {
     const key = `${kind}:${who}`;
     const rule = this.rules[kind];

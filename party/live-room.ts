@@ -12,8 +12,8 @@
 import type * as Party from "partykit/server";
 import type * as Y from "yjs";
 import { z } from "zod";
-import { admit, type Admission, type DocName, type Purpose, type RoomRef } from "./access.ts";
-import { internalKey, signToken, tokenFromRequest, verifyToken } from "./auth.ts";
+import { admit, principalOf, type Admission, type DocName, type Purpose, type RoomRef } from "./access.ts";
+import { bodyDigest, checkInternal, sameString, signInternal, signToken, tokenFromRequest, verifyToken } from "./auth.ts";
 import { RateLimiter, type RateKind } from "./limits.ts";
 import {
   CLOSE,
@@ -84,6 +84,9 @@ function roomPath(url: string): string {
   return match?.[1] ?? "";
 }
 
+/** How long after a restart or a rebuild the room counts first syncs as its own asking. */
+const ROOM_ASKED_SYNC_MS = 15_000;
+
 /** The town of a room id: the town room's id, or the part of a rig room's id before the dot. */
 function townOfRoom(roomId: string): string {
   return roomId.split(".")[0] ?? "";
@@ -93,9 +96,8 @@ function townOfRoom(roomId: string): string {
  * The gate, run by PartyKit before a request or socket reaches a room (onBeforeRequest,
  * onBeforeConnect): no room starts, no storage is touched and no body is read for a caller without
  * a token signed for this town. HTTP bodies are counted as they arrive (a declared length over the
- * limit is refused at once). An expired but genuine token still reaches the room, which answers
- * it in its own words (HTTP 401, or close 4401 that a socket client can read; a refused handshake
- * tells a browser nothing).
+ * limit is refused at once). A refused socket is accepted by the worker itself and closed with its
+ * code (4401, 4403), so a client can read why (a refused handshake tells a browser nothing).
  */
 async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "socket"): Promise<Request | Response> {
   const request = req as unknown as Request;
@@ -103,9 +105,12 @@ async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "sock
   if (typeof secret !== "string" || secret.length < 16) return errorResponse("INTERNAL", "GT_SECRET is not configured");
   const town = townOfRoom(lobby.id);
   const rest = roomPath(request.url);
-  if (kind === "http" && /^\/internal\/[a-z_]+$/.test(rest)) {
-    if (request.headers.get("x-townhall-internal") !== (await internalKey(secret, town))) return errorResponse("UNAUTHORIZED", "room-to-room calls need the internal key");
-    return withCountedBody(request, LIMITS.hardFrameBytes);
+  const internalOp = kind === "http" ? rest.match(/^\/internal\/([a-z_]+)$/)?.[1] : undefined;
+  if (internalOp) {
+    // The signature is checked before the body is read; the body must then be the one it signed.
+    const signed = await checkInternal(request.headers.get("x-townhall-internal"), secret, lobby.id, internalOp);
+    if (!signed.ok) return errorResponse("UNAUTHORIZED", signed.reason);
+    return withCountedBody(request, LIMITS.hardFrameBytes, signed.digest);
   }
   const token = tokenFromRequest(request, kind);
   const check = token ? await verifyToken(token, secret) : ({ ok: false, reason: kind === "http" ? "no token: send Authorization: Bearer <token>" : "no token" } as const);
@@ -132,12 +137,13 @@ function refusedSocket(code: number, reason: string): Response {
  * read and the answer is 413. What passes on to the room is at most `limit` bytes, already whole (a
  * stream the gate cut short would reach the room as a body that merely ended early).
  */
-async function withCountedBody(request: Request, limit: number): Promise<Request | Response> {
-  if (!request.body) return request;
+async function withCountedBody(request: Request, limit: number, digest?: string): Promise<Request | Response> {
+  if (!request.body) return digest === undefined || digest === (await bodyDigest("")) ? request : errorResponse("UNAUTHORIZED", "the body is not the one signed");
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) return errorResponse("TOO_LARGE", `body is ${declared} bytes; the limit is ${limit}`);
   const read = await readLimited(request.body, limit);
   if (!read) return errorResponse("TOO_LARGE", `the limit is ${limit} bytes`);
+  if (digest !== undefined && !sameString(await bodyDigest(read), digest)) return errorResponse("UNAUTHORIZED", "the body is not the one signed");
   return new Request(request, { body: read as Uint8Array<ArrayBuffer> });
 }
 
@@ -232,6 +238,7 @@ export abstract class LiveRoom implements Party.Server {
     await this.records.load();
     for (const [jti, exp] of await this.room.storage.list<number>({ prefix: "revoked:" })) this.revoked.set(jti.slice("revoked:".length), exp);
     for (const name of this.records.docs.keys()) this.watchDoc(name);
+    this.startedAt = Date.now();
     await this.started();
   }
 
@@ -268,12 +275,10 @@ export abstract class LiveRoom implements Party.Server {
     if (this.revoked.has(check.payload.jti)) return connection.close(CLOSE.UNAUTHORIZED, "token revoked");
     const admission = this.admit(check.payload, purpose);
     if (!admission.ok) return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : CLOSE.FORBIDDEN, admission.message);
-    // Viewers (dashboards on shared links) may hold only a share of the room, so that the
-    // container, operators and agents always get in.
-    if (check.payload.role === "viewer" && this.countViewers() >= Math.floor(this.maxConnections * LIMITS.viewerShare)) {
-      return connection.close(CLOSE.ROOM_FULL, "room full for viewers");
-    }
-    await this.learnOrigin(request.url);
+    await this.learnOrigin(request.url, check.payload);
+    // No await from here until the socket is counted: concurrent admissions cannot all pass the caps.
+    const full = this.socketCapProblem(check.payload);
+    if (full) return connection.close(CLOSE.ROOM_FULL, full);
     const refusal = purpose.kind === "tools" ? this.claimSocket(connection.id, check.payload, request) : null;
     if (refusal) return connection.close(refusal.code, refusal.reason);
     this.sockets.set(connection.id, { token: check.payload, purpose, identity: admission.identity, syncing: false, strikes: [], syncs: [] });
@@ -290,10 +295,29 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
-  private countViewers(): number {
-    let n = 0;
-    for (const info of this.sockets.values()) if (info.token.role === "viewer") n++;
-    return n;
+  /**
+   * Why one more socket of this token would be too many, or null. The container and operators always
+   * find room (a reserve of the cap is theirs), viewers hold at most a share of it, and no one agent
+   * can fill a room by itself.
+   */
+  private socketCapProblem(token: TokenPayload): string | null {
+    const principal = principalOf(token);
+    let total = 0;
+    let viewers = 0;
+    let others = 0;
+    let mine = 0;
+    for (const info of this.sockets.values()) {
+      total++;
+      if (info.token.role === "viewer") viewers++;
+      if (info.token.role === "viewer" || info.token.role === "agent") others++;
+      if (info.token.role === "agent" && principalOf(info.token) === principal) mine++;
+    }
+    if (total >= this.maxConnections) return "room full";
+    if (token.role === "container" || token.role === "operator") return null;
+    if (others >= this.maxConnections - Math.ceil(this.maxConnections * LIMITS.reservedShare)) return "room full: the rest is kept for the container and operators";
+    if (token.role === "viewer" && viewers >= Math.floor(this.maxConnections * LIMITS.viewerShare)) return "room full for viewers";
+    if (token.role === "agent" && mine >= LIMITS.socketsPerAgent) return `this agent holds ${mine} sockets here already; at most ${LIMITS.socketsPerAgent}`;
+    return null;
   }
 
   /** The admission rule for this room, or UNKNOWN_RIG while the room does not exist. */
@@ -307,6 +331,9 @@ export abstract class LiveRoom implements Party.Server {
   protected claimSocket(_connectionId: string, _token: TokenPayload, _request: Request): { code: number; reason: string } | null {
     return null;
   }
+
+  /** A last say on an authorised call with valid arguments: throws a ToolError to refuse it. */
+  protected checkCaller(_tool: string, _caller: Caller): void {}
 
   /** Every authorised tool call with valid arguments, before it runs (e.g. an agent's progress). */
   protected noteCall(_tool: string, _caller: Caller): void {}
@@ -366,18 +393,31 @@ export abstract class LiveRoom implements Party.Server {
 
   private onSyncFrame(message: ArrayBuffer | ArrayBufferView, connection: Party.Connection, info: SocketInfo, doc: DocName): void {
     const data = message instanceof ArrayBuffer ? new Uint8Array(message) : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-    const outcome = handleClientSyncMessage(this.records.docs.get(doc)!, data);
+    // Every sync step 1 is answered with the whole document, so full syncs are metered before one
+    // is encoded: per socket (its first is free; asking again and again closes it for good, 4420),
+    // and for a share link across all its sockets (opening sockets again and again is no way round
+    // the first: past its budget a socket is told to come back later, 4429, as a team on one link
+    // opening at once would be). Operators and containers are trusted with their documents.
+    let refusal: { code: number; reason: string } | null = null;
+    const mayReply = () => {
+      const now = Date.now();
+      info.syncs = info.syncs.filter((t) => now - t < 60_000);
+      if (info.syncing && info.syncs.length >= LIMITS.syncsPerMinute) refusal = { code: CLOSE.TOO_MANY_SYNCS, reason: "too many full syncs on this socket" };
+      else if (info.syncing || info.token.role !== "viewer" || this.syncAskedByRoom(doc, principalOf(info.token), now)) refusal = null;
+      else if (this.limiter.take(principalOf(info.token), "sync", 1, now) !== null) refusal = { code: CLOSE.ROOM_FULL, reason: "too many full syncs for this link: try again later" };
+      if (refusal) return false;
+      if (info.syncing) info.syncs.push(now);
+      info.syncing = true;
+      return true;
+    };
+    const outcome = handleClientSyncMessage(this.records.docs.get(doc)!, data, mayReply);
     switch (outcome.kind) {
-      case "reply": {
-        // Every sync step 1 is answered with the whole document: a socket asking again and again
-        // would make the room send it again and again. The first one is free.
-        const now = Date.now();
-        info.syncs = info.syncs.filter((t) => now - t < 60_000);
-        if (info.syncing && info.syncs.length >= LIMITS.syncsPerMinute) return this.closeSocket(connection, CLOSE.TOO_MANY_SYNCS, "too many full syncs");
-        if (info.syncing) info.syncs.push(now);
-        info.syncing = true;
+      case "reply":
         connection.send(outcome.message);
         return;
+      case "sync-refused": {
+        const { code, reason } = refusal ?? { code: CLOSE.TOO_MANY_SYNCS, reason: "too many full syncs" };
+        return this.closeSocket(connection, code, reason);
       }
       case "ignored":
         return;
@@ -403,6 +443,23 @@ export abstract class LiveRoom implements Party.Server {
   }
 
   private readonly updatesSinceRebuild = new Map<string, number>();
+  /**
+   * Full syncs the room asked for never count against a client's meter: for a while after the room
+   * started, every socket's first sync; after a rebuild, as many first syncs per principal as the
+   * rebuild closed sockets of it.
+   */
+  private startedAt = 0;
+  private readonly owedSyncs = new Map<string, { until: number; byPrincipal: Map<string, number> }>();
+
+  private syncAskedByRoom(doc: string, principal: string, now: number): boolean {
+    if (now - this.startedAt < ROOM_ASKED_SYNC_MS) return true;
+    const owed = this.owedSyncs.get(doc);
+    if (!owed || now > owed.until) return false;
+    const left = owed.byPrincipal.get(principal) ?? 0;
+    if (left <= 0) return false;
+    owed.byPrincipal.set(principal, left - 1);
+    return true;
+  }
 
   private get rebuildAfter(): number {
     const configured = Number(this.room.env.GT_REBUILD_AFTER);
@@ -424,9 +481,14 @@ export abstract class LiveRoom implements Party.Server {
     this.updatesSinceRebuild.set(name, 0);
     this.records.rebuild(name);
     this.watchDoc(name);
+    const owed = new Map<string, number>();
     for (const [id, info] of [...this.sockets]) {
-      if (info.purpose.kind === "doc" && info.purpose.doc === name) this.closeConnection(id, CLOSE.DOC_REPLACED, "document replaced: sync again");
+      if (info.purpose.kind !== "doc" || info.purpose.doc !== name) continue;
+      const principal = principalOf(info.token);
+      owed.set(principal, (owed.get(principal) ?? 0) + 1);
+      this.closeConnection(id, CLOSE.DOC_REPLACED, "document replaced: sync again");
     }
+    this.owedSyncs.set(name, { until: Date.now() + ROOM_ASKED_SYNC_MS, byPrincipal: owed });
   }
 
   private broadcastUpdate(doc: string, update: Uint8Array): void {
@@ -533,11 +595,12 @@ export abstract class LiveRoom implements Party.Server {
 
   /** Takes `cost` of the caller's `kind` budget, or refuses with RATE_LIMITED and when to try again. */
   protected rateLimit(caller: Caller, kind: RateKind, cost = 1): void {
-    const waitMs = this.limiter.take(caller.token.jti, kind, cost, Date.now());
+    const waitMs = this.limiter.take(principalOf(caller.token), kind, cost, Date.now());
     if (waitMs === null) return;
     if (waitMs === Infinity) throw new ToolError("TOO_LARGE", `one call may cost at most a full ${kind} budget`);
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new ToolError("RATE_LIMITED", `too many ${kind === "bead" ? "beads" : `${kind}s`} from this token; try again in ${retryAfter} s`, retryAfter);
+    const what = kind === "bead" ? "beads" : kind === "refresh" ? "token renewals" : `${kind}s`;
+    throw new ToolError("RATE_LIMITED", `too many ${what} from this token; try again in ${retryAfter} s`, retryAfter);
   }
 
   /**
@@ -551,7 +614,10 @@ export abstract class LiveRoom implements Party.Server {
       if (why) throw new ToolError("FORBIDDEN", why);
       const { sub: _sub, jti: _jti, iat, exp, ...claims } = caller.token;
       const now = Math.floor(Date.now() / 1000);
-      const lifetime = Math.min(MAX_TOKEN_LIFETIME_S, Math.max(60, exp - iat));
+      // Only in the second half of its life: one token is not a well of fresh ones.
+      if (now < iat + (exp - iat) / 2) throw new ToolError("CONFLICT", `renew this token after ${new Date((iat + (exp - iat) / 2) * 1000).toISOString()}`);
+      this.rateLimit(caller, "refresh");
+      const lifetime = Math.min(MAX_TOKEN_LIFETIME_S, Math.max(1, exp - iat));
       const token = await signToken({ ...claims, exp: now + lifetime }, this.secret);
       return { token, expiresAt: (now + lifetime) * 1000 };
     });
@@ -565,6 +631,7 @@ export abstract class LiveRoom implements Party.Server {
       if (!spec.roles.includes(caller.token.role)) throw new ToolError("FORBIDDEN", `role ${caller.token.role} may not call ${name}`);
       const args = spec.schema.safeParse(rawArgs);
       if (!args.success) throw new ToolError("INVALID_ARGS", describeIssues(args.error));
+      this.checkCaller(name, caller);
       this.noteCall(name, caller);
       return { ok: true, value: (await spec.run(args.data, caller)) ?? null };
     } catch (error) {
@@ -577,10 +644,12 @@ export abstract class LiveRoom implements Party.Server {
   // ------------------------------------------------------------------ HTTP
 
   /**
-   * Remembers the server's origin (see callRoom), from authenticated requests only: the room sends
-   * its internal key there, so an anonymous request's Host header must not choose it.
+   * Remembers the server's origin (see callRoom) from operators' and containers' requests only: a
+   * room sends mail and signed calls there, and a request's origin is its Host header, which an
+   * agent or a link's page could choose.
    */
-  private async learnOrigin(url: string): Promise<void> {
+  private async learnOrigin(url: string, token: TokenPayload): Promise<void> {
+    if (token.role !== "operator" && token.role !== "container") return;
     const origin = new URL(url).origin;
     if (origin === this.origin) return;
     this.origin = origin;
@@ -630,7 +699,7 @@ export abstract class LiveRoom implements Party.Server {
     }
     const admission = this.admit(token, { kind: "tools" });
     if (!admission.ok) return errorResponse(admission.code, admission.message);
-    await this.learnOrigin(req.url);
+    await this.learnOrigin(req.url, token);
     const body = await readBody(req, LIMITS.maxFrameBytes);
     if (!body.ok) return errorResponse(body.code, body.message);
     const outcome = await this.callTool(name, body.value, { token });
@@ -638,25 +707,27 @@ export abstract class LiveRoom implements Party.Server {
   }
 
   private async onInternalRequest(op: string, req: Request): Promise<Response> {
-    if (!sameSecret(req.headers.get("x-townhall-internal") ?? "", await internalKey(this.secret, this.townId))) {
+    // Checked here too: a call from another room's stub does not pass the gate.
+    const signed = await checkInternal(req.headers.get("x-townhall-internal"), this.secret, this.roomId, op);
+    if (!signed.ok) {
       await req.body?.cancel().catch(() => {});
-      return errorResponse("UNAUTHORIZED", "room-to-room calls need the internal key");
+      return errorResponse("UNAUTHORIZED", signed.reason);
     }
     // Room-to-room bodies wrap a client's (a mail), so they may be larger.
-    const body = await readBody(req, LIMITS.hardFrameBytes);
-    await this.learnOrigin(req.url);
+    const body = await readBody(req, LIMITS.hardFrameBytes, signed.digest);
     if (!body.ok) return errorResponse(body.code, body.message);
     return this.internal(op, body.value);
   }
 
   /** Calls another room of this town. Throws on network failure; returns the parsed reply. */
   protected async callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: any }> {
+    const text = JSON.stringify(body);
     const init = {
       // A hung hop must not hang the caller: after this the mail waits in the outbox instead.
       signal: AbortSignal.timeout(HOP_TIMEOUT_MS),
       method: "POST",
-      headers: { "content-type": "application/json", "x-townhall-internal": await internalKey(this.secret, this.townId) },
-      body: JSON.stringify(body),
+      headers: { "content-type": "application/json", "x-townhall-internal": await signInternal(this.secret, roomId, op, text) },
+      body: text,
     };
     let response: Response;
     if (this.parties) {
@@ -670,12 +741,12 @@ export abstract class LiveRoom implements Party.Server {
     } else {
       throw new Error("no route to other rooms yet (no request seen since start)");
     }
-    const text = await response.text();
+    const reply = await response.text();
     let parsed: unknown = null;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(reply);
     } catch {
-      parsed = { ok: false, error: { code: "INTERNAL", message: text.slice(0, 200) } };
+      parsed = { ok: false, error: { code: "INTERNAL", message: reply.slice(0, 200) } };
     }
     return { status: response.status, body: parsed };
   }
@@ -685,15 +756,8 @@ export abstract class LiveRoom implements Party.Server {
   }
 }
 
-/** Compares secrets in time independent of where they differ. */
-function sameSecret(given: string, expected: string): boolean {
-  let difference = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) difference |= (given.charCodeAt(i) || 0) ^ expected.charCodeAt(i);
-  return difference === 0;
-}
-
 /** Reads a JSON body, counting as it arrives: past `limit` bytes it stops reading and says so. */
-async function readBody(req: Request, limit: number): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
+async function readBody(req: Request, limit: number, digest?: string): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > limit) {
     await req.body?.cancel().catch(() => {});
@@ -701,6 +765,7 @@ async function readBody(req: Request, limit: number): Promise<{ ok: true; value:
   }
   const bytes = req.body ? await readLimited(req.body, limit) : new Uint8Array();
   if (!bytes) return { ok: false, code: "TOO_LARGE", message: `the limit is ${limit} bytes` };
+  if (digest !== undefined && !sameString(await bodyDigest(bytes), digest)) return { ok: false, code: "UNAUTHORIZED", message: "the body is not the one signed" };
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return { ok: true, value: {} };
   try {

@@ -140,7 +140,16 @@ export class PostOffice {
     const live = unread(this.host.all(), identity);
     const stored = [...(await this.host.storage.list<Mail>({ prefix: `mailarchive:to:${identity}:` })).values()].filter((m) => m.state === "delivered");
     const all = [...stored, ...live].sort((a, b) => (a.id < b.id ? -1 : 1));
-    return Promise.all(all.map((m) => this.full(m)));
+    // A page, not everything: whatever others sent, one reply stays bounded (LIMITS.mailPerCheck).
+    const page: Mail[] = [];
+    let bytes = 0;
+    for (const mail of all.slice(0, LIMITS.mailPerCheck)) {
+      const whole = await this.full(mail);
+      bytes += whole.body.length + whole.subject.length;
+      if (page.length > 0 && bytes > LIMITS.mailBytesPerCheck) break;
+      page.push(whole);
+    }
+    return page;
   }
 
   /** One mail of `identity`'s (to or from it), whole, wherever it is kept. */

@@ -52,6 +52,12 @@ export const LIMITS = {
    */
   longTextBytes: 2 * 1024,
   previewChars: 512,
+  /**
+   * One gt_mail_check (or gt_prime) hands out at most this many unread mails, oldest first, and stops
+   * before their bodies pass `mailBytesPerCheck` (one mail always): acknowledge them, then check again.
+   */
+  mailPerCheck: 50,
+  mailBytesPerCheck: 256 * 1024,
   /** Mail kept live per mailbox (one recipient's inbox, or one sender's copies); older mail moves to storage. */
   mailboxKept: 200,
   /** Escalations kept live per rig (open ones first); older ones move to storage. */
@@ -65,6 +71,10 @@ export const LIMITS = {
   rigsPerTown: 500,
   /** Share of GT_MAX_CONNECTIONS that viewers (dashboards on links) may hold, so the container, operators and agents always get in. */
   viewerShare: 0.5,
+  /** Share of GT_MAX_CONNECTIONS kept for the container and operators: agents and viewers together get the rest. */
+  reservedShare: 0.1,
+  /** Sockets one agent (identity and run) may hold in a room. Viewers are held by their share; a link may be opened by a whole team. */
+  socketsPerAgent: 16,
   /** Full syncs a document socket may ask for in a minute beyond its first, before it is closed with 4420. */
   syncsPerMinute: 2,
 } as const;

@@ -302,6 +302,18 @@ export default class RigRoom extends LiveRoom {
   }
 
   /** An agent's own tool call is progress; its run's liveness is the room's to track (W4). */
+  /**
+   * A process of a run that is over must not act for the agent's next run: while the agent has
+   * another run, its old token may not prime (and read the new hook and mail), checkpoint, or do
+   * anything else. gt_done answers such a token itself (a retried done after a lost reply).
+   */
+  protected override checkCaller(name: string, caller: Caller): void {
+    const { role, agent, run } = caller.token;
+    if (role !== "agent" || run === undefined || !agent || name === "gt_done") return;
+    const current = this.records.get<Agent>(RIG_DOC.agents, agent)?.run;
+    if (current && current.id !== run) throw new ToolError("FORBIDDEN", `run ${run} is over; ${agent} works on run ${current.id} now`);
+  }
+
   protected override noteCall(name: string, caller: Caller): void {
     if (caller.token.role !== "agent" || name === "gt_heartbeat" || !caller.token.agent) return;
     if (!this.records.get<Agent>(RIG_DOC.agents, caller.token.agent)?.run) return;
@@ -405,7 +417,8 @@ export default class RigRoom extends LiveRoom {
       }),
       gt_token_refresh: this.tokenRefreshTool((token) => {
         // An agent's token lives as long as its run: a process whose run is over gets no new one.
-        if (token.role !== "agent" || token.run === undefined) return null;
+        if (token.role !== "agent") return null;
+        if (token.run === undefined) return "an agent token made for no run is not renewed";
         const agent = token.agent ? this.records.get<Agent>(RIG_DOC.agents, token.agent) : undefined;
         return agent?.run?.id === token.run && agent.run.state !== "stopping" ? null : `run ${token.run} is over: its token is not renewed`;
       }),

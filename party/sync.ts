@@ -14,12 +14,17 @@ export const MESSAGE_AWARENESS = 1;
 
 export type SyncOutcome =
   | { kind: "reply"; message: Uint8Array }
+  /** A sync step 1 that `mayReply` turned down: nothing was encoded. */
+  | { kind: "sync-refused" }
   | { kind: "ignored" }
   | { kind: "write-refused" }
   | { kind: "bad-frame"; reason: string };
 
-/** Decides what a client's binary frame means for a read-only document. */
-export function handleClientSyncMessage(doc: Y.Doc, data: Uint8Array): SyncOutcome {
+/**
+ * Decides what a client's binary frame means for a read-only document. A sync step 1 is answered
+ * with the whole document (step 2) if `mayReply` agrees, asked before anything is encoded.
+ */
+export function handleClientSyncMessage(doc: Y.Doc, data: Uint8Array, mayReply: () => boolean = () => true): SyncOutcome {
   try {
     const decoder = decoding.createDecoder(data);
     const messageType = decoding.readVarUint(decoder);
@@ -28,6 +33,7 @@ export function handleClientSyncMessage(doc: Y.Doc, data: Uint8Array): SyncOutco
     const syncType = decoding.readVarUint(decoder);
     const payload = decoding.readVarUint8Array(decoder);
     if (syncType === syncProtocol.messageYjsSyncStep1) {
+      if (!mayReply()) return { kind: "sync-refused" };
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MESSAGE_SYNC);
       syncProtocol.writeSyncStep2(encoder, doc, payload);

@@ -113,9 +113,9 @@ export default class TownRoom extends LiveRoom {
     if (!coversRig(caller.token, rig.id)) throw new ToolError("FORBIDDEN", `this token is scoped to another rig than ${rig.name}`);
   }
 
-  /** The registry as a caller may see it: git URLs with credentials only for the container, which clones. */
-  private shown(rig: Rig, caller: Caller): Rig {
-    return caller.token.role === "container" ? rig : { ...rig, gitUrl: redactGitUrl(rig.gitUrl) };
+  /** The registry as a caller may see it: git URLs with credentials only for a container that serves the rig (it clones). */
+  private async shown(rig: Rig, caller: Caller): Promise<Rig> {
+    return caller.token.role === "container" && coversRig(caller.token, rig.id) ? this.withRealUrl(rig) : { ...rig, gitUrl: redactGitUrl(rig.gitUrl) };
   }
 
   private rigs(): Rig[] {
@@ -207,13 +207,8 @@ export default class TownRoom extends LiveRoom {
         await this.retireLanded();
         return { removed: rig.name, id: rig.id };
       }),
-      gt_list_rigs: tool(townToolArgs.gt_list_rigs, townStaff, async (_args, caller) =>
-        caller.token.role === "container" ? Promise.all(this.rigs().map((r) => this.withRealUrl(r))) : this.rigs().map((r) => this.shown(r, caller)),
-      ),
-      gt_rig_status: tool(townToolArgs.gt_rig_status, townStaff, async (args, caller) => {
-        const rig = this.requireRig(args.name);
-        return caller.token.role === "container" ? this.withRealUrl(rig) : this.shown(rig, caller);
-      }),
+      gt_list_rigs: tool(townToolArgs.gt_list_rigs, townStaff, async (_args, caller) => Promise.all(this.rigs().map((r) => this.shown(r, caller)))),
+      gt_rig_status: tool(townToolArgs.gt_rig_status, townStaff, async (args, caller) => this.shown(this.requireRig(args.name), caller)),
       gt_mail_send: tool(townToolArgs.gt_mail_send, mailers, async (args, caller) => {
         if (caller.token.role === "operator") this.requireTownWide(caller, "send town mail");
         const from = caller.token.role === "agent" ? "mayor" : (args.from ?? "operator");
@@ -467,7 +462,7 @@ export default class TownRoom extends LiveRoom {
     }));
   }
 
-  /** Refuses new work past the town's bound on beads in open convoys (and slings count too). */
+  /** Refuses new convoys past the town's bound on beads in open convoys (a sling is held by its rig's bound on unfinished beads). */
   private requireRoomForBeads(n: number): void {
     let open = 0;
     for (const c of this.records.values<Convoy>(TOWN_DOC.convoys)) if (c.status === "open") open += c.beads.length;

@@ -204,8 +204,14 @@ for (const rig of wanted) {
 
 step(`starting the town container (workspace ${workspace})`);
 // The token in its environment, not on its command line (which every local user, agents included, can read).
+// Its own temporary directory, ours alone: tsx keeps compiled code in <tmp>/tsx-<uid>, and a rig's
+// user must not be able to make that directory in a shared /tmp before the container does.
+const containerTmp = join(STATE_DIR, "tmp");
+mkdirSync(containerTmp, { recursive: true, mode: 0o700 });
+chmodSync(containerTmp, 0o700);
 await startChild("the container", process.execPath, ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--workspace", workspace], /container: town/, "container", {
   GT_CONTAINER_TOKEN: containerToken,
+  TMPDIR: containerTmp,
 });
 step(`logs: ${join(LOG_DIR, "container.log")} (agents, merges, leases) and ${join(LOG_DIR, "partykit.log")}`);
 

@@ -6,8 +6,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { RigRepo } from "../../container/git-ops.ts";
+import { gitCredentials, RigRepo } from "../../container/git-ops.ts";
 import { deleteRigUser, isolating } from "../../container/rig-user.ts";
+import { httpsGitServer } from "../helpers/git.ts";
 
 // RigRepo must work without any global git identity, so hide the machine's config from every git
 // child of this worker; the test's own clones pass their identity with -c.
@@ -335,6 +336,84 @@ describe("git's reach", () => {
   });
 });
 
+describe("a remote's credentials", () => {
+  it("are split off the URL, which is otherwise kept: https's go into a header for that host alone; ssh keeps its user", () => {
+    const basic = (userinfo: string) => `Authorization: Basic ${Buffer.from(userinfo).toString("base64")}`;
+    expect(gitCredentials("https://bot:p%40ss@git.example.com:8443/o/r.git?x=1")).toEqual({
+      url: "https://git.example.com:8443/o/r.git?x=1",
+      env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.https://git.example.com:8443/.extraHeader", GIT_CONFIG_VALUE_0: basic("bot:p@ss") },
+    });
+    expect(gitCredentials("https://ghp_token@github.com/o/r.git").env.GIT_CONFIG_VALUE_0).toBe(basic("ghp_token:"));
+    expect(gitCredentials("ssh://git:secret@host/o/r.git")).toEqual({ url: "ssh://git@host/o/r.git", env: {} });
+    for (const url of ["ssh://git@host/o/r.git", "git@host:o/r.git", "https://host/o/r.git", "/srv/r.git", "file:///srv/r.git"]) {
+      expect(gitCredentials(url)).toEqual({ url, env: {} });
+    }
+  });
+});
+
+describe("a remote's credentials, over https", () => {
+  const run = promisify(execFile);
+
+  it("never reach a command line or .git/config: git gets the URL without them and the credentials in its environment, and clones, fetches and pushes over https with them; an older clone's credentialed URL is rewritten", async () => {
+    // As root, as the rig's user (as the container runs it); otherwise as this process.
+    const name = isolating() ? `th-test-${randomBytes(4).toString("hex")}` : undefined;
+    const secret = randomBytes(6).toString("hex");
+    const password = `s3cret/${secret}`; // a / in the URL is %2F: git's header has it decoded
+    const server = await httpsGitServer(f.root, { user: "bot", password }, secret);
+    const gitUrl = `https://bot:${encodeURIComponent(password)}@127.0.0.1:${server.port}/remote.git`;
+    // The client trusts the server's certificate through its HOME's config (the rig's home, made here first).
+    const home = path.join(f.rigDir, "home");
+    await fs.mkdir(home, { recursive: true });
+    await fs.copyFile(server.cert, path.join(home, "cert.pem"));
+    await fs.writeFile(path.join(home, ".gitconfig"), `[http "https://127.0.0.1:${server.port}/"]\n\tsslCAInfo = ${path.join(home, "cert.pem")}\n`);
+    await fs.chmod(f.root, 0o711);
+    await fs.chmod(path.dirname(f.rigDir), 0o711);
+    const savedHome = process.env.HOME;
+    if (!name) process.env.HOME = home; // as this process, git has this process's HOME
+    const clean = async (repoDir: string) => {
+      for (const file of ["config", "FETCH_HEAD", "packed-refs", "logs/HEAD", "logs/refs/remotes/origin/main"]) {
+        const text = await fs.readFile(path.join(repoDir, ".git", file), "utf8").catch(() => "");
+        expect(text, file).not.toContain(secret);
+      }
+    };
+    try {
+      const repo = new RigRepo({ rigDir: f.rigDir, gitUrl, defaultBranch: "main", ...(name ? { user: name } : {}) });
+      await repo.ensureClone();
+      const repoDir = path.join(f.rigDir, "repo");
+      expect(await fs.readFile(path.join(repoDir, "README.md"), "utf8")).toBe("hello\n");
+      expect(server.seen.leaks).toEqual([]); // git clone's and git-remote-https's command lines, as the server was asked
+      expect((await git(repoDir).raw(["config", "--get", "remote.origin.url"])).trim()).toBe(`https://127.0.0.1:${server.port}/remote.git`);
+      await clean(repoDir);
+
+      // The refinery's fetch and push, over https with the credentials.
+      const wt = await repo.createWorktree("maple", "gt/maple/abc12345");
+      await fs.writeFile(path.join(wt, "feature.txt"), "feature\n");
+      const as = repo.user ? { uid: repo.user.uid, gid: repo.user.gid } : {};
+      await run("git", ["add", "feature.txt"], { cwd: wt, ...as });
+      await run("git", ["-c", "user.name=Agent", "-c", "user.email=agent@townhall.local", "commit", "-q", "-m", "add feature"], { cwd: wt, ...as });
+      const merged = await repo.merge({ branch: "gt/maple/abc12345", beadId: beadOf(1), title: "add feature" });
+      if (!merged.ok) throw new Error(merged.error);
+      expect(await remoteMain(f)).toBe(merged.mergeCommit);
+
+      // A clone made by an earlier version, with the credentials in its remote URL: opened, it loses them, and still fetches.
+      await run("git", ["remote", "set-url", "origin", gitUrl], { cwd: repoDir, ...as });
+      expect(await fs.readFile(path.join(repoDir, ".git", "config"), "utf8")).toContain(secret);
+      const newer = await pushFromSeed(f, "b.txt", "b\n");
+      await new RigRepo({ rigDir: f.rigDir, gitUrl, defaultBranch: "main", ...(name ? { user: name } : {}) }).ensureClone();
+      expect(await head(repoDir, "origin/main")).toBe(newer);
+      await clean(repoDir);
+
+      expect(server.seen.requests).toBeGreaterThan(0);
+      expect(server.seen.refused).toBe(0); // the credentials went with every request
+      expect(server.seen.leaks).toEqual([]);
+    } finally {
+      process.env.HOME = savedHome;
+      await server.close();
+      if (name) await deleteRigUser(name);
+    }
+  });
+});
+
 describe.runIf(isolating())("with a rig user (as root)", () => {
   const run = promisify(execFile);
 
@@ -372,6 +451,10 @@ describe.runIf(isolating())("with a rig user (as root)", () => {
       expect(pushEnv).toContain(`HOME=${repo.homeDir}\n`);
       expect(pushEnv).toContain("GIT_TERMINAL_PROMPT=0\n");
       expect(pushEnv).not.toContain("GT_TEST_SECRET");
+      // Its temporary files in its own directory, not the shared /tmp (where another rig could plant tsx's cache).
+      expect(pushEnv).toContain(`TMPDIR=${repo.tmpDir}\n`);
+      const tmp = await fs.lstat(repo.tmpDir);
+      expect([tmp.isDirectory(), tmp.uid, tmp.mode & 0o777]).toEqual([true, user.uid, 0o700]);
 
       // What the user leaves in /tmp would belong to the next user given its uid.
       const left = path.join(os.tmpdir(), `townhall-left-${name}`);
@@ -382,6 +465,38 @@ describe.runIf(isolating())("with a rig user (as root)", () => {
       await expect(run("id", ["-u", name])).rejects.toThrow();
     } finally {
       delete process.env.GT_TEST_SECRET;
+      await deleteRigUser(name);
+    }
+  });
+});
+
+describe.runIf(isolating())("disk use with a rig user (as root)", () => {
+  it("is counted as the rig's user: root never walks the rig's directory, so what the user cannot read is not counted, and no link is followed", async () => {
+    await fs.chmod(f.root, 0o711);
+    await fs.mkdir(path.dirname(f.rigDir), { recursive: true, mode: 0o711 });
+    const name = `th-test-${randomBytes(4).toString("hex")}`;
+    const repo = new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "main", user: name });
+    try {
+      await repo.ensureClone();
+      const before = await repo.diskBytes();
+      expect(before).toBeGreaterThan(0);
+      const wt = await repo.createWorktree("maple", "gt/maple/abc12345");
+      await fs.writeFile(path.join(wt, "big.bin"), Buffer.alloc(50_000));
+      const grown = await repo.diskBytes();
+      expect(grown).toBeGreaterThanOrEqual(before + 50_000);
+      // Root's: only a walk as root counts it. A link to a large directory: only a walk that follows it counts that.
+      await fs.mkdir(path.join(f.rigDir, "roots"), { mode: 0o700 });
+      await fs.writeFile(path.join(f.rigDir, "roots", "big.bin"), Buffer.alloc(200_000));
+      const outside = path.join(f.root, "outside");
+      await fs.mkdir(outside);
+      await fs.writeFile(path.join(outside, "big.bin"), Buffer.alloc(200_000));
+      await fs.symlink(outside, path.join(f.rigDir, "link"));
+      const after = await repo.diskBytes();
+      expect(after).toBeGreaterThanOrEqual(grown);
+      expect(after).toBeLessThan(grown + 100_000);
+    } finally {
+      await fs.rm(path.join(f.rigDir, "roots"), { recursive: true, force: true }); // the user could not delete it
+      await repo.remove().catch(() => {});
       await deleteRigUser(name);
     }
   });

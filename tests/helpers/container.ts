@@ -1,9 +1,9 @@
 /** Runs the real town container (`container/main.ts`) as its own process group. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, readdirSync } from "node:fs";
+import { chmodSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deleteRigUser, isolating, rigUserName } from "../../container/rig-user.ts";
+import { deleteRigUser, isolating, mayorUserName, rigUserName } from "../../container/rig-user.ts";
 import { TS_LOADER } from "../../container/runtimes.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -50,11 +50,17 @@ export function spawnContainer(args: { host: string; town: string; token: string
 }
 
 /**
- * The users the container made for its rigs, deleted once it has stopped (with whatever their agents
- * left running), or every test run would leave them behind (system uids are few: 100–999).
+ * The users the container made for its rigs and its Mayor, deleted once it has stopped (with
+ * whatever their agents left running), or every test run would leave them behind (system uids are
+ * few: 100–999). The container itself never deletes its Mayor's user (container/mayor.ts).
  */
 export async function deleteRigUsers(workspace: string): Promise<void> {
   if (!isolating()) return;
+  try {
+    await deleteRigUser(mayorUserName(readFileSync(join(workspace, "container-id"), "utf8").trim()));
+  } catch {
+    // no container id yet, or no Mayor
+  }
   let ids: string[];
   try {
     ids = readdirSync(join(workspace, "rigs"));

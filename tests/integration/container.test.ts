@@ -58,6 +58,19 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Live processes (not zombies) in the process group `pgid`. */
+function processesInGroup(pgid: number): number[] {
+  return readdirSync("/proc").flatMap((name) => {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return /^\d+$/.test(name) && Number(pgrp) === pgid && state !== "Z" ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 const bead = (rig: Rig, title: string, body: string) => town.rigCall<Bead>(rig, "gt_bead_create", { title, body });
 
 describe("the town container", () => {
@@ -190,6 +203,26 @@ describe("the town container", () => {
     expect(seen).not.toContain(b.rig.id);
     expect(seen).not.toContain("GT_SECRET");
     expect(existsSync(join(rigDir, "worktrees", "toast"))).toBe(false);
+  });
+
+  it("stops an agent with all it started: a command runtime's background child ends with it (its process group)", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha", { max_polecats: 1 });
+    const wa = await watchRig(a.rig);
+    // The shell waits on a child that holds the agent's token in its environment too.
+    const c = container(["--rig-command", 'alpha=sleep 1000 & echo "sleeper $!"; wait']);
+    const task = await bead(a.rig, "run until stopped", "");
+    const agent = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.hook === task.id));
+    await c.waitFor(/\[alpha\] \S+: sleeper \d+/);
+    const sleeper = Number(/\[alpha\] \S+: sleeper (\d+)/.exec(c.output())![1]);
+    expect([processAlive(agent.pid!), processAlive(sleeper)]).toEqual([true, true]);
+
+    await town.rigCall(a.rig, "gt_bead_update", { bead_id: task.id, status: "failed" });
+    await c.waitFor(new RegExp(`\\[alpha\\] ${agent.identity} exited`));
+    // A SIGKILLed process takes a moment to be gone.
+    for (let i = 0; i < 100 && (processAlive(sleeper) || processesInGroup(agent.pid!).length); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect([processAlive(agent.pid!), processAlive(sleeper)]).toEqual([false, false]);
+    expect(processesInGroup(agent.pid!)).toEqual([]);
   });
 
   it("serves only the rigs named by --rigs; a second container stands by for a served rig and does none of its work", async () => {

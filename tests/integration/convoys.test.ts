@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { internalKey } from "../../party/auth.ts";
+import { signInternal } from "../../party/auth.ts";
 import type { Bead, Convoy, ConvoyProgress, Rig, SlingResult } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { filesOnMain, makeBareRepo } from "../helpers/git.ts";
@@ -100,10 +100,11 @@ describe("convoys", () => {
     const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", { title: "noisy", beads: [{ title: "one" }, { title: "two" }] });
     const [one] = convoy.beads;
     const notify = async (status: string, rev: number) => {
+      const body = JSON.stringify({ convoy_id: convoy.id, bead_id: one!.beadId, rig_id: a.id, status, rev });
       const response = await fetch(`http://${host}/parties/main/${town.town}/internal/convoy_bead`, {
         method: "POST",
-        headers: { "x-townhall-internal": await internalKey(secret, town.town) },
-        body: JSON.stringify({ convoy_id: convoy.id, bead_id: one!.beadId, rig_id: a.id, status, rev }),
+        headers: { "x-townhall-internal": await signInternal(secret, town.town, "convoy_bead", body) },
+        body,
       });
       return ((await response.json()) as { value: string }).value;
     };

@@ -40,10 +40,11 @@ describe("crash right after acks", () => {
       queued.push(reply.id);
     }
 
-    // A burst from alpha's agent, over sockets of several tokens (each token may send 30 at once);
-    // the kill lands while a second wave is still in flight.
-    const sockets = await Promise.all(Array.from({ length: 8 }, async () => {
-      const s = town.agentSocket(a, await town.token({ role: "agent", rig: a.id, agent: toast.identity }));
+    // A burst from alpha's agents, over a socket each (each agent may send 30 at once); the kill
+    // lands while a second wave is still in flight.
+    const senders = [toast, ...(await Promise.all(Array.from({ length: 7 }, (_, i) => town.polecat(a, `burst-${i}`))))];
+    const sockets = await Promise.all(senders.map(async (sender) => {
+      const s = town.agentSocket(a, sender.token);
       await s.ready;
       return s;
     }));
@@ -76,7 +77,10 @@ describe("crash right after acks", () => {
       const next = new Promise<void>((resolve) => (wake = resolve));
       const handed = await recipient.call<Mail[]>("gt_mail_check");
       seen.push(...handed.map((m) => m.id));
-      if (handed.length) await recipient.call("gt_mail_ack", { ids: handed.map((m) => m.id) });
+      if (handed.length) {
+        await recipient.call("gt_mail_ack", { ids: handed.map((m) => m.id) });
+        continue; // a check hands out a page at a time: the next one may hold more
+      }
       if (missing().length === 0) break;
       await next; // gamma's outbox retries after its alarm wakes it
     }

@@ -45,6 +45,9 @@ function agentScript(workspace: string, own: Rig, other: Rig, otherRemote: strin
     can("list-rigs", `ls ${join(workspace, "rigs")}`),
     can("read-supervisor-env", "cat /proc/$PPID/environ"),
     `echo "own-rig-dir=$(stat -c '%U %a' ${join(workspace, "rigs", own.id)})"`,
+    // Its temporary files (tsx's compiled-code cache among them) in a directory of its own, not the shared /tmp.
+    'echo "tmpdir=$TMPDIR"',
+    `echo "tmpdir-owner=$(stat -c '%U %a' "$TMPDIR")"`,
     "} > facts.txt",
     // The supervisor's command line (every local user can read it), arguments space-separated.
     "tr '\\0' ' ' < /proc/$PPID/cmdline > cmdline.txt",
@@ -54,7 +57,7 @@ function agentScript(workspace: string, own: Rig, other: Rig, otherRemote: strin
 }
 
 /** The variables an agent is given (rig-worker.ts), and what its shell adds itself. */
-const AGENT_ENV = ["PATH", "HOME", "LANG", "GT_HOST", "GT_SECURE", "GT_TOWN", "GT_RIG", "GT_AGENT", "GT_TOKEN", "GT_BEAD", "GT_DEFAULT_BRANCH"];
+const AGENT_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "GT_HOST", "GT_SECURE", "GT_TOWN", "GT_RIG", "GT_AGENT", "GT_TOKEN", "GT_BEAD", "GT_DEFAULT_BRANCH"];
 const GIT_IDENTITY = ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"];
 const SHELL_ENV = ["PWD", "OLDPWD", "SHLVL", "_"];
 
@@ -96,6 +99,8 @@ describe.runIf(isolating())("agents as their rig's own user (the container runs 
       "list-rigs": "no",
       "read-supervisor-env": "no",
       "own-rig-dir": `${userName} 700`,
+      tmpdir: join(workspace, "rigs", alpha.id, "tmp"),
+      "tmpdir-owner": `${userName} 700`,
     });
     // What the agent could not read is there: root can.
     expect(existsSync(join(workspace, "rigs", beta.id, "repo", "README.md"))).toBe(true);

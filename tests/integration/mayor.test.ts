@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Bead, Convoy, ConvoyProgress, Mail, MailSendResult, Rig, SlingResult } from "../../party/protocol.ts";
+import { isolating, mayorUserName } from "../../container/rig-user.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { makeBareRepo } from "../helpers/git.ts";
 import { gt, gtJson, lossyProxy, mcpCall, mcpClient, ULID, valueOf, type GtEnv, type Run } from "../helpers/gt.ts";
@@ -342,6 +343,31 @@ describe("the Mayor in the container (--mayor)", () => {
     containers.splice(containers.indexOf(container), 1);
     expect(container.output()).toContain(`[mayor] stopping (pid ${second})`);
     expect([alive(second!), alive(background)]).toEqual([false, false]);
+  });
+});
+
+describe.runIf(isolating())("the Mayor as a user of its own (the container runs as root)", () => {
+  it("runs as its own unprivileged user, cannot read the supervisor's environment, and has a 0700 directory and TMPDIR of its own", async () => {
+    town = await makeTown(host, secret, "my");
+    const mayor = [
+      'echo "who uid=$(id -u) user=$(id -un) ppid=$PPID"',
+      // Its parent is the supervisor, whose environment holds the container token.
+      'if cat /proc/$PPID/environ >/dev/null 2>&1; then echo "environ readable"; else echo "environ closed"; fi',
+      'echo "dir $(stat -c "%u %a" .)"',
+      'echo "tmp $TMPDIR $(stat -c "%u %a" "$TMPDIR")"',
+    ].join("; ");
+    const workspace = join(dir, "ws");
+    const container = spawnContainer({ host, town: town.town, token: town.container, workspace, extra: ["--mayor", mayor] });
+    containers.push(container);
+    await container.waitFor(/\[mayor\] exited 0: done/);
+    const out = container.output();
+    const uid = Number(/\[mayor\] > who uid=(\d+)/.exec(out)?.[1]);
+    expect(uid).toBeGreaterThan(0);
+    const name = mayorUserName(readFileSync(join(workspace, "container-id"), "utf8").trim());
+    expect(out).toContain(`[mayor] > who uid=${uid} user=${name} ppid=${container.child.pid}\n`);
+    expect(out).toContain("[mayor] > environ closed\n");
+    expect(out).toContain(`[mayor] > dir ${uid} 700\n`);
+    expect(out).toContain(`[mayor] > tmp ${join(workspace, "mayor", "tmp")} ${uid} 700\n`);
   });
 });
 

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
-import { peekClaims, signToken } from "../../party/auth.ts";
+import { peekClaims, signInternal, signToken } from "../../party/auth.ts";
 import { ToolSocket, callHttp } from "../../client/tools.ts";
-import { CLOSE, LIMITS, type Mail, type Rig, type ShareLink, type ShareResult, type TokenRefreshResult } from "../../party/protocol.ts";
+import { CLOSE, LIMITS, type Mail, type Rig, type Agent, type ShareLink, type ShareResult, type TokenRefreshResult } from "../../party/protocol.ts";
 import { startPartykit, type DevServer } from "../helpers/partykit.ts";
 import { fails, makeTown, workingAgent, type TestTown } from "../helpers/town.ts";
 
@@ -97,6 +97,21 @@ describe("nothing before auth", () => {
     expect(storedRooms()).toBe(before);
   });
 
+  it("room-to-room routes take only a signature for that room, op, time and body", async () => {
+    const t = await town();
+    const url = `http://${server.host}/parties/main/${t.town}/internal/mail`;
+    const body = JSON.stringify({ id: "01J00000000000000000000000", from: "a/witness", to: "mayor", subject: "forged", body: "", state: "delivered" });
+    const post = (header: string | null, sent = body) => fetch(url, { method: "POST", headers: header ? { "x-townhall-internal": header } : {}, body: sent }).then((r) => r.status);
+    expect(await post(null)).toBe(401);
+    expect(await post(await signInternal(SECRET, t.town, "wipe", body))).toBe(401); // signed for another op
+    expect(await post(await signInternal(SECRET, `${t.town}x`, "mail", body))).toBe(401); // for another room
+    expect(await post(await signInternal(SECRET, t.town, "mail", body, Date.now() - 10 * 60_000))).toBe(401); // too old
+    expect(await post(await signInternal(SECRET, t.town, "mail", body), body.replace("forged", "FORGED"))).toBe(401); // another body
+    expect(await post(await signInternal("another-secret-0123456789", t.town, "mail", body))).toBe(401);
+    const mail = await t.townCall<Mail[]>("gt_mail_check", { as: "mayor" });
+    expect(mail).toEqual([]);
+  });
+
   it("an unauthenticated body, or an authenticated one past 64 KiB, is refused while it is still arriving (never buffered whole)", async () => {
     const t = await town();
     // A body far larger than anything the server may read: the server answers (or, since it does
@@ -162,6 +177,10 @@ describe("one admission rule for both rooms", () => {
     expect(await socketOutcome(docPath(t, "mail"), t.viewer)).toBe(CLOSE.FORBIDDEN);
 
     const operatorA = await t.token({ role: "operator", rig: a.id });
+    // Its town socket is not the operator's inbox: no identity, so no town mail events.
+    const townSocket = new ToolSocket({ host: server.host, party: "main", room: t.town, token: operatorA, WebSocket });
+    expect((await townSocket.ready).identity).toBeUndefined();
+    townSocket.close();
     expect((await fails(t.townCall("gt_rig_update", { name: "beta", max_polecats: 5 }, operatorA))).code).toBe("FORBIDDEN");
     expect((await t.townCall<Rig>("gt_rig_update", { name: "alpha", max_polecats: 5 }, operatorA)).maxPolecats).toBe(5);
     expect((await fails(t.townCall("gt_mail_check", {}, operatorA))).code).toBe("FORBIDDEN");
@@ -229,7 +248,10 @@ describe("token refresh", () => {
     const t = await town();
     const a = await t.addRig("alpha");
     const now = Math.floor(Date.now() / 1000);
-    const old = await t.token({ role: "container", iat: now - 60, exp: now + 60 });
+    // Too early: a token is renewed in the second half of its life only.
+    const young = await t.token({ role: "container", iat: now - 10, exp: now + 110 });
+    expect((await fails(callHttp({ host: server.host, party: "main", room: t.town, token: young }, "gt_token_refresh"))).code).toBe("CONFLICT");
+    const old = await t.token({ role: "container", iat: now - 90, exp: now + 30 });
     const renewed = await callHttp<TokenRefreshResult>({ host: server.host, party: "main", room: t.town, token: old }, "gt_token_refresh");
     const [before, after] = [peekClaims(old)!, peekClaims(renewed.token)!];
     expect({ ...after, iat: 0, exp: 0, jti: "" }).toEqual({ ...before, iat: 0, exp: 0, jti: "" });
@@ -240,15 +262,38 @@ describe("token refresh", () => {
     expect((await callHttp<Rig[]>({ host: server.host, party: "main", room: t.town, token: renewed.token }, "gt_list_rigs")).map((r) => r.name)).toEqual(["alpha"]);
 
     const { bead, start } = await workingAgent(t, a);
-    const agentRenewed = await t.rigCall<TokenRefreshResult>(a, "gt_token_refresh", {}, start.token);
+    // The room mints a run's token for 24 h; one in the second half of such a life is renewed.
+    const halfLived = await t.token({ role: "agent", rig: a.id, agent: start.identity, run: start.run, iat: now - 13 * 3600, exp: now + 11 * 3600 });
+    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, start.token))).code).toBe("CONFLICT");
+    const agentRenewed = await t.rigCall<TokenRefreshResult>(a, "gt_token_refresh", {}, halfLived);
     expect(peekClaims(agentRenewed.token)).toMatchObject({ role: "agent", rig: a.id, agent: start.identity, run: start.run });
     // The operator fails the bead: the run is over, and so is its token's renewal.
     await t.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: "failed" });
-    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, agentRenewed.token))).code).toBe("FORBIDDEN");
+    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, halfLived))).code).toBe("FORBIDDEN");
+    // An agent token made for no run is never renewed.
+    const runless = await t.token({ role: "agent", rig: a.id, agent: start.identity, iat: now - 13 * 3600, exp: now + 11 * 3600 });
+    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, runless))).code).toBe("FORBIDDEN");
 
     expect((await fails(t.townCall("gt_token_refresh"))).code).toBe("FORBIDDEN");
     const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}`, ttl_s: 600 });
     expect((await fails(t.townCall("gt_token_refresh", {}, link.token))).code).toBe("FORBIDDEN");
+  });
+});
+
+describe("runs that are over", () => {
+  it("a process of a run that is over cannot act for the agent's next run (prime, checkpoint, mail)", async () => {
+    const t = await town();
+    const a = await t.addRig("alpha");
+    const { bead, start, epoch } = await workingAgent(t, a);
+    // The run ends (its process died): the bead goes back and is dispatched again, a new run.
+    await t.rigCall(a, "gt_agent_exited", { as: start.identity, bead_id: bead.id, run: start.run, epoch, code: 1 }, t.container);
+    const agents = await t.rigCall<Agent[]>(a, "gt_list_agents");
+    const next = agents.find((x) => x.identity === start.identity)?.run;
+    expect(next?.id).toBeDefined();
+    expect(next!.id).not.toBe(start.run);
+    for (const [tool, args] of [["gt_prime", {}], ["gt_checkpoint", { data: "overwrite" }], ["gt_mail_check", {}]] as const) {
+      expect((await fails(t.rigCall(a, tool, args, start.token))).code).toBe("FORBIDDEN");
+    }
   });
 });
 
@@ -274,22 +319,31 @@ describe("bounded cost per token and per room", () => {
     // Another agent is not held back by the first one's flood.
     const other = await t.polecat(a, "maple");
     await t.rigCall(a, "gt_mail_send", { to: "operator", subject: "not me", body: "" }, other.token);
-    // More than a mailbox keeps, from several tokens: the document keeps the last 200, with previews.
+    // A fresh token for the same agent buys no fresh budget: limits count by who, not by token.
+    const again = await t.token({ role: "agent", rig: a.id, agent: first.identity });
+    expect((await fails(t.rigCall(a, "gt_mail_send", { to: "operator", subject: "again", body: "" }, again))).code).toBe("RATE_LIMITED");
+    // More than a mailbox keeps, from several agents: the document keeps the last 200, with previews.
     for (let k = 0; k < 7; k++) {
-      const sender = await t.token({ role: "agent", rig: a.id, agent: first.identity });
-      await Promise.all(Array.from({ length: 30 }, (_, i) => t.rigCall(a, "gt_mail_send", { to: "operator", subject: `bulk ${k}-${i}`, body }, sender)));
+      const sender = await t.polecat(a, `bulk-${k}`);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => t.rigCall(a, "gt_mail_send", { to: "operator", subject: `bulk ${k}-${i}`, body }, sender.token)));
     }
     const mailDoc = await synced(t, "mail", t.operator);
     const live = [...mailDoc.getMap<Mail>("mail").values()];
     expect(live.length).toBe(LIMITS.mailboxKept);
     expect(live.every((m) => m.body.length <= LIMITS.previewChars && (m.subject === "not me" || m.bodyBytes === 3_000))).toBe(true);
     expect(Y.encodeStateAsUpdate(mailDoc).byteLength).toBeLessThan(400 * 1024);
-    // Every one of the 241 is still handed out, whole, and acknowledged.
-    const unread = await t.townCall<Mail[]>("gt_mail_check");
-    expect(unread.length).toBe(30 + 1 + 7 * 30);
-    expect(unread.filter((m) => m.subject !== "not me").every((m) => m.body === body)).toBe(true);
-    await t.townCall("gt_mail_ack", { ids: unread.slice(0, 10).map((m) => m.id) });
-    expect((await t.townCall<Mail[]>("gt_mail_check")).length).toBe(unread.length - 10);
+    // Every one of the 241 is still handed out, whole, a bounded page at a time, oldest first.
+    const handedOut: Mail[] = [];
+    for (;;) {
+      const page = await t.townCall<Mail[]>("gt_mail_check");
+      if (page.length === 0) break;
+      expect(page.length).toBeLessThanOrEqual(LIMITS.mailPerCheck);
+      handedOut.push(...page);
+      await t.townCall("gt_mail_ack", { ids: page.map((m) => m.id) });
+    }
+    expect(handedOut.length).toBe(30 + 1 + 7 * 30);
+    expect(handedOut.map((m) => m.id)).toEqual(handedOut.map((m) => m.id).sort());
+    expect(handedOut.filter((m) => m.subject !== "not me").every((m) => m.body === body)).toBe(true);
   });
 
   it("escalations are rate limited per token and the document keeps its last 200", async () => {
@@ -299,8 +353,8 @@ describe("bounded cost per token and per room", () => {
     const outcomes = await Promise.allSettled(Array.from({ length: 15 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `help ${i}`, severity: "low" }, toast.token)));
     expect(outcomes.filter((o) => o.status === "rejected").length).toBe(15 - 10);
     for (let k = 0; k < 20; k++) {
-      const token = await t.token({ role: "agent", rig: a.id, agent: toast.identity });
-      await Promise.all(Array.from({ length: 10 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `bulk ${k}-${i}`, severity: "low" }, token)));
+      const sender = await t.polecat(a, `esc-${k}`);
+      await Promise.all(Array.from({ length: 10 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `bulk ${k}-${i}`, severity: "low" }, sender.token)));
     }
     const rig = await synced(t, a, t.operator);
     expect(rig.getMap("escalations").size).toBe(LIMITS.escalationsKept);
@@ -316,6 +370,65 @@ describe("bounded cost per token and per room", () => {
     expect(opened).toBeLessThanOrEqual(MAX_CONNECTIONS / 2);
     expect(viewers.filter((v) => v === CLOSE.ROOM_FULL).length).toBe(MAX_CONNECTIONS - opened);
   });
+
+  it("one agent holds at most 16 sockets of a room, and agents and viewers together leave a tenth of it to the container and operators", async () => {
+    const t = await town();
+    const a = await t.addRig("alpha");
+    const toast = await t.polecat(a, "toast");
+    const mine = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => socketOutcome(`/parties/rig/${t.rigRoom(a)}`, toast.token, 8_000)));
+    expect(mine.filter((o) => o === "open").length).toBeLessThanOrEqual(LIMITS.socketsPerAgent);
+    expect(mine.filter((o) => o !== "open").every((o) => o === CLOSE.ROOM_FULL)).toBe(true);
+    // Many agents: they stop short of the reserve, and the container and an operator still get in.
+    const agents = await Promise.all(Array.from({ length: 4 }, (_, i) => t.polecat(a, `crowd-${i}`)));
+    const held: WebSocket[] = [];
+    const outcomes: (number | "open")[] = [];
+    for (const agent of agents) {
+      for (let i = 0; i < 5; i++) {
+        const ws = new WebSocket(`ws://${server.host}/parties/rig/${t.rigRoom(a)}?token=${agent.token}`);
+        held.push(ws);
+        ws.on("error", () => {});
+        // Open for good once the hello arrived; refused sockets are accepted and closed at once.
+        outcomes.push(await new Promise<number | "open">((resolve) => (ws.once("message", () => resolve("open")), ws.once("close", (code) => resolve(code)))));
+      }
+    }
+    const reserve = Math.ceil(MAX_CONNECTIONS * LIMITS.reservedShare);
+    expect(outcomes.filter((o) => o === "open").length).toBeLessThanOrEqual(MAX_CONNECTIONS - reserve);
+    expect(outcomes.filter((o) => o !== "open").length).toBeGreaterThanOrEqual(reserve);
+    expect(outcomes.filter((o) => o !== "open").every((o) => o === CLOSE.ROOM_FULL)).toBe(true);
+    expect(await socketOutcome(`/parties/rig/${t.rigRoom(a)}`, t.operator, 500)).toBe("open");
+    expect(await socketOutcome(`/parties/rig/${t.rigRoom(a)}`, t.container, 500)).toBe("open");
+    for (const ws of held) ws.close();
+  });
+
+  it("a share link's full syncs are metered across all its sockets: past its budget a socket is told to come back later (4429)", async () => {
+    const t = await town();
+    const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}`, ttl_s: 600 });
+    // The room asks for the first syncs just after it starts; wait until those are the client's own
+    // (with a socket open, or the idle room would be evicted and start again).
+    const keepAlive = new ToolSocket({ host: server.host, party: "main", room: t.town, token: t.operator, WebSocket });
+    await keepAlive.ready;
+    await new Promise((r) => setTimeout(r, 15_500));
+    const outcomes: (number | "open")[] = [];
+    for (let i = 0; i < 210; i++) {
+      const ws = new WebSocket(`ws://${server.host}${docPath(t, "town")}?token=${link.token}`);
+      outcomes.push(
+        await new Promise<number | "open">((resolve) => {
+          // The room's own sync step 1 comes first; the whole document is its step 2 (0, 1, …).
+          ws.on("message", (data: Buffer) => data[0] === 0 && data[1] === 1 && (ws.close(), resolve("open")));
+          ws.on("open", () => ws.send(new Uint8Array([0, 0, 1, 0]))); // sync step 1 of an empty document
+          ws.on("close", (code) => resolve(code));
+          ws.on("error", () => {});
+        }),
+      );
+    }
+    const served = outcomes.filter((o) => o === "open").length;
+    expect(served).toBeGreaterThanOrEqual(200);
+    expect(served).toBeLessThan(210);
+    expect(outcomes.filter((o) => o !== "open").every((o) => o === CLOSE.ROOM_FULL)).toBe(true);
+    // An operator is not metered.
+    expect((await synced(t, "town", t.operator)).getMap("rigs").size).toBe(0);
+    keepAlive.close();
+  }, 60_000);
 
   it("a document socket that asks for the whole document again and again is closed with 4420", async () => {
     const t = await town();
@@ -339,12 +452,19 @@ describe("git URLs", () => {
     }
     const secretUrl = "https://bot:ghp_supersecret@example.com/acme/web.git";
     const rig = await t.townCall<Rig>("gt_rig_add", { name: "web", git_url: secretUrl });
+    // A container scoped to another rig does not get this one's credentials.
+    const other = await t.addRig("other");
+    const containerOther = await t.token({ role: "container", rigs: [other.id] });
+    expect((await t.townCall<Rig[]>("gt_list_rigs", {}, containerOther)).find((r) => r.name === "web")!.gitUrl).toBe("https://bot:***@example.com/acme/web.git");
+    expect((await t.townCall<Rig>("gt_rig_status", { name: "web" }, containerOther)).gitUrl).toBe("https://bot:***@example.com/acme/web.git");
+    expect((await t.townCall<Rig>("gt_rig_status", { name: "web" }, t.container)).gitUrl).toBe(secretUrl);
     expect(rig.gitUrl).toBe("https://bot:***@example.com/acme/web.git");
     const townDoc = await synced(t, "town", t.viewer);
     const rigDoc = await synced(t, rig, t.viewer);
     expect(JSON.stringify(townDoc.toJSON())).not.toContain("ghp_supersecret");
     expect(JSON.stringify(rigDoc.toJSON())).not.toContain("ghp_supersecret");
-    expect((await t.townCall<Rig[]>("gt_list_rigs"))[0]!.gitUrl).not.toContain("ghp_supersecret");
-    expect((await t.townCall<Rig[]>("gt_list_rigs", {}, t.container))[0]!.gitUrl).toBe(secretUrl);
+    const web = (rigs: Rig[]) => rigs.find((r) => r.name === "web")!;
+    expect(web(await t.townCall<Rig[]>("gt_list_rigs")).gitUrl).not.toContain("ghp_supersecret");
+    expect(web(await t.townCall<Rig[]>("gt_list_rigs", {}, t.container)).gitUrl).toBe(secretUrl);
   });
 });

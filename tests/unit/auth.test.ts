@@ -1,6 +1,6 @@
 import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { internalKey, peekClaims, signToken, tokenFromRequest, verifyToken } from "../../party/auth.ts";
+import { checkInternal, signInternal, peekClaims, signToken, tokenFromRequest, verifyToken } from "../../party/auth.ts";
 import type { TokenInput } from "../../party/protocol.ts";
 
 const SECRET = "test-secret-0123456789";
@@ -102,15 +102,24 @@ describe("signToken / verifyToken (HS256 JWTs)", () => {
   });
 });
 
-describe("internalKey", () => {
-  it("is deterministic per (secret, town)", async () => {
-    expect(await internalKey(SECRET, "town-1")).toBe(await internalKey(SECRET, "town-1"));
-  });
+describe("room-to-room signatures", () => {
+  const NOW_MS = 1_800_000_000_000;
+  const digestOf = async (header: string) => header.split(".")[1];
 
-  it("differs across towns and secrets", async () => {
-    const key = await internalKey(SECRET, "town-1");
-    expect(await internalKey(SECRET, "town-2")).not.toBe(key);
-    expect(await internalKey("other-secret-0123456789", "town-1")).not.toBe(key);
+  it("are checked for the room, the op and the time they were made for, and vouch for their body", async () => {
+    const header = await signInternal(SECRET, "town-1.rig", "mail", '{"id":1}', NOW_MS);
+    const ok = await checkInternal(header, SECRET, "town-1.rig", "mail", NOW_MS + 1_000);
+    expect(ok).toEqual({ ok: true, digest: await digestOf(header) });
+    // Another room, op, secret, or too late: refused.
+    expect((await checkInternal(header, SECRET, "town-1.other", "mail", NOW_MS)).ok).toBe(false);
+    expect((await checkInternal(header, SECRET, "town-1.rig", "wipe", NOW_MS)).ok).toBe(false);
+    expect((await checkInternal(header, "other-secret-0123456789", "town-1.rig", "mail", NOW_MS)).ok).toBe(false);
+    expect(await checkInternal(header, SECRET, "town-1.rig", "mail", NOW_MS + 121_000)).toEqual({ ok: false, reason: "room-to-room signature out of date" });
+    // Another body's digest under the same signature: refused.
+    const [at, , mac] = header.split(".");
+    const other = await signInternal(SECRET, "town-1.rig", "mail", '{"id":2}', NOW_MS);
+    expect((await checkInternal(`${at}.${other.split(".")[1]}.${mac}`, SECRET, "town-1.rig", "mail", NOW_MS)).ok).toBe(false);
+    expect((await checkInternal(null, SECRET, "town-1.rig", "mail", NOW_MS)).ok).toBe(false);
   });
 });
 
