@@ -3,10 +3,16 @@
  * loaded only when an operator's controls are shown, never for viewers.
  */
 import { callHttp, ToolCallError } from "../../../client/tools.ts";
+import type { Rig } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
 
 export function townTool<T>(town: TownStore, tool: string, args: unknown): Promise<T> {
   return callHttp<T>({ host: location.host, secure: location.protocol === "https:", party: "main", room: town.town, token: town.session.token }, tool, args);
+}
+
+/** A tool of one rig's room (beads, agents, escalations live there), the same call `gt` makes. */
+export function rigTool<T>(town: TownStore, rig: Pick<Rig, "id">, tool: string, args: unknown): Promise<T> {
+  return callHttp<T>({ host: location.host, secure: location.protocol === "https:", party: "rig", room: `${town.town}.${rig.id}`, token: town.session.token }, tool, args);
 }
 
 /** The message a person should read for a failed call: the server's own words, which name the cause. */

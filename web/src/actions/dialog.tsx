@@ -14,6 +14,8 @@ export function FormDialog(
     testid: string;
     danger?: boolean;
     footer?: JSX.Element;
+    /** A confirmation with nothing to type: focus its button, so Enter confirms and Escape cancels. */
+    focusSubmit?: boolean;
   }>,
 ) {
   let dialog!: HTMLDialogElement;
@@ -47,7 +49,7 @@ export function FormDialog(
           <button type="button" class={btn} onClick={() => props.onClose()}>
             Close
           </button>
-          <button type="submit" class={props.danger ? btn.replace("text-zinc-800", "text-rose-700") : btnPrimary} disabled={props.busy} data-testid="action-submit">
+          <button type="submit" class={props.danger ? btn.replace("text-zinc-800", "text-rose-700") : btnPrimary} disabled={props.busy} data-testid="action-submit" autofocus={props.focusSubmit}>
             {props.busy ? "Working…" : props.submit}
           </button>
         </div>

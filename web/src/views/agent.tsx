@@ -1,5 +1,5 @@
-/** One agent: status, hook, branch and worktree, inbox and outbox. */
-import { Show, createMemo } from "solid-js";
+/** One agent: status, hook, branch and worktree, its live output, its controls, inbox and outbox. */
+import { Show, createMemo, lazy } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
@@ -7,6 +7,9 @@ import { shortId } from "../lib/time.ts";
 import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
+import AgentOutput from "./agent-output.tsx";
+
+const AgentActions = lazy(() => import("../actions/agent-actions.tsx"));
 
 export default function AgentView() {
   const params = useParams<{ name: string }>();
@@ -31,6 +34,11 @@ export default function AgentView() {
           {(a) => (
             <div class="space-y-4" data-testid="agent-detail">
               <Panel title={<span class="font-mono">{a().identity}</span>} actions={<Badge kind="agent" status={a().status} testid="agent-status" />}>
+                <Show when={town.isOperator}>
+                  <div class="border-b border-zinc-200 px-4 py-2 dark:border-zinc-800">
+                    <AgentActions rig={rig.rig} identity={a().identity} running={!!a().run} />
+                  </div>
+                </Show>
                 <dl class="grid gap-x-6 gap-y-2 px-4 py-3 text-sm sm:grid-cols-2 lg:grid-cols-4">
                   <div>
                     <dt class="text-zinc-500">Hook</dt>
@@ -69,7 +77,10 @@ export default function AgentView() {
                   </Show>
                 </dl>
               </Panel>
-              <div class="grid gap-4 lg:grid-cols-2">
+              <Show when={a().identity} keyed>
+                {(identity) => <AgentOutput identity={identity} />}
+              </Show>
+              <div class="grid gap-4 lg:grid-cols-2" id="inbox">
                 <Panel title={`Inbox (${inbox().length})`} testid="agent-inbox">
                   <MailTable mail={inbox()} empty="No mail to this agent." />
                 </Panel>

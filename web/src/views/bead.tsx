@@ -1,20 +1,31 @@
-/** One bead: its fields, status history, branch and merge, the Mayor's reason and related mail. */
-import { For, Show, createMemo, type JSX } from "solid-js";
+/**
+ * One bead: why it failed (and each run's output), what an operator can do about it, its fields,
+ * status history, branch and merge, the Mayor's reason, escalations and related mail.
+ */
+import { For, Show, createMemo, lazy, type JSX } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { absolute, shortId } from "../lib/time.ts";
 import { DOT, label, tone } from "../lib/tone.ts";
+import type { BeadNext, EscalationNext } from "../lib/protocol-next.ts";
 import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
+import BeadRuns from "./bead-runs.tsx";
+
+const BeadActions = lazy(() => import("../actions/bead-actions.tsx"));
+const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
 
 export default function BeadView() {
   const params = useParams<{ bead: string }>();
   const town = useTown();
   const rig = useRig();
-  const bead = () => rig.beads[params.bead];
+  const bead = () => rig.beads[params.bead] as BeadNext | undefined;
   const base = `/t/${town.town}/rigs/${rig.rig.name}`;
+  const escalations = createMemo(() =>
+    (Object.values(rig.escalations) as (EscalationNext | undefined)[]).filter((e): e is EscalationNext => !!e && e.beadId === params.bead).sort((a, b) => b.createdAt - a.createdAt),
+  );
   // Mail that names the bead, or went to or from whoever holds it.
   const related = createMemo(() => {
     const b = bead();
@@ -38,14 +49,83 @@ export default function BeadView() {
         >
           {(b) => (
             <div class="grid gap-4 lg:grid-cols-3" data-testid="bead-detail">
-              <div class="space-y-4 lg:col-span-2">
+              <div class="min-w-0 space-y-4 lg:col-span-2">
                 <Panel title={<span data-testid="bead-title">{b().title}</span>} actions={<Badge kind="bead" status={b().status} testid="bead-status" />}>
+                  <Show when={b().status === "failed"}>
+                    <div class="border-b border-rose-200 bg-rose-500/5 px-4 py-3 text-sm dark:border-rose-900/60" data-testid="bead-failure" role="note">
+                      <p class="font-medium text-rose-700 dark:text-rose-300">Failed: {b().failure ?? "no reason was recorded"}</p>
+                      <p class="mt-0.5 text-zinc-600 dark:text-zinc-400" data-testid="bead-attempts">
+                        {attempts(b())}
+                        <Show when={b().assignee}>{(a) => <> · last held by <Mono>{a()}</Mono></>}</Show>. Each run's output is below.
+                      </p>
+                    </div>
+                  </Show>
+                  <Show when={b().movedTo}>
+                    {(m) => (
+                      <p class="border-b border-zinc-200 bg-sky-500/5 px-4 py-2 text-sm dark:border-zinc-800" data-testid="bead-moved-to">
+                        Moved to{" "}
+                        <a class="font-medium underline" href={`/t/${town.town}/rigs/${encodeURIComponent(m().rig)}/beads/${m().beadId}`}>
+                          {m().rig} as bead {shortId(m().beadId)}
+                        </a>
+                        ; work on it goes on there.
+                      </p>
+                    )}
+                  </Show>
+                  <Show when={b().movedFrom}>
+                    {(m) => (
+                      <p class="border-b border-zinc-200 px-4 py-2 text-sm text-zinc-600 dark:border-zinc-800 dark:text-zinc-400" data-testid="bead-moved-from">
+                        Moved here from{" "}
+                        <a class="underline" href={`/t/${town.town}/rigs/${encodeURIComponent(m().rig)}/beads/${m().beadId}`}>
+                          {m().rig} (bead {shortId(m().beadId)})
+                        </a>
+                        .
+                      </p>
+                    )}
+                  </Show>
                   <div class="px-4 py-3 text-sm">
                     <Show when={b().body} fallback={<p class="text-zinc-500">No description.</p>}>
                       <pre class="whitespace-pre-wrap break-words font-sans">{b().body}</pre>
                     </Show>
                   </div>
+                  <Show when={town.isOperator && b().status !== "closed"}>
+                    <div class="border-t border-zinc-200 px-4 py-3 dark:border-zinc-800">
+                      <BeadActions bead={b()} />
+                    </div>
+                  </Show>
                 </Panel>
+                <Show when={escalations().length}>
+                  <Panel title={`Escalations (${escalations().length})`} testid="bead-escalations">
+                    <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800/70">
+                      <For each={escalations()}>
+                        {(e) => (
+                          <li class="space-y-1 px-4 py-2.5" data-testid="bead-escalation" data-status={e.status}>
+                            <div class="flex flex-wrap items-center gap-2">
+                              <Badge kind="severity" status={e.severity} />
+                              <span class="font-medium">{e.title}</span>
+                              <span class="text-xs text-zinc-500">
+                                from {e.from} · <Ago at={e.createdAt} /> · {e.status}
+                              </span>
+                              <Show when={town.isOperator && e.status !== "resolved"}>
+                                <span class="ml-auto">
+                                  <EscalationActions rig={rig.rig} escalation={e} compact />
+                                </span>
+                              </Show>
+                            </div>
+                            <Show when={e.body}>
+                              <p class="whitespace-pre-wrap break-words text-zinc-600 dark:text-zinc-400">{e.body}</p>
+                            </Show>
+                            <Show when={e.note}>
+                              <p class="text-xs text-zinc-500" data-testid="escalation-note">
+                                Operator's note: {e.note}
+                              </p>
+                            </Show>
+                          </li>
+                        )}
+                      </For>
+                    </ul>
+                  </Panel>
+                </Show>
+                <BeadRuns bead={b()} />
                 <Panel title="Status history" testid="bead-history">
                   <Show when={b().history?.length} fallback={<Empty title="No status changes recorded yet." />}>
                     <ol class="relative space-y-3 px-4 py-3 text-sm">
@@ -78,8 +158,8 @@ export default function BeadView() {
                     <Mono>{b().id}</Mono>
                   </Field>
                   <Field name="Priority">{b().priority}</Field>
-                  <Field name="Assignee">
-                    <Show when={b().assignee} fallback={<span class="text-zinc-500">nobody yet</span>}>
+                  <Field name={b().status === "failed" || b().status === "closed" ? "Last assignee" : "Assignee"}>
+                    <Show when={b().assignee} fallback={<span class="text-zinc-500">{unassigned(b())}</span>}>
                       {(a) => (
                         <a class="underline" href={`${base}/agents/${a().split("/").pop()}`} data-testid="bead-assignee">
                           {a()}
@@ -97,6 +177,11 @@ export default function BeadView() {
                       {(x) => <Mono title={x()}>{x().slice(0, 12)}</Mono>}
                     </Show>
                   </Field>
+                  <Show when={(b().attempts ?? 0) > 0 || (b().runs ?? 0) > 0}>
+                    <Field name="Attempts">
+                      <span data-testid="bead-attempt-count">{b().attempts ?? 0} failed</span> of {b().runs ?? 0} run{b().runs === 1 ? "" : "s"}
+                    </Field>
+                  </Show>
                   <Field name="Requires">{b().requires.length ? b().requires.join(", ") : <span class="text-zinc-500">nothing special</span>}</Field>
                   <Show when={b().convoyId}>
                     {(c) => (
@@ -130,6 +215,27 @@ export default function BeadView() {
       </Show>
     </div>
   );
+}
+
+/** What the bead's lack of an assignee means in its state: never "nobody yet" for a bead that is over. */
+function unassigned(b: BeadNext): string {
+  switch (b.status) {
+    case "open":
+      return "waiting for a free polecat";
+    case "failed":
+      return "none: it failed";
+    case "closed":
+      return b.movedTo ? "none: it moved" : "none";
+    default:
+      return "none";
+  }
+}
+
+function attempts(b: BeadNext): string {
+  const n = b.attempts ?? 0;
+  const runs = b.runs ?? 0;
+  if (!runs) return "It failed before any polecat ran it";
+  return `${n} failed attempt${n === 1 ? "" : "s"} over ${runs} run${runs === 1 ? "" : "s"}`;
 }
 
 function Field(props: { name: string; children: JSX.Element }) {

@@ -1,10 +1,13 @@
-/** A convoy across rigs: progress overall and per rig, each bead with status, assignee and the Mayor's reason. */
+/** A convoy across rigs: progress overall, its burn-down, progress per rig, each bead with status, assignee and the Mayor's reason. */
 import { For, Show, createMemo } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { useTown } from "../stores/town.tsx";
 import { convoyProgress } from "../lib/convoy.ts";
-import { shortId } from "../lib/time.ts";
+import { burnDown } from "../lib/charts.ts";
+import type { ConvoyBeadNext } from "../lib/protocol-next.ts";
+import { now, shortId } from "../lib/time.ts";
 import { Ago, Badge, Crumbs, Empty, Loading, Mono, Panel, StackBar, SyncBadge } from "../ui/kit.tsx";
+import { BurnDown } from "../ui/charts.tsx";
 
 export default function ConvoyView() {
   const params = useParams<{ convoy: string }>();
@@ -12,6 +15,7 @@ export default function ConvoyView() {
   const base = `/t/${town.town}`;
   const convoy = () => town.convoys[params.convoy];
   const progress = createMemo(() => (convoy() ? convoyProgress(convoy()!) : null));
+  const burn = createMemo(() => (convoy() ? burnDown(convoy()!.createdAt, convoy()!.beads as ConvoyBeadNext[]) : null));
   return (
     <div class="space-y-4">
       <div class="flex flex-wrap items-center justify-between gap-2">
@@ -63,6 +67,15 @@ export default function ConvoyView() {
               <Show when={progress()!.failed}> · {progress()!.failed} failed</Show>
             </p>
           </div>
+          <Panel title="Burn-down" testid="convoy-burn-down">
+            <div class="px-4 py-3">
+              <BurnDown total={burn()!.total} points={burn()!.points} end={convoy()!.landedAt ?? now()} />
+              <p class="mt-1 text-xs text-zinc-500">
+                Beads left to do since the convoy started; each dot is a bead finishing (closed or failed).
+                <Show when={burn()!.undated}> {burn()!.undated} finished before finishing times were kept and are not drawn.</Show>
+              </p>
+            </div>
+          </Panel>
           <div class="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
             <For each={progress()!.byRig}>
               {(group) => (

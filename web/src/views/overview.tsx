@@ -1,43 +1,59 @@
-/** The town at a glance: every rig's live summary (attention first), convoys, activity. */
+/** The town at a glance: what needs attention first, every rig's live summary, throughput and load, convoys, activity. */
 import { For, Show, createMemo, lazy } from "solid-js";
 import { useTown } from "../stores/town.tsx";
+import type { SummaryNext } from "../lib/protocol-next.ts";
 import { Empty, Loading, Panel, SyncBadge } from "../ui/kit.tsx";
 import { RigCard } from "./rig-card.tsx";
 import { ConvoyList } from "./convoy-list.tsx";
 import { Feed } from "./feed.tsx";
+import { AttentionLane } from "./attention.tsx";
+import { RigLoadPanelBody } from "./rig-load.tsx";
 
 const OverviewActions = lazy(() => import("../actions/overview-actions.tsx"));
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export default function Overview() {
   const town = useTown();
   const base = `/t/${town.town}`;
   const totals = createMemo(() => {
     let working = 0;
-    let agents = 0;
+    let polecats = 0;
     let active = 0;
+    let failed = 0;
     for (const rig of town.sortedRigs()) {
-      const s = rig.summary;
-      working += s.agents.working ?? 0;
-      agents += Object.values(s.agents).reduce((n, c) => n + (c ?? 0), 0);
+      const s = rig.summary as SummaryNext;
+      // Polecats only when the summary counts them apart; witness and refinery are not workers.
+      const counts = s.polecats ?? s.agents;
+      working += counts.working ?? 0;
+      polecats += Object.values(counts).reduce((n, c) => n + (c ?? 0), 0);
       active += (s.beads.open ?? 0) + (s.beads.in_progress ?? 0) + (s.beads.in_review ?? 0);
+      failed += s.beads.failed ?? 0;
     }
-    return { working, agents, active };
+    return { working, polecats, active, failed };
   });
+  const anyPolecatCounts = createMemo(() => town.sortedRigs().some((r) => (r.summary as SummaryNext).polecats));
   return (
     <div class="space-y-4">
       <div class="flex flex-wrap items-end justify-between gap-3">
-        <div>
+        <div class="min-w-0">
           <h1 class="text-xl font-semibold">Overview</h1>
           <p class="text-sm text-zinc-500" data-testid="town-totals">
-            {town.sortedRigs().length} rigs · {totals().working} of {totals().agents} agents working · {totals().active} beads active
+            {plural(town.sortedRigs().length, "rig")} · {totals().working} of {plural(totals().polecats, anyPolecatCounts() ? "polecat" : "agent")} working ·{" "}
+            {plural(totals().active, "bead")} active
+            <Show when={totals().failed}>
+              {" "}
+              · <span class="font-medium text-rose-600 dark:text-rose-400">{totals().failed} failed</span>
+            </Show>
           </p>
         </div>
         <Show when={town.isOperator}>
           <OverviewActions />
         </Show>
       </div>
+      <AttentionLane />
       <div class="grid gap-4 lg:grid-cols-3">
-        <section class="lg:col-span-2" aria-label="Rigs">
+        <section class="min-w-0 lg:col-span-2" aria-label="Rigs">
           <Show when={town.sync.loaded()} fallback={<Loading what="rigs" />}>
             <Show
               when={town.sortedRigs().length}
@@ -53,9 +69,14 @@ export default function Overview() {
             </Show>
           </Show>
         </section>
-        <div class="space-y-4">
+        <div class="min-w-0 space-y-4">
           <Panel title="Convoys" testid="convoys-panel" actions={<SyncBadge sync={town.sync} label="Convoys" />}>
             <ConvoyList convoys={Object.values(town.convoys).filter(Boolean)} base={base} />
+          </Panel>
+          <Panel title="Closed in 24 h and load now" testid="rig-load-panel">
+            <Show when={town.sync.loaded()} fallback={<Loading what="rigs" />}>
+              <RigLoadPanelBody rigs={town.sortedRigs()} base={base} />
+            </Show>
           </Panel>
           <Panel title="Activity" testid="activity-panel" actions={<SyncBadge sync={town.sync} label="Activity" />}>
             <div class="max-h-[28rem] overflow-y-auto">

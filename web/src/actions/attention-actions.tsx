@@ -1,0 +1,65 @@
+/** The inline action of an attention-lane row: the one thing an operator most likely does about it. */
+import { Match, Show, Switch, createSignal } from "solid-js";
+import type { Lane } from "../lib/attention.ts";
+import { useTown } from "../stores/town.tsx";
+import { btn } from "../ui/kit.tsx";
+import { MoveDialog } from "./move-bead.tsx";
+import EscalationActions from "./escalation-actions.tsx";
+import AgentActions from "./agent-actions.tsx";
+import { describe, rigTool } from "./api.ts";
+
+const small = `${btn} px-2 py-0.5 text-xs`;
+
+export default function AttentionActions(props: { row: Lane }) {
+  return (
+    <Switch>
+      <Match when={props.row.item.kind === "failed_bead"}>
+        <FailedBeadActions row={props.row} />
+      </Match>
+      <Match when={props.row.item.kind === "escalation"}>
+        <EscalationActions rig={props.row.rig} escalation={{ id: props.row.item.id, title: props.row.item.title, status: "open" }} compact />
+      </Match>
+      <Match when={props.row.item.kind === "agent"}>
+        <AgentActions rig={props.row.rig} identity={props.row.item.id} running compact mail={false} />
+      </Match>
+      <Match when={props.row.item.kind === "waiting_mail"}>
+        <AgentActions rig={props.row.rig} identity={props.row.item.id} running={false} compact />
+      </Match>
+    </Switch>
+  );
+}
+
+function FailedBeadActions(props: { row: Lane }) {
+  const town = useTown();
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<string | null>(null);
+  const [moving, setMoving] = createSignal(false);
+  const retry = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      // The row leaves the lane when the rig's summary no longer lists the bead.
+      await rigTool(town, props.row.rig, "gt_bead_retry", { bead_id: props.row.item.id });
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span class="inline-flex flex-wrap items-center gap-1.5">
+      <button class={small} data-testid="attention-retry" disabled={busy()} onClick={() => void retry()}>
+        {busy() ? "Retrying…" : "Retry"}
+      </button>
+      <button class={small} data-testid="attention-move" onClick={() => setMoving(true)}>
+        Move…
+      </button>
+      <Show when={error()}>
+        <span role="alert" class="text-xs text-rose-600 dark:text-rose-400" data-testid="attention-error">
+          {error()}
+        </span>
+      </Show>
+      <MoveDialog town={town} from={props.row.rig} beadId={props.row.item.id} title={props.row.item.title} open={moving()} onClose={() => setMoving(false)} />
+    </span>
+  );
+}

@@ -1,0 +1,83 @@
+/** Re-sling a bead to another rig (`gt_bead_move` in the town room): a new bead there, this one closed as moved. */
+import { For, Show, createEffect, createMemo, createSignal, on } from "solid-js";
+import type { Rig } from "../../../party/protocol.ts";
+import type { TownStore } from "../stores/town.tsx";
+import type { BeadMoveResult } from "../lib/protocol-next.ts";
+import { input } from "../ui/kit.tsx";
+import { shortId } from "../lib/time.ts";
+import { FieldLabel, FormDialog, run } from "./dialog.tsx";
+import { describe, townTool } from "./api.ts";
+
+export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; title: string; open: boolean; onClose: () => void }) {
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<string | null>(null);
+  const [moved, setMoved] = createSignal<BeadMoveResult | null>(null);
+  const targets = createMemo(() => props.town.sortedRigs().filter((r) => r.id !== props.from.id));
+  let rig!: HTMLSelectElement;
+  createEffect(
+    on(
+      () => props.open,
+      (open) => {
+        if (!open) return;
+        setError(null);
+        setMoved(null);
+      },
+    ),
+  );
+  const submit = async () => {
+    if (moved()) return props.onClose();
+    if (!rig.value) return setError("Pick the rig to move it to.");
+    // `from` names this rig: the town may not have placed the bead (it was made in the rig), so it
+    // may not know where it is.
+    const result = await run(
+      { busy: setBusy, error: setError },
+      () => townTool<BeadMoveResult>(props.town, "gt_bead_move", { bead_id: props.beadId, rig: rig.value, from: props.from.name }),
+      describe,
+    );
+    if (result) setMoved(result);
+  };
+  return (
+    <FormDialog
+      open={props.open}
+      title="Move to another rig"
+      submit={moved() ? "Done" : "Move"}
+      busy={busy()}
+      error={error()}
+      onClose={props.onClose}
+      onSubmit={() => void submit()}
+      testid="move-dialog"
+      footer={
+        <Show when={moved()}>
+          {(m) => (
+            <p class="rounded-md bg-emerald-500/10 px-3 py-2 text-sm" role="status" data-testid="move-result" data-rig={m().rig} data-bead={m().bead_id}>
+              Moved to{" "}
+              <a class="font-semibold underline" href={`/t/${props.town.town}/rigs/${encodeURIComponent(m().rig)}/beads/${m().bead_id}`}>
+                {m().rig}
+              </a>{" "}
+              as bead <span class="font-mono">{shortId(m().bead_id)}</span>. This one is closed as moved.
+            </p>
+          )}
+        </Show>
+      }
+    >
+      <p class="text-sm text-zinc-600 dark:text-zinc-300">
+        <span class="font-medium">{props.title}</span> becomes a new bead in the rig you pick, with its attempts at zero; this one closes as moved, and a convoy counts
+        the new one in its place.
+      </p>
+      <FieldLabel label="Rig">
+        <select ref={rig} class={input} name="rig" autofocus disabled={!!moved()}>
+          <Show when={targets().length} fallback={<option value="">No other rig in this town</option>}>
+            <For each={targets()}>
+              {(r) => (
+                <option value={r.name}>
+                  {r.name}
+                  {r.status !== "ready" ? ` (${r.status})` : ""}
+                </option>
+              )}
+            </For>
+          </Show>
+        </select>
+      </FieldLabel>
+    </FormDialog>
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * Small hand-made SVG charts: a day of hourly bars, a load meter, a burn-down. A few dozen
+ * elements each, no library (and nothing added to the entry chunk); colours come from the theme
+ * through `currentColor`, and each chart says in words what it shows (aria-label, title).
+ */
+import { For, Show, createMemo } from "solid-js";
+import { hourStart, hourly, type BurnPoint } from "../lib/charts.ts";
+import { absolute } from "../lib/time.ts";
+
+/** Beads closed per hour over the last 24 h, the current hour on the right. */
+export function HourBars(props: { counts: readonly number[] | undefined; now: number; class?: string }) {
+  const hours = createMemo(() => hourly(props.counts));
+  const max = createMemo(() => Math.max(1, ...hours()));
+  const total = createMemo(() => hours().reduce((a, n) => a + n, 0));
+  const W = 96;
+  const H = 24;
+  const bar = W / 24;
+  return (
+    <svg
+      viewBox={`0 0 ${W} ${H}`}
+      preserveAspectRatio="none"
+      class={`h-6 w-24 text-emerald-500 ${props.class ?? ""}`}
+      role="img"
+      aria-label={`${total()} beads closed in the last 24 hours`}
+      data-testid="closed-by-hour"
+      data-total={total()}
+    >
+      <line x1="0" x2={W} y1={H - 0.5} y2={H - 0.5} stroke="currentColor" stroke-opacity="0.25" stroke-width="1" />
+      <For each={hours()}>
+        {(n, i) => {
+          const h = () => (n === 0 ? 0 : Math.max(1.5, (n / max()) * (H - 2)));
+          return (
+            <rect x={i() * bar + 0.5} width={bar - 1} y={H - h()} height={h()} fill="currentColor" data-testid="hour-bar" data-count={n}>
+              <title>{`${n} closed, ${new Date(hourStart(props.now, 23 - i())).toLocaleTimeString(undefined, { hour: "numeric" })}`}</title>
+            </rect>
+          );
+        }}
+      </For>
+    </svg>
+  );
+}
+
+/** Working polecats of the rig's maximum: one cell per slot (a bar past 16 slots). */
+export function LoadMeter(props: { working: number; max: number }) {
+  const cells = () => Math.min(props.max, 16);
+  const filled = () => (props.max <= 16 ? Math.min(props.working, props.max) : Math.round((Math.min(props.working, props.max) / props.max) * 16));
+  return (
+    <span
+      class="inline-flex items-center gap-0.5"
+      role="meter"
+      aria-valuemin={0}
+      aria-valuemax={props.max}
+      aria-valuenow={props.working}
+      aria-label={`${props.working} of ${props.max} polecats working`}
+      data-testid="rig-load"
+      data-working={props.working}
+      data-max={props.max}
+    >
+      <For each={Array.from({ length: cells() }, (_, i) => i)}>
+        {(i) => <span class={`h-3 w-1.5 rounded-sm ${i < filled() ? "bg-blue-500" : "bg-zinc-200 dark:bg-zinc-700"}`} />}
+      </For>
+    </span>
+  );
+}
+
+/**
+ * Beads left to do over time, stepping down as each finishes, from the convoy's start to `end`
+ * (its landing, or now). A marker per finished bead.
+ */
+export function BurnDown(props: { total: number; points: BurnPoint[]; end: number }) {
+  const W = 600;
+  const H = 160;
+  const pad = { l: 28, r: 8, t: 8, b: 20 };
+  const start = () => props.points[0]?.at ?? props.end;
+  const span = () => Math.max(1, props.end - start());
+  const x = (at: number) => pad.l + ((at - start()) / span()) * (W - pad.l - pad.r);
+  const y = (remaining: number) => pad.t + (1 - remaining / Math.max(1, props.total)) * (H - pad.t - pad.b);
+  const path = createMemo(() => {
+    const pts = props.points;
+    if (!pts.length) return "";
+    let d = `M${x(pts[0]!.at)},${y(pts[0]!.remaining)}`;
+    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i]!.at)} V${y(pts[i]!.remaining)}`;
+    return `${d} H${x(props.end)}`;
+  });
+  const ticks = createMemo(() => [...new Set([props.total, Math.round(props.total / 2), 0])]);
+  const left = () => props.points[props.points.length - 1]?.remaining ?? props.total;
+  return (
+    <svg
+      viewBox={`0 0 ${W} ${H}`}
+      class="h-40 w-full text-zinc-400"
+      role="img"
+      aria-label={`Burn-down: ${props.total - left()} of ${props.total} beads done, ${left()} to go`}
+      data-testid="burn-down"
+      data-done={props.points.length - 1}
+    >
+      <For each={ticks()}>
+        {(t) => (
+          <>
+            <line x1={pad.l} x2={W - pad.r} y1={y(t)} y2={y(t)} stroke="currentColor" stroke-opacity="0.25" stroke-dasharray={t === 0 ? undefined : "3 3"} />
+            <text x={pad.l - 6} y={y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor">
+              {t}
+            </text>
+          </>
+        )}
+      </For>
+      <text x={pad.l} y={H - 5} font-size="10" fill="currentColor">
+        {new Date(start()).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
+      </text>
+      <text x={W - pad.r} y={H - 5} font-size="10" fill="currentColor" text-anchor="end">
+        {new Date(props.end).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
+      </text>
+      <path d={path()} fill="none" stroke-width="2" class="stroke-blue-500" stroke-linejoin="round" />
+      <For each={props.points}>
+        {(p, i) => (
+          <Show when={i() > 0}>
+            <circle cx={x(p.at)} cy={y(p.remaining)} r="3" class="fill-blue-500" data-testid="burn-point">
+              <title>{`${p.remaining} to go at ${absolute(p.at)}`}</title>
+            </circle>
+          </Show>
+        )}
+      </For>
+    </svg>
+  );
+}

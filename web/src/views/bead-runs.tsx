@@ -1,0 +1,92 @@
+/**
+ * Every run of a bead with its output, read after it ended (`gt_agent_log {bead_id, run}`), so
+ * "why did it fail" is answered on the bead: how each run ended and its last lines.
+ */
+import { For, Show, createEffect, createSignal, on, onCleanup } from "solid-js";
+import { useTown } from "../stores/town.tsx";
+import { useRig } from "../stores/rig.tsx";
+import { LogReadError, readAgentLog } from "../lib/agent-log.ts";
+import type { AgentLogResult, BeadNext } from "../lib/protocol-next.ts";
+import { agentName } from "../lib/attention.ts";
+import { Ago, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
+import { LogView } from "../ui/log-view.tsx";
+
+export default function BeadRuns(props: { bead: BeadNext }) {
+  const town = useTown();
+  const rig = useRig();
+  const [chosen, setChosen] = createSignal<string | null>(null);
+  const [log, setLog] = createSignal<AgentLogResult | null>(null);
+  const [error, setError] = createSignal<string | null>(null);
+  let asked = 0;
+  // Read again when the bead moves on (a run starts or ends changes its status or run count).
+  createEffect(
+    on(
+      () => [props.bead.id, props.bead.status, props.bead.runs, chosen()] as const,
+      ([beadId, , , run]) => {
+        const ask = ++asked;
+        readAgentLog({ town: town.town, rigId: rig.rig.id, token: town.session.token }, { bead_id: beadId, ...(run ? { run } : {}), limit: 2000 }).then(
+          (result) => {
+            if (ask !== asked) return; // an older answer, overtaken by a newer question
+            setLog(result);
+            setError(null);
+          },
+          (e: unknown) => {
+            if (ask !== asked) return;
+            setError(e instanceof LogReadError ? e.message : String(e));
+          },
+        );
+      },
+    ),
+  );
+  onCleanup(() => (asked = -1));
+  const current = () => log()?.run ?? null;
+  return (
+    <Panel title="Runs and output" testid="bead-runs">
+      <Show when={!error()} fallback={<p class="px-4 py-3 text-sm text-zinc-500" data-testid="bead-runs-error">{error()}</p>}>
+        <Show when={log()} fallback={<Loading what="the runs" />}>
+          {(l) => (
+            <Show when={l().runs.length} fallback={<Empty title="No runs yet.">Output shows here once a polecat has worked on this bead.</Empty>}>
+              <div class="flex flex-wrap gap-1.5 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800" role="tablist" aria-label="Runs">
+                <For each={l().runs}>
+                  {(r) => (
+                    <button
+                      role="tab"
+                      aria-selected={current()?.run === r.run}
+                      class={`rounded-md px-2 py-1 text-xs ring-1 ring-inset ${current()?.run === r.run ? "bg-zinc-900 text-white ring-zinc-900 dark:bg-zinc-100 dark:text-zinc-900" : "ring-zinc-300 hover:bg-zinc-50 dark:ring-zinc-700 dark:hover:bg-zinc-800"}`}
+                      data-testid="bead-run"
+                      data-run={r.run}
+                      onClick={() => setChosen(r.run)}
+                    >
+                      Run {r.run.split(".").pop()} · {r.endedAt ? (r.exit ?? "ended") : "running"}
+                    </button>
+                  )}
+                </For>
+              </div>
+              <Show when={current()}>
+                {(r) => (
+                  <div class="space-y-1 px-4 py-2 text-sm" data-testid="bead-run-detail" data-run={r().run}>
+                    <p>
+                      <a class="font-mono underline" href={`/t/${town.town}/rigs/${encodeURIComponent(rig.rig.name)}/agents/${agentName(r().identity)}`}>
+                        {r().identity}
+                      </a>{" "}
+                      · started <Ago at={r().startedAt} />
+                      <Show when={r().endedAt} fallback={<span> · still running (the agent's page shows it live)</span>}>
+                        {" "}
+                        · ended <Ago at={r().endedAt} /> with <span class="font-semibold" data-testid="bead-run-exit">{r().exit ?? "no exit status"}</span>
+                      </Show>
+                    </p>
+                    <p class="text-xs text-zinc-500">
+                      {r().lines} lines, {r().bytes} bytes
+                      <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run <Mono>{r().run}</Mono>
+                    </p>
+                  </div>
+                )}
+              </Show>
+              <LogView lines={l().lines} query="" follow empty="This run printed nothing." height="18rem" testid="bead-run-log" />
+            </Show>
+          )}
+        </Show>
+      </Show>
+    </Panel>
+  );
+}
