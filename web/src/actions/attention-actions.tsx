@@ -10,11 +10,12 @@ import { describe, rigTool } from "./api.ts";
 
 const small = `${btn} px-2 py-0.5 text-xs`;
 
-export default function AttentionActions(props: { row: Lane }) {
+/** `onMove`: the lane holds the move dialog, so its result stays on screen after the moved bead leaves the lane. */
+export default function AttentionActions(props: { row: Lane; onMove: (row: Lane) => void }) {
   return (
     <Switch>
       <Match when={props.row.item.kind === "failed_bead"}>
-        <FailedBeadActions row={props.row} />
+        <FailedBeadActions row={props.row} onMove={props.onMove} />
       </Match>
       <Match when={props.row.item.kind === "escalation"}>
         <EscalationActions rig={props.row.rig} escalation={{ id: props.row.item.id, title: props.row.item.title, status: "open" }} compact />
@@ -29,11 +30,10 @@ export default function AttentionActions(props: { row: Lane }) {
   );
 }
 
-function FailedBeadActions(props: { row: Lane }) {
+function FailedBeadActions(props: { row: Lane; onMove: (row: Lane) => void }) {
   const town = useTown();
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
-  const [moving, setMoving] = createSignal(false);
   const retry = async () => {
     setBusy(true);
     setError(null);
@@ -51,7 +51,7 @@ function FailedBeadActions(props: { row: Lane }) {
       <button class={small} data-testid="attention-retry" disabled={busy()} onClick={() => void retry()}>
         {busy() ? "Retrying…" : "Retry"}
       </button>
-      <button class={small} data-testid="attention-move" onClick={() => setMoving(true)}>
+      <button class={small} data-testid="attention-move" onClick={() => props.onMove(props.row)}>
         Move…
       </button>
       <Show when={error()}>
@@ -59,7 +59,16 @@ function FailedBeadActions(props: { row: Lane }) {
           {error()}
         </span>
       </Show>
-      <MoveDialog town={town} from={props.row.rig} beadId={props.row.item.id} title={props.row.item.title} open={moving()} onClose={() => setMoving(false)} />
     </span>
+  );
+}
+
+/** The lane's one move dialog, for the row whose Move was pressed. */
+export function LaneMoveDialog(props: { row: Lane | null; onClose: () => void }) {
+  const town = useTown();
+  return (
+    <Show when={props.row}>
+      {(row) => <MoveDialog town={town} from={row().rig} beadId={row().item.id} title={row().item.title} open onClose={props.onClose} />}
+    </Show>
   );
 }

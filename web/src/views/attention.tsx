@@ -6,12 +6,13 @@
  */
 import { For, Show, createMemo, createSignal, lazy } from "solid-js";
 import { useTown } from "../stores/town.tsx";
-import { laneOf } from "../lib/attention.ts";
-import type { AttentionItem } from "../lib/protocol-next.ts";
+import { laneOf, type Lane } from "../lib/attention.ts";
+import type { AttentionItem, SummaryNext } from "../lib/protocol-next.ts";
 import { BADGE, tone as toneOf, type Tone } from "../lib/tone.ts";
 import { Ago } from "../ui/kit.tsx";
 
 const AttentionActions = lazy(() => import("../actions/attention-actions.tsx"));
+const LaneMoveDialog = lazy(() => import("../actions/attention-actions.tsx").then((m) => ({ default: m.LaneMoveDialog })));
 
 /** Rows shown before "show all": the lane should be read at a glance, not scrolled. */
 const FIRST = 8;
@@ -43,15 +44,20 @@ export function AttentionLane() {
   const base = `/t/${town.town}`;
   const lane = createMemo(() => laneOf(base, town.sortedRigs()));
   const [all, setAll] = createSignal(false);
+  const [moving, setMoving] = createSignal<Lane | null>(null);
+  // Only a summary that lists attention can vouch that nothing needs it (an older room sends none).
+  const vouched = createMemo(() => town.sortedRigs().every((r) => Array.isArray((r.summary as SummaryNext).attention)));
   const shown = createMemo(() => (all() ? lane() : lane().slice(0, FIRST)));
   return (
     <Show when={town.sync.loaded()}>
       <Show
         when={lane().length}
         fallback={
-          <p class="flex items-center gap-2 rounded-xl border border-emerald-300/60 bg-emerald-500/5 px-4 py-2 text-sm text-emerald-800 dark:border-emerald-900 dark:text-emerald-300" data-testid="attention-clear">
-            <span aria-hidden="true">✓</span> Nothing needs you: no failed beads, open escalations or stuck agents.
-          </p>
+          <Show when={vouched()}>
+            <p class="flex items-center gap-2 rounded-xl border border-emerald-300/60 bg-emerald-500/5 px-4 py-2 text-sm text-emerald-800 dark:border-emerald-900 dark:text-emerald-300" data-testid="attention-clear">
+              <span aria-hidden="true">✓</span> Nothing needs you: no failed beads, open escalations or stuck agents.
+            </p>
+          </Show>
         }
       >
         <section class="rounded-xl border border-rose-300/70 bg-white dark:border-rose-900/70 dark:bg-zinc-900/60" data-testid="attention" aria-labelledby="attention-title">
@@ -79,7 +85,7 @@ export function AttentionLane() {
                     </p>
                   </div>
                   <Show when={town.isOperator && row.item.kind !== "rig_error"}>
-                    <AttentionActions row={row} />
+                    <AttentionActions row={row} onMove={setMoving} />
                   </Show>
                 </li>
               )}
@@ -91,6 +97,9 @@ export function AttentionLane() {
             </button>
           </Show>
         </section>
+      </Show>
+      <Show when={town.isOperator}>
+        <LaneMoveDialog row={moving()} onClose={() => setMoving(null)} />
       </Show>
     </Show>
   );
