@@ -3,7 +3,7 @@
  * elements each, no library (and nothing added to the entry chunk); colours come from the theme
  * through `currentColor`, and each chart says in words what it shows (aria-label, title).
  */
-import { For, Show, createMemo } from "solid-js";
+import { For, Show, createMemo, createSignal, onCleanup, onMount } from "solid-js";
 import { hourStart, hourly, type BurnPoint } from "../lib/charts.ts";
 import { absolute } from "../lib/time.ts";
 
@@ -68,12 +68,19 @@ export function LoadMeter(props: { working: number; max: number }) {
  * (its landing, or now). A marker per finished bead.
  */
 export function BurnDown(props: { total: number; points: BurnPoint[]; end: number }) {
-  const W = 600;
+  // Drawn at the width it is shown at (text stays text-sized), measured as the page resizes.
+  let box!: HTMLDivElement;
+  const [width, setWidth] = createSignal(600);
+  onMount(() => {
+    const observer = new ResizeObserver(([entry]) => entry && setWidth(Math.max(200, Math.round(entry.contentRect.width))));
+    observer.observe(box);
+    onCleanup(() => observer.disconnect());
+  });
   const H = 160;
   const pad = { l: 28, r: 8, t: 8, b: 20 };
   const start = () => props.points[0]?.at ?? props.end;
   const span = () => Math.max(1, props.end - start());
-  const x = (at: number) => pad.l + ((at - start()) / span()) * (W - pad.l - pad.r);
+  const x = (at: number) => pad.l + ((at - start()) / span()) * (width() - pad.l - pad.r);
   const y = (remaining: number) => pad.t + (1 - remaining / Math.max(1, props.total)) * (H - pad.t - pad.b);
   const path = createMemo(() => {
     const pts = props.points;
@@ -85,40 +92,42 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
   const ticks = createMemo(() => [...new Set([props.total, Math.round(props.total / 2), 0])]);
   const left = () => props.points[props.points.length - 1]?.remaining ?? props.total;
   return (
-    <svg
-      viewBox={`0 0 ${W} ${H}`}
-      class="h-40 w-full text-zinc-400"
-      role="img"
-      aria-label={`Burn-down: ${props.total - left()} of ${props.total} beads done, ${left()} to go`}
-      data-testid="burn-down"
-      data-done={props.points.length - 1}
-    >
-      <For each={ticks()}>
-        {(t) => (
-          <>
-            <line x1={pad.l} x2={W - pad.r} y1={y(t)} y2={y(t)} stroke="currentColor" stroke-opacity="0.25" stroke-dasharray={t === 0 ? undefined : "3 3"} />
-            <text x={pad.l - 6} y={y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor">
-              {t}
-            </text>
-          </>
-        )}
-      </For>
-      <text x={pad.l} y={H - 5} font-size="10" fill="currentColor">
-        {new Date(start()).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
-      </text>
-      <text x={W - pad.r} y={H - 5} font-size="10" fill="currentColor" text-anchor="end">
-        {new Date(props.end).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
-      </text>
-      <path d={path()} fill="none" stroke-width="2" class="stroke-blue-500" stroke-linejoin="round" />
-      <For each={props.points}>
-        {(p, i) => (
-          <Show when={i() > 0}>
-            <circle cx={x(p.at)} cy={y(p.remaining)} r="3" class="fill-blue-500" data-testid="burn-point">
-              <title>{`${p.remaining} to go at ${absolute(p.at)}`}</title>
-            </circle>
-          </Show>
-        )}
-      </For>
-    </svg>
+    <div ref={box} class="w-full">
+      <svg
+        viewBox={`0 0 ${width()} ${H}`}
+        class="h-40 w-full text-zinc-400"
+        role="img"
+        aria-label={`Burn-down: ${props.total - left()} of ${props.total} beads done, ${left()} to go`}
+        data-testid="burn-down"
+        data-done={props.points.length - 1}
+      >
+        <For each={ticks()}>
+          {(t) => (
+            <>
+              <line x1={pad.l} x2={width() - pad.r} y1={y(t)} y2={y(t)} stroke="currentColor" stroke-opacity="0.25" stroke-dasharray={t === 0 ? undefined : "3 3"} />
+              <text x={pad.l - 6} y={y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor">
+                {t}
+              </text>
+            </>
+          )}
+        </For>
+        <text x={pad.l} y={H - 5} font-size="10" fill="currentColor">
+          {new Date(start()).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
+        </text>
+        <text x={width() - pad.r} y={H - 5} font-size="10" fill="currentColor" text-anchor="end">
+          {new Date(props.end).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
+        </text>
+        <path d={path()} fill="none" stroke-width="2" class="stroke-blue-500" stroke-linejoin="round" />
+        <For each={props.points}>
+          {(p, i) => (
+            <Show when={i() > 0}>
+              <circle cx={x(p.at)} cy={y(p.remaining)} r="3" class="fill-blue-500" data-testid="burn-point">
+                <title>{`${p.remaining} to go at ${absolute(p.at)}`}</title>
+              </circle>
+            </Show>
+          )}
+        </For>
+      </svg>
+    </div>
   );
 }

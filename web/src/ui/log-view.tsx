@@ -10,7 +10,7 @@ import { splitMatches } from "../lib/terminal-text.ts";
 
 const ROW = 18;
 
-export function LogView(props: { lines: OutputLine[]; query: string; follow: boolean; onScrollAway?: () => void; empty: string; height?: string; testid?: string }) {
+export function LogView(props: { lines: OutputLine[]; query: string; follow: boolean; onScrollAway?: () => void; empty: string; height?: string; testid?: string; class?: string }) {
   let scroller!: HTMLDivElement;
   const virtualizer = createVirtualizer({
     get count() {
@@ -45,7 +45,7 @@ export function LogView(props: { lines: OutputLine[]; query: string; follow: boo
       ref={scroller}
       onScroll={onScroll}
       tabIndex={0}
-      class="overflow-auto overscroll-contain bg-zinc-950 font-mono text-xs leading-[18px] text-zinc-200 focus-visible:outline-2 focus-visible:outline-blue-500"
+      class={`overflow-auto overscroll-contain ${props.class ?? ""} bg-zinc-950 font-mono text-xs leading-[18px] text-zinc-200 focus-visible:outline-2 focus-visible:outline-blue-500`}
       style={{ height: props.height ?? "24rem" }}
       data-testid={props.testid ?? "log"}
       data-lines={props.lines.length}

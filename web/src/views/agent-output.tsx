@@ -121,6 +121,7 @@ export default function AgentOutput(props: { identity: string }) {
         onScrollAway={() => setFollow(false)}
         empty={query() ? "No line matches." : output.status() === "live" ? "Nothing printed yet." : "Waiting for the output…"}
         testid="output-log"
+        class="rounded-b-xl"
       />
     </Panel>
   );
