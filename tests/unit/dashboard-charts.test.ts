@@ -53,7 +53,9 @@ describe("the attention lane", () => {
       ]),
     ]);
     expect(lane.map((r) => r.item.id)).toEqual(["E1", "IDb", "B1", "a/polecats/p", "E2"]);
-    expect(rank({ kind: "agent", id: "", title: "", detail: "", at: 0 })).toBeLessThan(rank({ kind: "waiting_mail", id: "", title: "", detail: "", at: 0 }));
+    const agent = (detail: string): AttentionItem => ({ kind: "agent", id: "", title: "", detail, at: 0 });
+    expect(rank(agent("dead: its run went silent"))).toBeLessThan(rank(agent("stalled: its heartbeats are late")));
+    expect(rank(agent("stalled: its heartbeats are late"))).toBeLessThan(rank({ kind: "waiting_mail", id: "", title: "", detail: "", at: 0 }));
   });
 
   it("links each item to where it lives", () => {

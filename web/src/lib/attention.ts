@@ -7,24 +7,29 @@ import type { AttentionItem, SummaryNext } from "./protocol-next.ts";
 
 export type Lane = { rig: Rig; item: AttentionItem; href: string; key: string };
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 3, low: 5 };
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 2, medium: 7, low: 9 };
+const AGENT_RANK = { dead: 4, hung: 5, stalled: 6 } as const;
 
 /**
- * How bad, lower first: a critical escalation, then a rig that cannot work at all, failed beads,
- * agents that stopped making progress, lesser escalations, and mail nobody will read.
+ * How bad, lower first, the order each rig's list already has (so merging rigs keeps it): a
+ * critical escalation, a rig that cannot work at all, high escalations, failed beads, dead, hung and
+ * stalled agents, medium escalations, mail nobody will read, low escalations.
  */
 export function rank(item: AttentionItem): number {
   switch (item.kind) {
     case "escalation":
-      return SEVERITY_RANK[item.severity ?? "medium"] + 0.5;
+      return SEVERITY_RANK[item.severity ?? "medium"];
     case "rig_error":
       return 1;
     case "failed_bead":
-      return 2;
-    case "agent":
-      return 2.5;
+      return 3;
+    case "agent": {
+      // The detail starts with the agent's state ("dead: its run went silent").
+      const state = /^(dead|hung|stalled)\b/.exec(item.detail)?.[1] as keyof typeof AGENT_RANK | undefined;
+      return state ? AGENT_RANK[state] : AGENT_RANK.hung;
+    }
     case "waiting_mail":
-      return 4;
+      return 8;
     default:
       return assertNever(item.kind);
   }
@@ -60,6 +65,6 @@ export function laneOf(base: string, rigs: Rig[]): Lane[] {
   for (const rig of rigs) {
     for (const item of (rig.summary as SummaryNext).attention ?? []) rows.push({ rig, item, href: itemHref(base, rig, item), key: `${rig.id}:${item.kind}:${item.id}` });
   }
-  // The worst first; among equals the one waiting longest.
-  return rows.sort((a, b) => rank(a.item) - rank(b.item) || a.item.at - b.item.at || a.key.localeCompare(b.key));
+  // The worst first; among equals the newest (the operator has seen the older ones already).
+  return rows.sort((a, b) => rank(a.item) - rank(b.item) || b.item.at - a.item.at || a.key.localeCompare(b.key));
 }
