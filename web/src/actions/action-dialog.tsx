@@ -15,7 +15,8 @@ export function ActionDialog(
     submit: string;
     testid: string;
     danger?: boolean;
-    note?: { label: string; hint?: string; name?: string };
+    /** An optional note; `max` its length (notes 2,000, reasons 500, as the room allows). */
+    note?: { label: string; hint?: string; name?: string; max?: number };
     onClose: () => void;
     act: (note: string | undefined) => Promise<unknown>;
   }>,
@@ -55,7 +56,7 @@ export function ActionDialog(
       <Show when={props.note}>
         {(n) => (
           <FieldLabel label={n().label} hint={n().hint}>
-            <input ref={note} class={input} name={n().name ?? "note"} maxLength={2000} autocomplete="off" autofocus />
+            <input ref={note} class={input} name={n().name ?? "note"} maxLength={n().max ?? 2000} autocomplete="off" autofocus />
           </FieldLabel>
         )}
       </Show>

@@ -36,7 +36,7 @@ export default function AgentActions(props: { rig: Pick<Rig, "id">; identity: st
         submit="Restart"
         danger
         testid="confirm-restart"
-        note={{ label: "Reason (optional)", name: "reason" }}
+        note={{ label: "Reason (optional)", name: "reason", max: 500 }}
         onClose={() => setDialog(null)}
         act={call("gt_agent_restart")}
       >
@@ -48,7 +48,7 @@ export default function AgentActions(props: { rig: Pick<Rig, "id">; identity: st
         submit="Stop agent"
         danger
         testid="confirm-stop"
-        note={{ label: "Reason (optional)", hint: "Kept on the bead as why it failed.", name: "reason" }}
+        note={{ label: "Reason (optional)", hint: "Kept on the bead as why it failed.", name: "reason", max: 500 }}
         onClose={() => setDialog(null)}
         act={call("gt_agent_stop")}
       >
