@@ -162,7 +162,8 @@ describe("close and fail", () => {
     expect(await p.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("action-submit");
     await p.keyboard.press("Escape");
     await confirm.waitFor({ state: "detached" });
-    expect((await beadStatus(t, alpha, one.id)).status).toBe("open");
+    // (With no container, the room may have dispatched it: open or in progress, but not closed.)
+    expect((await beadStatus(t, alpha, one.id)).status).not.toBe("closed");
     // Enter confirms.
     await p.keyboard.press("c");
     await confirm.waitFor();
@@ -175,7 +176,7 @@ describe("close and fail", () => {
     await p.locator("[data-testid=bead-fail]").click();
     const fail = p.locator("[data-testid=confirm-fail][open]");
     await fail.waitFor();
-    expect((await beadStatus(t, alpha, two.id)).status).toBe("open");
+    expect((await beadStatus(t, alpha, two.id)).status).not.toBe("failed");
     await fail.locator("[data-testid=action-submit]").click();
     await p.locator("[data-testid=bead-status][data-status=failed]").waitFor();
     expect((await beadStatus(t, alpha, two.id)).status).toBe("failed");

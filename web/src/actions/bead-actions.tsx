@@ -63,36 +63,39 @@ export default function BeadActions(props: { bead: Bead }) {
   createShortcuts({ r: open("retry"), m: open("move"), c: open("close"), f: open("fail") });
   const update = (status: "closed" | "failed") => rigTool(town, rig.rig, "gt_bead_update", { bead_id: props.bead.id, status });
   return (
-    <div class="space-y-2" data-testid="bead-actions">
-      <div class="flex flex-wrap gap-2">
-        <Show when={can("retry")}>
-          <button class={btnPrimary} data-testid="bead-retry" disabled={busy()} onClick={() => void retry()} title="Reopen it with its attempts reset (r)" aria-keyshortcuts="r">
-            {busy() ? "Retrying…" : "Retry"}
-          </button>
-        </Show>
-        <Show when={can("move")}>
-          <button class={btn} data-testid="bead-move" onClick={open("move")} title="Re-sling it to another rig (m)" aria-keyshortcuts="m">
-            Move to rig…
-          </button>
-        </Show>
-        <Show when={can("close")}>
-          <button class={btn} data-testid="bead-close" onClick={open("close")} title="Close it without a merge (c)" aria-keyshortcuts="c">
-            Close…
-          </button>
-        </Show>
-        <Show when={can("fail")}>
-          <button class={`${btn} text-rose-700 dark:text-rose-400`} data-testid="bead-fail" onClick={open("fail")} title="Mark it failed (f)" aria-keyshortcuts="f">
-            Fail…
-          </button>
+    <>
+      <div class="space-y-2 border-t border-zinc-200 px-4 py-3 dark:border-zinc-800" data-testid="bead-actions" hidden={!beadActs(props.bead.status).length && !message()}>
+        <div class="flex flex-wrap gap-2">
+          <Show when={can("retry")}>
+            <button class={btnPrimary} data-testid="bead-retry" disabled={busy()} onClick={() => void retry()} title="Reopen it with its attempts reset (r)" aria-keyshortcuts="r">
+              {busy() ? "Retrying…" : "Retry"}
+            </button>
+          </Show>
+          <Show when={can("move")}>
+            <button class={btn} data-testid="bead-move" onClick={open("move")} title="Re-sling it to another rig (m)" aria-keyshortcuts="m">
+              Move to rig…
+            </button>
+          </Show>
+          <Show when={can("close")}>
+            <button class={btn} data-testid="bead-close" onClick={open("close")} title="Close it without a merge (c)" aria-keyshortcuts="c">
+              Close…
+            </button>
+          </Show>
+          <Show when={can("fail")}>
+            <button class={`${btn} text-rose-700 dark:text-rose-400`} data-testid="bead-fail" onClick={open("fail")} title="Mark it failed (f)" aria-keyshortcuts="f">
+              Fail…
+            </button>
+          </Show>
+        </div>
+        <Show when={message()}>
+          {(m) => (
+            <p role={m().bad ? "alert" : "status"} data-testid="bead-action-result" class={`rounded-md px-3 py-2 text-sm ${m().bad ? "bg-rose-500/10 text-rose-700 dark:text-rose-300" : "bg-emerald-500/10"}`}>
+              {m().text}
+            </p>
+          )}
         </Show>
       </div>
-      <Show when={message()}>
-        {(m) => (
-          <p role={m().bad ? "alert" : "status"} data-testid="bead-action-result" class={`rounded-md px-3 py-2 text-sm ${m().bad ? "bg-rose-500/10 text-rose-700 dark:text-rose-300" : "bg-emerald-500/10"}`}>
-            {m().text}
-          </p>
-        )}
-      </Show>
+      {/* Outside the bar, which hides once nothing applies: a move's result must outlive the bead's close. */}
       <MoveDialog town={town} from={rig.rig} beadId={props.bead.id} title={props.bead.title} open={dialog() === "move"} onClose={() => setDialog(null)} />
       <ActionDialog open={dialog() === "close"} title="Close this bead?" submit="Close bead" danger testid="confirm-close" onClose={() => setDialog(null)} act={() => update("closed")}>
         <p class="text-sm text-zinc-600 dark:text-zinc-300">
@@ -104,6 +107,6 @@ export default function BeadActions(props: { bead: Bead }) {
           <span class="font-medium">{props.bead.title}</span> stops being worked on and shows as failed; you can retry it or move it to another rig later.
         </p>
       </ActionDialog>
-    </div>
+    </>
   );
 }

@@ -87,10 +87,9 @@ export default function BeadView() {
                       <pre class="whitespace-pre-wrap break-words font-sans">{b().body}</pre>
                     </Show>
                   </div>
-                  <Show when={town.isOperator && b().status !== "closed"}>
-                    <div class="border-t border-zinc-200 px-4 py-3 dark:border-zinc-800">
-                      <BeadActions bead={b()} />
-                    </div>
+                  {/* Mounted for closed beads too: a move's result stays on screen after the bead closes as moved. */}
+                  <Show when={town.isOperator}>
+                    <BeadActions bead={b()} />
                   </Show>
                 </Panel>
                 <Show when={escalations().length}>
