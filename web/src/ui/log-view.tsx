@@ -10,7 +10,7 @@ import { splitMatches } from "../lib/terminal-text.ts";
 
 const ROW = 18;
 
-export function LogView(props: { lines: OutputLine[]; query: string; follow: boolean; onScrollAway?: () => void; empty: string; height?: string; testid?: string; class?: string }) {
+export function LogView(props: { lines: OutputLine[]; query: string; follow: boolean; onScrollAway?: () => void; empty: string; height?: string; testid?: string; class?: string; fit?: boolean }) {
   let scroller!: HTMLDivElement;
   const virtualizer = createVirtualizer({
     get count() {
@@ -46,7 +46,8 @@ export function LogView(props: { lines: OutputLine[]; query: string; follow: boo
       onScroll={onScroll}
       tabIndex={0}
       class={`overflow-auto overscroll-contain ${props.class ?? ""} bg-zinc-950 font-mono text-xs leading-[18px] text-zinc-200 focus-visible:outline-2 focus-visible:outline-blue-500`}
-      style={{ height: props.height ?? "24rem" }}
+      // `fit`: a finished run's few lines take their own height, up to `height`; a live tail keeps its size.
+      style={{ height: props.fit && props.lines.length ? `min(${props.height ?? "24rem"}, ${props.lines.length * ROW + 20}px)` : (props.height ?? "24rem") }}
       data-testid={props.testid ?? "log"}
       data-lines={props.lines.length}
       role="log"

@@ -82,7 +82,7 @@ export default function BeadRuns(props: { bead: BeadNext }) {
                   </div>
                 )}
               </Show>
-              <LogView lines={l().lines} query="" follow empty="This run printed nothing." height="18rem" testid="bead-run-log" class="rounded-b-xl" />
+              <LogView lines={l().lines} query="" follow empty="This run printed nothing." height="18rem" fit testid="bead-run-log" class="rounded-b-xl" />
             </Show>
           )}
         </Show>
