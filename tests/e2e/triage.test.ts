@@ -263,5 +263,7 @@ describe("viewers", () => {
     await live(agentPage, 2);
     await agentPage.locator("[data-testid=agent-detail]").waitFor();
     expect(await agentPage.locator("[data-testid=agent-actions], [data-testid=agent-stop], [data-testid=agent-restart], [data-testid=agent-mail]").count()).toBe(0);
+    // A town-wide viewer is not shown agents' output (only a link made for that agent is): it says so.
+    await agentPage.locator("[data-testid=output-refused]", { hasText: "shown to operators" }).waitFor();
   });
 });
