@@ -247,9 +247,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const agentPids = () => containers.flatMap((c) => processesUnder(join(c.workspace, "rigs"), /\/worktrees\//));
     /** An agent process to strike, waiting up to 30 s for one to run. */
     const someAgent = async (): Promise<number | null> => {
-      for (const by = Date.now() + 30_000; Date.now() < by && !stopping; await sleep(250)) {
+      let slung = false;
+      for (const started = Date.now(); Date.now() < started + 30_000 && !stopping; await sleep(250)) {
         const pids = agentPids().filter((p) => !frozen.has(p));
         if (pids.length) return rng.pick(pids);
+        if (!slung && Date.now() > started + 3000) {
+          // The town's work is done (a short soak): give an agent something slow to strike.
+          slung = true;
+          const rig = rng.pick(workRigs);
+          const { body, kind } = { body: `sleep 15000\nwrite work/${rig}-${++beadCount}.txt: a target for the chaos`, kind: "slow" };
+          count(`beads: ${kind}`);
+          const convoy = await retry(() => town.townCall<Convoy>("gt_convoy_create", { id: newId(), title: `soak target ${beadCount}`, beads: [{ title: `soak bead ${beadCount}`, body, rig }] }), () => stopping);
+          if (convoy) {
+            convoys.push(convoy.id);
+            beadSpecs.set(convoy.beads[0]!.beadId, { rig, kind });
+          }
+        }
       }
       return null;
     };
@@ -294,10 +307,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         case "container-freeze": {
           const c = rng.pick(containers);
           const ms = rng.int(Number(VARS.GT_LEASE_TTL_MS) + 1000, 3 * Number(VARS.GT_LEASE_TTL_MS));
+          // Agents run in process groups of their own: the supervisor's group is not enough.
+          const agents = processesUnder(c.workspace, /./);
           signal(-c.child.pid!, "SIGSTOP");
+          for (const pid of agents) signal(pid, "SIGSTOP");
           event(`container ${c.name} and its agents SIGSTOPped for ${ms} ms`);
           await sleep(ms);
           signal(-c.child.pid!, "SIGCONT");
+          for (const pid of agents) if (!frozen.has(pid)) signal(pid, "SIGCONT");
           return;
         }
         case "agent-kill": {
