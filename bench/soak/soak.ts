@@ -55,6 +55,9 @@ export type SoakOptions = {
   keep?: boolean;
 };
 
+/** How long after the last convoy landed the containers may take to clean up what its runs left. */
+const ORPHAN_BOUND_MS = 30_000;
+
 export type Check = { name: string; ok: boolean; checked: number; detail: string };
 /** `struck`: false when there was nothing to strike (no agent ran for 30 s). */
 export type ChaosEvent = { atS: number; kind: ChaosKind; detail: string; struck: boolean };
@@ -488,27 +491,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       check("no clone deleted but the removed rig's (which is gone)", markers.length, problems);
     }
 
-    // 6. No orphan process, worktree or gt/ branch.
+    // 6. No orphan process, worktree or gt/ branch. Cleaning up is the containers' own work and runs
+    // on their reconcile ticks, so an orphan must be gone within a bound, not at the very instant the
+    // last convoy landed: looked at again until clean, for at most ORPHAN_BOUND_MS.
     {
-      const problems: string[] = [];
-      const strays = processesUnder(dir, /\/worktrees\//);
-      if (strays.length) problems.push(`agent processes still running: ${strays.join(", ")}`);
+      let problems: string[] = [];
       let n = 0;
-      for (const c of containers) {
-        for (const id of readdirSafe(join(c.workspace, "rigs"))) {
-          n++;
-          const worktrees = readdirSafe(join(c.workspace, "rigs", id, "worktrees"));
-          if (worktrees.length) problems.push(`container ${c.name}, rig ${id}: worktrees ${worktrees.join(", ")}`);
-          const repo = join(c.workspace, "rigs", id, "repo");
-          if (existsSync(repo)) {
-            const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
-            if (branches) problems.push(`container ${c.name}, rig ${id}: branches ${branches.split("\n").join(", ")}`);
+      for (const by = Date.now() + ORPHAN_BOUND_MS; ; await sleep(500)) {
+        problems = [];
+        n = 0;
+        const strays = processesUnder(dir, /\/worktrees\//);
+        if (strays.length) problems.push(`agent processes still running: ${strays.join(", ")}`);
+        for (const c of containers) {
+          for (const id of readdirSafe(join(c.workspace, "rigs"))) {
+            n++;
+            const worktrees = readdirSafe(join(c.workspace, "rigs", id, "worktrees"));
+            if (worktrees.length) problems.push(`container ${c.name}, rig ${id}: worktrees ${worktrees.join(", ")}`);
+            const repo = join(c.workspace, "rigs", id, "repo");
+            if (existsSync(repo)) {
+              const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+              if (branches) problems.push(`container ${c.name}, rig ${id}: branches ${branches.split("\n").join(", ")}`);
+            }
           }
         }
-      }
-      for (const name of workRigs) {
-        const remoteBranches = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
-        if (remoteBranches) problems.push(`remote of ${name}: branches ${remoteBranches}`);
+        for (const name of workRigs) {
+          const remoteBranches = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+          if (remoteBranches) problems.push(`remote of ${name}: branches ${remoteBranches}`);
+        }
+        if (!problems.length || Date.now() >= by) break;
       }
       check("no orphan process, worktree or gt/ branch", n, problems);
     }

@@ -541,12 +541,14 @@ describe("the work lifecycle under random interleavings (party/work.ts)", () => 
         const bound = CONFIG.leaseTtlMs + CONFIG.stopTimeoutMs + CONFIG.mergeTries * CONFIG.mergeTimeoutMs + world.beads.size * 500 + 5_000;
         expect(took).toBeLessThanOrEqual(bound);
       }),
-      { numRuns: 1_000 },
+      // Seeded, so the coverage check below cannot fail on an unlucky draw (a random seed missed
+      // "hung" about one run in five); FC_SEED explores others.
+      { numRuns: 1_000, seed: Number(process.env.FC_SEED ?? 20261125) },
     );
     expect(longest).toBeGreaterThan(0);
     // The random interleavings did reach every case (else the invariants above prove little).
     for (const [what] of [...CASES, ["nudged"], ["merged"]] as [string][]) expect(World.seen.get(what) ?? 0, `no interleaving reached: ${what}`).toBeGreaterThan(0);
-  });
+  }, 120_000); // 1,000 interleavings: seconds on an idle machine, much more on a busy one
 
   it("W2, W3, W5: a holder that stops renewing loses the rig at its deadline; the standby takes over with a new epoch and its runs come back without an attempt", () => {
     const world = new World();
