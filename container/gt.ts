@@ -437,7 +437,7 @@ const counts = (record: Record<string, number>, none: string) =>
 function printRigLine(rig: Rig): string {
   return [
     `${rig.name}: ${rig.status}; capabilities: ${rig.capabilities.join(", ") || "none"}; load ${loadOf(rig)}`,
-    `  beads: ${counts(rig.summary.beads, "none")}; agents: ${counts(rig.summary.agents, "none")}`,
+    `  beads: ${counts(rig.summary.beads, "none")}; polecats: ${counts(rig.summary.polecats ?? rig.summary.agents, "none")}`,
   ].join("\n");
 }
 
@@ -448,8 +448,10 @@ function printRig(rig: Rig): string {
     `capabilities: ${rig.capabilities.join(", ") || "none"}; max polecats: ${rig.maxPolecats}`,
     `load: ${loadOf(rig)}`,
     `beads: ${counts(s.beads, "none")}`,
-    `agents: ${counts(s.agents, "none")}`,
+    `polecats: ${counts(s.polecats ?? s.agents, "none")}`,
     `queued or unread mail: ${s.queuedMail}; open escalations: ${s.openEscalations ?? 0}`,
+    ...(s.closedByHour ? [`closed in the last 24 h: ${s.closedByHour.reduce((a, b) => a + b, 0)}`] : []),
+    ...(s.attention?.length ? ["needs attention:", ...s.attention.map((a) => `  ${a.kind} ${a.id}: ${a.title} (${a.detail})`)] : []),
     `last activity: ${when(s.lastActivity ?? undefined) || "none"}; disk: ${s.diskBytes === null ? "unknown" : `${s.diskBytes} bytes`}`,
     `git: ${rig.gitUrl} (${rig.defaultBranch})`,
   ].join("\n");

@@ -3,7 +3,7 @@
  * public contract, but parsed like any other boundary.
  */
 import { z } from "zod";
-import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, PRIORITIES, RIG_STATUSES, slug, ulidString, type BeadStatus } from "./protocol.ts";
+import { AGENT_STATUSES, ATTENTION_KINDS, BEAD_STATUSES, FEED_TONES, LIMITS, MAIL_STATES, PRIORITIES, RIG_STATUSES, SEVERITIES, slug, ulidString, type BeadStatus } from "./protocol.ts";
 
 const count = z.number().int().min(0);
 
@@ -43,6 +43,39 @@ export const summaryPush = z.strictObject({
     lastActivity: z.number().nullable(),
     diskBytes: z.number().nullable(),
     updatedAt: z.number(),
+    polecats: z.record(z.enum(AGENT_STATUSES), count).optional(),
+    attention: z
+      .array(
+        z.strictObject({
+          kind: z.enum(ATTENTION_KINDS),
+          id: z.string().min(1).max(120),
+          title: z.string().max(LIMITS.attentionTitle),
+          detail: z.string().max(LIMITS.attentionDetail),
+          severity: z.enum(SEVERITIES).optional(),
+          at: z.number(),
+        }),
+      )
+      .max(LIMITS.attentionItems)
+      .optional(),
+    closedByHour: z.array(count).length(24).optional(),
+  }),
+});
+
+/**
+ * Rig → town: one of the rig's failures for the town's feed (through the rig's outbox; the town
+ * stores each event id once and names the rig from its registry).
+ */
+export const feedNotice = z.strictObject({
+  rig_id: ulidString,
+  event: z.strictObject({
+    id: z.string().min(1).max(64),
+    at: z.number(),
+    kind: z.string().regex(/^[a-z_]{1,20}$/),
+    text: z.string().max(LIMITS.feedText),
+    tone: z.enum(FEED_TONES).optional(),
+    rig: slug.optional(),
+    bead: ulidString.optional(),
+    agent: z.string().max(120).optional(),
   }),
 });
 

@@ -36,6 +36,7 @@ import {
 import { RecordDoc, type DocLayout, type Origin } from "./records.ts";
 import { encodeUpdateMessage, handleClientSyncMessage } from "./sync.ts";
 import { newId } from "./ids.ts";
+import { makeEvent, type FeedAbout } from "./feed.ts";
 
 export type { Admission } from "./access.ts";
 
@@ -751,8 +752,9 @@ export abstract class LiveRoom implements Party.Server {
     return { status: response.status, body: parsed };
   }
 
-  protected feedEvent(kind: string, text: string): FeedEvent {
-    return { id: newId(), at: Date.now(), kind, text };
+  /** A feed event of this room, now; its tone is the kind's unless `about` says (party/feed.ts). */
+  protected feedEvent(kind: string, text: string, about?: FeedAbout): FeedEvent {
+    return makeEvent(newId(), Date.now(), kind, text, about);
   }
 }
 

@@ -41,6 +41,12 @@ export const LIMITS = {
   rebuildAfterUpdates: 5_000,
   /** Events kept in a live document's bounded feed. */
   eventsKept: 500,
+  /** A rig summary's attention list: at most this many items, worst first, their texts cut to these lengths. */
+  attentionItems: 20,
+  attentionTitle: 120,
+  attentionDetail: 160,
+  /** A feed event's text is cut to this length (titles and failures quoted in it are agents' words). */
+  feedText: 300,
   maxTitle: 200,
   maxBody: 32 * 1024,
   maxSubject: 200,
@@ -289,7 +295,30 @@ export type RigSummary = {
   lastActivity: number | null;
   diskBytes: number | null;
   updatedAt: number;
+  /** Polecats only, per status (the witness and the refinery left out): what "agents working" counts. */
+  polecats?: Record<AgentStatus, number>;
+  /** What needs the operator in this rig, worst first, at most LIMITS.attentionItems (see party/attention.ts). */
+  attention?: AttentionItem[];
+  /** Beads closed per hour over the last 24 hours (UTC hours): [23] is the hour of `updatedAt`. */
+  closedByHour?: number[];
 };
+
+/** One thing in a rig that needs the operator, as the overview's attention lane shows it. */
+export type AttentionItem = {
+  kind: AttentionKind;
+  /** bead id | escalation id | agent identity | rig id */
+  id: string;
+  /** bead title | escalation title | agent identity | rig name (≤ LIMITS.attentionTitle) */
+  title: string;
+  /** Why: the failure, severity and sender, the agent's state, "2 unread mails", the clone error (≤ LIMITS.attentionDetail). */
+  detail: string;
+  /** Escalations only. */
+  severity?: Severity;
+  /** Since when (ms since the epoch). */
+  at: number;
+};
+export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error"] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 export type Rig = {
   id: string;
@@ -336,6 +365,8 @@ export type Bead = {
   failure?: string;
   /** Set when `body` is only a preview: the whole body's size in bytes (gt_bead_status, gt_prime return it whole). */
   bodyBytes?: number;
+  movedTo?: { rig: string; beadId: string }; // rig = rig *name*; set on the old bead, which is `closed`
+  movedFrom?: { rig: string; beadId: string }; // set on the new bead
 };
 
 export const MERGE_FAILURES = ["conflict", "push_failed", "nothing_to_merge", "branch_missing"] as const;
@@ -372,6 +403,8 @@ export type ConvoyBead = {
   note?: string;
   /** Why it failed in its rig (the rig's reason, kept here so it outlives the rig). */
   failure?: string;
+  /** When the town learnt that it reached `closed` (a convoy's burn-down). */
+  doneAt?: number;
 };
 
 export type Convoy = {
@@ -396,6 +429,8 @@ export type Agent = {
   pid?: number;
   /** How its last run ended, e.g. "exit 0", "signal SIGKILL", "no heartbeat for 90 s". */
   lastExit?: string;
+  /** When it entered its current `status` (stamped by the rig room on every status change). */
+  statusSince?: number;
   /** The run it is on, if any. */
   run?: AgentRun;
 };
@@ -430,7 +465,17 @@ export type Mail = {
   bodyBytes?: number;
 };
 
-export type FeedEvent = { id: string; at: number; kind: string; text: string };
+/** How a feed event reads at a glance: `bad` (a failure), `warn` (trouble that may pass), `good` (a landing), `info`. */
+export const FEED_TONES = ["bad", "warn", "good", "info"] as const;
+export type FeedTone = (typeof FEED_TONES)[number];
+/** Feed kinds that are failures: a bead failed, an escalation, an agent stalled, hung or dead. */
+export const FAILURE_KINDS = ["failed", "escalation", "stalled", "hung", "dead"] as const;
+/**
+ * One line of a live document's feed. `rig` (a rig *name*), `bead` (an id) and `agent` (an identity)
+ * say what it is about, so a feed can be filtered and linked; the town's feed names the rig of every
+ * failure a rig reported.
+ */
+export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string; bead?: string; agent?: string };
 
 /** Names of the top-level shared types of each live document. */
 export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;

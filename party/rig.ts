@@ -38,6 +38,8 @@ import {
 } from "./protocol.ts";
 import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
+import { countClosed, hourOf, hourlyWake, type HourlyCounts } from "./hours.ts";
+import { TOWN_NOTICES, admitNotice, escalationTone, mergedEvent, reachesTown, type NoticeWindow } from "./feed.ts";
 import { emptyLease, nextWake, owedCommands, step, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
 import type { RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
@@ -55,6 +57,8 @@ type RigMeta = {
   status: RigStatus;
   diskBytes?: number;
   error?: string;
+  /** Since when the rig is in `error` (the attention lane says since when). */
+  errorAt?: number;
   /** Closed beads moved out of the document by retention (still counted as closed). */
   archivedClosed?: number;
   /** Open escalations moved out of the document past LIMITS.escalationsKept (still counted as open). */
@@ -103,6 +107,12 @@ export default class RigRoom extends LiveRoom {
   private readonly containers = new Map<string, { container: string; session: string }>();
   /** Steps of the work machine (and other bead writes) run one at a time, each on the last one's state. */
   private serial: Promise<unknown> = Promise.resolve();
+  /** Beads closed per hour, the last 24 hours (storage `closed-hours`, written with each closing bead). */
+  private closedHours: HourlyCounts = {};
+  /** The hour of the last summary the town stored: when the hour rolls, the chart must shift. */
+  private summaryHour: number | null = null;
+  /** This window's failures told to the town one by one, and those held back to be told as one line. */
+  private noticeWindow: NoticeWindow | null = null;
 
   constructor(room: Party.Room) {
     super(room);
@@ -129,13 +139,14 @@ export default class RigRoom extends LiveRoom {
   }
 
   protected override async started(): Promise<void> {
+    this.closedHours = (await this.room.storage.get<HourlyCounts>("closed-hours")) ?? {};
     const stored = await this.room.storage.get<StoredLease>("lease");
     if (stored) this.lease = { ...emptyLease(), epoch: stored.epoch, holder: stored.holder ? { ...stored.holder, connection: null, renewBy: 0 } : null };
     this.outbox = new DurableOutbox(
       this.room.storage,
       (entry) => this.attemptHop(entry),
       (entry, outcome) => (entry.kind === "mail" ? this.post.settle(entry, outcome) : Promise.resolve()),
-      () => (this.meta && !this.removed ? nextWake(this.workState(), Date.now()) : null),
+      () => (this.meta && !this.removed ? earliest(nextWake(this.workState(), Date.now()), hourlyWake(this.closedHours, Date.now())) : null),
     );
     await this.outbox.load();
     this.lastActivity = this.records.events.length ? this.records.events.get(this.records.events.length - 1).at : null;
@@ -150,7 +161,10 @@ export default class RigRoom extends LiveRoom {
 
   async onAlarm(): Promise<void> {
     await this.outbox.flush();
-    if (this.meta && !this.removed) await this.work({ type: "tick" });
+    if (!this.meta || this.removed) return;
+    await this.work({ type: "tick" });
+    // Nothing changed, but the hour did: the town's chart of closings must move on by an hour.
+    if (this.summaryHour !== null && this.summaryHour !== hourOf(Date.now())) this.scheduleSummary();
   }
 
   /** This rig for the admission rule (party/access.ts), once its town has created it. */
@@ -214,7 +228,7 @@ export default class RigRoom extends LiveRoom {
       const view = containerView(t.lease);
       const nextMeta = sameView(view, meta.container ?? null) ? added.meta : { ...added.meta, container: view };
       if (nextMeta !== meta) changes.push({ collection: RIG_DOC.meta, key: "rig", value: nextMeta });
-      const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text)] : []));
+      const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent })] : []));
       const put: Record<string, unknown> = { ...added.put };
       if (t.effects.some((e) => e.kind === "persist_lease")) put.lease = storedLease(t.lease);
       if (changes.length || events.length || Object.keys(put).length) await this.write(changes, events, { put });
@@ -411,7 +425,7 @@ export default class RigRoom extends LiveRoom {
           const meta = this.requireMeta();
           const added = this.escalationChanges([escalation], meta);
           const metaChange = added.meta !== meta ? [{ collection: RIG_DOC.meta, key: "rig", value: added.meta }] : [];
-          await this.write([...added.changes, ...metaChange], [this.feedEvent("escalation", `${from}: ${args.title}`)], { put: added.put });
+          await this.write([...added.changes, ...metaChange], [this.feedEvent("escalation", `${from}: ${args.title}`, { tone: escalationTone(args.severity), agent: from, bead: args.bead_id })], { put: added.put });
         });
         return escalation;
       }),
@@ -447,9 +461,14 @@ export default class RigRoom extends LiveRoom {
         const diskBytes = await this.serially(async () => {
           const meta = this.requireMeta();
           const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}) };
-          if (args.error) next.error = args.error;
-          else delete next.error;
-          const events = status !== meta.status ? [this.feedEvent("rig", args.error ? `clone failed: ${args.error}` : `rig ${meta.name} ready`)] : [];
+          if (args.error) {
+            next.error = args.error;
+            next.errorAt = meta.status === "error" ? (meta.errorAt ?? Date.now()) : Date.now();
+          } else {
+            delete next.error;
+            delete next.errorAt;
+          }
+          const events = status !== meta.status ? [args.error ? this.feedEvent("rig", `clone failed: ${args.error}`, { tone: "bad" }) : this.feedEvent("rig", `rig ${meta.name} ready`, { tone: "good" })] : [];
           await this.write([{ collection: RIG_DOC.meta, key: "rig", value: next }], events);
           return next.diskBytes ?? null;
         });
@@ -489,7 +508,11 @@ export default class RigRoom extends LiveRoom {
               this.dropNotices = args.drop_notices ?? this.dropNotices;
               return { fail_hops: this.failHops, drop_notices: this.dropNotices, outbox: this.outbox.size };
             }),
-            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => ({ keys: (await this.room.storage.list()).size })),
+            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => {
+              const keys = [...(await this.room.storage.list()).keys()];
+              // Outbox entries come and go with deliveries (and a window's merged feed line waits for its end).
+              return { keys: keys.length, outbox: keys.filter((k) => k.startsWith("outbox:")).length };
+            }),
           }
         : {}),
     };
@@ -516,7 +539,7 @@ export default class RigRoom extends LiveRoom {
     all: () => this.records.values<Mail>(RIG_DOC.mail),
     write: (changes, events, extra) => this.write(changes, events, extra),
     outbox: () => this.outbox,
-    feedEvent: (kind, text) => this.feedEvent(kind, text),
+    feedEvent: (kind, text, about) => this.feedEvent(kind, text, about),
     pushEvent: (identity, frame) => this.pushEvent(identity, frame),
     hop: (mail) => this.hopMail(mail),
   });
@@ -536,6 +559,10 @@ export default class RigRoom extends LiveRoom {
   }
 
   private async attemptHop(entry: OutboxEntry): Promise<Attempt> {
+    if (entry.kind === "feed") {
+      const reply = await this.callRoom("main", this.townId, "feed", entry.payload);
+      return classifyReply(reply.status, reply.body);
+    }
     if (entry.kind === "convoy") {
       if (this.dropNotices > 0) {
         this.dropNotices -= 1;
@@ -837,10 +864,20 @@ export default class RigRoom extends LiveRoom {
     const notices: OutboxEntry[] = [];
     const now = Date.now();
     const meta = this.meta;
+    // Bead status changes all run on the serial lane (work steps, operator edits, retention), so
+    // the hourly counters are never updated by two writes at once.
+    let hours = this.closedHours;
     const stamped = changes.map((change) => {
+      if (change.collection === RIG_DOC.agents && change.value !== null) {
+        const agent = change.value as Agent;
+        const before = this.records.get<Agent>(RIG_DOC.agents, change.key);
+        return before && before.status === agent.status ? change : { ...change, value: { ...agent, statusSince: now } };
+      }
       if (change.collection !== RIG_DOC.beads || change.value === null) return change;
       const before = this.records.get<Bead>(RIG_DOC.beads, change.key);
       const bead: Bead = { ...(change.value as Bead), rev: (before?.rev ?? 0) + 1 };
+      // A moved bead closes as moved: it was not done here, so it is not counted as closed work.
+      if (bead.status === "closed" && before?.status !== "closed" && !bead.movedTo) hours = countClosed(hours, now);
       if (bead.convoyId && meta && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
         const payload = { convoy_id: bead.convoyId, bead_id: bead.id, rig_id: meta.rigId, status: bead.status, rev: bead.rev!, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.status === "failed" && bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) };
         // One entry per bead: a newer notice replaces one not yet sent (the town orders by rev anyway).
@@ -848,13 +885,51 @@ export default class RigRoom extends LiveRoom {
       }
       return { ...change, value: bead };
     });
-    const put = { ...extra.put, ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])) };
+    if (meta) notices.push(...this.townNotices(events, meta, now));
+    const put = {
+      ...extra.put,
+      ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])),
+      ...(hours !== this.closedHours ? { "closed-hours": hours } : {}),
+    };
     await this.records.write(stamped, events, { ...extra, put });
+    const counted = hours !== this.closedHours;
+    this.closedHours = hours;
     for (const notice of notices) await this.outbox.added(notice);
-    if (notices.length) void this.outbox.flush();
+    if (counted && !notices.length) await this.outbox.scheduleAlarm(); // wake at the next hour: the chart shifts
+    if (notices.some((n) => n.nextAttemptAt <= now)) void this.outbox.flush();
     this.lastActivity = now;
     this.scheduleSummary();
     if (stamped.some((c) => c.collection === RIG_DOC.beads && (c.value as Bead | null)?.status === "closed")) this.scheduleRetire();
+  }
+
+  /**
+   * The town's feed hears of this rig's failures (party/feed.ts reachesTown) through the durable
+   * outbox, stored with the events themselves, so none is lost. A window lets the first few through
+   * one by one; the rest become one merged line (one outbox entry, replaced as more come) sent when
+   * the window ends, so an agent looping gt_escalate cannot flood the town's feed.
+   */
+  private townNotices(events: FeedEvent[], meta: RigMeta, now: number): OutboxEntry[] {
+    const entries = new Map<string, OutboxEntry>();
+    const rule = { perWindow: TOWN_NOTICES.perWindow, windowMs: this.envNumber("GT_TOWN_FEED_WINDOW_MS", TOWN_NOTICES.windowMs) };
+    for (const event of events) {
+      if (!reachesTown(event)) continue;
+      const decision = admitNotice(this.noticeWindow, event, now, newId, rule);
+      this.noticeWindow = decision.window;
+      if (decision.send) {
+        entries.set(`feed-${event.id}`, { key: `feed-${event.id}`, kind: "feed", payload: { rig_id: meta.rigId, event }, attempts: 0, createdAt: now, nextAttemptAt: now });
+        continue;
+      }
+      const merged = mergedEvent(decision.window, now, meta.name);
+      if (!merged) continue;
+      const key = `feed-held-${merged.id}`;
+      entries.set(key, { key, kind: "feed", payload: { rig_id: meta.rigId, event: merged }, attempts: 0, createdAt: now, nextAttemptAt: decision.dueAt });
+    }
+    return [...entries.values()];
+  }
+
+  private envNumber(name: string, fallback: number): number {
+    const configured = Math.floor(Number(this.room.env[name]));
+    return Number.isFinite(configured) && configured > 0 ? configured : fallback;
   }
 
   /** Debounced push of the rig summary to the town, retried with backoff while the town fails. */
@@ -872,13 +947,17 @@ export default class RigRoom extends LiveRoom {
     const summary: RigSummary = computeSummary(
       {
         rigName: meta.name,
+        rigId: meta.rigId,
         status: meta.status,
+        error: meta.error,
+        errorAt: meta.errorAt,
         beads: this.records.values<Bead>(RIG_DOC.beads),
         agents: this.records.values<Agent>(RIG_DOC.agents),
         mail: this.records.values<Mail>(RIG_DOC.mail),
         escalations: this.records.values<Escalation>(RIG_DOC.escalations),
         archivedOpenEscalations: meta.archivedOpenEscalations ?? 0,
         archivedClosed: meta.archivedClosed ?? 0,
+        closedHours: this.closedHours,
         lastActivity: this.lastActivity,
         diskBytes: meta.diskBytes ?? null,
       },
@@ -888,12 +967,17 @@ export default class RigRoom extends LiveRoom {
       const reply = await this.callRoom("main", meta.town, "summary", { rig_id: meta.rigId, summary });
       if (reply.status >= 500) throw new Error(`town answered ${reply.status}`);
       this.summaryFailures = 0;
+      this.summaryHour = hourOf(summary.updatedAt);
     } catch (error) {
       this.summaryFailures += 1;
       console.warn(`[rig/${this.roomId}] summary push failed (${this.summaryFailures})`, error);
       this.scheduleSummary(Math.min(30_000, SUMMARY_DEBOUNCE_MS * 2 ** this.summaryFailures));
     }
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /**

@@ -6,7 +6,8 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { beadCreate, convoyBeadNotice, mailEnvelope, revokeToken, rigInit, rigUpdate, summaryPush, type BeadState } from "./internal.ts";
+import { beadCreate, convoyBeadNotice, feedNotice, mailEnvelope, revokeToken, rigInit, rigUpdate, summaryPush, type BeadState } from "./internal.ts";
+import { forTown } from "./feed.ts";
 import { choose, type Candidate } from "./mayor.ts";
 import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, type BeadNotice } from "./convoys.ts";
 import { signToken } from "./auth.ts";
@@ -180,7 +181,7 @@ export default class TownRoom extends LiveRoom {
         } satisfies z.infer<typeof rigInit>);
         if (reply.status !== 200) throw new ToolError("INTERNAL", `rig room init failed: HTTP ${reply.status}`);
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`); // added meanwhile
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [this.feedEvent("rig", `rig ${rig.name} added`)], { put: { [`giturl:${rig.id}`]: args.git_url } });
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [this.feedEvent("rig", `rig ${rig.name} added`, { rig: rig.name })], { put: { [`giturl:${rig.id}`]: args.git_url } });
         return rig;
       }),
       gt_rig_remove: tool(townToolArgs.gt_rig_remove, operator, async (args, caller) => {
@@ -197,8 +198,8 @@ export default class TownRoom extends LiveRoom {
         await this.records.write(
           [{ collection: TOWN_DOC.rigs, key: rig.id, value: null }, ...convoys.map(({ convoy }) => ({ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }))],
           [
-            this.feedEvent("rig", `rig ${rig.name} removed`),
-            ...convoys.map(({ convoy, landed }) => this.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`)),
+            this.feedEvent("rig", `rig ${rig.name} removed`, { tone: "warn", rig: rig.name }),
+            ...convoys.map(({ convoy, landed }) => this.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`, { tone: "bad", rig: rig.name })),
           ],
           { put: { [DurableOutbox.storageKey(entry.key)]: entry }, delete: [`giturl:${rig.id}`] },
         );
@@ -226,7 +227,7 @@ export default class TownRoom extends LiveRoom {
         };
         const entry: OutboxEntry = { key: `update-${rig.id}`, kind: "rig_update", payload: { rig_id: rig.id, max_polecats: next.maxPolecats }, attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now() };
         const what = [args.capabilities ? `capabilities ${next.capabilities.join(", ") || "none"}` : "", args.max_polecats ? `max polecats ${next.maxPolecats}` : ""].filter(Boolean).join(", ");
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: next }], [this.feedEvent("rig", `rig ${rig.name} updated: ${what || "no change"}`)], {
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: next }], [this.feedEvent("rig", `rig ${rig.name} updated: ${what || "no change"}`, { rig: rig.name })], {
           put: outboxPuts([entry]),
         });
         await this.outbox.added(entry);
@@ -337,7 +338,7 @@ export default class TownRoom extends LiveRoom {
     all: () => this.records.values<Mail>(TOWN_DOC.mail),
     write: (changes, events, extra) => this.records.write(changes, events, extra),
     outbox: () => this.outbox,
-    feedEvent: (kind, text) => this.feedEvent(kind, text),
+    feedEvent: (kind, text, about) => this.feedEvent(kind, text, about),
     pushEvent: (identity, frame) => this.pushEvent(identity, frame),
     hop: (mail) => this.deliverToRig(mail),
     isLocal: (address) => address === "mayor" || address === "operator",
@@ -382,6 +383,7 @@ export default class TownRoom extends LiveRoom {
         return classifyReply(reply.status, reply.body);
       }
       case "convoy":
+      case "feed":
         return { kind: "rejected", error: "not a town outbox kind" };
     }
   }
@@ -479,7 +481,7 @@ export default class TownRoom extends LiveRoom {
     const result: SlingResult = { bead_id: beadId, rig: rigName, reason };
     // The answer is kept with the placement, so a retry after a crash finds it (one key per sling,
     // like a record; beads themselves live in their rigs).
-    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`)], {
+    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`, { rig: rigName, bead: beadId })], {
       put: { ...outboxPuts(entries), ...(args.id ? { [`slings:${args.id}`]: result } : {}) },
     });
     await this.enqueued(entries, [placement!]);
@@ -523,7 +525,9 @@ export default class TownRoom extends LiveRoom {
   private async updateConvoy(next: Convoy): Promise<void> {
     const { convoy, landed } = landIfDone(next, Date.now());
     const { done, total } = progress(convoy);
-    const events = landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${convoy.beads.filter((b) => b.status === "failed").length} failed`)] : [];
+    const failed = convoy.beads.filter((b) => b.status === "failed").length;
+    // A landing with failures still needs someone: it is a warning, not a success.
+    const events = landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })] : [];
     await this.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
     if (landed) await this.retireLanded();
   }
@@ -582,7 +586,7 @@ export default class TownRoom extends LiveRoom {
       if (!latest) continue;
       let next = latest;
       for (const rigId of removedRigs) next = failRigBeads(next, rigId, "its rig was removed") ?? next;
-      for (const notice of notices) next = applyNotice(next, notice) ?? next;
+      for (const notice of notices) next = applyNotice(next, notice, Date.now()) ?? next;
       for (const beadId of missing) next = failBead(next, beadId, "missing from its rig") ?? next;
       if (next !== latest) await this.updateConvoy(next);
     }
@@ -616,9 +620,18 @@ export default class TownRoom extends LiveRoom {
         const notice = convoyBeadNotice.parse(body);
         const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
         if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
-        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure });
+        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure }, Date.now());
         if (next) await this.updateConvoy(next);
         return jsonResponse({ ok: true, value: next ? "applied" : "stale" });
+      }
+      case "feed": {
+        // A rig's failure for the town's feed, through its outbox: stored once per event id.
+        const { rig_id, event } = feedNotice.parse(body);
+        const rig = this.records.get<Rig>(TOWN_DOC.rigs, rig_id);
+        if (!rig) return errorResponse("UNKNOWN_RIG", `no rig ${rig_id}`);
+        if (this.records.events.toArray().some((e) => e.id === event.id)) return jsonResponse({ ok: true, value: "known" });
+        await this.records.write([], [forTown(event, rig.name)]);
+        return jsonResponse({ ok: true, value: "stored" });
       }
       case "summary": {
         const { rig_id, summary } = summaryPush.parse(body);

@@ -23,7 +23,7 @@
  * clock jump), nobody is blamed for the gap and every deadline starts again from now (W12).
  */
 import { branchName, planDispatch, withStatus } from "./dispatch.ts";
-import { CLOSE, ToolError, type Agent, type AgentRun, type Bead, type BeadStatus, type MergeFailure, type Severity } from "./protocol.ts";
+import { CLOSE, ToolError, type Agent, type AgentRun, type Bead, type BeadStatus, type FeedTone, type MergeFailure, type Severity } from "./protocol.ts";
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -145,13 +145,17 @@ export type Effect =
   /** Tell this socket its lease state; when held, send it every owed command. */
   | { kind: "lease"; connection: string; frame: LeaseFrameSpec }
   | { kind: "close"; connection: string; code: number; reason: string }
-  | { kind: "feed"; feed: FeedKind; text: string }
+  /** A feed line; `tone` when it is not the kind's (party/feed.ts), `bead` and `agent` what it is about. */
+  | { kind: "feed"; feed: FeedKind; text: string; tone?: FeedTone; bead?: string; agent?: string }
   | { kind: "escalate"; escalation: EscalationSpec }
   | { kind: "nudge"; identity: string; subject: string; body: string }
   /** The lease's lasting part (holder, epoch) changed: store it with this step's records. */
   | { kind: "persist_lease" };
 
-export type FeedKind = "bead" | "agent" | "witness" | "lease" | "merge" | "failed";
+/** `failed`, `stalled`, `hung` and `dead` are failures: the rig room also tells the town's feed (party/feed.ts). */
+export type FeedKind = "bead" | "agent" | "witness" | "lease" | "merge" | "failed" | "stalled" | "hung" | "dead";
+
+export type FeedAbout = { tone?: FeedTone; bead?: string | undefined; agent?: string | undefined };
 
 export type Transition<R = unknown> = {
   beads: Bead[];
@@ -341,8 +345,12 @@ class Tx {
     this.live.set(identity, value);
   }
 
-  private feed(feed: FeedKind, text: string): void {
-    this.effects.push({ kind: "feed", feed, text });
+  private feed(feed: FeedKind, text: string, about: FeedAbout = {}): void {
+    const effect: Effect = { kind: "feed", feed, text };
+    if (about.tone) effect.tone = about.tone;
+    if (about.bead) effect.bead = about.bead;
+    if (about.agent) effect.agent = about.agent;
+    this.effects.push(effect);
   }
 
   private get holder(): Holder | null {
@@ -510,7 +518,7 @@ class Tx {
       const bead = this.bead(run.bead);
       if (run.state !== "stopping" && bead?.status === "in_progress" && bead.assignee === agent.identity) {
         this.setBead(reopen(bead, this.now, `${agent.identity}'s run was lost: ${why}`));
-        this.feed("bead", `bead ${short8(bead.id)} back to open: ${agent.identity}'s run was lost (${why})`);
+        this.feed("bead", `bead ${short8(bead.id)} back to open: ${agent.identity}'s run was lost (${why})`, { bead: bead.id, agent: agent.identity });
       }
     }
   }
@@ -523,7 +531,7 @@ class Tx {
     if (holder && now > holder.renewBy) {
       // W3: a holder that missed its deadline loses the rig, with a typed close.
       if (holder.connection) this.effects.push({ kind: "close", connection: holder.connection, code: CLOSE.LEASE_EXPIRED, reason: "lease expired: no renewal in time" });
-      this.feed("lease", `container ${short(holder.container)} missed its lease deadline and lost the rig`);
+      this.feed("lease", `container ${short(holder.container)} missed its lease deadline and lost the rig`, { tone: "warn" });
       this.lease = { ...this.lease, holder: null };
       this.voidRuns("its container missed its lease deadline");
       this.effects.push({ kind: "persist_lease" });
@@ -545,7 +553,7 @@ class Tx {
           const next: Agent = { ...agent, status: "dead", lastExit: `stop not acknowledged in ${seconds(config.stopTimeoutMs)}` };
           clearRun(next);
           this.setAgent(next);
-          this.feed("witness", `${agent.identity}: stop not acknowledged; given up`);
+          this.feed("dead", `${agent.identity}: stop not acknowledged; given up`, { agent: agent.identity, bead: run.bead });
         }
         continue;
       }
@@ -556,12 +564,12 @@ class Tx {
         // W7: the holder renews but no longer vouches for this run: its process is gone.
         const why = `no heartbeat for ${seconds(silent)}`;
         this.endRun(agent, "dead", why, run.state === "running", `witness: ${agent.identity} dead (${why})`);
-        this.feed("witness", `${agent.identity} is dead (${why})`);
+        this.feed("dead", `${agent.identity} is dead (${why})`, { agent: agent.identity, bead: run.bead });
         continue;
       }
       if (silent > config.heartbeatTimeoutMs / 2 && agent.status === "working") {
         this.setAgent({ ...agent, status: "stalled" });
-        this.feed("witness", `${agent.identity} is stalled (no heartbeat for ${seconds(silent)})`);
+        this.feed("stalled", `${agent.identity} is stalled (no heartbeat for ${seconds(silent)})`, { agent: agent.identity, bead: run.bead });
       }
       if (run.state !== "running") continue;
       const idle = now - live.progressAt;
@@ -569,7 +577,7 @@ class Tx {
         // W8: hung: alive, but no output and no tool call since the nudge.
         const why = `no progress for ${seconds(idle)}`;
         this.endRun(agent, "stopping", `hung: ${why}`, true, `hung: ${why}`);
-        this.feed("witness", `${agent.identity} hung (${why}); stopped`);
+        this.feed("hung", `${agent.identity} hung (${why}); stopped`, { tone: "bad", agent: agent.identity, bead: run.bead });
       } else if (idle > config.idleMs && live.nudgedAt === undefined) {
         this.setLive(agent.identity, { ...live, nudgedAt: now });
         this.setAgent({ ...(this.agent(agent.identity) ?? agent), status: "hung" });
@@ -580,7 +588,7 @@ class Tx {
           subject: `nudge: no progress for ${seconds(idle)}`,
           body: `You hold bead ${run.bead}${bead ? ` (${bead.title})` : ""} and have made no progress (no output, no tool call) for ${seconds(idle)}. Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(config.idleMs)}.`,
         });
-        this.feed("witness", `${agent.identity} made no progress for ${seconds(idle)}; nudged`);
+        this.feed("hung", `${agent.identity} made no progress for ${seconds(idle)}; nudged`, { agent: agent.identity, bead: run.bead });
       }
     }
 
@@ -592,12 +600,12 @@ class Tx {
         const next: Bead = { ...bead, mergeTries: tries + 1, until: now + config.mergeTimeoutMs };
         this.setBead(next);
         this.effects.push({ kind: "command", command: mergeCommand(next) });
-        this.feed("merge", `merge of bead ${short8(bead.id)} not reported in ${seconds(config.mergeTimeoutMs)}; asked again (try ${tries + 1} of ${config.mergeTries})`);
+        this.feed("merge", `merge of bead ${short8(bead.id)} not reported in ${seconds(config.mergeTimeoutMs)}; asked again (try ${tries + 1} of ${config.mergeTries})`, { bead: bead.id });
       } else {
         const why = `merge not reported after ${tries} tries`;
         this.setBead(failed(bead, now, why));
         this.escalate({ from: `${config.rigName}/refinery`, title: `Merge never reported: ${bead.title}`, body: `The refinery was asked to merge ${bead.branch ?? "the bead's branch"} ${tries} times and never answered. The bead failed; retry it once the container is healthy.`, severity: "high", beadId: bead.id });
-        this.feed("failed", `bead ${short8(bead.id)} failed: ${why}`);
+        this.feed("failed", `bead ${short8(bead.id)} failed: ${why}`, { bead: bead.id });
       }
     }
   }
@@ -650,7 +658,7 @@ class Tx {
       } else {
         // Ended before gt_done: a failure of this bead's run, unless the process was lost with its supervisor.
         this.endRun(agent, "idle", event.exit, event.lost !== true, `${agent.identity} exited (${event.exit}) before done`, true);
-        this.feed("agent", `${agent.identity} exited (${event.exit}) before finishing bead ${short8(run.bead)}`);
+        this.feed("agent", `${agent.identity} exited (${event.exit}) before finishing bead ${short8(run.bead)}`, { tone: "warn", agent: agent.identity, bead: run.bead });
       }
     }
     const beadId = event.beadId ?? run?.bead;
@@ -699,7 +707,7 @@ class Tx {
     const review: Bead = { ...withStatus(bead, "in_review", this.now, event.summary ? `done: ${event.summary.slice(0, 200)}` : "done"), branch: event.branch, mergeTries: 1, until: this.now + this.config.mergeTimeoutMs };
     this.setBead(review);
     this.effects.push({ kind: "command", command: mergeCommand(review) });
-    this.feed("bead", `${agent.identity} finished bead ${short8(bead.id)}; merging ${event.branch}`);
+    this.feed("bead", `${agent.identity} finished bead ${short8(bead.id)}; merging ${event.branch}`, { bead: bead.id, agent: agent.identity });
     return { bead_id: bead.id, status: "in_review" };
   }
 
@@ -716,13 +724,13 @@ class Tx {
     if (bead.status === "failed" && event.ok && bead.failure?.startsWith("merge not reported")) {
       // The refinery did merge it after all: the remote is the truth (W10).
       this.setBead(merged(bead, `merged ${event.mergeCommit?.slice(0, 8) ?? ""} (reported late)`.trim()));
-      this.feed("merge", `bead ${short8(bead.id)} merged after all (reported late)`);
+      this.feed("merge", `bead ${short8(bead.id)} merged after all (reported late)`, { tone: "good", bead: bead.id });
       return this.bead(bead.id)!;
     }
     if (bead.status !== "in_review") return bead; // a repeated report: already applied
     if (event.ok) {
       this.setBead(merged(bead, `merged ${event.mergeCommit?.slice(0, 8) ?? ""}`.trim()));
-      this.feed("bead", `bead ${short8(bead.id)} merged into the default branch`);
+      this.feed("bead", `bead ${short8(bead.id)} merged into the default branch`, { tone: "good", bead: bead.id, agent: bead.assignee });
       return this.bead(bead.id)!;
     }
     const failure: MergeFailure = event.failure ?? (event.conflictFiles?.length ? "conflict" : "push_failed");
@@ -731,11 +739,11 @@ class Tx {
       case "branch_missing":
         // Lost with the container that had it: redone, and not the bead's fault.
         this.returned(bead, `merge: branch ${bead.branch ?? ""} is not in the serving container's clone (${error}); redone`, false);
-        this.feed("merge", `bead ${short8(bead.id)}: its branch was lost with its container; redone`);
+        this.feed("merge", `bead ${short8(bead.id)}: its branch was lost with its container; redone`, { bead: bead.id });
         break;
       case "nothing_to_merge":
         this.returned(bead, `merge: nothing to merge: the branch has no commits of its own`, true);
-        this.feed("merge", `bead ${short8(bead.id)}: nothing to merge; back to open`);
+        this.feed("merge", `bead ${short8(bead.id)}: nothing to merge; back to open`, { tone: "warn", bead: bead.id, agent: bead.assignee });
         break;
       case "conflict":
       case "push_failed": {
@@ -750,7 +758,7 @@ class Tx {
           beadId: bead.id,
         });
         this.returned(bead, `merge failed: ${error}`, true);
-        this.feed("merge", `merge of bead ${short8(bead.id)} failed (${failure}); bead reopened`);
+        this.feed("merge", `merge of bead ${short8(bead.id)} failed (${failure}); bead reopened`, { tone: "warn", bead: bead.id, agent: bead.assignee });
         break;
       }
     }
@@ -775,7 +783,7 @@ class Tx {
       next = { ...next };
     }
     this.setBead(next);
-    this.feed(status === "failed" ? "failed" : "bead", `bead ${short8(bead.id)} ${bead.status} → ${status} (operator)`);
+    this.feed(status === "failed" ? "failed" : "bead", `bead ${short8(bead.id)} ${bead.status} → ${status} (operator)`, { bead: bead.id });
     return next;
   }
 
@@ -789,7 +797,7 @@ class Tx {
     delete next.until;
     delete next.mergeTries;
     this.setBead(next);
-    this.feed("bead", `bead ${short8(bead.id)} retried by the operator`);
+    this.feed("bead", `bead ${short8(bead.id)} retried by the operator`, { bead: bead.id });
     return next;
   }
 
@@ -799,7 +807,7 @@ class Tx {
     const bead = this.bead(agent.run.bead);
     this.stopRun(agent, reason);
     if (bead?.status === "in_progress" && bead.assignee === identity) this.returned(bead, `${identity} stopped by the operator: ${reason}`, false);
-    this.feed("agent", `${identity} stopped by the operator: ${reason}`);
+    this.feed("agent", `${identity} stopped by the operator: ${reason}`, { agent: identity, bead: bead?.id });
     return this.agent(identity)!;
   }
 
@@ -838,7 +846,7 @@ class Tx {
         severity: "high",
         beadId: bead.id,
       });
-      this.feed("failed", `bead ${short8(bead.id)} failed after ${attempts} runs: ${note}`);
+      this.feed("failed", `bead ${short8(bead.id)} failed after ${attempts} runs: ${note}`, { bead: bead.id, agent: bead.assignee });
       return;
     }
     this.setBead({ ...reopen(bead, this.now, note), attempts });
@@ -882,7 +890,7 @@ class Tx {
       this.setBead({ ...withStatus(bead, "in_progress", now, `hooked to ${identity}`), assignee: identity, branch, runs });
       this.setLive(identity, { heartbeatAt: now, progressAt: now });
       this.effects.push({ kind: "command", command: runCommand(agent)! });
-      this.feed("bead", `${identity} hooked bead ${short8(beadId)}: ${bead.title}`);
+      this.feed("bead", `${identity} hooked bead ${short8(beadId)}: ${bead.title}`, { bead: beadId, agent: identity });
     }
   }
 }

@@ -46,6 +46,22 @@ describe("convoy notices", () => {
     }
   });
 
+  it("doneAt: when the town learnt a bead reached closed; kept by a later notice, gone if it reopens (the burn-down)", () => {
+    let c = convoy(bead("b1", "a"), bead("b2", "a"));
+    c = applyNotice(c, { beadId: "b1", status: "in_review", rev: 2 }, 100)!;
+    expect(c.beads[0]!.doneAt).toBeUndefined();
+    c = applyNotice(c, { beadId: "b1", status: "closed", rev: 3 }, 200)!;
+    expect(c.beads[0]!.doneAt).toBe(200);
+    c = applyNotice(c, { beadId: "b1", status: "closed", rev: 4 }, 300)!; // a newer rev, still closed
+    expect(c.beads[0]!.doneAt).toBe(200);
+    c = applyNotice(c, { beadId: "b2", status: "failed", rev: 2, failure: "exit 4" }, 400)!;
+    expect(c.beads[1]!.doneAt).toBeUndefined(); // failed is finished, not done
+    c = applyNotice(c, { beadId: "b1", status: "open", rev: 5 }, 500)!; // reopened by an operator
+    expect(c.beads[0]!.doneAt).toBeUndefined();
+    c = applyNotice(c, { beadId: "b1", status: "closed", rev: 6 }, 600)!;
+    expect(c.beads[0]!.doneAt).toBe(600);
+  });
+
   it("ignores notices for a bead the town already failed", () => {
     const failed = failRigBeads(convoy(bead("b1", "a")), "id-a", "rig a removed")!;
     expect(applyNotice(failed, { beadId: "b1", status: "closed", rev: 9 })).toBeNull();

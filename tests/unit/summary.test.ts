@@ -19,6 +19,9 @@ describe("computeSummary", () => {
       lastActivity: null,
       diskBytes: null,
       updatedAt: 7,
+      polecats: { idle: 0, working: 0, stalled: 0, hung: 0, stopping: 0, dead: 0 },
+      attention: [],
+      closedByHour: Array(24).fill(0),
     });
   });
 
@@ -44,6 +47,27 @@ describe("computeSummary", () => {
       mail("8", "failed", "b/witness"), // bounced: not counted
     ];
     expect(computeSummary({ ...base, mail: box }, 0).queuedMail).toBe(3);
+  });
+
+  it("counts polecats apart from the witness and the refinery", () => {
+    const agents: Agent[] = [
+      agent("toast", "working"),
+      agent("maple", "idle"),
+      { identity: "a/witness", role: "witness", name: "witness", status: "idle" },
+      { identity: "a/refinery", role: "refinery", name: "refinery", status: "working" },
+    ];
+    const summary = computeSummary({ ...base, agents }, 0);
+    expect(summary.agents).toMatchObject({ idle: 2, working: 2 });
+    expect(summary.polecats).toEqual({ idle: 1, working: 1, stalled: 0, hung: 0, stopping: 0, dead: 0 });
+  });
+
+  it("closedByHour comes from the stored counters (the document may have dropped those beads); attention from the records", () => {
+    const now = Date.parse("2030-01-01T10:30:00Z");
+    const hour = Math.floor(now / 3_600_000);
+    const beads = [{ ...bead("9", "failed"), failure: "exit 4", updatedAt: 5 }];
+    const summary = computeSummary({ ...base, rigId: "R", beads, closedHours: { [hour]: 7, [hour - 1]: 2 } }, now);
+    expect(summary.closedByHour!.slice(22)).toEqual([2, 7]);
+    expect(summary.attention).toEqual([{ kind: "failed_bead", id: "9", title: "9", detail: "exit 4", at: 5 }]);
   });
 
   it("passes lastActivity, diskBytes and now through", () => {
