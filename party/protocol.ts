@@ -65,7 +65,7 @@ export const LIMITS = {
   /** An operator's note on an escalation (acknowledge, resolve). */
   maxOperatorNote: 2_000,
   /** Why an operator retried a bead or stopped or restarted an agent: it goes into a bead's history, kept short. */
-  maxOperatorReason: 500,
+  maxOperatorReason: 200,
   /** Beads the town remembers placing (bead id → rig, for gt_bead_move); past this the oldest ids are forgotten. */
   beadIndexKept: 20_000,
   /** Landed convoys kept live per town; older ones move to storage. */

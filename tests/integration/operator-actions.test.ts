@@ -97,7 +97,7 @@ describe("operator actions (rig room)", () => {
     await refusesOthersAndBadArgs(
       retry,
       { bead_id: bead.id },
-      [{ bead_id: "not-a-bead" }, { bead_id: bead.id, note: "x".repeat(501) }, { bead_id: bead.id, attempts: 5 }, {}],
+      [{ bead_id: "not-a-bead" }, { bead_id: bead.id, note: "x".repeat(201) }, { bead_id: bead.id, attempts: 5 }, {}],
       toast.token,
       () => status(a, bead.id),
     );
@@ -121,7 +121,7 @@ describe("operator actions (rig room)", () => {
     await refusesOthersAndBadArgs(
       stop,
       { identity: start.identity },
-      [{ identity: "not an address" }, { identity: start.identity, reason: "x".repeat(501) }, { identity: start.identity, force: true }],
+      [{ identity: "not an address" }, { identity: start.identity, reason: "x".repeat(201) }, { identity: start.identity, force: true }],
       start.token,
       async () => [await status(a, bead.id), await runOf(a, start.identity)],
     );
