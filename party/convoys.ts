@@ -50,6 +50,25 @@ export function failBead(convoy: Convoy, beadId: string, note: string): Convoy |
   return { ...convoy, beads };
 }
 
+/**
+ * A bead of the convoy was moved to another rig: its successor takes its place (same position,
+ * attempts from zero, `rev` 0 so the successor's first notice applies). Null when the convoy does
+ * not hold the old bead (never, or replaced already: a repeated move notice). A landed convoy that
+ * gets unfinished work back is open again when `reopen` (the town decides whether it has room).
+ */
+export function replaceBead(convoy: Convoy, oldBeadId: string, successor: ConvoyBead, reopen: boolean): Convoy | null {
+  const index = convoy.beads.findIndex((b) => b.beadId === oldBeadId);
+  if (index < 0 || convoy.beads.some((b) => b.beadId === successor.beadId)) return null;
+  const beads = [...convoy.beads];
+  beads[index] = successor;
+  const next: Convoy = { ...convoy, beads };
+  if (reopen && convoy.status === "landed" && !TERMINAL.has(successor.status)) {
+    next.status = "open";
+    delete next.landedAt;
+  }
+  return next;
+}
+
 /** An open convoy lands when every bead is closed or failed. */
 export function landIfDone(convoy: Convoy, now: number): { convoy: Convoy; landed: boolean } {
   if (convoy.status !== "open" || !convoy.beads.every((b) => TERMINAL.has(b.status))) return { convoy, landed: false };

@@ -68,6 +68,12 @@ export const LIMITS = {
   mailboxKept: 200,
   /** Escalations kept live per rig (open ones first); older ones move to storage. */
   escalationsKept: 200,
+  /** An operator's note on an escalation (acknowledge, resolve). */
+  maxOperatorNote: 2_000,
+  /** Why an operator retried a bead or stopped or restarted an agent: it goes into a bead's history, kept short. */
+  maxOperatorReason: 200,
+  /** Beads the town remembers placing (bead id → rig, for gt_bead_move); past this the oldest ids are forgotten. */
+  beadIndexKept: 20_000,
   /** Landed convoys kept live per town; older ones move to storage. */
   landedConvoysKept: 50,
   /** Beads in open convoys per town: past this, new convoys and slings are refused. */
@@ -365,8 +371,10 @@ export type Bead = {
   failure?: string;
   /** Set when `body` is only a preview: the whole body's size in bytes (gt_bead_status, gt_prime return it whole). */
   bodyBytes?: number;
-  movedTo?: { rig: string; beadId: string }; // rig = rig *name*; set on the old bead, which is `closed`
-  movedFrom?: { rig: string; beadId: string }; // set on the new bead
+  /** The bead was moved to another rig (gt_bead_move): rig = rig *name*; this bead is `closed`. */
+  movedTo?: { rig: string; beadId: string };
+  /** This bead took the place of one moved here from another rig (rig = rig *name*). */
+  movedFrom?: { rig: string; beadId: string };
 };
 
 export const MERGE_FAILURES = ["conflict", "push_failed", "nothing_to_merge", "branch_missing"] as const;
@@ -438,7 +446,10 @@ export type Agent = {
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Something an agent or the refinery could not resolve alone; open until a person resolves it. */
+/**
+ * Something an agent or the refinery could not resolve alone; open until a person resolves it.
+ * `acknowledged`: someone is on it (still unresolved, but no longer waiting for anyone).
+ */
 export type Escalation = {
   id: string;
   from: string;
@@ -447,7 +458,11 @@ export type Escalation = {
   severity: Severity;
   beadId?: string;
   createdAt: number;
-  status: "open" | "resolved";
+  status: "open" | "acknowledged" | "resolved";
+  /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */
+  note?: string;
+  acknowledgedAt?: number;
+  resolvedAt?: number;
 };
 
 export type Mail = {
@@ -562,6 +577,12 @@ export const townToolArgs = {
   gt_share_list: z.strictObject({}),
   /** Operator: revokes a share link: it opens nothing from now on, and its open pages are closed. */
   gt_share_revoke: z.strictObject({ id: z.string().min(1).max(64) }),
+  /**
+   * Operator: moves a bead to another rig: a new bead there (`movedFrom`), the old one closed with
+   * `movedTo`, its run stopped; a convoy counts the new bead in its place. `from`: the source rig's
+   * name, needed only when the town did not place the bead (gt_sling, gt_convoy_create).
+   */
+  gt_bead_move: z.strictObject({ bead_id: ulidString, rig: slug, from: slug.optional() }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
   /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
@@ -572,6 +593,10 @@ export const townToolArgs = {
 const epoch = z.number().int().min(1);
 /** A run id: `<bead id>.<n>`. */
 const runId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}\.[0-9]{1,6}$/, "must be a run id");
+
+/** An empty note or reason is the same as none (a form left blank). */
+const operatorNote = z.string().trim().max(LIMITS.maxOperatorNote);
+const operatorReason = z.string().trim().max(LIMITS.maxOperatorReason);
 
 /** `as`: operators and the container may act as a rig identity; an agent only as itself. */
 const actingAs = { as: address.optional() };
@@ -667,8 +692,16 @@ export const rigToolArgs = {
     error: z.string().max(4000).optional(),
     conflict_files: z.array(z.string().max(500)).max(100).optional(),
   }),
+  /** Operator: a failed bead open again with its attempts reset (W14); `note` goes into its history. */
+  gt_bead_retry: z.strictObject({ bead_id: ulidString, note: operatorReason.optional() }),
+  /** Operator: stops the agent's run; its bead fails ("stopped by the operator: …"), to retry or move later. */
+  gt_agent_stop: z.strictObject({ identity: address, reason: operatorReason.optional() }),
+  /** Operator: stops the agent's run; its bead goes back to open without an attempt counted, and is dispatched again. */
+  gt_agent_restart: z.strictObject({ identity: address, reason: operatorReason.optional() }),
+  /** Operator: open → acknowledged (someone is on it). */
+  gt_escalation_ack: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
   /** Operator: marks an escalation resolved. */
-  gt_escalation_resolve: z.strictObject({ id: ulidString }),
+  gt_escalation_resolve: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
   /** Container, agents (while their run is current): the caller's token again with a fresh expiry. */
   gt_token_refresh: empty,
 } as const;
@@ -681,6 +714,8 @@ export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
 /** Results of tools whose shape clients depend on. */
 export type MailSendResult = { id: string; state: "delivered" | "queued" };
 export type SlingResult = { bead_id: string; rig: string; reason: string };
+/** `gt_bead_move`: the new bead, its rig (name), and where it came from. */
+export type BeadMoveResult = { bead_id: string; rig: string; moved_from: { rig: string; bead_id: string } };
 /**
  * `gt_token_refresh`: the same claims, a new `jti`, `iat` now and the same lifetime (`exp - iat`, at
  * most 30 days) from now. Clients that live long (the container, the Mayor, an agent's long run)

@@ -40,10 +40,10 @@ import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
 import { countClosed, hourOf, hourlyWake, type HourlyCounts } from "./hours.ts";
 import { TOWN_NOTICES, admitNotice, escalationTone, mergedEvent, reachesTown, type NoticeWindow } from "./feed.ts";
-import { emptyLease, nextWake, owedCommands, step, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
+import { emptyLease, nextWake, owedCommands, step, type Effect, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
 import type { RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
-import { beadCreate, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState } from "./internal.ts";
+import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
 
 type RigMeta = {
   town: string;
@@ -231,7 +231,10 @@ export default class RigRoom extends LiveRoom {
       const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent })] : []));
       const put: Record<string, unknown> = { ...added.put };
       if (t.effects.some((e) => e.kind === "persist_lease")) put.lease = storedLease(t.lease);
-      if (changes.length || events.length || Object.keys(put).length) await this.write(changes, events, { put });
+      // A moved bead's notice to the town is stored with the bead's close (W16): the move completes even if the town crashes.
+      const outbox: OutboxEntry[] = [];
+      for (const effect of t.effects) if (effect.kind === "moved") outbox.push(await this.moveNotice(t.beads.find((b) => b.id === effect.beadId)!, effect, meta));
+      if (changes.length || events.length || Object.keys(put).length || outbox.length) await this.write(changes, events, { put, outbox });
       this.lease = t.lease;
       for (const [identity, live] of t.liveness) {
         if (live) this.liveness.set(identity, live);
@@ -266,6 +269,7 @@ export default class RigRoom extends LiveRoom {
         case "feed":
         case "escalate":
         case "persist_lease":
+        case "moved":
           break; // stored with the step's records
       }
     }
@@ -436,21 +440,15 @@ export default class RigRoom extends LiveRoom {
         const agent = token.agent ? this.records.get<Agent>(RIG_DOC.agents, token.agent) : undefined;
         return agent?.run?.id === token.run && agent.run.state !== "stopping" ? null : `run ${token.run} is over: its token is not renewed`;
       }),
-      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) =>
-        this.serially(async () => {
-          const live = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
-          const stored = live ? undefined : await this.room.storage.get<Escalation>(`escalation-archive:${args.id}`);
-          const escalation = live ?? stored;
-          if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
-          const resolved: Escalation = { ...escalation, status: "resolved" };
-          if (live) await this.write([{ collection: RIG_DOC.escalations, key: args.id, value: resolved }]);
-          else if (escalation.status === "open") {
-            const meta = this.requireMeta();
-            await this.write([{ collection: RIG_DOC.meta, key: "rig", value: { ...meta, archivedOpenEscalations: Math.max(0, (meta.archivedOpenEscalations ?? 0) - 1) } }], [], { put: { [`escalation-archive:${args.id}`]: resolved } });
-          }
-          return resolved;
-        }),
-      ),
+      gt_escalation_ack: tool(rigToolArgs.gt_escalation_ack, ["operator"], (args) => this.updateEscalation(args.id, "acknowledged", args.note || undefined)),
+      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], (args) => this.updateEscalation(args.id, "resolved", args.note || undefined)),
+      // The operator's actions on work (W14, W15): each one step of the work machine, refused with CONFLICT when it does not apply.
+      gt_bead_retry: tool(rigToolArgs.gt_bead_retry, ["operator"], async (args) => {
+        await this.work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined });
+        return this.requireBead(args.bead_id); // as stored (with its new rev)
+      }),
+      gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) => this.work<Agent>({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined })),
+      gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) => this.work<Agent>({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined })),
       gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) =>
         this.work({ type: "done", identity: this.actingIdentity(caller, args.as), branch: args.branch, summary: args.summary, run: caller.token.role === "agent" ? caller.token.run : undefined }),
       ),
@@ -571,6 +569,10 @@ export default class RigRoom extends LiveRoom {
       const reply = await this.callRoom("main", this.townId, "convoy_bead", entry.payload);
       return classifyReply(reply.status, reply.body);
     }
+    if (entry.kind === "move") {
+      const reply = await this.callRoom("main", this.townId, "bead_moved", entry.payload);
+      return classifyReply(reply.status, reply.body);
+    }
     return this.post.attempt(entry);
   }
 
@@ -628,7 +630,7 @@ export default class RigRoom extends LiveRoom {
    * (`beadbody:<id>`), the document holds a preview; past GT_MAX_OPEN_BEADS unfinished beads
    * the rig takes no more.
    */
-  private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string }): Promise<Bead> {
+  private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string; movedFrom?: Bead["movedFrom"] }): Promise<Bead> {
     const created = await this.serially(async () => {
       const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id));
       if (existing) return false; // a retried create
@@ -638,8 +640,9 @@ export default class RigRoom extends LiveRoom {
       const now = Date.now();
       const bytes = new TextEncoder().encode(fields.body).byteLength;
       const long = bytes > LIMITS.longTextBytes;
-      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
-      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)], long ? { put: { [`beadbody:${bead.id}`]: fields.body } } : {});
+      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: fields.movedFrom ? `created: moved from ${fields.movedFrom.rig}` : "created" }] };
+      const what = fields.movedFrom ? `moved here from rig ${fields.movedFrom.rig}` : "created";
+      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${what}: ${bead.title}`)], long ? { put: { [`beadbody:${bead.id}`]: fields.body } } : {});
       return true;
     });
     if (created) await this.work({ type: "dispatch" });
@@ -727,6 +730,7 @@ export default class RigRoom extends LiveRoom {
           requires: args.requires,
           reason: args.reason,
           ...(args.convoy_id ? { convoyId: args.convoy_id } : {}),
+          ...(args.moved_from ? { movedFrom: { rig: args.moved_from.rig, beadId: args.moved_from.bead_id } } : {}),
         });
         return jsonResponse({ ok: true, value: { id: bead.id, status: bead.status, rev: bead.rev ?? 0 } });
       }
@@ -736,9 +740,34 @@ export default class RigRoom extends LiveRoom {
         const states: BeadState[] = [];
         for (const id of ids) {
           const bead = this.records.get<Bead>(RIG_DOC.beads, id) ?? (await this.archived(id));
-          if (bead) states.push({ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) });
+          if (bead) {
+            states.push({
+              id,
+              status: bead.status,
+              title: bead.title,
+              rev: bead.rev ?? 0,
+              ...(bead.assignee ? { assignee: bead.assignee } : {}),
+              ...(bead.failure ? { failure: bead.failure.slice(0, 300) } : {}),
+              ...(bead.movedTo ? { movedTo: bead.movedTo } : {}),
+            });
+          }
         }
         return jsonResponse({ ok: true, value: states });
+      }
+      case "bead_move_out": {
+        // W16: close the bead as moved (one step of the work machine, its notice to the town in the same write).
+        const args = beadMoveOut.parse(body);
+        const meta = this.meta;
+        if (!meta || this.removed) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
+        if (args.to_rig_id === meta.rigId) return errorResponse("INVALID_ARGS", `bead ${args.bead_id} is in rig ${meta.name} already`);
+        // Only closed beads leave the document (retention): one of those was moved already, or is done.
+        const archived = this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ? undefined : await this.archived(args.bead_id);
+        if (archived && !archived.movedTo) return errorResponse("CONFLICT", `bead ${args.bead_id} is closed (done); only unfinished work is moved`);
+        const bead = archived ?? (await this.work<Bead>({ type: "operator_move", beadId: args.bead_id, toRig: args.to_rig, toRigId: args.to_rig_id, newBeadId: args.new_bead_id }));
+        // A bead moved already answers where it went; the town tells a retry (same rig) from a second move.
+        const where = bead.movedTo!;
+        const notice = await this.moveNotice(bead, { toRig: where.rig, toRigId: args.to_rig_id, newBeadId: where.beadId }, meta);
+        return jsonResponse({ ok: true, value: notice.payload });
       }
       case "update": {
         const args = rigUpdate.parse(body);
@@ -838,6 +867,63 @@ export default class RigRoom extends LiveRoom {
     }
   }
 
+  /**
+   * The town's notice that a bead left this rig (W16): what its successor needs (the whole body, not
+   * the document's preview), where it goes, and its convoy, which counts the successor in its place.
+   */
+  private async moveNotice(bead: Bead, to: Pick<Extract<Effect, { kind: "moved" }>, "toRig" | "toRigId" | "newBeadId">, meta: RigMeta): Promise<OutboxEntry> {
+    const whole = await this.wholeBead(bead);
+    const payload: z.infer<typeof beadMoved> = {
+      bead_id: bead.id,
+      from_rig: meta.name,
+      from_rig_id: meta.rigId,
+      to_rig: to.toRig,
+      to_rig_id: to.toRigId,
+      new_bead_id: to.newBeadId,
+      title: whole.title,
+      body: whole.body,
+      priority: whole.priority,
+      requires: whole.requires,
+      ...(whole.convoyId ? { convoy_id: whole.convoyId } : {}),
+    };
+    const now = Date.now();
+    return { key: `move-${bead.id}`, kind: "move", payload, attempts: 0, createdAt: now, nextAttemptAt: now };
+  }
+
+  /**
+   * An operator acknowledges (open → acknowledged: someone is on it) or resolves an escalation, live
+   * or moved to storage, with an optional note (the last one is kept). A repeat answers the same,
+   * with the new note if it brings one; acknowledging a resolved escalation is CONFLICT.
+   */
+  private updateEscalation(id: string, to: "acknowledged" | "resolved", note: string | undefined): Promise<Escalation> {
+    return this.serially(async () => {
+      const live = this.records.get<Escalation>(RIG_DOC.escalations, id);
+      const escalation = live ?? (await this.room.storage.get<Escalation>(`escalation-archive:${id}`));
+      if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${id}`);
+      if (escalation.status === "resolved" && to === "acknowledged") throw new ToolError("CONFLICT", `escalation ${id} is resolved already`);
+      const repeat = escalation.status === to;
+      if (repeat && (note === undefined || note === escalation.note)) return escalation;
+      const next: Escalation = { ...escalation, status: to, ...(note !== undefined ? { note } : {}) };
+      if (!repeat) {
+        if (to === "acknowledged") next.acknowledgedAt = Date.now();
+        else next.resolvedAt = Date.now();
+      }
+      const changes: Change[] = [];
+      const put: Record<string, unknown> = {};
+      if (live) changes.push({ collection: RIG_DOC.escalations, key: id, value: next });
+      else {
+        put[`escalation-archive:${id}`] = next;
+        // The summary counts open escalations moved out of the document; this one no longer is.
+        const meta = this.requireMeta();
+        if (escalation.status === "open") changes.push({ collection: RIG_DOC.meta, key: "rig", value: { ...meta, archivedOpenEscalations: Math.max(0, (meta.archivedOpenEscalations ?? 0) - 1) } });
+      }
+      const said = note ? `: ${note.length > 200 ? `${note.slice(0, 199)}…` : note}` : "";
+      const events = repeat ? [] : [this.feedEvent(`escalation_${to}`, `escalation "${escalation.title}" ${to} by the operator${said}`)];
+      await this.write(changes, events, { put });
+      return next;
+    });
+  }
+
   private escalation(spec: Omit<EscalationSpec, "beadId"> & { beadId?: string | undefined }): Escalation {
     const { beadId, ...rest } = spec;
     // The room's own escalations quote git and agents' output: keep them within the tool's bound.
@@ -859,9 +945,10 @@ export default class RigRoom extends LiveRoom {
    * Every write of the rig room goes through here: beads get their next `rev`, and a change to a
    * convoy bead's status or assignee owes the town a notification, stored in the same write.
    */
-  private async write(changes: Change[], events: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[] } = {}): Promise<void> {
+  private async write(changes: Change[], events: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[]; outbox?: OutboxEntry[] } = {}): Promise<void> {
     if (this.removed) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId} was removed`);
-    const notices: OutboxEntry[] = [];
+    const { outbox: owed = [], ...stored } = extra;
+    const notices: OutboxEntry[] = [...owed];
     const now = Date.now();
     const meta = this.meta;
     // Bead status changes all run on the serial lane (work steps, operator edits, retention), so
@@ -876,9 +963,10 @@ export default class RigRoom extends LiveRoom {
       if (change.collection !== RIG_DOC.beads || change.value === null) return change;
       const before = this.records.get<Bead>(RIG_DOC.beads, change.key);
       const bead: Bead = { ...(change.value as Bead), rev: (before?.rev ?? 0) + 1 };
-      // A moved bead closes as moved: it was not done here, so it is not counted as closed work.
+      // A moved bead closes as moved: it was not done here, so it is not counted as closed work; and
+      // its convoy hears of the move instead (its `move` notice), never that it closed.
       if (bead.status === "closed" && before?.status !== "closed" && !bead.movedTo) hours = countClosed(hours, now);
-      if (bead.convoyId && meta && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
+      if (bead.convoyId && meta && !bead.movedTo && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
         const payload = { convoy_id: bead.convoyId, bead_id: bead.id, rig_id: meta.rigId, status: bead.status, rev: bead.rev!, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.status === "failed" && bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) };
         // One entry per bead: a newer notice replaces one not yet sent (the town orders by rev anyway).
         notices.push({ key: `convoy-${bead.id}`, kind: "convoy", payload, attempts: 0, createdAt: now, nextAttemptAt: now });
@@ -891,7 +979,7 @@ export default class RigRoom extends LiveRoom {
       ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])),
       ...(hours !== this.closedHours ? { "closed-hours": hours } : {}),
     };
-    await this.records.write(stamped, events, { ...extra, put });
+    await this.records.write(stamped, events, { ...stored, put });
     const counted = hours !== this.closedHours;
     this.closedHours = hours;
     for (const notice of notices) await this.outbox.added(notice);

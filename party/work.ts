@@ -127,9 +127,17 @@ export type WorkEvent =
       conflictFiles?: string[] | undefined;
     }
   | { type: "operator_set_status"; beadId: string; status: "open" | "closed" | "failed" }
-  /** An operator retries a failed bead: open again with its attempts reset (W14). */
-  | { type: "operator_retry"; beadId: string }
-  | { type: "operator_stop_agent"; identity: string; reason: string };
+  /** An operator retries a failed bead: open again with its attempts reset (W14); `note` goes into its history. */
+  | { type: "operator_retry"; beadId: string; note?: string | undefined }
+  /** An operator stops an agent's run: its bead fails, no attempt counted (W15). */
+  | { type: "operator_stop_agent"; identity: string; reason?: string | undefined }
+  /** An operator restarts an agent's run: its bead goes back to open, no attempt counted, and is dispatched again (W15). */
+  | { type: "operator_restart_agent"; identity: string; reason?: string | undefined }
+  /**
+   * An operator moves a bead to another rig (W16): it closes here with `movedTo` (its run stopped).
+   * `toRigId` and `newBeadId` are the town's: they only pass through to the `moved` effect.
+   */
+  | { type: "operator_move"; beadId: string; toRig: string; toRigId: string; newBeadId: string };
 
 export type OwedCommand =
   | { kind: "start_agent"; id: string; identity: string; beadId: string; run: string }
@@ -150,7 +158,9 @@ export type Effect =
   | { kind: "escalate"; escalation: EscalationSpec }
   | { kind: "nudge"; identity: string; subject: string; body: string }
   /** The lease's lasting part (holder, epoch) changed: store it with this step's records. */
-  | { kind: "persist_lease" };
+  | { kind: "persist_lease" }
+  /** A bead was closed as moved (W16): the town must hear of it, in the same write (its successor is created there). */
+  | { kind: "moved"; beadId: string; toRig: string; toRigId: string; newBeadId: string };
 
 /** `failed`, `stalled`, `hung` and `dead` are failures: the rig room also tells the town's feed (party/feed.ts). */
 export type FeedKind = "bead" | "agent" | "witness" | "lease" | "merge" | "failed" | "stalled" | "hung" | "dead";
@@ -221,9 +231,13 @@ function apply(tx: Tx, event: WorkEvent): unknown {
     case "operator_set_status":
       return tx.setStatus(event.beadId, event.status);
     case "operator_retry":
-      return tx.retry(event.beadId);
+      return tx.retry(event.beadId, event.note);
     case "operator_stop_agent":
-      return tx.stopAgent(event.identity, event.reason);
+      return tx.stopAgent(event.identity, "stop", event.reason);
+    case "operator_restart_agent":
+      return tx.stopAgent(event.identity, "restart", event.reason);
+    case "operator_move":
+      return tx.moveOut(event);
   }
 }
 
@@ -770,6 +784,7 @@ class Tx {
   setStatus(beadId: string, status: "open" | "closed" | "failed"): Bead {
     const bead = this.requireBead(beadId);
     if (status === bead.status) return bead;
+    if (bead.movedTo) throw new ToolError("CONFLICT", `bead ${bead.id} was moved to rig ${bead.movedTo.rig} (as bead ${bead.movedTo.beadId}); act on that one`);
     if (status === "open" && bead.status === "failed") return this.retry(beadId); // W14
     let next = withStatus(bead, status, this.now, "set by operator");
     delete next.until;
@@ -787,10 +802,11 @@ class Tx {
     return next;
   }
 
-  retry(beadId: string): Bead {
+  retry(beadId: string, note?: string): Bead {
     const bead = this.requireBead(beadId);
     if (bead.status !== "failed") throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}; only a failed bead is retried`);
-    const next: Bead = { ...withStatus(bead, "open", this.now, `retried by the operator (attempts ${bead.attempts ?? 0} → 0)`), attempts: 0 };
+    const why = `retried by the operator (attempts ${bead.attempts ?? 0} → 0)${note ? `: ${note}` : ""}`;
+    const next: Bead = { ...withStatus(bead, "open", this.now, why), attempts: 0 };
     delete next.failure;
     delete next.assignee;
     delete next.branch;
@@ -801,14 +817,51 @@ class Tx {
     return next;
   }
 
-  stopAgent(identity: string, reason: string): Agent {
+  /**
+   * W15: an operator ends an agent's live run. `stop`: its bead fails (to retry or move later);
+   * `restart`: its bead goes back to open and is dispatched again. Neither counts an attempt (W11).
+   */
+  stopAgent(identity: string, how: "stop" | "restart", reason?: string): Agent {
     const agent = this.requireAgent(identity);
-    if (!agent.run || agent.run.state === "stopping") return agent;
-    const bead = this.bead(agent.run.bead);
-    this.stopRun(agent, reason);
-    if (bead?.status === "in_progress" && bead.assignee === identity) this.returned(bead, `${identity} stopped by the operator: ${reason}`, false);
-    this.feed("agent", `${identity} stopped by the operator: ${reason}`, { agent: identity, bead: bead?.id });
+    const run = agent.run;
+    if (!run) throw new ToolError("CONFLICT", `${identity} has no run to ${how}`);
+    if (run.state === "stopping") throw new ToolError("CONFLICT", `${identity}'s run ${run.id} is being stopped already (${run.reason ?? "stop"})`);
+    const why = `${how === "stop" ? "stopped" : "restarted"} by the operator${reason ? `: ${reason}` : ""}`;
+    const bead = this.bead(run.bead);
+    this.stopRun(agent, why);
+    if (bead?.status === "in_progress" && bead.assignee === identity) {
+      if (how === "stop") {
+        this.setBead(failed(bead, this.now, why));
+        this.feed("failed", `bead ${short8(bead.id)} failed: ${identity} ${why}`, { agent: identity, bead: bead.id });
+      } else {
+        this.setBead(reopen(bead, this.now, `${identity} ${why}`));
+      }
+    }
+    this.feed("agent", `${identity} ${why}`, { agent: identity, bead: bead?.id });
     return this.agent(identity)!;
+  }
+
+  /**
+   * W16: the bead leaves this rig for another: closed with `movedTo` and a history note, its run
+   * stopped (no attempt counted). A bead closed (done, or moved already) or in review (its merge is
+   * under way) is not moved; a bead moved already answers as it is, wherever it went, so the town
+   * can tell a retry from a second move.
+   */
+  moveOut(event: Extract<WorkEvent, { type: "operator_move" }>): Bead {
+    const bead = this.requireBead(event.beadId);
+    if (bead.movedTo) return bead;
+    if (bead.status === "closed") throw new ToolError("CONFLICT", `bead ${bead.id} is closed (done); only unfinished work is moved`);
+    if (bead.status === "in_review") throw new ToolError("CONFLICT", `bead ${bead.id} is in review: its merge is under way`);
+    const owner = this.owner(bead.id);
+    if (owner) this.stopRun(owner, `bead ${bead.id} moved to rig ${event.toRig} by the operator`);
+    const next: Bead = { ...withStatus(bead, "closed", this.now, `moved to ${event.toRig}`), movedTo: { rig: event.toRig, beadId: event.newBeadId } };
+    delete next.until;
+    delete next.mergeTries;
+    delete next.failure;
+    this.setBead(next);
+    this.effects.push({ kind: "moved", beadId: bead.id, toRig: event.toRig, toRigId: event.toRigId, newBeadId: event.newBeadId });
+    this.feed("bead", `bead ${short8(bead.id)} moved to rig ${event.toRig}${owner ? `; ${owner.identity} stopped` : ""}`, { bead: bead.id });
+    return next;
   }
 
   private stopRun(agent: Agent, reason: string): void {

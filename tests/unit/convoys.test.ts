@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyNotice, failRigBeads, landIfDone, progress } from "../../party/convoys.ts";
+import { applyNotice, failRigBeads, landIfDone, progress, replaceBead } from "../../party/convoys.ts";
 import type { Convoy, ConvoyBead } from "../../party/protocol.ts";
 
 const bead = (beadId: string, rigName: string, over: Partial<ConvoyBead> = {}): ConvoyBead => ({
@@ -87,5 +87,31 @@ describe("landing", () => {
     ]);
     expect(landIfDone(failed, 1).landed).toBe(true);
     expect(failRigBeads(failed, "id-b", "again")).toBeNull();
+  });
+});
+
+describe("moving a convoy bead (replaceBead)", () => {
+  const successor = bead("new", "web", { rev: 0, reason: "moved from api" });
+
+  it("puts the successor in the old bead's place, once; its first notice (rev 1) applies, the old bead's notices no longer do", () => {
+    const c = convoy(bead("b1", "api", { status: "failed", failure: "exit 4", rev: 7 }), bead("b2", "docs"));
+    const moved = replaceBead(c, "b1", successor, true)!;
+    expect(moved.beads.map((b) => [b.beadId, b.rigName, b.status])).toEqual([["new", "web", "open"], ["b2", "docs", "open"]]);
+    expect(progress(moved)).toEqual({ done: 0, total: 2, byRig: { web: { done: 0, total: 1 }, docs: { done: 0, total: 1 } } });
+    expect(replaceBead(moved, "b1", successor, true)).toBeNull(); // a repeated move notice
+    expect(applyNotice(moved, { beadId: "b1", status: "closed", rev: 8 })).toBeNull();
+    expect(applyNotice(moved, { beadId: "new", status: "in_progress", assignee: "web/polecats/toast", rev: 1 })!.beads[0]).toMatchObject({ status: "in_progress", rev: 1 });
+  });
+
+  it("opens a landed convoy again only when the town has room (reopen), and never for a bead it does not hold", () => {
+    const landed = landIfDone(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
+    expect(landed.status).toBe("landed");
+    const reopened = replaceBead(landed, "b1", successor, true)!;
+    expect(reopened.status).toBe("open");
+    expect(reopened.landedAt).toBeUndefined();
+    expect(landIfDone(reopened, 9)).toMatchObject({ landed: false });
+    const kept = replaceBead(landed, "b1", successor, false)!;
+    expect(kept).toMatchObject({ status: "landed", landedAt: 5 });
+    expect(replaceBead(landed, "zz", successor, true)).toBeNull();
   });
 });
