@@ -39,6 +39,9 @@ export const DEMO_BOUNDS = { activeBeads: 8, failedBeads: 4 } as const;
 /** Seconds between two pieces of work (a random pick in the range each time). */
 export const DEMO_EVERY_S: readonly [number, number] = [20, 40];
 
+/** One pause of a working agent (ms): at most 12 s without a line, far from the witness's 30 s. */
+const PAUSE_MS: [number, number] = [5000, 12000];
+
 /** The run after which a failing demo bead passes: the rig gives up after its third (GT_MAX_RUNS). */
 const FAILING_RUNS = 3;
 
@@ -175,10 +178,10 @@ export class DemoPlanner {
       }
       case "handoff": {
         const { waiter, sender } = this.pick(HANDOFFS);
-        const sending = [`say ${sender.says[0]}`, `sleep ${this.ms(2000, 5000)}`, `say ${sender.says[1]}`];
+        const sending = [`say ${sender.says[0]}`, ...this.working(sender), `say ${sender.says[1]}`];
         return {
           kind: "handoff",
-          waiter: { ...this.bead(waiter, [`say ${waiter.says[0]}`, "await-mail", `sleep ${this.ms(1000, 2500)}`, `say ${waiter.says[1]}`]), rig: "backend" },
+          waiter: { ...this.bead(waiter, [`say ${waiter.says[0]}`, "await-mail", "say the mail is in; carrying on", ...this.working(waiter), `say ${waiter.says[1]}`]), rig: "backend" },
           senderRig: sender.rig,
           sender: (to) => ({ ...this.bead(sender, [...sending, `mail ${to}: ${sender.subject}`]), rig: sender.rig }),
         };
@@ -189,21 +192,30 @@ export class DemoPlanner {
         return { kind: "bead", bead: this.flaky(this.pick(FLAKES)) };
       case "hangs": {
         const task = this.pick(HANGS);
-        return { kind: "bead", bead: this.bead(task, [`say ${task.says[0]}`, "once hang", `sleep ${this.ms(1500, 3000)}`, `say ${task.says[1]}`]) };
+        return { kind: "bead", bead: this.bead(task, [`say ${task.says[0]}`, "once hang", ...this.working(task), `say ${task.says[1]}`]) };
       }
     }
   }
 
   private steady(task: Task): DemoBead {
-    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(3000, 8000)}`, `say ${task.says[1]}`]);
+    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(...PAUSE_MS)}`, ...this.working(task), `say ${task.says[1]}`]);
   }
 
+  /** Fails fast (a few seconds a run), so it is `failed` within a minute; passes, working, once retried. */
   private failing(task: Failing): DemoBead {
-    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(1000, 2500)}`, `first ${FAILING_RUNS} exit ${task.exit}: ${task.why}`, `say ${task.says[1]}`]);
+    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(1000, 2500)}`, `first ${FAILING_RUNS} exit ${task.exit}: ${task.why}`, ...this.working(task), `say ${task.says[1]}`]);
   }
 
   private flaky(task: Failing): DemoBead {
-    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(1000, 2500)}`, `once exit ${task.exit}: ${task.why}`, `say ${task.says[1]}`]);
+    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(1000, 2500)}`, `once exit ${task.exit}: ${task.why}`, ...this.working(task), `say ${task.says[1]}`]);
+  }
+
+  /**
+   * Half a minute of work or so, saying what it does between pauses: long enough that whoever
+   * opens the dashboard finds agents at work, each pause well under the witness's 30 s of silence.
+   */
+  private working(task: Task): string[] {
+    return [`say editing ${task.file}`, `sleep ${this.ms(...PAUSE_MS)}`, "say running the checks", `sleep ${this.ms(...PAUSE_MS)}`];
   }
 
   /**

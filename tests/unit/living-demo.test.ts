@@ -53,6 +53,10 @@ describe("the living demo's work", () => {
     for (const bead of works.flatMap(beadsOf)) expect(parseSteps(bead.body), bead.body).toHaveLength(bead.body.split("\n").length);
   });
 
+  it("never leaves an agent silent long enough for the witness to call it hung, but where it means to hang", () => {
+    for (const bead of works.flatMap(beadsOf)) for (const step of parseSteps(bead.body)) if (step.kind === "sleep") expect(step.ms, bead.title).toBeLessThanOrEqual(12_000);
+  });
+
   it("writes a file of its own in every bead, so no two demo merges conflict", () => {
     const paths = works.flatMap(beadsOf).map((bead) => {
       const writes = parseSteps(bead.body).filter((s) => s.kind === "write");
@@ -74,7 +78,11 @@ describe("the living demo's work", () => {
     // The others work a while and say what they do.
     for (const bead of beadsOf(opener).filter((b) => b !== failing[0])) {
       const steps = runs(bead).first;
-      expect(steps.map((s) => s.kind)).toEqual(["say", "sleep", "say", "write"]);
+      expect(steps.map((s) => s.kind)).toEqual(["say", "sleep", "say", "sleep", "say", "sleep", "say", "write"]);
+      // Long enough to be seen at work, never silent long enough for the witness (30 s) to call it hung.
+      const pauses = steps.flatMap((s) => (s.kind === "sleep" ? [s.ms] : []));
+      expect(pauses.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(15_000);
+      expect(Math.max(...pauses)).toBeLessThanOrEqual(12_000);
     }
   });
 
