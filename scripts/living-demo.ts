@@ -47,10 +47,13 @@ const FAILING_RUNS = 3;
 
 export type TownLoad = { active: number; failed: number };
 
-/** Why the demo holds back new work now, or null when it may sling. */
-export function demoHold(load: TownLoad, bounds: { activeBeads: number; failedBeads: number } = DEMO_BOUNDS): string | null {
-  if (load.failed >= bounds.failedBeads) return `${load.failed} failed beads wait for you (retry, move or close them on the dashboard)`;
-  if (load.active >= bounds.activeBeads) return `${load.active} beads are open or in progress`;
+/**
+ * Why the demo holds back new work now, or null when it may sling. `needs: "operator"` when only
+ * someone dealing with failed beads lets it carry on; `"time"` when the town is just busy.
+ */
+export function demoHold(load: TownLoad, bounds: { activeBeads: number; failedBeads: number } = DEMO_BOUNDS): { needs: "operator" | "time"; why: string } | null {
+  if (load.failed >= bounds.failedBeads) return { needs: "operator", why: `${load.failed} failed beads wait for you (retry, move or close them on the dashboard)` };
+  if (load.active >= bounds.activeBeads) return { needs: "time", why: `${load.active} beads are open or in progress` };
   return null;
 }
 

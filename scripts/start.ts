@@ -346,11 +346,12 @@ async function livingDemo(): Promise<void> {
     return { active, failed };
   };
   const next = async (work: () => DemoWork) => {
-    const hold = rigsReady() ? demoHold(load()) : "a demo rig is not ready";
+    const hold = rigsReady() ? demoHold(load()) : { needs: "time", why: "a demo rig is not ready" };
     // Only a hold that needs the operator is said, once; a busy town just waits for the next turn.
-    if (hold && /failed/.test(hold) && !waiting) step(`the demo waits: ${hold}`);
+    const needsOperator = hold?.needs === "operator";
+    if (needsOperator && !waiting) step(`the demo waits: ${hold!.why}`);
     if (!hold && waiting) step("the demo carries on");
-    waiting = hold !== null && /failed/.test(hold);
+    waiting = needsOperator;
     if (hold) return;
     const planned = work();
     try {

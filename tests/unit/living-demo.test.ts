@@ -148,12 +148,12 @@ describe("the living demo's bounds and pace", () => {
   });
 
   it("holds back while too many beads are active, and says why", () => {
-    expect(demoHold({ active: DEMO_BOUNDS.activeBeads, failed: 0 })).toMatch(/8 beads are open or in progress/);
+    expect(demoHold({ active: DEMO_BOUNDS.activeBeads, failed: 0 })).toEqual({ needs: "time", why: "8 beads are open or in progress" });
   });
 
   it("holds back while failed beads wait for the operator, and says what to do", () => {
-    expect(demoHold({ active: 0, failed: DEMO_BOUNDS.failedBeads })).toMatch(/4 failed beads wait for you \(retry, move or close/);
-    expect(demoHold({ active: 0, failed: 2 }, { activeBeads: 8, failedBeads: 2 })).toMatch(/2 failed beads/);
+    expect(demoHold({ active: 0, failed: DEMO_BOUNDS.failedBeads })).toEqual({ needs: "operator", why: expect.stringMatching(/^4 failed beads wait for you \(retry, move or close/) });
+    expect(demoHold({ active: 20, failed: 2 }, { activeBeads: 8, failedBeads: 2 })).toMatchObject({ needs: "operator", why: expect.stringMatching(/^2 failed beads/) });
   });
 
   it("reads --every as seconds, a range or one number", () => {
