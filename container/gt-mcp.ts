@@ -282,11 +282,31 @@ export const MAYOR_TOOLS = {
   }),
 } satisfies Partial<Record<TownTool, AgentTool<any>>>;
 
-export type AgentToolName = keyof typeof AGENT_TOOLS | keyof typeof MAYOR_TOOLS;
+/**
+ * Rig room tools `gt` offers to operators (GT_TOKEN an operator's token, GT_RIG the rig) and not to
+ * agents: they are not served by `gt mcp`, and the room refuses them to an agent token (FORBIDDEN).
+ * An agent does not read agents' output: its own it printed itself, and another's could carry what
+ * that agent was given (the rig is one trust boundary, but its output is shown to people only).
+ */
+export const OPERATOR_TOOLS = {
+  gt_agent_log: agentTool({
+    description: "What an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one run.",
+    input: rigToolArgs.gt_agent_log,
+    idempotent: true,
+    readOnly: true,
+  }),
+} satisfies Partial<Record<RigTool, AgentTool<any>>>;
 
-/** The tools of a mode, by name. */
+export type AgentToolName = keyof typeof AGENT_TOOLS | keyof typeof MAYOR_TOOLS | keyof typeof OPERATOR_TOOLS;
+
+/** The tools of a mode, by name: what `gt mcp` serves an agent. */
 export function toolsOf(mode: GtMode): Record<string, AgentTool> {
   return mode === "mayor" ? MAYOR_TOOLS : AGENT_TOOLS;
+}
+
+/** The tools `gt` commands may call in a mode: an agent's, and in a rig the operators' reads too. */
+export function cliToolsOf(mode: GtMode): Record<string, AgentTool> {
+  return mode === "mayor" ? MAYOR_TOOLS : { ...AGENT_TOOLS, ...OPERATOR_TOOLS };
 }
 
 function hookedBead(env: GtEnv): string {
@@ -324,7 +344,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * failures are retried up to 3 times with the same arguments (so the same mail, bead or convoy id).
  */
 export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
-  const tools = toolsOf(env.mode);
+  const tools = cliToolsOf(env.mode);
   if (!Object.hasOwn(tools, name)) {
     throw new GtUsageError(env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`);
   }

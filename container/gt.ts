@@ -12,7 +12,8 @@ import { parseArgs } from "node:util";
 import { plain, plainJson } from "../client/plain-text.ts";
 import { ToolCallError } from "../client/tools.ts";
 import type { Bead, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, toolsOf, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import { acknowledgeMail, callAgentTool, cliToolsOf, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import { followOutput, printLog } from "./gt-agent-log.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
 
@@ -27,10 +28,16 @@ type Command = {
   tool: AgentToolName;
   /** Whose command it is: a rig agent's, the Mayor's (GT_AGENT=mayor); both when absent. */
   mode?: GtMode;
+  /** An operator's command (GT_TOKEN an operator token): the room refuses it to agents. */
+  operator?: boolean;
   /** String options (every command also takes --json and --help). */
   options?: string[];
   /** String options that may be given more than once. */
   repeatable?: string[];
+  /** Boolean options, e.g. --follow. */
+  flags?: string[];
+  /** Instead of the one call: runs on (e.g. --follow), writing as it goes; returns the exit code. */
+  stream?: (values: Values & Record<string, unknown>, env: GtEnv) => Promise<number> | null;
   /** The one positional argument, by the tool field it fills (e.g. `gt convoy status <id>`). */
   positional?: string;
   required?: string[];
@@ -163,10 +170,32 @@ const COMMANDS: Record<string, Command> = {
     args: (v) => ({ name: v.name }),
     print: printRig,
   },
+  // Operators' reads of a rig (GT_TOKEN an operator token; the room refuses agents).
+  "agent log": {
+    usage: "<identity> [--run <run>] [--bead <id>] [--after <seq>] [--limit <n>] [--follow]",
+    summary:
+      "what an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one (default: its current or latest run; the last 500, or after --after); --follow prints new lines as they come, until that run ends",
+    tool: "gt_agent_log",
+    mode: "rig",
+    operator: true,
+    positional: "identity",
+    options: ["run", "bead", "after", "limit"],
+    flags: ["follow"],
+    args: (v) => ({ identity: v.identity, run: v.run, bead_id: v.bead, after: numberOption(v.after), limit: numberOption(v.limit) }),
+    stream: (v, env) => {
+      if (!v.follow) return null;
+      if (v.run !== undefined || v.bead !== undefined || v.after !== undefined) throw new GtUsageError("--follow follows the agent's current run: leave out --run, --bead and --after");
+      return followOutput(env, v.identity as string, (text) => write(process.stdout, text), (text) => write(process.stderr, text));
+    },
+    print: printLog,
+  },
 };
 
 /** Option names for the tool fields that differ (error messages name the option, not the field). */
 const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead", beads: "bead" };
+
+/** A number option as the tool's schema reads it (a word is NaN, which the schema refuses by name). */
+const numberOption = (text: string | undefined): number | undefined => (text === undefined ? undefined : text.trim() === "" ? Number.NaN : Number(text));
 
 const OTHER_COMMANDS = [
   ["mcp", "serve your tools over MCP on stdin/stdout (for an LLM agent); the Mayor's tools in Mayor mode"],
@@ -186,7 +215,8 @@ function usage(): string {
     for (const [name, c] of Object.entries(COMMANDS)) if (which(c)) lines.push(`  gt ${name} ${c.usage}`, `      ${c.summary}`);
     lines.push("");
   };
-  section("Rig agents:", (c) => c.mode === "rig");
+  section("Rig agents:", (c) => c.mode === "rig" && !c.operator);
+  section("Operators (GT_TOKEN an operator token, GT_RIG the rig's id):", (c) => c.operator === true);
   section("The Mayor (GT_AGENT=mayor):", (c) => c.mode === "mayor");
   section("Everyone:", (c) => c.mode === undefined);
   for (const [name, summary] of OTHER_COMMANDS) lines.push(`  gt ${name}`, `      ${summary}`);
@@ -248,6 +278,7 @@ async function run(argv: string[]): Promise<Outcome> {
     const options = {
       ...Object.fromEntries((command.options ?? []).map((o) => [o, { type: "string" as const }])),
       ...Object.fromEntries((command.repeatable ?? []).map((o) => [o, { type: "string" as const, multiple: true as const }])),
+      ...Object.fromEntries((command.flags ?? []).map((o) => [o, { type: "boolean" as const }])),
     };
     const parsed = parseArgs({
       args: rest,
@@ -282,10 +313,12 @@ async function run(argv: string[]): Promise<Outcome> {
 
   try {
     const env = readGtEnv();
+    const streaming = command.stream?.(values, env);
+    if (streaming) return { code: await streaming };
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = await callAgentTool(env, command.tool, args);
     const stdout = values.json ? plainJson(value) : command.print(value, env);
-    const handedOut = toolsOf(env.mode)[command.tool]?.acknowledges ? (value as { id: string }[]) : [];
+    const handedOut = cliToolsOf(env.mode)[command.tool]?.acknowledges ? (value as { id: string }[]) : [];
     return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {
     if (error instanceof GtUsageError) return usageError(flagNames(error.message, command, mode), name);
@@ -302,7 +335,7 @@ function usageError(message: string, command?: string): Outcome {
 
 /** `bead_id: must be a ULID; title: …` → `--bead: must be a ULID; --title: …` (`<id>:` for the positional argument). */
 function flagNames(message: string, command: Command, mode: GtMode): string {
-  const fields = (toolsOf(mode)[command.tool]?.input.shape ?? {}) as Record<string, unknown>;
+  const fields = (cliToolsOf(mode)[command.tool]?.input.shape ?? {}) as Record<string, unknown>;
   const label = (field: string) => (field === command.positional ? `<${field}>` : `--${FLAG_OF_FIELD[field] ?? field}`);
   return message
     .split("; ")
