@@ -245,7 +245,7 @@ export class AgentOutput {
   private index: Map<string, StoredRun> | null = null;
   private readonly rings = new Map<string, RingLine[]>();
   private lane: Lane = Promise.resolve();
-  private generation = 0;
+  private closed = false;
 
   constructor(
     private readonly storage: KeyValueStorage,
@@ -253,25 +253,31 @@ export class AgentOutput {
     private readonly secrets: () => readonly string[] = () => [],
   ) {}
 
-  /** Forgets everything in memory (the room's storage was wiped). */
-  reset(): void {
-    this.generation++;
+  /**
+   * The rig was removed (its storage wiped): forgets everything, and stores nothing from now on, so
+   * a call still in flight cannot write into the emptied room.
+   */
+  close(): void {
+    this.closed = true;
     this.index = new Map();
     this.rings.clear();
   }
 
+  /** Runs `fn` after every earlier change; a store that was closed meanwhile refuses it. */
   private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lane.then(fn);
+    const run = this.lane.then(() => {
+      if (this.closed) throw new ToolError("UNKNOWN_RIG", "this rig was removed");
+      return fn();
+    });
     this.lane = run.catch(() => {});
     return run;
   }
 
   private async runs(): Promise<Map<string, StoredRun>> {
     if (this.index) return this.index;
-    const generation = this.generation;
     const stored = await this.storage.list<StoredRun>({ prefix: "agentlog:run:" });
-    if (generation === this.generation && !this.index) this.index = new Map([...stored.values()].map((r) => [r.run, r]));
-    return this.index ?? new Map();
+    this.index ??= new Map([...stored.values()].map((r) => [r.run, r]));
+    return this.index;
   }
 
   /** Every kept run's RunInfo. */
@@ -323,6 +329,7 @@ export class AgentOutput {
   }
 
   private async commit(put: Record<string, unknown>, del: string[]): Promise<void> {
+    if (this.closed) throw new ToolError("UNKNOWN_RIG", "this rig was removed");
     const keys = Object.keys(put);
     // Durable Object storage takes at most 128 keys a call; the run's record goes in the last put.
     for (let i = 0; i < keys.length; i += 128) await this.storage.put(Object.fromEntries(keys.slice(i, i + 128).map((k) => [k, put[k]])));

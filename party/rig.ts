@@ -762,7 +762,7 @@ export default class RigRoom extends LiveRoom {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
         this.removed = true;
         await this.records.wipe();
-        this.output.reset();
+        this.output.close();
         await this.room.storage.put({ "room-id": this.roomId }); // a later alarm must still know where it is
         this.lease = emptyLease();
         this.liveness.clear();

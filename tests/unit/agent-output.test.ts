@@ -257,12 +257,16 @@ describe("AgentOutput in storage", () => {
     expect(await output.backlog(MAPLE, {}, undefined)).toEqual({ run: null, lines: [] });
   });
 
-  it("forgets everything on reset (the rig was removed)", async () => {
+  it("once closed (the rig was removed) forgets everything and stores nothing more", async () => {
     const storage = new FakeStorage();
     const output = new AgentOutput(storage);
     await output.append(run(1), TOAST, 0, lines(1), 1);
+    const late = output.append(run(1), TOAST, 1, lines(1), 2); // in flight as the rig goes
+    output.close();
     await storage.deleteAll();
-    output.reset();
+    await expect(late).rejects.toMatchObject({ code: "UNKNOWN_RIG" });
+    await expect(output.started(run(2), TOAST, 3)).rejects.toMatchObject({ code: "UNKNOWN_RIG" });
     expect(await output.all()).toEqual([]);
+    expect(storage.keys()).toEqual([]);
   });
 });
