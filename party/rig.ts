@@ -837,11 +837,17 @@ export default class RigRoom extends LiveRoom {
     if (token.role === "viewer" && this.limiter.take(principalOf(token), "log", 1, Date.now()) !== null) {
       return this.closeConnection(connection.id, CLOSE.ROOM_FULL, "too many output reads for this link: try again later");
     }
-    const scope = outputScope(token, this.requireRef());
-    if (!scope) return this.closeConnection(connection.id, CLOSE.FORBIDDEN, "agents' output is for operators and links that name the agent or bead");
-    const { run, lines } = await this.output.backlog(watch.identity, scope, agent.run?.id);
-    Object.assign(watch, { run: run?.run ?? null, seq: lines.at(-1)?.seq ?? 0 });
-    if (this.sendOutput(connection.id, { type: "output", run, lines })) watch.ready = true;
+    const ref = this.roomRef();
+    const scope = ref ? outputScope(token, ref) : null;
+    if (!scope) return this.closeConnection(connection.id, ref ? CLOSE.FORBIDDEN : CLOSE.GONE, "agents' output is for operators and links that name the agent or bead");
+    try {
+      const { run, lines } = await this.output.backlog(watch.identity, scope, agent.run?.id);
+      Object.assign(watch, { run: run?.run ?? null, seq: lines.at(-1)?.seq ?? 0 });
+      if (this.sendOutput(connection.id, { type: "output", run, lines })) watch.ready = true;
+    } catch (error) {
+      if (!(error instanceof ToolError)) console.error(`[rig/${this.roomId}] output backlog of ${watch.identity} failed`, error);
+      this.closeConnection(connection.id, error instanceof ToolError && error.code === "UNKNOWN_RIG" ? CLOSE.GONE : 1011, "could not read the agent's output");
+    }
   }
 
   // ------------------------------------------------------------------ the container
