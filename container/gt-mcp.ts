@@ -285,12 +285,14 @@ export const MAYOR_TOOLS = {
 
 /**
  * An operator's tools, for `gt` run with an operator token (GT_TOKEN): the dashboard's actions on
- * beads, agents and escalations. Never served by `gt mcp` (agents may not call them); `room` says
- * where each is called: the rig room of GT_RIG, or the town room.
+ * beads, agents and escalations, and agents' output. Never served by `gt mcp` (agents may not call
+ * them; the rooms refuse agent tokens); `room` says where each is called: the rig room of GT_RIG, or
+ * the town room. An agent does not read agents' output: its own it printed itself, and another's
+ * could carry what that agent was given (the rig is one trust boundary, but output is for people).
  */
 type OperatorTool = AgentTool & { room: "rig" | "town" };
 
-export const OPERATOR_TOOLS: Record<"gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move", OperatorTool> = {
+export const OPERATOR_TOOLS: Record<"gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move" | "gt_agent_log", OperatorTool> = {
   gt_bead_retry: {
     description: "Open a failed bead again with its attempts reset; the note goes into its history.",
     input: rigToolArgs.gt_bead_retry,
@@ -326,6 +328,13 @@ export const OPERATOR_TOOLS: Record<"gt_bead_retry" | "gt_agent_stop" | "gt_agen
     input: townToolArgs.gt_bead_move,
     idempotent: true, // a retried move answers the same new bead
     room: "town",
+  },
+  gt_agent_log: {
+    description: "What an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one run.",
+    input: rigToolArgs.gt_agent_log,
+    idempotent: true,
+    readOnly: true,
+    room: "rig",
   },
 };
 

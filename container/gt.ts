@@ -15,6 +15,7 @@ import { plain, plainJson } from "../client/plain-text.ts";
 import { ToolCallError } from "../client/tools.ts";
 import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
 import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, startMcpServer, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import { followOutput, printLog } from "./gt-agent-log.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
 
@@ -39,6 +40,10 @@ type Command = {
   positionals?: string[];
   /** The tool field a positional fills, where its name differs (error messages name the positional). */
   fieldOf?: Record<string, string>;
+  /** Boolean options, e.g. --follow. */
+  flags?: string[];
+  /** Instead of the one call: runs on (e.g. --follow), writing as it goes; returns the exit code. */
+  stream?: (values: Values & Record<string, unknown>, env: GtEnv) => Promise<number> | null;
   required?: string[];
   /** Tool arguments from the options; what is left undefined gets the tool's default. */
   args?: (values: Values, lists: Lists) => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -232,10 +237,32 @@ const COMMANDS: Record<string, Command> = {
     args: (v) => ({ id: v.id, note: v.note }),
     print: (e: Escalation) => `escalation ${e.id} ${e.status}${e.note ? `: ${e.note}` : ""}`,
   },
+  // Operators' reads of a rig (GT_TOKEN an operator token; the room refuses agents).
+  "agent log": {
+    usage: "<identity> [--run <run>] [--bead <id>] [--after <seq>] [--limit <n>] [--follow]",
+    summary:
+      "what an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one (default: its current or latest run; the last 500, or after --after); --follow prints new lines as they come, until that run ends",
+    tool: "gt_agent_log",
+    mode: "rig",
+    operator: true,
+    positionals: ["identity"],
+    options: ["run", "bead", "after", "limit"],
+    flags: ["follow"],
+    args: (v) => ({ identity: v.identity, run: v.run, bead_id: v.bead, after: numberOption(v.after), limit: numberOption(v.limit) }),
+    stream: (v, env) => {
+      if (!v.follow) return null;
+      if (v.run !== undefined || v.bead !== undefined || v.after !== undefined) throw new GtUsageError("--follow follows the agent's current run: leave out --run, --bead and --after");
+      return followOutput(env, v.identity as string, (text) => write(process.stdout, text), (text) => write(process.stderr, text));
+    },
+    print: printLog,
+  },
 };
 
 /** Option names for the tool fields that differ (error messages name the option, not the field). */
 const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead", beads: "bead" };
+
+/** A number option as the tool's schema reads it (a word is NaN, which the schema refuses by name). */
+const numberOption = (text: string | undefined): number | undefined => (text === undefined ? undefined : text.trim() === "" ? Number.NaN : Number(text));
 
 const OTHER_COMMANDS = [
   ["mcp", "serve your tools over MCP on stdin/stdout (for an LLM agent); the Mayor's tools in Mayor mode"],
@@ -255,7 +282,8 @@ function usage(): string {
     for (const [name, c] of Object.entries(COMMANDS)) if (which(c)) lines.push(`  gt ${name} ${c.usage}`, `      ${c.summary}`);
     lines.push("");
   };
-  section("Rig agents:", (c) => c.mode === "rig");
+  section("Rig agents:", (c) => c.mode === "rig" && !c.operator);
+  section("Operators (GT_TOKEN an operator token, GT_RIG the rig's id):", (c) => c.operator === true);
   section("The Mayor (GT_AGENT=mayor):", (c) => c.mode === "mayor");
   section("Everyone:", (c) => c.mode === undefined && !c.operator);
   section("Operators (GT_TOKEN an operator token; GT_RIG the rig to act in, except for bead move):", (c) => c.operator === true);
@@ -318,6 +346,7 @@ async function run(argv: string[]): Promise<Outcome> {
     const options = {
       ...Object.fromEntries((command.options ?? []).map((o) => [o, { type: "string" as const }])),
       ...Object.fromEntries((command.repeatable ?? []).map((o) => [o, { type: "string" as const, multiple: true as const }])),
+      ...Object.fromEntries((command.flags ?? []).map((o) => [o, { type: "boolean" as const }])),
     };
     const positionals = command.positionals ?? [];
     const parsed = parseArgs({
@@ -356,6 +385,8 @@ async function run(argv: string[]): Promise<Outcome> {
   try {
     // An operator's town command needs no rig; everything else in rig mode acts in GT_RIG.
     const env = readGtEnv(process.env, gtTool({ mode }, command.tool)?.room !== "town");
+    const streaming = command.stream?.(values, env);
+    if (streaming) return { code: await streaming };
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = await callAgentTool(env, command.tool, args);
     const stdout = values.json ? plainJson(value) : command.print(value, env);

@@ -16,6 +16,11 @@
  *       for one view, listed and revoked; expiry and revocation close open sockets; per-token rate
  *       limits (RATE_LIMITED with retry_after); long bodies as previews; gt_mail_read;
  *       gt_token_refresh; 4205, 4420.
+ *       Since, within 5 (additions only): agents' output (gt_agent_output, gt_agent_log, output
+ *       sockets at /output/<identity>, OutputFrame); the operator's actions (gt_bead_retry,
+ *       gt_agent_stop, gt_agent_restart, gt_escalation_ack, notes on gt_escalation_resolve,
+ *       gt_bead_move; escalation status `acknowledged`, movedTo/movedFrom); rig summaries'
+ *       polecats, attention and closedByHour; feed tones; ConvoyBead.doneAt.
  */
 import { z } from "zod";
 
@@ -89,6 +94,19 @@ export const LIMITS = {
   socketsPerAgent: 16,
   /** Full syncs a document socket may ask for in a minute beyond its first, before it is closed with 4420. */
   syncsPerMinute: 2,
+  /**
+   * Agent output (party/agent-output.ts): a line is at most this many UTF-8 bytes (longer ones are
+   * cut and marked); a run keeps its last `outputRingLines` lines or `outputRingBytes` bytes,
+   * whichever is reached first (older lines are dropped and counted); the last `outputRunsKept` runs
+   * of each agent are kept in room storage; a watcher's first frame holds the last
+   * `outputBacklogLines` lines; one gt_agent_output carries at most `outputBatchLines` lines.
+   */
+  outputLineBytes: 4 * 1024,
+  outputRingLines: 2_000,
+  outputRingBytes: 256 * 1024,
+  outputRunsKept: 20,
+  outputBacklogLines: 500,
+  outputBatchLines: 200,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -492,6 +510,29 @@ export const FAILURE_KINDS = ["failed", "escalation", "stalled", "hung", "dead"]
  */
 export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string; bead?: string; agent?: string };
 
+// Agent output: what agents print, kept per run in the rig room's storage (never in a document).
+
+/** One line an agent printed: `seq` counts from 1 within its run; `at` is when the container read it. */
+export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string };
+/**
+ * One run of an agent as its output knows it. `lines` and `bytes`: what its ring holds now;
+ * `dropped`: lines it lost (the oldest, past the ring's bounds, or lost on the way from the container).
+ */
+export type RunInfo = {
+  run: string;
+  identity: string;
+  beadId: string;
+  startedAt: number;
+  endedAt?: number;
+  /** How it ended: "exit 4", "signal SIGKILL", "stopped: …", "lost: …". */
+  exit?: string;
+  lines: number;
+  bytes: number;
+  dropped: number;
+};
+/** gt_agent_log: the chosen run, the runs it was chosen from (newest first), its lines after `after`. */
+export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number };
+
 /** Names of the top-level shared types of each live document. */
 export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
 export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", escalations: "escalations", events: "events" } as const;
@@ -700,6 +741,34 @@ export const rigToolArgs = {
   gt_agent_restart: z.strictObject({ identity: address, reason: operatorReason.optional() }),
   /** Operator: open → acknowledged (someone is on it). */
   gt_escalation_ack: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
+  /**
+   * Container (the lease holder, with its epoch): lines one of its agents printed, already redacted.
+   * `first`: the container's own number of the first line within the run (from 0), so a batch sent
+   * again after a lost reply is stored once, and lines the container had to drop show as a gap.
+   */
+  gt_agent_output: z.strictObject({
+    epoch,
+    run: runId,
+    identity: address,
+    first: z.number().int().min(0).optional(),
+    lines: z
+      .array(z.strictObject({ at: z.number().int().min(0), stream: z.enum(["out", "err"]), text: z.string().max(LIMITS.outputLineBytes) }))
+      .min(1)
+      .max(LIMITS.outputBatchLines),
+  }),
+  /**
+   * Operators, and share links whose view names that agent or bead: an agent's output. `runs`: the
+   * identity's or the bead's runs, newest first; `lines`: of `run`, else the identity's current or
+   * latest run, else the bead's latest, with seq > `after` (the first `limit`), or without `after`
+   * the last `limit` lines.
+   */
+  gt_agent_log: z.strictObject({
+    identity: address.optional(),
+    run: runId.optional(),
+    bead_id: ulidString.optional(),
+    after: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(LIMITS.outputRingLines).optional(),
+  }),
   /** Operator: marks an escalation resolved. */
   gt_escalation_resolve: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
   /** Container, agents (while their run is current): the caller's token again with a fresh expiry. */
@@ -792,7 +861,14 @@ export type LeaseFrame =
   | { type: "lease"; state: "held"; epoch: number; renew_ms: number; ttl_ms: number }
   | { type: "lease"; state: "standby"; renew_ms: number; ttl_ms: number };
 
-export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | LeaseFrame;
+/**
+ * Frames of an output socket (`…/output/<identity>`), server → client only: `output` first with the
+ * last lines of the current or latest run (run null when there is none), then with each batch of
+ * new lines; `run` when a run of that agent starts or ends.
+ */
+export type OutputFrame = { type: "output"; run: RunInfo | null; lines: OutputLine[] } | { type: "run"; run: RunInfo };
+
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | LeaseFrame | OutputFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
 export const serverFrame = z.union([

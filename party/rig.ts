@@ -8,10 +8,11 @@
 import type * as Party from "partykit/server";
 import type * as Y from "yjs";
 import { z } from "zod";
+import { AgentOutput, agentName, runEnded, scopeAllows } from "./agent-output.ts";
 import { signToken } from "./auth.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type ToolSpec } from "./live-room.ts";
+import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type OutputWatch, type ToolSpec } from "./live-room.ts";
 import { routeFromRig } from "./mail.ts";
 import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
@@ -32,7 +33,9 @@ import {
   type Mail,
   type RigStatus,
   type MailSendResult,
+  type OutputLine,
   type PrimeResult,
+  type RunInfo,
   type RigSummary,
   type TokenPayload,
 } from "./protocol.ts";
@@ -41,7 +44,7 @@ import { computeSummary } from "./summary.ts";
 import { countClosed, hourOf, hourlyWake, type HourlyCounts } from "./hours.ts";
 import { TOWN_NOTICES, admitNotice, escalationTone, mergedEvent, reachesTown, type NoticeWindow } from "./feed.ts";
 import { emptyLease, nextWake, owedCommands, step, type Effect, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
-import type { RoomRef } from "./access.ts";
+import { outputScope, principalOf, type RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
 import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
 
@@ -113,6 +116,8 @@ export default class RigRoom extends LiveRoom {
   private summaryHour: number | null = null;
   /** This window's failures told to the town one by one, and those held back to be told as one line. */
   private noticeWindow: NoticeWindow | null = null;
+  /** What the agents printed, per run, in storage (party/agent-output.ts); redacted again here, and of the town's secret too. */
+  private readonly output = new AgentOutput(this.room.storage, () => [this.secret]);
 
   constructor(room: Party.Room) {
     super(room);
@@ -221,6 +226,7 @@ export default class RigRoom extends LiveRoom {
     return this.serially(async () => {
       const meta = this.requireMeta();
       const t = step(this.workState(), event, Date.now());
+      const before = new Map(t.agents.map((a) => [a.identity, this.records.get<Agent>(RIG_DOC.agents, a.identity)]));
       const changes: Change[] = [...t.beads.map((b) => this.beadChange(b)), ...t.agents.map((a) => this.agentChange(a))];
       const escalations = t.effects.flatMap((e) => (e.kind === "escalate" ? [this.escalation(e.escalation)] : []));
       const added = this.escalationChanges(escalations, meta);
@@ -241,6 +247,10 @@ export default class RigRoom extends LiveRoom {
         else this.liveness.delete(identity);
       }
       await this.carryOut(t.effects);
+      for (const agent of t.agents) {
+        const ended = runEnded(before.get(agent.identity), agent, t.beads);
+        if (ended) void this.noteRunEnded(agent.identity, ended.run, ended.exit, false);
+      }
       return t.reply as R;
     });
   }
@@ -473,20 +483,42 @@ export default class RigRoom extends LiveRoom {
         await this.work({ type: "dispatch" });
         return { status, diskBytes };
       }),
-      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args) =>
-        this.work({ type: "agent_started", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid }),
-      ),
-      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args) =>
-        this.work({
-          type: "agent_exited",
-          identity: args.as,
-          beadId: args.bead_id,
-          run: args.run,
-          epoch: args.epoch,
-          exit: args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`),
-          lost: args.lost,
-        }),
-      ),
+      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], async (args) => {
+        const reply = await this.work<{ stale: boolean }>({ type: "agent_started", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid });
+        if (!reply.stale) await this.noteRunStarted(args.as, args.run);
+        return reply;
+      }),
+      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], async (args) => {
+        const exit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
+        const current = this.records.get<Agent>(RIG_DOC.agents, args.as)?.run?.id === args.run;
+        const reply = await this.work({ type: "agent_exited", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
+        // The current run's end was noted by the step, with the machine's words; an earlier run's (after gt_done) is noted here.
+        await this.noteRunEnded(args.as, args.run, exit, current);
+        return reply;
+      }),
+      gt_agent_output: tool(rigToolArgs.gt_agent_output, ["container"], async (args, caller) => {
+        this.requireEpoch(caller, args.epoch);
+        const agent = this.requireAgent(args.identity);
+        const known = await this.output.get(args.run);
+        if (known ? known.identity !== args.identity : agent.run?.id !== args.run) {
+          throw new ToolError("CONFLICT", `run ${args.run} is not ${args.identity}'s current run, nor a kept run of it`);
+        }
+        const { run, added, changed } = await this.output.append(args.run, args.identity, args.first, args.lines, Date.now());
+        this.relayRuns(changed);
+        this.relayLines(run, added);
+        return { stored: added.length };
+      }),
+      gt_agent_log: tool(rigToolArgs.gt_agent_log, ["operator", "viewer"], async (args, caller) => {
+        const scope = outputScope(caller.token, this.requireRef());
+        if (!scope) throw new ToolError("FORBIDDEN", "agents' output is for operators and links that name the agent or bead");
+        if (args.identity !== undefined && (scope.agent === undefined || agentName(args.identity) === scope.agent)) this.requireAgent(args.identity);
+        if (args.bead_id !== undefined && (scope.bead === undefined || args.bead_id === scope.bead) && !this.records.get<Bead>(RIG_DOC.beads, args.bead_id) && !(await this.archived(args.bead_id))) {
+          throw new ToolError("UNKNOWN_BEAD", `no bead ${args.bead_id} in rig ${this.requireMeta().name}`);
+        }
+        // A link's reads are metered (each may copy a whole ring); operators are trusted with theirs.
+        if (caller.token.role === "viewer") this.rateLimit(caller, "log");
+        return this.output.log(args, scope, (identity) => this.records.get<Agent>(RIG_DOC.agents, identity)?.run?.id);
+      }),
       gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], (args) =>
         this.work({
           type: "merge_result",
@@ -786,6 +818,7 @@ export default class RigRoom extends LiveRoom {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
         this.removed = true;
         await this.records.wipe();
+        this.output.close();
         await this.room.storage.put({ "room-id": this.roomId }); // a later alarm must still know where it is
         this.lease = emptyLease();
         this.liveness.clear();
@@ -794,6 +827,82 @@ export default class RigRoom extends LiveRoom {
       }
       default:
         return errorResponse("BAD_FRAME", `no internal operation ${op}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ agents' output
+
+  private requireRef(): RoomRef {
+    const ref = this.roomRef();
+    if (!ref) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId} does not exist (never added, or removed)`);
+    return ref;
+  }
+
+  /** A run began: watchers of its agent hear of it (and of an earlier run it closed). */
+  private async noteRunStarted(identity: string, run: string): Promise<void> {
+    try {
+      this.relayRuns(await this.output.started(run, identity, Date.now()));
+    } catch (error) {
+      console.error(`[rig/${this.roomId}] noting the start of run ${run} failed`, error);
+    }
+  }
+
+  /** A run ended (`create`: even one that never printed): watchers of its agent hear how. */
+  private async noteRunEnded(identity: string, run: string, exit: string, create: boolean): Promise<void> {
+    try {
+      this.relayRuns(await this.output.ended(run, identity, exit, Date.now(), create));
+    } catch (error) {
+      console.error(`[rig/${this.roomId}] noting the end of run ${run} failed`, error);
+    }
+  }
+
+  /** Whether a watcher's token may see this run (a bead link: its bead's runs only). */
+  private mayWatch(token: TokenPayload, run: Pick<RunInfo, "identity" | "beadId">): boolean {
+    const ref = this.roomRef();
+    const scope = ref ? outputScope(token, ref) : null;
+    return scope !== null && scopeAllows(scope, run);
+  }
+
+  /** New lines of a run, to the sockets that watch its agent and may see it, each line once. */
+  private relayLines(run: RunInfo, lines: OutputLine[]): void {
+    if (!lines.length) return;
+    for (const { connectionId, token, watch } of this.outputWatchers(run.identity)) {
+      if (!watch.ready || !this.mayWatch(token, run)) continue;
+      if (watch.run !== run.run) Object.assign(watch, { run: run.run, seq: 0 });
+      const fresh = lines.filter((l) => l.seq > watch.seq);
+      if (!fresh.length) continue;
+      watch.seq = fresh.at(-1)!.seq;
+      this.sendOutput(connectionId, { type: "output", run, lines: fresh });
+    }
+  }
+
+  /** Runs that started or ended, to the sockets that watch their agents and may see them. */
+  private relayRuns(runs: RunInfo[]): void {
+    for (const run of runs) {
+      for (const { connectionId, token, watch } of this.outputWatchers(run.identity)) {
+        if (watch.ready && this.mayWatch(token, run)) this.sendOutput(connectionId, { type: "run", run });
+      }
+    }
+  }
+
+  /** An output socket's first frame: the last lines of its agent's current or latest run. */
+  protected override async outputSocketReady(connection: Party.Connection, watch: OutputWatch, token: TokenPayload): Promise<void> {
+    const agent = this.records.get<Agent>(RIG_DOC.agents, watch.identity);
+    if (!agent) return this.closeConnection(connection.id, CLOSE.GONE, `no agent ${watch.identity} in rig ${this.meta?.name ?? this.roomId}`);
+    // Its first frame is a read: a link opening sockets again and again pays for each, as gt_agent_log does.
+    if (token.role === "viewer" && this.limiter.take(principalOf(token), "log", 1, Date.now()) !== null) {
+      return this.closeConnection(connection.id, CLOSE.ROOM_FULL, "too many output reads for this link: try again later");
+    }
+    const ref = this.roomRef();
+    const scope = ref ? outputScope(token, ref) : null;
+    if (!scope) return this.closeConnection(connection.id, ref ? CLOSE.FORBIDDEN : CLOSE.GONE, "agents' output is for operators and links that name the agent or bead");
+    try {
+      const { run, lines } = await this.output.backlog(watch.identity, scope, agent.run?.id);
+      Object.assign(watch, { run: run?.run ?? null, seq: lines.at(-1)?.seq ?? 0 });
+      if (this.sendOutput(connection.id, { type: "output", run, lines })) watch.ready = true;
+    } catch (error) {
+      if (!(error instanceof ToolError)) console.error(`[rig/${this.roomId}] output backlog of ${watch.identity} failed`, error);
+      this.closeConnection(connection.id, error instanceof ToolError && error.code === "UNKNOWN_RIG" ? CLOSE.GONE : 1011, "could not read the agent's output");
     }
   }
 
