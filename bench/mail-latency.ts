@@ -1,5 +1,5 @@
 /**
- * Cross-rig mail latency (BENCH.md #2, first cut): an agent in rig A sends to an agent in rig B over
+ * Cross-rig mail latency (docs/benchmarks.md #2, first cut): an agent in rig A sends to an agent in rig B over
  * real `partykit dev`; we time send → sender's ack and send → recipient's `mail` event, on this
  * process's clock. Baseline in the same run: a round trip of one tool call that does not leave its
  * room (`gt_heartbeat`).  Usage: npx tsx bench/mail-latency.ts [count]

@@ -1,5 +1,5 @@
 /**
- * The benchmark suite of BENCH.md (metrics 1–10) against real `partykit dev`.
+ * The benchmark suite of docs/benchmarks.md against real `partykit dev`.
  *   npm run bench              full run → bench/results/*.json, latest.json, latest.md
  *   npm run bench:smoke        small version of everything → bench/results/smoke/
  *   npx tsx bench/run.ts [--smoke] [--only 1,4]   (--only merges into latest.json / latest.md)

@@ -59,9 +59,10 @@ export class GtUnreachableError extends Error {
 
 /**
  * Reads and checks the agent's environment; throws GtUsageError naming the first bad variable.
- * In Mayor mode (GT_AGENT=mayor) GT_RIG and GT_BEAD are not used.
+ * In Mayor mode (GT_AGENT=mayor) GT_RIG and GT_BEAD are not used; `needsRig: false` (an
+ * operator's command in the town room) leaves GT_RIG optional in rig mode too.
  */
-export function readGtEnv(source: Record<string, string | undefined> = process.env): GtEnv {
+export function readGtEnv(source: Record<string, string | undefined> = process.env, needsRig = true): GtEnv {
   const need = (name: string): string => {
     const value = source[name]?.trim();
     if (!value) throw new GtUsageError(`environment variable ${name} is not set`);
@@ -74,7 +75,7 @@ export function readGtEnv(source: Record<string, string | undefined> = process.e
   const town = need("GT_TOWN");
   if (!SLUG_RE.test(town)) throw new GtUsageError(`environment variable GT_TOWN must be a town slug, got ${JSON.stringify(town)}`);
   const mode = gtMode(source);
-  const rig = mode === "mayor" ? null : need("GT_RIG");
+  const rig = mode === "mayor" ? null : needsRig ? need("GT_RIG") : source.GT_RIG?.trim() || null;
   const token = need("GT_TOKEN");
   const secureText = (source.GT_SECURE ?? "").trim();
   if (!["", "0", "1", "false", "true"].includes(secureText)) {
@@ -282,11 +283,77 @@ export const MAYOR_TOOLS = {
   }),
 } satisfies Partial<Record<TownTool, AgentTool<any>>>;
 
-export type AgentToolName = keyof typeof AGENT_TOOLS | keyof typeof MAYOR_TOOLS;
+/**
+ * An operator's tools, for `gt` run with an operator token (GT_TOKEN): the dashboard's actions on
+ * beads, agents and escalations, and agents' output. Never served by `gt mcp` (agents may not call
+ * them; the rooms refuse agent tokens); `room` says where each is called: the rig room of GT_RIG, or
+ * the town room. An agent does not read agents' output: its own it printed itself, and another's
+ * could carry what that agent was given (the rig is one trust boundary, but output is for people).
+ */
+type OperatorTool = AgentTool & { room: "rig" | "town" };
 
-/** The tools of a mode, by name. */
+export const OPERATOR_TOOLS: Record<"gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move" | "gt_agent_log", OperatorTool> = {
+  gt_bead_retry: {
+    description: "Open a failed bead again with its attempts reset; the note goes into its history.",
+    input: rigToolArgs.gt_bead_retry,
+    idempotent: false, // a second retry of a bead open again is CONFLICT: resent only when nothing reached the server
+    room: "rig",
+  },
+  gt_agent_stop: {
+    description: "Stop an agent's run; its bead fails (stopped by the operator), to retry or move later.",
+    input: rigToolArgs.gt_agent_stop,
+    idempotent: false,
+    room: "rig",
+  },
+  gt_agent_restart: {
+    description: "Stop an agent's run; its bead goes back to open without an attempt counted and is dispatched again.",
+    input: rigToolArgs.gt_agent_restart,
+    idempotent: false,
+    room: "rig",
+  },
+  gt_escalation_ack: {
+    description: "Acknowledge an open escalation (someone is on it), with an optional note.",
+    input: rigToolArgs.gt_escalation_ack,
+    idempotent: true, // a repeat answers the same
+    room: "rig",
+  },
+  gt_escalation_resolve: {
+    description: "Resolve an escalation, with an optional note.",
+    input: rigToolArgs.gt_escalation_resolve,
+    idempotent: true,
+    room: "rig",
+  },
+  gt_bead_move: {
+    description: "Move an unfinished bead to another rig: a new bead there, the old one closed as moved; its convoy counts the new one.",
+    input: townToolArgs.gt_bead_move,
+    idempotent: true, // a retried move answers the same new bead
+    room: "town",
+  },
+  gt_agent_log: {
+    description: "What an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one run.",
+    input: rigToolArgs.gt_agent_log,
+    idempotent: true,
+    readOnly: true,
+    room: "rig",
+  },
+};
+
+export type OperatorToolName = keyof typeof OPERATOR_TOOLS;
+export type AgentToolName = keyof typeof AGENT_TOOLS | keyof typeof MAYOR_TOOLS | OperatorToolName;
+
+/** The tools of a mode, by name (an agent's or the Mayor's; an operator's are in OPERATOR_TOOLS). */
 export function toolsOf(mode: GtMode): Record<string, AgentTool> {
   return mode === "mayor" ? MAYOR_TOOLS : AGENT_TOOLS;
+}
+
+/** The tool `gt` would call for a name, and the room it is called in. */
+export function gtTool(env: Pick<GtEnv, "mode">, name: string): { tool: AgentTool; room: "rig" | "town" } | null {
+  if (Object.hasOwn(OPERATOR_TOOLS, name)) {
+    const tool = OPERATOR_TOOLS[name as OperatorToolName];
+    return { tool, room: tool.room };
+  }
+  const tools = toolsOf(env.mode);
+  return Object.hasOwn(tools, name) ? { tool: tools[name]!, room: env.mode === "mayor" ? "town" : "rig" } : null;
 }
 
 function hookedBead(env: GtEnv): string {
@@ -324,16 +391,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * failures are retried up to 3 times with the same arguments (so the same mail, bead or convoy id).
  */
 export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
-  const tools = toolsOf(env.mode);
-  if (!Object.hasOwn(tools, name)) {
+  const found = gtTool(env, name);
+  if (!found) {
     throw new GtUsageError(env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`);
   }
-  const tool = tools[name]!;
+  const { tool, room } = found;
+  if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG is not set (the id of the rig to act in)");
   const parsed = tool.input.safeParse(args);
   if (!parsed.success) throw new GtUsageError(describeIssues(parsed.error));
   const wire = tool.complete ? tool.complete(parsed.data, env) : parsed.data;
   const address =
-    env.mode === "mayor"
+    room === "town"
       ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
       : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
   for (let attempt = 0; ; attempt++) {

@@ -2,7 +2,9 @@
  * `gt`: the agent's command line into its rig room, or, for the Mayor (GT_AGENT=mayor),
  * into the town room. Every command is one tool (container/gt-mcp.ts holds the tools' schemas,
  * defaults and retry policy); `gt mcp` serves the same tools over MCP on stdio. A command is a rig
- * agent's, the Mayor's, or both (mail); the other mode's commands exit 2.
+ * agent's, the Mayor's, or both (mail); the other mode's commands exit 2. An operator (GT_TOKEN an
+ * operator token) also has the dashboard's actions (retry, stop, restart, acknowledge, resolve,
+ * move), which `gt mcp` never serves.
  *
  * Results go to stdout, errors to stderr. Exit codes: 0 ok; 2 usage error (command, option or
  * environment); 3 the tool answered an error (`gt: <CODE>: <message>`); 4 the server could not be reached.
@@ -11,8 +13,9 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { plain, plainJson } from "../client/plain-text.ts";
 import { ToolCallError } from "../client/tools.ts";
-import type { Bead, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, readGtEnv, startMcpServer, toolsOf, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
+import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, startMcpServer, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import { followOutput, printLog } from "./gt-agent-log.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
 
@@ -27,12 +30,20 @@ type Command = {
   tool: AgentToolName;
   /** Whose command it is: a rig agent's, the Mayor's (GT_AGENT=mayor); both when absent. */
   mode?: GtMode;
+  /** An operator's command (GT_TOKEN an operator token), in either mode. */
+  operator?: true;
   /** String options (every command also takes --json and --help). */
   options?: string[];
   /** String options that may be given more than once. */
   repeatable?: string[];
-  /** The one positional argument, by the tool field it fills (e.g. `gt convoy status <id>`). */
-  positional?: string;
+  /** The positional arguments, in order, by name (e.g. `gt convoy status <id>`, `gt bead move <id> <rig>`). */
+  positionals?: string[];
+  /** The tool field a positional fills, where its name differs (error messages name the positional). */
+  fieldOf?: Record<string, string>;
+  /** Boolean options, e.g. --follow. */
+  flags?: string[];
+  /** Instead of the one call: runs on (e.g. --follow), writing as it goes; returns the exit code. */
+  stream?: (values: Values & Record<string, unknown>, env: GtEnv) => Promise<number> | null;
   required?: string[];
   /** Tool arguments from the options; what is left undefined gets the tool's default. */
   args?: (values: Values, lists: Lists) => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -134,7 +145,7 @@ const COMMANDS: Record<string, Command> = {
     summary: "a convoy's beads, their rigs and reasons, and its progress (done/total overall and per rig)",
     tool: "gt_convoy_status",
     mode: "mayor",
-    positional: "id",
+    positionals: ["id"],
     args: (v) => ({ id: v.id }),
     print: (convoy: ConvoyProgress) => printConvoy(convoy),
   },
@@ -159,14 +170,99 @@ const COMMANDS: Record<string, Command> = {
     summary: "one rig in detail: status, capabilities, load, beads, agents, mail, escalations",
     tool: "gt_rig_status",
     mode: "mayor",
-    positional: "name",
+    positionals: ["name"],
     args: (v) => ({ name: v.name }),
     print: printRig,
+  },
+  // An operator's commands (GT_TOKEN an operator token): the dashboard's actions, the same tools.
+  "bead retry": {
+    usage: "<id> [--note <text>]",
+    summary: "open a failed bead again with its attempts reset; the note goes into its history",
+    tool: "gt_bead_retry",
+    operator: true,
+    positionals: ["id"],
+    fieldOf: { id: "bead_id" },
+    options: ["note"],
+    args: (v) => ({ bead_id: v.id, note: v.note }),
+    print: (bead: Bead) => `bead ${bead.id} is ${bead.status} again (attempts ${bead.attempts ?? 0})`,
+  },
+  "bead move": {
+    usage: "<id> <rig> [--from <rig>]",
+    summary: "move an unfinished bead to another rig (by name): a new bead there, the old one closed as moved; --from names its rig when the town did not place it",
+    tool: "gt_bead_move",
+    operator: true,
+    positionals: ["id", "rig"],
+    fieldOf: { id: "bead_id" },
+    options: ["from"],
+    args: (v) => ({ bead_id: v.id, rig: v.rig, from: v.from }),
+    print: (moved: BeadMoveResult) => `moved bead ${moved.moved_from.bead_id} from ${moved.moved_from.rig} to ${moved.rig} as bead ${moved.bead_id}`,
+  },
+  "agent stop": {
+    usage: "<identity> [--reason <text>]",
+    summary: "stop an agent's run; its bead fails (stopped by the operator), to retry or move later",
+    tool: "gt_agent_stop",
+    operator: true,
+    positionals: ["identity"],
+    options: ["reason"],
+    args: (v) => ({ identity: v.identity, reason: v.reason }),
+    print: (agent: Agent) => `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"})` : ""}`,
+  },
+  "agent restart": {
+    usage: "<identity> [--reason <text>]",
+    summary: "stop an agent's run; its bead goes back to open without an attempt counted, and is dispatched again",
+    tool: "gt_agent_restart",
+    operator: true,
+    positionals: ["identity"],
+    options: ["reason"],
+    args: (v) => ({ identity: v.identity, reason: v.reason }),
+    print: (agent: Agent) => `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"}); its bead is open again` : ""}`,
+  },
+  "escalation ack": {
+    usage: "<id> [--note <text>]",
+    summary: "acknowledge an escalation: someone is on it",
+    tool: "gt_escalation_ack",
+    operator: true,
+    positionals: ["id"],
+    options: ["note"],
+    args: (v) => ({ id: v.id, note: v.note }),
+    print: (e: Escalation) => `escalation ${e.id} ${e.status}${e.note ? `: ${e.note}` : ""}`,
+  },
+  "escalation resolve": {
+    usage: "<id> [--note <text>]",
+    summary: "resolve an escalation",
+    tool: "gt_escalation_resolve",
+    operator: true,
+    positionals: ["id"],
+    options: ["note"],
+    args: (v) => ({ id: v.id, note: v.note }),
+    print: (e: Escalation) => `escalation ${e.id} ${e.status}${e.note ? `: ${e.note}` : ""}`,
+  },
+  // Operators' reads of a rig (GT_TOKEN an operator token; the room refuses agents).
+  "agent log": {
+    usage: "<identity> [--run <run>] [--bead <id>] [--after <seq>] [--limit <n>] [--follow]",
+    summary:
+      "what an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one (default: its current or latest run; the last 500, or after --after); --follow prints new lines as they come, until that run ends",
+    tool: "gt_agent_log",
+    mode: "rig",
+    operator: true,
+    positionals: ["identity"],
+    options: ["run", "bead", "after", "limit"],
+    flags: ["follow"],
+    args: (v) => ({ identity: v.identity, run: v.run, bead_id: v.bead, after: numberOption(v.after), limit: numberOption(v.limit) }),
+    stream: (v, env) => {
+      if (!v.follow) return null;
+      if (v.run !== undefined || v.bead !== undefined || v.after !== undefined) throw new GtUsageError("--follow follows the agent's current run: leave out --run, --bead and --after");
+      return followOutput(env, v.identity as string, (text) => write(process.stdout, text), (text) => write(process.stderr, text));
+    },
+    print: printLog,
   },
 };
 
 /** Option names for the tool fields that differ (error messages name the option, not the field). */
 const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead", beads: "bead" };
+
+/** A number option as the tool's schema reads it (a word is NaN, which the schema refuses by name). */
+const numberOption = (text: string | undefined): number | undefined => (text === undefined ? undefined : text.trim() === "" ? Number.NaN : Number(text));
 
 const OTHER_COMMANDS = [
   ["mcp", "serve your tools over MCP on stdin/stdout (for an LLM agent); the Mayor's tools in Mayor mode"],
@@ -175,7 +271,7 @@ const OTHER_COMMANDS = [
 
 const namesOf = (mode: GtMode) =>
   Object.entries(COMMANDS)
-    .filter(([, c]) => (c.mode ?? mode) === mode)
+    .filter(([, c]) => !c.operator && (c.mode ?? mode) === mode)
     .map(([name]) => `gt ${name}`)
     .join(", ");
 
@@ -186,9 +282,11 @@ function usage(): string {
     for (const [name, c] of Object.entries(COMMANDS)) if (which(c)) lines.push(`  gt ${name} ${c.usage}`, `      ${c.summary}`);
     lines.push("");
   };
-  section("Rig agents:", (c) => c.mode === "rig");
+  section("Rig agents:", (c) => c.mode === "rig" && !c.operator);
+  section("Operators (GT_TOKEN an operator token, GT_RIG the rig's id):", (c) => c.operator === true);
   section("The Mayor (GT_AGENT=mayor):", (c) => c.mode === "mayor");
-  section("Everyone:", (c) => c.mode === undefined);
+  section("Everyone:", (c) => c.mode === undefined && !c.operator);
+  section("Operators (GT_TOKEN an operator token; GT_RIG the rig to act in, except for bead move):", (c) => c.operator === true);
   for (const [name, summary] of OTHER_COMMANDS) lines.push(`  gt ${name}`, `      ${summary}`);
   lines.push(
     "",
@@ -248,28 +346,32 @@ async function run(argv: string[]): Promise<Outcome> {
     const options = {
       ...Object.fromEntries((command.options ?? []).map((o) => [o, { type: "string" as const }])),
       ...Object.fromEntries((command.repeatable ?? []).map((o) => [o, { type: "string" as const, multiple: true as const }])),
+      ...Object.fromEntries((command.flags ?? []).map((o) => [o, { type: "boolean" as const }])),
     };
+    const positionals = command.positionals ?? [];
     const parsed = parseArgs({
       args: rest,
       options: { ...options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
       strict: true,
-      allowPositionals: command.positional !== undefined,
+      allowPositionals: positionals.length > 0,
     });
     values = parsed.values as typeof values;
     for (const o of command.repeatable ?? []) {
       lists[o] = (values as Record<string, unknown>)[o] as string[] | undefined ?? [];
       delete values[o];
     }
-    if (!values.help && command.positional !== undefined) {
-      if (parsed.positionals.length !== 1) throw new Error(parsed.positionals.length ? `takes one <${command.positional}>, got ${parsed.positionals.join(" ")}` : `missing <${command.positional}>`);
-      values[command.positional] = parsed.positionals[0];
+    if (!values.help && positionals.length) {
+      const wanted = positionals.map((p) => `<${p}>`).join(" ");
+      if (parsed.positionals.length > positionals.length) throw new Error(`takes ${wanted}, got ${parsed.positionals.join(" ")}`);
+      if (parsed.positionals.length < positionals.length) throw new Error(`missing ${positionals.slice(parsed.positionals.length).map((p) => `<${p}>`).join(" ")}`);
+      positionals.forEach((p, i) => (values[p] = parsed.positionals[i]));
     }
   } catch (error) {
     return usageError((error as Error).message, name);
   }
   if (values.help) return { code: EXIT.ok, stdout: `gt ${name} ${command.usage}\n  ${command.summary}` };
   const mode = gtMode();
-  if (command.mode && command.mode !== mode) {
+  if (!command.operator && command.mode && command.mode !== mode) {
     return usageError(
       mode === "mayor"
         ? `this is a rig agent's command, and you are the Mayor (GT_AGENT=mayor). Your commands: ${namesOf("mayor")}`
@@ -281,11 +383,14 @@ async function run(argv: string[]): Promise<Outcome> {
   if (missing.length) return usageError(`missing ${missing.map((o) => `--${o}`).join(", ")}`, name);
 
   try {
-    const env = readGtEnv();
+    // An operator's town command needs no rig; everything else in rig mode acts in GT_RIG.
+    const env = readGtEnv(process.env, gtTool({ mode }, command.tool)?.room !== "town");
+    const streaming = command.stream?.(values, env);
+    if (streaming) return { code: await streaming };
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = await callAgentTool(env, command.tool, args);
     const stdout = values.json ? plainJson(value) : command.print(value, env);
-    const handedOut = toolsOf(env.mode)[command.tool]?.acknowledges ? (value as { id: string }[]) : [];
+    const handedOut = gtTool(env, command.tool)?.tool.acknowledges ? (value as { id: string }[]) : [];
     return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {
     if (error instanceof GtUsageError) return usageError(flagNames(error.message, command, mode), name);
@@ -300,10 +405,11 @@ function usageError(message: string, command?: string): Outcome {
   return { code: EXIT.usage, stderr: `gt${command ? ` ${command}` : ""}: ${message}\n${usageLine}` };
 }
 
-/** `bead_id: must be a ULID; title: …` → `--bead: must be a ULID; --title: …` (`<id>:` for the positional argument). */
+/** `bead_id: must be a ULID; title: …` → `--bead: must be a ULID; --title: …` (`<id>:` for a positional argument). */
 function flagNames(message: string, command: Command, mode: GtMode): string {
-  const fields = (toolsOf(mode)[command.tool]?.input.shape ?? {}) as Record<string, unknown>;
-  const label = (field: string) => (field === command.positional ? `<${field}>` : `--${FLAG_OF_FIELD[field] ?? field}`);
+  const fields = (gtTool({ mode }, command.tool)?.tool.input.shape ?? {}) as Record<string, unknown>;
+  const positionalOf = new Map((command.positionals ?? []).map((p) => [command.fieldOf?.[p] ?? p, p]));
+  const label = (field: string) => (positionalOf.has(field) ? `<${positionalOf.get(field)}>` : `--${(command.options ?? []).includes(field) ? field : (FLAG_OF_FIELD[field] ?? field)}`);
   return message
     .split("; ")
     .map((part) => part.replace(/^(\w+):/, (whole, field: string) => (field in fields ? `${label(field)}:` : whole)))
@@ -437,7 +543,7 @@ const counts = (record: Record<string, number>, none: string) =>
 function printRigLine(rig: Rig): string {
   return [
     `${rig.name}: ${rig.status}; capabilities: ${rig.capabilities.join(", ") || "none"}; load ${loadOf(rig)}`,
-    `  beads: ${counts(rig.summary.beads, "none")}; agents: ${counts(rig.summary.agents, "none")}`,
+    `  beads: ${counts(rig.summary.beads, "none")}; polecats: ${counts(rig.summary.polecats ?? rig.summary.agents, "none")}`,
   ].join("\n");
 }
 
@@ -448,8 +554,10 @@ function printRig(rig: Rig): string {
     `capabilities: ${rig.capabilities.join(", ") || "none"}; max polecats: ${rig.maxPolecats}`,
     `load: ${loadOf(rig)}`,
     `beads: ${counts(s.beads, "none")}`,
-    `agents: ${counts(s.agents, "none")}`,
+    `polecats: ${counts(s.polecats ?? s.agents, "none")}`,
     `queued or unread mail: ${s.queuedMail}; open escalations: ${s.openEscalations ?? 0}`,
+    ...(s.closedByHour ? [`closed in the last 24 h: ${s.closedByHour.reduce((a, b) => a + b, 0)}`] : []),
+    ...(s.attention?.length ? ["needs attention:", ...s.attention.map((a) => `  ${a.kind} ${a.id}: ${a.title} (${a.detail})`)] : []),
     `last activity: ${when(s.lastActivity ?? undefined) || "none"}; disk: ${s.diskBytes === null ? "unknown" : `${s.diskBytes} bytes`}`,
     `git: ${rig.gitUrl} (${rig.defaultBranch})`,
   ].join("\n");

@@ -212,15 +212,34 @@ export async function removeRigDir(rigDir: string, userName: string | undefined)
   if (!st) return;
   if (!st.isDirectory()) return fs.unlink(rigDir); // the entry alone (in root's rigs/)
   const user = userName ? await lookup(userName) : null;
-  if (user) await killAllOf(user);
   if (!isolating() || st.uid === 0) {
+    if (user) await killAllOf(user);
     await fs.rm(rigDir, { recursive: true, force: true });
     return;
   }
   const owner = { uid: st.uid, gid: st.gid };
-  if (owner.uid !== user?.uid && !(await uidHasUser(owner.uid))) await killAllOf(owner);
-  await runAs(owner, "rm", ["-rf", "--", rigDir]).catch(() => {}); // it cannot unlink rigDir itself, in root's rigs/: an error, expected
-  await fs.rmdir(rigDir);
+  // Two containers on one machine serving the same rig share its user, and a rig removal reaches
+  // both at once: the other one's kill of every process of the user can kill this one's `rm` half
+  // way. So the emptying is tried again (killing first: what is left of the user's is nobody's work).
+  let why = "";
+  for (let attempt = 1; ; attempt++) {
+    if (user) await killAllOf(user);
+    if (owner.uid !== user?.uid && !(await uidHasUser(owner.uid))) await killAllOf(owner);
+    // It cannot unlink rigDir itself, in root's rigs/: that error is expected; any other says why rmdir fails.
+    why = await runAs(owner, "rm", ["-rf", "--", rigDir]).then(
+      () => "",
+      (error: { stderr?: string; signal?: string }) =>
+        [error.signal ? `rm ended by ${error.signal}` : "", ...(error.stderr ?? String(error)).split("\n").filter((l) => l && !l.includes(`'${rigDir}'`))].filter(Boolean).slice(0, 3).join("; "),
+    );
+    try {
+      await fs.rmdir(rigDir);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return; // the other container's removal finished it
+      if (code !== "ENOTEMPTY" || attempt >= 5) throw new Error(`${(error as Error).message}${why ? ` (emptying it as uid ${owner.uid}: ${why})` : ""}`);
+    }
+  }
 }
 
 /** Whether some user has this uid (getent: whatever the system's user database is). */

@@ -12,6 +12,9 @@
  * Each agent runs in a process group of its own (spawned detached), and every stop or kill is sent
  * to the whole group: a `sh -c` runtime's children (with the agent's token) end with it, and what
  * is left of a group when its agent exits is killed too (processes.ts).
+ *
+ * What an agent prints goes, line by line and redacted, to the container's log and to the rig room
+ * (gt_agent_output, batched: output-shipper.ts), which keeps it per run for the dashboard.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -21,6 +24,7 @@ import { RigRepo } from "./git-ops.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { AGENT_PATH, agentCommand } from "./runtimes.ts";
 import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
+import { OutputShipper, type RunOutput, type SendFailure } from "./output-shipper.ts";
 import { isolating, rigUserName } from "./rig-user.ts";
 
 export type RigWorkerOptions = {
@@ -42,13 +46,22 @@ export type RigWorkerOptions = {
   onGone?: (worker: RigWorker) => void;
 };
 
-type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number };
+type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number; output: RunOutput };
 
 const STOP_GRACE_MS = 5_000;
 /** The container's acknowledgements: each carries the lease's epoch, so a stale container's are refused. */
 const FENCED = new Set(["gt_rig_ready", "gt_agent_started", "gt_agent_exited", "gt_merge_result", "gt_heartbeat"]);
 /** Merge attempts when the remote fails (not a conflict) before the bead goes back to open. */
 const MERGE_TRIES = 5;
+/** How long an agent's exit report waits for its last output to reach the room (the socket may be away). */
+const OUTPUT_DRAIN_MS = 3_000;
+
+/** What a failed gt_agent_output means for its lines: the room refused them, the epoch is over, or try again. */
+function outputFailure(error: unknown): SendFailure {
+  if (!(error instanceof ToolCallError)) return "retry";
+  if (error.code === "LEASE_LOST") return "lease";
+  return error.code === "DISCONNECTED" || error.code === "TIMEOUT" || error.code === "RATE_LIMITED" || error.code === "INTERNAL" ? "retry" : "drop";
+}
 
 export class RigWorker {
   readonly repo: RigRepo;
@@ -69,6 +82,8 @@ export class RigWorker {
   private ready = false;
   private preparing: Promise<void> | null = null;
   private stopped = false;
+  /** Agents' output on its way to the room. */
+  private readonly output: OutputShipper;
 
   constructor(
     readonly rig: Rig,
@@ -88,6 +103,14 @@ export class RigWorker {
     });
     this.socket.onLease((frame) => this.onLease(frame));
     this.socket.onCommand((command) => this.onCommand(command));
+    this.output = new OutputShipper({
+      // Not this.call: a batch of a run from an earlier epoch is refused (LEASE_LOST) without the current lease being lost.
+      send: (batch) => this.socket.call("gt_agent_output", batch),
+      classify: outputFailure,
+      connected: () => this.socket.socket.readyState === 1,
+      log: (line) => this.log(line),
+    });
+    this.socket.onHello(() => this.output.resume());
     this.socket.socket.addEventListener("close", (event: CloseEvent) => {
       if (event.code === 4408) this.lost(`closed by the room: ${event.reason || "lease expired"}`);
       if (event.code === 4404 && !this.stopped) this.options.onGone?.(this);
@@ -307,24 +330,28 @@ export class RigWorker {
     // Detached: a process group (and session) of its own, which stops and kills reach whole.
     const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
     if (child.pid) trackGroup(child.pid);
-    const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now() };
+    const containerToken = typeof this.options.containerToken === "function" ? this.options.containerToken() : this.options.containerToken;
+    const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, containerToken]);
+    const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now(), output };
+    // Both streams read to their end (or a moment after the exit, if the group's rest holds them open).
+    const streamsEnded = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())));
     run.exited = new Promise<void>((resolve) => {
       child.once("exit", (code, signal) => {
         if (child.pid) endGroup(child.pid); // what the agent left running is nobody's work now
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
-        void this.afterExit(command, code, signal).finally(resolve);
+        void this.afterExit(command, code, signal, run, streamsEnded).finally(resolve);
       });
       child.once("error", (error) => this.log(`${command.identity} could not start: ${error.message}`));
     });
-    // What an agent prints is its progress (the room's witness tells a hung agent by its silence).
-    child.stdout?.on("data", (chunk: Buffer) => {
-      run.outputAt = Date.now();
-      this.log(`${command.name}: ${chunk.toString().trimEnd()}`);
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      run.outputAt = Date.now();
-      this.log(`${command.name}! ${chunk.toString().trimEnd()}`);
-    });
+    // What an agent prints is its progress (the room's witness tells a hung agent by its silence),
+    // and its output: to this container's log and to the room, a line at a time, redacted.
+    const mark = { out: ":", err: "!" } as const;
+    for (const stream of ["out", "err"] as const) {
+      (stream === "out" ? child.stdout : child.stderr)?.on("data", (chunk: Buffer) => {
+        run.outputAt = Date.now();
+        for (const line of output.chunk(stream, chunk)) this.log(`${command.name}${mark[stream]} ${line}`);
+      });
+    }
     this.runs.set(command.identity, run);
     this.queuedStarts.delete(command.identity);
     this.log(`${command.identity} started on ${command.branch} (pid ${child.pid})`);
@@ -336,7 +363,11 @@ export class RigWorker {
     }
   }
 
-  private async afterExit(command: StartAgentCommand, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+  private async afterExit(command: StartAgentCommand, code: number | null, signal: NodeJS.Signals | null, run: Run, streamsEnded: Promise<unknown>): Promise<void> {
+    // Its last lines first: whoever reads why it exited should find what it printed before.
+    await Promise.race([streamsEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    for (const line of run.output.end()) this.log(`${command.name}${line.stream === "out" ? ":" : "!"} ${line.text}`);
+    await this.output.drain(command.run, OUTPUT_DRAIN_MS);
     this.log(`${command.identity} exited (${signal ?? code})`);
     await this.repo.removeWorktree(command.name).catch((error) => this.log(`worktree cleanup: ${error}`));
     if (this.stopped || !this.holds(command.epoch)) return; // lost with the lease: nothing to report
@@ -434,6 +465,8 @@ export class RigWorker {
     await Promise.all(exits);
     if (this.lease?.state === "held" && !remove) await this.socket.call("gt_lease_release", { epoch: this.lease.epoch }, 2_000).catch(() => {});
     await this.preparing?.catch(() => {});
+    await this.output.drain(undefined, 1_000);
+    this.output.close();
     this.socket.close();
     if (remove) await this.repo.remove();
   }

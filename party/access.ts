@@ -9,9 +9,14 @@
  *   mail  (town)    town-wide operators; share links made for the mail view
  *   rig   (rig)     operators and viewers of that rig (town-wide, scoped to it, or a link to a view in it)
  *
- * Agents and containers read no document but the town's registry (containers); viewers call no tool.
+ * Agents' output (an output socket `…/output/<identity>`, or gt_agent_log) is for operators of the
+ * rig, and for share links whose view names that agent (all its runs) or that bead (its runs only).
+ *
+ * Agents and containers read no document but the town's registry (containers); viewers call no
+ * tool but the reads of what their view shows (VIEWER_TOOLS, over HTTP).
  * docs/security.md has the whole table of actors.
  */
+import type { OutputScope } from "./agent-output.ts";
 import { parseAddress, type TokenPayload } from "./protocol.ts";
 
 export const TOWN_DOCS = ["town", "mail"] as const;
@@ -20,8 +25,14 @@ export type DocName = (typeof TOWN_DOCS)[number] | (typeof RIG_DOCS)[number];
 
 export type RoomRef = { party: "main"; town: string } | { party: "rig"; town: string; rigId: string; rigName: string };
 
-/** A tool socket or HTTP tool call, or a socket for one document. */
-export type Purpose = { kind: "tools" } | { kind: "doc"; doc: DocName };
+/**
+ * A tool socket or HTTP tool call (`tool`: the one an HTTP call names), a socket for one document,
+ * or a socket watching one agent's output.
+ */
+export type Purpose = { kind: "tools"; tool?: string } | { kind: "doc"; doc: DocName } | { kind: "output"; identity: string };
+
+/** Tools a share link may call (over HTTP; it has no tool socket): reads of what its view shows. */
+export const VIEWER_TOOLS: ReadonlySet<string> = new Set(["gt_agent_log"]);
 
 export type Admission = { ok: true; identity: string | null } | { ok: false; code: "FORBIDDEN" | "UNKNOWN_RIG"; message: string };
 
@@ -60,8 +71,10 @@ export function admit(token: TokenPayload, room: RoomRef, purpose: Purpose): Adm
   if (token.town !== room.town) return refuse(`token is for town ${token.town}`);
   if (room.party === "rig" && !coversRig(token, room.rigId)) return refuse("token is for another rig");
   if (purpose.kind === "doc") return admitDoc(token, room, purpose.doc);
+  if (purpose.kind === "output") return admitOutput(token, room, purpose.identity);
   switch (token.role) {
     case "viewer":
+      if (purpose.tool !== undefined && VIEWER_TOOLS.has(purpose.tool) && outputScope(token, room)) return { ok: true, identity: null };
       return refuse("viewers read documents and call no tools");
     case "operator":
       // The town's `operator` inbox (its mail events) is for town-wide operators only.
@@ -103,4 +116,29 @@ function admitDoc(token: TokenPayload, room: RoomRef, doc: DocName): Admission {
       return (view.kind === "rig" || view.kind === "bead" || view.kind === "agent") && view.rig === rigId ? granted : refuse("this link does not show this rig");
     }
   }
+}
+
+/**
+ * What of agents' output a token may read in a room, or null for none: operators of the rig all of
+ * it; a share link made for an agent view that agent's runs, for a bead view that bead's runs.
+ * Agents, containers and viewers without such a link read none (output is not in any document).
+ */
+export function outputScope(token: TokenPayload, room: RoomRef): OutputScope | null {
+  if (room.party !== "rig" || token.town !== room.town || !coversRig(token, room.rigId)) return null;
+  if (token.role === "operator") return {};
+  if (token.role !== "viewer" || token.view === undefined) return null;
+  const view = token.view;
+  if (view.kind === "agent" && view.rig === room.rigId) return { agent: view.agent };
+  if (view.kind === "bead" && view.rig === room.rigId) return { bead: view.bead };
+  return null;
+}
+
+/** An output socket: an agent of this rig, watched by whom outputScope allows (a bead link: that bead's runs of it). */
+function admitOutput(token: TokenPayload, room: RoomRef, identity: string): Admission {
+  const address = parseAddress(identity);
+  if (room.party !== "rig" || address?.kind !== "rig" || address.rig !== room.rigName) return { ok: false, code: "UNKNOWN_RIG", message: `no agent ${identity} in this room` };
+  const scope = outputScope(token, room);
+  if (!scope) return refuse(token.role === "viewer" ? "this link does not show agents' output" : "agents' output is for operators and links that name the agent");
+  if (scope.agent !== undefined && scope.agent !== address.name) return refuse(`this link shows the output of ${scope.agent} only`);
+  return { ok: true, identity: null };
 }

@@ -9,8 +9,11 @@ export const TERMINAL: ReadonlySet<BeadStatus> = new Set(["closed", "failed"]);
 
 export type BeadNotice = { beadId: string; status: BeadStatus; assignee?: string | undefined; rev: number; title?: string; failure?: string | undefined };
 
-/** The convoy with the notice applied, or null when the notice is old news. */
-export function applyNotice(convoy: Convoy, notice: BeadNotice): Convoy | null {
+/**
+ * The convoy with the notice applied, or null when the notice is old news. `now`: when the town
+ * learnt it; a bead that reaches `closed` keeps it as `doneAt` (the convoy's burn-down).
+ */
+export function applyNotice(convoy: Convoy, notice: BeadNotice, now: number = Date.now()): Convoy | null {
   const index = convoy.beads.findIndex((b) => b.beadId === notice.beadId);
   const current = convoy.beads[index];
   if (!current || notice.rev <= current.rev || current.note) return null; // unknown, stale, or failed by the town
@@ -19,6 +22,8 @@ export function applyNotice(convoy: Convoy, notice: BeadNotice): Convoy | null {
   else delete next.assignee;
   if (notice.status === "failed" && notice.failure) next.failure = notice.failure;
   else delete next.failure;
+  if (notice.status !== "closed") delete next.doneAt;
+  else if (current.status !== "closed" || next.doneAt === undefined) next.doneAt = now;
   const beads = [...convoy.beads];
   beads[index] = next;
   return { ...convoy, beads };
@@ -43,6 +48,25 @@ export function failBead(convoy: Convoy, beadId: string, note: string): Convoy |
   const beads = [...convoy.beads];
   beads[index] = { ...current, status: "failed", note };
   return { ...convoy, beads };
+}
+
+/**
+ * A bead of the convoy was moved to another rig: its successor takes its place (same position,
+ * attempts from zero, `rev` 0 so the successor's first notice applies). Null when the convoy does
+ * not hold the old bead (never, or replaced already: a repeated move notice). A landed convoy that
+ * gets unfinished work back is open again when `reopen` (the town decides whether it has room).
+ */
+export function replaceBead(convoy: Convoy, oldBeadId: string, successor: ConvoyBead, reopen: boolean): Convoy | null {
+  const index = convoy.beads.findIndex((b) => b.beadId === oldBeadId);
+  if (index < 0 || convoy.beads.some((b) => b.beadId === successor.beadId)) return null;
+  const beads = [...convoy.beads];
+  beads[index] = successor;
+  const next: Convoy = { ...convoy, beads };
+  if (reopen && convoy.status === "landed" && !TERMINAL.has(successor.status)) {
+    next.status = "open";
+    delete next.landedAt;
+  }
+  return next;
 }
 
 /** An open convoy lands when every bead is closed or failed. */

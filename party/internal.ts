@@ -3,7 +3,7 @@
  * public contract, but parsed like any other boundary.
  */
 import { z } from "zod";
-import { AGENT_STATUSES, BEAD_STATUSES, MAIL_STATES, PRIORITIES, RIG_STATUSES, slug, ulidString, type BeadStatus } from "./protocol.ts";
+import { AGENT_STATUSES, ATTENTION_KINDS, BEAD_STATUSES, FEED_TONES, LIMITS, MAIL_STATES, PRIORITIES, RIG_STATUSES, SEVERITIES, slug, ulidString, type BeadStatus } from "./protocol.ts";
 
 const count = z.number().int().min(0);
 
@@ -43,6 +43,39 @@ export const summaryPush = z.strictObject({
     lastActivity: z.number().nullable(),
     diskBytes: z.number().nullable(),
     updatedAt: z.number(),
+    polecats: z.record(z.enum(AGENT_STATUSES), count).optional(),
+    attention: z
+      .array(
+        z.strictObject({
+          kind: z.enum(ATTENTION_KINDS),
+          id: z.string().min(1).max(120),
+          title: z.string().max(LIMITS.attentionTitle),
+          detail: z.string().max(LIMITS.attentionDetail),
+          severity: z.enum(SEVERITIES).optional(),
+          at: z.number(),
+        }),
+      )
+      .max(LIMITS.attentionItems)
+      .optional(),
+    closedByHour: z.array(count).length(24).optional(),
+  }),
+});
+
+/**
+ * Rig → town: one of the rig's failures for the town's feed (through the rig's outbox; the town
+ * stores each event id once and names the rig from its registry).
+ */
+export const feedNotice = z.strictObject({
+  rig_id: ulidString,
+  event: z.strictObject({
+    id: z.string().min(1).max(64),
+    at: z.number(),
+    kind: z.string().regex(/^[a-z_]{1,20}$/),
+    text: z.string().max(LIMITS.feedText),
+    tone: z.enum(FEED_TONES).optional(),
+    rig: slug.optional(),
+    bead: ulidString.optional(),
+    agent: z.string().max(120).optional(),
   }),
 });
 
@@ -62,11 +95,40 @@ export const beadCreate = z.strictObject({
   requires: z.array(slug).max(32),
   convoy_id: ulidString.optional(),
   reason: z.string().max(2000),
+  /** It takes the place of a bead moved here from another rig (gt_bead_move). */
+  moved_from: z.strictObject({ rig: slug, bead_id: ulidString }).optional(),
 });
 
 /** Town → rig: the current status of some beads (the convoy reconciliation). */
 export const beadStates = z.strictObject({ ids: z.array(ulidString).max(500) });
-export type BeadState = { id: string; status: BeadStatus; assignee?: string; rev: number; title: string; failure?: string };
+export type BeadState = { id: string; status: BeadStatus; assignee?: string; rev: number; title: string; failure?: string; movedTo?: { rig: string; beadId: string } };
+
+/**
+ * Town → rig: close this bead as moved to `to_rig` (its run stopped), under the id the town chose for
+ * its successor. Idempotent: a bead moved already answers where it went (which may be elsewhere).
+ * Refused with CONFLICT when the bead is closed (done) or in review (its merge is under way).
+ */
+export const beadMoveOut = z.strictObject({ bead_id: ulidString, to_rig: slug, to_rig_id: ulidString, new_bead_id: ulidString });
+
+/**
+ * Rig → town (and the answer to bead_move_out): a bead was closed as moved; the town creates its
+ * successor in the target rig and puts it in the old one's place in its convoy. Sent through the
+ * rig's durable outbox in the same write that closed the bead, so a town that crashed meanwhile
+ * still completes the move; the town applies it once.
+ */
+export const beadMoved = z.strictObject({
+  bead_id: ulidString,
+  from_rig: slug,
+  from_rig_id: ulidString,
+  to_rig: slug,
+  to_rig_id: ulidString,
+  new_bead_id: ulidString,
+  title: z.string().min(1).max(200),
+  body: z.string().max(32 * 1024),
+  priority: z.enum(PRIORITIES),
+  requires: z.array(slug).max(32),
+  convoy_id: ulidString.optional(),
+});
 
 /** Town → rig: registry changes the rig room acts on. */
 export const rigUpdate = z.strictObject({ max_polecats: z.number().int().min(1).max(64) });

@@ -20,6 +20,11 @@ export const RATE_RULES = {
    * included: opening sockets again and again must not be a way round the per-socket meter.
    */
   sync: { burst: 200, perMinute: 120 },
+  /**
+   * Reads of agents' output (gt_agent_log, and opening an output socket, whose first frame is a
+   * read): each may copy up to a whole ring (256 KiB), so a link cannot make the room do it unbounded.
+   */
+  log: { burst: 60, perMinute: 120 },
 } as const satisfies Record<string, Rule>;
 export type RateKind = keyof typeof RATE_RULES;
 

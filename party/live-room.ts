@@ -8,6 +8,7 @@
  * Sockets come in two kinds, by path:
  *   /parties/<party>/<room>                 tool socket: JSON frames (hello, calls, results, events, commands)
  *   /parties/<party>/<room>/docs/<name>     document socket: y-protocols frames only (sync, awareness)
+ *   /parties/rig/<room>/output/<identity>   output socket: one agent's output, JSON frames server → client only
  */
 import type * as Party from "partykit/server";
 import type * as Y from "yjs";
@@ -27,6 +28,7 @@ import {
   type ErrorCode,
   type EventFrame,
   type FeedEvent,
+  type OutputFrame,
   type ServerFrame,
   type TokenPayload,
   type TokenRefreshResult,
@@ -36,6 +38,7 @@ import {
 import { RecordDoc, type DocLayout, type Origin } from "./records.ts";
 import { encodeUpdateMessage, handleClientSyncMessage } from "./sync.ts";
 import { newId } from "./ids.ts";
+import { makeEvent, type FeedAbout } from "./feed.ts";
 
 export type { Admission } from "./access.ts";
 
@@ -63,7 +66,15 @@ type SocketInfo = {
   strikes: number[];
   /** When it asked for the whole document (its first sync is free). */
   syncs: number[];
+  /** An output socket: the agent it watches; `ready` once its first frame went out (see OutputWatch). */
+  watch?: OutputWatch;
 };
+
+/**
+ * What an output socket was last sent, so each line reaches it once and in order: the run and the
+ * seq of its last line. Lines are relayed only once `ready` (its first frame is out).
+ */
+export type OutputWatch = { identity: string; ready: boolean; run: string | null; seq: number };
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const HOP_TIMEOUT_MS = 5_000;
@@ -261,7 +272,15 @@ export abstract class LiveRoom implements Party.Server {
     const rest = roomPath(url);
     if (rest === "" || rest === "/") return { kind: "tools" };
     const doc = rest.match(/^\/docs\/([a-z]+)\/?$/)?.[1];
-    return doc && this.records.docs.has(doc) ? { kind: "doc", doc: doc as DocName } : null;
+    if (doc) return this.records.docs.has(doc) ? { kind: "doc", doc: doc as DocName } : null;
+    // An identity holds slashes: `/output/alpha/polecats/toast`, or encoded as one segment.
+    const output = rest.match(/^\/output\/(.{1,360})$/)?.[1];
+    if (output === undefined || this.party !== "rig") return null;
+    try {
+      return { kind: "output", identity: decodeURIComponent(output) };
+    } catch {
+      return null;
+    }
   }
 
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
@@ -281,8 +300,10 @@ export abstract class LiveRoom implements Party.Server {
     if (full) return connection.close(CLOSE.ROOM_FULL, full);
     const refusal = purpose.kind === "tools" ? this.claimSocket(connection.id, check.payload, request) : null;
     if (refusal) return connection.close(refusal.code, refusal.reason);
-    this.sockets.set(connection.id, { token: check.payload, purpose, identity: admission.identity, syncing: false, strikes: [], syncs: [] });
+    const watch = purpose.kind === "output" ? { identity: purpose.identity, ready: false, run: null, seq: 0 } : undefined;
+    this.sockets.set(connection.id, { token: check.payload, purpose, identity: admission.identity, syncing: false, strikes: [], syncs: [], ...(watch ? { watch } : {}) });
     this.watchExpiry(check.payload.exp);
+    if (watch) return this.outputSocketReady(connection, watch, check.payload);
     if (purpose.kind === "tools") {
       this.send(connection, {
         type: "hello",
@@ -344,12 +365,37 @@ export abstract class LiveRoom implements Party.Server {
   /** A socket closed or errored. */
   protected socketGone(_connectionId: string): void {}
 
+  /**
+   * An admitted output socket: send its first frame and mark it `ready`. Rooms without agents'
+   * output have none to show.
+   */
+  protected async outputSocketReady(connection: Party.Connection, _watch: OutputWatch, _token: TokenPayload): Promise<void> {
+    this.closeConnection(connection.id, CLOSE.GONE, "no agents' output in this room");
+  }
+
+  /** The output sockets watching `identity`, for a relay of new lines. */
+  protected outputWatchers(identity: string): { connectionId: string; token: TokenPayload; watch: OutputWatch }[] {
+    const watchers: { connectionId: string; token: TokenPayload; watch: OutputWatch }[] = [];
+    for (const [connectionId, info] of this.sockets) if (info.watch?.identity === identity) watchers.push({ connectionId, token: info.token, watch: info.watch });
+    return watchers;
+  }
+
+  /** Sends a frame to one output socket by id; false if it is gone. */
+  protected sendOutput(connectionId: string, frame: OutputFrame): boolean {
+    const connection = this.sockets.get(connectionId)?.watch ? this.room.getConnection(connectionId) : undefined;
+    if (!connection) return false;
+    this.send(connection, frame);
+    return true;
+  }
+
   async onMessage(message: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     await this.admitting.get(connection.id);
     const info = this.sockets.get(connection.id);
     if (!info) return; // refused or closed while admitting
     try {
-      if (info.purpose.kind === "doc") {
+      if (info.purpose.kind === "output") {
+        return this.closeSocket(connection, CLOSE.ABUSE, "an output socket carries nothing from the client");
+      } else if (info.purpose.kind === "doc") {
         if (typeof message === "string") return this.closeSocket(connection, CLOSE.ABUSE, "document sockets carry y-protocols frames only");
         this.onSyncFrame(message, connection, info, info.purpose.doc);
       } else if (typeof message === "string") {
@@ -599,7 +645,7 @@ export abstract class LiveRoom implements Party.Server {
     if (waitMs === null) return;
     if (waitMs === Infinity) throw new ToolError("TOO_LARGE", `one call may cost at most a full ${kind} budget`);
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-    const what = kind === "bead" ? "beads" : kind === "refresh" ? "token renewals" : `${kind}s`;
+    const what = kind === "bead" ? "beads" : kind === "refresh" ? "token renewals" : kind === "log" ? "output reads" : `${kind}s`;
     throw new ToolError("RATE_LIMITED", `too many ${what} from this token; try again in ${retryAfter} s`, retryAfter);
   }
 
@@ -697,7 +743,7 @@ export abstract class LiveRoom implements Party.Server {
       await req.body?.cancel().catch(() => {}); // nothing of an unauthorised body is read
       throw error;
     }
-    const admission = this.admit(token, { kind: "tools" });
+    const admission = this.admit(token, { kind: "tools", tool: name });
     if (!admission.ok) return errorResponse(admission.code, admission.message);
     await this.learnOrigin(req.url, token);
     const body = await readBody(req, LIMITS.maxFrameBytes);
@@ -751,8 +797,9 @@ export abstract class LiveRoom implements Party.Server {
     return { status: response.status, body: parsed };
   }
 
-  protected feedEvent(kind: string, text: string): FeedEvent {
-    return { id: newId(), at: Date.now(), kind, text };
+  /** A feed event of this room, now; its tone is the kind's unless `about` says (party/feed.ts). */
+  protected feedEvent(kind: string, text: string, about?: FeedAbout): FeedEvent {
+    return makeEvent(newId(), Date.now(), kind, text, about);
   }
 }
 

@@ -14,7 +14,7 @@ import type { DurableOutbox } from "./durable-outbox.ts";
 import { DurableOutbox as Outbox } from "./durable-outbox.ts";
 import { acceptIncoming, markDelivered, markFailed, markRead, newMail, refusal, resend, unread } from "./mail.ts";
 import type { Attempt, OutboxEntry } from "./outbox.ts";
-import { LIMITS, ToolError, type EventFrame, type FeedEvent, type Mail, type MailSendResult } from "./protocol.ts";
+import { LIMITS, ToolError, type EventFrame, type FeedEvent, type FeedTone, type Mail, type MailSendResult } from "./protocol.ts";
 import type { Change, KeyValueStorage } from "./records.ts";
 
 export type PostOfficeHost = {
@@ -25,7 +25,7 @@ export type PostOfficeHost = {
   all(): Mail[];
   write(changes: Change[], events?: FeedEvent[], extra?: { put?: Record<string, unknown>; delete?: string[] }): Promise<void>;
   outbox(): DurableOutbox;
-  feedEvent(kind: string, text: string): FeedEvent;
+  feedEvent(kind: string, text: string, about?: { tone?: FeedTone }): FeedEvent;
   pushEvent(identity: string, frame: EventFrame): void;
   /** One hop towards the recipient's room. */
   hop(mail: Mail): Promise<Attempt>;
@@ -196,7 +196,7 @@ export class PostOffice {
     if (!mail) return;
     const next = outcome.kind === "delivered" ? markDelivered(mail, Date.now()) : markFailed(mail, outcome.error);
     const text = outcome.kind === "delivered" ? `queued mail ${mail.id.slice(-8)} delivered to ${mail.to}` : `mail to ${mail.to} failed: ${outcome.error}`;
-    await this.host.write([this.change(next)], [this.host.feedEvent("mail", text)]);
+    await this.host.write([this.change(next)], [this.host.feedEvent("mail", text, { tone: next.state === "failed" ? "warn" : "info" })]);
     if (next.state === "failed") this.host.pushEvent(mail.from, { type: "event", event: "mail", mail: next });
   }
 }

@@ -16,6 +16,11 @@
  *       for one view, listed and revoked; expiry and revocation close open sockets; per-token rate
  *       limits (RATE_LIMITED with retry_after); long bodies as previews; gt_mail_read;
  *       gt_token_refresh; 4205, 4420.
+ *       Since, within 5 (additions only): agents' output (gt_agent_output, gt_agent_log, output
+ *       sockets at /output/<identity>, OutputFrame); the operator's actions (gt_bead_retry,
+ *       gt_agent_stop, gt_agent_restart, gt_escalation_ack, notes on gt_escalation_resolve,
+ *       gt_bead_move; escalation status `acknowledged`, movedTo/movedFrom); rig summaries'
+ *       polecats, attention and closedByHour; feed tones; ConvoyBead.doneAt.
  */
 import { z } from "zod";
 
@@ -41,6 +46,12 @@ export const LIMITS = {
   rebuildAfterUpdates: 5_000,
   /** Events kept in a live document's bounded feed. */
   eventsKept: 500,
+  /** A rig summary's attention list: at most this many items, worst first, their texts cut to these lengths. */
+  attentionItems: 20,
+  attentionTitle: 120,
+  attentionDetail: 160,
+  /** A feed event's text is cut to this length (titles and failures quoted in it are agents' words). */
+  feedText: 300,
   maxTitle: 200,
   maxBody: 32 * 1024,
   maxSubject: 200,
@@ -62,6 +73,12 @@ export const LIMITS = {
   mailboxKept: 200,
   /** Escalations kept live per rig (open ones first); older ones move to storage. */
   escalationsKept: 200,
+  /** An operator's note on an escalation (acknowledge, resolve). */
+  maxOperatorNote: 2_000,
+  /** Why an operator retried a bead or stopped or restarted an agent: it goes into a bead's history, kept short. */
+  maxOperatorReason: 200,
+  /** Beads the town remembers placing (bead id → rig, for gt_bead_move); past this the oldest ids are forgotten. */
+  beadIndexKept: 20_000,
   /** Landed convoys kept live per town; older ones move to storage. */
   landedConvoysKept: 50,
   /** Beads in open convoys per town: past this, new convoys and slings are refused. */
@@ -77,6 +94,19 @@ export const LIMITS = {
   socketsPerAgent: 16,
   /** Full syncs a document socket may ask for in a minute beyond its first, before it is closed with 4420. */
   syncsPerMinute: 2,
+  /**
+   * Agent output (party/agent-output.ts): a line is at most this many UTF-8 bytes (longer ones are
+   * cut and marked); a run keeps its last `outputRingLines` lines or `outputRingBytes` bytes,
+   * whichever is reached first (older lines are dropped and counted); the last `outputRunsKept` runs
+   * of each agent are kept in room storage; a watcher's first frame holds the last
+   * `outputBacklogLines` lines; one gt_agent_output carries at most `outputBatchLines` lines.
+   */
+  outputLineBytes: 4 * 1024,
+  outputRingLines: 2_000,
+  outputRingBytes: 256 * 1024,
+  outputRunsKept: 20,
+  outputBacklogLines: 500,
+  outputBatchLines: 200,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -289,7 +319,30 @@ export type RigSummary = {
   lastActivity: number | null;
   diskBytes: number | null;
   updatedAt: number;
+  /** Polecats only, per status (the witness and the refinery left out): what "agents working" counts. */
+  polecats?: Record<AgentStatus, number>;
+  /** What needs the operator in this rig, worst first, at most LIMITS.attentionItems (see party/attention.ts). */
+  attention?: AttentionItem[];
+  /** Beads closed per hour over the last 24 hours (UTC hours): [23] is the hour of `updatedAt`. */
+  closedByHour?: number[];
 };
+
+/** One thing in a rig that needs the operator, as the overview's attention lane shows it. */
+export type AttentionItem = {
+  kind: AttentionKind;
+  /** bead id | escalation id | agent identity | rig id */
+  id: string;
+  /** bead title | escalation title | agent identity | rig name (≤ LIMITS.attentionTitle) */
+  title: string;
+  /** Why: the failure, severity and sender, the agent's state, "2 unread mails", the clone error (≤ LIMITS.attentionDetail). */
+  detail: string;
+  /** Escalations only. */
+  severity?: Severity;
+  /** Since when (ms since the epoch). */
+  at: number;
+};
+export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error"] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 export type Rig = {
   id: string;
@@ -336,6 +389,10 @@ export type Bead = {
   failure?: string;
   /** Set when `body` is only a preview: the whole body's size in bytes (gt_bead_status, gt_prime return it whole). */
   bodyBytes?: number;
+  /** The bead was moved to another rig (gt_bead_move): rig = rig *name*; this bead is `closed`. */
+  movedTo?: { rig: string; beadId: string };
+  /** This bead took the place of one moved here from another rig (rig = rig *name*). */
+  movedFrom?: { rig: string; beadId: string };
 };
 
 export const MERGE_FAILURES = ["conflict", "push_failed", "nothing_to_merge", "branch_missing"] as const;
@@ -372,6 +429,8 @@ export type ConvoyBead = {
   note?: string;
   /** Why it failed in its rig (the rig's reason, kept here so it outlives the rig). */
   failure?: string;
+  /** When the town learnt that it reached `closed` (a convoy's burn-down). */
+  doneAt?: number;
 };
 
 export type Convoy = {
@@ -396,6 +455,8 @@ export type Agent = {
   pid?: number;
   /** How its last run ended, e.g. "exit 0", "signal SIGKILL", "no heartbeat for 90 s". */
   lastExit?: string;
+  /** When it entered its current `status` (stamped by the rig room on every status change). */
+  statusSince?: number;
   /** The run it is on, if any. */
   run?: AgentRun;
 };
@@ -403,7 +464,10 @@ export type Agent = {
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Something an agent or the refinery could not resolve alone; open until a person resolves it. */
+/**
+ * Something an agent or the refinery could not resolve alone; open until a person resolves it.
+ * `acknowledged`: someone is on it (still unresolved, but no longer waiting for anyone).
+ */
 export type Escalation = {
   id: string;
   from: string;
@@ -412,7 +476,11 @@ export type Escalation = {
   severity: Severity;
   beadId?: string;
   createdAt: number;
-  status: "open" | "resolved";
+  status: "open" | "acknowledged" | "resolved";
+  /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */
+  note?: string;
+  acknowledgedAt?: number;
+  resolvedAt?: number;
 };
 
 export type Mail = {
@@ -430,7 +498,40 @@ export type Mail = {
   bodyBytes?: number;
 };
 
-export type FeedEvent = { id: string; at: number; kind: string; text: string };
+/** How a feed event reads at a glance: `bad` (a failure), `warn` (trouble that may pass), `good` (a landing), `info`. */
+export const FEED_TONES = ["bad", "warn", "good", "info"] as const;
+export type FeedTone = (typeof FEED_TONES)[number];
+/** Feed kinds that are failures: a bead failed, an escalation, an agent stalled, hung or dead. */
+export const FAILURE_KINDS = ["failed", "escalation", "stalled", "hung", "dead"] as const;
+/**
+ * One line of a live document's feed. `rig` (a rig *name*), `bead` (an id) and `agent` (an identity)
+ * say what it is about, so a feed can be filtered and linked; the town's feed names the rig of every
+ * failure a rig reported.
+ */
+export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string; bead?: string; agent?: string };
+
+// Agent output: what agents print, kept per run in the rig room's storage (never in a document).
+
+/** One line an agent printed: `seq` counts from 1 within its run; `at` is when the container read it. */
+export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string };
+/**
+ * One run of an agent as its output knows it. `lines` and `bytes`: what its ring holds now;
+ * `dropped`: lines it lost (the oldest, past the ring's bounds, or lost on the way from the container).
+ */
+export type RunInfo = {
+  run: string;
+  identity: string;
+  beadId: string;
+  startedAt: number;
+  endedAt?: number;
+  /** How it ended: "exit 4", "signal SIGKILL", "stopped: …", "lost: …". */
+  exit?: string;
+  lines: number;
+  bytes: number;
+  dropped: number;
+};
+/** gt_agent_log: the chosen run, the runs it was chosen from (newest first), its lines after `after`. */
+export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number };
 
 /** Names of the top-level shared types of each live document. */
 export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
@@ -517,6 +618,12 @@ export const townToolArgs = {
   gt_share_list: z.strictObject({}),
   /** Operator: revokes a share link: it opens nothing from now on, and its open pages are closed. */
   gt_share_revoke: z.strictObject({ id: z.string().min(1).max(64) }),
+  /**
+   * Operator: moves a bead to another rig: a new bead there (`movedFrom`), the old one closed with
+   * `movedTo`, its run stopped; a convoy counts the new bead in its place. `from`: the source rig's
+   * name, needed only when the town did not place the bead (gt_sling, gt_convoy_create).
+   */
+  gt_bead_move: z.strictObject({ bead_id: ulidString, rig: slug, from: slug.optional() }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
   /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
@@ -527,6 +634,10 @@ export const townToolArgs = {
 const epoch = z.number().int().min(1);
 /** A run id: `<bead id>.<n>`. */
 const runId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}\.[0-9]{1,6}$/, "must be a run id");
+
+/** An empty note or reason is the same as none (a form left blank). */
+const operatorNote = z.string().trim().max(LIMITS.maxOperatorNote);
+const operatorReason = z.string().trim().max(LIMITS.maxOperatorReason);
 
 /** `as`: operators and the container may act as a rig identity; an agent only as itself. */
 const actingAs = { as: address.optional() };
@@ -622,8 +733,44 @@ export const rigToolArgs = {
     error: z.string().max(4000).optional(),
     conflict_files: z.array(z.string().max(500)).max(100).optional(),
   }),
+  /** Operator: a failed bead open again with its attempts reset (W14); `note` goes into its history. */
+  gt_bead_retry: z.strictObject({ bead_id: ulidString, note: operatorReason.optional() }),
+  /** Operator: stops the agent's run; its bead fails ("stopped by the operator: …"), to retry or move later. */
+  gt_agent_stop: z.strictObject({ identity: address, reason: operatorReason.optional() }),
+  /** Operator: stops the agent's run; its bead goes back to open without an attempt counted, and is dispatched again. */
+  gt_agent_restart: z.strictObject({ identity: address, reason: operatorReason.optional() }),
+  /** Operator: open → acknowledged (someone is on it). */
+  gt_escalation_ack: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
+  /**
+   * Container (the lease holder, with its epoch): lines one of its agents printed, already redacted.
+   * `first`: the container's own number of the first line within the run (from 0), so a batch sent
+   * again after a lost reply is stored once, and lines the container had to drop show as a gap.
+   */
+  gt_agent_output: z.strictObject({
+    epoch,
+    run: runId,
+    identity: address,
+    first: z.number().int().min(0).optional(),
+    lines: z
+      .array(z.strictObject({ at: z.number().int().min(0), stream: z.enum(["out", "err"]), text: z.string().max(LIMITS.outputLineBytes) }))
+      .min(1)
+      .max(LIMITS.outputBatchLines),
+  }),
+  /**
+   * Operators, and share links whose view names that agent or bead: an agent's output. `runs`: the
+   * identity's or the bead's runs, newest first; `lines`: of `run`, else the identity's current or
+   * latest run, else the bead's latest, with seq > `after` (the first `limit`), or without `after`
+   * the last `limit` lines.
+   */
+  gt_agent_log: z.strictObject({
+    identity: address.optional(),
+    run: runId.optional(),
+    bead_id: ulidString.optional(),
+    after: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(LIMITS.outputRingLines).optional(),
+  }),
   /** Operator: marks an escalation resolved. */
-  gt_escalation_resolve: z.strictObject({ id: ulidString }),
+  gt_escalation_resolve: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
   /** Container, agents (while their run is current): the caller's token again with a fresh expiry. */
   gt_token_refresh: empty,
 } as const;
@@ -636,6 +783,8 @@ export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
 /** Results of tools whose shape clients depend on. */
 export type MailSendResult = { id: string; state: "delivered" | "queued" };
 export type SlingResult = { bead_id: string; rig: string; reason: string };
+/** `gt_bead_move`: the new bead, its rig (name), and where it came from. */
+export type BeadMoveResult = { bead_id: string; rig: string; moved_from: { rig: string; bead_id: string } };
 /**
  * `gt_token_refresh`: the same claims, a new `jti`, `iat` now and the same lifetime (`exp - iat`, at
  * most 30 days) from now. Clients that live long (the container, the Mayor, an agent's long run)
@@ -712,7 +861,14 @@ export type LeaseFrame =
   | { type: "lease"; state: "held"; epoch: number; renew_ms: number; ttl_ms: number }
   | { type: "lease"; state: "standby"; renew_ms: number; ttl_ms: number };
 
-export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | LeaseFrame;
+/**
+ * Frames of an output socket (`…/output/<identity>`), server → client only: `output` first with the
+ * last lines of the current or latest run (run null when there is none), then with each batch of
+ * new lines; `run` when a run of that agent starts or ends.
+ */
+export type OutputFrame = { type: "output"; run: RunInfo | null; lines: OutputLine[] } | { type: "run"; run: RunInfo };
+
+export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | LeaseFrame | OutputFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
 export const serverFrame = z.union([

@@ -8,10 +8,11 @@
 import type * as Party from "partykit/server";
 import type * as Y from "yjs";
 import { z } from "zod";
+import { AgentOutput, agentName, runEnded, scopeAllows } from "./agent-output.ts";
 import { signToken } from "./auth.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type ToolSpec } from "./live-room.ts";
+import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type OutputWatch, type ToolSpec } from "./live-room.ts";
 import { routeFromRig } from "./mail.ts";
 import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
@@ -32,16 +33,20 @@ import {
   type Mail,
   type RigStatus,
   type MailSendResult,
+  type OutputLine,
   type PrimeResult,
+  type RunInfo,
   type RigSummary,
   type TokenPayload,
 } from "./protocol.ts";
 import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
-import { emptyLease, nextWake, owedCommands, step, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
-import type { RoomRef } from "./access.ts";
+import { countClosed, hourOf, hourlyWake, type HourlyCounts } from "./hours.ts";
+import { TOWN_NOTICES, admitNotice, escalationTone, mergedEvent, reachesTown, type NoticeWindow } from "./feed.ts";
+import { emptyLease, nextWake, owedCommands, step, type Effect, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
+import { outputScope, principalOf, type RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
-import { beadCreate, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState } from "./internal.ts";
+import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
 
 type RigMeta = {
   town: string;
@@ -55,6 +60,8 @@ type RigMeta = {
   status: RigStatus;
   diskBytes?: number;
   error?: string;
+  /** Since when the rig is in `error` (the attention lane says since when). */
+  errorAt?: number;
   /** Closed beads moved out of the document by retention (still counted as closed). */
   archivedClosed?: number;
   /** Open escalations moved out of the document past LIMITS.escalationsKept (still counted as open). */
@@ -103,6 +110,14 @@ export default class RigRoom extends LiveRoom {
   private readonly containers = new Map<string, { container: string; session: string }>();
   /** Steps of the work machine (and other bead writes) run one at a time, each on the last one's state. */
   private serial: Promise<unknown> = Promise.resolve();
+  /** Beads closed per hour, the last 24 hours (storage `closed-hours`, written with each closing bead). */
+  private closedHours: HourlyCounts = {};
+  /** The hour of the last summary the town stored: when the hour rolls, the chart must shift. */
+  private summaryHour: number | null = null;
+  /** This window's failures told to the town one by one, and those held back to be told as one line. */
+  private noticeWindow: NoticeWindow | null = null;
+  /** What the agents printed, per run, in storage (party/agent-output.ts); redacted again here, and of the town's secret too. */
+  private readonly output = new AgentOutput(this.room.storage, () => [this.secret]);
 
   constructor(room: Party.Room) {
     super(room);
@@ -129,13 +144,14 @@ export default class RigRoom extends LiveRoom {
   }
 
   protected override async started(): Promise<void> {
+    this.closedHours = (await this.room.storage.get<HourlyCounts>("closed-hours")) ?? {};
     const stored = await this.room.storage.get<StoredLease>("lease");
     if (stored) this.lease = { ...emptyLease(), epoch: stored.epoch, holder: stored.holder ? { ...stored.holder, connection: null, renewBy: 0 } : null };
     this.outbox = new DurableOutbox(
       this.room.storage,
       (entry) => this.attemptHop(entry),
       (entry, outcome) => (entry.kind === "mail" ? this.post.settle(entry, outcome) : Promise.resolve()),
-      () => (this.meta && !this.removed ? nextWake(this.workState(), Date.now()) : null),
+      () => (this.meta && !this.removed ? earliest(nextWake(this.workState(), Date.now()), hourlyWake(this.closedHours, Date.now())) : null),
     );
     await this.outbox.load();
     this.lastActivity = this.records.events.length ? this.records.events.get(this.records.events.length - 1).at : null;
@@ -150,7 +166,10 @@ export default class RigRoom extends LiveRoom {
 
   async onAlarm(): Promise<void> {
     await this.outbox.flush();
-    if (this.meta && !this.removed) await this.work({ type: "tick" });
+    if (!this.meta || this.removed) return;
+    await this.work({ type: "tick" });
+    // Nothing changed, but the hour did: the town's chart of closings must move on by an hour.
+    if (this.summaryHour !== null && this.summaryHour !== hourOf(Date.now())) this.scheduleSummary();
   }
 
   /** This rig for the admission rule (party/access.ts), once its town has created it. */
@@ -207,6 +226,7 @@ export default class RigRoom extends LiveRoom {
     return this.serially(async () => {
       const meta = this.requireMeta();
       const t = step(this.workState(), event, Date.now());
+      const before = new Map(t.agents.map((a) => [a.identity, this.records.get<Agent>(RIG_DOC.agents, a.identity)]));
       const changes: Change[] = [...t.beads.map((b) => this.beadChange(b)), ...t.agents.map((a) => this.agentChange(a))];
       const escalations = t.effects.flatMap((e) => (e.kind === "escalate" ? [this.escalation(e.escalation)] : []));
       const added = this.escalationChanges(escalations, meta);
@@ -214,16 +234,23 @@ export default class RigRoom extends LiveRoom {
       const view = containerView(t.lease);
       const nextMeta = sameView(view, meta.container ?? null) ? added.meta : { ...added.meta, container: view };
       if (nextMeta !== meta) changes.push({ collection: RIG_DOC.meta, key: "rig", value: nextMeta });
-      const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text)] : []));
+      const events = t.effects.flatMap((e) => (e.kind === "feed" ? [this.feedEvent(e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent })] : []));
       const put: Record<string, unknown> = { ...added.put };
       if (t.effects.some((e) => e.kind === "persist_lease")) put.lease = storedLease(t.lease);
-      if (changes.length || events.length || Object.keys(put).length) await this.write(changes, events, { put });
+      // A moved bead's notice to the town is stored with the bead's close (W16): the move completes even if the town crashes.
+      const outbox: OutboxEntry[] = [];
+      for (const effect of t.effects) if (effect.kind === "moved") outbox.push(await this.moveNotice(t.beads.find((b) => b.id === effect.beadId)!, effect, meta));
+      if (changes.length || events.length || Object.keys(put).length || outbox.length) await this.write(changes, events, { put, outbox });
       this.lease = t.lease;
       for (const [identity, live] of t.liveness) {
         if (live) this.liveness.set(identity, live);
         else this.liveness.delete(identity);
       }
       await this.carryOut(t.effects);
+      for (const agent of t.agents) {
+        const ended = runEnded(before.get(agent.identity), agent, t.beads);
+        if (ended) void this.noteRunEnded(agent.identity, ended.run, ended.exit, false);
+      }
       return t.reply as R;
     });
   }
@@ -252,6 +279,7 @@ export default class RigRoom extends LiveRoom {
         case "feed":
         case "escalate":
         case "persist_lease":
+        case "moved":
           break; // stored with the step's records
       }
     }
@@ -411,7 +439,7 @@ export default class RigRoom extends LiveRoom {
           const meta = this.requireMeta();
           const added = this.escalationChanges([escalation], meta);
           const metaChange = added.meta !== meta ? [{ collection: RIG_DOC.meta, key: "rig", value: added.meta }] : [];
-          await this.write([...added.changes, ...metaChange], [this.feedEvent("escalation", `${from}: ${args.title}`)], { put: added.put });
+          await this.write([...added.changes, ...metaChange], [this.feedEvent("escalation", `${from}: ${args.title}`, { tone: escalationTone(args.severity), agent: from, bead: args.bead_id })], { put: added.put });
         });
         return escalation;
       }),
@@ -422,21 +450,15 @@ export default class RigRoom extends LiveRoom {
         const agent = token.agent ? this.records.get<Agent>(RIG_DOC.agents, token.agent) : undefined;
         return agent?.run?.id === token.run && agent.run.state !== "stopping" ? null : `run ${token.run} is over: its token is not renewed`;
       }),
-      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], async (args) =>
-        this.serially(async () => {
-          const live = this.records.get<Escalation>(RIG_DOC.escalations, args.id);
-          const stored = live ? undefined : await this.room.storage.get<Escalation>(`escalation-archive:${args.id}`);
-          const escalation = live ?? stored;
-          if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${args.id}`);
-          const resolved: Escalation = { ...escalation, status: "resolved" };
-          if (live) await this.write([{ collection: RIG_DOC.escalations, key: args.id, value: resolved }]);
-          else if (escalation.status === "open") {
-            const meta = this.requireMeta();
-            await this.write([{ collection: RIG_DOC.meta, key: "rig", value: { ...meta, archivedOpenEscalations: Math.max(0, (meta.archivedOpenEscalations ?? 0) - 1) } }], [], { put: { [`escalation-archive:${args.id}`]: resolved } });
-          }
-          return resolved;
-        }),
-      ),
+      gt_escalation_ack: tool(rigToolArgs.gt_escalation_ack, ["operator"], (args) => this.updateEscalation(args.id, "acknowledged", args.note || undefined)),
+      gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], (args) => this.updateEscalation(args.id, "resolved", args.note || undefined)),
+      // The operator's actions on work (W14, W15): each one step of the work machine, refused with CONFLICT when it does not apply.
+      gt_bead_retry: tool(rigToolArgs.gt_bead_retry, ["operator"], async (args) => {
+        await this.work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined });
+        return this.requireBead(args.bead_id); // as stored (with its new rev)
+      }),
+      gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) => this.work<Agent>({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined })),
+      gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) => this.work<Agent>({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined })),
       gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) =>
         this.work({ type: "done", identity: this.actingIdentity(caller, args.as), branch: args.branch, summary: args.summary, run: caller.token.role === "agent" ? caller.token.run : undefined }),
       ),
@@ -447,29 +469,56 @@ export default class RigRoom extends LiveRoom {
         const diskBytes = await this.serially(async () => {
           const meta = this.requireMeta();
           const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}) };
-          if (args.error) next.error = args.error;
-          else delete next.error;
-          const events = status !== meta.status ? [this.feedEvent("rig", args.error ? `clone failed: ${args.error}` : `rig ${meta.name} ready`)] : [];
+          if (args.error) {
+            next.error = args.error;
+            next.errorAt = meta.status === "error" ? (meta.errorAt ?? Date.now()) : Date.now();
+          } else {
+            delete next.error;
+            delete next.errorAt;
+          }
+          const events = status !== meta.status ? [args.error ? this.feedEvent("rig", `clone failed: ${args.error}`, { tone: "bad" }) : this.feedEvent("rig", `rig ${meta.name} ready`, { tone: "good" })] : [];
           await this.write([{ collection: RIG_DOC.meta, key: "rig", value: next }], events);
           return next.diskBytes ?? null;
         });
         await this.work({ type: "dispatch" });
         return { status, diskBytes };
       }),
-      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args) =>
-        this.work({ type: "agent_started", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid }),
-      ),
-      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args) =>
-        this.work({
-          type: "agent_exited",
-          identity: args.as,
-          beadId: args.bead_id,
-          run: args.run,
-          epoch: args.epoch,
-          exit: args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`),
-          lost: args.lost,
-        }),
-      ),
+      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], async (args) => {
+        const reply = await this.work<{ stale: boolean }>({ type: "agent_started", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid });
+        if (!reply.stale) await this.noteRunStarted(args.as, args.run);
+        return reply;
+      }),
+      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], async (args) => {
+        const exit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
+        const current = this.records.get<Agent>(RIG_DOC.agents, args.as)?.run?.id === args.run;
+        const reply = await this.work({ type: "agent_exited", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
+        // The current run's end was noted by the step, with the machine's words; an earlier run's (after gt_done) is noted here.
+        await this.noteRunEnded(args.as, args.run, exit, current);
+        return reply;
+      }),
+      gt_agent_output: tool(rigToolArgs.gt_agent_output, ["container"], async (args, caller) => {
+        this.requireEpoch(caller, args.epoch);
+        const agent = this.requireAgent(args.identity);
+        const known = await this.output.get(args.run);
+        if (known ? known.identity !== args.identity : agent.run?.id !== args.run) {
+          throw new ToolError("CONFLICT", `run ${args.run} is not ${args.identity}'s current run, nor a kept run of it`);
+        }
+        const { run, added, changed } = await this.output.append(args.run, args.identity, args.first, args.lines, Date.now());
+        this.relayRuns(changed);
+        this.relayLines(run, added);
+        return { stored: added.length };
+      }),
+      gt_agent_log: tool(rigToolArgs.gt_agent_log, ["operator", "viewer"], async (args, caller) => {
+        const scope = outputScope(caller.token, this.requireRef());
+        if (!scope) throw new ToolError("FORBIDDEN", "agents' output is for operators and links that name the agent or bead");
+        if (args.identity !== undefined && (scope.agent === undefined || agentName(args.identity) === scope.agent)) this.requireAgent(args.identity);
+        if (args.bead_id !== undefined && (scope.bead === undefined || args.bead_id === scope.bead) && !this.records.get<Bead>(RIG_DOC.beads, args.bead_id) && !(await this.archived(args.bead_id))) {
+          throw new ToolError("UNKNOWN_BEAD", `no bead ${args.bead_id} in rig ${this.requireMeta().name}`);
+        }
+        // A link's reads are metered (each may copy a whole ring); operators are trusted with theirs.
+        if (caller.token.role === "viewer") this.rateLimit(caller, "log");
+        return this.output.log(args, scope, (identity) => this.records.get<Agent>(RIG_DOC.agents, identity)?.run?.id);
+      }),
       gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], (args) =>
         this.work({
           type: "merge_result",
@@ -489,7 +538,11 @@ export default class RigRoom extends LiveRoom {
               this.dropNotices = args.drop_notices ?? this.dropNotices;
               return { fail_hops: this.failHops, drop_notices: this.dropNotices, outbox: this.outbox.size };
             }),
-            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => ({ keys: (await this.room.storage.list()).size })),
+            gt_test_storage: tool(z.strictObject({}), ["operator"], async () => {
+              const keys = [...(await this.room.storage.list()).keys()];
+              // Outbox entries come and go with deliveries (and a window's merged feed line waits for its end).
+              return { keys: keys.length, outbox: keys.filter((k) => k.startsWith("outbox:")).length };
+            }),
           }
         : {}),
     };
@@ -516,7 +569,7 @@ export default class RigRoom extends LiveRoom {
     all: () => this.records.values<Mail>(RIG_DOC.mail),
     write: (changes, events, extra) => this.write(changes, events, extra),
     outbox: () => this.outbox,
-    feedEvent: (kind, text) => this.feedEvent(kind, text),
+    feedEvent: (kind, text, about) => this.feedEvent(kind, text, about),
     pushEvent: (identity, frame) => this.pushEvent(identity, frame),
     hop: (mail) => this.hopMail(mail),
   });
@@ -536,12 +589,20 @@ export default class RigRoom extends LiveRoom {
   }
 
   private async attemptHop(entry: OutboxEntry): Promise<Attempt> {
+    if (entry.kind === "feed") {
+      const reply = await this.callRoom("main", this.townId, "feed", entry.payload);
+      return classifyReply(reply.status, reply.body);
+    }
     if (entry.kind === "convoy") {
       if (this.dropNotices > 0) {
         this.dropNotices -= 1;
         return { kind: "delivered" }; // lost on the way, as far as anyone can tell
       }
       const reply = await this.callRoom("main", this.townId, "convoy_bead", entry.payload);
+      return classifyReply(reply.status, reply.body);
+    }
+    if (entry.kind === "move") {
+      const reply = await this.callRoom("main", this.townId, "bead_moved", entry.payload);
       return classifyReply(reply.status, reply.body);
     }
     return this.post.attempt(entry);
@@ -601,7 +662,7 @@ export default class RigRoom extends LiveRoom {
    * (`beadbody:<id>`), the document holds a preview; past GT_MAX_OPEN_BEADS unfinished beads
    * the rig takes no more.
    */
-  private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string }): Promise<Bead> {
+  private async createBead(fields: Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string; movedFrom?: Bead["movedFrom"] }): Promise<Bead> {
     const created = await this.serially(async () => {
       const existing = this.records.get<Bead>(RIG_DOC.beads, fields.id) ?? (await this.archived(fields.id));
       if (existing) return false; // a retried create
@@ -611,8 +672,9 @@ export default class RigRoom extends LiveRoom {
       const now = Date.now();
       const bytes = new TextEncoder().encode(fields.body).byteLength;
       const long = bytes > LIMITS.longTextBytes;
-      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: "created" }] };
-      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} created: ${bead.title}`)], long ? { put: { [`beadbody:${bead.id}`]: fields.body } } : {});
+      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: fields.movedFrom ? `created: moved from ${fields.movedFrom.rig}` : "created" }] };
+      const what = fields.movedFrom ? `moved here from rig ${fields.movedFrom.rig}` : "created";
+      await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${what}: ${bead.title}`)], long ? { put: { [`beadbody:${bead.id}`]: fields.body } } : {});
       return true;
     });
     if (created) await this.work({ type: "dispatch" });
@@ -700,6 +762,7 @@ export default class RigRoom extends LiveRoom {
           requires: args.requires,
           reason: args.reason,
           ...(args.convoy_id ? { convoyId: args.convoy_id } : {}),
+          ...(args.moved_from ? { movedFrom: { rig: args.moved_from.rig, beadId: args.moved_from.bead_id } } : {}),
         });
         return jsonResponse({ ok: true, value: { id: bead.id, status: bead.status, rev: bead.rev ?? 0 } });
       }
@@ -709,9 +772,34 @@ export default class RigRoom extends LiveRoom {
         const states: BeadState[] = [];
         for (const id of ids) {
           const bead = this.records.get<Bead>(RIG_DOC.beads, id) ?? (await this.archived(id));
-          if (bead) states.push({ id, status: bead.status, title: bead.title, rev: bead.rev ?? 0, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) });
+          if (bead) {
+            states.push({
+              id,
+              status: bead.status,
+              title: bead.title,
+              rev: bead.rev ?? 0,
+              ...(bead.assignee ? { assignee: bead.assignee } : {}),
+              ...(bead.failure ? { failure: bead.failure.slice(0, 300) } : {}),
+              ...(bead.movedTo ? { movedTo: bead.movedTo } : {}),
+            });
+          }
         }
         return jsonResponse({ ok: true, value: states });
+      }
+      case "bead_move_out": {
+        // W16: close the bead as moved (one step of the work machine, its notice to the town in the same write).
+        const args = beadMoveOut.parse(body);
+        const meta = this.meta;
+        if (!meta || this.removed) return errorResponse("UNKNOWN_RIG", `rig room ${this.roomId} does not exist`);
+        if (args.to_rig_id === meta.rigId) return errorResponse("INVALID_ARGS", `bead ${args.bead_id} is in rig ${meta.name} already`);
+        // Only closed beads leave the document (retention): one of those was moved already, or is done.
+        const archived = this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ? undefined : await this.archived(args.bead_id);
+        if (archived && !archived.movedTo) return errorResponse("CONFLICT", `bead ${args.bead_id} is closed (done); only unfinished work is moved`);
+        const bead = archived ?? (await this.work<Bead>({ type: "operator_move", beadId: args.bead_id, toRig: args.to_rig, toRigId: args.to_rig_id, newBeadId: args.new_bead_id }));
+        // A bead moved already answers where it went; the town tells a retry (same rig) from a second move.
+        const where = bead.movedTo!;
+        const notice = await this.moveNotice(bead, { toRig: where.rig, toRigId: args.to_rig_id, newBeadId: where.beadId }, meta);
+        return jsonResponse({ ok: true, value: notice.payload });
       }
       case "update": {
         const args = rigUpdate.parse(body);
@@ -730,6 +818,7 @@ export default class RigRoom extends LiveRoom {
         if (this.summaryTimer) clearTimeout(this.summaryTimer);
         this.removed = true;
         await this.records.wipe();
+        this.output.close();
         await this.room.storage.put({ "room-id": this.roomId }); // a later alarm must still know where it is
         this.lease = emptyLease();
         this.liveness.clear();
@@ -738,6 +827,82 @@ export default class RigRoom extends LiveRoom {
       }
       default:
         return errorResponse("BAD_FRAME", `no internal operation ${op}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ agents' output
+
+  private requireRef(): RoomRef {
+    const ref = this.roomRef();
+    if (!ref) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId} does not exist (never added, or removed)`);
+    return ref;
+  }
+
+  /** A run began: watchers of its agent hear of it (and of an earlier run it closed). */
+  private async noteRunStarted(identity: string, run: string): Promise<void> {
+    try {
+      this.relayRuns(await this.output.started(run, identity, Date.now()));
+    } catch (error) {
+      console.error(`[rig/${this.roomId}] noting the start of run ${run} failed`, error);
+    }
+  }
+
+  /** A run ended (`create`: even one that never printed): watchers of its agent hear how. */
+  private async noteRunEnded(identity: string, run: string, exit: string, create: boolean): Promise<void> {
+    try {
+      this.relayRuns(await this.output.ended(run, identity, exit, Date.now(), create));
+    } catch (error) {
+      console.error(`[rig/${this.roomId}] noting the end of run ${run} failed`, error);
+    }
+  }
+
+  /** Whether a watcher's token may see this run (a bead link: its bead's runs only). */
+  private mayWatch(token: TokenPayload, run: Pick<RunInfo, "identity" | "beadId">): boolean {
+    const ref = this.roomRef();
+    const scope = ref ? outputScope(token, ref) : null;
+    return scope !== null && scopeAllows(scope, run);
+  }
+
+  /** New lines of a run, to the sockets that watch its agent and may see it, each line once. */
+  private relayLines(run: RunInfo, lines: OutputLine[]): void {
+    if (!lines.length) return;
+    for (const { connectionId, token, watch } of this.outputWatchers(run.identity)) {
+      if (!watch.ready || !this.mayWatch(token, run)) continue;
+      if (watch.run !== run.run) Object.assign(watch, { run: run.run, seq: 0 });
+      const fresh = lines.filter((l) => l.seq > watch.seq);
+      if (!fresh.length) continue;
+      watch.seq = fresh.at(-1)!.seq;
+      this.sendOutput(connectionId, { type: "output", run, lines: fresh });
+    }
+  }
+
+  /** Runs that started or ended, to the sockets that watch their agents and may see them. */
+  private relayRuns(runs: RunInfo[]): void {
+    for (const run of runs) {
+      for (const { connectionId, token, watch } of this.outputWatchers(run.identity)) {
+        if (watch.ready && this.mayWatch(token, run)) this.sendOutput(connectionId, { type: "run", run });
+      }
+    }
+  }
+
+  /** An output socket's first frame: the last lines of its agent's current or latest run. */
+  protected override async outputSocketReady(connection: Party.Connection, watch: OutputWatch, token: TokenPayload): Promise<void> {
+    const agent = this.records.get<Agent>(RIG_DOC.agents, watch.identity);
+    if (!agent) return this.closeConnection(connection.id, CLOSE.GONE, `no agent ${watch.identity} in rig ${this.meta?.name ?? this.roomId}`);
+    // Its first frame is a read: a link opening sockets again and again pays for each, as gt_agent_log does.
+    if (token.role === "viewer" && this.limiter.take(principalOf(token), "log", 1, Date.now()) !== null) {
+      return this.closeConnection(connection.id, CLOSE.ROOM_FULL, "too many output reads for this link: try again later");
+    }
+    const ref = this.roomRef();
+    const scope = ref ? outputScope(token, ref) : null;
+    if (!scope) return this.closeConnection(connection.id, ref ? CLOSE.FORBIDDEN : CLOSE.GONE, "agents' output is for operators and links that name the agent or bead");
+    try {
+      const { run, lines } = await this.output.backlog(watch.identity, scope, agent.run?.id);
+      Object.assign(watch, { run: run?.run ?? null, seq: lines.at(-1)?.seq ?? 0 });
+      if (this.sendOutput(connection.id, { type: "output", run, lines })) watch.ready = true;
+    } catch (error) {
+      if (!(error instanceof ToolError)) console.error(`[rig/${this.roomId}] output backlog of ${watch.identity} failed`, error);
+      this.closeConnection(connection.id, error instanceof ToolError && error.code === "UNKNOWN_RIG" ? CLOSE.GONE : 1011, "could not read the agent's output");
     }
   }
 
@@ -811,6 +976,63 @@ export default class RigRoom extends LiveRoom {
     }
   }
 
+  /**
+   * The town's notice that a bead left this rig (W16): what its successor needs (the whole body, not
+   * the document's preview), where it goes, and its convoy, which counts the successor in its place.
+   */
+  private async moveNotice(bead: Bead, to: Pick<Extract<Effect, { kind: "moved" }>, "toRig" | "toRigId" | "newBeadId">, meta: RigMeta): Promise<OutboxEntry> {
+    const whole = await this.wholeBead(bead);
+    const payload: z.infer<typeof beadMoved> = {
+      bead_id: bead.id,
+      from_rig: meta.name,
+      from_rig_id: meta.rigId,
+      to_rig: to.toRig,
+      to_rig_id: to.toRigId,
+      new_bead_id: to.newBeadId,
+      title: whole.title,
+      body: whole.body,
+      priority: whole.priority,
+      requires: whole.requires,
+      ...(whole.convoyId ? { convoy_id: whole.convoyId } : {}),
+    };
+    const now = Date.now();
+    return { key: `move-${bead.id}`, kind: "move", payload, attempts: 0, createdAt: now, nextAttemptAt: now };
+  }
+
+  /**
+   * An operator acknowledges (open → acknowledged: someone is on it) or resolves an escalation, live
+   * or moved to storage, with an optional note (the last one is kept). A repeat answers the same,
+   * with the new note if it brings one; acknowledging a resolved escalation is CONFLICT.
+   */
+  private updateEscalation(id: string, to: "acknowledged" | "resolved", note: string | undefined): Promise<Escalation> {
+    return this.serially(async () => {
+      const live = this.records.get<Escalation>(RIG_DOC.escalations, id);
+      const escalation = live ?? (await this.room.storage.get<Escalation>(`escalation-archive:${id}`));
+      if (!escalation) throw new ToolError("INVALID_ARGS", `no escalation ${id}`);
+      if (escalation.status === "resolved" && to === "acknowledged") throw new ToolError("CONFLICT", `escalation ${id} is resolved already`);
+      const repeat = escalation.status === to;
+      if (repeat && (note === undefined || note === escalation.note)) return escalation;
+      const next: Escalation = { ...escalation, status: to, ...(note !== undefined ? { note } : {}) };
+      if (!repeat) {
+        if (to === "acknowledged") next.acknowledgedAt = Date.now();
+        else next.resolvedAt = Date.now();
+      }
+      const changes: Change[] = [];
+      const put: Record<string, unknown> = {};
+      if (live) changes.push({ collection: RIG_DOC.escalations, key: id, value: next });
+      else {
+        put[`escalation-archive:${id}`] = next;
+        // The summary counts open escalations moved out of the document; this one no longer is.
+        const meta = this.requireMeta();
+        if (escalation.status === "open") changes.push({ collection: RIG_DOC.meta, key: "rig", value: { ...meta, archivedOpenEscalations: Math.max(0, (meta.archivedOpenEscalations ?? 0) - 1) } });
+      }
+      const said = note ? `: ${note.length > 200 ? `${note.slice(0, 199)}…` : note}` : "";
+      const events = repeat ? [] : [this.feedEvent(`escalation_${to}`, `escalation "${escalation.title}" ${to} by the operator${said}`)];
+      await this.write(changes, events, { put });
+      return next;
+    });
+  }
+
   private escalation(spec: Omit<EscalationSpec, "beadId"> & { beadId?: string | undefined }): Escalation {
     const { beadId, ...rest } = spec;
     // The room's own escalations quote git and agents' output: keep them within the tool's bound.
@@ -832,29 +1054,79 @@ export default class RigRoom extends LiveRoom {
    * Every write of the rig room goes through here: beads get their next `rev`, and a change to a
    * convoy bead's status or assignee owes the town a notification, stored in the same write.
    */
-  private async write(changes: Change[], events: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[] } = {}): Promise<void> {
+  private async write(changes: Change[], events: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[]; outbox?: OutboxEntry[] } = {}): Promise<void> {
     if (this.removed) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId} was removed`);
-    const notices: OutboxEntry[] = [];
+    const { outbox: owed = [], ...stored } = extra;
+    const notices: OutboxEntry[] = [...owed];
     const now = Date.now();
     const meta = this.meta;
+    // Bead status changes all run on the serial lane (work steps, operator edits, retention), so
+    // the hourly counters are never updated by two writes at once.
+    let hours = this.closedHours;
     const stamped = changes.map((change) => {
+      if (change.collection === RIG_DOC.agents && change.value !== null) {
+        const agent = change.value as Agent;
+        const before = this.records.get<Agent>(RIG_DOC.agents, change.key);
+        return before && before.status === agent.status ? change : { ...change, value: { ...agent, statusSince: now } };
+      }
       if (change.collection !== RIG_DOC.beads || change.value === null) return change;
       const before = this.records.get<Bead>(RIG_DOC.beads, change.key);
       const bead: Bead = { ...(change.value as Bead), rev: (before?.rev ?? 0) + 1 };
-      if (bead.convoyId && meta && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
+      // A moved bead closes as moved: it was not done here, so it is not counted as closed work; and
+      // its convoy hears of the move instead (its `move` notice), never that it closed.
+      if (bead.status === "closed" && before?.status !== "closed" && !bead.movedTo) hours = countClosed(hours, now);
+      if (bead.convoyId && meta && !bead.movedTo && (bead.status !== before?.status || bead.assignee !== before?.assignee)) {
         const payload = { convoy_id: bead.convoyId, bead_id: bead.id, rig_id: meta.rigId, status: bead.status, rev: bead.rev!, ...(bead.assignee ? { assignee: bead.assignee } : {}), ...(bead.status === "failed" && bead.failure ? { failure: bead.failure.slice(0, 300) } : {}) };
         // One entry per bead: a newer notice replaces one not yet sent (the town orders by rev anyway).
         notices.push({ key: `convoy-${bead.id}`, kind: "convoy", payload, attempts: 0, createdAt: now, nextAttemptAt: now });
       }
       return { ...change, value: bead };
     });
-    const put = { ...extra.put, ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])) };
-    await this.records.write(stamped, events, { ...extra, put });
+    if (meta) notices.push(...this.townNotices(events, meta, now));
+    const put = {
+      ...extra.put,
+      ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])),
+      ...(hours !== this.closedHours ? { "closed-hours": hours } : {}),
+    };
+    await this.records.write(stamped, events, { ...stored, put });
+    const counted = hours !== this.closedHours;
+    this.closedHours = hours;
     for (const notice of notices) await this.outbox.added(notice);
-    if (notices.length) void this.outbox.flush();
+    if (counted && !notices.length) await this.outbox.scheduleAlarm(); // wake at the next hour: the chart shifts
+    if (notices.some((n) => n.nextAttemptAt <= now)) void this.outbox.flush();
     this.lastActivity = now;
     this.scheduleSummary();
     if (stamped.some((c) => c.collection === RIG_DOC.beads && (c.value as Bead | null)?.status === "closed")) this.scheduleRetire();
+  }
+
+  /**
+   * The town's feed hears of this rig's failures (party/feed.ts reachesTown) through the durable
+   * outbox, stored with the events themselves, so none is lost. A window lets the first few through
+   * one by one; the rest become one merged line (one outbox entry, replaced as more come) sent when
+   * the window ends, so an agent looping gt_escalate cannot flood the town's feed.
+   */
+  private townNotices(events: FeedEvent[], meta: RigMeta, now: number): OutboxEntry[] {
+    const entries = new Map<string, OutboxEntry>();
+    const rule = { perWindow: TOWN_NOTICES.perWindow, windowMs: this.envNumber("GT_TOWN_FEED_WINDOW_MS", TOWN_NOTICES.windowMs) };
+    for (const event of events) {
+      if (!reachesTown(event)) continue;
+      const decision = admitNotice(this.noticeWindow, event, now, newId, rule);
+      this.noticeWindow = decision.window;
+      if (decision.send) {
+        entries.set(`feed-${event.id}`, { key: `feed-${event.id}`, kind: "feed", payload: { rig_id: meta.rigId, event }, attempts: 0, createdAt: now, nextAttemptAt: now });
+        continue;
+      }
+      const merged = mergedEvent(decision.window, now, meta.name);
+      if (!merged) continue;
+      const key = `feed-held-${merged.id}`;
+      entries.set(key, { key, kind: "feed", payload: { rig_id: meta.rigId, event: merged }, attempts: 0, createdAt: now, nextAttemptAt: decision.dueAt });
+    }
+    return [...entries.values()];
+  }
+
+  private envNumber(name: string, fallback: number): number {
+    const configured = Math.floor(Number(this.room.env[name]));
+    return Number.isFinite(configured) && configured > 0 ? configured : fallback;
   }
 
   /** Debounced push of the rig summary to the town, retried with backoff while the town fails. */
@@ -872,13 +1144,17 @@ export default class RigRoom extends LiveRoom {
     const summary: RigSummary = computeSummary(
       {
         rigName: meta.name,
+        rigId: meta.rigId,
         status: meta.status,
+        error: meta.error,
+        errorAt: meta.errorAt,
         beads: this.records.values<Bead>(RIG_DOC.beads),
         agents: this.records.values<Agent>(RIG_DOC.agents),
         mail: this.records.values<Mail>(RIG_DOC.mail),
         escalations: this.records.values<Escalation>(RIG_DOC.escalations),
         archivedOpenEscalations: meta.archivedOpenEscalations ?? 0,
         archivedClosed: meta.archivedClosed ?? 0,
+        closedHours: this.closedHours,
         lastActivity: this.lastActivity,
         diskBytes: meta.diskBytes ?? null,
       },
@@ -888,12 +1164,17 @@ export default class RigRoom extends LiveRoom {
       const reply = await this.callRoom("main", meta.town, "summary", { rig_id: meta.rigId, summary });
       if (reply.status >= 500) throw new Error(`town answered ${reply.status}`);
       this.summaryFailures = 0;
+      this.summaryHour = hourOf(summary.updatedAt);
     } catch (error) {
       this.summaryFailures += 1;
       console.warn(`[rig/${this.roomId}] summary push failed (${this.summaryFailures})`, error);
       this.scheduleSummary(Math.min(30_000, SUMMARY_DEBOUNCE_MS * 2 ** this.summaryFailures));
     }
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /**

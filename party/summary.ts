@@ -1,4 +1,10 @@
-/** The rig summary that rigs push to the town, computed from a rig's records. */
+/**
+ * The rig summary that rigs push to the town, computed from a rig's records: counts, what needs the
+ * operator (party/attention.ts) and beads closed per hour (party/hours.ts). It is all the overview
+ * needs, so the overview reads only the town document; it is bounded whatever the rig holds.
+ */
+import { attentionItems } from "./attention.ts";
+import { last24, type HourlyCounts } from "./hours.ts";
 import {
   AGENT_STATUSES,
   BEAD_STATUSES,
@@ -25,13 +31,20 @@ export function emptySummary(now: number): RigSummary {
     lastActivity: null,
     diskBytes: null,
     updatedAt: now,
+    polecats: zeroCounts<AgentStatus>(AGENT_STATUSES),
+    attention: [],
+    closedByHour: last24({}, now),
   };
 }
 
 export function computeSummary(
   input: {
     rigName: string;
+    /** The rig's id and, when it is in error, why and since when (the attention lane). */
+    rigId?: string;
     status?: RigStatus;
+    error?: string | undefined;
+    errorAt?: number | undefined;
     beads: Iterable<Bead>;
     agents: Iterable<Agent>;
     mail: Iterable<Mail>;
@@ -40,6 +53,8 @@ export function computeSummary(
     archivedClosed?: number;
     /** Open escalations no longer in the document. */
     archivedOpenEscalations?: number;
+    /** Beads closed per hour (kept in storage: the document drops long-closed beads). */
+    closedHours?: HourlyCounts;
     lastActivity: number | null;
     diskBytes: number | null;
   },
@@ -47,16 +62,32 @@ export function computeSummary(
 ): RigSummary {
   const summary = emptySummary(now);
   if (input.status) summary.status = input.status;
-  summary.openEscalations = [...(input.escalations ?? [])].filter((e) => e.status === "open").length + (input.archivedOpenEscalations ?? 0);
-  for (const bead of input.beads) summary.beads[bead.status] += 1;
+  // Arrays: each is read twice (the counts, then the attention list).
+  const beads = [...input.beads];
+  const mail = [...input.mail];
+  const escalations = [...(input.escalations ?? [])];
+  summary.openEscalations = escalations.filter((e) => e.status === "open").length + (input.archivedOpenEscalations ?? 0);
+  for (const bead of beads) summary.beads[bead.status] += 1;
   summary.beads.closed += input.archivedClosed ?? 0;
-  for (const agent of input.agents) summary.agents[agent.status] += 1;
+  const agents = [...input.agents];
+  for (const agent of agents) {
+    summary.agents[agent.status] += 1;
+    if (agent.role === "polecat") summary.polecats![agent.status] += 1;
+  }
   // Mail that is waiting on someone: still in this rig's outbox, or in one of its inboxes unread.
   // (A sender's copy of cross-rig mail is also `delivered`, but it waits in the other rig.)
   const local = `${input.rigName}/`;
-  for (const mail of input.mail) {
-    if (mail.state === "queued" || (mail.state === "delivered" && mail.to.startsWith(local))) summary.queuedMail += 1;
+  for (const m of mail) {
+    if (m.state === "queued" || (m.state === "delivered" && m.to.startsWith(local))) summary.queuedMail += 1;
   }
+  summary.attention = attentionItems({
+    rig: { id: input.rigId ?? "", name: input.rigName, status: input.status, error: input.error, errorAt: input.errorAt },
+    beads,
+    agents,
+    mail,
+    escalations,
+  });
+  summary.closedByHour = last24(input.closedHours ?? {}, now);
   summary.lastActivity = input.lastActivity;
   summary.diskBytes = input.diskBytes;
   return summary;

@@ -6,9 +6,10 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { beadCreate, convoyBeadNotice, mailEnvelope, revokeToken, rigInit, rigUpdate, summaryPush, type BeadState } from "./internal.ts";
+import { beadCreate, beadMoved, convoyBeadNotice, feedNotice, mailEnvelope, revokeToken, rigInit, rigUpdate, summaryPush, type BeadState, type beadMoveOut } from "./internal.ts";
+import { forTown } from "./feed.ts";
 import { choose, type Candidate } from "./mayor.ts";
-import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, type BeadNotice } from "./convoys.ts";
+import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, replaceBead, type BeadNotice } from "./convoys.ts";
 import { signToken } from "./auth.ts";
 import { coversRig, townWide, type RoomRef } from "./access.ts";
 import { LiveRoom, errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "./live-room.ts";
@@ -18,13 +19,16 @@ import { routeFromTown, unknownRecipient } from "./mail.ts";
 import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
 import {
+  ERROR_STATUS,
   LIMITS,
   TOWN_DOC,
   ToolError,
   parseAddress,
   redactGitUrl,
   townToolArgs,
+  type BeadMoveResult,
   type Convoy,
+  type ConvoyBead,
   type ConvoyProgress,
   type Mail,
   type MailSendResult,
@@ -40,6 +44,17 @@ import { emptySummary } from "./summary.ts";
 type WipePayload = { rig_id: string; name: string };
 type SlingSpec = z.infer<typeof townToolArgs.gt_sling>;
 type Placement = { spec: SlingSpec; rigId: string; rigName: string; reason: string; beadId: string };
+type BeadMovedNotice = z.infer<typeof beadMoved>;
+
+/**
+ * The town's index of the beads it placed (`beadrig:<bead id>`): the rig it is in, and once moved,
+ * where it went (gt_bead_move finds the source rig here, and answers a retried move from it).
+ * Bounded by LIMITS.beadIndexKept: past it the lowest bead ids (ULIDs: the oldest) are forgotten,
+ * and moving one of those needs its rig named (`from`).
+ */
+type BeadPlace = { rigId: string; movedTo?: { rigId: string; rig: string; beadId: string } };
+const INDEX_PREFIX = "beadrig:";
+const INDEX_COUNT = "beadrig-count";
 
 function outboxPuts(entries: OutboxEntry[]): Record<string, OutboxEntry> {
   return Object.fromEntries(entries.map((e) => [DurableOutbox.storageKey(e.key), e]));
@@ -54,6 +69,10 @@ export default class TownRoom extends LiveRoom {
   /** Beads placed recently, counted in a rig's load until its summary includes them. */
   private placements: { rigId: string; at: number }[] = [];
   private lastReconcile = Date.now();
+  /** Keys in the bead index (also in storage, `beadrig-count`), counted as they are added. */
+  private indexCount = 0;
+  /** Moves are applied one at a time (the tool and a rig's notice may bring the same one at once). */
+  private moveLane: Promise<unknown> = Promise.resolve();
 
   constructor(room: Party.Room) {
     super(room);
@@ -82,6 +101,7 @@ export default class TownRoom extends LiveRoom {
       () => this.reconcileWake(),
     );
     await this.outbox.load();
+    this.indexCount = (await this.room.storage.get<number>(INDEX_COUNT)) ?? 0;
     void this.wakeRigs();
   }
 
@@ -180,7 +200,7 @@ export default class TownRoom extends LiveRoom {
         } satisfies z.infer<typeof rigInit>);
         if (reply.status !== 200) throw new ToolError("INTERNAL", `rig room init failed: HTTP ${reply.status}`);
         if (this.rigByName(args.name)) throw new ToolError("CONFLICT", `a rig named ${args.name} already exists`); // added meanwhile
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [this.feedEvent("rig", `rig ${rig.name} added`)], { put: { [`giturl:${rig.id}`]: args.git_url } });
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [this.feedEvent("rig", `rig ${rig.name} added`, { rig: rig.name })], { put: { [`giturl:${rig.id}`]: args.git_url } });
         return rig;
       }),
       gt_rig_remove: tool(townToolArgs.gt_rig_remove, operator, async (args, caller) => {
@@ -197,8 +217,8 @@ export default class TownRoom extends LiveRoom {
         await this.records.write(
           [{ collection: TOWN_DOC.rigs, key: rig.id, value: null }, ...convoys.map(({ convoy }) => ({ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }))],
           [
-            this.feedEvent("rig", `rig ${rig.name} removed`),
-            ...convoys.map(({ convoy, landed }) => this.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`)),
+            this.feedEvent("rig", `rig ${rig.name} removed`, { tone: "warn", rig: rig.name }),
+            ...convoys.map(({ convoy, landed }) => this.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`, { tone: "bad", rig: rig.name })),
           ],
           { put: { [DurableOutbox.storageKey(entry.key)]: entry }, delete: [`giturl:${rig.id}`] },
         );
@@ -226,7 +246,7 @@ export default class TownRoom extends LiveRoom {
         };
         const entry: OutboxEntry = { key: `update-${rig.id}`, kind: "rig_update", payload: { rig_id: rig.id, max_polecats: next.maxPolecats }, attempts: 0, createdAt: Date.now(), nextAttemptAt: Date.now() };
         const what = [args.capabilities ? `capabilities ${next.capabilities.join(", ") || "none"}` : "", args.max_polecats ? `max polecats ${next.maxPolecats}` : ""].filter(Boolean).join(", ");
-        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: next }], [this.feedEvent("rig", `rig ${rig.name} updated: ${what || "no change"}`)], {
+        await this.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: next }], [this.feedEvent("rig", `rig ${rig.name} updated: ${what || "no change"}`, { rig: rig.name })], {
           put: outboxPuts([entry]),
         });
         await this.outbox.added(entry);
@@ -296,6 +316,7 @@ export default class TownRoom extends LiveRoom {
         await this.outbox.flush();
         return revoked;
       }),
+      gt_bead_move: tool(townToolArgs.gt_bead_move, operator, (args, caller) => this.moveBead(args, caller)),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         this.requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
         return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret) };
@@ -337,7 +358,7 @@ export default class TownRoom extends LiveRoom {
     all: () => this.records.values<Mail>(TOWN_DOC.mail),
     write: (changes, events, extra) => this.records.write(changes, events, extra),
     outbox: () => this.outbox,
-    feedEvent: (kind, text) => this.feedEvent(kind, text),
+    feedEvent: (kind, text, about) => this.feedEvent(kind, text, about),
     pushEvent: (identity, frame) => this.pushEvent(identity, frame),
     hop: (mail) => this.deliverToRig(mail),
     isLocal: (address) => address === "mayor" || address === "operator",
@@ -382,17 +403,20 @@ export default class TownRoom extends LiveRoom {
         return classifyReply(reply.status, reply.body);
       }
       case "convoy":
+      case "feed":
+      case "move":
         return { kind: "rejected", error: "not a town outbox kind" };
     }
   }
 
   private async settle(entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>): Promise<void> {
     if (entry.kind === "bead" && outcome.kind === "rejected") {
-      // The bead could not be created (its rig is gone): a convoy tracking it must still resolve.
+      // The bead could not be created (its rig is gone, or full): a convoy tracking it must still resolve.
       const { bead } = entry.payload as { bead: z.infer<typeof beadCreate> };
       const convoy = bead.convoy_id ? this.records.get<Convoy>(TOWN_DOC.convoys, bead.convoy_id) : undefined;
       const failed = convoy ? failBead(convoy, bead.id, outcome.error) : null;
       if (failed) await this.updateConvoy(failed);
+      await this.records.write([], [this.feedEvent("failed", `bead ${bead.id.slice(-8)} "${bead.title}" could not be created in its rig: ${outcome.error.slice(0, 300)}`)]);
       return;
     }
     if (entry.kind === "mail") await this.post.settle(entry, outcome);
@@ -479,10 +503,11 @@ export default class TownRoom extends LiveRoom {
     const result: SlingResult = { bead_id: beadId, rig: rigName, reason };
     // The answer is kept with the placement, so a retry after a crash finds it (one key per sling,
     // like a record; beads themselves live in their rigs).
-    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`)], {
-      put: { ...outboxPuts(entries), ...(args.id ? { [`slings:${args.id}`]: result } : {}) },
+    await this.records.write([], [this.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`, { rig: rigName, bead: beadId })], {
+      put: { ...outboxPuts(entries), ...(args.id ? { [`slings:${args.id}`]: result } : {}), ...this.indexPuts([[beadId, { rigId: placement!.rigId }]], 1) },
     });
     await this.enqueued(entries, [placement!]);
+    await this.trimIndex();
     return result;
   }
 
@@ -504,9 +529,10 @@ export default class TownRoom extends LiveRoom {
     const entries = this.beadEntries(placed, id);
     const perRig = Object.entries(progress(convoy).byRig).map(([rig, n]) => `${rig} ${n.total}`).join(", ");
     await this.records.write([{ collection: TOWN_DOC.convoys, key: id, value: convoy }], [this.feedEvent("convoy", `convoy "${convoy.title}" created: ${convoy.beads.length} beads (${perRig})`)], {
-      put: outboxPuts(entries),
+      put: { ...outboxPuts(entries), ...this.indexPuts(placed.map((p) => [p.beadId, { rigId: p.rigId }]), placed.length) },
     });
     await this.enqueued(entries, placed);
+    await this.trimIndex();
     await this.outbox.scheduleAlarm(); // the reconciliation watches open convoys
     return withProgress(this.records.get<Convoy>(TOWN_DOC.convoys, id)!);
   }
@@ -523,7 +549,9 @@ export default class TownRoom extends LiveRoom {
   private async updateConvoy(next: Convoy): Promise<void> {
     const { convoy, landed } = landIfDone(next, Date.now());
     const { done, total } = progress(convoy);
-    const events = landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${convoy.beads.filter((b) => b.status === "failed").length} failed`)] : [];
+    const failed = convoy.beads.filter((b) => b.status === "failed").length;
+    // A landing with failures still needs someone: it is a warning, not a success.
+    const events = landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })] : [];
     await this.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
     if (landed) await this.retireLanded();
   }
@@ -574,7 +602,8 @@ export default class TownRoom extends LiveRoom {
         const reply = await this.callRoom("rig", this.rigRoomId(rigId), "bead_states", { ids }).catch(() => null);
         if (reply?.status !== 200) continue; // try again next period
         const states = reply.body.value as BeadState[];
-        for (const state of states) notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title, failure: state.failure });
+        // A moved bead's convoy entry is replaced by its rig's move notice (in its outbox), never closed by it.
+        for (const state of states) if (!state.movedTo) notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title, failure: state.failure });
         for (const id of ids) if (!states.some((s) => s.id === id)) missing.push(id);
       }
       // Applied to the convoy as it is now: notices may have landed while the rigs were asked.
@@ -582,10 +611,157 @@ export default class TownRoom extends LiveRoom {
       if (!latest) continue;
       let next = latest;
       for (const rigId of removedRigs) next = failRigBeads(next, rigId, "its rig was removed") ?? next;
-      for (const notice of notices) next = applyNotice(next, notice) ?? next;
+      for (const notice of notices) next = applyNotice(next, notice, Date.now()) ?? next;
       for (const beadId of missing) next = failBead(next, beadId, "missing from its rig") ?? next;
       if (next !== latest) await this.updateConvoy(next);
     }
+  }
+
+  // ------------------------------------------------------------------ moving beads
+
+  /**
+   * gt_bead_move: the source rig closes the bead as moved (and stops its run) in one step, which
+   * also stores its notice to the town; the town then creates the successor in the target rig and
+   * puts it in the old bead's place in its convoy (applyMove). Every step is idempotent: the source
+   * rig answers a bead moved already with where it went, and the town applies a move once. So a
+   * retried call, or a town that crashed between the two rooms, still makes exactly one new bead.
+   */
+  private async moveBead(args: z.infer<typeof townToolArgs.gt_bead_move>, caller: Caller): Promise<BeadMoveResult> {
+    const target = this.requireRig(args.rig);
+    this.requireCovers(caller, target);
+    const place = await this.room.storage.get<BeadPlace>(`${INDEX_PREFIX}${args.bead_id}`);
+    if (place?.movedTo) {
+      if (place.movedTo.rigId !== target.id) throw new ToolError("CONFLICT", `bead ${args.bead_id} was moved to rig ${place.movedTo.rig} already (as bead ${place.movedTo.beadId})`);
+      const from = this.records.get<Rig>(TOWN_DOC.rigs, place.rigId)?.name ?? args.from ?? "";
+      return { bead_id: place.movedTo.beadId, rig: place.movedTo.rig, moved_from: { rig: from, bead_id: args.bead_id } };
+    }
+    let source: Rig;
+    if (place) {
+      const known = this.records.get<Rig>(TOWN_DOC.rigs, place.rigId);
+      if (!known) throw new ToolError("UNKNOWN_RIG", `the rig bead ${args.bead_id} was placed in was removed`);
+      if (args.from !== undefined && args.from !== known.name) throw new ToolError("INVALID_ARGS", `from: bead ${args.bead_id} is in rig ${known.name} (the town placed it there), not ${args.from}`);
+      source = known;
+    } else {
+      if (args.from === undefined) throw new ToolError("INVALID_ARGS", `from: required: the town did not place bead ${args.bead_id} (or no longer remembers it); name the rig it is in`);
+      source = this.requireRig(args.from);
+    }
+    this.requireCovers(caller, source);
+    if (source.id === target.id) throw new ToolError("INVALID_ARGS", `rig: bead ${args.bead_id} is in rig ${target.name} already`);
+    this.rateLimit(caller, "bead");
+    const request: z.infer<typeof beadMoveOut> = { bead_id: args.bead_id, to_rig: target.name, to_rig_id: target.id, new_bead_id: newId() };
+    let reply: { status: number; body: any };
+    try {
+      reply = await this.callRoom("rig", this.rigRoomId(source.id), "bead_move_out", request);
+    } catch (error) {
+      throw new ToolError("INTERNAL", `rig ${source.name} could not be reached (${(error as Error).message}); call again: the move resumes where it stopped`);
+    }
+    if (reply.status !== 200) {
+      const error = reply.body?.error as { code?: string; message?: string } | undefined;
+      const code = error?.code && Object.hasOwn(ERROR_STATUS, error.code) && reply.status < 500 ? (error.code as keyof typeof ERROR_STATUS) : "INTERNAL";
+      throw new ToolError(code, error?.message ?? `rig ${source.name} answered HTTP ${reply.status}; call again: the move resumes where it stopped`);
+    }
+    const moved = beadMoved.parse(reply.body.value);
+    if (moved.to_rig !== target.name) throw new ToolError("CONFLICT", `bead ${args.bead_id} was moved to rig ${moved.to_rig} already (as bead ${moved.new_bead_id})`);
+    return this.applyMove({ ...moved, to_rig_id: target.id });
+  }
+
+  /** Applies a move once (W16), whether the tool or the source rig's notice brings it first. */
+  private applyMove(notice: BeadMovedNotice): Promise<BeadMoveResult> {
+    const run = this.moveLane.then(() => this.applyMoveNow(notice));
+    this.moveLane = run.catch(() => {});
+    return run;
+  }
+
+  private async applyMoveNow(notice: BeadMovedNotice): Promise<BeadMoveResult> {
+    const result: BeadMoveResult = { bead_id: notice.new_bead_id, rig: notice.to_rig, moved_from: { rig: notice.from_rig, bead_id: notice.bead_id } };
+    const indexed = await this.room.storage.get<BeadPlace>(`${INDEX_PREFIX}${notice.bead_id}`);
+    if (indexed?.movedTo) return { ...result, bead_id: indexed.movedTo.beadId, rig: indexed.movedTo.rig };
+    const target = this.records.get<Rig>(TOWN_DOC.rigs, notice.to_rig_id);
+    const now = Date.now();
+    const successor: ConvoyBead = { rigId: notice.to_rig_id, rigName: notice.to_rig, beadId: notice.new_bead_id, title: notice.title, status: "open", reason: `moved from ${notice.from_rig}`, rev: 0 };
+    const convoy = notice.convoy_id ? await this.convoyWithMove(notice.convoy_id, notice.bead_id, successor, target !== undefined) : null;
+    const entries: OutboxEntry[] = target
+      ? [
+          {
+            key: `bead-${notice.new_bead_id}`,
+            kind: "bead",
+            attempts: 0,
+            createdAt: now,
+            nextAttemptAt: now,
+            payload: {
+              rig_id: target.id,
+              bead: {
+                id: notice.new_bead_id,
+                title: notice.title,
+                body: notice.body,
+                priority: notice.priority,
+                requires: notice.requires,
+                reason: `moved from ${notice.from_rig} by the operator`,
+                moved_from: { rig: notice.from_rig, bead_id: notice.bead_id },
+                ...(notice.convoy_id ? { convoy_id: notice.convoy_id } : {}),
+              } satisfies z.infer<typeof beadCreate>,
+            },
+          },
+        ]
+      : [];
+    const index: [string, BeadPlace][] = [[notice.bead_id, { rigId: notice.from_rig_id, movedTo: { rigId: notice.to_rig_id, rig: notice.to_rig, beadId: notice.new_bead_id } }]];
+    if (target) index.push([notice.new_bead_id, { rigId: target.id }]);
+    const text = target
+      ? `bead ${notice.bead_id.slice(-8)} "${notice.title}" moved from ${notice.from_rig} to ${notice.to_rig} as ${notice.new_bead_id.slice(-8)}`
+      : `bead ${notice.bead_id.slice(-8)} "${notice.title}" was moved to rig ${notice.to_rig}, which was removed meanwhile`;
+    const events = [this.feedEvent(target ? "moved" : "failed", text), ...(convoy?.events ?? [])];
+    await this.records.write(convoy?.changes ?? [], events, {
+      put: { ...outboxPuts(entries), ...convoy?.put, ...this.indexPuts(index, indexed ? index.length - 1 : index.length) },
+      delete: convoy?.delete ?? [],
+    });
+    if (entries.length) await this.enqueued(entries, target ? [{ spec: { title: notice.title }, rigId: target.id, rigName: target.name, reason: "", beadId: notice.new_bead_id }] : []);
+    await this.trimIndex();
+    if (convoy?.reopened) await this.outbox.scheduleAlarm(); // the reconciliation watches open convoys
+    return result;
+  }
+
+  /**
+   * The convoy's change for a move: the successor in the old bead's place (a landed convoy open
+   * again, if the town's bound on beads in open convoys leaves room, and brought back from storage);
+   * with the target rig gone, the old bead's entry fails instead. Null when nothing changes.
+   */
+  private async convoyWithMove(
+    convoyId: string,
+    oldBeadId: string,
+    successor: ConvoyBead,
+    targetExists: boolean,
+  ): Promise<{ changes: { collection: string; key: string; value: Convoy }[]; put: Record<string, Convoy>; delete: string[]; events: ReturnType<TownRoom["feedEvent"]>[]; reopened: boolean } | null> {
+    const live = this.records.get<Convoy>(TOWN_DOC.convoys, convoyId);
+    const convoy = live ?? (await this.room.storage.get<Convoy>(`convoy-archive:${convoyId}`));
+    if (!convoy) return null;
+    let open = 0;
+    for (const c of this.records.values<Convoy>(TOWN_DOC.convoys)) if (c.status === "open") open += c.beads.length;
+    const next = targetExists ? replaceBead(convoy, oldBeadId, successor, open + convoy.beads.length <= LIMITS.openConvoyBeads) : failBead(convoy, oldBeadId, `moved to rig ${successor.rigName}, which was removed`);
+    if (!next) return null;
+    const reopened = convoy.status !== "open" && next.status === "open";
+    const { convoy: settled, landed } = landIfDone(next, Date.now());
+    const events = reopened ? [this.feedEvent("convoy", `convoy "${convoy.title}" open again: bead ${oldBeadId.slice(-8)} moved to ${successor.rigName}`)] : landed ? [this.feedEvent("landed", `convoy "${convoy.title}" landed`)] : [];
+    // Open convoys always live in the document; a landed one stays where it is.
+    if (live || settled.status === "open") {
+      return { changes: [{ collection: TOWN_DOC.convoys, key: convoyId, value: settled }], put: {}, delete: live ? [] : [`convoy-archive:${convoyId}`], events, reopened };
+    }
+    return { changes: [], put: { [`convoy-archive:${convoyId}`]: settled }, delete: [], events, reopened };
+  }
+
+  /** Index entries to store, and the count with `added` new keys (counted now, before any await). */
+  private indexPuts(entries: [string, BeadPlace][], added: number): Record<string, unknown> {
+    this.indexCount += added;
+    return { ...Object.fromEntries(entries.map(([id, place]) => [`${INDEX_PREFIX}${id}`, place])), [INDEX_COUNT]: this.indexCount };
+  }
+
+  /** Keeps the bead index within LIMITS.beadIndexKept: the lowest ids (the oldest ULIDs) go first. */
+  private async trimIndex(): Promise<void> {
+    const excess = this.indexCount - LIMITS.beadIndexKept;
+    if (excess <= 0) return;
+    this.indexCount -= excess;
+    const oldest = await this.room.storage.list({ prefix: INDEX_PREFIX, limit: excess });
+    await this.room.storage.delete([...oldest.keys()]);
+    await this.room.storage.put(INDEX_COUNT, this.indexCount);
   }
 
   // ------------------------------------------------------------------ room-to-room
@@ -616,9 +792,23 @@ export default class TownRoom extends LiveRoom {
         const notice = convoyBeadNotice.parse(body);
         const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
         if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
-        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure });
+        const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure }, Date.now());
         if (next) await this.updateConvoy(next);
         return jsonResponse({ ok: true, value: next ? "applied" : "stale" });
+      }
+      case "feed": {
+        // A rig's failure for the town's feed, through its outbox: stored once per event id.
+        const { rig_id, event } = feedNotice.parse(body);
+        const rig = this.records.get<Rig>(TOWN_DOC.rigs, rig_id);
+        if (!rig) return errorResponse("UNKNOWN_RIG", `no rig ${rig_id}`);
+        if (this.records.events.toArray().some((e) => e.id === event.id)) return jsonResponse({ ok: true, value: "known" });
+        await this.records.write([], [forTown(event, rig.name)]);
+        return jsonResponse({ ok: true, value: "stored" });
+      }
+      case "bead_moved": {
+        // From a rig's outbox (W16): its bead closed as moved; create its successor, once.
+        const notice = beadMoved.parse(body);
+        return jsonResponse({ ok: true, value: await this.applyMove(notice) });
       }
       case "summary": {
         const { rig_id, summary } = summaryPush.parse(body);

@@ -23,7 +23,7 @@
  * clock jump), nobody is blamed for the gap and every deadline starts again from now (W12).
  */
 import { branchName, planDispatch, withStatus } from "./dispatch.ts";
-import { CLOSE, ToolError, type Agent, type AgentRun, type Bead, type BeadStatus, type MergeFailure, type Severity } from "./protocol.ts";
+import { CLOSE, ToolError, type Agent, type AgentRun, type Bead, type BeadStatus, type FeedTone, type MergeFailure, type Severity } from "./protocol.ts";
 
 // ---------------------------------------------------------------------------------------------
 // State
@@ -127,9 +127,17 @@ export type WorkEvent =
       conflictFiles?: string[] | undefined;
     }
   | { type: "operator_set_status"; beadId: string; status: "open" | "closed" | "failed" }
-  /** An operator retries a failed bead: open again with its attempts reset (W14). */
-  | { type: "operator_retry"; beadId: string }
-  | { type: "operator_stop_agent"; identity: string; reason: string };
+  /** An operator retries a failed bead: open again with its attempts reset (W14); `note` goes into its history. */
+  | { type: "operator_retry"; beadId: string; note?: string | undefined }
+  /** An operator stops an agent's run: its bead fails, no attempt counted (W15). */
+  | { type: "operator_stop_agent"; identity: string; reason?: string | undefined }
+  /** An operator restarts an agent's run: its bead goes back to open, no attempt counted, and is dispatched again (W15). */
+  | { type: "operator_restart_agent"; identity: string; reason?: string | undefined }
+  /**
+   * An operator moves a bead to another rig (W16): it closes here with `movedTo` (its run stopped).
+   * `toRigId` and `newBeadId` are the town's: they only pass through to the `moved` effect.
+   */
+  | { type: "operator_move"; beadId: string; toRig: string; toRigId: string; newBeadId: string };
 
 export type OwedCommand =
   | { kind: "start_agent"; id: string; identity: string; beadId: string; run: string }
@@ -145,13 +153,19 @@ export type Effect =
   /** Tell this socket its lease state; when held, send it every owed command. */
   | { kind: "lease"; connection: string; frame: LeaseFrameSpec }
   | { kind: "close"; connection: string; code: number; reason: string }
-  | { kind: "feed"; feed: FeedKind; text: string }
+  /** A feed line; `tone` when it is not the kind's (party/feed.ts), `bead` and `agent` what it is about. */
+  | { kind: "feed"; feed: FeedKind; text: string; tone?: FeedTone; bead?: string; agent?: string }
   | { kind: "escalate"; escalation: EscalationSpec }
   | { kind: "nudge"; identity: string; subject: string; body: string }
   /** The lease's lasting part (holder, epoch) changed: store it with this step's records. */
-  | { kind: "persist_lease" };
+  | { kind: "persist_lease" }
+  /** A bead was closed as moved (W16): the town must hear of it, in the same write (its successor is created there). */
+  | { kind: "moved"; beadId: string; toRig: string; toRigId: string; newBeadId: string };
 
-export type FeedKind = "bead" | "agent" | "witness" | "lease" | "merge" | "failed";
+/** `failed`, `stalled`, `hung` and `dead` are failures: the rig room also tells the town's feed (party/feed.ts). */
+export type FeedKind = "bead" | "agent" | "witness" | "lease" | "merge" | "failed" | "stalled" | "hung" | "dead";
+
+export type FeedAbout = { tone?: FeedTone; bead?: string | undefined; agent?: string | undefined };
 
 export type Transition<R = unknown> = {
   beads: Bead[];
@@ -217,9 +231,13 @@ function apply(tx: Tx, event: WorkEvent): unknown {
     case "operator_set_status":
       return tx.setStatus(event.beadId, event.status);
     case "operator_retry":
-      return tx.retry(event.beadId);
+      return tx.retry(event.beadId, event.note);
     case "operator_stop_agent":
-      return tx.stopAgent(event.identity, event.reason);
+      return tx.stopAgent(event.identity, "stop", event.reason);
+    case "operator_restart_agent":
+      return tx.stopAgent(event.identity, "restart", event.reason);
+    case "operator_move":
+      return tx.moveOut(event);
   }
 }
 
@@ -341,8 +359,12 @@ class Tx {
     this.live.set(identity, value);
   }
 
-  private feed(feed: FeedKind, text: string): void {
-    this.effects.push({ kind: "feed", feed, text });
+  private feed(feed: FeedKind, text: string, about: FeedAbout = {}): void {
+    const effect: Effect = { kind: "feed", feed, text };
+    if (about.tone) effect.tone = about.tone;
+    if (about.bead) effect.bead = about.bead;
+    if (about.agent) effect.agent = about.agent;
+    this.effects.push(effect);
   }
 
   private get holder(): Holder | null {
@@ -510,7 +532,7 @@ class Tx {
       const bead = this.bead(run.bead);
       if (run.state !== "stopping" && bead?.status === "in_progress" && bead.assignee === agent.identity) {
         this.setBead(reopen(bead, this.now, `${agent.identity}'s run was lost: ${why}`));
-        this.feed("bead", `bead ${short8(bead.id)} back to open: ${agent.identity}'s run was lost (${why})`);
+        this.feed("bead", `bead ${short8(bead.id)} back to open: ${agent.identity}'s run was lost (${why})`, { bead: bead.id, agent: agent.identity });
       }
     }
   }
@@ -523,7 +545,7 @@ class Tx {
     if (holder && now > holder.renewBy) {
       // W3: a holder that missed its deadline loses the rig, with a typed close.
       if (holder.connection) this.effects.push({ kind: "close", connection: holder.connection, code: CLOSE.LEASE_EXPIRED, reason: "lease expired: no renewal in time" });
-      this.feed("lease", `container ${short(holder.container)} missed its lease deadline and lost the rig`);
+      this.feed("lease", `container ${short(holder.container)} missed its lease deadline and lost the rig`, { tone: "warn" });
       this.lease = { ...this.lease, holder: null };
       this.voidRuns("its container missed its lease deadline");
       this.effects.push({ kind: "persist_lease" });
@@ -545,7 +567,7 @@ class Tx {
           const next: Agent = { ...agent, status: "dead", lastExit: `stop not acknowledged in ${seconds(config.stopTimeoutMs)}` };
           clearRun(next);
           this.setAgent(next);
-          this.feed("witness", `${agent.identity}: stop not acknowledged; given up`);
+          this.feed("dead", `${agent.identity}: stop not acknowledged; given up`, { agent: agent.identity, bead: run.bead });
         }
         continue;
       }
@@ -556,12 +578,12 @@ class Tx {
         // W7: the holder renews but no longer vouches for this run: its process is gone.
         const why = `no heartbeat for ${seconds(silent)}`;
         this.endRun(agent, "dead", why, run.state === "running", `witness: ${agent.identity} dead (${why})`);
-        this.feed("witness", `${agent.identity} is dead (${why})`);
+        this.feed("dead", `${agent.identity} is dead (${why})`, { agent: agent.identity, bead: run.bead });
         continue;
       }
       if (silent > config.heartbeatTimeoutMs / 2 && agent.status === "working") {
         this.setAgent({ ...agent, status: "stalled" });
-        this.feed("witness", `${agent.identity} is stalled (no heartbeat for ${seconds(silent)})`);
+        this.feed("stalled", `${agent.identity} is stalled (no heartbeat for ${seconds(silent)})`, { agent: agent.identity, bead: run.bead });
       }
       if (run.state !== "running") continue;
       const idle = now - live.progressAt;
@@ -569,7 +591,7 @@ class Tx {
         // W8: hung: alive, but no output and no tool call since the nudge.
         const why = `no progress for ${seconds(idle)}`;
         this.endRun(agent, "stopping", `hung: ${why}`, true, `hung: ${why}`);
-        this.feed("witness", `${agent.identity} hung (${why}); stopped`);
+        this.feed("hung", `${agent.identity} hung (${why}); stopped`, { tone: "bad", agent: agent.identity, bead: run.bead });
       } else if (idle > config.idleMs && live.nudgedAt === undefined) {
         this.setLive(agent.identity, { ...live, nudgedAt: now });
         this.setAgent({ ...(this.agent(agent.identity) ?? agent), status: "hung" });
@@ -580,7 +602,7 @@ class Tx {
           subject: `nudge: no progress for ${seconds(idle)}`,
           body: `You hold bead ${run.bead}${bead ? ` (${bead.title})` : ""} and have made no progress (no output, no tool call) for ${seconds(idle)}. Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(config.idleMs)}.`,
         });
-        this.feed("witness", `${agent.identity} made no progress for ${seconds(idle)}; nudged`);
+        this.feed("hung", `${agent.identity} made no progress for ${seconds(idle)}; nudged`, { agent: agent.identity, bead: run.bead });
       }
     }
 
@@ -592,12 +614,12 @@ class Tx {
         const next: Bead = { ...bead, mergeTries: tries + 1, until: now + config.mergeTimeoutMs };
         this.setBead(next);
         this.effects.push({ kind: "command", command: mergeCommand(next) });
-        this.feed("merge", `merge of bead ${short8(bead.id)} not reported in ${seconds(config.mergeTimeoutMs)}; asked again (try ${tries + 1} of ${config.mergeTries})`);
+        this.feed("merge", `merge of bead ${short8(bead.id)} not reported in ${seconds(config.mergeTimeoutMs)}; asked again (try ${tries + 1} of ${config.mergeTries})`, { bead: bead.id });
       } else {
         const why = `merge not reported after ${tries} tries`;
         this.setBead(failed(bead, now, why));
         this.escalate({ from: `${config.rigName}/refinery`, title: `Merge never reported: ${bead.title}`, body: `The refinery was asked to merge ${bead.branch ?? "the bead's branch"} ${tries} times and never answered. The bead failed; retry it once the container is healthy.`, severity: "high", beadId: bead.id });
-        this.feed("failed", `bead ${short8(bead.id)} failed: ${why}`);
+        this.feed("failed", `bead ${short8(bead.id)} failed: ${why}`, { bead: bead.id });
       }
     }
   }
@@ -650,7 +672,7 @@ class Tx {
       } else {
         // Ended before gt_done: a failure of this bead's run, unless the process was lost with its supervisor.
         this.endRun(agent, "idle", event.exit, event.lost !== true, `${agent.identity} exited (${event.exit}) before done`, true);
-        this.feed("agent", `${agent.identity} exited (${event.exit}) before finishing bead ${short8(run.bead)}`);
+        this.feed("agent", `${agent.identity} exited (${event.exit}) before finishing bead ${short8(run.bead)}`, { tone: "warn", agent: agent.identity, bead: run.bead });
       }
     }
     const beadId = event.beadId ?? run?.bead;
@@ -699,7 +721,7 @@ class Tx {
     const review: Bead = { ...withStatus(bead, "in_review", this.now, event.summary ? `done: ${event.summary.slice(0, 200)}` : "done"), branch: event.branch, mergeTries: 1, until: this.now + this.config.mergeTimeoutMs };
     this.setBead(review);
     this.effects.push({ kind: "command", command: mergeCommand(review) });
-    this.feed("bead", `${agent.identity} finished bead ${short8(bead.id)}; merging ${event.branch}`);
+    this.feed("bead", `${agent.identity} finished bead ${short8(bead.id)}; merging ${event.branch}`, { bead: bead.id, agent: agent.identity });
     return { bead_id: bead.id, status: "in_review" };
   }
 
@@ -716,13 +738,13 @@ class Tx {
     if (bead.status === "failed" && event.ok && bead.failure?.startsWith("merge not reported")) {
       // The refinery did merge it after all: the remote is the truth (W10).
       this.setBead(merged(bead, `merged ${event.mergeCommit?.slice(0, 8) ?? ""} (reported late)`.trim()));
-      this.feed("merge", `bead ${short8(bead.id)} merged after all (reported late)`);
+      this.feed("merge", `bead ${short8(bead.id)} merged after all (reported late)`, { tone: "good", bead: bead.id });
       return this.bead(bead.id)!;
     }
     if (bead.status !== "in_review") return bead; // a repeated report: already applied
     if (event.ok) {
       this.setBead(merged(bead, `merged ${event.mergeCommit?.slice(0, 8) ?? ""}`.trim()));
-      this.feed("bead", `bead ${short8(bead.id)} merged into the default branch`);
+      this.feed("bead", `bead ${short8(bead.id)} merged into the default branch`, { tone: "good", bead: bead.id, agent: bead.assignee });
       return this.bead(bead.id)!;
     }
     const failure: MergeFailure = event.failure ?? (event.conflictFiles?.length ? "conflict" : "push_failed");
@@ -731,11 +753,11 @@ class Tx {
       case "branch_missing":
         // Lost with the container that had it: redone, and not the bead's fault.
         this.returned(bead, `merge: branch ${bead.branch ?? ""} is not in the serving container's clone (${error}); redone`, false);
-        this.feed("merge", `bead ${short8(bead.id)}: its branch was lost with its container; redone`);
+        this.feed("merge", `bead ${short8(bead.id)}: its branch was lost with its container; redone`, { bead: bead.id });
         break;
       case "nothing_to_merge":
         this.returned(bead, `merge: nothing to merge: the branch has no commits of its own`, true);
-        this.feed("merge", `bead ${short8(bead.id)}: nothing to merge; back to open`);
+        this.feed("merge", `bead ${short8(bead.id)}: nothing to merge; back to open`, { tone: "warn", bead: bead.id, agent: bead.assignee });
         break;
       case "conflict":
       case "push_failed": {
@@ -750,7 +772,7 @@ class Tx {
           beadId: bead.id,
         });
         this.returned(bead, `merge failed: ${error}`, true);
-        this.feed("merge", `merge of bead ${short8(bead.id)} failed (${failure}); bead reopened`);
+        this.feed("merge", `merge of bead ${short8(bead.id)} failed (${failure}); bead reopened`, { tone: "warn", bead: bead.id, agent: bead.assignee });
         break;
       }
     }
@@ -762,6 +784,7 @@ class Tx {
   setStatus(beadId: string, status: "open" | "closed" | "failed"): Bead {
     const bead = this.requireBead(beadId);
     if (status === bead.status) return bead;
+    if (bead.movedTo) throw new ToolError("CONFLICT", `bead ${bead.id} was moved to rig ${bead.movedTo.rig} (as bead ${bead.movedTo.beadId}); act on that one`);
     if (status === "open" && bead.status === "failed") return this.retry(beadId); // W14
     let next = withStatus(bead, status, this.now, "set by operator");
     delete next.until;
@@ -775,32 +798,70 @@ class Tx {
       next = { ...next };
     }
     this.setBead(next);
-    this.feed(status === "failed" ? "failed" : "bead", `bead ${short8(bead.id)} ${bead.status} → ${status} (operator)`);
+    this.feed(status === "failed" ? "failed" : "bead", `bead ${short8(bead.id)} ${bead.status} → ${status} (operator)`, { bead: bead.id });
     return next;
   }
 
-  retry(beadId: string): Bead {
+  retry(beadId: string, note?: string): Bead {
     const bead = this.requireBead(beadId);
     if (bead.status !== "failed") throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}; only a failed bead is retried`);
-    const next: Bead = { ...withStatus(bead, "open", this.now, `retried by the operator (attempts ${bead.attempts ?? 0} → 0)`), attempts: 0 };
+    const why = `retried by the operator (attempts ${bead.attempts ?? 0} → 0)${note ? `: ${note}` : ""}`;
+    const next: Bead = { ...withStatus(bead, "open", this.now, why), attempts: 0 };
     delete next.failure;
     delete next.assignee;
     delete next.branch;
     delete next.until;
     delete next.mergeTries;
     this.setBead(next);
-    this.feed("bead", `bead ${short8(bead.id)} retried by the operator`);
+    this.feed("bead", `bead ${short8(bead.id)} retried by the operator`, { bead: bead.id });
     return next;
   }
 
-  stopAgent(identity: string, reason: string): Agent {
+  /**
+   * W15: an operator ends an agent's live run. `stop`: its bead fails (to retry or move later);
+   * `restart`: its bead goes back to open and is dispatched again. Neither counts an attempt (W11).
+   */
+  stopAgent(identity: string, how: "stop" | "restart", reason?: string): Agent {
     const agent = this.requireAgent(identity);
-    if (!agent.run || agent.run.state === "stopping") return agent;
-    const bead = this.bead(agent.run.bead);
-    this.stopRun(agent, reason);
-    if (bead?.status === "in_progress" && bead.assignee === identity) this.returned(bead, `${identity} stopped by the operator: ${reason}`, false);
-    this.feed("agent", `${identity} stopped by the operator: ${reason}`);
+    const run = agent.run;
+    if (!run) throw new ToolError("CONFLICT", `${identity} has no run to ${how}`);
+    if (run.state === "stopping") throw new ToolError("CONFLICT", `${identity}'s run ${run.id} is being stopped already (${run.reason ?? "stop"})`);
+    const why = `${how === "stop" ? "stopped" : "restarted"} by the operator${reason ? `: ${reason}` : ""}`;
+    const bead = this.bead(run.bead);
+    this.stopRun(agent, why);
+    if (bead?.status === "in_progress" && bead.assignee === identity) {
+      if (how === "stop") {
+        this.setBead(failed(bead, this.now, why));
+        this.feed("failed", `bead ${short8(bead.id)} failed: ${identity} ${why}`, { agent: identity, bead: bead.id });
+      } else {
+        this.setBead(reopen(bead, this.now, `${identity} ${why}`));
+      }
+    }
+    this.feed("agent", `${identity} ${why}`, { agent: identity, bead: bead?.id });
     return this.agent(identity)!;
+  }
+
+  /**
+   * W16: the bead leaves this rig for another: closed with `movedTo` and a history note, its run
+   * stopped (no attempt counted). A bead closed (done, or moved already) or in review (its merge is
+   * under way) is not moved; a bead moved already answers as it is, wherever it went, so the town
+   * can tell a retry from a second move.
+   */
+  moveOut(event: Extract<WorkEvent, { type: "operator_move" }>): Bead {
+    const bead = this.requireBead(event.beadId);
+    if (bead.movedTo) return bead;
+    if (bead.status === "closed") throw new ToolError("CONFLICT", `bead ${bead.id} is closed (done); only unfinished work is moved`);
+    if (bead.status === "in_review") throw new ToolError("CONFLICT", `bead ${bead.id} is in review: its merge is under way`);
+    const owner = this.owner(bead.id);
+    if (owner) this.stopRun(owner, `bead ${bead.id} moved to rig ${event.toRig} by the operator`);
+    const next: Bead = { ...withStatus(bead, "closed", this.now, `moved to ${event.toRig}`), movedTo: { rig: event.toRig, beadId: event.newBeadId } };
+    delete next.until;
+    delete next.mergeTries;
+    delete next.failure;
+    this.setBead(next);
+    this.effects.push({ kind: "moved", beadId: bead.id, toRig: event.toRig, toRigId: event.toRigId, newBeadId: event.newBeadId });
+    this.feed("bead", `bead ${short8(bead.id)} moved to rig ${event.toRig}${owner ? `; ${owner.identity} stopped` : ""}`, { bead: bead.id });
+    return next;
   }
 
   private stopRun(agent: Agent, reason: string): void {
@@ -838,7 +899,7 @@ class Tx {
         severity: "high",
         beadId: bead.id,
       });
-      this.feed("failed", `bead ${short8(bead.id)} failed after ${attempts} runs: ${note}`);
+      this.feed("failed", `bead ${short8(bead.id)} failed after ${attempts} runs: ${note}`, { bead: bead.id, agent: bead.assignee });
       return;
     }
     this.setBead({ ...reopen(bead, this.now, note), attempts });
@@ -882,7 +943,7 @@ class Tx {
       this.setBead({ ...withStatus(bead, "in_progress", now, `hooked to ${identity}`), assignee: identity, branch, runs });
       this.setLive(identity, { heartbeatAt: now, progressAt: now });
       this.effects.push({ kind: "command", command: runCommand(agent)! });
-      this.feed("bead", `${identity} hooked bead ${short8(beadId)}: ${bead.title}`);
+      this.feed("bead", `${identity} hooked bead ${short8(beadId)}: ${bead.title}`, { bead: beadId, agent: identity });
     }
   }
 }

@@ -1,24 +1,29 @@
 /**
- * npm start [-- --port 1999 --town demo --workspace <dir> --add-rig <name>=<git url or path>]
+ * npm start [-- --port 1999 --town demo --workspace <dir> --add-rig <name>=<git url or path> --every 20-40 --quiet]
  *
  * A living demo town on one machine: builds the dashboard, runs `partykit dev` serving it and the
  * town container, creates three rigs backed by local git repositories (with different
  * capabilities), slings a convoy across them whose scripted agents commit real work and mail each
- * other across rigs, and prints the dashboard URL. The terminal follows progress. A second run
- * resumes the same town (state lives in .townhall/, or GT_STATE_DIR). Ctrl-C stops everything.
+ * other across rigs, and prints the dashboard URL. Once that convoy lands, the town is kept busy
+ * (scripts/living-demo.ts): new work every 20–40 s, some of it crossing rigs by mail, some failing,
+ * now and then a hang; `--quiet` makes none. The terminal says what changes: rigs, convoys, new
+ * work, and every failed bead with why. A second run resumes the same town (state lives in
+ * .townhall/, or GT_STATE_DIR). Ctrl-C stops everything.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
-import { SLUG_RE, redactGitUrl, type Convoy, type Rig, type ShareResult } from "../party/protocol.ts";
+import { SLUG_RE, redactGitUrl, type Bead, type Convoy, type Rig, type ShareResult, type SlingResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
 import { plain } from "../client/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
 import { TS_LOADER } from "../container/runtimes.ts";
 import { STATE_DIR, ensureLocalState } from "./local-state.ts";
+import { DEMO_EVERY_S, DemoPlanner, demoHold, nextDelayMs, parseEvery, type DemoWork, type TownLoad } from "./living-demo.ts";
+import { convoyLine, failedBeadLine, rigLine, tail } from "./terminal.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -51,6 +56,8 @@ const { values } = parseArgs({
     town: { type: "string" },
     workspace: { type: "string" },
     "add-rig": { type: "string", multiple: true },
+    every: { type: "string" },
+    quiet: { type: "boolean", default: false },
   },
   strict: true,
 });
@@ -65,6 +72,8 @@ const extraRigs = (values["add-rig"] ?? []).map((entry) => {
   return { name, gitUrl: url.join("=") };
 });
 const workspace = resolve(values.workspace ?? join(STATE_DIR, "workspace"));
+const every = values.every === undefined ? DEMO_EVERY_S : parseEvery(values.every);
+if (!every) fail(`--every takes seconds between new work, e.g. 20-40 (1 to 3600), got ${values.every}`);
 
 function fail(message: string): never {
   console.error(`npm start: ${message}`);
@@ -112,11 +121,17 @@ function startChild(name: string, file: string, args: string[], ready: RegExp, l
   const child = spawn(file, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
   children.push(child);
   const log = logFile(logName);
-  child.stdout!.on("data", (chunk: Buffer) => log.write(chunk));
-  child.stderr!.on("data", (chunk: Buffer) => log.write(chunk));
+  // The last of what it said, for the terminal if it stops on its own (a real error, shown whole).
+  let recent = "";
+  const keep = (chunk: Buffer) => {
+    log.write(chunk);
+    recent = (recent + chunk.toString()).slice(-8_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
   child.on("exit", (code) => {
     if (stopping) return;
-    console.error(`${name} exited (${code}); stopping`);
+    console.error(plain(`${tail(recent)}\n${name} exited (${code}); stopping (its whole log: ${join(LOG_DIR, `${logName}.log`)})`));
     stopAll(1);
   });
   return new Promise((resolveReady, reject) => {
@@ -153,8 +168,16 @@ function demoRemote(name: string): string {
   return bare;
 }
 
+// The build's output (the bundler's warnings, its notes on how long plugins took) goes to its log;
+// the terminal sees it only when the build fails.
 step("building the dashboard");
-execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+const build = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+const buildLog = logFile("build");
+buildLog.end(`${build.stdout ?? ""}${build.stderr ?? ""}`);
+if (build.status !== 0) {
+  console.error(plain(`${build.stdout ?? ""}${build.stderr ?? ""}${build.error ? String(build.error) : ""}`.trimEnd()));
+  fail(`building the dashboard failed (exit ${build.status ?? build.signal}); its output is above and in ${join(LOG_DIR, "build.log")}`);
+}
 
 // partykit dev serves the built dashboard as a single-page app from the same origin as the rooms.
 // The secret goes in its config file, never on a command line, which every local user can read
@@ -168,7 +191,8 @@ writeFileSync(
     parties: { rig: join(ROOT, "party/rig.ts") },
     compatibilityDate: "2024-07-18",
     serve: { path: join(ROOT, "dist"), singlePageApp: true },
-    vars: { GT_SECRET: state.secret },
+    // The witness finds a hung agent after 30 s of silence (not 10 min), so the demo's hangs show.
+    vars: { GT_SECRET: state.secret, GT_AGENT_IDLE_MS: process.env.GT_AGENT_IDLE_MS ?? "30000" },
   }),
   { mode: 0o600 },
 );
@@ -213,54 +237,183 @@ await startChild("the container", process.execPath, ["--import", TS_LOADER, join
   GT_CONTAINER_TOKEN: containerToken,
   TMPDIR: containerTmp,
 });
-step(`logs: ${join(LOG_DIR, "container.log")} (agents, merges, leases) and ${join(LOG_DIR, "partykit.log")}`);
+step(`logs: ${join(LOG_DIR, "container.log")} (agents' output, merges, leases); partykit.log and build.log beside it`);
 
-// Follow the town: rigs becoming ready, beads done per rig, convoy progress.
+// Follow the town on the terminal: rigs changing state, convoy progress, each failed bead and why.
 const replica = new DocReplica({ host, party: "main", room: town, doc: "town", token: containerToken, WebSocket });
 await replica.whenSynced();
+const rigs = () => [...replica.doc.getMap<Rig>("rigs").values()];
+const convoys = () => [...replica.doc.getMap<Convoy>("convoys").values()];
 const said = new Map<string, string>();
 const report = (key: string, line: string) => {
   if (said.get(key) === line) return;
   said.set(key, line);
   console.log(plain(`  ${line}`));
 };
-const follow = () => {
-  for (const rig of replica.doc.getMap<Rig>("rigs").values()) {
-    const b = rig.summary.beads;
-    report(`rig:${rig.id}`, `${rig.name.padEnd(10)} ${rig.status.padEnd(8)} beads: ${b.closed} closed, ${b.in_progress + b.in_review} in progress, ${b.open} open${b.failed ? `, ${b.failed} failed` : ""}`);
+
+/** Each rig's document (operators read them), for its beads: what failed and why. */
+const rigDocs = new Map<string, DocReplica>();
+/** Called on every change of a rig's beads (the living demo waits on them). */
+const beadWatchers = new Set<() => void>();
+const followRig = (rig: Rig, doc: DocReplica) => {
+  for (const bead of doc.doc.getMap<Bead>("beads").values()) {
+    if (bead.status === "failed") report(`failed:${bead.id}`, `✗ ${failedBeadLine(bead, rig.name)}`);
+    else said.delete(`failed:${bead.id}`); // retried: say it again if it fails again
   }
-  for (const convoy of replica.doc.getMap<Convoy>("convoys").values()) {
-    const done = convoy.beads.filter((x) => x.status === "closed" || x.status === "failed").length;
-    report(`convoy:${convoy.id}`, `convoy "${convoy.title}": ${done}/${convoy.beads.length}${convoy.status === "landed" ? " — landed" : ""}`);
+  for (const watcher of beadWatchers) watcher();
+};
+const watchRig = (rig: Rig) => {
+  if (rigDocs.has(rig.id)) return;
+  const doc = new DocReplica({ host, party: "rig", room: `${town}.${rig.id}`, doc: "rig", token: operator, WebSocket });
+  rigDocs.set(rig.id, doc);
+  const observe = () => {
+    doc.doc.getMap("beads").observe(() => followRig(rig, doc));
+    followRig(rig, doc);
+  };
+  doc.onChange((r) => r.status === "live" && observe()); // each connection syncs a fresh document
+};
+const followTown = () => {
+  const present = new Set<string>();
+  for (const rig of rigs()) {
+    present.add(rig.id);
+    if (rig.status !== "cloning" || said.has(`rig:${rig.id}`)) report(`rig:${rig.id}`, rigLine(rig)); // "adding rig" said cloning
+    if (rig.status === "ready") watchRig(rig);
+  }
+  for (const [id, doc] of rigDocs) if (!present.has(id)) (doc.close(), rigDocs.delete(id));
+  for (const convoy of convoys()) {
+    const line = convoyLine(convoy);
+    if (line) report(`convoy:${convoy.id}`, line);
   }
 };
+const townWatchers = new Set<() => void>([followTown]);
+const onTown = () => townWatchers.forEach((watcher) => watcher());
 const watch = () => {
-  replica.doc.getMap("rigs").observe(follow);
-  replica.doc.getMap("convoys").observe(follow);
+  replica.doc.getMap("rigs").observe(onTown);
+  replica.doc.getMap("convoys").observe(onTown);
 };
 watch();
-replica.onChange((r) => r.status === "live" && (watch(), follow()));
-follow();
+replica.onChange((r) => r.status === "live" && (watch(), onTown()));
+onTown();
 
-// The demo convoy, once the rigs it needs are ready (first run only).
-const rigsReady = () => DEMO_RIGS.every((d) => [...replica.doc.getMap<Rig>("rigs").values()].some((r) => r.name === d.name && r.status === "ready"));
-if (replica.doc.getMap("convoys").size === 0) {
-  await new Promise<void>((resolveReady) => {
-    const check = () => rigsReady() && (replica.doc.getMap("rigs").unobserve(check), resolveReady());
-    replica.doc.getMap("rigs").observe(check);
+/** Resolves once `ready()` holds, checked on every change of the town document. */
+const townWhen = (ready: () => boolean) =>
+  new Promise<void>((resolveReady) => {
+    const check = () => ready() && (townWatchers.delete(check), resolveReady());
+    townWatchers.add(check);
     check();
   });
+
+// The demo convoy, once the rigs it needs are ready (first run only).
+const rigsReady = () => DEMO_RIGS.every((d) => rigs().some((r) => r.name === d.name && r.status === "ready"));
+if (convoys().length === 0) {
+  await townWhen(rigsReady);
   const convoy = await call<Convoy>("gt_convoy_create", DEMO_CONVOY);
   step(`slung convoy "${convoy.title}": ${convoy.beads.map((b) => `${b.title} → ${b.rigName}`).join("; ")}`);
 }
 
 const share = await call<ShareResult>("gt_share", { path: `/t/${town}`, ttl_s: 7 * 24 * 3600 });
+const pace = every[0] === every[1] ? `${every[0]} s` : `${every[0]}–${every[1]} s`;
 console.log(`
 Townhall is running: town "${town}".
 
   Dashboard (operator): http://${host}/t/${town}?token=${operator}
   Read-only link:       http://${host}${share.path}
 
+  ${values.quiet ? "Quiet (--quiet): no new work after the first convoy." : `After the first convoy lands, new work every ${pace}: some crosses rigs by mail, some fails, now and then an agent hangs (--quiet: none).`}
   More tokens: npm run token -- --role <operator|viewer|agent|container> --town ${town}
-  Stop with Ctrl-C; npm start again resumes this town. Delete ${STATE_DIR} to start over.
+  Ctrl-C stops; npm start again resumes this town; delete ${STATE_DIR} to start over.
 `);
+
+if (!values.quiet) void livingDemo();
+
+// ---------------------------------------------------------------------------------------------
+// The living demo (scripts/living-demo.ts decides what and when; this slings it).
+
+async function livingDemo(): Promise<void> {
+  const first = () => convoys().sort((a, b) => a.createdAt - b.createdAt)[0];
+  await townWhen(() => rigsReady() && (first()?.status ?? "open") !== "open");
+  const planner = new DemoPlanner();
+  let handoffPending = false;
+  let waiting = false;
+  const load = (): TownLoad => {
+    let active = 0;
+    let failed = 0;
+    for (const rig of rigs()) {
+      const b = rig.summary.beads;
+      active += b.open + b.in_progress + b.in_review;
+      failed += b.failed;
+    }
+    return { active, failed };
+  };
+  const next = async (work: () => DemoWork) => {
+    const hold = rigsReady() ? demoHold(load()) : { needs: "time", why: "a demo rig is not ready" };
+    // Only a hold that needs the operator is said, once; a busy town just waits for the next turn.
+    const needsOperator = hold?.needs === "operator";
+    if (needsOperator && !waiting) step(`the demo waits: ${hold!.why}`);
+    if (!hold && waiting) step("the demo carries on");
+    waiting = needsOperator;
+    if (hold) return;
+    const planned = work();
+    try {
+      handoffPending ||= planned.kind === "handoff";
+      await sling(planned, () => (handoffPending = false));
+    } catch (error) {
+      if (planned.kind === "handoff") handoffPending = false;
+      step(`the demo could not sling its work: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  await next(() => planner.opener());
+  for (;;) {
+    await new Promise((resolveLater) => setTimeout(resolveLater, nextDelayMs(every!, Math.random)));
+    await next(() => planner.next({ handoffPending }));
+  }
+}
+
+async function sling(work: DemoWork, handoffDone: () => void): Promise<void> {
+  switch (work.kind) {
+    case "convoy": {
+      const convoy = await call<Convoy>("gt_convoy_create", { title: work.title, beads: work.beads });
+      step(`new work: convoy "${convoy.title}": ${convoy.beads.map((b) => `${b.title} → ${b.rigName}`).join("; ")}`);
+      return;
+    }
+    case "bead": {
+      const placed = await call<SlingResult>("gt_sling", work.bead);
+      step(`new work: bead "${work.bead.title}" → ${placed.rig}`);
+      return;
+    }
+    case "handoff": {
+      // The sender mails the polecat that holds the waiter, so it is slung once one does.
+      const waiter = await call<SlingResult>("gt_sling", work.waiter);
+      step(`new work: bead "${work.waiter.title}" → ${waiter.rig}, waiting for mail from ${work.senderRig}`);
+      void beadWhen(waiter.rig, waiter.bead_id, (bead) => (bead.status === "in_progress" && bead.assignee ? bead.assignee : bead.status === "open" ? undefined : null))
+        .then(async (assignee) => {
+          if (!assignee) return; // it ended without a polecat waiting (closed or failed by someone)
+          const sender = work.sender(assignee);
+          const placed = await call<SlingResult>("gt_sling", sender);
+          step(`new work: bead "${sender.title}" → ${placed.rig}, mailing ${assignee}`);
+        })
+        .catch((error) => step(`the demo could not sling its work: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(handoffDone);
+      return;
+    }
+  }
+}
+
+/**
+ * Resolves with what `pick` finds in a bead of a rig's document (undefined: not yet; null: never),
+ * checked on every change of that document.
+ */
+function beadWhen<T>(rigName: string, beadId: string, pick: (bead: Bead) => T | undefined | null): Promise<T | null> {
+  return new Promise((resolveFound) => {
+    const check = () => {
+      const rig = rigs().find((r) => r.name === rigName);
+      const bead = rig && rigDocs.get(rig.id)?.doc.getMap<Bead>("beads").get(beadId);
+      const found = rig ? (bead ? pick(bead) : undefined) : null;
+      if (found === undefined) return;
+      beadWatchers.delete(check);
+      resolveFound(found);
+    };
+    beadWatchers.add(check);
+    check();
+  });
+}

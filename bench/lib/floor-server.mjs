@@ -1,4 +1,4 @@
-// The floor of BENCH.md: a plain `ws` broadcast server in Node (no Yjs, no rooms, no storage).
+// The floor of docs/benchmarks.md: a plain `ws` broadcast server in Node (no Yjs, no rooms, no storage).
 // A text frame starting with "h" is a heartbeat: echoed to its sender only. Any other frame is
 // sent to every other client. Prints {"port": N} once listening.
 import { WebSocketServer } from "ws";

@@ -1,5 +1,5 @@
 // Heap of a rig document in V8, measured in a clean Node process (run with --expose-gc):
-// the records as plain objects (the floor of BENCH.md #4), then the same records in a Y.Doc
+// the records as plain objects (the floor of docs/benchmarks.md #4), then the same records in a Y.Doc
 // built the way party/records.ts RecordDoc.load builds the room's document (one transaction of
 // map.set per record). workerd's inspector is held by `partykit dev`, so the room's own heap
 // cannot be read directly; workerd's RSS is reported beside this.

@@ -55,6 +55,9 @@ export type SoakOptions = {
   keep?: boolean;
 };
 
+/** How long after the last convoy landed the containers may take to clean up what its runs left. */
+const ORPHAN_BOUND_MS = 30_000;
+
 export type Check = { name: string; ok: boolean; checked: number; detail: string };
 /** `struck`: false when there was nothing to strike (no agent ran for 30 s). */
 export type ChaosEvent = { atS: number; kind: ChaosKind; detail: string; struck: boolean };
@@ -247,9 +250,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const agentPids = () => containers.flatMap((c) => processesUnder(join(c.workspace, "rigs"), /\/worktrees\//));
     /** An agent process to strike, waiting up to 30 s for one to run. */
     const someAgent = async (): Promise<number | null> => {
-      for (const by = Date.now() + 30_000; Date.now() < by && !stopping; await sleep(250)) {
+      let slung = false;
+      for (const started = Date.now(); Date.now() < started + 30_000 && !stopping; await sleep(250)) {
         const pids = agentPids().filter((p) => !frozen.has(p));
         if (pids.length) return rng.pick(pids);
+        if (!slung && Date.now() > started + 3000) {
+          // The town's work is done (a short soak): give an agent something slow to strike.
+          slung = true;
+          const rig = rng.pick(workRigs);
+          const { body, kind } = { body: `sleep 15000\nwrite work/${rig}-${++beadCount}.txt: a target for the chaos`, kind: "slow" };
+          count(`beads: ${kind}`);
+          const convoy = await retry(() => town.townCall<Convoy>("gt_convoy_create", { id: newId(), title: `soak target ${beadCount}`, beads: [{ title: `soak bead ${beadCount}`, body, rig }] }), () => stopping);
+          if (convoy) {
+            convoys.push(convoy.id);
+            beadSpecs.set(convoy.beads[0]!.beadId, { rig, kind });
+          }
+        }
       }
       return null;
     };
@@ -294,10 +310,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         case "container-freeze": {
           const c = rng.pick(containers);
           const ms = rng.int(Number(VARS.GT_LEASE_TTL_MS) + 1000, 3 * Number(VARS.GT_LEASE_TTL_MS));
+          // Agents run in process groups of their own: the supervisor's group is not enough.
+          const agents = processesUnder(c.workspace, /./);
           signal(-c.child.pid!, "SIGSTOP");
+          for (const pid of agents) signal(pid, "SIGSTOP");
           event(`container ${c.name} and its agents SIGSTOPped for ${ms} ms`);
           await sleep(ms);
           signal(-c.child.pid!, "SIGCONT");
+          for (const pid of agents) if (!frozen.has(pid)) signal(pid, "SIGCONT");
           return;
         }
         case "agent-kill": {
@@ -471,27 +491,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       check("no clone deleted but the removed rig's (which is gone)", markers.length, problems);
     }
 
-    // 6. No orphan process, worktree or gt/ branch.
+    // 6. No orphan process, worktree or gt/ branch. Cleaning up is the containers' own work and runs
+    // on their reconcile ticks, so an orphan must be gone within a bound, not at the very instant the
+    // last convoy landed: looked at again until clean, for at most ORPHAN_BOUND_MS.
     {
-      const problems: string[] = [];
-      const strays = processesUnder(dir, /\/worktrees\//);
-      if (strays.length) problems.push(`agent processes still running: ${strays.join(", ")}`);
+      let problems: string[] = [];
       let n = 0;
-      for (const c of containers) {
-        for (const id of readdirSafe(join(c.workspace, "rigs"))) {
-          n++;
-          const worktrees = readdirSafe(join(c.workspace, "rigs", id, "worktrees"));
-          if (worktrees.length) problems.push(`container ${c.name}, rig ${id}: worktrees ${worktrees.join(", ")}`);
-          const repo = join(c.workspace, "rigs", id, "repo");
-          if (existsSync(repo)) {
-            const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
-            if (branches) problems.push(`container ${c.name}, rig ${id}: branches ${branches.split("\n").join(", ")}`);
+      for (const by = Date.now() + ORPHAN_BOUND_MS; ; await sleep(500)) {
+        problems = [];
+        n = 0;
+        const strays = processesUnder(dir, /\/worktrees\//);
+        if (strays.length) problems.push(`agent processes still running: ${strays.join(", ")}`);
+        for (const c of containers) {
+          for (const id of readdirSafe(join(c.workspace, "rigs"))) {
+            n++;
+            const worktrees = readdirSafe(join(c.workspace, "rigs", id, "worktrees"));
+            if (worktrees.length) problems.push(`container ${c.name}, rig ${id}: worktrees ${worktrees.join(", ")}`);
+            const repo = join(c.workspace, "rigs", id, "repo");
+            if (existsSync(repo)) {
+              const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+              if (branches) problems.push(`container ${c.name}, rig ${id}: branches ${branches.split("\n").join(", ")}`);
+            }
           }
         }
-      }
-      for (const name of workRigs) {
-        const remoteBranches = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
-        if (remoteBranches) problems.push(`remote of ${name}: branches ${remoteBranches}`);
+        for (const name of workRigs) {
+          const remoteBranches = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+          if (remoteBranches) problems.push(`remote of ${name}: branches ${remoteBranches}`);
+        }
+        if (!problems.length || Date.now() >= by) break;
       }
       check("no orphan process, worktree or gt/ branch", n, problems);
     }

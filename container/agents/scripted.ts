@@ -8,10 +8,14 @@
  *   mail <address>: <subject>     send mail (body: the bead title)
  *   await-mail                    wait for a mail, then append "<from>: <subject>" to inbox.md
  *                                 (the witness's nudges are acknowledged and waited past)
+ *   say <text>                    print the line on stdout (what an agent reports as it works)
  *   sleep <ms>                    work for a while (prints that it does)
  *   exit <code>                   exit now with this code, without gt_done (a failing agent)
+ *   exit <code>: <text>           the same, printing the line on stderr first (why it failed)
  *   hang                          stay alive doing nothing: no output, no tool call (a hung agent)
  *   once <step>                   do <step> only on the bead's first try (while it has no failed runs)
+ *   first <n> <step>              do <step> only in the bead's first n runs (a failure that an
+ *                                 operator's retry, which resets attempts but not runs, gets past)
  *
  * With no write, append or await-mail line it writes notes/<bead8>.md from the bead's title and body.
  */
@@ -26,10 +30,11 @@ type Step = (
   | { kind: "write" | "append"; path: string; text: string }
   | { kind: "mail"; to: string; subject: string }
   | { kind: "await-mail" }
+  | { kind: "say"; text: string }
   | { kind: "sleep"; ms: number }
-  | { kind: "exit"; code: number }
+  | { kind: "exit"; code: number; text?: string }
   | { kind: "hang" }
-) & { once?: boolean };
+) & { once?: boolean; firstRuns?: number };
 
 export function parseSteps(body: string): Step[] {
   const steps: Step[] = [];
@@ -37,10 +42,19 @@ export function parseSteps(body: string): Step[] {
     let line = raw.trim();
     const once = /^once\s+/.test(line);
     if (once) line = line.replace(/^once\s+/, "");
+    const first = line.match(/^first\s+(\d{1,3})\s+/);
+    if (first) line = line.slice(first[0].length);
     const step = parseStep(line);
-    if (step) steps.push(once ? { ...step, once } : step);
+    if (step) steps.push({ ...step, ...(once ? { once } : {}), ...(first ? { firstRuns: Number(first[1]) } : {}) });
   }
   return steps;
+}
+
+/** The steps this run does: `once` steps on the bead's first try only, `first <n>` ones in its first n runs. */
+export function stepsForRun(steps: Step[], bead: { attempts?: number; runs?: number }): Step[] {
+  const firstTry = (bead.attempts ?? 0) === 0;
+  const run = bead.runs ?? 1; // the room counts this run already
+  return steps.filter((s) => (!s.once || firstTry) && (s.firstRuns === undefined || run <= s.firstRuns));
 }
 
 function parseStep(line: string): Step | null {
@@ -48,8 +62,9 @@ function parseStep(line: string): Step | null {
   if ((m = line.match(/^(write|append)\s+([^:]+):\s?(.*)$/))) return { kind: m[1] as "write" | "append", path: m[2]!.trim(), text: m[3]! };
   if ((m = line.match(/^mail\s+([^:\s]+):\s?(.*)$/))) return { kind: "mail", to: m[1]!, subject: m[2]! || "(no subject)" };
   if (line === "await-mail") return { kind: "await-mail" };
+  if ((m = line.match(/^say\s+(.+)$/))) return { kind: "say", text: m[1]! };
   if ((m = line.match(/^sleep\s+(\d{1,7})$/))) return { kind: "sleep", ms: Number(m[1]) };
-  if ((m = line.match(/^exit\s+(\d+)$/))) return { kind: "exit", code: Number(m[1]) };
+  if ((m = line.match(/^exit\s+(\d{1,3})(?::\s?(.*))?$/))) return { kind: "exit", code: Number(m[1]), ...(m[2] ? { text: m[2] } : {}) };
   if (line === "hang") return { kind: "hang" };
   return null;
 }
@@ -114,8 +129,7 @@ async function main(): Promise<number> {
       return 0;
     }
     arrivals.push(...mail.filter((m) => !isNudge(m)));
-    const firstTry = (hook.attempts ?? 0) === 0;
-    const steps = parseSteps(hook.body).filter((s) => !s.once || firstTry);
+    const steps = stepsForRun(parseSteps(hook.body), hook);
     const changesFiles = steps.some((s) => s.kind === "write" || s.kind === "append" || s.kind === "await-mail");
     for (const step of steps) {
       switch (step.kind) {
@@ -143,11 +157,15 @@ async function main(): Promise<number> {
           await socket.call("gt_mail_ack", { ids: [got.id] }); // handed over: it is in the work now
           break;
         }
+        case "say":
+          console.log(step.text);
+          break;
         case "sleep":
           console.log(`working for ${step.ms} ms`);
           await new Promise((resolve) => setTimeout(resolve, step.ms));
           break;
         case "exit":
+          if (step.text) console.error(step.text);
           return step.code;
         case "hang":
           socket.close();

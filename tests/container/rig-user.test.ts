@@ -81,4 +81,17 @@ describe.runIf(isolating())("removeRigDir (as root)", () => {
     expect(processesOwnedBy(u.uid)).toEqual([]);
     await expect(fs.lstat(rigDir)).rejects.toThrow(/ENOENT/);
   });
+
+  it("two containers on one machine removing the same rig at once (one shared user): both directories go, though each kills the other's rm", async () => {
+    const u = await rigOfItsUser();
+    // The standby's copy of the rig: another workspace, the same rig user, many files (an rm that takes a while).
+    const other = path.join(root, "rigs", "r1-standby");
+    await claimRigDir(other, u, [path.join(other, "home")]);
+    await run("/bin/sh", ["-c", `for d in a b c d e f g h; do mkdir -p "$1/repo/$d"; for i in $(seq 1 400); do : > "$1/repo/$d/f$i"; done; done`, "sh", other], { uid: u.uid, gid: u.gid });
+    await run("/bin/sh", ["-c", `for d in a b c d e f g h; do mkdir -p "$1/repo/$d"; for i in $(seq 1 400); do : > "$1/repo/$d/f$i"; done; done`, "sh", rigDir], { uid: u.uid, gid: u.gid });
+
+    await Promise.all([removeRigDir(rigDir, name), removeRigDir(other, name), removeRigDir(rigDir, name)]);
+    await expect(fs.lstat(rigDir)).rejects.toThrow(/ENOENT/);
+    await expect(fs.lstat(other)).rejects.toThrow(/ENOENT/);
+  });
 });

@@ -2,60 +2,88 @@
  * The whole mission, the way a user meets it: `npm start`'s own script in a temporary state
  * directory. The demo convoy lands, each rig's remote holds its merged commits, the cross-rig mail
  * between working agents was delivered, and Chromium shows the convoy landed on the dashboard.
+ * Then the town keeps living (issue 12): new work comes without anyone acting, a demo bead fails
+ * with its reason on the terminal, and `--quiet` makes none. The terminal has no build noise.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import WebSocket from "ws";
 import { afterAll, describe, expect, it } from "vitest";
+import { DocReplica } from "../../client/doc-sync.ts";
+import { callHttp } from "../../client/tools.ts";
 import { TS_LOADER } from "../../container/runtimes.ts";
+import type { Bead, Convoy, Rig } from "../../party/protocol.ts";
 import { deleteRigUsers } from "../helpers/container.ts";
 import { filesOnMain, mergesOnMain, showFile } from "../helpers/git.ts";
 import { freePort } from "../helpers/partykit.ts";
 import { launch, open } from "./browser.ts";
 
-const stateDir = mkdtempSync(join(tmpdir(), "townhall-demo-"));
-let stop: () => Promise<void> = async () => {};
+type Demo = { child: ChildProcess; stateDir: string; port: number; out: () => string; seen: (pattern: RegExp) => Promise<RegExpMatchArray>; stop: () => Promise<void> };
+const demos: Demo[] = [];
 
 afterAll(async () => {
-  await stop();
-  await deleteRigUsers(join(stateDir, "workspace"));
-  rmSync(stateDir, { recursive: true, force: true });
+  for (const demo of demos) {
+    await demo.stop();
+    await deleteRigUsers(join(demo.stateDir, "workspace"));
+    rmSync(demo.stateDir, { recursive: true, force: true });
+  }
 });
 
-describe("npm start", () => {
-  it("runs a demo town whose convoy lands with real commits and cross-rig mail, shown landed on the dashboard", async () => {
-    const port = await freePort();
-    const child = spawn(process.execPath, ["--import", TS_LOADER, "scripts/start.ts", "--port", String(port)], {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, GT_STATE_DIR: stateDir },
-    });
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    stop = async () => {
+/** `npm start` with these arguments, in a state directory of its own. */
+async function startDemo(args: string[]): Promise<Demo> {
+  const stateDir = mkdtempSync(join(tmpdir(), "townhall-demo-"));
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", TS_LOADER, "scripts/start.ts", "--port", String(port), ...args], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, GT_STATE_DIR: stateDir },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let out = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const demo: Demo = {
+    child,
+    stateDir,
+    port,
+    out: () => out,
+    seen: (pattern) =>
+      new Promise<RegExpMatchArray>((resolve, reject) => {
+        const check = () => {
+          const match = out.match(pattern);
+          if (match) {
+            child.stdout!.off("data", check);
+            resolve(match);
+          }
+        };
+        child.stdout!.on("data", check);
+        child.once("exit", (code) => reject(new Error(`npm start exited (${code}) before ${pattern}:\n${out}`)));
+        check();
+      }),
+    stop: async () => {
       try {
         process.kill(-child.pid!, "SIGINT"); // what Ctrl-C sends: the script stops what it started
       } catch {
         return;
       }
       await exited;
-    };
-    let out = "";
-    const seen = (pattern: RegExp) =>
-      new Promise<RegExpMatchArray>((resolve, reject) => {
-        const check = () => {
-          const match = out.match(pattern);
-          if (match) resolve(match);
-        };
-        child.stdout!.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          check();
-        });
-        child.once("exit", (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
-        check();
-      });
-    const [, dashboard] = await seen(/Dashboard \(operator\): (http:\/\/\S+)/);
-    await seen(/convoy "Launch sign-in": 6\/6 — landed/);
+    },
+  };
+  demos.push(demo);
+  return demo;
+}
+
+/** What the terminal must never show: the bundler's notes on its build (Vite, Rolldown). */
+const BUILD_NOISE = /PLUGIN_TIMINGS|JavaScript callbacks ran|modules transformed|built in \d|gzip:|rendering chunks|computing gzip/i;
+
+describe("npm start", () => {
+  it("runs a demo town whose convoy lands with real commits and cross-rig mail, shown landed on the dashboard; --quiet makes no more", async () => {
+    const demo = await startDemo(["--quiet"]);
+    const { child, stateDir } = demo;
+    const [, dashboard] = await demo.seen(/Dashboard \(operator\): (http:\/\/\S+)/);
+    await demo.seen(/convoy "Launch sign-in": 6\/6 — landed/);
 
     // Issue 11: no secret and no token on any command line (every local user can read them).
     const secret = (JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { secret: string }).secret;
@@ -63,14 +91,6 @@ describe("npm start", () => {
     expect(lines.some((line) => line.includes("partykit"))).toBe(true); // the check sees the server
     expect(lines.some((line) => line.includes("container/main.ts"))).toBe(true); // and the container
     expect(lines.filter((line) => line.includes(secret) || /GT_SECRET|eyJ[\w-]+\.eyJ/.test(line))).toEqual([]);
-
-    const repos = join(stateDir, "demo-repos");
-    expect(filesOnMain(join(repos, "backend.git"))).toEqual(["README.md", "api/login.go", "api/ratelimit.go", "inbox.md"]);
-    expect(filesOnMain(join(repos, "frontend.git"))).toEqual(["README.md", "web/errors.ts", "web/login.html"]);
-    expect(filesOnMain(join(repos, "docs.git"))).toEqual(["CHANGELOG.md", "README.md", "guide/sign-in.md"]);
-    for (const rig of ["backend", "frontend", "docs"]) expect(mergesOnMain(join(repos, `${rig}.git`))).toHaveLength(2);
-    // The backend's first polecat waited for the frontend's polecat to tell it about the form.
-    expect(showFile(join(repos, "backend.git"), "inbox.md")).toBe("frontend/polecats/toast: the form posts to /login");
 
     const browser = await launch();
     try {
@@ -82,15 +102,87 @@ describe("npm start", () => {
     } finally {
       await browser.close();
     }
-    await stop();
+
+    // --quiet: by now (the landing, then a browser's visit) the living demo would have slung its
+    // first work at the landing; the town has the first convoy alone, and each remote its merges.
+    const token = new URL(dashboard!).searchParams.get("token")!;
+    const convoys = await callHttp<Convoy[]>({ host: `127.0.0.1:${demo.port}`, party: "main", room: "demo", token }, "gt_list_convoys");
+    expect(convoys.map((c) => c.title)).toEqual(["Launch sign-in"]);
+    const repos = join(stateDir, "demo-repos");
+    expect(filesOnMain(join(repos, "backend.git"))).toEqual(["README.md", "api/login.go", "api/ratelimit.go", "inbox.md"]);
+    expect(filesOnMain(join(repos, "frontend.git"))).toEqual(["README.md", "web/errors.ts", "web/login.html"]);
+    expect(filesOnMain(join(repos, "docs.git"))).toEqual(["CHANGELOG.md", "README.md", "guide/sign-in.md"]);
+    for (const rig of ["backend", "frontend", "docs"]) expect(mergesOnMain(join(repos, `${rig}.git`))).toHaveLength(2);
+    // The backend's first polecat waited for the frontend's polecat to tell it about the form.
+    expect(showFile(join(repos, "backend.git"), "inbox.md")).toBe("frontend/polecats/toast: the form posts to /login");
+
+    await demo.stop();
+    const out = demo.out();
     expect(out).not.toMatch(/exited \(\d+\); stopping/);
-    // Finding 8: the container's log is kept, and the terminal says where.
+    expect(out).toMatch(/Quiet \(--quiet\): no new work after the first convoy/);
+    expect(out).not.toMatch(/new work:/);
+    // A quiet terminal: no build noise (the build's output is in its log), the container's log said once.
+    expect(out).not.toMatch(BUILD_NOISE);
+    expect(readFileSync(join(stateDir, "logs", "build.log"), "utf8")).toMatch(/npm start/);
+    expect(out.match(/logs: /g)).toHaveLength(1);
     const [, containerLog] = out.match(/logs: (\S+container\.log)/) ?? [];
     expect(containerLog).toBe(join(stateDir, "logs", "container.log"));
     const kept = readFileSync(containerLog!, "utf8");
     expect(kept).toMatch(/\[backend\] ready/);
     expect(kept).toMatch(/\[docs\] merged gt\//);
-  });
+  }, 240_000);
+
+  it("keeps the town busy after the first convoy: new work without anyone acting, and a failing bead named with why", async () => {
+    const demo = await startDemo(["--every", "1-2"]);
+    const [, dashboard] = await demo.seen(/Dashboard \(operator\): (http:\/\/\S+)/);
+    const host = `127.0.0.1:${demo.port}`;
+    const token = new URL(dashboard!).searchParams.get("token")!;
+    const town = new DocReplica({ host, party: "main", room: "demo", doc: "town", token, WebSocket });
+    try {
+      await town.whenSynced();
+      const rigs = () => [...town.doc.getMap<Rig>("rigs").values()];
+      const convoys = () => [...town.doc.getMap<Convoy>("convoys").values()];
+      const beadsInTown = () => rigs().reduce((n, rig) => n + Object.values(rig.summary.beads).reduce((a, b) => a + b, 0), 0);
+      /** Resolves once `ready()` holds, checked on every change of the town document. */
+      const when = (ready: () => boolean) =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (!ready()) return;
+            town.doc.getMap("rigs").unobserve(check);
+            town.doc.getMap("convoys").unobserve(check);
+            resolve();
+          };
+          town.doc.getMap("rigs").observe(check);
+          town.doc.getMap("convoys").observe(check);
+          check();
+        });
+
+      await when(() => convoys().some((c) => c.title === "Launch sign-in" && c.status === "landed"));
+      // Nobody acts from here on: the demo slings its opener, then more work.
+      await when(() => convoys().some((c) => c.title === "Polish sign-in"));
+      await when(() => beadsInTown() > 6 + 3);
+
+      // The opener's failing bead: the terminal names it with why, and the rig agrees.
+      await demo.seen(/✗ bead "Migrate the sessions table" failed in backend: exit 4 \(3 attempts\)/);
+      const backend = rigs().find((r) => r.name === "backend")!;
+      const beads = await callHttp<Bead[]>({ host, party: "rig", room: `demo.${backend.id}`, token }, "gt_list_beads", { status: "failed" });
+      const failed = beads.find((b) => b.title === "Migrate the sessions table");
+      expect(failed).toMatchObject({ status: "failed", attempts: 3, failure: expect.stringMatching(/exited \(exit 4\) before done; gave up after 3 runs/) });
+      await when(() => convoys().some((c) => c.title === "Polish sign-in" && c.status === "landed"));
+      const polish = convoys().find((c) => c.title === "Polish sign-in")!;
+      expect(polish.beads.find((b) => b.status === "failed")).toMatchObject({ title: "Migrate the sessions table", failure: expect.stringMatching(/exit 4/) });
+      // Its agents said why on stderr, into the container's log (the dashboard's agent output reads the same lines).
+      expect(readFileSync(join(demo.stateDir, "logs", "container.log"), "utf8")).toMatch(/\[backend\] \w+! migrate: relation "sessions" already exists/);
+    } finally {
+      town.close();
+    }
+    await demo.seen(/new work: convoy "Polish sign-in"/);
+    await demo.stop();
+    const out = demo.out();
+    expect(out).toMatch(/After the first convoy lands, new work every 1–2 s/);
+    expect(out).not.toMatch(BUILD_NOISE);
+    expect(out).not.toMatch(/exited \(\d+\); stopping/);
+  }, 240_000);
 });
 
 /** The command lines of `root` and every process it started, as any local user can read them. */

@@ -1,6 +1,6 @@
 /**
  * Runs a real `partykit dev` as its own process group, so the whole group (node, workerd, esbuild)
- * can be stopped or SIGKILLed at once (STACK.md).
+ * can be stopped or SIGKILLed at once (docs/development.md, "Tools and their quirks").
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { ToolSocket } from "../../client/tools.ts";
+import { processesUnder } from "../../container/processes.ts";
 import type { Bead, Mail, MergeCommand, PrimeResult, Rig, StartAgentCommand } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { makeBareRepo, mergesOnMain } from "../helpers/git.ts";
@@ -176,12 +177,23 @@ describe("a town that runs for days", () => {
     const beads = [await bead(a.rig, "one", ""), await bead(a.rig, "two", ""), await bead(a.rig, "three", "")];
     await wa.when(() => wa.agents().filter((x) => x.status === "working" && x.pid).length === 2);
 
-    process.kill(-first.child.pid!, "SIGSTOP"); // the whole group: supervisor and agents
+    // The supervisor's group, and its agents, which run in process groups of their own.
+    const frozen = [-first.child.pid!, ...processesUnder(join(dir, "first"), /./)];
+    const signal = (sig: NodeJS.Signals) => {
+      for (const pid of frozen) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // exited meanwhile
+        }
+      }
+    };
+    signal("SIGSTOP");
     try {
       await wa.when(() => beads.every((b) => wa.beads().find((x) => x.id === b.id)?.status === "closed"), 40_000);
       await standby.waitFor(/\[alpha\] serving/);
     } finally {
-      process.kill(-first.child.pid!, "SIGCONT");
+      signal("SIGCONT");
     }
     await first.waitFor(/\[alpha\] lease lost/);
     await first.waitFor(/\[alpha\] standing by/);

@@ -3,7 +3,7 @@
  * limits (party/limits.ts) and git URL rules (party/protocol.ts), as tables.
  */
 import { describe, expect, it } from "vitest";
-import { admit, type Purpose, type RoomRef } from "../../party/access.ts";
+import { admit, outputScope, type Purpose, type RoomRef } from "../../party/access.ts";
 import { RATE_RULES, RateLimiter, take } from "../../party/limits.ts";
 import { gitUrlProblem, redactGitUrl, type ShareView, type TokenPayload } from "../../party/protocol.ts";
 import { parseSharePath } from "../../party/share.ts";
@@ -84,6 +84,57 @@ describe("admission (one rule for both rooms)", () => {
   it("answers UNKNOWN_RIG for a document the room does not have", () => {
     expect(admit(token({}), TOWN, doc("rig"))).toMatchObject({ ok: false, code: "UNKNOWN_RIG" });
     expect(admit(token({}), RIG_A, doc("mail"))).toMatchObject({ ok: false, code: "UNKNOWN_RIG" });
+  });
+});
+
+describe("agents' output (output sockets and gt_agent_log)", () => {
+  const watch = (identity: string): Purpose => ({ kind: "output", identity });
+  const BEAD = "01J0000000000000000000BEAD";
+  const agentLink = viewer({ kind: "agent", rig: A, agent: "toast" });
+  const beadLink = viewer({ kind: "bead", rig: A, bead: BEAD });
+
+  it("operators of the rig read all of it; a link for an agent that agent's; a link for a bead that bead's runs", () => {
+    expect(outputScope(token({ role: "operator" }), RIG_A)).toEqual({});
+    expect(outputScope(token({ role: "operator", rig: A }), RIG_A)).toEqual({});
+    expect(outputScope(agentLink, RIG_A)).toEqual({ agent: "toast" });
+    expect(outputScope(beadLink, RIG_A)).toEqual({ bead: BEAD });
+  });
+
+  it("nobody else reads any: other rigs' operators and links, plain viewers, rig and town links, agents, containers, the town room", () => {
+    for (const t of [
+      token({ role: "operator", rig: B }),
+      viewer({ kind: "agent", rig: B, agent: "toast" }),
+      viewer(),
+      viewer(undefined, A),
+      viewer({ kind: "rig", rig: A }),
+      viewer({ kind: "town" }),
+      viewer({ kind: "mail" }),
+      token({ role: "agent", rig: A, agent: "alpha/polecats/toast" }),
+      token({ role: "container" }),
+    ]) {
+      expect(outputScope(t, RIG_A)).toBeNull();
+      expect(ok(t, RIG_A, watch("alpha/polecats/toast"))).toBe(false);
+      expect(ok(t, RIG_A, { kind: "tools", tool: "gt_agent_log" }) && t.role === "viewer").toBe(false);
+    }
+    expect(outputScope(token({ role: "operator" }), TOWN)).toBeNull();
+  });
+
+  it("a socket watches an agent of this rig only, and an agent link only its agent", () => {
+    expect(ok(token({ role: "operator" }), RIG_A, watch("alpha/polecats/toast"))).toBe(true);
+    expect(ok(agentLink, RIG_A, watch("alpha/polecats/toast"))).toBe(true);
+    expect(ok(agentLink, RIG_A, watch("alpha/polecats/maple"))).toBe(false);
+    expect(ok(beadLink, RIG_A, watch("alpha/polecats/maple"))).toBe(true); // sees only its bead's runs (the room filters)
+    expect(admit(token({ role: "operator" }), RIG_A, watch("beta/polecats/toast"))).toMatchObject({ ok: false, code: "UNKNOWN_RIG" });
+    expect(admit(token({ role: "operator" }), RIG_A, watch("mayor"))).toMatchObject({ ok: false, code: "UNKNOWN_RIG" });
+    expect(admit(token({ role: "operator" }), TOWN, watch("alpha/polecats/toast"))).toMatchObject({ ok: false, code: "UNKNOWN_RIG" });
+  });
+
+  it("a link calls gt_agent_log over HTTP and nothing else; it still has no tool socket", () => {
+    expect(ok(agentLink, RIG_A, { kind: "tools", tool: "gt_agent_log" })).toBe(true);
+    expect(ok(beadLink, RIG_A, { kind: "tools", tool: "gt_agent_log" })).toBe(true);
+    expect(ok(agentLink, RIG_B, { kind: "tools", tool: "gt_agent_log" })).toBe(false);
+    expect(ok(agentLink, RIG_A, { kind: "tools", tool: "gt_list_beads" })).toBe(false);
+    expect(ok(agentLink, RIG_A, tools)).toBe(false);
   });
 });
 

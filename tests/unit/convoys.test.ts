@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyNotice, failRigBeads, landIfDone, progress } from "../../party/convoys.ts";
+import { applyNotice, failRigBeads, landIfDone, progress, replaceBead } from "../../party/convoys.ts";
 import type { Convoy, ConvoyBead } from "../../party/protocol.ts";
 
 const bead = (beadId: string, rigName: string, over: Partial<ConvoyBead> = {}): ConvoyBead => ({
@@ -46,6 +46,22 @@ describe("convoy notices", () => {
     }
   });
 
+  it("doneAt: when the town learnt a bead reached closed; kept by a later notice, gone if it reopens (the burn-down)", () => {
+    let c = convoy(bead("b1", "a"), bead("b2", "a"));
+    c = applyNotice(c, { beadId: "b1", status: "in_review", rev: 2 }, 100)!;
+    expect(c.beads[0]!.doneAt).toBeUndefined();
+    c = applyNotice(c, { beadId: "b1", status: "closed", rev: 3 }, 200)!;
+    expect(c.beads[0]!.doneAt).toBe(200);
+    c = applyNotice(c, { beadId: "b1", status: "closed", rev: 4 }, 300)!; // a newer rev, still closed
+    expect(c.beads[0]!.doneAt).toBe(200);
+    c = applyNotice(c, { beadId: "b2", status: "failed", rev: 2, failure: "exit 4" }, 400)!;
+    expect(c.beads[1]!.doneAt).toBeUndefined(); // failed is finished, not done
+    c = applyNotice(c, { beadId: "b1", status: "open", rev: 5 }, 500)!; // reopened by an operator
+    expect(c.beads[0]!.doneAt).toBeUndefined();
+    c = applyNotice(c, { beadId: "b1", status: "closed", rev: 6 }, 600)!;
+    expect(c.beads[0]!.doneAt).toBe(600);
+  });
+
   it("ignores notices for a bead the town already failed", () => {
     const failed = failRigBeads(convoy(bead("b1", "a")), "id-a", "rig a removed")!;
     expect(applyNotice(failed, { beadId: "b1", status: "closed", rev: 9 })).toBeNull();
@@ -71,5 +87,31 @@ describe("landing", () => {
     ]);
     expect(landIfDone(failed, 1).landed).toBe(true);
     expect(failRigBeads(failed, "id-b", "again")).toBeNull();
+  });
+});
+
+describe("moving a convoy bead (replaceBead)", () => {
+  const successor = bead("new", "web", { rev: 0, reason: "moved from api" });
+
+  it("puts the successor in the old bead's place, once; its first notice (rev 1) applies, the old bead's notices no longer do", () => {
+    const c = convoy(bead("b1", "api", { status: "failed", failure: "exit 4", rev: 7 }), bead("b2", "docs"));
+    const moved = replaceBead(c, "b1", successor, true)!;
+    expect(moved.beads.map((b) => [b.beadId, b.rigName, b.status])).toEqual([["new", "web", "open"], ["b2", "docs", "open"]]);
+    expect(progress(moved)).toEqual({ done: 0, total: 2, byRig: { web: { done: 0, total: 1 }, docs: { done: 0, total: 1 } } });
+    expect(replaceBead(moved, "b1", successor, true)).toBeNull(); // a repeated move notice
+    expect(applyNotice(moved, { beadId: "b1", status: "closed", rev: 8 })).toBeNull();
+    expect(applyNotice(moved, { beadId: "new", status: "in_progress", assignee: "web/polecats/toast", rev: 1 })!.beads[0]).toMatchObject({ status: "in_progress", rev: 1 });
+  });
+
+  it("opens a landed convoy again only when the town has room (reopen), and never for a bead it does not hold", () => {
+    const landed = landIfDone(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
+    expect(landed.status).toBe("landed");
+    const reopened = replaceBead(landed, "b1", successor, true)!;
+    expect(reopened.status).toBe("open");
+    expect(reopened.landedAt).toBeUndefined();
+    expect(landIfDone(reopened, 9)).toMatchObject({ landed: false });
+    const kept = replaceBead(landed, "b1", successor, false)!;
+    expect(kept).toMatchObject({ status: "landed", landedAt: 5 });
+    expect(replaceBead(landed, "zz", successor, true)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Agent, AgentStatus, Bead, BeadStatus, Mail, MailState } from "../../party/protocol.ts";
+import type { Agent, AgentStatus, Bead, BeadStatus, Escalation, Mail, MailState } from "../../party/protocol.ts";
 import { computeSummary, emptySummary } from "../../party/summary.ts";
 
 const bead = (id: string, status: BeadStatus): Bead => ({ id, title: id, body: "", status, priority: "medium", requires: [], createdAt: 0, updatedAt: 0 });
@@ -19,12 +19,21 @@ describe("computeSummary", () => {
       lastActivity: null,
       diskBytes: null,
       updatedAt: 7,
+      polecats: { idle: 0, working: 0, stalled: 0, hung: 0, stopping: 0, dead: 0 },
+      attention: [],
+      closedByHour: Array(24).fill(0),
     });
   });
 
   it("counts beads per status", () => {
     const beads = [bead("1", "open"), bead("2", "open"), bead("3", "in_progress"), bead("4", "closed"), bead("5", "failed"), bead("6", "closed"), bead("7", "closed")];
     expect(computeSummary({ ...base, beads }, 0).beads).toEqual({ open: 2, in_progress: 1, in_review: 0, closed: 3, failed: 1 });
+  });
+
+  it("openEscalations counts escalations waiting for someone: open ones (also those moved out), not acknowledged or resolved ones", () => {
+    const escalation = (id: string, status: Escalation["status"]): Escalation => ({ id, from: "a/witness", title: id, body: "", severity: "high", createdAt: 0, status });
+    const escalations = [escalation("1", "open"), escalation("2", "acknowledged"), escalation("3", "resolved"), escalation("4", "open")];
+    expect(computeSummary({ ...base, escalations, archivedOpenEscalations: 3 }, 0).openEscalations).toBe(5);
   });
 
   it("counts agents per status", () => {
@@ -44,6 +53,27 @@ describe("computeSummary", () => {
       mail("8", "failed", "b/witness"), // bounced: not counted
     ];
     expect(computeSummary({ ...base, mail: box }, 0).queuedMail).toBe(3);
+  });
+
+  it("counts polecats apart from the witness and the refinery", () => {
+    const agents: Agent[] = [
+      agent("toast", "working"),
+      agent("maple", "idle"),
+      { identity: "a/witness", role: "witness", name: "witness", status: "idle" },
+      { identity: "a/refinery", role: "refinery", name: "refinery", status: "working" },
+    ];
+    const summary = computeSummary({ ...base, agents }, 0);
+    expect(summary.agents).toMatchObject({ idle: 2, working: 2 });
+    expect(summary.polecats).toEqual({ idle: 1, working: 1, stalled: 0, hung: 0, stopping: 0, dead: 0 });
+  });
+
+  it("closedByHour comes from the stored counters (the document may have dropped those beads); attention from the records", () => {
+    const now = Date.parse("2030-01-01T10:30:00Z");
+    const hour = Math.floor(now / 3_600_000);
+    const beads = [{ ...bead("9", "failed"), failure: "exit 4", updatedAt: 5 }];
+    const summary = computeSummary({ ...base, rigId: "R", beads, closedHours: { [hour]: 7, [hour - 1]: 2 } }, now);
+    expect(summary.closedByHour!.slice(22)).toEqual([2, 7]);
+    expect(summary.attention).toEqual([{ kind: "failed_bead", id: "9", title: "9", detail: "exit 4", at: 5 }]);
   });
 
   it("passes lastActivity, diskBytes and now through", () => {

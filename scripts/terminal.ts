@@ -1,0 +1,54 @@
+/**
+ * What `npm start` says on its terminal about the town, as pure functions: a line a person reads
+ * once and understands without the dashboard. Text from the rooms is made plain by the caller.
+ */
+import type { Bead, Convoy, Rig } from "../party/protocol.ts";
+
+/**
+ * Why a bead failed, short: the room's reason ("backend/polecats/toast exited (exit 4) before done;
+ * gave up after 3 runs") becomes "exit 4 (3 attempts)"; a reason it does not recognise stays whole.
+ */
+export function failureReason(failure: string | undefined, attempts?: number): string {
+  if (!failure) return attempts ? `no reason given (${plural(attempts, "attempt")})` : "no reason given";
+  let reason = failure.trim();
+  let tries = attempts;
+  const gaveUp = reason.match(/;\s*gave up after (\d+) runs?$/);
+  if (gaveUp) {
+    tries = Number(gaveUp[1]);
+    reason = reason.slice(0, gaveUp.index).trim();
+  }
+  const exited = reason.match(/^\S+ exited \((.+)\) before done$/);
+  if (exited) reason = exited[1]!;
+  return tries ? `${reason} (${plural(tries, "attempt")})` : reason;
+}
+
+/** `bead "Add login" failed in backend: exit 4 (3 attempts)` */
+export function failedBeadLine(bead: Pick<Bead, "title" | "failure" | "attempts">, rigName: string): string {
+  return `bead "${bead.title}" failed in ${rigName}: ${failureReason(bead.failure, bead.attempts)}`;
+}
+
+/**
+ * `convoy "Launch sign-in": 4/6`, and `— landed` (with what failed) once every bead is done; null
+ * while nothing is done (the line that slung it said so).
+ */
+export function convoyLine(convoy: Pick<Convoy, "title" | "status" | "beads">): string | null {
+  const done = convoy.beads.filter((b) => b.status === "closed" || b.status === "failed").length;
+  const failed = convoy.beads.filter((b) => b.status === "failed").length;
+  const landed = convoy.status === "landed" ? ` — landed${failed ? ` (${failed} failed)` : ""}` : "";
+  if (done === 0 && !landed) return null;
+  return `convoy "${convoy.title}": ${done}/${convoy.beads.length}${landed}`;
+}
+
+/** A rig's state when it changes: `backend cloning`, `backend ready`. */
+export function rigLine(rig: Pick<Rig, "name" | "status">): string {
+  return `${rig.name} ${rig.status}`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** The last `n` lines of a child's output, for when it stops unexpectedly. */
+export function tail(text: string, n = 20): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n");
+}
