@@ -10,18 +10,17 @@ import { untilReplica } from "../helpers/town.ts";
 import { harness, live } from "./harness.ts";
 import { standIn } from "./stand-in.ts";
 import type { E2ETown } from "./fixtures.ts";
-import type { BeadNext, EscalationNext } from "../../web/src/lib/protocol-next.ts";
 
 const h = harness();
 
-async function beadStatus(t: E2ETown, rig: Parameters<E2ETown["rigCall"]>[0], id: string): Promise<BeadNext> {
+async function beadStatus(t: E2ETown, rig: Parameters<E2ETown["rigCall"]>[0], id: string): Promise<Bead> {
   return t.rigCall<Bead>(rig, "gt_bead_status", { bead_id: id });
 }
 
 /** Resolves once the rig document's escalation `id` satisfies `predicate`. */
-function escalationWhere(t: E2ETown, rig: Parameters<E2ETown["rigCall"]>[0], predicate: (e: EscalationNext) => boolean) {
+function escalationWhere(t: E2ETown, rig: Parameters<E2ETown["rigCall"]>[0], predicate: (e: Escalation) => boolean) {
   const replica = t.replica("rig", t.rigRoom(rig), t.operator);
-  return untilReplica(replica, (doc) => [...doc.getMap<Escalation>("escalations").values()].map((e) => e as EscalationNext).find(predicate), 20_000, "escalation condition");
+  return untilReplica(replica, (doc) => [...doc.getMap<Escalation>("escalations").values()].find(predicate), 20_000, "escalation condition");
 }
 
 describe("the attention lane", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { cleanLine, MAX_SHOWN_CHARS, splitMatches } from "../../web/src/lib/terminal-text.ts";
 import { applyFrame, emptyTail, parseLogResult, parseOutputFrame, type Tail } from "../../web/src/lib/output-tail.ts";
-import type { OutputLine, RunInfo } from "../../web/src/lib/protocol-next.ts";
+import type { OutputLine, RunInfo } from "../../party/protocol.ts";
 
 describe("cleanLine", () => {
   it("removes colours, cursor moves, window titles and hyperlinks, keeping the text", () => {

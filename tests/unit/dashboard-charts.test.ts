@@ -2,10 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { burnDown, hourly } from "../../web/src/lib/charts.ts";
 import { itemHref, laneOf, rank } from "../../web/src/lib/attention.ts";
-import type { ConvoyBeadNext, AttentionItem } from "../../web/src/lib/protocol-next.ts";
-import type { Rig } from "../../party/protocol.ts";
+import type { AttentionItem, ConvoyBead, Rig } from "../../party/protocol.ts";
 
-const bead = (status: ConvoyBeadNext["status"], doneAt?: number): ConvoyBeadNext => ({ rigId: "R", rigName: "r", beadId: `b${Math.random()}`, title: "t", status, reason: "", rev: 1, ...(doneAt !== undefined ? { doneAt } : {}) });
+const bead = (status: ConvoyBead["status"], doneAt?: number): ConvoyBead => ({ rigId: "R", rigName: "r", beadId: `b${Math.random()}`, title: "t", status, reason: "", rev: 1, ...(doneAt !== undefined ? { doneAt } : {}) });
 
 describe("burnDown", () => {
   it("steps down once per finished bead, in time order, from the total", () => {

@@ -1,13 +1,12 @@
 /** Acknowledge ("someone is on it") or resolve an escalation, each with an optional note (`gt escalation ack|resolve`). */
 import { Show, createSignal } from "solid-js";
-import type { Rig } from "../../../party/protocol.ts";
-import type { EscalationNext } from "../lib/protocol-next.ts";
+import type { Escalation, Rig } from "../../../party/protocol.ts";
 import { useTown } from "../stores/town.tsx";
 import { btn } from "../ui/kit.tsx";
 import { ActionDialog } from "./action-dialog.tsx";
 import { rigTool } from "./api.ts";
 
-export default function EscalationActions(props: { rig: Pick<Rig, "id">; escalation: Pick<EscalationNext, "id" | "title" | "status">; compact?: boolean }) {
+export default function EscalationActions(props: { rig: Pick<Rig, "id">; escalation: Pick<Escalation, "id" | "title" | "status">; compact?: boolean }) {
   const town = useTown();
   const [dialog, setDialog] = createSignal<"ack" | "resolve" | null>(null);
   const size = () => (props.compact ? `${btn} px-2 py-0.5 text-xs` : btn);

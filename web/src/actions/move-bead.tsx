@@ -1,8 +1,7 @@
 /** Re-sling a bead to another rig (`gt_bead_move` in the town room): a new bead there, this one closed as moved. */
 import { For, Show, createEffect, createMemo, createSignal, on } from "solid-js";
-import type { Rig } from "../../../party/protocol.ts";
+import type { BeadMoveResult, Rig } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
-import type { BeadMoveResult } from "../lib/protocol-next.ts";
 import { input } from "../ui/kit.tsx";
 import { shortId } from "../lib/time.ts";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";

@@ -4,7 +4,7 @@
  * page needs one small call, not them.
  */
 import { httpBase } from "../../../client/connection.ts";
-import type { AgentLogResult } from "./protocol-next.ts";
+import type { AgentLogResult } from "../../../party/protocol.ts";
 import { parseLogResult } from "./output-tail.ts";
 
 export class LogReadError extends Error {

@@ -2,8 +2,7 @@
  * The attention lane's rows: every rig's `summary.attention` (the town document already has them,
  * so the overview needs no rig socket), worst first across rigs, each with where it lives.
  */
-import type { Rig, Severity } from "../../../party/protocol.ts";
-import type { AttentionItem, SummaryNext } from "./protocol-next.ts";
+import type { AttentionItem, Rig, Severity } from "../../../party/protocol.ts";
 
 export type Lane = { rig: Rig; item: AttentionItem; href: string; key: string };
 
@@ -63,7 +62,7 @@ export function itemHref(base: string, rig: Rig, item: AttentionItem): string {
 export function laneOf(base: string, rigs: Rig[]): Lane[] {
   const rows: Lane[] = [];
   for (const rig of rigs) {
-    for (const item of (rig.summary as SummaryNext).attention ?? []) rows.push({ rig, item, href: itemHref(base, rig, item), key: `${rig.id}:${item.kind}:${item.id}` });
+    for (const item of rig.summary.attention ?? []) rows.push({ rig, item, href: itemHref(base, rig, item), key: `${rig.id}:${item.kind}:${item.id}` });
   }
   // The worst first; among equals the newest (the operator has seen the older ones already).
   return rows.sort((a, b) => rank(a.item) - rank(b.item) || b.item.at - a.item.at || a.key.localeCompare(b.key));

@@ -1,5 +1,5 @@
 /** The numbers behind the dashboard's small charts, as pure functions (the SVG is in ui/charts.tsx). */
-import type { ConvoyBeadNext } from "./protocol-next.ts";
+import type { ConvoyBead } from "../../../party/protocol.ts";
 import { isDone } from "./convoy.ts";
 
 export type BurnPoint = { at: number; remaining: number };
@@ -9,7 +9,7 @@ export type BurnPoint = { at: number; remaining: number };
  * `doneAt`. Beads finished before `doneAt` was recorded have no place on the time axis; they are
  * counted apart (`undated`) so the steps that are drawn stay true.
  */
-export function burnDown(createdAt: number, beads: ConvoyBeadNext[]): { total: number; points: BurnPoint[]; undated: number } {
+export function burnDown(createdAt: number, beads: ConvoyBead[]): { total: number; points: BurnPoint[]; undated: number } {
   const total = beads.length;
   const times = beads
     .filter((b) => isDone(b) && b.doneAt !== undefined)

@@ -3,7 +3,7 @@
  * lines (at most `cap`), cleaned of control sequences once, as they arrive. Pure, so the rules
  * (a new run starts a new tail, a reconnect's replay adds no duplicates) are tested without a browser.
  */
-import type { AgentLogResult, OutputFrame, OutputLine, RunInfo } from "./protocol-next.ts";
+import type { AgentLogResult, OutputFrame, OutputLine, RunInfo } from "../../../party/protocol.ts";
 import { cleanLine } from "./terminal-text.ts";
 
 export type Tail = { run: RunInfo | null; lines: OutputLine[] };

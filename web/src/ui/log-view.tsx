@@ -5,7 +5,7 @@
  */
 import { For, Show, createEffect, on } from "solid-js";
 import { createVirtualizer } from "@tanstack/solid-virtual";
-import type { OutputLine } from "../lib/protocol-next.ts";
+import type { OutputLine } from "../../../party/protocol.ts";
 import { splitMatches } from "../lib/terminal-text.ts";
 
 const ROW = 18;

@@ -10,7 +10,7 @@ import { shortId } from "../lib/time.ts";
 import { BADGE, tone } from "../lib/tone.ts";
 import { Ago, Mono, Panel, btn, input } from "../ui/kit.tsx";
 import { LogView } from "../ui/log-view.tsx";
-import type { OutputLine } from "../lib/protocol-next.ts";
+import type { OutputLine } from "../../../party/protocol.ts";
 
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting", closed: "Closed" } as const;
 

@@ -7,7 +7,7 @@
 import { For, Show, createMemo, createSignal, lazy } from "solid-js";
 import { useTown } from "../stores/town.tsx";
 import { laneOf, type Lane } from "../lib/attention.ts";
-import type { AttentionItem, SummaryNext } from "../lib/protocol-next.ts";
+import type { AttentionItem } from "../../../party/protocol.ts";
 import { BADGE, tone as toneOf, type Tone } from "../lib/tone.ts";
 import { Ago } from "../ui/kit.tsx";
 
@@ -46,7 +46,7 @@ export function AttentionLane() {
   const [all, setAll] = createSignal(false);
   const [moving, setMoving] = createSignal<Lane | null>(null);
   // Only a summary that lists attention can vouch that nothing needs it (an older room sends none).
-  const vouched = createMemo(() => town.sortedRigs().every((r) => Array.isArray((r.summary as SummaryNext).attention)));
+  const vouched = createMemo(() => town.sortedRigs().every((r) => Array.isArray(r.summary.attention)));
   const shown = createMemo(() => (all() ? lane() : lane().slice(0, FIRST)));
   return (
     <Show when={town.sync.loaded()}>

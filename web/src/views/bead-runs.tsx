@@ -6,12 +6,12 @@ import { For, Show, createEffect, createSignal, on, onCleanup } from "solid-js";
 import { useTown } from "../stores/town.tsx";
 import { useRig } from "../stores/rig.tsx";
 import { LogReadError, readAgentLog } from "../lib/agent-log.ts";
-import type { AgentLogResult, BeadNext } from "../lib/protocol-next.ts";
+import type { AgentLogResult, Bead } from "../../../party/protocol.ts";
 import { agentName } from "../lib/attention.ts";
 import { Ago, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { LogView } from "../ui/log-view.tsx";
 
-export default function BeadRuns(props: { bead: BeadNext }) {
+export default function BeadRuns(props: { bead: Bead }) {
   const town = useTown();
   const rig = useRig();
   const [chosen, setChosen] = createSignal<string | null>(null);

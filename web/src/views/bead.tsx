@@ -8,7 +8,7 @@ import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { absolute, shortId } from "../lib/time.ts";
 import { DOT, label, tone } from "../lib/tone.ts";
-import type { BeadNext, EscalationNext } from "../lib/protocol-next.ts";
+import type { Bead, Escalation } from "../../../party/protocol.ts";
 import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
@@ -21,10 +21,10 @@ export default function BeadView() {
   const params = useParams<{ bead: string }>();
   const town = useTown();
   const rig = useRig();
-  const bead = () => rig.beads[params.bead] as BeadNext | undefined;
+  const bead = () => rig.beads[params.bead];
   const base = `/t/${town.town}/rigs/${rig.rig.name}`;
   const escalations = createMemo(() =>
-    (Object.values(rig.escalations) as (EscalationNext | undefined)[]).filter((e): e is EscalationNext => !!e && e.beadId === params.bead).sort((a, b) => b.createdAt - a.createdAt),
+    (Object.values(rig.escalations) as (Escalation | undefined)[]).filter((e): e is Escalation => !!e && e.beadId === params.bead).sort((a, b) => b.createdAt - a.createdAt),
   );
   // Mail that names the bead, or went to or from whoever holds it.
   const related = createMemo(() => {
@@ -217,7 +217,7 @@ export default function BeadView() {
 }
 
 /** What the bead's lack of an assignee means in its state: never "nobody yet" for a bead that is over. */
-function unassigned(b: BeadNext): string {
+function unassigned(b: Bead): string {
   switch (b.status) {
     case "open":
       return "waiting for a free polecat";
@@ -230,7 +230,7 @@ function unassigned(b: BeadNext): string {
   }
 }
 
-function attempts(b: BeadNext): string {
+function attempts(b: Bead): string {
   const n = b.attempts ?? 0;
   const runs = b.runs ?? 0;
   if (!runs) return "It failed before any polecat ran it";

@@ -4,7 +4,6 @@ import { useParams } from "@solidjs/router";
 import { useTown } from "../stores/town.tsx";
 import { convoyProgress } from "../lib/convoy.ts";
 import { burnDown } from "../lib/charts.ts";
-import type { ConvoyBeadNext } from "../lib/protocol-next.ts";
 import { now, shortId } from "../lib/time.ts";
 import { Ago, Badge, Crumbs, Empty, Loading, Mono, Panel, StackBar, SyncBadge } from "../ui/kit.tsx";
 import { BurnDown } from "../ui/charts.tsx";
@@ -15,7 +14,7 @@ export default function ConvoyView() {
   const base = `/t/${town.town}`;
   const convoy = () => town.convoys[params.convoy];
   const progress = createMemo(() => (convoy() ? convoyProgress(convoy()!) : null));
-  const burn = createMemo(() => (convoy() ? burnDown(convoy()!.createdAt, convoy()!.beads as ConvoyBeadNext[]) : null));
+  const burn = createMemo(() => (convoy() ? burnDown(convoy()!.createdAt, convoy()!.beads) : null));
   return (
     <div class="space-y-4">
       <div class="flex flex-wrap items-center justify-between gap-2">

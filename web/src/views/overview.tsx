@@ -1,7 +1,6 @@
 /** The town at a glance: what needs attention first, every rig's live summary, throughput and load, convoys, activity. */
 import { For, Show, createMemo, lazy } from "solid-js";
 import { useTown } from "../stores/town.tsx";
-import type { SummaryNext } from "../lib/protocol-next.ts";
 import { Empty, Loading, Panel, SyncBadge } from "../ui/kit.tsx";
 import { RigCard } from "./rig-card.tsx";
 import { ConvoyList } from "./convoy-list.tsx";
@@ -22,7 +21,7 @@ export default function Overview() {
     let active = 0;
     let failed = 0;
     for (const rig of town.sortedRigs()) {
-      const s = rig.summary as SummaryNext;
+      const s = rig.summary;
       // Polecats only when the summary counts them apart; witness and refinery are not workers.
       const counts = s.polecats ?? s.agents;
       working += counts.working ?? 0;
@@ -32,7 +31,7 @@ export default function Overview() {
     }
     return { working, polecats, active, failed };
   });
-  const anyPolecatCounts = createMemo(() => town.sortedRigs().some((r) => (r.summary as SummaryNext).polecats));
+  const anyPolecatCounts = createMemo(() => town.sortedRigs().some((r) => r.summary.polecats));
   return (
     <div class="space-y-4">
       <div class="flex flex-wrap items-end justify-between gap-3">

@@ -4,7 +4,6 @@
  */
 import { For, Show } from "solid-js";
 import type { Rig } from "../../../party/protocol.ts";
-import type { SummaryNext } from "../lib/protocol-next.ts";
 import { hourly } from "../lib/charts.ts";
 import { now } from "../lib/time.ts";
 import { HourBars, LoadMeter } from "../ui/charts.tsx";
@@ -12,7 +11,7 @@ import { Empty } from "../ui/kit.tsx";
 
 /** One rig's two small charts, for any row or card that shows a rig. */
 export function RigCharts(props: { rig: Rig }) {
-  const s = () => props.rig.summary as SummaryNext;
+  const s = () => props.rig.summary;
   const closed = () => hourly(s().closedByHour).reduce((a, n) => a + n, 0);
   return (
     <div class="flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-zinc-500" data-testid="rig-charts" data-rig={props.rig.name}>
