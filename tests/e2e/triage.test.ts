@@ -154,7 +154,9 @@ describe("close and fail", () => {
 
     const p = await h.page(t.url(`/rigs/alpha/beads/${one.id}`));
     await live(p, 2);
-    // Keyboard: c opens the confirmation with its button focused; Escape cancels.
+    // Keyboard: c opens the confirmation with its button focused; Escape cancels. (The keys are
+    // bound with the controls, which load after the page: wait until they show.)
+    await p.locator("[data-testid=bead-close][aria-keyshortcuts=c]").waitFor();
     await p.keyboard.press("c");
     const confirm = p.locator("[data-testid=confirm-close][open]");
     await confirm.waitFor();
