@@ -71,7 +71,8 @@ export default function AgentView() {
                     <div class="sm:col-span-2 lg:col-span-4">
                       <dt class="text-zinc-500">Worktree</dt>
                       <dd class="break-all">
-                        <Mono>{a().worktree}</Mono>
+                        {/* The room names the rig by its id in paths; a person knows it by its name. */}
+                        <Mono title={a().worktree}>{a().worktree!.split(rig.rig.id).join(rig.rig.name)}</Mono>
                       </dd>
                     </div>
                   </Show>
