@@ -26,6 +26,9 @@ describe("the agent page", () => {
     await live(p, 2);
     await p.locator("[data-testid=output-status][data-status=live]").waitFor();
     await p.locator("[data-testid=output-run]", { hasText: "Compile the world" }).waitFor();
+    // Its worktree path names the rig as people know it, not by its id.
+    expect(await p.locator("[data-testid=agent-detail]").textContent()).toContain(`alpha/worktrees/${start.name}`);
+    expect(await p.locator("[data-testid=agent-detail]").textContent()).not.toContain(alpha.id);
     const log = p.locator("[data-testid=output-log]");
     await log.locator("[data-testid=log-line]", { hasText: "starting up" }).waitFor();
 
