@@ -56,5 +56,9 @@ it("a convoy's page draws its burn-down with a point per finished bead", async (
   await t.rigCall(beta, "gt_bead_update", { bead_id: byTitle("Publish").beadId, status: "closed" });
   await p.locator("[data-testid=burn-down][data-done='2']").waitFor();
   expect(await chart.locator("[data-testid=burn-point]").count()).toBe(2);
-  expect(await chart.getAttribute("aria-label")).toContain("2 of 4 beads done, 2 to go");
+  expect(await chart.getAttribute("aria-label")).toContain("2 of 4 beads closed, 2 to go");
+  // A failed bead is not done work: no step for it, and the caption says so.
+  await t.rigCall(alpha, "gt_bead_update", { bead_id: byTitle("Tag").beadId, status: "failed" });
+  await p.locator("[data-testid=convoy-burn-down]", { hasText: "1 failed" }).waitFor();
+  expect(await chart.locator("[data-testid=burn-point]").count()).toBe(2);
 });

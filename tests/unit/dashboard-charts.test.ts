@@ -7,15 +7,16 @@ import type { AttentionItem, ConvoyBead, Rig } from "../../party/protocol.ts";
 const bead = (status: ConvoyBead["status"], doneAt?: number): ConvoyBead => ({ rigId: "R", rigName: "r", beadId: `b${Math.random()}`, title: "t", status, reason: "", rev: 1, ...(doneAt !== undefined ? { doneAt } : {}) });
 
 describe("burnDown", () => {
-  it("steps down once per finished bead, in time order, from the total", () => {
-    const b = burnDown(1000, [bead("closed", 3000), bead("open"), bead("failed", 2000), bead("in_progress")]);
-    expect(b.total).toBe(4);
+  it("steps down once per closed bead, in time order, from the total; failed beads stay on the line", () => {
+    const b = burnDown(1000, [bead("closed", 3000), bead("open"), bead("closed", 2000), bead("failed"), bead("in_progress")]);
+    expect(b.total).toBe(5);
     expect(b.points).toEqual([
-      { at: 1000, remaining: 4 },
-      { at: 2000, remaining: 3 },
-      { at: 3000, remaining: 2 },
+      { at: 1000, remaining: 5 },
+      { at: 2000, remaining: 4 },
+      { at: 3000, remaining: 3 },
     ]);
     expect(b.undated).toBe(0);
+    expect(b.failed).toBe(1);
   });
 
   it("counts finished beads with no time apart, and never draws a step before the start", () => {

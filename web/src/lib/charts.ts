@@ -1,24 +1,25 @@
 /** The numbers behind the dashboard's small charts, as pure functions (the SVG is in ui/charts.tsx). */
 import type { ConvoyBead } from "../../../party/protocol.ts";
-import { isDone } from "./convoy.ts";
 
 export type BurnPoint = { at: number; remaining: number };
 
 /**
- * A convoy's burn-down: beads still to do over time, one step down per finished bead at its
- * `doneAt`. Beads finished before `doneAt` was recorded have no place on the time axis; they are
- * counted apart (`undated`) so the steps that are drawn stay true.
+ * A convoy's burn-down: beads not closed yet over time, one step down per bead at its `doneAt`
+ * (set when it reached `closed`). A failed bead never steps down: it is not done work, however the
+ * convoy counts it for landing (`failed` says how many). Beads closed before `doneAt` was recorded
+ * have no place on the time axis; they are counted apart (`undated`) so the steps drawn stay true.
  */
-export function burnDown(createdAt: number, beads: ConvoyBead[]): { total: number; points: BurnPoint[]; undated: number } {
+export function burnDown(createdAt: number, beads: ConvoyBead[]): { total: number; points: BurnPoint[]; undated: number; failed: number } {
   const total = beads.length;
   const times = beads
-    .filter((b) => isDone(b) && b.doneAt !== undefined)
+    .filter((b) => b.status === "closed" && b.doneAt !== undefined)
     .map((b) => Math.max(createdAt, b.doneAt!))
     .sort((a, b) => a - b);
-  const undated = beads.filter((b) => isDone(b) && b.doneAt === undefined).length;
+  const undated = beads.filter((b) => b.status === "closed" && b.doneAt === undefined).length;
+  const failed = beads.filter((b) => b.status === "failed").length;
   const points: BurnPoint[] = [{ at: createdAt, remaining: total }];
   times.forEach((at, i) => points.push({ at, remaining: total - i - 1 }));
-  return { total, points, undated };
+  return { total, points, undated, failed };
 }
 
 /** 24 hourly counts, oldest first, whatever the server sent (missing hours count 0, extra ones are dropped). */

@@ -64,8 +64,8 @@ export function LoadMeter(props: { working: number; max: number }) {
 }
 
 /**
- * Beads left to do over time, stepping down as each finishes, from the convoy's start to `end`
- * (its landing, or now). A marker per finished bead.
+ * Beads not closed yet over time, stepping down as each closes, from the convoy's start to `end`
+ * (its landing, or now). A marker per closed bead.
  */
 export function BurnDown(props: { total: number; points: BurnPoint[]; end: number }) {
   // Drawn at the width it is shown at (text stays text-sized), measured as the page resizes.
@@ -97,7 +97,7 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
         viewBox={`0 0 ${width()} ${H}`}
         class="h-40 w-full text-zinc-400"
         role="img"
-        aria-label={`Burn-down: ${props.total - left()} of ${props.total} beads done, ${left()} to go`}
+        aria-label={`Burn-down: ${props.total - left()} of ${props.total} beads closed, ${left()} to go`}
         data-testid="burn-down"
         data-done={props.points.length - 1}
       >

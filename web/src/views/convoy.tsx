@@ -70,8 +70,9 @@ export default function ConvoyView() {
             <div class="px-4 py-3">
               <BurnDown total={burn()!.total} points={burn()!.points} end={convoy()!.landedAt ?? now()} />
               <p class="mt-1 text-xs text-zinc-500">
-                Beads left to do since the convoy started; each dot is a bead finishing (closed or failed).
-                <Show when={burn()!.undated}> {burn()!.undated} finished before finishing times were kept and are not drawn.</Show>
+                Beads not closed yet since the convoy started; each dot is a bead closing.
+                <Show when={burn()!.failed}> {burn()!.failed} failed and stay on the line (failed work is not done work).</Show>
+                <Show when={burn()!.undated}> {burn()!.undated} closed before closing times were kept and are not drawn.</Show>
               </p>
             </div>
           </Panel>
