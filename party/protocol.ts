@@ -289,6 +289,7 @@ export type RigSummary = {
   lastActivity: number | null;
   diskBytes: number | null;
   updatedAt: number;
+  polecats?: Record<AgentStatus, number>; // polecats only (witness/refinery left out)
 };
 
 export type Rig = {
@@ -430,7 +431,8 @@ export type Mail = {
   bodyBytes?: number;
 };
 
-export type FeedEvent = { id: string; at: number; kind: string; text: string };
+export type FeedTone = "bad" | "warn" | "good" | "info";
+export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string /* name */; bead?: string; agent?: string /* identity */ };
 
 /** Names of the top-level shared types of each live document. */
 export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
