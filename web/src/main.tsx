@@ -5,6 +5,10 @@ import "./styles.css";
 import { TownShell } from "./shell/town-shell.tsx";
 import { RigShell } from "./shell/rig-shell.tsx";
 import { NoTown, NotFound } from "./shell/pages.tsx";
+import { takeTokenFromAddress } from "./lib/session.ts";
+
+// Before anything reads the address: a token in it is kept (lib/session.ts) and taken out of it.
+takeTokenFromAddress();
 
 // Views load on first use, so the entry chunk holds only the shell, the router and the Yjs replica.
 const Overview = lazy(() => import("./views/overview.tsx"));
@@ -14,6 +18,8 @@ const AgentView = lazy(() => import("./views/agent.tsx"));
 const ConvoyView = lazy(() => import("./views/convoy.tsx"));
 const MailView = lazy(() => import("./views/mail.tsx"));
 
+const root = document.getElementById("root")!;
+root.textContent = ""; // the loading skeleton index.html shows until this script runs
 render(
   () => (
     <Router>
@@ -32,5 +38,5 @@ render(
       <Route path="*" component={NotFound} />
     </Router>
   ),
-  document.getElementById("root")!,
+  root,
 );

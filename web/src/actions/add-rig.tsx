@@ -1,25 +1,64 @@
-import { createSignal } from "solid-js";
-import type { Rig } from "../../../party/protocol.ts";
+import { Show, createSignal, type JSX } from "solid-js";
+import { SLUG_RE, gitUrlProblem, type Rig } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";
 import { describe, splitList, townTool } from "./api.ts";
 
+type FieldName = "name" | "git_url" | "branch" | "caps" | "max";
+type Values = Record<FieldName, string>;
+
+/**
+ * What is wrong with the form, field by field, in the app's words (the rules the town applies:
+ * party/protocol.ts), so a person reads why before anything is sent; the server still checks.
+ */
+export function addRigProblems(v: Values): Partial<Record<FieldName, string>> {
+  const problems: Partial<Record<FieldName, string>> = {};
+  if (!v.name) problems.name = "Give the rig a name, e.g. backend.";
+  else if (!SLUG_RE.test(v.name)) problems.name = "Use lowercase letters a–z, digits and '-' (not first), at most 40 characters: it becomes part of mail addresses.";
+  if (!v.git_url) problems.git_url = "Give the repository to clone: an https, ssh or git URL, user@host:path, or an absolute path.";
+  else {
+    const problem = gitUrlProblem(v.git_url);
+    if (problem) problems.git_url = `${problem[0]!.toUpperCase()}${problem.slice(1)}.`;
+  }
+  if (v.branch && !/^[A-Za-z0-9._/-]{1,100}$/.test(v.branch)) problems.branch = "A branch name has only letters, digits and . _ / -";
+  const badCap = splitList(v.caps).find((c) => !SLUG_RE.test(c));
+  if (badCap) problems.caps = `“${badCap}” is not a capability: use lowercase letters, digits and '-'.`;
+  if (v.max && !(/^\d+$/.test(v.max) && Number(v.max) >= 1 && Number(v.max) <= 64)) problems.max = "A whole number from 1 to 64.";
+  return problems;
+}
+
 export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: () => void }) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
-  let form: Record<"name" | "git_url" | "branch" | "caps" | "max", HTMLInputElement> = {} as never;
+  const [problems, setProblems] = createSignal<Partial<Record<FieldName, string>>>({});
+  let form: Record<FieldName, HTMLInputElement> = {} as never;
+  const values = (): Values => ({
+    name: form.name.value.trim(),
+    git_url: form.git_url.value.trim(),
+    branch: form.branch.value.trim(),
+    caps: form.caps.value.trim(),
+    max: form.max.value.trim(),
+  });
   const submit = async () => {
-    const max = form.max.value.trim();
+    const v = values();
+    const found = addRigProblems(v);
+    setProblems(found);
+    const first = (Object.keys(form) as FieldName[]).find((k) => found[k]);
+    if (first) {
+      setError(null);
+      form[first].focus();
+      return;
+    }
     const rig = await run(
       { busy: setBusy, error: setError },
       () =>
         townTool<Rig>(props.town, "gt_rig_add", {
-          name: form.name.value.trim(),
-          git_url: form.git_url.value.trim(),
-          ...(form.branch.value.trim() ? { default_branch: form.branch.value.trim() } : {}),
-          ...(form.caps.value.trim() ? { capabilities: splitList(form.caps.value) } : {}),
-          ...(max ? { max_polecats: Number(max) } : {}),
+          name: v.name,
+          git_url: v.git_url,
+          ...(v.branch ? { default_branch: v.branch } : {}),
+          ...(v.caps ? { capabilities: splitList(v.caps) } : {}),
+          ...(v.max ? { max_polecats: Number(v.max) } : {}),
         }),
       describe,
     );
@@ -28,24 +67,55 @@ export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: (
       props.onClose();
     }
   };
+  // The form is checked by the app (above), not by the browser's generic bubbles.
+  const field = (name: FieldName, el: HTMLInputElement) => {
+    form[name] = el;
+    el.addEventListener("input", () => problems()[name] && setProblems({ ...problems(), [name]: undefined }));
+  };
+  const problem = (name: FieldName): JSX.Element => (
+    <Show when={problems()[name]}>
+      {(text) => (
+        <span class="block text-xs text-rose-700 dark:text-rose-300" role="alert" data-testid="field-error" data-field={name}>
+          {text()}
+        </span>
+      )}
+    </Show>
+  );
   return (
-    <FormDialog open={props.open} title="Add a rig" submit="Add rig" busy={busy()} error={error()} onClose={props.onClose} onSubmit={submit} testid="add-rig-dialog">
+    <FormDialog
+      open={props.open}
+      title="Add a rig"
+      submit="Add rig"
+      busy={busy()}
+      error={error()}
+      onClose={() => {
+        setProblems({});
+        props.onClose();
+      }}
+      onSubmit={submit}
+      testid="add-rig-dialog"
+    >
       <FieldLabel label="Name" hint="a-z, 0-9 and '-'; used in mail addresses like name/polecats/toast">
-        <input ref={(el) => (form.name = el)} class={input} name="name" required pattern="[a-z0-9][a-z0-9\-]{0,39}" autocomplete="off" />
+        <input ref={(el) => field("name", el)} class={input} name="name" autocomplete="off" aria-invalid={!!problems().name} />
+        {problem("name")}
       </FieldLabel>
       <FieldLabel label="Git URL">
-        <input ref={(el) => (form.git_url = el)} class={`${input} font-mono`} name="git_url" required placeholder="git@github.com:org/repo.git" autocomplete="off" />
+        <input ref={(el) => field("git_url", el)} class={`${input} font-mono`} name="git_url" placeholder="git@github.com:org/repo.git" autocomplete="off" aria-invalid={!!problems().git_url} />
+        {problem("git_url")}
       </FieldLabel>
       <div class="grid grid-cols-2 gap-3">
         <FieldLabel label="Default branch">
-          <input ref={(el) => (form.branch = el)} class={`${input} font-mono`} name="default_branch" placeholder="main" />
+          <input ref={(el) => field("branch", el)} class={`${input} font-mono`} name="default_branch" placeholder="main" aria-invalid={!!problems().branch} />
+          {problem("branch")}
         </FieldLabel>
         <FieldLabel label="Max polecats">
-          <input ref={(el) => (form.max = el)} class={input} name="max_polecats" type="number" min="1" max="64" placeholder="3" />
+          <input ref={(el) => field("max", el)} class={input} name="max_polecats" inputmode="numeric" placeholder="3" aria-invalid={!!problems().max} />
+          {problem("max")}
         </FieldLabel>
       </div>
       <FieldLabel label="Capabilities" hint="what work this rig can take, e.g. ts, web">
-        <input ref={(el) => (form.caps = el)} class={input} name="capabilities" autocomplete="off" />
+        <input ref={(el) => field("caps", el)} class={input} name="capabilities" autocomplete="off" aria-invalid={!!problems().caps} />
+        {problem("caps")}
       </FieldLabel>
     </FormDialog>
   );

@@ -44,7 +44,7 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
           {(i) => {
             const row = (rows[i] ??= {} as Row);
             return (
-              <div class="grid grid-cols-[1fr_8rem] gap-2 sm:grid-cols-[1fr_8rem_6rem]" data-testid="convoy-bead-row">
+              <div class="grid grid-cols-[minmax(0,1fr)_11.5rem] gap-2 sm:grid-cols-[minmax(0,1fr)_11.5rem_6rem]" data-testid="convoy-bead-row">
                 <input ref={(el) => (row.title = el)} class={input} name={`bead-${i}-title`} placeholder={`Bead ${i + 1} title`} aria-label={`Bead ${i + 1} title`} autocomplete="off" />
                 <RigPicker ref={(el) => (row.rig = el)} town={props.town} label={`Bead ${i + 1} rig`} />
                 <input ref={(el) => (row.requires = el)} class={`${input} col-span-2 sm:col-span-1`} name={`bead-${i}-requires`} placeholder="requires" aria-label={`Bead ${i + 1} requires`} autocomplete="off" />

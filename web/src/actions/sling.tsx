@@ -57,10 +57,14 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
             <div class="rounded-md bg-emerald-500/10 px-3 py-2 text-sm" data-testid="sling-result" data-rig={r().rig} data-bead={r().bead_id}>
               <p>
                 Slung to{" "}
-                <a class="font-semibold underline" href={`/t/${props.town.town}/rigs/${r().rig}/beads/${r().bead_id}`}>
+                <a class="font-semibold underline" href={`/t/${props.town.town}/rigs/${r().rig}`}>
                   {r().rig}
                 </a>{" "}
-                as bead <span class="font-mono">{shortId(r().bead_id)}</span>.
+                as bead{" "}
+                <a class="font-mono underline" href={`/t/${props.town.town}/rigs/${r().rig}/beads/${r().bead_id}`} data-testid="sling-bead-link" title="Open the bead">
+                  {shortId(r().bead_id)}
+                </a>
+                .
               </p>
               <p class="mt-1 text-zinc-600 dark:text-zinc-300" data-testid="sling-reason">
                 <span class="font-medium">Mayor:</span> {r().reason}

@@ -44,3 +44,15 @@ export function bytes(n: number | null | undefined): string {
 
 /** The last 8 characters of a ULID: enough to tell beads apart on screen, and what the feed uses. */
 export const shortId = (id: string) => id.slice(-8);
+
+/** How long until `at`, for an expiry: "in 45 min", "in 23 h", "in 6 days"; "now" once it has passed. */
+export function until(at: number, from: number): string {
+  const s = Math.round((at - from) / 1000);
+  if (s <= 0) return "now";
+  if (s < 60) return "in less than a minute";
+  const m = Math.floor(s / 60);
+  if (m < 60) return `in ${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `in ${h} h`;
+  return `in ${Math.floor(h / 24)} days`;
+}

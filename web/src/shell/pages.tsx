@@ -1,7 +1,10 @@
 /** Whole-page messages: no town, no such page, no token, an expired link. */
 import type { ParentProps } from "solid-js";
+import { setTitle } from "../lib/title.ts";
 
-export function Message(props: ParentProps<{ title: string }>) {
+/** `page`: the tab title's parts ("signed out", town). */
+export function Message(props: ParentProps<{ title: string; page?: string[] }>) {
+  setTitle(...(props.page ?? [props.title.toLowerCase()]));
   return (
     <main class="mx-auto max-w-xl px-6 py-16">
       <p class="text-sm font-semibold tracking-wide text-zinc-500">Townhall</p>

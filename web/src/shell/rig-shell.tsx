@@ -1,19 +1,27 @@
 /**
  * Resolves a rig by name from the town doc and holds its rig doc open while any view of that rig is
- * shown; leaving the rig (or the rig being removed) closes the socket.
+ * shown; leaving the rig (or the rig being removed) closes the socket. It also names the tab for
+ * every rig view ("backend · demo", "bead Fix the login · backend").
  */
-import { Show, createMemo, type ParentProps } from "solid-js";
+import { Show, createEffect, createMemo, type ParentProps } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { useTown } from "../stores/town.tsx";
 import { RigProvider, createRigStore } from "../stores/rig.tsx";
-import { Empty, Loading, Panel } from "../ui/kit.tsx";
+import { Empty, Panel } from "../ui/kit.tsx";
+import { shortId } from "../lib/time.ts";
+import { setTitle } from "../lib/title.ts";
+import { ViewSkeleton } from "./skeleton.tsx";
 
 export function RigShell(props: ParentProps) {
   const town = useTown();
   const params = useParams<{ rig: string }>();
   const rigId = createMemo(() => town.rigByName(params.rig)?.id);
+  createEffect(() => {
+    if (!town.sync.loaded()) setTitle(params.rig, town.town);
+    else if (!rigId()) setTitle("rig not found", town.town);
+  });
   return (
-    <Show when={town.sync.loaded()} fallback={<Loading what="the town" />}>
+    <Show when={town.sync.loaded()} fallback={<ViewSkeleton what="the town" />}>
       <Show
         when={rigId()}
         keyed
@@ -33,6 +41,13 @@ export function RigShell(props: ParentProps) {
 
 function RigScope(props: ParentProps<{ id: string }>) {
   const town = useTown();
+  const params = useParams<{ rig: string; bead?: string; name?: string }>();
   const store = createRigStore(town.town, town.rigs[props.id]!, town.session.token);
+  createEffect(() => {
+    const rig = store.rig.name;
+    if (params.bead) setTitle(`bead ${store.beads[params.bead]?.title ?? shortId(params.bead)}`, rig);
+    else if (params.name) setTitle(`agent ${params.name}`, rig);
+    else setTitle(rig, town.town);
+  });
   return <RigProvider store={store}>{props.children}</RigProvider>;
 }

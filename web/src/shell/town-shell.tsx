@@ -1,47 +1,84 @@
 /**
- * The frame of every town view: the town socket (one per open town), the header with the rig
- * selector, navigation, live status, share and theme, and the keyboard shortcuts.
+ * The frame of every town view: the session (lib/session.ts), the town socket (one per open town),
+ * the header with the rig selector, navigation, live status, who you are, share, density and theme,
+ * the tab's title, and the keyboard shortcuts.
  */
-import { Show, createMemo, createSignal, lazy, type ParentProps } from "solid-js";
-import { useLocation, useNavigate, useParams, useSearchParams } from "@solidjs/router";
-import { readSession, type Session } from "../lib/session.ts";
+import { Show, Suspense, createEffect, createMemo, createSignal, lazy, onCleanup, type ParentProps } from "solid-js";
+import { useLocation, useParams, useSearchParams } from "@solidjs/router";
+import { adoptToken, browserTokenKey, forgetSession, readSession, type Session } from "../lib/session.ts";
 import { TownProvider, createTownStore, useTown } from "../stores/town.tsx";
 import { SyncBadge, btn } from "../ui/kit.tsx";
 import { Message } from "./pages.tsx";
 import { RigSelector } from "./rig-selector.tsx";
+import { Identity } from "./identity.tsx";
+import { Shortcuts } from "./shortcuts.tsx";
+import { ViewSkeleton } from "./skeleton.tsx";
 import { isDark, setTheme } from "../lib/theme.ts";
-import { createShortcuts } from "../lib/keys.ts";
+import { compact, setCompact } from "../lib/density.ts";
+import { absolute, now, shortId } from "../lib/time.ts";
+import { setTitle } from "../lib/title.ts";
 
 const ShareButton = lazy(() => import("../actions/share.tsx"));
 
+const sameSession = (a: Session | null, b: Session | null) => a?.token === b?.token && a?.town === b?.town && a?.kept === b?.kept;
+
 export function TownShell(props: ParentProps) {
   const params = useParams<{ town: string }>();
-  const [search] = useSearchParams<{ token?: string }>();
-  // Re-read only when the town or the URL's token changes; navigation inside the town keeps it.
-  const session = createMemo(() => readSession(params.town, typeof search.token === "string" ? search.token : undefined));
+  const [search, setSearch] = useSearchParams<{ token?: string }>();
+  // Bumped when this tab signs out or another tab changes the browser's token for this town.
+  const [version, setVersion] = createSignal(0);
+  const [signedOut, setSignedOut] = createSignal(false);
+  // main.tsx takes a token out of the first address; one that arrives by in-app navigation is
+  // kept the same way here, then removed from the address.
+  const session = createMemo(
+    () => {
+      version();
+      const urlToken = typeof search.token === "string" ? search.token : "";
+      if (urlToken) adoptToken(params.town, urlToken);
+      return readSession(params.town);
+    },
+    null,
+    { equals: sameSession },
+  );
+  createEffect(() => {
+    if (search.token !== undefined) setSearch({ token: undefined }, { replace: true });
+  });
+  const onStorage = (e: StorageEvent) => {
+    if (e.key === null || e.key === browserTokenKey(params.town)) setVersion((v) => v + 1);
+  };
+  window.addEventListener("storage", onStorage);
+  onCleanup(() => window.removeEventListener("storage", onStorage));
+  const signOut = (s: Session) => {
+    forgetSession(s);
+    setSignedOut(true);
+    setVersion((v) => v + 1);
+  };
+  const expired = (s: Session) => s.exp !== null && s.exp <= now();
   return (
     <Show
       when={session()}
       keyed
       fallback={
-        <Message title="This view needs a token">
-          <p>
-            Open it with the link an operator gave you (it ends in <code class="font-mono text-sm">?token=…</code>). Links you open from inside the dashboard
-            keep it for this tab.
-          </p>
-        </Message>
-      }
-    >
-      {(s) => (
         <Show
-          when={!s.exp || s.exp > Date.now()}
+          when={signedOut()}
           fallback={
-            <Message title="This link has expired">
-              <p>Ask an operator for a fresh link.</p>
+            <Message title="This view needs a token" page={["sign in", params.town]}>
+              <p>
+                Open it with the link an operator gave you (it ends in <code class="font-mono text-sm">?token=…</code>). An operator's link keeps you signed in to
+                this town in this browser; a shared link works in the tab it was opened in.
+              </p>
             </Message>
           }
         >
-          <Town town={params.town} session={s}>
+          <Message title="Signed out" page={["signed out", params.town]}>
+            <p data-testid="signed-out">This browser no longer keeps a token for {params.town}. Open an operator link to sign in again.</p>
+          </Message>
+        </Show>
+      }
+    >
+      {(s) => (
+        <Show when={!expired(s)} fallback={<Expired session={s} onForget={() => signOut(s)} />}>
+          <Town town={params.town} session={s} onSignOut={() => signOut(s)}>
             {props.children}
           </Town>
         </Show>
@@ -50,20 +87,66 @@ export function TownShell(props: ParentProps) {
   );
 }
 
-function Town(props: ParentProps<{ town: string; session: Session }>) {
+/** A kept token that has expired: say which, and what to do. */
+function Expired(props: { session: Session; onForget: () => void }) {
+  const stored = props.session.kept === "browser";
+  return (
+    <Message title={stored ? "Your sign-in has expired" : "This link has expired"} page={["expired", props.session.town]}>
+      <p data-testid="expired">
+        {stored ? `The operator token this browser kept for ${props.session.town} expired` : "The link this tab was opened with expired"}
+        {props.session.exp ? ` on ${absolute(props.session.exp)}` : ""}. {stored ? "Open a fresh operator link (npm start prints one)." : "Ask an operator for a fresh link."}
+      </p>
+      <button class={btn} data-testid="sign-out" onClick={() => props.onForget()}>
+        Forget it
+      </button>
+    </Message>
+  );
+}
+
+function Town(props: ParentProps<{ town: string; session: Session; onSignOut: () => void }>) {
   const store = createTownStore(props.town, props.session);
+  const [help, setHelp] = createSignal(false);
   return (
     <TownProvider store={store}>
-      <Header />
-      <Show when={!store.sync.refusal()} fallback={<Message title="Cannot open this town">{store.sync.refusal()}</Message>}>
-        <main class="mx-auto w-full max-w-7xl px-3 pb-16 pt-4 sm:px-6">{props.children}</main>
+      <Header onSignOut={props.onSignOut} onHelp={() => setHelp(!help())} />
+      <TownTitle />
+      <Show
+        when={!store.sync.refusal()}
+        fallback={
+          <Message title="Cannot open this town" page={["refused", props.town]}>
+            <p>{store.sync.refusal()}</p>
+            <button class={btn} data-testid="sign-out" onClick={() => props.onSignOut()}>
+              {props.session.kept === "browser" ? "Sign out" : "Leave this link"}
+            </button>
+          </Message>
+        }
+      >
+        <main class="mx-auto w-full min-w-0 max-w-7xl px-3 pb-16 pt-4 sm:px-6">
+          <Suspense fallback={<ViewSkeleton />}>{props.children}</Suspense>
+        </main>
       </Show>
-      <Shortcuts />
+      <Shortcuts open={help} setOpen={setHelp} />
     </TownProvider>
   );
 }
 
-function Header() {
+/** The tab's title for the town's own views; rig views name themselves (rig-shell.tsx). */
+function TownTitle() {
+  const town = useTown();
+  const params = useParams<{ rig?: string; convoy?: string }>();
+  const location = useLocation();
+  createEffect(() => {
+    if (params.rig) return;
+    const path = location.pathname.slice(`/t/${town.town}`.length).replace(/\/$/, "");
+    if (params.convoy) setTitle(`convoy ${town.convoys[params.convoy]?.title ?? shortId(params.convoy)}`, town.town);
+    else if (path === "") setTitle("overview", town.town);
+    else if (path === "/mail") setTitle("mail", town.town);
+    else setTitle("nothing here", town.town);
+  });
+  return null;
+}
+
+function Header(props: { onSignOut: () => void; onHelp: () => void }) {
   const town = useTown();
   const location = useLocation();
   const base = `/t/${town.town}`;
@@ -73,9 +156,9 @@ function Header() {
   return (
     <header class="sticky top-0 z-20 border-b border-zinc-200 bg-zinc-50/85 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/85">
       <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-2 px-3 py-2 sm:px-6">
-        <a href={base} class="flex items-center gap-2 font-semibold" title="Town overview (g o)">
-          <span class="grid size-6 place-items-center rounded-md bg-zinc-900 text-xs text-white dark:bg-zinc-100 dark:text-zinc-900">T</span>
-          <span class="font-mono text-sm" data-testid="town-name">
+        <a href={base} class="flex min-w-0 items-center gap-2 font-semibold" title="Town overview (g o)">
+          <span class="grid size-6 shrink-0 place-items-center rounded-md bg-zinc-900 text-xs text-white dark:bg-zinc-100 dark:text-zinc-900">T</span>
+          <span class="truncate font-mono text-sm" data-testid="town-name">
             {town.town}
           </span>
         </a>
@@ -88,18 +171,31 @@ function Header() {
           </a>
         </nav>
         <RigSelector />
-        <div class="ml-auto flex items-center gap-2">
+        <div class="ml-auto flex flex-wrap items-center justify-end gap-2">
           <SyncBadge sync={town.sync} label="Town" />
-          <Show
-            when={town.isOperator}
-            fallback={
-              <span class="rounded-full bg-zinc-200 px-2 py-0.5 text-xs text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300" data-testid="read-only">
-                Read-only
-              </span>
-            }
-          >
+          <Show when={town.isOperator}>
             <ShareButton />
           </Show>
+          <Identity onSignOut={props.onSignOut} />
+          <button
+            class={`${btn.replace("inline-flex", "hidden sm:inline-flex")}`}
+            aria-label="Keyboard shortcuts"
+            title="Keyboard shortcuts (?)"
+            data-testid="shortcuts-hint"
+            onClick={() => props.onHelp()}
+          >
+            <kbd class="font-mono text-xs">?</kbd>
+          </button>
+          <button
+            class={btn}
+            aria-label="Compact rows"
+            aria-pressed={compact()}
+            title={compact() ? "Compact rows: on (click for roomier rows)" : "Compact rows: off (click for denser rows, for large towns)"}
+            data-testid="density-toggle"
+            onClick={() => setCompact(!compact())}
+          >
+            <span aria-hidden="true">{compact() ? "☰" : "≡"}</span>
+          </button>
           <button
             class={btn}
             aria-label={dark() ? "Switch to light theme" : "Switch to dark theme"}
@@ -115,43 +211,5 @@ function Header() {
         </div>
       </div>
     </header>
-  );
-}
-
-function Shortcuts() {
-  const town = useTown();
-  const navigate = useNavigate();
-  const [help, setHelp] = createSignal(false);
-  createShortcuts({
-    "g o": () => navigate(`/t/${town.town}`),
-    "g m": () => navigate(`/t/${town.town}/mail`),
-    "/": () => (document.querySelector("[data-testid=rig-selector]") as HTMLElement | null)?.focus(),
-    t: () => document.querySelector<HTMLButtonElement>("[data-testid=theme-toggle]")?.click(),
-    "?": () => setHelp(!help()),
-    Escape: () => setHelp(false),
-  });
-  return (
-    <Show when={help()}>
-      <div class="fixed bottom-4 right-4 z-30 w-64 rounded-xl border border-zinc-200 bg-white p-4 text-sm shadow-lg dark:border-zinc-700 dark:bg-zinc-900" role="dialog" aria-label="Keyboard shortcuts">
-        <p class="mb-2 font-semibold">Keyboard</p>
-        <dl class="grid grid-cols-[auto_1fr] gap-x-3 gap-y-1 text-zinc-600 dark:text-zinc-300">
-          {[
-            ["g o", "overview"],
-            ["g m", "town mail"],
-            ["/", "pick a rig"],
-            ["t", "theme"],
-            ["Tab", "move between items"],
-            ["?", "this help"],
-          ].map(([k, v]) => (
-            <>
-              <dt>
-                <kbd class="rounded bg-zinc-100 px-1 font-mono text-xs dark:bg-zinc-800">{k}</kbd>
-              </dt>
-              <dd>{v}</dd>
-            </>
-          ))}
-        </dl>
-      </div>
-    </Show>
   );
 }

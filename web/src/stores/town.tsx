@@ -7,6 +7,8 @@ import { createContext, createMemo, useContext, type Accessor, type ParentProps 
 import type { Convoy, FeedEvent, Rig } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
 import type { Session } from "../lib/session.ts";
+import type { Tone } from "../lib/tone.ts";
+import { plural } from "../lib/words.ts";
 
 export type TownStore = {
   town: string;
@@ -25,6 +27,19 @@ export type TownStore = {
 export function attention(rig: Rig): number {
   const s = rig.summary;
   return (s.agents.dead ?? 0) * 4 + (s.agents.stalled ?? 0) * 4 + (s.agents.hung ?? 0) * 4 + (s.openEscalations ?? 0) * 3 + (s.beads.failed ?? 0) * 2 + (rig.status === "error" ? 4 : 0);
+}
+
+/** What needs a person in this rig, in words; empty when nothing does. */
+export function rigAlerts(rig: Rig): { text: string; tone: Tone }[] {
+  const s = rig.summary;
+  const alerts: { text: string; tone: Tone }[] = [];
+  if (rig.status === "error" || s.status === "error") alerts.push({ text: "clone failed", tone: "red" });
+  if (s.agents.dead) alerts.push({ text: `${s.agents.dead} dead`, tone: "red" });
+  if (s.agents.stalled) alerts.push({ text: `${s.agents.stalled} stalled`, tone: "amber" });
+  if (s.agents.hung) alerts.push({ text: `${s.agents.hung} hung`, tone: "amber" });
+  if (s.beads.failed) alerts.push({ text: `${s.beads.failed} failed`, tone: "red" });
+  if (s.openEscalations) alerts.push({ text: plural(s.openEscalations, "escalation"), tone: "amber" });
+  return alerts;
 }
 
 export function createTownStore(town: string, session: Session): TownStore {

@@ -80,7 +80,7 @@ export function Panel(props: ParentProps<{ title: JSX.Element; actions?: JSX.Ele
   return (
     <section class={`rounded-xl border border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900/60 ${props.class ?? ""}`} data-testid={props.testid}>
       <header class="flex items-center justify-between gap-2 border-b border-zinc-200 px-4 py-2.5 dark:border-zinc-800">
-        <h2 class="text-sm font-semibold text-zinc-700 dark:text-zinc-200">{props.title}</h2>
+        <h2 class="min-w-0 text-sm font-semibold text-zinc-700 [overflow-wrap:anywhere] dark:text-zinc-200">{props.title}</h2>
         {props.actions}
       </header>
       {props.children}
@@ -99,9 +99,16 @@ export function Empty(props: ParentProps<{ title: string }>) {
   );
 }
 
-/** A loading line that says what it waits for, instead of an empty state that would lie. */
+/** Placeholder rows that say what they wait for, instead of an empty state that would lie. */
 export function Loading(props: { what: string }) {
-  return <div class="px-4 py-8 text-center text-sm text-zinc-500 dark:text-zinc-400">Loading {props.what}…</div>;
+  return (
+    <div class="space-y-2 px-4 py-4" aria-busy="true" data-testid="loading">
+      <div class="skeleton h-4 w-3/4" />
+      <div class="skeleton h-4 w-1/2" />
+      <div class="skeleton h-4 w-2/3" />
+      <p class="pt-1 text-center text-xs text-zinc-500 dark:text-zinc-400">Loading {props.what}…</p>
+    </div>
+  );
 }
 
 /** A stacked bar of counts; the segments always add up to the total shown next to it. */

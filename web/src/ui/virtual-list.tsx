@@ -2,7 +2,7 @@
  * A virtualised list of fixed-height rows: only the rows in view (plus a few) are in the DOM, so a
  * column of 10k beads scrolls as smoothly as one of ten.
  */
-import { For, type JSX } from "solid-js";
+import { For, createEffect, on, type JSX } from "solid-js";
 import { createVirtualizer } from "@tanstack/solid-virtual";
 
 export function VirtualList<T>(props: { items: T[]; rowHeight: number; maxHeight: string; class?: string; children: (item: T) => JSX.Element; testid?: string; label?: string }) {
@@ -15,6 +15,8 @@ export function VirtualList<T>(props: { items: T[]; rowHeight: number; maxHeight
     estimateSize: () => props.rowHeight,
     overscan: 8,
   });
+  // Rows change height with the density (compact rows): measure them again.
+  createEffect(on(() => props.rowHeight, () => virtualizer.measure(), { defer: true }));
   return (
     <div
       ref={scroller}

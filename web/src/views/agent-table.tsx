@@ -12,7 +12,7 @@ export function AgentTable(props: { agents: Agent[]; base: string }) {
             <li data-testid="agent-row" data-agent={agent.identity} data-status={agent.status}>
               <a
                 href={`${props.base}/agents/${agent.name}`}
-                class="grid grid-cols-[1fr_auto] items-center gap-x-3 gap-y-0.5 px-4 py-2 text-sm hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 sm:grid-cols-[10rem_6rem_1fr] dark:hover:bg-zinc-800/40"
+                class="grid grid-cols-[1fr_auto] items-center gap-x-3 gap-y-0.5 px-4 py-2 text-sm compact:py-1 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 sm:grid-cols-[10rem_6rem_1fr] dark:hover:bg-zinc-800/40"
               >
                 <span class="truncate font-medium">
                   {agent.name}

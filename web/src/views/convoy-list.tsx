@@ -21,12 +21,12 @@ export function ConvoyList(props: { convoys: Convoy[]; base: string }) {
             const p = () => convoyProgress(convoy);
             return (
               <li data-testid="convoy-row">
-                <a href={`${props.base}/convoys/${convoy.id}`} class="block px-4 py-3 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 dark:hover:bg-zinc-800/40">
+                <a href={`${props.base}/convoys/${convoy.id}`} class="block px-4 py-3 compact:py-1.5 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 dark:hover:bg-zinc-800/40">
                   <div class="flex items-center justify-between gap-2">
                     <span class="truncate text-sm font-medium">{convoy.title}</span>
                     <Badge kind="convoy" status={convoy.status} />
                   </div>
-                  <div class="mt-2 flex items-center gap-2 text-xs text-zinc-500">
+                  <div class="mt-2 flex items-center gap-2 text-xs text-zinc-500 compact:mt-1">
                     <StackBar
                       class="flex-1"
                       parts={[
@@ -39,7 +39,7 @@ export function ConvoyList(props: { convoys: Convoy[]; base: string }) {
                       {p().done}/{p().total}
                     </span>
                   </div>
-                  <p class="mt-1 text-xs text-zinc-500">
+                  <p class="mt-1 text-xs text-zinc-500 compact:hidden">
                     {p().byRig.length} rig{p().byRig.length === 1 ? "" : "s"} · started <Ago at={convoy.createdAt} />
                   </p>
                 </a>

@@ -5,7 +5,8 @@ import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { BEAD_STATUSES, DOT, label, tone } from "../lib/tone.ts";
 import { shortId } from "../lib/time.ts";
-import { Ago, Badge, Loading, Mono, Panel } from "../ui/kit.tsx";
+import { Ago, Badge, Mono, Panel } from "../ui/kit.tsx";
+import { compact } from "../lib/density.ts";
 import { VirtualList } from "../ui/virtual-list.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { AgentTable } from "./agent-table.tsx";
@@ -54,7 +55,7 @@ export default function RigBoard() {
           </ul>
         </Panel>
       </Show>
-      <Show when={rig.sync.loaded()} fallback={<Loading what={`rig ${rig.rig.name}`} />}>
+      <Show when={rig.sync.loaded()} fallback={<BoardSkeleton />}>
         <div class="-mx-3 overflow-x-auto px-3 pb-2 sm:mx-0 sm:px-0" data-testid="board">
           <div class="grid min-w-[64rem] grid-cols-5 gap-3">
             <For each={BEAD_STATUSES}>
@@ -75,7 +76,7 @@ export default function RigBoard() {
                     </Show>
                   </header>
                   <Show when={columns()[status].length} fallback={<p class="px-3 pb-4 pt-2 text-xs text-zinc-500">No {label(status)} beads.</p>}>
-                    <VirtualList items={columns()[status]} rowHeight={84} maxHeight="min(60vh, 36rem)" class="px-2" testid={`list-${status}`} label={`${label(status)} beads`}>
+                    <VirtualList items={columns()[status]} rowHeight={compact() ? 52 : 84} maxHeight="min(60vh, 36rem)" class="px-2" testid={`list-${status}`} label={`${label(status)} beads`}>
                       {(bead) => <BeadCard bead={bead} href={`${base}/beads/${bead.id}`} />}
                     </VirtualList>
                   </Show>
@@ -103,10 +104,10 @@ function BeadCard(props: { bead: Bead; href: string }) {
       href={props.href}
       data-testid="bead-card"
       data-bead={props.bead.id}
-      class="mb-2 flex h-[76px] flex-col justify-between rounded-lg border border-zinc-200 bg-white p-2.5 text-sm shadow-xs hover:border-zinc-400 focus-visible:outline-2 focus-visible:outline-blue-500 dark:border-zinc-800 dark:bg-zinc-900 dark:hover:border-zinc-600"
+      class="mb-2 flex h-[76px] flex-col justify-between rounded-lg border border-zinc-200 bg-white p-2.5 text-sm shadow-xs compact:h-11 compact:px-2 compact:py-1 hover:border-zinc-400 focus-visible:outline-2 focus-visible:outline-blue-500 dark:border-zinc-800 dark:bg-zinc-900 dark:hover:border-zinc-600"
     >
-      <span class="line-clamp-2 leading-snug">{props.bead.title}</span>
-      <span class="flex items-center gap-2 text-xs text-zinc-500">
+      <span class="line-clamp-2 leading-snug compact:line-clamp-1">{props.bead.title}</span>
+      <span class="flex min-w-0 items-center gap-2 text-xs text-zinc-500">
         <span class={PRIORITY_MARK[props.bead.priority]} title={`${props.bead.priority} priority`}>
           ▲
         </span>
@@ -122,3 +123,22 @@ function BeadCard(props: { bead: Bead; href: string }) {
   );
 }
 
+/** The board's shape while the rig's document arrives: five columns of placeholder cards. */
+function BoardSkeleton() {
+  return (
+    <div class="-mx-3 overflow-x-hidden px-3 sm:mx-0 sm:px-0" aria-busy="true" data-testid="board-skeleton">
+      <span class="sr-only">Loading the board…</span>
+      <div class="grid min-w-[64rem] grid-cols-5 gap-3">
+        <For each={BEAD_STATUSES}>
+          {() => (
+            <div class="space-y-2 rounded-xl border border-zinc-200 p-2 dark:border-zinc-800">
+              <div class="skeleton h-5 w-24" />
+              <div class="skeleton h-[76px]" />
+              <div class="skeleton h-[76px]" />
+            </div>
+          )}
+        </For>
+      </div>
+    </div>
+  );
+}

@@ -2,6 +2,7 @@ import { Show, lazy, type JSX } from "solid-js";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { Badge, Crumbs, Mono, SyncBadge } from "../ui/kit.tsx";
+import { polecatCounts, polecatLine } from "../lib/words.ts";
 
 const RigActions = lazy(() => import("../actions/rig-actions.tsx"));
 
@@ -10,6 +11,8 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
   const town = useTown();
   const rig = useRig();
   const base = `/t/${town.town}`;
+  // Polecats only: the rig's witness and refinery do not take beads.
+  const polecats = () => polecatCounts(rig.rig, rig.sync.loaded() ? rig.agentList() : undefined);
   return (
     <div class="mb-4 space-y-2">
       <div class="flex flex-wrap items-center justify-between gap-2">
@@ -22,7 +25,7 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
         </div>
       </div>
       <Show when={!props.crumbs}>
-        <div class="flex flex-wrap items-center gap-x-4 gap-y-1 text-sm text-zinc-500">
+        <div class="flex min-w-0 flex-wrap items-center gap-x-4 gap-y-1 text-sm text-zinc-500">
           <h1 class="text-xl font-semibold text-zinc-900 dark:text-zinc-100" data-testid="rig-title">
             {rig.rig.name}
           </h1>
@@ -31,7 +34,9 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
           <span>
             branch <Mono>{rig.rig.defaultBranch}</Mono>
           </span>
-          <span>up to {rig.rig.maxPolecats} polecats</span>
+          <span data-testid="rig-polecats">
+            {polecatLine(polecats(), rig.rig.maxPolecats)}
+          </span>
           <Show when={rig.rig.capabilities.length}>
             <span>can do {rig.rig.capabilities.join(", ")}</span>
           </Show>
