@@ -57,6 +57,17 @@ describe("the attention lane", () => {
     expect(acknowledged.note).toBe("Looking at the lockfile");
     await overview.locator("[data-testid=ack-dialog][open]").waitFor({ state: "detached" });
 
+    // An acknowledged escalation is not done: the rig board still lists it, says so, and resolves it.
+    const board = await h.page(t.url("/rigs/alpha"));
+    await live(board, 2);
+    const boardRow = board.locator(`#escalation-${escalationId}[data-status=acknowledged]`);
+    expect(await boardRow.locator("[data-testid=escalation-acknowledged]").textContent()).toContain("Looking at the lockfile");
+    expect(await boardRow.locator("[data-testid=escalation-ack]").count()).toBe(0);
+    await boardRow.locator("[data-testid=escalation-resolve]").click();
+    await board.locator("[data-testid=resolve-dialog][open] [data-testid=action-submit]").click();
+    await escalationWhere(t, alpha, (e) => e.id === escalationId && e.status === "resolved");
+    await boardRow.waitFor({ state: "detached" });
+
     // Retry, from the lane: the bead is open again with its attempts reset, and leaves the lane.
     await failedRow.locator("[data-testid=attention-retry]").click();
     await failedRow.waitFor({ state: "detached" });

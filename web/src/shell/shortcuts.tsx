@@ -13,6 +13,7 @@ export const SHORTCUTS: [keys: string, what: string][] = [
   ["g m", "town mail"],
   ["/", "pick a rig"],
   ["t", "light or dark theme"],
+  ["r m c f", "on a bead (operators): retry, move, close, fail"],
   ["Tab", "move between items"],
   ["Esc", "close a dialog or this list"],
   ["?", "this list"],

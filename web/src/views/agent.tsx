@@ -5,6 +5,7 @@ import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { shortId } from "../lib/time.ts";
 import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
+import { withRigNames } from "../lib/words.ts";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
 import AgentOutput from "./agent-output.tsx";
@@ -72,7 +73,7 @@ export default function AgentView() {
                       <dt class="text-zinc-500">Worktree</dt>
                       <dd class="break-all">
                         {/* The room names the rig by its id in paths; a person knows it by its name. */}
-                        <Mono title={a().worktree}>{a().worktree!.split(rig.rig.id).join(rig.rig.name)}</Mono>
+                        <Mono title={a().worktree}>{withRigNames(a().worktree!, [rig.rig])}</Mono>
                       </dd>
                     </div>
                   </Show>

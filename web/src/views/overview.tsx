@@ -7,10 +7,10 @@ import { ConvoyList } from "./convoy-list.tsx";
 import { Feed } from "./feed.tsx";
 import { AttentionLane } from "./attention.tsx";
 import { RigLoadPanelBody } from "./rig-load.tsx";
+import { plural } from "../lib/words.ts";
 
 const OverviewActions = lazy(() => import("../actions/overview-actions.tsx"));
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export default function Overview() {
   const town = useTown();

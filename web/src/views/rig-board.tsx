@@ -1,5 +1,5 @@
-/** Rig drill-down: open escalations, a bead board with a (virtualised) column per status, agents, mail. */
-import { For, Show, createMemo } from "solid-js";
+/** Rig drill-down: unresolved escalations (with their actions), a bead board with a (virtualised) column per status, agents, mail. */
+import { For, Show, createMemo, lazy } from "solid-js";
 import type { Bead, BeadStatus } from "../../../party/protocol.ts";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
@@ -11,6 +11,9 @@ import { VirtualList } from "../ui/virtual-list.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { AgentTable } from "./agent-table.tsx";
 import { MailTable } from "./mail-table.tsx";
+
+// Operator-only code (and zod, through the tools) is loaded only when an operator's controls show.
+const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
 
 const PRIORITY_RANK = { critical: 0, high: 1, medium: 2, low: 3 } as const;
 const PRIORITY_MARK = { critical: "text-rose-500", high: "text-amber-500", medium: "text-zinc-400", low: "text-zinc-300 dark:text-zinc-600" } as const;
@@ -26,18 +29,28 @@ export default function RigBoard() {
     for (const list of Object.values(by)) list.sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || b.updatedAt - a.updatedAt);
     return by;
   });
-  const openEscalations = createMemo(() => Object.values(rig.escalations).filter((e) => e && e.status === "open"));
+  // Acknowledged ones stay until resolved (someone is on them, but they are not done): open ones first.
+  const openEscalations = createMemo(() =>
+    Object.values(rig.escalations)
+      .filter((e) => e && e.status !== "resolved")
+      .sort((a, b) => Number(a!.status !== "open") - Number(b!.status !== "open") || b!.createdAt - a!.createdAt),
+  );
   return (
     <div>
       <RigHeader />
       <Show when={openEscalations().length}>
-        <Panel title={`Open escalations (${openEscalations().length})`} class="mb-4 border-rose-300 dark:border-rose-900" testid="escalations">
+        <Panel title={`Unresolved escalations (${openEscalations().length})`} class="mb-4 border-rose-300 dark:border-rose-900" testid="escalations">
           <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800/70">
             <For each={openEscalations()}>
               {(e) => (
-                <li class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2" data-testid="escalation">
+                <li class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2" id={`escalation-${e.id}`} data-testid="escalation" data-status={e.status}>
                   <Badge kind="severity" status={e.severity} />
                   <span class="font-medium">{e.title}</span>
+                  <Show when={e.status === "acknowledged"}>
+                    <span class="text-xs text-zinc-500" data-testid="escalation-acknowledged" title={e.note ?? ""}>
+                      acknowledged{e.note ? `: ${e.note}` : ""}
+                    </span>
+                  </Show>
                   <span class="text-zinc-500">from {e.from}</span>
                   <Show when={e.beadId}>
                     {(id) => (
@@ -49,6 +62,9 @@ export default function RigBoard() {
                   <span class="ml-auto text-xs text-zinc-500">
                     <Ago at={e.createdAt} />
                   </span>
+                  <Show when={town.isOperator}>
+                    <EscalationActions rig={rig.rig} escalation={e} compact />
+                  </Show>
                 </li>
               )}
             </For>
