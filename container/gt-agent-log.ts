@@ -3,7 +3,7 @@
  * output socket (`…/output/<identity>`) and prints as lines come.
  */
 import { PERMANENT_CLOSES, openRoomSocket } from "../client/connection.ts";
-import { plain } from "../client/plain-text.ts";
+import { plain } from "../party/plain-text.ts";
 import type { AgentLogResult, OutputFrame, OutputLine, RunInfo } from "../party/protocol.ts";
 import type { GtEnv } from "./gt-mcp.ts";
 

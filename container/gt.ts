@@ -11,7 +11,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { plain, plainJson } from "../client/plain-text.ts";
+import { plain, plainJson } from "../party/plain-text.ts";
 import { ToolCallError } from "../client/tools.ts";
 import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
 import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, startMcpServer, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
@@ -584,7 +584,7 @@ function printConvoy(convoy: ConvoyProgress): string {
 
 // ------------------------------------------------------------------------------------------------
 
-/** Everything gt prints goes through here, made plain: most of it came from the rooms (client/plain-text.ts). */
+/** Everything gt prints goes through here, made plain: most of it came from the rooms (party/plain-text.ts). */
 function write(stream: NodeJS.WriteStream, raw: string | undefined): Promise<void> {
   if (!raw) return Promise.resolve();
   const text = plain(raw);

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
-import { plain } from "../client/plain-text.ts";
+import { plain } from "../party/plain-text.ts";
 import { SLUG_RE } from "../party/protocol.ts";
 import { STATE_DIR, readLocalState } from "../scripts/local-state.ts";
 import type { Runtime, RuntimeConfig } from "./runtimes.ts";
@@ -91,7 +91,7 @@ async function main() {
       heartbeatMs: args.heartbeatMs,
       runtime: args.runtime,
       WebSocket,
-      log: (line) => console.log(plain(line)), // agents' output among it: plain for the terminal (client/plain-text.ts)
+      log: (line) => console.log(plain(line)), // agents' output among it: plain for the terminal (party/plain-text.ts)
       ...(args.rigNames ? { rigNames: args.rigNames } : {}),
       ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
     });

@@ -13,7 +13,7 @@
  * A batch is deleted once every line of it has left the ring; a run's keys go with it when it is
  * more than the LIMITS.outputRunsKept-th of its agent.
  */
-import { plain } from "../client/plain-text.ts";
+import { plain } from "./plain-text.ts";
 import { LIMITS, ToolError, type Agent, type AgentLogResult, type Bead, type OutputLine, type RunInfo } from "./protocol.ts";
 import type { KeyValueStorage } from "./records.ts";
 import { redact } from "./redact.ts";

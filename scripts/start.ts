@@ -18,7 +18,7 @@ import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
 import { SLUG_RE, redactGitUrl, type Bead, type Convoy, type Rig, type ShareResult, type SlingResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
-import { plain } from "../client/plain-text.ts";
+import { plain } from "../party/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
 import { TS_LOADER } from "../container/runtimes.ts";
 import { STATE_DIR, ensureLocalState } from "./local-state.ts";
@@ -80,7 +80,7 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-/** Terminal lines hold rig names, bead and convoy titles: made plain (client/plain-text.ts). */
+/** Terminal lines hold rig names, bead and convoy titles: made plain (party/plain-text.ts). */
 function step(text: string): void {
   console.log(plain(`• ${text}`));
 }

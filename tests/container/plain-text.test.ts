@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { plain, plainJson } from "../../client/plain-text.ts";
+import { plain, plainJson } from "../../party/plain-text.ts";
 
 describe("plain", () => {
   it("keeps text, newlines and tabs, and drops escape sequences and control characters", () => {

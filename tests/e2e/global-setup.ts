@@ -24,15 +24,13 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
   const dir = mkdtempSync(join(tmpdir(), "townhall-e2e-"));
-  // The rooms run from a snapshot of party/ (and client/): partykit dev reloads on every source change, and a
+  // The rooms run from a snapshot of party/: partykit dev reloads on every source change, and a
   // reload mid-run (someone editing party/) would drop every test's sockets. Under node_modules so
   // bare imports still resolve, and git ignores it.
   const cacheRoot = join(ROOT, "node_modules/.cache");
   mkdirSync(cacheRoot, { recursive: true });
   const snapshot = mkdtempSync(join(cacheRoot, "townhall-e2e-"));
   cpSync(join(ROOT, "party"), join(snapshot, "party"), { recursive: true });
-  // party/ imports a leaf of client/ (plain-text.ts, for agents' output), so the snapshot has both.
-  cpSync(join(ROOT, "client"), join(snapshot, "client"), { recursive: true });
   const config = join(dir, "partykit.json");
   writeFileSync(
     config,

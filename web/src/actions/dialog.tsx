@@ -28,6 +28,14 @@ export function FormDialog(
       ref={dialog}
       data-testid={props.testid}
       onClose={() => props.onClose()}
+      // Esc closes it even when Chrome would skip the native close: a dialog opened late after the
+      // click (a lazily loaded form on a busy machine) has no user activation left, and Chrome then
+      // may ignore the close request.
+      onKeyDown={(e) => {
+        if (e.key !== "Escape" || e.defaultPrevented) return;
+        e.preventDefault();
+        props.onClose();
+      }}
       class="m-auto w-[min(32rem,calc(100vw-1.5rem))] rounded-xl border border-zinc-200 bg-white p-0 text-zinc-900 shadow-2xl backdrop:bg-zinc-950/50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
     >
       <form

@@ -26,7 +26,7 @@ export function RigSelector() {
       <span class="sr-only">Rig</span>
       <select
         data-testid="rig-selector"
-        class="max-w-44 rounded-md border-0 bg-white py-1 pl-2 pr-7 text-sm ring-1 ring-inset ring-zinc-300 focus:ring-2 focus:ring-blue-500 dark:bg-zinc-900 dark:ring-zinc-700"
+        class="max-w-44 sm:max-w-72 rounded-md border-0 bg-white py-1 pl-2 pr-7 text-sm ring-1 ring-inset ring-zinc-300 focus:ring-2 focus:ring-blue-500 dark:bg-zinc-900 dark:ring-zinc-700"
         title="Go to a rig (/); rigs that need attention are listed first, with what needs it"
         value={params.rig ?? ""}
         onChange={(e) => {
