@@ -218,13 +218,14 @@ export async function removeRigDir(rigDir: string, userName: string | undefined)
     return;
   }
   const owner = { uid: st.uid, gid: st.gid };
+  if (user) await killAllOf(user);
+  if (owner.uid !== user?.uid && !(await uidHasUser(owner.uid))) await killAllOf(owner);
   // Two containers on one machine serving the same rig share its user, and a rig removal reaches
-  // both at once: the other one's kill of every process of the user can kill this one's `rm` half
-  // way. So the emptying is tried again (killing first: what is left of the user's is nobody's work).
+  // both at once: the other one's kill of every process of the user (above, once per removal) can
+  // kill this one's `rm` half way. So the emptying alone is tried again, for a while: killing again
+  // here would kill the other's `rm` in turn, and the two could go on killing each other.
   let why = "";
-  for (let attempt = 1; ; attempt++) {
-    if (user) await killAllOf(user);
-    if (owner.uid !== user?.uid && !(await uidHasUser(owner.uid))) await killAllOf(owner);
+  for (const started = Date.now(), attempt = { n: 1 }; ; attempt.n++) {
     // It cannot unlink rigDir itself, in root's rigs/: that error is expected; any other says why rmdir fails.
     why = await runAs(owner, "rm", ["-rf", "--", rigDir]).then(
       () => "",
@@ -237,10 +238,14 @@ export async function removeRigDir(rigDir: string, userName: string | undefined)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return; // the other container's removal finished it
-      if (code !== "ENOTEMPTY" || attempt >= 5) throw new Error(`${(error as Error).message}${why ? ` (emptying it as uid ${owner.uid}: ${why})` : ""}`);
+      if (code !== "ENOTEMPTY" || Date.now() - started > EMPTYING_MS) throw new Error(`${(error as Error).message}${why ? ` (emptying it as uid ${owner.uid}: ${why})` : ""}`);
     }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt.n, 500)));
   }
 }
+
+/** How long removeRigDir keeps emptying a rig's directory that another removal of it disturbs. */
+const EMPTYING_MS = 15_000;
 
 /** Whether some user has this uid (getent: whatever the system's user database is). */
 async function uidHasUser(uid: number): Promise<boolean> {

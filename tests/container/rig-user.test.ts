@@ -50,7 +50,7 @@ async function rigOfItsUser(): Promise<RigUser> {
 async function forker(as: RigUser): Promise<void> {
   const script = `i=0; while [ $i -lt 2000 ]; do (touch "${rigDir}/home/f$i" 2>/dev/null; exec sleep 1000) & i=$((i+1)); done; wait`;
   spawn("/bin/sh", ["-c", script], { uid: as.uid, gid: as.gid, cwd: "/", stdio: "ignore", detached: true }).unref();
-  for (let i = 0; i < 200 && processesOwnedBy(as.uid).length < 50; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 1000 && processesOwnedBy(as.uid).length < 50; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(processesOwnedBy(as.uid).length).toBeGreaterThanOrEqual(50);
 }
 
