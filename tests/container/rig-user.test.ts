@@ -50,8 +50,14 @@ async function rigOfItsUser(): Promise<RigUser> {
 async function forker(as: RigUser): Promise<void> {
   const script = `i=0; while [ $i -lt 2000 ]; do (touch "${rigDir}/home/f$i" 2>/dev/null; exec sleep 1000) & i=$((i+1)); done; wait`;
   spawn("/bin/sh", ["-c", script], { uid: as.uid, gid: as.gid, cwd: "/", stdio: "ignore", detached: true }).unref();
-  for (let i = 0; i < 1000 && processesOwnedBy(as.uid).length < 50; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(processesOwnedBy(as.uid).length).toBeGreaterThanOrEqual(50);
+  // Busy once 50 of them were seen (a second look may count fewer: on a loaded machine the shell's
+  // forks and /proc race, and what the test needs is a forker at work, not an exact count).
+  let most = 0;
+  for (let i = 0; i < 1000 && most < 50; i++) {
+    most = Math.max(most, processesOwnedBy(as.uid).length);
+    if (most < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(most).toBeGreaterThanOrEqual(50);
 }
 
 describe.runIf(isolating())("removeRigDir (as root)", () => {
