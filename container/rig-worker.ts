@@ -48,6 +48,8 @@ export type RigWorkerOptions = {
 
 type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number; output: RunOutput };
 
+/** Tries of an agent's exit report (backing off from 1 s) before it is left to the lease's renewals. */
+const EXIT_REPORT_TRIES = 6;
 const STOP_GRACE_MS = 5_000;
 /** The container's acknowledgements: each carries the lease's epoch, so a stale container's are refused. */
 const FENCED = new Set(["gt_rig_ready", "gt_agent_started", "gt_agent_exited", "gt_merge_result", "gt_heartbeat"]);
@@ -339,7 +341,11 @@ export class RigWorker {
       child.once("exit", (code, signal) => {
         if (child.pid) endGroup(child.pid); // what the agent left running is nobody's work now
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
-        void this.afterExit(command, code, signal, run, streamsEnded).finally(resolve);
+        // Never an unhandled rejection (that would end the whole container): a report that could
+        // not be made is logged; the room judges the run by the lease's renewals meanwhile.
+        void this.afterExit(command, code, signal, run, streamsEnded)
+          .catch((error) => this.log(`${command.identity}'s exit not reported: ${error instanceof Error ? error.message : error}`))
+          .finally(resolve);
       });
       child.once("error", (error) => this.log(`${command.identity} could not start: ${error.message}`));
     });
@@ -371,7 +377,16 @@ export class RigWorker {
     this.log(`${command.identity} exited (${signal ?? code})`);
     await this.repo.removeWorktree(command.name).catch((error) => this.log(`worktree cleanup: ${error}`));
     if (this.stopped || !this.holds(command.epoch)) return; // lost with the lease: nothing to report
-    const reply = await this.call<{ bead_status: string | null }>("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, code, signal });
+    // The server may be down for a moment (a restart): the report is tried again while the lease holds.
+    let reply: { bead_status: string | null } | null = null;
+    for (let attempt = 1; !reply; attempt++) {
+      try {
+        reply = await this.call<{ bead_status: string | null }>("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, code, signal });
+      } catch (error) {
+        if (attempt >= EXIT_REPORT_TRIES || this.stopped || !this.holds(command.epoch)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
     // Work that did not reach review is redone from a fresh branch: this one is nobody's now.
     if (reply.bead_status !== "in_review") await this.repo.deleteBranch(command.branch).catch(() => {});
   }
