@@ -9,16 +9,12 @@
  * A tab that holds a link uses it; other tabs use the browser's operator token.
  * Only the payload is read here (role, expiry, view): the rooms check the signature.
  */
+import type { ShareView } from "../../../party/protocol.ts";
+
 export type Role = "operator" | "viewer" | "agent" | "container";
 
-/** A share link's view, as its token names it (rig ids, not names). */
-export type LinkView =
-  | { kind: "town" }
-  | { kind: "rig"; rig: string }
-  | { kind: "bead"; rig: string; bead: string }
-  | { kind: "agent"; rig: string; agent: string }
-  | { kind: "convoy"; convoy: string }
-  | { kind: "mail" };
+/** A share link's view, as its token names it (rig ids, not names): the protocol's, type only (no zod loaded). */
+export type LinkView = ShareView;
 
 export type Session = {
   town: string;
