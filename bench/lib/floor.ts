@@ -1,4 +1,7 @@
-/** Runs the floor broadcast server (floor-server.mjs) as its own process, and plain ws clients for it. */
+/**
+ * Runs a floor broadcast server (floor-server.mjs) as its own process, and plain ws clients for it.
+ * `durable`: a file the server appends and fsyncs each change to before broadcasting it.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
@@ -6,8 +9,9 @@ import { killOnExit } from "./server.ts";
 
 export type Floor = { port: number; pid: number; child: ChildProcess; stop: () => Promise<void> };
 
-export async function startFloor(): Promise<Floor> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./floor-server.mjs", import.meta.url))], { stdio: ["ignore", "pipe", "inherit"] });
+export async function startFloor(options: { durable?: string } = {}): Promise<Floor> {
+  const args = [fileURLToPath(new URL("./floor-server.mjs", import.meta.url)), ...(options.durable ? ["--durable", options.durable] : [])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = "";
     child.stdout!.on("data", (c: Buffer) => {
