@@ -1,5 +1,5 @@
 /** Which polecat works on which bead, as pure functions. */
-import { PRIORITIES, polecatIdentity, type Agent, type Bead, type BeadHistoryEntry, type BeadStatus } from "./protocol.ts";
+import { LIMITS, PRIORITIES, polecatIdentity, type Agent, type Bead, type BeadHistoryEntry, type BeadStatus } from "./protocol.ts";
 
 /** Polecat names, handed out in this order; past the pool, `polecat-<n>`. */
 export const POLECAT_POOL = [
@@ -60,13 +60,42 @@ export function branchName(polecat: string, beadId: string): string {
   return `gt/${polecat}/${beadId.slice(-8)}`;
 }
 
-const HISTORY_KEPT = 20;
-
-/** A bead moved to `status`, its history extended (bounded). */
+/**
+ * A bead moved to `status`, its history extended. The record keeps only the last few entries (it
+ * is what the document shows); the room stores each entry apart as it is written (RigRoom.write).
+ */
 export function withStatus(bead: Bead, status: BeadStatus, now: number, note?: string): Bead {
   const entry: BeadHistoryEntry = note ? { at: now, status, note } : { at: now, status };
-  const next: Bead = { ...bead, status, updatedAt: now, history: [...(bead.history ?? []), entry].slice(-HISTORY_KEPT) };
+  const history = [...(bead.history ?? []), entry];
+  const next: Bead = { ...bead, status, updatedAt: now, history: history.slice(-LIMITS.historyInDoc), historyCount: (bead.historyCount ?? bead.history?.length ?? 0) + 1 };
   if (status === "closed") next.closedAt = now;
   else delete next.closedAt;
   return next;
+}
+
+/** Where a bead's history entry `seq` (0 for its first status) is stored. */
+export function historyKey(beadId: string, seq: number): string {
+  return `beadhist:${beadId}:${String(seq).padStart(8, "0")}`;
+}
+
+/**
+ * The storage a bead's change adds to its history: each entry it recorded, under its own key, and
+ * the entry that falls out of the last LIMITS.historyKept. A record from before the split (a whole
+ * history, no count) has its earlier entries stored too, so none is lost.
+ */
+export function historyWrites(before: Bead | undefined, after: Bead): { put: Record<string, BeadHistoryEntry>; delete: string[] } {
+  const put: Record<string, BeadHistoryEntry> = {};
+  const del: string[] = [];
+  const count = after.historyCount;
+  if (count === undefined) return { put, delete: del };
+  const earlier = before?.historyCount ?? (before ? (before.history?.length ?? 0) : 0);
+  const recorded = after.history ?? [];
+  const added = recorded.slice(recorded.length - Math.min(count - earlier, recorded.length));
+  const whole = before && before.historyCount === undefined ? [...(before.history ?? []), ...added] : added;
+  whole.forEach((entry, i) => {
+    const seq = count - whole.length + i;
+    put[historyKey(after.id, seq)] = entry;
+    if (seq >= LIMITS.historyKept) del.push(historyKey(after.id, seq - LIMITS.historyKept));
+  });
+  return { put, delete: del.filter((key) => !(key in put)) };
 }

@@ -64,6 +64,13 @@ export const LIMITS = {
   longTextBytes: 2 * 1024,
   previewChars: 512,
   /**
+   * A bead's status history: the document holds its last `historyInDoc` entries (what a board and a
+   * bead page show at a glance); room storage holds the last `historyKept`, which the tools that
+   * read a bead return.
+   */
+  historyInDoc: 3,
+  historyKept: 20,
+  /**
    * One gt_mail_check (or gt_prime) hands out at most this many unread mails, oldest first, and stops
    * before their bodies pass `mailBytesPerCheck` (one mail always): acknowledge them, then check again.
    */
@@ -372,8 +379,13 @@ export type Bead = {
   createdAt: number;
   updatedAt: number;
   closedAt?: number;
-  /** Status changes, oldest first, the last 20. */
+  /**
+   * Status changes, oldest first: in the document the last LIMITS.historyInDoc; from the tools that
+   * read a bead (gt_bead_status, gt_prime) the last LIMITS.historyKept.
+   */
   history?: BeadHistoryEntry[];
+  /** Status changes ever recorded (so a reader knows how many `history` leaves out). */
+  historyCount?: number;
   /** Why the Mayor placed it in this rig (beads slung through the town). */
   reason?: string;
   /** Bumped on every change, so the town can order notifications about it. */

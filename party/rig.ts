@@ -26,6 +26,7 @@ import {
   rigToolArgs,
   type Agent,
   type Bead,
+  type BeadHistoryEntry,
   type CommandFrame,
   type Escalation,
   type FeedEvent,
@@ -47,6 +48,7 @@ import { emptyLease, nextWake, owedCommands, step, type Effect, type EscalationS
 import { outputScope, principalOf, type RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
 import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
+import { historyKey, historyWrites } from "./dispatch.ts";
 
 type RigMeta = {
   town: string;
@@ -672,7 +674,7 @@ export default class RigRoom extends LiveRoom {
       const now = Date.now();
       const bytes = new TextEncoder().encode(fields.body).byteLength;
       const long = bytes > LIMITS.longTextBytes;
-      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: fields.movedFrom ? `created: moved from ${fields.movedFrom.rig}` : "created" }] };
+      const bead: Bead = { ...fields, ...(long ? { body: fields.body.slice(0, LIMITS.previewChars), bodyBytes: bytes } : {}), status: "open", createdAt: now, updatedAt: now, history: [{ at: now, status: "open", note: fields.movedFrom ? `created: moved from ${fields.movedFrom.rig}` : "created" }], historyCount: 1 };
       const what = fields.movedFrom ? `moved here from rig ${fields.movedFrom.rig}` : "created";
       await this.write([this.beadChange(bead)], [this.feedEvent("bead", `bead ${bead.id.slice(-8)} ${what}: ${bead.title}`)], long ? { put: { [`beadbody:${bead.id}`]: fields.body } } : {});
       return true;
@@ -683,10 +685,17 @@ export default class RigRoom extends LiveRoom {
 
   /** A bead with its whole body (the document may hold a preview of a long one). */
   private async wholeBead(bead: Bead): Promise<Bead> {
-    if (bead.bodyBytes === undefined) return bead;
-    const body = await this.room.storage.get<string>(`beadbody:${bead.id}`);
-    const { bodyBytes: _size, ...rest } = bead;
-    return body === undefined ? bead : { ...rest, body };
+    let whole = bead;
+    if (bead.bodyBytes !== undefined) {
+      const body = await this.room.storage.get<string>(`beadbody:${bead.id}`);
+      const { bodyBytes: _size, ...rest } = bead;
+      if (body !== undefined) whole = { ...rest, body };
+    }
+    if ((bead.historyCount ?? 0) > (bead.history?.length ?? 0)) {
+      const stored = await this.room.storage.list<BeadHistoryEntry>({ prefix: historyKey(bead.id, 0).slice(0, -8) });
+      if (stored.size) whole = { ...whole, history: [...stored.values()].slice(-LIMITS.historyKept) };
+    }
+    return whole;
   }
 
   /**
@@ -1063,6 +1072,9 @@ export default class RigRoom extends LiveRoom {
     // Bead status changes all run on the serial lane (work steps, operator edits, retention), so
     // the hourly counters are never updated by two writes at once.
     let hours = this.closedHours;
+    // Each status change's history entry is stored apart; the record keeps the last few (dispatch.ts).
+    const historyPut: Record<string, unknown> = {};
+    const historyDelete: string[] = [];
     const stamped = changes.map((change) => {
       if (change.collection === RIG_DOC.agents && change.value !== null) {
         const agent = change.value as Agent;
@@ -1072,6 +1084,9 @@ export default class RigRoom extends LiveRoom {
       if (change.collection !== RIG_DOC.beads || change.value === null) return change;
       const before = this.records.get<Bead>(RIG_DOC.beads, change.key);
       const bead: Bead = { ...(change.value as Bead), rev: (before?.rev ?? 0) + 1 };
+      const history = historyWrites(before, bead);
+      Object.assign(historyPut, history.put);
+      historyDelete.push(...history.delete);
       // A moved bead closes as moved: it was not done here, so it is not counted as closed work; and
       // its convoy hears of the move instead (its `move` notice), never that it closed.
       if (bead.status === "closed" && before?.status !== "closed" && !bead.movedTo) hours = countClosed(hours, now);
@@ -1084,11 +1099,12 @@ export default class RigRoom extends LiveRoom {
     });
     if (meta) notices.push(...this.townNotices(events, meta, now));
     const put = {
+      ...historyPut,
       ...extra.put,
       ...Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])),
       ...(hours !== this.closedHours ? { "closed-hours": hours } : {}),
     };
-    await this.records.write(stamped, events, { ...stored, put });
+    await this.records.write(stamped, events, { ...stored, put, delete: [...(stored.delete ?? []), ...historyDelete] });
     const counted = hours !== this.closedHours;
     this.closedHours = hours;
     for (const notice of notices) await this.outbox.added(notice);
