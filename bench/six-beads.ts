@@ -30,18 +30,19 @@ try {
   await Promise.all(rigs.map((r) => container.waitFor(new RegExp(`\\[${r.name}\\] ready`))));
   const t0 = Date.now();
   for (const rig of rigs) for (let i = 1; i <= 3; i++) await town.rigCall(rig, "gt_bead_create", { title: `${rig.name} ${i}`, body: `write ${rig.name}-${i}.txt: ${i}` });
-  const beads = () => replicas.flatMap((r) => [...r.doc.getMap<Bead>("beads").values()]);
   await Promise.all(replicas.map((r) => until((cb) => (r.doc.on("update", cb), () => r.doc.off("update", cb)), () => {
     const mine = [...r.doc.getMap<Bead>("beads").values()];
     return mine.length === 3 && mine.every((b) => b.status === "closed");
   }, 120_000)));
   const wall = Date.now() - t0;
+  // Whole beads: the document holds only a bead's last status changes, gt_bead_status all of them.
+  const whole = await Promise.all(rigs.flatMap((rig, k) => [...replicas[k]!.doc.getMap<Bead>("beads").keys()].map((id) => town.rigCall<Bead>(rig, "gt_bead_status", { bead_id: id }))));
   const phase = (b: Bead, from: string, to: string) => {
     const start = b.history!.find((h) => h.status === from)!.at;
     const end = b.history!.findLast((h) => h.status === to)!.at;
     return end - start;
   };
-  const rows = beads().map((b) => ({ bead: b.title, waiting: phase(b, "open", "in_progress"), working: phase(b, "in_progress", "in_review"), merging: phase(b, "in_review", "closed") }));
+  const rows = whole.map((b) => ({ bead: b.title, waiting: phase(b, "open", "in_progress"), working: phase(b, "in_progress", "in_review"), merging: phase(b, "in_review", "closed") }));
   const mean = (k: "waiting" | "working" | "merging") => Math.round(rows.reduce((s, r) => s + r[k], 0) / rows.length);
   console.log(`six beads over two rigs, max_polecats 2: ${(wall / 1000).toFixed(1)} s wall, ${(6 / (wall / 60000)).toFixed(1)} beads/min`);
   console.log("| bead | waiting for a polecat ms | agent run ms | merge + push ms |");

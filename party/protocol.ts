@@ -68,7 +68,7 @@ export const LIMITS = {
    * bead page show at a glance); room storage holds the last `historyKept`, which the tools that
    * read a bead return.
    */
-  historyInDoc: 3,
+  historyInDoc: 2,
   historyKept: 20,
   /**
    * One gt_mail_check (or gt_prime) hands out at most this many unread mails, oldest first, and stops

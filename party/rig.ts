@@ -394,7 +394,7 @@ export default class RigRoom extends LiveRoom {
             await this.write([this.beadChange(next)]);
           });
         }
-        return this.requireBead(id);
+        return this.wholeBead(this.requireBead(id));
       }),
       gt_list_beads: tool(rigToolArgs.gt_list_beads, staff, async (args) =>
         this.records.values<Bead>(RIG_DOC.beads).filter((b) => !args.status || b.status === args.status),
@@ -457,7 +457,7 @@ export default class RigRoom extends LiveRoom {
       // The operator's actions on work (W14, W15): each one step of the work machine, refused with CONFLICT when it does not apply.
       gt_bead_retry: tool(rigToolArgs.gt_bead_retry, ["operator"], async (args) => {
         await this.work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined });
-        return this.requireBead(args.bead_id); // as stored (with its new rev)
+        return this.wholeBead(this.requireBead(args.bead_id)); // as stored (with its new rev)
       }),
       gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) => this.work<Agent>({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined })),
       gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) => this.work<Agent>({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined })),

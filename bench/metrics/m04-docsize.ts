@@ -73,13 +73,15 @@ export const docsize: Metric = {
   name: "docsize",
   title: "doc size and memory",
   async run(ctx) {
-    const sizes = ctx.smoke ? [1000] : [10_000, 50_000, 100_000];
+    // BENCH_DOCSIZE_SIZES=10000 measures one size alone (e.g. while working on the 10k bar).
+    const only = process.env.BENCH_DOCSIZE_SIZES?.split(",").map(Number).filter((n) => n > 0);
+    const sizes = only?.length ? only : ctx.smoke ? [1000] : [10_000, 50_000, 100_000];
     // Retention (GT_RETAIN_CLOSED, default 1,000 closed beads per document) and the cap of unfinished
     // beads (GT_MAX_OPEN_BEADS, 10,000) off for the size runs,
     // so every bead stays in the document: the worst case. One more run at 10k keeps the default.
     type Case = { n: number; retain: "off" | "default" };
     const cases: Case[] = sizes.map((n) => ({ n, retain: "off" }));
-    if (!ctx.smoke) cases.splice(1, 0, { n: 10_000, retain: "default" });
+    if (!ctx.smoke && !only?.length) cases.splice(1, 0, { n: 10_000, retain: "default" });
     /** Time allowed for the 5 status changes of every bead, per size (the large ones are bounded). */
     const budgetS = (n: number) => (ctx.smoke ? 60 : n <= 10_000 ? 300 : 120);
     const rows: Cell[][] = [];

@@ -83,7 +83,10 @@ export const throughput: Metric = {
 
       // Where the time goes, per bead.
       const lineAt = (pattern: RegExp) => lines.find((l) => pattern.test(l.text))?.at ?? null;
-      const beads = replicas.flatMap((r) => [...r.doc.getMap<Bead>("beads").values()]);
+      // Whole beads: the document holds only a bead's last status changes, gt_bead_status all of them.
+      const beads = await Promise.all(
+        rigs.flatMap((rig, k) => [...replicas[k]!.doc.getMap<Bead>("beads").keys()].map((id) => town.rigCall<Bead>(rig, "gt_bead_status", { bead_id: id }))),
+      );
       const phaseNames = ["waiting for a polecat", "dispatch → agent process started", "agent process: start → gt_done", "gt_done → agent exited", "exited → merged + pushed", "merged → closed (gt_merge_result)", "total"] as const;
       const samples: Record<string, number[]> = Object.fromEntries(phaseNames.map((p) => [p, []]));
       let redone = 0;

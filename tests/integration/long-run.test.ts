@@ -238,7 +238,9 @@ describe("a town that runs for days", () => {
     expect(nudge.to).toMatch(/^alpha\/polecats\//);
     const failed = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "failed"), 60_000);
     expect(failed.attempts).toBe(3);
-    expect(failed.history?.some((h) => /no progress/.test(h.note ?? ""))).toBe(true);
+    // The document holds a bead's last 2 status changes; gt_bead_status reads its stored history.
+    const whole = await town.rigCall<Bead>(a.rig, "gt_bead_status", { bead_id: task.id });
+    expect(whole.history?.some((h) => /no progress/.test(h.note ?? ""))).toBe(true);
     expect(wa.escalations().some((e) => e.beadId === task.id && e.status === "open")).toBe(true);
     expect(wa.events().some((e) => /hung|no progress/.test(e.text))).toBe(true);
   });

@@ -143,7 +143,7 @@ describe("operator actions (rig room)", () => {
     // Failed by the operator, it can be retried like any failed bead: open, and at once dispatched again (run 2).
     const retried = await town.rigCall<Bead>(a, "gt_bead_retry", { bead_id: bead.id });
     expect(retried).toMatchObject({ status: "in_progress", attempts: 0, runs: 2 });
-    expect(retried.history?.map((h) => h.status).slice(-3)).toEqual(["failed", "open", "in_progress"]);
+    expect((await status(a, bead.id)).history?.map((h) => h.status).slice(-3)).toEqual(["failed", "open", "in_progress"]);
   });
 
   it("gt_agent_restart stops the run and gives its bead back to be dispatched again, no attempt counted; CONFLICT without a run", async () => {
