@@ -837,10 +837,16 @@ export type HelloFrame = {
   identity?: string;
 };
 
-export type EventFrame =
-  | { type: "event"; event: "mail"; mail: Mail }
-  | { type: "event"; event: "nudge"; text: string }
-  | { type: "event"; event: "hook"; bead: Bead };
+/** Every `event` an EventFrame may carry (docs/protocol.md documents each; tests/unit/protocol-docs.test.ts checks). */
+export const EVENT_TYPES = ["mail"] as const;
+/**
+ * Pushed to the sockets of one identity. Only mail: the witness's nudge is mail from `<rig>/witness`,
+ * and an agent learns of its bead from `start_agent` and gt_prime.
+ */
+export type EventFrame = { type: "event"; event: "mail"; mail: Mail };
+/** EVENT_TYPES and EventFrame name the same events (a compile error otherwise). */
+const _eventTypesComplete: [EventFrame["event"], (typeof EVENT_TYPES)[number]] extends [(typeof EVENT_TYPES)[number], EventFrame["event"]] ? true : never = true;
+void _eventTypesComplete;
 
 /** What a rig room tells its agent process to work on (everything the container needs). */
 export type StartAgentCommand = {

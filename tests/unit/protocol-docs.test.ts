@@ -1,0 +1,59 @@
+/**
+ * docs/protocol.md is the contract: every tool, event type, close code and error code that
+ * party/protocol.ts defines is documented there, in its own section, and everything those sections
+ * list exists in the code (with the HTTP status the code gives it).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLOSE, ERROR_STATUS, EVENT_TYPES, rigToolArgs, townToolArgs } from "../../party/protocol.ts";
+
+const DOC = readFileSync(resolve(import.meta.dirname, "../../docs/protocol.md"), "utf8");
+
+/** The text of one `## ` section of the doc, up to the next. */
+function section(title: string): string {
+  const start = DOC.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`docs/protocol.md has no section "${title}"`);
+  const end = DOC.indexOf("\n## ", start + 1);
+  return DOC.slice(start, end < 0 ? undefined : end);
+}
+
+/** The first cells of a section's table rows: `| \`gt_x\` (operator) | …` → gt_x. */
+function firstCells(text: string): string[] {
+  return [...text.matchAll(/^\|\s*([^|]*?)\s*\|/gm)].map((m) => m[1]!).filter((cell) => !/^-+$/.test(cell) && cell !== "tool" && cell !== "code");
+}
+
+/** Tools that exist only with GT_TEST_HOOKS=1 (party/rig.ts), documented with the rig's tools. */
+const TEST_TOOLS = ["gt_test_fault", "gt_test_storage"];
+
+describe("docs/protocol.md documents the protocol", () => {
+  it("lists every town tool in the town table and every rig tool in the rig table, and nothing else", () => {
+    const tools = (title: string) => firstCells(section(title)).map((cell) => cell.match(/^`(gt_[a-z_]+)`/)?.[1] ?? `not a tool: ${cell}`);
+    expect(tools("Town room tools").sort()).toEqual(Object.keys(townToolArgs).sort());
+    expect(tools("Rig room tools").sort()).toEqual([...Object.keys(rigToolArgs), ...TEST_TOOLS].sort());
+  });
+
+  it("documents every event type a socket may be sent", () => {
+    const transport = section("Transport");
+    expect(EVENT_TYPES.filter((event) => !transport.includes(`"event":"${event}"`))).toEqual([]);
+  });
+
+  it("lists every close code in the close-code table, and only those", () => {
+    const documented = firstCells(section("Close codes")).map(Number);
+    expect(Object.values(CLOSE).filter((code) => !documented.includes(code))).toEqual([]);
+    expect(documented.filter((code) => !(Object.values(CLOSE) as number[]).includes(code))).toEqual([]);
+  });
+
+  it("lists every error code in the error table with its HTTP status, and only those", () => {
+    const rows = [...section("Errors").matchAll(/^\|\s*(`[A-Z_]+`(?:\s*\/\s*`[A-Z_]+`)*)\s*\|\s*(\d{3})\s*\|/gm)];
+    const documented = new Map(rows.flatMap((m) => [...m[1]!.matchAll(/`([A-Z_]+)`/g)].map((c) => [c[1]!, Number(m[2])] as const)));
+    expect(Object.keys(ERROR_STATUS).filter((code) => !documented.has(code))).toEqual([]);
+    expect([...documented].filter(([code, status]) => ERROR_STATUS[code as keyof typeof ERROR_STATUS] !== status)).toEqual([]);
+  });
+
+  it("finds what it looks for (the check itself)", () => {
+    expect(firstCells("| tool | who |\n| --- | --- |\n| `gt_prime` | agent |\n")).toEqual(["`gt_prime`"]);
+    expect(() => section("No such section")).toThrow();
+    expect(section("Close codes")).toContain("| 4401 |");
+  });
+});
