@@ -704,10 +704,14 @@ class Tx {
   done(event: Extract<WorkEvent, { type: "done" }>): { bead_id: string; status: BeadStatus } {
     const agent = this.requireAgent(event.identity);
     const run = agent.run;
+    const live = run && run.state !== "stopping" ? run : undefined;
+    // Not the agent's live run: a retried gt_done after a lost reply gets the answer it got the first
+    // time, also once the bead was merged or the agent went on to its next run.
+    if (!live || (event.run !== undefined && event.run !== live.id) || (event.run === undefined && agent.branch !== undefined && event.branch !== agent.branch)) {
+      const handedIn = this.handedIn(agent.identity, event.branch, event.run);
+      if (handedIn) return { bead_id: handedIn.id, status: "in_review" };
+    }
     if (!run || run.state === "stopping") {
-      // A retried gt_done after a lost reply gets the same answer, also after the merge.
-      const handedIn = [...this.allBeads()].find((b) => b.assignee === agent.identity && b.branch === event.branch && (b.status === "in_review" || b.status === "closed"));
-      if (handedIn) return { bead_id: handedIn.id, status: handedIn.status };
       throw new ToolError("CONFLICT", run ? `${agent.identity}'s run of bead ${run.bead} was stopped (${run.reason ?? "stopped"})` : `${agent.identity} has no hooked bead`);
     }
     if (event.run !== undefined && event.run !== run.id) throw new ToolError("CONFLICT", `this run of ${agent.identity} is over; bead ${run.bead} belongs to run ${run.id}`);
@@ -723,6 +727,38 @@ class Tx {
     this.effects.push({ kind: "command", command: mergeCommand(review) });
     this.feed("bead", `${agent.identity} finished bead ${short8(bead.id)}; merging ${event.branch}`, { bead: bead.id, agent: agent.identity });
     return { bead_id: bead.id, status: "in_review" };
+  }
+
+  /**
+   * The bead `identity` handed in on `branch` (by `run`, when the call names one) that is still in
+   * review or was merged since: what a repeated gt_done refers to. A bead reopened since (its merge
+   * failed) or moved was not handed in for good: a repeat for it is refused.
+   */
+  private handedIn(identity: string, branch: string, run: string | undefined): Bead | undefined {
+    const handed = (b: Bead | undefined) => b && b.assignee === identity && b.branch === branch && (b.status === "in_review" || (b.status === "closed" && !b.movedTo));
+    if (run === undefined) return [...this.allBeads()].find(handed);
+    const [beadId, n] = run.split(".");
+    const bead = this.bead(beadId ?? "");
+    return handed(bead) && bead!.runs === Number(n) ? bead : undefined;
+  }
+
+  /**
+   * Whether a merge report for a bead no longer in review is a repeat of the one already applied (a
+   * lost reply, or the report of an earlier try of the same merge): the same outcome, as the bead's
+   * history recorded it. `ok`: the bead closed by that merge commit; a failure: the bead reopened (or
+   * failed) with the note that failure wrote, and not handed in since.
+   */
+  private sameMergeReport(bead: Bead, event: Extract<WorkEvent, { type: "merge_result" }>): boolean {
+    const history = bead.history ?? [];
+    if (event.ok) return bead.status === "closed" && !bead.movedTo && bead.mergeCommit === event.mergeCommit && (history.at(-1)?.note ?? "").startsWith("merged");
+    const failure: MergeFailure = event.failure ?? (event.conflictFiles?.length ? "conflict" : "push_failed");
+    const error = (event.error ?? failure).slice(0, 200);
+    const wrote = (note: string): boolean => {
+      if (failure === "branch_missing") return note.startsWith("merge: branch ") && note.includes(` (${error}); redone`);
+      if (failure === "nothing_to_merge") return note.startsWith("merge: nothing to merge");
+      return note === `merge failed: ${error}` || note.startsWith(`merge failed: ${error}; gave up after `);
+    };
+    return (bead.status === "open" || bead.status === "in_progress" || bead.status === "failed") && history.some((h) => (h.status === "open" || h.status === "failed") && wrote(h.note ?? ""));
   }
 
   mergeResult(event: Extract<WorkEvent, { type: "merge_result" }>): Bead {
@@ -741,7 +777,11 @@ class Tx {
       this.feed("merge", `bead ${short8(bead.id)} merged after all (reported late)`, { tone: "good", bead: bead.id });
       return this.bead(bead.id)!;
     }
-    if (bead.status !== "in_review") return bead; // a repeated report: already applied
+    if (bead.status !== "in_review") {
+      // A repeated report (a lost reply) answers as the first did; any other report of a bead not in review is refused.
+      if (this.sameMergeReport(bead, event)) return bead;
+      throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}, not in review: no merge of it is awaited`);
+    }
     if (event.ok) {
       this.setBead(merged(bead, `merged ${event.mergeCommit?.slice(0, 8) ?? ""}`.trim()));
       this.feed("bead", `bead ${short8(bead.id)} merged into the default branch`, { tone: "good", bead: bead.id, agent: bead.assignee });

@@ -734,6 +734,70 @@ describe("the work lifecycle under random interleavings (party/work.ts)", () => 
     expect((move(second.bead) as ToolError).code).toBe("CONFLICT");
   });
 
+  it("gt_done repeated by the same run answers what it answered first, also after the merge and once the agent runs its next bead", () => {
+    const { world, a, proc } = oneRun();
+    const done = () => world.feed({ type: "done", identity: proc.identity, run: proc.run, branch: proc.branch });
+    expect((done() as Transition).reply).toEqual({ bead_id: proc.bead, status: "in_review" });
+    expect((done() as Transition).reply).toEqual({ bead_id: proc.bead, status: "in_review" });
+    world.merge(a, 0, 0);
+    expect(world.beads.get(proc.bead)!.status).toBe("closed");
+    // The polecat is free: its next bead is dispatched to it, as its next run.
+    world.create();
+    expect(world.agents.get(proc.identity)!.run?.bead).not.toBe(proc.bead);
+    const repeat = done() as Transition;
+    expect(repeat.reply).toEqual({ bead_id: proc.bead, status: "in_review" });
+    expect(repeat.beads).toEqual([]);
+    // Acting as the agent (operator, container: no run named), the old branch is the hand-in too.
+    expect((world.feed({ type: "done", identity: proc.identity, branch: proc.branch }) as Transition).reply).toEqual({ bead_id: proc.bead, status: "in_review" });
+    // Another branch is not a repeat.
+    expect((world.feed({ type: "done", identity: proc.identity, run: proc.run, branch: "gt/other/branch" }) as ToolError).code).toBe("CONFLICT");
+  });
+
+  it("gt_done repeated after its merge failed (the bead reopened) is CONFLICT: the hand-in was undone", () => {
+    const { world, a, proc } = oneRun();
+    world.feed({ type: "done", identity: proc.identity, run: proc.run, branch: proc.branch });
+    world.merge(a, 0, 3); // conflict
+    expect(world.beads.get(proc.bead)).toMatchObject({ attempts: 1 });
+    expect(world.beads.get(proc.bead)!.status).not.toBe("in_review");
+    expect((world.feed({ type: "done", identity: proc.identity, run: proc.run, branch: proc.branch }) as ToolError).code).toBe("CONFLICT");
+  });
+
+  it("gt_merge_result for a bead not in review: a repeat of the applied report answers the same; any other is CONFLICT", () => {
+    const merged = oneRun();
+    merged.world.feed({ type: "done", identity: merged.proc.identity, run: merged.proc.run, branch: merged.proc.branch });
+    const epoch = merged.a.epoch!;
+    const commit = "c".repeat(40);
+    const ok = { type: "merge_result", beadId: merged.proc.bead, epoch, ok: true, mergeCommit: commit } as const;
+    const first = merged.world.feed(ok) as Transition;
+    expect(first.reply).toMatchObject({ status: "closed", mergeCommit: commit });
+    const again = merged.world.feed(ok) as Transition;
+    expect(again.reply).toEqual(first.reply);
+    expect(again.beads).toEqual([]);
+    for (const other of [
+      { ...ok, mergeCommit: "d".repeat(40) },
+      { type: "merge_result", beadId: merged.proc.bead, epoch, ok: false, failure: "conflict", error: "late" },
+    ] as const) {
+      expect((merged.world.feed(other) as ToolError).code).toBe("CONFLICT");
+    }
+
+    const refused = oneRun();
+    refused.world.feed({ type: "done", identity: refused.proc.identity, run: refused.proc.run, branch: refused.proc.branch });
+    const conflict = { type: "merge_result", beadId: refused.proc.bead, epoch: refused.a.epoch!, ok: false, failure: "conflict", error: "CONFLICT in a.ts" } as const;
+    const reopened = refused.world.feed(conflict) as Transition;
+    expect(reopened.reply).toMatchObject({ status: "open", attempts: 1 });
+    expect(reopened.effects.filter((e) => e.kind === "escalate")).toHaveLength(1);
+    const repeat = refused.world.feed(conflict) as Transition;
+    expect(repeat.reply).toMatchObject({ id: refused.proc.bead, attempts: 1 });
+    expect(repeat.effects.filter((e) => e.kind === "escalate")).toEqual([]);
+    expect(repeat.beads).toEqual([]);
+    expect((refused.world.feed({ ...conflict, error: "another conflict" }) as ToolError).code).toBe("CONFLICT");
+    expect((refused.world.feed({ type: "merge_result", beadId: refused.proc.bead, epoch: refused.a.epoch!, ok: true, mergeCommit: "e".repeat(40) }) as ToolError).code).toBe("CONFLICT");
+
+    // A bead never handed in: no merge of it is awaited.
+    const open = oneRun();
+    expect((open.world.feed({ type: "merge_result", beadId: open.proc.bead, epoch: open.a.epoch!, ok: true, mergeCommit: commit }) as ToolError).code).toBe("CONFLICT");
+  });
+
   it("W12: after the room itself did not run, nobody is blamed for the gap", () => {
     const { world } = oneRun();
     world.tick(10 * CONFIG.heartbeatTimeoutMs); // a paused room (SIGSTOP), or the clock jumped
