@@ -307,6 +307,9 @@ export default class RigRoom extends LiveRoom {
       return token.agent!;
     }
     if (as === undefined) throw new ToolError("INVALID_ARGS", "as: required for operator and container calls (the identity to act as)");
+    const name = this.requireMeta().name;
+    const address = parseAddress(as);
+    if (address?.kind !== "rig" || address.rig !== name) throw new ToolError("FORBIDDEN", `as: ${as} is not an identity of rig ${name}; operators and the container act as its agents only`);
     return as;
   }
 
@@ -485,17 +488,19 @@ export default class RigRoom extends LiveRoom {
         await this.work({ type: "dispatch" });
         return { status, diskBytes };
       }),
-      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], async (args) => {
-        const reply = await this.work<{ stale: boolean }>({ type: "agent_started", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid });
-        if (!reply.stale) await this.noteRunStarted(args.as, args.run);
+      gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], async (args, caller) => {
+        const identity = this.actingIdentity(caller, args.as);
+        const reply = await this.work<{ stale: boolean }>({ type: "agent_started", identity, beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid });
+        if (!reply.stale) await this.noteRunStarted(identity, args.run);
         return reply;
       }),
-      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], async (args) => {
+      gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], async (args, caller) => {
+        const identity = this.actingIdentity(caller, args.as);
         const exit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
-        const current = this.records.get<Agent>(RIG_DOC.agents, args.as)?.run?.id === args.run;
-        const reply = await this.work({ type: "agent_exited", identity: args.as, beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
+        const current = this.records.get<Agent>(RIG_DOC.agents, identity)?.run?.id === args.run;
+        const reply = await this.work({ type: "agent_exited", identity, beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
         // The current run's end was noted by the step, with the machine's words; an earlier run's (after gt_done) is noted here.
-        await this.noteRunEnded(args.as, args.run, exit, current);
+        await this.noteRunEnded(identity, args.run, exit, current);
         return reply;
       }),
       gt_agent_output: tool(rigToolArgs.gt_agent_output, ["container"], async (args, caller) => {
@@ -521,8 +526,9 @@ export default class RigRoom extends LiveRoom {
         if (caller.token.role === "viewer") this.rateLimit(caller, "log");
         return this.output.log(args, scope, (identity) => this.records.get<Agent>(RIG_DOC.agents, identity)?.run?.id);
       }),
-      gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], (args) =>
-        this.work({
+      // The bead as stored right after the report (a bead reopened is dispatched again in the same step), as gt_bead_retry answers.
+      gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], async (args) => {
+        const reply = await this.work<Bead>({
           type: "merge_result",
           beadId: args.bead_id,
           epoch: args.epoch,
@@ -531,8 +537,9 @@ export default class RigRoom extends LiveRoom {
           failure: args.failure,
           error: args.error,
           conflictFiles: args.conflict_files,
-        }),
-      ),
+        });
+        return this.records.get<Bead>(RIG_DOC.beads, args.bead_id) ?? reply; // a closed bead may have left the document already
+      }),
       ...(this.room.env.GT_TEST_HOOKS === "1"
         ? {
             gt_test_fault: tool(testFault, ["operator"], async (args) => {
@@ -555,7 +562,7 @@ export default class RigRoom extends LiveRoom {
   private async sendMail(args: z.infer<typeof rigToolArgs.gt_mail_send>, caller: Caller): Promise<MailSendResult> {
     const meta = this.requireMeta();
     const from =
-      caller.token.role === "operator" && args.as === undefined ? "operator" : this.requireAgent(this.actingIdentity(caller, args.as)).identity;
+      caller.token.role === "operator" && (args.as === undefined || args.as === "operator") ? "operator" : this.requireAgent(this.actingIdentity(caller, args.as)).identity;
     const fields = { id: args.id ?? newId(), from, to: args.to, subject: args.subject, body: args.body };
     // Another rig or the town goes through the town, which resolves rig names.
     return this.post.send(fields, () => routeFromRig(args.to, meta.name, this.agentMap()).kind === "local");
