@@ -83,9 +83,9 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
   return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
-export function errorResponse(code: ErrorCode, message: string, retryAfter?: number): Response {
+export function errorResponse(code: ErrorCode, message: string, retryAfter?: number, headers: Record<string, string> = {}): Response {
   const body: ErrorBody = { code, message, ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}) };
-  return jsonResponse({ ok: false, error: body }, ERROR_STATUS[code], retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {});
+  return jsonResponse({ ok: false, error: body }, ERROR_STATUS[code], { ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}), ...headers });
 }
 
 /** `/parties/<party>/<room>[/rest]` → the rest ("" for the room itself). */
@@ -93,6 +93,16 @@ function roomPath(url: string): string {
   const path = new URL(url).pathname;
   const match = path.match(/^\/parties\/[^/]+\/[^/]+(\/.*)?$/);
   return match?.[1] ?? "";
+}
+
+/**
+ * The id of a frame that is not JSON as a whole (cut short, or oversize and broken), read from its
+ * first 200 characters only: `{"type":"call","id":"…"` or `{"id":"…"`, as clients write call
+ * frames, so the id is the frame's own and not one nested in its args. Null when it does not start so.
+ */
+export function leadingId(text: string): string | null {
+  const match = /^\s*\{\s*(?:"type"\s*:\s*"call"\s*,\s*)?"id"\s*:\s*"([^"\\\x00-\x1f]{1,64})"/.exec(text.slice(0, 200));
+  return match?.[1] ?? null;
 }
 
 /** How long after a restart or a rebuild the room counts first syncs as its own asking. */
@@ -426,7 +436,8 @@ export abstract class LiveRoom implements Party.Server {
     try {
       json = JSON.parse(text);
     } catch {
-      return this.refuseFrame(connection, info, null, bytes > LIMITS.maxFrameBytes ? "TOO_LARGE" : "BAD_FRAME", bytes > LIMITS.maxFrameBytes ? `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}` : "frame is not JSON");
+      const id = leadingId(text);
+      return this.refuseFrame(connection, info, id, bytes > LIMITS.maxFrameBytes ? "TOO_LARGE" : "BAD_FRAME", bytes > LIMITS.maxFrameBytes ? `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}` : "frame is not JSON");
     }
     const id = typeof (json as { id?: unknown })?.id === "string" ? ((json as { id: string }).id.slice(0, 64) || null) : null;
     if (bytes > LIMITS.maxFrameBytes) return this.refuseFrame(connection, info, id, "TOO_LARGE", `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}`);
@@ -711,7 +722,13 @@ export abstract class LiveRoom implements Party.Server {
       if (api && req.method === "POST") return await this.onApiRequest(api[1]!, req);
       if (internal && req.method === "POST") return await this.onInternalRequest(internal[1]!, req);
       if (req.method === "GET" && rest === "") return await this.onInfoRequest(req);
-      return errorResponse("BAD_FRAME", `no route ${req.method} ${new URL(req.url).pathname}`);
+      // A wrong method or an unknown route, told only to a caller whose token the room accepts.
+      if (!internal) await this.authorise(req);
+      await req.body?.cancel().catch(() => {});
+      const allow = api || internal ? "POST" : rest === "" ? "GET" : null;
+      const where = `${req.method} ${new URL(req.url).pathname}`;
+      if (allow) return errorResponse("METHOD_NOT_ALLOWED", `${where}: this route takes ${allow} only`, undefined, { allow });
+      return errorResponse("NOT_FOUND", `no route ${where}: tools are POST /api/<tool>`);
     } catch (error) {
       if (error instanceof ToolError) return errorResponse(error.code, error.message, error.retryAfter);
       if (error instanceof z.ZodError) return errorResponse("BAD_FRAME", describeIssues(error)); // a room-to-room body

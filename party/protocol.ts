@@ -20,7 +20,9 @@
  *       sockets at /output/<identity>, OutputFrame); the operator's actions (gt_bead_retry,
  *       gt_agent_stop, gt_agent_restart, gt_escalation_ack, notes on gt_escalation_resolve,
  *       gt_bead_move; escalation status `acknowledged`, movedTo/movedFrom); rig summaries'
- *       polecats, attention and closedByHour; feed tones; ConvoyBead.doneAt.
+ *       polecats, attention and closedByHour; feed tones; ConvoyBead.doneAt. NOT_FOUND and
+ *       METHOD_NOT_ALLOWED for HTTP routes (were BAD_FRAME); the never-sent events nudge and hook
+ *       removed (EVENT_TYPES); idempotent repeats of gt_done and gt_merge_result (docs/protocol.md).
  */
 import { z } from "zod";
 
@@ -253,6 +255,10 @@ export const ERROR_STATUS = {
   UNKNOWN_BEAD: 404,
   UNKNOWN_AGENT: 404,
   UNKNOWN_CONVOY: 404,
+  /** HTTP: no such route (a tool route that names no tool is UNKNOWN_TOOL). */
+  NOT_FOUND: 404,
+  /** HTTP: the route exists but not for this method; the `Allow` header names the one that is. */
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   /** A container acted with a lease epoch that is not the rig's current one (it lost the rig). */
   LEASE_LOST: 409,
