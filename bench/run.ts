@@ -24,8 +24,9 @@ import { crash } from "./metrics/m08-crash.ts";
 import { throughput } from "./metrics/m09-throughput.ts";
 import { fuzz } from "./metrics/m10-fuzz.ts";
 import { flood } from "./metrics/m13-flood.ts";
+import { gtStart } from "./metrics/m14-gt-start.ts";
 
-const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz, flood];
+const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz, flood, gtStart];
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
