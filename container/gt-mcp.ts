@@ -10,10 +10,11 @@
  * the other commands, only once a call failed (see callAgentTool).
  */
 import { execFileSync } from "node:child_process";
-import { callHttp, ToolCallError } from "../client/tool-http.ts";
+import { ToolCallError } from "../client/tool-http.ts";
 import { newId } from "../party/ids.ts";
 import { SLUG_RE, ULID_RE } from "../party/patterns.ts";
 import type { RigTool, TownTool } from "../party/protocol.ts";
+import { postTool } from "./gt-http.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Environment (the container gives every agent these)
@@ -368,7 +369,7 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
       : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
   for (let attempt = 0; ; attempt++) {
     try {
-      return await withTimeout(callHttp<T>(address, name, wire), ATTEMPT_TIMEOUT_MS);
+      return await withTimeout(postTool<T>(address, name, wire), ATTEMPT_TIMEOUT_MS);
     } catch (error) {
       if (attempt === 0) await checkArgs(env, name, args);
       if (error instanceof ToolCallError) throw error;
@@ -399,7 +400,7 @@ export async function acknowledgeMail(env: GtEnv, mail: readonly { id: string }[
       ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
       : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
   try {
-    await withTimeout(callHttp(address, "gt_mail_ack", { ids: mail.map((m) => m.id) }), ATTEMPT_TIMEOUT_MS);
+    await withTimeout(postTool(address, "gt_mail_ack", { ids: mail.map((m) => m.id) }), ATTEMPT_TIMEOUT_MS);
     return null;
   } catch (error) {
     return `could not mark ${mail.length} mail read (${(error as Error).message}); it will be handed out again`;
