@@ -2,8 +2,8 @@
  * #14 gt start: how long an agent's `gt` call takes, the old way (`node --import <tsx loader>
  * container/gt.ts`, compiling TypeScript on each start) and bundled (container/bin/gt running
  * container/dist/gt.js, scripts/build-gt.ts), beside a bare `node -e 0`. Wall and CPU (user + sys,
- * from /usr/bin/time: 10 ms resolution) of each child, medians of 7 after one warm-up run (tsx's
- * compile cache is warm for every measured run).
+ * from /usr/bin/time: 10 ms resolution) of each child, medians of 7 rounds that run every case once,
+ * after a warm-up round (tsx's compile cache is warm for every measured run).
  *
  * `gt prime` runs against a stub room: a local HTTP server answering POST
  * /parties/rig/<town>.<rig>/api/gt_prime with a canned reply, so the figure is gt's whole call (start,
@@ -103,13 +103,20 @@ export async function measureGtStart(log: (message: string) => void = () => {}, 
   }
   const rows: GtStartRow[] = [];
   try {
-    for (const [name, how, file, args] of cases) {
-      log(`#14 ${name}, ${how}`);
-      await timed(file, args, env); // warm-up (tsx's compile cache, the file system's)
-      const samples: Sample[] = [];
-      for (let i = 0; i < RUNS; i++) samples.push(await timed(file, args, env));
-      const exit = samples.find((s) => s.code !== 0)?.code ?? 0;
-      rows.push({ case: name, how, wallMs: median(samples.map((s) => s.wallMs)), cpuMs: median(samples.map((s) => s.cpuMs)), exit });
+    // Round by round, every case once per round: a burst of load on the shared machine then falls on
+    // all of them, not on whichever case ran at the time. Round 0 warms up (tsx's compile cache, the
+    // file system's) and is not counted.
+    const samples: Sample[][] = cases.map(() => []);
+    for (let round = 0; round <= RUNS; round++) {
+      log(`#14 round ${round}${round ? "" : " (warm-up)"} of ${RUNS}`);
+      for (const [i, [, , file, args]] of cases.entries()) {
+        const sample = await timed(file, args, env);
+        if (round) samples[i]!.push(sample);
+      }
+    }
+    for (const [i, [name, how]] of cases.entries()) {
+      const mine = samples[i]!;
+      rows.push({ case: name, how, wallMs: median(mine.map((s) => s.wallMs)), cpuMs: median(mine.map((s) => s.cpuMs)), exit: mine.find((s) => s.code !== 0)?.code ?? 0 });
     }
   } finally {
     server.close();
