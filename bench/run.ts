@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderAll, renderMetric, renderSummary, writeResults } from "./lib/report.ts";
 import { STARTED, serverSnapshot } from "./lib/server.ts";
+import { buildGtIfStale } from "../scripts/build-gt.ts";
 import { fanout } from "./metrics/m01-fanout.ts";
 import { mail } from "./metrics/m02-mail.ts";
 import { sockets } from "./metrics/m03-sockets.ts";
@@ -23,8 +24,9 @@ import { crash } from "./metrics/m08-crash.ts";
 import { throughput } from "./metrics/m09-throughput.ts";
 import { fuzz } from "./metrics/m10-fuzz.ts";
 import { flood } from "./metrics/m13-flood.ts";
+import { gtStart } from "./metrics/m14-gt-start.ts";
 
-const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz, flood];
+const METRICS: Metric[] = [fanout, mail, sockets, docsize, initialSync, bundle, storm, crash, throughput, fuzz, flood, gtStart];
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
@@ -46,6 +48,8 @@ const log = (message: string) => console.error(`[bench +${((performance.now() - 
 const results: MetricResult[] = [];
 const snapshot = serverSnapshot();
 log(`server code: snapshot ${snapshot.hash} of ${snapshot.git}`);
+// The agents' gt and the scripted agent as the container runs them: bundled (container/dist).
+if (await buildGtIfStale()) log("built gt and the scripted agent (container/dist)");
 const load = () => loadavg().map((x) => Number(x.toFixed(2)));
 
 for (const metric of METRICS) {

@@ -1,32 +1,10 @@
 /** Calling Townhall tools, over HTTP or a socket, with typed errors. */
 import type PartySocket from "partysocket";
 import { serverFrame, type CommandFrame, type ErrorCode, type EventFrame, type HelloFrame, type LeaseFrame } from "../party/protocol.ts";
-import { PERMANENT_CLOSES, httpBase, openRoomSocket, tokenOf, type RoomAddress } from "./connection.ts";
+import { PERMANENT_CLOSES, openRoomSocket, type RoomAddress } from "./connection.ts";
+import { callHttp, ToolCallError } from "./tool-http.ts";
 
-export class ToolCallError extends Error {
-  constructor(
-    readonly code: ErrorCode | "DISCONNECTED" | "TIMEOUT",
-    message: string,
-    readonly status?: number,
-    /** RATE_LIMITED: seconds until the call would be accepted. */
-    readonly retryAfter?: number,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = "ToolCallError";
-  }
-}
-
-/** `POST /parties/<party>/<room>/api/<tool>`; resolves with the value or throws ToolCallError. */
-export async function callHttp<T = unknown>(address: Omit<RoomAddress, "WebSocket">, tool: string, args: unknown = {}): Promise<T> {
-  const response = await fetch(`${httpBase(address)}/api/${tool}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${tokenOf(address)}` },
-    body: JSON.stringify(args),
-  });
-  const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: ErrorCode; message: string; retry_after?: number } };
-  if (!body.ok) throw new ToolCallError(body.error?.code ?? "INTERNAL", body.error?.message ?? `HTTP ${response.status}`, response.status, body.error?.retry_after);
-  return body.value as T;
-}
+export { callHttp, ToolCallError };
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
 

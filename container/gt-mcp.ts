@@ -1,20 +1,20 @@
 /**
- * What an agent process may do, in one place: the agent's environment, its tools (input schemas,
- * defaults and retry policy), and an MCP server exposing them on stdio. A rig agent has the seven
- * agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the eight town tools of the town room
- * (slinging, convoys, rigs, mail). `gt` (container/gt.ts) is the same tools as shell commands; both
- * go through `callAgentTool`.
+ * What an agent process may do, in one place: the agent's environment, its tools (defaults and
+ * retry policy) and calling them. A rig agent has the seven agent tools of its rig room; the Mayor
+ * (GT_AGENT=mayor) has the eight town tools of the town room (slinging, convoys, rigs, mail). `gt`
+ * (container/gt.ts) is the same tools as shell commands, `gt mcp` (gt-mcp-server.ts) serves them
+ * over MCP; both go through `callAgentTool`.
  *
- * MCP mode owns stdout: it carries the protocol and nothing else, so every diagnostic goes to stderr.
+ * Nothing here loads zod or the MCP SDK (a test holds the bundle of gt to it): gt starts on every
+ * call an agent makes. The tools' input schemas are in gt-schemas.ts, loaded by `gt mcp` and, for
+ * the other commands, only once a call failed (see callAgentTool).
  */
 import { execFileSync } from "node:child_process";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
-import { callHttp, ToolCallError } from "../client/tools.ts";
+import { ToolCallError } from "../client/tool-http.ts";
 import { newId } from "../party/ids.ts";
-import { describeIssues, rigToolArgs, SLUG_RE, townToolArgs, ULID_RE, type RigTool, type TownTool } from "../party/protocol.ts";
+import { SLUG_RE, ULID_RE } from "../party/patterns.ts";
+import type { RigTool, TownTool } from "../party/protocol.ts";
+import { postTool } from "./gt-http.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Environment (the container gives every agent these)
@@ -50,6 +50,13 @@ export function gtMode(source: Record<string, string | undefined> = process.env)
 /** Bad invocation: a missing or invalid variable, option or argument. `gt` exits 2. */
 export class GtUsageError extends Error {
   override name = "GtUsageError";
+  constructor(
+    message: string,
+    /** When the tool's schema refused the arguments: the schema's fields (gt names them as its options). */
+    readonly fields: readonly string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** The server could not be reached (or answered something that is not a tool reply). `gt` exits 4. */
@@ -118,13 +125,15 @@ export function currentGitBranch(cwd = process.cwd()): string {
 // ---------------------------------------------------------------------------------------------
 // The tools: a rig agent's (AGENT_TOOLS, rig room) and the Mayor's (MAYOR_TOOLS, town room)
 
-type AgentTool<S extends z.ZodObject = z.ZodObject> = {
+/** A tool's arguments as the agent gave them (checked against the tool's schema only on failure: see callAgentTool). */
+type ToolArgs = Record<string, unknown>;
+
+/** A tool's policy; what the agent passes (its input schema) is in gt-schemas.ts, which needs zod. */
+export type AgentTool = {
   /** One line an LLM can act on. */
   description: string;
-  /** What the agent passes: the protocol's schema without `as`/`from` (an agent always acts as itself). */
-  input: S;
   /** Fills what the agent may leave out (hooked bead, git branch, record ids); runs once per call, before any retry. */
-  complete?: (args: z.infer<S>, env: GtEnv) => Record<string, unknown>;
+  complete?: (args: ToolArgs, env: GtEnv) => ToolArgs;
   /**
    * Safe to send again after a network failure mid-request (the server stores it once). Every tool
    * is retried when the connection was refused, since then nothing reached the server.
@@ -135,55 +144,35 @@ type AgentTool<S extends z.ZodObject = z.ZodObject> = {
   acknowledges?: boolean;
 };
 
-const agentTool = <S extends z.ZodObject>(tool: AgentTool<S>): AgentTool<S> => tool;
-
-/** `schema` with the description of some fields set (what JSON Schema alone does not say). */
-function describeFields<S extends z.ZodObject>(schema: S, descriptions: Partial<Record<keyof S["shape"] & string, string>>): S {
-  const shape: Record<string, z.ZodType> = {};
-  for (const [key, text] of Object.entries(descriptions)) shape[key] = (schema.shape[key] as z.ZodType).describe(text as string);
-  return schema.extend(shape) as unknown as S;
-}
-
-const beadId = rigToolArgs.gt_bead_status.shape.bead_id;
+const agentTool = (tool: AgentTool): AgentTool => tool;
 
 export const AGENT_TOOLS = {
   gt_prime: agentTool({
     description: "Start here: who you are, your hooked bead (the work to do: title, body, status), your unread mail and your last checkpoint.",
-    input: rigToolArgs.gt_prime.omit({ as: true }),
     idempotent: true,
     readOnly: true,
   }),
   gt_mail_send: agentTool({
     description: "Send durable mail to an agent or person of the town; the reply says delivered (in their inbox) or queued (will be delivered).",
     // No `id`: this server chooses it, once per call, and resends with the same id after a network failure.
-    input: describeFields(rigToolArgs.gt_mail_send.omit({ as: true, id: true }), {
-      to: "recipient: mayor, operator, <rig>/witness, <rig>/refinery or <rig>/polecats/<name> (rig by name)",
-      body: "the message; may be empty",
-    }),
     complete: (args) => ({ ...args, id: newId() }),
     idempotent: true,
   }),
   gt_mail_check: agentTool({
     description: "Fetch your unread mail; it is marked read once it has been handed to you, so act on it or note it in a checkpoint.",
-    input: rigToolArgs.gt_mail_check.omit({ as: true }),
     idempotent: true, // nothing changes until the acknowledgement, sent after the reply was handed over
     acknowledges: true,
   }),
   gt_bead_status: agentTool({
     description: "Read a bead (an issue of this rig) by id: title, body, status, assignee, branch; without bead_id, your hooked bead.",
-    input: rigToolArgs.gt_bead_status.extend({ bead_id: beadId.optional().describe("bead id (a ULID); default: your hooked bead") }),
     complete: (args, env) => ({ bead_id: args.bead_id ?? hookedBead(env) }),
     idempotent: true,
     readOnly: true,
   }),
   gt_done: agentTool({
     description: "Call once your hooked bead's work is committed on your branch: the bead goes to review and the refinery merges the branch.",
-    input: describeFields(rigToolArgs.gt_done.omit({ as: true }).extend({ branch: rigToolArgs.gt_done.shape.branch.optional() }), {
-      branch: "the branch holding your commits; default: the current git branch of your worktree",
-      summary: "a few lines on what you changed, for the reviewer",
-    }),
     complete: (args, env) => {
-      const branch = args.branch ?? currentGitBranch();
+      const branch = (args.branch as string | undefined) ?? currentGitBranch();
       requireWorkToMerge(branch, env.defaultBranch);
       return { ...args, branch };
     },
@@ -192,10 +181,6 @@ export const AGENT_TOOLS = {
   gt_escalate: agentTool({
     description: "Ask a person for help with a problem you cannot resolve alone; it stays open on the dashboard until resolved.",
     // No `id`: chosen here once per call, so a resend after a network failure is recorded once.
-    input: describeFields(rigToolArgs.gt_escalate.omit({ as: true, id: true }), {
-      severity: "low, medium, high or critical (critical: work is blocked)",
-      bead_id: "the bead it is about (a ULID); default: your hooked bead, if any",
-    }),
     complete: (args, env) => {
       const bead = args.bead_id ?? env.bead;
       return { ...args, id: newId(), ...(bead ? { bead_id: bead } : {}) };
@@ -204,19 +189,9 @@ export const AGENT_TOOLS = {
   }),
   gt_checkpoint: agentTool({
     description: "Save your working notes (replacing the previous ones); gt_prime returns them, so a restarted session resumes where you were.",
-    input: describeFields(rigToolArgs.gt_checkpoint.omit({ as: true }), { data: "free text, up to 16 KiB" }),
     idempotent: true,
   }),
-} satisfies Partial<Record<RigTool, AgentTool<any>>>;
-
-const slingFields = {
-  title: "one line: what is to be done",
-  body: "the details the worker needs (it sees only this bead)",
-  rig: "a rig name to place it in; omit it to let the Mayor's distribution pick the least loaded ready rig with the required capabilities",
-  requires: "capabilities the rig must have (see gt_list_rigs), e.g. [\"ts\"]",
-  priority: "low, medium (default), high or critical",
-} as const;
-const slingBead = describeFields(townToolArgs.gt_convoy_create.shape.beads.element, slingFields);
+} satisfies Partial<Record<RigTool, AgentTool>>;
 
 export const MAYOR_TOOLS = {
   gt_sling: agentTool({
@@ -224,7 +199,6 @@ export const MAYOR_TOOLS = {
       "Create one bead (a unit of work) in a rig, where a polecat picks it up. Without `rig`, the Mayor's distribution picks " +
       "the least loaded ready rig whose capabilities include `requires`; the result names the rig and the reason for the pick.",
     // No `id`: chosen here once per call, so a resend after a network failure creates one bead.
-    input: describeFields(townToolArgs.gt_sling.omit({ id: true }), slingFields),
     complete: (args) => ({ ...args, id: newId() }),
     idempotent: true,
   }),
@@ -234,54 +208,41 @@ export const MAYOR_TOOLS = {
       "Each bead without `rig` is placed by the Mayor's distribution (capabilities, then load; each placement counts for the next); " +
       "the result has every bead's rig and reason. All beads are placed or none (NO_ELIGIBLE_RIG names each rig and why).",
     // No `id`: chosen here once per call, so a resend after a network failure creates one convoy.
-    input: describeFields(townToolArgs.gt_convoy_create.omit({ id: true }).extend({ beads: z.array(slingBead).min(1).max(200) }), {
-      title: "the convoy's name, e.g. the feature or release it delivers",
-      beads: "the beads, 1 to 200: {title, body?, rig?, requires?, priority?} each",
-    }),
     complete: (args) => ({ ...args, id: newId() }),
     idempotent: true,
   }),
   gt_convoy_status: agentTool({
     description: "A convoy's beads (rig, status, assignee, placement reason) and its progress: done/total overall and per rig.",
-    input: describeFields(townToolArgs.gt_convoy_status, { id: "the convoy id (a ULID) from gt_convoy_create or gt_list_convoys" }),
     idempotent: true,
     readOnly: true,
   }),
   gt_list_convoys: agentTool({
     description: "The town's convoys, newest first, each with its progress; filter by status open, landed or closed.",
-    input: townToolArgs.gt_list_convoys,
     idempotent: true,
     readOnly: true,
   }),
   gt_list_rigs: agentTool({
     description: "The town's rigs: name, status (only ready rigs get work), capabilities, max polecats, and a summary of bead and agent counts (their load).",
-    input: townToolArgs.gt_list_rigs,
     idempotent: true,
     readOnly: true,
   }),
   gt_rig_status: agentTool({
     description: "One rig by name: status, capabilities, max polecats, bead counts per status, agents, queued mail, open escalations.",
-    input: describeFields(townToolArgs.gt_rig_status, { name: "the rig's name" }),
     idempotent: true,
     readOnly: true,
   }),
   gt_mail_send: agentTool({
     description: "Send durable mail as the Mayor to a person or an agent of the town; the reply says delivered (in their inbox) or queued (will be delivered).",
     // No `id` (chosen here, as for the rig agents) and no `from`: the Mayor always sends as mayor.
-    input: describeFields(townToolArgs.gt_mail_send.omit({ from: true, id: true }), {
-      to: "recipient: operator (the person at the dashboard), <rig>/witness, <rig>/refinery or <rig>/polecats/<name> (rig by name)",
-      body: "the message; may be empty",
-    }),
     complete: (args) => ({ ...args, id: newId() }),
     idempotent: true,
   }),
   gt_mail_check: agentTool({
     description: "Fetch the Mayor's unread mail (requests, reports); it is marked read once it has been handed over.",
-    input: townToolArgs.gt_mail_check.omit({ as: true }),
     idempotent: true,
     acknowledges: true,
   }),
-} satisfies Partial<Record<TownTool, AgentTool<any>>>;
+} satisfies Partial<Record<TownTool, AgentTool>>;
 
 /**
  * An operator's tools, for `gt` run with an operator token (GT_TOKEN): the dashboard's actions on
@@ -295,43 +256,36 @@ type OperatorTool = AgentTool & { room: "rig" | "town" };
 export const OPERATOR_TOOLS: Record<"gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move" | "gt_agent_log", OperatorTool> = {
   gt_bead_retry: {
     description: "Open a failed bead again with its attempts reset; the note goes into its history.",
-    input: rigToolArgs.gt_bead_retry,
     idempotent: false, // a second retry of a bead open again is CONFLICT: resent only when nothing reached the server
     room: "rig",
   },
   gt_agent_stop: {
     description: "Stop an agent's run; its bead fails (stopped by the operator), to retry or move later.",
-    input: rigToolArgs.gt_agent_stop,
     idempotent: false,
     room: "rig",
   },
   gt_agent_restart: {
     description: "Stop an agent's run; its bead goes back to open without an attempt counted and is dispatched again.",
-    input: rigToolArgs.gt_agent_restart,
     idempotent: false,
     room: "rig",
   },
   gt_escalation_ack: {
     description: "Acknowledge an open escalation (someone is on it), with an optional note.",
-    input: rigToolArgs.gt_escalation_ack,
     idempotent: true, // a repeat answers the same
     room: "rig",
   },
   gt_escalation_resolve: {
     description: "Resolve an escalation, with an optional note.",
-    input: rigToolArgs.gt_escalation_resolve,
     idempotent: true,
     room: "rig",
   },
   gt_bead_move: {
     description: "Move an unfinished bead to another rig: a new bead there, the old one closed as moved; its convoy counts the new one.",
-    input: townToolArgs.gt_bead_move,
     idempotent: true, // a retried move answers the same new bead
     room: "town",
   },
   gt_agent_log: {
     description: "What an agent printed (stdout and stderr, redacted): its runs, newest first, and the lines of one run.",
-    input: rigToolArgs.gt_agent_log,
     idempotent: true,
     readOnly: true,
     room: "rig",
@@ -384,11 +338,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Validates `args` against the tool's agent schema (GtUsageError naming each field), fills its
- * defaults, and calls the agent's room over HTTP with the agent token: the rig room, or the town
- * room in Mayor mode. Resolves with the tool's value; rejects with ToolCallError (the tool answered
- * an error), GtUsageError (also for a tool of the other mode) or GtUnreachableError. Network
+ * Fills the tool's defaults in `args` and calls the agent's room over HTTP with the agent token: the
+ * rig room, or the town room in Mayor mode. Resolves with the tool's value; rejects with
+ * ToolCallError (the tool answered an error), GtUsageError (arguments the tool's agent schema
+ * refuses, naming each field; also a tool of the other mode) or GtUnreachableError. Network
  * failures are retried up to 3 times with the same arguments (so the same mail, bead or convoy id).
+ *
+ * The arguments are checked against the schema only once something failed (filling the defaults,
+ * the first attempt, or the tool's answer), before that failure is reported: the room checks them
+ * with the same schemas, so a call that succeeds never loads zod, and one with a bad argument still
+ * ends in GtUsageError (exit 2), with or without a server.
  */
 export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
   const found = gtTool(env, name);
@@ -397,17 +356,22 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
   }
   const { tool, room } = found;
   if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG is not set (the id of the rig to act in)");
-  const parsed = tool.input.safeParse(args);
-  if (!parsed.success) throw new GtUsageError(describeIssues(parsed.error));
-  const wire = tool.complete ? tool.complete(parsed.data, env) : parsed.data;
+  let wire: Record<string, unknown>;
+  try {
+    wire = tool.complete ? tool.complete(args, env) : args;
+  } catch (error) {
+    await checkArgs(env, name, args); // a bad argument is the error to report, as when it was checked first
+    throw error;
+  }
   const address =
     room === "town"
       ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
       : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
   for (let attempt = 0; ; attempt++) {
     try {
-      return await withTimeout(callHttp<T>(address, name, wire), ATTEMPT_TIMEOUT_MS);
+      return await withTimeout(postTool<T>(address, name, wire), ATTEMPT_TIMEOUT_MS);
     } catch (error) {
+      if (attempt === 0) await checkArgs(env, name, args);
       if (error instanceof ToolCallError) throw error;
       const failure = networkFailure(error);
       const delay = RETRY_DELAYS_MS[attempt];
@@ -417,6 +381,12 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
+}
+
+/** Throws GtUsageError when the tool's agent schema refuses `args`; loads zod (gt-schemas.ts) to tell. */
+async function checkArgs(env: Pick<GtEnv, "mode">, name: AgentToolName, args: Record<string, unknown>): Promise<void> {
+  const { checkToolArgs } = await import("./gt-schemas.ts");
+  checkToolArgs(env, name, args);
 }
 
 /**
@@ -430,92 +400,9 @@ export async function acknowledgeMail(env: GtEnv, mail: readonly { id: string }[
       ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
       : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
   try {
-    await withTimeout(callHttp(address, "gt_mail_ack", { ids: mail.map((m) => m.id) }), ATTEMPT_TIMEOUT_MS);
+    await withTimeout(postTool(address, "gt_mail_ack", { ids: mail.map((m) => m.id) }), ATTEMPT_TIMEOUT_MS);
     return null;
   } catch (error) {
     return `could not mark ${mail.length} mail read (${(error as Error).message}); it will be handed out again`;
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// MCP server
-
-function errorResult(code: string, message: string): CallToolResult {
-  return { isError: true, content: [{ type: "text", text: `${code}: ${message}` }] };
-}
-
-/** Runs one tool for MCP: the JSON value as text, or an error result (never a protocol error). */
-export async function mcpToolResult(env: GtEnv, name: AgentToolName, args: Record<string, unknown>): Promise<CallToolResult> {
-  try {
-    const value = await callAgentTool(env, name, args);
-    return { content: [{ type: "text", text: JSON.stringify(value ?? null, null, 2) }] };
-  } catch (error) {
-    if (error instanceof ToolCallError) return errorResult(error.code, error.message.slice(error.code.length + 2));
-    if (error instanceof GtUsageError) return errorResult("INVALID_ARGS", error.message);
-    if (error instanceof GtUnreachableError) return errorResult("UNREACHABLE", error.message);
-    console.error(`gt mcp: ${name} failed:`, error);
-    return errorResult("INTERNAL", (error as Error).message ?? String(error));
-  }
-}
-
-/**
- * Serves the agent's tools (a rig agent's, or the Mayor's in Mayor mode) over MCP on stdin/stdout
- * until stdin closes, then exits the process. Resolves with the server once it is connected.
- */
-export async function startMcpServer(env: GtEnv): Promise<McpServer> {
-  // stdout is the transport: keep stray logging of any module off it.
-  console.log = console.info = console.debug = (...args: unknown[]) => console.error(...args);
-  const instructions =
-    env.mode === "mayor"
-      ? `Gas Town tools for the Mayor of town ${env.town}: you turn requests into beads (units of work) and place them in rigs ` +
-        "(git repositories with their own worker agents). Check gt_mail_check for requests and gt_list_rigs for the rigs, their " +
-        "capabilities and load. Use gt_sling for one bead, gt_convoy_create for work that belongs together (possibly across rigs), " +
-        "then follow it with gt_convoy_status. Leave `rig` out to let the distribution pick by capabilities and load (it says why). " +
-        "Report with gt_mail_send (e.g. to operator)."
-      : `Gas Town tools for ${env.agent ?? "this rig's agent"} (town ${env.town}). Call gt_prime first: it shows your hooked bead (your task), ` +
-        "unread mail and checkpoint. Commit your work, then call gt_done. Use gt_mail_send to talk to other agents, " +
-        "gt_checkpoint to save notes, gt_escalate when you are blocked.";
-  const server = new McpServer({ name: "gt", version: "1.0.0" }, { instructions });
-  const tools = toolsOf(env.mode);
-  // Mail handed out by a tool is acknowledged once its reply is written to the client, not before.
-  const afterReply = new Map<string | number, () => Promise<unknown>>();
-  // The next call waits for those acknowledgements: a client that checks mail twice sees it once.
-  let acknowledging: Promise<unknown> = Promise.resolve();
-  for (const name of Object.keys(tools) as AgentToolName[]) {
-    const tool = tools[name]!;
-    server.registerTool(
-      name,
-      {
-        description: tool.description,
-        inputSchema: tool.input,
-        annotations: { readOnlyHint: tool.readOnly ?? false, destructiveHint: false, idempotentHint: tool.idempotent, openWorldHint: false },
-      },
-      async (args: Record<string, unknown>, extra: { requestId: string | number }) => {
-        await acknowledging;
-        const result = await mcpToolResult(env, name, args);
-        if (tool.acknowledges && !result.isError) {
-          const mail = JSON.parse((result.content[0] as { text: string }).text) as { id: string }[];
-          afterReply.set(extra.requestId, () => acknowledgeMail(env, mail).then((problem) => problem && console.error(`gt mcp: ${problem}`)));
-        }
-        return result;
-      },
-    );
-  }
-  const transport = new StdioServerTransport();
-  const send = transport.send.bind(transport);
-  transport.send = async (message) => {
-    await send(message);
-    const id = (message as { id?: string | number }).id;
-    const after = id === undefined ? undefined : afterReply.get(id);
-    if (after) {
-      afterReply.delete(id!);
-      acknowledging = after();
-    }
-  };
-  transport.onerror = (error) => console.error("gt mcp: transport error:", error);
-  process.stdin.once("end", () => {
-    void server.close().finally(() => process.exit(0));
-  });
-  await server.connect(transport);
-  return server;
 }

@@ -1,7 +1,7 @@
 /**
  * `gt`: the agent's command line into its rig room, or, for the Mayor (GT_AGENT=mayor),
- * into the town room. Every command is one tool (container/gt-mcp.ts holds the tools' schemas,
- * defaults and retry policy); `gt mcp` serves the same tools over MCP on stdio. A command is a rig
+ * into the town room. Every command is one tool (container/gt-mcp.ts: its defaults and retry policy;
+ * gt-schemas.ts: its schema); `gt mcp` serves the same tools over MCP on stdio. A command is a rig
  * agent's, the Mayor's, or both (mail); the other mode's commands exit 2. An operator (GT_TOKEN an
  * operator token) also has the dashboard's actions (retry, stop, restart, acknowledge, resolve,
  * move), which `gt mcp` never serves.
@@ -12,9 +12,9 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { plain, plainJson } from "../party/plain-text.ts";
-import { ToolCallError } from "../client/tools.ts";
+import { ToolCallError } from "../client/tool-http.ts";
 import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, startMcpServer, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
+import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
 import { followOutput, printLog } from "./gt-agent-log.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
@@ -330,6 +330,7 @@ async function run(argv: string[]): Promise<Outcome> {
       if (error instanceof GtUsageError) return usageError(error.message, "mcp");
       throw error;
     }
+    const { startMcpServer } = await import("./gt-mcp-server.ts"); // the MCP SDK and zod: for gt mcp only
     await startMcpServer(env);
     return { code: -1 }; // keeps serving until stdin closes
   }
@@ -393,7 +394,7 @@ async function run(argv: string[]): Promise<Outcome> {
     const handedOut = gtTool(env, command.tool)?.tool.acknowledges ? (value as { id: string }[]) : [];
     return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {
-    if (error instanceof GtUsageError) return usageError(flagNames(error.message, command, mode), name);
+    if (error instanceof GtUsageError) return usageError(flagNames(error, command), name);
     if (error instanceof ToolCallError) return { code: EXIT.toolError, stderr: `gt: ${error.message}` };
     if (error instanceof GtUnreachableError) return { code: EXIT.unreachable, stderr: `gt: ${error.message}` };
     throw error;
@@ -406,13 +407,12 @@ function usageError(message: string, command?: string): Outcome {
 }
 
 /** `bead_id: must be a ULID; title: …` → `--bead: must be a ULID; --title: …` (`<id>:` for a positional argument). */
-function flagNames(message: string, command: Command, mode: GtMode): string {
-  const fields = (gtTool({ mode }, command.tool)?.tool.input.shape ?? {}) as Record<string, unknown>;
+function flagNames({ message, fields }: GtUsageError, command: Command): string {
   const positionalOf = new Map((command.positionals ?? []).map((p) => [command.fieldOf?.[p] ?? p, p]));
   const label = (field: string) => (positionalOf.has(field) ? `<${positionalOf.get(field)}>` : `--${(command.options ?? []).includes(field) ? field : (FLAG_OF_FIELD[field] ?? field)}`);
   return message
     .split("; ")
-    .map((part) => part.replace(/^(\w+):/, (whole, field: string) => (field in fields ? `${label(field)}:` : whole)))
+    .map((part) => part.replace(/^(\w+):/, (whole, field: string) => (fields.includes(field) ? `${label(field)}:` : whole)))
     .join("; ");
 }
 

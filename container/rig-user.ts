@@ -13,9 +13,10 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, promises as fs, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, promises as fs, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { BUNDLE_DIR } from "./bundle.ts";
 import { processesOwnedBy } from "./processes.ts";
 import { GT_BIN_DIR, TS_LOADER, USER_PATH } from "./runtimes.ts";
 
@@ -276,15 +277,17 @@ export async function diskUsageAs(user: Pick<RigUser, "uid" | "gid">, dir: strin
 /**
  * Makes the workspace ready for rig users (when root): `<workspace>` and `<workspace>/rigs` are
  * root's, mode 0711 (rig users pass through to their own directory but list nothing). Rig users must
- * also reach the workspace and the files their agents run (node, tsx, gt): what stands in the way is
- * refused here with what to change, rather than failing later, once per agent.
+ * also reach the workspace and the files their agents run (node, tsx, gt, the bundles of gt and the
+ * scripted agent): what stands in the way is refused here with what to change, rather than failing
+ * later, once per agent.
  */
 export function prepareWorkspace(workspace: string): void {
   const rigs = join(workspace, "rigs");
   mkdirSync(rigs, { recursive: true });
   chmodSync(workspace, 0o711);
   chmodSync(rigs, 0o711);
-  for (const path of [workspace, TS_LOADER, join(GT_BIN_DIR, "gt"), process.execPath]) {
+  const bundles = ["gt.js", "scripted.js"].map((name) => join(BUNDLE_DIR, name)).filter((file) => existsSync(file));
+  for (const path of [workspace, TS_LOADER, join(GT_BIN_DIR, "gt"), ...bundles, process.execPath]) {
     const blocked = closedToOthers(path);
     if (blocked) throw new Error(`rig users cannot reach ${path}: ${blocked} is closed to other users (chmod o+rX, or use another --workspace)`);
   }

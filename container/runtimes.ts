@@ -1,6 +1,7 @@
 /** Agent runtimes: the built-in scripted agent, or any shell command. */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freshBundle } from "./bundle.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -11,11 +12,13 @@ export type RuntimeConfig = { town: Runtime; rigs: Record<string, Runtime> };
 /**
  * Loads TypeScript into a plain `node` process. Agents run as `node --import <loader> file.ts`, one
  * process, so the pid the container reports and signals is the agent itself (the `tsx` CLI would
- * put a wrapper process in between that a SIGKILL leaves orphaned).
+ * put a wrapper process in between that a SIGKILL leaves orphaned). The scripted agent and `gt` run
+ * from their JavaScript bundles (container/bundle.ts) instead, and through it only while those are
+ * missing or older than the sources.
  */
 export const TS_LOADER = `${ROOT}node_modules/tsx/dist/loader.mjs`;
 
-/** Where `gt` lives, for the PATH of agent processes. */
+/** Where `gt` lives, for the PATH of agent processes (container/bin/gt runs its bundle, or its source through tsx). */
 export const GT_BIN_DIR = `${ROOT}container/bin`;
 
 /** The system's directories: the PATH of what runs as a rig user on the supervisor's behalf. */
@@ -30,8 +33,11 @@ export const AGENT_PATH = [...new Set([GT_BIN_DIR, dirname(process.execPath), ..
 export function agentCommand(config: RuntimeConfig, rigName: string): { file: string; args: string[] } {
   const runtime = config.rigs[rigName] ?? config.town;
   switch (runtime.kind) {
-    case "scripted":
-      return { file: process.execPath, args: ["--import", TS_LOADER, `${ROOT}container/agents/scripted.ts`] };
+    case "scripted": {
+      // Its bundle (checked at each start: a source edited since the build runs as source).
+      const bundle = freshBundle("scripted");
+      return { file: process.execPath, args: bundle ? [bundle] : ["--import", TS_LOADER, `${ROOT}container/agents/scripted.ts`] };
+    }
     case "command":
       return { file: "/bin/sh", args: ["-c", runtime.command] };
   }

@@ -1,8 +1,9 @@
 /**
  * The Townhall wire protocol: every frame, tool argument list, record and error code that crosses a
- * socket or an HTTP boundary. This module is a leaf: it imports only zod, so the rooms, the
- * dashboard, the container and the tests all share one definition. Parse once at the boundary with
- * these schemas; code behind the boundary only ever sees the parsed types.
+ * socket or an HTTP boundary. This module is a leaf: it imports only zod (and the name patterns of
+ * patterns.ts), so the rooms, the dashboard, the container and the tests all share one definition.
+ * Parse once at the boundary with these schemas; code behind the boundary only ever sees the parsed
+ * types.
  *
  * Protocol history:
  *   1 — tool calls over JSON text frames and HTTP, Yjs sync over binary frames, mail and beads.
@@ -25,6 +26,7 @@
  *       removed (EVENT_TYPES); idempotent repeats of gt_done and gt_merge_result (docs/protocol.md).
  */
 import { z } from "zod";
+import { SLUG_RE, ULID_RE } from "./patterns.ts";
 
 export const PROTOCOL_VERSION = 5;
 
@@ -121,10 +123,9 @@ export const LIMITS = {
 // ---------------------------------------------------------------------------------------------
 // Names and identities
 
-export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
+export { SLUG_RE, ULID_RE };
 export const slug = z.string().regex(SLUG_RE, "must be a slug: a-z, 0-9 and '-', 1-40 chars, not starting with '-'");
 /** Generated ids: ULIDs (sortable by time, collision-free). */
-export const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const ulidString = z.string().regex(ULID_RE, "must be a ULID");
 
 export const AGENT_ROLES = ["polecat", "refinery", "witness"] as const;

@@ -21,6 +21,7 @@ import { DocReplica } from "../client/doc-sync.ts";
 import { plain } from "../party/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
 import { TS_LOADER } from "../container/runtimes.ts";
+import { buildGtIfStale } from "./build-gt.ts";
 import { STATE_DIR, ensureLocalState } from "./local-state.ts";
 import { DEMO_EVERY_S, DemoPlanner, demoHold, nextDelayMs, parseEvery, type DemoWork, type TownLoad } from "./living-demo.ts";
 import { convoyLine, failedBeadLine, rigLine, tail } from "./terminal.ts";
@@ -167,6 +168,10 @@ function demoRemote(name: string): string {
   git(["clone", "-q", "--bare", seed, bare], reposDir);
   return bare;
 }
+
+// What the town's agents run: gt and the scripted agent as JavaScript (container/dist), unless fresh.
+step("building gt and the scripted agent");
+await buildGtIfStale().catch((error: unknown) => fail(`building gt failed: ${(error as Error).message}`));
 
 // The build's output (the bundler's warnings, its notes on how long plugins took) goes to its log;
 // the terminal sees it only when the build fails.

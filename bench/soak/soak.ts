@@ -24,6 +24,7 @@ import { ToolCallError } from "../../client/tools.ts";
 import { DocReplica } from "../../client/doc-sync.ts";
 import { TS_LOADER } from "../../container/runtimes.ts";
 import { processesUnder } from "../../container/processes.ts";
+import { buildGtIfStale } from "../../scripts/build-gt.ts";
 import { newId } from "../../party/ids.ts";
 import type { Agent, Bead, Convoy, Mail, Rig } from "../../party/protocol.ts";
 import { freePort, startPartykit, type DevServer } from "../../tests/helpers/partykit.ts";
@@ -94,6 +95,7 @@ type Container = { name: string; workspace: string; child: ChildProcess; log: Wr
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const { log } = options;
+  if (await buildGtIfStale()) log("built gt and the scripted agent (container/dist): what the agents run");
   const rng = new Rng(options.seed);
   const dir = mkdtempSync(join(tmpdir(), "townhall-soak-"));
   // As root the containers run each rig as its own user, who must pass through this directory.

@@ -190,7 +190,8 @@ async function main(): Promise<number> {
   }
 }
 
-if (process.argv[1]?.endsWith("scripted.ts")) {
+// Run as a program: the source (through tsx) or its bundle, container/dist/scripted.js.
+if (/scripted\.[jt]s$/.test(process.argv[1] ?? "")) {
   main().then(
     (code) => process.exit(code),
     (error) => {

@@ -1,4 +1,8 @@
-/** Running the agents' `gt` CLI and its MCP server (container/gt.ts) as child processes, for tests. */
+/**
+ * Running the agents' `gt` CLI and its MCP server (container/gt.ts) as child processes, for tests:
+ * through container/bin/gt, as agents do, so its bundle (container/dist/gt.js, built by the global
+ * setup) is what runs.
+ */
 import { spawn } from "node:child_process";
 import { createServer, connect, type Server } from "node:net";
 import { join } from "node:path";
@@ -8,8 +12,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { expect } from "vitest";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TSX = join(ROOT, "node_modules/tsx/dist/cli.mjs");
-const GT = join(ROOT, "container/gt.ts");
+const GT = join(ROOT, "container/bin/gt");
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 export type GtEnv = Record<string, string | undefined>;
@@ -25,7 +28,7 @@ export function gt(args: string[], env: GtEnv, options: { input?: string; cwd?: 
   return new Promise((resolve, reject) => {
     const vars = { ...baseEnv(), ...env };
     for (const [k, v] of Object.entries(vars)) if (v === undefined) delete vars[k];
-    const child = spawn(process.execPath, [TSX, GT, ...args], { cwd: options.cwd ?? ROOT, env: vars as Record<string, string>, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(GT, args, { cwd: options.cwd ?? ROOT, env: vars as Record<string, string>, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -71,7 +74,7 @@ export async function lossyProxy(target: string, drop: number): Promise<{ host: 
 /** `gt mcp` with this environment, connected; the caller closes it. */
 export async function mcpClient(env: GtEnv): Promise<Client> {
   const vars = { ...baseEnv(), ...env } as Record<string, string>;
-  const transport = new StdioClientTransport({ command: process.execPath, args: [TSX, GT, "mcp"], env: vars, cwd: ROOT, stderr: "pipe" });
+  const transport = new StdioClientTransport({ command: GT, args: ["mcp"], env: vars, cwd: ROOT, stderr: "pipe" });
   const client = new Client({ name: "gt-cli-test", version: "0.0.0" });
   await client.connect(transport);
   return client;
