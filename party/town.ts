@@ -319,7 +319,7 @@ export default class TownRoom extends LiveRoom {
       gt_bead_move: tool(townToolArgs.gt_bead_move, operator, (args, caller) => this.moveBead(args, caller)),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         this.requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
-        return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret) };
+        return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + this.mayorTokenLifetimeS }, this.secret) };
       }),
       gt_token_refresh: this.tokenRefreshTool(),
       gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(this.inboxOf(caller, args.as))),
@@ -570,6 +570,12 @@ export default class TownRoom extends LiveRoom {
       [],
       { put: Object.fromEntries(oldest.map((c) => [`convoy-archive:${c.id}`, c])) },
     );
+  }
+
+  /** The Mayor's token lifetime (GT_MAYOR_TOKEN_TTL_S, default 24 h; tests shorten it): the container renews it at two thirds. */
+  private get mayorTokenLifetimeS(): number {
+    const configured = Math.floor(Number(this.room.env.GT_MAYOR_TOKEN_TTL_S));
+    return Number.isFinite(configured) && configured > 0 ? Math.min(configured, 24 * 3600) : 24 * 3600;
   }
 
   private get reconcileEveryMs(): number {
