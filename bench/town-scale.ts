@@ -10,9 +10,10 @@
  *
  * Measured per run: wall time from the first convoy created to the last landed; beads per minute;
  * CPU seconds of the container(s) (every process of its group plus reaped children: agents, git)
- * and of the server (every process of partykit dev's group; workerd alone too: it runs every room,
- * so the town room's own CPU cannot be told apart from the rig rooms'); CPU seconds per bead; peak
- * RSS of the container trees (sampled every 500 ms); disk per rig (the workspace's rigs/ ÷ N, after
+ * (its process tree by parent pid: each agent runs in a process group of its own) and of the server
+ * (every process of partykit dev's group; workerd alone too: it runs every room, so the town room's
+ * own CPU cannot be told apart from the rig rooms'); CPU seconds per bead; peak RSS of the
+ * container trees (sampled every 500 ms); disk per rig (the workspace's rigs/ ÷ N, after
  * landing); the town document's encoded size (Y.encodeStateAsUpdate of a viewer's replica); and the
  * dashboard's overview in Chromium: navigation until all N rig cards show, with the sockets it opened.
  *
@@ -21,7 +22,7 @@
  * (200 at once, 120 a minute) would otherwise make 1000 beads a measurement of the rate limit.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +33,7 @@ import type { Convoy, ConvoyProgress, Rig, TokenInput } from "../party/protocol.
 import { TS_LOADER } from "../container/runtimes.ts";
 import { deleteRigUsers } from "../tests/helpers/container.ts";
 import { makeBareRepo } from "../tests/helpers/git.ts";
-import { groupProcesses, processCpuSeconds, rssBytes, treeCpuSeconds } from "./lib/cpu.ts";
+import { processCpuSeconds, processTreeCpuSeconds, processTreeRss } from "./lib/cpu.ts";
 import { benchTown, untilReplica } from "./lib/fixtures.ts";
 import { BenchServer, SECRET, killOnExit } from "./lib/server.ts";
 import { fmt, mdTable, type Cell } from "./lib/table.ts";
@@ -42,6 +43,8 @@ const BEADS_PER_RIG = 10;
 const POLECATS = 2;
 /** The window at rest after the work, a measurement window (not a wait for an event). */
 const REST_MS = 5_000;
+/** No convoy bead changing for this long fails the run. */
+const STALL_MS = 120_000;
 
 export type TownScaleOptions = { sizes: number[]; shards: number; shardedSize: number | null; log: (line: string) => void; landTimeoutMs?: number };
 
@@ -62,6 +65,12 @@ export type TownScaleRun = {
   diskPerRigKb: number;
   townDocBytes: number;
   townMailDocBytes: number;
+  /** From the first gt_convoy_create sent until all N returned (the town places N × 10 beads). */
+  convoyCreateS: number;
+  /** Town document traffic one subscriber (a viewer's replica) received during the work: update bytes, and whole documents synced again after a rebuild. */
+  townUpdateBytes: number;
+  townUpdates: number;
+  townResyncs: number;
   overviewMs: number | null;
   overviewSockets: string[];
   overviewWorkerdCpuS: number | null;
@@ -74,12 +83,13 @@ export type TownScaleRun = {
 };
 
 /** A container process (container/main.ts) in its own process group, with the production heartbeat. */
-function startContainer(host: string, town: string, token: string, workspace: string, rigNames?: string[]): { child: ChildProcess; log: () => string; stop: () => Promise<void> } {
+function startContainer(host: string, town: string, token: string, workspace: string, logFile: string, rigNames?: string[]): { child: ChildProcess; log: () => string; stop: () => Promise<void> } {
   chmodSync(join(workspace, ".."), 0o711);
   const args = ["--import", TS_LOADER, "container/main.ts", "--host", host, "--town", town, "--workspace", workspace, ...(rigNames ? ["--rigs", rigNames.join(",")] : [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GT_CONTAINER_TOKEN: token } });
   let log = "";
   const keep = (chunk: Buffer) => {
+    appendFileSync(logFile, chunk);
     log += chunk.toString();
     if (log.length > 400_000) log = log.slice(-200_000);
   };
@@ -123,12 +133,15 @@ function buildDashboard(log: (line: string) => void): string {
 
 async function oneRun(label: string, n: number, shards: number, dist: string, log: (line: string) => void, landTimeoutMs: number): Promise<TownScaleRun> {
   const dir = mkdtempSync(join(tmpdir(), "townhall-town-scale-"));
+  // The containers' logs, kept after the run (bench/tmp is git-ignored) for a run that failed.
+  const logDir = join(ROOT, "bench", "tmp", `town-scale-${process.pid}`, label.replace(/[^a-z0-9]+/gi, "-"));
+  mkdirSync(logDir, { recursive: true });
   const server = await BenchServer.start({}, { serve: dist });
   const containers: ReturnType<typeof startContainer>[] = [];
   const load0 = loadavg()[0]!;
   const run: TownScaleRun = {
     label, rigs: n, containers: shards, beads: n * BEADS_PER_RIG, wallS: 0, beadsPerMin: 0, convoyLandS: { p50: 0, max: 0 }, containerCpuS: 0, serverCpuS: 0, workerdCpuS: 0, cpuPerBeadS: 0,
-    containerRssPeakMb: 0, serverRssEndMb: 0, diskPerRigKb: 0, townDocBytes: 0, townMailDocBytes: 0, overviewMs: null, overviewSockets: [], overviewWorkerdCpuS: null, restWorkerdMsPerS: 0, restContainerMsPerS: 0, rigsReadyS: 0, loadavg: { before: load0, after: 0 },
+    containerRssPeakMb: 0, serverRssEndMb: 0, diskPerRigKb: 0, townDocBytes: 0, townMailDocBytes: 0, convoyCreateS: 0, townUpdateBytes: 0, townUpdates: 0, townResyncs: 0, overviewMs: null, overviewSockets: [], overviewWorkerdCpuS: null, restWorkerdMsPerS: 0, restContainerMsPerS: 0, rigsReadyS: 0, loadavg: { before: load0, after: 0 },
   };
   let sampler: ReturnType<typeof setInterval> | null = null;
   try {
@@ -150,7 +163,7 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
       const token = shards === 1 ? town.container : await signToken({ role: "container", town: town.town, exp, rigs: mine.map((r) => r.id) } as TokenInput, SECRET);
       const workspace = join(dir, `workspace-${s}`);
       mkdirSync(workspace, { recursive: true });
-      containers.push(startContainer(server.host, town.town, token, workspace, shards === 1 ? undefined : mine.map((r) => r.name)));
+      containers.push(startContainer(server.host, town.town, token, workspace, join(logDir, `container-${s}.log`), shards === 1 ? undefined : mine.map((r) => r.name)));
     }
     await untilReplica(view, (doc) => {
       const all = [...doc.getMap<Rig>("rigs").values()];
@@ -160,13 +173,32 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
     log(`${label}: ${n} rigs ready in ${fmt(run.rigsReadyS)} s`);
 
     const operators = await Promise.all(rigs.map(() => town.token({ role: "operator" })));
-    const tree = () => containers.reduce((s, c) => s + treeCpuSeconds(c.child.pid!), 0);
-    const treeRss = () => containers.reduce((s, c) => s + groupProcesses(c.child.pid!).reduce((t, p) => t + (rssBytes(p.pid) ?? 0), 0), 0);
+    const tree = () => containers.reduce((s, c) => s + processTreeCpuSeconds(c.child.pid!), 0);
+    const treeRss = () => containers.reduce((s, c) => s + processTreeRss(c.child.pid!), 0);
     sampler = setInterval(() => (run.containerRssPeakMb = Math.max(run.containerRssPeakMb, treeRss() / 2 ** 20)), 500);
     const workerd = server.workerdPid();
     const c0 = tree();
     const s0 = server.cpuSeconds();
     const w0 = workerd ? processCpuSeconds(workerd) : 0;
+    // What the town document sends one subscriber while the work goes on.
+    let counting = true;
+    let bound: Y.Doc | null = view.doc;
+    const onUpdate = (update: Uint8Array) => {
+      if (!counting) return;
+      run.townUpdates++;
+      run.townUpdateBytes += update.byteLength;
+    };
+    view.doc.on("update", onUpdate);
+    const offView = view.onChange((r) => {
+      if (r.doc === bound || r.status !== "live") return;
+      bound?.off("update", onUpdate);
+      bound = r.doc;
+      bound.on("update", onUpdate);
+      if (counting) {
+        run.townResyncs++;
+        run.townUpdateBytes += Y.encodeStateAsUpdate(r.doc).byteLength;
+      }
+    });
     const t0 = Date.now();
     const landedAt = new Map<string, number>();
     const created: Convoy[] = await Promise.all(
@@ -177,20 +209,40 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
         }, operators[i]),
       ),
     );
+    run.convoyCreateS = (Date.now() - t0) / 1000;
     const ids = new Set(created.map((c) => c.id));
     // Landed convoys past the town's live window move to storage: one seen landed counts, one gone
     // without being seen landed is asked for (gt_convoy_status) once the others are done.
     const vanished = new Set<string>();
-    await untilReplica(view, (doc) => {
+    // No convoy bead changing for STALL_MS fails the run (naming the stuck beads) rather than
+    // waiting for the rooms' own timeouts: a measurement of throughput, not of recovery.
+    let progressAt = Date.now();
+    let lastStates = "";
+    let stuck: string[] = [];
+    const landed = untilReplica(view, (doc) => {
       const live = doc.getMap<Convoy>("convoys");
+      const states: string[] = [];
+      stuck = [];
       for (const id of ids) {
         if (landedAt.has(id)) continue;
         const c = live.get(id);
         if (!c) vanished.add(id);
         else if (c.status !== "open") landedAt.set(id, Date.now());
+        else for (const b of c.beads) (states.push(b.status), b.status !== "closed" && b.status !== "failed" && stuck.push(`${b.rigName}:${b.beadId.slice(-8)}:${b.status}`));
       }
+      const key = `${landedAt.size}|${states.join(",")}`;
+      if (key !== lastStates) (lastStates = key), (progressAt = Date.now());
       return landedAt.size + vanished.size >= ids.size;
     }, landTimeoutMs, "every convoy landed");
+    const watchdog = new Promise<never>((_, reject) => {
+      const timer = setInterval(() => {
+        if (Date.now() - progressAt < STALL_MS) return;
+        clearInterval(timer);
+        reject(new Error(`no convoy bead changed for ${STALL_MS / 1000} s; waiting: ${stuck.slice(0, 10).join(" ")}; container logs in ${logDir}`));
+      }, 1000);
+      void landed.finally(() => clearInterval(timer)).catch(() => {});
+    });
+    await Promise.race([landed, watchdog]);
     for (const id of vanished) {
       if (landedAt.has(id)) continue;
       const c = await town.townCall<ConvoyProgress>("gt_convoy_status", { id });
@@ -198,6 +250,9 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
       landedAt.set(id, c.landedAt ?? Date.now());
     }
     const t1 = Math.max(...landedAt.values());
+    counting = false;
+    offView();
+    bound?.off("update", onUpdate);
     run.wallS = (t1 - t0) / 1000;
     run.containerCpuS = tree() - c0;
     run.serverCpuS = server.cpuSeconds() - s0;
@@ -275,26 +330,45 @@ export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string
     r.label, r.beads, r.error ? `failed: ${r.error}` : fmt(r.wallS), fmt(r.beadsPerMin, 1), `${fmt(r.convoyLandS.p50)} / ${fmt(r.convoyLandS.max)}`,
     fmt(r.containerCpuS), fmt(r.serverCpuS), fmt(r.workerdCpuS), fmt(r.cpuPerBeadS, 2), `${fmt((100 * (r.containerCpuS + r.serverCpuS)) / Math.max(1e-9, r.wallS), 0)}%`,
     fmt(r.containerRssPeakMb, 0), fmt(r.serverRssEndMb, 0), fmt(r.diskPerRigKb, 0), r.townDocBytes, r.townMailDocBytes,
-    r.overviewMs ?? "–", r.overviewWorkerdCpuS === null ? "–" : fmt(r.overviewWorkerdCpuS, 2), fmt(r.rigsReadyS),
+    r.overviewMs ?? "–", r.overviewWorkerdCpuS === null ? "–" : fmt(r.overviewWorkerdCpuS, 2), fmt(r.rigsReadyS), fmt(r.convoyCreateS, 2),
   ]);
   const perRig: Cell[][] = runs.filter((r) => !r.error).map((r) => [
     r.label, fmt((1000 * r.workerdCpuS) / r.wallS, 0), fmt((1000 * r.workerdCpuS) / r.wallS / r.rigs, 1), fmt(r.serverCpuS / r.beads, 3), fmt(r.containerCpuS / r.beads, 3), fmt(r.townDocBytes / r.rigs, 0),
+    fmt(r.townUpdateBytes / r.beads, 0), fmt(r.townUpdates / r.beads, 1), r.townResyncs,
     fmt(r.restWorkerdMsPerS, 1), fmt(r.restContainerMsPerS, 1),
     r.overviewMs === null ? "–" : fmt(r.overviewMs / r.rigs, 1), r.overviewSockets.join(" "),
   ]);
   const cores = cpus().length;
+  // Growth against the smallest single-container run of the same invocation (the same-run baseline).
+  const singles = runs.filter((r) => r.containers === 1 && !r.error);
+  const base = singles[0];
+  const ratio = (a: number, b: number) => (b > 0 ? `${fmt(a / b, 2)}×` : "–");
+  const growth: Cell[][] = base
+    ? singles.map((r) => [
+        r.label, ratio(r.rigs, base.rigs), ratio(r.beadsPerMin, base.beadsPerMin), ratio(r.cpuPerBeadS, base.cpuPerBeadS), ratio(r.serverCpuS / r.beads, base.serverCpuS / base.beads),
+        ratio(r.townDocBytes, base.townDocBytes), ratio(r.townUpdateBytes / r.beads, base.townUpdateBytes / base.beads), ratio(r.restWorkerdMsPerS, base.restWorkerdMsPerS),
+        r.overviewMs && base.overviewMs ? ratio(r.overviewMs, base.overviewMs) : "–", ratio(r.convoyCreateS, base.convoyCreateS),
+        `${fmt((100 * (r.containerCpuS + r.serverCpuS)) / r.wallS / cores, 0)}% of ${cores} cores`,
+      ])
+    : [];
   const out = [
     "# Town scale",
     "",
     `${meta.startedAt ?? new Date().toISOString()} · ${cores} CPUs · node ${process.version}${meta.serverCode ? ` · server code: party/ snapshot ${meta.serverCode.hash} of ${meta.serverCode.git}` : ""}`,
     "",
-    `One town per run on its own \`partykit dev\`; ${POLECATS} polecats per rig, scripted agents, local bare remotes; one convoy of ${BEADS_PER_RIG} beads per rig, each created with its own operator token. Wall = first gt_convoy_create → last convoy seen landed. CPU: container = every process of its group plus reaped children (agents, git), summed over containers; server = partykit dev's process group; workerd = the one process that runs every room (the town room's own share cannot be split from the rig rooms'). Busy = (container + server CPU) ÷ wall, against ${cores * 100}% for ${cores} cores. At rest = a ${REST_MS / 1000} s window after the work, containers still connected. Overview = Chromium navigation until all N rig cards show (the town at rest, after the work), its sockets listed. One attempt per run, nothing retried.`,
+    `One town per run on its own \`partykit dev\`; ${POLECATS} polecats per rig, scripted agents, local bare remotes; one convoy of ${BEADS_PER_RIG} beads per rig, each created with its own operator token. Wall = first gt_convoy_create → last convoy seen landed. CPU: container = its process tree (agents run in process groups of their own), live members plus what each reaped (agents, git), summed over containers; RSS the same tree's, sampled every 500 ms; server = partykit dev's process group; workerd = the one process that runs every room (the town room's own share cannot be split from the rig rooms'). Busy = (container + server CPU) ÷ wall, against ${cores * 100}% for ${cores} cores. At rest = a ${REST_MS / 1000} s window after the work, containers still connected. Overview = Chromium navigation until all N rig cards show (the town at rest, after the work), its sockets listed. One attempt per run, nothing retried.`,
     "",
-    mdTable(["run", "beads", "wall s", "beads/min", "convoy landed s p50 / max", "container CPU s", "server CPU s", "workerd CPU s", "CPU s per bead", "busy", "container RSS peak MB", "server RSS MB", "disk per rig KB", "town doc bytes", "town mail doc bytes", "overview ms", "workerd CPU s in overview", "rigs ready s"], rows),
+    mdTable(["run", "beads", "wall s", "beads/min", "convoy landed s p50 / max", "container CPU s", "server CPU s", "workerd CPU s", "CPU s per bead", "busy", "container RSS peak MB", "server RSS MB", "disk per rig KB", "town doc bytes", "town mail doc bytes", "overview ms", "workerd CPU s in overview", "rigs ready s", "convoys created s"], rows),
     "",
     "## Per rig and per bead",
     "",
-    mdTable(["run", "workerd CPU ms per s", "workerd CPU ms per s per rig", "server CPU s per bead", "container CPU s per bead", "town doc bytes per rig", "at rest: workerd CPU ms per s", "at rest: container CPU ms per s", "overview ms per rig", "overview sockets"], perRig),
+    mdTable(["run", "workerd CPU ms per s", "workerd CPU ms per s per rig", "server CPU s per bead", "container CPU s per bead", "town doc bytes per rig", "town doc bytes to one subscriber per bead", "town doc updates per bead", "town doc resyncs (rebuilds)", "at rest: workerd CPU ms per s", "at rest: container CPU ms per s", "overview ms per rig", "overview sockets"], perRig),
+    "",
+    "## Growth against the smallest run",
+    "",
+    "Linear town-side costs keep the per-bead ratios near 1× and the per-town ones near the rigs ratio; more than that grows faster than linear. Throughput stops growing where the machine is saturated (the last column near 100%).",
+    "",
+    mdTable(["run", "rigs", "beads/min", "CPU s per bead", "server CPU s per bead", "town doc bytes", "town doc bytes per bead (one subscriber)", "workerd CPU at rest", "overview ms", "convoys created s", "busy"], growth),
     "",
     ...runs.map((r) => `- ${r.label}: load average ${r.loadavg.before} → ${r.loadavg.after}`),
     "",
