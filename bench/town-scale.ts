@@ -42,7 +42,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BEADS_PER_RIG = 10;
 const POLECATS = 2;
 /** The window at rest after the work, a measurement window (not a wait for an event). */
-const REST_MS = 5_000;
+const REST_MS = 10_000;
 /** No convoy bead changing for this long fails the run. */
 const STALL_MS = 120_000;
 
@@ -356,7 +356,7 @@ export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string
     "",
     `${meta.startedAt ?? new Date().toISOString()} · ${cores} CPUs · node ${process.version}${meta.serverCode ? ` · server code: party/ snapshot ${meta.serverCode.hash} of ${meta.serverCode.git}` : ""}`,
     "",
-    `One town per run on its own \`partykit dev\`; ${POLECATS} polecats per rig, scripted agents, local bare remotes; one convoy of ${BEADS_PER_RIG} beads per rig, each created with its own operator token. Wall = first gt_convoy_create → last convoy seen landed. CPU: container = its process tree (agents run in process groups of their own), live members plus what each reaped (agents, git), summed over containers; RSS the same tree's, sampled every 500 ms; server = partykit dev's process group; workerd = the one process that runs every room (the town room's own share cannot be split from the rig rooms'). Busy = (container + server CPU) ÷ wall, against ${cores * 100}% for ${cores} cores. At rest = a ${REST_MS / 1000} s window after the work, containers still connected. Overview = Chromium navigation until all N rig cards show (the town at rest, after the work), its sockets listed. One attempt per run, nothing retried.`,
+    `One town per run on its own \`partykit dev\`; ${POLECATS} polecats per rig, scripted agents, local bare remotes; one convoy of ${BEADS_PER_RIG} beads per rig, each created with its own operator token. Wall = first gt_convoy_create → last convoy seen landed. CPU: container = its process tree (agents run in process groups of their own), live members plus what each reaped (agents, git), summed over containers; RSS the same tree's, sampled every 500 ms; server = partykit dev's process group; workerd = the one process that runs every room (the town room's own share cannot be split from the rig rooms'). Busy = (container + server CPU) ÷ wall, against ${cores * 100}% for ${cores} cores. At rest = a ${REST_MS / 1000} s window after the work, containers still connected (CPU is read in 10 ms ticks: a resolution of ${1000 / REST_MS * 10} ms per s). Overview = Chromium navigation until all N rig cards show (the town at rest, after the work), its sockets listed. One attempt per run, nothing retried.`,
     "",
     mdTable(["run", "beads", "wall s", "beads/min", "convoy landed s p50 / max", "container CPU s", "server CPU s", "workerd CPU s", "CPU s per bead", "busy", "container RSS peak MB", "server RSS MB", "disk per rig KB", "town doc bytes", "town mail doc bytes", "overview ms", "workerd CPU s in overview", "rigs ready s", "convoys created s"], rows),
     "",
