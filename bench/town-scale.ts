@@ -133,7 +133,7 @@ function buildDashboard(log: (line: string) => void): string {
 
 async function oneRun(label: string, n: number, shards: number, dist: string, log: (line: string) => void, landTimeoutMs: number): Promise<TownScaleRun> {
   const dir = mkdtempSync(join(tmpdir(), "townhall-town-scale-"));
-  // The containers' logs, kept after the run (bench/tmp is git-ignored) for a run that failed.
+  // The containers' logs, kept after a run that failed (bench/tmp is git-ignored).
   const logDir = join(ROOT, "bench", "tmp", `town-scale-${process.pid}`, label.replace(/[^a-z0-9]+/gi, "-"));
   mkdirSync(logDir, { recursive: true });
   const server = await BenchServer.start({}, { serve: dist });
@@ -308,6 +308,7 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
     await Promise.all(containers.map((c) => c.stop()));
     await server.close();
     rmSync(dir, { recursive: true, force: true });
+    if (!run.error) rmSync(logDir, { recursive: true, force: true }); // kept only for a run that failed
     run.loadavg.after = loadavg()[0]!;
   }
   return run;
@@ -329,12 +330,12 @@ export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string
   const rows: Cell[][] = runs.map((r) => [
     r.label, r.beads, r.error ? `failed: ${r.error}` : fmt(r.wallS), fmt(r.beadsPerMin, 1), `${fmt(r.convoyLandS.p50)} / ${fmt(r.convoyLandS.max)}`,
     fmt(r.containerCpuS), fmt(r.serverCpuS), fmt(r.workerdCpuS), fmt(r.cpuPerBeadS, 2), `${fmt((100 * (r.containerCpuS + r.serverCpuS)) / Math.max(1e-9, r.wallS), 0)}%`,
-    fmt(r.containerRssPeakMb, 0), fmt(r.serverRssEndMb, 0), fmt(r.diskPerRigKb, 0), r.townDocBytes, r.townMailDocBytes,
+    Math.round(r.containerRssPeakMb), Math.round(r.serverRssEndMb), Math.round(r.diskPerRigKb), r.townDocBytes, r.townMailDocBytes,
     r.overviewMs ?? "–", r.overviewWorkerdCpuS === null ? "–" : fmt(r.overviewWorkerdCpuS, 2), fmt(r.rigsReadyS), fmt(r.convoyCreateS, 2),
   ]);
   const perRig: Cell[][] = runs.filter((r) => !r.error).map((r) => [
-    r.label, fmt((1000 * r.workerdCpuS) / r.wallS, 0), fmt((1000 * r.workerdCpuS) / r.wallS / r.rigs, 1), fmt(r.serverCpuS / r.beads, 3), fmt(r.containerCpuS / r.beads, 3), fmt(r.townDocBytes / r.rigs, 0),
-    fmt(r.townUpdateBytes / r.beads, 0), fmt(r.townUpdates / r.beads, 1), r.townResyncs,
+    r.label, fmt((1000 * r.workerdCpuS) / r.wallS, 0), fmt((1000 * r.workerdCpuS) / r.wallS / r.rigs, 1), fmt(r.serverCpuS / r.beads, 3), fmt(r.containerCpuS / r.beads, 3), Math.round(r.townDocBytes / r.rigs),
+    Math.round(r.townUpdateBytes / r.beads), fmt(r.townUpdates / r.beads, 1), r.townResyncs,
     fmt(r.restWorkerdMsPerS, 1), fmt(r.restContainerMsPerS, 1),
     r.overviewMs === null ? "–" : fmt(r.overviewMs / r.rigs, 1), r.overviewSockets.join(" "),
   ]);
