@@ -4,6 +4,9 @@
  *   npm run bench:smoke        small version of everything → bench/results/smoke/
  *   npx tsx bench/run.ts [--smoke] [--only 1,4]   (--only merges into latest.json / latest.md)
  *   npx tsx bench/run.ts [--smoke] --render        latest.md again from latest.json
+ *   npm run bench -- --town-scale [--town-scale-sizes 10,30,100] [--town-scale-shards 4]
+ *                              a big town, measured (bench/town-scale.ts) → bench/results/town-scale.md
+ *                              (e.g. --town-scale-sizes 3 for a quick run)
  */
 import { hostname, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -40,6 +43,14 @@ if (args.includes("--render")) {
   renderAll(outDir, saved, meta);
   console.log(`rendered ${join(outDir, "latest.md")}`);
   process.exit(0);
+}
+
+if (args.includes("--town-scale")) {
+  const { townScaleMain } = await import("./town-scale.ts");
+  const started = performance.now();
+  const snap = serverSnapshot();
+  await townScaleMain(args, (m) => console.error(`[town-scale +${((performance.now() - started) / 1000).toFixed(1)}s] ${m}`), { startedAt: new Date().toISOString(), serverCode: { hash: snap.hash, git: snap.git } });
+  process.exit(process.exitCode ?? 0);
 }
 
 const t0 = performance.now();

@@ -4,9 +4,16 @@
  * same `gt` CLI and MCP server as the rig agents (GT_AGENT=mayor puts them in Mayor mode).
  *
  * It runs in `<workspace>/mayor` (its HOME too) with an agent token for `mayor` that the container
- * token gets from the town (`gt_mayor_token`, fresh for every run). A run that fails (non-zero
+ * token gets from the town (`gt_mayor_token`, 24 h, fresh for every run). A run that fails (non-zero
  * exit, a signal, or no token) is restarted after a backoff of 1 s doubling to 60 s, back to 1 s
  * after a run of 60 s or more; exit 0 means the Mayor is done and it is not restarted.
+ *
+ * The token is renewed as the container's own is (client/token-keeper.ts: `gt_token_refresh` in the
+ * town room at two thirds of its lifetime, tried again until it expires). The Mayor's process got
+ * the old one in GT_TOKEN, and a process's environment cannot be changed from outside, so a renewal
+ * restarts the run with the new token at once (SIGTERM to its group, SIGKILL after 5 s; no backoff,
+ * not a failure): the Mayor's state is its directory, which a restart keeps. Once every 16 h with
+ * the default lifetime (docs/security.md, "The Mayor's token").
  *
  * The command runs in its own process group, so what a shell one-liner starts ends with it: after
  * every run and on stop the whole group is killed.
@@ -22,7 +29,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { TokenKeeper } from "../client/token-keeper.ts";
 import { callHttp } from "../client/tools.ts";
+import type { TokenRefreshResult } from "../party/protocol.ts";
 import { endGroup, killGroup, trackGroup } from "./processes.ts";
 import { claimRigDir, ensureRigUser, killAllOf, type RigUser } from "./rig-user.ts";
 import { AGENT_PATH } from "./runtimes.ts";
@@ -58,6 +67,8 @@ export class MayorRunner {
   private loop: Promise<void> = Promise.resolve();
   /** The Mayor's user, once set up (with `options.user`). */
   private user: RigUser | null = null;
+  /** A renewed token the next run starts with (set when a renewal ends the current run). */
+  private renewed: string | null = null;
 
   constructor(private readonly options: MayorOptions) {}
 
@@ -92,6 +103,10 @@ export class MayorRunner {
       const exit = await this.attempt();
       if (!exit) return; // stopped meanwhile
       if (this.stopped) return;
+      if (this.renewed) {
+        this.log("restarting with its renewed token");
+        continue;
+      }
       if (exit.code === 0) {
         this.log("exited 0: done (not restarted)");
         return;
@@ -118,18 +133,35 @@ export class MayorRunner {
     } catch (error) {
       return { code: null, signal: null, error: `cannot set the Mayor up: ${error instanceof Error ? error.message : error}` };
     }
+    const town = { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "main" as const, room: this.options.town };
     let token: string;
-    try {
-      ({ token } = await callHttp<{ token: string }>(
-        { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "main", room: this.options.town, token: this.options.containerToken },
-        "gt_mayor_token",
-        {},
-      ));
-    } catch (error) {
-      return { code: null, signal: null, error: `no mayor token: ${error instanceof Error ? error.message : error}` };
+    if (this.renewed) {
+      token = this.renewed;
+      this.renewed = null;
+    } else {
+      try {
+        ({ token } = await callHttp<{ token: string }>({ ...town, token: this.options.containerToken }, "gt_mayor_token", {}));
+      } catch (error) {
+        return { code: null, signal: null, error: `no mayor token: ${error instanceof Error ? error.message : error}` };
+      }
     }
     if (this.stopped) return null;
-    return this.runOnce(token, user);
+    // Renewed before it expires; the run is then ended and started again with the new token.
+    const keeper = new TokenKeeper(token, (current) => callHttp<TokenRefreshResult>({ ...town, token: current }, "gt_token_refresh").then((r) => r.token), (line) => this.log(line));
+    keeper.onRenewed((fresh) => {
+      this.renewed = fresh;
+      const pid = this.child?.pid;
+      if (pid) {
+        killGroup(pid, "SIGTERM");
+        setTimeout(() => this.child?.pid === pid && killGroup(pid, "SIGKILL"), STOP_GRACE_MS).unref();
+      }
+    });
+    keeper.start();
+    try {
+      return await this.runOnce(token, user);
+    } finally {
+      keeper.stop();
+    }
   }
 
   /**

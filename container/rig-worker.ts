@@ -73,6 +73,13 @@ export class RigWorker {
   private readonly queuedStarts = new Map<string, StartAgentCommand>();
   /** Per identity, the tail of its start/stop work, so one polecat's runs never overlap. */
   private readonly lanes = new Map<string, Promise<void>>();
+  /**
+   * Per identity, its last run's exit handling (its worktree removed, its exit reported). A run
+   * leaves `runs` when its process exits, before that handling is done; a next start must wait for
+   * it, or the old run's worktree removal deletes the new run's worktree (same path) and its spawn
+   * fails with ENOENT (seen under load in the town-scale bench).
+   */
+  private readonly exits = new Map<string, Promise<void>>();
   /** Command ids already taken on: every (re)grant sends every owed command again. */
   private readonly seen = new Set<string>();
   private queue: CommandFrame[] = [];
@@ -292,7 +299,7 @@ export class RigWorker {
    */
   private inLane(identity: string, work: () => Promise<void>, options: { afterExit: boolean; onError: (error: unknown) => void }): void {
     const previous = this.lanes.get(identity) ?? Promise.resolve();
-    const ready = options.afterExit ? previous.then(() => this.runs.get(identity)?.exited) : previous;
+    const ready = options.afterExit ? previous.then(() => this.runs.get(identity)?.exited ?? this.exits.get(identity)) : previous;
     const next = ready.then(work).catch(options.onError);
     this.lanes.set(identity, next);
   }
@@ -338,7 +345,10 @@ export class RigWorker {
     // Both streams read to their end (or a moment after the exit, if the group's rest holds them open).
     const streamsEnded = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())));
     run.exited = new Promise<void>((resolve) => {
-      child.once("exit", (code, signal) => {
+      let ended = false;
+      const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return;
+        ended = true;
         if (child.pid) endGroup(child.pid); // what the agent left running is nobody's work now
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
         // Never an unhandled rejection (that would end the whole container): a report that could
@@ -346,9 +356,16 @@ export class RigWorker {
         void this.afterExit(command, code, signal, run, streamsEnded)
           .catch((error) => this.log(`${command.identity}'s exit not reported: ${error instanceof Error ? error.message : error}`))
           .finally(resolve);
+      };
+      child.once("exit", exited);
+      child.once("error", (error) => {
+        this.log(`${command.identity} could not start: ${error.message}`);
+        // A process that never started has no exit to wait for: its run ends here (else the
+        // container would vouch for it, and its bead stay in progress, for ever).
+        if (!child.pid) exited(null, null);
       });
-      child.once("error", (error) => this.log(`${command.identity} could not start: ${error.message}`));
     });
+    this.exits.set(command.identity, run.exited);
     // What an agent prints is its progress (the room's witness tells a hung agent by its silence),
     // and its output: to this container's log and to the room, a line at a time, redacted.
     const mark = { out: ":", err: "!" } as const;

@@ -319,7 +319,7 @@ export default class TownRoom extends LiveRoom {
       gt_bead_move: tool(townToolArgs.gt_bead_move, operator, (args, caller) => this.moveBead(args, caller)),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         this.requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
-        return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, this.secret) };
+        return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + this.mayorTokenLifetimeS }, this.secret) };
       }),
       gt_token_refresh: this.tokenRefreshTool(),
       gt_mail_check: tool(townToolArgs.gt_mail_check, mailers, async (args, caller) => this.post.check(this.inboxOf(caller, args.as))),
@@ -425,38 +425,53 @@ export default class TownRoom extends LiveRoom {
   // ------------------------------------------------------------------ slinging and convoys
 
   /** The rigs as the Mayor sees them: summaries, plus beads placed since each rig's last summary. */
+  /**
+   * Every rig as a placement candidate. Placements since each rig's last summary are counted in one
+   * pass over the recent placements (one pass per rig made a convoy of B beads in a town of N rigs
+   * cost B × N × placements).
+   */
   private candidates(): Candidate[] {
-    return this.rigs().map((rig) => {
-      const since = this.placements.filter((p) => p.rigId === rig.id && p.at > rig.summary.updatedAt).length;
+    const rigs = this.rigs();
+    const summarizedAt = new Map(rigs.map((rig) => [rig.id, rig.summary.updatedAt]));
+    const since = new Map<string, number>();
+    for (const p of this.placements) if (p.at > (summarizedAt.get(p.rigId) ?? Infinity)) since.set(p.rigId, (since.get(p.rigId) ?? 0) + 1);
+    return rigs.map((rig) => {
+      const extra = since.get(rig.id) ?? 0;
       const { open, in_progress, in_review } = rig.summary.beads;
       const total = Object.values(rig.summary.beads).reduce((a, b) => a + b, 0);
-      return { id: rig.id, name: rig.name, status: rig.status, capabilities: rig.capabilities, maxPolecats: rig.maxPolecats, active: open + in_progress + in_review + since, total: total + since };
+      return { id: rig.id, name: rig.name, status: rig.status, capabilities: rig.capabilities, maxPolecats: rig.maxPolecats, active: open + in_progress + in_review + extra, total: total + extra };
     });
   }
 
-  /** Places beads one after another (each placement counts for the next), or refuses them all. */
+  /**
+   * Places beads one after another (each placement counts for the next), or refuses them all. The
+   * candidates are read once per call; a bead for a named rig is a lookup, an unnamed one a choice
+   * among all rigs with the call's earlier placements counted.
+   */
   private place(specs: SlingSpec[]): Placement[] {
     const placed: Placement[] = [];
-    const pending: { rigId: string; at: number }[] = [];
+    const base = this.candidates();
+    const byName = new Map(base.map((c) => [c.name, c]));
+    const pending = new Map<string, number>();
+    const withPending = (c: Candidate): Candidate => {
+      const extra = pending.get(c.id) ?? 0;
+      return extra ? { ...c, active: c.active + extra, total: c.total + extra } : c;
+    };
     for (const spec of specs) {
-      const candidates = this.candidates().map((c) => {
-        const extra = pending.filter((p) => p.rigId === c.id).length;
-        return { ...c, active: c.active + extra, total: c.total + extra };
-      });
       let rig: Candidate;
       let reason: string;
       if (spec.rig) {
-        const named = candidates.find((c) => c.name === spec.rig);
+        const named = byName.get(spec.rig);
         if (!named) throw new ToolError("UNKNOWN_RIG", `no rig named ${spec.rig} in town ${this.roomId}`);
         rig = named;
         reason = `${named.name}: chosen by the caller`;
       } else {
-        const decision = choose(candidates, spec.requires ?? []);
+        const decision = choose(base.map(withPending), spec.requires ?? []);
         if (!decision.ok) throw new ToolError("NO_ELIGIBLE_RIG", decision.message);
         rig = decision.rig;
         reason = decision.reason;
       }
-      pending.push({ rigId: rig.id, at: Date.now() });
+      pending.set(rig.id, (pending.get(rig.id) ?? 0) + 1);
       placed.push({ spec, rigId: rig.id, rigName: rig.name, reason, beadId: spec.id ?? newId() });
     }
     return placed;
@@ -570,6 +585,12 @@ export default class TownRoom extends LiveRoom {
       [],
       { put: Object.fromEntries(oldest.map((c) => [`convoy-archive:${c.id}`, c])) },
     );
+  }
+
+  /** The Mayor's token lifetime (GT_MAYOR_TOKEN_TTL_S, default 24 h; tests shorten it): the container renews it at two thirds. */
+  private get mayorTokenLifetimeS(): number {
+    const configured = Math.floor(Number(this.room.env.GT_MAYOR_TOKEN_TTL_S));
+    return Number.isFinite(configured) && configured > 0 ? Math.min(configured, 24 * 3600) : 24 * 3600;
   }
 
   private get reconcileEveryMs(): number {

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from "node:fs";
 
 const TICKS = 100; // USER_HZ on Linux
 
-type Stat = { pid: number; comm: string; pgrp: number; cpuTicks: number; childTicks: number; rssPages: number };
+type Stat = { pid: number; ppid: number; comm: string; pgrp: number; cpuTicks: number; childTicks: number; rssPages: number };
 
 function readStat(pid: number): Stat | null {
   try {
@@ -14,7 +14,7 @@ function readStat(pid: number): Stat | null {
     const close = raw.lastIndexOf(")");
     const comm = raw.slice(raw.indexOf("(") + 1, close);
     const f = raw.slice(close + 2).split(" "); // f[0] is field 3 (state)
-    return { pid, comm, pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssPages: Number(f[21]) };
+    return { pid, ppid: Number(f[1]), comm, pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssPages: Number(f[21]) };
   } catch {
     return null; // exited meanwhile
   }
@@ -43,6 +43,43 @@ export function treeCpuSeconds(pgid: number): number {
   const procs = groupProcesses(pgid);
   const leader = procs.find((p) => p.pid === pgid);
   return (procs.reduce((s, p) => s + p.cpuTicks, 0) + (leader?.childTicks ?? 0)) / TICKS;
+}
+
+/**
+ * A process and all its live descendants (by parent pid, whatever their process groups: the
+ * container starts each agent in a group of its own).
+ */
+export function processTree(root: number): Stat[] {
+  const all: Stat[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat) all.push(stat);
+  }
+  const children = new Map<number, Stat[]>();
+  for (const s of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const out: Stat[] = [];
+  const top = all.find((s) => s.pid === root);
+  const stack = top ? [top] : [];
+  while (stack.length) {
+    const s = stack.pop()!;
+    out.push(s);
+    stack.push(...(children.get(s.pid) ?? []));
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of a process tree: every live member's own time plus what each has reaped of its
+ * children (cutime + cstime), so finished agents and git processes count once they are waited for.
+ */
+export function processTreeCpuSeconds(root: number): number {
+  return processTree(root).reduce((s, p) => s + p.cpuTicks + p.childTicks, 0) / TICKS;
+}
+
+/** Resident memory of a process tree in bytes (sum of VmRSS; shared pages count once per process). */
+export function processTreeRss(root: number): number {
+  return processTree(root).reduce((s, p) => s + (rssBytes(p.pid) ?? 0), 0);
 }
 
 export function processCpuSeconds(pid: number): number {

@@ -109,6 +109,7 @@ export function renderAll(dir: string, results: MetricResult[], meta: Record<str
     "",
     "Loopback only; server = real `partykit dev` in its own process group; load generator = this process. CPU: server = utime+stime of the server's process group, generator = process.cpuUsage(). Latencies are measured on the observer's own clock.",
     "",
+    ...(existsSync(join(dir, "town-scale.md")) ? ["The big town (10, 30 and 100 rigs, and sharded; `npm run bench -- --town-scale`) is measured on its own: [town-scale.md](town-scale.md).", ""] : []),
   ].join("\n");
   const md = [header, renderSummary(results), ...results.map(renderMetric)].join("\n");
   writeFileSync(join(dir, "latest.md"), md);

@@ -4,7 +4,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,10 +43,19 @@ export function serverSnapshot(): { config: string; hash: string; git: string } 
   return snapshot;
 }
 
+/** The snapshot's partykit.json plus a built dashboard served as a single-page app (as `npm start` does). */
+function serveConfig(dist: string): string {
+  const base = serverSnapshot().config;
+  const config = base.replace(/partykit\.json$/, `partykit.serve-${createHash("sha256").update(dist).digest("hex").slice(0, 8)}.json`);
+  const json = JSON.parse(readFileSync(base, "utf8")) as Record<string, unknown>;
+  writeFileSync(config, JSON.stringify({ ...json, serve: { path: dist, singlePageApp: true } }));
+  return config;
+}
+
 /** Like tests/helpers/partykit.ts startPartykit, but on the run's snapshot of the server code. */
-async function startDev(options: { persistDir: string; vars: Record<string, string>; port?: number; onLine?: (line: string) => void }): Promise<DevServer> {
+async function startDev(options: { persistDir: string; vars: Record<string, string>; port?: number; onLine?: (line: string) => void; serve?: string }): Promise<DevServer> {
   const port = options.port ?? (await freePort());
-  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "-c", serverSnapshot().config, "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch", "--no-hotkeys"];
+  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "-c", options.serve ? serveConfig(options.serve) : serverSnapshot().config, "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch", "--no-hotkeys"];
   for (const [k, v] of Object.entries(options.vars)) args.push("--var", `${k}=${v}`);
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let log = "";
@@ -119,12 +128,14 @@ export class BenchServer {
   private constructor(
     readonly vars: Record<string, string>,
     private readonly root: string,
+    /** A built dashboard to serve (its directory), or none. */
+    private readonly serve?: string,
   ) {
     this.persistDir = join(root, "state");
   }
 
-  static async start(vars: Record<string, string> = {}): Promise<BenchServer> {
-    const server = new BenchServer({ GT_SECRET: SECRET, ...vars }, mkdtempSync(join(tmpdir(), "townhall-bench-")));
+  static async start(vars: Record<string, string> = {}, options: { serve?: string } = {}): Promise<BenchServer> {
+    const server = new BenchServer({ GT_SECRET: SECRET, ...vars }, mkdtempSync(join(tmpdir(), "townhall-bench-")), options.serve);
     STARTED.push(server);
     await server.boot();
     return server;
@@ -147,7 +158,7 @@ export class BenchServer {
         if (w.first.length < 3) w.first.push(line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim());
       }
     };
-    this.dev = await startDev({ persistDir: this.persistDir, vars: this.vars, onLine, ...(this.port ? { port: this.port } : {}) });
+    this.dev = await startDev({ persistDir: this.persistDir, vars: this.vars, onLine, ...(this.serve ? { serve: this.serve } : {}), ...(this.port ? { port: this.port } : {}) });
     this.readyAt = performance.now();
     this.lastStartMs = this.readyAt - t0;
     this.port = this.dev.port;

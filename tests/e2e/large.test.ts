@@ -1,6 +1,7 @@
 /**
  * Large towns stay fast: a rig of 10k beads renders and scrolls with a bounded DOM (virtualised
- * columns), and an overview of 20 rigs opens from the town socket alone.
+ * columns), an overview of 20 rigs opens from the town socket alone, and no town-level view
+ * (overview and its attention lane, town mail, a convoy) opens a rig's socket.
  */
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import type { Browser } from "playwright-core";
@@ -31,6 +32,40 @@ it("the overview of 20 rigs opens from the town socket alone", async () => {
   console.log(`overview of 20 rigs: all cards shown ${ms} ms after navigation, sockets: ${sockets.join(", ")}`);
   expect(await o.page.locator("[data-testid=rig-card]").count()).toBe(20);
   expect(sockets).toEqual([`/parties/main/${t.town}/docs/town`]);
+  expect(o.errors).toEqual([]);
+  await o.context.close();
+  t.closeAll();
+});
+
+it("town-level views (overview, town mail, a convoy) open the town's sockets only, never a rig's", async () => {
+  const t = await e2eTown(host, secret, "townonly");
+  const names = ["alpha", "beta", "gamma"];
+  for (const name of names) await t.readyRig(name);
+  const convoy = await t.townCall<{ id: string }>("gt_convoy_create", { title: "Spread", beads: names.map((rig) => ({ title: `work in ${rig}`, rig })) });
+  await t.townCall("gt_mail_send", { to: "mayor", subject: "Town only", body: "" });
+  const o = await open(browser, "about:blank");
+  const sockets: string[] = [];
+  o.page.on("websocket", (ws) => sockets.push(new URL(ws.url()).pathname));
+  const views: [string, string][] = [
+    ["", "[data-testid=rig-card][data-rig=gamma]"],
+    ["/mail", "[data-testid=town-mail-panel] [data-testid=mail-subject]:has-text('Town only')"],
+    [`/convoys/${convoy.id}`, "[data-testid=convoy-title]:has-text('Spread')"],
+  ];
+  for (const [path, selector] of views) {
+    await o.page.goto(t.url(path));
+    await o.page.locator(selector).first().waitFor();
+  }
+  // In-app navigation too (the shell stays, views mount and unmount): overview → mail → overview.
+  await o.page.goto(t.url());
+  await o.page.locator("[data-testid=rig-card][data-rig=alpha]").waitFor();
+  await o.page.locator("nav[aria-label=Town] a", { hasText: "Mail" }).click();
+  await o.page.locator("[data-testid=town-mail-panel] [data-testid=mail-subject]", { hasText: "Town only" }).waitFor();
+  await o.page.keyboard.press("g");
+  await o.page.keyboard.press("o");
+  await o.page.locator("[data-testid=rig-list]").waitFor();
+  const rigSockets = sockets.filter((path) => !path.startsWith(`/parties/main/${t.town}/`));
+  expect(rigSockets, `sockets opened: ${sockets.join(", ")}`).toEqual([]);
+  expect(new Set(sockets)).toEqual(new Set([`/parties/main/${t.town}/docs/town`, `/parties/main/${t.town}/docs/mail`]));
   expect(o.errors).toEqual([]);
   await o.context.close();
   t.closeAll();

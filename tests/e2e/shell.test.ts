@@ -166,6 +166,8 @@ describe("phones", () => {
     const { bead, start } = await workingAgent(t, rig, "Refactor_the_authentication_middleware_so_that_every_request_is_checked_twice", "See /srv/townhall/rigs/payments/worktrees/toast/src/middleware/authentication/checks.ts");
     const agent = start.identity.split("/").pop()!;
     await t.rigCall(rig, "gt_mail_send", { to: "docs/witness", subject: "Where_is_the_documentation_for_/v2/reconciliation/batches/{batchId}/entries?", body: "x" }, start.token);
+    // The town mail view shows the town's mail (the Mayor's and the operator's); rig mail is on the rig board.
+    await t.townCall("gt_mail_send", { to: "mayor", subject: "Please_look_at_the_documentation_for_/v2/reconciliation/batches/{batchId}/entries", body: "x" });
     const convoy = await t.townCall<ConvoyProgress>("gt_convoy_create", {
       title: "Quarter-end_reconciliation_hardening_for_every_region",
       beads: [

@@ -5,11 +5,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Bead, Convoy, ConvoyProgress, Mail, MailSendResult, Rig, SlingResult } from "../../party/protocol.ts";
 import { isolating, mayorUserName } from "../../container/rig-user.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { makeBareRepo } from "../helpers/git.ts";
+import { startPartykit, type DevServer } from "../helpers/partykit.ts";
 import { gt, gtJson, lossyProxy, mcpCall, mcpClient, ULID, valueOf, type GtEnv, type Run } from "../helpers/gt.ts";
 import { makeTown, until, type TestTown } from "../helpers/town.ts";
 
@@ -343,6 +344,39 @@ describe("the Mayor in the container (--mayor)", () => {
     containers.splice(containers.indexOf(container), 1);
     expect(container.output()).toContain(`[mayor] stopping (pid ${second})`);
     expect([alive(second!), alive(background)]).toEqual([false, false]);
+  });
+});
+
+describe("the Mayor's token renewed (a server whose Mayor tokens live GT_MAYOR_TOKEN_TTL_S = 15 s)", () => {
+  let short: DevServer;
+  let persist: string;
+  beforeAll(async () => {
+    persist = mkdtempSync(join(tmpdir(), "townhall-mayor-ttl-"));
+    short = await startPartykit({ persistDir: persist, vars: { GT_SECRET: secret, GT_MAYOR_TOKEN_TTL_S: "15" } });
+  }, 120_000);
+  afterAll(async () => {
+    await short?.stop();
+    rmSync(persist, { recursive: true, force: true });
+  });
+
+  it("renews the Mayor's token before it expires and restarts the Mayor with it: the Mayor keeps acting past its first token's expiry", async () => {
+    town = await makeTown(short.host, secret, "my");
+    // The Mayor acts every second and says when (in seconds), with a checksum of the token it holds.
+    const mayor = 'tok=$(printf %s "$GT_TOKEN" | cksum | cut -d" " -f1); while :; do gt rigs > /dev/null && echo "acted at $(date +%s) holding $tok"; sleep 1; done';
+    const container = spawnContainer({ host: short.host, town: town.town, token: town.container, workspace: join(dir, "ws"), extra: ["--mayor", mayor] });
+    containers.push(container);
+    const acts = () => [...container.output().matchAll(/\[mayor\] > acted at (\d+) holding (\d+)/g)].map((m) => ({ at: Number(m[1]), token: m[2]! }));
+    const stdout = (cb: () => void) => (container.child.stdout!.on("data", cb), () => container.child.stdout!.off("data", cb));
+    const first = await until(stdout, () => acts()[0], 20_000, "the Mayor's first act");
+    // Its first token was minted before that act, so it expired by first.at + 15 s (whole seconds).
+    // Renewed at two thirds of its life (10 s), the run restarts with the new token and acts on.
+    const late = await until(stdout, () => acts().find((a) => a.at > first.at + 15), 35_000, "the Mayor acting after its first token's expiry");
+    expect(late.token).not.toBe(first.token);
+    const out = container.output();
+    expect(out).toMatch(/\[mayor\] token renewed; it expires/);
+    expect(out).toMatch(/\[mayor\] restarting with its renewed token/);
+    expect(out).not.toMatch(/\[mayor\] (exited|killed by) .*restarting in/); // a renewal is no failure: no backoff
+    expect(out).not.toMatch(/\[mayor\] ! /); // and gt never failed (no 4401/UNAUTHORIZED on stderr)
   });
 });
 

@@ -1,37 +1,34 @@
 /**
- * Town mail: mail across every rig plus the Mayor's and operator's, who mails whom, unread per
- * agent. The Mayor's and operator's mail is the town's mail document; rig mail lives in each rig's
- * document, so this view opens every rig's doc while it is shown.
+ * Town mail: the Mayor's and the operator's mail (the town's `mail` document), who mails whom and
+ * unread per inbox among it, and each rig's mail waiting (its summary's `queuedMail`, from the town
+ * document) with a link to that rig's page, where its mail is shown. Town sockets only: a
+ * town-level view never opens a rig's document (a town of 100 rigs would be 100 sockets and 100
+ * whole documents for one page; tests/e2e/large.test.ts keeps it so).
  */
-import { For, Show, createMemo, createSignal, lazy, onCleanup } from "solid-js";
-import type { Mail, MailState, Rig } from "../../../party/protocol.ts";
+import { For, Show, createMemo, createSignal, lazy } from "solid-js";
+import type { Mail } from "../../../party/protocol.ts";
 import { useTown } from "../stores/town.tsx";
-import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
+import { createLiveDoc } from "../lib/live-doc.ts";
 import { Crumbs, Empty, Loading, Panel, SyncBadge, input } from "../ui/kit.tsx";
 import { MailTable } from "./mail-table.tsx";
 
 const SendMail = lazy(() => import("../actions/send-mail.tsx"));
 
-type Source = { rig: string; mail: Record<string, Mail>; sync: Sync };
-
-// The same mail can sit in the sender's and the recipient's rig: keep the copy furthest along.
-const PROGRESS: Record<MailState, number> = { queued: 0, delivered: 1, read: 2, failed: 2 };
-
 export default function MailView() {
   const town = useTown();
   const townMail = createLiveDoc({ party: "main", room: town.town, doc: "mail", token: town.session.token }, { maps: ["mail"], arrays: [] });
-  const [sources, setSources] = createSignal<Source[]>([]);
-  const all = createMemo(() => {
-    const byId = new Map<string, Mail>();
-    for (const list of [townMail.map<Mail>("mail"), ...sources().map((s) => s.mail)]) {
-      for (const mail of Object.values(list)) {
-        if (!mail) continue;
-        const seen = byId.get(mail.id);
-        if (!seen || PROGRESS[mail.state] > PROGRESS[seen.state]) byId.set(mail.id, mail);
-      }
-    }
-    return [...byId.values()].sort((a, b) => b.sentAt - a.sentAt);
-  });
+  const all = createMemo(() =>
+    Object.values(townMail.map<Mail>("mail"))
+      .filter((m): m is Mail => !!m)
+      .sort((a, b) => b.sentAt - a.sentAt),
+  );
+  /** Rigs with mail waiting (queued or unread), from their summaries in the town document. */
+  const rigMail = createMemo(() =>
+    town
+      .sortedRigs()
+      .filter((r) => (r.summary?.queuedMail ?? 0) > 0)
+      .map((r) => ({ name: r.name, n: r.summary.queuedMail })),
+  );
   const unread = createMemo(() => {
     const count = new Map<string, number>();
     for (const m of all()) if (m.state === "queued" || m.state === "delivered") count.set(m.to, (count.get(m.to) ?? 0) + 1);
@@ -54,15 +51,13 @@ export default function MailView() {
     const list = f ? all().filter((m) => m.from.toLowerCase().includes(f) || m.to.toLowerCase().includes(f) || m.subject.toLowerCase().includes(f)) : all();
     return list.slice(0, 200);
   });
-  const liveRigs = () => sources().filter((s) => s.sync.status() === "live").length;
   return (
     <div class="space-y-4">
-      <For each={town.sortedRigs()}>{(rig) => <RigMailSource rig={rig} token={town.session.token} town={town.town} onSource={setSources} />}</For>
       <div class="flex flex-wrap items-center justify-between gap-2">
         <Crumbs items={[{ href: `/t/${town.town}`, label: "Overview" }, { label: "Mail" }]} />
         <div class="flex items-center gap-2">
           <span class="text-xs text-zinc-500" data-testid="mail-sources">
-            {liveRigs()}/{sources().length} rigs live
+            Mayor and operator mail; a rig's own mail is on its page
           </span>
           <SyncBadge sync={town.sync} label="Town mail" />
           <Show when={town.isOperator}>
@@ -88,6 +83,22 @@ export default function MailView() {
               </ul>
             </Show>
           </Panel>
+          <Panel title="Rig mail waiting" testid="rig-mail-waiting">
+            <Show when={rigMail().length} fallback={<Empty title="No rig has mail waiting." />}>
+              <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800/70">
+                <For each={rigMail()}>
+                  {(r) => (
+                    <li>
+                      <a class="flex items-center justify-between px-4 py-1.5 hover:bg-zinc-50 dark:hover:bg-zinc-800/40" href={`/t/${town.town}/rigs/${r.name}`} data-testid="rig-mail-row" data-rig={r.name}>
+                        <span class="truncate font-mono text-xs">{r.name}</span>
+                        <span class="rounded-full bg-blue-500/10 px-2 text-xs font-medium tabular-nums text-blue-700 dark:text-blue-300">{r.n}</span>
+                      </a>
+                    </li>
+                  )}
+                </For>
+              </ul>
+            </Show>
+          </Panel>
           <Panel title="Who mails whom" testid="pairs-panel">
             <Show when={pairs().length} fallback={<Empty title="No mail yet." />}>
               <ul class="divide-y divide-zinc-100 text-xs dark:divide-zinc-800/70">
@@ -107,7 +118,7 @@ export default function MailView() {
         </div>
         <Panel
           class="lg:col-span-2"
-          title={`All mail (${all().length})`}
+          title={`Town mail (${all().length})`}
           testid="town-mail-panel"
           actions={<input class={`${input} max-w-48 py-1 text-xs`} placeholder="Filter by agent or subject" value={filter()} onInput={(e) => setFilter(e.currentTarget.value)} aria-label="Filter mail" />}
         >
@@ -118,12 +129,4 @@ export default function MailView() {
       </div>
     </div>
   );
-}
-
-function RigMailSource(props: { rig: Rig; town: string; token: string; onSource: (fn: (s: Source[]) => Source[]) => void }) {
-  const doc = createLiveDoc({ party: "rig", room: `${props.town}.${props.rig.id}`, doc: "rig", token: props.token }, { maps: ["mail"], arrays: [] });
-  const source: Source = { rig: props.rig.name, mail: doc.map<Mail>("mail"), sync: doc.sync };
-  props.onSource((s) => [...s, source]);
-  onCleanup(() => props.onSource((s) => s.filter((x) => x !== source)));
-  return null;
 }
