@@ -1,7 +1,7 @@
 /**
  * What an agent process may do, in one place: the agent's environment, its tools (input schemas,
- * defaults and retry policy), and an MCP server exposing them on stdio. A rig agent has the seven
- * agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the eight town tools of the town room
+ * defaults and retry policy), and an MCP server exposing them on stdio. A rig agent has the eight
+ * agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the nine town tools of the town room
  * (slinging, convoys, rigs, mail). `gt` (container/gt.ts) is the same tools as shell commands; both
  * go through `callAgentTool`.
  *
@@ -131,7 +131,7 @@ type AgentTool<S extends z.ZodObject = z.ZodObject> = {
    */
   idempotent: boolean;
   readOnly?: boolean;
-  /** Returns mail that stays unread until acknowledged (gt_mail_ack), once the result was handed over. */
+  /** Returns mail (a list, or one) that stays unread until acknowledged (gt_mail_ack), once the result was handed over. */
   acknowledges?: boolean;
 };
 
@@ -169,6 +169,12 @@ export const AGENT_TOOLS = {
     idempotent: true, // nothing changes until the acknowledgement, sent after the reply was handed over
     acknowledges: true,
   }),
+  gt_mail_read: agentTool({
+    description: "Read one mail of yours by id, whole (to you or from you); a mail to you is marked read once it has been handed to you.",
+    input: describeFields(rigToolArgs.gt_mail_read.omit({ as: true }), { id: "the mail's id (a ULID), from gt_prime or gt_mail_check" }),
+    idempotent: true,
+    acknowledges: true,
+  }),
   gt_bead_status: agentTool({
     description: "Read a bead (an issue of this rig) by id: title, body, status, assignee, branch; without bead_id, your hooked bead.",
     input: rigToolArgs.gt_bead_status.extend({ bead_id: beadId.optional().describe("bead id (a ULID); default: your hooked bead") }),
@@ -192,13 +198,13 @@ export const AGENT_TOOLS = {
   gt_escalate: agentTool({
     description: "Ask a person for help with a problem you cannot resolve alone; it stays open on the dashboard until resolved.",
     // No `id`: chosen here once per call, so a resend after a network failure is recorded once.
-    input: describeFields(rigToolArgs.gt_escalate.omit({ as: true, id: true }), {
-      severity: "low, medium, high or critical (critical: work is blocked)",
+    input: describeFields(rigToolArgs.gt_escalate.omit({ as: true, id: true }).extend({ severity: rigToolArgs.gt_escalate.shape.severity.optional() }), {
+      severity: "low, medium (default), high or critical (critical: work is blocked)",
       bead_id: "the bead it is about (a ULID); default: your hooked bead, if any",
     }),
     complete: (args, env) => {
       const bead = args.bead_id ?? env.bead;
-      return { ...args, id: newId(), ...(bead ? { bead_id: bead } : {}) };
+      return { ...args, severity: args.severity ?? "medium", id: newId(), ...(bead ? { bead_id: bead } : {}) };
     },
     idempotent: true,
   }),
@@ -278,6 +284,12 @@ export const MAYOR_TOOLS = {
   gt_mail_check: agentTool({
     description: "Fetch the Mayor's unread mail (requests, reports); it is marked read once it has been handed over.",
     input: townToolArgs.gt_mail_check.omit({ as: true }),
+    idempotent: true,
+    acknowledges: true,
+  }),
+  gt_mail_read: agentTool({
+    description: "Read one mail of the Mayor's by id, whole (to or from mayor); a mail to the Mayor is marked read once it has been handed over.",
+    input: describeFields(townToolArgs.gt_mail_read.omit({ as: true }), { id: "the mail's id (a ULID), from gt_mail_check" }),
     idempotent: true,
     acknowledges: true,
   }),
@@ -494,7 +506,8 @@ export async function startMcpServer(env: GtEnv): Promise<McpServer> {
         await acknowledging;
         const result = await mcpToolResult(env, name, args);
         if (tool.acknowledges && !result.isError) {
-          const mail = JSON.parse((result.content[0] as { text: string }).text) as { id: string }[];
+          const value = JSON.parse((result.content[0] as { text: string }).text) as { id: string }[] | { id: string };
+          const mail = Array.isArray(value) ? value : [value];
           afterReply.set(extra.requestId, () => acknowledgeMail(env, mail).then((problem) => problem && console.error(`gt mcp: ${problem}`)));
         }
         return result;

@@ -239,9 +239,9 @@ describe("gt in Mayor mode", () => {
 });
 
 describe("gt mcp in Mayor mode", () => {
-  const TOOLS = ["gt_convoy_create", "gt_convoy_status", "gt_list_convoys", "gt_list_rigs", "gt_mail_check", "gt_mail_send", "gt_rig_status", "gt_sling"];
+  const TOOLS = ["gt_convoy_create", "gt_convoy_status", "gt_list_convoys", "gt_list_rigs", "gt_mail_check", "gt_mail_read", "gt_mail_send", "gt_rig_status", "gt_sling"];
 
-  it("lists the Mayor's eight tools; gt_sling returns a bead and its rig, NO_ELIGIBLE_RIG is an error result", async () => {
+  it("lists the Mayor's nine tools; gt_sling returns a bead and its rig, NO_ELIGIBLE_RIG is an error result", async () => {
     const { alpha, env } = await mayorTown();
     const client = await mcpClient(env);
     cleanups.push(() => client.close());
