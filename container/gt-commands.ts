@@ -602,7 +602,8 @@ export async function run(argv: string[]): Promise<Outcome> {
       const asked = argv.slice(0, name ? name.split(" ").length + 1 : 1).join(" ");
       return usageError(`unknown command ${JSON.stringify(asked)}${near.length ? ` (try ${near.map((n) => `gt ${n}`).join(", ")})` : ""}`);
     }
-    return usageError(error.message.replace(/^error: /, ""), name || undefined);
+    const missingArgument = /^error: missing required argument '(.*)'$/.exec(error.message);
+    return usageError(missingArgument ? `missing <${missingArgument[1]}>` : error.message.replace(/^error: /, ""), name || undefined);
   }
   if (!io.invoked) return usageError(`unknown command ${JSON.stringify(argv.join(" "))}`);
   return execute(io.invoked);
