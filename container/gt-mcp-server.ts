@@ -65,7 +65,8 @@ export async function startMcpServer(env: GtEnv): Promise<McpServer> {
         await acknowledging;
         const result = await mcpToolResult(env, name, args);
         if (tool.acknowledges && !result.isError) {
-          const mail = JSON.parse((result.content[0] as { text: string }).text) as { id: string }[];
+          const value = JSON.parse((result.content[0] as { text: string }).text) as { id: string }[] | { id: string };
+          const mail = Array.isArray(value) ? value : [value];
           afterReply.set(extra.requestId, () => acknowledgeMail(env, mail).then((problem) => problem && console.error(`gt mcp: ${problem}`)));
         }
         return result;

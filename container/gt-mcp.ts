@@ -1,7 +1,7 @@
 /**
  * What an agent process may do, in one place: the agent's environment, its tools (defaults and
- * retry policy) and calling them. A rig agent has the seven agent tools of its rig room; the Mayor
- * (GT_AGENT=mayor) has the eight town tools of the town room (slinging, convoys, rigs, mail). `gt`
+ * retry policy) and calling them. A rig agent has the eight agent tools of its rig room; the Mayor
+ * (GT_AGENT=mayor) has the nine town tools of the town room (slinging, convoys, rigs, mail). `gt`
  * (container/gt.ts) is the same tools as shell commands, `gt mcp` (gt-mcp-server.ts) serves them
  * over MCP; both go through `callAgentTool`.
  *
@@ -140,7 +140,7 @@ export type AgentTool = {
    */
   idempotent: boolean;
   readOnly?: boolean;
-  /** Returns mail that stays unread until acknowledged (gt_mail_ack), once the result was handed over. */
+  /** Returns mail (a list, or one) that stays unread until acknowledged (gt_mail_ack), once the result was handed over. */
   acknowledges?: boolean;
 };
 
@@ -163,6 +163,11 @@ export const AGENT_TOOLS = {
     idempotent: true, // nothing changes until the acknowledgement, sent after the reply was handed over
     acknowledges: true,
   }),
+  gt_mail_read: agentTool({
+    description: "Read one mail of yours by id, whole (to you or from you); a mail to you is marked read once it has been handed to you.",
+    idempotent: true,
+    acknowledges: true,
+  }),
   gt_bead_status: agentTool({
     description: "Read a bead (an issue of this rig) by id: title, body, status, assignee, branch; without bead_id, your hooked bead.",
     complete: (args, env) => ({ bead_id: args.bead_id ?? hookedBead(env) }),
@@ -183,7 +188,7 @@ export const AGENT_TOOLS = {
     // No `id`: chosen here once per call, so a resend after a network failure is recorded once.
     complete: (args, env) => {
       const bead = args.bead_id ?? env.bead;
-      return { ...args, id: newId(), ...(bead ? { bead_id: bead } : {}) };
+      return { ...args, severity: args.severity ?? "medium", id: newId(), ...(bead ? { bead_id: bead } : {}) };
     },
     idempotent: true,
   }),
@@ -239,6 +244,11 @@ export const MAYOR_TOOLS = {
   }),
   gt_mail_check: agentTool({
     description: "Fetch the Mayor's unread mail (requests, reports); it is marked read once it has been handed over.",
+    idempotent: true,
+    acknowledges: true,
+  }),
+  gt_mail_read: agentTool({
+    description: "Read one mail of the Mayor's by id, whole (to or from mayor); a mail to the Mayor is marked read once it has been handed over.",
     idempotent: true,
     acknowledges: true,
   }),

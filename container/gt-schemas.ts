@@ -25,14 +25,15 @@ export const AGENT_INPUTS = {
     body: "the message; may be empty",
   }),
   gt_mail_check: rigToolArgs.gt_mail_check.omit({ as: true }),
+  gt_mail_read: describeFields(rigToolArgs.gt_mail_read.omit({ as: true }), { id: "the mail's id (a ULID), from gt_prime or gt_mail_check" }),
   gt_bead_status: rigToolArgs.gt_bead_status.extend({ bead_id: beadId.optional().describe("bead id (a ULID); default: your hooked bead") }),
   gt_done: describeFields(rigToolArgs.gt_done.omit({ as: true }).extend({ branch: rigToolArgs.gt_done.shape.branch.optional() }), {
     branch: "the branch holding your commits; default: the current git branch of your worktree",
     summary: "a few lines on what you changed, for the reviewer",
   }),
   // No `id`: chosen by gt once per call, so a resend after a network failure is recorded once.
-  gt_escalate: describeFields(rigToolArgs.gt_escalate.omit({ as: true, id: true }), {
-    severity: "low, medium, high or critical (critical: work is blocked)",
+  gt_escalate: describeFields(rigToolArgs.gt_escalate.omit({ as: true, id: true }).extend({ severity: rigToolArgs.gt_escalate.shape.severity.optional() }), {
+    severity: "low, medium (default), high or critical (critical: work is blocked)",
     bead_id: "the bead it is about (a ULID); default: your hooked bead, if any",
   }),
   gt_checkpoint: describeFields(rigToolArgs.gt_checkpoint.omit({ as: true }), { data: "free text, up to 16 KiB" }),
@@ -65,6 +66,7 @@ export const MAYOR_INPUTS = {
     body: "the message; may be empty",
   }),
   gt_mail_check: townToolArgs.gt_mail_check.omit({ as: true }),
+  gt_mail_read: describeFields(townToolArgs.gt_mail_read.omit({ as: true }), { id: "the mail's id (a ULID), from gt_mail_check" }),
 } satisfies Record<keyof typeof MAYOR_TOOLS, z.ZodObject>;
 
 export const OPERATOR_INPUTS = {

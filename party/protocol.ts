@@ -26,7 +26,7 @@
  *       removed (EVENT_TYPES); idempotent repeats of gt_done and gt_merge_result (docs/protocol.md).
  */
 import { z } from "zod";
-import { SLUG_RE, ULID_RE } from "./patterns.ts";
+import { AGENT_ROLES, MAX_SUBJECT, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./patterns.ts";
 
 export const PROTOCOL_VERSION = 5;
 
@@ -58,7 +58,7 @@ export const LIMITS = {
   feedText: 300,
   maxTitle: 200,
   maxBody: 32 * 1024,
-  maxSubject: 200,
+  maxSubject: MAX_SUBJECT,
   /** An escalation is an alarm, not a report: its body stays short (details go by mail). */
   maxEscalationBody: 4 * 1024,
   /**
@@ -128,30 +128,7 @@ export const slug = z.string().regex(SLUG_RE, "must be a slug: a-z, 0-9 and '-',
 /** Generated ids: ULIDs (sortable by time, collision-free). */
 export const ulidString = z.string().regex(ULID_RE, "must be a ULID");
 
-export const AGENT_ROLES = ["polecat", "refinery", "witness"] as const;
-export type AgentRole = (typeof AGENT_ROLES)[number];
-
-/** A parsed mail address. */
-export type Address =
-  | { kind: "town"; identity: "mayor" | "operator" }
-  | { kind: "rig"; rig: string; role: AgentRole; name: string; identity: string };
-
-const POLECAT_NAME_RE = /^[a-z][a-z0-9-]{0,39}$/;
-
-/** Parses `mayor`, `operator`, `<rig>/witness`, `<rig>/refinery` or `<rig>/polecats/<name>`. */
-export function parseAddress(address: string): Address | null {
-  if (address === "mayor" || address === "operator") return { kind: "town", identity: address };
-  const parts = address.split("/");
-  const rig = parts[0] ?? "";
-  if (!SLUG_RE.test(rig)) return null;
-  if (parts.length === 2 && (parts[1] === "witness" || parts[1] === "refinery")) {
-    return { kind: "rig", rig, role: parts[1], name: parts[1], identity: address };
-  }
-  if (parts.length === 3 && parts[1] === "polecats" && POLECAT_NAME_RE.test(parts[2] ?? "")) {
-    return { kind: "rig", rig, role: "polecat", name: parts[2]!, identity: address };
-  }
-  return null;
-}
+export { AGENT_ROLES, parseAddress, POLECAT_NAME_RE, type Address, type AgentRole };
 
 export function polecatIdentity(rigName: string, name: string): string {
   return `${rigName}/polecats/${name}`;

@@ -111,8 +111,8 @@ describe("gt CLI", () => {
     }
     const unknown = await gt(["frobnicate"], env);
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown command "frobnicate"')]);
-    const missing = await gt(["escalate", "--title", "x"], env);
-    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("missing --severity")]);
+    const missing = await gt(["escalate", "--severity", "high"], env);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("missing the description")]);
     const invalid = await gt(["escalate", "--title", "x", "--severity", "huge"], env);
     expect([invalid.code, invalid.stderr]).toEqual([2, expect.stringContaining("--severity:")]);
     const stray = await gt(["mail", "check", "--to", "mayor"], env);
@@ -227,9 +227,9 @@ describe("gt CLI", () => {
 });
 
 describe("gt mcp", () => {
-  const TOOLS = ["gt_bead_status", "gt_checkpoint", "gt_done", "gt_escalate", "gt_mail_check", "gt_mail_send", "gt_prime"];
+  const TOOLS = ["gt_bead_status", "gt_checkpoint", "gt_done", "gt_escalate", "gt_mail_check", "gt_mail_read", "gt_mail_send", "gt_prime"];
 
-  it("lists the seven agent tools, without `as`", async () => {
+  it("lists the eight agent tools, without `as`", async () => {
     const { a, toast } = await twoRigs();
     const client = await mcpClient(agentEnv(a, toast));
     const { tools } = await client.listTools();

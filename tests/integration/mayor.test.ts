@@ -240,9 +240,9 @@ describe("gt in Mayor mode", () => {
 });
 
 describe("gt mcp in Mayor mode", () => {
-  const TOOLS = ["gt_convoy_create", "gt_convoy_status", "gt_list_convoys", "gt_list_rigs", "gt_mail_check", "gt_mail_send", "gt_rig_status", "gt_sling"];
+  const TOOLS = ["gt_convoy_create", "gt_convoy_status", "gt_list_convoys", "gt_list_rigs", "gt_mail_check", "gt_mail_read", "gt_mail_send", "gt_rig_status", "gt_sling"];
 
-  it("lists the Mayor's eight tools; gt_sling returns a bead and its rig, NO_ELIGIBLE_RIG is an error result", async () => {
+  it("lists the Mayor's nine tools; gt_sling returns a bead and its rig, NO_ELIGIBLE_RIG is an error result", async () => {
     const { alpha, env } = await mayorTown();
     const client = await mcpClient(env);
     cleanups.push(() => client.close());
@@ -250,7 +250,7 @@ describe("gt mcp in Mayor mode", () => {
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     for (const tool of tools) {
       expect(tool.description, tool.name).toBeTruthy();
-      for (const field of ["as", "from", "id"]) if (tool.name !== "gt_convoy_status") expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).not.toContain(field);
+      for (const field of ["as", "from", "id"]) if (tool.name !== "gt_convoy_status" && tool.name !== "gt_mail_read") expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).not.toContain(field);
     }
     const sling = tools.find((t) => t.name === "gt_sling")!;
     expect(sling.description).toMatch(/capabilities/);
