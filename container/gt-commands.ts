@@ -756,8 +756,8 @@ function printPrime(prime: PrimeResult, env: GtEnv): string {
   if (prime.checkpoint) out.push("", "Your checkpoint (notes you saved earlier):", indent(prime.checkpoint.trimEnd()));
   out.push(
     "",
-    "Next: do the work in this worktree and commit it, then run gt done. Blocked: gt escalate --title <t> --severity <s>.",
-    "Save notes with gt checkpoint --data <text>; talk to others with gt mail send --to <address> --subject <s> --body <b>.",
+    'Next: do the work in this worktree and commit it, then run gt done. Blocked: gt escalate "<what blocks you>" [-s high].',
+    'Save notes with gt checkpoint --data <text>; talk to others with gt mail send <address> -s "<subject>" -m "<message>" (mayor/, <rig>/<name>, --human).',
   );
   return out.join("\n");
 }
