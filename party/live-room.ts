@@ -469,6 +469,8 @@ export abstract class LiveRoom implements Party.Server {
         return;
       case "write-refused":
         return this.closeSocket(connection, CLOSE.FORBIDDEN, "live documents are read-only for clients");
+      case "diverged":
+        return this.closeSocket(connection, CLOSE.DOC_DIVERGED, outcome.reason);
       case "bad-frame":
         // A document socket has no error frames: a provider never sends an undecodable frame.
         return this.closeSocket(connection, CLOSE.ABUSE, outcome.reason);
@@ -518,14 +520,29 @@ export abstract class LiveRoom implements Party.Server {
       this.broadcastUpdate(name, update);
       const n = (this.updatesSinceRebuild.get(name) ?? 0) + 1;
       this.updatesSinceRebuild.set(name, n);
-      if (n === this.rebuildAfter) queueMicrotask(() => this.rebuildDoc(name));
+      if (n === this.rebuildAfter) queueMicrotask(() => void this.rebuildDoc(name));
     });
   }
 
-  /** Swaps in a compact copy of a document; its sockets reconnect and sync the new one afresh. */
-  private rebuildDoc(name: string): void {
+  private readonly rebuilding = new Set<string>();
+
+  /**
+   * Swaps in a compact copy of a document, the next lineage (counted in storage first); its sockets
+   * reconnect and sync the new one afresh (a standard provider's old replica is handed over).
+   */
+  private async rebuildDoc(name: string): Promise<void> {
+    if (this.rebuilding.has(name)) return;
+    this.rebuilding.add(name);
+    try {
+      await this.records.rebuild(name);
+    } catch (error) {
+      console.error(`rebuilding document ${name} failed; it is tried again later`, error);
+      this.updatesSinceRebuild.set(name, 0);
+      return;
+    } finally {
+      this.rebuilding.delete(name);
+    }
     this.updatesSinceRebuild.set(name, 0);
-    this.records.rebuild(name);
     this.watchDoc(name);
     const owed = new Map<string, number>();
     for (const [id, info] of [...this.sockets]) {

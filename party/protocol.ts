@@ -294,6 +294,11 @@ export const CLOSE = {
   TOO_MANY_SYNCS: 4420,
   /** The room replaced the document (a compacting rebuild): connect again and sync a fresh Y.Doc. */
   DOC_REPLACED: 4205,
+  /**
+   * A document socket's replica holds writes the room refused (or history no lineage of the room
+   * wrote): no sync can bring it to the room's document. Start a fresh Y.Doc.
+   */
+  DOC_DIVERGED: 4409,
 } as const;
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 
