@@ -21,7 +21,8 @@ export type RoomAddress = {
 /** Close codes after which reconnecting cannot help: the token or the room is wrong. */
 export const PERMANENT_CLOSES = new Set([4401, 4403, 4404, 4413, 4420]);
 // 4429 (room full), 4408 (a container's lease expired) and 4205 (the document was replaced: sync
-// afresh) are not permanent: reconnect.
+// afresh) are not permanent: reconnect. Nor is 4409 (a replica the room cannot reconcile): every
+// connection here syncs a fresh Y.Doc (client/doc-sync.ts), which the room always can.
 
 export function tokenOf(address: Pick<RoomAddress, "token">): string {
   return typeof address.token === "function" ? address.token() : address.token;

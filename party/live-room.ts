@@ -36,7 +36,7 @@ import {
   MAX_TOKEN_LIFETIME_S,
 } from "./protocol.ts";
 import { RecordDoc, type DocLayout, type Origin } from "./records.ts";
-import { encodeUpdateMessage, handleClientSyncMessage } from "./sync.ts";
+import { AWARENESS_NONE, encodeUpdateMessage, handleClientSyncMessage } from "./sync.ts";
 import { newId } from "./ids.ts";
 import { makeEvent, type FeedAbout } from "./feed.ts";
 
@@ -66,6 +66,8 @@ type SocketInfo = {
   strikes: number[];
   /** When it asked for the whole document (its first sync is free). */
   syncs: number[];
+  /** When its awareness frame was last answered (document sockets; see AWARENESS_NONE). */
+  awarenessAnsweredAt?: number;
   /** An output socket: the agent it watches; `ready` once its first frame went out (see OutputWatch). */
   watch?: OutputWatch;
 };
@@ -104,6 +106,9 @@ export function leadingId(text: string): string | null {
   const match = /^\s*\{\s*(?:"type"\s*:\s*"call"\s*,\s*)?"id"\s*:\s*"([^"\\\x00-\x1f]{1,64})"/.exec(text.slice(0, 200));
   return match?.[1] ?? null;
 }
+
+/** A document socket's awareness is answered at most this often (providers send theirs every 15 s). */
+const AWARENESS_ANSWER_MS = 5_000;
 
 /** How long after a restart or a rebuild the room counts first syncs as its own asking. */
 const ROOM_ASKED_SYNC_MS = 15_000;
@@ -478,8 +483,19 @@ export abstract class LiveRoom implements Party.Server {
       }
       case "ignored":
         return;
+      case "awareness": {
+        // Answered at most once per AWARENESS_ANSWER_MS per socket: it keeps a provider's connection
+        // open, and a client that floods awareness gets no more than that back.
+        const now = Date.now();
+        if (now - (info.awarenessAnsweredAt ?? 0) < AWARENESS_ANSWER_MS) return;
+        info.awarenessAnsweredAt = now;
+        connection.send(AWARENESS_NONE);
+        return;
+      }
       case "write-refused":
         return this.closeSocket(connection, CLOSE.FORBIDDEN, "live documents are read-only for clients");
+      case "diverged":
+        return this.closeSocket(connection, CLOSE.DOC_DIVERGED, outcome.reason);
       case "bad-frame":
         // A document socket has no error frames: a provider never sends an undecodable frame.
         return this.closeSocket(connection, CLOSE.ABUSE, outcome.reason);
@@ -529,14 +545,29 @@ export abstract class LiveRoom implements Party.Server {
       this.broadcastUpdate(name, update);
       const n = (this.updatesSinceRebuild.get(name) ?? 0) + 1;
       this.updatesSinceRebuild.set(name, n);
-      if (n === this.rebuildAfter) queueMicrotask(() => this.rebuildDoc(name));
+      if (n === this.rebuildAfter) queueMicrotask(() => void this.rebuildDoc(name));
     });
   }
 
-  /** Swaps in a compact copy of a document; its sockets reconnect and sync the new one afresh. */
-  private rebuildDoc(name: string): void {
+  private readonly rebuilding = new Set<string>();
+
+  /**
+   * Swaps in a compact copy of a document, the next lineage (counted in storage first); its sockets
+   * reconnect and sync the new one afresh (a standard provider's old replica is handed over).
+   */
+  private async rebuildDoc(name: string): Promise<void> {
+    if (this.rebuilding.has(name)) return;
+    this.rebuilding.add(name);
+    try {
+      await this.records.rebuild(name);
+    } catch (error) {
+      console.error(`rebuilding document ${name} failed; it is tried again later`, error);
+      this.updatesSinceRebuild.set(name, 0);
+      return;
+    } finally {
+      this.rebuilding.delete(name);
+    }
     this.updatesSinceRebuild.set(name, 0);
-    this.records.rebuild(name);
     this.watchDoc(name);
     const owed = new Map<string, number>();
     for (const [id, info] of [...this.sockets]) {

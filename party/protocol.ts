@@ -24,6 +24,9 @@
  *       polecats, attention and closedByHour; feed tones; ConvoyBead.doneAt. NOT_FOUND and
  *       METHOD_NOT_ALLOWED for HTTP routes (were BAD_FRAME); the never-sent events nudge and hook
  *       removed (EVENT_TYPES); idempotent repeats of gt_done and gt_merge_result (docs/protocol.md).
+ *       Document lineages for standard Yjs providers (a step 2 hands a replica over from an earlier
+ *       lineage; 4409 for one holding refused writes; awareness answered with no one); beads'
+ *       historyCount (the document holds the last LIMITS.historyInDoc status changes).
  */
 import { z } from "zod";
 import { AGENT_ROLES, MAX_SUBJECT, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./patterns.ts";
@@ -278,6 +281,11 @@ export const CLOSE = {
   TOO_MANY_SYNCS: 4420,
   /** The room replaced the document (a compacting rebuild): connect again and sync a fresh Y.Doc. */
   DOC_REPLACED: 4205,
+  /**
+   * A document socket's replica holds writes the room refused (or history no lineage of the room
+   * wrote): no sync can bring it to the room's document. Start a fresh Y.Doc.
+   */
+  DOC_DIVERGED: 4409,
 } as const;
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];
 

@@ -5,6 +5,11 @@
  *
  * A write goes to storage first and only then into the document, so a dashboard never sees a change
  * that a crash could take back, and a tool replies only after `write` resolved.
+ *
+ * Each document is built as a lineage: its Y.Doc `clientID` is the lineage id, 1, 2, 3… for the
+ * room's lifetime, one new id per load and per rebuild, counted in storage (`lineage:<doc>`) before
+ * a document of that lineage is served, so no id ever stands for two different contents (party/sync.ts
+ * `planHandOver` relies on it to hand a standard provider's replica over to the current lineage).
  */
 import * as Y from "yjs";
 import { LIMITS, type FeedEvent } from "./protocol.ts";
@@ -39,6 +44,10 @@ export class RecordDoc {
   private eventIds: string[] = [];
   /** Storage entries added to the first write (e.g. the room's id: a room stores nothing before). */
   private firstWrite: Record<string, unknown> | null = null;
+  /** Each document's current lineage id (its Y.Doc clientID). */
+  private readonly lineages = new Map<string, number>();
+  /** The highest lineage id each document ever tried to store (a failed put may have landed). */
+  private readonly issued = new Map<string, number>();
 
   constructor(
     private readonly storage: KeyValueStorage,
@@ -62,7 +71,26 @@ export class RecordDoc {
 
   /** Stores `entries` with the next write (once). */
   withFirstWrite(entries: Record<string, unknown>): void {
-    this.firstWrite = entries;
+    this.firstWrite = { ...this.firstWrite, ...entries };
+  }
+
+  /** A document's current lineage id, its Y.Doc clientID. */
+  lineage(name: string): number {
+    return this.lineages.get(name) ?? 0;
+  }
+
+  /**
+   * Counts the next lineage of each named document in storage before any document of it is served:
+   * at once, or with the first write in a room that has stored nothing yet (whose documents are
+   * empty until then, and the same again after a restart, so reusing an id for them is harmless).
+   */
+  private async nextLineages(names: readonly string[], stored: Map<string, number>): Promise<Map<string, number>> {
+    const next = new Map(names.map((name) => [name, Math.max(stored.get(name) ?? 0, this.issued.get(name) ?? 0) + 1]));
+    for (const [name, id] of next) this.issued.set(name, id);
+    const entries = Object.fromEntries([...next].map(([name, id]) => [`lineage:${name}`, id]));
+    if (this.firstWrite) Object.assign(this.firstWrite, entries);
+    else await this.storage.put(entries);
+    return next;
   }
 
   docOf(collection: string): Y.Doc {
@@ -87,8 +115,17 @@ export class RecordDoc {
     return this.doc.getArray<FeedEvent>("events");
   }
 
-  /** Rebuilds the documents from storage. */
+  /**
+   * Rebuilds the documents from storage, each as a new lineage. Call `withFirstWrite` first in a room
+   * that has stored nothing yet.
+   */
   async load(): Promise<void> {
+    const stored = await this.storage.list<number>({ prefix: "lineage:" });
+    const lineages = await this.nextLineages([...this.docs.keys()], new Map([...stored].map(([k, v]) => [k.slice("lineage:".length), v])));
+    for (const [name, id] of lineages) {
+      this.lineages.set(name, id);
+      this.docs.get(name)!.clientID = id;
+    }
     const collections = this.collections;
     const loaded = await Promise.all(collections.map((c) => this.storage.list<object>({ prefix: `${c}:` })));
     const events = await this.storage.list<FeedEvent>({ prefix: "events:" });
@@ -162,11 +199,15 @@ export class RecordDoc {
    * Replaces a document with a fresh one holding the same records. Every overwrite of a map value
    * leaves a little structure behind in a Yjs document, so a long-lived room's document (and every
    * dashboard's first sync) would grow with its history; a rebuild keeps it the size of its
-   * content. Sockets that replicate the old document must start over (see LiveRoom).
+   * content. Sockets that replicate the old document must start over (see LiveRoom). The fresh
+   * document is the next lineage, counted in storage before it is swapped in.
    */
-  rebuild(name: string = this.layout.events): Y.Doc {
+  async rebuild(name: string = this.layout.events): Promise<Y.Doc> {
+    const id = (await this.nextLineages([name], new Map())).get(name)!;
+    this.lineages.set(name, id);
     const old = this.docs.get(name)!;
     const fresh = new Y.Doc();
+    fresh.clientID = id;
     fresh.transact(() => {
       for (const c of this.layout.docs[name] ?? []) {
         const map = fresh.getMap(c);
@@ -182,6 +223,8 @@ export class RecordDoc {
   /** Forgets everything: storage and documents (a removed rig). */
   async wipe(): Promise<void> {
     await this.storage.deleteAll();
+    // The lineage counters outlive the records: the documents' ids keep increasing.
+    if (this.lineages.size) await this.storage.put(Object.fromEntries([...this.lineages].map(([name, id]) => [`lineage:${name}`, id])));
     this.eventIds = [];
     for (const [name, doc] of this.docs) {
       doc.transact(() => {

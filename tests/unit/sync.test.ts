@@ -3,7 +3,8 @@ import * as Y from "yjs";
 import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
 import * as syncProtocol from "y-protocols/sync";
-import { encodeUpdateMessage, handleClientSyncMessage, MESSAGE_AWARENESS, MESSAGE_SYNC } from "../../party/sync.ts";
+import * as awarenessProtocol from "y-protocols/awareness";
+import { AWARENESS_NONE, encodeUpdateMessage, handleClientSyncMessage, MESSAGE_AWARENESS, MESSAGE_SYNC } from "../../party/sync.ts";
 
 function serverDoc(): Y.Doc {
   const doc = new Y.Doc();
@@ -92,11 +93,23 @@ describe("handleClientSyncMessage", () => {
     expect(handleClientSyncMessage(serverDoc(), syncFrame((e) => syncProtocol.writeSyncStep2(e, new Y.Doc())))).toEqual({ kind: "ignored" });
   });
 
-  it("ignores awareness messages", () => {
+  it("keeps no awareness, and answers it with an awareness of no one that a provider applies as nothing", () => {
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
     encoding.writeVarUint8Array(encoder, new Uint8Array([1, 2, 3]));
-    expect(handleClientSyncMessage(serverDoc(), encoding.toUint8Array(encoder))).toEqual({ kind: "ignored" });
+    expect(handleClientSyncMessage(serverDoc(), encoding.toUint8Array(encoder))).toEqual({ kind: "awareness" });
+
+    // What a provider does with the answer (y-websocket's awareness handler): nothing changes.
+    const provider = new awarenessProtocol.Awareness(new Y.Doc());
+    provider.setLocalState({ user: "me" });
+    const changes: unknown[] = [];
+    provider.on("change", (c: unknown) => changes.push(c));
+    const decoder = decoding.createDecoder(AWARENESS_NONE);
+    expect(decoding.readVarUint(decoder)).toBe(MESSAGE_AWARENESS);
+    awarenessProtocol.applyAwarenessUpdate(provider, decoding.readVarUint8Array(decoder), "room");
+    expect(changes).toEqual([]);
+    expect([...provider.getStates().keys()]).toEqual([provider.clientID]);
+    provider.destroy();
   });
 
   it.each([
