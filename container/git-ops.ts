@@ -114,6 +114,11 @@ export class RigRepo {
       if (origin !== this.gitUrl) await g.raw(["remote", "set-url", "origin", this.gitUrl]);
       await g.raw(["config", "user.name", REFINERY_NAME]);
       await g.raw(["config", "user.email", REFINERY_EMAIL]);
+      // No housekeeping of git's own accord: an agent's commit in its worktree (outside this clone's
+      // lock) would start `gc --auto` in the background, and its packing of refs can hide a ref from
+      // a concurrent read for a moment; at 30 rigs 9 merges failed so. The refinery runs it after
+      // each merge instead, inside the lock (`housekeeping`).
+      await g.raw(["config", "gc.auto", "0"]);
       await this.syncDefault();
     });
   }
@@ -277,7 +282,15 @@ export class RigRepo {
       return { pushError: errorText(err) };
     }
     await this.dropBranch(branch);
+    await this.housekeeping();
     return { ok: true, mergeCommit: commit, already: false };
+  }
+
+  /** `git gc --auto` with git's default threshold, in the foreground, inside the lock (see ensureClone). */
+  private async housekeeping(): Promise<void> {
+    await this.git()
+      .raw(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"])
+      .catch((error) => console.error(`[git] gc --auto in ${this.repoDir} failed (the merge stands): ${errorText(error)}`));
   }
 
   /** Fetches, aborts a merge a crash left behind, and fast-forwards the local default branch if it is behind. */
@@ -286,11 +299,12 @@ export class RigRepo {
     const def = this.defaultBranch;
     await this.abortMerge();
     await g.raw(["fetch", "origin"]);
-    if (!(await this.branchExists(def))) await g.raw(["branch", def, `origin/${def}`]);
-    await g.raw(["checkout", "-f", def]);
     // Always the remote's head: a merge a crash left unpushed is made again from its branch (which
     // is dropped only after the push), so nothing here is ever ahead of the remote on purpose.
-    await g.raw(["reset", "--hard", `origin/${def}`]);
+    // One command creates or resets the branch: asking first whether it exists raced with git's
+    // own background housekeeping (a detached `gc --auto` packing refs can hide a ref for a moment),
+    // and at 30 rigs 9 merges failed "a branch named 'main' already exists".
+    await g.raw(["checkout", "-f", "-B", def, `origin/${def}`]);
   }
 
   private async abortMerge(): Promise<void> {

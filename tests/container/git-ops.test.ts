@@ -102,6 +102,20 @@ describe("ensureClone", () => {
     expect(await head(repoDir, "main")).toBe(newer);
   });
 
+  it("runs no git housekeeping of git's own accord (agents' commits would start it beside a merge), and recreates a lost default branch in one step", async () => {
+    await f.repo.ensureClone();
+    const repoDir = path.join(f.rigDir, "repo");
+    expect((await simpleGit(repoDir).raw(["config", "gc.auto"])).trim()).toBe("0");
+    // The default branch gone from the clone (as a concurrent ref packing could make it look):
+    // the next sync makes it again from the remote's head instead of failing.
+    await git(repoDir).raw(["checkout", "--detach"]);
+    await git(repoDir).raw(["branch", "-D", "main"]);
+    const newer = await pushFromSeed(f, "c.txt", "c\n");
+    await f.repo.ensureClone();
+    expect((await git(repoDir).raw(["symbolic-ref", "--short", "HEAD"])).trim()).toBe("main");
+    expect(await head(repoDir, "main")).toBe(newer);
+  });
+
   it("re-clones over a half-written clone directory", async () => {
     await fs.mkdir(path.join(f.rigDir, "repo"), { recursive: true });
     await fs.writeFile(path.join(f.rigDir, "repo", "partial"), "x");
