@@ -38,6 +38,7 @@ export function parseContainerArgs(argv: string[]) {
       token: { type: "string" }, // visible to every local user: GT_CONTAINER_TOKEN is not
       secure: { type: "boolean", default: false },
       mayor: { type: "string" },
+      "max-agents": { type: "string" },
     },
     strict: true,
   });
@@ -55,6 +56,9 @@ export function parseContainerArgs(argv: string[]) {
   const heartbeatMs = Number(values["heartbeat-ms"]);
   if (!Number.isInteger(heartbeatMs) || heartbeatMs < 50) fail("--heartbeat-ms must be a whole number ≥ 50");
   if (values.mayor !== undefined && !values.mayor.trim()) fail('--mayor needs the Mayor\'s shell command, e.g. --mayor "gt rigs"');
+  const maxAgentsText = values["max-agents"] ?? process.env.GT_MAX_AGENTS;
+  const maxAgents = maxAgentsText === undefined ? undefined : Number(maxAgentsText);
+  if (maxAgents !== undefined && (!Number.isInteger(maxAgents) || maxAgents < 1)) fail("--max-agents (GT_MAX_AGENTS) must be a whole number ≥ 1");
   return {
     town,
     host: values.host,
@@ -65,6 +69,7 @@ export function parseContainerArgs(argv: string[]) {
     heartbeatMs,
     token: values.token ?? process.env.GT_CONTAINER_TOKEN,
     mayorCommand: values.mayor,
+    maxAgents,
   };
 }
 
@@ -94,6 +99,7 @@ async function main() {
       log: (line) => console.log(plain(line)), // agents' output among it: plain for the terminal (party/plain-text.ts)
       ...(args.rigNames ? { rigNames: args.rigNames } : {}),
       ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
+      ...(args.maxAgents ? { maxAgents: args.maxAgents } : {}),
     });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error)); // e.g. the workspace is another container's

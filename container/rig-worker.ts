@@ -21,6 +21,7 @@ import { join } from "node:path";
 import type { Bead, CommandFrame, LeaseFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand } from "../party/protocol.ts";
 import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
+import type { AgentSlots } from "./agent-slots.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { AGENT_PATH, agentCommand } from "./runtimes.ts";
 import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
@@ -44,6 +45,8 @@ export type RigWorkerOptions = {
   session: string;
   /** The room closed the socket for good (4404: the rig was removed, or never existed). */
   onGone?: (worker: RigWorker) => void;
+  /** The container's agent processes at once, shared by all its rigs (container/agent-slots.ts). */
+  slots?: AgentSlots;
 };
 
 type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number; output: RunOutput };
@@ -306,10 +309,15 @@ export class RigWorker {
 
   private async startAgent(command: StartAgentCommand): Promise<void> {
     if (this.stopped || !this.holds(command.epoch)) return;
+    // A slot of the container's before anything is made: past the limit the start waits its turn
+    // (still vouched for by the renewals, as a queued start), then looks again at the lease.
+    const release = (await this.options.slots?.acquire()) ?? (() => {});
+    if (this.stopped || !this.holds(command.epoch)) return release();
     let worktree: string;
     try {
       worktree = await this.repo.createWorktree(command.name, command.branch);
     } catch (error) {
+      release();
       this.queuedStarts.delete(command.identity);
       await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `no worktree: ${String(error).slice(0, 400)}` });
       return;
@@ -337,7 +345,13 @@ export class RigWorker {
     };
     const { file, args } = agentCommand(this.options.runtime, this.rig.name);
     // Detached: a process group (and session) of its own, which stops and kills reach whole.
-    const child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    } catch (error) {
+      release(); // refused outright (no process, no exit to wait for)
+      throw error;
+    }
     if (child.pid) trackGroup(child.pid);
     const containerToken = typeof this.options.containerToken === "function" ? this.options.containerToken() : this.options.containerToken;
     const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, containerToken]);
@@ -355,7 +369,10 @@ export class RigWorker {
         // not be made is logged; the room judges the run by the lease's renewals meanwhile.
         void this.afterExit(command, code, signal, run, streamsEnded)
           .catch((error) => this.log(`${command.identity}'s exit not reported: ${error instanceof Error ? error.message : error}`))
-          .finally(resolve);
+          .finally(() => {
+            release(); // after its exit is handled (output drained, worktree removed, reported): a run's whole cost
+            resolve();
+          });
       };
       child.once("exit", exited);
       child.once("error", (error) => {

@@ -16,6 +16,7 @@ import type { Rig, TokenRefreshResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
 import { callHttp } from "../client/tools.ts";
 import { TokenKeeper } from "../client/token-keeper.ts";
+import { AgentSlots, defaultMaxAgents } from "./agent-slots.ts";
 import { MayorRunner } from "./mayor.ts";
 import { killStray, processesUnder } from "./processes.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
@@ -26,6 +27,8 @@ export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session"
   rigNames?: ReadonlySet<string>;
   /** Run the Mayor as an agent with this shell command. */
   mayorCommand?: string;
+  /** Agent processes this container runs at once over all its rigs (default: defaultMaxAgents()). */
+  maxAgents?: number;
 };
 
 export class Supervisor {
@@ -43,8 +46,11 @@ export class Supervisor {
   /** The container token, renewed before it expires; every socket reconnects with the new one. */
   private readonly token: TokenKeeper;
   private readonly options: SupervisorOptions;
+  /** One count of agent processes for all the rigs this container serves. */
+  private readonly slots: AgentSlots;
 
   constructor(options: SupervisorOptions) {
+    this.slots = new AgentSlots(options.maxAgents ?? defaultMaxAgents());
     const given = options.containerToken;
     this.token = new TokenKeeper(
       typeof given === "function" ? given() : given,
@@ -158,7 +164,7 @@ export class Supervisor {
       if (!rig || this.workers.has(id)) continue; // not readable now: the next change tries again
       let worker: RigWorker;
       try {
-        worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, onGone: () => this.reconcileRemoval(rig.id) });
+        worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, slots: this.slots, onGone: () => this.reconcileRemoval(rig.id) });
       } catch (error) {
         // One bad registry entry must not stop the others from being served.
         this.refused.add(rig.id);

@@ -105,6 +105,25 @@ describe("the town container", () => {
     expect(rigs.every((r) => (r.summary.diskBytes ?? 0) > 0)).toBe(true);
   });
 
+  it("runs at most --max-agents agent processes at once over all its rigs; the others wait their turn and all merge", async () => {
+    town = await makeTown(host, secret, "c");
+    const a = await addRig("alpha");
+    const b = await addRig("beta");
+    const [wa, wb] = [await watchRig(a.rig), await watchRig(b.rig)];
+    for (const { rig } of [a, b]) for (let i = 1; i <= 2; i++) await bead(rig, `${rig.name} task ${i}`, `write ${rig.name}-${i}.txt: ${i}`);
+    const c = container(["--max-agents", "1"]);
+    for (const w of [wa, wb]) await w.when(() => w.beads().length === 2 && w.beads().every((x) => x.status === "closed"), 90_000);
+    // Agent processes at once, from the container's own lines: each "started on" before its "exited".
+    let running = 0;
+    let most = 0;
+    for (const line of c.output().split("\n")) {
+      if (/\/polecats\/\S+ started on /.test(line)) most = Math.max(most, ++running);
+      else if (/\/polecats\/\S+ exited \(/.test(line)) running--;
+    }
+    expect(most).toBe(1);
+    for (const { remote } of [a, b]) expect(mergesOnMain(remote).length).toBe(2);
+  });
+
   it("lets a scripted agent in one rig mail an agent of another rig while both work", async () => {
     town = await makeTown(host, secret, "c");
     const a = await addRig("alpha");
