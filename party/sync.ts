@@ -100,7 +100,7 @@ export function handleClientSyncMessage(doc: Y.Doc, data: Uint8Array, mayReply: 
       const plan = planHandOver(doc.clientID, room, Y.decodeStateVector(payload));
       if (plan.kind === "diverged") return { kind: "diverged", reason: "this replica holds writes the room refused: start a fresh Y.Doc" };
       if (!mayReply()) return { kind: "sync-refused" };
-      const state = Y.encodeStateAsUpdate(doc, payload);
+      const state = plan.stale.size === 0 && Y.decodeStateVector(payload).size === 0 ? wholeState(doc) : Y.encodeStateAsUpdate(doc, payload);
       const update = plan.stale.size ? Y.mergeUpdates([state, deleteAllOf(plan.stale)]) : state;
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MESSAGE_SYNC);
@@ -115,6 +115,24 @@ export function handleClientSyncMessage(doc: Y.Doc, data: Uint8Array, mayReply: 
   } catch {
     return { kind: "bad-frame", reason: "undecodable binary frame" };
   }
+}
+
+/**
+ * The whole document encoded, kept until its next change: every fresh replica (a new dashboard, a
+ * reconnect storm after a restart, each socket of a rebuilt document) gets the same bytes, which
+ * would otherwise be encoded again for each (about 70 ms for a rig of 10,000 beads).
+ */
+const encodedWhole = new WeakMap<Y.Doc, Uint8Array>();
+const watched = new WeakSet<Y.Doc>();
+
+export function wholeState(doc: Y.Doc): Uint8Array {
+  if (!watched.has(doc)) {
+    watched.add(doc);
+    doc.on("update", () => encodedWhole.delete(doc));
+  }
+  let state = encodedWhole.get(doc);
+  if (!state) encodedWhole.set(doc, (state = Y.encodeStateAsUpdate(doc)));
+  return state;
 }
 
 /** An update that changes nothing (a provider's reply to a step 1 when it has nothing). */

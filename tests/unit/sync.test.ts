@@ -4,7 +4,7 @@ import * as encoding from "lib0/encoding";
 import * as decoding from "lib0/decoding";
 import * as syncProtocol from "y-protocols/sync";
 import * as awarenessProtocol from "y-protocols/awareness";
-import { AWARENESS_NONE, encodeUpdateMessage, handleClientSyncMessage, MESSAGE_AWARENESS, MESSAGE_SYNC } from "../../party/sync.ts";
+import { AWARENESS_NONE, encodeUpdateMessage, handleClientSyncMessage, MESSAGE_AWARENESS, MESSAGE_SYNC, wholeState } from "../../party/sync.ts";
 
 function serverDoc(): Y.Doc {
   const doc = new Y.Doc();
@@ -131,5 +131,27 @@ describe("encodeUpdateMessage", () => {
     const client = new Y.Doc();
     applyServerFrame(client, encodeUpdateMessage(Y.encodeStateAsUpdate(server)));
     expect(client.getMap("beads").toJSON()).toEqual(server.getMap("beads").toJSON());
+  });
+});
+
+describe("the whole document's encoding", () => {
+  it("is encoded once per version for fresh replicas, and again after the document changes", () => {
+    const doc = serverDoc();
+    const fresh = () => syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc()));
+    const first = handleClientSyncMessage(doc, fresh());
+    const second = handleClientSyncMessage(doc, fresh());
+    if (first.kind !== "reply" || second.kind !== "reply") throw new Error("expected replies");
+    expect(second.message).toEqual(first.message);
+    expect(wholeState(doc)).toBe(wholeState(doc)); // the same bytes, not encoded again
+    const before = wholeState(doc);
+    doc.getMap("beads").set("b2", { title: "after" });
+    expect(wholeState(doc)).not.toBe(before);
+    const third = handleClientSyncMessage(doc, fresh());
+    if (third.kind !== "reply") throw new Error("expected a reply");
+    const replica = new Y.Doc();
+    const decoder = decoding.createDecoder(third.message);
+    decoding.readVarUint(decoder);
+    syncProtocol.readSyncMessage(decoder, encoding.createEncoder(), replica, null);
+    expect(replica.getMap("beads").toJSON()).toEqual(doc.getMap("beads").toJSON());
   });
 });
