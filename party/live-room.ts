@@ -221,6 +221,7 @@ export abstract class LiveRoom implements Party.Server {
   /** The room's live documents and the collections in each. */
   protected abstract docLayout(): DocLayout;
   protected abstract tools(): Record<string, ToolSpec<any>>;
+  private toolTable: Record<string, ToolSpec<any>> | null = null;
   /** Room-to-room operations (`/internal/<op>`), already authenticated. */
   protected abstract internal(op: string, body: unknown): Promise<Response>;
   /** Runs after the documents were loaded from storage. */
@@ -713,7 +714,9 @@ export abstract class LiveRoom implements Party.Server {
 
   async callTool(name: string, rawArgs: unknown, caller: Caller): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorBody }> {
     try {
-      const tools = this.tools();
+      // Built once: the table holds a closure and a schema per tool (zod schemas are costly to make),
+      // and nothing in it changes while the room lives.
+      const tools = (this.toolTable ??= this.tools());
       const spec = Object.hasOwn(tools, name) ? tools[name] : undefined;
       if (!spec) throw new ToolError("UNKNOWN_TOOL", `no tool ${name} in the ${this.party === "main" ? "town" : "rig"} room`);
       if (!spec.roles.includes(caller.token.role)) throw new ToolError("FORBIDDEN", `role ${caller.token.role} may not call ${name}`);

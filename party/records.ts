@@ -165,10 +165,13 @@ export class RecordDoc {
 
     const putKeys = Object.keys(puts);
     try {
-      for (let i = 0; i < putKeys.length; i += CHUNK) {
-        await this.storage.put(Object.fromEntries(putKeys.slice(i, i + CHUNK).map((k) => [k, puts[k]])));
-      }
-      for (let i = 0; i < deletes.length; i += CHUNK) await this.storage.delete(deletes.slice(i, i + CHUNK));
+      // Every batch is issued before the first is awaited: a Durable Object coalesces writes made
+      // without an await between them into one atomic commit (one fsync), where awaiting the puts
+      // before the deletes made two (a status change past the feed's 500 events evicts one).
+      const batches: Promise<unknown>[] = [];
+      for (let i = 0; i < putKeys.length; i += CHUNK) batches.push(this.storage.put(Object.fromEntries(putKeys.slice(i, i + CHUNK).map((k) => [k, puts[k]]))));
+      for (let i = 0; i < deletes.length; i += CHUNK) batches.push(this.storage.delete(deletes.slice(i, i + CHUNK)));
+      await Promise.all(batches);
     } catch (error) {
       // Keep tracking every feed key that may be in storage, so a later write still evicts them.
       this.eventIds = [...new Set([...evicted, ...this.eventIds])];
