@@ -114,11 +114,6 @@ export class RigRepo {
       if (origin !== this.gitUrl) await g.raw(["remote", "set-url", "origin", this.gitUrl]);
       await g.raw(["config", "user.name", REFINERY_NAME]);
       await g.raw(["config", "user.email", REFINERY_EMAIL]);
-      // No housekeeping of git's own accord: an agent's commit in its worktree (outside this clone's
-      // lock) would start `gc --auto` in the background, and its packing of refs can hide a ref from
-      // a concurrent read for a moment; at 30 rigs 9 merges failed so. The refinery runs it after
-      // each merge instead, inside the lock (`housekeeping`).
-      await g.raw(["config", "gc.auto", "0"]);
       await this.syncDefault();
     });
   }
@@ -282,15 +277,7 @@ export class RigRepo {
       return { pushError: errorText(err) };
     }
     await this.dropBranch(branch);
-    await this.housekeeping();
     return { ok: true, mergeCommit: commit, already: false };
-  }
-
-  /** `git gc --auto` with git's default threshold, in the foreground, inside the lock (see ensureClone). */
-  private async housekeeping(): Promise<void> {
-    await this.git()
-      .raw(["-c", "gc.auto=6700", "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"])
-      .catch((error) => console.error(`[git] gc --auto in ${this.repoDir} failed (the merge stands): ${errorText(error)}`));
   }
 
   /** Fetches, aborts a merge a crash left behind, and fast-forwards the local default branch if it is behind. */
@@ -301,9 +288,8 @@ export class RigRepo {
     await g.raw(["fetch", "origin"]);
     // Always the remote's head: a merge a crash left unpushed is made again from its branch (which
     // is dropped only after the push), so nothing here is ever ahead of the remote on purpose.
-    // One command creates or resets the branch: asking first whether it exists raced with git's
-    // own background housekeeping (a detached `gc --auto` packing refs can hide a ref for a moment),
-    // and at 30 rigs 9 merges failed "a branch named 'main' already exists".
+    // One command creates or resets the branch, with no question asked first (at 30 rigs an answer
+    // read as empty made 9 merges fail "a branch named 'main' already exists"; see `completion`).
     await g.raw(["checkout", "-f", "-B", def, `origin/${def}`]);
   }
 
@@ -341,7 +327,10 @@ export class RigRepo {
   }
 
   private async revParse(ref: string): Promise<string> {
-    return (await this.git().raw(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
+    const sha = (await this.git().raw(["rev-parse", "--verify", `${ref}^{commit}`])).trim();
+    // Never pass on a commit id git did not give: the merge's report would be refused, its bead stuck.
+    if (!/^[0-9a-f]{40}$/.test(sha)) throw new Error(`git rev-parse ${ref} answered ${JSON.stringify(sha.slice(0, 80))}, not a commit id`);
+    return sha;
   }
 
   private async branchExists(branch: string): Promise<boolean> {
@@ -455,7 +444,7 @@ export function gitCredentials(gitUrl: string): { url: string; env: Record<strin
  * whose report goes to stdout), so any non-zero exit is made an error here; and git's errors may
  * quote the remote's URL with its credentials, which are taken out.
  */
-function git(baseDir: string, as: { user: RigUser; home: string; tmp: string } | null, credentials: Record<string, string>, extra: Partial<SimpleGitOptions>): SimpleGit {
+export function git(baseDir: string, as: { user: RigUser; home: string; tmp: string } | null, credentials: Record<string, string>, extra: Partial<SimpleGitOptions>): SimpleGit {
   const base = as
     ? { PATH: USER_PATH, HOME: as.home, TMPDIR: as.tmp, LANG: process.env.LANG ?? "C.UTF-8" }
     : Object.fromEntries(Object.entries(process.env).filter(([key]) => !GUARDED_ENV.test(key)));
@@ -468,6 +457,11 @@ function git(baseDir: string, as: { user: RigUser; home: string; tmp: string } |
     ...(as ? { spawnOptions: { uid: as.user.uid, gid: as.user.gid } } : {}),
     // A hung fetch or push would hold the lock forever; this much silence kills it.
     timeout: { block: 10 * 60_000 },
+    // Done when git's output has all been read (its pipes closed), never "50 ms after it exited",
+    // simple-git's default: on a loaded machine that cut output off, and a command that succeeded
+    // read as empty. The town-scale bench saw merges reported with an empty commit id and branches
+    // "not in this clone" (rev-parse and for-each-ref answered nothing).
+    completion: { onClose: true, onExit: false },
     errors: (error, result) => {
       const failure = error ?? (result.exitCode === 0 ? undefined : Buffer.concat([...result.stdErr, ...result.stdOut]));
       if (failure instanceof Error) failure.message = redactUrls(failure.message);
