@@ -178,7 +178,8 @@ async function main(): Promise<number> {
       const file = await inside(root, `notes/${hook.id.slice(-8).toLowerCase()}.md`);
       await writeFile(file, `# ${hook.title}\n\n${hook.body}\n`);
     }
-    const git = simpleGit(root);
+    // Answers read once git's pipes close, not 50 ms after it exits (simple-git's default loses late output under load).
+    const git = simpleGit({ baseDir: root, completion: { onClose: true, onExit: false } });
     await git.add(["-A"]);
     await git.commit(`${hook.title}\n\nBead: ${hook.id}\nAgent: ${env("GT_AGENT")}`);
     const branch = (await git.revparse(["--abbrev-ref", "HEAD"])).trim();
