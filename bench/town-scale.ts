@@ -302,7 +302,9 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
     }
     town.closeAll();
   } catch (error) {
-    run.error = String((error as Error).message ?? error).split("\n")[0]!.slice(0, 300);
+    // With its cause: undici's "fetch failed" says nothing by itself (refused? reset? timed out?).
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    run.error = `${String((error as Error).message ?? error).split("\n")[0]}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}`.slice(0, 300);
     log(`${label} failed: ${(error as Error).stack}`);
     for (const c of containers) log(`container log (tail):\n${c.log().slice(-2000)}`);
   } finally {
