@@ -108,7 +108,7 @@ export function leadingId(text: string): string | null {
 }
 
 /** A document socket's awareness is answered at most this often (providers send theirs every 15 s). */
-const AWARENESS_ANSWER_MS = 5_000;
+const AWARENESS_ANSWER_MS = 4_000;
 
 /** How long after a restart or a rebuild the room counts first syncs as its own asking. */
 const ROOM_ASKED_SYNC_MS = 15_000;

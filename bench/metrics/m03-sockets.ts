@@ -1,7 +1,8 @@
 /**
  * #3 sockets per rig room: ramp up to 1,000 sockets on one rig room. Every socket is a dashboard
- * replica of the rig document (operator token) that also heartbeats as its own registered polecat
- * every 5 s (gt_heartbeat over the same socket). At each step one bead change is broadcast to all,
+ * replica of the rig document (operator token) that also heartbeats every 5 s over the same socket,
+ * the way a Yjs provider does: an awareness frame, which the room answers with an awareness of no
+ * one (a document socket carries y-protocols frames only). At each step one bead change is broadcast to all,
  * a few times. The server runs with GT_MAX_CONNECTIONS = the last step: the next socket must be
  * closed with 4429 ROOM_FULL. Floor: a plain ws broadcast server with as many clients, heartbeats
  * echoed.
@@ -23,40 +24,41 @@ import { fmt, mb, type Cell } from "../lib/table.ts";
 const SEED = 303;
 const HEARTBEAT_MS = 5000;
 
-/** A replica that heartbeats as `identity` over its own socket, timing each reply. */
+/** A provider's awareness frame (an empty awareness update will do: the room keeps no presence). */
+const AWARENESS_FRAME = Uint8Array.of(1, 1, 0);
+
+/** A replica that heartbeats over its own document socket, as a provider does, timing each answer. */
 class Agent {
   readonly latencies: number[] = [];
   errors = 0;
-  private readonly sent = new Map<string, number>();
+  /** When the heartbeat waiting for its answer was sent (one at a time). */
+  private sentAt: number | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private n = 0;
   constructor(
     readonly replica: DocReplica,
     readonly identity: string,
   ) {
     replica.socket.addEventListener("message", (e: MessageEvent) => {
-      if (typeof e.data !== "string" || !e.data.startsWith('{"type":"result"')) return;
-      const frame = JSON.parse(e.data) as { id: string | null; ok: boolean };
-      const t0 = frame.id ? this.sent.get(frame.id) : undefined;
-      if (t0 === undefined) return;
-      this.sent.delete(frame.id!);
-      if (frame.ok) this.latencies.push(performance.now() - t0);
-      else this.errors++;
+      if (typeof e.data === "string" || this.sentAt === null) return;
+      const bytes = new Uint8Array(e.data as ArrayBuffer);
+      if (bytes[0] !== 1) return; // a sync frame, not the awareness answer
+      this.latencies.push(performance.now() - this.sentAt);
+      this.sentAt = null;
     });
   }
   start(phaseMs: number): void {
     const beat = () => {
-      const id = `hb${++this.n}`;
-      this.sent.set(id, performance.now());
-      this.replica.socket.send(JSON.stringify({ type: "call", id, tool: "gt_heartbeat", args: { as: this.identity } }));
+      if (this.sentAt !== null) this.errors++; // the last one was never answered
+      this.sentAt = performance.now();
+      this.replica.socket.send(AWARENESS_FRAME);
       this.timer = setTimeout(beat, HEARTBEAT_MS);
     };
     this.timer = setTimeout(beat, phaseMs);
   }
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.errors += this.sent.size; // unanswered
-    this.sent.clear();
+    if (this.sentAt !== null) this.errors++; // unanswered
+    this.sentAt = null;
   }
 }
 
@@ -228,7 +230,7 @@ export const sockets: Metric = {
         met: capOk && full.drops === 0,
       });
       notes.push(
-        `Every socket is a DocReplica (operator token) that also sends gt_heartbeat as its own polecat every ${HEARTBEAT_MS / 1000} s at a seeded random phase; the broadcast is an HTTP gt_bead_update of one bead's title (so the room holds exactly the replicas), ${broadcasts} per step (+3 warm-up), one at a time.`,
+        `Every socket is a DocReplica (operator token) that also sends an awareness frame every ${HEARTBEAT_MS / 1000} s at a seeded random phase, timed until the room's answer (as a Yjs provider keeps its connection alive); the broadcast is an HTTP gt_bead_update of one bead's title (so the room holds exactly the replicas), ${broadcasts} per step (+3 warm-up), one at a time.`,
         `Server started with GT_MAX_CONNECTIONS=${cap}. ${refused.firstRefusal === cap + 1 ? "" : `**The room accepted ${refused.accepted} sockets with a cap of ${cap}: party/live-room.ts admitSocket checks \`sockets.size + admitting.size > max\` before the new socket is counted, so it admits max + 1; the comparison should be \`>=\`.**`}`,
         "Floor: the same broadcast through a plain ws server to as many plain ws clients (heartbeats echoed by the server).",
       );
