@@ -14,7 +14,7 @@
  *
  *   npx tsx scripts/build-gt.ts [--if-stale]
  */
-import { renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Metafile } from "esbuild";
@@ -47,7 +47,6 @@ export async function buildGt(outdir = BUNDLE_DIR): Promise<Metafile> {
       logLevel: "warning",
       legalComments: "none",
     });
-    writeFileSync(join(staging, "meta.json"), JSON.stringify(result.metafile));
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);
     // Newer than every source read above, even where the file system's clock is coarse.
