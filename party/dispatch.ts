@@ -73,9 +73,14 @@ export function withStatus(bead: Bead, status: BeadStatus, now: number, note?: s
   return next;
 }
 
+/** Where a bead's stored history entries are: one key each, in order of their `seq`. */
+export function historyPrefix(beadId: string): string {
+  return `beadhist:${beadId}:`;
+}
+
 /** Where a bead's history entry `seq` (0 for its first status) is stored. */
 export function historyKey(beadId: string, seq: number): string {
-  return `beadhist:${beadId}:${String(seq).padStart(8, "0")}`;
+  return `${historyPrefix(beadId)}${String(seq).padStart(8, "0")}`;
 }
 
 /**

@@ -48,7 +48,7 @@ import { emptyLease, nextWake, owedCommands, step, type Effect, type EscalationS
 import { outputScope, principalOf, type RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
 import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
-import { historyKey, historyWrites } from "./dispatch.ts";
+import { historyPrefix, historyWrites } from "./dispatch.ts";
 
 type RigMeta = {
   town: string;
@@ -699,7 +699,7 @@ export default class RigRoom extends LiveRoom {
       if (body !== undefined) whole = { ...rest, body };
     }
     if ((bead.historyCount ?? 0) > (bead.history?.length ?? 0)) {
-      const stored = await this.room.storage.list<BeadHistoryEntry>({ prefix: historyKey(bead.id, 0).slice(0, -8) });
+      const stored = await this.room.storage.list<BeadHistoryEntry>({ prefix: historyPrefix(bead.id) });
       if (stored.size) whole = { ...whole, history: [...stored.values()].slice(-LIMITS.historyKept) };
     }
     return whole;

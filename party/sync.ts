@@ -97,10 +97,11 @@ export function handleClientSyncMessage(doc: Y.Doc, data: Uint8Array, mayReply: 
     if (syncType === syncProtocol.messageYjsSyncStep1) {
       // Decided before metering: a replica that cannot be answered costs no sync budget.
       const room = Y.decodeStateVector(Y.encodeStateVector(doc));
-      const plan = planHandOver(doc.clientID, room, Y.decodeStateVector(payload));
+      const replica = Y.decodeStateVector(payload);
+      const plan = planHandOver(doc.clientID, room, replica);
       if (plan.kind === "diverged") return { kind: "diverged", reason: "this replica holds writes the room refused: start a fresh Y.Doc" };
       if (!mayReply()) return { kind: "sync-refused" };
-      const state = plan.stale.size === 0 && Y.decodeStateVector(payload).size === 0 ? wholeState(doc) : Y.encodeStateAsUpdate(doc, payload);
+      const state = replica.size === 0 ? wholeState(doc) : Y.encodeStateAsUpdate(doc, payload);
       const update = plan.stale.size ? Y.mergeUpdates([state, deleteAllOf(plan.stale)]) : state;
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MESSAGE_SYNC);
