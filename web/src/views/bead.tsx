@@ -147,7 +147,7 @@ export default function BeadView() {
                     </ol>
                     <Show when={(b().historyCount ?? 0) > (b().history?.length ?? 0)}>
                       <p class="px-4 pb-3 text-xs text-zinc-500" data-testid="bead-history-more">
-                        The last {b().history?.length} of {b().historyCount} status changes; <code>gt bead status {b().id}</code> lists more.
+                        The last {b().history?.length} of {b().historyCount} status changes; <code>gt bead status --bead {b().id}</code> lists more.
                       </p>
                     </Show>
                   </Show>
