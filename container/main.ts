@@ -1,12 +1,16 @@
 /**
  * npm run container -- --town <town> [--host 127.0.0.1:1999] [--workspace <dir>] [--rigs a,b]
  *   [--runtime scripted|command] [--command "<shell>"] [--rig-command <rig>=<shell>]…
- *   [--heartbeat-ms 10000] [--token <container token>] [--secure] [--mayor "<shell>"]
+ *   [--heartbeat-ms 10000] [--secure] [--mayor "<shell>"] [--max-agents <n>]
+ *   [--agent-allow <host:port>]… [--agent-egress <cidr,cidr…>]
  * Runs the town container: every rig's clone, worktrees and agents in this one process; with
  * --mayor, the Mayor too, as an agent with the town tools (container/mayor.ts).
- * The container token comes from --token, GT_CONTAINER_TOKEN, or is signed with GT_SECRET (or the
- * secret `npm start` keeps in .townhall/). Prefer the variable: a command line is visible to every
- * local user (/proc/<pid>/cmdline), agents included; --token is kept for those who use it.
+ * The container token comes from GT_CONTAINER_TOKEN, or is signed with GT_SECRET (or the secret
+ * `npm start` keeps in .townhall/): never from the command line, which every local user can read
+ * (/proc/<pid>/cmdline).
+ * Agents reach on this machine only the rooms, their rig's remote and what --agent-allow names
+ * (GT_AGENT_ALLOW, comma-separated, too); beyond it everything, or only --agent-egress's networks
+ * (GT_AGENT_EGRESS) when given (container/sandbox.ts).
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,6 +21,11 @@ import { SLUG_RE } from "../party/protocol.ts";
 import { STATE_DIR, readLocalState } from "../scripts/local-state.ts";
 import type { Runtime, RuntimeConfig } from "./runtimes.ts";
 import { Supervisor } from "./supervisor.ts";
+import { parseCidr, parseHostPort } from "./agent-network.ts";
+
+function splitList(text: string | undefined): string[] {
+  return (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
 
 function fail(message: string): never {
   console.error(`container: ${message}`);
@@ -35,13 +44,20 @@ export function parseContainerArgs(argv: string[]) {
       command: { type: "string" },
       "rig-command": { type: "string", multiple: true },
       "heartbeat-ms": { type: "string", default: "10000" },
-      token: { type: "string" }, // visible to every local user: GT_CONTAINER_TOKEN is not
+      token: { type: "string" }, // refused: see below
+      "agent-allow": { type: "string", multiple: true },
+      "agent-egress": { type: "string" },
       secure: { type: "boolean", default: false },
       mayor: { type: "string" },
       "max-agents": { type: "string" },
     },
     strict: true,
   });
+  if (values.token !== undefined) fail("--token would put the container token on a command line, which every local user can read (/proc/<pid>/cmdline): set GT_CONTAINER_TOKEN instead");
+  const agentAllow = [...(values["agent-allow"] ?? []), ...splitList(process.env.GT_AGENT_ALLOW)];
+  for (const entry of agentAllow) if (!parseHostPort(entry)) fail(`--agent-allow takes host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got ${entry}`);
+  const egressText = values["agent-egress"] ?? process.env.GT_AGENT_EGRESS;
+  const agentEgress = egressText === undefined ? undefined : splitList(egressText).map((entry) => parseCidr(entry) ?? fail(`--agent-egress takes networks as CIDRs (e.g. 203.0.113.0/24,2001:db8::/32), got ${entry}`));
   const town = values.town ?? readLocalState()?.town;
   if (!town || !SLUG_RE.test(town)) fail("--town <town> is required (a slug)");
   if (values.runtime !== "scripted" && values.runtime !== "command") fail("--runtime must be scripted or command");
@@ -67,7 +83,9 @@ export function parseContainerArgs(argv: string[]) {
     rigNames: values.rigs ? new Set(values.rigs.split(",").map((s) => s.trim()).filter(Boolean)) : undefined,
     runtime: { town: townRuntime, rigs } satisfies RuntimeConfig,
     heartbeatMs,
-    token: values.token ?? process.env.GT_CONTAINER_TOKEN,
+    token: process.env.GT_CONTAINER_TOKEN,
+    agentAllow,
+    ...(agentEgress ? { agentEgress } : {}),
     mayorCommand: values.mayor,
     maxAgents,
   };
@@ -100,6 +118,8 @@ async function main() {
       ...(args.rigNames ? { rigNames: args.rigNames } : {}),
       ...(args.mayorCommand ? { mayorCommand: args.mayorCommand } : {}),
       ...(args.maxAgents ? { maxAgents: args.maxAgents } : {}),
+      agentAllow: args.agentAllow,
+      ...(args.agentEgress ? { agentEgress: args.agentEgress } : {}),
     });
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error)); // e.g. the workspace is another container's

@@ -34,7 +34,7 @@ import { callHttp } from "../client/tools.ts";
 import type { TokenRefreshResult } from "../party/protocol.ts";
 import { endGroup, killGroup, trackGroup } from "./processes.ts";
 import { claimRigDir, ensureRigUser, killAllOf, type RigUser } from "./rig-user.ts";
-import { AGENT_PATH } from "./runtimes.ts";
+import type { AgentSandbox } from "./sandbox.ts";
 
 export type MayorOptions = {
   host: string;
@@ -46,6 +46,8 @@ export type MayorOptions = {
   command: string;
   /** Run the Mayor as this system user, created if missing (the supervisor is root). */
   user?: string;
+  /** The one launcher of agent processes (container/sandbox.ts): the Mayor is an agent too. */
+  sandbox: AgentSandbox;
   log: (line: string) => void;
 };
 
@@ -178,6 +180,7 @@ export class MayorRunner {
       const user = await ensureRigUser(this.options.user, this.dir);
       await killAllOf(user);
       this.user = user;
+      await this.options.sandbox.addGroup("mayor");
     }
     await claimRigDir(this.dir, this.user, [this.tmpDir]);
     return this.user;
@@ -187,7 +190,7 @@ export class MayorRunner {
   private runOnce(token: string, user: RigUser | null): Promise<Exit> {
     // As for a rig's agents (rig-worker.ts): nothing of the supervisor's environment.
     const env: Record<string, string> = {
-      PATH: AGENT_PATH,
+      PATH: this.options.sandbox.files.path,
       HOME: this.dir,
       TMPDIR: this.tmpDir,
       LANG: process.env.LANG ?? "C.UTF-8",
@@ -197,13 +200,8 @@ export class MayorRunner {
       GT_AGENT: "mayor",
       GT_TOKEN: token,
     };
-    const child = spawn("/bin/sh", ["-c", this.options.command], {
-      cwd: this.dir,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-      ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    });
+    const { file, args, ...ids } = this.options.sandbox.command("mayor", user, "/bin/sh", ["-c", this.options.command]);
+    const child = spawn(file, args, { cwd: this.dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...ids });
     if (child.pid) trackGroup(child.pid);
     this.child = child;
     this.exited = new Promise<Exit>((resolve) => {

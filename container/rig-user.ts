@@ -13,12 +13,12 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, promises as fs, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, mkdirSync, promises as fs } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { BUNDLE_DIR } from "./bundle.ts";
+import { closedToOthers } from "./agent-files.ts";
 import { processesOwnedBy } from "./processes.ts";
-import { GT_BIN_DIR, TS_LOADER, USER_PATH } from "./runtimes.ts";
+import { USER_PATH } from "./runtimes.ts";
 
 const run = promisify(execFile);
 
@@ -276,26 +276,16 @@ export async function diskUsageAs(user: Pick<RigUser, "uid" | "gid">, dir: strin
 
 /**
  * Makes the workspace ready for rig users (when root): `<workspace>` and `<workspace>/rigs` are
- * root's, mode 0711 (rig users pass through to their own directory but list nothing). Rig users must
- * also reach the workspace and the files their agents run (node, tsx, gt, the bundles of gt and the
- * scripted agent): what stands in the way is refused here with what to change, rather than failing
- * later, once per agent.
+ * root's, mode 0711 (rig users pass through to their own directory but list nothing). Rig users
+ * must reach the workspace: a path that stands in the way is refused here with what to change,
+ * rather than failing later, once per agent. (What agents run from the project is made reachable
+ * apart: container/agent-files.ts.)
  */
 export function prepareWorkspace(workspace: string): void {
   const rigs = join(workspace, "rigs");
   mkdirSync(rigs, { recursive: true });
   chmodSync(workspace, 0o711);
   chmodSync(rigs, 0o711);
-  const bundles = ["gt.js", "scripted.js"].map((name) => join(BUNDLE_DIR, name)).filter((file) => existsSync(file));
-  for (const path of [workspace, TS_LOADER, join(GT_BIN_DIR, "gt"), ...bundles, process.execPath]) {
-    const blocked = closedToOthers(path);
-    if (blocked) throw new Error(`rig users cannot reach ${path}: ${blocked} is closed to other users (chmod o+rX, or use another --workspace)`);
-  }
-}
-
-/** The first of `path` and the directories above it that other users cannot pass (or read, for a file). */
-function closedToOthers(path: string): string | null {
-  const st = statSync(path);
-  if ((st.mode & (st.isDirectory() ? 0o001 : 0o004)) === 0) return path;
-  return path === dirname(path) ? null : closedToOthers(dirname(path));
+  const blocked = closedToOthers(workspace);
+  if (blocked) throw new Error(`rig users cannot reach ${workspace}: ${blocked} is closed to other users (chmod o+x, or use another --workspace)`);
 }

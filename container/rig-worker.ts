@@ -23,10 +23,11 @@ import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { AgentSlots } from "./agent-slots.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
-import { AGENT_PATH, agentCommand } from "./runtimes.ts";
+import { agentCommand, leadingProgram, runtimeOf } from "./runtimes.ts";
+import type { AgentSandbox } from "./sandbox.ts";
 import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
 import { OutputShipper, type RunOutput, type SendFailure } from "./output-shipper.ts";
-import { isolating, rigUserName } from "./rig-user.ts";
+import { isolating, rigUserName, runAs } from "./rig-user.ts";
 
 export type RigWorkerOptions = {
   host: string;
@@ -47,9 +48,12 @@ export type RigWorkerOptions = {
   onGone?: (worker: RigWorker) => void;
   /** The container's agent processes at once, shared by all its rigs (container/agent-slots.ts). */
   slots?: AgentSlots;
+  /** The one launcher of agent processes: the rig's boundary (container/sandbox.ts). */
+  sandbox: AgentSandbox;
 };
 
-type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number; output: RunOutput };
+/** `sent`: the signals the container sent the run (the sandbox reports a signal's end as a status: AgentSandbox.exitOf). */
+type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number; output: RunOutput; sent: Set<NodeJS.Signals> };
 
 /** Tries of an agent's exit report (backing off from 1 s) before it is left to the lease's renewals. */
 const EXIT_REPORT_TRIES = 6;
@@ -192,6 +196,14 @@ export class RigWorker {
       return;
     }
     if (!this.holds(epoch)) return;
+    await this.options.sandbox.addGroup(this.groupKey, this.rig.gitUrl);
+    const unusable = await this.runtimeProblem();
+    if (unusable) {
+      this.log(unusable);
+      await this.call("gt_rig_ready", { error: unusable.slice(0, 2000) });
+      return;
+    }
+    if (!this.holds(epoch)) return;
     this.killStrays();
     const inReview = await this.call<Bead[]>("gt_list_beads", { status: "in_review" });
     await this.repo.cleanupExcept(new Set(), new Set(inReview.flatMap((b) => (b.branch ? [b.branch] : []))));
@@ -200,6 +212,32 @@ export class RigWorker {
     this.ready = true;
     this.log(`ready (${this.queue.length} pending commands)`);
     for (const command of this.queue.splice(0)) this.handle(command);
+  }
+
+  /** This rig's group in the agents' boundary (its cgroup): named as its user is. */
+  private get groupKey(): string {
+    return rigUserName(this.rig.id);
+  }
+
+  /**
+   * Why this rig's agents could not start, checked once as the rig's user before any bead is
+   * given to it (a program not on the agents' PATH, or one the rig's user may not run): one line,
+   * the rig's error, rather than every bead failing three times with exit 127.
+   */
+  private async runtimeProblem(): Promise<string | null> {
+    const runtime = runtimeOf(this.options.runtime, this.rig.name);
+    const files = this.options.sandbox.files;
+    const program = runtime.kind === "scripted" ? files.node : leadingProgram(runtime.command);
+    if (!program) return null;
+    const user = this.repo.user;
+    const check = `command -v "$1" >/dev/null 2>&1 || { echo "not found on the agents' PATH ($PATH)"; exit 1; }; p=$(command -v "$1"); case "$p" in /*) [ -x "$p" ] || { echo "$p is not executable for this user"; exit 1; };; esac`;
+    try {
+      await runAs(user, "/usr/bin/env", [`PATH=${files.path}`, "/bin/sh", "-c", check, "sh", program]);
+      return null;
+    } catch (error) {
+      const why = ((error as { stdout?: string }).stdout ?? "").trim() || String(error);
+      return `agents of this rig cannot run ${program}${user ? ` as ${user.name}` : ""}: ${why}`;
+    }
   }
 
   private holds(epoch: number): boolean {
@@ -326,7 +364,7 @@ export class RigWorker {
     // supervisor's environment (no other token, no secret). As root, it also runs as the rig's user.
     const user = this.repo.user;
     const env: Record<string, string> = {
-      PATH: AGENT_PATH,
+      PATH: this.options.sandbox.files.path,
       HOME: this.repo.homeDir,
       TMPDIR: this.repo.tmpDir, // its own (see RigRepo.tmpDir)
       LANG: process.env.LANG ?? "C.UTF-8",
@@ -343,11 +381,13 @@ export class RigWorker {
       GIT_COMMITTER_NAME: command.identity,
       GIT_COMMITTER_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
     };
-    const { file, args } = agentCommand(this.options.runtime, this.rig.name);
+    const agent = agentCommand(this.options.runtime, this.rig.name, this.options.sandbox.files);
+    // Through the one launcher: as the rig's user, in a PID namespace of its own, under the network rule.
+    const { file, args, ...ids } = this.options.sandbox.command(this.groupKey, user, agent.file, agent.args);
     // Detached: a process group (and session) of its own, which stops and kills reach whole.
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+      child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...ids });
     } catch (error) {
       release(); // refused outright (no process, no exit to wait for)
       throw error;
@@ -355,14 +395,15 @@ export class RigWorker {
     if (child.pid) trackGroup(child.pid);
     const containerToken = typeof this.options.containerToken === "function" ? this.options.containerToken() : this.options.containerToken;
     const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, containerToken]);
-    const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now(), output };
+    const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now(), output, sent: new Set() };
     // Both streams read to their end (or a moment after the exit, if the group's rest holds them open).
     const streamsEnded = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())));
     run.exited = new Promise<void>((resolve) => {
       let ended = false;
-      const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+      const exited = (status: number | null, killedBy: NodeJS.Signals | null) => {
         if (ended) return;
         ended = true;
+        const { code, signal } = this.options.sandbox.exitOf(status, killedBy, run.sent);
         if (child.pid) endGroup(child.pid); // what the agent left running is nobody's work now
         if (this.runs.get(command.identity)?.child === child) this.runs.delete(command.identity);
         // Never an unhandled rejection (that would end the whole container): a report that could
@@ -517,12 +558,16 @@ export class RigWorker {
     await this.output.drain(undefined, 1_000);
     this.output.close();
     this.socket.close();
-    if (remove) await this.repo.remove();
+    if (remove) {
+      await this.repo.remove();
+      await this.options.sandbox.removeGroup(this.groupKey);
+    }
   }
 }
 
 /** Signals an agent's whole process group (it leads one: spawned detached). */
 function killRun(run: Run, signal: NodeJS.Signals): void {
+  run.sent.add(signal);
   if (run.child.pid) killGroup(run.child.pid, signal);
   else run.child.kill(signal);
 }

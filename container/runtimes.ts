@@ -1,7 +1,6 @@
 /** Agent runtimes: the built-in scripted agent, or any shell command. */
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freshBundle } from "./bundle.ts";
+import type { AgentFiles } from "./agent-files.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -24,21 +23,31 @@ export const GT_BIN_DIR = `${ROOT}container/bin`;
 /** The system's directories: the PATH of what runs as a rig user on the supervisor's behalf. */
 export const USER_PATH = "/usr/local/bin:/usr/bin:/bin";
 
-/**
- * Agents' PATH (never the supervisor's): gt's directory, node's (gt runs `node`, which may live
- * outside the system's directories, e.g. under nvm), then the system's.
- */
-export const AGENT_PATH = [...new Set([GT_BIN_DIR, dirname(process.execPath), ...USER_PATH.split(":")])].join(":");
+export function runtimeOf(config: RuntimeConfig, rigName: string): Runtime {
+  return config.rigs[rigName] ?? config.town;
+}
 
-export function agentCommand(config: RuntimeConfig, rigName: string): { file: string; args: string[] } {
-  const runtime = config.rigs[rigName] ?? config.town;
+/** What an agent of `rigName` runs (before the sandbox wraps it: container/sandbox.ts). */
+export function agentCommand(config: RuntimeConfig, rigName: string, files: AgentFiles): { file: string; args: string[] } {
+  const runtime = runtimeOf(config, rigName);
   switch (runtime.kind) {
-    case "scripted": {
-      // Its bundle (checked at each start: a source edited since the build runs as source).
-      const bundle = freshBundle("scripted");
-      return { file: process.execPath, args: bundle ? [bundle] : ["--import", TS_LOADER, `${ROOT}container/agents/scripted.ts`] };
-    }
+    case "scripted":
+      return { file: files.node, args: [...files.scripted] };
     case "command":
       return { file: "/bin/sh", args: ["-c", runtime.command] };
   }
+}
+
+/**
+ * The program a command runtime starts first, when the command begins with a plain one (after any
+ * `NAME=value` assignments): what the container checks, as the rig's user, before any bead is
+ * given to the rig. Null when the command starts with shell syntax it cannot judge.
+ */
+export function leadingProgram(command: string): string | null {
+  const words = command.trim().split(/\s+/);
+  while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=\S*$/.test(words[0]!)) words.shift();
+  const first = words[0];
+  if (!first || !/^[A-Za-z0-9_./+-]+$/.test(first)) return null;
+  if (["exec", "env", "nice", "timeout", "command", "time", "sh", "bash", "if", "for", "while", "case", "test", "["].includes(first)) return null;
+  return first;
 }

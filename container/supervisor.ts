@@ -21,8 +21,14 @@ import { MayorRunner } from "./mayor.ts";
 import { killStray, processesUnder } from "./processes.ts";
 import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
 import { deleteRigUser, isolating, mayorUserName, prepareWorkspace, removeRigDir, rigUserName } from "./rig-user.ts";
+import { agentFilesFor, inPlace, type AgentFiles } from "./agent-files.ts";
+import { AgentSandbox } from "./sandbox.ts";
 
-export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone"> & {
+export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone" | "sandbox"> & {
+  /** `host:port` on this machine that agents may reach besides the rooms (--agent-allow). */
+  agentAllow?: readonly string[];
+  /** Networks beyond this machine agents may reach (--agent-egress); all when absent. */
+  agentEgress?: readonly string[];
   /** Serve only these rig names; every rig when absent. */
   rigNames?: ReadonlySet<string>;
   /** Run the Mayor as an agent with this shell command. */
@@ -40,7 +46,10 @@ export class Supervisor {
   private readonly gone = new Set<string>();
   /** Rigs whose registry entry this container cannot work with (reported as the rig's error). */
   private readonly refused = new Set<string>();
-  private readonly mayor: MayorRunner | null;
+  private mayor: MayorRunner | null = null;
+  /** What agents run from the project (reachable by rig users), and the launcher that applies their boundary. */
+  private readonly files: AgentFiles;
+  private sandbox: AgentSandbox | null = null;
   private readonly workspace: Workspace;
   private readonly session = randomBytes(9).toString("base64url");
   /** The container token, renewed before it expires; every socket reconnects with the new one. */
@@ -59,13 +68,12 @@ export class Supervisor {
     );
     this.options = { ...options, containerToken: this.token.current };
     this.workspace = claimWorkspace(options.workspace);
-    if (isolating()) {
-      try {
-        prepareWorkspace(options.workspace);
-      } catch (error) {
-        this.workspace.release();
-        throw error;
-      }
+    try {
+      if (isolating()) prepareWorkspace(options.workspace);
+      this.files = isolating() ? agentFilesFor(options.workspace) : inPlace();
+    } catch (error) {
+      this.workspace.release();
+      throw error;
     }
     this.replica = new DocReplica({
       host: options.host,
@@ -76,10 +84,6 @@ export class Supervisor {
       token: this.token.current,
       WebSocket: options.WebSocket,
     });
-    // As root, the Mayor is a user of its own, as each rig is (mayor.ts).
-    this.mayor = options.mayorCommand
-      ? new MayorRunner({ ...this.options, command: options.mayorCommand, ...(isolating() ? { user: mayorUserName(this.workspace.containerId) } : {}) })
-      : null;
     this.token.onRenewed(() => {
       this.replica.socket.reconnect();
       for (const worker of this.workers.values()) worker.reconnect();
@@ -93,6 +97,20 @@ export class Supervisor {
 
   /** Resolves once the registry was read and every served rig has begun starting. */
   async start(): Promise<void> {
+    if (this.files.copied) this.options.log(`the project is out of rig users' reach: agents run node, gt and the scripted agent copied to ${join(this.options.workspace, "runtime")}`);
+    const sandbox = await AgentSandbox.prepare({
+      containerId: this.containerId,
+      host: this.options.host,
+      allow: this.options.agentAllow ?? [],
+      egress: this.options.agentEgress ?? null,
+      files: this.files,
+      log: this.options.log,
+    });
+    this.sandbox = sandbox;
+    // As root, the Mayor is a user of its own, as each rig is (mayor.ts).
+    if (this.options.mayorCommand) {
+      this.mayor = new MayorRunner({ ...this.options, command: this.options.mayorCommand, sandbox, ...(isolating() ? { user: mayorUserName(this.workspace.containerId) } : {}) });
+    }
     if (!isolating()) {
       this.options.log(
         "not running as root: no per-rig users, so agents run as this process's user and can read every rig's files, each other's, and this supervisor's environment (the container token)",
@@ -164,7 +182,7 @@ export class Supervisor {
       if (!rig || this.workers.has(id)) continue; // not readable now: the next change tries again
       let worker: RigWorker;
       try {
-        worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, slots: this.slots, onGone: () => this.reconcileRemoval(rig.id) });
+        worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, slots: this.slots, sandbox: this.sandbox!, onGone: () => this.reconcileRemoval(rig.id) });
       } catch (error) {
         // One bad registry entry must not stop the others from being served.
         this.refused.add(rig.id);
@@ -216,6 +234,7 @@ export class Supervisor {
   async stop(): Promise<void> {
     this.token.stop();
     await Promise.all([...this.rigs.map((w) => w.stop({ remove: false })), this.mayor?.stop()]);
+    await this.sandbox?.close();
     this.replica.close();
     this.workspace.release();
   }

@@ -1,5 +1,5 @@
 /** Live views of a test town's documents, and a stand-in for the town container over one socket. */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import type { Agent, Bead, CommandFrame, Escalation, LeaseFrame, Mail, Rig } from "../../party/protocol.ts";
 import type { ToolSocket } from "../../client/tools.ts";
 import { until, type TestTown } from "./town.ts";
@@ -42,6 +42,27 @@ export function processAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The machine's pid of a process an agent reported by its own pid: agents run in PID namespaces
+ * of their own (container/sandbox.ts), so `$!` inside one is not the pid the machine knows. Found
+ * by the process group it shares with the run (`pgid`: the pid the container reports), and the last
+ * of its `NSpid` (its pid in its innermost namespace). Without a namespace, the pid is the same.
+ */
+export function hostPidOf(agentPid: number, pgid: number): number {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
+      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${name}/status`, "utf8"))?.[1]?.trim().split(/\s+/).map(Number);
+      if (nspid?.at(-1) === agentPid) return Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no process ${agentPid} in process group ${pgid}`);
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Agent, Bead, Escalation, Rig } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { filesOnMain, git, makeBareRepo, mergesOnMain, showFile } from "../helpers/git.ts";
 import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { hostPidOf } from "../helpers/watch.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -233,7 +234,7 @@ describe("the town container", () => {
     const task = await bead(a.rig, "run until stopped", "");
     const agent = await wa.when(() => wa.agents().find((x) => x.status === "working" && x.pid && x.hook === task.id));
     await c.waitFor(/\[alpha\] \S+: sleeper \d+/);
-    const sleeper = Number(/\[alpha\] \S+: sleeper (\d+)/.exec(c.output())![1]);
+    const sleeper = hostPidOf(Number(/\[alpha\] \S+: sleeper (\d+)/.exec(c.output())![1]), agent.pid!);
     expect([processAlive(agent.pid!), processAlive(sleeper)]).toEqual([true, true]);
 
     await town.rigCall(a.rig, "gt_bead_update", { bead_id: task.id, status: "failed" });

@@ -43,14 +43,15 @@ function agentScript(workspace: string, own: Rig, other: Rig, otherRemote: strin
     can("read-other-clone", `cat ${join(workspace, "rigs", other.id, "repo", "README.md")}`),
     can("read-other-remote", `cat ${join(otherRemote, "HEAD")}`),
     can("list-rigs", `ls ${join(workspace, "rigs")}`),
-    can("read-supervisor-env", "cat /proc/$PPID/environ"),
+    // Every process it can see (its own run's only: a PID namespace of its own), none the supervisor.
+    can("read-supervisor-env", "cat /proc/[0-9]*/environ | tr '\\0' '\\n' | grep -q '^GT_CONTAINER_TOKEN='"),
     `echo "own-rig-dir=$(stat -c '%U %a' ${join(workspace, "rigs", own.id)})"`,
     // Its temporary files (tsx's compiled-code cache among them) in a directory of its own, not the shared /tmp.
     'echo "tmpdir=$TMPDIR"',
     `echo "tmpdir-owner=$(stat -c '%U %a' "$TMPDIR")"`,
     "} > facts.txt",
-    // The supervisor's command line (every local user can read it), arguments space-separated.
-    "tr '\\0' ' ' < /proc/$PPID/cmdline > cmdline.txt",
+    // The command lines it can see, arguments space-separated: its own run's (the supervisor's is not among them).
+    "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done > cmdline.txt",
     "env | sort > env.txt",
     'git add -A && git commit -q -m "what the agent could see" && gt done',
   ].join("\n");
@@ -109,11 +110,11 @@ describe.runIf(isolating())("agents as their rig's own user (the container runs 
     expect([rigDir.uid, rigDir.mode & 0o777]).toEqual([uid, 0o700]);
     expect(statSync(join(workspace, "rigs", beta.id)).uid).not.toBe(uid);
 
-    // The supervisor's command line, as the agent read it: no token on it.
+    // The command lines the agent could read: its own run's, not the supervisor's; no token on any.
     const cmdline = showFile(alphaRemote, "cmdline.txt")!;
-    expect(cmdline).toContain("container/main.ts");
+    expect(cmdline).toContain("git add -A");
+    expect(cmdline).not.toContain("container/main.ts");
     expect(cmdline).not.toContain(town.container);
-    expect(cmdline).not.toContain("--token");
 
     const env = showFile(alphaRemote, "env.txt")!;
     const names = env.split("\n").map((line) => line.split("=")[0]!);

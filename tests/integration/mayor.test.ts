@@ -10,6 +10,7 @@ import type { Bead, Convoy, ConvoyProgress, Mail, MailSendResult, Rig, SlingResu
 import { isolating, mayorUserName } from "../../container/rig-user.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { makeBareRepo } from "../helpers/git.ts";
+import { hostPidOf } from "../helpers/watch.ts";
 import { startPartykit, type DevServer } from "../helpers/partykit.ts";
 import { gt, gtJson, lossyProxy, mcpCall, mcpClient, ULID, valueOf, type GtEnv, type Run } from "../helpers/gt.ts";
 import { makeTown, until, type TestTown } from "../helpers/town.ts";
@@ -335,7 +336,7 @@ describe("the Mayor in the container (--mayor)", () => {
     await container.waitFor(/\[mayor\] > background \d+/);
     expect(container.output()).toMatch(/\[mayor\] exited 3; restarting in 1 s/);
     const [first, second] = [...container.output().matchAll(/\[mayor\] started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
-    const background = Number(/\[mayor\] > background (\d+)/.exec(container.output())![1]);
+    const background = hostPidOf(Number(/\[mayor\] > background (\d+)/.exec(container.output())![1]), second!);
     expect([first, second].every(Number.isInteger)).toBe(true);
     expect(readFileSync(join(dir, "ws", "mayor", "runs"), "utf8").trim()).toBe("2");
     expect([alive(second!), alive(background)]).toEqual([true, true]);
@@ -385,8 +386,8 @@ describe.runIf(isolating())("the Mayor as a user of its own (the container runs 
     town = await makeTown(host, secret, "my");
     const mayor = [
       'echo "who uid=$(id -u) user=$(id -un) ppid=$PPID"',
-      // Its parent is the supervisor, whose environment holds the container token.
-      'if cat /proc/$PPID/environ >/dev/null 2>&1; then echo "environ readable"; else echo "environ closed"; fi',
+      // No process it can see (its own run's only) holds the container token: the supervisor's environment does.
+      "if cat /proc/[0-9]*/environ | tr '\\0' '\\n' | grep -q '^GT_CONTAINER_TOKEN='; then echo \"environ readable\"; else echo \"environ closed\"; fi",
       'echo "dir $(stat -c "%u %a" .)"',
       'echo "tmp $TMPDIR $(stat -c "%u %a" "$TMPDIR")"',
     ].join("; ");
@@ -398,7 +399,8 @@ describe.runIf(isolating())("the Mayor as a user of its own (the container runs 
     const uid = Number(/\[mayor\] > who uid=(\d+)/.exec(out)?.[1]);
     expect(uid).toBeGreaterThan(0);
     const name = mayorUserName(readFileSync(join(workspace, "container-id"), "utf8").trim());
-    expect(out).toContain(`[mayor] > who uid=${uid} user=${name} ppid=${container.child.pid}\n`);
+    // Its parent is its own PID namespace's first process: the supervisor is not even visible.
+    expect(out).toContain(`[mayor] > who uid=${uid} user=${name} ppid=1\n`);
     expect(out).toContain("[mayor] > environ closed\n");
     expect(out).toContain(`[mayor] > dir ${uid} 700\n`);
     expect(out).toContain(`[mayor] > tmp ${join(workspace, "mayor", "tmp")} ${uid} 700\n`);
