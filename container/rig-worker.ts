@@ -512,8 +512,10 @@ export class RigWorker {
     await this.reportDisk();
   }
 
+  /** The rig is ready: its disk use, and what of its agents' boundary this container enforces. */
   private async reportDisk(): Promise<void> {
-    await this.call("gt_rig_ready", { disk_bytes: await this.repo.diskBytes() });
+    const { processes, network, missing } = this.options.sandbox.status;
+    await this.call("gt_rig_ready", { disk_bytes: await this.repo.diskBytes(), boundary: { processes, network, missing: missing.slice(0, 8).map((m) => m.slice(0, 300)) } });
   }
 
   // ------------------------------------------------------------------ processes

@@ -3,7 +3,7 @@
  * public contract, but parsed like any other boundary.
  */
 import { z } from "zod";
-import { AGENT_STATUSES, ATTENTION_KINDS, BEAD_STATUSES, FEED_TONES, LIMITS, MAIL_STATES, PRIORITIES, RIG_STATUSES, SEVERITIES, slug, ulidString, type BeadStatus } from "./protocol.ts";
+import { AGENT_STATUSES, ATTENTION_KINDS, BEAD_STATUSES, boundarySchema, FEED_TONES, LIMITS, MAIL_STATES, PRIORITIES, RIG_STATUSES, SEVERITIES, slug, ulidString, type BeadStatus } from "./protocol.ts";
 
 const count = z.number().int().min(0);
 
@@ -58,6 +58,7 @@ export const summaryPush = z.strictObject({
       .max(LIMITS.attentionItems)
       .optional(),
     closedByHour: z.array(count).length(24).optional(),
+    boundary: boundarySchema.optional(),
   }),
 });
 

@@ -27,11 +27,13 @@
  *       Document lineages for standard Yjs providers (a step 2 hands a replica over from an earlier
  *       lineage; 4409 for one holding refused writes; awareness answered with no one); beads'
  *       historyCount (the document holds the last LIMITS.historyInDoc status changes).
+ *   6 — the rig boundary: gt_rig_ready says what of it the container enforces (`boundary`), and
+ *       rig summaries carry it.
  */
 import { z } from "zod";
 import { AGENT_ROLES, MAX_SUBJECT, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./patterns.ts";
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 // ---------------------------------------------------------------------------------------------
 // Limits (every buffer is bounded; tests check each bound)
@@ -324,7 +326,16 @@ export type RigSummary = {
   attention?: AttentionItem[];
   /** Beads closed per hour over the last 24 hours (UTC hours): [23] is the hour of `updatedAt`. */
   closedByHour?: number[];
+  /** What of the agents' boundary the serving container enforces (absent until a container says). */
+  boundary?: Boundary;
 };
+
+/**
+ * What of the rig boundary holds for a rig's agents, as its container reports it: their own PID
+ * namespaces, the network rule, and what is missing and why (docs/security.md says what then holds).
+ */
+export type Boundary = { processes: boolean; network: boolean; missing: string[] };
+export const boundarySchema = z.strictObject({ processes: z.boolean(), network: z.boolean(), missing: z.array(z.string().max(300)).max(8) });
 
 /** One thing in a rig that needs the operator, as the overview's attention lane shows it. */
 export type AttentionItem = {
@@ -710,7 +721,7 @@ export const rigToolArgs = {
   gt_checkpoint: z.strictObject({ data: z.string().max(16 * 1024), ...actingAs }),
   /** Container: the clone is ready (or failed); call again to update the disk figure. */
   /** Without `epoch` a container may only report that it cannot serve the rig (`error`). */
-  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional(), epoch: epoch.optional() }),
+  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional(), boundary: boundarySchema.optional(), epoch: epoch.optional() }),
   /** Container: an agent process started for its run (acknowledges start_agent). */
   gt_agent_started: z.strictObject({ as: address, bead_id: ulidString, run: runId, epoch, pid: z.number().int().positive().optional() }),
   /**

@@ -39,6 +39,7 @@ import {
   type RunInfo,
   type RigSummary,
   type TokenPayload,
+  type Boundary,
 } from "./protocol.ts";
 import type { Change } from "./records.ts";
 import { computeSummary } from "./summary.ts";
@@ -70,6 +71,8 @@ type RigMeta = {
   archivedOpenEscalations?: number;
   /** Who serves the rig, for people: the lease holder's container, epoch and standbys. */
   container?: ContainerView | null;
+  /** What of the agents' boundary the serving container enforces (its last gt_rig_ready). */
+  boundary?: Boundary;
 };
 
 type ContainerView = { id: string; epoch: number; since: number; connected: boolean; standbys: number };
@@ -473,7 +476,7 @@ export default class RigRoom extends LiveRoom {
         const status: RigStatus = args.error ? "error" : "ready";
         const diskBytes = await this.serially(async () => {
           const meta = this.requireMeta();
-          const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}) };
+          const next: RigMeta = { ...meta, status, ...(args.disk_bytes !== undefined ? { diskBytes: args.disk_bytes } : {}), ...(args.boundary ? { boundary: args.boundary } : {}) };
           if (args.error) {
             next.error = args.error;
             next.errorAt = meta.status === "error" ? (meta.errorAt ?? Date.now()) : Date.now();
@@ -1180,6 +1183,7 @@ export default class RigRoom extends LiveRoom {
         closedHours: this.closedHours,
         lastActivity: this.lastActivity,
         diskBytes: meta.diskBytes ?? null,
+        boundary: meta.boundary,
       },
       Date.now(),
     );

@@ -16,6 +16,7 @@ import {
   type Mail,
   type RigStatus,
   type RigSummary,
+  type Boundary,
 } from "./protocol.ts";
 
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -57,6 +58,7 @@ export function computeSummary(
     closedHours?: HourlyCounts;
     lastActivity: number | null;
     diskBytes: number | null;
+    boundary?: Boundary | undefined;
   },
   now: number,
 ): RigSummary {
@@ -90,5 +92,6 @@ export function computeSummary(
   summary.closedByHour = last24(input.closedHours ?? {}, now);
   summary.lastActivity = input.lastActivity;
   summary.diskBytes = input.diskBytes;
+  if (input.boundary) summary.boundary = input.boundary;
   return summary;
 }

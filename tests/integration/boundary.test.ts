@@ -166,6 +166,10 @@ describe.runIf(isolating())("the rig boundary against a hostile agent (root, nft
     containers.push(a, b);
     await Promise.all([a.waitFor(/\[open\] ready/), b.waitFor(/\[closed\] ready/)]);
     expect(a.output()).toMatch(/agents run in their own PID namespaces/);
+    // The container says so with the rig's readiness: the town's summary of the rig carries it.
+    const townDoc = town.replica("main", town.town, town.operator, "town");
+    await untilReplica(townDoc, (doc) => doc.getMap<Rig>("rigs").get(open.id)?.summary.boundary?.network === true, 15_000, "the rig's boundary in the town document");
+    expect(townDoc.doc.getMap<Rig>("rigs").get(open.id)!.summary.boundary).toEqual({ processes: true, network: true, missing: [] });
 
     const [found, foundClosed] = await Promise.all([findingsOf(open, openRemote, "found.json"), findingsOf(closed, closedRemote, "found.json")]);
     const connected = Object.entries(found.reached).filter(([, how]) => how === "connected").map(([target]) => target).sort();

@@ -80,4 +80,10 @@ describe("computeSummary", () => {
     const summary = computeSummary({ ...base, lastActivity: 123, diskBytes: 4096 }, 999);
     expect(summary).toMatchObject({ lastActivity: 123, diskBytes: 4096, updatedAt: 999 });
   });
+
+  it("passes the container's boundary through, and claims none before a container said", () => {
+    const boundary = { processes: true, network: false, missing: ["network: nftables is not installed"] };
+    expect(computeSummary({ ...base, boundary }, 1).boundary).toEqual(boundary);
+    expect(computeSummary(base, 1)).not.toHaveProperty("boundary");
+  });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { Agent, FeedEvent, Rig } from "../../party/protocol.ts";
 import { ALL, PROBLEMS, facets, feedLinks, feedTone, visibleEvents } from "../../web/src/lib/feed.ts";
-import { plural, polecatCounts, polecatLine, withRigNames } from "../../web/src/lib/words.ts";
+import { boundaryGap, plural, polecatCounts, polecatLine, withRigNames } from "../../web/src/lib/words.ts";
 
 let n = 0;
 const ev = (kind: string, extra: Partial<FeedEvent> = {}): FeedEvent => ({ id: `e${++n}`, at: n, kind, text: `${kind} ${n}`, ...extra });
@@ -80,5 +80,15 @@ describe("words", () => {
     const rigs = [{ id: "01J00000000000000000000RIG", name: "backend" }];
     expect(withRigNames("rigs/01J00000000000000000000RIG/worktrees/toast", rigs)).toBe("rigs/backend/worktrees/toast");
     expect(withRigNames("rigs/other/worktrees/toast", rigs)).toBe("rigs/other/worktrees/toast");
+  });
+});
+
+describe("boundaryGap", () => {
+  const rigWith = (boundary?: Rig["summary"]["boundary"]) => ({ summary: { ...(boundary ? { boundary } : {}) } }) as Pick<Rig, "summary">;
+  it("says what agents can reach when the container does not enforce the boundary, and nothing when it does or has not said", () => {
+    expect(boundaryGap(rigWith())).toBeNull();
+    expect(boundaryGap(rigWith({ processes: true, network: true, missing: [] }))).toBeNull();
+    expect(boundaryGap(rigWith({ processes: true, network: false, missing: ["network: nftables is not installed"] }))).toBe("Agents of this rig can reach local services: network: nftables is not installed");
+    expect(boundaryGap(rigWith({ processes: false, network: false, missing: ["processes: not root", "network: not root"] }))).toBe("Agents of this rig can reach other processes and local services: processes: not root; network: not root");
   });
 });

@@ -38,3 +38,14 @@ export function withRigNames(text: string, rigs: readonly Pick<Rig, "id" | "name
   for (const rig of rigs) if (out.includes(rig.id)) out = out.split(rig.id).join(rig.name);
   return out;
 }
+
+/**
+ * What of the rig boundary does not hold for a rig's agents, in words, or null when its container
+ * enforces all of it or has not said yet (then the dashboard claims nothing either way).
+ */
+export function boundaryGap(rig: Pick<Rig, "summary">): string | null {
+  const b = rig.summary.boundary;
+  if (!b || (b.processes && b.network)) return null;
+  const what = [!b.processes && "other processes", !b.network && "local services"].filter(Boolean).join(" and ");
+  return `Agents of this rig can reach ${what}: ${b.missing.join("; ") || "the container did not say why"}`;
+}

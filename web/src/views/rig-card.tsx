@@ -4,7 +4,7 @@ import { AGENT_STATUSES, BADGE, BEAD_STATUSES, DOT, label, tone } from "../lib/t
 import { bytes } from "../lib/time.ts";
 import { Ago, Badge, StackBar } from "../ui/kit.tsx";
 import { rigAlerts } from "../stores/town.tsx";
-import { plural, polecatCounts, sum } from "../lib/words.ts";
+import { boundaryGap, plural, polecatCounts, sum } from "../lib/words.ts";
 
 // Kept here too for the views that import it from the card.
 export { rigAlerts };
@@ -39,6 +39,15 @@ export function RigCard(props: { rig: Rig; href: string }) {
           <Badge kind="rig" status={props.rig.summary.status ?? props.rig.status} />
         </div>
 
+        <Show when={boundaryGap(props.rig)}>
+          {(gap) => (
+            <p class="mt-2 compact:mt-1">
+              <span class="rounded px-1.5 py-0.5 text-xs font-medium text-zinc-600 ring-1 ring-inset ring-zinc-400/60 dark:text-zinc-300" data-testid="boundary-gap" title={gap()}>
+                boundary not enforced
+              </span>
+            </p>
+          )}
+        </Show>
         <Show when={alerts().length}>
           <p class="mt-2 flex flex-wrap gap-1 compact:mt-1" data-testid="rig-alerts">
             <For each={alerts()}>{(a) => <span class={`rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${BADGE[a.tone]}`}>{a.text}</span>}</For>

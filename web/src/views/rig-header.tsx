@@ -2,7 +2,7 @@ import { Show, lazy, type JSX } from "solid-js";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { Badge, Crumbs, Mono, SyncBadge } from "../ui/kit.tsx";
-import { polecatCounts, polecatLine } from "../lib/words.ts";
+import { boundaryGap, polecatCounts, polecatLine } from "../lib/words.ts";
 
 const RigActions = lazy(() => import("../actions/rig-actions.tsx"));
 
@@ -41,6 +41,13 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
             <span>can do {rig.rig.capabilities.join(", ")}</span>
           </Show>
         </div>
+      </Show>
+      <Show when={!props.crumbs && boundaryGap(rig.rig)}>
+        {(gap) => (
+          <p class="rounded-md bg-zinc-500/10 px-3 py-2 text-sm text-zinc-700 dark:text-zinc-300" data-testid="boundary-gap">
+            Boundary not enforced. {gap()}.
+          </p>
+        )}
       </Show>
       <Show when={rig.sync.refusal()}>
         <p class="rounded-md bg-rose-500/10 px-3 py-2 text-sm text-rose-700 dark:text-rose-300">{rig.sync.refusal()}</p>
