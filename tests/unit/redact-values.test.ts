@@ -15,6 +15,7 @@ import { appendLines, newRun } from "../../party/agent-output.ts";
 import { LIMITS } from "../../party/protocol.ts";
 import { REDACTED, redact } from "../../party/redact.ts";
 import { SecretValues, base64Cores } from "../../party/secret-values.ts";
+import { CUT, expectHidden, leftovers } from "../helpers/redaction.ts";
 
 const exp = Math.floor(Date.now() / 1000) + 3600;
 const token = await signToken({ role: "agent", town: "demo", agent: "alpha/polecats/toast", run: "01J0000000000000000000BEAD.1", exp }, "unit-secret-0123456789abcdef");
@@ -70,31 +71,6 @@ function throughContainer(text: string, cuts: number[] = []): string[] {
   lines.push(...run.end().map((l) => l.text));
   s.close();
   return lines;
-}
-
-/** What is left of a line once its `[redacted]` parts and what a reader skips (marks, whitespace) are taken out, piece by piece. */
-const leftovers = (text: string) => text.split(REDACTED).map((piece) => piece.replace(/⟨U\+[0-9A-F]+⟩/g, "").normalize("NFKC").replace(/\s/g, ""));
-
-/** The marker of a line the container cut (LIMITS.outputLineBytes): what was past it never left. */
-const CUT = / … \[line cut: \d+ bytes\]$/;
-
-/**
- * No form of the secret survives: the line keeps the text around it and `[redacted]` where the
- * secret was, with at most 3 characters on each side of it (base64 begins and ends with a
- * character that mixes the secret's bits with its neighbours', and `=` padding), too few to carry
- * any of it. A dressed form can make the line longer than the container keeps: then it is cut,
- * and the text after the secret is gone with what was past the cut.
- */
-function expectHidden(line: string, before: string, after: string): void {
-  expect(line.startsWith(before), line).toBe(true);
-  const cut = CUT.test(line);
-  if (!cut) expect(line.endsWith(after), line).toBe(true);
-  const middle = cut ? line.slice(before.length).replace(CUT, "") : line.slice(before.length, line.length - after.length);
-  expect(middle, line).toContain(REDACTED);
-  const pieces = leftovers(middle);
-  // A cut can fall inside an escape: what is left of it is not one character yet.
-  if (cut) pieces.push(pieces.pop()!.replace(/(?:&#x?[0-9a-f]*|%[0-9a-f]?|\\(?:x[0-9a-f]?|u\{?[0-9a-f]*)?)$/i, ""));
-  for (const piece of pieces) expect(piece.length, `${line}: ${piece}`).toBeLessThanOrEqual(3);
 }
 
 describe("known secrets, by value, through the container's output path", () => {
