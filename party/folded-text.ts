@@ -55,18 +55,19 @@ function unescape(escape: string): string | null {
   return code <= 0x10ffff ? String.fromCodePoint(code) : null;
 }
 
-/** `text` with each match of `pattern` replaced by `replace(match)`, and the edits that made. */
+/** `text` with each match of `pattern` replaced by `replace(match)` (null: kept), and the edits that made. */
 function edit(text: string, pattern: RegExp, replace: (match: string) => string | null): Layer {
   const edits: Edit[] = [];
-  let shift = 0;
-  const out = text.replace(pattern, (match: string, offset: number) => {
-    const replaced = replace(match);
-    if (replaced === null || replaced === match) return match;
-    edits.push({ at: offset + shift, length: replaced.length, from: offset, to: offset + match.length });
-    shift += replaced.length - match.length;
-    return replaced;
-  });
-  return { text: out, edits };
+  let out = "";
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    const replaced = replace(match[0]);
+    if (replaced === null || replaced === match[0]) continue;
+    out += text.slice(last, match.index) + replaced;
+    edits.push({ at: out.length - replaced.length, length: replaced.length, from: match.index, to: match.index + match[0].length });
+    last = match.index + match[0].length;
+  }
+  return { text: edits.length ? out + text.slice(last) : text, edits };
 }
 
 /** Where folded character `i` of `layer` came from, in the text the layer folded. */

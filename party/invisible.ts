@@ -28,7 +28,7 @@ const SELECTOR_CLASS = "\\ufe00-\\ufe0f\\u180b-\\u180d\\u180f\\u{e0100}-\\u{e01e
  * A zero-width joiner inside an emoji sequence (👩‍💻: a pictograph, an optional skin tone or
  * emoji selector, the joiner, a pictograph) is how that emoji is written, not a hidden character.
  */
-const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\u{1f3fb}-\u{1f3ff}\ufe0f]?)\u200d(?=\p{Extended_Pictographic})/u;
+const EMOJI_JOINER = /\u200d(?<=\p{Extended_Pictographic}[\u{1f3fb}-\u{1f3ff}\ufe0f]?\u200d)(?=\p{Extended_Pictographic})/u;
 
 /** Every invisible or reordering character (the emoji joiner too). */
 export const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, "gu");
@@ -36,16 +36,20 @@ export const INVISIBLE = new RegExp(`[${INVISIBLE_CLASS}]`, "gu");
 const TO_MARK = new RegExp(`(${EMOJI_JOINER.source})|[${INVISIBLE_CLASS}]`, "gu");
 
 /** One character written visibly: `⟨U+202E⟩`. */
-export const markOf = (char: string): string => `⟨U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`;
+const markOf = (char: string): string => `⟨U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`;
 
 /** A mark as `showInvisible` writes it: redaction reads past these as it reads past the characters. */
-export const MARK = /⟨U\+[0-9A-F]{4,6}⟩/y;
+export const MARK = /⟨U\+[0-9A-F]{4,6}⟩/;
+
+const UNSEEN = new RegExp(`^[${INVISIBLE_CLASS}${SELECTOR_CLASS}]$`, "u");
 
 /** Whether `char` (one code point) is invisible or a variation selector: nothing a reader sees. */
 export const isInvisible = (char: string): boolean => UNSEEN.test(char);
-const UNSEEN = new RegExp(`^[${INVISIBLE_CLASS}${SELECTOR_CLASS}]$`, "u");
+
+const ANY = new RegExp(`[${INVISIBLE_CLASS}]`, "u");
 
 /** `text` with every invisible or reordering character written out as `⟨U+XXXX⟩`; other text unchanged. */
 export function showInvisible(text: string): string {
+  if (!ANY.test(text)) return text; // most text: one scan, nothing made
   return text.replace(TO_MARK, (char, joiner?: string) => (joiner ? char : markOf(char)));
 }

@@ -7,16 +7,17 @@
  */
 import { showInvisible } from "../../../party/invisible.ts";
 
-/** `value` with every string in it (deeply) marked; the very same value where nothing needed marking. */
+/** `value` with every string in it (deeply) marked; the very same value where nothing needed marking (a copy only where something did). */
 export function shown<T>(value: T): T {
   if (typeof value === "string") return showInvisible(value) as T;
-  if (Array.isArray(value)) {
-    const items = value.map(shown);
-    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  if (typeof value !== "object" || value === null) return value;
+  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | null = null;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    const marked = shown(item);
+    if (marked !== item) (copy ??= (Array.isArray(record) ? [...record] : { ...record }) as Record<string, unknown>)[key] = marked;
   }
-  if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-    const entries = Object.entries(value).map(([key, item]) => [key, shown(item)] as const);
-    return (entries.some(([key, item]) => item !== (value as Record<string, unknown>)[key]) ? Object.fromEntries(entries) : value) as T;
-  }
-  return value;
+  return (copy ?? value) as T;
 }
