@@ -1,7 +1,7 @@
 /**
  * Agents' output on its way to the rig room: each run's stdout and stderr split into lines (at most
- * LIMITS.outputLineBytes kept of each), redacted (the run's own token, the container's, and every
- * token-shaped string: party/redact.ts), and sent in batches with `gt_agent_output` over the rig's
+ * LIMITS.outputLineBytes kept of each), redacted (the run's own token, the container's, in any form
+ * and any fragment of 8 or more characters, and every token-shaped string: party/redact.ts), and sent in batches with `gt_agent_output` over the rig's
  * socket: every FLUSH_MS, or at once when a batch is full (LIMITS.outputBatchLines lines or
  * BATCH_BYTES). One batch is in flight at a time, so a run's lines arrive in order.
  *
@@ -13,6 +13,7 @@
 import { LIMITS } from "../party/protocol.ts";
 import { shapeLine, type IncomingLine } from "../party/agent-output.ts";
 import { StreamRedactor } from "../party/redact.ts";
+import { SecretValues } from "../party/secret-values.ts";
 
 export const FLUSH_MS = 250;
 /** A batch's lines as JSON stay under this, so its frame stays under LIMITS.maxFrameBytes. */
@@ -97,13 +98,16 @@ export class RunOutput {
   private next = 0;
   private readonly splitters = { out: new LineSplitter(), err: new LineSplitter() };
   private readonly redactors: { out: StreamRedactor; err: StreamRedactor };
+  /** The secrets this run's lines are redacted of, by value: an open set (add what the run is given later). */
+  readonly secrets: SecretValues;
 
   constructor(
     private readonly shipper: OutputShipper,
     readonly key: RunKey,
-    secrets: readonly string[],
+    secrets: SecretValues | readonly string[],
   ) {
-    this.redactors = { out: new StreamRedactor(secrets), err: new StreamRedactor(secrets) };
+    this.secrets = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
+    this.redactors = { out: new StreamRedactor(this.secrets), err: new StreamRedactor(this.secrets) };
   }
 
   /** Takes a chunk of one stream; returns its complete lines as they were kept (for the container's own log). */
@@ -143,8 +147,8 @@ export class OutputShipper {
     this.backlogBytes = options.backlogBytes ?? BACKLOG_BYTES;
   }
 
-  /** A run's output: `secrets` are redacted wherever they appear (its own token, the container's). */
-  open(key: RunKey, secrets: readonly string[]): RunOutput {
+  /** A run's output: `secrets` are redacted by value wherever and however they appear (its own token, the container's). */
+  open(key: RunKey, secrets: SecretValues | readonly string[]): RunOutput {
     return new RunOutput(this, key, secrets);
   }
 

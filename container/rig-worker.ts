@@ -147,6 +147,12 @@ export class RigWorker {
     return this.lease?.state === "held" && this.ready;
   }
 
+  /** The container's token as it is now (it is renewed). */
+  private containerToken(): string {
+    const token = this.options.containerToken;
+    return typeof token === "function" ? token() : token;
+  }
+
   private log(line: string): void {
     this.options.log(`[${this.rig.name}] ${line}`);
   }
@@ -393,8 +399,9 @@ export class RigWorker {
       throw error;
     }
     if (child.pid) trackGroup(child.pid);
-    const containerToken = typeof this.options.containerToken === "function" ? this.options.containerToken() : this.options.containerToken;
-    const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, containerToken]);
+    // The secrets this container knows for the run, redacted by value from its output: an open set
+    // (the container's token is renewed during long runs; the old one stays valid until it expires).
+    const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, this.containerToken()]);
     const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now(), output, sent: new Set() };
     // Both streams read to their end (or a moment after the exit, if the group's rest holds them open).
     const streamsEnded = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())));
@@ -430,6 +437,7 @@ export class RigWorker {
     for (const stream of ["out", "err"] as const) {
       (stream === "out" ? child.stdout : child.stderr)?.on("data", (chunk: Buffer) => {
         run.outputAt = Date.now();
+        output.secrets.add(this.containerToken());
         for (const line of output.chunk(stream, chunk)) this.log(`${command.name}${mark[stream]} ${line}`);
       });
     }

@@ -13,10 +13,12 @@
  * A batch is deleted once every line of it has left the ring; a run's keys go with it when it is
  * more than the LIMITS.outputRunsKept-th of its agent.
  */
-import { plain } from "./plain-text.ts";
+import { showInvisible } from "./invisible.ts";
+import { withoutControls } from "./plain-text.ts";
 import { LIMITS, ToolError, type Agent, type AgentLogResult, type Bead, type OutputLine, type RunInfo } from "./protocol.ts";
 import type { KeyValueStorage } from "./records.ts";
 import { redact } from "./redact.ts";
+import { SecretValues } from "./secret-values.ts";
 
 export type IncomingLine = { at: number; stream: "out" | "err"; text: string };
 
@@ -74,12 +76,14 @@ export function cutLine(text: string, maxBytes: number = LIMITS.outputLineBytes,
 /**
  * One line as it is kept and shown: what a terminal would show last of a line overwritten with
  * `\r` (a progress bar), without escape sequences or control characters (tabs stay), redacted
- * (`redactLine`: by default the patterns of party/redact.ts), and at most LIMITS.outputLineBytes bytes.
+ * (`redactLine`: by default the patterns of party/redact.ts), invisible characters written out
+ * (`⟨U+200B⟩`: after redaction, which reads past them, so the marks never split what it hides), and
+ * at most LIMITS.outputLineBytes bytes.
  */
 export function shapeLine(text: string, redactLine: (text: string) => string = (t) => redact(t), originalBytes?: number): string {
   const withoutCr = text.replace(/\r+$/, "");
   const shown = withoutCr.includes("\r") ? withoutCr.slice(withoutCr.lastIndexOf("\r") + 1) : withoutCr;
-  return cutLine(redactLine(plain(shown).replace(/\n/g, " ")), LIMITS.outputLineBytes, originalBytes);
+  return cutLine(showInvisible(redactLine(withoutControls(shown).replace(/\n/g, " "))), LIMITS.outputLineBytes, originalBytes);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +120,7 @@ export type Appended = {
  * or LIMITS.outputRingBytes bytes the oldest lines leave the ring (counted in `dropped`), and the
  * storage batches they emptied are deleted.
  */
-export function appendLines(run: StoredRun, ring: readonly RingLine[], incoming: readonly IncomingLine[], first: number | undefined, secrets: readonly string[]): Appended {
+export function appendLines(run: StoredRun, ring: readonly RingLine[], incoming: readonly IncomingLine[], first: number | undefined, secrets: SecretValues | readonly string[]): Appended {
   const start = first ?? run.received;
   const skip = Math.max(0, run.received - start);
   const lost = Math.max(0, start - run.received);
@@ -125,8 +129,9 @@ export function appendLines(run: StoredRun, ring: readonly RingLine[], incoming:
   if (!fresh.length) return { run: next, ring: [...ring], added: [], put: lost ? { [runKey(run.run)]: next } : {}, delete: [] };
 
   const batch = next.nextBatch;
+  const known = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
   const added: RingLine[] = fresh.map((line, i) => {
-    const text = shapeLine(line.text, (t) => redact(t, secrets));
+    const text = shapeLine(line.text, (t) => redact(t, known));
     return { seq: next.nextSeq + i, at: line.at, stream: line.stream, text, batch, size: utf8Bytes(text) };
   });
   let kept = [...ring, ...added];
@@ -246,10 +251,12 @@ export class AgentOutput {
   private readonly rings = new Map<string, RingLine[]>();
   private lane: Lane = Promise.resolve();
   private closed = false;
+  /** What `secrets` gave so far, ready to match (made once, not per batch). */
+  private readonly known = new SecretValues();
 
   constructor(
     private readonly storage: KeyValueStorage,
-    /** Exact strings to redact besides the patterns (the room's secret). */
+    /** Secrets to redact by value besides the patterns (the room's secret). */
     private readonly secrets: () => readonly string[] = () => [],
   ) {}
 
@@ -393,7 +400,7 @@ export class AgentOutput {
         changed.push(...this.admitRun(index, run, identity, now, put, del).map(infoOf));
         stored = index.get(run)!;
       }
-      const appended = appendLines(stored, await this.ring(stored), lines, first, this.secrets());
+      const appended = appendLines(stored, await this.ring(stored), lines, first, this.known.add(...this.secrets()));
       await this.commit({ ...put, ...appended.put }, [...del, ...appended.delete]);
       index.set(run, appended.run);
       this.rings.set(run, appended.ring);

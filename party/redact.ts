@@ -1,14 +1,23 @@
 /**
- * Redaction of token-shaped strings in what agents print, as pure functions. The container redacts
- * each line before it leaves (it also knows the run's own token), and the rig room redacts again
- * before it stores a line (defence in depth: a container of another version, or a pattern split
- * across two of the container's reads, still meets this). What is replaced becomes `[redacted]`;
- * the name of a variable or header before it stays, so a reader still sees what was there.
+ * Redaction of secrets in what agents print, as pure functions. The container redacts each line
+ * before it leaves, and the rig room redacts again before it stores a line (defence in depth: a
+ * container of another version still meets this). What is replaced becomes `[redacted]`; the name
+ * of a variable or header before it stays, so a reader still sees what was there.
  *
- * Redaction is by shape, so it errs on the side of hiding: a long mixed-case base64 run on a line
- * of its own is hidden even when it was only data. It cannot know every secret format: agents
- * should not print secrets, and this is the net under that, not a guarantee.
+ * Two nets. Secrets known by value (the run's token, the container's, the town's secret in the
+ * room: secret-values.ts) are hidden in any form and any fragment of 8 or more characters. Secrets
+ * nobody told us about are hidden by shape (the rules below), which errs on the side of hiding: a
+ * long mixed-case base64 run on a line of its own is hidden even when it was only data. Both read
+ * the line folded (folded-text.ts), so full-width letters and invisible characters do not hide a
+ * secret from them. Neither can know every secret format: agents should not print secrets, and this
+ * is the net under that, not a guarantee.
+ *
+ * Linear on hostile lines: every rule's repeated parts are disjoint from what follows them (no
+ * unbounded backtracking), and matching by value is a set lookup per character. A 4 KiB line costs
+ * at most about a millisecond (bench/redact.ts).
  */
+import { fold } from "./folded-text.ts";
+import { SecretValues } from "./secret-values.ts";
 
 export const REDACTED = "[redacted]";
 
@@ -25,8 +34,9 @@ const RULES: readonly Rule[] = [
   // Authorization headers: Bearer <token>, Basic <base64>. The credential must look like one (a
   // digit, `=`, `.`, `_`, `-` or an upper-case letter past its first), so "Bearer authentication" stays.
   { name: "authorization", pattern: /(?<keep>\b(?:[Bb]earer|BEARER|Basic|BASIC)\s+)(?=[A-Za-z0-9._~+/-]*[0-9=._-]|[A-Za-z0-9._~+/-]+[A-Z])[A-Za-z0-9._~+/-]{8,}=*/g, keep: true },
-  // JWTs (header.payload.signature, the header is base64url JSON: `eyJ`), and any three long base64url parts.
-  { name: "jwt", pattern: new RegExp(`(?<!${B64URL})eyJ${B64URL}{8,}\\.${B64URL}{8,}\\.${B64URL}{8,}`, "g") },
+  // JWTs (header.payload.signature, the header is base64url JSON: `eyJ`), also with spaces around
+  // the dots, and any three long base64url parts.
+  { name: "jwt", pattern: new RegExp(`(?<!${B64URL})eyJ${B64URL}{8,}[ \\t]*\\.[ \\t]*${B64URL}{8,}[ \\t]*\\.[ \\t]*${B64URL}{8,}`, "g") },
   { name: "three-part token", pattern: new RegExp(`(?<!${B64URL})${B64URL}{20,}\\.${B64URL}{20,}\\.${B64URL}{20,}`, "g") },
   // Well-known prefixes: GitHub, GitLab, Slack, AWS access keys, OpenAI/Anthropic-style keys, Google API keys, npm, Stripe.
   { name: "known prefix", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|[rs]k_live_[A-Za-z0-9]{16,})\b/g },
@@ -41,22 +51,51 @@ const RULES: readonly Rule[] = [
   { name: "base64 line", pattern: /^\s*(?=[A-Za-z0-9+/]*[A-Z])(?=[A-Za-z0-9+/]*[a-z])(?=[A-Za-z0-9+/]*[0-9])[A-Za-z0-9+/]{60,}={0,2}\s*$/g },
 ];
 
-/**
- * `text` with every exact occurrence of `secrets` (e.g. the run's own token) and every token-shaped
- * string replaced by `[redacted]`. Secrets shorter than 8 characters are ignored (they would hide
- * ordinary words).
- */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 8 && out.includes(secret)) out = out.split(secret).join(REDACTED);
+/** Where the rules match, in `line`: each match but its kept prefix (a match of nothing but its prefix marks where to insert). */
+function ruleRanges(line: string): [number, number][] {
+  const folded = fold(line, { dropSpaces: false, decode: false });
+  const ranges: [number, number][] = [];
   for (const rule of RULES) {
-    rule.pattern.lastIndex = 0;
-    out = out.replace(rule.pattern, (...match) => {
-      const groups = match[match.length - 1] as { keep?: string } | undefined;
-      return rule.keep && groups?.keep !== undefined ? `${groups.keep}${REDACTED}` : REDACTED;
-    });
+    for (const match of folded.text.matchAll(rule.pattern)) {
+      const kept = rule.keep ? (match.groups?.keep?.length ?? 0) : 0;
+      ranges.push(folded.inLine(match.index + kept, match.index + match[0].length));
+    }
   }
-  return out;
+  return ranges;
+}
+
+/** Where fragments of the known secrets are, in `line` (read with spaces left out and escapes decoded). */
+function valueRanges(line: string, secrets: SecretValues): [number, number][] {
+  if (!secrets.size) return [];
+  const folded = fold(line, { dropSpaces: true, decode: true });
+  return secrets.find(folded.text).map(([start, end]) => folded.inLine(start, end));
+}
+
+/** `line` with each of `ranges` (overlapping or touching ones as one) replaced by `[redacted]`. */
+function replaceRanges(line: string, ranges: [number, number][]): string {
+  if (!ranges.length) return line;
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let out = "";
+  let at = 0;
+  for (let i = 0; i < ranges.length; ) {
+    const start = ranges[i]![0];
+    let end = ranges[i]![1];
+    for (i++; i < ranges.length && ranges[i]![0] <= end; i++) end = Math.max(end, ranges[i]![1]);
+    out += line.slice(at, start) + REDACTED;
+    at = end;
+  }
+  return out + line.slice(at);
+}
+
+/**
+ * `text` with every fragment of 8 or more characters of `secrets` (e.g. the run's own token), in
+ * any form, and every token-shaped string replaced by `[redacted]`. Secrets shorter than 8
+ * characters are ignored (they would hide ordinary words). Pass a SecretValues where the same
+ * secrets redact many lines: a list is made into one on each call.
+ */
+export function redact(text: string, secrets: SecretValues | readonly string[] = []): string {
+  const known = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
+  return replaceRanges(text, [...ruleRanges(text), ...valueRanges(text, known)]);
 }
 
 /**
@@ -65,11 +104,14 @@ export function redact(text: string, secrets: readonly string[] = []): string {
  */
 export class StreamRedactor {
   private inKey = 0;
+  private readonly secrets: SecretValues;
 
   constructor(
-    private readonly secrets: readonly string[] = [],
+    secrets: SecretValues | readonly string[] = [],
     private readonly maxBlockLines = 200,
-  ) {}
+  ) {
+    this.secrets = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
+  }
 
   line(text: string): string {
     if (this.inKey > 0) {

@@ -13,6 +13,13 @@ describe("plain", () => {
     // C1 controls (U+0080–U+009F), e.g. the 8-bit CSI U+009B, which some terminals obey.
     expect(plain("a\u009b2Jb\u0085c\u009d0;t\u009cd")).toBe("a2Jbc0;td");
   });
+
+  it("writes invisible and reordering characters out, so a title reads as what it is", () => {
+    // A bidi override would show this as "Fix the invoice.pdf"; zero-width spaces and a tag character are not seen at all.
+    expect(plain("Fix the invoice\u202efdp.exe")).toBe("Fix the invoice⟨U+202E⟩fdp.exe");
+    expect(plain("ad\u200bmin \u2066x\u2069 \ufeffhi\u{e0041}")).toBe("ad⟨U+200B⟩min ⟨U+2066⟩x⟨U+2069⟩ ⟨U+FEFF⟩hi⟨U+E0041⟩");
+    expect(plain("👩‍💻 ⚠️ done")).toBe("👩‍💻 ⚠️ done");
+  });
 });
 
 describe("plainJson", () => {
@@ -20,6 +27,14 @@ describe("plainJson", () => {
     const value = { title: "a\u009b2J\x7f\x1b[31mb", n: 1 };
     const text = plainJson(value);
     expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(plain(text)).toBe(text);
+    expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it("writes invisible characters as escapes too: seen in the terminal, exact when parsed", () => {
+    const value = { title: "pay\u202e\u200bme\u{e0041}", by: "👩‍💻" };
+    const text = plainJson(value);
+    expect(text).toContain("pay\\u202e\\u200bme\\udb40\\udc41");
     expect(plain(text)).toBe(text);
     expect(JSON.parse(text)).toEqual(value);
   });

@@ -129,17 +129,18 @@ describe("routes", () => {
     const alpha = await t.readyRig("alpha");
     await t.readyRig("beta");
     await t.polecat(alpha, "maple");
-    const bead = await t.rigCall<Bead>(alpha, "gt_bead_create", { title: "Write the changelog", body: "For 1.2" });
+    // Invisible characters in a title and a subject are shown written out (web/src/lib/shown-text.ts).
+    const bead = await t.rigCall<Bead>(alpha, "gt_bead_create", { title: "Write the changelog \u2066v1.2\u2069", body: "For 1.2" });
     const convoy = await t.townCall<ConvoyProgress>("gt_convoy_create", { title: "Release 1.2", beads: [{ title: "Tag it", rig: "alpha" }, { title: "Announce it", rig: "beta" }] });
-    await t.townCall("gt_mail_send", { to: "mayor", subject: "Ready for 1.2?", body: "" });
+    await t.townCall("gt_mail_send", { to: "mayor", subject: "Ready for 1.2?\u200b", body: "" });
 
     const direct: [string, string, string][] = [
       ["", "[data-testid=rig-card][data-rig=beta]", "overview"],
       ["/rigs/alpha", `[data-testid=bead-card][data-bead="${bead.id}"]`, "rig board"],
-      [`/rigs/alpha/beads/${bead.id}`, "[data-testid=bead-title]:has-text('Write the changelog')", "bead detail"],
+      [`/rigs/alpha/beads/${bead.id}`, "[data-testid=bead-title]:has-text('Write the changelog ⟨U+2066⟩v1.2⟨U+2069⟩')", "bead detail"],
       ["/rigs/alpha/agents/maple", "[data-testid=agent-detail]", "agent detail"],
       [`/convoys/${convoy.id}`, "[data-testid=convoy-title]:has-text('Release 1.2')", "convoy"],
-      ["/mail", "[data-testid=mail-subject]:has-text('Ready for 1.2?')", "town mail"],
+      ["/mail", "[data-testid=mail-subject]:has-text('Ready for 1.2?⟨U+200B⟩')", "town mail"],
     ];
     for (const [path, selector, what] of direct) {
       const p = await page(t.url(path));

@@ -20,8 +20,9 @@ describe("cleanLine", () => {
     expect(cleanLine("a\tb\u0007\u0008c\u007f")).toBe("a\tbc");
   });
 
-  it("removes bidirectional overrides, which would reorder what the operator reads", () => {
-    expect(cleanLine("access\u202e\u2066 granted\u2069")).toBe("access granted");
+  it("writes out bidirectional overrides and zero-width characters, which would reorder or hide what the operator reads", () => {
+    expect(cleanLine("access\u202e\u2066 granted\u2069")).toBe("access⟨U+202E⟩⟨U+2066⟩ granted⟨U+2069⟩");
+    expect(cleanLine("to\u200bken")).toBe("to⟨U+200B⟩ken");
   });
 
   it("shortens a very long line", () => {

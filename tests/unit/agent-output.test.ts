@@ -21,7 +21,7 @@ import {
   type StoredRun,
 } from "../../party/agent-output.ts";
 import { LIMITS, ToolError, type Agent, type Bead, type RunInfo } from "../../party/protocol.ts";
-import { REDACTED } from "../../party/redact.ts";
+import { REDACTED, redact } from "../../party/redact.ts";
 import { FakeStorage } from "../helpers/fake-storage.ts";
 
 const BEAD = "01J0000000000000000000BEAD";
@@ -61,6 +61,11 @@ describe("lines", () => {
     expect(shapeLine("progress 10%\rprogress 50%\rprogress 100%\r")).toBe("progress 100%");
     expect(shapeLine("\x1b[31mred\x1b[0m \x1b]0;title\x07text\x07")).toBe("red text");
     expect(shapeLine("Authorization: Bearer abc123def456")).toBe(`Authorization: Bearer ${REDACTED}`);
+  });
+
+  it("marks invisible characters after redacting, so the marks never split a secret from its match", () => {
+    const secret = "run-token-0123456789abcdef";
+    expect(shapeLine(`tok ${[...secret].join("\u200b")} \u202eend`, (t) => redact(t, [secret]))).toBe(`tok ${REDACTED} ⟨U+202E⟩end`);
   });
 
   it("keeps every shaped line within 4 KiB, whatever was printed", () => {

@@ -61,6 +61,15 @@ describe("redact", () => {
     expect(redact(line)).toBe(line);
   });
 
+  it("hides a JWT nobody told it about with spaces around its dots, in full-width forms, with invisible characters inside", async () => {
+    const token = await signToken({ role: "viewer", town: "elsewhere", exp: Math.floor(Date.now() / 1000) + 60 }, "another-town-secret-0123456789");
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    const fullWidth = (s: string) => [...s].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join("");
+    for (const shown of [`${header} . ${payload} . ${signature}`, `${header}\t.${payload} .\t${signature}`, fullWidth(token), [...token].join("\u200b"), `${header}.\u202e${payload}\u202c.${signature}`, [...token].join("⟨U+2060⟩")]) {
+      expect(redact(`seen: ${shown} (theirs)`)).toBe(`seen: ${REDACTED} (theirs)`);
+    }
+  });
+
   it("is idempotent: redacting twice changes nothing more", () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), fc.constantFrom("", "Bearer abc123def456", "password=hunter2hunter2", "ghp_0123456789abcdefghijABCDEFGHIJ012345"), (text, secret) => {

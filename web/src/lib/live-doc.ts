@@ -5,12 +5,14 @@
  * Each named Y.Map is mirrored into a store keyed like the map. A change touches only the keys it
  * changed (so a rig of 10k beads does not reconcile 10k rows per edit); a new connection brings a
  * fresh Y.Doc, which is mirrored whole with `reconcile` once it is synced, so rows that did not
- * change keep their identity and nothing flickers to empty while reconnecting.
+ * change keep their identity and nothing flickers to empty while reconnecting. What is mirrored is
+ * what is shown, so its strings have their invisible characters marked (lib/shown-text.ts).
  */
 import { createSignal, onCleanup, type Accessor } from "solid-js";
 import { createStore, reconcile, type SetStoreFunction } from "solid-js/store";
 import type * as Y from "yjs";
 import { DocReplica, type SyncStatus } from "../../../client/doc-sync.ts";
+import { shown } from "./shown-text.ts";
 
 export type Sync = {
   status: Accessor<SyncStatus>;
@@ -28,11 +30,11 @@ function mapMirror<T>(name: string, set: SetStoreFunction<Record<string, T>>): M
   return {
     bind(doc) {
       const map = doc.getMap<T>(name);
-      set(reconcile(Object.fromEntries(map.entries())));
+      set(reconcile(Object.fromEntries([...map.entries()].map(([key, value]) => [key, shown(value)]))));
       const onChange = (event: Y.YMapEvent<T>) => {
         for (const [key, change] of event.changes.keys) {
           if (change.action === "delete") set(key, undefined as T);
-          else set(key, reconcile(map.get(key) as T));
+          else set(key, reconcile(shown(map.get(key) as T)));
         }
       };
       map.observe(onChange);
@@ -45,7 +47,7 @@ function arrayMirror<T>(name: string, set: (rows: T[]) => void): Mirror {
   return {
     bind(doc) {
       const array = doc.getArray<T>(name);
-      const copy = () => set(array.toArray());
+      const copy = () => set(array.toArray().map(shown));
       copy();
       array.observe(copy);
       return () => array.unobserve(copy);
