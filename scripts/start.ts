@@ -12,7 +12,8 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
@@ -21,6 +22,7 @@ import { DocReplica } from "../client/doc-sync.ts";
 import { plain } from "../party/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
 import { TS_LOADER } from "../container/runtimes.ts";
+import { closedToOthers } from "../container/agent-files.ts";
 import { buildGtIfStale } from "./build-gt.ts";
 import { STATE_DIR, ensureLocalState } from "./local-state.ts";
 import { DEMO_EVERY_S, DemoPlanner, demoHold, nextDelayMs, parseEvery, type DemoWork, type TownLoad } from "./living-demo.ts";
@@ -72,7 +74,20 @@ const extraRigs = (values["add-rig"] ?? []).map((entry) => {
   if (!name || !SLUG_RE.test(name) || url.length === 0) fail(`--add-rig takes <name>=<git url or path>, got ${entry}`);
   return { name, gitUrl: url.join("=") };
 });
-const workspace = resolve(values.workspace ?? join(STATE_DIR, "workspace"));
+/**
+ * Where the rigs' users must reach: the container's workspace (clones, worktrees) and the demo's
+ * remotes. In the state directory, unless the clone is closed to other users (root's home is 0700)
+ * and the container will run rigs as their own users: then in /var/lib/townhall, under a name made
+ * from the state directory and the town's secret (a fresh .townhall/ starts a fresh one there).
+ */
+const SHARED_DIR = (() => {
+  if (process.getuid?.() !== 0 || !closedToOthers(STATE_DIR)) return STATE_DIR;
+  const dir = join("/var/lib/townhall", `${basename(ROOT)}-${createHash("sha256").update(`${STATE_DIR}\n${state.secret}`).digest("hex").slice(0, 10)}`);
+  mkdirSync(dir, { recursive: true });
+  for (const path of ["/var/lib/townhall", dir]) chmodSync(path, 0o711);
+  return dir;
+})();
+const workspace = resolve(values.workspace ?? join(SHARED_DIR, "workspace"));
 const every = values.every === undefined ? DEMO_EVERY_S : parseEvery(values.every);
 if (!every) fail(`--every takes seconds between new work, e.g. 20-40 (1 to 3600), got ${values.every}`);
 
@@ -155,7 +170,7 @@ function startChild(name: string, file: string, args: string[], ready: RegExp, l
 
 /** A local bare repository with one commit on main, standing in for a rig's git remote. */
 function demoRemote(name: string): string {
-  const reposDir = join(STATE_DIR, "demo-repos");
+  const reposDir = join(SHARED_DIR, "demo-repos");
   const bare = join(reposDir, `${name}.git`);
   if (existsSync(bare)) return bare;
   const seed = join(reposDir, `${name}-seed`);
@@ -168,6 +183,8 @@ function demoRemote(name: string): string {
   git(["clone", "-q", "--bare", seed, bare], reposDir);
   return bare;
 }
+
+if (SHARED_DIR !== STATE_DIR) step(`${closedToOthers(STATE_DIR)} is closed to other users, so the rigs' workspace and demo repositories are in ${SHARED_DIR}, where the rigs' users reach them`);
 
 // What the town's agents run: gt and the scripted agent as JavaScript (container/dist), unless fresh.
 step("building gt and the scripted agent");
@@ -326,7 +343,7 @@ Townhall is running: town "${town}".
 
   ${values.quiet ? "Quiet (--quiet): no new work after the first convoy." : `After the first convoy lands, new work every ${pace}: some crosses rigs by mail, some fails, now and then an agent hangs (--quiet: none).`}
   More tokens: npm run token -- --role <operator|viewer|agent|container> --town ${town}
-  Ctrl-C stops; npm start again resumes this town; delete ${STATE_DIR} to start over.
+  Ctrl-C stops; npm start again resumes this town; delete ${STATE_DIR}${SHARED_DIR !== STATE_DIR ? ` (and ${SHARED_DIR})` : ""} to start over.
 `);
 
 if (!values.quiet) void livingDemo();
