@@ -35,6 +35,8 @@ import type { TokenRefreshResult } from "../party/protocol.ts";
 import { endGroup, killGroup, trackGroup } from "./processes.ts";
 import { claimRigDir, ensureRigUser, killAllOf, type RigUser } from "./rig-user.ts";
 import type { AgentSandbox } from "./sandbox.ts";
+import { StreamRedactor } from "../party/redact.ts";
+import { SecretValues } from "../party/secret-values.ts";
 
 export type MayorOptions = {
   host: string;
@@ -215,10 +217,14 @@ export class MayorRunner {
       if (this.child === child) this.child = null;
       return exit;
     });
-    const lines = (stream: NodeJS.ReadableStream | null, mark: string) =>
+    // Its output goes to the container's log, redacted of its own token (and anything token-shaped) as agents' output is.
+    const secrets = new SecretValues([token]);
+    const lines = (stream: NodeJS.ReadableStream | null, mark: string) => {
+      const redactor = new StreamRedactor(secrets);
       stream?.on("data", (chunk: Buffer) => {
-        for (const line of chunk.toString().trimEnd().split("\n")) this.log(`${mark} ${line}`);
+        for (const line of chunk.toString().trimEnd().split("\n")) this.log(`${mark} ${redactor.line(line)}`);
       });
+    };
     lines(child.stdout, ">");
     lines(child.stderr, "!");
     if (child.pid) {

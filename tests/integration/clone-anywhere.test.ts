@@ -45,9 +45,9 @@ describe.runIf(isolating())("a clone in a directory closed to others (mode 0700)
     chmodSync(node, 0o755);
 
     const port = await freePort();
-    const env = { ...process.env, NO_COLOR: "1" };
-    delete env.GT_STATE_DIR;
-    delete env.GT_WORKSPACE;
+    // The clone's own state (its .townhall/) and default workspace: nothing of this run's settings.
+    const { GT_STATE_DIR: _state, GT_WORKSPACE: _workspace, ...inherited } = process.env;
+    const env = { ...inherited, NO_COLOR: "1" };
     const start = spawn(node, ["--import", "./node_modules/tsx/dist/loader.mjs", "scripts/start.ts", "--port", String(port), "--quiet"], { cwd: clone, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const exited = new Promise<number | null>((resolve) => start.once("exit", (code) => resolve(code)));
