@@ -707,7 +707,7 @@ export abstract class LiveRoom implements Party.Server {
       if (now < iat + (exp - iat) / 2) throw new ToolError("CONFLICT", `renew this token after ${new Date((iat + (exp - iat) / 2) * 1000).toISOString()}`);
       this.rateLimit(caller, "refresh");
       const lifetime = Math.min(MAX_TOKEN_LIFETIME_S, Math.max(1, exp - iat));
-      const token = await signToken({ ...claims, exp: now + lifetime }, this.secret);
+      const token = await signToken({ ...claims, iat: now, exp: now + lifetime }, this.secret);
       return { token, expiresAt: (now + lifetime) * 1000 };
     });
   }

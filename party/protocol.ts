@@ -215,6 +215,14 @@ export const tokenClaims = z.strictObject({
 });
 export type TokenClaims = z.infer<typeof tokenClaims>;
 
+/**
+ * The longest a token may live (`exp - iat`): the rooms refuse longer-lived ones, `npm run token`
+ * and `gt_share` mint none, and a renewal keeps a token's lifetime within it.
+ */
+export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
+/** How far ahead of the rooms' clock a token's `iat` may be (clock skew); further ahead is refused. */
+export const MAX_TOKEN_ISSUED_AHEAD_S = 60;
+
 /** A verified token as the rooms use it: the claims, with the town (`aud`) named `town`. */
 export type TokenPayload = Omit<TokenClaims, "aud"> & { town: string };
 
@@ -616,7 +624,7 @@ export const townToolArgs = {
    */
   gt_share: z.strictObject({
     path: z.string().max(500),
-    ttl_s: z.number().int().min(60).max(30 * 24 * 3600),
+    ttl_s: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_S),
   }),
   /** Operator: the share links of this town, newest first (expired ones are forgotten). */
   gt_share_list: z.strictObject({}),
@@ -795,7 +803,6 @@ export type BeadMoveResult = { bead_id: string; rig: string; moved_from: { rig: 
  * refresh before expiry and reconnect with the new token, so they never meet the 4401 of expiry.
  */
 export type TokenRefreshResult = { token: string; expiresAt: number };
-export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
 
 export type ShareResult = { id: string; path: string; token: string; expiresAt: number; view: ShareView };
 /** A share link as gt_share_list shows it (its token is not kept). */

@@ -287,9 +287,10 @@ export default class TownRoom extends LiveRoom {
         const view: ShareView =
           named.kind === "rig" ? { kind: "rig", rig: rigOf(named.rig) } : named.kind === "bead" ? { ...named, rig: rigOf(named.rig) } : named.kind === "agent" ? { ...named, rig: rigOf(named.rig) } : named;
         const now = Date.now();
-        const exp = Math.floor(now / 1000) + args.ttl_s;
+        const iat = Math.floor(now / 1000);
+        const exp = iat + args.ttl_s;
         const id = newId();
-        const token = await signToken({ role: "viewer", town: this.roomId, view, exp, jti: id }, this.secret);
+        const token = await signToken({ role: "viewer", town: this.roomId, view, iat, exp, jti: id }, this.secret);
         const link: ShareLink = { id, path: parsed.path, view, createdAt: now, expiresAt: exp * 1000 };
         await this.records.write([], [this.feedEvent("share", `read-only link made for ${parsed.path}`)], { put: { [`shares:${id}`]: link } });
         return { id, path: `${parsed.path}?token=${token}`, token, expiresAt: link.expiresAt, view };

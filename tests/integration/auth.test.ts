@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
 import { signToken } from "../../party/auth.ts";
+import { MAX_TOKEN_LIFETIME_S } from "../../party/protocol.ts";
 import { ToolSocket } from "../../client/tools.ts";
 import { makeTown, type TestTown } from "../helpers/town.ts";
 import { fails } from "../helpers/town.ts";
@@ -87,6 +88,16 @@ describe("npm run token", () => {
     const viewer = run(["--role", "viewer", "--town", town.town]);
     expect((await fails(town.townCall("gt_list_rigs", {}, viewer))).code).toBe("FORBIDDEN");
     expect(() => run(["--role", "agent", "--town", town.town])).toThrow(/agent tokens need --rig/);
+  });
+
+  it("refuses a --ttl over 30 days (the rooms would refuse the token), and makes one of exactly 30 days", async () => {
+    town = await makeTown(host, secret);
+    const { spawnSync } = await import("node:child_process");
+    const run = (ttl: number) => spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", "--role", "operator", "--town", town.town, "--ttl", String(ttl)], { env: { ...process.env, GT_SECRET: secret }, encoding: "utf8" });
+    const tooLong = run(MAX_TOKEN_LIFETIME_S + 1);
+    expect([tooLong.status, tooLong.stdout, tooLong.stderr.trim()]).toEqual([2, "", "token: --ttl may be at most 2592000 seconds (30 days): the rooms refuse longer-lived tokens"]);
+    const thirtyDays = run(MAX_TOKEN_LIFETIME_S);
+    expect(await town.townCall("gt_list_rigs", {}, thirtyDays.stdout.trim())).toEqual([]);
   });
 });
 
