@@ -16,6 +16,7 @@ import { z } from "zod";
 import { admit, principalOf, type Admission, type DocName, type Purpose, type RoomRef } from "./access.ts";
 import { bodyDigest, checkInternal, sameString, signInternal, signToken, tokenFromRequest, verifyToken } from "./auth.ts";
 import { RateLimiter, type RateKind } from "./limits.ts";
+import { socketCapProblem, socketCaps, type SocketCaps } from "./socket-caps.ts";
 import {
   CLOSE,
   ERROR_STATUS,
@@ -278,9 +279,9 @@ export abstract class LiveRoom implements Party.Server {
     return admitted.finally(() => this.admitting.delete(connection.id));
   }
 
-  private get maxConnections(): number {
-    const configured = Number(this.room.env.GT_MAX_CONNECTIONS);
-    return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.maxConnections;
+  /** The room's socket caps (party/socket-caps.ts), from its environment. */
+  private get caps(): SocketCaps {
+    return socketCaps(this.room.env);
   }
 
   /** What a socket's path asks for: the room's tool socket, or one of its documents. */
@@ -301,7 +302,7 @@ export abstract class LiveRoom implements Party.Server {
 
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
     // Bounded before any work: a flood of sockets must not cost a token check each.
-    if (this.sockets.size + this.admitting.size >= this.maxConnections) return connection.close(CLOSE.ROOM_FULL, "room full");
+    if (this.sockets.size + this.admitting.size >= this.caps.room) return connection.close(CLOSE.ROOM_FULL, "room full");
     const purpose = this.purposeOf(request.url);
     if (!purpose) return connection.close(CLOSE.GONE, "no such document in this room");
     const token = tokenFromRequest(request, "socket");
@@ -312,7 +313,7 @@ export abstract class LiveRoom implements Party.Server {
     if (!admission.ok) return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : CLOSE.FORBIDDEN, admission.message);
     await this.learnOrigin(request.url, check.payload);
     // No await from here until the socket is counted: concurrent admissions cannot all pass the caps.
-    const full = this.socketCapProblem(check.payload);
+    const full = socketCapProblem(this.openTokens(), check.payload, this.caps);
     if (full) return connection.close(CLOSE.ROOM_FULL, full);
     const refusal = purpose.kind === "tools" ? this.claimSocket(connection.id, check.payload, request) : null;
     if (refusal) return connection.close(refusal.code, refusal.reason);
@@ -332,29 +333,9 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
-  /**
-   * Why one more socket of this token would be too many, or null. The container and operators always
-   * find room (a reserve of the cap is theirs), viewers hold at most a share of it, and no one agent
-   * can fill a room by itself.
-   */
-  private socketCapProblem(token: TokenPayload): string | null {
-    const principal = principalOf(token);
-    let total = 0;
-    let viewers = 0;
-    let others = 0;
-    let mine = 0;
-    for (const info of this.sockets.values()) {
-      total++;
-      if (info.token.role === "viewer") viewers++;
-      if (info.token.role === "viewer" || info.token.role === "agent") others++;
-      if (info.token.role === "agent" && principalOf(info.token) === principal) mine++;
-    }
-    if (total >= this.maxConnections) return "room full";
-    if (token.role === "container" || token.role === "operator") return null;
-    if (others >= this.maxConnections - Math.ceil(this.maxConnections * LIMITS.reservedShare)) return "room full: the rest is kept for the container and operators";
-    if (token.role === "viewer" && viewers >= Math.floor(this.maxConnections * LIMITS.viewerShare)) return "room full for viewers";
-    if (token.role === "agent" && mine >= LIMITS.socketsPerAgent) return `this agent holds ${mine} sockets here already; at most ${LIMITS.socketsPerAgent}`;
-    return null;
+  /** The tokens of the sockets this room holds open (what socket caps count). */
+  private *openTokens(): Iterable<TokenPayload> {
+    for (const info of this.sockets.values()) yield info.token;
   }
 
   /** The admission rule for this room, or UNKNOWN_RIG while the room does not exist. */

@@ -104,8 +104,15 @@ export const LIMITS = {
   viewerShare: 0.5,
   /** Share of GT_MAX_CONNECTIONS kept for the container and operators: agents and viewers together get the rest. */
   reservedShare: 0.1,
-  /** Sockets one agent (identity and run) may hold in a room. Viewers are held by their share; a link may be opened by a whole team. */
+  /** Sockets one agent (identity and run) may hold in a room. */
   socketsPerAgent: 16,
+  /** Sockets one viewer token may hold in a room (GT_MAX_VIEWER_CONNECTIONS): a person's tabs. */
+  socketsPerViewer: 16,
+  /**
+   * Sockets one share link may hold in a room (GT_MAX_LINK_CONNECTIONS): a team may open one link
+   * together. A page holds one per room (an agent's or a bead's page two in its rig's room).
+   */
+  socketsPerLink: 64,
   /** Full syncs a document socket may ask for in a minute beyond its first, before it is closed with 4420. */
   syncsPerMinute: 2,
   /**
