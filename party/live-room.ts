@@ -122,11 +122,13 @@ function townOfRoom(roomId: string): string {
 /**
  * The gate, run by PartyKit before a request or socket reaches a room (onBeforeRequest,
  * onBeforeConnect): no room starts, no storage is touched and no body is read for a caller without
- * a token signed for this town. HTTP bodies are counted as they arrive (a declared length over the
- * limit is refused at once). A refused socket is accepted by the worker itself and closed with its
- * code (4401, 4403), so a client can read why (a refused handshake tells a browser nothing).
+ * a token signed for this town, nor for a room that `exists` says is not there (a rig room the
+ * town's registry does not know: 404, close 4404). HTTP bodies are counted as they arrive (a declared
+ * length over the limit is refused at once). A refused socket is accepted by the worker itself and
+ * closed with its code (4401, 4403, 4404), so a client can read why (a refused handshake tells a
+ * browser nothing).
  */
-async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "socket"): Promise<Request | Response> {
+export async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "socket", exists?: RoomExists): Promise<Request | Response> {
   const request = req as unknown as Request;
   const secret = lobby.env.GT_SECRET;
   if (typeof secret !== "string" || secret.length < 16) return errorResponse("INTERNAL", "GT_SECRET is not configured");
@@ -142,10 +144,16 @@ async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "sock
   const token = tokenFromRequest(request, kind);
   const check = token ? await verifyToken(token, secret) : ({ ok: false, reason: kind === "http" ? "no token: send Authorization: Bearer <token>" : "no token" } as const);
   const refusal = !check.ok ? { status: "UNAUTHORIZED" as const, close: CLOSE.UNAUTHORIZED, reason: check.reason } : check.payload.town !== town ? { status: "FORBIDDEN" as const, close: CLOSE.FORBIDDEN, reason: `token is for town ${check.payload.town}` } : null;
-  if (kind === "socket") return refusal ? refusedSocket(refusal.close, refusal.reason) : request;
-  if (refusal) return errorResponse(refusal.status, refusal.reason);
-  return withCountedBody(request, LIMITS.maxFrameBytes);
+  if (refusal) return kind === "socket" ? refusedSocket(refusal.close, refusal.reason) : errorResponse(refusal.status, refusal.reason);
+  // A room that does not exist is not started (it would create its storage): 404 for any token.
+  const known = exists ? await exists(lobby, secret).catch((error: unknown) => (console.warn(`[gate] could not learn whether room ${lobby.id} exists`, error), null)) : true;
+  if (known === null) return kind === "socket" ? refusedSocket(1011, "could not learn whether this room exists: try again") : errorResponse("INTERNAL", "could not learn whether this room exists: try again");
+  if (!known) return kind === "socket" ? refusedSocket(CLOSE.GONE, `room ${lobby.id} does not exist`) : errorResponse("UNKNOWN_RIG", `room ${lobby.id} does not exist (never added, or removed)`);
+  return kind === "socket" ? request : withCountedBody(request, LIMITS.maxFrameBytes);
 }
+
+/** Whether the room a request names exists, asked by the gate before the room starts (see RigRoom). */
+export type RoomExists = (lobby: Party.Lobby, secret: string) => Promise<boolean>;
 
 /**
  * A socket refused at the gate still learns why: the worker accepts it itself and closes it with the
@@ -764,6 +772,7 @@ export abstract class LiveRoom implements Party.Server {
 
   private async onInfoRequest(req: Request): Promise<Response> {
     await this.authorise(req);
+    if (!this.roomRef()) throw new ToolError("UNKNOWN_RIG", `room ${this.roomId} does not exist (never added, or removed)`);
     return jsonResponse({ ok: true, room: { party: this.party, id: this.roomId }, protocol: PROTOCOL_VERSION });
   }
 
@@ -799,40 +808,51 @@ export abstract class LiveRoom implements Party.Server {
 
   /** Calls another room of this town. Throws on network failure; returns the parsed reply. */
   protected async callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: any }> {
-    const text = JSON.stringify(body);
-    const init = {
-      // A hung hop must not hang the caller: after this the mail waits in the outbox instead.
-      signal: AbortSignal.timeout(HOP_TIMEOUT_MS),
-      method: "POST",
-      headers: { "content-type": "application/json", "x-townhall-internal": await signInternal(this.secret, roomId, op, text) },
-      body: text,
-    };
-    let response: Response;
-    if (this.parties) {
-      const stub = this.parties[party]?.get(roomId);
-      if (!stub) throw new Error(`no party ${party}`);
-      response = (await stub.fetch(`/internal/${op}`, init)) as unknown as Response;
-    } else if (this.origin) {
-      // A room woken by its alarm after a restart has no stubs at all (a PartyKit limitation),
-      // so its outbox reaches the other room through the server's own address instead.
-      response = await fetch(`${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`, init);
-    } else {
-      throw new Error("no route to other rooms yet (no request seen since start)");
-    }
-    const reply = await response.text();
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(reply);
-    } catch {
-      parsed = { ok: false, error: { code: "INTERNAL", message: reply.slice(0, 200) } };
-    }
-    return { status: response.status, body: parsed };
+    if (this.parties) return callRoomThrough(this.parties, party, roomId, op, body, this.secret);
+    if (!this.origin) throw new Error("no route to other rooms yet (no request seen since start)");
+    // A room woken by its alarm after a restart has no stubs at all (a PartyKit limitation), so
+    // its outbox reaches the other room through the server's own address instead.
+    const response = await fetch(`${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`, await internalCall(this.secret, roomId, op, body));
+    return parsedReply(response);
   }
 
   /** A feed event of this room, now; its tone is the kind's unless `about` says (party/feed.ts). */
   protected feedEvent(kind: string, text: string, about?: FeedAbout): FeedEvent {
     return makeEvent(newId(), Date.now(), kind, text, about);
   }
+}
+
+/** The request of one signed room-to-room call (`POST /internal/<op>`, see signInternal). */
+async function internalCall(secret: string, roomId: string, op: string, body: unknown): Promise<RequestInit> {
+  const text = JSON.stringify(body);
+  return {
+    // A hung hop must not hang the caller: after this the mail waits in the outbox instead.
+    signal: AbortSignal.timeout(HOP_TIMEOUT_MS),
+    method: "POST",
+    headers: { "content-type": "application/json", "x-townhall-internal": await signInternal(secret, roomId, op, text) },
+    body: text,
+  };
+}
+
+async function parsedReply(response: Response): Promise<{ status: number; body: any }> {
+  const reply = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(reply);
+  } catch {
+    parsed = { ok: false, error: { code: "INTERNAL", message: reply.slice(0, 200) } };
+  }
+  return { status: response.status, body: parsed };
+}
+
+/**
+ * A signed room-to-room call through the runtime's stubs (a room's, or the gate's lobby's: the gate
+ * asks the town room whether a rig exists). Throws on network failure; returns the parsed reply.
+ */
+export async function callRoomThrough(parties: Party.Context["parties"], party: "main" | "rig", roomId: string, op: string, body: unknown, secret: string): Promise<{ status: number; body: any }> {
+  const stub = parties[party]?.get(roomId);
+  if (!stub) throw new Error(`no party ${party}`);
+  return parsedReply((await stub.fetch(`/internal/${op}`, await internalCall(secret, roomId, op, body))) as unknown as Response);
 }
 
 /** Reads a JSON body, counting as it arrives: past `limit` bytes it stops reading and says so. */
