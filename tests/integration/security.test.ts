@@ -6,9 +6,9 @@
  * documents, metered full syncs, a share of the room for viewers, git URLs checked and redacted.
  */
 import { request as httpRequest } from "node:http";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
@@ -190,6 +190,27 @@ describe("rooms that do not exist", () => {
     expect((await fails(t.rigCall(beta, "gt_list_beads"))).code).toBe("UNKNOWN_RIG");
     const info = await fetch(`http://${server.host}/parties/rig/${t.rigRoom(beta)}`, { headers: { authorization: `Bearer ${t.operator}` } });
     expect(info.status).toBe(404);
+  });
+});
+
+describe("the secret", () => {
+  it("is on no command line of partykit dev's processes: it reads it from a config file only its owner can read", () => {
+    const group = readdirSync("/proc").filter((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        // Fields after the command's closing parenthesis: state, ppid, pgrp.
+        return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()!.split(" ")[2]) === server.process.pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+    const cmdlines = group.map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"));
+    expect(cmdlines.some((args) => args.some((arg) => arg.endsWith("workerd")))).toBe(true);
+    expect(cmdlines.filter((args) => args.join(" ").includes(SECRET) || args.includes("--var"))).toEqual([]);
+    const dev = cmdlines.find((args) => args.includes("dev"))!;
+    const config = dev[dev.indexOf("-c") + 1]!;
+    expect(JSON.parse(readFileSync(config, "utf8")).vars.GT_SECRET).toBe(SECRET);
+    expect([statSync(config).mode & 0o777, statSync(dirname(config)).mode & 0o777]).toEqual([0o600, 0o700]);
   });
 });
 
