@@ -26,7 +26,10 @@
  *       removed (EVENT_TYPES); idempotent repeats of gt_done and gt_merge_result (docs/protocol.md).
  *       Document lineages for standard Yjs providers (a step 2 hands a replica over from an earlier
  *       lineage; 4409 for one holding refused writes; awareness answered with no one); beads'
- *       historyCount (the document holds the last LIMITS.historyInDoc status changes).
+ *       historyCount (the document holds the last LIMITS.historyInDoc status changes). Refused since:
+ *       tokens living over 30 days or issued over 60 s ahead (4401), a viewer token's 17th and a
+ *       share link's 65th socket in a room (4429), a rig room the registry does not know, at the
+ *       gate (404 UNKNOWN_RIG, 4404).
  */
 import { z } from "zod";
 import { AGENT_ROLES, MAX_SUBJECT, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./patterns.ts";
