@@ -20,20 +20,15 @@ describe("socket caps", () => {
     expect(socketCaps({ GT_MAX_VIEWER_CONNECTIONS: "0", GT_MAX_LINK_CONNECTIONS: "2.5", GT_MAX_CONNECTIONS: "lots" })).toEqual(caps);
   });
 
-  it("a share link holds 64 sockets of a room; its 65th is refused, naming the cap, while another link and a viewer still get in", () => {
-    const team = link();
-    expect(socketCapProblem(times(63, team), team, caps)).toBeNull();
-    expect(socketCapProblem(times(64, team), team, caps)).toBe("this share link holds 64 sockets here already; at most 64 per share link");
-    expect(socketCapProblem(times(64, team), link(), caps)).toBeNull();
-    expect(socketCapProblem(times(64, team), viewer(), caps)).toBeNull();
-  });
-
-  it("a viewer token holds 16; its 17th is refused, naming the cap; another viewer token and a link still get in", () => {
-    const mine = viewer();
-    expect(socketCapProblem(times(15, mine), mine, caps)).toBeNull();
-    expect(socketCapProblem(times(16, mine), mine, caps)).toBe("this viewer token holds 16 sockets here already; at most 16 per viewer token");
-    expect(socketCapProblem(times(16, mine), viewer(), caps)).toBeNull();
-    expect(socketCapProblem(times(16, mine), link(), caps)).toBeNull();
+  it.each([
+    ["share link", link, 64],
+    ["viewer token", viewer, 16],
+  ] as const)("a %s holds %i sockets of a room; one more is refused, naming the cap, while another link and a viewer still get in", (what, make, cap) => {
+    const mine = make();
+    expect(socketCapProblem(times(cap - 1, mine), mine, caps)).toBeNull();
+    expect(socketCapProblem(times(cap, mine), mine, caps)).toBe(`this ${what} holds ${cap} sockets here already; at most ${cap} per ${what}`);
+    expect(socketCapProblem(times(cap, mine), link(), caps)).toBeNull();
+    expect(socketCapProblem(times(cap, mine), viewer(), caps)).toBeNull();
   });
 
   it("count by principal: an agent's fresh token is the same agent; operators and the container are not capped but by the room", () => {
