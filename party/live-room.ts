@@ -146,9 +146,17 @@ export async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" 
   const refusal = !check.ok ? { status: "UNAUTHORIZED" as const, close: CLOSE.UNAUTHORIZED, reason: check.reason } : check.payload.town !== town ? { status: "FORBIDDEN" as const, close: CLOSE.FORBIDDEN, reason: `token is for town ${check.payload.town}` } : null;
   if (refusal) return kind === "socket" ? refusedSocket(refusal.close, refusal.reason) : errorResponse(refusal.status, refusal.reason);
   // A room that does not exist is not started (it would create its storage): 404 for any token.
-  const known = exists ? await exists(lobby, secret).catch((error: unknown) => (console.warn(`[gate] could not learn whether room ${lobby.id} exists`, error), null)) : true;
-  if (known === null) return kind === "socket" ? refusedSocket(1011, "could not learn whether this room exists: try again") : errorResponse("INTERNAL", "could not learn whether this room exists: try again");
-  if (!known) return kind === "socket" ? refusedSocket(CLOSE.GONE, `room ${lobby.id} does not exist`) : errorResponse("UNKNOWN_RIG", `room ${lobby.id} does not exist (never added, or removed)`);
+  if (exists) {
+    let known: boolean;
+    try {
+      known = await exists(lobby, secret);
+    } catch (error) {
+      console.warn(`[gate] could not learn whether room ${lobby.id} exists`, error);
+      const reason = "could not learn whether this room exists: try again";
+      return kind === "socket" ? refusedSocket(1011, reason) : errorResponse("INTERNAL", reason);
+    }
+    if (!known) return kind === "socket" ? refusedSocket(CLOSE.GONE, `room ${lobby.id} does not exist`) : errorResponse("UNKNOWN_RIG", `room ${lobby.id} does not exist (never added, or removed)`);
+  }
   return kind === "socket" ? request : withCountedBody(request, LIMITS.maxFrameBytes);
 }
 
