@@ -9,7 +9,7 @@
  */
 import { SignJWT, errors, jwtVerify } from "jose";
 import { newId } from "./ids.ts";
-import { tokenClaims, type TokenClaims, type TokenInput, type TokenPayload } from "./protocol.ts";
+import { MAX_TOKEN_ISSUED_AHEAD_S, MAX_TOKEN_LIFETIME_S, tokenClaims, type TokenClaims, type TokenInput, type TokenPayload } from "./protocol.ts";
 
 const encoder = new TextEncoder();
 const keyCache = new Map<string, Uint8Array>();
@@ -33,6 +33,9 @@ function subjectOf(input: TokenInput): string {
 export async function signToken(input: TokenInput, secret: string): Promise<string> {
   const { town, sub: _sub, jti, iat, ...rest } = input;
   const claims: TokenClaims = tokenClaims.parse({ ...rest, sub: subjectOf(input), aud: town, iat: iat ?? Math.floor(Date.now() / 1000), jti: jti ?? newId() });
+  // A token the rooms would refuse is a mistake of its minter: say so here, not at its first use.
+  const tooLong = lifetimeProblem(claims.iat, claims.exp);
+  if (tooLong) throw new Error(tooLong);
   return new SignJWT(claims as unknown as Record<string, unknown>).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(jwtKey(secret));
 }
 
@@ -40,7 +43,23 @@ export type TokenCheck = { ok: true; payload: TokenPayload } | { ok: false; reas
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
-/** Verifies signature, shape and expiry. `now` is seconds since the epoch. */
+/** Why a token living from `iat` to `exp` is refused whenever it is shown, or null. */
+function lifetimeProblem(iat: number, exp: number): string | null {
+  return exp - iat > MAX_TOKEN_LIFETIME_S ? `token lifetime over ${MAX_TOKEN_LIFETIME_S / 86_400} days` : null;
+}
+
+/**
+ * Why a token's times are refused at `now` (seconds), besides expiry, or null: a lifetime over
+ * MAX_TOKEN_LIFETIME_S (an `exp` in the year 9999 is a token that never ends), or an `iat` further
+ * ahead than clock skew explains (a token dated ahead would pass for young: renewal and lifetime
+ * checks read its `iat`).
+ */
+export function tokenTimeProblem(iat: number, exp: number, now: number): string | null {
+  if (iat - now > MAX_TOKEN_ISSUED_AHEAD_S) return `token issued in the future (iat more than ${MAX_TOKEN_ISSUED_AHEAD_S} s ahead)`;
+  return lifetimeProblem(iat, exp);
+}
+
+/** Verifies signature, shape, expiry and lifetime. `now` is seconds since the epoch. */
 export async function verifyToken(token: string, secret: string, now = Date.now() / 1000): Promise<TokenCheck> {
   const parts = token.split(".");
   if (parts.length !== 3 || !parts.every((p) => B64URL.test(p)) || !canonical(parts[2]!)) return { ok: false, reason: "malformed token" };
@@ -56,6 +75,8 @@ export async function verifyToken(token: string, secret: string, now = Date.now(
   if (!parsed.success) return { ok: false, reason: "malformed token payload" };
   // jose accepts a token whose exp equals now; a token is over at its exp.
   if (parsed.data.exp <= now) return { ok: false, reason: "token expired" };
+  const refused = tokenTimeProblem(parsed.data.iat, parsed.data.exp, now);
+  if (refused) return { ok: false, reason: refused };
   const { aud, ...claims } = parsed.data;
   return { ok: true, payload: { ...claims, town: aud } };
 }

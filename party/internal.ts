@@ -148,3 +148,6 @@ export const convoyBeadNotice = z.strictObject({
 
 /** Town → rig: a share link was revoked; its sockets close and it opens nothing any more. */
 export const revokeToken = z.strictObject({ jti: z.string().min(1).max(64), exp: z.number().int().positive() });
+
+/** Town → the gate: the ids of the town's rigs (its registry), so a made-up rig room is never started. */
+export const rigIdsReply = z.strictObject({ ok: z.literal(true), value: z.array(ulidString).max(LIMITS.rigsPerTown) });

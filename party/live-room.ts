@@ -16,6 +16,7 @@ import { z } from "zod";
 import { admit, principalOf, type Admission, type DocName, type Purpose, type RoomRef } from "./access.ts";
 import { bodyDigest, checkInternal, sameString, signInternal, signToken, tokenFromRequest, verifyToken } from "./auth.ts";
 import { RateLimiter, type RateKind } from "./limits.ts";
+import { socketCapProblem, socketCaps, type SocketCaps } from "./socket-caps.ts";
 import {
   CLOSE,
   ERROR_STATUS,
@@ -121,11 +122,13 @@ function townOfRoom(roomId: string): string {
 /**
  * The gate, run by PartyKit before a request or socket reaches a room (onBeforeRequest,
  * onBeforeConnect): no room starts, no storage is touched and no body is read for a caller without
- * a token signed for this town. HTTP bodies are counted as they arrive (a declared length over the
- * limit is refused at once). A refused socket is accepted by the worker itself and closed with its
- * code (4401, 4403), so a client can read why (a refused handshake tells a browser nothing).
+ * a token signed for this town, nor for a room that `exists` says is not there (a rig room the
+ * town's registry does not know: 404, close 4404). HTTP bodies are counted as they arrive (a declared
+ * length over the limit is refused at once). A refused socket is accepted by the worker itself and
+ * closed with its code (4401, 4403, 4404), so a client can read why (a refused handshake tells a
+ * browser nothing).
  */
-async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "socket"): Promise<Request | Response> {
+export async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "socket", exists?: RoomExists): Promise<Request | Response> {
   const request = req as unknown as Request;
   const secret = lobby.env.GT_SECRET;
   if (typeof secret !== "string" || secret.length < 16) return errorResponse("INTERNAL", "GT_SECRET is not configured");
@@ -141,10 +144,24 @@ async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" | "sock
   const token = tokenFromRequest(request, kind);
   const check = token ? await verifyToken(token, secret) : ({ ok: false, reason: kind === "http" ? "no token: send Authorization: Bearer <token>" : "no token" } as const);
   const refusal = !check.ok ? { status: "UNAUTHORIZED" as const, close: CLOSE.UNAUTHORIZED, reason: check.reason } : check.payload.town !== town ? { status: "FORBIDDEN" as const, close: CLOSE.FORBIDDEN, reason: `token is for town ${check.payload.town}` } : null;
-  if (kind === "socket") return refusal ? refusedSocket(refusal.close, refusal.reason) : request;
-  if (refusal) return errorResponse(refusal.status, refusal.reason);
-  return withCountedBody(request, LIMITS.maxFrameBytes);
+  if (refusal) return kind === "socket" ? refusedSocket(refusal.close, refusal.reason) : errorResponse(refusal.status, refusal.reason);
+  // A room that does not exist is not started (it would create its storage): 404 for any token.
+  if (exists) {
+    let known: boolean;
+    try {
+      known = await exists(lobby, secret);
+    } catch (error) {
+      console.warn(`[gate] could not learn whether room ${lobby.id} exists`, error);
+      const reason = "could not learn whether this room exists: try again";
+      return kind === "socket" ? refusedSocket(1011, reason) : errorResponse("INTERNAL", reason);
+    }
+    if (!known) return kind === "socket" ? refusedSocket(CLOSE.GONE, `room ${lobby.id} does not exist`) : errorResponse("UNKNOWN_RIG", `room ${lobby.id} does not exist (never added, or removed)`);
+  }
+  return kind === "socket" ? request : withCountedBody(request, LIMITS.maxFrameBytes);
 }
+
+/** Whether the room a request names exists, asked by the gate before the room starts (see RigRoom). */
+export type RoomExists = (lobby: Party.Lobby, secret: string) => Promise<boolean>;
 
 /**
  * A socket refused at the gate still learns why: the worker accepts it itself and closes it with the
@@ -278,9 +295,9 @@ export abstract class LiveRoom implements Party.Server {
     return admitted.finally(() => this.admitting.delete(connection.id));
   }
 
-  private get maxConnections(): number {
-    const configured = Number(this.room.env.GT_MAX_CONNECTIONS);
-    return Number.isInteger(configured) && configured > 0 ? configured : LIMITS.maxConnections;
+  /** The room's socket caps (party/socket-caps.ts), from its environment. */
+  private get caps(): SocketCaps {
+    return socketCaps(this.room.env);
   }
 
   /** What a socket's path asks for: the room's tool socket, or one of its documents. */
@@ -301,7 +318,7 @@ export abstract class LiveRoom implements Party.Server {
 
   private async admitSocket(connection: Party.Connection, request: Request): Promise<void> {
     // Bounded before any work: a flood of sockets must not cost a token check each.
-    if (this.sockets.size + this.admitting.size >= this.maxConnections) return connection.close(CLOSE.ROOM_FULL, "room full");
+    if (this.sockets.size + this.admitting.size >= this.caps.room) return connection.close(CLOSE.ROOM_FULL, "room full");
     const purpose = this.purposeOf(request.url);
     if (!purpose) return connection.close(CLOSE.GONE, "no such document in this room");
     const token = tokenFromRequest(request, "socket");
@@ -312,7 +329,7 @@ export abstract class LiveRoom implements Party.Server {
     if (!admission.ok) return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : CLOSE.FORBIDDEN, admission.message);
     await this.learnOrigin(request.url, check.payload);
     // No await from here until the socket is counted: concurrent admissions cannot all pass the caps.
-    const full = this.socketCapProblem(check.payload);
+    const full = socketCapProblem(this.openTokens(), check.payload, this.caps);
     if (full) return connection.close(CLOSE.ROOM_FULL, full);
     const refusal = purpose.kind === "tools" ? this.claimSocket(connection.id, check.payload, request) : null;
     if (refusal) return connection.close(refusal.code, refusal.reason);
@@ -332,29 +349,9 @@ export abstract class LiveRoom implements Party.Server {
     }
   }
 
-  /**
-   * Why one more socket of this token would be too many, or null. The container and operators always
-   * find room (a reserve of the cap is theirs), viewers hold at most a share of it, and no one agent
-   * can fill a room by itself.
-   */
-  private socketCapProblem(token: TokenPayload): string | null {
-    const principal = principalOf(token);
-    let total = 0;
-    let viewers = 0;
-    let others = 0;
-    let mine = 0;
-    for (const info of this.sockets.values()) {
-      total++;
-      if (info.token.role === "viewer") viewers++;
-      if (info.token.role === "viewer" || info.token.role === "agent") others++;
-      if (info.token.role === "agent" && principalOf(info.token) === principal) mine++;
-    }
-    if (total >= this.maxConnections) return "room full";
-    if (token.role === "container" || token.role === "operator") return null;
-    if (others >= this.maxConnections - Math.ceil(this.maxConnections * LIMITS.reservedShare)) return "room full: the rest is kept for the container and operators";
-    if (token.role === "viewer" && viewers >= Math.floor(this.maxConnections * LIMITS.viewerShare)) return "room full for viewers";
-    if (token.role === "agent" && mine >= LIMITS.socketsPerAgent) return `this agent holds ${mine} sockets here already; at most ${LIMITS.socketsPerAgent}`;
-    return null;
+  /** The tokens of the sockets this room holds open (what socket caps count). */
+  private *openTokens(): Iterable<TokenPayload> {
+    for (const info of this.sockets.values()) yield info.token;
   }
 
   /** The admission rule for this room, or UNKNOWN_RIG while the room does not exist. */
@@ -707,7 +704,7 @@ export abstract class LiveRoom implements Party.Server {
       if (now < iat + (exp - iat) / 2) throw new ToolError("CONFLICT", `renew this token after ${new Date((iat + (exp - iat) / 2) * 1000).toISOString()}`);
       this.rateLimit(caller, "refresh");
       const lifetime = Math.min(MAX_TOKEN_LIFETIME_S, Math.max(1, exp - iat));
-      const token = await signToken({ ...claims, exp: now + lifetime }, this.secret);
+      const token = await signToken({ ...claims, iat: now, exp: now + lifetime }, this.secret);
       return { token, expiresAt: (now + lifetime) * 1000 };
     });
   }
@@ -783,6 +780,7 @@ export abstract class LiveRoom implements Party.Server {
 
   private async onInfoRequest(req: Request): Promise<Response> {
     await this.authorise(req);
+    if (!this.roomRef()) throw new ToolError("UNKNOWN_RIG", `room ${this.roomId} does not exist (never added, or removed)`);
     return jsonResponse({ ok: true, room: { party: this.party, id: this.roomId }, protocol: PROTOCOL_VERSION });
   }
 
@@ -818,40 +816,51 @@ export abstract class LiveRoom implements Party.Server {
 
   /** Calls another room of this town. Throws on network failure; returns the parsed reply. */
   protected async callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: any }> {
-    const text = JSON.stringify(body);
-    const init = {
-      // A hung hop must not hang the caller: after this the mail waits in the outbox instead.
-      signal: AbortSignal.timeout(HOP_TIMEOUT_MS),
-      method: "POST",
-      headers: { "content-type": "application/json", "x-townhall-internal": await signInternal(this.secret, roomId, op, text) },
-      body: text,
-    };
-    let response: Response;
-    if (this.parties) {
-      const stub = this.parties[party]?.get(roomId);
-      if (!stub) throw new Error(`no party ${party}`);
-      response = (await stub.fetch(`/internal/${op}`, init)) as unknown as Response;
-    } else if (this.origin) {
-      // A room woken by its alarm after a restart has no stubs at all (a PartyKit limitation),
-      // so its outbox reaches the other room through the server's own address instead.
-      response = await fetch(`${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`, init);
-    } else {
-      throw new Error("no route to other rooms yet (no request seen since start)");
-    }
-    const reply = await response.text();
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(reply);
-    } catch {
-      parsed = { ok: false, error: { code: "INTERNAL", message: reply.slice(0, 200) } };
-    }
-    return { status: response.status, body: parsed };
+    if (this.parties) return callRoomThrough(this.parties, party, roomId, op, body, this.secret);
+    if (!this.origin) throw new Error("no route to other rooms yet (no request seen since start)");
+    // A room woken by its alarm after a restart has no stubs at all (a PartyKit limitation), so
+    // its outbox reaches the other room through the server's own address instead.
+    const response = await fetch(`${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`, await internalCall(this.secret, roomId, op, body));
+    return parsedReply(response);
   }
 
   /** A feed event of this room, now; its tone is the kind's unless `about` says (party/feed.ts). */
   protected feedEvent(kind: string, text: string, about?: FeedAbout): FeedEvent {
     return makeEvent(newId(), Date.now(), kind, text, about);
   }
+}
+
+/** The request of one signed room-to-room call (`POST /internal/<op>`, see signInternal). */
+async function internalCall(secret: string, roomId: string, op: string, body: unknown): Promise<RequestInit> {
+  const text = JSON.stringify(body);
+  return {
+    // A hung hop must not hang the caller: after this the mail waits in the outbox instead.
+    signal: AbortSignal.timeout(HOP_TIMEOUT_MS),
+    method: "POST",
+    headers: { "content-type": "application/json", "x-townhall-internal": await signInternal(secret, roomId, op, text) },
+    body: text,
+  };
+}
+
+async function parsedReply(response: Response): Promise<{ status: number; body: any }> {
+  const reply = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(reply);
+  } catch {
+    parsed = { ok: false, error: { code: "INTERNAL", message: reply.slice(0, 200) } };
+  }
+  return { status: response.status, body: parsed };
+}
+
+/**
+ * A signed room-to-room call through the runtime's stubs (a room's, or the gate's lobby's: the gate
+ * asks the town room whether a rig exists). Throws on network failure; returns the parsed reply.
+ */
+export async function callRoomThrough(parties: Party.Context["parties"], party: "main" | "rig", roomId: string, op: string, body: unknown, secret: string): Promise<{ status: number; body: any }> {
+  const stub = parties[party]?.get(roomId);
+  if (!stub) throw new Error(`no party ${party}`);
+  return parsedReply((await stub.fetch(`/internal/${op}`, await internalCall(secret, roomId, op, body))) as unknown as Response);
 }
 
 /** Reads a JSON body, counting as it arrives: past `limit` bytes it stops reading and says so. */

@@ -26,7 +26,10 @@
  *       removed (EVENT_TYPES); idempotent repeats of gt_done and gt_merge_result (docs/protocol.md).
  *       Document lineages for standard Yjs providers (a step 2 hands a replica over from an earlier
  *       lineage; 4409 for one holding refused writes; awareness answered with no one); beads'
- *       historyCount (the document holds the last LIMITS.historyInDoc status changes).
+ *       historyCount (the document holds the last LIMITS.historyInDoc status changes). Refused since:
+ *       tokens living over 30 days or issued over 60 s ahead (4401), a viewer token's 17th and a
+ *       share link's 65th socket in a room (4429), a rig room the registry does not know, at the
+ *       gate (404 UNKNOWN_RIG, 4404).
  *   6 — the rig boundary: gt_rig_ready says what of it the container enforces (`boundary`), and
  *       rig summaries carry it.
  */
@@ -106,8 +109,15 @@ export const LIMITS = {
   viewerShare: 0.5,
   /** Share of GT_MAX_CONNECTIONS kept for the container and operators: agents and viewers together get the rest. */
   reservedShare: 0.1,
-  /** Sockets one agent (identity and run) may hold in a room. Viewers are held by their share; a link may be opened by a whole team. */
+  /** Sockets one agent (identity and run) may hold in a room. */
   socketsPerAgent: 16,
+  /** Sockets one viewer token may hold in a room (GT_MAX_VIEWER_CONNECTIONS): a person's tabs. */
+  socketsPerViewer: 16,
+  /**
+   * Sockets one share link may hold in a room (GT_MAX_LINK_CONNECTIONS): a team may open one link
+   * together. A page holds one per room (an agent's or a bead's page two in its rig's room).
+   */
+  socketsPerLink: 64,
   /** Full syncs a document socket may ask for in a minute beyond its first, before it is closed with 4420. */
   syncsPerMinute: 2,
   /**
@@ -216,6 +226,14 @@ export const tokenClaims = z.strictObject({
   view: shareView.optional(),
 });
 export type TokenClaims = z.infer<typeof tokenClaims>;
+
+/**
+ * The longest a token may live (`exp - iat`): the rooms refuse longer-lived ones, `npm run token`
+ * and `gt_share` mint none, and a renewal keeps a token's lifetime within it.
+ */
+export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
+/** How far ahead of the rooms' clock a token's `iat` may be (clock skew); further ahead is refused. */
+export const MAX_TOKEN_ISSUED_AHEAD_S = 60;
 
 /** A verified token as the rooms use it: the claims, with the town (`aud`) named `town`. */
 export type TokenPayload = Omit<TokenClaims, "aud"> & { town: string };
@@ -627,7 +645,7 @@ export const townToolArgs = {
    */
   gt_share: z.strictObject({
     path: z.string().max(500),
-    ttl_s: z.number().int().min(60).max(30 * 24 * 3600),
+    ttl_s: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_S),
   }),
   /** Operator: the share links of this town, newest first (expired ones are forgotten). */
   gt_share_list: z.strictObject({}),
@@ -806,7 +824,6 @@ export type BeadMoveResult = { bead_id: string; rig: string; moved_from: { rig: 
  * refresh before expiry and reconnect with the new token, so they never meet the 4401 of expiry.
  */
 export type TokenRefreshResult = { token: string; expiresAt: number };
-export const MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600;
 
 export type ShareResult = { id: string; path: string; token: string; expiresAt: number; view: ShareView };
 /** A share link as gt_share_list shows it (its token is not kept). */

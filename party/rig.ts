@@ -12,7 +12,7 @@ import { AgentOutput, agentName, runEnded, scopeAllows } from "./agent-output.ts
 import { signToken } from "./auth.ts";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { LiveRoom, errorResponse, jsonResponse, tool, type Admission, type Caller, type OutputWatch, type ToolSpec } from "./live-room.ts";
+import { LiveRoom, callRoomThrough, errorResponse, gate, jsonResponse, tool, type Admission, type Caller, type OutputWatch, type ToolSpec } from "./live-room.ts";
 import { routeFromRig } from "./mail.ts";
 import { PostOffice } from "./post-office.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
@@ -48,7 +48,8 @@ import { TOWN_NOTICES, admitNotice, escalationTone, mergedEvent, reachesTown, ty
 import { emptyLease, nextWake, owedCommands, step, type Effect, type EscalationSpec, type LeaseState, type Liveness, type OwedCommand, type WorkConfig, type WorkEvent } from "./work.ts";
 import { outputScope, principalOf, type RoomRef } from "./access.ts";
 import type { DocLayout } from "./records.ts";
-import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
+import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigIdsReply, rigInit, rigUpdate, testFault, type BeadState, type beadMoved } from "./internal.ts";
+import { RigDirectory, rigRoomIdParts } from "./rig-directory.ts";
 import { historyPrefix, historyWrites } from "./dispatch.ts";
 
 type RigMeta = {
@@ -96,7 +97,34 @@ const DEFAULTS = {
   GT_MAX_RUNS: 3,
 } as const;
 
+/**
+ * Which rig rooms exist, as the gate remembers them (party/rig-directory.ts): in the memory of this
+ * worker isolate, since the gate runs before any room and has no storage.
+ */
+const directory = new RigDirectory();
+
+/** The gate's question before a rig room starts: does the town's registry list this rig? */
+async function rigRoomExists(lobby: Party.Lobby, secret: string): Promise<boolean> {
+  const parts = rigRoomIdParts(lobby.id);
+  if (!parts) return false;
+  return directory.exists(parts.town, parts.rigId, async (town) => {
+    const reply = await callRoomThrough(lobby.parties, "main", town, "rig_ids", {}, secret);
+    const listed = rigIdsReply.safeParse(reply.body);
+    if (!listed.success) throw new Error(`town ${town} did not list its rigs: HTTP ${reply.status}`);
+    return listed.data.value;
+  });
+}
+
 export default class RigRoom extends LiveRoom {
+  // A rig room the town's registry does not know is refused before it starts (no storage for it).
+  static override onBeforeRequest(req: Party.Request, lobby: Party.Lobby): Promise<Request | Response> {
+    return gate(req, lobby, "http", rigRoomExists);
+  }
+
+  static override onBeforeConnect(req: Party.Request, lobby: Party.Lobby): Promise<Request | Response> {
+    return gate(req, lobby, "socket", rigRoomExists);
+  }
+
   private outbox!: DurableOutbox;
   private lastActivity: number | null = null;
   private summaryTimer: ReturnType<typeof setTimeout> | null = null;

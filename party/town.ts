@@ -6,7 +6,7 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { DurableOutbox } from "./durable-outbox.ts";
 import { newId } from "./ids.ts";
-import { beadCreate, beadMoved, convoyBeadNotice, feedNotice, mailEnvelope, revokeToken, rigInit, rigUpdate, summaryPush, type BeadState, type beadMoveOut } from "./internal.ts";
+import { beadCreate, beadMoved, convoyBeadNotice, feedNotice, mailEnvelope, revokeToken, rigIdsReply, rigInit, rigUpdate, summaryPush, type BeadState, type beadMoveOut } from "./internal.ts";
 import { forTown } from "./feed.ts";
 import { choose, type Candidate } from "./mayor.ts";
 import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, replaceBead, type BeadNotice } from "./convoys.ts";
@@ -287,9 +287,10 @@ export default class TownRoom extends LiveRoom {
         const view: ShareView =
           named.kind === "rig" ? { kind: "rig", rig: rigOf(named.rig) } : named.kind === "bead" ? { ...named, rig: rigOf(named.rig) } : named.kind === "agent" ? { ...named, rig: rigOf(named.rig) } : named;
         const now = Date.now();
-        const exp = Math.floor(now / 1000) + args.ttl_s;
+        const iat = Math.floor(now / 1000);
+        const exp = iat + args.ttl_s;
         const id = newId();
-        const token = await signToken({ role: "viewer", town: this.roomId, view, exp, jti: id }, this.secret);
+        const token = await signToken({ role: "viewer", town: this.roomId, view, iat, exp, jti: id }, this.secret);
         const link: ShareLink = { id, path: parsed.path, view, createdAt: now, expiresAt: exp * 1000 };
         await this.records.write([], [this.feedEvent("share", `read-only link made for ${parsed.path}`)], { put: { [`shares:${id}`]: link } });
         return { id, path: `${parsed.path}?token=${token}`, token, expiresAt: link.expiresAt, view };
@@ -809,6 +810,9 @@ export default class TownRoom extends LiveRoom {
       }
       case "wake":
         return jsonResponse({ ok: true, value: "awake" });
+      case "rig_ids":
+        // For the gate of rig rooms (party/rig-directory.ts): which rig rooms exist.
+        return jsonResponse({ ok: true, value: this.records.values<Rig>(TOWN_DOC.rigs).map((rig) => rig.id) } satisfies z.infer<typeof rigIdsReply>);
       case "convoy_bead": {
         const notice = convoyBeadNotice.parse(body);
         const convoy = this.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);

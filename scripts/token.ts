@@ -1,12 +1,12 @@
 /**
  * npm run token -- --role <operator|viewer|agent|container> --town <town> [--rig <rigId>]
- *                  [--rigs <rigId,rigId>] [--agent <identity>] [--ttl <seconds>]
+ *                  [--rigs <rigId,rigId>] [--agent <identity>] [--ttl <seconds, 1 day unless given, 30 days at most>]
  * Prints a token (an HS256 JWT) signed with GT_SECRET from the environment, or from the state file
  * `npm start` wrote. `--agent mayor` (no --rig) is the Mayor's token.
  */
 import { parseArgs } from "node:util";
 import { signToken } from "../party/auth.ts";
-import { TOKEN_ROLES, tokenClaims, type TokenInput } from "../party/protocol.ts";
+import { MAX_TOKEN_LIFETIME_S, TOKEN_ROLES, tokenClaims, type TokenInput } from "../party/protocol.ts";
 import { readLocalState } from "./local-state.ts";
 
 function fail(message: string): never {
@@ -32,8 +32,10 @@ if (!secret) fail("no secret: set GT_SECRET, or run npm start once to create .to
 if (!values.role || !(TOKEN_ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${TOKEN_ROLES.join(", ")}`);
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail("--ttl must be a positive number of seconds");
+if (ttl > MAX_TOKEN_LIFETIME_S) fail(`--ttl may be at most ${MAX_TOKEN_LIFETIME_S} seconds (${MAX_TOKEN_LIFETIME_S / 86_400} days): the rooms refuse longer-lived tokens`);
 const now = Math.floor(Date.now() / 1000);
 const input = {
+  iat: now,
   role: values.role,
   town: values.town ?? state?.town,
   ...(values.rig ? { rig: values.rig } : {}),

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../tests/helpers/partykit.ts";
+import { freePort, writeDevConfig } from "../../tests/helpers/partykit.ts";
 import { groupCpuSeconds, groupProcesses, rssBytes } from "./cpu.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -55,12 +55,15 @@ function serveConfig(dist: string): string {
 /** Like tests/helpers/partykit.ts startPartykit, but on the run's snapshot of the server code. */
 async function startDev(options: { persistDir: string; vars: Record<string, string>; port?: number; onLine?: (line: string) => void; serve?: string }): Promise<DevServer> {
   const port = options.port ?? (await freePort());
-  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "-c", options.serve ? serveConfig(options.serve) : serverSnapshot().config, "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch", "--no-hotkeys"];
-  for (const [k, v] of Object.entries(options.vars)) args.push("--var", `${k}=${v}`);
+  // A copy of the snapshot's config with the vars in it (mode 0600): the secret never goes on the
+  // command line, where the agents a bench runs could read it.
+  const config = writeDevConfig(options.serve ? serveConfig(options.serve) : serverSnapshot().config, options.vars);
+  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "-c", config.path, "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch", "--no-hotkeys"];
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let log = "";
   let partial = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  void exited.then(config.remove);
   await new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import type { Bead, ConvoyProgress } from "../../party/protocol.ts";
+import { LIMITS, type Bead, type ConvoyProgress } from "../../party/protocol.ts";
 import { launch, open, type Opened } from "./browser.ts";
 import { e2eTown, workingAgent, type E2ETown } from "./fixtures.ts";
 
@@ -212,6 +212,8 @@ describe("share", () => {
     const operator = await page(t.url("/rigs/alpha"));
     await operator.locator("[data-testid=operator-actions]").waitFor();
     await operator.locator("[data-testid=share]").click();
+    // It says how many pages one link may have open (a team shares one link; the rooms cap it).
+    expect(await operator.locator("[data-testid=share-cap]").textContent()).toContain(`Up to ${LIMITS.socketsPerLink} pages can be open on one link at once`);
     await operator.locator("[data-testid=share-dialog] [data-testid=action-submit]").click();
     const url = await operator.locator("[data-testid=share-url]").inputValue();
     expect(url).toMatch(new RegExp(`^http://${host.replace(/\./g, "\\.")}/t/${t.town}/rigs/alpha\\?token=`));

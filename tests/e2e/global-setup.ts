@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestProject } from "vitest/node";
 import type {} from "vitest";
-import { freePort } from "../helpers/partykit.ts";
+import { freePort, writeDevConfig } from "../helpers/partykit.ts";
 
 export const E2E_SECRET = "e2e-secret-0123456789abcdef";
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -31,21 +31,19 @@ export default async function setup(project: TestProject) {
   mkdirSync(cacheRoot, { recursive: true });
   const snapshot = mkdtempSync(join(cacheRoot, "townhall-e2e-"));
   cpSync(join(ROOT, "party"), join(snapshot, "party"), { recursive: true });
-  const config = join(dir, "partykit.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
+  // The secret goes in the config file (mode 0600), never on the command line (writeDevConfig).
+  const config = writeDevConfig(
+    {
       name: "townhall",
       main: join(snapshot, "party/town.ts"),
       parties: { rig: join(snapshot, "party/rig.ts") },
       compatibilityDate: "2024-07-18",
       serve: { path: join(ROOT, "dist"), singlePageApp: true },
-    }),
+    },
+    { GT_SECRET: E2E_SECRET, GT_TEST_HOOKS: "1", GT_WITNESS_TIMEOUT_MS: "4000", GT_RECONCILE_MS: "1000" },
   );
   const port = await freePort();
-  const vars = { GT_SECRET: E2E_SECRET, GT_TEST_HOOKS: "1", GT_WITNESS_TIMEOUT_MS: "4000", GT_RECONCILE_MS: "1000" };
-  const args = [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config, "--port", String(port), "--persist", join(dir, "state"), "--disable-request-cf-fetch", "--no-hotkeys"];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}=${v}`);
+  const args = [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config.path, "--port", String(port), "--persist", join(dir, "state"), "--disable-request-cf-fetch", "--no-hotkeys"];
   // Its own process group, so stopping it also stops workerd and esbuild (docs/development.md).
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
@@ -77,5 +75,6 @@ export default async function setup(project: TestProject) {
     }
     rmSync(dir, { recursive: true, force: true });
     rmSync(snapshot, { recursive: true, force: true });
+    config.remove();
   };
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
-import { signToken } from "../../party/auth.ts";
+import { signToken, verifyToken } from "../../party/auth.ts";
+import { CLOSE, LIMITS, MAX_TOKEN_LIFETIME_S, type ShareResult } from "../../party/protocol.ts";
 import { ToolSocket } from "../../client/tools.ts";
 import { makeTown, type TestTown } from "../helpers/town.ts";
 import { fails } from "../helpers/town.ts";
@@ -88,6 +89,18 @@ describe("npm run token", () => {
     expect((await fails(town.townCall("gt_list_rigs", {}, viewer))).code).toBe("FORBIDDEN");
     expect(() => run(["--role", "agent", "--town", town.town])).toThrow(/agent tokens need --rig/);
   });
+
+  it("refuses a --ttl over 30 days (the rooms would refuse the token), and makes one of exactly 30 days", async () => {
+    town = await makeTown(host, secret);
+    const { spawnSync } = await import("node:child_process");
+    const run = (ttl: number) => spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", "--role", "operator", "--town", town.town, "--ttl", String(ttl)], { env: { ...process.env, GT_SECRET: secret }, encoding: "utf8" });
+    const tooLong = run(MAX_TOKEN_LIFETIME_S + 1);
+    expect([tooLong.status, tooLong.stdout, tooLong.stderr.trim()]).toEqual([2, "", "token: --ttl may be at most 2592000 seconds (30 days): the rooms refuse longer-lived tokens"]);
+    // Checked as the gate checks it (an HTTP call after seconds of spawning can meet a keep-alive
+    // connection the server just closed).
+    const thirtyDays = await verifyToken(run(MAX_TOKEN_LIFETIME_S).stdout.trim(), secret);
+    expect(thirtyDays.ok && thirtyDays.payload.exp - thirtyDays.payload.iat).toBe(MAX_TOKEN_LIFETIME_S);
+  });
 });
 
 describe("gt_share", () => {
@@ -101,5 +114,46 @@ describe("gt_share", () => {
     expect((await fails(town.townCall("gt_list_rigs", {}, shared.token))).code).toBe("FORBIDDEN");
     expect((await fails(town.townCall("gt_share", { path: "/t/another-town", ttl_s: 600 }))).code).toBe("INVALID_ARGS");
     expect((await fails(town.townCall("gt_share", { path: `/t/${town.town}`, ttl_s: 600 }, shared.token))).code).toBe("FORBIDDEN");
+  });
+});
+
+describe("sockets per principal", () => {
+  /**
+   * A document socket of the town room: "open" once the room answered its sync step 1 (it was
+   * admitted), else its close code and reason. Admitted sockets stay open in `held`.
+   */
+  const held: WebSocket[] = [];
+  afterEach(() => {
+    for (const ws of held.splice(0)) ws.close();
+  });
+  const townDoc = (token: string) =>
+    new Promise<{ code: number | "open"; reason: string }>((resolve) => {
+      const ws = new WebSocket(`ws://${host}/parties/main/${town.town}/docs/town?token=${token}`);
+      held.push(ws);
+      ws.on("open", () => ws.send(new Uint8Array([0, 0, 1, 0]))); // sync step 1 of an empty document
+      ws.once("message", () => resolve({ code: "open", reason: "" }));
+      ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() }));
+      ws.on("error", () => {});
+    });
+  const openAll = async (n: number, token: string) => (await Promise.all(Array.from({ length: n }, () => townDoc(token)))).map((o) => o.code);
+
+  it("a share link holds 64 sockets of a room: the 65th is closed 4429, saying so, while another link and a viewer still connect", async () => {
+    town = await makeTown(host, secret);
+    const share = () => town.townCall<ShareResult>("gt_share", { path: `/t/${town.town}`, ttl_s: 600 });
+    const [team, other] = [await share(), await share()];
+    expect(await openAll(LIMITS.socketsPerLink, team.token)).toEqual(Array(64).fill("open"));
+    expect(await townDoc(team.token)).toEqual({ code: CLOSE.ROOM_FULL, reason: "this share link holds 64 sockets here already; at most 64 per share link" });
+    expect((await townDoc(other.token)).code).toBe("open");
+    expect((await townDoc(town.viewer)).code).toBe("open");
+  });
+
+  it("a viewer token holds 16 sockets of a room: the 17th is closed 4429, saying so, while another viewer token and a link still connect", async () => {
+    town = await makeTown(host, secret);
+    const mine = await town.token({ role: "viewer" });
+    expect(await openAll(LIMITS.socketsPerViewer, mine)).toEqual(Array(16).fill("open"));
+    expect(await townDoc(mine)).toEqual({ code: CLOSE.ROOM_FULL, reason: "this viewer token holds 16 sockets here already; at most 16 per viewer token" });
+    expect((await townDoc(town.viewer)).code).toBe("open");
+    const link = await town.townCall<ShareResult>("gt_share", { path: `/t/${town.town}`, ttl_s: 600 });
+    expect((await townDoc(link.token)).code).toBe("open");
   });
 });

@@ -6,9 +6,9 @@
  * documents, metered full syncs, a share of the room for viewers, git URLs checked and redacted.
  */
 import { request as httpRequest } from "node:http";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import * as Y from "yjs";
@@ -156,6 +156,61 @@ describe("nothing before auth", () => {
     const t = await town();
     const response = await fetch(`http://${server.host}/parties/main/${t.town}/api/gt_list_rigs?token=${t.operator}`, { method: "POST", body: "{}" });
     expect(response.status).toBe(401);
+  });
+});
+
+describe("rooms that do not exist", () => {
+  it("a rig room the registry does not know is 404 / 4404 for any token and stores nothing; a rig added a moment ago is reachable at once, a removed one answers 4404", async () => {
+    const t = await town();
+    const a = await t.addRig("alpha");
+    const toast = await t.polecat(a, "toast");
+    const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}/rigs/alpha`, ttl_s: 600 });
+    const tokens = [t.viewer, link.token, toast.token]; // a viewer, a link, an agent
+    // Ids no rig room can have, and well-formed rig ids the town never made.
+    const ghosts = Array.from({ length: 50 }, (_, i) => (i % 2 ? `${t.town}.XYZ${i}` : `${t.town}.01J00000000000000000GH${String(i).padStart(4, "0")}`));
+    const before = storedRooms();
+    const sockets = await Promise.all(ghosts.map((id, i) => socketOutcome(`/parties/rig/${id}${i % 4 < 2 ? "/docs/rig" : ""}`, tokens[i % 3]!)));
+    expect(new Set(sockets)).toEqual(new Set([CLOSE.GONE]));
+    const calls = await Promise.all(
+      ghosts.map(async (id, i) => {
+        const [method, path] = i % 2 ? ["GET", "/docs/rig"] : ["POST", "/api/gt_list_beads"];
+        const response = await fetch(`http://${server.host}/parties/rig/${id}${path}`, { method, headers: { authorization: `Bearer ${tokens[i % 3]}` }, ...(method === "POST" ? { body: "{}" } : {}) });
+        return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
+      }),
+    );
+    expect(new Set(calls.map((c) => c.join(" ")))).toEqual(new Set(["404 UNKNOWN_RIG"]));
+    expect(storedRooms()).toBe(before);
+    // Added a moment ago: reachable at once, by socket and over HTTP.
+    const beta = await t.addRig("beta");
+    expect((await synced(t, beta, t.viewer)).getMap("meta").size).toBe(1);
+    expect(await t.rigCall(beta, "gt_list_beads")).toEqual([]);
+    // Removed: its room answers 4404 (and HTTP 404), whatever the gate still remembers.
+    await t.townCall("gt_rig_remove", { name: "beta" });
+    expect(await socketOutcome(docPath(t, beta), t.viewer)).toBe(CLOSE.GONE);
+    expect((await fails(t.rigCall(beta, "gt_list_beads"))).code).toBe("UNKNOWN_RIG");
+    const info = await fetch(`http://${server.host}/parties/rig/${t.rigRoom(beta)}`, { headers: { authorization: `Bearer ${t.operator}` } });
+    expect(info.status).toBe(404);
+  });
+});
+
+describe("the secret", () => {
+  it("is on no command line of partykit dev's processes: it reads it from a config file only its owner can read", () => {
+    const group = readdirSync("/proc").filter((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        // Fields after the command's closing parenthesis: state, ppid, pgrp.
+        return Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()!.split(" ")[2]) === server.process.pid;
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+    const cmdlines = group.map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0"));
+    expect(cmdlines.some((args) => args.some((arg) => arg.endsWith("workerd")))).toBe(true);
+    expect(cmdlines.filter((args) => args.join(" ").includes(SECRET) || args.includes("--var"))).toEqual([]);
+    const dev = cmdlines.find((args) => args.includes("dev"))!;
+    const config = dev[dev.indexOf("-c") + 1]!;
+    expect(JSON.parse(readFileSync(config, "utf8")).vars.GT_SECRET).toBe(SECRET);
+    expect([statSync(config).mode & 0o777, statSync(dirname(config)).mode & 0o777]).toEqual([0o600, 0o700]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { SignJWT, decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { checkInternal, signInternal, peekClaims, signToken, tokenFromRequest, verifyToken } from "../../party/auth.ts";
-import type { TokenInput } from "../../party/protocol.ts";
+import { MAX_TOKEN_LIFETIME_S, type TokenInput } from "../../party/protocol.ts";
 
 const SECRET = "test-secret-0123456789";
 const NOW = 1_700_000_000;
@@ -89,6 +89,36 @@ describe("signToken / verifyToken (HS256 JWTs)", () => {
     ]) {
       expect(await verifyToken(await rawJwt(claims), SECRET, NOW)).toEqual({ ok: false, reason: "malformed token payload" });
     }
+  });
+
+  describe("token lifetimes", () => {
+    const DAY = 86_400;
+    const claims = (iat: number, exp: number) => ({ sub: "operator", aud: "town-1", iat, exp, jti: "x", role: "operator" });
+
+    it("refuses an exp in the year 9999 and a day over 30 days; exactly 30 days pass, to the last second; no iat is malformed", async () => {
+      const year9999 = Math.floor(Date.UTC(9999, 0, 1) / 1000);
+      expect(await verifyToken(await rawJwt(claims(NOW, year9999)), SECRET, NOW)).toEqual({ ok: false, reason: "token lifetime over 30 days" });
+      expect(await verifyToken(await rawJwt(claims(NOW, NOW + 30 * DAY + 1)), SECRET, NOW)).toEqual({ ok: false, reason: "token lifetime over 30 days" });
+      const thirtyDays = await rawJwt(claims(NOW, NOW + MAX_TOKEN_LIFETIME_S));
+      expect(MAX_TOKEN_LIFETIME_S).toBe(30 * DAY);
+      expect((await verifyToken(thirtyDays, SECRET, NOW)).ok).toBe(true);
+      expect((await verifyToken(thirtyDays, SECRET, NOW + MAX_TOKEN_LIFETIME_S - 1)).ok).toBe(true);
+      // Every minting site sets iat (signToken fills it in); without it a lifetime could not be told.
+      const { iat: _iat, ...noIat } = claims(NOW, NOW + 60);
+      expect(await verifyToken(await rawJwt(noIat), SECRET, NOW)).toEqual({ ok: false, reason: "malformed token payload" });
+    });
+
+    it("refuses an iat a year ahead, or 61 s ahead; 60 s of clock skew pass", async () => {
+      const future = "token issued in the future (iat more than 60 s ahead)";
+      expect(await verifyToken(await rawJwt(claims(NOW + 365 * DAY, NOW + 365 * DAY + 60)), SECRET, NOW)).toEqual({ ok: false, reason: future });
+      expect(await verifyToken(await rawJwt(claims(NOW + 61, NOW + 3600)), SECRET, NOW)).toEqual({ ok: false, reason: future });
+      expect((await verifyToken(await rawJwt(claims(NOW + 60, NOW + 3600)), SECRET, NOW)).ok).toBe(true);
+    });
+
+    it("signToken mints no token the rooms would refuse for its lifetime", async () => {
+      await expect(signToken({ role: "operator", town: "t", iat: NOW, exp: NOW + MAX_TOKEN_LIFETIME_S + 1 }, SECRET)).rejects.toThrow("token lifetime over 30 days");
+      expect((await signToken({ role: "operator", town: "t", iat: NOW, exp: NOW + MAX_TOKEN_LIFETIME_S }, SECRET)).split(".")).toHaveLength(3);
+    });
   });
 
   it("signToken refuses an unknown role or field", async () => {

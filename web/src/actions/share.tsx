@@ -5,7 +5,7 @@
  */
 import { For, Show, createSignal } from "solid-js";
 import { useLocation } from "@solidjs/router";
-import type { ShareLink, ShareResult } from "../../../party/protocol.ts";
+import { LIMITS, MAX_TOKEN_LIFETIME_S, type ShareLink, type ShareResult } from "../../../party/protocol.ts";
 import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
@@ -16,7 +16,7 @@ const TTLS = [
   { s: 3600, label: "1 hour" },
   { s: 24 * 3600, label: "1 day" },
   { s: 7 * 24 * 3600, label: "7 days" },
-  { s: 30 * 24 * 3600, label: "30 days" },
+  { s: MAX_TOKEN_LIFETIME_S, label: `${MAX_TOKEN_LIFETIME_S / 86_400} days` },
 ];
 
 export default function ShareButton() {
@@ -59,6 +59,9 @@ export default function ShareButton() {
       <FormDialog open={open()} title="Share a read-only link to this view" submit={link() ? "Make another" : "Create link"} busy={busy()} error={error()} onClose={() => setOpen(false)} onSubmit={mint} testid="share-dialog">
         <p class="text-sm text-zinc-500">
           Anyone with the link sees <span class="font-mono">{location.pathname}</span> live, with no controls, until it expires.
+        </p>
+        <p class="text-sm text-zinc-500" data-testid="share-cap">
+          Up to {LIMITS.socketsPerLink} pages can be open on one link at once ({LIMITS.socketsPerLink / 2} on an agent or on the town's mail), so a team can share it.
         </p>
         <FieldLabel label="Expires after">
           <select class={input} value={ttl()} onChange={(e) => setTtl(Number(e.currentTarget.value))}>
