@@ -197,8 +197,9 @@ export class RigWorker {
       await this.repo.ensureClone();
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
+      // The container words the rig's error (a clone that failed, a program agents cannot run, …): the room shows it as it is.
       this.log(`clone failed: ${message}`);
-      await this.call("gt_rig_ready", { error: message.slice(0, 2000) });
+      await this.call("gt_rig_ready", { error: `clone failed: ${message}`.slice(0, 2000) });
       return;
     }
     if (!this.holds(epoch)) return;

@@ -51,7 +51,7 @@ export function attentionItems(input: AttentionInput, limit: number = LIMITS.att
   const offer = (rank: number, fields: AttentionItem) => top.offer({ rank, item: item(fields) });
   const { rig } = input;
   if (rig.status === "error") {
-    offer(RANK.rig_error, { kind: "rig_error", id: rig.id, title: rig.name, detail: rig.error ? `clone failed: ${rig.error}` : "the container cannot serve this rig", at: rig.errorAt ?? 0 });
+    offer(RANK.rig_error, { kind: "rig_error", id: rig.id, title: rig.name, detail: rig.error || "the container cannot serve this rig", at: rig.errorAt ?? 0 });
   }
   for (const bead of input.beads) {
     if (bead.status !== "failed") continue;

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Agent, Bead, Escalation, Rig } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { filesOnMain, git, makeBareRepo, mergesOnMain, showFile } from "../helpers/git.ts";
-import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { makeTown, until, untilReplica, type TestTown } from "../helpers/town.ts";
 import { hostPidOf } from "../helpers/watch.ts";
 
 const host = inject("partykitHost");
@@ -262,6 +262,17 @@ describe("the town container", () => {
     expect(alphaOnly.output()).toMatch(/\[alpha\] merged/);
     expect(everything.output()).not.toMatch(/\[alpha\] (ready|merged)/);
     expect(everything.output()).toMatch(/\[beta\] merged/);
+  });
+
+  it("a rig whose agents' program is not on their PATH is in error at once, saying so in one line, and gets no bead", async () => {
+    town = await makeTown(host, secret, "c");
+    const { rig } = await addRig("alpha");
+    const c = container(["--rig-command", "alpha=no-such-agent-cli -p 'do the work'"]);
+    await c.waitFor(/\[alpha\] agents of this rig cannot run no-such-agent-cli/);
+    const townDoc = town.replica("main", town.town, town.operator, "town");
+    const failed = await untilReplica(townDoc, (doc) => doc.getMap<Rig>("rigs").get(rig.id)?.summary.attention?.find((a) => a.kind === "rig_error"), 15_000, "the rig's error in the attention lane");
+    expect(failed.detail).toMatch(/^agents of this rig cannot run no-such-agent-cli( as th-\w+)?: not found on the agents' PATH/);
+    expect(c.output()).not.toMatch(/alpha\/polecats\/\S+ started/);
   });
 
   it("refuses a second container on a workspace that a live one uses", async () => {

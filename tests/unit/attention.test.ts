@@ -28,7 +28,7 @@ describe("attentionItems", () => {
   it("ranks worst first: critical, the rig in error, high, failed beads, dead, hung, stalled agents, medium, waiting mail, low", () => {
     const items = attentionItems(
       input({
-        rig: { ...RIG, status: "error", error: "fatal: repository not found", errorAt: 10 },
+        rig: { ...RIG, status: "error", error: "clone failed: fatal: repository not found", errorAt: 10 },
         beads: [failedBead("b1", 10)],
         escalations: [escalation("low", "low", 99), escalation("medium", "medium", 99), escalation("high", "high", 1), escalation("critical", "critical", 1)],
         agents: [polecat("stalled", "stalled", 99), polecat("hung", "hung", 99), polecat("dead", "dead", 1, { lastExit: "no heartbeat for 90 s" }), polecat("idle", "idle", 1)],
@@ -72,7 +72,7 @@ describe("attentionItems", () => {
   });
 
   it("hides credentials in a URL of a clone error (the town document is read by every viewer of the town)", () => {
-    const rig = { ...RIG, status: "error" as const, error: "fatal: could not read from https://bot:ghp_abcdefghijklmnop@github.com/acme/api.git", errorAt: 1 };
+    const rig = { ...RIG, status: "error" as const, error: "clone failed: fatal: could not read from https://bot:ghp_abcdefghijklmnop@github.com/acme/api.git", errorAt: 1 };
     const [item] = attentionItems(input({ rig }));
     expect(item!.detail).toBe("clone failed: fatal: could not read from https://bot:***@github.com/acme/api.git");
   });

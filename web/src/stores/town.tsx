@@ -33,7 +33,7 @@ export function attention(rig: Rig): number {
 export function rigAlerts(rig: Rig): { text: string; tone: Tone }[] {
   const s = rig.summary;
   const alerts: { text: string; tone: Tone }[] = [];
-  if (rig.status === "error" || s.status === "error") alerts.push({ text: "clone failed", tone: "red" });
+  if (rig.status === "error" || s.status === "error") alerts.push({ text: "cannot be served", tone: "red" });
   if (s.agents.dead) alerts.push({ text: `${s.agents.dead} dead`, tone: "red" });
   if (s.agents.stalled) alerts.push({ text: `${s.agents.stalled} stalled`, tone: "amber" });
   if (s.agents.hung) alerts.push({ text: `${s.agents.hung} hung`, tone: "amber" });
