@@ -8,8 +8,8 @@
  * Results go to stdout, errors to stderr. Exit codes: 0 ok; 2 usage error (command, option or
  * environment); 3 the tool answered an error (`gt: <CODE>: <message>`); 4 the server could not be reached.
  */
-import { EXIT, run, usageError, write, type Outcome } from "./gt-commands.ts";
-import { GtUsageError, readGtEnv, type GtEnv } from "./gt-mcp.ts";
+import { EXIT, run, usageError, write, type Outcome } from "./gt/program.ts";
+import { GtUsageError, readGtEnv, type GtEnv } from "./gt/tools.ts";
 
 const MCP_HELP = "Usage: gt mcp\n\nServe your tools over MCP on stdin/stdout (for an LLM agent); the Mayor's tools in Mayor mode (GT_AGENT=mayor).";
 
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<Outcome> {
       if (error instanceof GtUsageError) return usageError(error.message, "mcp");
       throw error;
     }
-    const { startMcpServer } = await import("./gt-mcp-server.ts"); // the MCP SDK and zod: for gt mcp only
+    const { startMcpServer } = await import("./gt/mcp-server.ts"); // the MCP SDK and zod: for gt mcp only
     await startMcpServer(env);
     return { code: -1 }; // keeps serving until stdin closes
   }

@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandPaths, run } from "../../container/gt-commands.ts";
+import { commandPaths, run } from "../../container/gt/program.ts";
 import type { AgentLogResult, Bead, BeadMoveResult, ConvoyProgress, Escalation, Mail, PrimeResult, Rig } from "../../party/protocol.ts";
 import { gt, mcpCall, mcpClient } from "../helpers/gt.ts";
 

@@ -16,13 +16,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { Command as Program, CommanderError, Option } from "commander";
-import { plain, plainJson } from "../party/plain-text.ts";
-import { ToolCallError } from "../client/tool-http.ts";
-import { MAX_SUBJECT, ULID_RE } from "../party/patterns.ts";
-import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../party/protocol.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, type AgentToolName, type GtEnv, type GtMode } from "./gt-mcp.ts";
-import { followOutput, printLog } from "./gt-agent-log.ts";
-import { townhallAddress } from "./gt-address.ts";
+import { plain, plainJson } from "../../party/plain-text.ts";
+import { ToolCallError } from "../../client/tool-http.ts";
+import { MAX_SUBJECT, ULID_RE } from "../../party/patterns.ts";
+import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../../party/protocol.ts";
+import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, type AgentToolName, type GtEnv, type GtMode } from "./tools.ts";
+import { followOutput, printLog } from "./agent-log.ts";
+import { townhallAddress } from "./address.ts";
 
 export const EXIT = { ok: 0, usage: 2, toolError: 3, unreachable: 4 } as const;
 

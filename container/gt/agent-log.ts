@@ -2,10 +2,10 @@
  * `gt agent log`: printing agents' output (runs and lines), and `--follow`, which reads the agent's
  * output socket (`…/output/<identity>`) and prints as lines come.
  */
-import { PERMANENT_CLOSES, openRoomSocket } from "../client/connection.ts";
-import { plain } from "../party/plain-text.ts";
-import type { AgentLogResult, OutputFrame, OutputLine, RunInfo } from "../party/protocol.ts";
-import type { GtEnv } from "./gt-mcp.ts";
+import { PERMANENT_CLOSES, openRoomSocket } from "../../client/connection.ts";
+import { plain } from "../../party/plain-text.ts";
+import type { AgentLogResult, OutputFrame, OutputLine, RunInfo } from "../../party/protocol.ts";
+import type { GtEnv } from "./tools.ts";
 
 const when = (at: number) => new Date(at).toISOString();
 

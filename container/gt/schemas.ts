@@ -5,8 +5,8 @@
  * this module is where zod comes in, and `gt` starts on every call an agent makes.
  */
 import { z } from "zod";
-import { describeIssues, rigToolArgs, townToolArgs } from "../party/protocol.ts";
-import { AGENT_TOOLS, GtUsageError, MAYOR_TOOLS, OPERATOR_TOOLS, type AgentToolName, type GtMode } from "./gt-mcp.ts";
+import { describeIssues, rigToolArgs, townToolArgs } from "../../party/protocol.ts";
+import { AGENT_TOOLS, GtUsageError, MAYOR_TOOLS, OPERATOR_TOOLS, type AgentToolName, type GtMode } from "./tools.ts";
 
 /** `schema` with the description of some fields set (what JSON Schema alone does not say). */
 function describeFields<S extends z.ZodObject>(schema: S, descriptions: Partial<Record<keyof S["shape"] & string, string>>): S {

@@ -7,9 +7,9 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ToolCallError } from "../client/tool-http.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, toolsOf, type AgentToolName, type GtEnv } from "./gt-mcp.ts";
-import { inputOf } from "./gt-schemas.ts";
+import { ToolCallError } from "../../client/tool-http.ts";
+import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, toolsOf, type AgentToolName, type GtEnv } from "./tools.ts";
+import { inputOf } from "./schemas.ts";
 
 function errorResult(code: string, message: string): CallToolResult {
   return { isError: true, content: [{ type: "text", text: `${code}: ${message}` }] };

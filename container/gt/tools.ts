@@ -10,11 +10,11 @@
  * the other commands, only once a call failed (see callAgentTool).
  */
 import { execFileSync } from "node:child_process";
-import { ToolCallError } from "../client/tool-http.ts";
-import { newId } from "../party/ids.ts";
-import { SLUG_RE, ULID_RE } from "../party/patterns.ts";
-import type { RigTool, TownTool } from "../party/protocol.ts";
-import { postTool } from "./gt-http.ts";
+import { ToolCallError } from "../../client/tool-http.ts";
+import { newId } from "../../party/ids.ts";
+import { SLUG_RE, ULID_RE } from "../../party/patterns.ts";
+import type { RigTool, TownTool } from "../../party/protocol.ts";
+import { postTool } from "./http.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Environment (the container gives every agent these)
@@ -395,7 +395,7 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
 
 /** Throws GtUsageError when the tool's agent schema refuses `args`; loads zod (gt-schemas.ts) to tell. */
 async function checkArgs(env: Pick<GtEnv, "mode">, name: AgentToolName, args: Record<string, unknown>): Promise<void> {
-  const { checkToolArgs } = await import("./gt-schemas.ts");
+  const { checkToolArgs } = await import("./schemas.ts");
   checkToolArgs(env, name, args);
 }
 
