@@ -5,7 +5,7 @@
 import { PERMANENT_CLOSES, openRoomSocket } from "../../client/connection.ts";
 import { plain } from "../../party/plain-text.ts";
 import type { AgentLogResult, OutputFrame, OutputLine, RunInfo } from "../../party/protocol.ts";
-import type { GtEnv } from "./tools.ts";
+import type { GtEnv } from "./env.ts";
 
 const when = (at: number) => new Date(at).toISOString();
 

@@ -20,7 +20,10 @@ import { plain, plainJson } from "../../party/plain-text.ts";
 import { ToolCallError } from "../../client/tool-http.ts";
 import { MAX_SUBJECT, ULID_RE } from "../../party/patterns.ts";
 import type { Agent, Bead, BeadMoveResult, ConvoyProgress, DoneResult, Escalation, Mail, MailSendResult, PrimeResult, Rig, SlingResult } from "../../party/protocol.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, gtMode, gtTool, readGtEnv, type AgentToolName, type GtEnv, type GtMode } from "./tools.ts";
+import { acknowledgeMail, callAgentTool } from "./call.ts";
+import { gtMode, readGtEnv, type GtEnv, type GtMode } from "./env.ts";
+import { GtUnreachableError, GtUsageError } from "./errors.ts";
+import { gtTool, type AgentToolName } from "./tools.ts";
 import { followOutput, printLog } from "./agent-log.ts";
 import { townhallAddress } from "./address.ts";
 

@@ -1,134 +1,24 @@
 /**
- * What an agent process may do, in one place: the agent's environment, its tools (defaults and
- * retry policy) and calling them. A rig agent has the eight agent tools of its rig room; the Mayor
- * (GT_AGENT=mayor) has the nine town tools of the town room (slinging, convoys, rigs, mail). `gt`
- * (container/gt.ts) is the same tools as shell commands, `gt mcp` (gt-mcp-server.ts) serves them
- * over MCP; both go through `callAgentTool`.
+ * What an agent process may do: its tools with their defaults and retry policy. A rig agent has the
+ * eight agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the nine town tools of the town
+ * room (slinging, convoys, rigs, mail); an operator's token adds the dashboard's actions. `gt`
+ * (container/gt.ts) is the same tools as shell commands, `gt mcp` (mcp-server.ts) serves them over
+ * MCP; both call them through call.ts.
  *
  * Nothing here loads zod or the MCP SDK (a test holds the bundle of gt to it): gt starts on every
- * call an agent makes. The tools' input schemas are in gt-schemas.ts, loaded by `gt mcp` and, for
- * the other commands, only once a call failed (see callAgentTool).
+ * call an agent makes. The tools' input schemas are in schemas.ts, loaded by `gt mcp` and, for the
+ * other commands, only once a call failed (see callAgentTool).
  */
 import { execFileSync } from "node:child_process";
-import { ToolCallError } from "../../client/tool-http.ts";
 import { newId } from "../../party/ids.ts";
-import { SLUG_RE, ULID_RE } from "../../party/patterns.ts";
 import type { RigTool, TownTool } from "../../party/protocol.ts";
-import { postTool } from "./http.ts";
-
-// ---------------------------------------------------------------------------------------------
-// Environment (the container gives every agent these)
-
-/** `rig`: an agent of one rig, in its rig room; `mayor`: the Mayor, in the town room. */
-export type GtMode = "rig" | "mayor";
-
-export type GtEnv = {
-  mode: GtMode;
-  /** `host:port` of the Townhall server. */
-  host: string;
-  secure: boolean;
-  town: string;
-  /** The rig id (not its name); null for the Mayor. */
-  rig: string | null;
-  /** The agent's identity as the container announced it, e.g. `alpha/polecats/toast`; informative only. */
-  agent: string | null;
-  token: string;
-  /** The hooked bead, when the agent was started for one. */
-  bead: string | null;
-  /** The rig's default branch (GT_DEFAULT_BRANCH), which `done` checks the branch has commits beyond. */
-  defaultBranch: string | null;
-};
-
-/** The Mayor's identity: GT_AGENT=mayor puts `gt` in Mayor mode. */
-export const MAYOR = "mayor";
-
-/** The mode GT_AGENT asks for (the rest of the environment is checked by readGtEnv). */
-export function gtMode(source: Record<string, string | undefined> = process.env): GtMode {
-  return source.GT_AGENT?.trim() === MAYOR ? "mayor" : "rig";
-}
-
-/** Bad invocation: a missing or invalid variable, option or argument. `gt` exits 2. */
-export class GtUsageError extends Error {
-  override name = "GtUsageError";
-  constructor(
-    message: string,
-    /** When the tool's schema refused the arguments: the schema's fields (gt names them as its options). */
-    readonly fields: readonly string[] = [],
-  ) {
-    super(message);
-  }
-}
-
-/** The server could not be reached (or answered something that is not a tool reply). `gt` exits 4. */
-export class GtUnreachableError extends Error {
-  override name = "GtUnreachableError";
-}
-
-/**
- * Reads and checks the agent's environment; throws GtUsageError naming the first bad variable.
- * In Mayor mode (GT_AGENT=mayor) GT_RIG and GT_BEAD are not used; `needsRig: false` (an
- * operator's command in the town room) leaves GT_RIG optional in rig mode too.
- */
-export function readGtEnv(source: Record<string, string | undefined> = process.env, needsRig = true): GtEnv {
-  const need = (name: string): string => {
-    const value = source[name]?.trim();
-    if (!value) throw new GtUsageError(`environment variable ${name} is not set`);
-    return value;
-  };
-  const host = need("GT_HOST");
-  if (!/^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host)) {
-    throw new GtUsageError(`environment variable GT_HOST must be host:port without a scheme or path, got ${JSON.stringify(host)}`);
-  }
-  const town = need("GT_TOWN");
-  if (!SLUG_RE.test(town)) throw new GtUsageError(`environment variable GT_TOWN must be a town slug, got ${JSON.stringify(town)}`);
-  const mode = gtMode(source);
-  const rig = mode === "mayor" ? null : needsRig ? need("GT_RIG") : source.GT_RIG?.trim() || null;
-  const token = need("GT_TOKEN");
-  const secureText = (source.GT_SECURE ?? "").trim();
-  if (!["", "0", "1", "false", "true"].includes(secureText)) {
-    throw new GtUsageError(`environment variable GT_SECURE must be 1 (https) or 0 (http), got ${JSON.stringify(secureText)}`);
-  }
-  const bead = mode === "mayor" ? null : source.GT_BEAD?.trim() || null;
-  if (bead !== null && !ULID_RE.test(bead)) throw new GtUsageError(`environment variable GT_BEAD must be a bead id (a ULID), got ${JSON.stringify(bead)}`);
-  const defaultBranch = source.GT_DEFAULT_BRANCH?.trim() || null;
-  return { mode, host, secure: secureText === "1" || secureText === "true", town, rig, agent: source.GT_AGENT?.trim() || null, token, bead, defaultBranch };
-}
-
-/**
- * Refuses a `done` whose branch holds nothing the default branch lacks: the refinery would have
- * nothing to merge. Checked where git can tell (the agent's worktree, GT_DEFAULT_BRANCH set).
- */
-export function requireWorkToMerge(branch: string, defaultBranch: string | null, cwd = process.cwd()): void {
-  if (!defaultBranch) return;
-  let ahead: string;
-  try {
-    ahead = execFileSync("git", ["rev-list", "--count", `${defaultBranch}..${branch}`], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-  } catch {
-    return; // not a worktree of the rig's clone: the refinery judges
-  }
-  if (ahead === "0") throw new GtUsageError(`nothing to merge: ${branch} has no commits that ${defaultBranch} lacks; commit your work first (git add -A && git commit), then run gt done again`);
-}
-
-/** The current git branch of `cwd` (the agent's worktree); GtUsageError when there is none. */
-export function currentGitBranch(cwd = process.cwd()): string {
-  let branch: string;
-  try {
-    branch = execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0] || (error as Error).message;
-    throw new GtUsageError(`no branch given and ${cwd} has no current git branch (${stderr}); give the branch explicitly`);
-  }
-  if (!branch || branch === "HEAD") throw new GtUsageError(`no branch given and ${cwd} is on a detached HEAD; give the branch explicitly`);
-  return branch;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The tools: a rig agent's (AGENT_TOOLS, rig room) and the Mayor's (MAYOR_TOOLS, town room)
+import type { GtEnv, GtMode } from "./env.ts";
+import { GtUsageError } from "./errors.ts";
 
 /** A tool's arguments as the agent gave them (checked against the tool's schema only on failure: see callAgentTool). */
 type ToolArgs = Record<string, unknown>;
 
-/** A tool's policy; what the agent passes (its input schema) is in gt-schemas.ts, which needs zod. */
+/** A tool's policy; what the agent passes (its input schema) is in schemas.ts, which needs zod. */
 export type AgentTool = {
   /** One line an LLM can act on. */
   description: string;
@@ -325,94 +215,30 @@ function hookedBead(env: GtEnv): string {
   return env.bead;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Calling the rig room
-
-const RETRY_DELAYS_MS = [250, 500, 1000];
-const ATTEMPT_TIMEOUT_MS = 30_000;
-
-/** A failure of the request itself (no tool reply); `refused` when nothing reached the server. */
-function networkFailure(error: unknown): { refused: boolean; detail: string } {
-  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[]; message?: string } }).cause;
-  const code = cause?.code ?? cause?.errors?.[0]?.code;
-  if (error instanceof SyntaxError) return { refused: false, detail: `the reply was not a tool reply (${error.message})` };
-  return { refused: code === "ECONNREFUSED", detail: code ?? cause?.message ?? (error as Error).message ?? String(error) };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no reply in ${ms} ms`), { cause: { code: "ETIMEDOUT" } })), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
- * Fills the tool's defaults in `args` and calls the agent's room over HTTP with the agent token: the
- * rig room, or the town room in Mayor mode. Resolves with the tool's value; rejects with
- * ToolCallError (the tool answered an error), GtUsageError (arguments the tool's agent schema
- * refuses, naming each field; also a tool of the other mode) or GtUnreachableError. Network
- * failures are retried up to 3 times with the same arguments (so the same mail, bead or convoy id).
- *
- * The arguments are checked against the schema only once something failed (filling the defaults,
- * the first attempt, or the tool's answer), before that failure is reported: the room checks them
- * with the same schemas, so a call that succeeds never loads zod, and one with a bad argument still
- * ends in GtUsageError (exit 2), with or without a server.
+ * Refuses a `done` whose branch holds nothing the default branch lacks: the refinery would have
+ * nothing to merge. Checked where git can tell (the agent's worktree, GT_DEFAULT_BRANCH set).
  */
-export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
-  const found = gtTool(env, name);
-  if (!found) {
-    throw new GtUsageError(env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`);
-  }
-  const { tool, room } = found;
-  if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG is not set (the id of the rig to act in)");
-  let wire: Record<string, unknown>;
+export function requireWorkToMerge(branch: string, defaultBranch: string | null, cwd = process.cwd()): void {
+  if (!defaultBranch) return;
+  let ahead: string;
   try {
-    wire = tool.complete ? tool.complete(args, env) : args;
-  } catch (error) {
-    await checkArgs(env, name, args); // a bad argument is the error to report, as when it was checked first
-    throw error;
+    ahead = execFileSync("git", ["rev-list", "--count", `${defaultBranch}..${branch}`], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch {
+    return; // not a worktree of the rig's clone: the refinery judges
   }
-  const address =
-    room === "town"
-      ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
-      : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await withTimeout(postTool<T>(address, name, wire), ATTEMPT_TIMEOUT_MS);
-    } catch (error) {
-      if (attempt === 0) await checkArgs(env, name, args);
-      if (error instanceof ToolCallError) throw error;
-      const failure = networkFailure(error);
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (delay === undefined || !(tool.idempotent || failure.refused)) {
-        throw new GtUnreachableError(`cannot reach ${env.host} (${failure.detail}) after ${attempt + 1} attempt${attempt ? "s" : ""}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+  if (ahead === "0") throw new GtUsageError(`nothing to merge: ${branch} has no commits that ${defaultBranch} lacks; commit your work first (git add -A && git commit), then run gt done again`);
 }
 
-/** Throws GtUsageError when the tool's agent schema refuses `args`; loads zod (gt-schemas.ts) to tell. */
-async function checkArgs(env: Pick<GtEnv, "mode">, name: AgentToolName, args: Record<string, unknown>): Promise<void> {
-  const { checkToolArgs } = await import("./schemas.ts");
-  checkToolArgs(env, name, args);
-}
-
-/**
- * Marks handed-over mail read (gt_mail_ack). A failure is not the caller's: the mail is simply
- * handed out again next time (at least once), with the same ids.
- */
-export async function acknowledgeMail(env: GtEnv, mail: readonly { id: string }[]): Promise<string | null> {
-  if (!mail.length) return null;
-  const address =
-    env.mode === "mayor"
-      ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
-      : { host: env.host, secure: env.secure, party: "rig" as const, room: `${env.town}.${env.rig}`, token: env.token };
+/** The current git branch of `cwd` (the agent's worktree); GtUsageError when there is none. */
+export function currentGitBranch(cwd = process.cwd()): string {
+  let branch: string;
   try {
-    await withTimeout(postTool(address, "gt_mail_ack", { ids: mail.map((m) => m.id) }), ATTEMPT_TIMEOUT_MS);
-    return null;
+    branch = execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   } catch (error) {
-    return `could not mark ${mail.length} mail read (${(error as Error).message}); it will be handed out again`;
+    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0] || (error as Error).message;
+    throw new GtUsageError(`no branch given and ${cwd} has no current git branch (${stderr}); give the branch explicitly`);
   }
+  if (!branch || branch === "HEAD") throw new GtUsageError(`no branch given and ${cwd} is on a detached HEAD; give the branch explicitly`);
+  return branch;
 }
