@@ -8,7 +8,9 @@
  * Results go to stdout, errors to stderr. Exit codes: 0 ok; 2 usage error (command, option or
  * environment); 3 the tool answered an error (`gt: <CODE>: <message>`); 4 the server could not be reached.
  */
-import { EXIT, run, usageError, write, type Outcome } from "./gt/program.ts";
+import { EXIT, type Outcome } from "./gt/command.ts";
+import { run, usageError } from "./gt/program.ts";
+import { write } from "./gt/output.ts";
 import { readGtEnv, type GtEnv } from "./gt/env.ts";
 import { GtUsageError } from "./gt/errors.ts";
 
