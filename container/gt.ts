@@ -1,15 +1,18 @@
 /**
  * `gt`: the agent's command line into its rig room, or, for the Mayor (GT_AGENT=mayor), into the
- * town room. The commands are container/gt-commands.ts (one tool each; container/gt-mcp.ts holds
- * the tools' defaults and retry policy, gt-schemas.ts their schemas); `gt mcp` serves the same tools
- * over MCP on stdio (gt-mcp-server.ts, loaded only then: gt's other commands load neither zod nor
- * the MCP SDK).
+ * town room. The commands are container/gt/program.ts (one tool each; gt/tools.ts holds the
+ * tools' defaults and retry policy, gt/call.ts calls them, gt/schemas.ts has their schemas); `gt mcp`
+ * serves the same tools over MCP on stdio (gt/mcp-server.ts, loaded only then: gt's other commands
+ * load neither zod nor the MCP SDK).
  *
  * Results go to stdout, errors to stderr. Exit codes: 0 ok; 2 usage error (command, option or
  * environment); 3 the tool answered an error (`gt: <CODE>: <message>`); 4 the server could not be reached.
  */
-import { EXIT, run, usageError, write, type Outcome } from "./gt-commands.ts";
-import { GtUsageError, readGtEnv, type GtEnv } from "./gt-mcp.ts";
+import { EXIT, type Outcome } from "./gt/command.ts";
+import { run, usageError } from "./gt/program.ts";
+import { write } from "./gt/output.ts";
+import { readGtEnv, type GtEnv } from "./gt/env.ts";
+import { GtUsageError } from "./gt/errors.ts";
 
 const MCP_HELP = "Usage: gt mcp\n\nServe your tools over MCP on stdin/stdout (for an LLM agent); the Mayor's tools in Mayor mode (GT_AGENT=mayor).";
 
@@ -25,7 +28,7 @@ async function main(argv: string[]): Promise<Outcome> {
       if (error instanceof GtUsageError) return usageError(error.message, "mcp");
       throw error;
     }
-    const { startMcpServer } = await import("./gt-mcp-server.ts"); // the MCP SDK and zod: for gt mcp only
+    const { startMcpServer } = await import("./gt/mcp-server.ts"); // the MCP SDK and zod: for gt mcp only
     await startMcpServer(env);
     return { code: -1 }; // keeps serving until stdin closes
   }

@@ -18,7 +18,7 @@ import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
 import { plain } from "../party/plain-text.ts";
 import { SLUG_RE } from "../party/protocol.ts";
-import { STATE_DIR, readLocalState } from "../scripts/local-state.ts";
+import { STATE_DIR, readLocalState } from "./local-state.ts";
 import type { Runtime, RuntimeConfig } from "./runtimes.ts";
 import { Supervisor } from "./supervisor.ts";
 import { parseCidr, parseHostPort } from "./agent-network.ts";

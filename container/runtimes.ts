@@ -1,6 +1,5 @@
 /** Agent runtimes: the built-in scripted agent, or any shell command. */
 import { fileURLToPath } from "node:url";
-import type { AgentFiles } from "./agent-files.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -27,8 +26,11 @@ export function runtimeOf(config: RuntimeConfig, rigName: string): Runtime {
   return config.rigs[rigName] ?? config.town;
 }
 
-/** What an agent of `rigName` runs (before the sandbox wraps it: container/sandbox.ts). */
-export function agentCommand(config: RuntimeConfig, rigName: string, files: AgentFiles): { file: string; args: string[] } {
+/**
+ * What an agent of `rigName` runs (before the sandbox wraps it: container/sandbox.ts). `files`: the
+ * node and scripted agent agents run (container/agent-files.ts's AgentFiles, which imports this module).
+ */
+export function agentCommand(config: RuntimeConfig, rigName: string, files: { node: string; scripted: readonly string[] }): { file: string; args: string[] } {
   const runtime = runtimeOf(config, rigName);
   switch (runtime.kind) {
     case "scripted":

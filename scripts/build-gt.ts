@@ -3,9 +3,9 @@
  * to JavaScript in container/dist/ (git-ignored): every `gt` call used to compile TypeScript through
  * tsx on start (about 0.8 s wall, 1.3 s CPU), and agents call gt constantly.
  *
- * The MCP server (gt-mcp-server.ts) and the tools' zod schemas (gt-schemas.ts) are imported
- * dynamically, so they land in chunks that only `gt mcp` (or a failed call) loads; a unit test
- * (tests/unit/gt-bundle.test.ts) holds gt's own code to that.
+ * The MCP server (container/gt/mcp-server.ts) and the tools' zod schemas (container/gt/schemas.ts)
+ * are imported dynamically, so they land in chunks that only `gt mcp` (or a failed call) loads; a
+ * unit test (tests/unit/gt-bundle.test.ts) holds gt's own code to that.
  *
  * Built by `npm ci` (prepare), `npm test` (the test projects' global setup), `npm start`, the benches
  * and the container's Dockerfile. container/bin/gt and the container's runtimes use a bundle only

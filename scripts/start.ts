@@ -24,7 +24,7 @@ import { callHttp } from "../client/tools.ts";
 import { TS_LOADER } from "../container/runtimes.ts";
 import { closedToOthers } from "../container/agent-files.ts";
 import { buildGtIfStale } from "./build-gt.ts";
-import { STATE_DIR, ensureLocalState } from "./local-state.ts";
+import { STATE_DIR, ensureLocalState } from "../container/local-state.ts";
 import { DEMO_EVERY_S, DemoPlanner, demoHold, nextDelayMs, parseEvery, type DemoWork, type TownLoad } from "./living-demo.ts";
 import { convoyLine, failedBeadLine, rigLine, tail } from "./terminal.ts";
 

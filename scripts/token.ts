@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { signToken } from "../party/auth.ts";
 import { MAX_TOKEN_LIFETIME_S, TOKEN_ROLES, tokenClaims, type TokenInput } from "../party/protocol.ts";
-import { readLocalState } from "./local-state.ts";
+import { readLocalState } from "../container/local-state.ts";
 
 function fail(message: string): never {
   console.error(`token: ${message}`);

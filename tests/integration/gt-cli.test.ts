@@ -1,4 +1,4 @@
-/** The agents' `gt` CLI and its MCP server (container/gt.ts, container/gt-mcp.ts), end to end as child processes. */
+/** The agents' `gt` CLI and its MCP server (container/gt.ts, container/gt/), end to end as child processes. */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { townhallAddress } from "../../container/gt-address.ts";
+import { townhallAddress } from "../../container/gt/address.ts";
 
 describe("townhallAddress: Gas Town's mail addresses as Townhall's", () => {
   it.each([

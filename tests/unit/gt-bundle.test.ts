@@ -50,13 +50,13 @@ describe("the gt bundle", () => {
   it("loads neither zod nor the MCP SDK (nor protocol.ts's schemas) at start", () => {
     const inputs = inputsOf(loadedWith(entryOf("gt.js")));
     expect(inputs).toContain("container/gt.ts");
-    expect(inputs.filter((i) => /node_modules\/(zod|@modelcontextprotocol)\/|party\/protocol\.ts$|container\/gt-(schemas|mcp-server)\.ts$/.test(i))).toEqual([]);
+    expect(inputs.filter((i) => /node_modules\/(zod|@modelcontextprotocol)\/|party\/protocol\.ts$|container\/gt\/(schemas|mcp-server)\.ts$/.test(i))).toEqual([]);
   });
 
   it("has the MCP server, the SDK and zod in a chunk gt imports dynamically", () => {
     const lazy = meta.outputs[entryOf("gt.js")]!.imports.filter((i) => i.kind === "dynamic-import").map((i) => i.path);
     const lazyInputs = inputsOf(lazy.flatMap(loadedWith));
-    expect(lazyInputs).toContain("container/gt-mcp-server.ts");
+    expect(lazyInputs).toContain("container/gt/mcp-server.ts");
     expect(lazyInputs.some((i) => i.includes("node_modules/zod/"))).toBe(true);
     expect(lazyInputs.some((i) => i.includes("node_modules/@modelcontextprotocol/sdk/"))).toBe(true);
   });

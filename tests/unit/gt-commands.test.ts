@@ -1,6 +1,6 @@
-/** gt's command tree (container/gt-commands.ts): every command and group answers --help and -h. */
+/** gt's command tree (container/gt/program.ts): every command and group answers --help and -h. */
 import { describe, expect, it } from "vitest";
-import { commandPaths, run } from "../../container/gt-commands.ts";
+import { commandPaths, run } from "../../container/gt/program.ts";
 
 describe("gt's command tree", () => {
   const paths = commandPaths();

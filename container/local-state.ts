@@ -1,4 +1,8 @@
-/** The local state file that `npm start` writes (secret, town), read by `npm run token`. */
+/**
+ * The local state file that `npm start` writes (secret, town), read by `npm run token` and by the
+ * container (container/main.ts: its town and secret when none is given). It lives here, not in
+ * scripts/, because scripts/ may import container/ but never the other way.
+ */
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";

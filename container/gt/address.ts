@@ -4,7 +4,7 @@
  * and `--human` for the person; Townhall names the same mailboxes `mayor`, `<rig>/polecats/<name>`,
  * `<rig>/witness`, `<rig>/refinery` and `operator`. docs/gt.md has the table.
  */
-import { parseAddress, SLUG_RE } from "../party/patterns.ts";
+import { parseAddress, SLUG_RE } from "../../party/patterns.ts";
 
 export type AddressMapping = { address: string } | { error: string };
 

@@ -8,9 +8,9 @@
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { httpBase, tokenOf, type RoomAddress } from "../client/connection.ts";
-import { ToolCallError } from "../client/tool-http.ts";
-import type { ErrorCode } from "../party/protocol.ts";
+import { httpBase, tokenOf, type RoomAddress } from "../../client/connection.ts";
+import { ToolCallError } from "../../client/tool-http.ts";
+import type { ErrorCode } from "../../party/protocol.ts";
 
 type Reply<T> = { ok: boolean; value?: T; error?: { code: ErrorCode; message: string; retry_after?: number } };
 

@@ -1,12 +1,15 @@
 /**
  * What an agent passes to each of its tools: the protocol's schemas without `as`/`from`/`id` (an
  * agent always acts as itself; gt chooses record ids), with the descriptions an LLM reads. Loaded by
- * `gt mcp`, and by the other commands only once a call failed (container/gt-mcp.ts, callAgentTool):
- * this module is where zod comes in, and `gt` starts on every call an agent makes.
+ * `gt mcp`, and by the other commands only once a call failed (call.ts, callAgentTool): this module
+ * is where zod comes in, and `gt` starts on every call an agent makes. It imports only types of gt's
+ * other modules and its errors: nothing of gt's comes back here at runtime.
  */
 import { z } from "zod";
-import { describeIssues, rigToolArgs, townToolArgs } from "../party/protocol.ts";
-import { AGENT_TOOLS, GtUsageError, MAYOR_TOOLS, OPERATOR_TOOLS, type AgentToolName, type GtMode } from "./gt-mcp.ts";
+import { describeIssues, rigToolArgs, townToolArgs } from "../../party/protocol.ts";
+import type { GtMode } from "./env.ts";
+import { GtUsageError } from "./errors.ts";
+import type { AGENT_TOOLS, AgentToolName, MAYOR_TOOLS, OPERATOR_TOOLS } from "./tools.ts";
 
 /** `schema` with the description of some fields set (what JSON Schema alone does not say). */
 function describeFields<S extends z.ZodObject>(schema: S, descriptions: Partial<Record<keyof S["shape"] & string, string>>): S {

@@ -1,5 +1,5 @@
 /**
- * `gt mcp`: the agent's tools (a rig agent's, or the Mayor's in Mayor mode; container/gt-mcp.ts)
+ * `gt mcp`: the agent's tools (a rig agent's, or the Mayor's in Mayor mode; tools.ts)
  * served over MCP on stdio. gt loads this module, the MCP SDK and zod only for `gt mcp`.
  *
  * MCP mode owns stdout: it carries the protocol and nothing else, so every diagnostic goes to stderr.
@@ -7,9 +7,12 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ToolCallError } from "../client/tool-http.ts";
-import { acknowledgeMail, callAgentTool, GtUnreachableError, GtUsageError, toolsOf, type AgentToolName, type GtEnv } from "./gt-mcp.ts";
-import { inputOf } from "./gt-schemas.ts";
+import { ToolCallError } from "../../client/tool-http.ts";
+import { acknowledgeMail, callAgentTool } from "./call.ts";
+import type { GtEnv } from "./env.ts";
+import { GtUnreachableError, GtUsageError } from "./errors.ts";
+import { toolsOf, type AgentToolName } from "./tools.ts";
+import { inputOf } from "./schemas.ts";
 
 function errorResult(code: string, message: string): CallToolResult {
   return { isError: true, content: [{ type: "text", text: `${code}: ${message}` }] };

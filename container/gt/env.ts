@@ -1,0 +1,65 @@
+/**
+ * The agent's environment (the container gives every agent these variables): where the rooms are,
+ * which town and rig, the agent token, the hooked bead, and the mode (a rig agent, or the Mayor with
+ * GT_AGENT=mayor). Nothing here loads zod (gt starts on every call an agent makes).
+ */
+import { SLUG_RE, ULID_RE } from "../../party/patterns.ts";
+import { GtUsageError } from "./errors.ts";
+
+/** `rig`: an agent of one rig, in its rig room; `mayor`: the Mayor, in the town room. */
+export type GtMode = "rig" | "mayor";
+
+export type GtEnv = {
+  mode: GtMode;
+  /** `host:port` of the Townhall server. */
+  host: string;
+  secure: boolean;
+  town: string;
+  /** The rig id (not its name); null for the Mayor. */
+  rig: string | null;
+  /** The agent's identity as the container announced it, e.g. `alpha/polecats/toast`; informative only. */
+  agent: string | null;
+  token: string;
+  /** The hooked bead, when the agent was started for one. */
+  bead: string | null;
+  /** The rig's default branch (GT_DEFAULT_BRANCH), which `done` checks the branch has commits beyond. */
+  defaultBranch: string | null;
+};
+
+/** The Mayor's identity: GT_AGENT=mayor puts `gt` in Mayor mode. */
+export const MAYOR = "mayor";
+
+/** The mode GT_AGENT asks for (the rest of the environment is checked by readGtEnv). */
+export function gtMode(source: Record<string, string | undefined> = process.env): GtMode {
+  return source.GT_AGENT?.trim() === MAYOR ? "mayor" : "rig";
+}
+
+/**
+ * Reads and checks the agent's environment; throws GtUsageError naming the first bad variable.
+ * In Mayor mode (GT_AGENT=mayor) GT_RIG and GT_BEAD are not used; `needsRig: false` (an
+ * operator's command in the town room) leaves GT_RIG optional in rig mode too.
+ */
+export function readGtEnv(source: Record<string, string | undefined> = process.env, needsRig = true): GtEnv {
+  const need = (name: string): string => {
+    const value = source[name]?.trim();
+    if (!value) throw new GtUsageError(`environment variable ${name} is not set`);
+    return value;
+  };
+  const host = need("GT_HOST");
+  if (!/^[^\s/:]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host)) {
+    throw new GtUsageError(`environment variable GT_HOST must be host:port without a scheme or path, got ${JSON.stringify(host)}`);
+  }
+  const town = need("GT_TOWN");
+  if (!SLUG_RE.test(town)) throw new GtUsageError(`environment variable GT_TOWN must be a town slug, got ${JSON.stringify(town)}`);
+  const mode = gtMode(source);
+  const rig = mode === "mayor" ? null : needsRig ? need("GT_RIG") : source.GT_RIG?.trim() || null;
+  const token = need("GT_TOKEN");
+  const secureText = (source.GT_SECURE ?? "").trim();
+  if (!["", "0", "1", "false", "true"].includes(secureText)) {
+    throw new GtUsageError(`environment variable GT_SECURE must be 1 (https) or 0 (http), got ${JSON.stringify(secureText)}`);
+  }
+  const bead = mode === "mayor" ? null : source.GT_BEAD?.trim() || null;
+  if (bead !== null && !ULID_RE.test(bead)) throw new GtUsageError(`environment variable GT_BEAD must be a bead id (a ULID), got ${JSON.stringify(bead)}`);
+  const defaultBranch = source.GT_DEFAULT_BRANCH?.trim() || null;
+  return { mode, host, secure: secureText === "1" || secureText === "true", town, rig, agent: source.GT_AGENT?.trim() || null, token, bead, defaultBranch };
+}
