@@ -4,20 +4,20 @@
  */
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { DurableOutbox } from "./durable-outbox.ts";
-import { newId } from "./ids.ts";
-import { beadCreate, beadMoved, convoyBeadNotice, feedNotice, mailEnvelope, revokeToken, rigIdsReply, rigInit, rigUpdate, summaryPush, type BeadState, type beadMoveOut } from "./internal.ts";
-import { forTown } from "./feed.ts";
-import { choose, type Candidate } from "./mayor.ts";
-import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, replaceBead, type BeadNotice } from "./convoys.ts";
-import { signToken } from "./auth.ts";
-import { coversRig, townWide, type RoomRef } from "./access.ts";
-import { LiveRoom, errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "./live-room.ts";
-import type { DocLayout } from "./records.ts";
-import { parseSharePath } from "./share.ts";
-import { routeFromTown, unknownRecipient } from "./mail.ts";
-import { PostOffice } from "./post-office.ts";
-import { classifyReply, type Attempt, type OutboxEntry } from "./outbox.ts";
+import { DurableOutbox } from "../durable-outbox.ts";
+import { newId } from "../ids.ts";
+import { beadCreate, beadMoved, convoyBeadNotice, feedNotice, mailEnvelope, revokeToken, rigIdsReply, rigInit, rigUpdate, summaryPush, type BeadState, type beadMoveOut } from "../internal.ts";
+import { forTown } from "../feed.ts";
+import { choose, type Candidate } from "../mayor.ts";
+import { TERMINAL, applyNotice, failBead, failRigBeads, landIfDone, progress, replaceBead, type BeadNotice } from "../convoys.ts";
+import { signToken } from "../auth.ts";
+import { coversRig, townWide, type RoomRef } from "../access.ts";
+import { LiveRoom, errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "../live-room.ts";
+import type { DocLayout } from "../records.ts";
+import { parseSharePath } from "../share.ts";
+import { routeFromTown, unknownRecipient } from "../mail.ts";
+import { PostOffice } from "../post-office.ts";
+import { classifyReply, type Attempt, type OutboxEntry } from "../outbox.ts";
 import {
   ERROR_STATUS,
   LIMITS,
@@ -38,8 +38,8 @@ import {
   type ShareView,
   type SlingResult,
   type TokenPayload,
-} from "./protocol.ts";
-import { emptySummary } from "./summary.ts";
+} from "../protocol.ts";
+import { emptySummary } from "../summary.ts";
 
 type WipePayload = { rig_id: string; name: string };
 type SlingSpec = z.infer<typeof townToolArgs.gt_sling>;
