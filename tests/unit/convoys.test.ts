@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyNotice, failRigBeads, landIfDone, progress, replaceBead } from "../../party/convoys.ts";
+import { applyNotice, failRigBeads, landIfDone, progress, replaceBead } from "../../party/town/convoys.ts";
 import type { Convoy, ConvoyBead } from "../../party/protocol.ts";
 
 const bead = (beadId: string, rigName: string, over: Partial<ConvoyBead> = {}): ConvoyBead => ({

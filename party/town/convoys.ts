@@ -3,7 +3,7 @@
  * bead's changes with the bead's `rev`; only a newer rev changes the convoy, so duplicated or
  * reordered notices never double count, and progress only moves when a bead really moved.
  */
-import type { BeadStatus, Convoy, ConvoyBead } from "./protocol.ts";
+import type { BeadStatus, Convoy, ConvoyBead } from "../protocol.ts";
 
 export const TERMINAL: ReadonlySet<BeadStatus> = new Set(["closed", "failed"]);
 

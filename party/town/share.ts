@@ -3,7 +3,7 @@
  * one town, after decoding each segment once: nothing else (`/t/alphabet` for town `alpha`,
  * `/t/alpha/../beta`, `/t/alpha/rigs/a%2F..`) is a view.
  */
-import { SLUG_RE, ULID_RE } from "./protocol.ts";
+import { SLUG_RE, ULID_RE } from "../protocol.ts";
 
 /** A view as the path names it: rigs by name (the town resolves them to ids). */
 export type NamedView =

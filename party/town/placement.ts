@@ -2,7 +2,7 @@
  * The Mayor's distribution as a pure function: which rig gets a new bead, and a
  * one-line reason a person can check.
  */
-import type { Rig } from "./protocol.ts";
+import type { Rig } from "../protocol.ts";
 
 /** A rig as the Mayor sees it: the registry entry plus beads placed since its last summary. */
 export type Candidate = Pick<Rig, "id" | "name" | "status" | "capabilities" | "maxPolecats"> & {
