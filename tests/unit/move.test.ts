@@ -4,6 +4,7 @@
  * and the town's steps for a notice (the successor's creation, the index, the feed line).
  */
 import { describe, expect, it } from "vitest";
+import { refusal } from "../helpers/refusal.ts";
 import type { BeadPayload } from "../../party/town/entries.ts";
 import { movedNotice, moveSteps, planMove, type MovedNotice, type RigLookup } from "../../party/town/move.ts";
 import { emptySummary } from "../../party/summary.ts";
@@ -29,16 +30,6 @@ const registry: RigLookup = {
     return found;
   },
 };
-
-function refusal(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ToolError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 const nextId = () => NEXT;
 

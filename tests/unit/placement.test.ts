@@ -4,10 +4,11 @@
  * refusals, and the outbox entries that create the placed beads.
  */
 import { describe, expect, it } from "vitest";
+import { refusal } from "../helpers/refusal.ts";
 import type { BeadPayload } from "../../party/town/entries.ts";
 import { beadEntries, candidates, place, remember, type BeadSpec, type Candidate } from "../../party/town/placement.ts";
 import { emptySummary } from "../../party/summary.ts";
-import { ToolError, type Rig } from "../../party/protocol.ts";
+import type { Rig } from "../../party/protocol.ts";
 
 function rig(name: string, over: Partial<Rig> = {}, beads: Partial<Rig["summary"]["beads"]> = {}, summarizedAt = 1_000): Rig {
   const summary = emptySummary(summarizedAt);
@@ -20,16 +21,6 @@ const cand = (name: string, over: Partial<Candidate> = {}): Candidate => ({ id: 
 function ids(): () => string {
   let n = 0;
   return () => `bead-${++n}`;
-}
-
-function refusal(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ToolError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a refusal");
 }
 
 describe("placement candidates", () => {

@@ -3,23 +3,14 @@
  * summaries rigs push, and who sees a git URL whole.
  */
 import { describe, expect, it } from "vitest";
+import { refusal } from "../helpers/refusal.ts";
 import { convoysWithoutRig, newRig, refuseNewRig, refuseTakenName, rigInitOf, seesRealUrl, updatedRig, withSummary } from "../../party/town/registry.ts";
 import { emptySummary } from "../../party/summary.ts";
-import { LIMITS, ToolError, type Convoy, type ConvoyBead, type Rig, type TokenPayload } from "../../party/protocol.ts";
+import { LIMITS, type Convoy, type ConvoyBead, type Rig, type TokenPayload } from "../../party/protocol.ts";
 
 const ID = "01J0000000000000000000R1G1";
 
 const added = (name: string, over: Partial<Rig> = {}): Rig => ({ ...newRig({ name, git_url: "/srv/git/x" }, `id-${name}`, 0), ...over });
-
-function refusal(run: () => unknown): { code: string; message: string } {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ToolError) return { code: error.code, message: error.message };
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
 
 describe("adding a rig", () => {
   it("makes a cloning entry with defaults, sorted unique capabilities and its git URL without credentials", () => {
