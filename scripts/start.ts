@@ -209,7 +209,7 @@ writeFileSync(
   config,
   JSON.stringify({
     name: "townhall",
-    main: join(ROOT, "party/town.ts"),
+    main: join(ROOT, "party/town/room.ts"),
     parties: { rig: join(ROOT, "party/rig.ts") },
     compatibilityDate: "2024-07-18",
     serve: { path: join(ROOT, "dist"), singlePageApp: true },

@@ -4,12 +4,13 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, writeDevConfig } from "../../tests/helpers/partykit.ts";
 import { groupCpuSeconds, groupProcesses, rssBytes } from "./cpu.ts";
+import { treeHash } from "./tree-hash.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -21,7 +22,8 @@ let snapshot: { config: string; hash: string; git: string } | null = null;
  * The server code the whole run measures: party/ and partykit.json copied once, at the start of
  * the run, into bench/tmp/. `partykit dev` hot-reloads when its sources change (and drops every
  * socket), and the working tree may be edited while a long run goes on; a snapshot keeps one run
- * on one version of the code. Its hash and the git state are in the results.
+ * on one version of the code. Its hash (every file under party/, subfolders too: tree-hash.ts) and
+ * the git state are in the results.
  */
 export function serverSnapshot(): { config: string; hash: string; git: string } {
   if (snapshot) return snapshot;
@@ -30,15 +32,13 @@ export function serverSnapshot(): { config: string; hash: string; git: string } 
   mkdirSync(dir, { recursive: true });
   cpSync(join(ROOT, "party"), join(dir, "party"), { recursive: true });
   cpSync(join(ROOT, "partykit.json"), join(dir, "partykit.json"));
-  const hash = createHash("sha256");
-  for (const f of readdirSync(join(dir, "party")).sort()) hash.update(f).update(readFileSync(join(dir, "party", f)));
   let git = "unknown";
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--", "party", "partykit.json"], { cwd: ROOT, encoding: "utf8" }).trim();
     git = `${head}${dirty ? ` + uncommitted changes in ${dirty.split("\n").map((l) => l.slice(3)).join(", ")}` : ""}`;
   } catch {}
-  snapshot = { config: join(dir, "partykit.json"), hash: hash.digest("hex").slice(0, 12), git };
+  snapshot = { config: join(dir, "partykit.json"), hash: treeHash(join(dir, "party")), git };
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   return snapshot;
 }

@@ -35,7 +35,7 @@ export default async function setup(project: TestProject) {
   const config = writeDevConfig(
     {
       name: "townhall",
-      main: join(snapshot, "party/town.ts"),
+      main: join(snapshot, "party/town/room.ts"),
       parties: { rig: join(snapshot, "party/rig.ts") },
       compatibilityDate: "2024-07-18",
       serve: { path: join(ROOT, "dist"), singlePageApp: true },

@@ -1,12 +1,12 @@
 /**
- * The one admission rule (party/access.ts), share-link paths (party/share.ts), per-token rate
+ * The one admission rule (party/access.ts), share-link paths (party/town/share.ts), per-token rate
  * limits (party/limits.ts) and git URL rules (party/protocol.ts), as tables.
  */
 import { describe, expect, it } from "vitest";
 import { admit, outputScope, type Purpose, type RoomRef } from "../../party/access.ts";
 import { RATE_RULES, RateLimiter, take } from "../../party/limits.ts";
 import { gitUrlProblem, redactGitUrl, type ShareView, type TokenPayload } from "../../party/protocol.ts";
-import { parseSharePath } from "../../party/share.ts";
+import { parseSharePath } from "../../party/town/share.ts";
 
 const A = "01J0000000000000000000AAA1";
 const B = "01J0000000000000000000BBB1";

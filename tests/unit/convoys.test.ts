@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { applyNotice, failRigBeads, landIfDone, progress, replaceBead } from "../../party/convoys.ts";
-import type { Convoy, ConvoyBead } from "../../party/protocol.ts";
+import { answerOf, applyNotice, failRigBeads, landIfDone, moveInConvoy, newConvoy, openBeads, progress, reconciled, replaceBead, requireRoomForBeads, toRetire, unfinishedByRig, withProgress } from "../../party/town/convoys.ts";
+import { LIMITS, ToolError, type Convoy, type ConvoyBead } from "../../party/protocol.ts";
+import type { Placement } from "../../party/town/placement.ts";
 
 const bead = (beadId: string, rigName: string, over: Partial<ConvoyBead> = {}): ConvoyBead => ({
   rigId: `id-${rigName}`,
@@ -113,5 +114,87 @@ describe("moving a convoy bead (replaceBead)", () => {
     const kept = replaceBead(landed, "b1", successor, false)!;
     expect(kept).toMatchObject({ status: "landed", landedAt: 5 });
     expect(replaceBead(landed, "zz", successor, true)).toBeNull();
+  });
+});
+
+describe("the town's convoy bookkeeping", () => {
+  it("a new convoy holds its placed beads open, in order, with each reason cut to 300 characters", () => {
+    const placed: Placement[] = [
+      { spec: { title: "ui" }, rigId: "id-web", rigName: "web", reason: "r".repeat(400), beadId: "b1" },
+      { spec: { title: "db", rig: "api" }, rigId: "id-api", rigName: "api", reason: "api: chosen by the caller", beadId: "b2" },
+    ];
+    const c = newConvoy("C", "launch", placed, 7);
+    expect(c).toEqual({
+      id: "C",
+      title: "launch",
+      status: "open",
+      createdAt: 7,
+      beads: [
+        { rigId: "id-web", rigName: "web", beadId: "b1", title: "ui", status: "open", reason: "r".repeat(300), rev: 0 },
+        { rigId: "id-api", rigName: "api", beadId: "b2", title: "db", status: "open", reason: "api: chosen by the caller", rev: 0 },
+      ],
+    });
+    expect(withProgress(c).progress).toEqual(progress(c));
+  });
+
+  it("bounds the beads in open convoys: landed convoys do not count, and a convoy past the bound is refused (CONFLICT)", () => {
+    const open = convoy(...Array.from({ length: LIMITS.openConvoyBeads - 2 }, (_, i) => bead(`b${i}`, "a")));
+    const landed = { ...convoy(bead("x", "a", { status: "closed" })), status: "landed" as const };
+    expect(openBeads([open, landed])).toBe(LIMITS.openConvoyBeads - 2);
+    expect(() => requireRoomForBeads([open, landed], 2)).not.toThrow();
+    let refused: unknown;
+    try {
+      requireRoomForBeads([open, landed], 3);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ToolError);
+    expect(refused).toMatchObject({ code: "CONFLICT", message: `the town has ${LIMITS.openConvoyBeads - 2} beads in open convoys; at most ${LIMITS.openConvoyBeads} at once` });
+  });
+
+  it("a move puts the successor in place (opening a landed convoy again when there is room), or fails the old bead when the target is gone", () => {
+    const successor = bead("new", "web", { rev: 0 });
+    const landed = landIfDone(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
+    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: true }, 9)).toMatchObject({ reopened: true, landed: false, convoy: { status: "open" } });
+    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: false }, 9)).toMatchObject({ reopened: false, landed: false, convoy: { status: "landed", landedAt: 5 } });
+    const open = convoy(bead("b1", "api", { status: "in_progress" }), bead("b2", "docs", { status: "closed" }));
+    const gone = moveInConvoy(open, { oldBeadId: "b1", successor, targetExists: false, reopen: true }, 9)!;
+    expect(gone).toMatchObject({ reopened: false, landed: true, convoy: { status: "landed", landedAt: 9 } });
+    expect(gone.convoy.beads[0]).toMatchObject({ beadId: "b1", status: "failed", note: "moved to rig web, which was removed" });
+    expect(moveInConvoy(open, { oldBeadId: "zz", successor, targetExists: true, reopen: true }, 9)).toBeNull();
+  });
+
+  it("retires the longest-landed convoys past the number kept, never an open one", () => {
+    const at = (id: string, landedAt: number | undefined, createdAt = 0): Convoy => ({ ...convoy(bead("b", "a", { status: "closed" })), id, status: "landed", createdAt, ...(landedAt === undefined ? {} : { landedAt }) });
+    const convoys = [at("late", 30), { ...convoy(bead("o", "a")), id: "open" }, at("early", 10), at("no-landed-at", undefined, 20), at("mid", 25)];
+    expect(toRetire(convoys, 2).map((c) => c.id)).toEqual(["early", "no-landed-at"]);
+    expect(toRetire(convoys, 4)).toEqual([]);
+  });
+
+  it("reconciles: asks each rig for its unfinished beads not still on their way, and fails those a rig does not know", () => {
+    const c = convoy(bead("b1", "a", { status: "closed" }), bead("b2", "a"), bead("b3", "b", { status: "in_review" }), bead("b4", "a"), bead("b5", "c"));
+    expect([...unfinishedByRig(c, (id) => id === "b4")]).toEqual([
+      ["id-a", ["b2"]],
+      ["id-b", ["b3"]],
+      ["id-c", ["b5"]],
+    ]);
+    const answer = answerOf(
+      [
+        { id: "b3", status: "closed", rev: 5, title: "b3 renamed" },
+        { id: "b9", status: "open", rev: 1, title: "moved away", movedTo: { rig: "d", beadId: "b10" } },
+      ],
+      ["b3", "b9", "b5"],
+    );
+    // A moved bead is replaced by its rig's move notice, never closed by the reconciliation.
+    expect(answer).toEqual({ notices: [{ beadId: "b3", status: "closed", rev: 5, title: "b3 renamed", assignee: undefined, failure: undefined }], missing: ["b5"] });
+    const next = reconciled(c, { removedRigs: ["id-a"], notices: answer.notices, missing: answer.missing }, 11);
+    expect(next.beads.map((b) => [b.beadId, b.status, b.note ?? b.doneAt ?? ""])).toEqual([
+      ["b1", "closed", ""],
+      ["b2", "failed", "its rig was removed"],
+      ["b3", "closed", 11],
+      ["b4", "failed", "its rig was removed"],
+      ["b5", "failed", "missing from its rig"],
+    ]);
+    expect(reconciled(c, { removedRigs: [], notices: [], missing: [] }, 11)).toBe(c);
   });
 });

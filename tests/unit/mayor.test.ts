@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { choose, type Candidate } from "../../party/mayor.ts";
+import { choose, type Candidate } from "../../party/town/placement.ts";
 
 const rig = (name: string, over: Partial<Candidate> = {}): Candidate => ({
   id: `id-${name}`,

@@ -1,9 +1,10 @@
 /**
  * Share links name one dashboard view. A path is matched exactly against the dashboard's routes of
  * one town, after decoding each segment once: nothing else (`/t/alphabet` for town `alpha`,
- * `/t/alpha/../beta`, `/t/alpha/rigs/a%2F..`) is a view.
+ * `/t/alpha/../beta`, `/t/alpha/rigs/a%2F..`) is a view. A link is a viewer token for that view,
+ * with the rigs it names resolved to their ids, and a record the town keeps to list and revoke it.
  */
-import { SLUG_RE, ULID_RE } from "./protocol.ts";
+import { SLUG_RE, ULID_RE, type ShareLink, type ShareView, type TokenInput } from "../protocol.ts";
 
 /** A view as the path names it: rigs by name (the town resolves them to ids). */
 export type NamedView =
@@ -45,4 +46,34 @@ function match(rest: string[]): NamedView | null {
   if (c === "beads" && d !== undefined && ULID_RE.test(d)) return { kind: "bead", rig: b, bead: d };
   if (c === "agents" && d !== undefined && AGENT_NAME_RE.test(d)) return { kind: "agent", rig: b, agent: d };
   return null;
+}
+
+/** The view a link grants: the named view with its rig's name resolved to the rig's id (`rigId` refuses an unknown name). */
+export function shareView(named: NamedView, rigId: (name: string) => string): ShareView {
+  switch (named.kind) {
+    case "rig":
+      return { kind: "rig", rig: rigId(named.rig) };
+    case "bead":
+    case "agent":
+      return { ...named, rig: rigId(named.rig) };
+    default:
+      return named;
+  }
+}
+
+/** A new link to `view` for `ttl_s` seconds from `now`: the claims of its viewer token, and the record the town keeps. */
+export function newLink(town: string, id: string, path: string, view: ShareView, ttl_s: number, now: number): { claims: TokenInput; link: ShareLink } {
+  const iat = Math.floor(now / 1000);
+  const exp = iat + ttl_s;
+  return { claims: { role: "viewer", town, view, iat, exp, jti: id }, link: { id, path, view, createdAt: now, expiresAt: exp * 1000 } };
+}
+
+/** The links still open at `now`, newest first, and those expired (to forget). */
+export function sortLinks(links: readonly ShareLink[], now: number): { live: ShareLink[]; expired: ShareLink[] } {
+  return { live: links.filter((l) => l.expiresAt > now).sort((a, b) => b.createdAt - a.createdAt), expired: links.filter((l) => l.expiresAt <= now) };
+}
+
+/** The expiry of a link's token, in seconds (what a revocation is kept until). */
+export function tokenExp(link: ShareLink): number {
+  return Math.ceil(link.expiresAt / 1000);
 }
