@@ -344,6 +344,14 @@ export class RigWorker {
       await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `no worktree: ${String(error).slice(0, 400)}` });
       return;
     }
+    if (this.stopped || !this.holds(command.epoch)) {
+      // The lease went while the worktree was made (behind other git work of the rig): the room has
+      // voided the run, so nothing may start for it (no renewal would vouch for it, no stop reach it).
+      await this.repo.removeWorktree(command.name).then(() => this.repo.deleteBranch(command.branch)).catch((error) => this.log(`worktree cleanup: ${error}`));
+      release();
+      this.log(`${command.identity}'s run ${command.run} is void: the lease went while its worktree was made`);
+      return;
+    }
     // Everything an agent gets: who and where it is, its own token, its git identity; nothing of the
     // supervisor's environment (no other token, no secret). As root, it also runs as the rig's user.
     const user = this.repo.user;

@@ -6,7 +6,7 @@
  * take the rig over within seconds of its holder's death.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, watch, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -51,6 +51,16 @@ function leftovers(workspace: string, rig: Rig): { worktrees: string[]; branches
   const rigDir = join(dir, workspace, "rigs", rig.id);
   const branches = git(["-c", "safe.directory=*", "-C", join(rigDir, "repo"), "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"]).trim();
   return { worktrees: readdirSync(join(rigDir, "worktrees")), branches: branches ? branches.split("\n") : [] };
+}
+
+/** Resolves once `name` exists in `dir` (a file the test's hook makes). */
+function appears(dir: string, name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(dir, () => {
+      if (existsSync(join(dir, name))) (watcher.close(), resolve());
+    });
+    if (existsSync(join(dir, name))) (watcher.close(), resolve());
+  });
 }
 
 /** `promise`, or a failure that says `why()` once `ms` have passed. */
@@ -111,6 +121,42 @@ describe("a killed supervisor's worktree and branch", () => {
     expect(leftovers("a", rig)).toEqual({ worktrees: ["stray"], branches: ["gt/stray/0123ABCD"] });
 
     await within(a.waitFor(/\[alpha\] removed what no run owns: worktree stray, branch gt\/stray\/0123ABCD/), 20_000, () => `a's clone still holds ${JSON.stringify(leftovers("a", rig))}`);
+    expect(leftovers("a", rig)).toEqual({ worktrees: [], branches: [] });
+  });
+
+  it("a start whose lease went while its worktree was being made starts nothing, and leaves no worktree or branch", async () => {
+    town = await makeTown(server.host, SECRET, "left");
+    const remote = makeBareRepo(dir, "alpha");
+    const rig = await town.addRig("alpha", { git_url: remote, max_polecats: 2 });
+    // An agent that would live on: nothing of the room's would ever stop it.
+    const a = spawnContainer({ host: server.host, town: town.town, token: town.container, workspace: join(dir, "a"), extra: ["--rig-command", "alpha=exec sleep 600"] });
+    containers.push(a);
+    await a.waitFor(/\[alpha\] ready/);
+    const b = container("b");
+    await b.waitFor(/\[alpha\] standing by/);
+    // `git worktree add` runs the clone's post-checkout hook in the new worktree: there it holds
+    // the start (worktree and branch made, the agent not yet spawned) for as long as the test wants.
+    const signals = join(dir, "signals");
+    mkdirSync(signals);
+    chmodSync(signals, 0o777);
+    execFileSync("mkfifo", ["-m", "0666", join(signals, "hold")]);
+    const hook = join(dir, "a", "rigs", rig.id, "repo", ".git", "hooks", "post-checkout");
+    writeFileSync(hook, `#!/bin/sh\ncase "$PWD" in */worktrees/*) touch ${signals}/in-hook; cat ${signals}/hold >/dev/null;; esac\n`, { mode: 0o755 });
+
+    await town.rigCall<Bead>(rig, "gt_bead_create", { title: "start late", body: "" });
+    await appears(signals, "in-hook");
+    // a stops renewing; b takes the rig once a's lease runs out; a, resumed, learns it lost the rig.
+    process.kill(a.child.pid!, "SIGSTOP");
+    try {
+      await b.waitFor(/\[alpha\] ready/);
+    } finally {
+      process.kill(a.child.pid!, "SIGCONT");
+    }
+    await a.waitFor(/\[alpha\] lease lost/);
+    writeFileSync(join(signals, "hold"), ""); // the hook reads to the end: it returns, and so does `git worktree add`
+
+    await within(a.waitFor(/\[alpha\] \S+('s run \S+ is void| started on gt\/)/), 20_000, () => `a did nothing with the start: ${a.output().split("\n").slice(-10).join(" | ")}`);
+    expect(a.output()).not.toMatch(/\[alpha\] \S+ started on gt\//);
     expect(leftovers("a", rig)).toEqual({ worktrees: [], branches: [] });
   });
 });
