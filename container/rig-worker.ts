@@ -15,6 +15,9 @@
  *
  * What an agent prints goes, line by line and redacted, to the container's log and to the rig room
  * (gt_agent_output, batched: output-shipper.ts), which keeps it per run for the dashboard.
+ *
+ * A run claims its worktree and branch until its exit is handled; whatever else is in the clone (a
+ * killed supervisor's runs above all) is swept away within SWEEP_MS, whatever the lease (sweep()).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
