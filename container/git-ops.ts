@@ -20,6 +20,12 @@ export type MergeResult =
 /** Why a merge did not land (the rig room's `gt_merge_result` failure). */
 export type MergeFailure = "conflict" | "push_failed" | "nothing_to_merge" | "branch_missing";
 
+/** Worktree names and `gt/` branches of a clone: what is there, or what a cleanup dropped. */
+export type Leftovers = { worktrees: string[]; branches: string[] };
+
+/** Names a cleanup keeps: given, or read when the cleanup runs. */
+export type Keep = ReadonlySet<string> | (() => ReadonlySet<string>);
+
 /** What the refinery merges: a polecat's branch, for one bead. */
 export type MergeRequest = { branch: string; beadId: string; title: string };
 
@@ -140,7 +146,7 @@ export class RigRepo {
     checkName(name);
     return this.locked(async () => {
       await this.rmInside(this.worktreePath(name));
-      await this.git().raw(["worktree", "prune"]);
+      await this.pruneWorktrees();
     });
   }
 
@@ -180,19 +186,46 @@ export class RigRepo {
     return this.locked(() => this.worktreeDirs());
   }
 
-  /** After a supervisor restart: drops every worktree and `gt/` branch no live agent claims. */
-  async cleanupExcept(keepWorktrees: Set<string>, keepBranches: Set<string>): Promise<void> {
+  /**
+   * The worktree directories and `gt/` branches in the clone now. Also for a process that has not
+   * set the clone up (a restarted supervisor standing by never clones), and for no clone at all.
+   */
+  async leftovers(): Promise<Leftovers> {
     return this.locked(async () => {
+      if (!(await exists(this.rigDir))) return { worktrees: [], branches: [] };
+      await this.knowOwner();
+      return { worktrees: await this.worktreeDirs(), branches: (await exists(path.join(this.repoDir, ".git"))) ? await this.agentBranches() : [] };
+    });
+  }
+
+  /**
+   * Drops every worktree and `gt/` branch not kept (after a supervisor restart, after the lease is
+   * lost, on the rig worker's sweep) and says what it dropped. What to keep may be given as a
+   * function: it is read under the lock, after every git operation queued before this one. Like
+   * leftovers(), it needs no clone set up by this process, and no clone.
+   */
+  async cleanupExcept(keepWorktrees: Keep, keepBranches: Keep): Promise<Leftovers> {
+    return this.locked(async () => {
+      const dropped: Leftovers = { worktrees: [], branches: [] };
+      if (!(await exists(this.rigDir))) return dropped;
+      await this.knowOwner();
+      const worktrees = typeof keepWorktrees === "function" ? keepWorktrees() : keepWorktrees;
       for (const name of await this.worktreeDirs()) {
-        if (!keepWorktrees.has(name)) await this.rmInside(path.join(this.worktreesDir, name));
+        if (worktrees.has(name)) continue;
+        await this.rmInside(path.join(this.worktreesDir, name));
+        dropped.worktrees.push(name);
       }
-      const g = this.git();
-      await g.raw(["worktree", "prune"]);
+      if (!(await exists(path.join(this.repoDir, ".git")))) return dropped;
+      await this.pruneWorktrees();
       // A branch still checked out in a kept worktree cannot be deleted without destroying that worktree.
       const checkedOut = new Set((await this.worktrees()).map((w) => w.branch));
+      const branches = typeof keepBranches === "function" ? keepBranches() : keepBranches;
       for (const branch of await this.agentBranches()) {
-        if (!keepBranches.has(branch) && !checkedOut.has(branch)) await g.raw(["branch", "-D", branch]);
+        if (branches.has(branch) || checkedOut.has(branch)) continue;
+        await this.git().raw(["branch", "-D", branch]);
+        dropped.branches.push(branch);
       }
+      return dropped;
     });
   }
 
@@ -235,6 +268,14 @@ export class RigRepo {
     const run = this.tail.then(fn);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Looks the rig's user up (made if missing), as ensureClone does first: for the work that may come
+   * before any clone in this process, on the directory an earlier supervisor of the workspace left.
+   */
+  private async knowOwner(): Promise<void> {
+    if (this.userName) this.owner ??= await ensureRigUser(this.userName, this.homeDir);
   }
 
   private git(dir = this.repoDir, extra: Partial<SimpleGitOptions> = {}): SimpleGit {
@@ -299,16 +340,30 @@ export class RigRepo {
 
   /** Removes the branch and any worktree it is checked out in (git refuses to delete a checked-out branch). */
   private async dropBranch(branch: string, withWorktree = true): Promise<void> {
-    const g = this.git();
-    await g.raw(["worktree", "prune"]);
+    await this.pruneWorktrees();
     if (withWorktree) {
       // Matched by directory name: git may report the real path, which differs from ours under a symlinked tmp.
       for (const w of (await this.worktrees()).slice(1)) {
         if (w.branch === branch) await this.rmInside(path.join(this.worktreesDir, path.basename(w.path)));
       }
-      await g.raw(["worktree", "prune"]);
+      await this.pruneWorktrees();
     }
-    if (await this.branchExists(branch)) await g.raw(["branch", "-D", branch]);
+    if (await this.branchExists(branch)) await this.git().raw(["branch", "-D", branch]);
+  }
+
+  /**
+   * `git worktree prune`, after unlocking what git locked for a `git worktree add` that never
+   * finished (a supervisor SIGKILLed with it, or it killed): git locks a worktree's registration
+   * ("initializing") while it makes it, and a registration left locked is never pruned, even with
+   * its directory gone. Its branch then counts as checked out, so it cannot be deleted, and no
+   * worktree can be added at its path again. This container never locks a worktree itself: a
+   * locked one whose directory is gone is such a leftover.
+   */
+  private async pruneWorktrees(): Promise<void> {
+    for (const w of (await this.worktrees()).slice(1)) {
+      if (w.locked && !(await exists(path.join(this.worktreesDir, path.basename(w.path))))) await this.git().raw(["worktree", "unlock", w.path]);
+    }
+    await this.git().raw(["worktree", "prune"]);
   }
 
   /** The merge on `ref` whose message carries the trailer `Bead: <beadId>`, if any (newest first). */
@@ -343,12 +398,12 @@ export class RigRepo {
   }
 
   /** Registered worktrees; git always lists the clone's own working tree first. */
-  private async worktrees(): Promise<{ path: string; branch: string | null }[]> {
+  private async worktrees(): Promise<{ path: string; branch: string | null; locked: boolean }[]> {
     const out = await this.git().raw(["worktree", "list", "--porcelain"]);
     return out.split("\n\n").flatMap((block) => {
       const wt = /^worktree (.+)$/m.exec(block)?.[1];
       const ref = /^branch refs\/heads\/(.+)$/m.exec(block)?.[1];
-      return wt ? [{ path: path.resolve(wt), branch: ref ?? null }] : [];
+      return wt ? [{ path: path.resolve(wt), branch: ref ?? null, locked: /^locked( |$)/m.test(block) }] : [];
     });
   }
 

@@ -2,14 +2,15 @@
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /** Pids of processes (not this one) whose working directory is under `dir` and matches `pattern`. */
-export function processesUnder(dir: string, pattern: RegExp): number[] {
+export function processesUnder(dir: string, pattern: RegExp | ((cwd: string) => boolean)): number[] {
+  const matches = typeof pattern === "function" ? pattern : (cwd: string) => pattern.test(cwd);
   const pids: number[] = [];
   for (const name of readdirSync("/proc")) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      if (cwd.startsWith(dir + "/") && pattern.test(cwd)) pids.push(pid);
+      if (cwd.startsWith(dir + "/") && matches(cwd)) pids.push(pid);
     } catch {
       // gone, or not ours to look at
     }

@@ -15,6 +15,9 @@
  *
  * What an agent prints goes, line by line and redacted, to the container's log and to the rig room
  * (gt_agent_output, batched: output-shipper.ts), which keeps it per run for the dashboard.
+ *
+ * A run claims its worktree and branch until its exit is handled; whatever else is in the clone (a
+ * killed supervisor's runs above all) is swept away within SWEEP_MS, whatever the lease (sweep()).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -64,6 +67,8 @@ const FENCED = new Set(["gt_rig_ready", "gt_agent_started", "gt_agent_exited", "
 const MERGE_TRIES = 5;
 /** How long an agent's exit report waits for its last output to reach the room (the socket may be away). */
 const OUTPUT_DRAIN_MS = 3_000;
+/** How often the clone is swept of worktrees and `gt/` branches that nothing owns (see sweep()). */
+const SWEEP_MS = 10_000;
 
 /** What a failed gt_agent_output means for its lines: the room refused them, the epoch is over, or try again. */
 function outputFailure(error: unknown): SendFailure {
@@ -87,6 +92,16 @@ export class RigWorker {
    * fails with ENOENT (seen under load in the town-scale bench).
    */
   private readonly exits = new Map<string, Promise<void>>();
+  /**
+   * Per polecat name, the branch of its run in this process: claimed before its worktree is made,
+   * given up once its exit is handled (worktree removed, exit reported, branch dropped or left to
+   * the refinery). A worktree or `gt/` branch no claim names, and no bead in review, is nobody's.
+   */
+  private readonly claims = new Map<string, string>();
+  /** Per cleanup under way, the branches whose claim was given up since it began (see clean()). */
+  private readonly cleanups = new Set<Set<string>>();
+  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
+  private sweeping: Promise<void> | null = null;
   /** Command ids already taken on: every (re)grant sends every owed command again. */
   private readonly seen = new Set<string>();
   private queue: CommandFrame[] = [];
@@ -127,6 +142,7 @@ export class RigWorker {
       log: (line) => this.log(line),
     });
     this.socket.onHello(() => this.output.resume());
+    this.scheduleSweep();
     this.socket.socket.addEventListener("close", (event: CloseEvent) => {
       if (event.code === 4408) this.lost(`closed by the room: ${event.reason || "lease expired"}`);
       if (event.code === 4404 && !this.stopped) this.options.onGone?.(this);
@@ -169,8 +185,13 @@ export class RigWorker {
     this.scheduleRenew();
     if (frame.state === "standby") {
       if (this.lease?.state === "held") this.lost("the room handed the rig to another container");
-      if (this.lease?.state !== "standby") this.log("standing by: another container serves this rig");
+      const was = this.lease?.state;
       this.lease = { state: "standby" };
+      if (was !== "standby") {
+        this.log("standing by: another container serves this rig");
+        // No grant may ever come to clean what an earlier supervisor of this workspace left here.
+        void this.sweep();
+      }
       return;
     }
     const previous = this.lease?.state === "held" ? this.lease.epoch : null;
@@ -211,9 +232,7 @@ export class RigWorker {
       return;
     }
     if (!this.holds(epoch)) return;
-    this.killStrays();
-    const inReview = await this.call<Bead[]>("gt_list_beads", { status: "in_review" });
-    await this.repo.cleanupExcept(new Set(), new Set(inReview.flatMap((b) => (b.branch ? [b.branch] : []))));
+    await this.clean({ keepInReview: true });
     await this.reportDisk();
     if (!this.holds(epoch)) return;
     this.ready = true;
@@ -271,7 +290,7 @@ export class RigWorker {
     const exits = [...this.runs.values()].map((r) => r.exited);
     this.killAll(why);
     void Promise.all(exits)
-      .then(() => (this.lease?.state !== "held" && !this.stopped ? this.repo.cleanupExcept(new Set(), new Set()) : undefined))
+      .then(() => (this.lease?.state !== "held" && !this.stopped ? this.clean({ keepInReview: false }) : undefined))
       .catch((error) => this.log(`cleanup after losing the lease: ${error instanceof Error ? error.message : error}`));
   }
 
@@ -356,8 +375,14 @@ export class RigWorker {
     if (this.stopped || !this.holds(command.epoch)) return;
     // A slot of the container's before anything is made: past the limit the start waits its turn
     // (still vouched for by the renewals, as a queued start), then looks again at the lease.
-    const release = (await this.options.slots?.acquire()) ?? (() => {});
-    if (this.stopped || !this.holds(command.epoch)) return release();
+    const slot = (await this.options.slots?.acquire()) ?? (() => {});
+    if (this.stopped || !this.holds(command.epoch)) return slot();
+    // From here until its exit is handled, the run owns its worktree and branch (a sweep keeps them).
+    this.claims.set(command.name, command.branch);
+    const release = () => {
+      this.unclaim(command.name, command.branch);
+      slot();
+    };
     let worktree: string;
     try {
       worktree = await this.repo.createWorktree(command.name, command.branch);
@@ -365,6 +390,14 @@ export class RigWorker {
       release();
       this.queuedStarts.delete(command.identity);
       await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `no worktree: ${String(error).slice(0, 400)}` });
+      return;
+    }
+    if (this.stopped || !this.holds(command.epoch)) {
+      // The lease went while the worktree was made (behind other git work of the rig): the room has
+      // voided the run, so nothing may start for it (no renewal would vouch for it, no stop reach it).
+      await this.repo.removeWorktree(command.name).then(() => this.repo.deleteBranch(command.branch)).catch((error) => this.log(`worktree cleanup: ${error}`));
+      release();
+      this.log(`${command.identity}'s run ${command.run} is void: the lease went while its worktree was made`);
       return;
     }
     // Everything an agent gets: who and where it is, its own token, its git identity; nothing of the
@@ -396,7 +429,7 @@ export class RigWorker {
     try {
       child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...ids });
     } catch (error) {
-      release(); // refused outright (no process, no exit to wait for)
+      release(); // refused outright (no process, no exit to wait for): what it made is the next sweep's
       throw error;
     }
     if (child.pid) trackGroup(child.pid);
@@ -419,7 +452,7 @@ export class RigWorker {
         void this.afterExit(command, code, signal, run, streamsEnded)
           .catch((error) => this.log(`${command.identity}'s exit not reported: ${error instanceof Error ? error.message : error}`))
           .finally(() => {
-            release(); // after its exit is handled (output drained, worktree removed, reported): a run's whole cost
+            release(); // after its exit is handled (output drained, worktree removed, reported): a run's whole cost and claim
             resolve();
           });
       };
@@ -540,16 +573,73 @@ export class RigWorker {
   }
 
   /**
-   * Kills agent processes an earlier supervisor of this workspace left running (a SIGKILLed
-   * supervisor's children live on): any process whose working directory is one of this rig's
-   * worktrees, with its process group when it leads one (an agent does).
+   * Kills processes no run of this process owns (an earlier supervisor's agents, a SIGKILLed
+   * supervisor's children live on; whatever left a run's process group): any process whose working
+   * directory is in one of this rig's worktrees that no claim names, with its process group when it
+   * leads one (an agent does). Found by where they run, not by the pid a run was given.
    */
   private killStrays(): void {
-    const own = new Set([...this.runs.values()].map((r) => r.child.pid));
-    for (const pid of processesUnder(join(this.rigDir, "worktrees"), /./)) {
-      if (own.has(pid)) continue;
+    const unclaimed = (cwd: string) => !this.claims.has(cwd.slice(this.repo.worktreesDir.length + 1).split("/")[0]!);
+    for (const pid of processesUnder(this.repo.worktreesDir, unclaimed)) {
       if (killStray(pid)) this.log(`killed stray agent process ${pid}`);
     }
+  }
+
+  private unclaim(name: string, branch: string): void {
+    if (this.claims.get(name) === branch) this.claims.delete(name);
+    for (const late of this.cleanups) late.add(branch);
+  }
+
+  /**
+   * Removes every worktree and `gt/` branch of the clone that no run of this process claims, with
+   * the processes in those worktrees; and every other `gt/` branch, but (with `keepInReview`) those
+   * of the rig's beads in review, the refinery's whoever holds the rig. A branch given up while the
+   * beads in review are read is kept too (its bead may have gone to review after the read), for the
+   * next sweep to judge.
+   */
+  private async clean({ keepInReview }: { keepInReview: boolean }): Promise<void> {
+    const late = new Set<string>();
+    this.cleanups.add(late);
+    try {
+      const inReview = keepInReview ? await this.socket.call<Bead[]>("gt_list_beads", { status: "in_review" }) : [];
+      this.killStrays();
+      const dropped = await this.repo.cleanupExcept(
+        () => new Set(this.claims.keys()),
+        () => new Set([...this.claims.values(), ...inReview.flatMap((b) => (b.branch ? [b.branch] : [])), ...late]),
+      );
+      if (dropped.worktrees.length || dropped.branches.length) {
+        this.log(`removed what no run owns: ${[...dropped.worktrees.map((w) => `worktree ${w}`), ...dropped.branches.map((b) => `branch ${b}`)].join(", ")}`);
+      }
+    } finally {
+      this.cleanups.delete(late);
+    }
+  }
+
+  /**
+   * The deadline of a worktree or `gt/` branch that nothing owns: whatever lease this container has
+   * (held, standing by, or none), the clone is looked at every SWEEP_MS and on every standby frame.
+   * Such leftovers come from a supervisor SIGKILLed mid-run (its restart may stand by for good: the
+   * rig went to the other container meanwhile, so no grant's prepare() ever cleans that clone), a
+   * git it left running that finished after the restart's cleanup, a run whose exit report never
+   * got through, a spawn that failed. Nothing is read from the room while nothing is left over.
+   */
+  private sweep(): Promise<void> {
+    this.sweeping ??= (async () => {
+      if (this.stopped) return;
+      const found = await this.repo.leftovers();
+      const claimed = new Set(this.claims.values());
+      if (found.worktrees.every((w) => this.claims.has(w)) && found.branches.every((b) => claimed.has(b))) return;
+      await this.clean({ keepInReview: true });
+    })()
+      // The room away for a moment: the next sweep tries again.
+      .catch((error) => (error instanceof ToolCallError && (error.code === "DISCONNECTED" || error.code === "TIMEOUT") ? undefined : this.log(`sweep: ${error instanceof Error ? error.message : error}`)))
+      .finally(() => (this.sweeping = null));
+    return this.sweeping;
+  }
+
+  private scheduleSweep(): void {
+    if (this.stopped) return;
+    this.sweepTimer = setTimeout(() => void this.sweep().finally(() => this.scheduleSweep()), SWEEP_MS);
   }
 
   /**
@@ -559,6 +649,7 @@ export class RigWorker {
   async stop({ remove }: { remove: boolean }): Promise<void> {
     this.stopped = true;
     if (this.renewTimer) clearTimeout(this.renewTimer);
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     const exits = [...this.runs.values()].map((run) => {
       killRun(run, "SIGKILL");
       return run.exited;

@@ -646,3 +646,20 @@ export function renderSoak(report: SoakReport): string {
   ];
   return lines.join("\n");
 }
+
+/** Several seeds' reports as one record: a line per seed, then each report (its headings one level down). */
+export function renderSoakSeeds(reports: SoakReport[]): string {
+  const violations = reports.reduce((n, r) => n + r.violations, 0);
+  const summary = [
+    `# Soak, ${reports.length} seeds: ${violations === 0 ? "0 violations" : `${violations} violation${violations === 1 ? "" : "s"}`}`,
+    "",
+    "| seed | beads closed | beads failed | merges | convoys | mail acknowledged | chaos struck | settled in | violations |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ...reports.map((r) => {
+      const failed = r.checks.filter((c) => !c.ok).map((c) => c.name);
+      return `| ${r.options.seed} | ${r.stats["beads closed"] ?? 0} | ${r.stats["beads failed"] ?? 0} | ${r.stats["merges on the remotes"] ?? 0} | ${r.stats.convoys ?? 0} | ${r.stats["mail acknowledged"] ?? 0} | ${r.chaos.filter((e) => e.struck).length} | ${r.settleS} s | ${failed.length ? failed.join("; ") : "0"} |`;
+    }),
+    "",
+  ];
+  return [...summary, ...reports.map((r) => renderSoak(r).replace(/^#/gm, "##"))].join("\n");
+}

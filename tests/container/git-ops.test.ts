@@ -80,6 +80,13 @@ const head = async (dir: string, ref = "HEAD"): Promise<string> => (await git(di
 const remoteMain = (f: Fixture): Promise<string> => head(f.remote, "refs/heads/main");
 const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
 
+/** A fresh rig user's name, with the fixture's directories as the supervisor leaves them: rig users pass through those above their own. */
+async function rigUserFixture(): Promise<string> {
+  await fs.chmod(f.root, 0o711);
+  await fs.mkdir(path.dirname(f.rigDir), { recursive: true, mode: 0o711 });
+  return `th-test-${randomBytes(4).toString("hex")}`;
+}
+
 let f: Fixture;
 beforeEach(async () => {
   f = await makeFixture();
@@ -431,12 +438,9 @@ describe.runIf(isolating())("with a rig user (as root)", () => {
   const run = promisify(execFile);
 
   it("clones, works and merges as the rig's user, in a 0700 directory of its own, with nothing of this process's environment; remove() deletes the directory, then the user", async () => {
-    // As the supervisor leaves them: rig users pass through the directories above their own.
-    await fs.chmod(f.root, 0o711);
-    await fs.mkdir(path.dirname(f.rigDir), { recursive: true, mode: 0o711 });
+    const name = await rigUserFixture();
     // Whatever runs as the user on a push writes its environment down (hooks inherit git's).
     await fs.writeFile(path.join(f.remote, "hooks", "pre-receive"), "#!/bin/sh\nenv > pushed-with.env\n", { mode: 0o755 });
-    const name = `th-test-${randomBytes(4).toString("hex")}`;
     const repo = new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "main", user: name });
     process.env.GT_TEST_SECRET = "not-for-rig-users";
     try {
@@ -485,9 +489,7 @@ describe.runIf(isolating())("with a rig user (as root)", () => {
 
 describe.runIf(isolating())("disk use with a rig user (as root)", () => {
   it("is counted as the rig's user: root never walks the rig's directory, so what the user cannot read is not counted, and no link is followed", async () => {
-    await fs.chmod(f.root, 0o711);
-    await fs.mkdir(path.dirname(f.rigDir), { recursive: true, mode: 0o711 });
-    const name = `th-test-${randomBytes(4).toString("hex")}`;
+    const name = await rigUserFixture();
     const repo = new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "main", user: name });
     try {
       await repo.ensureClone();
@@ -532,6 +534,57 @@ describe("cleanupExcept", () => {
     expect((await git(repoDir).branchLocal()).all).toContain("keep-me");
     const registered = (await git(repoDir).raw(["worktree", "list", "--porcelain"])).match(/^worktree /gm) ?? [];
     expect(registered).toHaveLength(2);
+  });
+
+  it("says what it dropped, and does nothing where no clone was ever made", async () => {
+    expect(await f.repo.cleanupExcept(new Set(), new Set())).toEqual({ worktrees: [], branches: [] });
+    expect(await f.repo.leftovers()).toEqual({ worktrees: [], branches: [] });
+    await f.repo.ensureClone();
+    await f.repo.createWorktree("maple", "gt/maple/a1");
+    expect(await f.repo.leftovers()).toEqual({ worktrees: ["maple"], branches: ["gt/maple/a1"] });
+    expect(await f.repo.cleanupExcept(() => new Set(), () => new Set())).toEqual({ worktrees: ["maple"], branches: ["gt/maple/a1"] });
+    expect(await f.repo.leftovers()).toEqual({ worktrees: [], branches: [] });
+  });
+
+  it("clears a registration a killed `git worktree add` left locked: its branch is dropped, and its path can be used again", async () => {
+    await f.repo.ensureClone();
+    await f.repo.createWorktree("maple", "gt/maple/a1");
+    const repoDir = path.join(f.rigDir, "repo");
+    // What git leaves when `worktree add` dies before it is done: the registration locked, and
+    // (its junk removed, or never checked out) no directory.
+    await fs.writeFile(path.join(repoDir, ".git", "worktrees", "maple", "locked"), "initializing\n");
+    await fs.rm(path.join(f.rigDir, "worktrees", "maple"), { recursive: true });
+
+    await f.repo.cleanupExcept(new Set(), new Set());
+    expect(await f.repo.listAgentBranches()).toEqual([]);
+    expect((await git(repoDir).raw(["worktree", "list", "--porcelain"])).match(/^worktree /gm)).toHaveLength(1);
+
+    await f.repo.createWorktree("maple", "gt/maple/b2");
+    await fs.writeFile(path.join(repoDir, ".git", "worktrees", "maple", "locked"), "initializing\n");
+    await fs.rm(path.join(f.rigDir, "worktrees", "maple"), { recursive: true });
+    // The next run of that polecat makes its worktree at the same path.
+    const wt = await f.repo.createWorktree("maple", "gt/maple/c3");
+    expect((await git(wt).raw(["symbolic-ref", "--short", "HEAD"])).trim()).toBe("gt/maple/c3");
+    expect(await f.repo.listAgentBranches()).toEqual(["gt/maple/b2", "gt/maple/c3"]); // b2: the next cleanup's
+  });
+});
+
+describe.runIf(isolating())("cleanupExcept with a rig user (as root)", () => {
+  it("cleans, in a restarted supervisor that has not set the rig up (it stands by: no clone, no fetch), what the killed one left", async () => {
+    const name = await rigUserFixture();
+    const killed = new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "main", user: name });
+    try {
+      await killed.ensureClone();
+      await killed.createWorktree("maple", "gt/maple/a1");
+      // The next supervisor of the workspace: a RigRepo of its own, which never ran ensureClone.
+      const restarted = new RigRepo({ rigDir: f.rigDir, gitUrl: f.remote, defaultBranch: "main", user: name });
+      await restarted.cleanupExcept(new Set(), new Set());
+      expect(await fs.readdir(path.join(f.rigDir, "worktrees"))).toEqual([]);
+      expect((await git(path.join(f.rigDir, "repo")).raw(["for-each-ref", "refs/heads/gt/"])).trim()).toBe("");
+    } finally {
+      await killed.remove().catch(() => {});
+      await deleteRigUser(name);
+    }
   });
 });
 
