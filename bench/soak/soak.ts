@@ -15,7 +15,7 @@
  * but the removed rig's; no orphan process, worktree or `gt/` branch.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chmodSync, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import { chmodSync, createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -76,6 +76,16 @@ export type SoakReport = {
 
 const CHAOS_KINDS = ["server-kill", "server-freeze", "container-kill", "container-freeze", "agent-kill", "agent-freeze"] as const;
 type ChaosKind = (typeof CHAOS_KINDS)[number] | "rig-remove";
+
+/** Whether a process leads its process group (an agent's run does: spawned detached). */
+function leadsGroup(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === pid;
+  } catch {
+    return false;
+  }
+}
 
 /** Deadlines for a loaded two-core machine: short enough that the chaos is felt within minutes. */
 const VARS = {
@@ -249,7 +259,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // ------------------------------------------------------------------ chaos
     const frozen = new Set<number>();
-    const agentPids = () => containers.flatMap((c) => processesUnder(join(c.workspace, "rigs"), /\/worktrees\//));
+    /**
+     * Agents' runs: the process each was started as (it leads its process group; the launcher of
+     * container/sandbox.ts is its first process, the agent runs inside its PID namespace), so a
+     * strike to the group reaches the agent itself whatever wraps it.
+     */
+    const agentPids = () => containers.flatMap((c) => processesUnder(join(c.workspace, "rigs"), /\/worktrees\//).filter(leadsGroup));
     /** An agent process to strike, waiting up to 30 s for one to run. */
     const someAgent = async (): Promise<number | null> => {
       let slung = false;
@@ -325,15 +340,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         case "agent-kill": {
           const pid = await someAgent();
           if (!pid) return event("no agent was running for 30 s", false);
-          signal(pid, "SIGKILL");
-          return event(`agent process ${pid} SIGKILLed`);
+          signal(-pid, "SIGKILL");
+          return event(`agent run ${pid} SIGKILLed (its process group)`);
         }
         case "agent-freeze": {
           const pid = await someAgent();
           if (!pid) return event("no agent was running for 30 s", false);
-          signal(pid, "SIGSTOP"); // never continued: alive and silent, a hung agent
+          signal(-pid, "SIGSTOP"); // never continued: alive and silent, a hung agent
           frozen.add(pid);
-          return event(`agent process ${pid} SIGSTOPped for good`);
+          return event(`agent run ${pid} SIGSTOPped for good (its process group)`);
         }
         case "rig-remove": {
           await retry(() => town.townCall("gt_rig_remove", { name: "scratch" }), () => false, 20);
