@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { TOWN_NOTICES, admitNotice, escalationTone, forTown, makeEvent, mergedEvent, reachesTown, toneOf, type NoticeWindow } from "../../party/feed.ts";
 import { LIMITS, type Agent, type Bead } from "../../party/protocol.ts";
-import { emptyLease, step, type Effect, type LeaseState, type Liveness, type WorkConfig, type WorkEvent } from "../../party/work.ts";
+import { emptyLease, step, type Effect, type LeaseState, type Liveness, type WorkConfig, type WorkEvent } from "../../party/work/index.ts";
 
 describe("tones", () => {
   it("failures are bad or warnings, landings good, the rest information", () => {

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ToolError, type Agent, type Bead } from "../../party/protocol.ts";
-import { emptyLease, nextWake, owedCommands, pauseMs, step, type LeaseState, type Liveness, type OwedCommand, type Transition, type WorkConfig, type WorkEvent } from "../../party/work.ts";
+import { emptyLease, nextWake, owedCommands, pauseMs, step, type LeaseState, type Liveness, type OwedCommand, type Transition, type WorkConfig, type WorkEvent } from "../../party/work/index.ts";
 
 const CONFIG: WorkConfig = {
   rigName: "r",
