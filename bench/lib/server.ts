@@ -4,7 +4,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,7 +31,11 @@ export function serverSnapshot(): { config: string; hash: string; git: string } 
   cpSync(join(ROOT, "party"), join(dir, "party"), { recursive: true });
   cpSync(join(ROOT, "partykit.json"), join(dir, "partykit.json"));
   const hash = createHash("sha256");
-  for (const f of readdirSync(join(dir, "party")).sort()) hash.update(f).update(readFileSync(join(dir, "party", f)));
+  // Every file of party/ and its folders (party/work/, party/rig/), by its path, in one order.
+  for (const f of readdirSync(join(dir, "party"), { recursive: true, encoding: "utf8" }).sort()) {
+    const path = join(dir, "party", f);
+    if (statSync(path).isFile()) hash.update(f).update(readFileSync(path));
+  }
   let git = "unknown";
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();

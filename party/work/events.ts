@@ -21,8 +21,11 @@ export type WorkEvent =
   /** The container's ping: renews its lease and vouches for the runs it lists (W4). */
   | { type: "container_renew"; connection: string | null; epoch: number | null; agents: AgentReport[] }
   | { type: "container_release"; connection: string | null; epoch: number }
-  /** `run`: an agent's own heartbeat names the run of its token; one of an earlier run is ignored. */
-  | { type: "agent_heartbeat"; identity: string; epoch: number | null; run?: string | undefined }
+  /**
+   * `epoch`: the container's heartbeat carries the epoch it holds (none is LEASE_LOST), an agent's
+   * own carries null and names the run of its token (one of an earlier run is ignored).
+   */
+  | { type: "agent_heartbeat"; identity: string; epoch: number | null | undefined; run?: string | undefined }
   /** A tool call made by the agent itself: it is alive and making progress. */
   | { type: "agent_activity"; identity: string; run?: string | undefined }
   | { type: "agent_started"; identity: string; beadId: string; run?: string | undefined; epoch: number; pid?: number | undefined }

@@ -3,7 +3,8 @@
  * each entry is stored apart, the last LIMITS.historyKept of them kept (party/dispatch.ts).
  */
 import { describe, expect, it } from "vitest";
-import { historyKey, historyWrites, withStatus } from "../../party/dispatch.ts";
+import { historyKey, historyWrites } from "../../party/rig/store/keys.ts";
+import { withStatus } from "../../party/work/index.ts";
 import { LIMITS, type Bead, type BeadHistoryEntry, type BeadStatus } from "../../party/protocol.ts";
 
 const STATUSES: BeadStatus[] = ["in_progress", "in_review", "open", "failed", "closed"];
