@@ -11,8 +11,8 @@
 import type { BeadStatus, Escalation, RigStatus } from "../protocol.ts";
 import type { WorkEventType } from "./events.ts";
 
-/** One row: from this state, on this event, to any of these states, by this rule. */
-export type Row<S extends string> = readonly [from: S, on: WorkEventType, to: readonly S[], rule: string];
+/** One row: from this state, on this event, to any of these states, by these rules (ids of docs/lifecycle.md, comma-separated). */
+export type Row<S extends string> = readonly [from: S, on: WorkEventType, to: readonly S[], rules: string];
 
 /** A bead before it exists is `none`. */
 export type BeadState = BeadStatus | "none";
@@ -24,23 +24,25 @@ export type EscalationState = Escalation["status"] | "none";
 export type CloneState = Exclude<RigStatus, "removing">;
 
 const VOIDED = ["container_connected", "container_disconnected", "container_release"] as const;
-const OPERATOR_STOPS = ["operator_set_status", "operator_move", "operator_stop_agent", "operator_restart_agent"] as const;
+const RUN_STOPPED_BY = { operator_set_status: "W18", operator_move: "W16", operator_stop_agent: "W15", operator_restart_agent: "W15" } as const;
+const OPERATOR_STOPS = Object.keys(RUN_STOPPED_BY) as (keyof typeof RUN_STOPPED_BY)[];
 
 export const BEAD_ROWS: readonly Row<BeadState>[] = [
   ["none", "bead_create", ["open"], "W17"],
   ["open", "dispatch", ["in_progress"], "W0"],
   ["in_progress", "done", ["in_review"], "W10"],
-  ["in_review", "merge_result", ["closed", "open", "failed"], "W10"],
+  ["in_review", "merge_result", ["closed", "open", "failed"], "W10, W11"],
   ["failed", "merge_result", ["closed"], "W10"],
   ["in_progress", "agent_exited", ["open", "failed"], "W11"],
-  ["in_progress", "tick", ["open", "failed"], "W3"],
+  ["in_progress", "tick", ["open", "failed"], "W5, W7, W8, W11"],
   ["in_review", "tick", ["failed"], "W10"],
   ...VOIDED.map((on): Row<BeadState> => ["in_progress", on, ["open"], "W5"]),
-  ["open", "operator_set_status", ["closed", "failed"], "W14"],
-  ["in_progress", "operator_set_status", ["open", "closed", "failed"], "W14"],
-  ["in_review", "operator_set_status", ["open", "closed", "failed"], "W14"],
-  ["closed", "operator_set_status", ["open", "failed"], "W14"],
-  ["failed", "operator_set_status", ["open", "closed"], "W14"],
+  ["open", "operator_set_status", ["closed", "failed"], "W18"],
+  ["in_progress", "operator_set_status", ["open", "closed", "failed"], "W18"],
+  ["in_review", "operator_set_status", ["open", "closed", "failed"], "W18"],
+  ["closed", "operator_set_status", ["open", "failed"], "W18"],
+  ["failed", "operator_set_status", ["open"], "W14"],
+  ["failed", "operator_set_status", ["closed"], "W18"],
   ["failed", "operator_retry", ["open"], "W14"],
   ["in_progress", "operator_stop_agent", ["failed"], "W15"],
   ["in_progress", "operator_restart_agent", ["open"], "W15"],
@@ -57,11 +59,11 @@ export const RUN_ROWS: readonly Row<RunState>[] = [
   ["starting", "agent_exited", ["none"], "W11"],
   ["running", "agent_exited", ["none"], "W11"],
   ["stopping", "agent_exited", ["none"], "W9"],
-  ["starting", "tick", ["stopping", "none"], "W7"],
-  ["running", "tick", ["stopping", "none"], "W8"],
-  ["stopping", "tick", ["none"], "W9"],
+  ["starting", "tick", ["stopping", "none"], "W5, W7"],
+  ["running", "tick", ["stopping", "none"], "W5, W7, W8"],
+  ["stopping", "tick", ["none"], "W5, W9"],
   ...VOIDED.flatMap((on) => (["starting", "running", "stopping"] as const).map((from): Row<RunState> => [from, on, ["none"], "W5"])),
-  ...OPERATOR_STOPS.flatMap((on) => (["starting", "running"] as const).map((from): Row<RunState> => [from, on, ["stopping"], on === "operator_move" ? "W16" : "W15"])),
+  ...OPERATOR_STOPS.flatMap((on) => (["starting", "running"] as const).map((from): Row<RunState> => [from, on, ["stopping"], RUN_STOPPED_BY[on]])),
 ];
 
 export const LEASE_ROWS: readonly Row<LeaseMode>[] = [
@@ -79,8 +81,8 @@ export const LEASE_ROWS: readonly Row<LeaseMode>[] = [
 
 export const ESCALATION_ROWS: readonly Row<EscalationState>[] = [
   ["none", "escalate", ["open"], "W19"],
-  ["none", "merge_result", ["open"], "W10"],
-  ["none", "tick", ["open"], "W10"],
+  ["none", "merge_result", ["open"], "W10, W11"],
+  ["none", "tick", ["open"], "W10, W11"],
   ["none", "agent_exited", ["open"], "W11"],
   ["open", "escalation_update", ["acknowledged", "resolved"], "W19"],
   ["acknowledged", "escalation_update", ["resolved"], "W19"],

@@ -7,6 +7,9 @@
  * - The work machine (party/work/) is pure: it imports only the protocol (party/protocol.ts) and its
  *   own modules, no package and nothing else of party/, and its modules are layered bottom-up with
  *   no circle (docs/lifecycle.md).
+ * - The rig room (party/rig/) is wiring: its store (party/rig/store/) is the only writer (nothing
+ *   else there reaches the room's storage or records), and no lifecycle refusal (CONFLICT) is
+ *   decided there: the machine decides.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -14,6 +17,8 @@ import { describe, expect, it } from "vitest";
 
 const PARTY = resolve(import.meta.dirname, "../../party");
 const WORK = join(PARTY, "work");
+const RIG = join(PARTY, "rig");
+const STORE = join(RIG, "store");
 const PROTOCOL = join(PARTY, "protocol.ts");
 
 /** Every source file under party/, by its absolute path, with the import specifiers it names. */
@@ -79,7 +84,31 @@ describe("party/", () => {
     expect(circles).toEqual([]);
   });
 
+  it("party/rig writes only through its store: nothing else there reaches the room's storage or records", () => {
+    const writers: string[] = [];
+    for (const file of sources().keys()) {
+      if ((!inside(file, RIG) && !inside(file, WORK)) || inside(file, STORE)) continue;
+      writers.push(...reaches(readFileSync(file, "utf8")).map((line) => `${name(file)}: ${line}`));
+    }
+    expect(writers).toEqual([]);
+  });
+
+  it("party/rig decides no lifecycle refusal: no CONFLICT is raised there", () => {
+    const refusals: string[] = [];
+    for (const file of sources().keys()) {
+      if (!inside(file, RIG)) continue;
+      for (const line of code(readFileSync(file, "utf8")).split("\n")) if (/["'`]CONFLICT["'`]/.test(line)) refusals.push(`${name(file)}: ${line.trim()}`);
+    }
+    expect(refusals).toEqual([]);
+  });
+
   it("finds what it looks for (the check itself)", () => {
+    expect(reaches("await this.room.storage.put({ a: 1 });")).toHaveLength(1);
+    expect(reaches("await this.records.write(changes);")).toHaveLength(1);
+    expect(reaches("x.storage.delete([k])")).toHaveLength(1);
+    expect(reaches("// storage.put in a comment\nconst y = 1;")).toEqual([]);
+    expect(reaches(STORE_HANDOVER)).toEqual([]);
+    expect(reaches('import { withStatus } from "./records.ts";\nawait store.wipe();')).toEqual([]);
     const rigRoom = join(PARTY, "rig", "room.ts");
     expect(inside(resolved(rigRoom, "../protocol.ts")!, PARTY)).toBe(true);
     expect(inside(resolved(rigRoom, "../../scripts/x.ts")!, PARTY)).toBe(false);
@@ -88,3 +117,19 @@ describe("party/", () => {
     expect(sources().get(join(WORK, "step.ts"))).toContain("./overlay.ts");
   });
 });
+
+/** The source without comments, so prose may name what code may not do. */
+function code(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+/** The room hands its storage and records to the store, once: the one place outside it that names them. */
+const STORE_HANDOVER = "new RigStore(this.room.storage, () => this.records,";
+
+/** Lines that reach storage or the records (to read or write) other than to hand them to the store. */
+function reaches(source: string): string[] {
+  return code(source)
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => /\.storage\b|\bthis\.records\b|\brecords\s*\.\s*\w+\s*[(<]|(?<!\bstore)\.(put|deleteAll|wipe)\s*\(/.test(line) && !line.includes(STORE_HANDOVER));
+}
