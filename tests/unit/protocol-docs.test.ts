@@ -23,7 +23,7 @@ function firstCells(text: string): string[] {
   return [...text.matchAll(/^\|\s*([^|]*?)\s*\|/gm)].map((m) => m[1]!).filter((cell) => !/^-+$/.test(cell) && cell !== "tool" && cell !== "code");
 }
 
-/** Tools that exist only with GT_TEST_HOOKS=1 (party/rig.ts), documented with the rig's tools. */
+/** Tools that exist only with GT_TEST_HOOKS=1 (party/rig/tools.ts), documented with the rig's tools. */
 const TEST_TOOLS = ["gt_test_fault", "gt_test_storage"];
 
 describe("docs/protocol.md documents the protocol", () => {
