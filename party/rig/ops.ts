@@ -7,21 +7,16 @@ import type { z } from "zod";
 import { errorResponse, jsonResponse } from "../live-room.ts";
 import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, type BeadState } from "../internal.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "../outbox.ts";
-import type { PostOffice } from "../post-office.ts";
 import { CLOSE, parseAddress, type Bead, type Mail } from "../protocol.ts";
 import { createRig, type NewBead } from "../work/index.ts";
 import type { Effects } from "./effects.ts";
-import type { Steps } from "./steps.ts";
-import type { RigMeta, RigStore } from "./store/index.ts";
+import type { RigParts } from "./steps.ts";
+import type { RigMeta } from "./store/index.ts";
 import type { SummaryPush } from "./summary-push.ts";
 
-export type OpsHost = {
-  store: RigStore;
-  steps: Steps;
+export type OpsHost = RigParts & {
   effects: Effects;
   summary: SummaryPush;
-  post: () => PostOffice;
-  roomId(): string;
   townId(): string;
   callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: unknown }>;
   revokeToken(jti: string, exp: number): Promise<void>;

@@ -20,7 +20,7 @@ import { rigEnv, type RigEnv } from "./config.ts";
 import { Effects } from "./effects.ts";
 import { RigOps } from "./ops.ts";
 import { Relay } from "./relay.ts";
-import { Steps } from "./steps.ts";
+import { Steps, type RigParts } from "./steps.ts";
 import { RigStore } from "./store/index.ts";
 import { SummaryPush } from "./summary-push.ts";
 import { rigTools } from "./tools.ts";
@@ -91,13 +91,12 @@ export default class RigRoom extends LiveRoom {
     retireSoon: () => this.retireSoon(),
   });
   private readonly steps = new Steps(this.store, this.effects);
+  /** What every part of the wiring is handed. */
+  private readonly parts: RigParts = { store: this.store, steps: this.steps, post: () => this.post, roomId: () => this.roomId };
   private readonly ops: RigOps = new RigOps({
-    store: this.store,
-    steps: this.steps,
+    ...this.parts,
     effects: this.effects,
     summary: this.summary,
-    post: () => this.post,
-    roomId: () => this.roomId,
     townId: () => this.townId,
     callRoom: (party, roomId, op, body) => this.callRoom(party, roomId, op, body),
     revokeToken: (jti, exp) => this.revokeToken(jti, exp),
@@ -151,14 +150,11 @@ export default class RigRoom extends LiveRoom {
 
   protected tools(): Record<string, ToolSpec<any>> {
     return rigTools({
-      store: this.store,
-      steps: this.steps,
+      ...this.parts,
       ops: this.ops,
       relay: this.relay,
-      post: () => this.post,
       env: () => this.env,
       roomRef: () => this.roomRef(),
-      roomId: () => this.roomId,
       rateLimit: (caller, kind) => this.rateLimit(caller, kind),
       tokenRefreshTool: (stillEntitled) => this.tokenRefreshTool(stillEntitled),
     });

@@ -2,9 +2,13 @@
  * The rig room's one lane: every step of the work machine runs after the last one, on its state, as
  * step → store (one write) → effects. A dispatch the step owes as a step of its own follows at once.
  */
+import type { PostOffice } from "../post-office.ts";
 import { step, type ReplyOf, type WorkEvent } from "../work/index.ts";
 import type { Effects } from "./effects.ts";
 import type { RigStore } from "./store/index.ts";
+
+/** What the room hands each part of its wiring: its store, its lane, its mail, and which room it is. */
+export type RigParts = { store: RigStore; steps: Steps; post: () => PostOffice; roomId(): string };
 
 /** An event, or how to make it in the lane (after reading what it needs, e.g. a record moved to storage). */
 export type EventSource<E extends WorkEvent> = E | (() => Promise<E>);

@@ -10,25 +10,19 @@ import { newId } from "../ids.ts";
 import type { RateKind } from "../limits.ts";
 import { tool, type Caller, type ToolSpec } from "../live-room.ts";
 import { routeFromRig } from "../mail.ts";
-import type { PostOffice } from "../post-office.ts";
 import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type MailSendResult, type PrimeResult, type TokenPayload } from "../protocol.ts";
 import { testFault } from "../internal.ts";
 import { checkOutput, tokenRenewalRefusal } from "../work/index.ts";
 import type { RigEnv } from "./config.ts";
 import type { RigOps } from "./ops.ts";
 import type { Relay } from "./relay.ts";
-import type { Steps } from "./steps.ts";
-import type { RigStore } from "./store/index.ts";
+import type { RigParts } from "./steps.ts";
 
-export type ToolsHost = {
-  store: RigStore;
-  steps: Steps;
+export type ToolsHost = RigParts & {
   ops: RigOps;
   relay: Relay;
-  post: () => PostOffice;
   env: () => RigEnv;
   roomRef(): RoomRef | null;
-  roomId(): string;
   rateLimit(caller: Caller, kind: RateKind): void;
   tokenRefreshTool(stillEntitled: (token: TokenPayload) => string | null): ToolSpec<Record<string, never>>;
 };

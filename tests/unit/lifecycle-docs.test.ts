@@ -7,16 +7,12 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TABLES, type Machine, type WorkEventType } from "../../party/work/index.ts";
+import { sectionOf } from "../helpers/markdown.ts";
 
 const DOC = readFileSync(resolve(import.meta.dirname, "../../docs/lifecycle.md"), "utf8");
 
 /** The text of one `## ` section of the page, up to the next. */
-function section(title: string): string {
-  const start = DOC.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`docs/lifecycle.md has no section "${title}"`);
-  const end = DOC.indexOf("\n## ", start + 1);
-  return DOC.slice(start, end < 0 ? undefined : end);
-}
+const section = (title: string): string => sectionOf(DOC, title, "docs/lifecycle.md");
 
 /** A section's `### <machine>` tables as rows `from on to,to rules`. */
 function documentedRows(text: string): Map<string, string[]> {
