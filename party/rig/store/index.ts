@@ -15,7 +15,7 @@ import type { Attempt, OutboxEntry } from "../../outbox.ts";
 import { PostOffice, type PostOfficeHost } from "../../post-office.ts";
 import { RIG_DOC, ToolError, type Agent, type Bead, type Escalation, type FeedEvent, type Mail } from "../../protocol.ts";
 import type { Change, RecordDoc } from "../../records.ts";
-import { escalationRecord, type Liveness, type LeaseState, type Transition, type WorkState, type Effect } from "../../work/index.ts";
+import { escalationRecord, type LeaseState, type Liveness, type Transition, type WorkState } from "../../work/index.ts";
 import { workConfig, type RigEnv } from "../config.ts";
 import { archived, archivedEscalationChange, beadCountUpperBound, escalationChanges, retire, wholeBead, withPreview } from "./archive.ts";
 import { KEYS, historyWrites } from "./keys.ts";
@@ -210,7 +210,7 @@ export class RigStore {
     const outbox: OutboxEntry[] = [];
     for (const e of t.effects) if (e.kind === "moved") outbox.push(await this.moveNotice(t.beads.find((b) => b.id === e.beadId)!, e, meta));
     const convoy = new Set(t.effects.flatMap((e) => (e.kind === "convoy" ? [e.beadId] : [])));
-    const closings = t.effects.filter((e: Effect) => e.kind === "closed").length;
+    const closings = t.effects.filter((e) => e.kind === "closed").length;
     const written = changes.length || events.length || Object.keys(put).length || outbox.length ? await this.write(changes, events, { put, outbox, convoy, closings }, now) : { notices: [], counted: false, closed: false };
     this.lease = t.lease;
     for (const [identity, live] of t.liveness) {
