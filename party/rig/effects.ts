@@ -44,7 +44,8 @@ export class Effects {
       switch (effect.kind) {
         case "lease": {
           const timing = leaseTiming(this.host.env());
-          const frame: LeaseFrame = effect.frame.state === "held" ? { type: "lease", state: "held", epoch: effect.frame.epoch, ...timing } : { type: "lease", state: "standby", ...timing };
+          const frame: LeaseFrame =
+            effect.frame.state === "held" ? { type: "lease", state: "held", epoch: effect.frame.epoch, ...timing } : { type: "lease", state: "standby", ...timing };
           this.host.sendTo(effect.connection, frame);
           if (effect.frame.state === "held") for (const command of owedCommands(this.host.store.workState())) await this.sendCommand(command);
           break;
@@ -57,7 +58,8 @@ export class Effects {
           break;
         case "nudge":
           // The witness's nudge: mail from `<rig>/witness` to the agent, like any mail it gets.
-          await this.host.post().receive({ id: newId(), from: `${this.host.store.requireMeta().name}/witness`, to: effect.identity, subject: effect.subject, body: effect.body, sentAt: Date.now(), state: "queued" });
+          const from = `${this.host.store.requireMeta().name}/witness`;
+          await this.host.post().receive({ id: newId(), from, to: effect.identity, subject: effect.subject, body: effect.body, sentAt: Date.now(), state: "queued" });
           break;
         case "run_started":
           notes.push(this.host.relay.runStarted(effect.identity, effect.run));
@@ -107,7 +109,8 @@ export class Effects {
         const live = store.bead(command.beadId);
         if (!agent?.run || agent.run.id !== command.run || !live || !agent.branch) return null;
         const bead = await store.wholeBead(live);
-        const token = await signToken({ role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, run: command.run, exp: Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S }, this.host.secret());
+        const exp = Math.floor(Date.now() / 1000) + AGENT_TOKEN_TTL_S;
+        const token = await signToken({ role: "agent", town: meta.town, rig: meta.rigId, agent: agent.identity, run: command.run, exp }, this.host.secret());
         return {
           type: "command",
           command: "start_agent",
@@ -124,10 +127,13 @@ export class Effects {
       }
       case "merge": {
         const bead = store.bead(command.beadId);
-        return { type: "command", command: "merge", id: command.id, epoch, bead_id: command.beadId, branch: command.branch, identity: command.identity, title: bead?.title ?? command.beadId, attempt: command.attempt };
+        const { id, beadId, branch, identity, attempt } = command;
+        return { type: "command", command: "merge", id, epoch, bead_id: beadId, branch, identity, title: bead?.title ?? beadId, attempt };
       }
-      case "stop_agent":
-        return { type: "command", command: "stop_agent", id: command.id, epoch, identity: command.identity, bead_id: command.beadId, run: command.run, reason: command.reason };
+      case "stop_agent": {
+        const { id, identity, beadId, run, reason } = command;
+        return { type: "command", command: "stop_agent", id, epoch, identity, bead_id: beadId, run, reason };
+      }
     }
   }
 }

@@ -179,7 +179,9 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
   };
 
   function updateEscalation(id: string, to: "acknowledged" | "resolved", note: string | undefined) {
-    return work(async () => ({ type: "escalation_update" as const, id, to, note: note || undefined, stored: store.escalation(id) ? undefined : await store.archivedEscalation(id) }));
+    // An escalation retention moved out is read in the lane, so the step sees it as it is then.
+    const stored = async () => (store.escalation(id) ? undefined : await store.archivedEscalation(id));
+    return work(async () => ({ type: "escalation_update" as const, id, to, note: note || undefined, stored: await stored() }));
   }
 
   function requireRef(): RoomRef {

@@ -12,7 +12,8 @@ export function returned(tx: Overlay, bead: Bead, note: string, counts: boolean)
   const attempts = (bead.attempts ?? 0) + (counts ? 1 : 0);
   if (counts && attempts >= tx.config.maxRuns) {
     tx.setBead({ ...failed(bead, tx.now, beads.gaveUp(note, attempts)), attempts });
-    tx.escalate({ from: `${tx.config.rigName}/witness`, title: escalations.failedTitle(bead.title), body: escalations.failedBody(attempts, note), severity: "high", beadId: bead.id });
+    const title = escalations.failedTitle(bead.title);
+    tx.escalate({ from: `${tx.config.rigName}/witness`, title, body: escalations.failedBody(attempts, note), severity: "high", beadId: bead.id });
     tx.feed("failed", beads.failedAfterLine(bead.id, attempts, note), { bead: bead.id, agent: bead.assignee });
     return;
   }

@@ -81,7 +81,8 @@ export function dispatch(tx: Overlay): void {
     const runs = (bead.runs ?? 0) + 1;
     const run: AgentRun = { id: `${bead.id}.${runs}`, bead: bead.id, state: "starting", since: now };
     const branch = branchName(name, beadId);
-    const agent: Agent = { ...(existing ?? { identity, role: "polecat", name }), status: "working", hook: beadId, branch, worktree: `rigs/${config.rigId}/worktrees/${name}`, startedAt: now, run };
+    const worktree = `rigs/${config.rigId}/worktrees/${name}`;
+    const agent: Agent = { ...(existing ?? { identity, role: "polecat", name }), status: "working", hook: beadId, branch, worktree, startedAt: now, run };
     delete agent.pid;
     tx.setAgent(agent);
     tx.setBead({ ...withStatus(bead, "in_progress", now, say.hookedNote(identity)), assignee: identity, branch, runs });

@@ -21,7 +21,8 @@ export function emptyLease(): LeaseState {
 export function requireEpoch(lease: LeaseState, epoch: number | undefined): Holder {
   const holder = lease.holder;
   if (epoch === undefined || !holder || holder.epoch !== epoch) {
-    throw new ToolError("LEASE_LOST", `lease epoch ${epoch ?? "(none)"} is not current${holder ? ` (the rig's container holds epoch ${holder.epoch})` : " (no container holds this rig)"}`);
+    const serving = holder ? ` (the rig's container holds epoch ${holder.epoch})` : " (no container holds this rig)";
+    throw new ToolError("LEASE_LOST", `lease epoch ${epoch ?? "(none)"} is not current${serving}`);
   }
   return holder;
 }
@@ -45,7 +46,8 @@ export function connect(tx: Overlay, connection: string, container: string, sess
     if (restart) tx.feed("lease", say.restarted(container));
     return grant(tx, connection, container, session);
   }
-  tx.setLease({ ...tx.lease, standbys: [...tx.lease.standbys.filter((s) => s.connection !== connection), { container, session, connection, renewBy: now + config.leaseTtlMs }] });
+  const others = tx.lease.standbys.filter((s) => s.connection !== connection);
+  tx.setLease({ ...tx.lease, standbys: [...others, { container, session, connection, renewBy: now + config.leaseTtlMs }] });
   tx.effect({ kind: "lease", connection, frame: { state: "standby" } });
   return { state: "standby" };
 }

@@ -87,7 +87,8 @@ function sameReport(bead: Bead, event: MergeReport): boolean {
   if (event.ok) return bead.status === "closed" && !bead.movedTo && bead.mergeCommit === event.mergeCommit && (history.at(-1)?.note ?? "").startsWith("merged");
   const failure = failureOf(event);
   const error = (event.error ?? failure).slice(0, 200);
-  return (bead.status === "open" || bead.status === "in_progress" || bead.status === "failed") && history.some((h) => (h.status === "open" || h.status === "failed") && say.wrote(h.note ?? "", failure, error));
+  const reopened = bead.status === "open" || bead.status === "in_progress" || bead.status === "failed";
+  return reopened && history.some((h) => (h.status === "open" || h.status === "failed") && say.wrote(h.note ?? "", failure, error));
 }
 
 /** W10: a merge not reported by its deadline is asked again, until the last try: then the bead fails. */
@@ -105,7 +106,8 @@ export function mergeDeadlines(tx: Overlay): void {
     } else {
       const why = say.neverReported(tries);
       tx.setBead(failed(bead, now, why));
-      tx.escalate({ from: `${config.rigName}/refinery`, title: escalations.neverReportedTitle(bead.title), body: escalations.neverReportedBody(bead.branch, tries), severity: "high", beadId: bead.id });
+      const [title, body] = [escalations.neverReportedTitle(bead.title), escalations.neverReportedBody(bead.branch, tries)];
+      tx.escalate({ from: `${config.rigName}/refinery`, title, body, severity: "high", beadId: bead.id });
       tx.feed("failed", said.failedLine(bead.id, why), { bead: bead.id });
     }
   }

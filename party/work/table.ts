@@ -99,7 +99,10 @@ export const TABLES = { bead: BEAD_ROWS, run: RUN_ROWS, lease: LEASE_ROWS, escal
 export type Machine = keyof typeof TABLES;
 
 const allowed = new Map<Machine, ReadonlySet<string>>(
-  Object.entries(TABLES).map(([machine, rows]) => [machine as Machine, new Set((rows as readonly Row<string>[]).flatMap(([from, on, to]) => to.map((t) => `${from} ${on} ${t}`)))]),
+  Object.entries(TABLES).map(([machine, rows]) => {
+    const changes = (rows as readonly Row<string>[]).flatMap(([from, on, to]) => to.map((t) => `${from} ${on} ${t}`));
+    return [machine as Machine, new Set(changes)];
+  }),
 );
 
 /** Whether `machine` may go from `from` to `to` on `on` (staying the same is always allowed). */

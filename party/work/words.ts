@@ -60,7 +60,8 @@ export const runs = {
   nudgedLine: (identity: string, idleMs: number) => `${identity} made no progress for ${seconds(idleMs)}; nudged`,
   nudgeSubject: (idleMs: number) => `nudge: no progress for ${seconds(idleMs)}`,
   nudgeBody: (beadId: string, title: string | undefined, idleMs: number, idleLimitMs: number) =>
-    `You hold bead ${beadId}${title !== undefined ? ` (${title})` : ""} and have made no progress (no output, no tool call) for ${seconds(idleMs)}. Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(idleLimitMs)}.`,
+    `You hold bead ${beadId}${title !== undefined ? ` (${title})` : ""} and have made no progress (no output, no tool call) for ${seconds(idleMs)}. ` +
+    `Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(idleLimitMs)}.`,
   stoppedExit: (exit: string, reason: string | undefined) => `${exit} (stopped: ${reason ?? "stop"})`,
   exitedNote: (identity: string, exit: string) => `${identity} exited (${exit}) before done`,
   exitedLine: (identity: string, exit: string, beadId: string) => `${identity} exited (${exit}) before finishing bead ${short8(beadId)}`,
@@ -127,7 +128,8 @@ export const escalations = {
     `The refinery was asked to merge ${branch ?? "the bead's branch"} ${tries} times and never answered. The bead failed; retry it once the container is healthy.`,
   mergeTitle: (failure: "conflict" | "push_failed", title: string) => `${failure === "conflict" ? "Merge conflict" : "Merge failed"}: ${title}`.slice(0, 200),
   mergeBody: (error: string | undefined, files: readonly string[] | undefined) =>
-    `${error ?? "The branch does not merge cleanly."}${files?.length ? `\n\nConflicting files:\n${files.map((f) => `- ${f}`).join("\n")}` : ""}\n\nThe bead is open again and will be redone from the current default branch.`,
+    `${error ?? "The branch does not merge cleanly."}${files?.length ? `\n\nConflicting files:\n${files.map((f) => `- ${f}`).join("\n")}` : ""}` +
+    "\n\nThe bead is open again and will be redone from the current default branch.",
   failedTitle: (title: string) => `Bead failed: ${title}`.slice(0, 200),
   failedBody: (attempts: number, note: string) => `Its runs failed ${attempts} times; the last time: ${note}.`,
   raisedLine: (from: string, title: string) => `${from}: ${title}`,

@@ -155,14 +155,19 @@ export class RigStore {
   // ---------------------------------------------------------------- what else keeps storage
 
   /** The room's durable outbox, loaded: `attempt` delivers, `settle` records a final outcome, `otherWake` shares the alarm. */
-  async openOutbox(attempt: (entry: OutboxEntry) => Promise<Attempt>, settle: (entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>) => Promise<void>, otherWake: () => number | null): Promise<void> {
+  async openOutbox(
+    attempt: (entry: OutboxEntry) => Promise<Attempt>,
+    settle: (entry: OutboxEntry, outcome: Exclude<Attempt, { kind: "retry" }>) => Promise<void>,
+    otherWake: () => number | null,
+  ): Promise<void> {
     this.outbox = new DurableOutbox(this.storage, attempt, settle, otherWake);
     await this.outbox.load();
   }
 
   /** The room's mail, kept in this store; `write` is the room's (a store write and its effects). */
   postOffice(host: Omit<PostOfficeHost, "collection" | "storage" | "get" | "all" | "outbox">): PostOffice {
-    return new PostOffice({ ...host, collection: RIG_DOC.mail, storage: this.storage, get: (id) => this.doc().get<Mail>(RIG_DOC.mail, id), all: () => this.mails(), outbox: () => this.outbox });
+    const get = (id: string) => this.doc().get<Mail>(RIG_DOC.mail, id);
+    return new PostOffice({ ...host, collection: RIG_DOC.mail, storage: this.storage, get, all: () => this.mails(), outbox: () => this.outbox });
   }
 
   // ---------------------------------------------------------------- writes
@@ -211,7 +216,8 @@ export class RigStore {
     for (const e of t.effects) if (e.kind === "moved") outbox.push(await this.moveNotice(t.beads.find((b) => b.id === e.beadId)!, e, meta));
     const convoy = new Set(t.effects.flatMap((e) => (e.kind === "convoy" ? [e.beadId] : [])));
     const closings = t.effects.filter((e) => e.kind === "closed").length;
-    const written = changes.length || events.length || Object.keys(put).length || outbox.length ? await this.write(changes, events, { put, outbox, convoy, closings }, now) : { notices: [], counted: false, closed: false };
+    const any = changes.length || events.length || Object.keys(put).length || outbox.length;
+    const written = any ? await this.write(changes, events, { put, outbox, convoy, closings }, now) : { notices: [], counted: false, closed: false };
     this.lease = t.lease;
     for (const [identity, live] of t.liveness) {
       if (live) this.liveness.set(identity, live);

@@ -54,7 +54,13 @@ export function moveNotice(whole: Bead, from: { name: string; rigId: string }, t
  * by one; the rest become one merged line (one outbox entry, replaced as more come) sent when the
  * window ends. Returns the entries and the window as it is now.
  */
-export function townNotices(events: FeedEvent[], window: NoticeWindow | null, rig: { name: string; rigId: string }, now: number, windowMs: number): { entries: OutboxEntry[]; window: NoticeWindow | null } {
+export function townNotices(
+  events: FeedEvent[],
+  window: NoticeWindow | null,
+  rig: { name: string; rigId: string },
+  now: number,
+  windowMs: number,
+): { entries: OutboxEntry[]; window: NoticeWindow | null } {
   const entries = new Map<string, OutboxEntry>();
   const rule = { perWindow: TOWN_NOTICES.perWindow, windowMs };
   for (const event of events) {
