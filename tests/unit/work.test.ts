@@ -1,9 +1,9 @@
 /**
- * The work lifecycle (party/work.ts) under random interleavings, checked after every step (fast-check).
+ * The work lifecycle (party/work/) under random interleavings, checked after every step (fast-check).
  * A small world drives it: two containers (one may stand by) that connect, drop, restart, freeze,
  * renew or not, acknowledge what they were sent (or an old run's exit), agents that call done (also
  * from runs taken from them), merges that land or fail every way, operators, room pauses and clock
- * jumps. Rule ids (W…) are those of party/work.ts and docs/lifecycle.md.
+ * jumps. Rule ids (W…) are those of party/work/ and docs/lifecycle.md.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -564,7 +564,7 @@ function oneRun() {
   return { world, a, proc: [...a.procs.values()][0]! };
 }
 
-describe("the work lifecycle under random interleavings (party/work.ts)", () => {
+describe("the work lifecycle under random interleavings (party/work/)", () => {
   it("W0, W7, W10, W11: one owner per bead, no live agent declared dead, attempts only for real failures, merged at most once; W13: a healthy container settles every bead in bounded time", () => {
     let longest = 0;
     fc.assert(
