@@ -4,8 +4,9 @@
  * reads of it (gt_agent_log, the output sockets' first frame).
  *
  * The decisions are pure functions (shaping a line, appending to a ring, choosing what a read
- * returns, telling from the work machine's step that a run ended); `AgentOutput` keeps them in
- * storage, one change at a time, with the runs' index and a few rings in memory.
+ * returns); `AgentOutput` keeps them in storage, one change at a time, with the runs' index and a
+ * few rings in memory. Which step of the work machine ended a run is the machine's to say
+ * (party/work/overlay.ts runEnded).
  *
  * Storage (keys of the rig room):
  *   agentlog:run:<run>              StoredRun: the RunInfo and the ring's bookkeeping
@@ -15,7 +16,7 @@
  */
 import { showInvisible } from "./invisible.ts";
 import { withoutControls } from "./plain-text.ts";
-import { LIMITS, ToolError, type Agent, type AgentLogResult, type Bead, type OutputLine, type RunInfo } from "./protocol.ts";
+import { LIMITS, ToolError, type AgentLogResult, type OutputLine, type RunInfo } from "./protocol.ts";
 import type { KeyValueStorage } from "./records.ts";
 import { redact } from "./redact.ts";
 import { SecretValues } from "./secret-values.ts";
@@ -222,18 +223,6 @@ export function chooseRun(all: readonly RunInfo[], query: LogQuery, scope: Outpu
   if (named) return { run: named, runs };
   const live = identity !== undefined ? current(identity) : undefined;
   return { run: runs.find((r) => r.run === live) ?? runs[0] ?? null, runs };
-}
-
-/**
- * The run a step of the work machine ended, if any: the agent's run is gone or replaced, and not
- * because it handed its bead in (gt_done: its process is still exiting, and reports how it exits).
- */
-export function runEnded(before: Agent | undefined, after: Agent, beads: readonly Bead[]): { run: string; exit: string } | null {
-  const previous = before?.run;
-  if (!previous || after.run?.id === previous.id) return null;
-  const bead = beads.find((b) => b.id === previous.bead);
-  if (bead?.status === "in_review" && bead.assignee === after.identity) return null;
-  return { run: previous.id, exit: after.lastExit ?? "ended" };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * and the budget that keeps a rig from flooding the town's feed: a hostile agent looping gt_escalate
  * gets its first few escalations through, and the rest merged into one line per window.
  */
-import { FAILURE_KINDS, LIMITS, type FeedEvent, type FeedTone, type Severity } from "./protocol.ts";
+import { FAILURE_KINDS, LIMITS, type FeedEvent, type FeedTone } from "./protocol.ts";
 import { cut, redactUrls } from "./attention.ts";
 
 /** The tone of a kind when the code that writes the event does not say (most kinds are neutral). */
@@ -21,10 +21,8 @@ export function toneOf(kind: string): FeedTone {
   return KIND_TONES[kind] ?? "info";
 }
 
-/** An escalation's tone: critical and high ones are failures, the others a warning. */
-export function escalationTone(severity: Severity): FeedTone {
-  return severity === "critical" || severity === "high" ? "bad" : "warn";
-}
+/** An escalation's tone (the work machine writes escalations' feed lines). */
+export { escalationTone } from "./work/index.ts";
 
 export type FeedAbout = { tone?: FeedTone | undefined; rig?: string | undefined; bead?: string | undefined; agent?: string | undefined };
 

@@ -210,7 +210,7 @@ writeFileSync(
   JSON.stringify({
     name: "townhall",
     main: join(ROOT, "party/town/room.ts"),
-    parties: { rig: join(ROOT, "party/rig.ts") },
+    parties: { rig: join(ROOT, "party/rig/room.ts") },
     compatibilityDate: "2024-07-18",
     serve: { path: join(ROOT, "dist"), singlePageApp: true },
     // The witness finds a hung agent after 30 s of silence (not 10 min), so the demo's hangs show.

@@ -235,7 +235,7 @@ export const docsize: Metric = {
       "doc heap: workerd's inspector is held by partykit dev, so the room's heap cannot be read in place; it is measured in a clean Node process (same V8) on a Y.Doc built the way RecordDoc.load builds the room's (bench/lib/heap-child.mjs). Plain heap = the same records as plain objects (the floor). workerd RSS is the server's real resident memory after the cold load; Δ = minus workerd's RSS with the empty rig loaded.",
       "load = restart on the same storage (SIGTERM, start, Ready) then a fresh replica's open → synced: the room's start (storage list + document build) + sync step 2 + decode. server start = partykit dev start until Ready.",
       "ratio in the summary = encoded (after load) ÷ the plain JSON of the same records.",
-      "A/B: after the \"after\" measurement, 300 beads are set open (untimed), then failed, then closed (64 calls in flight): a close is the change that triggers the room's retention of closed beads (party/rig.ts scheduleRetire), which first reads the beads map's Y.Map.size; Yjs computes that by iterating every entry (last column: its cost on the same document in this process).",
+      "A/B: after the \"after\" measurement, 300 beads are set open (untimed), then failed, then closed (64 calls in flight): a close is the change that triggers the room's retention of closed beads (party/rig/room.ts retireSoon), which first reads the beads map's Y.Map.size; Yjs computes that by iterating every entry (last column: its cost on the same document in this process).",
       "Load steps: the same records, timed in a clean Node process (bench/lib/heap-child.mjs); the measured load also includes the WebSocket connect, the token check and the transfer.",
     );
     return {

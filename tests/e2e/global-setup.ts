@@ -36,7 +36,7 @@ export default async function setup(project: TestProject) {
     {
       name: "townhall",
       main: join(snapshot, "party/town/room.ts"),
-      parties: { rig: join(snapshot, "party/rig.ts") },
+      parties: { rig: join(snapshot, "party/rig/room.ts") },
       compatibilityDate: "2024-07-18",
       serve: { path: join(ROOT, "dist"), singlePageApp: true },
     },

@@ -13,7 +13,6 @@ import {
   cutLine,
   newRun,
   pageOf,
-  runEnded,
   runKey,
   shapeLine,
   type IncomingLine,
@@ -21,6 +20,7 @@ import {
   type StoredRun,
 } from "../../party/agent-output.ts";
 import { LIMITS, ToolError, type Agent, type Bead, type RunInfo } from "../../party/protocol.ts";
+import { runEnded } from "../../party/work/index.ts";
 import { REDACTED, redact } from "../../party/redact.ts";
 import { FakeStorage } from "../helpers/fake-storage.ts";
 

@@ -1,9 +1,11 @@
 /**
  * A bead's history is split: its record (what the document shows) keeps the last few entries, and
- * each entry is stored apart, the last LIMITS.historyKept of them kept (party/dispatch.ts).
+ * each entry is stored apart, the last LIMITS.historyKept of them kept (party/work/records.ts, its
+ * keys in party/rig/store/keys.ts).
  */
 import { describe, expect, it } from "vitest";
-import { historyKey, historyWrites, withStatus } from "../../party/dispatch.ts";
+import { historyKey, historyWrites } from "../../party/rig/store/keys.ts";
+import { withStatus } from "../../party/work/index.ts";
 import { LIMITS, type Bead, type BeadHistoryEntry, type BeadStatus } from "../../party/protocol.ts";
 
 const STATUSES: BeadStatus[] = ["in_progress", "in_review", "open", "failed", "closed"];

@@ -1,11 +1,11 @@
 /**
  * Feed events as pure decisions (party/feed.ts): tones, what reaches the town's feed, the window that
- * bounds a rig's notices to the town, and the work machine's failure lines (party/work.ts).
+ * bounds a rig's notices to the town, and the work machine's failure lines (party/work/).
  */
 import { describe, expect, it } from "vitest";
 import { TOWN_NOTICES, admitNotice, escalationTone, forTown, makeEvent, mergedEvent, reachesTown, toneOf, type NoticeWindow } from "../../party/feed.ts";
 import { LIMITS, type Agent, type Bead } from "../../party/protocol.ts";
-import { emptyLease, step, type Effect, type LeaseState, type Liveness, type WorkConfig, type WorkEvent } from "../../party/work.ts";
+import { emptyLease, step, type Effect, type LeaseState, type Liveness, type WorkConfig, type WorkEvent } from "../../party/work/index.ts";
 
 describe("tones", () => {
   it("failures are bad or warnings, landings good, the rest information", () => {
@@ -97,7 +97,7 @@ describe("the town's share of a rig's failures", () => {
   });
 });
 
-describe("the work machine's failure lines (party/work.ts)", () => {
+describe("the work machine's failure lines (party/work/)", () => {
   const CONFIG: WorkConfig = { rigName: "r", rigId: "01RIG0000000000000000000000", ready: true, maxPolecats: 1, heartbeatTimeoutMs: 1_000, idleMs: 60_000, mergeTimeoutMs: 60_000, mergeTries: 3, leaseTtlMs: 600_000, stopTimeoutMs: 60_000, maxRuns: 3 };
   const BEAD = "01BEAD00000000000000000000";
 

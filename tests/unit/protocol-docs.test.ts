@@ -7,23 +7,19 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLOSE, ERROR_STATUS, EVENT_TYPES, rigToolArgs, townToolArgs } from "../../party/protocol.ts";
+import { sectionOf } from "../helpers/markdown.ts";
 
 const DOC = readFileSync(resolve(import.meta.dirname, "../../docs/protocol.md"), "utf8");
 
 /** The text of one `## ` section of the doc, up to the next. */
-function section(title: string): string {
-  const start = DOC.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`docs/protocol.md has no section "${title}"`);
-  const end = DOC.indexOf("\n## ", start + 1);
-  return DOC.slice(start, end < 0 ? undefined : end);
-}
+const section = (title: string): string => sectionOf(DOC, title, "docs/protocol.md");
 
 /** The first cells of a section's table rows: `| \`gt_x\` (operator) | …` → gt_x. */
 function firstCells(text: string): string[] {
   return [...text.matchAll(/^\|\s*([^|]*?)\s*\|/gm)].map((m) => m[1]!).filter((cell) => !/^-+$/.test(cell) && cell !== "tool" && cell !== "code");
 }
 
-/** Tools that exist only with GT_TEST_HOOKS=1 (party/rig.ts), documented with the rig's tools. */
+/** Tools that exist only with GT_TEST_HOOKS=1 (party/rig/tools.ts), documented with the rig's tools. */
 const TEST_TOOLS = ["gt_test_fault", "gt_test_storage"];
 
 describe("docs/protocol.md documents the protocol", () => {

@@ -1,14 +1,14 @@
 /**
- * The work lifecycle (party/work.ts) under random interleavings, checked after every step (fast-check).
+ * The work lifecycle (party/work/) under random interleavings, checked after every step (fast-check).
  * A small world drives it: two containers (one may stand by) that connect, drop, restart, freeze,
  * renew or not, acknowledge what they were sent (or an old run's exit), agents that call done (also
  * from runs taken from them), merges that land or fail every way, operators, room pauses and clock
- * jumps. Rule ids (W…) are those of party/work.ts and docs/lifecycle.md.
+ * jumps. Rule ids (W…) are those of party/work/ and docs/lifecycle.md.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ToolError, type Agent, type Bead } from "../../party/protocol.ts";
-import { emptyLease, nextWake, owedCommands, pauseMs, step, type LeaseState, type Liveness, type OwedCommand, type Transition, type WorkConfig, type WorkEvent } from "../../party/work.ts";
+import { TABLES, allows, emptyLease, nextWake, owedCommands, pauseMs, step, type LeaseState, type Liveness, type Machine, type OwedCommand, type Transition, type WorkConfig, type WorkEvent } from "../../party/work/index.ts";
 
 const CONFIG: WorkConfig = {
   rigName: "r",
@@ -564,7 +564,7 @@ function oneRun() {
   return { world, a, proc: [...a.procs.values()][0]! };
 }
 
-describe("the work lifecycle under random interleavings (party/work.ts)", () => {
+describe("the work lifecycle under random interleavings (party/work/)", () => {
   it("W0, W7, W10, W11: one owner per bead, no live agent declared dead, attempts only for real failures, merged at most once; W13: a healthy container settles every bead in bounded time", () => {
     let longest = 0;
     fc.assert(
@@ -804,5 +804,246 @@ describe("the work lifecycle under random interleavings (party/work.ts)", () => 
     expect(world.lease.holder?.container).toBe("ca");
     expect([...world.agents.values()].find((x) => x.run)?.status).toBe("working");
     expect(nextWake(world.state(), world.now)).toBeGreaterThan(world.now);
+  });
+});
+
+/**
+ * The world above, with beads created through the machine (`bead_create`, then the dispatch it owes,
+ * as the rig room does), and every step's changes compared with table.ts from the outside: a bead's
+ * statuses by the history entries the step added, a run's state (by its id: a new run went through
+ * `none`) and the lease's mode before and after (through at most one state between, on the event or
+ * the dispatch after it).
+ */
+class TableWorld extends World {
+  /** Every row seen, as `machine from on to`. */
+  static readonly rows = new Set<string>();
+
+  override create(): void {
+    const id = beadId();
+    const created = this.feed({ type: "bead_create", bead: { id, title: `bead ${id.slice(-4)}`, body: "", priority: "medium", requires: [] } });
+    if (!(created instanceof ToolError) && created.then === "dispatch") this.feed({ type: "dispatch" });
+  }
+
+  private restarts = 0;
+
+  /** Two restarts in three overlap: the new process connects while the room still sees the old socket (W1). */
+  override restart(c: Container): void {
+    if (!c.connection || this.restarts++ % 3 === 0) return super.restart(c);
+    const old = c.connection;
+    this.lost(c);
+    c.session += 1;
+    c.connection = `conn-r${this.restarts}`;
+    this.feed({ type: "container_connected", connection: c.connection, container: c.id, session: `s${c.session}` });
+    this.feed({ type: "container_disconnected", connection: old });
+  }
+
+  override feed(event: WorkEvent): Transition | ToolError {
+    const beads = new Map(this.beads);
+    const agents = new Map(this.agents);
+    const mode = leaseMode(this.lease);
+    const t = super.feed(event);
+    if (t instanceof ToolError) return t;
+    const seen = (machine: Machine, from: string, to: string) => {
+      const on = allows(machine, from, event.type, to) ? event.type : "dispatch";
+      if (!allows(machine, from, on, to)) throw new Error(`${machine} ${from} → ${to} on ${event.type} is not a row of table.ts\n${this.trace.slice(-10).join("\n")}`);
+      if (from !== to) TableWorld.rows.add(`${machine} ${from} ${on} ${to}`);
+    };
+    for (const bead of t.beads) {
+      const before = beads.get(bead.id);
+      const added = (bead.historyCount ?? 0) - (before?.historyCount ?? 0);
+      const history = bead.history ?? [];
+      if (added > history.length) throw new Error(`bead ${bead.id}: ${added} status changes in one step, more than its record shows`);
+      let from: string = before?.status ?? "none";
+      for (const entry of history.slice(history.length - added)) {
+        seen("bead", from, entry.status);
+        from = entry.status;
+      }
+    }
+    for (const agent of t.agents) {
+      const [was, now] = [agents.get(agent.identity)?.run, agent.run];
+      if (was && now && was.id !== now.id) {
+        // One run ended and the next began in this step: through `none`.
+        seen("run", was.state, "none");
+        seen("run", "none", now.state);
+      } else throughOne(seen, "run", was?.state ?? "none", now?.state ?? "none", event);
+    }
+    throughOne(seen, "lease", mode, leaseMode(this.lease), event);
+    return t;
+  }
+}
+
+function leaseMode(lease: LeaseState): string {
+  return lease.holder === null ? "vacant" : lease.holder.connection === null ? "away" : "held";
+}
+
+/** A change seen only before and after a step: a row, or two rows through one state between. */
+function throughOne(seen: (machine: Machine, from: string, to: string) => void, machine: Machine, from: string, to: string, event: WorkEvent): void {
+  if (from === to || allows(machine, from, event.type, to) || allows(machine, from, "dispatch", to)) return seen(machine, from, to);
+  const states = new Set(TABLES[machine].flatMap(([f, , t]) => [f, ...t]));
+  const between = [...states].find((m) => allows(machine, from, event.type, m) && (allows(machine, m, event.type, to) || allows(machine, m, "dispatch", to)));
+  if (between === undefined) return seen(machine, from, to); // fails, naming the change
+  seen(machine, from, between);
+  seen(machine, between, to);
+}
+
+describe("the transition table (party/work/table.ts)", () => {
+  it("every status change seen in random runs is a row of table.ts: beads by their history, runs and the lease before and after each step", () => {
+    fc.assert(
+      fc.property(fc.array(actionArb, { minLength: 20, maxLength: 200, size: "max" }), (actions) => {
+        const world = new TableWorld();
+        world.feed({ type: "room_started" });
+        for (const action of actions) run(world, action);
+        settle(world);
+      }),
+      { numRuns: 1_000, seed: Number(process.env.FC_SEED ?? 20261125) },
+    );
+    // The interleavings reached the rows worth reaching (else the check above proves little).
+    const rows = (machine: Machine) => TABLES[machine].flatMap(([from, on, to]) => to.map((t) => `${machine} ${from} ${on} ${t}`));
+    const unseen = [...rows("bead"), ...rows("run"), ...rows("lease")].filter((row) => !TableWorld.rows.has(row));
+    expect(unseen).toEqual(RARE);
+  }, 120_000);
+});
+
+/** Rows the random world cannot show, and why (the machine checks them as it makes them, like every row). */
+const RARE_ROWS: Record<string, string> = {
+  // Its containers list the starts they took on (as container/rig-worker.ts does), and a lease lapses
+  // (600 ms) before a silent run's heartbeat does (1 s): a starting run is never judged dead.
+  "run starting tick stopping": "W7 for a start never acknowledged",
+  // It releases only over a connected holder's socket.
+  "lease away container_release vacant": "a release over HTTP while the holder's socket is gone",
+  // held → vacant → held within one step: seen from outside as held before and after.
+  "lease vacant container_release held": "a standby promoted on release",
+  // Its room restart forgets the sockets before the room_started event, as the room does on start.
+  "lease held room_started away": "the holder's socket forgotten at start",
+};
+const RARE = Object.keys(RARE_ROWS);
+
+describe("rules of the lease and the witness, one by one", () => {
+  it("W1: a reconnect keeps the epoch and the runs; the holder's restart takes the lease at once with a new epoch; another container stands by; a restart waiting behind the old socket takes over when that socket closes", () => {
+    const { world, a, proc } = oneRun();
+    const b = world.containers[1]!;
+    expect(world.lease.holder).toMatchObject({ container: "ca", epoch: 1 });
+    // A reconnect of the same session: the same epoch, its run goes on.
+    world.disconnect(a);
+    expect(world.lease.holder).toMatchObject({ container: "ca", connection: null, epoch: 1 });
+    world.connect(a);
+    expect(world.lease.holder).toMatchObject({ container: "ca", connection: a.connection, epoch: 1 });
+    expect(world.agents.get(proc.identity)!.run?.id).toBe(proc.run);
+    // Another container stands by.
+    world.connect(b);
+    expect(b.state).toBe("standby");
+    expect(world.lease.holder?.container).toBe("ca");
+    // The holder's container restarts (its old socket gone): granted at once, a new epoch, its runs void.
+    world.restart(a);
+    expect(world.lease.holder).toMatchObject({ container: "ca", session: "s2", epoch: 2 });
+    expect(world.agents.get(proc.identity)!.run?.id).not.toBe(proc.run);
+    expect(world.beads.get(proc.bead)!.attempts ?? 0).toBe(0);
+    // A restart the room sees while the old socket is still open stands by, and takes over when it closes.
+    world.feed({ type: "container_connected", connection: "conn-restarted", container: "ca", session: "s3" });
+    expect(world.lease.holder).toMatchObject({ connection: a.connection, epoch: 2 });
+    world.disconnect(a);
+    expect(world.lease.holder).toMatchObject({ connection: "conn-restarted", session: "s3", epoch: 3 });
+    expect(world.lease.epoch).toBe(3);
+  });
+
+  it("W4: a renewal keeps the lease and vouches for the runs it lists (a stalled agent works again, quiet_ms is progress); a stale or missing epoch, or another socket, is LEASE_LOST; a standby renews its place", () => {
+    const { world, a, proc } = oneRun();
+    const renew = (agents: { identity: string; run?: string; quietMs?: number }[], epoch: number | null = a.epoch, connection: string | null = a.connection) =>
+      world.feed({ type: "container_renew", connection, epoch, agents });
+    world.feed({ type: "agent_started", identity: proc.identity, beadId: proc.bead, run: proc.run, epoch: a.epoch! });
+    // Renewed, but nobody vouches for the run: stalled at half the heartbeat timeout.
+    for (let t = 0; t < CONFIG.heartbeatTimeoutMs * 0.6; t += 100) {
+      world.now += 100;
+      renew([]);
+      world.feed({ type: "tick" });
+    }
+    expect(world.agents.get(proc.identity)!.status).toBe("stalled");
+    // A report of another run vouches for nothing; the run's own does.
+    const heardAt = world.liveness.get(proc.identity)!.heartbeatAt;
+    renew([{ identity: proc.identity, run: `${proc.bead}.9` }]);
+    expect(world.liveness.get(proc.identity)!.heartbeatAt).toBe(heardAt);
+    expect((renew([{ identity: proc.identity, run: proc.run }]) as Transition).reply).toEqual({ state: "held", epoch: a.epoch });
+    expect(world.agents.get(proc.identity)!.status).toBe("working");
+    // Alive but printing nothing: nudged (hung); a renewal whose quiet_ms is short is progress.
+    for (let t = 0; t <= CONFIG.idleMs; t += 100) {
+      world.now += 100;
+      renew([{ identity: proc.identity, run: proc.run }]);
+      world.feed({ type: "tick" });
+    }
+    expect(world.agents.get(proc.identity)!.status).toBe("hung");
+    renew([{ identity: proc.identity, run: proc.run, quietMs: 0 }]);
+    expect(world.agents.get(proc.identity)!.status).toBe("working");
+    // A stale epoch, none from the holder's socket, or the holder's epoch from another socket: LEASE_LOST.
+    expect((renew([], 99) as ToolError).code).toBe("LEASE_LOST");
+    expect((renew([], null) as ToolError).code).toBe("LEASE_LOST");
+    const b = world.containers[1]!;
+    world.connect(b);
+    expect((renew([], null, b.connection) as Transition).reply).toEqual({ state: "standby" });
+    expect((world.feed({ type: "container_renew", connection: "conn-other", epoch: a.epoch, agents: [] }) as ToolError).code).toBe("LEASE_LOST");
+    // Over HTTP (no socket) the epoch alone is checked.
+    expect((renew([], a.epoch, null) as Transition).reply).toEqual({ state: "held", epoch: a.epoch });
+  });
+
+  it("W6: nobody is blamed while the holder reconnects (no run declared dead, no merge asked again), and nothing is dispatched until a connected holder serves the rig", () => {
+    const { world, a, proc } = oneRun();
+    // Renewed, the run silent for most of its heartbeat timeout…
+    for (let t = 0; t < CONFIG.heartbeatTimeoutMs * 0.9; t += 100) {
+      world.now += 100;
+      world.feed({ type: "container_renew", connection: a.connection, epoch: a.epoch, agents: [] });
+      world.feed({ type: "tick" });
+    }
+    // …then the holder drops: past the timeout, the run is not judged while it is away.
+    world.disconnect(a);
+    for (let t = 0; t < CONFIG.heartbeatTimeoutMs * 0.4; t += 100) world.tick(100);
+    expect(world.lease.holder).toMatchObject({ container: "ca", connection: null });
+    expect(world.agents.get(proc.identity)!.status).not.toBe("dead");
+    expect(world.beads.get(proc.bead)!.status).toBe("in_progress");
+    // No container connected: a new bead waits open.
+    world.create();
+    const waiting = [...world.beads.values()].find((b) => b.id !== proc.bead)!;
+    expect(waiting.status).toBe("open");
+    // The holder is back: its run's clock starts again, and the waiting bead is dispatched.
+    world.connect(a);
+    world.tick(100);
+    expect(world.agents.get(proc.identity)!.status).not.toBe("dead");
+    expect(world.beads.get(waiting.id)!.status).toBe("in_progress");
+
+    // A merge whose deadline passes while the holder is away is not asked again.
+    const merge = oneRun();
+    merge.world.done(0, false);
+    const review = merge.world.beads.get(merge.proc.bead)!;
+    expect(review).toMatchObject({ status: "in_review", mergeTries: 1 });
+    for (let t = 0; t < CONFIG.mergeTimeoutMs / 2; t += 100) {
+      merge.world.now += 100;
+      merge.world.feed({ type: "container_renew", connection: merge.a.connection, epoch: merge.a.epoch, agents: [] });
+      merge.world.feed({ type: "tick" });
+    }
+    merge.world.disconnect(merge.a);
+    while (merge.world.now <= review.until! + 100) merge.world.tick(100);
+    expect(merge.world.lease.holder?.container).toBe("ca");
+    expect(merge.world.beads.get(merge.proc.bead)).toMatchObject({ status: "in_review", mergeTries: 1 });
+  });
+
+  it("W9: a stop not acknowledged within GT_STOP_TIMEOUT_MS is given up: the run cleared, the agent dead; its bead was returned when the stop was decided", () => {
+    const { world, a, proc } = oneRun();
+    world.feed({ type: "operator_restart_agent", identity: proc.identity, reason: "stuck" });
+    const stopping = world.agents.get(proc.identity)!;
+    expect(stopping).toMatchObject({ status: "stopping", run: { id: proc.run, state: "stopping" } });
+    // Returned at once (and dispatched again to another polecat), no attempt counted.
+    const bead = world.beads.get(proc.bead)!;
+    expect(bead.assignee).not.toBe(proc.identity);
+    expect(bead.attempts ?? 0).toBe(0);
+    // The container renews but never acknowledges the stop.
+    for (let t = 0; t <= CONFIG.stopTimeoutMs; t += 100) {
+      world.now += 100;
+      world.renew(a);
+      world.feed({ type: "tick" });
+      if (t + 100 < CONFIG.stopTimeoutMs) expect(world.agents.get(proc.identity)!.status).toBe("stopping");
+    }
+    const given = world.agents.get(proc.identity)!;
+    expect(given.status).toBe("dead");
+    expect(given.run).toBeUndefined();
+    expect(given.lastExit).toBe(`stop not acknowledged in ${Math.round(CONFIG.stopTimeoutMs / 1000)} s`);
+    expect(world.beads.get(proc.bead)!.attempts ?? 0).toBe(0);
   });
 });

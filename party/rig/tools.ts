@@ -1,0 +1,204 @@
+/**
+ * The rig room's tools: each parses its arguments (the schema did already), says who the call acts
+ * as, and turns it into one event of the work machine (party/work/) or a read of the store. No rule
+ * of the lifecycle is decided here: what is refused, and why, the machine says.
+ */
+import { z } from "zod";
+import { agentName } from "../agent-output.ts";
+import { outputScope, type RoomRef } from "../access.ts";
+import { newId } from "../ids.ts";
+import type { RateKind } from "../limits.ts";
+import { tool, type Caller, type ToolSpec } from "../live-room.ts";
+import { routeFromRig } from "../mail.ts";
+import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type MailSendResult, type PrimeResult, type TokenPayload } from "../protocol.ts";
+import { testFault } from "../internal.ts";
+import { checkOutput, tokenRenewalRefusal } from "../work/index.ts";
+import type { RigEnv } from "./config.ts";
+import type { RigOps } from "./ops.ts";
+import type { Relay } from "./relay.ts";
+import type { RigParts } from "./steps.ts";
+
+export type ToolsHost = RigParts & {
+  ops: RigOps;
+  relay: Relay;
+  env: () => RigEnv;
+  roomRef(): RoomRef | null;
+  rateLimit(caller: Caller, kind: RateKind): void;
+  tokenRefreshTool(stillEntitled: (token: TokenPayload) => string | null): ToolSpec<Record<string, never>>;
+};
+
+const everyone = ["operator", "agent", "container"] as const;
+const staff = ["operator", "container"] as const;
+
+export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
+  const { store, steps } = host;
+  const work = steps.work.bind(steps);
+  const rigName = () => store.requireMeta().name;
+
+  const requireAgent = (identity: string): Agent => {
+    const agent = store.agent(identity);
+    if (!agent) throw new ToolError("UNKNOWN_AGENT", `no agent ${identity} in rig ${rigName()}`);
+    return agent;
+  };
+  const requireBead = (id: string): Bead => {
+    const bead = store.bead(id);
+    if (!bead) throw new ToolError("UNKNOWN_BEAD", `no bead ${id} in rig ${rigName()}`);
+    return bead;
+  };
+  /** Who a call acts as: an agent only as itself; operators and the container as any local agent. */
+  const acting = (caller: Caller, as: string | undefined): string => {
+    const { token } = caller;
+    if (token.role === "agent") {
+      if (as !== undefined && as !== token.agent) throw new ToolError("FORBIDDEN", `an agent acts only as itself (${token.agent})`);
+      return token.agent!;
+    }
+    if (as === undefined) throw new ToolError("INVALID_ARGS", "as: required for operator and container calls (the identity to act as)");
+    const address = parseAddress(as);
+    if (address?.kind !== "rig" || address.rig !== rigName()) throw new ToolError("FORBIDDEN", `as: ${as} is not an identity of rig ${rigName()}; operators and the container act as its agents only`);
+    return as;
+  };
+  /** The run an agent's own call names (its token's); others name none. */
+  const runOf = (caller: Caller) => (caller.token.role === "agent" ? caller.token.run : undefined);
+  const epochOf = (caller: Caller, epoch: number | undefined) => (caller.token.role === "container" ? epoch : null);
+
+  const sendMail = (args: z.infer<typeof rigToolArgs.gt_mail_send>, caller: Caller): Promise<MailSendResult> => {
+    const meta = store.requireMeta();
+    const from = caller.token.role === "operator" && (args.as === undefined || args.as === "operator") ? "operator" : requireAgent(acting(caller, args.as)).identity;
+    const fields = { id: args.id ?? newId(), from, to: args.to, subject: args.subject, body: args.body };
+    // Another rig or the town goes through the town, which resolves rig names.
+    return host.post().send(fields, () => routeFromRig(args.to, meta.name, new Map(store.agents().map((a) => [a.identity, a]))).kind === "local");
+  };
+
+  return {
+    gt_prime: tool(rigToolArgs.gt_prime, everyone, async (args, caller): Promise<PrimeResult> => {
+      const agent = requireAgent(acting(caller, args.as));
+      const hooked = agent.hook ? store.bead(agent.hook) : undefined;
+      const checkpoint = await store.checkpoint(agent);
+      return { agent, hook: hooked ? await store.wholeBead(hooked) : null, mail: await host.post().check(agent.identity), checkpoint };
+    }),
+    gt_mail_send: tool(rigToolArgs.gt_mail_send, everyone, (args, caller) => {
+      host.rateLimit(caller, "mail");
+      return sendMail(args, caller);
+    }),
+    gt_mail_read: tool(rigToolArgs.gt_mail_read, everyone, async (args, caller) => host.post().read(requireAgent(acting(caller, args.as)).identity, args.id)),
+    gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => host.post().check(requireAgent(acting(caller, args.as)).identity)),
+    gt_mail_ack: tool(rigToolArgs.gt_mail_ack, everyone, async (args, caller) => host.post().ack(requireAgent(acting(caller, args.as)).identity, args.ids)),
+    gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
+      host.ops.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
+    ),
+    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id))),
+    gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
+      const { bead_id: beadId, assignee, status, ...edits } = args;
+      if (status === "open" || status === "closed" || status === "failed") await work({ type: "operator_set_status", beadId, status });
+      await work({ type: "bead_edit", beadId, status: status === "in_progress" || status === "in_review" ? status : undefined, edits, assignee });
+      return store.wholeBead(requireBead(beadId));
+    }),
+    gt_list_beads: tool(rigToolArgs.gt_list_beads, staff, async (args) => store.beads().filter((b) => !args.status || b.status === args.status)),
+    gt_list_agents: tool(rigToolArgs.gt_list_agents, staff, async () => store.agents()),
+    gt_agent_register: tool(rigToolArgs.gt_agent_register, staff, (args) => work({ type: "agent_register", name: args.name })),
+    gt_heartbeat: tool(rigToolArgs.gt_heartbeat, everyone, async (args, caller) => {
+      const identity = requireAgent(acting(caller, args.as)).identity;
+      await work({ type: "agent_heartbeat", identity, epoch: epochOf(caller, args.epoch), run: runOf(caller) });
+      return { at: Date.now() };
+    }),
+    gt_lease_renew: tool(rigToolArgs.gt_lease_renew, ["container"], (args, caller) =>
+      work({
+        type: "container_renew",
+        connection: caller.connectionId ?? null,
+        epoch: args.epoch ?? null,
+        agents: (args.agents ?? []).map((a) => ({ identity: a.identity, run: a.run, quietMs: a.quiet_ms })),
+      }),
+    ),
+    gt_lease_release: tool(rigToolArgs.gt_lease_release, ["container"], (args, caller) => work({ type: "container_release", connection: caller.connectionId ?? null, epoch: args.epoch })),
+    gt_checkpoint: tool(rigToolArgs.gt_checkpoint, everyone, async (args, caller) => {
+      await store.saveCheckpoint(requireAgent(acting(caller, args.as)), args.data);
+      return { saved: args.data.length };
+    }),
+    gt_escalate: tool(rigToolArgs.gt_escalate, everyone, async (args, caller) => {
+      const from = requireAgent(acting(caller, args.as)).identity;
+      if (args.bead_id) requireBead(args.bead_id);
+      const existing = args.id ? await store.anyEscalation(args.id) : undefined;
+      if (existing) return existing; // a retried escalation
+      host.rateLimit(caller, "escalation");
+      return work({ type: "escalate", escalation: { id: args.id ?? newId(), from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id } });
+    }),
+    // An agent's token lives as long as its run (W21): a process whose run is over gets no new one.
+    gt_token_refresh: host.tokenRefreshTool((token) => (token.role === "agent" ? tokenRenewalRefusal(token.agent ? store.agent(token.agent) : undefined, token.run) : null)),
+    gt_escalation_ack: tool(rigToolArgs.gt_escalation_ack, ["operator"], (args) => updateEscalation(args.id, "acknowledged", args.note)),
+    gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], (args) => updateEscalation(args.id, "resolved", args.note)),
+    // The operator's actions on work (W14, W15): each one step of the work machine.
+    gt_bead_retry: tool(rigToolArgs.gt_bead_retry, ["operator"], async (args) => {
+      await work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined });
+      return store.wholeBead(requireBead(args.bead_id)); // as stored (with its new rev)
+    }),
+    gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) => work({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined })),
+    gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) => work({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined })),
+    gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) => work({ type: "done", identity: acting(caller, args.as), branch: args.branch, summary: args.summary, run: runOf(caller) })),
+    gt_rig_ready: tool(rigToolArgs.gt_rig_ready, ["container"], (args) => work({ type: "clone_reported", epoch: args.epoch, error: args.error, diskBytes: args.disk_bytes, boundary: args.boundary })),
+    gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args, caller) =>
+      work({ type: "agent_started", identity: acting(caller, args.as), beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid }),
+    ),
+    gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args, caller) => {
+      const exit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
+      return work({ type: "agent_exited", identity: acting(caller, args.as), beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
+    }),
+    gt_agent_output: tool(rigToolArgs.gt_agent_output, ["container"], async (args) => {
+      const known = await store.output.get(args.run);
+      checkOutput(store.lease, args.epoch, rigName(), args.identity, store.agent(args.identity), args.run, known);
+      const { run, added, changed } = await store.output.append(args.run, args.identity, args.first, args.lines, Date.now());
+      host.relay.runs(changed);
+      host.relay.lines(run, added);
+      return { stored: added.length };
+    }),
+    gt_agent_log: tool(rigToolArgs.gt_agent_log, ["operator", "viewer"], async (args, caller) => {
+      const scope = outputScope(caller.token, requireRef());
+      if (!scope) throw new ToolError("FORBIDDEN", "agents' output is for operators and links that name the agent or bead");
+      if (args.identity !== undefined && (scope.agent === undefined || agentName(args.identity) === scope.agent)) requireAgent(args.identity);
+      if (args.bead_id !== undefined && (scope.bead === undefined || args.bead_id === scope.bead) && !(await store.anyBead(args.bead_id))) {
+        throw new ToolError("UNKNOWN_BEAD", `no bead ${args.bead_id} in rig ${rigName()}`);
+      }
+      // A link's reads are metered (each may copy a whole ring); operators are trusted with theirs.
+      if (caller.token.role === "viewer") host.rateLimit(caller, "log");
+      return store.output.log(args, scope, (identity) => store.agent(identity)?.run?.id);
+    }),
+    // The bead as stored right after the report (a bead reopened is dispatched again in the same step), as gt_bead_retry answers.
+    gt_merge_result: tool(rigToolArgs.gt_merge_result, ["container"], async (args) => {
+      const reply = await work({
+        type: "merge_result",
+        beadId: args.bead_id,
+        epoch: args.epoch,
+        ok: args.ok,
+        mergeCommit: args.merge_commit,
+        failure: args.failure,
+        error: args.error,
+        conflictFiles: args.conflict_files,
+      });
+      return store.bead(args.bead_id) ?? reply; // a closed bead may have left the document already
+    }),
+    ...(host.env().testHooks ? testTools() : {}),
+  };
+
+  function updateEscalation(id: string, to: "acknowledged" | "resolved", note: string | undefined) {
+    // An escalation retention moved out is read in the lane, so the step sees it as it is then.
+    const stored = async () => (store.escalation(id) ? undefined : await store.archivedEscalation(id));
+    return work(async () => ({ type: "escalation_update" as const, id, to, note: note || undefined, stored: await stored() }));
+  }
+
+  function requireRef(): RoomRef {
+    const ref = host.roomRef();
+    if (!ref) throw new ToolError("UNKNOWN_RIG", `rig room ${host.roomId()} does not exist (never added, or removed)`);
+    return ref;
+  }
+
+  function testTools(): Record<string, ToolSpec<any>> {
+    return {
+      gt_test_fault: tool(testFault, ["operator"], async (args) => {
+        host.ops.failHops = args.fail_hops ?? host.ops.failHops;
+        host.ops.dropNotices = args.drop_notices ?? host.ops.dropNotices;
+        return { fail_hops: host.ops.failHops, drop_notices: host.ops.dropNotices, outbox: store.outbox.size };
+      }),
+      // Outbox entries come and go with deliveries (and a window's merged feed line waits for its end).
+      gt_test_storage: tool(z.strictObject({}), ["operator"], async () => store.keyCounts()),
+    };
+  }
+}
