@@ -34,7 +34,7 @@
  *       rig summaries carry it.
  */
 import { z } from "zod";
-import { AGENT_ROLES, MAX_SUBJECT, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./patterns.ts";
+import { AGENT_ROLES, MAX_SUBJECT, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./protocol/patterns.ts";
 
 export const PROTOCOL_VERSION = 6;
 

@@ -19,7 +19,7 @@
  * - A removed rig stays in a listing for up to `freshMs`: its room, wiped by the town, answers 4404
  *   itself (from a database it already had, so nothing is created).
  */
-import { SLUG_RE, ULID_RE } from "./patterns.ts";
+import { SLUG_RE, ULID_RE } from "./protocol/patterns.ts";
 
 /** The rig ids of a town's registry, as its town room lists them. */
 export type RigIds = (town: string) => Promise<readonly string[]>;

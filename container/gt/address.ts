@@ -1,10 +1,10 @@
 /**
- * Gas Town's mail addresses as Townhall's (party/patterns.ts parseAddress), in one pure function.
+ * Gas Town's mail addresses as Townhall's (party/protocol/patterns.ts parseAddress), in one pure function.
  * Gas Town agents write `mayor/`, `<rig>/<name>` for a polecat, `<rig>/witness`, `<rig>/refinery`
  * and `--human` for the person; Townhall names the same mailboxes `mayor`, `<rig>/polecats/<name>`,
  * `<rig>/witness`, `<rig>/refinery` and `operator`. docs/gt.md has the table.
  */
-import { parseAddress, SLUG_RE } from "../../party/patterns.ts";
+import { parseAddress, SLUG_RE } from "../../party/protocol/patterns.ts";
 
 export type AddressMapping = { address: string } | { error: string };
 

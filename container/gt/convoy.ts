@@ -1,6 +1,6 @@
 /** `gt convoy`: the Mayor creates a convoy of new beads across rigs, follows one, lists them. */
 import { readFile } from "node:fs/promises";
-import { ULID_RE } from "../../party/patterns.ts";
+import { ULID_RE } from "../../party/protocol/patterns.ts";
 import type { ConvoyProgress } from "../../party/protocol.ts";
 import type { Command } from "./command.ts";
 import { GtUsageError } from "./errors.ts";

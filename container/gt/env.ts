@@ -3,7 +3,7 @@
  * which town and rig, the agent token, the hooked bead, and the mode (a rig agent, or the Mayor with
  * GT_AGENT=mayor). Nothing here loads zod (gt starts on every call an agent makes).
  */
-import { SLUG_RE, ULID_RE } from "../../party/patterns.ts";
+import { SLUG_RE, ULID_RE } from "../../party/protocol/patterns.ts";
 import { GtUsageError } from "./errors.ts";
 
 /** `rig`: an agent of one rig, in its rig room; `mayor`: the Mayor, in the town room. */

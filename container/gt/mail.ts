@@ -2,7 +2,7 @@
  * `gt mail`: send, check, inbox, read, reply; a rig agent's and the Mayor's alike (the Mayor's
  * mailbox is the town's `mayor`). Addresses in Gas Town's form are mapped by address.ts.
  */
-import { MAX_SUBJECT } from "../../party/patterns.ts";
+import { MAX_SUBJECT } from "../../party/protocol/patterns.ts";
 import type { Mail, MailSendResult } from "../../party/protocol.ts";
 import { townhallAddress } from "./address.ts";
 import { callAgentTool } from "./call.ts";
