@@ -1,5 +1,5 @@
 /**
- * The patterns of names and ids, apart from protocol.ts's zod schemas: code that only checks a name
+ * The patterns of names and ids, apart from names.ts's zod schemas: code that only checks a name
  * (the agents' `gt`, which must start without loading zod) imports them from here.
  */
 

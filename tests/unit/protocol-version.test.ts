@@ -19,7 +19,7 @@ function fingerprint(): string {
 describe("protocol version", () => {
   it("changes only together with the schemas' fingerprint", () => {
     // If this fails you changed the wire protocol: bump PROTOCOL_VERSION (with a line in the history
-    // at the top of party/protocol.ts) and put the new fingerprint and version here.
+    // in party/protocol/version.ts) and put the new fingerprint and version here.
     expect({ version: PROTOCOL_VERSION, fingerprint: fingerprint() }).toEqual({ version: 6, fingerprint: "1e68b13960600c90" });
   });
 });

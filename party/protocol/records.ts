@@ -1,0 +1,261 @@
+/** Records: the values of the live documents' maps, and what the tools return of them. */
+import { z } from "zod";
+import type { AgentRole } from "./patterns.ts";
+
+export const RIG_STATUSES = ["cloning", "ready", "error", "removing"] as const;
+export const BEAD_STATUSES = ["open", "in_progress", "in_review", "closed", "failed"] as const;
+export const PRIORITIES = ["low", "medium", "high", "critical"] as const;
+/**
+ * `stalled`: its heartbeats are late; `hung`: alive but no progress, nudged; `stopping`: its run is
+ * being stopped; `dead`: its last run ended without heartbeats.
+ */
+export const AGENT_STATUSES = ["idle", "working", "stalled", "hung", "stopping", "dead"] as const;
+export const MAIL_STATES = ["queued", "delivered", "read", "failed"] as const;
+export type RigStatus = (typeof RIG_STATUSES)[number];
+export type BeadStatus = (typeof BEAD_STATUSES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+export type MailState = (typeof MAIL_STATES)[number];
+
+export type RigSummary = {
+  /** The rig's readiness as the rig room knows it (the container reports clones). */
+  status?: RigStatus;
+  openEscalations?: number;
+  beads: Record<BeadStatus, number>;
+  agents: Record<AgentStatus, number>;
+  /** Mail of this rig not yet in its recipient's inbox (still in the outbox) or not yet read. */
+  queuedMail: number;
+  lastActivity: number | null;
+  diskBytes: number | null;
+  updatedAt: number;
+  /** Polecats only, per status (the witness and the refinery left out): what "agents working" counts. */
+  polecats?: Record<AgentStatus, number>;
+  /** What needs the operator in this rig, worst first, at most LIMITS.attentionItems (see party/attention.ts). */
+  attention?: AttentionItem[];
+  /** Beads closed per hour over the last 24 hours (UTC hours): [23] is the hour of `updatedAt`. */
+  closedByHour?: number[];
+  /** What of the agents' boundary the serving container enforces (absent until a container says). */
+  boundary?: Boundary;
+};
+
+/**
+ * What of the rig boundary holds for a rig's agents, as its container reports it: their own PID
+ * namespaces, the network rule, and what is missing and why (docs/security.md says what then holds).
+ */
+export type Boundary = { processes: boolean; network: boolean; missing: string[] };
+export const boundarySchema = z.strictObject({ processes: z.boolean(), network: z.boolean(), missing: z.array(z.string().max(300)).max(8) });
+
+/** One thing in a rig that needs the operator, as the overview's attention lane shows it. */
+export type AttentionItem = {
+  kind: AttentionKind;
+  /** bead id | escalation id | agent identity | rig id */
+  id: string;
+  /** bead title | escalation title | agent identity | rig name (≤ LIMITS.attentionTitle) */
+  title: string;
+  /** Why: the failure, severity and sender, the agent's state, "2 unread mails", the clone error (≤ LIMITS.attentionDetail). */
+  detail: string;
+  /** Escalations only. */
+  severity?: Severity;
+  /** Since when (ms since the epoch). */
+  at: number;
+};
+export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error"] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
+
+export type Rig = {
+  id: string;
+  name: string;
+  gitUrl: string;
+  defaultBranch: string;
+  capabilities: string[];
+  maxPolecats: number;
+  status: RigStatus;
+  createdAt: number;
+  summary: RigSummary;
+};
+
+export type BeadHistoryEntry = { at: number; status: BeadStatus; note?: string };
+
+export type Bead = {
+  id: string;
+  title: string;
+  body: string;
+  status: BeadStatus;
+  priority: Priority;
+  requires: string[];
+  assignee?: string;
+  convoyId?: string;
+  branch?: string;
+  mergeCommit?: string;
+  createdAt: number;
+  updatedAt: number;
+  closedAt?: number;
+  /**
+   * Status changes, oldest first: in the document the last LIMITS.historyInDoc; from the tools that
+   * read a bead (gt_bead_status, gt_prime) the last LIMITS.historyKept.
+   */
+  history?: BeadHistoryEntry[];
+  /** Status changes ever recorded (so a reader knows how many `history` leaves out). */
+  historyCount?: number;
+  /** Why the Mayor placed it in this rig (beads slung through the town). */
+  reason?: string;
+  /** Bumped on every change, so the town can order notifications about it. */
+  rev?: number;
+  /** Runs that failed (ended before gt_done, hung, dead, merge refused); at GT_MAX_RUNS (3) the bead fails. */
+  attempts?: number;
+  /** Runs dispatched so far (run ids are `<bead id>.<n>`). */
+  runs?: number;
+  /** In review: the merge try in progress, and when its report is due. */
+  mergeTries?: number;
+  until?: number;
+  /** Why it failed (status `failed`). */
+  failure?: string;
+  /** Set when `body` is only a preview: the whole body's size in bytes (gt_bead_status, gt_prime return it whole). */
+  bodyBytes?: number;
+  /** The bead was moved to another rig (gt_bead_move): rig = rig *name*; this bead is `closed`. */
+  movedTo?: { rig: string; beadId: string };
+  /** This bead took the place of one moved here from another rig (rig = rig *name*). */
+  movedFrom?: { rig: string; beadId: string };
+};
+
+export const MERGE_FAILURES = ["conflict", "push_failed", "nothing_to_merge", "branch_missing"] as const;
+/** Why a merge did not land: a conflict, a remote that refused the push, a branch with no commits of its own, a branch this container does not have. */
+export type MergeFailure = (typeof MERGE_FAILURES)[number];
+
+/** One run of a polecat on one bead, from dispatch until its process is gone. */
+export type AgentRun = {
+  id: string;
+  bead: string;
+  /** starting: owed to the container; running: acknowledged; stopping: a stop is owed. */
+  state: "starting" | "running" | "stopping";
+  /** When it entered this state. */
+  since: number;
+  /** Why it is being stopped. */
+  reason?: string;
+};
+
+export const CONVOY_STATUSES = ["open", "landed", "closed"] as const;
+export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
+
+export type ConvoyBead = {
+  rigId: string;
+  rigName: string;
+  beadId: string;
+  title: string;
+  status: BeadStatus;
+  assignee?: string;
+  /** The Mayor's reason for the placement. */
+  reason: string;
+  /** The bead's `rev` this entry reflects; older notifications are ignored. */
+  rev: number;
+  /** Why it failed, when the town failed it (its rig was removed). */
+  note?: string;
+  /** Why it failed in its rig (the rig's reason, kept here so it outlives the rig). */
+  failure?: string;
+  /** When the town learnt that it reached `closed` (a convoy's burn-down). */
+  doneAt?: number;
+};
+
+export type Convoy = {
+  id: string;
+  title: string;
+  status: ConvoyStatus;
+  createdAt: number;
+  landedAt?: number;
+  beads: ConvoyBead[];
+};
+
+export type Agent = {
+  identity: string;
+  role: AgentRole;
+  name: string;
+  status: AgentStatus;
+  hook?: string;
+  branch?: string;
+  worktree?: string;
+  startedAt?: number;
+  /** OS process id of the running agent, as the container reported it. */
+  pid?: number;
+  /** How its last run ended, e.g. "exit 0", "signal SIGKILL", "no heartbeat for 90 s". */
+  lastExit?: string;
+  /** When it entered its current `status` (stamped by the rig room on every status change). */
+  statusSince?: number;
+  /** The run it is on, if any. */
+  run?: AgentRun;
+};
+
+export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * Something an agent or the refinery could not resolve alone; open until a person resolves it.
+ * `acknowledged`: someone is on it (still unresolved, but no longer waiting for anyone).
+ */
+export type Escalation = {
+  id: string;
+  from: string;
+  title: string;
+  body: string;
+  severity: Severity;
+  beadId?: string;
+  createdAt: number;
+  status: "open" | "acknowledged" | "resolved";
+  /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */
+  note?: string;
+  acknowledgedAt?: number;
+  resolvedAt?: number;
+};
+
+export type Mail = {
+  id: string;
+  from: string;
+  to: string;
+  subject: string;
+  body: string;
+  sentAt: number;
+  deliveredAt?: number;
+  readAt?: number;
+  state: MailState;
+  error?: string;
+  /** Set when `body` is only a preview: the whole body's size in bytes (gt_mail_read, gt_mail_check return it whole). */
+  bodyBytes?: number;
+};
+
+/** How a feed event reads at a glance: `bad` (a failure), `warn` (trouble that may pass), `good` (a landing), `info`. */
+export const FEED_TONES = ["bad", "warn", "good", "info"] as const;
+export type FeedTone = (typeof FEED_TONES)[number];
+/** Feed kinds that are failures: a bead failed, an escalation, an agent stalled, hung or dead. */
+export const FAILURE_KINDS = ["failed", "escalation", "stalled", "hung", "dead"] as const;
+/**
+ * One line of a live document's feed. `rig` (a rig *name*), `bead` (an id) and `agent` (an identity)
+ * say what it is about, so a feed can be filtered and linked; the town's feed names the rig of every
+ * failure a rig reported.
+ */
+export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string; bead?: string; agent?: string };
+
+// Agent output: what agents print, kept per run in the rig room's storage (never in a document).
+
+/** One line an agent printed: `seq` counts from 1 within its run; `at` is when the container read it. */
+export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string };
+/**
+ * One run of an agent as its output knows it. `lines` and `bytes`: what its ring holds now;
+ * `dropped`: lines it lost (the oldest, past the ring's bounds, or lost on the way from the container).
+ */
+export type RunInfo = {
+  run: string;
+  identity: string;
+  beadId: string;
+  startedAt: number;
+  endedAt?: number;
+  /** How it ended: "exit 4", "signal SIGKILL", "stopped: …", "lost: …". */
+  exit?: string;
+  lines: number;
+  bytes: number;
+  dropped: number;
+};
+/** gt_agent_log: the chosen run, the runs it was chosen from (newest first), its lines after `after`. */
+export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number };
+
+/** Names of the top-level shared types of each live document. */
+export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
+export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", escalations: "escalations", events: "events" } as const;

@@ -1,0 +1,269 @@
+/**
+ * Tool arguments, one strict schema a tool: an unknown field is an INVALID_ARGS error. And the
+ * results of the tools whose shape clients depend on.
+ */
+import { z } from "zod";
+import { LIMITS, MAX_TOKEN_LIFETIME_S } from "./limits.ts";
+import { address, gitUrlProblem, slug, ulidString } from "./names.ts";
+import { POLECAT_NAME_RE } from "./patterns.ts";
+import { BEAD_STATUSES, boundarySchema, CONVOY_STATUSES, MERGE_FAILURES, PRIORITIES, SEVERITIES, type Agent, type Bead, type BeadStatus, type Convoy, type Mail } from "./records.ts";
+import type { ShareView } from "./tokens.ts";
+
+const title = z.string().trim().min(1).max(LIMITS.maxTitle);
+const body = z.string().max(LIMITS.maxBody);
+const capability = slug;
+const empty = z.strictObject({});
+
+const slingArgs = {
+  title,
+  body: body.optional(),
+  /** A rig name; when absent the Mayor's distribution picks one. */
+  rig: slug.optional(),
+  requires: z.array(capability).max(32).optional(),
+  priority: z.enum(PRIORITIES).optional(),
+};
+
+/** A branch name git accepts (the rules of `git check-ref-format` that matter here). */
+const branch = z
+  .string()
+  .regex(/^[A-Za-z0-9._/-]{1,100}$/, "must be a branch name: letters, digits, . _ / -")
+  .refine((b) => !b.startsWith("-") && !b.startsWith("/") && !b.endsWith("/") && !b.endsWith(".") && !b.endsWith(".lock") && !/\.\.|\/\/|(^|\/)\./.test(b), {
+    message: "is not a valid git branch name",
+  });
+
+export const townToolArgs = {
+  gt_rig_add: z.strictObject({
+    name: slug,
+    /** https, ssh (`ssh://` or `user@host:path`), git, or a local path (`/…`, `file://`); never a remote helper (`ext::`, `fd::`) nor an option. */
+    git_url: z.string().min(1).max(1000).superRefine((u, ctx) => {
+      const problem = gitUrlProblem(u);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    default_branch: branch.optional(),
+    capabilities: z.array(capability).max(32).optional(),
+    max_polecats: z.number().int().min(1).max(64).optional(),
+  }),
+  gt_rig_remove: z.strictObject({ name: slug }),
+  gt_list_rigs: empty,
+  gt_rig_status: z.strictObject({ name: slug }),
+  gt_mail_send: z.strictObject({
+    to: address,
+    subject: z.string().min(1).max(LIMITS.maxSubject),
+    body: body,
+    /** Sender `mayor` or `operator`; operators may send as either, defaults to `operator`. */
+    from: z.enum(["mayor", "operator"]).optional(),
+    /** Client-chosen mail id, so a retried send is stored once. */
+    id: ulidString.optional(),
+  }),
+  /** Unread mail, left unread until gt_mail_ack (at least once: a lost reply loses nothing). */
+  gt_mail_check: z.strictObject({ as: z.enum(["mayor", "operator"]).optional() }),
+  gt_mail_ack: z.strictObject({ ids: z.array(ulidString).min(1).max(500), as: z.enum(["mayor", "operator"]).optional() }),
+  /** One mail of the inbox, with its whole body (the document may hold only a preview). */
+  gt_mail_read: z.strictObject({ id: ulidString, as: z.enum(["mayor", "operator"]).optional() }),
+  gt_rig_update: z.strictObject({
+    name: slug,
+    capabilities: z.array(capability).max(32).optional(),
+    max_polecats: z.number().int().min(1).max(64).optional(),
+  }),
+  /** Creates one bead in the rig the Mayor picks (or `rig`). `id`: client-chosen bead id, for retries. */
+  gt_sling: z.strictObject({ ...slingArgs, id: ulidString.optional() }),
+  gt_convoy_create: z.strictObject({
+    title,
+    beads: z.array(z.strictObject(slingArgs)).min(1).max(200),
+    /** Client-chosen convoy id, so a retried create makes one convoy. */
+    id: ulidString.optional(),
+  }),
+  gt_convoy_status: z.strictObject({ id: ulidString }),
+  gt_list_convoys: z.strictObject({ status: z.enum(CONVOY_STATUSES).optional() }),
+  /**
+   * Operator: a read-only link to one dashboard view of this town (the overview, a rig, a bead, an
+   * agent, a convoy or the town's mail): a viewer token that grants what that view reads, and expires.
+   */
+  gt_share: z.strictObject({
+    path: z.string().max(500),
+    ttl_s: z.number().int().min(60).max(MAX_TOKEN_LIFETIME_S),
+  }),
+  /** Operator: the share links of this town, newest first (expired ones are forgotten). */
+  gt_share_list: z.strictObject({}),
+  /** Operator: revokes a share link: it opens nothing from now on, and its open pages are closed. */
+  gt_share_revoke: z.strictObject({ id: z.string().min(1).max(64) }),
+  /**
+   * Operator: moves a bead to another rig: a new bead there (`movedFrom`), the old one closed with
+   * `movedTo`, its run stopped; a convoy counts the new bead in its place. `from`: the source rig's
+   * name, needed only when the town did not place the bead (gt_sling, gt_convoy_create).
+   */
+  gt_bead_move: z.strictObject({ bead_id: ulidString, rig: slug, from: slug.optional() }),
+  /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
+  gt_mayor_token: empty,
+  /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
+  gt_token_refresh: empty,
+} as const;
+
+/** A container's lease epoch (see the lease frame). */
+const epoch = z.number().int().min(1);
+/** A run id: `<bead id>.<n>`. */
+const runId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}\.[0-9]{1,6}$/, "must be a run id");
+
+/** An empty note or reason is the same as none (a form left blank). */
+const operatorNote = z.string().trim().max(LIMITS.maxOperatorNote);
+const operatorReason = z.string().trim().max(LIMITS.maxOperatorReason);
+
+/** `as`: operators and the container may act as a rig identity; an agent only as itself. */
+const actingAs = { as: address.optional() };
+
+export const rigToolArgs = {
+  gt_prime: z.strictObject({ ...actingAs }),
+  gt_mail_send: z.strictObject({
+    to: address,
+    subject: z.string().min(1).max(LIMITS.maxSubject),
+    body: body,
+    id: ulidString.optional(),
+    ...actingAs,
+  }),
+  /** Unread mail, left unread until gt_mail_ack (at least once: a lost reply loses nothing). */
+  gt_mail_check: z.strictObject({ ...actingAs }),
+  /** Marks mail read once it was handed over; unknown or already read ids are ignored. */
+  gt_mail_ack: z.strictObject({ ids: z.array(ulidString).min(1).max(500), ...actingAs }),
+  /** One mail to or from the caller, with its whole body (the document may hold only a preview). */
+  gt_mail_read: z.strictObject({ id: ulidString, ...actingAs }),
+  gt_bead_create: z.strictObject({
+    title,
+    body: body.optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    requires: z.array(capability).max(32).optional(),
+    id: ulidString.optional(),
+  }),
+  gt_bead_status: z.strictObject({ bead_id: ulidString }),
+  gt_bead_update: z.strictObject({
+    bead_id: ulidString,
+    status: z.enum(BEAD_STATUSES).optional(),
+    priority: z.enum(PRIORITIES).optional(),
+    title: title.optional(),
+    body: body.optional(),
+    assignee: address.nullable().optional(),
+  }),
+  gt_list_beads: z.strictObject({ status: z.enum(BEAD_STATUSES).optional() }),
+  gt_list_agents: empty,
+  /** Container: registers a polecat (idle) so it can be hooked and mailed. */
+  gt_agent_register: z.strictObject({ name: z.string().regex(POLECAT_NAME_RE) }),
+  /** An agent's own heartbeat, or the container's for one agent (with its lease epoch). */
+  gt_heartbeat: z.strictObject({ ...actingAs, epoch: epoch.optional() }),
+  /**
+   * Container: the lease's ping, every `renew_ms` (from the lease frame). It vouches for the runs
+   * it lists: each is alive, and `quiet_ms` says how long ago it last printed (progress).
+   */
+  gt_lease_renew: z.strictObject({
+    /** The epoch held; a standing-by container sends none. */
+    epoch: epoch.optional(),
+    /** `quiet_ms`: how long ago the agent last printed (its progress), by the container's own clock. */
+    agents: z.array(z.strictObject({ identity: address, run: runId.optional(), quiet_ms: z.number().int().min(0).optional() })).max(256).optional(),
+  }),
+  /** Container: gives the rig up (a clean shutdown, its agents stopped); a standby takes over at once. */
+  gt_lease_release: z.strictObject({ epoch }),
+  /** The agent finished its hooked bead on `branch`: the bead goes to review and the refinery merges. */
+  gt_done: z.strictObject({ branch: z.string().min(1).max(200), summary: z.string().max(4000).optional(), ...actingAs }),
+  gt_escalate: z.strictObject({
+    title,
+    body: z.string().max(LIMITS.maxEscalationBody).optional(),
+    severity: z.enum(SEVERITIES),
+    bead_id: ulidString.optional(),
+    /** Client-chosen escalation id, so a retried escalation is recorded once. */
+    id: ulidString.optional(),
+    ...actingAs,
+  }),
+  /** Saves the agent's working notes; returned by its next gt_prime. */
+  gt_checkpoint: z.strictObject({ data: z.string().max(16 * 1024), ...actingAs }),
+  /** Container: the clone is ready (or failed); call again to update the disk figure. */
+  /** Without `epoch` a container may only report that it cannot serve the rig (`error`). */
+  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional(), boundary: boundarySchema.optional(), epoch: epoch.optional() }),
+  /** Container: an agent process started for its run (acknowledges start_agent). */
+  gt_agent_started: z.strictObject({ as: address, bead_id: ulidString, run: runId, epoch, pid: z.number().int().positive().optional() }),
+  /**
+   * Container: an agent process ended (acknowledges stop_agent; returns unfinished work). `lost`:
+   * the process died with its supervisor, not because of its bead (no attempt is counted).
+   */
+  gt_agent_exited: z.strictObject({
+    as: address,
+    bead_id: ulidString.optional(),
+    run: runId,
+    epoch,
+    code: z.number().int().nullable().optional(),
+    signal: z.string().max(20).nullable().optional(),
+    reason: z.string().max(500).optional(),
+    lost: z.boolean().optional(),
+  }),
+  /** Container: the refinery's merge of a bead's branch (acknowledges merge). */
+  gt_merge_result: z.strictObject({
+    bead_id: ulidString,
+    epoch,
+    ok: z.boolean(),
+    failure: z.enum(MERGE_FAILURES).optional(),
+    merge_commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+    error: z.string().max(4000).optional(),
+    conflict_files: z.array(z.string().max(500)).max(100).optional(),
+  }),
+  /** Operator: a failed bead open again with its attempts reset (W14); `note` goes into its history. */
+  gt_bead_retry: z.strictObject({ bead_id: ulidString, note: operatorReason.optional() }),
+  /** Operator: stops the agent's run; its bead fails ("stopped by the operator: …"), to retry or move later. */
+  gt_agent_stop: z.strictObject({ identity: address, reason: operatorReason.optional() }),
+  /** Operator: stops the agent's run; its bead goes back to open without an attempt counted, and is dispatched again. */
+  gt_agent_restart: z.strictObject({ identity: address, reason: operatorReason.optional() }),
+  /** Operator: open → acknowledged (someone is on it). */
+  gt_escalation_ack: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
+  /**
+   * Container (the lease holder, with its epoch): lines one of its agents printed, already redacted.
+   * `first`: the container's own number of the first line within the run (from 0), so a batch sent
+   * again after a lost reply is stored once, and lines the container had to drop show as a gap.
+   */
+  gt_agent_output: z.strictObject({
+    epoch,
+    run: runId,
+    identity: address,
+    first: z.number().int().min(0).optional(),
+    lines: z
+      .array(z.strictObject({ at: z.number().int().min(0), stream: z.enum(["out", "err"]), text: z.string().max(LIMITS.outputLineBytes) }))
+      .min(1)
+      .max(LIMITS.outputBatchLines),
+  }),
+  /**
+   * Operators, and share links whose view names that agent or bead: an agent's output. `runs`: the
+   * identity's or the bead's runs, newest first; `lines`: of `run`, else the identity's current or
+   * latest run, else the bead's latest, with seq > `after` (the first `limit`), or without `after`
+   * the last `limit` lines.
+   */
+  gt_agent_log: z.strictObject({
+    identity: address.optional(),
+    run: runId.optional(),
+    bead_id: ulidString.optional(),
+    after: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(LIMITS.outputRingLines).optional(),
+  }),
+  /** Operator: marks an escalation resolved. */
+  gt_escalation_resolve: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
+  /** Container, agents (while their run is current): the caller's token again with a fresh expiry. */
+  gt_token_refresh: empty,
+} as const;
+
+export type TownTool = keyof typeof townToolArgs;
+export type RigTool = keyof typeof rigToolArgs;
+export type TownArgs<T extends TownTool> = z.infer<(typeof townToolArgs)[T]>;
+export type RigArgs<T extends RigTool> = z.infer<(typeof rigToolArgs)[T]>;
+
+/** Results of tools whose shape clients depend on. */
+export type MailSendResult = { id: string; state: "delivered" | "queued" };
+export type SlingResult = { bead_id: string; rig: string; reason: string };
+/** `gt_bead_move`: the new bead, its rig (name), and where it came from. */
+export type BeadMoveResult = { bead_id: string; rig: string; moved_from: { rig: string; bead_id: string } };
+/**
+ * `gt_token_refresh`: the same claims, a new `jti`, `iat` now and the same lifetime (`exp - iat`, at
+ * most 30 days) from now. Clients that live long (the container, the Mayor, an agent's long run)
+ * refresh before expiry and reconnect with the new token, so they never meet the 4401 of expiry.
+ */
+export type TokenRefreshResult = { token: string; expiresAt: number };
+
+export type ShareResult = { id: string; path: string; token: string; expiresAt: number; view: ShareView };
+/** A share link as gt_share_list shows it (its token is not kept). */
+export type ShareLink = { id: string; path: string; view: ShareView; createdAt: number; expiresAt: number; revokedAt?: number };
+export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
+export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
+export type DoneResult = { bead_id: string; status: BeadStatus };
