@@ -4,9 +4,11 @@
  *   snapshot it), so party/ must import nothing of the repository outside itself: a relative import
  *   leaving party/ works in the checkout and breaks every snapshot. Folders inside party/ may import
  *   each other and party/'s modules.
- * - The work machine (party/work/) is pure: it imports only the protocol (party/protocol.ts) and its
- *   own modules, no package and nothing else of party/, and its modules are layered bottom-up with
- *   no circle (docs/lifecycle.md).
+ * - The protocol (party/protocol.ts, the one entry, and its parts in party/protocol/) is a leaf: it
+ *   imports zod and nothing else, not even of party/, and its parts import each other without a circle.
+ * - The work machine (party/work/) is pure: it imports only the protocol (party/protocol.ts or its
+ *   parts) and its own modules, no package and nothing else of party/, and its modules are layered
+ *   bottom-up with no circle (docs/lifecycle.md).
  * - The rig room (party/rig/) is wiring: its store (party/rig/store/) is the only writer (nothing
  *   else there reaches the room's storage or records), and no lifecycle refusal (CONFLICT) is
  *   decided there: the machine decides.
@@ -20,6 +22,10 @@ const WORK = join(PARTY, "work");
 const RIG = join(PARTY, "rig");
 const STORE = join(RIG, "store");
 const PROTOCOL = join(PARTY, "protocol.ts");
+const PROTOCOL_PARTS = join(PARTY, "protocol");
+
+/** The protocol: its entry, or one of its parts. */
+const isProtocol = (path: string) => path === PROTOCOL || inside(path, PROTOCOL_PARTS);
 
 /** Every source file under party/, by its absolute path, with the import specifiers it names. */
 function sources(): Map<string, string[]> {
@@ -57,31 +63,35 @@ describe("party/", () => {
       if (!inside(file, WORK)) continue;
       for (const spec of specs) {
         const path = resolved(file, spec);
-        if (path === null || (path !== PROTOCOL && !inside(path, WORK))) outside.push(`${name(file)}: ${spec}`);
+        if (path === null || (!isProtocol(path) && !inside(path, WORK))) outside.push(`${name(file)}: ${spec}`);
       }
     }
     expect(outside).toEqual([]);
   });
 
   it("party/work's modules import each other without a circle", () => {
-    const graph = new Map<string, string[]>();
-    for (const [file, specs] of sources()) {
-      if (inside(file, WORK)) graph.set(file, specs.flatMap((spec) => resolved(file, spec) ?? []).filter((path) => inside(path, WORK)));
-    }
-    const circles: string[] = [];
-    const done = new Set<string>();
-    const visit = (file: string, path: string[]): void => {
-      if (path.includes(file)) {
-        circles.push([...path.slice(path.indexOf(file)), file].map(name).join(" → "));
-        return;
-      }
-      if (done.has(file)) return;
-      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
-      done.add(file);
-    };
-    for (const file of graph.keys()) visit(file, []);
+    const graph = importGraph((file) => inside(file, WORK));
+    const circles = circlesIn(graph);
     expect(graph.size).toBeGreaterThan(5);
     expect(circles).toEqual([]);
+  });
+
+  it("the protocol is a leaf: party/protocol.ts and party/protocol/ import zod and each other only", () => {
+    const outside: string[] = [];
+    for (const [file, specs] of sources()) {
+      if (!isProtocol(file)) continue;
+      for (const spec of specs) {
+        const path = resolved(file, spec);
+        if (path === null ? spec !== "zod" : !isProtocol(path)) outside.push(`${name(file)}: ${spec}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+
+  it("the protocol's parts import each other without a circle", () => {
+    const graph = importGraph(isProtocol);
+    expect(graph.size).toBeGreaterThan(5);
+    expect(circlesIn(graph)).toEqual([]);
   });
 
   it("party/rig writes only through its store: nothing else there reaches the room's storage or records", () => {
@@ -113,10 +123,41 @@ describe("party/", () => {
     expect(inside(resolved(rigRoom, "../protocol.ts")!, PARTY)).toBe(true);
     expect(inside(resolved(rigRoom, "../../scripts/x.ts")!, PARTY)).toBe(false);
     expect(resolved(join(WORK, "step.ts"), "../protocol.ts")).toBe(PROTOCOL);
+    expect(isProtocol(resolved(join(WORK, "step.ts"), "../protocol/records.ts")!)).toBe(true);
+    expect(isProtocol(resolved(join(WORK, "step.ts"), "../records.ts")!)).toBe(false);
+    expect(isProtocol(resolved(join(PROTOCOL_PARTS, "tools.ts"), "../rig/room.ts")!)).toBe(false);
+    const [a, b] = [join(PARTY, "a.ts"), join(PARTY, "b.ts")];
+    expect(circlesIn(new Map([[a, [b]], [b, [a]]]))).toEqual(["a.ts → b.ts → a.ts"]);
     expect(inside(resolved(join(WORK, "step.ts"), "../rig/room.ts")!, WORK)).toBe(false);
     expect(sources().get(join(WORK, "step.ts"))).toContain("./overlay.ts");
   });
 });
+
+/** The modules `within` picks, each with those of them it imports. */
+function importGraph(within: (file: string) => boolean): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const [file, specs] of sources()) {
+    if (within(file)) graph.set(file, specs.flatMap((spec) => resolved(file, spec) ?? []).filter(within));
+  }
+  return graph;
+}
+
+/** Every circle of imports in a graph, as `a → b → a`. */
+function circlesIn(graph: Map<string, string[]>): string[] {
+  const circles: string[] = [];
+  const done = new Set<string>();
+  const visit = (file: string, path: string[]): void => {
+    if (path.includes(file)) {
+      circles.push([...path.slice(path.indexOf(file)), file].map(name).join(" → "));
+      return;
+    }
+    if (done.has(file)) return;
+    for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+    done.add(file);
+  };
+  for (const file of graph.keys()) visit(file, []);
+  return circles;
+}
 
 /** The source without comments, so prose may name what code may not do. */
 function code(source: string): string {
