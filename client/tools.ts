@@ -1,6 +1,7 @@
 /** Calling Townhall tools, over HTTP or a socket, with typed errors. */
 import type PartySocket from "partysocket";
-import { serverFrame, type CommandFrame, type ErrorCode, type EventFrame, type HelloFrame, type LeaseFrame } from "../party/protocol.ts";
+import type { CommandFrame, ErrorCode, EventFrame, HelloFrame, LeaseFrame } from "../party/protocol.ts";
+import { serverFrame } from "../party/protocol/frames.ts";
 import { PERMANENT_CLOSES, openRoomSocket, type RoomAddress } from "./connection.ts";
 import { callHttp, ToolCallError } from "./tool-http.ts";
 

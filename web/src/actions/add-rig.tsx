@@ -1,5 +1,7 @@
 import { Show, createSignal, type JSX } from "solid-js";
-import { SLUG_RE, gitUrlProblem, type Rig } from "../../../party/protocol.ts";
+import type { Rig } from "../../../party/protocol.ts";
+import { gitUrlProblem } from "../../../party/protocol/names.ts";
+import { SLUG_RE } from "../../../party/protocol/patterns.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";

@@ -5,7 +5,8 @@
  */
 import { For, Show, createSignal } from "solid-js";
 import { useLocation } from "@solidjs/router";
-import { LIMITS, MAX_TOKEN_LIFETIME_S, type ShareLink, type ShareResult } from "../../../party/protocol.ts";
+import type { ShareLink, ShareResult } from "../../../party/protocol.ts";
+import { LIMITS, MAX_TOKEN_LIFETIME_S } from "../../../party/protocol/limits.ts";
 import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
