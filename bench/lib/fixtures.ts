@@ -24,11 +24,20 @@ export function replica(town: TestTown, party: "main" | "rig", room: string, tok
   return new DocReplica({ host: town.host, party, room, token, WebSocket, doc });
 }
 
-/** Opens `n` replicas `batch` at a time and waits until each is synced. */
-export async function openReplicas(town: TestTown, party: "main" | "rig", room: string, n: number, token = town.viewer, batch = 50): Promise<DocReplica[]> {
+/**
+ * A viewer token of its own for one dashboard: M dashboards are M people, and one viewer token may
+ * hold only LIMITS.socketsPerViewer sockets in a room (a bench sharing one would measure refusals).
+ */
+export function dashboardToken(town: TestTown): Promise<string> {
+  return town.token({ role: "viewer" });
+}
+
+/** Opens `n` replicas `batch` at a time (each with its own viewer token unless `token` is given) and waits until each is synced. */
+export async function openReplicas(town: TestTown, party: "main" | "rig", room: string, n: number, token?: string, batch = 50): Promise<DocReplica[]> {
   const out: DocReplica[] = [];
   for (let i = 0; i < n; i += batch) {
-    const group = Array.from({ length: Math.min(batch, n - i) }, () => replica(town, party, room, token));
+    const tokens = await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => (token ? Promise.resolve(token) : dashboardToken(town))));
+    const group = tokens.map((t) => replica(town, party, room, t));
     await Promise.all(group.map((r) => r.whenSynced()));
     out.push(...group);
   }

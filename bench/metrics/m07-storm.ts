@@ -9,7 +9,7 @@ import type { DocReplica } from "../../client/doc-sync.ts";
 import type { ToolSocket } from "../../client/tools.ts";
 import type { Bead, Rig } from "../../party/protocol.ts";
 import { CpuMeter } from "../lib/cpu.ts";
-import { benchTown, closeAll, createBeads, operatorSockets, pool, replica, toolSocket, untilReplica } from "../lib/fixtures.ts";
+import { benchTown, closeAll, createBeads, dashboardToken, operatorSockets, pool, replica, toolSocket, untilReplica } from "../lib/fixtures.ts";
 import type { Metric, SummaryRow } from "../lib/report.ts";
 import { Rng } from "../lib/rng.ts";
 import { BenchServer } from "../lib/server.ts";
@@ -61,7 +61,7 @@ export const storm: Metric = {
       for (let i = 0; i < agentCount; i++) agents.push(toolSocket(town, "rig", town.rigRoom(rigs[i % rigs.length]!), tokens[i]!));
       for (let i = 0; i < dashboardCount; i++) {
         const { party, room } = rooms[i % rooms.length]!;
-        dashboards.push(replica(town, party, room));
+        dashboards.push(replica(town, party, room, await dashboardToken(town)));
       }
       const firstTimes = await Promise.all([...agents.map((a) => a.ready.then(() => performance.now() - b0)), ...dashboards.map((d) => d.whenSynced().then(() => performance.now() - b0))]);
       const baseline = summarize(firstTimes);
