@@ -124,7 +124,7 @@ function code(source: string): string {
 }
 
 /** The room hands its storage and records to the store, once: the one place outside it that names them. */
-const STORE_HANDOVER = "new RigStore(this.room.storage, () => this.records,";
+const STORE_HANDOVER = "new RigStore(room.storage, live.records,";
 
 /** Lines that reach storage or the records (to read or write) other than to hand them to the store. */
 function reaches(source: string): string[] {
