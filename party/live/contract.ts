@@ -1,7 +1,8 @@
 /**
- * The contract between the shared room machinery and each room, in one place. A room's PartyKit
- * class (party/town/room.ts, party/rig/room.ts) *has* a LiveRoom (./room.ts), made with the room's
- * RoomSpec, and delegates PartyKit's handlers to it; the LiveRoom lends the room its LiveServices.
+ * The contract between the shared room machinery and each room, in one place. Each room
+ * (party/town/room.ts, party/rig/room.ts) *has* a LiveRoom (./room.ts), made with the room's
+ * RoomSpec; the LiveRoom lends the room its LiveServices. PartyKit's class for a room (./party.ts)
+ * hands every handler to the room's LiveRoom.
  *
  *   RoomSpec      what the room tells its LiveRoom once, when it makes it: which party it is, its
  *                 documents, its tool table, its room-to-room operations and what it is for the
@@ -10,9 +11,10 @@
  *                 closes of sockets, rate limits, feed events, revocation and calls to other rooms
  *
  * Nothing else passes between them: no subclassing, no protected members. What a LiveRoom does by
- * itself for every room: the gate (./gate.ts), admitting sockets by path and token (./sockets.ts),
- * parsing tool frames (./frames.ts), dispatching tools (./tools.ts), serving the read-only live
- * documents (./docs.ts), HTTP routes (./requests.ts) and room-to-room calls (./calls.ts).
+ * itself for every room: the gate (./gate.ts), admitting sockets by path and token (./room.ts) and
+ * keeping them (./sockets.ts, ./revocations.ts), parsing tool frames (./frames.ts), dispatching
+ * tools (./tools.ts), serving the read-only live documents (./docs.ts), HTTP routes (./requests.ts)
+ * and room-to-room calls (./calls.ts).
  */
 import type * as Party from "partykit/server";
 import type { z } from "zod";

@@ -4,7 +4,20 @@
  * answer with.
  */
 export { callRoomThrough } from "./calls.ts";
-export { tool, type Caller, type LiveServices, type OutputWatch, type OutputWatcher, type PartyName, type Refusal, type RoomHooks, type RoomReply, type RoomSpec, type ToolSpec, type ToolTable } from "./contract.ts";
+export {
+  tool,
+  type Caller,
+  type LiveServices,
+  type OutputWatch,
+  type OutputWatcher,
+  type PartyName,
+  type Refusal,
+  type RoomHooks,
+  type RoomReply,
+  type RoomSpec,
+  type ToolSpec,
+  type ToolTable,
+} from "./contract.ts";
 export { gate, type RoomExists } from "./gate.ts";
 export { errorResponse, jsonResponse } from "./http.ts";
 export { liveParty } from "./party.ts";

@@ -1,8 +1,8 @@
 /**
  * LiveRoom: what the town and rig rooms share, as a part each room *has* (see ./contract.ts for
- * what passes between them). Made with the room's RoomSpec; the room's PartyKit class hands it its
- * handlers (onStart, onConnect, onMessage, onClose, onError, onRequest, onAlarm) and uses what it
- * lends (`services`). It authorises sockets and HTTP calls with one admission rule
+ * what passes between them). Made with the room's RoomSpec, it lends the room `services`; PartyKit's
+ * class (./party.ts) hands it every handler (onStart, onConnect, onMessage, onClose, onError,
+ * onRequest, onAlarm). It authorises sockets and HTTP calls with one admission rule
  * (party/access.ts), parses every frame at the boundary, dispatches tools, serves the read-only live
  * documents and makes room-to-room calls; the room's decisions live in pure modules.
  */
