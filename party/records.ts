@@ -202,8 +202,8 @@ export class RecordDoc {
    * Replaces a document with a fresh one holding the same records. Every overwrite of a map value
    * leaves a little structure behind in a Yjs document, so a long-lived room's document (and every
    * dashboard's first sync) would grow with its history; a rebuild keeps it the size of its
-   * content. Sockets that replicate the old document must start over (see LiveRoom). The fresh
-   * document is the next lineage, counted in storage before it is swapped in.
+   * content. Sockets that replicate the old document must start over (party/live/docs.ts). The
+   * fresh document is the next lineage, counted in storage before it is swapped in.
    */
   async rebuild(name: string = this.layout.events): Promise<Y.Doc> {
     const id = (await this.nextLineages([name], new Map())).get(name)!;

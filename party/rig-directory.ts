@@ -1,5 +1,5 @@
 /**
- * Which rig rooms exist, for the gate (party/live-room.ts) to answer a rig room id the town's
+ * Which rig rooms exist, for the gate (party/live/gate.ts) to answer a rig room id the town's
  * registry does not know with 404 before the runtime starts that room: a room creates its database
  * file as soon as it touches storage, so a made-up id must never reach one. The registry is the
  * authority; the gate asks the town room for its rig ids (one signed room-to-room call lists them

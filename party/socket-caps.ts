@@ -1,6 +1,6 @@
 /**
  * How many sockets a room lets each caller hold, as pure decisions over the sockets it has open
- * (the room counts them; party/live-room.ts). The container and operators always find room: a tenth
+ * (the room counts them; party/live/sockets.ts). The container and operators always find room: a tenth
  * of the room is theirs. Viewers (tokens and share links) hold at most half of it together, and no
  * one principal (see principalOf: minting or renewing tokens buys nothing) fills it by itself: an
  * agent 16 sockets, a viewer token 16, a share link 64 (a team opens one link together).

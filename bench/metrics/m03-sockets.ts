@@ -231,7 +231,7 @@ export const sockets: Metric = {
       });
       notes.push(
         `Every socket is a DocReplica (operator token) that also sends an awareness frame every ${HEARTBEAT_MS / 1000} s at a seeded random phase, timed until the room's answer (as a Yjs provider keeps its connection alive); the broadcast is an HTTP gt_bead_update of one bead's title (so the room holds exactly the replicas), ${broadcasts} per step (+3 warm-up), one at a time.`,
-        `Server started with GT_MAX_CONNECTIONS=${cap}. ${refused.firstRefusal === cap + 1 ? "" : `**The room accepted ${refused.accepted} sockets with a cap of ${cap}: party/live-room.ts admitSocket checks \`sockets.size + admitting.size > max\` before the new socket is counted, so it admits max + 1; the comparison should be \`>=\`.**`}`,
+        `Server started with GT_MAX_CONNECTIONS=${cap}. ${refused.firstRefusal === cap + 1 ? "" : `**The room accepted ${refused.accepted} sockets with a cap of ${cap}: party/live/room.ts admitSocket checks \`sockets.count > max\` before the new socket is counted, so it admits max + 1; the comparison should be \`>=\`.**`}`,
         "Floor: the same broadcast through a plain ws server to as many plain ws clients (heartbeats echoed by the server).",
       );
       town.closeAll();

@@ -7,7 +7,8 @@
 import { signToken } from "../auth.ts";
 import { newId } from "../ids.ts";
 import type { PostOffice } from "../post-office.ts";
-import type { CommandFrame, LeaseFrame, ServerFrame } from "../protocol.ts";
+import type { LiveServices } from "../live/index.ts";
+import type { CommandFrame, LeaseFrame } from "../protocol.ts";
 import { owedCommands, type OwedCommand, type Transition } from "../work/index.ts";
 import { leaseTiming, type RigEnv } from "./config.ts";
 import type { Relay } from "./relay.ts";
@@ -16,15 +17,12 @@ import type { SummaryPush } from "./summary-push.ts";
 
 const AGENT_TOKEN_TTL_S = 24 * 3600;
 
-export type EffectsHost = {
+export type EffectsHost = Pick<LiveServices, "secret" | "sendTo" | "closeConnection"> & {
   store: RigStore;
   post: () => PostOffice;
   relay: Relay;
   summary: SummaryPush;
   env: () => RigEnv;
-  secret: () => string;
-  sendTo(connectionId: string, frame: ServerFrame): boolean;
-  closeConnection(connectionId: string, code: number, reason: string): void;
   /** Retention may have work (a bead closed). */
   retireSoon(): void;
 };

@@ -4,7 +4,7 @@
  * the town (mail, the feed's failures, convoy notices, moves), each through the durable outbox.
  */
 import type { z } from "zod";
-import { errorResponse, jsonResponse } from "../live-room.ts";
+import { errorResponse, jsonResponse, type LiveServices } from "../live/index.ts";
 import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, type BeadState } from "../internal.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "../outbox.ts";
 import { CLOSE, parseAddress, type Bead, type Mail } from "../protocol.ts";
@@ -14,14 +14,12 @@ import type { RigParts } from "./steps.ts";
 import type { RigMeta } from "./store/index.ts";
 import type { SummaryPush } from "./summary-push.ts";
 
-export type OpsHost = RigParts & {
-  effects: Effects;
-  summary: SummaryPush;
-  townId(): string;
-  callRoom(party: "main" | "rig", roomId: string, op: string, body: unknown): Promise<{ status: number; body: unknown }>;
-  revokeToken(jti: string, exp: number): Promise<void>;
-  closeAll(code: number, reason: string): void;
-};
+export type OpsHost = RigParts &
+  Pick<LiveServices, "callRoom" | "revokeToken" | "closeAll"> & {
+    effects: Effects;
+    summary: SummaryPush;
+    townId(): string;
+  };
 
 export class RigOps {
   /** Test hook (GT_TEST_HOOKS=1): the next N hops fail as if the town were unreachable. */

@@ -6,20 +6,17 @@
 import type * as Party from "partykit/server";
 import { scopeAllows, type AgentOutput } from "../agent-output.ts";
 import { outputScope, type RoomRef } from "../access.ts";
-import type { OutputWatch } from "../live-room.ts";
-import { CLOSE, ToolError, type OutputFrame, type OutputLine, type RunInfo, type TokenPayload } from "../protocol.ts";
+import type { LiveServices, OutputWatch } from "../live/index.ts";
+import { CLOSE, ToolError, type OutputLine, type RunInfo, type TokenPayload } from "../protocol.ts";
 
-export type RelayHost = {
+/** What the relay uses: the store's output, the rig as it is now, and the room's output sockets. */
+export type RelayHost = Pick<LiveServices, "roomId" | "outputWatchers" | "sendOutput" | "closeConnection"> & {
   output: AgentOutput;
   roomRef(): RoomRef | null;
-  roomId(): string;
   /** The rig's name for messages, or null while the rig does not exist. */
   rigName(): string | null;
   /** The agent's current run id, or null when the rig has no such agent. */
   currentRun(identity: string): string | undefined | null;
-  outputWatchers(identity: string): { connectionId: string; token: TokenPayload; watch: OutputWatch }[];
-  sendOutput(connectionId: string, frame: OutputFrame): boolean;
-  closeConnection(connectionId: string, code: number, reason: string): void;
   /** Takes one of a link's output reads; false when its budget is spent. */
   takeRead(token: TokenPayload): boolean;
 };

@@ -7,10 +7,9 @@ import { z } from "zod";
 import { agentName } from "../agent-output.ts";
 import { outputScope, type RoomRef } from "../access.ts";
 import { newId } from "../ids.ts";
-import type { RateKind } from "../limits.ts";
-import { tool, type Caller, type ToolSpec } from "../live-room.ts";
+import { tool, type Caller, type LiveServices, type ToolSpec } from "../live/index.ts";
 import { routeFromRig } from "../mail.ts";
-import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type MailSendResult, type PrimeResult, type TokenPayload } from "../protocol.ts";
+import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type MailSendResult, type PrimeResult } from "../protocol.ts";
 import { testFault } from "../internal.ts";
 import { checkOutput, tokenRenewalRefusal } from "../work/index.ts";
 import type { RigEnv } from "./config.ts";
@@ -18,14 +17,13 @@ import type { RigOps } from "./ops.ts";
 import type { Relay } from "./relay.ts";
 import type { RigParts } from "./steps.ts";
 
-export type ToolsHost = RigParts & {
-  ops: RigOps;
-  relay: Relay;
-  env: () => RigEnv;
-  roomRef(): RoomRef | null;
-  rateLimit(caller: Caller, kind: RateKind): void;
-  tokenRefreshTool(stillEntitled: (token: TokenPayload) => string | null): ToolSpec<Record<string, never>>;
-};
+export type ToolsHost = RigParts &
+  Pick<LiveServices, "rateLimit" | "tokenRefreshTool"> & {
+    ops: RigOps;
+    relay: Relay;
+    env: () => RigEnv;
+    roomRef(): RoomRef | null;
+  };
 
 const everyone = ["operator", "agent", "container"] as const;
 const staff = ["operator", "container"] as const;

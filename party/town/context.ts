@@ -1,20 +1,19 @@
 /**
  * What the town room lends the modules that carry out its tools and room-to-room operations: its
- * documents, storage and outbox, and the few services of the room itself (feed events, rate limits,
- * calls to rig rooms, pushes, revocations). The room builds one `Town` (room.ts); nothing here
- * decides where work goes. Also the registry's reads and the two access checks every town tool uses.
+ * documents, storage and outbox, and the few services its LiveRoom lends it (feed events, rate
+ * limits, pushes, revocations; calls to rig rooms). The room builds one `Town` (room.ts); nothing
+ * here decides where work goes. Also the registry's reads and the two access checks every town tool
+ * uses.
  */
 import type * as Party from "partykit/server";
 import { coversRig, townWide } from "../access.ts";
 import { DurableOutbox } from "../durable-outbox.ts";
-import type { FeedAbout } from "../feed.ts";
-import type { RateKind } from "../limits.ts";
-import type { Caller } from "../live-room.ts";
+import type { Caller, LiveServices, RoomReply } from "../live/index.ts";
 import type { OutboxEntry } from "../outbox.ts";
-import { TOWN_DOC, ToolError, type EventFrame, type FeedEvent, type Rig } from "../protocol.ts";
+import { TOWN_DOC, ToolError, type Rig } from "../protocol.ts";
 import type { RecordDoc } from "../records.ts";
 
-export type Town = {
+export type Town = Pick<LiveServices, "feedEvent" | "rateLimit" | "pushEvent" | "revokeToken"> & {
   /** The town's id (its room's). */
   readonly id: string;
   readonly records: RecordDoc;
@@ -23,11 +22,7 @@ export type Town = {
   readonly secret: string;
   readonly config: TownConfig;
   /** A signed room-to-room call to one of the town's rig rooms. Throws on network failure. */
-  callRig(rigId: string, op: string, body: unknown): Promise<{ status: number; body: any }>;
-  feedEvent(kind: string, text: string, about?: FeedAbout): FeedEvent;
-  rateLimit(caller: Caller, kind: RateKind, cost?: number): void;
-  pushEvent(identity: string, frame: EventFrame): void;
-  revokeToken(jti: string, exp: number): Promise<void>;
+  callRig(rigId: string, op: string, body: unknown): Promise<RoomReply>;
 };
 
 export type TownConfig = {

@@ -4,7 +4,7 @@
  * rigs while convoys are open, a move's change to its convoy, and gt_convoy_status / gt_list_convoys.
  */
 import { convoyBeadNotice, type BeadState } from "../internal.ts";
-import { errorResponse, jsonResponse, tool, type ToolSpec } from "../live-room.ts";
+import { errorResponse, jsonResponse, tool, type ToolSpec } from "../live/index.ts";
 import { LIMITS, TOWN_DOC, ToolError, townToolArgs, type Convoy, type ConvoyBead, type FeedEvent } from "../protocol.ts";
 import type { Change } from "../records.ts";
 import { ROLES, rigById, type Town } from "./context.ts";

@@ -3,7 +3,7 @@
  * and `operator` live here, in a document of their own; mail to a rig's address is relayed to its
  * rig room, resolving the rig's name when it goes (the rig may have been removed meanwhile).
  */
-import { jsonResponse, errorResponse, tool, type Caller, type ToolSpec } from "../live-room.ts";
+import { jsonResponse, errorResponse, tool, type Caller, type ToolSpec } from "../live/index.ts";
 import { mailEnvelope } from "../internal.ts";
 import { routeFromTown, unknownRecipient } from "../mail.ts";
 import { classifyReply, type Attempt } from "../outbox.ts";

@@ -4,7 +4,7 @@
  * source rig's outbox; either applies it, once, one move at a time.
  */
 import { beadMoved } from "../internal.ts";
-import { jsonResponse, tool, type Caller, type ToolSpec } from "../live-room.ts";
+import { jsonResponse, tool, type Caller, type ToolSpec } from "../live/index.ts";
 import { ToolError, townToolArgs, type BeadMoveResult } from "../protocol.ts";
 import type { BeadIndex } from "./bead-index.ts";
 import { ROLES, outboxPuts, requireCovers, requireRig, rigById, type Town } from "./context.ts";

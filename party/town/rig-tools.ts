@@ -4,7 +4,7 @@
  * from their rooms; the registry's ids for the gate; and waking every rig room when the town starts.
  */
 import type { z } from "zod";
-import { errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "../live-room.ts";
+import { errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "../live/index.ts";
 import { forTown } from "../feed.ts";
 import { newId } from "../ids.ts";
 import { feedNotice, summaryPush, type rigIdsReply } from "../internal.ts";

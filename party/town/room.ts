@@ -1,8 +1,10 @@
 /**
- * The town room (the main party, room id = town id), as wiring only: PartyKit's hooks and the
- * alarm, the tool table and the room-to-room operations, each handed to the module that carries it
- * out. What those modules may use of the room is one `Town` (context.ts); the town's decisions are
- * pure modules beside them (placement, move, registry, convoys, share, entries).
+ * The town room (the main party, room id = town id), as wiring only around the LiveRoom it has
+ * (party/live/): its RoomSpec gives the documents, the tool table, the room-to-room operations, and
+ * its start and alarm, each handed to the module that carries it out; PartyKit's class for it is
+ * made by liveParty (party/live/party.ts), the same for both rooms.
+ * What those modules may use of the room is one `Town` (context.ts); the town's decisions are pure
+ * modules beside them (placement, move, registry, convoys, share, entries).
  *
  *   rig-tools     the rig registry and the rigs' summaries     (registry.ts)
  *   sling-tools   gt_sling, gt_convoy_create                   (placement.ts)
@@ -13,12 +15,10 @@
  *   deliveries    the durable outbox's attempts                (entries.ts)
  */
 import type * as Party from "partykit/server";
-import type { RoomRef } from "../access.ts";
 import { signToken } from "../auth.ts";
 import { DurableOutbox } from "../durable-outbox.ts";
-import { LiveRoom, errorResponse, jsonResponse, tool, type ToolSpec } from "../live-room.ts";
+import { LiveRoom, liveParty, errorResponse, jsonResponse, tool, type LiveServices, type ToolTable } from "../live/index.ts";
 import { TOWN_DOC, townToolArgs } from "../protocol.ts";
-import type { DocLayout } from "../records.ts";
 import { BeadIndex } from "./bead-index.ts";
 import { requireTownWide, townConfig, type Town } from "./context.ts";
 import { ConvoyBook } from "./convoy-tools.ts";
@@ -29,77 +29,59 @@ import { RigTools } from "./rig-tools.ts";
 import { shareTools } from "./share-tools.ts";
 import { Placer } from "./sling-tools.ts";
 
-export default class TownRoom extends LiveRoom {
-  protected readonly party = "main";
-  private readonly outbox = new DurableOutbox(
-    this.room.storage,
-    (entry) => this.deliveries.attempt(entry),
-    (entry, outcome) => this.deliveries.settle(entry, outcome),
-    () => this.convoys.wake(),
-  );
-  private readonly town = this.lend();
-  private readonly index = new BeadIndex(this.room.storage);
-  private readonly convoys = new ConvoyBook(this.town);
-  private readonly mail = new TownMail(this.town);
-  private readonly rigs = new RigTools(this.town, this.convoys);
-  private readonly placer = new Placer(this.town, this.index, this.convoys);
-  private readonly mover = new Mover(this.town, this.index, this.placer, this.convoys);
-  private readonly deliveries = new Deliveries(this.town, this.mail, this.convoys);
+class TownRoom {
+  readonly live: LiveRoom;
+  private readonly outbox: DurableOutbox;
+  private readonly town: Town;
+  private readonly index: BeadIndex;
+  private readonly convoys: ConvoyBook;
+  private readonly mail: TownMail;
+  private readonly rigs: RigTools;
+  private readonly placer: Placer;
+  private readonly mover: Mover;
+  private readonly deliveries: Deliveries;
 
   constructor(room: Party.Room) {
-    super(room);
+    this.live = new LiveRoom(room, {
+      party: "main",
+      // The town document (registry, convoys, feed) and the town's mail, each its own document.
+      layout: { docs: { town: [TOWN_DOC.rigs, TOWN_DOC.convoys], mail: [TOWN_DOC.mail] }, events: "town" },
+      ref: () => ({ party: "main", town: this.live.services.roomId() }),
+      tools: () => this.tools(),
+      internal: (op, body) => this.internal(op, body),
+      started: () => this.started(),
+      alarm: () => this.alarm(),
+    });
+    this.outbox = new DurableOutbox(
+      room.storage,
+      (entry) => this.deliveries.attempt(entry),
+      (entry, outcome) => this.deliveries.settle(entry, outcome),
+      () => this.convoys.wake(),
+    );
+    this.town = lend(this.live.services, room, this.outbox);
+    this.index = new BeadIndex(room.storage);
+    this.convoys = new ConvoyBook(this.town);
+    this.mail = new TownMail(this.town);
+    this.rigs = new RigTools(this.town, this.convoys);
+    this.placer = new Placer(this.town, this.index, this.convoys);
+    this.mover = new Mover(this.town, this.index, this.placer, this.convoys);
+    this.deliveries = new Deliveries(this.town, this.mail, this.convoys);
   }
 
-  get townId(): string {
-    return this.roomId;
-  }
-
-  /** What the town's modules may use of this room. The id and documents exist from onStart on. */
-  private lend(): Town {
-    const room = this;
-    return {
-      get id() {
-        return room.roomId;
-      },
-      get records() {
-        return room.records;
-      },
-      get secret() {
-        return room.secret;
-      },
-      storage: this.room.storage,
-      outbox: this.outbox,
-      config: townConfig(this.room.env),
-      callRig: (rigId, op, body) => this.callRoom("rig", `${this.roomId}.${rigId}`, op, body),
-      feedEvent: (kind, text, about) => this.feedEvent(kind, text, about),
-      rateLimit: (caller, kind, cost) => this.rateLimit(caller, kind, cost),
-      pushEvent: (identity, frame) => this.pushEvent(identity, frame),
-      revokeToken: (jti, exp) => this.revokeToken(jti, exp),
-    };
-  }
-
-  /** The town document (registry, convoys, feed) and the town's mail, each its own document. */
-  protected docLayout(): DocLayout {
-    return { docs: { town: [TOWN_DOC.rigs, TOWN_DOC.convoys], mail: [TOWN_DOC.mail] }, events: "town" };
-  }
-
-  protected roomRef(): RoomRef {
-    return { party: "main", town: this.roomId };
-  }
-
-  protected override async started(): Promise<void> {
+  private async started(): Promise<void> {
     await this.outbox.load();
     await this.index.load();
     void this.rigs.wakeAll();
   }
 
-  async onAlarm(): Promise<void> {
+  private async alarm(): Promise<void> {
     await this.outbox.flush();
     await this.convoys.reconcileIfDue();
     await this.outbox.scheduleAlarm();
   }
 
-  protected tools(): Record<string, ToolSpec<any>> {
+  private tools(): ToolTable {
+    const { roomId, secret, tokenRefreshTool } = this.live.services;
     return {
       ...this.rigs.tools(),
       ...this.mail.tools(),
@@ -109,13 +91,13 @@ export default class TownRoom extends LiveRoom {
       ...this.mover.tools(),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
-        return { token: await signToken({ role: "agent", town: this.roomId, agent: "mayor", exp: Math.floor(Date.now() / 1000) + this.town.config.mayorTokenLifetimeS }, this.secret) };
+        return { token: await signToken({ role: "agent", town: roomId(), agent: "mayor", exp: Math.floor(Date.now() / 1000) + this.town.config.mayorTokenLifetimeS }, secret()) };
       }),
-      gt_token_refresh: this.tokenRefreshTool(),
+      gt_token_refresh: tokenRefreshTool(),
     };
   }
 
-  protected async internal(op: string, body: unknown): Promise<Response> {
+  private async internal(op: string, body: unknown): Promise<Response> {
     switch (op) {
       case "mail":
         return this.mail.relay(body);
@@ -136,3 +118,28 @@ export default class TownRoom extends LiveRoom {
     }
   }
 }
+
+/** What the town's modules may use of the room. The id and documents exist from onStart on. */
+function lend(live: LiveServices, room: Party.Room, outbox: DurableOutbox): Town {
+  return {
+    get id() {
+      return live.roomId();
+    },
+    get records() {
+      return live.records();
+    },
+    get secret() {
+      return live.secret();
+    },
+    storage: room.storage,
+    outbox,
+    config: townConfig(room.env),
+    callRig: (rigId, op, body) => live.callRoom("rig", `${live.roomId()}.${rigId}`, op, body),
+    feedEvent: live.feedEvent,
+    rateLimit: live.rateLimit,
+    pushEvent: live.pushEvent,
+    revokeToken: live.revokeToken,
+  };
+}
+
+export default liveParty((room) => new TownRoom(room).live);

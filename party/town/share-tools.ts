@@ -5,7 +5,7 @@
  */
 import { signToken } from "../auth.ts";
 import { newId } from "../ids.ts";
-import { tool, type ToolSpec } from "../live-room.ts";
+import { tool, type ToolSpec } from "../live/index.ts";
 import { ToolError, townToolArgs, type ShareLink, type ShareResult } from "../protocol.ts";
 import { ROLES, outboxPuts, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
 import { revokeEntry } from "./entries.ts";

@@ -6,7 +6,7 @@
  */
 import { townWide } from "../access.ts";
 import { newId } from "../ids.ts";
-import { tool, type Caller, type ToolSpec } from "../live-room.ts";
+import { tool, type Caller, type ToolSpec } from "../live/index.ts";
 import type { OutboxEntry } from "../outbox.ts";
 import { TOWN_DOC, ToolError, townToolArgs, type Convoy, type ConvoyProgress, type SlingResult } from "../protocol.ts";
 import type { z } from "zod";

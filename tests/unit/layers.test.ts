@@ -10,8 +10,9 @@
  *   parts) and its own modules, no package and nothing else of party/, and its modules are layered
  *   bottom-up with no circle (docs/lifecycle.md).
  * - The rig room (party/rig/) is wiring: its store (party/rig/store/) is the only writer (nothing
- *   else there reaches the room's storage or records), and no lifecycle refusal (CONFLICT) is
- *   decided there: the machine decides.
+ *   else there reaches the room's storage or records, whether as the room's own or as its
+ *   LiveRoom lends them, `live.records()`), and no lifecycle refusal (CONFLICT) is decided there:
+ *   the machine decides.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -115,6 +116,8 @@ describe("party/", () => {
   it("finds what it looks for (the check itself)", () => {
     expect(reaches("await this.room.storage.put({ a: 1 });")).toHaveLength(1);
     expect(reaches("await this.records.write(changes);")).toHaveLength(1);
+    expect(reaches("await this.live.services.records().write([], []);")).toHaveLength(1);
+    expect(reaches("const docs = live.records;")).toHaveLength(1);
     expect(reaches("x.storage.delete([k])")).toHaveLength(1);
     expect(reaches("// storage.put in a comment\nconst y = 1;")).toEqual([]);
     expect(reaches(STORE_HANDOVER)).toEqual([]);
@@ -164,13 +167,13 @@ function code(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
 }
 
-/** The room hands its storage and records to the store, once: the one place outside it that names them. */
-const STORE_HANDOVER = "new RigStore(this.room.storage, () => this.records,";
+/** The room hands its storage and records (its LiveRoom's) to the store, once: the one place outside it that names them. */
+const STORE_HANDOVER = "new RigStore(room.storage, live.records,";
 
 /** Lines that reach storage or the records (to read or write) other than to hand them to the store. */
 function reaches(source: string): string[] {
   return code(source)
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => /\.storage\b|\bthis\.records\b|\brecords\s*\.\s*\w+\s*[(<]|(?<!\bstore)\.(put|deleteAll|wipe)\s*\(/.test(line) && !line.includes(STORE_HANDOVER));
+    .filter((line) => /\.storage\b|\.records\b|\brecords\s*\.\s*\w+\s*[(<]|(?<!\bstore)\.(put|deleteAll|wipe)\s*\(/.test(line) && !line.includes(STORE_HANDOVER));
 }

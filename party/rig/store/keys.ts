@@ -1,7 +1,7 @@
 /**
  * Where the rig room keeps what is not a document record, one key each. Records themselves are
  * `<collection>:<key>` (party/records.ts, with `events:` and `lineage:`); the live room keeps
- * `room-id`, `origin` and `revoked:` (party/live-room.ts); the durable outbox `outbox:`; agents'
+ * `room-id`, `origin` and `revoked:` (party/live/); the durable outbox `outbox:`; agents'
  * output `agentlog:` (party/agent-output.ts); mail `mailbody:`, `mailarchive:`, `mailindex:`
  * (party/post-office.ts).
  */
