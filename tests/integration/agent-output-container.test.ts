@@ -18,7 +18,7 @@ import { REDACTED } from "../../party/redact.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { git, makeBareRepo } from "../helpers/git.ts";
 import { expectHidden } from "../helpers/redaction.ts";
-import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { makeTown, until, type TestTown, untilReplica } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -45,7 +45,7 @@ async function servedRig(extra: string[] = [], files: Record<string, string> = {
   await replica.whenSynced();
   const bead = (id: string) => replica.doc.getMap<Bead>("beads").get(id);
   const until_ = <T>(predicate: () => T | undefined | false) =>
-    until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), predicate, 90_000, predicate.toString().slice(0, 120));
+    untilReplica(replica, predicate, 90_000, predicate.toString().slice(0, 120));
   const container = spawnContainer({ host, town: town.town, token: town.container, workspace: join(dir, "workspace"), extra });
   containers.push(container);
   return { rig, bead, until: until_, container };

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type { Agent, Bead, Escalation, Rig } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { filesOnMain, git, makeBareRepo, mergesOnMain, showFile } from "../helpers/git.ts";
-import { makeTown, until, untilReplica, type TestTown } from "../helpers/town.ts";
+import { makeTown, untilReplica, type TestTown } from "../helpers/town.ts";
 import { hostPidOf } from "../helpers/watch.ts";
 
 const host = inject("partykitHost");
@@ -41,7 +41,7 @@ async function watchRig(rig: Rig) {
   const agents = () => [...replica.doc.getMap<Agent>("agents").values()];
   const escalations = () => [...replica.doc.getMap<Escalation>("escalations").values()];
   const when = <T>(predicate: () => T | undefined | false, timeoutMs = 45_000) =>
-    until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), predicate, timeoutMs, predicate.toString().slice(0, 160));
+    untilReplica(replica, predicate, timeoutMs, predicate.toString().slice(0, 160));
   return { replica, beads, agents, escalations, when };
 }
 

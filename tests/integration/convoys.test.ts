@@ -7,7 +7,7 @@ import { signInternal } from "../../party/auth.ts";
 import type { Bead, Convoy, ConvoyProgress, Rig, SlingResult } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { filesOnMain, makeBareRepo } from "../helpers/git.ts";
-import { fails, makeTown, until, type TestTown } from "../helpers/town.ts";
+import { fails, makeTown, type TestTown, untilReplica } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -31,7 +31,7 @@ async function watchTown() {
   const convoy = (id: string) => replica.doc.getMap<Convoy>("convoys").get(id);
   const rig = (name: string) => [...replica.doc.getMap<Rig>("rigs").values()].find((r) => r.name === name);
   const when = <T>(predicate: () => T | undefined | false, timeoutMs = 60_000) =>
-    until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), predicate, timeoutMs, predicate.toString().slice(0, 120));
+    untilReplica(replica, predicate, timeoutMs, predicate.toString().slice(0, 120));
   return { replica, convoy, rig, when };
 }
 

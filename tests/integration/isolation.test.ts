@@ -15,7 +15,7 @@ import type { Bead, Rig } from "../../party/protocol.ts";
 import { isolating, rigUserName } from "../../container/rig-user.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { makeBareRepo, showFile } from "../helpers/git.ts";
-import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { makeTown, type TestTown, untilReplica } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -85,7 +85,7 @@ describe.runIf(isolating())("agents as their rig's own user (the container runs 
     await replica.whenSynced();
     const task = await town.rigCall<Bead>(alpha, "gt_bead_create", { title: "look around", body: "whatever the command does" });
     const beads = () => [...replica.doc.getMap<Bead>("beads").values()];
-    await until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), () => beads().find((b) => b.id === task.id)?.status === "closed", 45_000, "the agent's bead closed");
+    await untilReplica(replica, () => beads().find((b) => b.id === task.id)?.status === "closed", 45_000, "the agent's bead closed");
 
     const userName = rigUserName(alpha.id);
     const uid = Number(execFileSync("id", ["-u", userName], { encoding: "utf8" }).trim());

@@ -15,7 +15,7 @@ import { isolating, rigUserName } from "../../container/rig-user.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { git, makeBareRepo, mergesOnMain } from "../helpers/git.ts";
 import { startPartykit, type DevServer } from "../helpers/partykit.ts";
-import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { makeTown, type TestTown, untilReplica } from "../helpers/town.ts";
 
 const SECRET = "leftovers-secret-0123456789";
 const persistDir = mkdtempSync(join(tmpdir(), "townhall-leftovers-it-"));
@@ -78,7 +78,7 @@ describe("a killed supervisor's worktree and branch", () => {
     await replica.whenSynced();
     const beads = () => [...replica.doc.getMap<Bead>("beads").values()];
     const agents = () => [...replica.doc.getMap<Agent>("agents").values()];
-    const when = <T>(predicate: () => T | undefined | false) => until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), predicate, 45_000, predicate.toString().slice(0, 160));
+    const when = <T>(predicate: () => T | undefined | false) => untilReplica(replica, predicate, 45_000, predicate.toString().slice(0, 160));
 
     const a = container("a");
     await a.waitFor(/\[alpha\] ready/);

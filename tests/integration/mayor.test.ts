@@ -13,7 +13,7 @@ import { makeBareRepo } from "../helpers/git.ts";
 import { hostPidOf } from "../helpers/watch.ts";
 import { startPartykit, type DevServer } from "../helpers/partykit.ts";
 import { gt, gtJson, lossyProxy, mcpCall, mcpClient, ULID, valueOf, type GtEnv, type Run } from "../helpers/gt.ts";
-import { makeTown, until, type TestTown } from "../helpers/town.ts";
+import { makeTown, until, type TestTown, untilReplica } from "../helpers/town.ts";
 
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
@@ -39,7 +39,7 @@ async function watchTown() {
   const rig = (name: string) => [...replica.doc.getMap<Rig>("rigs").values()].find((r) => r.name === name);
   const convoys = () => [...replica.doc.getMap<Convoy>("convoys").values()];
   const when = <T>(predicate: () => T | undefined | false, timeoutMs = 60_000) =>
-    until((cb) => (replica.doc.on("update", cb), () => replica.doc.off("update", cb)), predicate, timeoutMs, predicate.toString().slice(0, 120));
+    untilReplica(replica, predicate, timeoutMs, predicate.toString().slice(0, 120));
   return { replica, rig, convoys, when };
 }
 
@@ -332,7 +332,7 @@ describe("the Mayor in the container (--mayor)", () => {
     containers.push(container);
     const mail = town.replica("main", town.town, town.operator, "mail");
     await mail.whenSynced();
-    await until((cb) => (mail.doc.on("update", cb), () => mail.doc.off("update", cb)), () => [...mail.doc.getMap<Mail>("mail").values()].some((m) => m.from === "mayor" && m.subject === "run 2"), 60_000);
+    await untilReplica(mail, () => [...mail.doc.getMap<Mail>("mail").values()].some((m) => m.from === "mayor" && m.subject === "run 2"), 60_000);
     await container.waitFor(/\[mayor\] > background \d+/);
     expect(container.output()).toMatch(/\[mayor\] exited 3; restarting in 1 s/);
     const [first, second] = [...container.output().matchAll(/\[mayor\] started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
