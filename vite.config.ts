@@ -15,7 +15,13 @@ export default defineConfig({
       },
       {
         // Container parts against real git repositories, no server.
-        test: { name: "container", include: ["tests/container/**/*.test.ts"], environment: "node", globalSetup: ["tests/build-gt-setup.ts"], testTimeout: 30_000 },
+        test: {
+          name: "container",
+          include: ["tests/container/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["tests/build-gt-setup.ts"],
+          testTimeout: 30_000,
+        },
       },
       {
         test: {
@@ -29,7 +35,14 @@ export default defineConfig({
       },
       {
         // The soak's smoke variant: alone, after every other project (groupOrder), on its own server.
-        test: { name: "soak", include: ["tests/soak/**/*.test.ts"], environment: "node", globalSetup: ["tests/build-gt-setup.ts"], testTimeout: 15 * 60_000, sequence: { groupOrder: 1 } },
+        test: {
+          name: "soak",
+          include: ["tests/soak/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["tests/build-gt-setup.ts"],
+          testTimeout: 15 * 60_000,
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         // The built dashboard in Chromium against real partykit dev (tests/e2e/global-setup.ts).

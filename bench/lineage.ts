@@ -125,10 +125,14 @@ async function main(): Promise<void> {
   const freshHeap = heapOf(Y.encodeStateAsUpdate(records.doc));
 
   console.log(`2. a provider's replica after ${REBUILDS} rebuilds handed over: ${kb(replicaBytes)} encoded vs ${kb(roomBytes)} for the room's document;`);
-  console.log(`   heap ${mb(keptHeap)} vs ${mb(freshHeap)} fresh: it keeps ≈ ${kb((replicaBytes - roomBytes) / REBUILDS)} encoded and ≈ ${kb((keptHeap - freshHeap) / REBUILDS)} heap per rebuild (the old lineage's deleted items)\n`);
+  console.log(
+    `   heap ${mb(keptHeap)} vs ${mb(freshHeap)} fresh: it keeps ≈ ${kb((replicaBytes - roomBytes) / REBUILDS)} encoded and ≈ ${kb((keptHeap - freshHeap) / REBUILDS)} heap per rebuild (the old lineage's deleted items)\n`,
+  );
   console.log(`3. step 2 bytes: first sync ${kb(firstSync)}; plain reconnect after 10 changes ${kb(reconnect)} (the diff);`);
   console.log(`   after a rebuild ${kb(lastHandOver)} (the whole document, ${kb(roomBytes)}, and a delete set of ${ds} bytes)`);
-  console.log(`   storage: ${storage.keys("lineage:").length} lineage key(s) = ${JSON.stringify(Object.fromEntries([...storage.data].filter(([k]) => k.startsWith("lineage:"))))}`);
+  console.log(
+    `   storage: ${storage.keys("lineage:").length} lineage key(s) = ${JSON.stringify(Object.fromEntries([...storage.data].filter(([k]) => k.startsWith("lineage:"))))}`,
+  );
 }
 
 await main();

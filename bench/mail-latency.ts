@@ -47,7 +47,10 @@ try {
     local.push(t4 - t3);
   }
   const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-  const row = (name: string, xs: number[]) => `| ${name.padEnd(34)} | ${[50, 95, 99].map((p) => pct(xs, p).toFixed(2).padStart(7)).join(" | ")} | ${Math.max(...xs).toFixed(2).padStart(7)} |`;
+  const row = (name: string, xs: number[]) =>
+    `| ${name.padEnd(34)} | ${[50, 95, 99].map((p) => pct(xs, p).toFixed(2).padStart(7)).join(" | ")} | ${Math.max(...xs)
+      .toFixed(2)
+      .padStart(7)} |`;
   console.log(`cross-rig mail, ${COUNT} sends, loopback, ms`);
   console.log(`| ${"metric".padEnd(34)} |     p50 |     p95 |     p99 |     max |`);
   console.log(`|${"-".repeat(36)}|---------|---------|---------|---------|`);

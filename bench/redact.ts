@@ -15,14 +15,18 @@ const ROUNDS = 300;
 
 const rng = new Rng(18);
 const pick = (alphabet: string, n: number) => Array.from({ length: n }, () => rng.pick([...alphabet])).join("");
-const fill = (unit: string, bytes = SIZE) => unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit))).slice(0, Math.floor((bytes / Buffer.byteLength(unit)) * unit.length));
+const fill = (unit: string, bytes = SIZE) =>
+  unit.repeat(Math.ceil(bytes / Buffer.byteLength(unit))).slice(0, Math.floor((bytes / Buffer.byteLength(unit)) * unit.length));
 
 const exp = Math.floor(Date.now() / 1000) + 3600;
-const tokens = [await signToken({ role: "agent", town: "bench", agent: "alpha/polecats/toast", exp }, "bench-secret-0123456789abcdef"), await signToken({ role: "container", town: "bench", exp }, "bench-secret-0123456789abcdef")];
+const tokens = [
+  await signToken({ role: "agent", town: "bench", agent: "alpha/polecats/toast", exp }, "bench-secret-0123456789abcdef"),
+  await signToken({ role: "container", town: "bench", exp }, "bench-secret-0123456789abcdef"),
+];
 const token = tokens[0]!;
 
 const LINES: Record<string, string> = {
-  "prose": fill("the quick brown fox jumps over the lazy dog; "),
+  prose: fill("the quick brown fox jumps over the lazy dog; "),
   "random base64url": pick("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", SIZE),
   "hex digits": pick("0123456789abcdef", SIZE),
   "full-width letters": fill("ｅｙＪａｂｃ"),

@@ -49,7 +49,10 @@ if (args.includes("--town-scale")) {
   const { townScaleMain } = await import("./town-scale.ts");
   const started = performance.now();
   const snap = serverSnapshot();
-  await townScaleMain(args, (m) => console.error(`[town-scale +${((performance.now() - started) / 1000).toFixed(1)}s] ${m}`), { startedAt: new Date().toISOString(), serverCode: { hash: snap.hash, git: snap.git } });
+  await townScaleMain(args, (m) => console.error(`[town-scale +${((performance.now() - started) / 1000).toFixed(1)}s] ${m}`), {
+    startedAt: new Date().toISOString(),
+    serverCode: { hash: snap.hash, git: snap.git },
+  });
   process.exit(process.exitCode ?? 0);
 }
 
@@ -76,7 +79,21 @@ for (const metric of METRICS) {
   } catch (error) {
     log(`#${metric.id} failed: ${(error as Error).stack}`);
     for (const s of STARTED.slice(servers0)) log(`server log (last 3000 chars):\n${s.output().slice(-3000)}`);
-    result = { id: metric.id, name: metric.name, title: metric.title, params: {}, sections: [], summary: [], notes: [], data: {}, durationMs: performance.now() - m0, error: String((error as Error).message ?? error).split("\n")[0]!.slice(0, 300), loadavg: { before: load0, after: load() } };
+    result = {
+      id: metric.id,
+      name: metric.name,
+      title: metric.title,
+      params: {},
+      sections: [],
+      summary: [],
+      notes: [],
+      data: {},
+      durationMs: performance.now() - m0,
+      error: String((error as Error).message ?? error)
+        .split("\n")[0]!
+        .slice(0, 300),
+      loadavg: { before: load0, after: load() },
+    };
   }
   results.push(result);
   console.log(renderMetric(result));
@@ -85,6 +102,11 @@ for (const metric of METRICS) {
 const durationMs = performance.now() - t0;
 console.log(renderSummary(results));
 const partial = only ? { only: [...only] } : {};
-writeResults(outDir, results, { smoke, startedAt, durationMs, host: hostname(), cpus: (await import("node:os")).cpus().length, serverCode: snapshot, ...partial }, only !== null);
+writeResults(
+  outDir,
+  results,
+  { smoke, startedAt, durationMs, host: hostname(), cpus: (await import("node:os")).cpus().length, serverCode: snapshot, ...partial },
+  only !== null,
+);
 log(`done in ${(durationMs / 1000).toFixed(0)} s; results in ${outDir}`);
 process.exit(0);

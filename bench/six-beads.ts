@@ -22,27 +22,45 @@ const container = spawnContainer({ host: server.host, town: town.town, token: to
 try {
   const rigs = [];
   for (const name of ["alpha", "beta"]) rigs.push(await town.addRig(name, { git_url: makeBareRepo(dir, name), max_polecats: 2 }));
-  const replicas = await Promise.all(rigs.map(async (rig) => {
-    const replica = town.replica("rig", town.rigRoom(rig));
-    await replica.whenSynced();
-    return replica;
-  }));
+  const replicas = await Promise.all(
+    rigs.map(async (rig) => {
+      const replica = town.replica("rig", town.rigRoom(rig));
+      await replica.whenSynced();
+      return replica;
+    }),
+  );
   await Promise.all(rigs.map((r) => container.waitFor(new RegExp(`\\[${r.name}\\] ready`))));
   const t0 = Date.now();
-  for (const rig of rigs) for (let i = 1; i <= 3; i++) await town.rigCall(rig, "gt_bead_create", { title: `${rig.name} ${i}`, body: `write ${rig.name}-${i}.txt: ${i}` });
-  await Promise.all(replicas.map((r) => until((cb) => (r.doc.on("update", cb), () => r.doc.off("update", cb)), () => {
-    const mine = [...r.doc.getMap<Bead>("beads").values()];
-    return mine.length === 3 && mine.every((b) => b.status === "closed");
-  }, 120_000)));
+  for (const rig of rigs)
+    for (let i = 1; i <= 3; i++) await town.rigCall(rig, "gt_bead_create", { title: `${rig.name} ${i}`, body: `write ${rig.name}-${i}.txt: ${i}` });
+  await Promise.all(
+    replicas.map((r) =>
+      until(
+        (cb) => (r.doc.on("update", cb), () => r.doc.off("update", cb)),
+        () => {
+          const mine = [...r.doc.getMap<Bead>("beads").values()];
+          return mine.length === 3 && mine.every((b) => b.status === "closed");
+        },
+        120_000,
+      ),
+    ),
+  );
   const wall = Date.now() - t0;
   // Whole beads: the document holds only a bead's last status changes, gt_bead_status all of them.
-  const whole = await Promise.all(rigs.flatMap((rig, k) => [...replicas[k]!.doc.getMap<Bead>("beads").keys()].map((id) => town.rigCall<Bead>(rig, "gt_bead_status", { bead_id: id }))));
+  const whole = await Promise.all(
+    rigs.flatMap((rig, k) => [...replicas[k]!.doc.getMap<Bead>("beads").keys()].map((id) => town.rigCall<Bead>(rig, "gt_bead_status", { bead_id: id }))),
+  );
   const phase = (b: Bead, from: string, to: string) => {
     const start = b.history!.find((h) => h.status === from)!.at;
     const end = b.history!.findLast((h) => h.status === to)!.at;
     return end - start;
   };
-  const rows = whole.map((b) => ({ bead: b.title, waiting: phase(b, "open", "in_progress"), working: phase(b, "in_progress", "in_review"), merging: phase(b, "in_review", "closed") }));
+  const rows = whole.map((b) => ({
+    bead: b.title,
+    waiting: phase(b, "open", "in_progress"),
+    working: phase(b, "in_progress", "in_review"),
+    merging: phase(b, "in_review", "closed"),
+  }));
   const mean = (k: "waiting" | "working" | "merging") => Math.round(rows.reduce((s, r) => s + r[k], 0) / rows.length);
   console.log(`six beads over two rigs, max_polecats 2: ${(wall / 1000).toFixed(1)} s wall, ${(6 / (wall / 60000)).toFixed(1)} beads/min`);
   console.log("| bead | waiting for a polecat ms | agent run ms | merge + push ms |");

@@ -68,4 +68,3 @@ writeFileSync(out.replace(/\.md$/, ".json"), JSON.stringify(reports.length === 1
 if (reports.length > 1) console.log(`\n${markdown.slice(0, markdown.indexOf("\n## "))}`);
 console.log(`written to ${out}`);
 process.exit(reports.every((r) => r.violations === 0) ? 0 : 1);
-

@@ -85,10 +85,33 @@ export type TownScaleRun = {
 };
 
 /** A container process (container/main.ts) in its own process group, with the production heartbeat. */
-function startContainer(host: string, town: string, token: string, workspace: string, logFile: string, rigNames?: string[]): { child: ChildProcess; log: () => string; stop: () => Promise<void> } {
+function startContainer(
+  host: string,
+  town: string,
+  token: string,
+  workspace: string,
+  logFile: string,
+  rigNames?: string[],
+): { child: ChildProcess; log: () => string; stop: () => Promise<void> } {
   chmodSync(join(workspace, ".."), 0o711);
-  const args = ["--import", TS_LOADER, "container/main.ts", "--host", host, "--town", town, "--workspace", workspace, ...(rigNames ? ["--rigs", rigNames.join(",")] : [])];
-  const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GT_CONTAINER_TOKEN: token } });
+  const args = [
+    "--import",
+    TS_LOADER,
+    "container/main.ts",
+    "--host",
+    host,
+    "--town",
+    town,
+    "--workspace",
+    workspace,
+    ...(rigNames ? ["--rigs", rigNames.join(",")] : []),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, GT_CONTAINER_TOKEN: token },
+  });
   let log = "";
   const keep = (chunk: Buffer) => {
     appendFileSync(logFile, chunk);
@@ -127,7 +150,10 @@ function buildDashboard(log: (line: string) => void): string {
   if (built) return built;
   const out = join(ROOT, "bench", "tmp", `dist-${process.pid}`);
   log("building the dashboard (vite build)");
-  execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn", "--outDir", out], { cwd: ROOT, stdio: "inherit" });
+  execFileSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn", "--outDir", out], {
+    cwd: ROOT,
+    stdio: "inherit",
+  });
   process.once("exit", () => rmSync(out, { recursive: true, force: true }));
   built = out;
   return out;
@@ -142,8 +168,33 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
   const containers: ReturnType<typeof startContainer>[] = [];
   const load0 = loadavg()[0]!;
   const run: TownScaleRun = {
-    label, rigs: n, containers: shards, beads: n * BEADS_PER_RIG, wallS: 0, beadsPerMin: 0, convoyLandS: { p50: 0, max: 0 }, containerCpuS: 0, serverCpuS: 0, workerdCpuS: 0, cpuPerBeadS: 0,
-    containerRssPeakMb: 0, serverRssEndMb: 0, diskPerRigKb: 0, townDocBytes: 0, townMailDocBytes: 0, convoyCreateS: 0, townUpdateBytes: 0, townUpdates: 0, townResyncs: 0, overviewMs: null, overviewSockets: [], overviewWorkerdCpuS: null, restWorkerdMsPerS: 0, restContainerMsPerS: 0, rigsReadyS: 0, loadavg: { before: load0, after: 0 },
+    label,
+    rigs: n,
+    containers: shards,
+    beads: n * BEADS_PER_RIG,
+    wallS: 0,
+    beadsPerMin: 0,
+    convoyLandS: { p50: 0, max: 0 },
+    containerCpuS: 0,
+    serverCpuS: 0,
+    workerdCpuS: 0,
+    cpuPerBeadS: 0,
+    containerRssPeakMb: 0,
+    serverRssEndMb: 0,
+    diskPerRigKb: 0,
+    townDocBytes: 0,
+    townMailDocBytes: 0,
+    convoyCreateS: 0,
+    townUpdateBytes: 0,
+    townUpdates: 0,
+    townResyncs: 0,
+    overviewMs: null,
+    overviewSockets: [],
+    overviewWorkerdCpuS: null,
+    restWorkerdMsPerS: 0,
+    restContainerMsPerS: 0,
+    rigsReadyS: 0,
+    loadavg: { before: load0, after: 0 },
   };
   let sampler: ReturnType<typeof setInterval> | null = null;
   try {
@@ -162,15 +213,23 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
       const mine = rigs.slice(s * per, (s + 1) * per);
       if (!mine.length) continue;
       const exp = Math.floor(Date.now() / 1000) + 3600;
-      const token = shards === 1 ? town.container : await signToken({ role: "container", town: town.town, exp, rigs: mine.map((r) => r.id) } as TokenInput, SECRET);
+      const token =
+        shards === 1 ? town.container : await signToken({ role: "container", town: town.town, exp, rigs: mine.map((r) => r.id) } as TokenInput, SECRET);
       const workspace = join(dir, `workspace-${s}`);
       mkdirSync(workspace, { recursive: true });
-      containers.push(startContainer(server.host, town.town, token, workspace, join(logDir, `container-${s}.log`), shards === 1 ? undefined : mine.map((r) => r.name)));
+      containers.push(
+        startContainer(server.host, town.town, token, workspace, join(logDir, `container-${s}.log`), shards === 1 ? undefined : mine.map((r) => r.name)),
+      );
     }
-    await untilReplica(view, (doc) => {
-      const all = [...doc.getMap<Rig>("rigs").values()];
-      return all.length === n && all.every((r) => r.status === "ready");
-    }, 10 * 60_000, "every rig ready");
+    await untilReplica(
+      view,
+      (doc) => {
+        const all = [...doc.getMap<Rig>("rigs").values()];
+        return all.length === n && all.every((r) => r.status === "ready");
+      },
+      10 * 60_000,
+      "every rig ready",
+    );
     run.rigsReadyS = (Date.now() - tReady0) / 1000;
     log(`${label}: ${n} rigs ready in ${fmt(run.rigsReadyS)} s`);
 
@@ -206,10 +265,18 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
     // At most CREATE_IN_FLIGHT convoys asked for at once: all 100 at once over HTTP ended one run in
     // `fetch failed` (a connection not accepted within undici's 10 s while the machine was saturated).
     const created: Convoy[] = await pool(rigs.length, CREATE_IN_FLIGHT, (i) =>
-      town.townCall<ConvoyProgress>("gt_convoy_create", {
-        title: `${rigs[i]!.name} batch`,
-        beads: Array.from({ length: BEADS_PER_RIG }, (_, b) => ({ title: `${rigs[i]!.name} ${b + 1}`, body: `write ${rigs[i]!.name}-${b + 1}.txt: ${b + 1}`, rig: rigs[i]!.name })),
-      }, operators[i]),
+      town.townCall<ConvoyProgress>(
+        "gt_convoy_create",
+        {
+          title: `${rigs[i]!.name} batch`,
+          beads: Array.from({ length: BEADS_PER_RIG }, (_, b) => ({
+            title: `${rigs[i]!.name} ${b + 1}`,
+            body: `write ${rigs[i]!.name}-${b + 1}.txt: ${b + 1}`,
+            rig: rigs[i]!.name,
+          })),
+        },
+        operators[i],
+      ),
     );
     run.convoyCreateS = (Date.now() - t0) / 1000;
     const ids = new Set(created.map((c) => c.id));
@@ -221,21 +288,28 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
     let progressAt = Date.now();
     let lastStates = "";
     let stuck: string[] = [];
-    const landed = untilReplica(view, (doc) => {
-      const live = doc.getMap<Convoy>("convoys");
-      const states: string[] = [];
-      stuck = [];
-      for (const id of ids) {
-        if (landedAt.has(id)) continue;
-        const c = live.get(id);
-        if (!c) vanished.add(id);
-        else if (c.status !== "open") landedAt.set(id, Date.now());
-        else for (const b of c.beads) (states.push(b.status), b.status !== "closed" && b.status !== "failed" && stuck.push(`${b.rigName}:${b.beadId.slice(-8)}:${b.status}`));
-      }
-      const key = `${landedAt.size}|${states.join(",")}`;
-      if (key !== lastStates) (lastStates = key), (progressAt = Date.now());
-      return landedAt.size + vanished.size >= ids.size;
-    }, landTimeoutMs, "every convoy landed");
+    const landed = untilReplica(
+      view,
+      (doc) => {
+        const live = doc.getMap<Convoy>("convoys");
+        const states: string[] = [];
+        stuck = [];
+        for (const id of ids) {
+          if (landedAt.has(id)) continue;
+          const c = live.get(id);
+          if (!c) vanished.add(id);
+          else if (c.status !== "open") landedAt.set(id, Date.now());
+          else
+            for (const b of c.beads)
+              (states.push(b.status), b.status !== "closed" && b.status !== "failed" && stuck.push(`${b.rigName}:${b.beadId.slice(-8)}:${b.status}`));
+        }
+        const key = `${landedAt.size}|${states.join(",")}`;
+        if (key !== lastStates) ((lastStates = key), (progressAt = Date.now()));
+        return landedAt.size + vanished.size >= ids.size;
+      },
+      landTimeoutMs,
+      "every convoy landed",
+    );
     const watchdog = new Promise<never>((_, reject) => {
       const timer = setInterval(() => {
         if (Date.now() - progressAt < STALL_MS) return;
@@ -283,7 +357,10 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
     run.restContainerMsPerS = (1000 * (tree() - rc0)) / restS;
 
     // The overview in Chromium, after the work (the town at rest): navigation → all N rig cards.
-    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+    });
     try {
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
       const page = await context.newPage();
@@ -291,7 +368,10 @@ async function oneRun(label: string, n: number, shards: number, dist: string, lo
       const ow0 = workerd ? processCpuSeconds(workerd) : 0;
       const o0 = Date.now();
       await page.goto(`http://${server.host}/t/${town.town}?token=${town.viewer}`);
-      await page.locator("[data-testid=rig-card]").nth(n - 1).waitFor({ timeout: 120_000 });
+      await page
+        .locator("[data-testid=rig-card]")
+        .nth(n - 1)
+        .waitFor({ timeout: 120_000 });
       run.overviewMs = Date.now() - o0;
       run.overviewWorkerdCpuS = workerd ? processCpuSeconds(workerd) - ow0 : null;
       const cards = await page.locator("[data-testid=rig-card]").count();
@@ -332,17 +412,43 @@ export async function runTownScale(options: TownScaleOptions): Promise<{ runs: T
 
 export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string; serverCode?: { hash: string; git: string } } = {}): string {
   const rows: Cell[][] = runs.map((r) => [
-    r.label, r.beads, r.error ? `failed: ${r.error}` : fmt(r.wallS), fmt(r.beadsPerMin, 1), `${fmt(r.convoyLandS.p50)} / ${fmt(r.convoyLandS.max)}`,
-    fmt(r.containerCpuS), fmt(r.serverCpuS), fmt(r.workerdCpuS), fmt(r.cpuPerBeadS, 2), `${fmt((100 * (r.containerCpuS + r.serverCpuS)) / Math.max(1e-9, r.wallS), 0)}%`,
-    Math.round(r.containerRssPeakMb), Math.round(r.serverRssEndMb), Math.round(r.diskPerRigKb), r.townDocBytes, r.townMailDocBytes,
-    r.overviewMs ?? "–", r.overviewWorkerdCpuS === null ? "–" : fmt(r.overviewWorkerdCpuS, 2), fmt(r.rigsReadyS), fmt(r.convoyCreateS, 2),
+    r.label,
+    r.beads,
+    r.error ? `failed: ${r.error}` : fmt(r.wallS),
+    fmt(r.beadsPerMin, 1),
+    `${fmt(r.convoyLandS.p50)} / ${fmt(r.convoyLandS.max)}`,
+    fmt(r.containerCpuS),
+    fmt(r.serverCpuS),
+    fmt(r.workerdCpuS),
+    fmt(r.cpuPerBeadS, 2),
+    `${fmt((100 * (r.containerCpuS + r.serverCpuS)) / Math.max(1e-9, r.wallS), 0)}%`,
+    Math.round(r.containerRssPeakMb),
+    Math.round(r.serverRssEndMb),
+    Math.round(r.diskPerRigKb),
+    r.townDocBytes,
+    r.townMailDocBytes,
+    r.overviewMs ?? "–",
+    r.overviewWorkerdCpuS === null ? "–" : fmt(r.overviewWorkerdCpuS, 2),
+    fmt(r.rigsReadyS),
+    fmt(r.convoyCreateS, 2),
   ]);
-  const perRig: Cell[][] = runs.filter((r) => !r.error).map((r) => [
-    r.label, fmt((1000 * r.workerdCpuS) / r.wallS, 0), fmt((1000 * r.workerdCpuS) / r.wallS / r.rigs, 1), fmt(r.serverCpuS / r.beads, 3), fmt(r.containerCpuS / r.beads, 3), Math.round(r.townDocBytes / r.rigs),
-    Math.round(r.townUpdateBytes / r.beads), fmt(r.townUpdates / r.beads, 1), r.townResyncs,
-    fmt(r.restWorkerdMsPerS, 1), fmt(r.restContainerMsPerS, 1),
-    r.overviewMs === null ? "–" : fmt(r.overviewMs / r.rigs, 1), r.overviewSockets.join(" "),
-  ]);
+  const perRig: Cell[][] = runs
+    .filter((r) => !r.error)
+    .map((r) => [
+      r.label,
+      fmt((1000 * r.workerdCpuS) / r.wallS, 0),
+      fmt((1000 * r.workerdCpuS) / r.wallS / r.rigs, 1),
+      fmt(r.serverCpuS / r.beads, 3),
+      fmt(r.containerCpuS / r.beads, 3),
+      Math.round(r.townDocBytes / r.rigs),
+      Math.round(r.townUpdateBytes / r.beads),
+      fmt(r.townUpdates / r.beads, 1),
+      r.townResyncs,
+      fmt(r.restWorkerdMsPerS, 1),
+      fmt(r.restContainerMsPerS, 1),
+      r.overviewMs === null ? "–" : fmt(r.overviewMs / r.rigs, 1),
+      r.overviewSockets.join(" "),
+    ]);
   const cores = cpus().length;
   // Growth against the smallest single-container run of the same invocation (the same-run baseline).
   const singles = runs.filter((r) => r.containers === 1 && !r.error);
@@ -350,9 +456,16 @@ export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string
   const ratio = (a: number, b: number) => (b > 0 ? `${fmt(a / b, 2)}×` : "–");
   const growth: Cell[][] = base
     ? singles.map((r) => [
-        r.label, ratio(r.rigs, base.rigs), ratio(r.beadsPerMin, base.beadsPerMin), ratio(r.cpuPerBeadS, base.cpuPerBeadS), ratio(r.serverCpuS / r.beads, base.serverCpuS / base.beads),
-        ratio(r.townDocBytes, base.townDocBytes), ratio(r.townUpdateBytes / r.beads, base.townUpdateBytes / base.beads), ratio(r.restWorkerdMsPerS, base.restWorkerdMsPerS),
-        r.overviewMs && base.overviewMs ? ratio(r.overviewMs, base.overviewMs) : "–", ratio(r.convoyCreateS, base.convoyCreateS),
+        r.label,
+        ratio(r.rigs, base.rigs),
+        ratio(r.beadsPerMin, base.beadsPerMin),
+        ratio(r.cpuPerBeadS, base.cpuPerBeadS),
+        ratio(r.serverCpuS / r.beads, base.serverCpuS / base.beads),
+        ratio(r.townDocBytes, base.townDocBytes),
+        ratio(r.townUpdateBytes / r.beads, base.townUpdateBytes / base.beads),
+        ratio(r.restWorkerdMsPerS, base.restWorkerdMsPerS),
+        r.overviewMs && base.overviewMs ? ratio(r.overviewMs, base.overviewMs) : "–",
+        ratio(r.convoyCreateS, base.convoyCreateS),
         `${fmt((100 * (r.containerCpuS + r.serverCpuS)) / r.wallS / cores, 0)}% of ${cores} cores`,
       ])
     : [];
@@ -361,19 +474,74 @@ export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string
     "",
     `${meta.startedAt ?? new Date().toISOString()} · ${cores} CPUs · node ${process.version}${meta.serverCode ? ` · server code: party/ snapshot ${meta.serverCode.hash} of ${meta.serverCode.git}` : ""}`,
     "",
-    `One town per run on its own \`partykit dev\`; ${POLECATS} polecats per rig, scripted agents, local bare remotes; one convoy of ${BEADS_PER_RIG} beads per rig, each created with its own operator token. Wall = first gt_convoy_create → last convoy seen landed. CPU: container = its process tree (agents run in process groups of their own), live members plus what each reaped (agents, git), summed over containers; RSS the same tree's, sampled every 500 ms; server = partykit dev's process group; workerd = the one process that runs every room (the town room's own share cannot be split from the rig rooms'). Busy = (container + server CPU) ÷ wall, against ${cores * 100}% for ${cores} cores. At rest = a ${REST_MS / 1000} s window after the work, containers still connected (CPU is read in 10 ms ticks: a resolution of ${1000 / REST_MS * 10} ms per s). Overview = Chromium navigation until all N rig cards show (the town at rest, after the work), its sockets listed. One attempt per run, nothing retried.`,
+    `One town per run on its own \`partykit dev\`; ${POLECATS} polecats per rig, scripted agents, local bare remotes; one convoy of ${BEADS_PER_RIG} beads per rig, each created with its own operator token. Wall = first gt_convoy_create → last convoy seen landed. CPU: container = its process tree (agents run in process groups of their own), live members plus what each reaped (agents, git), summed over containers; RSS the same tree's, sampled every 500 ms; server = partykit dev's process group; workerd = the one process that runs every room (the town room's own share cannot be split from the rig rooms'). Busy = (container + server CPU) ÷ wall, against ${cores * 100}% for ${cores} cores. At rest = a ${REST_MS / 1000} s window after the work, containers still connected (CPU is read in 10 ms ticks: a resolution of ${(1000 / REST_MS) * 10} ms per s). Overview = Chromium navigation until all N rig cards show (the town at rest, after the work), its sockets listed. One attempt per run, nothing retried.`,
     "",
-    mdTable(["run", "beads", "wall s", "beads/min", "convoy landed s p50 / max", "container CPU s", "server CPU s", "workerd CPU s", "CPU s per bead", "busy", "container RSS peak MB", "server RSS MB", "disk per rig KB", "town doc bytes", "town mail doc bytes", "overview ms", "workerd CPU s in overview", "rigs ready s", "convoys created s"], rows),
+    mdTable(
+      [
+        "run",
+        "beads",
+        "wall s",
+        "beads/min",
+        "convoy landed s p50 / max",
+        "container CPU s",
+        "server CPU s",
+        "workerd CPU s",
+        "CPU s per bead",
+        "busy",
+        "container RSS peak MB",
+        "server RSS MB",
+        "disk per rig KB",
+        "town doc bytes",
+        "town mail doc bytes",
+        "overview ms",
+        "workerd CPU s in overview",
+        "rigs ready s",
+        "convoys created s",
+      ],
+      rows,
+    ),
     "",
     "## Per rig and per bead",
     "",
-    mdTable(["run", "workerd CPU ms per s", "workerd CPU ms per s per rig", "server CPU s per bead", "container CPU s per bead", "town doc bytes per rig", "town doc bytes to one subscriber per bead", "town doc updates per bead", "town doc resyncs (rebuilds)", "at rest: workerd CPU ms per s", "at rest: container CPU ms per s", "overview ms per rig", "overview sockets"], perRig),
+    mdTable(
+      [
+        "run",
+        "workerd CPU ms per s",
+        "workerd CPU ms per s per rig",
+        "server CPU s per bead",
+        "container CPU s per bead",
+        "town doc bytes per rig",
+        "town doc bytes to one subscriber per bead",
+        "town doc updates per bead",
+        "town doc resyncs (rebuilds)",
+        "at rest: workerd CPU ms per s",
+        "at rest: container CPU ms per s",
+        "overview ms per rig",
+        "overview sockets",
+      ],
+      perRig,
+    ),
     "",
     "## Growth against the smallest run",
     "",
     "Linear town-side costs keep the per-bead ratios near 1× and the per-town ones near the rigs ratio; more than that grows faster than linear. Throughput stops growing where the machine is saturated (the last column near 100%).",
     "",
-    mdTable(["run", "rigs", "beads/min", "CPU s per bead", "server CPU s per bead", "town doc bytes", "town doc bytes per bead (one subscriber)", "workerd CPU at rest", "overview ms", "convoys created s", "busy"], growth),
+    mdTable(
+      [
+        "run",
+        "rigs",
+        "beads/min",
+        "CPU s per bead",
+        "server CPU s per bead",
+        "town doc bytes",
+        "town doc bytes per bead (one subscriber)",
+        "workerd CPU at rest",
+        "overview ms",
+        "convoys created s",
+        "busy",
+      ],
+      growth,
+    ),
     "",
     ...runs.map((r) => `- ${r.label}: load average ${r.loadavg.before} → ${r.loadavg.after}`),
     "",
@@ -382,7 +550,11 @@ export function renderTownScale(runs: TownScaleRun[], meta: { startedAt?: string
 }
 
 /** `npm run bench -- --town-scale …`: writes bench/results/town-scale.md and .json. */
-export async function townScaleMain(args: string[], log: (line: string) => void, meta: { startedAt: string; serverCode: { hash: string; git: string } }): Promise<void> {
+export async function townScaleMain(
+  args: string[],
+  log: (line: string) => void,
+  meta: { startedAt: string; serverCode: { hash: string; git: string } },
+): Promise<void> {
   const value = (name: string) => args.find((a) => a.startsWith(`${name}=`))?.split("=")[1] ?? (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const sizes = (value("--town-scale-sizes") ?? "10,30,100").split(",").map(Number);
   if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new Error("--town-scale-sizes takes whole numbers ≥ 1, e.g. 3 or 10,30,100");

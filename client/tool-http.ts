@@ -26,6 +26,7 @@ export async function callHttp<T = unknown>(address: Omit<RoomAddress, "WebSocke
     body: JSON.stringify(args),
   });
   const body = (await response.json()) as { ok: boolean; value?: T; error?: { code: ErrorCode; message: string; retry_after?: number } };
-  if (!body.ok) throw new ToolCallError(body.error?.code ?? "INTERNAL", body.error?.message ?? `HTTP ${response.status}`, response.status, body.error?.retry_after);
+  if (!body.ok)
+    throw new ToolCallError(body.error?.code ?? "INTERNAL", body.error?.message ?? `HTTP ${response.status}`, response.status, body.error?.retry_after);
   return body.value as T;
 }

@@ -60,7 +60,9 @@ export function agentFilesFor(workspace: string): AgentFiles {
   const needed = [process.execPath, join(GT_BIN_DIR, "gt"), ...here.scripted.filter((arg) => arg.startsWith("/"))];
   if (needed.every((file) => !closedToOthers(file))) return here;
   if (!freshBundle("gt") || !freshBundle("scripted")) {
-    throw new Error(`rig users cannot reach ${closedToOthers(GT_BIN_DIR)}, and container/dist is missing or older than the sources: build it with npm run build:gt, so it can be copied to ${join(workspace, "runtime")}`);
+    throw new Error(
+      `rig users cannot reach ${closedToOthers(GT_BIN_DIR)}, and container/dist is missing or older than the sources: build it with npm run build:gt, so it can be copied to ${join(workspace, "runtime")}`,
+    );
   }
   const runtime = join(workspace, "runtime");
   mkdirSync(runtime, { recursive: true });
@@ -85,10 +87,15 @@ export function agentFilesFor(workspace: string): AgentFiles {
   }
   const bin = join(runtime, "bin");
   mkdirSync(bin, { recursive: true, mode: 0o755 });
-  writeFileSync(join(bin, "gt"), `#!/bin/sh\n# gt for agents (copied by the container: its project is out of their reach)\nexec ${quote(node)} ${quote(join(dist, "gt.js"))} "$@"\n`, { mode: 0o755 });
+  writeFileSync(
+    join(bin, "gt"),
+    `#!/bin/sh\n# gt for agents (copied by the container: its project is out of their reach)\nexec ${quote(node)} ${quote(join(dist, "gt.js"))} "$@"\n`,
+    { mode: 0o755 },
+  );
   chmodSync(join(bin, "gt"), 0o755);
   for (const dir of [runtime, bin, dist, join(dist, "chunks")]) if (existsSync(dir)) chmodSync(dir, 0o755);
-  for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" })) chmodSync(join(dist, file), statSync(join(dist, file)).isDirectory() ? 0o755 : 0o644);
+  for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" }))
+    chmodSync(join(dist, file), statSync(join(dist, file)).isDirectory() ? 0o755 : 0o644);
   return { node, gtBinDir: bin, scripted: [join(dist, "scripted.js")], path: pathOf(bin, node), copied: true };
 }
 

@@ -48,7 +48,8 @@ export function rulesetFor(spec: RulesetSpec): string {
   const accept = (e: Endpoint) => e.protocols.map((p) => `${family(e.address)} daddr ${e.address} ${p} dport ${e.port} accept`);
   const lines: string[] = [];
   for (const rig of spec.rigs) {
-    for (const rule of rig.allowed.flatMap(accept)) lines.push(`socket cgroupv2 level ${spec.cgroup.level + 1} ${q(`${spec.cgroup.path}/${rig.cgroup}`)} ${rule}`);
+    for (const rule of rig.allowed.flatMap(accept))
+      lines.push(`socket cgroupv2 level ${spec.cgroup.level + 1} ${q(`${spec.cgroup.path}/${rig.cgroup}`)} ${rule}`);
   }
   lines.push(...spec.allowed.flatMap(accept));
   lines.push(
@@ -180,7 +181,9 @@ export async function nftUsable(): Promise<string | null> {
 /** Runs an nft script (the whole of it one transaction). */
 export async function applyNft(script: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = execFile("nft", ["-f", "-"], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } }, (error, _stdout, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve()));
+    const child = execFile("nft", ["-f", "-"], { env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" } }, (error, _stdout, stderr) =>
+      error ? reject(new Error(stderr.trim() || error.message)) : resolve(),
+    );
     child.stdin!.end(script);
   });
 }
@@ -202,7 +205,10 @@ export async function tablesWithPrefix(prefix: string): Promise<{ name: string; 
   }
   const tables: { name: string; comment: string }[] = [];
   for (const name of names) {
-    const listing = await run("nft", ["-t", "list", "table", "inet", name], { env }).then((r) => r.stdout, () => "");
+    const listing = await run("nft", ["-t", "list", "table", "inet", name], { env }).then(
+      (r) => r.stdout,
+      () => "",
+    );
     tables.push({ name, comment: /^\s*comment "([^"]*)"/m.exec(listing)?.[1] ?? "" });
   }
   return tables;

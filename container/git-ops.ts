@@ -438,7 +438,13 @@ export class RigRepo {
 }
 
 /** Only the transports a rig's remote may use: never `ext::` (runs a command) nor other remote helpers. */
-const PROTOCOLS = ["protocol.allow=never", "protocol.https.allow=always", "protocol.ssh.allow=always", "protocol.git.allow=always", "protocol.file.allow=always"];
+const PROTOCOLS = [
+  "protocol.allow=never",
+  "protocol.https.allow=always",
+  "protocol.ssh.allow=always",
+  "protocol.git.allow=always",
+  "protocol.file.allow=always",
+];
 /** What simple-git refuses to be handed in an explicit environment (and strips when inherited). */
 const GUARDED_ENV = /^(git_.*|editor|visual|pager|prefix|ssh_askpass)$/i;
 /** The variables that carry a remote's credentials to git (gitCredentials): this file's own. */
@@ -499,7 +505,12 @@ export function gitCredentials(gitUrl: string): { url: string; env: Record<strin
  * whose report goes to stdout), so any non-zero exit is made an error here; and git's errors may
  * quote the remote's URL with its credentials, which are taken out.
  */
-export function git(baseDir: string, as: { user: RigUser; home: string; tmp: string } | null, credentials: Record<string, string>, extra: Partial<SimpleGitOptions>): SimpleGit {
+export function git(
+  baseDir: string,
+  as: { user: RigUser; home: string; tmp: string } | null,
+  credentials: Record<string, string>,
+  extra: Partial<SimpleGitOptions>,
+): SimpleGit {
   const base = as
     ? { PATH: USER_PATH, HOME: as.home, TMPDIR: as.tmp, LANG: process.env.LANG ?? "C.UTF-8" }
     : Object.fromEntries(Object.entries(process.env).filter(([key]) => !GUARDED_ENV.test(key)));
@@ -540,7 +551,10 @@ function checkBranch(branch: string): void {
 }
 
 function lines(out: string): string[] {
-  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 }
 
 function errorText(err: unknown): string {

@@ -24,7 +24,10 @@ import { Supervisor } from "./supervisor.ts";
 import { parseCidr, parseHostPort } from "./agent-network.ts";
 
 function splitList(text: string | undefined): string[] {
-  return (text ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (text ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function fail(message: string): never {
@@ -53,15 +56,21 @@ export function parseContainerArgs(argv: string[]) {
     },
     strict: true,
   });
-  if (values.token !== undefined) fail("--token would put the container token on a command line, which every local user can read (/proc/<pid>/cmdline): set GT_CONTAINER_TOKEN instead");
+  if (values.token !== undefined)
+    fail("--token would put the container token on a command line, which every local user can read (/proc/<pid>/cmdline): set GT_CONTAINER_TOKEN instead");
   const agentAllow = [...(values["agent-allow"] ?? []), ...splitList(process.env.GT_AGENT_ALLOW)];
   for (const entry of agentAllow) if (!parseHostPort(entry)) fail(`--agent-allow takes host:port (e.g. 127.0.0.1:8080 or [::1]:8080), got ${entry}`);
   const egressText = values["agent-egress"] ?? process.env.GT_AGENT_EGRESS;
-  const agentEgress = egressText === undefined ? undefined : splitList(egressText).map((entry) => parseCidr(entry) ?? fail(`--agent-egress takes networks as CIDRs (e.g. 203.0.113.0/24,2001:db8::/32), got ${entry}`));
+  const agentEgress =
+    egressText === undefined
+      ? undefined
+      : splitList(egressText).map(
+          (entry) => parseCidr(entry) ?? fail(`--agent-egress takes networks as CIDRs (e.g. 203.0.113.0/24,2001:db8::/32), got ${entry}`),
+        );
   const town = values.town ?? readLocalState()?.town;
   if (!town || !SLUG_RE.test(town)) fail("--town <town> is required (a slug)");
   if (values.runtime !== "scripted" && values.runtime !== "command") fail("--runtime must be scripted or command");
-  if (values.runtime === "command" && !values.command) fail("--runtime command needs --command \"<shell command>\"");
+  if (values.runtime === "command" && !values.command) fail('--runtime command needs --command "<shell command>"');
   const townRuntime: Runtime = values.runtime === "command" ? { kind: "command", command: values.command! } : { kind: "scripted" };
   const rigs: Record<string, Runtime> = {};
   for (const entry of values["rig-command"] ?? []) {
@@ -80,7 +89,14 @@ export function parseContainerArgs(argv: string[]) {
     host: values.host,
     secure: values.secure,
     workspace: resolve(values.workspace ?? process.env.GT_WORKSPACE ?? resolve(STATE_DIR, "workspace")),
-    rigNames: values.rigs ? new Set(values.rigs.split(",").map((s) => s.trim()).filter(Boolean)) : undefined,
+    rigNames: values.rigs
+      ? new Set(
+          values.rigs
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        )
+      : undefined,
     runtime: { town: townRuntime, rigs } satisfies RuntimeConfig,
     heartbeatMs,
     token: process.env.GT_CONTAINER_TOKEN,

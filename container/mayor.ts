@@ -137,7 +137,12 @@ export class MayorRunner {
     } catch (error) {
       return { code: null, signal: null, error: `cannot set the Mayor up: ${error instanceof Error ? error.message : error}` };
     }
-    const town = { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party: "main" as const, room: this.options.town };
+    const town = {
+      host: this.options.host,
+      ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}),
+      party: "main" as const,
+      room: this.options.town,
+    };
     let token: string;
     if (this.renewed) {
       token = this.renewed;
@@ -151,7 +156,11 @@ export class MayorRunner {
     }
     if (this.stopped) return null;
     // Renewed before it expires; the run is then ended and started again with the new token.
-    const keeper = new TokenKeeper(token, (current) => callHttp<TokenRefreshResult>({ ...town, token: current }, "gt_token_refresh").then((r) => r.token), (line) => this.log(line));
+    const keeper = new TokenKeeper(
+      token,
+      (current) => callHttp<TokenRefreshResult>({ ...town, token: current }, "gt_token_refresh").then((r) => r.token),
+      (line) => this.log(line),
+    );
     keeper.onRenewed((fresh) => {
       this.renewed = fresh;
       const pid = this.child?.pid;

@@ -204,9 +204,11 @@ export class OutputShipper {
   /** Past the backlog's bounds the oldest lines go: the room sees the gap they leave. */
   private bound(): void {
     let drop = 0;
-    while (this.queue.length - drop > this.backlogLines || (this.queuedBytes > this.backlogBytes && drop < this.queue.length)) this.queuedBytes -= this.queue[drop++]!.size;
+    while (this.queue.length - drop > this.backlogLines || (this.queuedBytes > this.backlogBytes && drop < this.queue.length))
+      this.queuedBytes -= this.queue[drop++]!.size;
     if (!drop) return;
-    if (this.dropped === 0 || Math.floor((this.dropped + drop) / 1000) > Math.floor(this.dropped / 1000)) this.options.log(`agents' output backlog full (the room is away): dropping the oldest lines, ${this.dropped + drop} so far`);
+    if (this.dropped === 0 || Math.floor((this.dropped + drop) / 1000) > Math.floor(this.dropped / 1000))
+      this.options.log(`agents' output backlog full (the room is away): dropping the oldest lines, ${this.dropped + drop} so far`);
     this.dropped += drop;
     this.queue = this.queue.slice(drop);
   }

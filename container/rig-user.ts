@@ -47,7 +47,11 @@ export function mayorUserName(containerId: string): string {
 /** Runs a command as `user` (as this process when null) with nothing of the supervisor's environment; resolves to its output. */
 export async function runAs(user: Pick<RigUser, "uid" | "gid"> | null, file: string, args: string[]): Promise<string> {
   // cwd "/": the supervisor's own working directory may be closed to the user.
-  const { stdout } = await run(file, args, { cwd: "/", env: { PATH: USER_PATH, LANG: process.env.LANG ?? "C.UTF-8" }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  const { stdout } = await run(file, args, {
+    cwd: "/",
+    env: { PATH: USER_PATH, LANG: process.env.LANG ?? "C.UTF-8" },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
   return stdout;
 }
 
@@ -231,7 +235,10 @@ export async function removeRigDir(rigDir: string, userName: string | undefined)
     why = await runAs(owner, "rm", ["-rf", "--", rigDir]).then(
       () => "",
       (error: { stderr?: string; signal?: string }) =>
-        [error.signal ? `rm ended by ${error.signal}` : "", ...(error.stderr ?? String(error)).split("\n").filter((l) => l && !l.includes(`'${rigDir}'`))].filter(Boolean).slice(0, 3).join("; "),
+        [error.signal ? `rm ended by ${error.signal}` : "", ...(error.stderr ?? String(error)).split("\n").filter((l) => l && !l.includes(`'${rigDir}'`))]
+          .filter(Boolean)
+          .slice(0, 3)
+          .join("; "),
     );
     try {
       await fs.rmdir(rigDir);
@@ -239,7 +246,8 @@ export async function removeRigDir(rigDir: string, userName: string | undefined)
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return; // the other container's removal finished it
-      if (code !== "ENOTEMPTY" || Date.now() - started > EMPTYING_MS) throw new Error(`${(error as Error).message}${why ? ` (emptying it as uid ${owner.uid}: ${why})` : ""}`);
+      if (code !== "ENOTEMPTY" || Date.now() - started > EMPTYING_MS)
+        throw new Error(`${(error as Error).message}${why ? ` (emptying it as uid ${owner.uid}: ${why})` : ""}`);
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt.n, 500)));
   }

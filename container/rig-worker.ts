@@ -121,7 +121,12 @@ export class RigWorker {
     private readonly options: RigWorkerOptions,
   ) {
     // As root, the rig's git work and agents run as the rig's own user (rig-user.ts).
-    this.repo = new RigRepo({ rigDir: this.rigDir, gitUrl: rig.gitUrl, defaultBranch: rig.defaultBranch, ...(isolating() ? { user: rigUserName(rig.id) } : {}) });
+    this.repo = new RigRepo({
+      rigDir: this.rigDir,
+      gitUrl: rig.gitUrl,
+      defaultBranch: rig.defaultBranch,
+      ...(isolating() ? { user: rigUserName(rig.id) } : {}),
+    });
     this.renewMs = options.heartbeatMs;
     this.socket = new ToolSocket({
       host: options.host,
@@ -389,13 +394,21 @@ export class RigWorker {
     } catch (error) {
       release();
       this.queuedStarts.delete(command.identity);
-      await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `no worktree: ${String(error).slice(0, 400)}` });
+      await this.call("gt_agent_exited", {
+        as: command.identity,
+        bead_id: command.bead.id,
+        run: command.run,
+        reason: `no worktree: ${String(error).slice(0, 400)}`,
+      });
       return;
     }
     if (this.stopped || !this.holds(command.epoch)) {
       // The lease went while the worktree was made (behind other git work of the rig): the room has
       // voided the run, so nothing may start for it (no renewal would vouch for it, no stop reach it).
-      await this.repo.removeWorktree(command.name).then(() => this.repo.deleteBranch(command.branch)).catch((error) => this.log(`worktree cleanup: ${error}`));
+      await this.repo
+        .removeWorktree(command.name)
+        .then(() => this.repo.deleteBranch(command.branch))
+        .catch((error) => this.log(`worktree cleanup: ${error}`));
       release();
       this.log(`${command.identity}'s run ${command.run} is void: the lease went while its worktree was made`);
       return;
@@ -438,7 +451,9 @@ export class RigWorker {
     const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, this.containerToken()]);
     const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now(), output, sent: new Set() };
     // Both streams read to their end (or a moment after the exit, if the group's rest holds them open).
-    const streamsEnded = Promise.all([child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())));
+    const streamsEnded = Promise.all(
+      [child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())),
+    );
     run.exited = new Promise<void>((resolve) => {
       let ended = false;
       const exited = (status: number | null, killedBy: NodeJS.Signals | null) => {
@@ -478,7 +493,12 @@ export class RigWorker {
     this.runs.set(command.identity, run);
     this.queuedStarts.delete(command.identity);
     this.log(`${command.identity} started on ${command.branch} (pid ${child.pid})`);
-    const reply = await this.call<{ stale: boolean }>("gt_agent_started", { as: command.identity, bead_id: command.bead.id, run: command.run, ...(child.pid ? { pid: child.pid } : {}) });
+    const reply = await this.call<{ stale: boolean }>("gt_agent_started", {
+      as: command.identity,
+      bead_id: command.bead.id,
+      run: command.run,
+      ...(child.pid ? { pid: child.pid } : {}),
+    });
     if (reply.stale) {
       // The room took the bead back while this process started: it is nobody's work.
       this.log(`${command.identity}'s run ${command.run} is over already; stopping it`);
@@ -486,7 +506,13 @@ export class RigWorker {
     }
   }
 
-  private async afterExit(command: StartAgentCommand, code: number | null, signal: NodeJS.Signals | null, run: Run, streamsEnded: Promise<unknown>): Promise<void> {
+  private async afterExit(
+    command: StartAgentCommand,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    run: Run,
+    streamsEnded: Promise<unknown>,
+  ): Promise<void> {
     // Its last lines first: whoever reads why it exited should find what it printed before.
     await Promise.race([streamsEnded, new Promise((resolve) => setTimeout(resolve, 1_000))]);
     for (const line of run.output.end()) this.log(`${command.name}${line.stream === "out" ? ":" : "!"} ${line.text}`);
@@ -498,7 +524,13 @@ export class RigWorker {
     let reply: { bead_status: string | null } | null = null;
     for (let attempt = 1; !reply; attempt++) {
       try {
-        reply = await this.call<{ bead_status: string | null }>("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, code, signal });
+        reply = await this.call<{ bead_status: string | null }>("gt_agent_exited", {
+          as: command.identity,
+          bead_id: command.bead.id,
+          run: command.run,
+          code,
+          signal,
+        });
       } catch (error) {
         if (attempt >= EXIT_REPORT_TRIES || this.stopped || !this.holds(command.epoch)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
@@ -549,7 +581,13 @@ export class RigWorker {
     } else {
       this.log(`merge of ${command.branch} failed (${result.failure}): ${result.error}`);
       if (result.failure !== "branch_missing") await this.repo.deleteBranch(command.branch).catch(() => {}); // redone from a fresh branch
-      await this.call("gt_merge_result", { bead_id: command.bead_id, ok: false, failure: result.failure, error: result.error.slice(0, 4000), conflict_files: result.conflictFiles.slice(0, 100) });
+      await this.call("gt_merge_result", {
+        bead_id: command.bead_id,
+        ok: false,
+        failure: result.failure,
+        error: result.error.slice(0, 4000),
+        conflict_files: result.conflictFiles.slice(0, 100),
+      });
     }
     await this.reportDisk();
   }
@@ -557,7 +595,10 @@ export class RigWorker {
   /** The rig is ready: its disk use, and what of its agents' boundary this container enforces. */
   private async reportDisk(): Promise<void> {
     const { processes, network, missing } = this.options.sandbox.status;
-    await this.call("gt_rig_ready", { disk_bytes: await this.repo.diskBytes(), boundary: { processes, network, missing: missing.slice(0, 8).map((m) => m.slice(0, 300)) } });
+    await this.call("gt_rig_ready", {
+      disk_bytes: await this.repo.diskBytes(),
+      boundary: { processes, network, missing: missing.slice(0, 8).map((m) => m.slice(0, 300)) },
+    });
   }
 
   // ------------------------------------------------------------------ processes
@@ -632,7 +673,11 @@ export class RigWorker {
       await this.clean({ keepInReview: true });
     })()
       // The room away for a moment: the next sweep tries again.
-      .catch((error) => (error instanceof ToolCallError && (error.code === "DISCONNECTED" || error.code === "TIMEOUT") ? undefined : this.log(`sweep: ${error instanceof Error ? error.message : error}`)))
+      .catch((error) =>
+        error instanceof ToolCallError && (error.code === "DISCONNECTED" || error.code === "TIMEOUT")
+          ? undefined
+          : this.log(`sweep: ${error instanceof Error ? error.message : error}`),
+      )
       .finally(() => (this.sweeping = null));
     return this.sweeping;
   }

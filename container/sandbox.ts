@@ -87,7 +87,11 @@ type Group = { key: string; dir: string; allowed: Endpoint[] };
  * How a run that went through the namespace's shell ended: a status 128+n after the container sent
  * signal n is that signal (the shell reports a signal's end so); any other status is what it says.
  */
-export function exitThroughInit(code: number | null, signal: NodeJS.Signals | null, sent: ReadonlySet<NodeJS.Signals>): { code: number | null; signal: NodeJS.Signals | null } {
+export function exitThroughInit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  sent: ReadonlySet<NodeJS.Signals>,
+): { code: number | null; signal: NodeJS.Signals | null } {
   if (signal || code === null || code <= 128) return { code, signal };
   const name = (Object.keys(constants.signals) as NodeJS.Signals[]).find((s) => constants.signals[s] === code - 128);
   return name && sent.has(name) ? { code: null, signal: name } : { code, signal };
@@ -138,7 +142,8 @@ export class AgentSandbox {
       const name = sandboxTable(options.containerId);
       if (problem) missing.push(`network: ${problem}`);
       else if (!mount) missing.push("network: no cgroup v2 hierarchy is mounted");
-      else if (!(join(mount, name) + "/").startsWith("/sys/fs/cgroup/")) missing.push(`network: the cgroup v2 hierarchy is at ${mount}, outside /sys/fs/cgroup where nft looks`);
+      else if (!(join(mount, name) + "/").startsWith("/sys/fs/cgroup/"))
+        missing.push(`network: the cgroup v2 hierarchy is at ${mount}, outside /sys/fs/cgroup where nft looks`);
       else {
         const dir = join(mount, name);
         base = { dir, nftPath: relative("/sys/fs/cgroup", dir), level: 1, table: name };
@@ -170,7 +175,10 @@ export class AgentSandbox {
       if (!sandbox.status.network) await sandbox.uninstall();
     }
     if (missing.length) options.log(`the agents' boundary is not enforced here: ${missing.join("; ")} (docs/security.md says what then holds)`);
-    else options.log(`agents run in their own PID namespaces, and reach on this machine only the rooms${options.allow.length ? `, ${options.allow.join(", ")}` : ""} and their rig's remote`);
+    else
+      options.log(
+        `agents run in their own PID namespaces, and reach on this machine only the rooms${options.allow.length ? `, ${options.allow.join(", ")}` : ""} and their rig's remote`,
+      );
     return sandbox;
   }
 
@@ -179,10 +187,17 @@ export class AgentSandbox {
    * `user` (null: as this process), inside the boundary. Spawn it detached: it leads its process
    * group, and a signal to the group reaches the agent.
    */
-  command(groupKey: string, user: { uid: number; gid: number } | null, file: string, args: readonly string[]): { file: string; args: string[]; uid?: number; gid?: number } {
+  command(
+    groupKey: string,
+    user: { uid: number; gid: number } | null,
+    file: string,
+    args: readonly string[],
+  ): { file: string; args: string[]; uid?: number; gid?: number } {
     if (!user || !this.tools) return { file, args: [...args], ...(user ? { uid: user.uid, gid: user.gid } : {}) };
     const drop = [SETPRIV, `--reuid=${user.uid}`, `--regid=${user.gid}`, "--clear-groups", "--no-new-privs", "--"];
-    const inner = this.status.processes ? [UNSHARE, "--pid", "--fork", "--kill-child", "--mount-proc", "--", ...drop, "/bin/sh", "-c", INIT, "sh", file, ...args] : [...drop, file, ...args];
+    const inner = this.status.processes
+      ? [UNSHARE, "--pid", "--fork", "--kill-child", "--mount-proc", "--", ...drop, "/bin/sh", "-c", INIT, "sh", file, ...args]
+      : [...drop, file, ...args];
     const group = this.status.network || this.probing ? this.groups.get(groupKey) : undefined;
     if (!group) return { file: inner[0]!, args: inner.slice(1) };
     // The shell writes its own pid into the cgroup, then becomes what follows: nothing runs before the move.
@@ -230,19 +245,21 @@ export class AgentSandbox {
   /** Installs the table as it now stands (one change at a time, each replacing the whole table). */
   private apply(): Promise<void> {
     const base = this.base!;
-    this.applying = this.applying.catch(() => {}).then(() => {
-      if (this.closed) return;
-      return applyNft(
-        rulesetFor({
-          table: base.table,
-          cgroup: { path: base.nftPath, level: base.level },
-          allowed: this.allowed,
-          rigs: [...this.groups.values()].map((g) => ({ cgroup: g.key, allowed: g.allowed })),
-          egress: this.options.egress,
-          owner: `townhall container pid ${process.pid}`,
-        }),
-      );
-    });
+    this.applying = this.applying
+      .catch(() => {})
+      .then(() => {
+        if (this.closed) return;
+        return applyNft(
+          rulesetFor({
+            table: base.table,
+            cgroup: { path: base.nftPath, level: base.level },
+            allowed: this.allowed,
+            rigs: [...this.groups.values()].map((g) => ({ cgroup: g.key, allowed: g.allowed })),
+            egress: this.options.egress,
+            owner: `townhall container pid ${process.pid}`,
+          }),
+        );
+      });
     return this.applying;
   }
 
@@ -281,11 +298,14 @@ export class AgentSandbox {
     try {
       const { file, args } = this.command("probe", { uid: PROBE_UID, gid: PROBE_UID }, this.files.node, ["-e", script]);
       const out = await new Promise<string>((resolve, reject) => {
-        execFile(file, args, { cwd: "/", env: { PATH: "/usr/bin:/bin" }, timeout: 15_000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout)));
+        execFile(file, args, { cwd: "/", env: { PATH: "/usr/bin:/bin" }, timeout: 15_000 }, (error, stdout, stderr) =>
+          error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout),
+        );
       });
       const seen = JSON.parse(out) as { processes: number; listener: string; rooms: string };
       if (seen.listener === "connected") return "a probe run as an agent still reached a loopback listener (the cgroup rule did not match)";
-      if (seen.rooms !== "connected" && seen.rooms !== "skipped") return `a probe run as an agent could not reach the rooms at ${this.options.host} (${seen.rooms})`;
+      if (seen.rooms !== "connected" && seen.rooms !== "skipped")
+        return `a probe run as an agent could not reach the rooms at ${this.options.host} (${seen.rooms})`;
       if (seen.processes > 4) {
         // Not in a PID namespace of its own after all: say so, and start agents without the wrapper's promise.
         this.status.processes = false;

@@ -97,7 +97,10 @@ export class Supervisor {
 
   /** Resolves once the registry was read and every served rig has begun starting. */
   async start(): Promise<void> {
-    if (this.files.copied) this.options.log(`the project is out of rig users' reach: agents run node, gt and the scripted agent copied to ${join(this.options.workspace, "runtime")}`);
+    if (this.files.copied)
+      this.options.log(
+        `the project is out of rig users' reach: agents run node, gt and the scripted agent copied to ${join(this.options.workspace, "runtime")}`,
+      );
     const sandbox = await AgentSandbox.prepare({
       containerId: this.containerId,
       host: this.options.host,
@@ -109,7 +112,12 @@ export class Supervisor {
     this.sandbox = sandbox;
     // As root, the Mayor is a user of its own, as each rig is (mayor.ts).
     if (this.options.mayorCommand) {
-      this.mayor = new MayorRunner({ ...this.options, command: this.options.mayorCommand, sandbox, ...(isolating() ? { user: mayorUserName(this.workspace.containerId) } : {}) });
+      this.mayor = new MayorRunner({
+        ...this.options,
+        command: this.options.mayorCommand,
+        sandbox,
+        ...(isolating() ? { user: mayorUserName(this.workspace.containerId) } : {}),
+      });
     }
     if (!isolating()) {
       this.options.log(
@@ -170,7 +178,9 @@ export class Supervisor {
         if (registry.has(id)) continue; // the replica or the room is behind; the rig is still there
         this.workers.delete(id);
         this.options.log(`[${worker.rig.name}] removed from the town: stopping its agents and deleting ${worker.rigDir}`);
-        await worker.stop({ remove: true }).catch((error) => this.options.log(`[${worker.rig.name}] removing it: ${error instanceof Error ? error.message : error}`));
+        await worker
+          .stop({ remove: true })
+          .catch((error) => this.options.log(`[${worker.rig.name}] removing it: ${error instanceof Error ? error.message : error}`));
       }
       if (!this.swept) {
         this.swept = true;
@@ -182,7 +192,14 @@ export class Supervisor {
       if (!rig || this.workers.has(id)) continue; // not readable now: the next change tries again
       let worker: RigWorker;
       try {
-        worker = new RigWorker(rig, { ...this.options, containerId: this.containerId, session: this.session, slots: this.slots, sandbox: this.sandbox!, onGone: () => this.reconcileRemoval(rig.id) });
+        worker = new RigWorker(rig, {
+          ...this.options,
+          containerId: this.containerId,
+          session: this.session,
+          slots: this.slots,
+          sandbox: this.sandbox!,
+          onGone: () => this.reconcileRemoval(rig.id),
+        });
       } catch (error) {
         // One bad registry entry must not stop the others from being served.
         this.refused.add(rig.id);
@@ -205,7 +222,13 @@ export class Supervisor {
   }
 
   private address(party: "main" | "rig", room: string) {
-    return { host: this.options.host, ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}), party, room, token: this.options.containerToken };
+    return {
+      host: this.options.host,
+      ...(this.options.secure !== undefined ? { secure: this.options.secure } : {}),
+      party,
+      room,
+      token: this.options.containerToken,
+    };
   }
 
   /** The rigs the town's registry holds now, read through gt_list_rigs; null if it cannot be read. */
@@ -227,7 +250,10 @@ export class Supervisor {
       if (registry.has(id) || this.workers.has(id) || !/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) continue;
       this.options.log(`deleting ${join(dir, id)}: its rig was removed`);
       await removeRigDir(join(dir, id), isolating() ? rigUserName(id) : undefined);
-      if (isolating()) await deleteRigUser(rigUserName(id)).catch((error) => this.options.log(`deleting the user of rig ${id}: ${error instanceof Error ? error.message : error}`));
+      if (isolating())
+        await deleteRigUser(rigUserName(id)).catch((error) =>
+          this.options.log(`deleting the user of rig ${id}: ${error instanceof Error ? error.message : error}`),
+        );
     }
   }
 

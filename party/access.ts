@@ -113,7 +113,9 @@ function admitDoc(token: TokenPayload, room: RoomRef, doc: DocName): Admission {
       // The rig document: a viewer of the town or of this rig, or a link to a view inside this rig.
       if (view === undefined) return granted; // coversRig already held
       const rigId = room.party === "rig" ? room.rigId : "";
-      return (view.kind === "rig" || view.kind === "bead" || view.kind === "agent") && view.rig === rigId ? granted : refuse("this link does not show this rig");
+      return (view.kind === "rig" || view.kind === "bead" || view.kind === "agent") && view.rig === rigId
+        ? granted
+        : refuse("this link does not show this rig");
     }
   }
 }
@@ -136,9 +138,11 @@ export function outputScope(token: TokenPayload, room: RoomRef): OutputScope | n
 /** An output socket: an agent of this rig, watched by whom outputScope allows (a bead link: that bead's runs of it). */
 function admitOutput(token: TokenPayload, room: RoomRef, identity: string): Admission {
   const address = parseAddress(identity);
-  if (room.party !== "rig" || address?.kind !== "rig" || address.rig !== room.rigName) return { ok: false, code: "UNKNOWN_RIG", message: `no agent ${identity} in this room` };
+  if (room.party !== "rig" || address?.kind !== "rig" || address.rig !== room.rigName)
+    return { ok: false, code: "UNKNOWN_RIG", message: `no agent ${identity} in this room` };
   const scope = outputScope(token, room);
-  if (!scope) return refuse(token.role === "viewer" ? "this link does not show agents' output" : "agents' output is for operators and links that name the agent");
+  if (!scope)
+    return refuse(token.role === "viewer" ? "this link does not show agents' output" : "agents' output is for operators and links that name the agent");
   if (scope.agent !== undefined && scope.agent !== address.name) return refuse(`this link shows the output of ${scope.agent} only`);
   return { ok: true, identity: null };
 }

@@ -121,7 +121,13 @@ export type Appended = {
  * or LIMITS.outputRingBytes bytes the oldest lines leave the ring (counted in `dropped`), and the
  * storage batches they emptied are deleted.
  */
-export function appendLines(run: StoredRun, ring: readonly RingLine[], incoming: readonly IncomingLine[], first: number | undefined, secrets: SecretValues | readonly string[]): Appended {
+export function appendLines(
+  run: StoredRun,
+  ring: readonly RingLine[],
+  incoming: readonly IncomingLine[],
+  first: number | undefined,
+  secrets: SecretValues | readonly string[],
+): Appended {
   const start = first ?? run.received;
   const skip = Math.max(0, run.received - start);
   const lost = Math.max(0, start - run.received);
@@ -196,24 +202,40 @@ export function scopeAllows(scope: OutputScope, run: Pick<RunInfo, "identity" | 
   return (scope.agent === undefined || agentName(run.identity) === scope.agent) && (scope.bead === undefined || run.beadId === scope.bead);
 }
 
-export type LogQuery = { identity?: string | undefined; run?: string | undefined; bead_id?: string | undefined; after?: number | undefined; limit?: number | undefined };
+export type LogQuery = {
+  identity?: string | undefined;
+  run?: string | undefined;
+  bead_id?: string | undefined;
+  after?: number | undefined;
+  limit?: number | undefined;
+};
 
 /**
  * Which runs a read lists and which one it shows: `run` when named; else the identity's current run
  * (`current`) or its latest; else the bead's latest. Everything outside `scope` is left out, and
  * naming it is FORBIDDEN.
  */
-export function chooseRun(all: readonly RunInfo[], query: LogQuery, scope: OutputScope, current: (identity: string) => string | undefined): { run: RunInfo | null; runs: RunInfo[] } {
-  if (query.identity === undefined && query.run === undefined && query.bead_id === undefined) throw new ToolError("INVALID_ARGS", "give identity, run or bead_id");
-  if (query.identity !== undefined && scope.agent !== undefined && agentName(query.identity) !== scope.agent) throw new ToolError("FORBIDDEN", `this link shows the output of ${scope.agent} only`);
-  if (query.bead_id !== undefined && scope.bead !== undefined && query.bead_id !== scope.bead) throw new ToolError("FORBIDDEN", `this link shows the runs of bead ${scope.bead} only`);
+export function chooseRun(
+  all: readonly RunInfo[],
+  query: LogQuery,
+  scope: OutputScope,
+  current: (identity: string) => string | undefined,
+): { run: RunInfo | null; runs: RunInfo[] } {
+  if (query.identity === undefined && query.run === undefined && query.bead_id === undefined)
+    throw new ToolError("INVALID_ARGS", "give identity, run or bead_id");
+  if (query.identity !== undefined && scope.agent !== undefined && agentName(query.identity) !== scope.agent)
+    throw new ToolError("FORBIDDEN", `this link shows the output of ${scope.agent} only`);
+  if (query.bead_id !== undefined && scope.bead !== undefined && query.bead_id !== scope.bead)
+    throw new ToolError("FORBIDDEN", `this link shows the runs of bead ${scope.bead} only`);
   let named: RunInfo | undefined;
   if (query.run !== undefined) {
     named = all.find((r) => r.run === query.run);
     if (!named) throw new ToolError("INVALID_ARGS", `run: no output of run ${query.run} is kept (each agent keeps its last ${LIMITS.outputRunsKept} runs)`);
     if (!scopeAllows(scope, named)) throw new ToolError("FORBIDDEN", "this link does not show that run");
-    if (query.identity !== undefined && named.identity !== query.identity) throw new ToolError("INVALID_ARGS", `run: ${query.run} is a run of ${named.identity}, not ${query.identity}`);
-    if (query.bead_id !== undefined && named.beadId !== query.bead_id) throw new ToolError("INVALID_ARGS", `run: ${query.run} is a run of bead ${named.beadId}, not ${query.bead_id}`);
+    if (query.identity !== undefined && named.identity !== query.identity)
+      throw new ToolError("INVALID_ARGS", `run: ${query.run} is a run of ${named.identity}, not ${query.identity}`);
+    if (query.bead_id !== undefined && named.beadId !== query.bead_id)
+      throw new ToolError("INVALID_ARGS", `run: ${query.run} is a run of bead ${named.beadId}, not ${query.bead_id}`);
   }
   const identity = query.identity ?? (query.bead_id === undefined ? named?.identity : undefined);
   const runs = all
@@ -378,7 +400,13 @@ export class AgentOutput {
    * bounds. Returns the run as it is now, the lines stored (their seqs), and runs that changed
    * besides (when this batch made the run known).
    */
-  append(run: string, identity: string, first: number | undefined, lines: readonly IncomingLine[], now: number): Promise<{ run: RunInfo; added: OutputLine[]; changed: RunInfo[] }> {
+  append(
+    run: string,
+    identity: string,
+    first: number | undefined,
+    lines: readonly IncomingLine[],
+    now: number,
+  ): Promise<{ run: RunInfo; added: OutputLine[]; changed: RunInfo[] }> {
     return this.serially(async () => {
       const index = await this.runs();
       const put: Record<string, unknown> = {};

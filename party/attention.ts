@@ -79,7 +79,13 @@ export function attentionItems(input: AttentionInput, limit: number = LIMITS.att
     // (no run, so nothing primes it) leaves mail waiting.
     const waiting = agent.role === "polecat" && !agent.run && (agent.status === "idle" || agent.status === "dead") ? unread.get(agent.identity) : undefined;
     if (waiting) {
-      offer(RANK.waiting_mail, { kind: "waiting_mail", id: agent.identity, title: agent.identity, detail: `${plural(waiting.count, "unread mail")}, waiting since its run ended`, at: waiting.oldest });
+      offer(RANK.waiting_mail, {
+        kind: "waiting_mail",
+        id: agent.identity,
+        title: agent.identity,
+        detail: `${plural(waiting.count, "unread mail")}, waiting since its run ended`,
+        at: waiting.oldest,
+      });
     }
   }
   return top.sorted().map((r) => r.item);

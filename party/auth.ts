@@ -161,7 +161,13 @@ export async function signInternal(secret: string, room: string, op: string, bod
  * Checks a room-to-room call's header before its body is read: the signature for this room and op,
  * made within the window. Returns the body digest it vouches for (compare once the body is read).
  */
-export async function checkInternal(header: string | null, secret: string, room: string, op: string, now = Date.now()): Promise<{ ok: true; digest: string } | { ok: false; reason: string }> {
+export async function checkInternal(
+  header: string | null,
+  secret: string,
+  room: string,
+  op: string,
+  now = Date.now(),
+): Promise<{ ok: true; digest: string } | { ok: false; reason: string }> {
   const [at, digest, mac, ...rest] = (header ?? "").split(".");
   if (!at || !digest || !mac || rest.length || !/^\d{1,15}$/.test(at)) return { ok: false, reason: "room-to-room calls need a signature" };
   if (Math.abs(now - Number(at)) > INTERNAL_WINDOW_MS) return { ok: false, reason: "room-to-room signature out of date" };

@@ -80,7 +80,9 @@ export function mergedEvent(window: NoticeWindow, at: number, rigName: string): 
   const total = kinds.reduce((n, [, k]) => n + k, 0);
   if (!total || !window.heldId) return null;
   const detail = kinds.map(([kind, n]) => `${n} ${kind}`).join(", ");
-  return makeEvent(window.heldId, at, kinds[0]![0], `${rigName}: ${total} more ${total === 1 ? "failure" : "failures"} (${detail}); see the rig's feed`, { tone: window.tone ?? "warn" });
+  return makeEvent(window.heldId, at, kinds[0]![0], `${rigName}: ${total} more ${total === 1 ? "failure" : "failures"} (${detail}); see the rig's feed`, {
+    tone: window.tone ?? "warn",
+  });
 }
 
 const TONE_ORDER: Record<FeedTone, number> = { bad: 0, warn: 1, good: 2, info: 3 };

@@ -3,7 +3,21 @@
  * public contract, but parsed like any other boundary.
  */
 import { z } from "zod";
-import { AGENT_STATUSES, ATTENTION_KINDS, BEAD_STATUSES, boundarySchema, FEED_TONES, LIMITS, MAIL_STATES, PRIORITIES, RIG_STATUSES, SEVERITIES, slug, ulidString, type BeadStatus } from "./protocol.ts";
+import {
+  AGENT_STATUSES,
+  ATTENTION_KINDS,
+  BEAD_STATUSES,
+  boundarySchema,
+  FEED_TONES,
+  LIMITS,
+  MAIL_STATES,
+  PRIORITIES,
+  RIG_STATUSES,
+  SEVERITIES,
+  slug,
+  ulidString,
+  type BeadStatus,
+} from "./protocol.ts";
 
 const count = z.number().int().min(0);
 
@@ -102,7 +116,15 @@ export const beadCreate = z.strictObject({
 
 /** Town → rig: the current status of some beads (the convoy reconciliation). */
 export const beadStates = z.strictObject({ ids: z.array(ulidString).max(500) });
-export type BeadState = { id: string; status: BeadStatus; assignee?: string; rev: number; title: string; failure?: string; movedTo?: { rig: string; beadId: string } };
+export type BeadState = {
+  id: string;
+  status: BeadStatus;
+  assignee?: string;
+  rev: number;
+  title: string;
+  failure?: string;
+  movedTo?: { rig: string; beadId: string };
+};
 
 /**
  * Town → rig: close this bead as moved to `to_rig` (its run stopped), under the id the town chose for

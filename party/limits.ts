@@ -31,7 +31,12 @@ export type RateKind = keyof typeof RATE_RULES;
 export type Bucket = { tokens: number; at: number };
 
 /** Takes `cost` from the bucket, or says after how many ms there would be enough. */
-export function take(bucket: Bucket | undefined, rule: Rule, cost: number, now: number): { ok: true; bucket: Bucket } | { ok: false; bucket: Bucket; retryAfterMs: number } {
+export function take(
+  bucket: Bucket | undefined,
+  rule: Rule,
+  cost: number,
+  now: number,
+): { ok: true; bucket: Bucket } | { ok: false; bucket: Bucket; retryAfterMs: number } {
   const refill = rule.perMinute / 60_000;
   const start = bucket ? Math.min(rule.burst, bucket.tokens + (now - bucket.at) * refill) : rule.burst;
   const current: Bucket = { tokens: start, at: now };

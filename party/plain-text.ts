@@ -8,7 +8,6 @@
  */
 import { INVISIBLE, showInvisible } from "./invisible.ts";
 
-
 /** ANSI escape sequences: CSI (ESC [ … final byte) and OSC (ESC ] … ended by BEL, ST, or the end). */
 const ESCAPE_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?/g;
 /** C0 controls except \t and \n, DEL, and the C1 controls (U+0080–U+009F; some terminals obey them too). */

@@ -70,7 +70,11 @@ export class PostOffice {
       Object.assign(put, body);
       return record;
     });
-    await this.host.write(records.map((r) => this.change(r)), events, { put });
+    await this.host.write(
+      records.map((r) => this.change(r)),
+      events,
+      { put },
+    );
     const boxes = new Set(records.map((r) => this.boxOf(r)));
     for (const box of boxes) await this.trim(box);
     return records;
@@ -85,7 +89,14 @@ export class PostOffice {
       oldest.map((m) => ({ collection: this.host.collection, key: m.id, value: null })),
       [],
       // One key for the mail, one (`mailindex:<id>`) to find it by id alone.
-      { put: Object.fromEntries(oldest.flatMap((m) => [[`mailarchive:${box}:${m.id}`, m], [`mailindex:${m.id}`, `mailarchive:${box}:${m.id}`]])) },
+      {
+        put: Object.fromEntries(
+          oldest.flatMap((m) => [
+            [`mailarchive:${box}:${m.id}`, m],
+            [`mailindex:${m.id}`, `mailarchive:${box}:${m.id}`],
+          ]),
+        ),
+      },
     );
   }
 
@@ -118,7 +129,15 @@ export class PostOffice {
       await this.store([markDelivered(mail, Date.now())], [this.host.feedEvent("mail", this.host.feedLine(mail))]);
       return { id: mail.id, state: "delivered" };
     }
-    const entry: OutboxEntry = { key: mail.id, kind: "mail", payload: null, attempts: 1, createdAt: now, nextAttemptAt: now + FIRST_RETRY_MS, lastError: attempt.error };
+    const entry: OutboxEntry = {
+      key: mail.id,
+      kind: "mail",
+      payload: null,
+      attempts: 1,
+      createdAt: now,
+      nextAttemptAt: now + FIRST_RETRY_MS,
+      lastError: attempt.error,
+    };
     await this.store([mail], [this.host.feedEvent("mail", `${this.host.feedLine(mail)} (queued)`)], { [Outbox.storageKey(mail.id)]: entry });
     await this.host.outbox().added(entry);
     return { id: mail.id, state: "queued" };
@@ -174,7 +193,12 @@ export class PostOffice {
       const stored = await this.host.storage.get<Mail>(key);
       if (stored?.state === "delivered") put[key] = markRead(stored, now);
     }
-    if (live.length || Object.keys(put).length) await this.host.write(live.map((m) => this.change(m)), [], { put });
+    if (live.length || Object.keys(put).length)
+      await this.host.write(
+        live.map((m) => this.change(m)),
+        [],
+        { put },
+      );
     return { acked: [...live.map((m) => m.id), ...Object.values(put).map((m) => m.id)] };
   }
 

@@ -132,14 +132,17 @@ export class RecordDoc {
     this.eventIds = [...events.keys()];
     const feed = [...events.values()].slice(-LIMITS.eventsKept);
     for (const [name, doc] of this.docs) {
-      doc.transact(() => {
-        collections.forEach((collection, i) => {
-          if (this.home.get(collection) !== name) return;
-          const map = doc.getMap<object>(collection);
-          for (const [key, value] of loaded[i]!) map.set(key.slice(collection.length + 1), value);
-        });
-        if (name === this.layout.events) doc.getArray<FeedEvent>("events").push(feed);
-      }, { source: "storage" } satisfies Origin);
+      doc.transact(
+        () => {
+          collections.forEach((collection, i) => {
+            if (this.home.get(collection) !== name) return;
+            const map = doc.getMap<object>(collection);
+            for (const [key, value] of loaded[i]!) map.set(key.slice(collection.length + 1), value);
+          });
+          if (name === this.layout.events) doc.getArray<FeedEvent>("events").push(feed);
+        },
+        { source: "storage" } satisfies Origin,
+      );
     }
   }
 
@@ -183,18 +186,21 @@ export class RecordDoc {
     if (newEvents.length) touched.add(this.layout.events);
     for (const name of touched) {
       const doc = this.docs.get(name)!;
-      doc.transact(() => {
-        for (const { collection, key, value } of changes) {
-          if (this.home.get(collection) !== name) continue;
-          if (value === null) doc.getMap(collection).delete(key);
-          else doc.getMap(collection).set(key, value);
-        }
-        if (name !== this.layout.events) return;
-        const events = doc.getArray<FeedEvent>("events");
-        if (newEvents.length) events.push(newEvents);
-        const excess = events.length - LIMITS.eventsKept;
-        if (excess > 0) events.delete(0, excess);
-      }, { source: "tool" } satisfies Origin);
+      doc.transact(
+        () => {
+          for (const { collection, key, value } of changes) {
+            if (this.home.get(collection) !== name) continue;
+            if (value === null) doc.getMap(collection).delete(key);
+            else doc.getMap(collection).set(key, value);
+          }
+          if (name !== this.layout.events) return;
+          const events = doc.getArray<FeedEvent>("events");
+          if (newEvents.length) events.push(newEvents);
+          const excess = events.length - LIMITS.eventsKept;
+          if (excess > 0) events.delete(0, excess);
+        },
+        { source: "tool" } satisfies Origin,
+      );
     }
   }
 
@@ -211,13 +217,16 @@ export class RecordDoc {
     const old = this.docs.get(name)!;
     const fresh = new Y.Doc();
     fresh.clientID = id;
-    fresh.transact(() => {
-      for (const c of this.layout.docs[name] ?? []) {
-        const map = fresh.getMap(c);
-        for (const [key, value] of old.getMap(c).entries()) map.set(key, value);
-      }
-      if (name === this.layout.events) fresh.getArray<FeedEvent>("events").push(old.getArray<FeedEvent>("events").toArray());
-    }, { source: "storage" } satisfies Origin);
+    fresh.transact(
+      () => {
+        for (const c of this.layout.docs[name] ?? []) {
+          const map = fresh.getMap(c);
+          for (const [key, value] of old.getMap(c).entries()) map.set(key, value);
+        }
+        if (name === this.layout.events) fresh.getArray<FeedEvent>("events").push(old.getArray<FeedEvent>("events").toArray());
+      },
+      { source: "storage" } satisfies Origin,
+    );
     old.destroy();
     this.docs.set(name, fresh);
     return fresh;
@@ -230,13 +239,16 @@ export class RecordDoc {
     if (this.lineages.size) await this.storage.put(Object.fromEntries([...this.lineages].map(([name, id]) => [`lineage:${name}`, id])));
     this.eventIds = [];
     for (const [name, doc] of this.docs) {
-      doc.transact(() => {
-        for (const c of this.layout.docs[name] ?? []) doc.getMap(c).clear();
-        if (name === this.layout.events) {
-          const events = doc.getArray<FeedEvent>("events");
-          events.delete(0, events.length);
-        }
-      }, { source: "room" } satisfies Origin);
+      doc.transact(
+        () => {
+          for (const c of this.layout.docs[name] ?? []) doc.getMap(c).clear();
+          if (name === this.layout.events) {
+            const events = doc.getArray<FeedEvent>("events");
+            events.delete(0, events.length);
+          }
+        },
+        { source: "room" } satisfies Origin,
+      );
     }
   }
 }

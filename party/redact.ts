@@ -33,18 +33,27 @@ const RULES: readonly Rule[] = [
   { name: "url password", pattern: /(?<keep>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,30}:\/\/[^\s:/@]{1,200}:)[^\s@/]{1,500}(?=@)/gi, keep: true },
   // Authorization headers: Bearer <token>, Basic <base64>. The credential must look like one (a
   // digit, `=`, `.`, `_`, `-` or an upper-case letter past its first), so "Bearer authentication" stays.
-  { name: "authorization", pattern: /(?<keep>\b(?:[Bb]earer|BEARER|Basic|BASIC)\s+)(?=[A-Za-z0-9._~+/-]*[0-9=._-]|[A-Za-z0-9._~+/-]+[A-Z])[A-Za-z0-9._~+/-]{8,}=*/g, keep: true },
+  {
+    name: "authorization",
+    pattern: /(?<keep>\b(?:[Bb]earer|BEARER|Basic|BASIC)\s+)(?=[A-Za-z0-9._~+/-]*[0-9=._-]|[A-Za-z0-9._~+/-]+[A-Z])[A-Za-z0-9._~+/-]{8,}=*/g,
+    keep: true,
+  },
   // JWTs (header.payload.signature, the header is base64url JSON: `eyJ`), also with spaces around
   // the dots, and any three long base64url parts.
   { name: "jwt", pattern: new RegExp(`(?<!${B64URL})eyJ${B64URL}{8,}[ \\t]*\\.[ \\t]*${B64URL}{8,}[ \\t]*\\.[ \\t]*${B64URL}{8,}`, "g") },
   { name: "three-part token", pattern: new RegExp(`(?<!${B64URL})${B64URL}{20,}\\.${B64URL}{20,}\\.${B64URL}{20,}`, "g") },
   // Well-known prefixes: GitHub, GitLab, Slack, AWS access keys, OpenAI/Anthropic-style keys, Google API keys, npm, Stripe.
-  { name: "known prefix", pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|[rs]k_live_[A-Za-z0-9]{16,})\b/g },
+  {
+    name: "known prefix",
+    pattern:
+      /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36}|[rs]k_live_[A-Za-z0-9]{16,})\b/g,
+  },
   // key=value and "key": "value" where the key names a secret: a quoted value whole (4+
   // characters), an unquoted one of 8+ characters (`max_tokens: 4096` is not a secret).
   {
     name: "secret assignment",
-    pattern: /(?<keep>(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8})(?:"[^"\n]{4,}"|'[^'\n]{4,}'|[^\s"'&,;]{8,})/gi,
+    pattern:
+      /(?<keep>(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{0,40}(?:token|secret|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8})(?:"[^"\n]{4,}"|'[^'\n]{4,}'|[^\s"'&,;]{8,})/gi,
     keep: true,
   },
   // A line that is nothing but a long base64 run with upper, lower case and digits: a PEM body line, a key.
@@ -77,7 +86,7 @@ function replaceRanges(line: string, ranges: [number, number][]): string {
   ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let out = "";
   let at = 0;
-  for (let i = 0; i < ranges.length; ) {
+  for (let i = 0; i < ranges.length;) {
     const start = ranges[i]![0];
     let end = ranges[i]![1];
     for (i++; i < ranges.length && ranges[i]![0] <= end; i++) end = Math.max(end, ranges[i]![1]);

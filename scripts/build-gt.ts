@@ -68,5 +68,11 @@ export async function buildGtIfStale(): Promise<boolean> {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
   const built = process.argv.includes("--if-stale") ? await buildGtIfStale() : (await buildGt(), true);
-  console.log(built ? `built ${Object.keys(ENTRIES).map((n) => `container/dist/${n}.js`).join(", ")} in ${Math.round(performance.now() - started)} ms` : "container/dist is up to date");
+  console.log(
+    built
+      ? `built ${Object.keys(ENTRIES)
+          .map((n) => `container/dist/${n}.js`)
+          .join(", ")} in ${Math.round(performance.now() - started)} ms`
+      : "container/dist is up to date",
+  );
 }

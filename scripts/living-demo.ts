@@ -51,8 +51,12 @@ export type TownLoad = { active: number; failed: number };
  * Why the demo holds back new work now, or null when it may sling. `needs: "operator"` when only
  * someone dealing with failed beads lets it carry on; `"time"` when the town is just busy.
  */
-export function demoHold(load: TownLoad, bounds: { activeBeads: number; failedBeads: number } = DEMO_BOUNDS): { needs: "operator" | "time"; why: string } | null {
-  if (load.failed >= bounds.failedBeads) return { needs: "operator", why: `${load.failed} failed beads wait for you (retry, move or close them on the dashboard)` };
+export function demoHold(
+  load: TownLoad,
+  bounds: { activeBeads: number; failedBeads: number } = DEMO_BOUNDS,
+): { needs: "operator" | "time"; why: string } | null {
+  if (load.failed >= bounds.failedBeads)
+    return { needs: "operator", why: `${load.failed} failed beads wait for you (retry, move or close them on the dashboard)` };
   if (load.active >= bounds.activeBeads) return { needs: "time", why: `${load.active} beads are open or in progress` };
   return null;
 }
@@ -81,52 +85,149 @@ type Rig = "backend" | "frontend" | "docs";
 
 const TASKS: Record<Rig, Task[]> = {
   backend: [
-    { title: "Add the /logout endpoint", requires: ["api"], file: "api/logout.go", says: ["reading api/login.go for the session cookie", "go test ./api/... ok (14 tests)"] },
+    {
+      title: "Add the /logout endpoint",
+      requires: ["api"],
+      file: "api/logout.go",
+      says: ["reading api/login.go for the session cookie", "go test ./api/... ok (14 tests)"],
+    },
     { title: "Expire idle sessions", requires: ["go"], file: "api/sessions.go", says: ["adding a 30-minute idle timeout", "go test ./api/... ok (16 tests)"] },
     { title: "Health check at /healthz", requires: ["api"], file: "api/health.go", says: ["the check pings the database", "curl /healthz: 200 ok"] },
     { title: "Paginate GET /users", requires: ["api"], file: "api/users.go", says: ["cursor pagination, 50 users a page", "go test ./api/... ok (15 tests)"] },
   ],
   frontend: [
-    { title: "Spinner on the sign-in button", requires: ["web"], file: "web/spinner.ts", says: ["the button shows a spinner while /login answers", "vitest: 9 passed"] },
+    {
+      title: "Spinner on the sign-in button",
+      requires: ["web"],
+      file: "web/spinner.ts",
+      says: ["the button shows a spinner while /login answers", "vitest: 9 passed"],
+    },
     { title: "Remember-me checkbox", requires: ["web"], file: "web/remember.ts", says: ["a checkbox under the password field", "vitest: 11 passed"] },
     { title: "Dark mode toggle", requires: ["ts"], file: "web/theme.ts", says: ["following the system theme by default", "vitest: 10 passed"] },
     { title: "Focus the email field first", requires: ["web"], file: "web/focus.ts", says: ["autofocus on the sign-in form", "vitest: 9 passed"] },
   ],
   docs: [
     { title: "Document /logout", requires: ["docs"], file: "guide/logout.md", says: ["describing what signing out clears", "markdownlint: no problems"] },
-    { title: "FAQ: resetting a password", requires: ["docs"], file: "guide/faq.md", says: ["answering the three most asked questions", "markdownlint: no problems"] },
-    { title: "Explain the rate limit", requires: ["docs"], file: "guide/rate-limit.md", says: ["five attempts a minute per address", "markdownlint: no problems"] },
+    {
+      title: "FAQ: resetting a password",
+      requires: ["docs"],
+      file: "guide/faq.md",
+      says: ["answering the three most asked questions", "markdownlint: no problems"],
+    },
+    {
+      title: "Explain the rate limit",
+      requires: ["docs"],
+      file: "guide/rate-limit.md",
+      says: ["five attempts a minute per address", "markdownlint: no problems"],
+    },
   ],
 };
 
 /** Failing on every run until an operator retries them (each says why on stderr). */
 const FAILURES: Failing[] = [
-  { rig: "backend", title: "Migrate the sessions table", requires: ["go"], file: "api/migrations/0007_sessions.sql", says: ["running the migrations against the test database", "migrations applied: 7 of 7"], exit: 4, why: 'migrate: relation "sessions" already exists (migrations/0007_sessions.sql, line 3)' },
-  { rig: "backend", title: "Upgrade the Go toolchain", requires: ["go"], file: "api/toolchain.txt", says: ["go mod tidy", "go 1.24 in go.mod, go test ok"], exit: 2, why: "go: go.mod requires go >= 1.24 (running go 1.22; GOTOOLCHAIN=local)" },
-  { rig: "frontend", title: "Keep the bundle under budget", requires: ["web"], file: "web/budget.json", says: ["building the production bundle", "web/main.js: 188 kB gzip, within budget"], exit: 1, why: "size-limit: web/main.js is 212 kB gzip, over its 200 kB budget" },
-  { rig: "docs", title: "Check the guide's links", requires: ["docs"], file: "guide/links.md", says: ["checking every link in guide/", "every link resolves"], exit: 3, why: "link check: guide/sign-in.md links to ./reset-password.md, which does not exist" },
+  {
+    rig: "backend",
+    title: "Migrate the sessions table",
+    requires: ["go"],
+    file: "api/migrations/0007_sessions.sql",
+    says: ["running the migrations against the test database", "migrations applied: 7 of 7"],
+    exit: 4,
+    why: 'migrate: relation "sessions" already exists (migrations/0007_sessions.sql, line 3)',
+  },
+  {
+    rig: "backend",
+    title: "Upgrade the Go toolchain",
+    requires: ["go"],
+    file: "api/toolchain.txt",
+    says: ["go mod tidy", "go 1.24 in go.mod, go test ok"],
+    exit: 2,
+    why: "go: go.mod requires go >= 1.24 (running go 1.22; GOTOOLCHAIN=local)",
+  },
+  {
+    rig: "frontend",
+    title: "Keep the bundle under budget",
+    requires: ["web"],
+    file: "web/budget.json",
+    says: ["building the production bundle", "web/main.js: 188 kB gzip, within budget"],
+    exit: 1,
+    why: "size-limit: web/main.js is 212 kB gzip, over its 200 kB budget",
+  },
+  {
+    rig: "docs",
+    title: "Check the guide's links",
+    requires: ["docs"],
+    file: "guide/links.md",
+    says: ["checking every link in guide/", "every link resolves"],
+    exit: 3,
+    why: "link check: guide/sign-in.md links to ./reset-password.md, which does not exist",
+  },
 ];
 
 /** Failing on the first try only: the rig runs them again and they pass. */
 const FLAKES: Failing[] = [
-  { rig: "backend", title: "Run the API tests", requires: ["api"], file: "api/login_test.go", says: ["go test ./api/...", "go test ./api/... ok (17 tests)"], exit: 1, why: "FAIL TestLoginRateLimit: dial tcp 127.0.0.1:5432: connection refused (the test database was still starting)" },
-  { rig: "frontend", title: "Update the form snapshots", requires: ["web"], file: "web/login.snap", says: ["vitest --run web/", "vitest: 12 passed"], exit: 1, why: "1 snapshot failed: the sign-in form now renders its error under the button" },
+  {
+    rig: "backend",
+    title: "Run the API tests",
+    requires: ["api"],
+    file: "api/login_test.go",
+    says: ["go test ./api/...", "go test ./api/... ok (17 tests)"],
+    exit: 1,
+    why: "FAIL TestLoginRateLimit: dial tcp 127.0.0.1:5432: connection refused (the test database was still starting)",
+  },
+  {
+    rig: "frontend",
+    title: "Update the form snapshots",
+    requires: ["web"],
+    file: "web/login.snap",
+    says: ["vitest --run web/", "vitest: 12 passed"],
+    exit: 1,
+    why: "1 snapshot failed: the sign-in form now renders its error under the button",
+  },
 ];
 
 /** Silent on their first run (the witness finds them); they pass when run again. */
 const HANGS: Task[] = [
-  { title: "Warm the session cache", requires: ["go"], file: "api/cache.go", says: ["warming the session cache from the database", "cache warm: 1,204 sessions"] },
+  {
+    title: "Warm the session cache",
+    requires: ["go"],
+    file: "api/cache.go",
+    says: ["warming the session cache from the database", "cache warm: 1,204 sessions"],
+  },
   { title: "Regenerate the API client", requires: ["ts"], file: "web/api-client.ts", says: ["waiting for the API schema", "generated 12 endpoints"] },
 ];
 
 const HANDOFFS: { waiter: Task; sender: Task & { rig: Exclude<Rig, "backend">; subject: string } }[] = [
   {
-    waiter: { title: "Accept sign-ups at /signup", requires: ["api"], file: "api/signup.go", says: ["waiting for the frontend to say what the form sends", "go test ./api/... ok (18 tests)"] },
-    sender: { rig: "frontend", title: "Build the sign-up form", requires: ["web"], file: "web/signup.html", says: ["three fields: name, email, password", "vitest: 13 passed"], subject: "the sign-up form posts name, email and password to /signup" },
+    waiter: {
+      title: "Accept sign-ups at /signup",
+      requires: ["api"],
+      file: "api/signup.go",
+      says: ["waiting for the frontend to say what the form sends", "go test ./api/... ok (18 tests)"],
+    },
+    sender: {
+      rig: "frontend",
+      title: "Build the sign-up form",
+      requires: ["web"],
+      file: "web/signup.html",
+      says: ["three fields: name, email, password", "vitest: 13 passed"],
+      subject: "the sign-up form posts name, email and password to /signup",
+    },
   },
   {
-    waiter: { title: "Send the welcome email", requires: ["api"], file: "api/welcome.go", says: ["waiting for the docs to settle what the email says", "go test ./api/... ok (18 tests)"] },
-    sender: { rig: "docs", title: "Write the welcome email", requires: ["docs"], file: "guide/welcome-email.md", says: ["two short paragraphs and a link to the guide", "markdownlint: no problems"], subject: "the welcome email text is in guide/welcome-email.md" },
+    waiter: {
+      title: "Send the welcome email",
+      requires: ["api"],
+      file: "api/welcome.go",
+      says: ["waiting for the docs to settle what the email says", "go test ./api/... ok (18 tests)"],
+    },
+    sender: {
+      rig: "docs",
+      title: "Write the welcome email",
+      requires: ["docs"],
+      file: "guide/welcome-email.md",
+      says: ["two short paragraphs and a link to the guide", "markdownlint: no problems"],
+      subject: "the welcome email text is in guide/welcome-email.md",
+    },
   },
 ];
 
@@ -176,7 +277,9 @@ export class DemoPlanner {
         return { kind: "bead", bead: this.steady(this.pickTask([...TASKS.backend, ...TASKS.frontend, ...TASKS.docs])) };
       case "release": {
         const flaky = this.random() < 0.5 ? this.pick(FLAKES) : null;
-        const beads = (["backend", "frontend", "docs"] as const).map((rig) => (flaky?.rig === rig ? this.flaky(flaky) : this.steady(this.pickTask(TASKS[rig]))));
+        const beads = (["backend", "frontend", "docs"] as const).map((rig) =>
+          flaky?.rig === rig ? this.flaky(flaky) : this.steady(this.pickTask(TASKS[rig])),
+        );
         return { kind: "convoy", title: RELEASES[this.releases++ % RELEASES.length]!, beads };
       }
       case "handoff": {
@@ -184,7 +287,10 @@ export class DemoPlanner {
         const sending = [`say ${sender.says[0]}`, ...this.working(sender), `say ${sender.says[1]}`];
         return {
           kind: "handoff",
-          waiter: { ...this.bead(waiter, [`say ${waiter.says[0]}`, "await-mail", "say the mail is in; carrying on", ...this.working(waiter), `say ${waiter.says[1]}`]), rig: "backend" },
+          waiter: {
+            ...this.bead(waiter, [`say ${waiter.says[0]}`, "await-mail", "say the mail is in; carrying on", ...this.working(waiter), `say ${waiter.says[1]}`]),
+            rig: "backend",
+          },
           senderRig: sender.rig,
           sender: (to) => ({ ...this.bead(sender, [...sending, `mail ${to}: ${sender.subject}`]), rig: sender.rig }),
         };
@@ -206,11 +312,23 @@ export class DemoPlanner {
 
   /** Fails fast (a few seconds a run), so it is `failed` within a minute; passes, working, once retried. */
   private failing(task: Failing): DemoBead {
-    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(1000, 2500)}`, `first ${FAILING_RUNS} exit ${task.exit}: ${task.why}`, ...this.working(task), `say ${task.says[1]}`]);
+    return this.bead(task, [
+      `say ${task.says[0]}`,
+      `sleep ${this.ms(1000, 2500)}`,
+      `first ${FAILING_RUNS} exit ${task.exit}: ${task.why}`,
+      ...this.working(task),
+      `say ${task.says[1]}`,
+    ]);
   }
 
   private flaky(task: Failing): DemoBead {
-    return this.bead(task, [`say ${task.says[0]}`, `sleep ${this.ms(1000, 2500)}`, `once exit ${task.exit}: ${task.why}`, ...this.working(task), `say ${task.says[1]}`]);
+    return this.bead(task, [
+      `say ${task.says[0]}`,
+      `sleep ${this.ms(1000, 2500)}`,
+      `once exit ${task.exit}: ${task.why}`,
+      ...this.working(task),
+      `say ${task.says[1]}`,
+    ]);
   }
 
   /**

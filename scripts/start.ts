@@ -44,11 +44,24 @@ const DEMO_RIGS = [
 const DEMO_CONVOY = {
   title: "Launch sign-in",
   beads: [
-    { title: "Add the /login endpoint", requires: ["api"], priority: "high", body: "await-mail\nwrite api/login.go: // POST /login checks the password and sets a session cookie" },
+    {
+      title: "Add the /login endpoint",
+      requires: ["api"],
+      priority: "high",
+      body: "await-mail\nwrite api/login.go: // POST /login checks the password and sets a session cookie",
+    },
     { title: "Rate-limit /login", requires: ["go"], body: "write api/ratelimit.go: // five attempts a minute per address" },
-    { title: "Build the sign-in form", requires: ["web"], body: "write web/login.html: <form method=post action=/login>…</form>\nmail backend/polecats/toast: the form posts to /login" },
+    {
+      title: "Build the sign-in form",
+      requires: ["web"],
+      body: "write web/login.html: <form method=post action=/login>…</form>\nmail backend/polecats/toast: the form posts to /login",
+    },
     { title: "Show sign-in errors", requires: ["ts"], body: "write web/errors.ts: export const loginFailed = 'Wrong email or password';" },
-    { title: "Document sign-in", requires: ["docs"], body: "write guide/sign-in.md: # Signing in\nmail frontend/polecats/toast: docs for the form are written" },
+    {
+      title: "Document sign-in",
+      requires: ["docs"],
+      body: "write guide/sign-in.md: # Signing in\nmail frontend/polecats/toast: docs for the form are written",
+    },
     { title: "Changelog entry", requires: ["docs"], body: "append CHANGELOG.md: - Sign-in (login form, endpoint, rate limit)" },
   ],
 };
@@ -175,7 +188,8 @@ function demoRemote(name: string): string {
   if (existsSync(bare)) return bare;
   const seed = join(reposDir, `${name}-seed`);
   mkdirSync(seed, { recursive: true });
-  const git = (args: string[], cwd = seed) => execFileSync("git", ["-c", "user.name=Townhall", "-c", "user.email=demo@townhall.local", ...args], { cwd, stdio: "ignore" });
+  const git = (args: string[], cwd = seed) =>
+    execFileSync("git", ["-c", "user.name=Townhall", "-c", "user.email=demo@townhall.local", ...args], { cwd, stdio: "ignore" });
   git(["init", "-q", "-b", "main"]);
   writeFileSync(join(seed, "README.md"), `# ${name}\n\nA rig of the Townhall demo town.\n`);
   git(["add", "README.md"]);
@@ -184,7 +198,10 @@ function demoRemote(name: string): string {
   return bare;
 }
 
-if (SHARED_DIR !== STATE_DIR) step(`${closedToOthers(STATE_DIR)} is closed to other users, so the rigs' workspace and demo repositories are in ${SHARED_DIR}, where the rigs' users reach them`);
+if (SHARED_DIR !== STATE_DIR)
+  step(
+    `${closedToOthers(STATE_DIR)} is closed to other users, so the rigs' workspace and demo repositories are in ${SHARED_DIR}, where the rigs' users reach them`,
+  );
 
 // What the town's agents run: gt and the scripted agent as JavaScript (container/dist), unless fresh.
 step("building gt and the scripted agent");
@@ -193,7 +210,11 @@ await buildGtIfStale().catch((error: unknown) => fail(`building gt failed: ${(er
 // The build's output (the bundler's warnings, its notes on how long plugins took) goes to its log;
 // the terminal sees it only when the build fails.
 step("building the dashboard");
-const build = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+const build = spawnSync(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {
+  cwd: ROOT,
+  encoding: "utf8",
+  env: { ...process.env, NO_COLOR: "1" },
+});
 const buildLog = logFile("build");
 buildLog.end(`${build.stdout ?? ""}${build.stderr ?? ""}`);
 if (build.status !== 0) {
@@ -226,7 +247,18 @@ step(`starting partykit dev on port ${port}`);
 await startChild(
   "partykit dev",
   process.execPath,
-  [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config, "--port", String(port), "--persist", storage, "--disable-request-cf-fetch", "--no-hotkeys"],
+  [
+    join(ROOT, "node_modules/partykit/dist/bin.mjs"),
+    "dev",
+    "-c",
+    config,
+    "--port",
+    String(port),
+    "--persist",
+    storage,
+    "--disable-request-cf-fetch",
+    "--no-hotkeys",
+  ],
   /Ready on/,
   "partykit",
 );
@@ -255,10 +287,17 @@ step(`starting the town container (workspace ${workspace})`);
 const containerTmp = join(STATE_DIR, "tmp");
 mkdirSync(containerTmp, { recursive: true, mode: 0o700 });
 chmodSync(containerTmp, 0o700);
-await startChild("the container", process.execPath, ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--workspace", workspace], /container: town/, "container", {
-  GT_CONTAINER_TOKEN: containerToken,
-  TMPDIR: containerTmp,
-});
+await startChild(
+  "the container",
+  process.execPath,
+  ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--workspace", workspace],
+  /container: town/,
+  "container",
+  {
+    GT_CONTAINER_TOKEN: containerToken,
+    TMPDIR: containerTmp,
+  },
+);
 step(`logs: ${join(LOG_DIR, "container.log")} (agents' output, merges, leases); partykit.log and build.log beside it`);
 
 // Follow the town on the terminal: rigs changing state, convoy progress, each failed bead and why.
@@ -407,7 +446,9 @@ async function sling(work: DemoWork, handoffDone: () => void): Promise<void> {
       // The sender mails the polecat that holds the waiter, so it is slung once one does.
       const waiter = await call<SlingResult>("gt_sling", work.waiter);
       step(`new work: bead "${work.waiter.title}" → ${waiter.rig}, waiting for mail from ${work.senderRig}`);
-      void beadWhen(waiter.rig, waiter.bead_id, (bead) => (bead.status === "in_progress" && bead.assignee ? bead.assignee : bead.status === "open" ? undefined : null))
+      void beadWhen(waiter.rig, waiter.bead_id, (bead) =>
+        bead.status === "in_progress" && bead.assignee ? bead.assignee : bead.status === "open" ? undefined : null,
+      )
         .then(async (assignee) => {
           if (!assignee) return; // it ended without a polecat waiting (closed or failed by someone)
           const sender = work.sender(assignee);

@@ -32,7 +32,8 @@ if (!secret) fail("no secret: set GT_SECRET, or run npm start once to create .to
 if (!values.role || !(TOKEN_ROLES as readonly string[]).includes(values.role)) fail(`--role must be one of ${TOKEN_ROLES.join(", ")}`);
 const ttl = Number(values.ttl);
 if (!Number.isInteger(ttl) || ttl <= 0) fail("--ttl must be a positive number of seconds");
-if (ttl > MAX_TOKEN_LIFETIME_S) fail(`--ttl may be at most ${MAX_TOKEN_LIFETIME_S} seconds (${MAX_TOKEN_LIFETIME_S / 86_400} days): the rooms refuse longer-lived tokens`);
+if (ttl > MAX_TOKEN_LIFETIME_S)
+  fail(`--ttl may be at most ${MAX_TOKEN_LIFETIME_S} seconds (${MAX_TOKEN_LIFETIME_S / 86_400} days): the rooms refuse longer-lived tokens`);
 const now = Math.floor(Date.now() / 1000);
 const input = {
   iat: now,
@@ -47,6 +48,7 @@ const input = {
 const { town: aud, ...claims } = input;
 const checked = tokenClaims.safeParse({ ...claims, aud, sub: "x", iat: now, jti: "x" });
 if (!checked.success) fail(checked.error.issues.map((i) => `--${String(i.path[0]) === "aud" ? "town" : String(i.path[0])}: ${i.message}`).join("; "));
-if (input.role === "agent" && input.agent !== "mayor" && (!input.agent || !input.rig)) fail("agent tokens need --rig <rigId> and --agent <identity> (or --agent mayor, the Mayor's token, with no --rig)");
+if (input.role === "agent" && input.agent !== "mayor" && (!input.agent || !input.rig))
+  fail("agent tokens need --rig <rigId> and --agent <identity> (or --agent mayor, the Mayor's token, with no --rig)");
 if (input.role === "agent" && input.agent === "mayor" && input.rig) fail("the Mayor's token (--agent mayor) takes no --rig");
 console.log(await signToken(input, secret));

@@ -14,7 +14,15 @@ function readStat(pid: number): Stat | null {
     const close = raw.lastIndexOf(")");
     const comm = raw.slice(raw.indexOf("(") + 1, close);
     const f = raw.slice(close + 2).split(" "); // f[0] is field 3 (state)
-    return { pid, ppid: Number(f[1]), comm, pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), rssPages: Number(f[21]) };
+    return {
+      pid,
+      ppid: Number(f[1]),
+      comm,
+      pgrp: Number(f[2]),
+      cpuTicks: Number(f[11]) + Number(f[12]),
+      childTicks: Number(f[13]) + Number(f[14]),
+      rssPages: Number(f[21]),
+    };
   } catch {
     return null; // exited meanwhile
   }

@@ -20,7 +20,13 @@ export function toolSocket(town: TestTown, party: "main" | "rig", room: string, 
 }
 
 /** A replica of a room's document: the town's (or its `mail`), or the rig's. */
-export function replica(town: TestTown, party: "main" | "rig", room: string, token = town.viewer, doc: "town" | "mail" | "rig" = party === "main" ? "town" : "rig"): DocReplica {
+export function replica(
+  town: TestTown,
+  party: "main" | "rig",
+  room: string,
+  token = town.viewer,
+  doc: "town" | "mail" | "rig" = party === "main" ? "town" : "rig",
+): DocReplica {
   return new DocReplica({ host: town.host, party, room, token, WebSocket, doc });
 }
 
@@ -68,7 +74,13 @@ export function beadArgs(rng: Rng, i: number, bodyChars = 200): { id: string; ti
  * Creates `count` beads in a rig over `sockets` operator sockets with `window` calls in flight on
  * each; returns the created ids, the wall time and the errors.
  */
-export async function createBeads(sockets: ToolSocket[], count: number, rng: Rng, window = 16, offset = 0): Promise<{ ids: string[]; ms: number; errors: number }> {
+export async function createBeads(
+  sockets: ToolSocket[],
+  count: number,
+  rng: Rng,
+  window = 16,
+  offset = 0,
+): Promise<{ ids: string[]; ms: number; errors: number }> {
   const args = Array.from({ length: count }, (_, i) => beadArgs(rng, offset + i));
   let errors = 0;
   const t0 = performance.now();

@@ -46,5 +46,17 @@ const t1 = performance.now();
 const copy = new Y.Doc();
 Y.applyUpdate(copy, update);
 const t2 = performance.now();
-process.stdout.write(JSON.stringify({ plainHeap: h1 - h0, docHeap: h2 - h0, yjsOverhead: h2 - h1, encoded: update.byteLength, json: text.length, encodeMs: t1 - t0, decodeMs: t2 - t1, deserializeMs, buildMs }) + "\n");
+process.stdout.write(
+  JSON.stringify({
+    plainHeap: h1 - h0,
+    docHeap: h2 - h0,
+    yjsOverhead: h2 - h1,
+    encoded: update.byteLength,
+    json: text.length,
+    encodeMs: t1 - t0,
+    decodeMs: t2 - t1,
+    deserializeMs,
+    buildMs,
+  }) + "\n",
+);
 void copy;

@@ -6,7 +6,17 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as Y from "yjs";
 
-export type HeapFigures = { plainHeap: number; docHeap: number; yjsOverhead: number; encoded: number; json: number; encodeMs: number; decodeMs: number; deserializeMs: number; buildMs: number };
+export type HeapFigures = {
+  plainHeap: number;
+  docHeap: number;
+  yjsOverhead: number;
+  encoded: number;
+  json: number;
+  encodeMs: number;
+  decodeMs: number;
+  deserializeMs: number;
+  buildMs: number;
+};
 
 const MAPS = ["meta", "beads", "agents", "mail", "escalations"];
 
@@ -16,7 +26,11 @@ export function docHeap(doc: Y.Doc): HeapFigures {
   try {
     const file = join(dir, "records.json");
     writeFileSync(file, JSON.stringify(records));
-    const out = execFileSync(process.execPath, ["--expose-gc", "--max-old-space-size=4096", fileURLToPath(new URL("./heap-child.mjs", import.meta.url)), file], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const out = execFileSync(
+      process.execPath,
+      ["--expose-gc", "--max-old-space-size=4096", fileURLToPath(new URL("./heap-child.mjs", import.meta.url)), file],
+      { encoding: "utf8", maxBuffer: 1 << 20 },
+    );
     return JSON.parse(out) as HeapFigures;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -69,7 +69,13 @@ export function watchBeadTitle(replica: DocReplica, beadId: string, cb: (title: 
 export type ProbeRun = { perRecipient: number[]; all: number[]; ack: number[]; drops: number; errors: number };
 
 /** Sends probes one after another; each waits until every receiver saw it (or 5 s). */
-export async function probeLoop(count: number, receivers: ProbeReceiver[], send: (seq: number, t0: number) => Promise<unknown>, firstSeq: number, warmup: number): Promise<ProbeRun> {
+export async function probeLoop(
+  count: number,
+  receivers: ProbeReceiver[],
+  send: (seq: number, t0: number) => Promise<unknown>,
+  firstSeq: number,
+  warmup: number,
+): Promise<ProbeRun> {
   const run: ProbeRun = { perRecipient: [], all: [], ack: [], drops: 0, errors: 0 };
   let waiting: { seq: number; left: number; resolve: () => void } | null = null;
   const onSeen = (seq: number) => {
@@ -100,4 +106,3 @@ export async function probeLoop(count: number, receivers: ProbeReceiver[], send:
   });
   return run;
 }
-

@@ -43,7 +43,15 @@ export type Metric = { id: number; name: string; title: string; run: (ctx: Ctx) 
 /** The standard latency table: one row per case, with CPU of both sides and a ratio to a baseline. */
 export const LATENCY_HEADERS = ["case", "n", "p50 ms", "p95 ms", "p99 ms", "max ms", "drops", "errors", "server CPU s (%)", "generator CPU s (%)", "p50 ratio"];
 
-export function latencyRow(label: string, s: Summary, drops: number, errors: number, cpu: CpuReading | null, baselineP50: number | null, serverLabel?: string): Cell[] {
+export function latencyRow(
+  label: string,
+  s: Summary,
+  drops: number,
+  errors: number,
+  cpu: CpuReading | null,
+  baselineP50: number | null,
+  serverLabel?: string,
+): Cell[] {
   const cpuCell = (sec: number | undefined, pct: number | undefined) => (sec === undefined ? "–" : `${fmt(sec)} (${fmt(pct ?? 0, 0)}%)`);
   return [
     label,
@@ -65,7 +73,12 @@ export function renderMetric(r: MetricResult): string {
   if (r.error) out.push(`**failed:** ${r.error}`, "");
   const load = r.loadavg ? `; load average ${r.loadavg.before[0]} → ${r.loadavg.after[0]}` : "";
   const when = r.runAt ? `; run ${r.runAt}` : "";
-  out.push(`parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(", ")}; ${(r.durationMs / 1000).toFixed(1)} s${load}${when}`, "");
+  out.push(
+    `parameters: ${Object.entries(r.params)
+      .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`)
+      .join(", ")}; ${(r.durationMs / 1000).toFixed(1)} s${load}${when}`,
+    "",
+  );
   for (const s of r.sections) out.push(`### ${s.title}`, "", mdTable(s.headers, s.rows), "");
   if (r.notes.length) out.push(...r.notes.map((n) => `- ${n}`), "");
   return out.join("\n");
@@ -73,7 +86,9 @@ export function renderMetric(r: MetricResult): string {
 
 export function renderSummary(results: MetricResult[]): string {
   const rows = results.flatMap((r) =>
-    r.summary.length ? r.summary.map((s) => [s.metric, s.result, s.baseline, fmtRatio(s.ratio), s.bar, s.met]) : [[`#${r.id} ${r.title}`, r.error ? `failed: ${r.error}` : "–", "–", "–", "–", null]],
+    r.summary.length
+      ? r.summary.map((s) => [s.metric, s.result, s.baseline, fmtRatio(s.ratio), s.bar, s.met])
+      : [[`#${r.id} ${r.title}`, r.error ? `failed: ${r.error}` : "–", "–", "–", "–", null]],
   );
   return ["## Summary", "", mdTable(["metric", "result", "baseline", "ratio", "bar", "met?"], rows), ""].join("\n");
 }
@@ -94,7 +109,11 @@ export function writeResults(dir: string, fresh: MetricResult[], meta: Record<st
     const previous = JSON.parse(readFileSync(latest, "utf8")) as { results: MetricResult[] };
     const ids = new Set(fresh.map((r) => r.id));
     results = [...previous.results.filter((r) => !ids.has(r.id)), ...fresh].sort((a, b) => a.id - b.id);
-    meta = { ...meta, partialRun: [...ids], note: "latest.json merges this partial run into the previous results; each metric has its own runAt and serverCode" };
+    meta = {
+      ...meta,
+      partialRun: [...ids],
+      note: "latest.json merges this partial run into the previous results; each metric has its own runAt and serverCode",
+    };
   }
   return { md: renderAll(dir, results, meta) };
 }
@@ -105,11 +124,18 @@ export function renderAll(dir: string, results: MetricResult[], meta: Record<str
     `# Townhall benchmark results${meta.smoke ? " (smoke)" : ""}`,
     "",
     `${meta.startedAt} · ${meta.host} (${meta.cpus} CPUs) · node ${process.version} · ${(Number(meta.durationMs) / 1000).toFixed(0)} s total · server code: party/ snapshot ${(meta.serverCode as { hash: string }).hash} of ${(meta.serverCode as { git: string }).git}`,
-    ...(meta.partialRun ? ["", `This file merges a partial run (metrics ${(meta.partialRun as number[]).join(", ")}) into the previous results; each metric's header shows when it ran.`] : []),
+    ...(meta.partialRun
+      ? [
+          "",
+          `This file merges a partial run (metrics ${(meta.partialRun as number[]).join(", ")}) into the previous results; each metric's header shows when it ran.`,
+        ]
+      : []),
     "",
     "Loopback only; server = real `partykit dev` in its own process group; load generator = this process. CPU: server = utime+stime of the server's process group, generator = process.cpuUsage(). Latencies are measured on the observer's own clock.",
     "",
-    ...(existsSync(join(dir, "town-scale.md")) ? ["The big town (10, 30 and 100 rigs, and sharded; `npm run bench -- --town-scale`) is measured on its own: [town-scale.md](town-scale.md).", ""] : []),
+    ...(existsSync(join(dir, "town-scale.md"))
+      ? ["The big town (10, 30 and 100 rigs, and sharded; `npm run bench -- --town-scale`) is measured on its own: [town-scale.md](town-scale.md).", ""]
+      : []),
   ].join("\n");
   const md = [header, renderSummary(results), ...results.map(renderMetric)].join("\n");
   writeFileSync(join(dir, "latest.md"), md);

@@ -31,7 +31,32 @@ export class Rng {
     return s;
   }
   words(n: number): string {
-    const vocab = ["fix", "the", "merge", "queue", "rig", "bead", "agent", "refinery", "witness", "convoy", "mail", "flaky", "test", "in", "parser", "add", "retry", "to", "outbox", "docs", "for", "dashboard", "update", "schema"];
+    const vocab = [
+      "fix",
+      "the",
+      "merge",
+      "queue",
+      "rig",
+      "bead",
+      "agent",
+      "refinery",
+      "witness",
+      "convoy",
+      "mail",
+      "flaky",
+      "test",
+      "in",
+      "parser",
+      "add",
+      "retry",
+      "to",
+      "outbox",
+      "docs",
+      "for",
+      "dashboard",
+      "update",
+      "schema",
+    ];
     return Array.from({ length: n }, () => this.pick(vocab)).join(" ");
   }
 }

@@ -36,7 +36,14 @@ export function serverSnapshot(): { config: string; hash: string; git: string } 
   try {
     const head = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--", "party", "partykit.json"], { cwd: ROOT, encoding: "utf8" }).trim();
-    git = `${head}${dirty ? ` + uncommitted changes in ${dirty.split("\n").map((l) => l.slice(3)).join(", ")}` : ""}`;
+    git = `${head}${
+      dirty
+        ? ` + uncommitted changes in ${dirty
+            .split("\n")
+            .map((l) => l.slice(3))
+            .join(", ")}`
+        : ""
+    }`;
   } catch {}
   snapshot = { config: join(dir, "partykit.json"), hash: treeHash(join(dir, "party")), git };
   process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -53,12 +60,29 @@ function serveConfig(dist: string): string {
 }
 
 /** Like tests/helpers/partykit.ts startPartykit, but on the run's snapshot of the server code. */
-async function startDev(options: { persistDir: string; vars: Record<string, string>; port?: number; onLine?: (line: string) => void; serve?: string }): Promise<DevServer> {
+async function startDev(options: {
+  persistDir: string;
+  vars: Record<string, string>;
+  port?: number;
+  onLine?: (line: string) => void;
+  serve?: string;
+}): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   // A copy of the snapshot's config with the vars in it (mode 0600): the secret never goes on the
   // command line, where the agents a bench runs could read it.
   const config = writeDevConfig(options.serve ? serveConfig(options.serve) : serverSnapshot().config, options.vars);
-  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "-c", config.path, "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch", "--no-hotkeys"];
+  const args = [
+    "node_modules/partykit/dist/bin.mjs",
+    "dev",
+    "-c",
+    config.path,
+    "--port",
+    String(port),
+    "--persist",
+    options.persistDir,
+    "--disable-request-cf-fetch",
+    "--no-hotkeys",
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let log = "";
   let partial = "";
@@ -113,7 +137,8 @@ export function killOnExit(target: number): () => void {
   return () => extra.delete(target);
 }
 process.once("exit", killAll);
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => (killAll(), process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1))));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+  process.once(signal, () => (killAll(), process.exit(128 + (signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 1))));
 
 export class BenchServer {
   /** Output of earlier incarnations (before restarts). */
@@ -161,7 +186,13 @@ export class BenchServer {
         if (w.first.length < 3) w.first.push(line.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").trim());
       }
     };
-    this.dev = await startDev({ persistDir: this.persistDir, vars: this.vars, onLine, ...(this.serve ? { serve: this.serve } : {}), ...(this.port ? { port: this.port } : {}) });
+    this.dev = await startDev({
+      persistDir: this.persistDir,
+      vars: this.vars,
+      onLine,
+      ...(this.serve ? { serve: this.serve } : {}),
+      ...(this.port ? { port: this.port } : {}),
+    });
     this.readyAt = performance.now();
     this.lastStartMs = this.readyAt - t0;
     this.port = this.dev.port;

@@ -98,7 +98,10 @@ export const fanout: Metric = {
       const steps: [string, (i: number) => Promise<unknown>][] = [
         ["gt_bead_status: read from the document, no write", () => op!.call("gt_bead_status", { bead_id: beadId })],
         ["gt_checkpoint: one storage.put, no document change", (i) => op!.call("gt_checkpoint", { as: probeAgent.identity, data: `note ${i}` })],
-        ["gt_bead_update (title): storage put, then document update and broadcast (no dashboard)", (i) => op!.call("gt_bead_update", { bead_id: beadId, title: `warm ${i}` })],
+        [
+          "gt_bead_update (title): storage put, then document update and broadcast (no dashboard)",
+          (i) => op!.call("gt_bead_update", { bead_id: beadId, title: `warm ${i}` }),
+        ],
       ];
       for (const [label, call] of steps) {
         const s = await timeCalls(n, call);
@@ -155,7 +158,20 @@ export const fanout: Metric = {
           bar: m <= 50 ? "p50 ≤ 5, p99 ≤ 25 ms, ≤ 1.5× durable floor" : "≤ 1.5× durable floor (no absolute bar at M > 50)",
           met: (m <= 50 ? r.p50 <= 5 && r.p99 <= 25 : true) && ratio <= 1.5 && result.drops === 0 && result.errors === 0,
         });
-        data[`M${m}`] = { townhall: r, townhallAll: all, ack: summarize(result.ack), floor: f, floorAll: bare.lastOfM, floorCpu: bare.cpu, durableFloor: d, durableFloorAll: durable.lastOfM, durableFloorCpu: durable.cpu, cpu, drops: result.drops, errors: result.errors };
+        data[`M${m}`] = {
+          townhall: r,
+          townhallAll: all,
+          ack: summarize(result.ack),
+          floor: f,
+          floorAll: bare.lastOfM,
+          floorCpu: bare.cpu,
+          durableFloor: d,
+          durableFloorAll: durable.lastOfM,
+          durableFloorCpu: durable.cpu,
+          cpu,
+          drops: result.drops,
+          errors: result.errors,
+        };
       }
       data.peer = peer;
       data.fetch = summarize(fetches);
@@ -179,7 +195,11 @@ export const fanout: Metric = {
       params: { M: ms, probes, warmup, seed: SEED },
       sections: [
         { title: "change → seen in the dashboard's document (ms)", headers: LATENCY_HEADERS, rows },
-        { title: "where the time goes: round trips of one operator socket's calls, no dashboards (ms)", headers: ["call", "n", "p50", "p95", "p99", "max", "fsyncs per call (strace)", "µs per fsync (under strace)"], rows: decompRows },
+        {
+          title: "where the time goes: round trips of one operator socket's calls, no dashboards (ms)",
+          headers: ["call", "n", "p50", "p95", "p99", "max", "fsyncs per call (strace)", "µs per fsync (under strace)"],
+          rows: decompRows,
+        },
       ],
       summary,
       notes,
@@ -217,7 +237,10 @@ async function floorFanout(pool: FloorPool, m: number, pad: string, probes: numb
     ws.on("message", h);
     return h;
   });
-  const meter = new CpuMeter(() => null, () => pool.floor.pid);
+  const meter = new CpuMeter(
+    () => null,
+    () => pool.floor.pid,
+  );
   const run = await probeLoop(probes, receivers, async (s, t0) => pool.source.send(JSON.stringify({ seq: s, t0, pad })), 1, warmup);
   const cpu: CpuReading = meter.stop();
   cpu.serverS = cpu.otherS ?? 0;

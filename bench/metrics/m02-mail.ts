@@ -56,7 +56,11 @@ export const mail: Metric = {
       opened.push(...opA, ...opB);
       const beadsA = (await createBeads(opA, 50, rng)).ids;
       const beadsB = (await createBeads(opB, 50, rng)).ids;
-      opened.push(...(await openReplicas(town, "rig", town.rigRoom(a), 1)), ...(await openReplicas(town, "rig", town.rigRoom(b), 1)), ...(await openReplicas(town, "main", town.town, 1)));
+      opened.push(
+        ...(await openReplicas(town, "rig", town.rigRoom(a), 1)),
+        ...(await openReplicas(town, "rig", town.rigRoom(b), 1)),
+        ...(await openReplicas(town, "main", town.town, 1)),
+      );
 
       /** Sends `count` probes from `from` to `to`; `listener` is the socket that receives the event and checks the inbox. */
       const probe = async (from: ToolSocket, to: string, listener: ToolSocket | null, checkArgs: Record<string, unknown> = {}): Promise<Probe> => {
@@ -121,7 +125,10 @@ export const mail: Metric = {
         const start = performance.now();
         for (let k = 0; editing; k++) {
           const [socket, ids] = k % 2 === 0 ? [opA[0]!, beadsA] : [opB[0]!, beadsB];
-          socket.call("gt_bead_update", { bead_id: ids[k % ids.length], title: `edit ${k}` }).then(() => edits++, () => editErrors++);
+          socket.call("gt_bead_update", { bead_id: ids[k % ids.length], title: `edit ${k}` }).then(
+            () => edits++,
+            () => editErrors++,
+          );
           const wait = start + (k + 1) * period - performance.now();
           if (wait > 0) await sleep(wait);
         }
@@ -170,7 +177,10 @@ export const mail: Metric = {
         }
         const peer = summarize(pollingLatencies(rng, count * 10, fetches));
         rows.push(latencyRow(`${load}: peer design (5 s inbox poll)`, peer, 0, 0, null, l.p50));
-        for (const [what, x] of [["ack", s.ack], ["recipient event", s.event]] as const) {
+        for (const [what, x] of [
+          ["ack", s.ack],
+          ["recipient event", s.event],
+        ] as const) {
           summary.push({
             metric: `#2 cross-rig mail → ${what}, ${load}`,
             result: `p50 ${fmt(x.p50)} ms, p99 ${fmt(x.p99)} ms`,
@@ -180,8 +190,19 @@ export const mail: Metric = {
             met: x.p50 <= 3 && x.p99 <= 20 && cross.drops === 0 && cross.errors === 0,
           });
         }
-        data[load] = { cross: { ...s, drops: cross.drops, errors: cross.errors, cpu: cross.cpu }, sameRig: { ack: summarize(sameRig.ack), event: summarize(sameRig.event) }, toTown: { ack: summarize(toTown.ack), event: summarize(toTown.event) }, inRoom: l, peer, editsPerS: rate, editErrors };
-        if (load !== "idle") notes.push(`Edit load achieved ${fmt(rate, 1)} edits/s (${editErrors} failed), alternating between the two rigs, each rig and the town with a dashboard replica open.`);
+        data[load] = {
+          cross: { ...s, drops: cross.drops, errors: cross.errors, cpu: cross.cpu },
+          sameRig: { ack: summarize(sameRig.ack), event: summarize(sameRig.event) },
+          toTown: { ack: summarize(toTown.ack), event: summarize(toTown.event) },
+          inRoom: l,
+          peer,
+          editsPerS: rate,
+          editErrors,
+        };
+        if (load !== "idle")
+          notes.push(
+            `Edit load achieved ${fmt(rate, 1)} edits/s (${editErrors} failed), alternating between the two rigs, each rig and the town with a dashboard replica open.`,
+          );
       }
       notes.push(
         "One probe at a time: send over the agent's ToolSocket, wait for the recipient's mail event, then the recipient calls gt_mail_check (which must return the probe). The subject carries the sequence number and send time; gaps in the recipient's events count as drops.",

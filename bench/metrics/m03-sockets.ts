@@ -67,7 +67,10 @@ function tryOne(town: Parameters<typeof replica>[0], room: string, token: string
   const r = replica(town, "rig", room, token);
   return new Promise((resolve) => {
     r.socket.addEventListener("close", (e: CloseEvent) => resolve({ synced: false, code: e.code, replica: r }), { once: true });
-    r.whenSynced().then(() => resolve({ synced: true, code: null, replica: r }), () => {});
+    r.whenSynced().then(
+      () => resolve({ synced: true, code: null, replica: r }),
+      () => {},
+    );
   });
 }
 
@@ -163,8 +166,17 @@ export const sockets: Metric = {
           ws.on("message", h);
           return h;
         });
-        const floorMeter = new CpuMeter(() => null, () => floor.pid);
-        const floorRun = await probeLoop(broadcasts, floorReceivers, async (s, t0) => floorSource.send(JSON.stringify({ seq: s, t0, pad: "x".repeat(360) })), floorSeq, 3);
+        const floorMeter = new CpuMeter(
+          () => null,
+          () => floor.pid,
+        );
+        const floorRun = await probeLoop(
+          broadcasts,
+          floorReceivers,
+          async (s, t0) => floorSource.send(JSON.stringify({ seq: s, t0, pad: "x".repeat(360) })),
+          floorSeq,
+          3,
+        );
         const floorCpu = floorMeter.stop();
         floorCpu.serverS = floorCpu.otherS ?? 0;
         floorCpu.serverPct = (100 * floorCpu.serverS) / floorCpu.wallS;
@@ -185,7 +197,19 @@ export const sockets: Metric = {
           latencyRow(`${n} sockets: heartbeat round trip`, summarize(heartbeats), 0, hbErrors, null, null),
         );
         other.push([n, summarize(joins).p50, summarize(joins).max, mb(memory.workerdRss), mb(memory.groupRss)]);
-        data[`n${n}`] = { all, per, floorAll, floorPer, heartbeats: summarize(heartbeats), hbErrors, joins: summarize(joins), cpu, floorCpu, memory, drops: run.drops };
+        data[`n${n}`] = {
+          all,
+          per,
+          floorAll,
+          floorPer,
+          heartbeats: summarize(heartbeats),
+          hbErrors,
+          joins: summarize(joins),
+          cpu,
+          floorCpu,
+          memory,
+          drops: run.drops,
+        };
       }
 
       // The cap: the room holds `cap` sockets; the next one must get 4429.
@@ -209,7 +233,13 @@ export const sockets: Metric = {
       closeAll(again.replica);
       const capOk = refused.firstRefusal === cap + 1 && refused.code === CLOSE.ROOM_FULL && again.synced;
       data.cap = { cap, ...refused, acceptedAfterOneLeft: again.synced };
-      other.push([`cap ${cap}`, `socket ${refused.firstRefusal ?? "none"} of the room got ${refused.code ?? "no close"}`, `${refused.accepted} accepted`, again.synced ? "after one left: accepted" : "after one left: refused", ""]);
+      other.push([
+        `cap ${cap}`,
+        `socket ${refused.firstRefusal ?? "none"} of the room got ${refused.code ?? "no close"}`,
+        `${refused.accepted} accepted`,
+        again.synced ? "after one left: accepted" : "after one left: refused",
+        "",
+      ]);
 
       const half = data[`n${Math.round(cap / 2)}`] as { all: { p50: number; p99: number }; drops: number } | undefined;
       const full = data[`n${cap}`] as { all: { p50: number; p99: number }; floorAll: { p50: number }; drops: number; hbErrors: number };
@@ -246,7 +276,11 @@ export const sockets: Metric = {
       params: { steps, cap, broadcasts, heartbeatMs: HEARTBEAT_MS, seed: SEED },
       sections: [
         { title: "one change broadcast to every socket of the room (ms)", headers: LATENCY_HEADERS, rows },
-        { title: "joins, memory and the cap", headers: ["sockets", "join p50 ms (connect + sync)", "join max ms", "workerd RSS MB", "server group RSS MB"], rows: other },
+        {
+          title: "joins, memory and the cap",
+          headers: ["sockets", "join p50 ms (connect + sync)", "join max ms", "workerd RSS MB", "server group RSS MB"],
+          rows: other,
+        },
       ],
       summary,
       notes,

@@ -74,7 +74,9 @@ export const docsize: Metric = {
   title: "doc size and memory",
   async run(ctx) {
     // BENCH_DOCSIZE_SIZES=10000 measures one size alone (e.g. while working on the 10k bar).
-    const only = process.env.BENCH_DOCSIZE_SIZES?.split(",").map(Number).filter((n) => n > 0);
+    const only = process.env.BENCH_DOCSIZE_SIZES?.split(",")
+      .map(Number)
+      .filter((n) => n > 0);
     const sizes = only?.length ? only : ctx.smoke ? [1000] : [10_000, 50_000, 100_000];
     // Retention (GT_RETAIN_CLOSED, default 1,000 closed beads per document) and the cap of unfinished
     // beads (GT_MAX_OPEN_BEADS, 10,000) off for the size runs,
@@ -143,16 +145,24 @@ export const docsize: Metric = {
         work.push([label, "status changes (gt_bead_update)", applied, changeMs / 1000, applied / (changeMs / 1000), server.cpuSeconds() - cpu0, errors]);
         closeAll(ops);
         const complete = retain === "default" ? rounds === CYCLE.length : applied === 5 * n;
-        if (!complete) notes.push(`**${label} beads: the status-change phase was bounded at ${budgetS(n)} s: ${fmt(applied)} of ${fmt(5 * n)} changes applied (${rounds} rounds started).** The "after" row is measured on that state.`);
+        if (!complete)
+          notes.push(
+            `**${label} beads: the status-change phase was bounded at ${budgetS(n)} s: ${fmt(applied)} of ${fmt(5 * n)} changes applied (${rounds} rounds started).** The "after" row is measured on that state.`,
+          );
 
         if (retain === "default") {
           // Retention moves closed beads out in batches (at most once a second): wait until the
           // document is down to what it keeps, so "after" is the bounded document.
           const r0 = performance.now();
           const watcher = replica(town, "rig", room);
-          const drained = await untilReplica(watcher, (doc) => doc.getMap<Bead>("beads").size <= 1000, 120_000, "retention").then(() => true, () => false);
+          const drained = await untilReplica(watcher, (doc) => doc.getMap<Bead>("beads").size <= 1000, 120_000, "retention").then(
+            () => true,
+            () => false,
+          );
           watcher.close();
-          notes.push(`${label}: after the last round closed every bead, retention brought the document down to ≤ 1,000 beads in ${fmt((performance.now() - r0) / 1000, 1)} s${drained ? "" : " (**not within 120 s**)"}.`);
+          notes.push(
+            `${label}: after the last round closed every bead, retention brought the document down to ≤ 1,000 beads in ${fmt((performance.now() - r0) / 1000, 1)} s${drained ? "" : " (**not within 120 s**)"}.`,
+          );
         }
         ctx.log(`#4 ${n}: measuring after`);
         const after = await measure(server, town, rig, retain === "off" ? n : null);
@@ -162,16 +172,30 @@ export const docsize: Metric = {
           ops = await operatorSockets(town, rig, 4);
           const ids = (await ops[0]!.call<Bead[]>("gt_list_beads", {}, 60_000)).map((b) => b.id).slice(0, 300);
           await pool(ids.length, 64, (i) => ops[i % ops.length]!.call("gt_bead_update", { bead_id: ids[i], status: "open" }, 60_000));
-          for (const [status, part] of [["failed", ids], ["closed", ids]] as const) {
+          for (const [status, part] of [
+            ["failed", ids],
+            ["closed", ids],
+          ] as const) {
             const a0 = performance.now();
             const cpuA = server.cpuSeconds();
             await pool(part.length, 64, (i) => ops[i % ops.length]!.call("gt_bead_update", { bead_id: part[i], status }, 60_000));
             const ms = performance.now() - a0;
-            ab.push([label, status === "failed" ? "open → failed" : "failed → closed", part.length, ms / 1000, part.length / (ms / 1000), (1000 * (server.cpuSeconds() - cpuA)) / part.length, after.mapSizeMs]);
+            ab.push([
+              label,
+              status === "failed" ? "open → failed" : "failed → closed",
+              part.length,
+              ms / 1000,
+              part.length / (ms / 1000),
+              (1000 * (server.cpuSeconds() - cpuA)) / part.length,
+              after.mapSizeMs,
+            ]);
           }
           closeAll(ops);
         }
-        for (const [state, m] of [["before", before], [complete ? "after 5 changes each" : `after ${fmt(applied)} changes`, after]] as const) {
+        for (const [state, m] of [
+          ["before", before],
+          [complete ? "after 5 changes each" : `after ${fmt(applied)} changes`, after],
+        ] as const) {
           rows.push([
             label,
             `${state} (${fmt(m.beads)} beads in the doc)`,
@@ -188,9 +212,25 @@ export const docsize: Metric = {
             m.loadMs,
             m.serverStartMs,
           ]);
-          loadSteps.push([label, state, m.loadMs, m.heap.deserializeMs, m.heap.buildMs, m.heap.encodeMs, m.heap.decodeMs, m.heap.deserializeMs + m.heap.buildMs + m.heap.encodeMs + m.heap.decodeMs, m.warmSyncMs]);
+          loadSteps.push([
+            label,
+            state,
+            m.loadMs,
+            m.heap.deserializeMs,
+            m.heap.buildMs,
+            m.heap.encodeMs,
+            m.heap.decodeMs,
+            m.heap.deserializeMs + m.heap.buildMs + m.heap.encodeMs + m.heap.decodeMs,
+            m.warmSyncMs,
+          ]);
         }
-        data[retain === "off" ? `n${n}` : `n${n}-default-retention`] = { before, after, rssEmpty, create: { ms: created.ms, errors: created.errors, cpuS: createCpu }, changes: { applied, errors, ms: changeMs, complete } };
+        data[retain === "off" ? `n${n}` : `n${n}-default-retention`] = {
+          before,
+          after,
+          rssEmpty,
+          create: { ms: created.ms, errors: created.errors, cpuS: createCpu },
+          changes: { applied, errors, ms: changeMs, complete },
+        };
         if (retain === "default") {
           summary.push({
             metric: `#4 doc at ${fmt(n)} beads with the default retention, after 5 changes`,
@@ -201,7 +241,10 @@ export const docsize: Metric = {
             met: null,
           });
         } else if (n === 10_000 || ctx.smoke) {
-          for (const [label, m] of [["before", before], ["after", after]] as const) {
+          for (const [label, m] of [
+            ["before", before],
+            ["after", after],
+          ] as const) {
             const enc = m.encodedLoaded;
             summary.push({
               metric: `#4 doc at ${fmt(n)} beads, ${label} 5 changes each`,
@@ -243,12 +286,45 @@ export const docsize: Metric = {
       sections: [
         {
           title: "size, memory, load",
-          headers: ["beads", "state", "encoded live MB", "encoded after load MB", "of which history (JSON) MB", "plain JSON MB", "plain heap MB", "doc heap MB", "workerd RSS MB", "workerd RSS Δ MB", "RSS live MB", "warm sync ms", "load ms", "server start ms"],
+          headers: [
+            "beads",
+            "state",
+            "encoded live MB",
+            "encoded after load MB",
+            "of which history (JSON) MB",
+            "plain JSON MB",
+            "plain heap MB",
+            "doc heap MB",
+            "workerd RSS MB",
+            "workerd RSS Δ MB",
+            "RSS live MB",
+            "warm sync ms",
+            "load ms",
+            "server start ms",
+          ],
           rows,
         },
         { title: "work done", headers: ["beads", "phase", "calls", "seconds", "calls/s", "server CPU s", "errors"], rows: work },
-        { title: "where a status change's time goes: to failed vs to closed (the same 300 beads, 64 in flight)", headers: ["beads", "change", "calls", "seconds", "calls/s", "server CPU ms per call", "Y.Map.size of beads, ms (Node)"], rows: ab },
-        { title: "where the load time goes (the same records, each step timed in Node; ms)", headers: ["beads", "state", "measured load", "read records (v8 deserialize)", "build Y.Doc", "encode step 2", "decode on the client", "sum of steps", "measured warm sync"], rows: loadSteps },
+        {
+          title: "where a status change's time goes: to failed vs to closed (the same 300 beads, 64 in flight)",
+          headers: ["beads", "change", "calls", "seconds", "calls/s", "server CPU ms per call", "Y.Map.size of beads, ms (Node)"],
+          rows: ab,
+        },
+        {
+          title: "where the load time goes (the same records, each step timed in Node; ms)",
+          headers: [
+            "beads",
+            "state",
+            "measured load",
+            "read records (v8 deserialize)",
+            "build Y.Doc",
+            "encode step 2",
+            "decode on the client",
+            "sum of steps",
+            "measured warm sync",
+          ],
+          rows: loadSteps,
+        },
       ],
       summary,
       notes,

@@ -33,7 +33,11 @@ function librariesFloor(dir: string): { raw: number; gzip: number } {
     ].join("\n"),
   );
   const out = join(dir, "libs.js");
-  execFileSync(join(ROOT, "node_modules/esbuild/bin/esbuild"), [entry, "--bundle", "--minify", "--format=esm", "--platform=browser", "--conditions=browser", `--outfile=${out}`, "--log-level=error"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  execFileSync(
+    join(ROOT, "node_modules/esbuild/bin/esbuild"),
+    [entry, "--bundle", "--minify", "--format=esm", "--platform=browser", "--conditions=browser", `--outfile=${out}`, "--log-level=error"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
   const bytes = readFileSync(out);
   return { raw: bytes.length, gzip: gz(bytes) };
 }
@@ -55,7 +59,12 @@ export const bundle: Metric = {
       const t0 = performance.now();
       let buildError: string | null = null;
       try {
-        execFileSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", timeout: 180_000 });
+        execFileSync(process.execPath, ["node_modules/vite/bin/vite.js", "build", "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"], {
+          cwd: ROOT,
+          stdio: ["ignore", "pipe", "pipe"],
+          encoding: "utf8",
+          timeout: 180_000,
+        });
       } catch (error) {
         const e = error as { stderr?: string; stdout?: string; message: string };
         buildError = (e.stderr || e.stdout || e.message).trim().split("\n").slice(0, 8).join(" / ");
@@ -65,7 +74,14 @@ export const bundle: Metric = {
       data.floor = floor;
       if (buildError) {
         notes.push(`**vite build failed** (web/ is being rebuilt by another engineer): ${buildError}`);
-        summary.push({ metric: "#6 entry chunk gzip", result: "build failed", baseline: `libraries ${fmt(kb(floor.gzip))} KB gzip`, ratio: null, bar: "≤ 80 KB gzip", met: null });
+        summary.push({
+          metric: "#6 entry chunk gzip",
+          result: "build failed",
+          baseline: `libraries ${fmt(kb(floor.gzip))} KB gzip`,
+          ratio: null,
+          bar: "≤ 80 KB gzip",
+          met: null,
+        });
         data.buildError = buildError;
       } else {
         const html = readFileSync(join(outDir, "index.html"), "utf8");
@@ -77,7 +93,8 @@ export const bundle: Metric = {
           const bytes = readFileSync(join(outDir, "assets", file));
           const g = gz(bytes);
           if (file.endsWith(".js")) totalJs += g;
-          if (`assets/${file}` === entry || file.endsWith(".css") || g > 4096) rows.push([`assets/${file}` === entry ? `**${file}** (entry)` : file, kb(bytes.length), kb(g)]);
+          if (`assets/${file}` === entry || file.endsWith(".css") || g > 4096)
+            rows.push([`assets/${file}` === entry ? `**${file}** (entry)` : file, kb(bytes.length), kb(g)]);
         }
         const entryGz = gz(readFileSync(join(outDir, entry)));
         rows.push([`all JS chunks (${assets.filter((f) => f.endsWith(".js")).length})`, null, kb(totalJs)]);

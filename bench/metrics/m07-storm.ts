@@ -63,7 +63,10 @@ export const storm: Metric = {
         const { party, room } = rooms[i % rooms.length]!;
         dashboards.push(replica(town, party, room, await dashboardToken(town)));
       }
-      const firstTimes = await Promise.all([...agents.map((a) => a.ready.then(() => performance.now() - b0)), ...dashboards.map((d) => d.whenSynced().then(() => performance.now() - b0))]);
+      const firstTimes = await Promise.all([
+        ...agents.map((a) => a.ready.then(() => performance.now() - b0)),
+        ...dashboards.map((d) => d.whenSynced().then(() => performance.now() - b0)),
+      ]);
       const baseline = summarize(firstTimes);
       rows.push(["baseline: 110 clients connect at once to a running server", "–", baseline.p50, baseline.p95, baseline.max, "–", "–", "–", "–"]);
 
@@ -105,7 +108,10 @@ export const storm: Metric = {
                   offClose();
                   untilReplica(
                     d,
-                    (doc) => (party === "main" ? rigs.every((rg) => doc.getMap<Rig>("rigs").has(rg.id)) : expected.get(room)!.every((id) => doc.getMap<Bead>("beads").has(id))),
+                    (doc) =>
+                      party === "main"
+                        ? rigs.every((rg) => doc.getMap<Rig>("rigs").has(rg.id))
+                        : expected.get(room)!.every((id) => doc.getMap<Bead>("beads").has(id)),
                     60_000,
                     "dashboard live with its content",
                   ).then(() => {
@@ -135,10 +141,31 @@ export const storm: Metric = {
         const burst = maxInWindow(opens, 50);
         const spread = opens.length ? Math.max(...opens) - Math.min(...opens) : 0;
         const downMs = ready - tKill;
-        rows.push([`round ${round}: back after restart (from Ready)`, clients.length - missing, s.p50, s.p95, s.max, summarize(fromKill).max, downMs, `${spread.toFixed(0)} ms; ≤ ${burst} in any 50 ms`, `${fmt(cpu.serverS)} s (${fmt(cpu.serverPct, 0)}%)`]);
+        rows.push([
+          `round ${round}: back after restart (from Ready)`,
+          clients.length - missing,
+          s.p50,
+          s.p95,
+          s.max,
+          summarize(fromKill).max,
+          downMs,
+          `${spread.toFixed(0)} ms; ≤ ${burst} in any 50 ms`,
+          `${fmt(cpu.serverS)} s (${fmt(cpu.serverPct, 0)}%)`,
+        ]);
         const maxMin = Math.max(...clients.map((c) => c.minDelay));
         const bar = maxMin + 2000;
-        data[`round${round}`] = { fromReady: s, fromKill: summarize(fromKill), missing, downMs, spread, burst, outcome, cpu, maxMinDelay: maxMin, serverStartMs: server.lastStartMs };
+        data[`round${round}`] = {
+          fromReady: s,
+          fromKill: summarize(fromKill),
+          missing,
+          downMs,
+          spread,
+          burst,
+          outcome,
+          cpu,
+          maxMinDelay: maxMin,
+          serverStartMs: server.lastStartMs,
+        };
         summary.push({
           metric: `#7 reconnect storm, round ${round} (110 clients)`,
           result: `all back ${fmt(s.max, 0)} ms after Ready (p50 ${fmt(s.p50, 0)}), ${missing} missing; spread ${fmt(spread, 0)} ms, ≤ ${burst} in any 50 ms`,
@@ -160,7 +187,13 @@ export const storm: Metric = {
     }
     return {
       params: { agents: agentCount, dashboards: dashboardCount, rounds, seed: SEED },
-      sections: [{ title: "restart under 110 clients (ms)", headers: ["case", "clients back", "p50", "p95", "max", "max from kill", "kill → Ready ms", "reconnect spread", "server CPU"], rows }],
+      sections: [
+        {
+          title: "restart under 110 clients (ms)",
+          headers: ["case", "clients back", "p50", "p95", "max", "max from kill", "kill → Ready ms", "reconnect spread", "server CPU"],
+          rows,
+        },
+      ],
       summary,
       notes,
       data,

@@ -46,9 +46,12 @@ export const crash: Metric = {
         });
         // Distinct edit targets: one edit per bead, so "acked" means "this title must be there".
         const usedTargets = new Set<string>();
-        for (const o of ops) if (o.kind === "edit") (usedTargets.has(o.id) ? (o.kind = "create", o.id = newId()) : usedTargets.add(o.id));
+        for (const o of ops) if (o.kind === "edit") usedTargets.has(o.id) ? ((o.kind = "create"), (o.id = newId())) : usedTargets.add(o.id);
         const send = (o: Op, s: { mail: ToolSocket; bead: ToolSocket }): Promise<unknown> => {
-          if (o.kind === "mail") return s.mail.call<MailSendResult>("gt_mail_send", { to: maple.identity, subject: `m ${o.k}`, body: `seed ${seed}`, id: o.id }).then((r) => (o.queued = r.state === "queued"));
+          if (o.kind === "mail")
+            return s.mail
+              .call<MailSendResult>("gt_mail_send", { to: maple.identity, subject: `m ${o.k}`, body: `seed ${seed}`, id: o.id })
+              .then((r) => (o.queued = r.state === "queued"));
           if (o.kind === "create") return s.bead.call("gt_bead_create", { title: `c ${o.k}`, id: o.id });
           return s.bead.call("gt_bead_update", { bead_id: o.id, title: `e ${o.k}` });
         };
@@ -98,7 +101,14 @@ export const crash: Metric = {
           for (const bead of beads.values()) titles.set(bead.title, (titles.get(bead.title) ?? 0) + 1);
           const subjects = new Map<string, number>();
           for (const m of inbox) subjects.set(m.subject, (subjects.get(m.subject) ?? 0) + 1);
-          const present = (o: Op) => (o.kind === "mail" ? (subjects.get(`m ${o.k}`) ?? 0) : o.kind === "create" ? (titles.get(`c ${o.k}`) ?? 0) : beads.get(o.id)?.title === `e ${o.k}` ? 1 : 0);
+          const present = (o: Op) =>
+            o.kind === "mail"
+              ? (subjects.get(`m ${o.k}`) ?? 0)
+              : o.kind === "create"
+                ? (titles.get(`c ${o.k}`) ?? 0)
+                : beads.get(o.id)?.title === `e ${o.k}`
+                  ? 1
+                  : 0;
           return { present, inboxIds: new Set(inbox.map((m) => m.id)) };
         };
         let view = check();
@@ -112,7 +122,12 @@ export const crash: Metric = {
         await Promise.all([fresh.mail.ready, fresh.bead.ready]);
         let retryErrors = 0;
         for (const o of unacked) await send(o, fresh).catch(() => retryErrors++);
-        await untilReplica(rb, (doc) => ops.filter((o) => o.kind === "mail").every((o) => doc.getMap<Mail>("mail").has(o.id)), 30_000, "all mail in beta").catch(() => {});
+        await untilReplica(
+          rb,
+          (doc) => ops.filter((o) => o.kind === "mail").every((o) => doc.getMap<Mail>("mail").has(o.id)),
+          30_000,
+          "all mail in beta",
+        ).catch(() => {});
         await sleep(100);
         view = check();
         const missingAfter = ops.filter((o) => view.present(o) === 0).length;
@@ -121,8 +136,35 @@ export const crash: Metric = {
         town.closeAll();
 
         const queuedAcked = ackedMail.filter((o) => o.queued).length;
-        rows.push([seed, count, killAt, sentBeforeKill, acked, inFlightAtKill, queuedAcked, lost.length, duplicated.length, `${unackedLanded} of ${unacked.length}`, retryErrors, missingAfter, dupAfter]);
-        data[`seed${seed}`] = { killAt, acked, sentBeforeKill, inFlightAtKill, lost: lost.map((o) => `${o.kind} ${o.k}`), duplicated: duplicated.map((o) => `${o.kind} ${o.k}`), unacked: unacked.length, unackedLanded, retryErrors, missingAfter, dupAfter, queuedAcked };
+        rows.push([
+          seed,
+          count,
+          killAt,
+          sentBeforeKill,
+          acked,
+          inFlightAtKill,
+          queuedAcked,
+          lost.length,
+          duplicated.length,
+          `${unackedLanded} of ${unacked.length}`,
+          retryErrors,
+          missingAfter,
+          dupAfter,
+        ]);
+        data[`seed${seed}`] = {
+          killAt,
+          acked,
+          sentBeforeKill,
+          inFlightAtKill,
+          lost: lost.map((o) => `${o.kind} ${o.k}`),
+          duplicated: duplicated.map((o) => `${o.kind} ${o.k}`),
+          unacked: unacked.length,
+          unackedLanded,
+          retryErrors,
+          missingAfter,
+          dupAfter,
+          queuedAcked,
+        };
         summary.push({
           metric: `#8 crash at ack ${killAt} of ${count} (seed ${seed})`,
           result: `${acked} acked: ${lost.length} lost, ${duplicated.length} duplicated; after resending ${unacked.length} unacked: ${missingAfter} missing, ${dupAfter} duplicated`,
@@ -140,7 +182,21 @@ export const crash: Metric = {
       sections: [
         {
           title: "SIGKILL of the server group mid-stream, restart on the same storage",
-          headers: ["seed", "writes", "kill at ack #", "sent before kill", "acked", "in flight at kill", "acked as queued", "acked lost", "duplicated", "unacked that landed anyway", "resend errors", "missing after resend", "duplicated after resend"],
+          headers: [
+            "seed",
+            "writes",
+            "kill at ack #",
+            "sent before kill",
+            "acked",
+            "in flight at kill",
+            "acked as queued",
+            "acked lost",
+            "duplicated",
+            "unacked that landed anyway",
+            "resend errors",
+            "missing after resend",
+            "duplicated after resend",
+          ],
           rows,
         },
       ],

@@ -64,15 +64,22 @@ export const throughput: Metric = {
       const cpuServer0 = server.cpuSeconds();
       const cpuContainer0 = treeCpuSeconds(container.child.pid!);
       const t0 = Date.now();
-      await Promise.all(rigs.map(async (rig) => {
-        for (let i = 1; i <= perRig; i++) await town.rigCall(rig, "gt_bead_create", { title: `${rig.name} ${i}`, body: `write ${rig.name}-${i}.txt: ${i}` });
-      }));
+      await Promise.all(
+        rigs.map(async (rig) => {
+          for (let i = 1; i <= perRig; i++) await town.rigCall(rig, "gt_bead_create", { title: `${rig.name} ${i}`, body: `write ${rig.name}-${i}.txt: ${i}` });
+        }),
+      );
       await Promise.all(
         replicas.map((r) =>
-          untilReplica(r, (doc) => {
-            const beads = [...doc.getMap<Bead>("beads").values()];
-            return beads.length === perRig && beads.every((b) => b.status === "closed");
-          }, 180_000, "every bead closed"),
+          untilReplica(
+            r,
+            (doc) => {
+              const beads = [...doc.getMap<Bead>("beads").values()];
+              return beads.length === perRig && beads.every((b) => b.status === "closed");
+            },
+            180_000,
+            "every bead closed",
+          ),
         ),
       );
       const wall = Date.now() - t0;
@@ -87,7 +94,15 @@ export const throughput: Metric = {
       const beads = await Promise.all(
         rigs.flatMap((rig, k) => [...replicas[k]!.doc.getMap<Bead>("beads").keys()].map((id) => town.rigCall<Bead>(rig, "gt_bead_status", { bead_id: id }))),
       );
-      const phaseNames = ["waiting for a polecat", "dispatch → agent process started", "agent process: start → gt_done", "gt_done → agent exited", "exited → merged + pushed", "merged → closed (gt_merge_result)", "total"] as const;
+      const phaseNames = [
+        "waiting for a polecat",
+        "dispatch → agent process started",
+        "agent process: start → gt_done",
+        "gt_done → agent exited",
+        "exited → merged + pushed",
+        "merged → closed (gt_merge_result)",
+        "total",
+      ] as const;
       const samples: Record<string, number[]> = Object.fromEntries(phaseNames.map((p) => [p, []]));
       let redone = 0;
       for (const b of beads) {
@@ -130,8 +145,32 @@ export const throughput: Metric = {
         const files = filesOnMain(remotes.get(n)!);
         return Array.from({ length: perRig }, (_, i) => `${n}-${i + 1}.txt`).every((f) => files.includes(f));
       });
-      rows.push([rigCount, perRig, maxPolecats, rigCount * maxPolecats, total, wall / 1000, perMin, landed, redone, `${fmt(serverCpu)} s (${fmt((100 * serverCpu) / (wall / 1000), 0)}%)`, `${fmt(containerCpu)} s (${fmt((100 * containerCpu) / (wall / 1000), 0)}%)`]);
-      data.run = { rigCount, perRig, maxPolecats, wallMs: wall, beadsPerMin: perMin, landed, redone, serverCpu, containerCpu, phases: Object.fromEntries(phaseNames.map((p) => [p, summarize(samples[p]!)])), nodeStart: summarize(nodeStarts) };
+      rows.push([
+        rigCount,
+        perRig,
+        maxPolecats,
+        rigCount * maxPolecats,
+        total,
+        wall / 1000,
+        perMin,
+        landed,
+        redone,
+        `${fmt(serverCpu)} s (${fmt((100 * serverCpu) / (wall / 1000), 0)}%)`,
+        `${fmt(containerCpu)} s (${fmt((100 * containerCpu) / (wall / 1000), 0)}%)`,
+      ]);
+      data.run = {
+        rigCount,
+        perRig,
+        maxPolecats,
+        wallMs: wall,
+        beadsPerMin: perMin,
+        landed,
+        redone,
+        serverCpu,
+        containerCpu,
+        phases: Object.fromEntries(phaseNames.map((p) => [p, summarize(samples[p]!)])),
+        nodeStart: summarize(nodeStarts),
+      };
       summary.push({
         metric: `#9 e2e throughput, ${rigCount} rigs × ${perRig} beads, ${rigCount * maxPolecats} polecats`,
         result: `${fmt(perMin, 1)} beads/min (${fmt(wall / 1000, 1)} s wall), all merged: ${landed ? "yes" : "no"}`,
@@ -158,7 +197,23 @@ export const throughput: Metric = {
     return {
       params: { rigs: rigCount, beadsPerRig: perRig, maxPolecats },
       sections: [
-        { title: "run", headers: ["rigs", "beads per rig", "max polecats", "polecats", "beads", "wall s", "beads/min", "all on main", "beads redone", "server CPU", "container CPU (incl. agents, git)"], rows },
+        {
+          title: "run",
+          headers: [
+            "rigs",
+            "beads per rig",
+            "max polecats",
+            "polecats",
+            "beads",
+            "wall s",
+            "beads/min",
+            "all on main",
+            "beads redone",
+            "server CPU",
+            "container CPU (incl. agents, git)",
+          ],
+          rows,
+        },
         { title: "where a bead's time goes (ms)", headers: ["phase", "n", "mean", "p50", "max"], rows: phases },
       ],
       summary,

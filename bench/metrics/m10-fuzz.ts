@@ -18,9 +18,31 @@ import { summarize } from "../lib/stats.ts";
 import { fmt, type Cell } from "../lib/table.ts";
 
 const TYPED_CLOSES = new Set([4400, 4403, 4413]);
-const KINDS = ["random text", "truncated call", "unknown tool", "invalid args", "wrong shape", "random binary", "sync-like binary", "oversize text", "over hard limit", "over 1 MiB"] as const;
+const KINDS = [
+  "random text",
+  "truncated call",
+  "unknown tool",
+  "invalid args",
+  "wrong shape",
+  "random binary",
+  "sync-like binary",
+  "oversize text",
+  "over hard limit",
+  "over 1 MiB",
+] as const;
 type Kind = (typeof KINDS)[number];
-const WEIGHTS: Record<Kind, number> = { "random text": 20, "truncated call": 15, "unknown tool": 15, "invalid args": 10, "wrong shape": 10, "random binary": 12, "sync-like binary": 12, "oversize text": 4, "over hard limit": 2, "over 1 MiB": 0.5 };
+const WEIGHTS: Record<Kind, number> = {
+  "random text": 20,
+  "truncated call": 15,
+  "unknown tool": 15,
+  "invalid args": 10,
+  "wrong shape": 10,
+  "random binary": 12,
+  "sync-like binary": 12,
+  "oversize text": 4,
+  "over hard limit": 2,
+  "over 1 MiB": 0.5,
+};
 const TOOLS = ["gt_prime", "gt_mail_send", "gt_mail_check", "gt_bead_status", "gt_heartbeat", "gt_done", "gt_escalate", "gt_checkpoint"];
 
 type Frame = { kind: Kind; data: string | Uint8Array; binary: boolean; ignorable: boolean };
@@ -35,7 +57,13 @@ function pickKind(rng: Rng): Kind {
 
 function makeFrame(rng: Rng, k: number): Frame {
   const kind = pickKind(rng);
-  const call = () => JSON.stringify({ type: "call", id: `f${k}`, tool: rng.pick(TOOLS), args: { subject: rng.words(3), to: "beta/polecats/maple", body: rng.text(rng.int(0, 200)) } });
+  const call = () =>
+    JSON.stringify({
+      type: "call",
+      id: `f${k}`,
+      tool: rng.pick(TOOLS),
+      args: { subject: rng.words(3), to: "beta/polecats/maple", body: rng.text(rng.int(0, 200)) },
+    });
   // ASCII only, so the byte size is the character count (the limits are in bytes).
   const big = (n: number) => {
     const chunk = rng.text(97).replace(/[^\x20-\x7e]/g, "x");
@@ -49,14 +77,43 @@ function makeFrame(rng: Rng, k: number): Frame {
       return { kind, data: full.slice(0, rng.int(1, full.length - 1)), binary: false, ignorable: false };
     }
     case "unknown tool":
-      return { kind, data: JSON.stringify({ type: "call", id: `f${k}`, tool: `gt_${rng.words(2).replace(/ /g, "_")}_${rng.int(0, 1e6)}`, args: {} }), binary: false, ignorable: false };
+      return {
+        kind,
+        data: JSON.stringify({ type: "call", id: `f${k}`, tool: `gt_${rng.words(2).replace(/ /g, "_")}_${rng.int(0, 1e6)}`, args: {} }),
+        binary: false,
+        ignorable: false,
+      };
     case "invalid args": {
       const tool = rng.pick(["gt_mail_send", "gt_escalate", "gt_bead_status", "gt_done", "gt_checkpoint"]);
-      const args = rng.pick([{ to: 5 }, { severity: "nope", title: "" }, { bead_id: "not-a-ulid" }, { branch: 7 }, { data: ["x"] }, { extra: true }, { as: "not an address" }]);
+      const args = rng.pick([
+        { to: 5 },
+        { severity: "nope", title: "" },
+        { bead_id: "not-a-ulid" },
+        { branch: 7 },
+        { data: ["x"] },
+        { extra: true },
+        { as: "not an address" },
+      ]);
       return { kind, data: JSON.stringify({ type: "call", id: `f${k}`, tool, args }), binary: false, ignorable: false };
     }
     case "wrong shape":
-      return { kind, data: rng.pick(["null", "42", "[]", '"call"', '{"type":"result","id":"x","ok":true}', '{"type":"call"}', `{"type":"call","id":${k},"tool":"gt_prime"}`, '{"type":"call","id":"x","tool":5,"args":{}}', "{}", "true"]), binary: false, ignorable: false };
+      return {
+        kind,
+        data: rng.pick([
+          "null",
+          "42",
+          "[]",
+          '"call"',
+          '{"type":"result","id":"x","ok":true}',
+          '{"type":"call"}',
+          `{"type":"call","id":${k},"tool":"gt_prime"}`,
+          '{"type":"call","id":"x","tool":5,"args":{}}',
+          "{}",
+          "true",
+        ]),
+        binary: false,
+        ignorable: false,
+      };
     case "random binary": {
       const bytes = rng.bytes(rng.int(1, 512));
       return { kind, data: bytes, binary: true, ignorable: bytes[0] === 1 };
@@ -82,9 +139,7 @@ class Offender {
   private waiter: ((o: { text?: string; binary?: boolean; close?: number } | null) => void) | null = null;
   private closed: number | null = null;
   opened = 0;
-  constructor(
-    private readonly url: string,
-  ) {}
+  constructor(private readonly url: string) {}
 
   private async open(): Promise<void> {
     this.closed = null;
@@ -116,12 +171,15 @@ class Offender {
     if (!this.ws || this.closed !== null) await this.open();
     const answer = new Promise<{ text?: string; binary?: boolean; close?: number } | null>((resolve) => {
       this.waiter = resolve;
-      setTimeout(() => {
-        if (this.waiter === resolve) {
-          this.waiter = null;
-          resolve(null);
-        }
-      }, frame.ignorable ? 150 : 3000);
+      setTimeout(
+        () => {
+          if (this.waiter === resolve) {
+            this.waiter = null;
+            resolve(null);
+          }
+        },
+        frame.ignorable ? 150 : 3000,
+      );
     });
     this.ws!.send(frame.data, { binary: frame.binary });
     const a = await answer;
@@ -153,7 +211,14 @@ function bystanders(sockets: ToolSocket[], beadId: string) {
   let errors = 0;
   const loops = sockets.map(async (s, i) => {
     for (let k = 0; running; k++) {
-      const [tool, args] = ([["gt_heartbeat", {}], ["gt_mail_check", {}], ["gt_prime", {}], ["gt_bead_status", { bead_id: beadId }]] as const)[(k + i) % 4]!;
+      const [tool, args] = (
+        [
+          ["gt_heartbeat", {}],
+          ["gt_mail_check", {}],
+          ["gt_prime", {}],
+          ["gt_bead_status", { bead_id: beadId }],
+        ] as const
+      )[(k + i) % 4]!;
       const t0 = performance.now();
       try {
         await s.call(tool, args);
@@ -247,17 +312,30 @@ export const fuzz: Metric = {
         await sleep(300);
         const roomErrors = server.matches("room errors").n - errors0;
         const sendAfterClose = server.matches("send after close").n - sac0;
-        const status = await fetch(`http://${server.host}/parties/rig/${room}`).then((r) => r.status, () => 0);
+        const status = await fetch(`http://${server.host}/parties/rig/${room}`).then(
+          (r) => r.status,
+          () => 0,
+        );
         const up = status === 200 && server.workerdPid() === workerd0;
         const failures = (counts.get("unanswered") ?? 0) + (counts.get("untyped close") ?? 0) + (counts.get("INTERNAL") ?? 0);
         const s = summarize(result.latencies);
         rows.push(latencyRow(`seed ${seed}: 5 agents' calls during the fuzz`, s, 0, result.errors, cpu, bs.p50));
         const get = (o: Outcome) => counts.get(o) ?? 0;
-        outcomes.push([seed, perSeed, sockets, ...OUTCOMES.map(get), `${roomErrors} (${sendAfterClose} send() after close)`, up ? "yes" : "**no**", `${result.latencies.length} ok, ${result.errors} failed`, perSeed / cpu.wallS]);
-        if (seed === seeds[0]) for (const kind of KINDS) {
-          const m = kindCounts.get(kind);
-          if (m) byKind.push([kind, [...m.values()].reduce((a, b) => a + b, 0), ...OUTCOMES.map((o) => m.get(o) ?? 0)]);
-        }
+        outcomes.push([
+          seed,
+          perSeed,
+          sockets,
+          ...OUTCOMES.map(get),
+          `${roomErrors} (${sendAfterClose} send() after close)`,
+          up ? "yes" : "**no**",
+          `${result.latencies.length} ok, ${result.errors} failed`,
+          perSeed / cpu.wallS,
+        ]);
+        if (seed === seeds[0])
+          for (const kind of KINDS) {
+            const m = kindCounts.get(kind);
+            if (m) byKind.push([kind, [...m.values()].reduce((a, b) => a + b, 0), ...OUTCOMES.map((o) => m.get(o) ?? 0)]);
+          }
         data[`seed${seed}`] = { counts: Object.fromEntries(counts), sockets, up, roomErrors, sendAfterClose, bystanders: { ...s, errors: result.errors }, cpu };
         summary.push({
           metric: `#10 malformed input, seed ${seed} (${fmt(perSeed)} frames)`,
@@ -272,7 +350,7 @@ export const fuzz: Metric = {
       notes.push(
         `${lanes} offender lanes, each with an agent-token socket (text frames) and a viewer-token socket (binary frames: dashboards may send sync frames; an agent's binary frame is refused at once with 4403), one frame at a time; a closed socket is reopened for the next frame. 20 bad frames within 10 s close a socket with 4400, so each offender socket lives for at most 21 frames.`,
         "Outcomes per frame: typed error = a result frame with ok:false and an error code; typed close = the socket closed with 4400, 4403 or 4413 before an answer; answered = a normal reply (e.g. a sync step 2 to a well-formed sync step 1); ignored (by design) = awareness frames (binary type 1), which the protocol ignores, no answer in 150 ms; unanswered = nothing within 3 s (a failure).",
-        "Room errors logged = the room's own \"frame from … failed\" lines (an exception while handling a frame). workerd also logs one \"disconnected … Request failed due to internal error\" line for every socket the room closes; those are not counted. Frames over 1 MiB are closed by the runtime with 1009 before the room sees them (docs/protocol.md).",
+        'Room errors logged = the room\'s own "frame from … failed" lines (an exception while handling a frame). workerd also logs one "disconnected … Request failed due to internal error" line for every socket the room closes; those are not counted. Frames over 1 MiB are closed by the runtime with 1009 before the room sees them (docs/protocol.md).',
         `Bystanders: 5 agent ToolSockets calling gt_heartbeat, gt_mail_check, gt_prime and gt_bead_status in turn, 5 ms apart.`,
       );
     } finally {
@@ -283,7 +361,11 @@ export const fuzz: Metric = {
     return {
       params: { seeds, framesPerSeed: perSeed, lanes, weights: WEIGHTS },
       sections: [
-        { title: "every frame's outcome", headers: ["seed", "frames", "offender sockets", ...OUTCOMES, "room errors logged", "server up", "bystander calls", "frames/s"], rows: outcomes },
+        {
+          title: "every frame's outcome",
+          headers: ["seed", "frames", "offender sockets", ...OUTCOMES, "room errors logged", "server up", "bystander calls", "frames/s"],
+          rows: outcomes,
+        },
         { title: `outcome by frame kind (seed ${seeds[0]})`, headers: ["kind", "frames", ...OUTCOMES], rows: byKind },
         { title: "well-behaved agents alongside (ms)", headers: LATENCY_HEADERS, rows },
       ],

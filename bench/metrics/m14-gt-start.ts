@@ -82,7 +82,10 @@ export type GtStartRow = { case: string; how: string; wallMs: number; cpuMs: num
 /** gt's sources at git revision `rev` (container/, party/, client/), with this checkout's node_modules. */
 function sourcesAt(rev: string, dir: string): string {
   mkdirSync(dir, { recursive: true });
-  execSync(`git archive ${JSON.stringify(rev)} container party client package.json | tar -x -C ${JSON.stringify(dir)}`, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+  execSync(`git archive ${JSON.stringify(rev)} container party client package.json | tar -x -C ${JSON.stringify(dir)}`, {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
   return join(dir, "container/gt.ts");
 }
@@ -95,7 +98,10 @@ export async function measureGtStart(log: (message: string) => void = () => {}, 
   const baseGt = base ? sourcesAt(base, baseDir!) : null;
   const tsx = (gt: string, args: string[]) => ["--import", TSX_LOADER, gt, ...args];
   const cases: [string, string, string, string[]][] = [["node -e 0", "bare node", process.execPath, ["-e", "0"]]];
-  for (const [name, args] of [["gt --help", ["--help"]], ["gt prime", ["prime"]]] as const) {
+  for (const [name, args] of [
+    ["gt --help", ["--help"]],
+    ["gt prime", ["prime"]],
+  ] as const) {
     if (baseGt) cases.push([name, `tsx, sources at ${base}`, process.execPath, tsx(baseGt, [...args])]);
     cases.push([name, "tsx, today's sources", process.execPath, tsx(GT_TS, [...args])]);
     cases.push([name, "bundle: node container/dist/gt.js", process.execPath, [join(ROOT, "container/dist/gt.js"), ...args]]);
@@ -116,7 +122,13 @@ export async function measureGtStart(log: (message: string) => void = () => {}, 
     }
     for (const [i, [name, how]] of cases.entries()) {
       const mine = samples[i]!;
-      rows.push({ case: name, how, wallMs: median(mine.map((s) => s.wallMs)), cpuMs: median(mine.map((s) => s.cpuMs)), exit: mine.find((s) => s.code !== 0)?.code ?? 0 });
+      rows.push({
+        case: name,
+        how,
+        wallMs: median(mine.map((s) => s.wallMs)),
+        cpuMs: median(mine.map((s) => s.cpuMs)),
+        exit: mine.find((s) => s.code !== 0)?.code ?? 0,
+      });
     }
   } finally {
     server.close();

@@ -159,7 +159,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       return false;
     }
   };
-  const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r())));
+  const exited = (child: ChildProcess) =>
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
 
   let town!: TestTown;
   try {
@@ -227,7 +228,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return { title: `soak bead ${beadCount}`, body, rig, kind };
         });
         const id = newId();
-        const convoy = await retry(() => town.townCall<Convoy>("gt_convoy_create", { id, title: `soak convoy ${c + 1}`, beads: beads.map(({ kind: _k, ...b }) => b) }), () => stopping);
+        const convoy = await retry(
+          () => town.townCall<Convoy>("gt_convoy_create", { id, title: `soak convoy ${c + 1}`, beads: beads.map(({ kind: _k, ...b }) => b) }),
+          () => stopping,
+        );
         if (!convoy) break;
         convoys.push(convoy.id);
         convoy.beads.forEach((b, i) => beadSpecs.set(b.beadId, { rig: b.rigName, kind: beads[i]!.kind }));
@@ -277,7 +281,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const rig = rng.pick(workRigs);
           const { body, kind } = { body: `sleep 15000\nwrite work/${rig}-${++beadCount}.txt: a target for the chaos`, kind: "slow" };
           count(`beads: ${kind}`);
-          const convoy = await retry(() => town.townCall<Convoy>("gt_convoy_create", { id: newId(), title: `soak target ${beadCount}`, beads: [{ title: `soak bead ${beadCount}`, body, rig }] }), () => stopping);
+          const convoy = await retry(
+            () =>
+              town.townCall<Convoy>("gt_convoy_create", {
+                id: newId(),
+                title: `soak target ${beadCount}`,
+                beads: [{ title: `soak bead ${beadCount}`, body, rig }],
+              }),
+            () => stopping,
+          );
           if (convoy) {
             convoys.push(convoy.id);
             beadSpecs.set(convoy.beads[0]!.beadId, { rig, kind });
@@ -351,7 +363,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           return event(`agent run ${pid} SIGSTOPped for good (its process group)`);
         }
         case "rig-remove": {
-          await retry(() => town.townCall("gt_rig_remove", { name: "scratch" }), () => false, 20);
+          await retry(
+            () => town.townCall("gt_rig_remove", { name: "scratch" }),
+            () => false,
+            20,
+          );
           return event("rig scratch removed mid-convoy");
         }
       }
@@ -402,7 +418,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     // ------------------------------------------------------------------ checks
     const checks: Check[] = [];
-    const check = (name: string, checked: number, problems: string[]) => checks.push({ name, ok: problems.length === 0, checked, detail: problems.length ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? `; … ${problems.length - 5} more` : "") : "" });
+    const check = (name: string, checked: number, problems: string[]) =>
+      checks.push({
+        name,
+        ok: problems.length === 0,
+        checked,
+        detail: problems.length ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? `; … ${problems.length - 5} more` : "") : "",
+      });
 
     const list = await town.townCall<Convoy[]>("gt_list_convoys", {});
     const ours = convoys.map((id) => list.find((c) => c.id === id)!).filter(Boolean);
@@ -445,7 +467,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (bead.status === "failed" && m !== 0) problems.push(`failed ${bead.id} merged ${m} times`);
       }
       for (const id of merges.keys()) if (!rigBeads.has(id)) problems.push(`a merge of unknown bead ${id}`);
-      count("merges on the remotes", [...merges.values()].reduce((a, b) => a + b, 0));
+      count(
+        "merges on the remotes",
+        [...merges.values()].reduce((a, b) => a + b, 0),
+      );
       check("every closed bead merged exactly once on its remote (no failed one merged)", n, problems);
     }
 
@@ -501,7 +526,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (!existsSync(marker.path)) problems.push(`${marker.rig}'s clone lost its marker (${marker.path})`);
       }
       for (const c of containers) {
-        for (const line of c.lines) if (/removed from the town/.test(line) && ![...removed].some((r) => line.includes(`[${r}]`))) problems.push(`container ${c.name}: ${line}`);
+        for (const line of c.lines)
+          if (/removed from the town/.test(line) && ![...removed].some((r) => line.includes(`[${r}]`))) problems.push(`container ${c.name}: ${line}`);
         const scratch = rigs.get("scratch")!.rig;
         if (existsSync(join(c.workspace, "rigs", scratch.id))) problems.push(`container ${c.name} still has the removed rig's clone`);
       }
@@ -526,13 +552,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             if (worktrees.length) problems.push(`container ${c.name}, rig ${id}: worktrees ${worktrees.join(", ")}`);
             const repo = join(c.workspace, "rigs", id, "repo");
             if (existsSync(repo)) {
-              const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+              const branches = execFileSync("git", [...AS_ANY_OWNER, "-C", repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], {
+                encoding: "utf8",
+              }).trim();
               if (branches) problems.push(`container ${c.name}, rig ${id}: branches ${branches.split("\n").join(", ")}`);
             }
           }
         }
         for (const name of workRigs) {
-          const remoteBranches = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"], { encoding: "utf8" }).trim();
+          const remoteBranches = execFileSync(
+            "git",
+            [...AS_ANY_OWNER, "--git-dir", rigs.get(name)!.remote, "for-each-ref", "--format=%(refname:short)", "refs/heads/gt/"],
+            { encoding: "utf8" },
+          ).trim();
           if (remoteBranches) problems.push(`remote of ${name}: branches ${remoteBranches}`);
         }
         if (!problems.length || Date.now() >= by) break;
@@ -544,7 +576,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const c of containers) count(`container ${c.name}: lease changes seen`, c.lines.filter((l) => /serving the rig|lease lost/.test(l)).length);
     count("convoys", ours.length);
     const report: SoakReport = {
-      options: { minutes: options.minutes, rigs: options.rigs, beads: options.beads, seed: options.seed, chaosGapS: options.chaosGapS, settleMinutes: options.settleMinutes },
+      options: {
+        minutes: options.minutes,
+        rigs: options.rigs,
+        beads: options.beads,
+        seed: options.seed,
+        chaosGapS: options.chaosGapS,
+        settleMinutes: options.settleMinutes,
+      },
       server: { hash: snapshot.hash, git: snapshot.git },
       durationS: at(),
       settleS,
@@ -580,7 +619,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
 /** Merge commits on the remote's main, per bead (their `Bead: <id>` trailer). */
 function mergesByBead(remote: string): Map<string, number> {
-  const out = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", remote, "log", "--merges", "--format=%B%x01", "main"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync("git", [...AS_ANY_OWNER, "--git-dir", remote, "log", "--merges", "--format=%B%x01", "main"], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const counts = new Map<string, number>();
   for (const message of out.split("\x01")) {
     const bead = message.match(/^Bead: ([0-9A-HJKMNP-TV-Z]{26})$/m)?.[1];
@@ -632,7 +674,12 @@ export function renderSoak(report: SoakReport): string {
   const lines = [
     `# Soak: ${report.violations === 0 ? "0 violations" : `${report.violations} violation${report.violations === 1 ? "" : "s"}`}`,
     "",
-    `${o.minutes} min of work and chaos, then ${report.settleS} s to settle (${report.durationS} s in all); ${o.rigs} rigs plus one removed mid-run, two containers, ${o.beads} beads in convoys, seed ${o.seed}, chaos every ${o.chaosGapS[0]}–${o.chaosGapS[1]} s. Server code ${report.server.hash} (${report.server.git}). Deadlines: ${Object.entries(VARS).filter(([k]) => k !== "GT_SECRET").map(([k, v]) => `${k}=${v}`).join(", ")}.`,
+    `${o.minutes} min of work and chaos, then ${report.settleS} s to settle (${report.durationS} s in all); ${o.rigs} rigs plus one removed mid-run, two containers, ${o.beads} beads in convoys, seed ${o.seed}, chaos every ${o.chaosGapS[0]}–${o.chaosGapS[1]} s. Server code ${report.server.hash} (${report.server.git}). Deadlines: ${Object.entries(
+      VARS,
+    )
+      .filter(([k]) => k !== "GT_SECRET")
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ")}.`,
     "",
     "| check | checked | result | detail |",
     "| --- | ---: | --- | --- |",
@@ -642,7 +689,9 @@ export function renderSoak(report: SoakReport): string {
     "",
     "| kind | times |",
     "| --- | ---: |",
-    ...Object.entries(report.chaos.filter((e) => e.struck).reduce<Record<string, number>>((acc, e) => ((acc[e.kind] = (acc[e.kind] ?? 0) + 1), acc), {})).map(([k, n]) => `| ${k} | ${n} |`),
+    ...Object.entries(report.chaos.filter((e) => e.struck).reduce<Record<string, number>>((acc, e) => ((acc[e.kind] = (acc[e.kind] ?? 0) + 1), acc), {})).map(
+      ([k, n]) => `| ${k} | ${n} |`,
+    ),
     "",
     "<details><summary>every event</summary>",
     "",

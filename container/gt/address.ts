@@ -30,14 +30,17 @@ export function townhallAddress(input: string): AddressMapping {
   if (parts.length === 1) {
     return text.endsWith("/")
       ? { error: `${text}: Townhall has no broadcast to a rig; send to <rig>/witness or to each <rig>/<polecat>` }
-      : { error: `${JSON.stringify(input)} is not an address: a rig alone is not a mailbox (mayor/, <rig>/<polecat>, <rig>/witness, <rig>/refinery, or --human)` };
+      : {
+          error: `${JSON.stringify(input)} is not an address: a rig alone is not a mailbox (mayor/, <rig>/<polecat>, <rig>/witness, <rig>/refinery, or --human)`,
+        };
   }
   if (parts.length === 2 && (second === "witness" || second === "refinery")) return { address: `${rig}/${second}` };
   if (parts.length === 2 && second) {
     const polecat = `${rig}/polecats/${second.toLowerCase()}`;
     if (parseAddress(polecat)) return { address: polecat };
   }
-  if (parts.length === 3 && (second === "crew" || second === "dogs")) return { error: `${text}: Townhall has no ${second}; its rig agents are polecats, the witness and the refinery` };
+  if (parts.length === 3 && (second === "crew" || second === "dogs"))
+    return { error: `${text}: Townhall has no ${second}; its rig agents are polecats, the witness and the refinery` };
   if (parts.length === 3 && second === "polecats" && third) {
     const polecat = `${rig}/polecats/${third.toLowerCase()}`;
     if (parseAddress(polecat)) return { address: polecat };

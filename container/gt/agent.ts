@@ -33,7 +33,8 @@ export const agentRestart: Command = {
   arguments: [["<identity>", "the agent, e.g. alpha/polecats/toast"]],
   options: [["--reason <text>", "why, for the run's record"]],
   args: (v) => ({ identity: v.identity, reason: v.reason }),
-  print: (agent: Agent) => `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"}); its bead is open again` : ""}`,
+  print: (agent: Agent) =>
+    `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"}); its bead is open again` : ""}`,
 };
 
 export const agentLog: Command = {
@@ -55,8 +56,14 @@ export const agentLog: Command = {
   args: (v) => ({ identity: v.identity, run: v.run, bead_id: v.bead, after: numberOption(v.after), limit: numberOption(v.limit) }),
   stream: (v, env) => {
     if (!v.follow) return null;
-    if (v.run !== undefined || v.bead !== undefined || v.after !== undefined) throw new GtUsageError("--follow follows the agent's current run: leave out --run, --bead and --after");
-    return followOutput(env, v.identity as string, (text) => write(process.stdout, text), (text) => write(process.stderr, text));
+    if (v.run !== undefined || v.bead !== undefined || v.after !== undefined)
+      throw new GtUsageError("--follow follows the agent's current run: leave out --run, --bead and --after");
+    return followOutput(
+      env,
+      v.identity as string,
+      (text) => write(process.stdout, text),
+      (text) => write(process.stderr, text),
+    );
   },
   print: printLog,
 };
@@ -88,7 +95,12 @@ function printLog(log: AgentLogResult): string {
  * ends (exit 0; an agent with no run yet: the next run it starts). Reconnects after a blip without
  * printing a line twice; a refused socket (4401, 4403, 4404) ends it with exit 3.
  */
-async function followOutput(env: GtEnv, identity: string, write: (text: string) => Promise<void>, writeError: (text: string) => Promise<void>): Promise<number> {
+async function followOutput(
+  env: GtEnv,
+  identity: string,
+  write: (text: string) => Promise<void>,
+  writeError: (text: string) => Promise<void>,
+): Promise<number> {
   const { default: WebSocket } = await import("ws");
   const socket = openRoomSocket({
     host: env.host,

@@ -30,7 +30,8 @@ export const beadRetry: Command = {
 export const beadMove: Command = {
   name: "bead move",
   usage: "<id> <rig> [--from <rig>]",
-  summary: "move an unfinished bead to another rig (by name): a new bead there, the old one closed as moved; --from names its rig when the town did not place it",
+  summary:
+    "move an unfinished bead to another rig (by name): a new bead there, the old one closed as moved; --from names its rig when the town did not place it",
   tool: "gt_bead_move",
   operator: true,
   arguments: [

@@ -50,7 +50,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
   const found = gtTool(env, name);
   if (!found) {
-    throw new GtUsageError(env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`);
+    throw new GtUsageError(
+      env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`,
+    );
   }
   const { tool, room } = found;
   if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG is not set (the id of the rig to act in)");

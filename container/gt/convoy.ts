@@ -27,7 +27,8 @@ export const convoyCreate: Command = {
     const title = one(v, ["name", "title"], "missing the convoy's name: gt convoy create <name> <bead>… (or --title <text>)");
     const specs = [...(lists.bead ?? []), ...(lists.beads ?? [])];
     const existing = specs.find((spec) => ULID_RE.test(spec.trim()));
-    if (existing) throw new GtUsageError(`${existing} is a bead id: a convoy creates its beads, so give each one's title (moving an existing bead: gt sling <bead> <rig>)`);
+    if (existing)
+      throw new GtUsageError(`${existing} is a bead id: a convoy creates its beads, so give each one's title (moving an existing bead: gt sling <bead> <rig>)`);
     return { title, beads: await convoyBeads(specs, v.file) };
   },
   print: (convoy: ConvoyProgress) => printConvoy(convoy),
@@ -90,7 +91,9 @@ async function convoyBeads(specs: string[], file: string | undefined): Promise<u
       const key = field.slice(0, eq).trim();
       const value = field.slice(eq + 1).trim();
       if (eq < 0 || !(BEAD_FIELDS as readonly string[]).includes(key)) {
-        throw new GtUsageError(`--bead ${JSON.stringify(spec)}: unknown field ${JSON.stringify(field)} (fields: ${BEAD_FIELDS.map((f) => `${f}=`).join(", ")})`);
+        throw new GtUsageError(
+          `--bead ${JSON.stringify(spec)}: unknown field ${JSON.stringify(field)} (fields: ${BEAD_FIELDS.map((f) => `${f}=`).join(", ")})`,
+        );
       }
       bead[key] = key === "requires" ? splitList(value) : value;
     }
@@ -106,7 +109,10 @@ function printConvoyLine(convoy: ConvoyProgress): string {
 }
 
 function printConvoy(convoy: ConvoyProgress): string {
-  const out = [`Convoy ${convoy.id}: ${convoy.title}`, `status: ${convoy.status}, ${doneOf(convoy.progress)}; created ${when(convoy.createdAt)}${convoy.landedAt ? `, landed ${when(convoy.landedAt)}` : ""}`];
+  const out = [
+    `Convoy ${convoy.id}: ${convoy.title}`,
+    `status: ${convoy.status}, ${doneOf(convoy.progress)}; created ${when(convoy.createdAt)}${convoy.landedAt ? `, landed ${when(convoy.landedAt)}` : ""}`,
+  ];
   for (const [rig, p] of Object.entries(convoy.progress.byRig)) {
     out.push("", `${rig}: ${doneOf(p)}`);
     for (const bead of convoy.beads.filter((b) => b.rigName === rig)) {

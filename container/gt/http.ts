@@ -33,7 +33,10 @@ export function postTool<T = unknown>(address: Omit<RoomAddress, "WebSocket">, t
         } catch (error) {
           return reject(error); // SyntaxError: not a tool reply
         }
-        if (!reply.ok) reject(new ToolCallError(reply.error?.code ?? "INTERNAL", reply.error?.message ?? `HTTP ${res.statusCode}`, res.statusCode, reply.error?.retry_after));
+        if (!reply.ok)
+          reject(
+            new ToolCallError(reply.error?.code ?? "INTERNAL", reply.error?.message ?? `HTTP ${res.statusCode}`, res.statusCode, reply.error?.retry_after),
+          );
         else resolve(reply.value as T);
       });
     });

@@ -21,7 +21,7 @@ const printSent = (sent: MailSendResult) => `${sent.state} ${sent.id}`;
 
 export const mailSend: Command = {
   name: "mail send",
-  usage: '<address> -s <subject> [-m <text> | --stdin]   or   --to <address> --subject <text> [--body <text> | --body -]',
+  usage: "<address> -s <subject> [-m <text> | --stdin]   or   --to <address> --subject <text> [--body <text> | --body -]",
   summary:
     "send mail; prints delivered <id> or queued <id>; the Mayor sends as mayor. Addresses: mayor/ (or mayor), <rig>/<polecat> (or <rig>/polecats/<polecat>), <rig>/witness, <rig>/refinery, --human (or operator)",
   tool: "gt_mail_send",
@@ -97,7 +97,8 @@ export const mailReply: Command = {
   },
   call: async (env, args) => {
     const original = await callAgentTool<Mail>(env, "gt_mail_read", { id: args.id });
-    const subject = (args.subject as string | undefined) ?? (/^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`).slice(0, MAX_SUBJECT);
+    const subject =
+      (args.subject as string | undefined) ?? (/^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`).slice(0, MAX_SUBJECT);
     return callAgentTool(env, "gt_mail_send", { to: original.from, subject, body: args.body });
   },
   print: printSent,

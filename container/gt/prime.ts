@@ -27,7 +27,9 @@ export const hook: Command = {
 /** The hooked bead as prime and hook show it: id and title, status line, body. */
 function hookLines(hook: Bead): string[] {
   const out = [`Your hooked bead (your task) ${hook.id}: ${hook.title}`];
-  out.push(`  status: ${hook.status}, priority: ${hook.priority}${hook.branch ? `, branch: ${hook.branch}` : ""}${hook.requires.length ? `, requires: ${hook.requires.join(", ")}` : ""}`);
+  out.push(
+    `  status: ${hook.status}, priority: ${hook.priority}${hook.branch ? `, branch: ${hook.branch}` : ""}${hook.requires.length ? `, requires: ${hook.requires.join(", ")}` : ""}`,
+  );
   if (hook.body.trim()) out.push("", indent(hook.body.trimEnd()));
   return out;
 }

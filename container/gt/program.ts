@@ -53,7 +53,10 @@ export function program(io: { out: string[]; err: string[]; invoked?: Invocation
       let group = groups.get(path);
       if (!group) {
         const subs = COMMANDS.map((s) => s.name).filter((n) => n.startsWith(`${path} `));
-        group = parent.command(word).description(`${subs.map((n) => `gt ${n}`).join(", ")}`).helpCommand(false);
+        group = parent
+          .command(word)
+          .description(`${subs.map((n) => `gt ${n}`).join(", ")}`)
+          .helpCommand(false);
         groups.set(path, group);
       }
       parent = group;
@@ -61,7 +64,8 @@ export function program(io: { out: string[]; err: string[]; invoked?: Invocation
     const command = parent.command(words.at(-1)!).description(c.summary).usage(c.usage);
     for (const [syntax, description] of c.arguments ?? []) command.argument(syntax, description);
     for (const [flags, description] of c.options ?? []) command.addOption(new Option(flags, description));
-    for (const [flags, description] of c.repeatable ?? []) command.addOption(new Option(flags, description).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]));
+    for (const [flags, description] of c.repeatable ?? [])
+      command.addOption(new Option(flags, description).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]));
     command.option("--json", "print the raw result as JSON");
     command.action((...received: unknown[]) => {
       const self = received.at(-1) as Program;
@@ -185,7 +189,12 @@ async function execute({ name: asked, values: given, lists }: Invocation): Promi
 }
 
 export function usageError(message: string, command?: string): Outcome {
-  const usageLine = command && lookup(command) ? `usage: gt ${command} ${lookup(command)!.usage}` : command ? `gt ${command} --help shows its commands` : "run gt help for the commands";
+  const usageLine =
+    command && lookup(command)
+      ? `usage: gt ${command} ${lookup(command)!.usage}`
+      : command
+        ? `gt ${command} --help shows its commands`
+        : "run gt help for the commands";
   return { code: EXIT.usage, stderr: `gt${command ? ` ${command}` : ""}: ${message}\n${usageLine}` };
 }
 
@@ -194,7 +203,8 @@ function flagNames({ message, fields }: GtUsageError, command: Command): string 
   const positionals = (command.arguments ?? []).map(([syntax]) => argName(syntax));
   const options = (command.options ?? []).map(([flags]) => new Option(flags).attributeName());
   const positionalOf = new Map(positionals.map((p) => [command.fieldOf?.[p] ?? p, p]));
-  const label = (field: string) => (positionalOf.has(field) ? `<${positionalOf.get(field)}>` : `--${options.includes(field) ? field : (FLAG_OF_FIELD[field] ?? field)}`);
+  const label = (field: string) =>
+    positionalOf.has(field) ? `<${positionalOf.get(field)}>` : `--${options.includes(field) ? field : (FLAG_OF_FIELD[field] ?? field)}`;
   return message
     .split("; ")
     .map((part) => part.replace(/^(\w+):/, (whole, field: string) => (fields.includes(field) ? `${label(field)}:` : whole)))

@@ -46,7 +46,7 @@ const slingFields = {
   title: "one line: what is to be done",
   body: "the details the worker needs (it sees only this bead)",
   rig: "a rig name to place it in; omit it to let the Mayor's distribution pick the least loaded ready rig with the required capabilities",
-  requires: "capabilities the rig must have (see gt_list_rigs), e.g. [\"ts\"]",
+  requires: 'capabilities the rig must have (see gt_list_rigs), e.g. ["ts"]',
   priority: "low, medium (default), high or critical",
 } as const;
 const slingBead = describeFields(townToolArgs.gt_convoy_create.shape.beads.element, slingFields);

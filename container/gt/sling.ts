@@ -9,7 +9,8 @@ import { splitList } from "./input.ts";
 
 export const sling: Command = {
   name: "sling",
-  usage: "--title <text> [--body <text>] [--rig <name>] [--requires <cap,cap>] [--priority <low|medium|high|critical>]   or   <bead> <rig> [--from <rig>] (an operator's move)",
+  usage:
+    "--title <text> [--body <text>] [--rig <name>] [--requires <cap,cap>] [--priority <low|medium|high|critical>]   or   <bead> <rig> [--from <rig>] (an operator's move)",
   summary:
     "create one bead; without --rig the Mayor's distribution picks the rig by capabilities and load; prints slung <bead> to <rig>: <reason>. " +
     "gt sling <bead> <rig> moves an existing bead to that rig instead (gt bead move: an operator's action)",
@@ -33,8 +34,10 @@ export const sling: Command = {
       return null;
     }
     const creating = ["title", "body", "rig", "requires", "priority"].filter((o) => v[o] !== undefined);
-    if (creating.length) throw new GtUsageError(`gt sling <bead> <rig> moves an existing bead; ${creating.map((o) => `--${o}`).join(", ")} create a new one: not both`);
-    if (v.target === undefined) throw new GtUsageError("gt sling <bead> needs the rig to move it to: gt sling <bead> <rig> (a bead is not slung to an agent: its rig dispatches it)");
+    if (creating.length)
+      throw new GtUsageError(`gt sling <bead> <rig> moves an existing bead; ${creating.map((o) => `--${o}`).join(", ")} create a new one: not both`);
+    if (v.target === undefined)
+      throw new GtUsageError("gt sling <bead> needs the rig to move it to: gt sling <bead> <rig> (a bead is not slung to an agent: its rig dispatches it)");
     if (String(v.target).includes("/")) throw new GtUsageError(`${v.target}: give a rig's name; a bead is not slung to an agent (its rig dispatches it)`);
     return { command: "bead move", values: { id: v.bead, rig: v.target, from: v.from, json: v.json } };
   },

@@ -153,7 +153,10 @@ export const MAYOR_TOOLS = {
  */
 type OperatorTool = AgentTool & { room: "rig" | "town" };
 
-export const OPERATOR_TOOLS: Record<"gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move" | "gt_agent_log", OperatorTool> = {
+export const OPERATOR_TOOLS: Record<
+  "gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move" | "gt_agent_log",
+  OperatorTool
+> = {
   gt_bead_retry: {
     description: "Open a failed bead again with its attempts reset; the note goes into its history.",
     idempotent: false, // a second retry of a bead open again is CONFLICT: resent only when nothing reached the server
@@ -227,7 +230,10 @@ export function requireWorkToMerge(branch: string, defaultBranch: string | null,
   } catch {
     return; // not a worktree of the rig's clone: the refinery judges
   }
-  if (ahead === "0") throw new GtUsageError(`nothing to merge: ${branch} has no commits that ${defaultBranch} lacks; commit your work first (git add -A && git commit), then run gt done again`);
+  if (ahead === "0")
+    throw new GtUsageError(
+      `nothing to merge: ${branch} has no commits that ${defaultBranch} lacks; commit your work first (git add -A && git commit), then run gt done again`,
+    );
 }
 
 /** The current git branch of `cwd` (the agent's worktree); GtUsageError when there is none. */
@@ -236,7 +242,10 @@ export function currentGitBranch(cwd = process.cwd()): string {
   try {
     branch = execFileSync("git", ["rev-parse", "--abbrev-ref", "HEAD"], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim().split("\n")[0] || (error as Error).message;
+    const stderr =
+      String((error as { stderr?: unknown }).stderr ?? "")
+        .trim()
+        .split("\n")[0] || (error as Error).message;
     throw new GtUsageError(`no branch given and ${cwd} has no current git branch (${stderr}); give the branch explicitly`);
   }
   if (!branch || branch === "HEAD") throw new GtUsageError(`no branch given and ${cwd} is on a detached HEAD; give the branch explicitly`);

@@ -37,7 +37,14 @@ async function parsedReply(response: Response): Promise<RoomReply> {
  * A signed room-to-room call through the runtime's stubs (a room's, or the gate's lobby's: the gate
  * asks the town room whether a rig exists). Throws on network failure; returns the parsed reply.
  */
-export async function callRoomThrough(parties: Party.Context["parties"], party: PartyName, roomId: string, op: string, body: unknown, secret: string): Promise<RoomReply> {
+export async function callRoomThrough(
+  parties: Party.Context["parties"],
+  party: PartyName,
+  roomId: string,
+  op: string,
+  body: unknown,
+  secret: string,
+): Promise<RoomReply> {
   const stub = parties[party]?.get(roomId);
   if (!stub) throw new Error(`no party ${party}`);
   return parsedReply((await stub.fetch(`/internal/${op}`, await internalCall(secret, roomId, op, body))) as unknown as Response);
@@ -84,7 +91,10 @@ export class RoomCalls {
     if (!this.origin) throw new Error("no route to other rooms yet (no request seen since start)");
     // A room woken by its alarm after a restart has no stubs at all (a PartyKit limitation), so
     // its outbox reaches the other room through the server's own address instead.
-    const response = await fetch(`${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`, await internalCall(this.secret(), roomId, op, body));
+    const response = await fetch(
+      `${this.origin}/parties/${party}/${encodeURIComponent(roomId)}/internal/${op}`,
+      await internalCall(this.secret(), roomId, op, body),
+    );
     return parsedReply(response);
   }
 }

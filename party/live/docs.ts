@@ -63,7 +63,8 @@ export class LiveDocs {
       info.syncs = info.syncs.filter((t) => now - t < 60_000);
       if (info.syncing && info.syncs.length >= LIMITS.syncsPerMinute) refusal = { code: CLOSE.TOO_MANY_SYNCS, reason: "too many full syncs on this socket" };
       else if (info.syncing || info.token.role !== "viewer" || this.syncAskedByRoom(doc, principalOf(info.token), now)) refusal = null;
-      else if (this.limiter.take(principalOf(info.token), "sync", 1, now) !== null) refusal = { code: CLOSE.ROOM_FULL, reason: "too many full syncs for this link: try again later" };
+      else if (this.limiter.take(principalOf(info.token), "sync", 1, now) !== null)
+        refusal = { code: CLOSE.ROOM_FULL, reason: "too many full syncs for this link: try again later" };
       if (refusal) return false;
       if (info.syncing) info.syncs.push(now);
       info.syncing = true;

@@ -36,15 +36,26 @@ export class ToolFrames {
       json = JSON.parse(text);
     } catch {
       const id = leadingId(text);
-      return this.refuse(connection, info, id, bytes > LIMITS.maxFrameBytes ? "TOO_LARGE" : "BAD_FRAME", bytes > LIMITS.maxFrameBytes ? `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}` : "frame is not JSON");
+      return this.refuse(
+        connection,
+        info,
+        id,
+        bytes > LIMITS.maxFrameBytes ? "TOO_LARGE" : "BAD_FRAME",
+        bytes > LIMITS.maxFrameBytes ? `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}` : "frame is not JSON",
+      );
     }
-    const id = typeof (json as { id?: unknown })?.id === "string" ? ((json as { id: string }).id.slice(0, 64) || null) : null;
+    const id = typeof (json as { id?: unknown })?.id === "string" ? (json as { id: string }).id.slice(0, 64) || null : null;
     if (bytes > LIMITS.maxFrameBytes) return this.refuse(connection, info, id, "TOO_LARGE", `frame is ${bytes} bytes; the limit is ${LIMITS.maxFrameBytes}`);
     const frame = callFrame.safeParse(json);
     if (!frame.success) return this.refuse(connection, info, id, "BAD_FRAME", describeIssues(frame.error));
     const outcome = await this.callTool(frame.data.tool, frame.data.args ?? {}, { token: info.token, connectionId: connection.id });
     if (!outcome.ok && (outcome.error.code === "UNKNOWN_TOOL" || outcome.error.code === "INVALID_ARGS")) this.strike(connection, info);
-    this.sockets.send(connection, outcome.ok ? { type: "result", id: frame.data.id, ok: true, value: outcome.value } : { type: "result", id: frame.data.id, ok: false, error: outcome.error });
+    this.sockets.send(
+      connection,
+      outcome.ok
+        ? { type: "result", id: frame.data.id, ok: true, value: outcome.value }
+        : { type: "result", id: frame.data.id, ok: false, error: outcome.error },
+    );
   }
 
   /** Answers a bad frame with its typed error; sustained abuse closes the socket. */

@@ -35,8 +35,14 @@ export async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" 
     return withCountedBody(request, LIMITS.hardFrameBytes, signed.digest);
   }
   const token = tokenFromRequest(request, kind);
-  const check = token ? await verifyToken(token, secret) : ({ ok: false, reason: kind === "http" ? "no token: send Authorization: Bearer <token>" : "no token" } as const);
-  const refusal = !check.ok ? { status: "UNAUTHORIZED" as const, close: CLOSE.UNAUTHORIZED, reason: check.reason } : check.payload.town !== town ? { status: "FORBIDDEN" as const, close: CLOSE.FORBIDDEN, reason: `token is for town ${check.payload.town}` } : null;
+  const check = token
+    ? await verifyToken(token, secret)
+    : ({ ok: false, reason: kind === "http" ? "no token: send Authorization: Bearer <token>" : "no token" } as const);
+  const refusal = !check.ok
+    ? { status: "UNAUTHORIZED" as const, close: CLOSE.UNAUTHORIZED, reason: check.reason }
+    : check.payload.town !== town
+      ? { status: "FORBIDDEN" as const, close: CLOSE.FORBIDDEN, reason: `token is for town ${check.payload.town}` }
+      : null;
   if (refusal) return kind === "socket" ? refusedSocket(refusal.close, refusal.reason) : errorResponse(refusal.status, refusal.reason);
   // A room that does not exist is not started (it would create its storage): 404 for any token.
   if (exists) {
@@ -48,7 +54,10 @@ export async function gate(req: Party.Request, lobby: Party.Lobby, kind: "http" 
       const reason = "could not learn whether this room exists: try again";
       return kind === "socket" ? refusedSocket(1011, reason) : errorResponse("INTERNAL", reason);
     }
-    if (!known) return kind === "socket" ? refusedSocket(CLOSE.GONE, `room ${lobby.id} does not exist`) : errorResponse("UNKNOWN_RIG", `room ${lobby.id} does not exist (never added, or removed)`);
+    if (!known)
+      return kind === "socket"
+        ? refusedSocket(CLOSE.GONE, `room ${lobby.id} does not exist`)
+        : errorResponse("UNKNOWN_RIG", `room ${lobby.id} does not exist (never added, or removed)`);
   }
   return kind === "socket" ? request : withCountedBody(request, LIMITS.maxFrameBytes);
 }
@@ -71,7 +80,8 @@ function refusedSocket(code: number, reason: string): Response {
  * stream the gate cut short would reach the room as a body that merely ended early).
  */
 async function withCountedBody(request: Request, limit: number, digest?: string): Promise<Request | Response> {
-  if (!request.body) return digest === undefined || digest === (await bodyDigest("")) ? request : errorResponse("UNAUTHORIZED", "the body is not the one signed");
+  if (!request.body)
+    return digest === undefined || digest === (await bodyDigest("")) ? request : errorResponse("UNAUTHORIZED", "the body is not the one signed");
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) return errorResponse("TOO_LARGE", `body is ${declared} bytes; the limit is ${limit}`);
   const read = await readLimited(request.body, limit);

@@ -13,7 +13,10 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
 
 export function errorResponse(code: ErrorCode, message: string, retryAfter?: number, headers: Record<string, string> = {}): Response {
   const body: ErrorBody = { code, message, ...(retryAfter !== undefined ? { retry_after: retryAfter } : {}) };
-  return jsonResponse({ ok: false, error: body }, ERROR_STATUS[code], { ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}), ...headers });
+  return jsonResponse({ ok: false, error: body }, ERROR_STATUS[code], {
+    ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}),
+    ...headers,
+  });
 }
 
 /** `/parties/<party>/<room>[/rest]` → the rest ("" for the room itself). */
@@ -42,7 +45,11 @@ export async function readLimited(body: ReadableStream<Uint8Array>, limit: numbe
 }
 
 /** Reads a JSON body, counting as it arrives: past `limit` bytes it stops reading and says so. */
-export async function readBody(req: Request, limit: number, digest?: string): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
+export async function readBody(
+  req: Request,
+  limit: number,
+  digest?: string,
+): Promise<{ ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > limit) {
     await req.body?.cancel().catch(() => {});
@@ -50,7 +57,8 @@ export async function readBody(req: Request, limit: number, digest?: string): Pr
   }
   const bytes = req.body ? await readLimited(req.body, limit) : new Uint8Array();
   if (!bytes) return { ok: false, code: "TOO_LARGE", message: `the limit is ${limit} bytes` };
-  if (digest !== undefined && !sameString(await bodyDigest(bytes), digest)) return { ok: false, code: "UNAUTHORIZED", message: "the body is not the one signed" };
+  if (digest !== undefined && !sameString(await bodyDigest(bytes), digest))
+    return { ok: false, code: "UNAUTHORIZED", message: "the body is not the one signed" };
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return { ok: true, value: {} };
   try {

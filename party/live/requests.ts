@@ -82,7 +82,13 @@ export class Requests {
     const body = await readBody(req, LIMITS.maxFrameBytes);
     if (!body.ok) return errorResponse(body.code, body.message);
     const outcome = await this.host.callTool(name, body.value, { token });
-    return outcome.ok ? jsonResponse(outcome) : jsonResponse(outcome, ERROR_STATUS[outcome.error.code], outcome.error.retry_after !== undefined ? { "retry-after": String(outcome.error.retry_after) } : {});
+    return outcome.ok
+      ? jsonResponse(outcome)
+      : jsonResponse(
+          outcome,
+          ERROR_STATUS[outcome.error.code],
+          outcome.error.retry_after !== undefined ? { "retry-after": String(outcome.error.retry_after) } : {},
+        );
   }
 
   private async internal(op: string, req: Request): Promise<Response> {

@@ -162,7 +162,15 @@ export class LiveRoom {
     const refusal = purpose.kind === "tools" ? (this.spec.claimSocket?.(connection.id, check.payload, request) ?? null) : null;
     if (refusal) return connection.close(refusal.code, refusal.reason);
     const watch = purpose.kind === "output" ? { identity: purpose.identity, ready: false, run: null, seq: 0 } : undefined;
-    this.sockets.add(connection.id, { token: check.payload, purpose, identity: admission.identity, syncing: false, strikes: [], syncs: [], ...(watch ? { watch } : {}) });
+    this.sockets.add(connection.id, {
+      token: check.payload,
+      purpose,
+      identity: admission.identity,
+      syncing: false,
+      strikes: [],
+      syncs: [],
+      ...(watch ? { watch } : {}),
+    });
     if (watch) return this.spec.outputSocketReady?.(connection, watch, check.payload);
     if (purpose.kind === "tools") {
       this.sockets.send(connection, {
@@ -200,7 +208,8 @@ export class LiveRoom {
       }
     } catch (error) {
       console.error(`[${this.spec.party}/${this.roomId}] frame from ${connection.id} failed`, error);
-      if (info.purpose.kind === "tools") this.sockets.send(connection, { type: "result", id: null, ok: false, error: { code: "INTERNAL", message: "internal error" } });
+      if (info.purpose.kind === "tools")
+        this.sockets.send(connection, { type: "result", id: null, ok: false, error: { code: "INTERNAL", message: "internal error" } });
     }
   }
 

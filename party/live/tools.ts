@@ -37,7 +37,8 @@ export class Tools {
       spec.noteCall?.(name, caller);
       return { ok: true, value: (await found.run(args.data, caller)) ?? null };
     } catch (error) {
-      if (error instanceof ToolError) return { ok: false, error: { code: error.code, message: error.message, ...(error.retryAfter !== undefined ? { retry_after: error.retryAfter } : {}) } };
+      if (error instanceof ToolError)
+        return { ok: false, error: { code: error.code, message: error.message, ...(error.retryAfter !== undefined ? { retry_after: error.retryAfter } : {}) } };
       console.error(`[${spec.party}/${this.roomId()}] ${name} failed`, error);
       return { ok: false, error: { code: "INTERNAL", message: "internal error" } };
     }

@@ -16,9 +16,7 @@ export const callFrame = z.strictObject({
 export type CallFrame = z.infer<typeof callFrame>;
 
 export type ErrorBody = { code: ErrorCode; message: string; retry_after?: number };
-export type ResultFrame =
-  | { type: "result"; id: string; ok: true; value: unknown }
-  | { type: "result"; id: string | null; ok: false; error: ErrorBody };
+export type ResultFrame = { type: "result"; id: string; ok: true; value: unknown } | { type: "result"; id: string | null; ok: false; error: ErrorBody };
 
 /** Sent once to every socket after it is authorised. */
 export type HelloFrame = {
@@ -37,7 +35,8 @@ export const EVENT_TYPES = ["mail"] as const;
  */
 export type EventFrame = { type: "event"; event: "mail"; mail: Mail };
 /** EVENT_TYPES and EventFrame name the same events (a compile error otherwise). */
-const _eventTypesComplete: [EventFrame["event"], (typeof EVENT_TYPES)[number]] extends [(typeof EVENT_TYPES)[number], EventFrame["event"]] ? true : never = true;
+const _eventTypesComplete: [EventFrame["event"], (typeof EVENT_TYPES)[number]] extends [(typeof EVENT_TYPES)[number], EventFrame["event"]] ? true : never =
+  true;
 void _eventTypesComplete;
 
 /** What a rig room tells its agent process to work on (everything the container needs). */
@@ -57,9 +56,28 @@ export type StartAgentCommand = {
   token: string;
 };
 /** `attempt`: the room asks again when a merge is not reported in time; merges are idempotent per bead. */
-export type MergeCommand = { type: "command"; command: "merge"; id: string; epoch: number; bead_id: string; branch: string; identity: string; title: string; attempt: number };
+export type MergeCommand = {
+  type: "command";
+  command: "merge";
+  id: string;
+  epoch: number;
+  bead_id: string;
+  branch: string;
+  identity: string;
+  title: string;
+  attempt: number;
+};
 /** Stops one run; the container reports the exit with its run id. */
-export type StopAgentCommand = { type: "command"; command: "stop_agent"; id: string; epoch: number; identity: string; bead_id: string; run: string; reason: string };
+export type StopAgentCommand = {
+  type: "command";
+  command: "stop_agent";
+  id: string;
+  epoch: number;
+  identity: string;
+  bead_id: string;
+  run: string;
+  reason: string;
+};
 export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
 
 /**
@@ -68,8 +86,7 @@ export type CommandFrame = StartAgentCommand | MergeCommand | StopAgentCommand;
  * (renew too; the rig is handed over when its holder misses its deadline or releases it).
  */
 export type LeaseFrame =
-  | { type: "lease"; state: "held"; epoch: number; renew_ms: number; ttl_ms: number }
-  | { type: "lease"; state: "standby"; renew_ms: number; ttl_ms: number };
+  { type: "lease"; state: "held"; epoch: number; renew_ms: number; ttl_ms: number } | { type: "lease"; state: "standby"; renew_ms: number; ttl_ms: number };
 
 /**
  * Frames of an output socket (`…/output/<identity>`), server → client only: `output` first with the
@@ -89,7 +106,13 @@ export const serverFrame = z.union([
     ok: z.literal(false),
     error: z.object({ code: z.string(), message: z.string(), retry_after: z.number().optional() }),
   }),
-  z.object({ type: z.literal("hello"), protocol: z.number(), room: z.object({ party: z.string(), id: z.string() }), role: z.string(), identity: z.string().optional() }),
+  z.object({
+    type: z.literal("hello"),
+    protocol: z.number(),
+    room: z.object({ party: z.string(), id: z.string() }),
+    role: z.string(),
+    identity: z.string().optional(),
+  }),
   z.object({ type: z.literal("event"), event: z.string() }).passthrough(),
   z.object({ type: z.literal("command"), command: z.enum(["start_agent", "merge", "stop_agent"]), id: z.string() }).passthrough(),
   z.object({ type: z.literal("lease"), state: z.enum(["held", "standby"]), epoch: z.number().optional(), renew_ms: z.number(), ttl_ms: z.number() }),

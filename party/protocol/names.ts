@@ -40,6 +40,9 @@ export function redactGitUrl(url: string): string {
     .replace(/([?&][^=&#]*(?:token|key|secret|password|auth)[^=&#]*=)[^&#]*/gi, "$1***");
 }
 
-export const address = z.string().max(120).refine((s) => parseAddress(s) !== null, {
-  message: "must be mayor, operator, <rig>/witness, <rig>/refinery or <rig>/polecats/<name>",
-});
+export const address = z
+  .string()
+  .max(120)
+  .refine((s) => parseAddress(s) !== null, {
+    message: "must be mayor, operator, <rig>/witness, <rig>/refinery or <rig>/polecats/<name>",
+  });

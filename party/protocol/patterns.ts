@@ -16,9 +16,7 @@ export const AGENT_ROLES = ["polecat", "refinery", "witness"] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
 /** A parsed mail address. */
-export type Address =
-  | { kind: "town"; identity: "mayor" | "operator" }
-  | { kind: "rig"; rig: string; role: AgentRole; name: string; identity: string };
+export type Address = { kind: "town"; identity: "mayor" | "operator" } | { kind: "rig"; rig: string; role: AgentRole; name: string; identity: string };
 
 export const POLECAT_NAME_RE = /^[a-z][a-z0-9-]{0,39}$/;
 

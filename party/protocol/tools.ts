@@ -6,7 +6,19 @@ import { z } from "zod";
 import { LIMITS, MAX_TOKEN_LIFETIME_S } from "./limits.ts";
 import { address, gitUrlProblem, slug, ulidString } from "./names.ts";
 import { POLECAT_NAME_RE } from "./patterns.ts";
-import { BEAD_STATUSES, boundarySchema, CONVOY_STATUSES, MERGE_FAILURES, PRIORITIES, SEVERITIES, type Agent, type Bead, type BeadStatus, type Convoy, type Mail } from "./records.ts";
+import {
+  BEAD_STATUSES,
+  boundarySchema,
+  CONVOY_STATUSES,
+  MERGE_FAILURES,
+  PRIORITIES,
+  SEVERITIES,
+  type Agent,
+  type Bead,
+  type BeadStatus,
+  type Convoy,
+  type Mail,
+} from "./records.ts";
 import type { ShareView } from "./tokens.ts";
 
 const title = z.string().trim().min(1).max(LIMITS.maxTitle);
@@ -35,10 +47,14 @@ export const townToolArgs = {
   gt_rig_add: z.strictObject({
     name: slug,
     /** https, ssh (`ssh://` or `user@host:path`), git, or a local path (`/…`, `file://`); never a remote helper (`ext::`, `fd::`) nor an option. */
-    git_url: z.string().min(1).max(1000).superRefine((u, ctx) => {
-      const problem = gitUrlProblem(u);
-      if (problem) ctx.addIssue({ code: "custom", message: problem });
-    }),
+    git_url: z
+      .string()
+      .min(1)
+      .max(1000)
+      .superRefine((u, ctx) => {
+        const problem = gitUrlProblem(u);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
     default_branch: branch.optional(),
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
@@ -156,7 +172,10 @@ export const rigToolArgs = {
     /** The epoch held; a standing-by container sends none. */
     epoch: epoch.optional(),
     /** `quiet_ms`: how long ago the agent last printed (its progress), by the container's own clock. */
-    agents: z.array(z.strictObject({ identity: address, run: runId.optional(), quiet_ms: z.number().int().min(0).optional() })).max(256).optional(),
+    agents: z
+      .array(z.strictObject({ identity: address, run: runId.optional(), quiet_ms: z.number().int().min(0).optional() }))
+      .max(256)
+      .optional(),
   }),
   /** Container: gives the rig up (a clean shutdown, its agents stopped); a standby takes over at once. */
   gt_lease_release: z.strictObject({ epoch }),
@@ -175,7 +194,12 @@ export const rigToolArgs = {
   gt_checkpoint: z.strictObject({ data: z.string().max(16 * 1024), ...actingAs }),
   /** Container: the clone is ready (or failed); call again to update the disk figure. */
   /** Without `epoch` a container may only report that it cannot serve the rig (`error`). */
-  gt_rig_ready: z.strictObject({ disk_bytes: z.number().int().min(0).optional(), error: z.string().max(2000).optional(), boundary: boundarySchema.optional(), epoch: epoch.optional() }),
+  gt_rig_ready: z.strictObject({
+    disk_bytes: z.number().int().min(0).optional(),
+    error: z.string().max(2000).optional(),
+    boundary: boundarySchema.optional(),
+    epoch: epoch.optional(),
+  }),
   /** Container: an agent process started for its run (acknowledges start_agent). */
   gt_agent_started: z.strictObject({ as: address, bead_id: ulidString, run: runId, epoch, pid: z.number().int().positive().optional() }),
   /**
@@ -198,7 +222,10 @@ export const rigToolArgs = {
     epoch,
     ok: z.boolean(),
     failure: z.enum(MERGE_FAILURES).optional(),
-    merge_commit: z.string().regex(/^[0-9a-f]{40}$/).optional(),
+    merge_commit: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/)
+      .optional(),
     error: z.string().max(4000).optional(),
     conflict_files: z.array(z.string().max(500)).max(100).optional(),
   }),

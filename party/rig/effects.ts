@@ -43,7 +43,9 @@ export class Effects {
         case "lease": {
           const timing = leaseTiming(this.host.env());
           const frame: LeaseFrame =
-            effect.frame.state === "held" ? { type: "lease", state: "held", epoch: effect.frame.epoch, ...timing } : { type: "lease", state: "standby", ...timing };
+            effect.frame.state === "held"
+              ? { type: "lease", state: "held", epoch: effect.frame.epoch, ...timing }
+              : { type: "lease", state: "standby", ...timing };
           this.host.sendTo(effect.connection, frame);
           if (effect.frame.state === "held") for (const command of owedCommands(this.host.store.workState())) await this.sendCommand(command);
           break;
@@ -57,7 +59,9 @@ export class Effects {
         case "nudge":
           // The witness's nudge: mail from `<rig>/witness` to the agent, like any mail it gets.
           const from = `${this.host.store.requireMeta().name}/witness`;
-          await this.host.post().receive({ id: newId(), from, to: effect.identity, subject: effect.subject, body: effect.body, sentAt: Date.now(), state: "queued" });
+          await this.host
+            .post()
+            .receive({ id: newId(), from, to: effect.identity, subject: effect.subject, body: effect.body, sentAt: Date.now(), state: "queued" });
           break;
         case "run_started":
           notes.push(this.host.relay.runStarted(effect.identity, effect.run));

@@ -45,7 +45,15 @@ export class RigOps {
         const existing = store.meta();
         if (existing) return jsonResponse({ ok: true, value: existing }); // a retried init
         const made = createRig(args.name, args.max_polecats);
-        const meta: RigMeta = { town: args.town, rigId: args.rig_id, name: args.name, createdAt: args.created_at, gitUrl: args.git_url, defaultBranch: args.default_branch, ...made.rig };
+        const meta: RigMeta = {
+          town: args.town,
+          rigId: args.rig_id,
+          name: args.name,
+          createdAt: args.created_at,
+          gitUrl: args.git_url,
+          defaultBranch: args.default_branch,
+          ...made.rig,
+        };
         if (`${meta.town}.${meta.rigId}` !== this.host.roomId()) return errorResponse("INVALID_ARGS", "room id does not match town and rig");
         await this.host.effects.written(await store.createRig(meta, made.agents, made.feed.text));
         return jsonResponse({ ok: true, value: meta });
@@ -54,7 +62,8 @@ export class RigOps {
         const { mail } = mailEnvelope.parse(body);
         const meta = store.meta();
         const address = parseAddress(mail.to);
-        if (!meta || address?.kind !== "rig" || address.rig !== meta.name || !store.agent(address.identity)) return errorResponse("UNKNOWN_RECIPIENT", `unknown recipient ${mail.to}`);
+        if (!meta || address?.kind !== "rig" || address.rig !== meta.name || !store.agent(address.identity))
+          return errorResponse("UNKNOWN_RECIPIENT", `unknown recipient ${mail.to}`);
         await this.host.post().receive(mail);
         return jsonResponse({ ok: true, value: { id: mail.id, state: "delivered" } });
       }

@@ -74,21 +74,31 @@ export class Relay {
   /** An output socket's first frame: the last lines of its agent's current or latest run. */
   async socketReady(connection: Party.Connection, watch: OutputWatch, token: TokenPayload): Promise<void> {
     const current = this.host.currentRun(watch.identity);
-    if (current === null) return this.host.closeConnection(connection.id, CLOSE.GONE, `no agent ${watch.identity} in rig ${this.host.rigName() ?? this.host.roomId()}`);
+    if (current === null)
+      return this.host.closeConnection(connection.id, CLOSE.GONE, `no agent ${watch.identity} in rig ${this.host.rigName() ?? this.host.roomId()}`);
     // Its first frame is a read: a link opening sockets again and again pays for each, as gt_agent_log does.
     if (token.role === "viewer" && !this.host.takeRead(token)) {
       return this.host.closeConnection(connection.id, CLOSE.ROOM_FULL, "too many output reads for this link: try again later");
     }
     const ref = this.host.roomRef();
     const scope = ref ? outputScope(token, ref) : null;
-    if (!scope) return this.host.closeConnection(connection.id, ref ? CLOSE.FORBIDDEN : CLOSE.GONE, "agents' output is for operators and links that name the agent or bead");
+    if (!scope)
+      return this.host.closeConnection(
+        connection.id,
+        ref ? CLOSE.FORBIDDEN : CLOSE.GONE,
+        "agents' output is for operators and links that name the agent or bead",
+      );
     try {
       const { run, lines } = await this.host.output.backlog(watch.identity, scope, current);
       Object.assign(watch, { run: run?.run ?? null, seq: lines.at(-1)?.seq ?? 0 });
       if (this.host.sendOutput(connection.id, { type: "output", run, lines })) watch.ready = true;
     } catch (error) {
       if (!(error instanceof ToolError)) console.error(`[rig/${this.host.roomId()}] output backlog of ${watch.identity} failed`, error);
-      this.host.closeConnection(connection.id, error instanceof ToolError && error.code === "UNKNOWN_RIG" ? CLOSE.GONE : 1011, "could not read the agent's output");
+      this.host.closeConnection(
+        connection.id,
+        error instanceof ToolError && error.code === "UNKNOWN_RIG" ? CLOSE.GONE : 1011,
+        "could not read the agent's output",
+      );
     }
   }
 }

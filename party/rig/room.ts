@@ -140,7 +140,10 @@ class RigRoom {
     await this.store.openOutbox(
       (entry) => this.ops.attemptHop(entry),
       (entry, outcome) => (entry.kind === "mail" ? settle(entry, outcome) : Promise.resolve()),
-      () => (this.store.meta() && !this.store.removed ? earliest(nextWake(this.store.workState(), Date.now()), hourlyWake(this.store.closedHours, Date.now())) : null),
+      () =>
+        this.store.meta() && !this.store.removed
+          ? earliest(nextWake(this.store.workState(), Date.now()), hourlyWake(this.store.closedHours, Date.now()))
+          : null,
     );
     if (!this.store.meta()) return;
     // A restarted room gives every run and the lease holder a full deadline from now.
@@ -204,7 +207,9 @@ class RigRoom {
 
   private socketGone(connectionId: string): void {
     if (!this.containers.delete(connectionId) || !this.store.meta() || this.store.removed) return;
-    void this.steps.work({ type: "container_disconnected", connection: connectionId }).catch((error) => console.error(`[rig/${this.live.services.roomId()}] disconnect`, error));
+    void this.steps
+      .work({ type: "container_disconnected", connection: connectionId })
+      .catch((error) => console.error(`[rig/${this.live.services.roomId()}] disconnect`, error));
   }
 
   /**

@@ -52,7 +52,8 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     }
     if (as === undefined) throw new ToolError("INVALID_ARGS", "as: required for operator and container calls (the identity to act as)");
     const address = parseAddress(as);
-    if (address?.kind !== "rig" || address.rig !== rigName()) throw new ToolError("FORBIDDEN", `as: ${as} is not an identity of rig ${rigName()}; operators and the container act as its agents only`);
+    if (address?.kind !== "rig" || address.rig !== rigName())
+      throw new ToolError("FORBIDDEN", `as: ${as} is not an identity of rig ${rigName()}; operators and the container act as its agents only`);
     return as;
   };
   /** The run an agent's own call names (its token's); others name none. */
@@ -61,7 +62,8 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
 
   const sendMail = (args: z.infer<typeof rigToolArgs.gt_mail_send>, caller: Caller): Promise<MailSendResult> => {
     const meta = store.requireMeta();
-    const from = caller.token.role === "operator" && (args.as === undefined || args.as === "operator") ? "operator" : requireAgent(acting(caller, args.as)).identity;
+    const from =
+      caller.token.role === "operator" && (args.as === undefined || args.as === "operator") ? "operator" : requireAgent(acting(caller, args.as)).identity;
     const fields = { id: args.id ?? newId(), from, to: args.to, subject: args.subject, body: args.body };
     // Another rig or the town goes through the town, which resolves rig names.
     return host.post().send(fields, () => routeFromRig(args.to, meta.name, new Map(store.agents().map((a) => [a.identity, a]))).kind === "local");
@@ -82,9 +84,17 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => host.post().check(requireAgent(acting(caller, args.as)).identity)),
     gt_mail_ack: tool(rigToolArgs.gt_mail_ack, everyone, async (args, caller) => host.post().ack(requireAgent(acting(caller, args.as)).identity, args.ids)),
     gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
-      host.ops.createBead({ id: args.id ?? newId(), title: args.title, body: args.body ?? "", priority: args.priority ?? "medium", requires: args.requires ?? [] }),
+      host.ops.createBead({
+        id: args.id ?? newId(),
+        title: args.title,
+        body: args.body ?? "",
+        priority: args.priority ?? "medium",
+        requires: args.requires ?? [],
+      }),
     ),
-    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) => store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id))),
+    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) =>
+      store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id)),
+    ),
     gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
       const { bead_id: beadId, assignee, status, ...edits } = args;
       if (status === "open" || status === "closed" || status === "failed") await work({ type: "operator_set_status", beadId, status });
@@ -107,7 +117,9 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
         agents: (args.agents ?? []).map((a) => ({ identity: a.identity, run: a.run, quietMs: a.quiet_ms })),
       }),
     ),
-    gt_lease_release: tool(rigToolArgs.gt_lease_release, ["container"], (args, caller) => work({ type: "container_release", connection: caller.connectionId ?? null, epoch: args.epoch })),
+    gt_lease_release: tool(rigToolArgs.gt_lease_release, ["container"], (args, caller) =>
+      work({ type: "container_release", connection: caller.connectionId ?? null, epoch: args.epoch }),
+    ),
     gt_checkpoint: tool(rigToolArgs.gt_checkpoint, everyone, async (args, caller) => {
       await store.saveCheckpoint(requireAgent(acting(caller, args.as)), args.data);
       return { saved: args.data.length };
@@ -118,10 +130,15 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
       const existing = args.id ? await store.anyEscalation(args.id) : undefined;
       if (existing) return existing; // a retried escalation
       host.rateLimit(caller, "escalation");
-      return work({ type: "escalate", escalation: { id: args.id ?? newId(), from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id } });
+      return work({
+        type: "escalate",
+        escalation: { id: args.id ?? newId(), from, title: args.title, body: args.body ?? "", severity: args.severity, beadId: args.bead_id },
+      });
     }),
     // An agent's token lives as long as its run (W21): a process whose run is over gets no new one.
-    gt_token_refresh: host.tokenRefreshTool((token) => (token.role === "agent" ? tokenRenewalRefusal(token.agent ? store.agent(token.agent) : undefined, token.run) : null)),
+    gt_token_refresh: host.tokenRefreshTool((token) =>
+      token.role === "agent" ? tokenRenewalRefusal(token.agent ? store.agent(token.agent) : undefined, token.run) : null,
+    ),
     gt_escalation_ack: tool(rigToolArgs.gt_escalation_ack, ["operator"], (args) => updateEscalation(args.id, "acknowledged", args.note)),
     gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], (args) => updateEscalation(args.id, "resolved", args.note)),
     // The operator's actions on work (W14, W15): each one step of the work machine.
@@ -129,10 +146,18 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
       await work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined });
       return store.wholeBead(requireBead(args.bead_id)); // as stored (with its new rev)
     }),
-    gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) => work({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined })),
-    gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) => work({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined })),
-    gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) => work({ type: "done", identity: acting(caller, args.as), branch: args.branch, summary: args.summary, run: runOf(caller) })),
-    gt_rig_ready: tool(rigToolArgs.gt_rig_ready, ["container"], (args) => work({ type: "clone_reported", epoch: args.epoch, error: args.error, diskBytes: args.disk_bytes, boundary: args.boundary })),
+    gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) =>
+      work({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined }),
+    ),
+    gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) =>
+      work({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined }),
+    ),
+    gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) =>
+      work({ type: "done", identity: acting(caller, args.as), branch: args.branch, summary: args.summary, run: runOf(caller) }),
+    ),
+    gt_rig_ready: tool(rigToolArgs.gt_rig_ready, ["container"], (args) =>
+      work({ type: "clone_reported", epoch: args.epoch, error: args.error, diskBytes: args.disk_bytes, boundary: args.boundary }),
+    ),
     gt_agent_started: tool(rigToolArgs.gt_agent_started, ["container"], (args, caller) =>
       work({ type: "agent_started", identity: acting(caller, args.as), beadId: args.bead_id, run: args.run, epoch: args.epoch, pid: args.pid }),
     ),

@@ -9,7 +9,19 @@ import { LIMITS, TOWN_DOC, ToolError, townToolArgs, type Convoy, type ConvoyBead
 import type { Change } from "../records.ts";
 import { ROLES, rigById, type Town } from "./context.ts";
 import { beadKey } from "./entries.ts";
-import { answerOf, applyNotice, landIfDone, moveInConvoy, openBeads, progress, reconciled, toRetire, unfinishedByRig, withProgress, type BeadNotice } from "./convoys.ts";
+import {
+  answerOf,
+  applyNotice,
+  landIfDone,
+  moveInConvoy,
+  openBeads,
+  progress,
+  reconciled,
+  toRetire,
+  unfinishedByRig,
+  withProgress,
+  type BeadNotice,
+} from "./convoys.ts";
 
 const archiveKey = (id: string) => `convoy-archive:${id}`;
 
@@ -52,7 +64,11 @@ export class ConvoyBook {
     const notice = convoyBeadNotice.parse(body);
     const convoy = this.town.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
     if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
-    const next = applyNotice(convoy, { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure }, Date.now());
+    const next = applyNotice(
+      convoy,
+      { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure },
+      Date.now(),
+    );
     if (next) await this.update(next);
     return jsonResponse({ ok: true, value: next ? "applied" : "stale" });
   }
@@ -63,7 +79,9 @@ export class ConvoyBook {
     const { done, total } = progress(convoy);
     const failed = convoy.beads.filter((b) => b.status === "failed").length;
     // A landing with failures still needs someone: it is a warning, not a success.
-    const events = landed ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })] : [];
+    const events = landed
+      ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })]
+      : [];
     await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
     if (landed) await this.retireLanded();
   }
@@ -101,7 +119,13 @@ export class ConvoyBook {
         : [];
     // Open convoys always live in the document; a landed one stays where it is.
     if (live || settled.status === "open") {
-      return { changes: [{ collection: TOWN_DOC.convoys, key: convoyId, value: settled }], put: {}, delete: live ? [] : [archiveKey(convoyId)], events, reopened };
+      return {
+        changes: [{ collection: TOWN_DOC.convoys, key: convoyId, value: settled }],
+        put: {},
+        delete: live ? [] : [archiveKey(convoyId)],
+        events,
+        reopened,
+      };
     }
     return { changes: [], put: { [archiveKey(convoyId)]: settled }, delete: [], events, reopened };
   }

@@ -102,7 +102,15 @@ export function newConvoy(id: string, title: string, placed: readonly Placement[
     title,
     status: "open",
     createdAt: now,
-    beads: placed.map((p) => ({ rigId: p.rigId, rigName: p.rigName, beadId: p.beadId, title: p.spec.title, status: "open", reason: p.reason.slice(0, 300), rev: 0 })),
+    beads: placed.map((p) => ({
+      rigId: p.rigId,
+      rigName: p.rigName,
+      beadId: p.beadId,
+      title: p.spec.title,
+      status: "open",
+      reason: p.reason.slice(0, 300),
+      rev: 0,
+    })),
   };
 }
 
@@ -116,7 +124,8 @@ export function openBeads(convoys: Iterable<Convoy>): number {
 /** Refuses a new convoy of `n` beads past the town's bound on beads in open convoys (a sling is held by its rig's bound on unfinished beads). */
 export function requireRoomForBeads(convoys: Iterable<Convoy>, n: number): void {
   const open = openBeads(convoys);
-  if (open + n > LIMITS.openConvoyBeads) throw new ToolError("CONFLICT", `the town has ${open} beads in open convoys; at most ${LIMITS.openConvoyBeads} at once`);
+  if (open + n > LIMITS.openConvoyBeads)
+    throw new ToolError("CONFLICT", `the town has ${open} beads in open convoys; at most ${LIMITS.openConvoyBeads} at once`);
 }
 
 /**
@@ -129,7 +138,9 @@ export function moveInConvoy(
   move: { oldBeadId: string; successor: ConvoyBead; targetExists: boolean; reopen: boolean },
   now: number,
 ): { convoy: Convoy; landed: boolean; reopened: boolean } | null {
-  const next = move.targetExists ? replaceBead(convoy, move.oldBeadId, move.successor, move.reopen) : failBead(convoy, move.oldBeadId, `moved to rig ${move.successor.rigName}, which was removed`);
+  const next = move.targetExists
+    ? replaceBead(convoy, move.oldBeadId, move.successor, move.reopen)
+    : failBead(convoy, move.oldBeadId, `moved to rig ${move.successor.rigName}, which was removed`);
   if (!next) return null;
   const reopened = convoy.status !== "open" && next.status === "open";
   return { ...landIfDone(next, now), reopened };
@@ -160,7 +171,9 @@ export function unfinishedByRig(convoy: Convoy, pending: (beadId: string) => boo
 export function answerOf(states: readonly BeadState[], ids: readonly string[]): { notices: BeadNotice[]; missing: string[] } {
   const notices: BeadNotice[] = [];
   // A moved bead's convoy entry is replaced by its rig's move notice (in its outbox), never closed by it.
-  for (const state of states) if (!state.movedTo) notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title, failure: state.failure });
+  for (const state of states)
+    if (!state.movedTo)
+      notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title, failure: state.failure });
   return { notices, missing: ids.filter((id) => !states.some((s) => s.id === id)) };
 }
 
@@ -168,7 +181,11 @@ export function answerOf(states: readonly BeadState[], ids: readonly string[]): 
  * The convoy with what the reconciliation learnt: beads of removed rigs failed, the rigs' notices
  * applied, beads their rig does not know failed. The same object when nothing changed.
  */
-export function reconciled(convoy: Convoy, found: { removedRigs: readonly string[]; notices: readonly BeadNotice[]; missing: readonly string[] }, now: number): Convoy {
+export function reconciled(
+  convoy: Convoy,
+  found: { removedRigs: readonly string[]; notices: readonly BeadNotice[]; missing: readonly string[] },
+  now: number,
+): Convoy {
   let next = convoy;
   for (const rigId of found.removedRigs) next = failRigBeads(next, rigId, "its rig was removed") ?? next;
   for (const notice of found.notices) next = applyNotice(next, notice, now) ?? next;

@@ -56,7 +56,10 @@ export class Deliveries {
       const convoy = bead.convoy_id ? this.town.records.get<Convoy>(TOWN_DOC.convoys, bead.convoy_id) : undefined;
       const failed = convoy ? failBead(convoy, bead.id, outcome.error) : null;
       if (failed) await this.convoys.update(failed);
-      await this.town.records.write([], [this.town.feedEvent("failed", `bead ${bead.id.slice(-8)} "${bead.title}" could not be created in its rig: ${outcome.error.slice(0, 300)}`)]);
+      await this.town.records.write(
+        [],
+        [this.town.feedEvent("failed", `bead ${bead.id.slice(-8)} "${bead.title}" could not be created in its rig: ${outcome.error.slice(0, 300)}`)],
+      );
       return;
     }
     if (entry.kind === "mail") await this.mail.post.settle(entry, outcome);

@@ -46,7 +46,10 @@ export class Mover {
     try {
       reply = await this.town.callRig(plan.source.id, "bead_move_out", plan.request);
     } catch (error) {
-      throw new ToolError("INTERNAL", `rig ${plan.source.name} could not be reached (${(error as Error).message}); call again: the move resumes where it stopped`);
+      throw new ToolError(
+        "INTERNAL",
+        `rig ${plan.source.name} could not be reached (${(error as Error).message}); call again: the move resumes where it stopped`,
+      );
     }
     return this.apply(movedNotice(reply, plan.source, target, args.bead_id));
   }

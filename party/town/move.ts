@@ -37,7 +37,8 @@ export type MovePlan =
  */
 export function planMove(args: MoveArgs, target: Rig, place: BeadPlace | undefined, rigs: RigLookup, newBeadId: () => string = newId): MovePlan {
   if (place?.movedTo) {
-    if (place.movedTo.rigId !== target.id) throw new ToolError("CONFLICT", `bead ${args.bead_id} was moved to rig ${place.movedTo.rig} already (as bead ${place.movedTo.beadId})`);
+    if (place.movedTo.rigId !== target.id)
+      throw new ToolError("CONFLICT", `bead ${args.bead_id} was moved to rig ${place.movedTo.rig} already (as bead ${place.movedTo.beadId})`);
     const from = rigs.byId(place.rigId)?.name ?? args.from ?? "";
     return { kind: "answered", result: { bead_id: place.movedTo.beadId, rig: place.movedTo.rig, moved_from: { rig: from, bead_id: args.bead_id } } };
   }
@@ -45,10 +46,12 @@ export function planMove(args: MoveArgs, target: Rig, place: BeadPlace | undefin
   if (place) {
     const known = rigs.byId(place.rigId);
     if (!known) throw new ToolError("UNKNOWN_RIG", `the rig bead ${args.bead_id} was placed in was removed`);
-    if (args.from !== undefined && args.from !== known.name) throw new ToolError("INVALID_ARGS", `from: bead ${args.bead_id} is in rig ${known.name} (the town placed it there), not ${args.from}`);
+    if (args.from !== undefined && args.from !== known.name)
+      throw new ToolError("INVALID_ARGS", `from: bead ${args.bead_id} is in rig ${known.name} (the town placed it there), not ${args.from}`);
     source = known;
   } else {
-    if (args.from === undefined) throw new ToolError("INVALID_ARGS", `from: required: the town did not place bead ${args.bead_id} (or no longer remembers it); name the rig it is in`);
+    if (args.from === undefined)
+      throw new ToolError("INVALID_ARGS", `from: required: the town did not place bead ${args.bead_id} (or no longer remembers it); name the rig it is in`);
     source = rigs.byName(args.from);
   }
   if (source.id === target.id) throw new ToolError("INVALID_ARGS", `rig: bead ${args.bead_id} is in rig ${target.name} already`);
@@ -94,7 +97,15 @@ export type MoveSteps =
 export function moveSteps(notice: MovedNotice, target: Rig | undefined, indexed: BeadPlace | undefined, now: number): MoveSteps {
   const result: BeadMoveResult = { bead_id: notice.new_bead_id, rig: notice.to_rig, moved_from: { rig: notice.from_rig, bead_id: notice.bead_id } };
   if (indexed?.movedTo) return { kind: "applied", result: { ...result, bead_id: indexed.movedTo.beadId, rig: indexed.movedTo.rig } };
-  const successor: ConvoyBead = { rigId: notice.to_rig_id, rigName: notice.to_rig, beadId: notice.new_bead_id, title: notice.title, status: "open", reason: `moved from ${notice.from_rig}`, rev: 0 };
+  const successor: ConvoyBead = {
+    rigId: notice.to_rig_id,
+    rigName: notice.to_rig,
+    beadId: notice.new_bead_id,
+    title: notice.title,
+    status: "open",
+    reason: `moved from ${notice.from_rig}`,
+    rev: 0,
+  };
   const entries = target
     ? [
         beadEntry(
@@ -113,11 +124,21 @@ export function moveSteps(notice: MovedNotice, target: Rig | undefined, indexed:
         ),
       ]
     : [];
-  const index: [string, BeadPlace][] = [[notice.bead_id, { rigId: notice.from_rig_id, movedTo: { rigId: notice.to_rig_id, rig: notice.to_rig, beadId: notice.new_bead_id } }]];
+  const index: [string, BeadPlace][] = [
+    [notice.bead_id, { rigId: notice.from_rig_id, movedTo: { rigId: notice.to_rig_id, rig: notice.to_rig, beadId: notice.new_bead_id } }],
+  ];
   if (target) index.push([notice.new_bead_id, { rigId: target.id }]);
   const text = target
     ? `bead ${notice.bead_id.slice(-8)} "${notice.title}" moved from ${notice.from_rig} to ${notice.to_rig} as ${notice.new_bead_id.slice(-8)}`
     : `bead ${notice.bead_id.slice(-8)} "${notice.title}" was moved to rig ${notice.to_rig}, which was removed meanwhile`;
   // The old bead's key exists when the town placed it: only the others are new.
-  return { kind: "apply", result, successor, entries, index, added: indexed ? index.length - 1 : index.length, feed: { kind: target ? "moved" : "failed", text } };
+  return {
+    kind: "apply",
+    result,
+    successor,
+    entries,
+    index,
+    added: indexed ? index.length - 1 : index.length,
+    feed: { kind: target ? "moved" : "failed", text },
+  };
 }

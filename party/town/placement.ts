@@ -80,7 +80,15 @@ export function candidates(rigs: readonly Rig[], recent: readonly RecentPlacemen
     const extra = since.get(rig.id) ?? 0;
     const { open, in_progress, in_review } = rig.summary.beads;
     const total = Object.values(rig.summary.beads).reduce((a, b) => a + b, 0);
-    return { id: rig.id, name: rig.name, status: rig.status, capabilities: rig.capabilities, maxPolecats: rig.maxPolecats, active: open + in_progress + in_review + extra, total: total + extra };
+    return {
+      id: rig.id,
+      name: rig.name,
+      status: rig.status,
+      capabilities: rig.capabilities,
+      maxPolecats: rig.maxPolecats,
+      active: open + in_progress + in_review + extra,
+      total: total + extra,
+    };
   });
 }
 

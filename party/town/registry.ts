@@ -52,7 +52,9 @@ export function updatedRig(rig: Rig, args: UpdateArgs): { rig: Rig; what: string
     ...(args.capabilities ? { capabilities: [...new Set(args.capabilities)].sort() } : {}),
     ...(args.max_polecats ? { maxPolecats: args.max_polecats } : {}),
   };
-  const what = [args.capabilities ? `capabilities ${next.capabilities.join(", ") || "none"}` : "", args.max_polecats ? `max polecats ${next.maxPolecats}` : ""].filter(Boolean).join(", ");
+  const what = [args.capabilities ? `capabilities ${next.capabilities.join(", ") || "none"}` : "", args.max_polecats ? `max polecats ${next.maxPolecats}` : ""]
+    .filter(Boolean)
+    .join(", ");
   return { rig: next, what: what || "no change" };
 }
 

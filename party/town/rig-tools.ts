@@ -35,7 +35,11 @@ export class RigTools {
         const reply = await town.callRig(rig.id, "init", rigInitOf(town.id, rig, now));
         if (reply.status !== 200) throw new ToolError("INTERNAL", `rig room init failed: HTTP ${reply.status}`);
         refuseTakenName(rigsOf(town), args.name); // added meanwhile
-        await town.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }], [town.feedEvent("rig", `rig ${rig.name} added`, { rig: rig.name })], { put: { [gitUrlKey(rig.id)]: args.git_url } });
+        await town.records.write(
+          [{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }],
+          [town.feedEvent("rig", `rig ${rig.name} added`, { rig: rig.name })],
+          { put: { [gitUrlKey(rig.id)]: args.git_url } },
+        );
         return rig;
       }),
       gt_rig_remove: tool(townToolArgs.gt_rig_remove, ROLES.operator, async (args, caller) => {
@@ -46,10 +50,18 @@ export class RigTools {
         // mail to the rig is refused and every convoy can still land.
         const convoys = convoysWithoutRig(this.convoys.live(), rig, Date.now());
         await town.records.write(
-          [{ collection: TOWN_DOC.rigs, key: rig.id, value: null }, ...convoys.map(({ convoy }) => ({ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }))],
+          [
+            { collection: TOWN_DOC.rigs, key: rig.id, value: null },
+            ...convoys.map(({ convoy }) => ({ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy })),
+          ],
           [
             town.feedEvent("rig", `rig ${rig.name} removed`, { tone: "warn", rig: rig.name }),
-            ...convoys.map(({ convoy, landed }) => town.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`, { tone: "bad", rig: rig.name })),
+            ...convoys.map(({ convoy, landed }) =>
+              town.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`, {
+                tone: "bad",
+                rig: rig.name,
+              }),
+            ),
           ],
           { put: outboxPuts([entry]), delete: [gitUrlKey(rig.id)] },
         );
@@ -64,9 +76,13 @@ export class RigTools {
         requireCovers(caller, rig);
         const { rig: next, what } = updatedRig(rig, args);
         const entry = rigUpdateEntry(rig.id, next.maxPolecats, Date.now());
-        await town.records.write([{ collection: TOWN_DOC.rigs, key: rig.id, value: next }], [town.feedEvent("rig", `rig ${rig.name} updated: ${what}`, { rig: rig.name })], {
-          put: outboxPuts([entry]),
-        });
+        await town.records.write(
+          [{ collection: TOWN_DOC.rigs, key: rig.id, value: next }],
+          [town.feedEvent("rig", `rig ${rig.name} updated: ${what}`, { rig: rig.name })],
+          {
+            put: outboxPuts([entry]),
+          },
+        );
         await sendNow(town, [entry]);
         return next;
       }),
@@ -90,7 +106,9 @@ export class RigTools {
    */
   async wakeAll(): Promise<void> {
     await Promise.all(
-      rigsOf(this.town).map((rig) => this.town.callRig(rig.id, "wake", {}).catch((error) => console.warn(`[main/${this.town.id}] could not wake rig ${rig.name}`, error))),
+      rigsOf(this.town).map((rig) =>
+        this.town.callRig(rig.id, "wake", {}).catch((error) => console.warn(`[main/${this.town.id}] could not wake rig ${rig.name}`, error)),
+      ),
     );
   }
 

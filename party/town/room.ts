@@ -91,7 +91,12 @@ class TownRoom {
       ...this.mover.tools(),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
-        return { token: await signToken({ role: "agent", town: roomId(), agent: "mayor", exp: Math.floor(Date.now() / 1000) + this.town.config.mayorTokenLifetimeS }, secret()) };
+        return {
+          token: await signToken(
+            { role: "agent", town: roomId(), agent: "mayor", exp: Math.floor(Date.now() / 1000) + this.town.config.mayorTokenLifetimeS },
+            secret(),
+          ),
+        };
       }),
       gt_token_refresh: tokenRefreshTool(),
     };

@@ -40,7 +40,9 @@ export function shareTools(town: Town): Record<string, ToolSpec<any>> {
       const revoked: ShareLink = { ...link, revokedAt: Date.now() };
       // Every rig room hears of it through the outbox, so a link's open pages close everywhere.
       const entries = rigsOf(town).map((rig) => revokeEntry(rig.id, link.id, tokenExp(link), Date.now()));
-      await town.records.write([], [town.feedEvent("share", `read-only link for ${link.path} revoked`)], { put: { [`${PREFIX}${link.id}`]: revoked, ...outboxPuts(entries) } });
+      await town.records.write([], [town.feedEvent("share", `read-only link for ${link.path} revoked`)], {
+        put: { [`${PREFIX}${link.id}`]: revoked, ...outboxPuts(entries) },
+      });
       await town.revokeToken(link.id, tokenExp(link));
       await sendNow(town, entries);
       return revoked;

@@ -31,7 +31,11 @@ export function parseSharePath(path: string, town: string): { ok: true; view: Na
   const [t, name, ...rest] = segments;
   if (t !== "t" || name !== town) return { ok: false, reason: `must be a view of town ${town} (/t/${town}…)` };
   const view = match(rest);
-  if (!view) return { ok: false, reason: `is not a dashboard view: /t/${town}, …/rigs/<rig>, …/rigs/<rig>/beads/<id>, …/rigs/<rig>/agents/<name>, …/convoys/<id> or …/mail` };
+  if (!view)
+    return {
+      ok: false,
+      reason: `is not a dashboard view: /t/${town}, …/rigs/<rig>, …/rigs/<rig>/beads/<id>, …/rigs/<rig>/agents/<name>, …/convoys/<id> or …/mail`,
+    };
   return { ok: true, view, path: ["", "t", town, ...rest].join("/") };
 }
 

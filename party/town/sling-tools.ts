@@ -74,11 +74,26 @@ export class Placer {
     const placed = this.place(args.beads);
     const convoy = newConvoy(id, args.title, placed, Date.now());
     const entries = beadEntries(placed, Date.now(), id);
-    const perRig = Object.entries(progress(convoy).byRig).map(([rig, n]) => `${rig} ${n.total}`).join(", ");
-    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: id, value: convoy }], [this.town.feedEvent("convoy", `convoy "${convoy.title}" created: ${convoy.beads.length} beads (${perRig})`)], {
-      put: { ...outboxPuts(entries), ...this.index.puts(placed.map((p) => [p.beadId, { rigId: p.rigId }]), placed.length) },
-    });
-    await this.enqueued(entries, placed.map((p) => p.rigId));
+    const perRig = Object.entries(progress(convoy).byRig)
+      .map(([rig, n]) => `${rig} ${n.total}`)
+      .join(", ");
+    await this.town.records.write(
+      [{ collection: TOWN_DOC.convoys, key: id, value: convoy }],
+      [this.town.feedEvent("convoy", `convoy "${convoy.title}" created: ${convoy.beads.length} beads (${perRig})`)],
+      {
+        put: {
+          ...outboxPuts(entries),
+          ...this.index.puts(
+            placed.map((p) => [p.beadId, { rigId: p.rigId }]),
+            placed.length,
+          ),
+        },
+      },
+    );
+    await this.enqueued(
+      entries,
+      placed.map((p) => p.rigId),
+    );
     await this.index.trim();
     await this.town.outbox.scheduleAlarm(); // the reconciliation watches open convoys
     return withProgress(this.town.records.get<Convoy>(TOWN_DOC.convoys, id)!);

@@ -28,7 +28,14 @@ export function create(tx: Overlay, event: EventOf<"bead_create">): Bead {
   for (const b of tx.state.beads.values()) if (b.status !== "closed" && b.status !== "failed") unfinished++;
   if (unfinished >= max) throw new ToolError("CONFLICT", `rig ${tx.config.rigName} has ${unfinished} unfinished beads; at most ${max}`);
   const from = fields.movedFrom?.rig;
-  const bead: Bead = { ...fields, status: "open", createdAt: tx.now, updatedAt: tx.now, history: [{ at: tx.now, status: "open", note: say.createdNote(from) }], historyCount: 1 };
+  const bead: Bead = {
+    ...fields,
+    status: "open",
+    createdAt: tx.now,
+    updatedAt: tx.now,
+    history: [{ at: tx.now, status: "open", note: say.createdNote(from) }],
+    historyCount: 1,
+  };
   tx.setBead(bead);
   tx.feed("bead", say.createdLine(bead.id, bead.title, from));
   tx.then = "dispatch";
@@ -42,7 +49,8 @@ export function create(tx: Overlay, event: EventOf<"bead_create">): Bead {
  */
 export function edit(tx: Overlay, event: EventOf<"bead_edit">): Bead {
   const bead = requireBead(tx, event.beadId);
-  if (event.status !== undefined && event.status !== bead.status) throw new ToolError("INVALID_ARGS", "status: in_progress and in_review are set by dispatch and gt_done; use open, closed or failed");
+  if (event.status !== undefined && event.status !== bead.status)
+    throw new ToolError("INVALID_ARGS", "status: in_progress and in_review are set by dispatch and gt_done; use open, closed or failed");
   if (event.assignee !== undefined && (bead.status === "in_progress" || bead.status === "in_review")) {
     // Its run owns it (the work lifecycle); set it open first to take it back.
     throw new ToolError("CONFLICT", `bead ${bead.id} is ${bead.status}: its assignee is the polecat that runs it`);
@@ -68,9 +76,13 @@ export function done(tx: Overlay, event: EventOf<"done">): { bead_id: string; st
     if (handed) return { bead_id: handed.id, status: "in_review" };
   }
   if (!run || run.state === "stopping") {
-    throw new ToolError("CONFLICT", run ? `${agent.identity}'s run of bead ${run.bead} was stopped (${run.reason ?? "stopped"})` : `${agent.identity} has no hooked bead`);
+    throw new ToolError(
+      "CONFLICT",
+      run ? `${agent.identity}'s run of bead ${run.bead} was stopped (${run.reason ?? "stopped"})` : `${agent.identity} has no hooked bead`,
+    );
   }
-  if (event.run !== undefined && event.run !== run.id) throw new ToolError("CONFLICT", `this run of ${agent.identity} is over; bead ${run.bead} belongs to run ${run.id}`);
+  if (event.run !== undefined && event.run !== run.id)
+    throw new ToolError("CONFLICT", `this run of ${agent.identity} is over; bead ${run.bead} belongs to run ${run.id}`);
   const bead = tx.bead(run.bead);
   if (!bead || bead.status !== "in_progress") throw new ToolError("CONFLICT", `bead ${run.bead} is ${bead?.status ?? "gone"}, not in_progress`);
   if (agent.branch && event.branch !== agent.branch) throw new ToolError("CONFLICT", `${agent.identity} works on branch ${agent.branch}, not ${event.branch}`);
@@ -78,7 +90,12 @@ export function done(tx: Overlay, event: EventOf<"done">): { bead_id: string; st
   clearRun(next);
   tx.setAgent(next);
   tx.setLive(agent.identity, null);
-  const review: Bead = { ...withStatus(bead, "in_review", tx.now, say.doneNote(event.summary)), branch: event.branch, mergeTries: 1, until: tx.now + tx.config.mergeTimeoutMs };
+  const review: Bead = {
+    ...withStatus(bead, "in_review", tx.now, say.doneNote(event.summary)),
+    branch: event.branch,
+    mergeTries: 1,
+    until: tx.now + tx.config.mergeTimeoutMs,
+  };
   tx.setBead(review);
   tx.effect({ kind: "command", command: mergeCommand(review) });
   tx.feed("bead", say.doneLine(agent.identity, bead.id, event.branch), { bead: bead.id, agent: agent.identity });
@@ -91,7 +108,8 @@ export function done(tx: Overlay, event: EventOf<"done">): { bead_id: string; st
  * failed) or moved was not handed in for good: a repeat for it is refused.
  */
 function handedIn(tx: Overlay, identity: string, branch: string, run: string | undefined): Bead | undefined {
-  const handed = (b: Bead | undefined) => b && b.assignee === identity && b.branch === branch && (b.status === "in_review" || (b.status === "closed" && !b.movedTo));
+  const handed = (b: Bead | undefined) =>
+    b && b.assignee === identity && b.branch === branch && (b.status === "in_review" || (b.status === "closed" && !b.movedTo));
   if (run === undefined) return [...tx.allBeads()].find(handed);
   const [beadId, n] = run.split(".");
   const bead = tx.bead(beadId ?? "");

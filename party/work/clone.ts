@@ -35,7 +35,12 @@ export function cloneReported(tx: Overlay, event: EventOf<"clone_reported">): Re
   if (event.epoch !== undefined || !event.error) requireEpoch(tx.lease, event.epoch);
   const rig = requireRig(tx);
   const status = event.error ? "error" : "ready";
-  const next: RigState = { ...rig, status, ...(event.diskBytes !== undefined ? { diskBytes: event.diskBytes } : {}), ...(event.boundary ? { boundary: event.boundary } : {}) };
+  const next: RigState = {
+    ...rig,
+    status,
+    ...(event.diskBytes !== undefined ? { diskBytes: event.diskBytes } : {}),
+    ...(event.boundary ? { boundary: event.boundary } : {}),
+  };
   if (event.error) {
     next.error = event.error;
     next.errorAt = rig.status === "error" ? (rig.errorAt ?? tx.now) : tx.now;

@@ -10,8 +10,22 @@ import { beads as say } from "./words.ts";
 
 /** Polecat names, handed out in this order; past the pool, `polecat-<n>`. */
 export const POLECAT_POOL = [
-  "toast", "maple", "birch", "shadow", "ember", "juniper", "flint", "hazel",
-  "cinder", "willow", "pepper", "quartz", "sable", "thistle", "rowan", "basil",
+  "toast",
+  "maple",
+  "birch",
+  "shadow",
+  "ember",
+  "juniper",
+  "flint",
+  "hazel",
+  "cinder",
+  "willow",
+  "pepper",
+  "quartz",
+  "sable",
+  "thistle",
+  "rowan",
+  "basil",
 ] as const;
 
 export type Assignment = { beadId: string; identity: string; name: string };
@@ -19,9 +33,7 @@ export type Assignment = { beadId: string; identity: string; name: string };
 /** Beads waiting for a polecat, most urgent first, then oldest. */
 export function queueOrder(beads: Iterable<Bead>): Bead[] {
   const rank = (b: Bead) => PRIORITIES.length - PRIORITIES.indexOf(b.priority);
-  return [...beads]
-    .filter((b) => b.status === "open")
-    .sort((a, b) => rank(a) - rank(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  return [...beads].filter((b) => b.status === "open").sort((a, b) => rank(a) - rank(b) || a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
 }
 
 /**

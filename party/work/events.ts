@@ -6,7 +6,11 @@ import type { Agent, Bead, BeadStatus, Boundary, Escalation, MergeFailure, Prior
 import type { AgentReport, EscalationSpec, LeaseFrameSpec, StepResult } from "./types.ts";
 
 /** A bead as its creator gives it (W17): the town's beads carry their convoy, the Mayor's reason, a move's origin. */
-export type NewBead = Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & { convoyId?: string; reason?: string | undefined; movedFrom?: Bead["movedFrom"] };
+export type NewBead = Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & {
+  convoyId?: string;
+  reason?: string | undefined;
+  movedFrom?: Bead["movedFrom"];
+};
 
 /** The fields of a bead an operator edits freely (W18). */
 export type BeadEdits = { priority?: Priority | undefined; title?: string | undefined; body?: string | undefined };

@@ -111,7 +111,8 @@ export function renew(tx: Overlay, connection: string | null, epoch: number | nu
 /** A clean shutdown: the holder stopped its agents; a standby takes over at once. */
 export function release(tx: Overlay, connection: string | null, epoch: number): void {
   const holder = requireEpoch(tx.lease, epoch);
-  if (connection !== null && holder.connection !== null && holder.connection !== connection) throw new ToolError("LEASE_LOST", "another socket holds this lease");
+  if (connection !== null && holder.connection !== null && holder.connection !== connection)
+    throw new ToolError("LEASE_LOST", "another socket holds this lease");
   tx.feed("lease", say.released(holder.container));
   tx.setLease({ ...tx.lease, holder: null });
   voidRuns(tx, say.voidReleased);
@@ -122,7 +123,8 @@ export function release(tx: Overlay, connection: string | null, epoch: number): 
 /** W3: the first standby still alive takes the rig; the others keep waiting. */
 function promote(tx: Overlay): void {
   const alive = tx.lease.standbys.filter((s) => s.renewBy >= tx.now);
-  for (const s of tx.lease.standbys) if (s.renewBy < tx.now) tx.effect({ kind: "close", connection: s.connection, code: CLOSE.LEASE_EXPIRED, reason: say.closeStandby });
+  for (const s of tx.lease.standbys)
+    if (s.renewBy < tx.now) tx.effect({ kind: "close", connection: s.connection, code: CLOSE.LEASE_EXPIRED, reason: say.closeStandby });
   tx.setLease({ ...tx.lease, standbys: alive });
   const next = alive[0];
   if (next) grant(tx, next.connection, next.container, next.session);
@@ -164,7 +166,8 @@ export function leaseDeadlines(tx: Overlay): boolean {
     tx.effect({ kind: "persist_lease" });
     promote(tx);
   } else if (tx.lease.standbys.some((s) => s.renewBy < now)) {
-    for (const s of tx.lease.standbys) if (s.renewBy < now) tx.effect({ kind: "close", connection: s.connection, code: CLOSE.LEASE_EXPIRED, reason: say.closeStandby });
+    for (const s of tx.lease.standbys)
+      if (s.renewBy < now) tx.effect({ kind: "close", connection: s.connection, code: CLOSE.LEASE_EXPIRED, reason: say.closeStandby });
     tx.setLease({ ...tx.lease, standbys: tx.lease.standbys.filter((s) => s.renewBy >= now) });
   }
   // W6: nobody is blamed while no container serves the rig, nor for what could not arrive while

@@ -168,7 +168,8 @@ function implied(state: WorkState, beads: readonly Bead[], agents: readonly Agen
   for (const bead of beads) {
     const before = state.beads.get(bead.id);
     if (bead.status === "closed" && before?.status !== "closed" && !bead.movedTo) effects.push({ kind: "closed", beadId: bead.id });
-    if (bead.convoyId && !bead.movedTo && (bead.status !== before?.status || bead.assignee !== before?.assignee)) effects.push({ kind: "convoy", beadId: bead.id });
+    if (bead.convoyId && !bead.movedTo && (bead.status !== before?.status || bead.assignee !== before?.assignee))
+      effects.push({ kind: "convoy", beadId: bead.id });
   }
   for (const agent of agents) {
     const ended = runEnded(state.agents.get(agent.identity), agent, beads);

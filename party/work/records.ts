@@ -12,7 +12,13 @@ import type { OwedCommand } from "./types.ts";
 export function withStatus(bead: Bead, status: BeadStatus, now: number, note?: string): Bead {
   const entry: BeadHistoryEntry = note ? { at: now, status, note } : { at: now, status };
   const history = [...(bead.history ?? []), entry];
-  const next: Bead = { ...bead, status, updatedAt: now, history: history.slice(-LIMITS.historyInDoc), historyCount: (bead.historyCount ?? bead.history?.length ?? 0) + 1 };
+  const next: Bead = {
+    ...bead,
+    status,
+    updatedAt: now,
+    history: history.slice(-LIMITS.historyInDoc),
+    historyCount: (bead.historyCount ?? bead.history?.length ?? 0) + 1,
+  };
   if (status === "closed") next.closedAt = now;
   else delete next.closedAt;
   return next;
@@ -67,12 +73,20 @@ export function runCommand(agent: Agent): OwedCommand | null {
   const run = agent.run;
   if (!run) return null;
   if (run.state === "starting") return { kind: "start_agent", id: `start:${run.id}`, identity: agent.identity, beadId: run.bead, run: run.id };
-  if (run.state === "stopping") return { kind: "stop_agent", id: `stop:${run.id}`, identity: agent.identity, beadId: run.bead, run: run.id, reason: run.reason ?? "stopped" };
+  if (run.state === "stopping")
+    return { kind: "stop_agent", id: `stop:${run.id}`, identity: agent.identity, beadId: run.bead, run: run.id, reason: run.reason ?? "stopped" };
   return null;
 }
 
 /** The merge a bead in review owes: one id per run and try, so the container takes each on once. */
 export function mergeCommand(bead: Bead): OwedCommand {
   const attempt = bead.mergeTries ?? 1;
-  return { kind: "merge", id: `merge:${bead.id}:${bead.runs ?? 0}:${attempt}`, identity: bead.assignee ?? "", beadId: bead.id, branch: bead.branch ?? "", attempt };
+  return {
+    kind: "merge",
+    id: `merge:${bead.id}:${bead.runs ?? 0}:${attempt}`,
+    identity: bead.assignee ?? "",
+    beadId: bead.id,
+    branch: bead.branch ?? "",
+    attempt,
+  };
 }

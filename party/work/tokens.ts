@@ -27,7 +27,15 @@ export function tokenRenewalRefusal(agent: Agent | undefined, run: string | unde
  * The container's batch of an agent's output (gt_agent_output) is taken under the current epoch,
  * for the agent's current run or a run of it already kept (`known`, its record in the output store).
  */
-export function checkOutput(lease: LeaseState, epoch: number, rigName: string, identity: string, agent: Agent | undefined, run: string, known: RunInfo | undefined): void {
+export function checkOutput(
+  lease: LeaseState,
+  epoch: number,
+  rigName: string,
+  identity: string,
+  agent: Agent | undefined,
+  run: string,
+  known: RunInfo | undefined,
+): void {
   requireEpoch(lease, epoch);
   if (!agent) throw new ToolError("UNKNOWN_AGENT", `no agent ${identity} in rig ${rigName}`);
   if (known ? known.identity !== agent.identity : agent.run?.id !== run) {

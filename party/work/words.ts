@@ -76,7 +76,8 @@ export const runs = {
 
 export const beads = {
   createdNote: (from: string | undefined) => (from !== undefined ? `created: moved from ${from}` : "created"),
-  createdLine: (beadId: string, title: string, from: string | undefined) => `bead ${short8(beadId)} ${from !== undefined ? `moved here from rig ${from}` : "created"}: ${title}`,
+  createdLine: (beadId: string, title: string, from: string | undefined) =>
+    `bead ${short8(beadId)} ${from !== undefined ? `moved here from rig ${from}` : "created"}: ${title}`,
   hookedNote: (identity: string) => `hooked to ${identity}`,
   hookedLine: (identity: string, beadId: string, title: string) => `${identity} hooked bead ${short8(beadId)}: ${title}`,
   doneNote: (summary: string | undefined) => (summary ? `done: ${summary.slice(0, 200)}` : "done"),
@@ -89,7 +90,8 @@ export const beads = {
   retriedLine: (beadId: string) => `bead ${short8(beadId)} retried by the operator`,
   moveStopReason: (beadId: string, toRig: string) => `bead ${beadId} moved to rig ${toRig} by the operator`,
   movedNote: (toRig: string) => `moved to ${toRig}`,
-  movedLine: (beadId: string, toRig: string, stopped: string | undefined) => `bead ${short8(beadId)} moved to rig ${toRig}${stopped ? `; ${stopped} stopped` : ""}`,
+  movedLine: (beadId: string, toRig: string, stopped: string | undefined) =>
+    `bead ${short8(beadId)} moved to rig ${toRig}${stopped ? `; ${stopped} stopped` : ""}`,
   gaveUp: (note: string, attempts: number) => `${note}; gave up after ${attempts} runs`,
   failedAfterLine: (beadId: string, attempts: number, note: string) => `bead ${short8(beadId)} failed after ${attempts} runs: ${note}`,
   failedLine: (beadId: string, why: string) => `bead ${short8(beadId)} failed: ${why}`,

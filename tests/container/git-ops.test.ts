@@ -78,7 +78,11 @@ const beadOf = (n: number): string => `01J0000000000000000000${String(n).padStar
 
 const head = async (dir: string, ref = "HEAD"): Promise<string> => (await git(dir).revparse([ref])).trim();
 const remoteMain = (f: Fixture): Promise<string> => head(f.remote, "refs/heads/main");
-const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** A fresh rig user's name, with the fixture's directories as the supervisor leaves them: rig users pass through those above their own. */
 async function rigUserFixture(): Promise<string> {
@@ -325,7 +329,6 @@ describe("merge", () => {
     expect(await head(repoDir, "main")).toBe(before);
     expect(await f.repo.listAgentBranches()).toEqual(["gt/oak/def67890"]);
   });
-
 });
 
 describe("git's reach", () => {
@@ -350,7 +353,10 @@ describe("git's reach", () => {
 
   it("never reports a remote's credentials in git's errors", async () => {
     const repo = new RigRepo({ rigDir: f.rigDir, gitUrl: "https://bot:s3cret-pass@127.0.0.1:9/x.git?access_token=s3cret-token", defaultBranch: "main" });
-    const error = await repo.ensureClone().then(() => null, (e: Error) => e.message);
+    const error = await repo.ensureClone().then(
+      () => null,
+      (e: Error) => e.message,
+    );
     expect(error).toMatch(/unable to access 'https:\/\/127\.0\.0\.1:9\/x\.git\?access_token=\*\*\*/);
     expect(error).not.toMatch(/s3cret/);
   });
@@ -542,7 +548,12 @@ describe("cleanupExcept", () => {
     await f.repo.ensureClone();
     await f.repo.createWorktree("maple", "gt/maple/a1");
     expect(await f.repo.leftovers()).toEqual({ worktrees: ["maple"], branches: ["gt/maple/a1"] });
-    expect(await f.repo.cleanupExcept(() => new Set(), () => new Set())).toEqual({ worktrees: ["maple"], branches: ["gt/maple/a1"] });
+    expect(
+      await f.repo.cleanupExcept(
+        () => new Set(),
+        () => new Set(),
+      ),
+    ).toEqual({ worktrees: ["maple"], branches: ["gt/maple/a1"] });
     expect(await f.repo.leftovers()).toEqual({ worktrees: [], branches: [] });
   });
 
@@ -636,7 +647,12 @@ describe("reading git's answers", () => {
     const fake = path.join(dir, "late-git");
     await fs.writeFile(fake, "#!/bin/sh\n(sleep 0.3; echo 0123456789abcdef0123456789abcdef01234567) &\nexit 0\n", { mode: 0o755 });
     try {
-      const answer = await gitClient(dir, null, {}, { binary: fake, unsafe: { allowUnsafeProtocolOverride: true, allowUnsafeConfigEnvCount: true, allowUnsafeCustomBinary: true } }).raw(["rev-parse", "HEAD"]);
+      const answer = await gitClient(
+        dir,
+        null,
+        {},
+        { binary: fake, unsafe: { allowUnsafeProtocolOverride: true, allowUnsafeConfigEnvCount: true, allowUnsafeCustomBinary: true } },
+      ).raw(["rev-parse", "HEAD"]);
       expect(answer.trim()).toBe("0123456789abcdef0123456789abcdef01234567");
     } finally {
       await fs.rm(dir, { recursive: true, force: true });

@@ -93,8 +93,16 @@ describe.runIf(isolating())("removeRigDir (as root)", () => {
     // The standby's copy of the rig: another workspace, the same rig user, many files (an rm that takes a while).
     const other = path.join(root, "rigs", "r1-standby");
     await claimRigDir(other, u, [path.join(other, "home")]);
-    await run("/bin/sh", ["-c", `for d in a b c d e f g h; do mkdir -p "$1/repo/$d"; for i in $(seq 1 400); do : > "$1/repo/$d/f$i"; done; done`, "sh", other], { uid: u.uid, gid: u.gid });
-    await run("/bin/sh", ["-c", `for d in a b c d e f g h; do mkdir -p "$1/repo/$d"; for i in $(seq 1 400); do : > "$1/repo/$d/f$i"; done; done`, "sh", rigDir], { uid: u.uid, gid: u.gid });
+    await run(
+      "/bin/sh",
+      ["-c", `for d in a b c d e f g h; do mkdir -p "$1/repo/$d"; for i in $(seq 1 400); do : > "$1/repo/$d/f$i"; done; done`, "sh", other],
+      { uid: u.uid, gid: u.gid },
+    );
+    await run(
+      "/bin/sh",
+      ["-c", `for d in a b c d e f g h; do mkdir -p "$1/repo/$d"; for i in $(seq 1 400); do : > "$1/repo/$d/f$i"; done; done`, "sh", rigDir],
+      { uid: u.uid, gid: u.gid },
+    );
 
     await Promise.all([removeRigDir(rigDir, name), removeRigDir(other, name), removeRigDir(rigDir, name)]);
     await expect(fs.lstat(rigDir)).rejects.toThrow(/ENOENT/);

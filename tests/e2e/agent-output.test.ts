@@ -84,7 +84,11 @@ describe("the agent page", () => {
     await container.started(start);
     const p = await h.page(t.url(`/rigs/alpha/agents/${start.name}`));
     await p.locator("[data-testid=output-status][data-status=live]").waitFor();
-    for (let batch = 0; batch < 25; batch++) await container.print(start, Array.from({ length: 100 }, (_, i) => `line ${batch * 100 + i + 1}`));
+    for (let batch = 0; batch < 25; batch++)
+      await container.print(
+        start,
+        Array.from({ length: 100 }, (_, i) => `line ${batch * 100 + i + 1}`),
+      );
     const log = p.locator("[data-testid=output-log]");
     await log.locator("[data-testid=log-line]", { hasText: /^\d+line 2500$/ }).waitFor();
     expect(await log.getAttribute("data-lines")).toBe("2000");

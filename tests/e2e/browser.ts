@@ -1,7 +1,16 @@
 /** Chromium (Debian's, through playwright-core) for the e2e tests, one browser per test file. */
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });

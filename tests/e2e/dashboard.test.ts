@@ -42,7 +42,10 @@ async function page(url: string, options?: Parameters<typeof open>[2]): Promise<
 
 /** Waits for the page's town (and rig, on rig views) data to be live. */
 async function live(p: Page, count = 1): Promise<void> {
-  await p.locator('[data-testid=sync-status][data-status=live]').nth(count - 1).waitFor();
+  await p
+    .locator("[data-testid=sync-status][data-status=live]")
+    .nth(count - 1)
+    .waitFor();
 }
 
 describe("live updates", () => {
@@ -53,7 +56,7 @@ describe("live updates", () => {
     const toast = await t.polecat(rig, "toast");
     const overview = await page(t.url());
     const rigView = await page(t.url("/rigs/alpha"));
-    await overview.locator('[data-testid=rig-card][data-rig=alpha]').waitFor();
+    await overview.locator("[data-testid=rig-card][data-rig=alpha]").waitFor();
     await rigView.locator('[data-testid=agent-row][data-agent="alpha/polecats/toast"]').waitFor();
     // A marker on window survives only if the page is never reloaded.
     for (const p of [overview, rigView]) await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
@@ -61,11 +64,11 @@ describe("live updates", () => {
     await t.rigCall(rig, "gt_escalate", { title: "Tests need a database", severity: "high" }, toast.token);
     await t.rigCall(rig, "gt_mail_send", { to: "beta/witness", subject: "Schema question from toast", body: "Which table?" }, toast.token);
 
-    await overview.locator('[data-testid=rig-card][data-rig=alpha] [data-testid=rig-alerts]', { hasText: "1 escalation" }).waitFor();
+    await overview.locator("[data-testid=rig-card][data-rig=alpha] [data-testid=rig-alerts]", { hasText: "1 escalation" }).waitFor();
     await rigView.locator("[data-testid=escalation]", { hasText: "Tests need a database" }).waitFor();
     await rigView.locator("[data-testid=mail-subject]", { hasText: "Schema question from toast" }).waitFor();
     // Needing attention now, alpha is first even though it was first alphabetically anyway: check the badge count too.
-    await overview.locator('[data-testid=rig-card][data-rig=alpha][data-attention=yes]').waitFor();
+    await overview.locator("[data-testid=rig-card][data-rig=alpha][data-attention=yes]").waitFor();
     for (const p of [overview, rigView]) expect(await p.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
   });
 
@@ -76,15 +79,23 @@ describe("live updates", () => {
     const zebra = await t.readyRig("zebra");
     const overview = await page(t.url());
     await overview.locator("[data-testid=rig-card]").nth(2).waitFor();
-    expect(await overview.locator("[data-testid=rig-card]").evaluateAll((els) => els.map((e) => e.getAttribute("data-rig")))).toEqual(["aardvark", "badger", "zebra"]);
+    expect(await overview.locator("[data-testid=rig-card]").evaluateAll((els) => els.map((e) => e.getAttribute("data-rig")))).toEqual([
+      "aardvark",
+      "badger",
+      "zebra",
+    ]);
 
     const { start } = await workingAgent(t, zebra); // no heartbeats: the witness marks it stalled
-    await overview.locator('[data-testid=rig-card][data-rig=zebra] [data-testid=agents-stalled]', { hasText: "1" }).waitFor();
+    await overview.locator("[data-testid=rig-card][data-rig=zebra] [data-testid=agents-stalled]", { hasText: "1" }).waitFor();
     expect(await overview.locator("[data-testid=rig-card]").first().getAttribute("data-rig")).toBe("zebra");
     expect(await overview.locator("[data-testid=rig-card]").first().getAttribute("data-attention")).toBe("yes");
     // The rig view shows the same agent as stalled, with its hook.
     const rigView = await page(t.url("/rigs/zebra"));
-    await rigView.locator(`[data-testid=agent-row][data-agent="${start.identity}"][data-status=stalled], [data-testid=agent-row][data-agent="${start.identity}"][data-status=dead]`).waitFor();
+    await rigView
+      .locator(
+        `[data-testid=agent-row][data-agent="${start.identity}"][data-status=stalled], [data-testid=agent-row][data-agent="${start.identity}"][data-status=dead]`,
+      )
+      .waitFor();
   });
 });
 
@@ -131,7 +142,13 @@ describe("routes", () => {
     await t.polecat(alpha, "maple");
     // Invisible characters in a title and a subject are shown written out (web/src/lib/shown-text.ts).
     const bead = await t.rigCall<Bead>(alpha, "gt_bead_create", { title: "Write the changelog \u2066v1.2\u2069", body: "For 1.2" });
-    const convoy = await t.townCall<ConvoyProgress>("gt_convoy_create", { title: "Release 1.2", beads: [{ title: "Tag it", rig: "alpha" }, { title: "Announce it", rig: "beta" }] });
+    const convoy = await t.townCall<ConvoyProgress>("gt_convoy_create", {
+      title: "Release 1.2",
+      beads: [
+        { title: "Tag it", rig: "alpha" },
+        { title: "Announce it", rig: "beta" },
+      ],
+    });
     await t.townCall("gt_mail_send", { to: "mayor", subject: "Ready for 1.2?\u200b", body: "" });
 
     const direct: [string, string, string][] = [
@@ -144,14 +161,18 @@ describe("routes", () => {
     ];
     for (const [path, selector, what] of direct) {
       const p = await page(t.url(path));
-      await p.locator(selector).first().waitFor({ timeout: 10_000 }).catch((e: Error) => {
-        throw new Error(`${what} (${path}) did not show ${selector}: ${e.message}`);
-      });
+      await p
+        .locator(selector)
+        .first()
+        .waitFor({ timeout: 10_000 })
+        .catch((e: Error) => {
+          throw new Error(`${what} (${path}) did not show ${selector}: ${e.message}`);
+        });
     }
 
     // In-app navigation, then history: links carry no token, the tab keeps it.
     const p = await page(t.url());
-    await p.locator('[data-testid=rig-card][data-rig=alpha] a').click();
+    await p.locator("[data-testid=rig-card][data-rig=alpha] a").click();
     await p.locator("[data-testid=rig-title]", { hasText: "alpha" }).waitFor();
     await p.locator(`[data-testid=bead-card][data-bead="${bead.id}"]`).click();
     await p.locator("[data-testid=bead-detail]").waitFor();
@@ -292,7 +313,7 @@ describe("operator actions", () => {
     expect(refusal).toMatch(/alpha/);
     expect(refusal).toMatch(/docs/);
     await sling.getByRole("button", { name: "Close" }).click();
-    await p.locator('[data-testid=rig-card][data-rig=docs] [data-testid=bead-total]', { hasText: "1" }).waitFor();
+    await p.locator("[data-testid=rig-card][data-rig=docs] [data-testid=bead-total]", { hasText: "1" }).waitFor();
 
     // A convoy over both rigs: the form opens the convoy view.
     await p.locator("[data-testid=open-convoy]").click();
@@ -317,7 +338,7 @@ describe("operator actions", () => {
     await mail.locator("[data-testid=mail-result]").waitFor();
     await mail.getByRole("button", { name: "Close" }).click();
     await p.locator("[data-testid=town-mail-panel] [data-testid=mail-subject]", { hasText: "Please plan next week" }).waitFor();
-    await p.locator('[data-testid=unread-row][data-agent=mayor]').waitFor();
+    await p.locator("[data-testid=unread-row][data-agent=mayor]").waitFor();
 
     // Remove a rig from its page; back on the overview it is gone.
     await p.locator("[data-testid=rig-selector]").selectOption("docs");

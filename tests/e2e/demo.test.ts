@@ -20,7 +20,14 @@ import { filesOnMain, mergesOnMain, showFile } from "../helpers/git.ts";
 import { freePort } from "../helpers/partykit.ts";
 import { launch, open } from "./browser.ts";
 
-type Demo = { child: ChildProcess; stateDir: string; port: number; out: () => string; seen: (pattern: RegExp) => Promise<RegExpMatchArray>; stop: () => Promise<void> };
+type Demo = {
+  child: ChildProcess;
+  stateDir: string;
+  port: number;
+  out: () => string;
+  seen: (pattern: RegExp) => Promise<RegExpMatchArray>;
+  stop: () => Promise<void>;
+};
 const demos: Demo[] = [];
 
 afterAll(async () => {

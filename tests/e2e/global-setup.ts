@@ -43,7 +43,18 @@ export default async function setup(project: TestProject) {
     { GT_SECRET: E2E_SECRET, GT_TEST_HOOKS: "1", GT_WITNESS_TIMEOUT_MS: "4000", GT_RECONCILE_MS: "1000" },
   );
   const port = await freePort();
-  const args = [join(ROOT, "node_modules/partykit/dist/bin.mjs"), "dev", "-c", config.path, "--port", String(port), "--persist", join(dir, "state"), "--disable-request-cf-fetch", "--no-hotkeys"];
+  const args = [
+    join(ROOT, "node_modules/partykit/dist/bin.mjs"),
+    "dev",
+    "-c",
+    config.path,
+    "--port",
+    String(port),
+    "--persist",
+    join(dir, "state"),
+    "--disable-request-cf-fetch",
+    "--no-hotkeys",
+  ];
   // Its own process group, so stopping it also stops workerd and esbuild (docs/development.md).
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   const exited = new Promise<void>((done) => child.once("exit", () => done()));

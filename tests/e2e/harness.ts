@@ -49,5 +49,8 @@ export function harness() {
 
 /** Waits for the page's town (and rig, on rig views) data to be live. */
 export async function live(p: Page, count = 1): Promise<void> {
-  await p.locator("[data-testid=sync-status][data-status=live]").nth(count - 1).waitFor();
+  await p
+    .locator("[data-testid=sync-status][data-status=live]")
+    .nth(count - 1)
+    .waitFor();
 }

@@ -111,7 +111,9 @@ it("a rig with 10k beads renders and scrolls smoothly (virtualised columns)", as
     return deltas.sort((a, b) => a - b);
   });
   const p = (q: number) => frames[Math.min(frames.length - 1, Math.floor(q * frames.length))]!;
-  console.log(`10k beads: board shown ${shown} ms after navigation; ${cards} cards in the DOM; scroll frames p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms`);
+  console.log(
+    `10k beads: board shown ${shown} ms after navigation; ${cards} cards in the DOM; scroll frames p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms`,
+  );
   // At the bottom the oldest bead is on screen (the column is newest first), and the DOM is still small.
   await o.page.locator("[data-testid=list-open] [data-testid=bead-card]", { hasText: "Bead 00000:" }).waitFor();
   expect(await o.page.locator("[data-testid=bead-card]").count()).toBeLessThan(60);

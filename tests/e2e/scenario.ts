@@ -13,7 +13,11 @@ export async function demoTown(t: E2ETown) {
     { name: "infra", capabilities: ["ops"], max_polecats: 1 },
   ];
   for (const spec of specs) {
-    const rig = await t.addRig(spec.name, { capabilities: spec.capabilities, max_polecats: spec.max_polecats, git_url: `git@github.com:acme/${spec.name}.git` });
+    const rig = await t.addRig(spec.name, {
+      capabilities: spec.capabilities,
+      max_polecats: spec.max_polecats,
+      git_url: `git@github.com:acme/${spec.name}.git`,
+    });
     rigs[spec.name] = rig;
     // Stand in for the container; heartbeat every started agent except in backend, which stalls.
     const { socket: container, epoch } = await t.holdLease(rig);
@@ -25,7 +29,15 @@ export async function demoTown(t: E2ETown) {
     await t.rigCall(rig, "gt_rig_ready", { disk_bytes: Math.round((40 + spec.name.length * 37) * 1024 * 1024), epoch }, t.container);
   }
   const titles: Record<string, string[]> = {
-    frontend: ["Dark mode for settings", "Fix flaky login test", "Virtualise the issue list", "Keyboard shortcuts help", "Upgrade Vite", "Empty states copy", "Phone layout for tables"],
+    frontend: [
+      "Dark mode for settings",
+      "Fix flaky login test",
+      "Virtualise the issue list",
+      "Keyboard shortcuts help",
+      "Upgrade Vite",
+      "Empty states copy",
+      "Phone layout for tables",
+    ],
     backend: ["Rate-limit the search API", "Paginate /v2/issues", "Retry webhooks with backoff", "Index on created_at"],
     docs: ["Document the convoy API", "Quick start for rigs"],
     infra: ["Rotate the staging keys"],
@@ -57,10 +69,26 @@ export async function demoTown(t: E2ETown) {
   });
   const landing = convoy.beads.find((b) => b.title === "v2 changelog")!;
   await t.rigCall(rigs.docs!, "gt_bead_update", { bead_id: landing.beadId, status: "closed" });
-  await t.townCall("gt_convoy_create", { title: "Security patch week", beads: [{ title: "Bump openssl", rig: "infra" }, { title: "Audit tokens", rig: "backend" }] });
+  await t.townCall("gt_convoy_create", {
+    title: "Security patch week",
+    beads: [
+      { title: "Bump openssl", rig: "infra" },
+      { title: "Audit tokens", rig: "backend" },
+    ],
+  });
   const toast = await t.polecat(rigs.frontend!, "toast");
-  await t.rigCall(rigs.frontend!, "gt_mail_send", { to: "backend/witness", subject: "Is /v2/issues paginated yet?", body: "The list view needs cursors." }, toast.token);
-  await t.rigCall(rigs.backend!, "gt_escalate", { title: "Migration needs a DBA", severity: "high", body: "Index build locks the table" }, (await t.polecat(rigs.backend!, "maple")).token);
+  await t.rigCall(
+    rigs.frontend!,
+    "gt_mail_send",
+    { to: "backend/witness", subject: "Is /v2/issues paginated yet?", body: "The list view needs cursors." },
+    toast.token,
+  );
+  await t.rigCall(
+    rigs.backend!,
+    "gt_escalate",
+    { title: "Migration needs a DBA", severity: "high", body: "Index build locks the table" },
+    (await t.polecat(rigs.backend!, "maple")).token,
+  );
   await t.townCall("gt_mail_send", { to: "mayor", subject: "Prioritise the v2 convoy", body: "Launch is Friday." });
   return { rigs, beads, convoy, stop: () => heartbeats.forEach(clearInterval) };
 }

@@ -34,7 +34,13 @@ it("screenshots of the attention lane, a failed bead's output and actions, an ag
   const working = await t.rigCall<Bead>(backend, "gt_bead_create", { title: "Rate-limit the search API" });
   const start = await container.nextStart(working.id);
   await container.started(start);
-  await container.print(start, ["$ git checkout -b gt/rate-limit", "Reading api/search/handler.ts", "Adding a token bucket (20 req/s per key)", "$ npm test -- api/search", " ✓ api/search/limit.test.ts (4 tests) 96 ms"]);
+  await container.print(start, [
+    "$ git checkout -b gt/rate-limit",
+    "Reading api/search/handler.ts",
+    "Adding a token bucket (20 req/s per key)",
+    "$ npm test -- api/search",
+    " ✓ api/search/limit.test.ts (4 tests) 96 ms",
+  ]);
   const convoy = await t.townCall<ConvoyProgress>("gt_convoy_create", {
     title: "Launch v2",
     beads: [
@@ -58,7 +64,13 @@ it("screenshots of the attention lane, a failed bead's output and actions, an ag
     { name: "failed-bead-phone-light", path: `/rigs/backend/beads/${failed.id}`, ready: "[data-testid=bead-run-log] [data-testid=log-line]", width: 390 },
     { name: "agent-output-light", path: `/rigs/backend/agents/${start.name}`, ready: "[data-testid=output-log] [data-testid=log-line]" },
     { name: "agent-output-dark", path: `/rigs/backend/agents/${start.name}`, ready: "[data-testid=output-log] [data-testid=log-line]", dark: true },
-    { name: "agent-output-phone-dark", path: `/rigs/backend/agents/${start.name}`, ready: "[data-testid=output-log] [data-testid=log-line]", width: 390, dark: true },
+    {
+      name: "agent-output-phone-dark",
+      path: `/rigs/backend/agents/${start.name}`,
+      ready: "[data-testid=output-log] [data-testid=log-line]",
+      width: 390,
+      dark: true,
+    },
     { name: "burn-down-light", path: `/convoys/${convoy.id}`, ready: "[data-testid=burn-point]" },
     { name: "burn-down-dark", path: `/convoys/${convoy.id}`, ready: "[data-testid=burn-point]", dark: true },
     { name: "burn-down-phone-light", path: `/convoys/${convoy.id}`, ready: "[data-testid=burn-point]", width: 390 },

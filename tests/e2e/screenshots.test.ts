@@ -32,7 +32,15 @@ it("screenshots of the overview, rig board, convoy and bead views, dark and ligh
       { name: "rig-board-dark", path: "/rigs/frontend", ready: "[data-testid=agent-row][data-status=working]", dark: true },
       { name: "convoy-light", path: `/convoys/${demo.convoy.id}`, ready: "[data-testid=convoy-rig-progress]:has-text('1/2')", dark: false },
       { name: "bead-dark", path: `/rigs/frontend/beads/${demo.beads.frontend![0]!.id}`, ready: "[data-testid=bead-history] li", dark: true },
-      { name: "overview-phone-dark", path: "", ready: "[data-testid=rig-card][data-rig=backend][data-attention=yes]", dark: true, width: 390, height: 844, fullPage: false },
+      {
+        name: "overview-phone-dark",
+        path: "",
+        ready: "[data-testid=rig-card][data-rig=backend][data-attention=yes]",
+        dark: true,
+        width: 390,
+        height: 844,
+        fullPage: false,
+      },
     ];
     for (const shot of shots) {
       const o = await open(browser, t.url(shot.path), { dark: shot.dark, width: shot.width ?? 1280, height: shot.height ?? 860 });

@@ -51,7 +51,11 @@ async function profile(options: { width?: number; height?: number } = {}) {
   return { context, tab };
 }
 
-const live = (p: Page, n = 1) => p.locator("[data-testid=sync-status][data-status=live]").nth(n - 1).waitFor();
+const live = (p: Page, n = 1) =>
+  p
+    .locator("[data-testid=sync-status][data-status=live]")
+    .nth(n - 1)
+    .waitFor();
 const storage = (p: Page, area: "localStorage" | "sessionStorage", key: string) => p.evaluate(([a, k]) => window[a as "localStorage"].getItem(k!), [area, key]);
 
 describe("tokens in the browser", () => {
@@ -161,11 +165,24 @@ describe("phones", () => {
     const t = await town("phone");
     // Long names and unbroken strings, as real towns have them.
     const rigName = "payments-reconciliation-service-eu-west";
-    const rig = await t.readyRig(rigName, { git_url: "git@github.com:acme-corporation-international/payments-reconciliation-service-with-a-very-long-name.git", capabilities: ["typescript-backend-services", "postgresql-migrations"] });
+    const rig = await t.readyRig(rigName, {
+      git_url: "git@github.com:acme-corporation-international/payments-reconciliation-service-with-a-very-long-name.git",
+      capabilities: ["typescript-backend-services", "postgresql-migrations"],
+    });
     await t.readyRig("docs");
-    const { bead, start } = await workingAgent(t, rig, "Refactor_the_authentication_middleware_so_that_every_request_is_checked_twice", "See /srv/townhall/rigs/payments/worktrees/toast/src/middleware/authentication/checks.ts");
+    const { bead, start } = await workingAgent(
+      t,
+      rig,
+      "Refactor_the_authentication_middleware_so_that_every_request_is_checked_twice",
+      "See /srv/townhall/rigs/payments/worktrees/toast/src/middleware/authentication/checks.ts",
+    );
     const agent = start.identity.split("/").pop()!;
-    await t.rigCall(rig, "gt_mail_send", { to: "docs/witness", subject: "Where_is_the_documentation_for_/v2/reconciliation/batches/{batchId}/entries?", body: "x" }, start.token);
+    await t.rigCall(
+      rig,
+      "gt_mail_send",
+      { to: "docs/witness", subject: "Where_is_the_documentation_for_/v2/reconciliation/batches/{batchId}/entries?", body: "x" },
+      start.token,
+    );
     // The town mail view shows the town's mail (the Mayor's and the operator's); rig mail is on the rig board.
     await t.townCall("gt_mail_send", { to: "mayor", subject: "Please_look_at_the_documentation_for_/v2/reconciliation/batches/{batchId}/entries", body: "x" });
     const convoy = await t.townCall<ConvoyProgress>("gt_convoy_create", {
@@ -187,9 +204,14 @@ describe("phones", () => {
           }
           return false;
         };
-        const out = [...document.querySelectorAll<HTMLElement>("body *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest("dialog:not([open])") && !clipped(e));
+        const out = [...document.querySelectorAll<HTMLElement>("body *")].filter(
+          (e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest("dialog:not([open])") && !clipped(e),
+        );
         const outermost = out.filter((e) => !out.includes(e.parentElement!)).slice(0, 5);
-        return { wider: Math.max(0, wider), sticking: outermost.map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 4).join(".")} "${(e.textContent ?? "").slice(0, 40)}"`) };
+        return {
+          wider: Math.max(0, wider),
+          sticking: outermost.map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].slice(0, 4).join(".")} "${(e.textContent ?? "").slice(0, 40)}"`),
+        };
       });
     const views: [string, string][] = [
       ["", `[data-testid=rig-card][data-rig=${rigName}]`],
@@ -225,15 +247,18 @@ describe("phones", () => {
       await p.locator(`[data-testid=${dialog}][open]`).waitFor();
       expect(await fits(p, dialog!), dialog).toEqual({ inside: true, clipped: 0 });
       if (dialog === "convoy-dialog") {
-        const room = await p.locator("[data-testid=convoy-dialog] [data-testid=convoy-bead-row] select").first().evaluate((select) => {
-          const style = getComputedStyle(select);
-          const ctx = document.createElement("canvas").getContext("2d")!;
-          ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-          const options = (select as unknown as HTMLSelectElement).options;
-          const text = options[options.selectedIndex]!.text;
-          // Room for the text beside the padding and the native arrow (about 20 px).
-          return { text, spare: select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20 - ctx.measureText(text).width };
-        });
+        const room = await p
+          .locator("[data-testid=convoy-dialog] [data-testid=convoy-bead-row] select")
+          .first()
+          .evaluate((select) => {
+            const style = getComputedStyle(select);
+            const ctx = document.createElement("canvas").getContext("2d")!;
+            ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const options = (select as unknown as HTMLSelectElement).options;
+            const text = options[options.selectedIndex]!.text;
+            // Room for the text beside the padding and the native arrow (about 20 px).
+            return { text, spare: select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20 - ctx.measureText(text).width };
+          });
         expect(room.text).toBe("Automatic (Mayor)");
         expect(room.spare, "room left for 'Automatic (Mayor)'").toBeGreaterThanOrEqual(0);
       }
@@ -363,7 +388,10 @@ describe("words", () => {
     await p.locator("[data-testid=rigs-needing-attention] option", { hasText: "solo — 1 escalation" }).waitFor({ state: "attached" });
     const options = await p.locator("[data-testid=rig-selector] option").allInnerTexts();
     expect(options.join("|")).not.toContain("●");
-    expect(await p.locator("[data-testid=rig-selector] optgroup").evaluateAll((gs) => gs.map((g) => (g as HTMLOptGroupElement).label))).toEqual(["Need attention", "Other rigs"]);
+    expect(await p.locator("[data-testid=rig-selector] optgroup").evaluateAll((gs) => gs.map((g) => (g as HTMLOptGroupElement).label))).toEqual([
+      "Need attention",
+      "Other rigs",
+    ]);
 
     // Sling from the overview: the new bead's id is a link to it.
     await p.goto(`http://${host}/t/${t.town}`);

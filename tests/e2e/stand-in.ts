@@ -21,7 +21,9 @@ export async function standIn(t: E2ETown, rig: Rig) {
     if (command.command === "stop_agent") {
       stops.push(command);
       clearInterval(beats.get(command.run));
-      void t.rigCall(rig, "gt_agent_exited", { as: command.identity, bead_id: command.bead_id, run: command.run, epoch, signal: "SIGTERM" }, t.container).catch(() => {});
+      void t
+        .rigCall(rig, "gt_agent_exited", { as: command.identity, bead_id: command.bead_id, run: command.run, epoch, signal: "SIGTERM" }, t.container)
+        .catch(() => {});
     }
     notify();
   });
@@ -65,7 +67,12 @@ export async function standIn(t: E2ETown, rig: Rig) {
     },
     /** Lines the agent printed, as the supervisor forwards them. */
     print: (start: StartAgentCommand, lines: string[], stream: "out" | "err" = "out") =>
-      t.rigCall<{ stored: number }>(rig, "gt_agent_output", { epoch, run: start.run, identity: start.identity, lines: lines.map((text) => ({ at: Date.now(), stream, text })) }, t.container),
+      t.rigCall<{ stored: number }>(
+        rig,
+        "gt_agent_output",
+        { epoch, run: start.run, identity: start.identity, lines: lines.map((text) => ({ at: Date.now(), stream, text })) },
+        t.container,
+      ),
     /** The agent's process ended with `code` before it was done. */
     async exit(start: StartAgentCommand, code: number) {
       clearInterval(beats.get(start.run));
@@ -75,7 +82,10 @@ export async function standIn(t: E2ETown, rig: Rig) {
      * A bead whose every run prints a failure and exits 4, until the room gives up on it (GT_MAX_RUNS,
      * 3 by default): failed, with the witness's escalation.
      */
-    async failingBead(title: string, lines: (run: number) => string[] = (n) => [`run ${n}: npm test`, "Error: Cannot find module 'left-pad'"]): Promise<{ bead: Bead; runs: StartAgentCommand[] }> {
+    async failingBead(
+      title: string,
+      lines: (run: number) => string[] = (n) => [`run ${n}: npm test`, "Error: Cannot find module 'left-pad'"],
+    ): Promise<{ bead: Bead; runs: StartAgentCommand[] }> {
       const bead = await t.rigCall<Bead>(rig, "gt_bead_create", { title });
       const runs: StartAgentCommand[] = [];
       for (let n = 1; ; n++) {

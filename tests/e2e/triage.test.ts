@@ -245,7 +245,12 @@ describe("an agent's controls", () => {
     await dialog.locator("input[name=subject]").press("Enter");
     await dialog.locator("[data-testid=mail-result]").waitFor();
     const replica = t.replica("rig", t.rigRoom(alpha), t.operator);
-    await untilReplica(replica, (doc) => [...doc.getMap<Mail>("mail").values()].find((m) => m.to === toast.identity && m.subject === "Use the staging database"), 20_000, "the mail in the rig");
+    await untilReplica(
+      replica,
+      (doc) => [...doc.getMap<Mail>("mail").values()].find((m) => m.to === toast.identity && m.subject === "Use the staging database"),
+      20_000,
+      "the mail in the rig",
+    );
   });
 });
 
@@ -262,7 +267,11 @@ describe("viewers", () => {
 
     const overview = await h.page(t.url("", t.viewer));
     await overview.locator(`[data-testid=attention-item][data-id="${bead.id}"]`).waitFor();
-    expect(await overview.locator("[data-testid=attention-retry], [data-testid=escalation-ack], [data-testid=escalation-resolve], [data-testid=agent-actions]").count()).toBe(0);
+    expect(
+      await overview
+        .locator("[data-testid=attention-retry], [data-testid=escalation-ack], [data-testid=escalation-resolve], [data-testid=agent-actions]")
+        .count(),
+    ).toBe(0);
 
     // A link made for the bead's page shows its runs' output, with no control.
     const share = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}/rigs/alpha/beads/${bead.id}`, ttl_s: 3600 });
@@ -274,7 +283,9 @@ describe("viewers", () => {
     const agentPage = await h.page(t.url(`/rigs/alpha/agents/${start.name}`, t.viewer));
     await live(agentPage, 2);
     await agentPage.locator("[data-testid=agent-detail]").waitFor();
-    expect(await agentPage.locator("[data-testid=agent-actions], [data-testid=agent-stop], [data-testid=agent-restart], [data-testid=agent-mail]").count()).toBe(0);
+    expect(
+      await agentPage.locator("[data-testid=agent-actions], [data-testid=agent-stop], [data-testid=agent-restart], [data-testid=agent-mail]").count(),
+    ).toBe(0);
     // A town-wide viewer is not shown agents' output (only a link made for that agent is): it says so.
     await agentPage.locator("[data-testid=output-refused]", { hasText: "shown to operators" }).waitFor();
   });

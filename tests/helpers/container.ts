@@ -8,7 +8,13 @@ import { TS_LOADER } from "../../container/runtimes.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-export type ContainerProcess = { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp) => Promise<void>; kill: () => Promise<void>; stop: () => Promise<void> };
+export type ContainerProcess = {
+  child: ChildProcess;
+  output: () => string;
+  waitFor: (pattern: RegExp) => Promise<void>;
+  kill: () => Promise<void>;
+  stop: () => Promise<void>;
+};
 
 export function spawnContainer(args: { host: string; town: string; token: string; workspace: string; extra?: string[] }): ContainerProcess {
   // As root (here and in CI) the container runs each rig as its own user, who must pass through the
@@ -16,7 +22,20 @@ export function spawnContainer(args: { host: string; town: string; token: string
   chmodSync(dirname(args.workspace), 0o711);
   const child = spawn(
     process.execPath,
-    ["--import", TS_LOADER, "container/main.ts", "--host", args.host, "--town", args.town, "--workspace", args.workspace, "--heartbeat-ms", "250", ...(args.extra ?? [])],
+    [
+      "--import",
+      TS_LOADER,
+      "container/main.ts",
+      "--host",
+      args.host,
+      "--town",
+      args.town,
+      "--workspace",
+      args.workspace,
+      "--heartbeat-ms",
+      "250",
+      ...(args.extra ?? []),
+    ],
     // The token in the environment, as npm start passes it: a command line is readable by every local user.
     { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GT_CONTAINER_TOKEN: args.token } },
   );

@@ -58,7 +58,27 @@ export function mergesOnMain(bare: string): { sha: string; subject: string }[] {
 export async function httpsGitServer(root: string, auth: { user: string; password: string }, watch: string) {
   const dir = mkdtempSync(join(tmpdir(), "townhall-tls-"));
   const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    { stdio: "ignore" },
+  );
   const expected = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
   const seen = { requests: 0, refused: 0, leaks: [] as string[] };
   const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {

@@ -54,10 +54,26 @@ export function writeDevConfig(base: string | PartykitConfig, vars: Record<strin
  * `config`: a partykit.json of its own (e.g. a snapshot of party/ that edits to the tree do not
  * hot-reload); the vars go into a copy of it (writeDevConfig), never on the command line.
  */
-export async function startPartykit(options: { persistDir: string; vars: Record<string, string>; port?: number; serve?: string; config?: string }): Promise<DevServer> {
+export async function startPartykit(options: {
+  persistDir: string;
+  vars: Record<string, string>;
+  port?: number;
+  serve?: string;
+  config?: string;
+}): Promise<DevServer> {
   const port = options.port ?? (await freePort());
   const config = writeDevConfig(options.config ?? join(ROOT, "partykit.json"), options.vars);
-  const args = ["node_modules/partykit/dist/bin.mjs", "dev", "-c", config.path, "--port", String(port), "--persist", options.persistDir, "--disable-request-cf-fetch"];
+  const args = [
+    "node_modules/partykit/dist/bin.mjs",
+    "dev",
+    "-c",
+    config.path,
+    "--port",
+    String(port),
+    "--persist",
+    options.persistDir,
+    "--disable-request-cf-fetch",
+  ];
   if (options.serve) args.push("--serve", options.serve);
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let log = "";

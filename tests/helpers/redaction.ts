@@ -6,7 +6,14 @@ import { REDACTED } from "../../party/redact.ts";
 export const CUT = / … \[line cut: \d+ bytes\]$/;
 
 /** What is left of a line once its `[redacted]` parts, what a reader skips (marks, whitespace) and base64 padding (it carries nothing) are taken out, piece by piece. */
-export const leftovers = (text: string) => text.split(REDACTED).map((piece) => piece.replace(/⟨U\+[0-9A-F]+⟩/g, "").normalize("NFKC").replace(/\s/g, "").replace(/=+$/, ""));
+export const leftovers = (text: string) =>
+  text.split(REDACTED).map((piece) =>
+    piece
+      .replace(/⟨U\+[0-9A-F]+⟩/g, "")
+      .normalize("NFKC")
+      .replace(/\s/g, "")
+      .replace(/=+$/, ""),
+  );
 
 /**
  * No form of the secret survives: the line keeps the text around it and `[redacted]` where the

@@ -18,7 +18,8 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
   const operator = await token({ role: "operator" });
   const container = await token({ role: "container" });
   const viewer = await token({ role: "viewer" });
-  const townCall = <T = unknown>(tool: string, args: unknown = {}, asToken = operator) => callHttp<T>({ host, party: "main", room: town, token: asToken }, tool, args);
+  const townCall = <T = unknown>(tool: string, args: unknown = {}, asToken = operator) =>
+    callHttp<T>({ host, party: "main", room: town, token: asToken }, tool, args);
   const rigRoom = (rig: Rig) => `${town}.${rig.id}`;
   const rigCall = <T = unknown>(rig: Rig, tool: string, args: unknown = {}, asToken = operator) =>
     callHttp<T>({ host, party: "rig", room: rigRoom(rig), token: asToken }, tool, args);
@@ -119,7 +120,12 @@ export function untilReplica<T>(r: DocReplica, predicate: (doc: Y.Doc) => T | un
   });
 }
 
-export function until<T>(subscribe: (cb: () => void) => () => void, predicate: () => T | undefined | false, timeoutMs = 10_000, label = "condition"): Promise<T> {
+export function until<T>(
+  subscribe: (cb: () => void) => () => void,
+  predicate: () => T | undefined | false,
+  timeoutMs = 10_000,
+  label = "condition",
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const value = predicate();
@@ -157,7 +163,12 @@ export function fails(call: Promise<unknown>): Promise<ToolCallError> {
  * start_agent command on. No heartbeat follows, so the witness marks it stalled after half its
  * timeout unless the caller sends some.
  */
-export async function workingAgent(town: TestTown, rig: Rig, title = "Refactor the build", body?: string): Promise<{ bead: Bead; start: StartAgentCommand; epoch: number }> {
+export async function workingAgent(
+  town: TestTown,
+  rig: Rig,
+  title = "Refactor the build",
+  body?: string,
+): Promise<{ bead: Bead; start: StartAgentCommand; epoch: number }> {
   const { socket: container, epoch } = await town.holdLease(rig);
   const started = new Promise<StartAgentCommand>((resolve) => {
     const off = container.onCommand((command) => {

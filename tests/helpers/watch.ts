@@ -56,7 +56,11 @@ export function hostPidOf(agentPid: number, pgid: number): number {
     try {
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${name}/status`, "utf8"))?.[1]?.trim().split(/\s+/).map(Number);
+      const nspid = /^NSpid:\s+(.*)$/m
+        .exec(readFileSync(`/proc/${name}/status`, "utf8"))?.[1]
+        ?.trim()
+        .split(/\s+/)
+        .map(Number);
       if (nspid?.at(-1) === agentPid) return Number(name);
     } catch {
       // gone meanwhile

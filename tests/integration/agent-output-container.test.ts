@@ -44,8 +44,7 @@ async function servedRig(extra: string[] = [], files: Record<string, string> = {
   const replica = town.replica("rig", town.rigRoom(rig));
   await replica.whenSynced();
   const bead = (id: string) => replica.doc.getMap<Bead>("beads").get(id);
-  const until_ = <T>(predicate: () => T | undefined | false) =>
-    untilReplica(replica, predicate, 90_000, predicate.toString().slice(0, 120));
+  const until_ = <T>(predicate: () => T | undefined | false) => untilReplica(replica, predicate, 90_000, predicate.toString().slice(0, 120));
   const container = spawnContainer({ host, town: town.town, token: town.container, workspace: join(dir, "workspace"), extra });
   containers.push(container);
   return { rig, bead, until: until_, container };
@@ -77,7 +76,8 @@ describe("agents' output from the container", () => {
   });
 
   it("a failing command agent: each run's stdout and stderr, redacted (its own token too), and how each ended", async () => {
-    const script = 'echo "hello from $GT_AGENT"; echo "my token is $GT_TOKEN"; echo "Authorization: Bearer $GT_TOKEN" >&2; printf "no newline at the end"; exit 4';
+    const script =
+      'echo "hello from $GT_AGENT"; echo "my token is $GT_TOKEN"; echo "Authorization: Bearer $GT_TOKEN" >&2; printf "no newline at the end"; exit 4';
     const { rig, bead, until, container } = await servedRig(["--rig-command", `alpha=${script}`]);
     const task = await town.rigCall<Bead>(rig, "gt_bead_create", { title: "fail loudly" });
     await until(() => bead(task.id)?.status === "failed");
@@ -88,7 +88,11 @@ describe("agents' output from the container", () => {
     for (const run of result.runs) {
       const lines = (await log(rig, { run: run.run })).lines;
       const identity = run.identity;
-      expect(lines.filter((l) => l.stream === "out").map((l) => l.text)).toEqual([`hello from ${identity}`, `my token is ${REDACTED}`, "no newline at the end"]);
+      expect(lines.filter((l) => l.stream === "out").map((l) => l.text)).toEqual([
+        `hello from ${identity}`,
+        `my token is ${REDACTED}`,
+        "no newline at the end",
+      ]);
       expect(lines.filter((l) => l.stream === "err").map((l) => l.text)).toEqual([`Authorization: Bearer ${REDACTED}`]);
     }
     // No token reached the room, nor the container's own log.

@@ -51,8 +51,14 @@ async function runningAgents(t: TestTown, rig: Rig, titles: string[]) {
       cleanups.push(() => clearInterval(beat));
       await t.rigCall(rig, "gt_agent_started", { as: start.identity, bead_id: start.bead.id, run: start.run, epoch }, t.container);
       const print = (lines: Line[], first?: number) =>
-        t.rigCall<{ stored: number }>(rig, "gt_agent_output", { epoch, run: start.run, identity: start.identity, lines, ...(first !== undefined ? { first } : {}) }, t.container);
-      const exit = (code: number) => t.rigCall(rig, "gt_agent_exited", { as: start.identity, bead_id: start.bead.id, run: start.run, epoch, code }, t.container);
+        t.rigCall<{ stored: number }>(
+          rig,
+          "gt_agent_output",
+          { epoch, run: start.run, identity: start.identity, lines, ...(first !== undefined ? { first } : {}) },
+          t.container,
+        );
+      const exit = (code: number) =>
+        t.rigCall(rig, "gt_agent_exited", { as: start.identity, bead_id: start.bead.id, run: start.run, epoch, code }, t.container);
       return { bead: start.bead, start, epoch, print, exit };
     }),
   );
@@ -78,7 +84,9 @@ describe("agents' output in the rig room", () => {
     const rig = await town.addRig("alpha");
     const { bead, start, print } = await runningAgent(town, rig);
     const lines = Array.from({ length: 12 }, (_, i) => out(`step ${i + 1}`));
-    expect(await print([...lines.slice(0, 10), out(`curl -H "Authorization: Bearer abc123def456"`, "err"), out(`GT_SECRET=${secret}`)], 0)).toEqual({ stored: 12 });
+    expect(await print([...lines.slice(0, 10), out(`curl -H "Authorization: Bearer abc123def456"`, "err"), out(`GT_SECRET=${secret}`)], 0)).toEqual({
+      stored: 12,
+    });
     expect(await print(lines.slice(0, 3), 0)).toEqual({ stored: 0 }); // sent again after a lost reply
 
     const all = await log(town, rig, { identity: start.identity });
@@ -102,7 +110,8 @@ describe("agents' output in the rig room", () => {
     const rig = await town.addRig("alpha", { max_polecats: 2 });
     const { start, epoch, print } = await runningAgent(town, rig);
     const maple = await town.polecat(rig, "maple");
-    const call = (args: Record<string, unknown>, token = town.container) => town.rigCall(rig, "gt_agent_output", { epoch, run: start.run, identity: start.identity, lines: [out("x")], ...args }, token);
+    const call = (args: Record<string, unknown>, token = town.container) =>
+      town.rigCall(rig, "gt_agent_output", { epoch, run: start.run, identity: start.identity, lines: [out("x")], ...args }, token);
     expect((await fails(call({ epoch: epoch + 1 }))).code).toBe("LEASE_LOST");
     expect((await fails(call({ run: `${start.run.split(".")[0]}.9` }))).code).toBe("CONFLICT");
     expect((await fails(call({ identity: maple.identity }))).code).toBe("CONFLICT");
@@ -176,7 +185,10 @@ describe("agents' output in the rig room", () => {
 
     await toast.print([out("live 1"), out("live 2", "err")], 600);
     const live = await watcher.next((f) => f.type === "output" && f.lines.some((l) => l.text === "live 2"));
-    expect(live.type === "output" && live.lines.map((l) => [l.seq, l.stream, l.text])).toEqual([[601, "out", "live 1"], [602, "err", "live 2"]]);
+    expect(live.type === "output" && live.lines.map((l) => [l.seq, l.stream, l.text])).toEqual([
+      [601, "out", "live 1"],
+      [602, "err", "live 2"],
+    ]);
     await maple.print([out("maple 1")]);
     await other.next((f) => f.type === "output" && f.lines.length > 0);
     // In order on maple's socket: had toast's lines gone there, they would have come first.
@@ -246,7 +258,12 @@ describe("agents' output across a restart", () => {
     const rig = await t.addRig("alpha");
     const { bead, start, epoch } = await workingAgent(t, rig, "print and fail");
     await t.rigCall(rig, "gt_agent_started", { as: start.identity, bead_id: bead.id, run: start.run, epoch }, t.container);
-    await t.rigCall(rig, "gt_agent_output", { epoch, run: start.run, identity: start.identity, lines: [out("before the restart"), out("boom", "err")] }, t.container);
+    await t.rigCall(
+      rig,
+      "gt_agent_output",
+      { epoch, run: start.run, identity: start.identity, lines: [out("before the restart"), out("boom", "err")] },
+      t.container,
+    );
     await t.rigCall(rig, "gt_agent_exited", { as: start.identity, bead_id: bead.id, run: start.run, epoch, code: 4 }, t.container);
     const before = await t.rigCall<AgentLogResult>(rig, "gt_agent_log", { bead_id: bead.id });
     t.closeAll();
@@ -256,7 +273,10 @@ describe("agents' output across a restart", () => {
     const after = await t.rigCall<AgentLogResult>(rig, "gt_agent_log", { bead_id: bead.id });
     expect(after).toEqual(before);
     expect(after.run).toMatchObject({ run: start.run, exit: "exit 4", lines: 2 });
-    expect(after.lines.map((l) => [l.stream, l.text])).toEqual([["out", "before the restart"], ["err", "boom"]]);
+    expect(after.lines.map((l) => [l.stream, l.text])).toEqual([
+      ["out", "before the restart"],
+      ["err", "boom"],
+    ]);
     const w = watchOutput(server.host, t.rigRoom(rig), start.identity, t.operator);
     try {
       expect(linesOf(await w.first).map((l) => l.text)).toEqual(["before the restart", "boom"]);

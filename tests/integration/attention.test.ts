@@ -43,13 +43,25 @@ describe("the attention lane's data, from the town socket alone", () => {
       await container.ack("gt_agent_exited", { as: start.identity, bead_id: bead.id, run: start.run, code: 4 });
     }
     const polecat = await town.token({ role: "agent", rig: rig.id, agent: "backend/polecats/toast" });
-    const escalation = await town.rigCall<Escalation>(rig, "gt_escalate", { title: "The parser's grammar is ambiguous", severity: "critical", bead_id: bead.id }, polecat);
+    const escalation = await town.rigCall<Escalation>(
+      rig,
+      "gt_escalate",
+      { title: "The parser's grammar is ambiguous", severity: "critical", bead_id: bead.id },
+      polecat,
+    );
 
     const summary = await view.when((doc) => {
       const s = view.rig(doc, "backend")?.summary;
       return s?.attention?.some((a) => a.id === escalation.id) && s.attention.some((a) => a.kind === "failed_bead") ? s : undefined;
     }, "attention list with the failed bead and the escalation");
-    expect(summary.attention![0]).toEqual({ kind: "escalation", id: escalation.id, title: "The parser's grammar is ambiguous", detail: "critical from backend/polecats/toast", severity: "critical", at: escalation.createdAt });
+    expect(summary.attention![0]).toEqual({
+      kind: "escalation",
+      id: escalation.id,
+      title: "The parser's grammar is ambiguous",
+      detail: "critical from backend/polecats/toast",
+      severity: "critical",
+      at: escalation.createdAt,
+    });
     const failed = summary.attention!.find((a) => a.kind === "failed_bead")!;
     expect(failed).toMatchObject({ id: bead.id, title: "Fix the flaky parser" });
     expect(failed.detail).toMatch(/exit 4.*gave up after 3 runs/);
@@ -63,8 +75,19 @@ describe("the attention lane's data, from the town socket alone", () => {
       const feed = view.feed(doc).filter((e) => e.rig === "backend");
       return feed.some((e) => e.kind === "failed") && feed.some((e) => e.kind === "escalation") ? feed : undefined;
     }, "the rig's failures in the town feed");
-    expect(events.find((e) => e.kind === "failed")).toMatchObject({ tone: "bad", rig: "backend", bead: bead.id, text: expect.stringMatching(/^backend: bead .* failed after 3 runs/) });
-    expect(events.find((e) => e.kind === "escalation")).toMatchObject({ tone: "bad", rig: "backend", bead: bead.id, agent: "backend/polecats/toast", text: "backend/polecats/toast: The parser's grammar is ambiguous" });
+    expect(events.find((e) => e.kind === "failed")).toMatchObject({
+      tone: "bad",
+      rig: "backend",
+      bead: bead.id,
+      text: expect.stringMatching(/^backend: bead .* failed after 3 runs/),
+    });
+    expect(events.find((e) => e.kind === "escalation")).toMatchObject({
+      tone: "bad",
+      rig: "backend",
+      bead: bead.id,
+      agent: "backend/polecats/toast",
+      text: "backend/polecats/toast: The parser's grammar is ambiguous",
+    });
     // The town's own events have tones too.
     expect(view.feed(view.replica.doc).find((e) => e.kind === "rig" && e.text === "rig backend added")).toMatchObject({ tone: "info", rig: "backend" });
     container.stop();
@@ -77,13 +100,22 @@ describe("the attention lane's data, from the town socket alone", () => {
     const hostile = await town.polecat(rig, "toast");
     const outcomes: string[] = [];
     for (let i = 0; i < 40; i++) {
-      outcomes.push(await town.rigCall(rig, "gt_escalate", { title: `help ${i}`, severity: "low" }, hostile.token).then(() => "ok", (e: unknown) => (e instanceof ToolCallError ? e.code : String(e))));
+      outcomes.push(
+        await town.rigCall(rig, "gt_escalate", { title: `help ${i}`, severity: "low" }, hostile.token).then(
+          () => "ok",
+          (e: unknown) => (e instanceof ToolCallError ? e.code : String(e)),
+        ),
+      );
     }
     const accepted = outcomes.filter((o) => o === "ok").length;
     expect(outcomes.filter((o) => o === "RATE_LIMITED")).toHaveLength(30);
     expect(accepted).toBe(10); // the escalation budget of one principal: a burst of 10
     const merged = await view.when((doc) => view.feed(doc).find((e) => e.rig === "backend" && /more failures/.test(e.text)), "the merged line");
-    expect(merged).toMatchObject({ kind: "escalation", tone: "warn", text: `backend: ${accepted - TOWN_NOTICES.perWindow} more failures (${accepted - TOWN_NOTICES.perWindow} escalation); see the rig's feed` });
+    expect(merged).toMatchObject({
+      kind: "escalation",
+      tone: "warn",
+      text: `backend: ${accepted - TOWN_NOTICES.perWindow} more failures (${accepted - TOWN_NOTICES.perWindow} escalation); see the rig's feed`,
+    });
     const fromRig = view.feed(view.replica.doc).filter((e) => e.rig === "backend" && e.kind === "escalation");
     expect(fromRig).toHaveLength(TOWN_NOTICES.perWindow + 1);
     // Nothing lost: every accepted escalation is in the rig, and in its summary.
@@ -98,10 +130,25 @@ describe("the attention lane's data, from the town socket alone", () => {
     const rig = await town.addRig("backend");
     await town.markReady(rig);
     const before = Date.now();
-    const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", { title: "burn", beads: [{ title: "one", rig: "backend" }, { title: "two", rig: "backend" }] });
+    const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", {
+      title: "burn",
+      beads: [
+        { title: "one", rig: "backend" },
+        { title: "two", rig: "backend" },
+      ],
+    });
     const own = [];
     for (let i = 0; i < 6; i++) own.push(await town.rigCall<{ id: string }>(rig, "gt_bead_create", { title: `bead ${i}` }));
-    await view.when((doc) => (doc.getMap<Convoy>("convoys").get(convoy.id)?.beads.every((b) => b.rev > 0) ? true : undefined), "convoy beads created");
+    await view.when(
+      (doc) =>
+        doc
+          .getMap<Convoy>("convoys")
+          .get(convoy.id)
+          ?.beads.every((b) => b.rev > 0)
+          ? true
+          : undefined,
+      "convoy beads created",
+    );
     for (const id of [convoy.beads[0]!.beadId, ...own.map((b) => b.id)]) await town.rigCall(rig, "gt_bead_update", { bead_id: id, status: "closed" });
 
     const summary = await view.when((doc) => {
@@ -124,7 +171,14 @@ describe("the attention lane's data, from the town socket alone", () => {
     expect(later.closedByHour!.reduce((a, b) => a + b, 0)).toBe(7);
     expect(later.beads.closed).toBe(7);
 
-    const done = await view.when((doc) => doc.getMap<Convoy>("convoys").get(convoy.id)?.beads.find((b) => b.doneAt !== undefined), "doneAt");
+    const done = await view.when(
+      (doc) =>
+        doc
+          .getMap<Convoy>("convoys")
+          .get(convoy.id)
+          ?.beads.find((b) => b.doneAt !== undefined),
+      "doneAt",
+    );
     expect(done.beadId).toBe(convoy.beads[0]!.beadId);
     expect(done.doneAt).toBeGreaterThanOrEqual(before);
     expect(view.replica.doc.getMap<Convoy>("convoys").get(convoy.id)!.beads[1]!.doneAt).toBeUndefined();
@@ -140,9 +194,15 @@ describe("the attention lane's data, from the town socket alone", () => {
     const start = (await container.next((c) => c.command === "start_agent")) as StartAgentCommand;
     await container.ack("gt_agent_started", { as: start.identity, bead_id: bead.id, run: start.run });
     // Nobody vouches for the run (GT_WITNESS_TIMEOUT_MS is 3 s here): stalled, then dead.
-    const item = await view.when((doc) => view.rig(doc, "backend")?.summary.attention?.find((a) => a.kind === "agent" && a.id === start.identity), "the agent in the attention list");
+    const item = await view.when(
+      (doc) => view.rig(doc, "backend")?.summary.attention?.find((a) => a.kind === "agent" && a.id === start.identity),
+      "the agent in the attention list",
+    );
     expect(item.detail).toMatch(/^(stalled|dead)/);
-    const line = await view.when((doc) => view.feed(doc).find((e) => e.rig === "backend" && (e.kind === "stalled" || e.kind === "dead")), "stalled or dead in the town feed");
+    const line = await view.when(
+      (doc) => view.feed(doc).find((e) => e.rig === "backend" && (e.kind === "stalled" || e.kind === "dead")),
+      "stalled or dead in the town feed",
+    );
     expect(line).toMatchObject({ agent: start.identity, bead: bead.id });
     expect(line.tone).toBe(line.kind === "dead" ? "bad" : "warn");
     container.stop();

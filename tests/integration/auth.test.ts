@@ -82,7 +82,10 @@ describe("npm run token", () => {
     town = await makeTown(host, secret);
     const { execFileSync } = await import("node:child_process");
     const run = (args: string[]) =>
-      execFileSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", ...args], { env: { ...process.env, GT_SECRET: secret }, encoding: "utf8" }).trim();
+      execFileSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", ...args], {
+        env: { ...process.env, GT_SECRET: secret },
+        encoding: "utf8",
+      }).trim();
     const operator = run(["--role", "operator", "--town", town.town]);
     expect(await town.townCall("gt_list_rigs", {}, operator)).toEqual([]);
     const viewer = run(["--role", "viewer", "--town", town.town]);
@@ -93,9 +96,17 @@ describe("npm run token", () => {
   it("refuses a --ttl over 30 days (the rooms would refuse the token), and makes one of exactly 30 days", async () => {
     town = await makeTown(host, secret);
     const { spawnSync } = await import("node:child_process");
-    const run = (ttl: number) => spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", "--role", "operator", "--town", town.town, "--ttl", String(ttl)], { env: { ...process.env, GT_SECRET: secret }, encoding: "utf8" });
+    const run = (ttl: number) =>
+      spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/token.ts", "--role", "operator", "--town", town.town, "--ttl", String(ttl)], {
+        env: { ...process.env, GT_SECRET: secret },
+        encoding: "utf8",
+      });
     const tooLong = run(MAX_TOKEN_LIFETIME_S + 1);
-    expect([tooLong.status, tooLong.stdout, tooLong.stderr.trim()]).toEqual([2, "", "token: --ttl may be at most 2592000 seconds (30 days): the rooms refuse longer-lived tokens"]);
+    expect([tooLong.status, tooLong.stdout, tooLong.stderr.trim()]).toEqual([
+      2,
+      "",
+      "token: --ttl may be at most 2592000 seconds (30 days): the rooms refuse longer-lived tokens",
+    ]);
     // Checked as the gate checks it (an HTTP call after seconds of spawning can meet a keep-alive
     // connection the server just closed).
     const thirtyDays = await verifyToken(run(MAX_TOKEN_LIFETIME_S).stdout.trim(), secret);

@@ -88,7 +88,10 @@ describe("bad input gets a typed error and changes nothing (DESIGN §5)", () => 
     town = await makeTown(host, secret);
     const url = `http://${host}/parties/main/${town.town}/api`;
     const post = (tool: string, body: string) =>
-      fetch(`${url}/${tool}`, { method: "POST", headers: { authorization: `Bearer ${town.operator}` }, body }).then(async (r) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code]);
+      fetch(`${url}/${tool}`, { method: "POST", headers: { authorization: `Bearer ${town.operator}` }, body }).then(async (r) => [
+        r.status,
+        ((await r.json()) as { error?: { code: string } }).error?.code,
+      ]);
     expect(await post("gt_list_rigs", "{oops")).toEqual([400, "BAD_FRAME"]);
     expect(await post("gt_nothing", "{}")).toEqual([404, "UNKNOWN_TOOL"]);
     expect(await post("gt_rig_add", JSON.stringify({ name: "Bad Name", git_url: "x" }))).toEqual([400, "INVALID_ARGS"]);

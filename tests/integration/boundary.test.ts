@@ -104,7 +104,18 @@ function peerBeyond(): { address: string; port: number; close: () => void } {
   ip("link", "set", outside, "up");
   ip("netns", "exec", name, "ip", "addr", "add", `10.213.${octet}.2/30`, "dev", inside);
   ip("netns", "exec", name, "ip", "link", "set", inside, "up");
-  const server: ChildProcess = spawn("ip", ["netns", "exec", name, process.execPath, "-e", `require("net").createServer((s) => s.on("error", () => {}).end("peer\\n")).listen(7000, "10.213.${octet}.2", () => console.log("up"))`], { stdio: ["ignore", "pipe", "inherit"] });
+  const server: ChildProcess = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      name,
+      process.execPath,
+      "-e",
+      `require("net").createServer((s) => s.on("error", () => {}).end("peer\\n")).listen(7000, "10.213.${octet}.2", () => console.log("up"))`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   return {
     address: `10.213.${octet}.2`,
     port: 7000,
@@ -149,7 +160,8 @@ describe.runIf(isolating())("the rig boundary against a hostile agent (root, nft
     return JSON.parse(showFile(remote, file)!) as Findings;
   }
 
-  const agentCommand = (file: string) => `node ${join(dir, "hostile.cjs")} ${peer.address} ${peer.port} > ${file} && git add -A && git commit -q -m "${file}" && gt done`;
+  const agentCommand = (file: string) =>
+    `node ${join(dir, "hostile.cjs")} ${peer.address} ${peer.port} > ${file} && git add -A && git commit -q -m "${file}" && gt done`;
 
   it("reaches only the rooms, what the operator allows and the world; sees only its own processes; holds across a restart and beside another container", async () => {
     const database = await standIn();
@@ -161,18 +173,38 @@ describe.runIf(isolating())("the rig boundary against a hostile agent (root, nft
     const open = await town.addRig("open", { git_url: openRemote });
     const closed = await town.addRig("closed", { git_url: closedRemote });
     const [wsA, wsB] = [join(dir, "a"), join(dir, "b")];
-    const a = spawnContainer({ host, town: town.town, token: town.container, workspace: wsA, extra: ["--rigs", "open", "--runtime", "command", "--command", agentCommand("found.json"), "--agent-allow", `127.0.0.1:${gateway.port}`] });
-    const b = spawnContainer({ host, town: town.town, token: town.container, workspace: wsB, extra: ["--rigs", "closed", "--runtime", "command", "--command", agentCommand("found.json"), "--agent-egress", "198.51.100.0/24"] });
+    const a = spawnContainer({
+      host,
+      town: town.town,
+      token: town.container,
+      workspace: wsA,
+      extra: ["--rigs", "open", "--runtime", "command", "--command", agentCommand("found.json"), "--agent-allow", `127.0.0.1:${gateway.port}`],
+    });
+    const b = spawnContainer({
+      host,
+      town: town.town,
+      token: town.container,
+      workspace: wsB,
+      extra: ["--rigs", "closed", "--runtime", "command", "--command", agentCommand("found.json"), "--agent-egress", "198.51.100.0/24"],
+    });
     containers.push(a, b);
     await Promise.all([a.waitFor(/\[open\] ready/), b.waitFor(/\[closed\] ready/)]);
     expect(a.output()).toMatch(/agents run in their own PID namespaces/);
     // The container says so with the rig's readiness: the town's summary of the rig carries it.
     const townDoc = town.replica("main", town.town, town.operator, "town");
-    await untilReplica(townDoc, (doc) => doc.getMap<Rig>("rigs").get(open.id)?.summary.boundary?.network === true, 15_000, "the rig's boundary in the town document");
+    await untilReplica(
+      townDoc,
+      (doc) => doc.getMap<Rig>("rigs").get(open.id)?.summary.boundary?.network === true,
+      15_000,
+      "the rig's boundary in the town document",
+    );
     expect(townDoc.doc.getMap<Rig>("rigs").get(open.id)!.summary.boundary).toEqual({ processes: true, network: true, missing: [] });
 
     const [found, foundClosed] = await Promise.all([findingsOf(open, openRemote, "found.json"), findingsOf(closed, closedRemote, "found.json")]);
-    const connected = Object.entries(found.reached).filter(([, how]) => how === "connected").map(([target]) => target).sort();
+    const connected = Object.entries(found.reached)
+      .filter(([, how]) => how === "connected")
+      .map(([target]) => target)
+      .sort();
     // It found the listeners: the inspector, the stand-in database, the rooms, the gateway.
     for (const port of [inspector, database.port, roomsPort, gateway.port]) expect(found.reached[`127.0.0.1:${port}`], `127.0.0.1:${port}`).toBeDefined();
     expect(Object.keys(found.reached).length).toBeGreaterThan(4);
@@ -185,16 +217,31 @@ describe.runIf(isolating())("the rig boundary against a hostile agent (root, nft
 
     // --agent-egress names other networks: the peer is refused, the rooms still answer (gt done went through).
     expect(foundClosed.peer).toBe("ECONNREFUSED");
-    expect(Object.entries(foundClosed.reached).filter(([, how]) => how === "connected").map(([t]) => t)).toEqual([`127.0.0.1:${roomsPort}`]);
+    expect(
+      Object.entries(foundClosed.reached)
+        .filter(([, how]) => how === "connected")
+        .map(([t]) => t),
+    ).toEqual([`127.0.0.1:${roomsPort}`]);
 
     // A SIGKILLed container leaves its rule (its agents may still run); restarted, it holds again.
     const table = sandboxTable(readFileSync(join(wsA, "container-id"), "utf8").trim());
     await a.kill();
-    const again = spawnContainer({ host, town: town.town, token: town.container, workspace: wsA, extra: ["--rigs", "open", "--runtime", "command", "--command", agentCommand("again.json"), "--agent-allow", `127.0.0.1:${gateway.port}`] });
+    const again = spawnContainer({
+      host,
+      town: town.town,
+      token: town.container,
+      workspace: wsA,
+      extra: ["--rigs", "open", "--runtime", "command", "--command", agentCommand("again.json"), "--agent-allow", `127.0.0.1:${gateway.port}`],
+    });
     containers.push(again);
     await again.waitFor(/\[open\] ready/);
     const foundAgain = await findingsOf(open, openRemote, "again.json");
-    expect(Object.entries(foundAgain.reached).filter(([, how]) => how === "connected").map(([t]) => t).sort()).toEqual([`127.0.0.1:${gateway.port}`, `127.0.0.1:${roomsPort}`].sort());
+    expect(
+      Object.entries(foundAgain.reached)
+        .filter(([, how]) => how === "connected")
+        .map(([t]) => t)
+        .sort(),
+    ).toEqual([`127.0.0.1:${gateway.port}`, `127.0.0.1:${roomsPort}`].sort());
     expect(execFileSync("nft", ["list", "tables"], { encoding: "utf8" })).toContain(table);
     // Stopped, it takes its rule with it.
     await again.stop();

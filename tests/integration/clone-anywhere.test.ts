@@ -48,7 +48,12 @@ describe.runIf(isolating())("a clone in a directory closed to others (mode 0700)
     // The clone's own state (its .townhall/) and default workspace: nothing of this run's settings.
     const { GT_STATE_DIR: _state, GT_WORKSPACE: _workspace, ...inherited } = process.env;
     const env = { ...inherited, NO_COLOR: "1" };
-    const start = spawn(node, ["--import", "./node_modules/tsx/dist/loader.mjs", "scripts/start.ts", "--port", String(port), "--quiet"], { cwd: clone, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const start = spawn(node, ["--import", "./node_modules/tsx/dist/loader.mjs", "scripts/start.ts", "--port", String(port), "--quiet"], {
+      cwd: clone,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const exited = new Promise<number | null>((resolve) => start.once("exit", (code) => resolve(code)));
     const landed = new Promise<void>((resolve, reject) => {
@@ -66,7 +71,11 @@ describe.runIf(isolating())("a clone in a directory closed to others (mode 0700)
       expect(shared, out).not.toBeNull();
       // The bead landed for real: a merge on one of the demo remotes' main.
       const merges = ["backend", "frontend", "docs"].flatMap((rig) => {
-        const log = execFileSync("git", ["-c", "safe.directory=*", "--git-dir", join(shared!, "demo-repos", `${rig}.git`), "log", "--merges", "--format=%s", "main"], { encoding: "utf8" });
+        const log = execFileSync(
+          "git",
+          ["-c", "safe.directory=*", "--git-dir", join(shared!, "demo-repos", `${rig}.git`), "log", "--merges", "--format=%s", "main"],
+          { encoding: "utf8" },
+        );
         return log.split("\n").filter(Boolean);
       });
       expect(merges.length).toBeGreaterThan(0);

@@ -102,7 +102,10 @@ describe("the town container", () => {
     }
     // The town's registry shows the rigs ready, with their disk use.
     const rigs = await town.townCall<Rig[]>("gt_list_rigs");
-    expect(rigs.map((r) => [r.name, r.status])).toEqual([["alpha", "ready"], ["beta", "ready"]]);
+    expect(rigs.map((r) => [r.name, r.status])).toEqual([
+      ["alpha", "ready"],
+      ["beta", "ready"],
+    ]);
     expect(rigs.every((r) => (r.summary.diskBytes ?? 0) > 0)).toBe(true);
   });
 
@@ -196,7 +199,12 @@ describe("the town container", () => {
     const escalation = await wa.when(() => wa.escalations().find((e) => e.beadId === second.id));
     expect(escalation).toMatchObject({ from: "alpha/refinery", severity: "high", status: "open" });
     expect(escalation.body).toMatch(/shared\.txt/);
-    await wa.when(() => wa.beads().find((b) => b.id === second.id)?.history?.some((h) => h.status === "open" && /merge failed/.test(h.note ?? "")));
+    await wa.when(() =>
+      wa
+        .beads()
+        .find((b) => b.id === second.id)
+        ?.history?.some((h) => h.status === "open" && /merge failed/.test(h.note ?? "")),
+    );
     const redo = await wa.when(() => wa.agents().find((x) => x.hook === second.id && x.status === "working" && x.pid));
     await town.rigCall(a.rig, "gt_mail_send", { to: redo.identity, subject: "again", body: "" });
     await wa.when(() => wa.beads().find((b) => b.id === second.id)?.status === "closed");
@@ -270,7 +278,16 @@ describe("the town container", () => {
     const c = container(["--rig-command", "alpha=no-such-agent-cli -p 'do the work'"]);
     await c.waitFor(/\[alpha\] agents of this rig cannot run no-such-agent-cli/);
     const townDoc = town.replica("main", town.town, town.operator, "town");
-    const failed = await untilReplica(townDoc, (doc) => doc.getMap<Rig>("rigs").get(rig.id)?.summary.attention?.find((a) => a.kind === "rig_error"), 15_000, "the rig's error in the attention lane");
+    const failed = await untilReplica(
+      townDoc,
+      (doc) =>
+        doc
+          .getMap<Rig>("rigs")
+          .get(rig.id)
+          ?.summary.attention?.find((a) => a.kind === "rig_error"),
+      15_000,
+      "the rig's error in the attention lane",
+    );
     expect(failed.detail).toMatch(/^agents of this rig cannot run no-such-agent-cli( as th-\w+)?: not found on the agents' PATH/);
     expect(c.output()).not.toMatch(/alpha\/polecats\/\S+ started/);
   });

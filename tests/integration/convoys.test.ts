@@ -46,7 +46,11 @@ describe("convoys", () => {
     town = await makeTown(host, secret, "cv");
     const view = await watchTown();
     const remotes: Record<string, string> = {};
-    for (const [name, capabilities, max] of [["web", ["ts", "web"], 2], ["api", ["api", "go"], 2], ["docs", ["docs"], 1]] as const) {
+    for (const [name, capabilities, max] of [
+      ["web", ["ts", "web"], 2],
+      ["api", ["api", "go"], 2],
+      ["docs", ["docs"], 1],
+    ] as const) {
       remotes[name] = makeBareRepo(dir, name);
       await town.addRig(name, { git_url: remotes[name], capabilities: [...capabilities], max_polecats: max });
     }
@@ -56,7 +60,17 @@ describe("convoys", () => {
     const spec = (title: string, requires: string[]) => ({ title, body: `write ${title}.txt: ${title}`, requires });
     const created = await town.townCall<ConvoyProgress>("gt_convoy_create", {
       title: "release 1.0",
-      beads: [spec("w1", ["web"]), spec("w2", ["ts"]), spec("w3", ["web"]), spec("g1", ["go"]), spec("g2", ["api"]), spec("g3", ["go"]), spec("d1", ["docs"]), spec("d2", ["docs"]), spec("any", [])],
+      beads: [
+        spec("w1", ["web"]),
+        spec("w2", ["ts"]),
+        spec("w3", ["web"]),
+        spec("g1", ["go"]),
+        spec("g2", ["api"]),
+        spec("g3", ["go"]),
+        spec("d1", ["docs"]),
+        spec("d2", ["docs"]),
+        spec("any", []),
+      ],
     });
     const placed = Object.fromEntries(created.beads.map((b) => [b.title, b.rigName]));
     expect(placed).toEqual({ w1: "web", w2: "web", w3: "web", g1: "api", g2: "api", g3: "api", d1: "docs", d2: "docs", any: "api" });
@@ -77,7 +91,12 @@ describe("convoys", () => {
     const apiRig = view.rig("api")!;
     const anyBead = await town.rigCall<Bead>(apiRig, "gt_bead_status", { bead_id: created.beads.find((b) => b.title === "any")!.beadId });
     expect(anyBead.reason).toMatch(/^api: tied on load/);
-    expect(view.replica.doc.getArray<{ kind: string; text: string }>("events").toArray().some((e) => e.kind === "landed" && e.text.includes("release 1.0"))).toBe(true);
+    expect(
+      view.replica.doc
+        .getArray<{ kind: string; text: string }>("events")
+        .toArray()
+        .some((e) => e.kind === "landed" && e.text.includes("release 1.0")),
+    ).toBe(true);
   });
 
   it("lands even when every rig→town notification is dropped: the reconciliation repairs it", async () => {
@@ -130,7 +149,11 @@ describe("convoys", () => {
     await town.addRig("beta");
     const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", {
       title: "split",
-      beads: [{ title: "a1", rig: "alpha" }, { title: "b1", rig: "beta" }, { title: "b2", rig: "beta" }],
+      beads: [
+        { title: "a1", rig: "alpha" },
+        { title: "b1", rig: "beta" },
+        { title: "b2", rig: "beta" },
+      ],
     });
     expect(convoy.beads.map((x) => x.reason)).toEqual(["alpha: chosen by the caller", "beta: chosen by the caller", "beta: chosen by the caller"]);
     const a1 = convoy.beads[0]!.beadId;
@@ -161,7 +184,10 @@ describe("slinging", () => {
     const updated = await town.townCall<Rig>("gt_rig_update", { name: "alpha", capabilities: ["ts", "gpu"], max_polecats: 4 });
     expect(updated).toMatchObject({ capabilities: ["gpu", "ts"], maxPolecats: 4 });
     const slung = await town.townCall<SlingResult>("gt_sling", { title: "train", requires: ["gpu"] });
-    expect(slung).toMatchObject({ rig: "alpha", reason: expect.stringMatching(/^alpha: the only eligible rig requiring gpu; loads alpha 0.00 \(0\/4\); not eligible: beta \(status cloning\)$/) });
+    expect(slung).toMatchObject({
+      rig: "alpha",
+      reason: expect.stringMatching(/^alpha: the only eligible rig requiring gpu; loads alpha 0.00 \(0\/4\); not eligible: beta \(status cloning\)$/),
+    });
     expect(await town.rigCall(a, "gt_bead_status", { bead_id: slung.bead_id })).toMatchObject({ title: "train", reason: slung.reason });
     // The rig room learnt the new maximum too.
     const meta = town.replica("rig", town.rigRoom(a));

@@ -43,16 +43,17 @@ describe("crash right after acks", () => {
     // A burst from alpha's agents, over a socket each (each agent may send 30 at once); the kill
     // lands while a second wave is still in flight.
     const senders = [toast, ...(await Promise.all(Array.from({ length: 7 }, (_, i) => town.polecat(a, `burst-${i}`))))];
-    const sockets = await Promise.all(senders.map(async (sender) => {
-      const s = town.agentSocket(a, sender.token);
-      await s.ready;
-      return s;
-    }));
+    const sockets = await Promise.all(
+      senders.map(async (sender) => {
+        const s = town.agentSocket(a, sender.token);
+        await s.ready;
+        return s;
+      }),
+    );
     const acked: string[] = [];
     const send = (i: number) => {
       const id = newId();
-      return sockets[i % sockets.length]!
-        .call<MailSendResult>("gt_mail_send", { to: maple.identity, subject: `burst ${i}`, body: "", id })
+      return sockets[i % sockets.length]!.call<MailSendResult>("gt_mail_send", { to: maple.identity, subject: `burst ${i}`, body: "", id })
         .then((reply) => {
           expect(reply).toEqual({ id, state: "delivered" });
           acked.push(id);

@@ -78,17 +78,36 @@ describe("reconnect storm after a crash", () => {
     const back: Promise<unknown>[] = [];
     for (const a of agents) {
       a.socket.addEventListener("open", () => opens.push(performance.now()), { once: true });
-      back.push(new Promise<void>((resolve) => { const off = a.onHello(() => (off(), resolve())); }));
+      back.push(
+        new Promise<void>((resolve) => {
+          const off = a.onHello(() => (off(), resolve()));
+        }),
+      );
     }
     for (const { replica, party } of dashboards) {
       replica.socket.addEventListener("open", () => opens.push(performance.now()), { once: true });
-      const wentDown = new Promise<void>((resolve) => { const off = replica.onChange((r) => r.status !== "live" && (off(), resolve())); });
-      const holds = () => (party === "rig" ? replica.doc.getMap<Bead>("beads").get(bead.id)?.title === bead.title : replica.doc.getMap<Rig>("rigs").has(rig.id));
-      back.push(wentDown.then(() => until((cb) => replica.onChange(cb), () => replica.status === "live" && holds(), 30_000, "dashboard live again with its content")));
+      const wentDown = new Promise<void>((resolve) => {
+        const off = replica.onChange((r) => r.status !== "live" && (off(), resolve()));
+      });
+      const holds = () =>
+        party === "rig" ? replica.doc.getMap<Bead>("beads").get(bead.id)?.title === bead.title : replica.doc.getMap<Rig>("rigs").has(rig.id);
+      back.push(
+        wentDown.then(() =>
+          until(
+            (cb) => replica.onChange(cb),
+            () => replica.status === "live" && holds(),
+            30_000,
+            "dashboard live again with its content",
+          ),
+        ),
+      );
     }
 
     await server.kill();
-    servers.splice(servers.findIndex((s) => s.server === server), 1);
+    servers.splice(
+      servers.findIndex((s) => s.server === server),
+      1,
+    );
     const restarted = await startPartykit({ persistDir: dir, port: server.port, vars: { GT_SECRET: SECRET } });
     servers.push({ server: restarted, dir });
     await Promise.all(back);
@@ -123,19 +142,26 @@ describe("malformed-frame fuzz", () => {
   function frame(r: ReturnType<typeof rng>, k: number): Frame {
     const call = JSON.stringify({ type: "call", id: `f${k}`, tool: "gt_mail_send", args: { to: "x/polecats/y", subject: r.text(20), body: r.text(50) } });
     switch (r.int(0, 8)) {
-      case 0: return { data: r.text(r.int(0, 500)), binary: false };
-      case 1: return { data: call.slice(0, r.int(1, call.length - 1)), binary: false };
-      case 2: return { data: JSON.stringify({ type: "call", id: `f${k}`, tool: `gt_nope_${r.int(0, 1e6)}`, args: {} }), binary: false };
-      case 3: return { data: JSON.stringify({ type: "call", id: `f${k}`, tool: "gt_escalate", args: { severity: r.text(3) } }), binary: false };
-      case 4: return { data: ["null", "7", "[]", "{}", '{"type":"call"}', '{"type":"result"}'][r.int(0, 5)]!, binary: false };
+      case 0:
+        return { data: r.text(r.int(0, 500)), binary: false };
+      case 1:
+        return { data: call.slice(0, r.int(1, call.length - 1)), binary: false };
+      case 2:
+        return { data: JSON.stringify({ type: "call", id: `f${k}`, tool: `gt_nope_${r.int(0, 1e6)}`, args: {} }), binary: false };
+      case 3:
+        return { data: JSON.stringify({ type: "call", id: `f${k}`, tool: "gt_escalate", args: { severity: r.text(3) } }), binary: false };
+      case 4:
+        return { data: ["null", "7", "[]", "{}", '{"type":"call"}', '{"type":"result"}'][r.int(0, 5)]!, binary: false };
       case 5:
       case 6: {
         const bytes = Uint8Array.from({ length: r.int(1, 300) }, () => r.int(0, 255));
         if (bytes[0] === 1) bytes[0] = 2; // type 1 is awareness, which the protocol ignores: not an offence
         return { data: bytes, binary: true };
       }
-      case 7: return { data: "x".repeat(r.int(LIMITS.maxFrameBytes + 1, LIMITS.hardFrameBytes)), binary: false };
-      default: return { data: "x".repeat(r.int(LIMITS.hardFrameBytes + 1, 1000 * 1000)), binary: false };
+      case 7:
+        return { data: "x".repeat(r.int(LIMITS.maxFrameBytes + 1, LIMITS.hardFrameBytes)), binary: false };
+      default:
+        return { data: "x".repeat(r.int(LIMITS.hardFrameBytes + 1, 1000 * 1000)), binary: false };
     }
   }
 
@@ -266,7 +292,11 @@ describe("wrong role over a socket (tokens of the right town and rig)", () => {
     const rig = await t.addRig("alpha");
     const viewer = t.agentSocket(rig, t.viewer);
     await expect(viewer.ready).rejects.toThrow(/4403/);
-    for (const [tool, args] of [["gt_bead_create", { title: "by a viewer" }], ["gt_mail_send", { to: "operator", subject: "x", body: "" }], ["gt_agent_register", { name: "intruder" }]] as const) {
+    for (const [tool, args] of [
+      ["gt_bead_create", { title: "by a viewer" }],
+      ["gt_mail_send", { to: "operator", subject: "x", body: "" }],
+      ["gt_agent_register", { name: "intruder" }],
+    ] as const) {
       const error = await fails(t.rigCall(rig, tool, args, t.viewer));
       expect([tool, error.code]).toEqual([tool, "FORBIDDEN"]);
     }

@@ -169,7 +169,10 @@ describe("gt CLI", () => {
   it("gt escalate records an escalation with an id", async () => {
     const { a, toast } = await twoRigs();
     const bead = await town.rigCall<Bead>(a, "gt_bead_create", { title: "Flaky test" });
-    const run = await gt(["escalate", "--title", "CI is down", "--severity", "high", "--body", "every job times out"], agentEnv(a, toast, { GT_BEAD: bead.id }));
+    const run = await gt(
+      ["escalate", "--title", "CI is down", "--severity", "high", "--body", "every job times out"],
+      agentEnv(a, toast, { GT_BEAD: bead.id }),
+    );
     expect([run.code, run.stderr]).toEqual([0, ""]);
     const id = /^escalated (\S+) \(high\)\n$/.exec(run.stdout)?.[1];
     expect(id).toMatch(ULID);

@@ -14,7 +14,14 @@ let town: TestTown;
 afterEach(() => town?.closeAll());
 
 type Agent = { identity: string; token: string };
-const agentEnv = (rig: Rig, agent: Agent, extra: GtEnv = {}): GtEnv => ({ GT_HOST: host, GT_TOWN: town.town, GT_RIG: rig.id, GT_AGENT: agent.identity, GT_TOKEN: agent.token, ...extra });
+const agentEnv = (rig: Rig, agent: Agent, extra: GtEnv = {}): GtEnv => ({
+  GT_HOST: host,
+  GT_TOWN: town.town,
+  GT_RIG: rig.id,
+  GT_AGENT: agent.identity,
+  GT_TOKEN: agent.token,
+  ...extra,
+});
 const ok = (run: Run) => expect([run.code, run.stderr]).toEqual([0, ""]);
 const sentId = (run: Run) => {
   ok(run);
@@ -49,7 +56,11 @@ describe("Gas Town's gt mail", () => {
 
     // Today's form keeps working; addresses Townhall has no mailbox for are usage errors that say why.
     sentId(await gt(["mail", "send", "--to", maple.identity, "--subject", "old form", "--body", "-"], env, { input: "hi" }));
-    for (const [to, why] of [["beta/", "no broadcast"], ["list:oncall", "no mailing lists"], ["beta/crew/max", "no crew"]] as const) {
+    for (const [to, why] of [
+      ["beta/", "no broadcast"],
+      ["list:oncall", "no mailing lists"],
+      ["beta/crew/max", "no crew"],
+    ] as const) {
       const run = await gt(["mail", "send", to, "-s", "x", "-m", "y"], env);
       expect([to, run.code, run.stderr]).toEqual([to, 2, expect.stringContaining(why)]);
     }
@@ -116,7 +127,13 @@ describe("Gas Town's gt hook, escalate, sling and convoy", () => {
     const id = /^escalated (\S+) \(medium\)\n$/.exec(run.stdout)?.[1];
     expect(id).toMatch(ULID);
     const high = await gtJson<Escalation>(["escalate", "Need API credentials", "-s", "high", "-r", "the deploy step asks for them", "--related", bead.id], env);
-    expect(high).toMatchObject({ title: "Need API credentials", severity: "high", body: "the deploy step asks for them", beadId: bead.id, from: toast.identity });
+    expect(high).toMatchObject({
+      title: "Need API credentials",
+      severity: "high",
+      body: "the deploy step asks for them",
+      beadId: bead.id,
+      from: toast.identity,
+    });
     const doc = await town.replica("rig", town.rigRoom(a)).whenSynced();
     expect(doc.getMap<Escalation>("escalations").get(id!)).toMatchObject({ title: "Build failing", severity: "medium", status: "open" });
     const both = await gt(["escalate", "x", "--title", "y"], env);
@@ -158,7 +175,10 @@ describe("Gas Town's gt hook, escalate, sling and convoy", () => {
     await town.markReady(alpha);
     // The Mayor places work in rigs the town knows are ready (the rig's summary reaches it a moment later).
     const rigs = registry.doc.getMap<Rig>("rigs");
-    await until((cb) => (rigs.observe(cb), () => rigs.unobserve(cb)), () => rigs.get(alpha.id)?.status === "ready" || undefined);
+    await until(
+      (cb) => (rigs.observe(cb), () => rigs.unobserve(cb)),
+      () => rigs.get(alpha.id)?.status === "ready" || undefined,
+    );
     const { token } = await town.townCall<{ token: string }>("gt_mayor_token", {}, town.container);
     const mayor: GtEnv = { GT_HOST: host, GT_TOWN: town.town, GT_AGENT: "mayor", GT_TOKEN: token };
     const convoy = await gtJson<ConvoyProgress>(["convoy", "create", "Deploy v2.0", "api endpoint", "docs|rig=alpha"], mayor);

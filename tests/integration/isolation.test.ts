@@ -74,7 +74,13 @@ describe.runIf(isolating())("agents as their rig's own user (the container runs 
     process.env.GT_SECRET = secret;
     let container: ContainerProcess;
     try {
-      container = spawnContainer({ host, town: town.town, token: town.container, workspace, extra: ["--rig-command", `alpha=${agentScript(workspace, alpha, beta, betaRemote)}`] });
+      container = spawnContainer({
+        host,
+        town: town.town,
+        token: town.container,
+        workspace,
+        extra: ["--rig-command", `alpha=${agentScript(workspace, alpha, beta, betaRemote)}`],
+      });
     } finally {
       delete process.env.GT_SECRET;
     }
@@ -89,7 +95,11 @@ describe.runIf(isolating())("agents as their rig's own user (the container runs 
 
     const userName = rigUserName(alpha.id);
     const uid = Number(execFileSync("id", ["-u", userName], { encoding: "utf8" }).trim());
-    const facts = Object.fromEntries(showFile(alphaRemote, "facts.txt")!.split("\n").map((line) => line.split("=") as [string, string]));
+    const facts = Object.fromEntries(
+      showFile(alphaRemote, "facts.txt")!
+        .split("\n")
+        .map((line) => line.split("=") as [string, string]),
+    );
     expect(uid).toBeGreaterThan(0);
     expect(facts).toEqual({
       uid: String(uid),

@@ -66,7 +66,9 @@ function appears(dir: string, name: string): Promise<void> {
 /** `promise`, or a failure that says `why()` once `ms` have passed. */
 function within<T>(promise: Promise<T>, ms: number, why: () => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(why())), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(why())), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 describe("a killed supervisor's worktree and branch", () => {
@@ -116,11 +118,21 @@ describe("a killed supervisor's worktree and branch", () => {
     await a.waitFor(/\[alpha\] ready/);
     // What such a git leaves: a worktree on a branch of its own, made as the rig's user, after the grant.
     const rigDir = join(dir, "a", "rigs", rig.id);
-    const as = isolating() ? { uid: Number(execFileSync("id", ["-u", rigUserName(rig.id)]).toString()), gid: Number(execFileSync("id", ["-g", rigUserName(rig.id)]).toString()) } : {};
-    execFileSync("git", ["-C", join(rigDir, "repo"), "worktree", "add", "-q", "-b", "gt/stray/0123ABCD", join(rigDir, "worktrees", "stray"), "main"], { ...as, cwd: "/", env: { PATH: process.env.PATH, HOME: join(rigDir, "home") } });
+    const as = isolating()
+      ? { uid: Number(execFileSync("id", ["-u", rigUserName(rig.id)]).toString()), gid: Number(execFileSync("id", ["-g", rigUserName(rig.id)]).toString()) }
+      : {};
+    execFileSync("git", ["-C", join(rigDir, "repo"), "worktree", "add", "-q", "-b", "gt/stray/0123ABCD", join(rigDir, "worktrees", "stray"), "main"], {
+      ...as,
+      cwd: "/",
+      env: { PATH: process.env.PATH, HOME: join(rigDir, "home") },
+    });
     expect(leftovers("a", rig)).toEqual({ worktrees: ["stray"], branches: ["gt/stray/0123ABCD"] });
 
-    await within(a.waitFor(/\[alpha\] removed what no run owns: worktree stray, branch gt\/stray\/0123ABCD/), 20_000, () => `a's clone still holds ${JSON.stringify(leftovers("a", rig))}`);
+    await within(
+      a.waitFor(/\[alpha\] removed what no run owns: worktree stray, branch gt\/stray\/0123ABCD/),
+      20_000,
+      () => `a's clone still holds ${JSON.stringify(leftovers("a", rig))}`,
+    );
     expect(leftovers("a", rig)).toEqual({ worktrees: [], branches: [] });
   });
 
@@ -129,7 +141,13 @@ describe("a killed supervisor's worktree and branch", () => {
     const remote = makeBareRepo(dir, "alpha");
     const rig = await town.addRig("alpha", { git_url: remote, max_polecats: 2 });
     // An agent that would live on: nothing of the room's would ever stop it.
-    const a = spawnContainer({ host: server.host, town: town.town, token: town.container, workspace: join(dir, "a"), extra: ["--rig-command", "alpha=exec sleep 600"] });
+    const a = spawnContainer({
+      host: server.host,
+      town: town.town,
+      token: town.container,
+      workspace: join(dir, "a"),
+      extra: ["--rig-command", "alpha=exec sleep 600"],
+    });
     containers.push(a);
     await a.waitFor(/\[alpha\] ready/);
     const b = container("b");
@@ -155,7 +173,11 @@ describe("a killed supervisor's worktree and branch", () => {
     await a.waitFor(/\[alpha\] lease lost/);
     writeFileSync(join(signals, "hold"), ""); // the hook reads to the end: it returns, and so does `git worktree add`
 
-    await within(a.waitFor(/\[alpha\] \S+('s run \S+ is void| started on gt\/)/), 20_000, () => `a did nothing with the start: ${a.output().split("\n").slice(-10).join(" | ")}`);
+    await within(
+      a.waitFor(/\[alpha\] \S+('s run \S+ is void| started on gt\/)/),
+      20_000,
+      () => `a did nothing with the start: ${a.output().split("\n").slice(-10).join(" | ")}`,
+    );
     expect(a.output()).not.toMatch(/\[alpha\] \S+ started on gt\//);
     expect(leftovers("a", rig)).toEqual({ worktrees: [], branches: [] });
   });

@@ -124,7 +124,10 @@ describe("gt in Mayor mode", () => {
 
   it("gt convoy create places --bead specs or a --file across rigs; gt convoy status and list show progress per rig", async () => {
     const { view, beta, env } = await mayorTown();
-    const created = await gt(["convoy", "create", "--title", "release", "--bead", "api work|requires=ts", "--bead", "docs|rig=beta|priority=high", "--bead", "anything"], env);
+    const created = await gt(
+      ["convoy", "create", "--title", "release", "--bead", "api work|requires=ts", "--bead", "docs|rig=beta|priority=high", "--bead", "anything"],
+      env,
+    );
     ok(created);
     const id = /^Convoy (\S+): release\n/.exec(created.stdout)?.[1];
     expect(id).toMatch(ULID);
@@ -146,7 +149,13 @@ describe("gt in Mayor mode", () => {
 
     // Progress follows the beads.
     await town.rigCall(beta, "gt_bead_update", { bead_id: docs.beadId, status: "closed" });
-    await view.when(() => view.convoys().find((c) => c.id === id)?.beads.find((b) => b.beadId === docs.beadId)?.status === "closed");
+    await view.when(
+      () =>
+        view
+          .convoys()
+          .find((c) => c.id === id)
+          ?.beads.find((b) => b.beadId === docs.beadId)?.status === "closed",
+    );
     const status = await gt(["convoy", "status", id!], env);
     ok(status);
     expect(status.stdout).toContain("status: open, 1/3 done");
@@ -155,7 +164,13 @@ describe("gt in Mayor mode", () => {
 
     // From a file: a JSON array of bead specs.
     const file = join(dir, "beads.json");
-    writeFileSync(file, JSON.stringify([{ title: "f1", requires: ["docs"] }, { title: "f2", rig: "alpha", body: "write f2.txt: f2" }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { title: "f1", requires: ["docs"] },
+        { title: "f2", rig: "alpha", body: "write f2.txt: f2" },
+      ]),
+    );
     const fromFile = await gtJson<ConvoyProgress>(["convoy", "create", "--title", "from a file", "--file", file], env);
     expect(fromFile.beads.map((b) => [b.title, b.rigName])).toEqual([
       ["f1", "beta"],
@@ -217,7 +232,13 @@ describe("gt in Mayor mode", () => {
   it("rig agents' commands exit 2 in Mayor mode, the Mayor's exit 2 for rig agents, and a rig token is no Mayor's", async () => {
     const { alpha, env } = await mayorTown();
     const toast = await town.polecat(alpha, "toast");
-    const rigCommands = [["prime"], ["bead", "status"], ["done", "--branch", "b"], ["escalate", "--title", "x", "--severity", "low"], ["checkpoint", "--data", "x"]];
+    const rigCommands = [
+      ["prime"],
+      ["bead", "status"],
+      ["done", "--branch", "b"],
+      ["escalate", "--title", "x", "--severity", "low"],
+      ["checkpoint", "--data", "x"],
+    ];
     const asMayor = await Promise.all(rigCommands.map((args) => gt(args, env)));
     for (const [i, run] of asMayor.entries()) {
       expect([rigCommands[i]!.join(" "), run.code, run.stdout]).toEqual([rigCommands[i]!.join(" "), 2, ""]);
@@ -225,7 +246,14 @@ describe("gt in Mayor mode", () => {
       expect(run.stderr).toContain("this is a rig agent's command, and you are the Mayor (GT_AGENT=mayor)");
     }
     const agentEnv = { GT_HOST: host, GT_TOWN: town.town, GT_RIG: alpha.id, GT_AGENT: toast.identity, GT_TOKEN: toast.token };
-    const mayorCommands = [["sling", "--title", "x"], ["rigs"], ["rig", "status", "alpha"], ["convoy", "create", "--title", "x", "--bead", "y"], ["convoy", "status", "01JZZZZZZZZZZZZZZZZZZZZZZZ"], ["convoy", "list"]];
+    const mayorCommands = [
+      ["sling", "--title", "x"],
+      ["rigs"],
+      ["rig", "status", "alpha"],
+      ["convoy", "create", "--title", "x", "--bead", "y"],
+      ["convoy", "status", "01JZZZZZZZZZZZZZZZZZZZZZZZ"],
+      ["convoy", "list"],
+    ];
     const asAgent = await Promise.all(mayorCommands.map((args) => gt(args, agentEnv)));
     for (const [i, run] of asAgent.entries()) {
       expect([mayorCommands[i]!.join(" "), run.code, run.stdout]).toEqual([mayorCommands[i]!.join(" "), 2, ""]);
@@ -241,7 +269,17 @@ describe("gt in Mayor mode", () => {
 });
 
 describe("gt mcp in Mayor mode", () => {
-  const TOOLS = ["gt_convoy_create", "gt_convoy_status", "gt_list_convoys", "gt_list_rigs", "gt_mail_check", "gt_mail_read", "gt_mail_send", "gt_rig_status", "gt_sling"];
+  const TOOLS = [
+    "gt_convoy_create",
+    "gt_convoy_status",
+    "gt_list_convoys",
+    "gt_list_rigs",
+    "gt_mail_check",
+    "gt_mail_read",
+    "gt_mail_send",
+    "gt_rig_status",
+    "gt_sling",
+  ];
 
   it("lists the Mayor's nine tools; gt_sling returns a bead and its rig, NO_ELIGIBLE_RIG is an error result", async () => {
     const { alpha, env } = await mayorTown();
@@ -251,7 +289,9 @@ describe("gt mcp in Mayor mode", () => {
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     for (const tool of tools) {
       expect(tool.description, tool.name).toBeTruthy();
-      for (const field of ["as", "from", "id"]) if (tool.name !== "gt_convoy_status" && tool.name !== "gt_mail_read") expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).not.toContain(field);
+      for (const field of ["as", "from", "id"])
+        if (tool.name !== "gt_convoy_status" && tool.name !== "gt_mail_read")
+          expect(Object.keys(tool.inputSchema.properties ?? {}), tool.name).not.toContain(field);
     }
     const sling = tools.find((t) => t.name === "gt_sling")!;
     expect(sling.description).toMatch(/capabilities/);
@@ -268,7 +308,15 @@ describe("gt mcp in Mayor mode", () => {
     expect(refused.isError).toBe(true);
     expect(refused.content[0]!.text).toBe("NO_ELIGIBLE_RIG: no eligible rig for a bead requiring gpu: alpha: lacks gpu; beta: lacks gpu");
 
-    const convoy = valueOf<ConvoyProgress>(await mcpCall(client, "gt_convoy_create", { title: "mcp convoy", beads: [{ title: "one", requires: ["docs"] }, { title: "two", rig: "alpha" }] }));
+    const convoy = valueOf<ConvoyProgress>(
+      await mcpCall(client, "gt_convoy_create", {
+        title: "mcp convoy",
+        beads: [
+          { title: "one", requires: ["docs"] },
+          { title: "two", rig: "alpha" },
+        ],
+      }),
+    );
     expect(convoy.beads.map((b) => [b.title, b.rigName])).toEqual([
       ["one", "beta"],
       ["two", "alpha"],
@@ -363,7 +411,8 @@ describe("the Mayor's token renewed (a server whose Mayor tokens live GT_MAYOR_T
   it("renews the Mayor's token before it expires and restarts the Mayor with it: the Mayor keeps acting past its first token's expiry", async () => {
     town = await makeTown(short.host, secret, "my");
     // The Mayor acts every second and says when (in seconds), with a checksum of the token it holds.
-    const mayor = 'tok=$(printf %s "$GT_TOKEN" | cksum | cut -d" " -f1); while :; do gt rigs > /dev/null && echo "acted at $(date +%s) holding $tok"; sleep 1; done';
+    const mayor =
+      'tok=$(printf %s "$GT_TOKEN" | cksum | cut -d" " -f1); while :; do gt rigs > /dev/null && echo "acted at $(date +%s) holding $tok"; sleep 1; done';
     const container = spawnContainer({ host: short.host, town: town.town, token: town.container, workspace: join(dir, "ws"), extra: ["--mayor", mayor] });
     containers.push(container);
     const acts = () => [...container.output().matchAll(/\[mayor\] > acted at (\d+) holding (\d+)/g)].map((m) => ({ at: Number(m[1]), token: m[2]! }));

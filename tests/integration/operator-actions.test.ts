@@ -22,7 +22,13 @@ afterEach(() => town?.closeAll());
 const codeOf = async (call: Promise<unknown>) => (await fails(call)).code;
 
 /** The tool refuses viewers, agents (here: `agentToken`) and bad arguments, and none of it changes `state()`. */
-async function refusesOthersAndBadArgs(call: (args: unknown, token?: string) => Promise<unknown>, good: Record<string, unknown>, bad: Record<string, unknown>[], agentToken: string, state: () => Promise<unknown>) {
+async function refusesOthersAndBadArgs(
+  call: (args: unknown, token?: string) => Promise<unknown>,
+  good: Record<string, unknown>,
+  bad: Record<string, unknown>[],
+  agentToken: string,
+  state: () => Promise<unknown>,
+) {
   const before = await state();
   for (const token of [town.viewer, agentToken]) expect(await codeOf(call(good, token))).toBe("FORBIDDEN");
   for (const args of bad) expect([args, await codeOf(call(args))]).toEqual([args, "INVALID_ARGS"]);
@@ -67,7 +73,12 @@ async function serve(rig: Rig) {
   socket.socket.addEventListener("close", () => clearInterval(vouch));
   await town.rigCall(rig, "gt_rig_ready", { disk_bytes: 1, epoch }, town.container);
   const command = <C extends CommandFrame>(predicate: (c: CommandFrame) => c is C) =>
-    until((cb) => socket.onCommand(() => cb()), () => commands.find(predicate), 30_000, predicate.toString().slice(0, 120));
+    until(
+      (cb) => socket.onCommand(() => cb()),
+      () => commands.find(predicate),
+      30_000,
+      predicate.toString().slice(0, 120),
+    );
   /** A bead created and dispatched, its start acknowledged: its agent is working on it. */
   const running = async (title: string) => {
     const bead = await town.rigCall<Bead>(rig, "gt_bead_create", { title });
@@ -129,7 +140,11 @@ describe("operator actions (rig room)", () => {
     expect(await codeOf(stop({ identity: "alpha/witness" }))).toBe("CONFLICT"); // no run
 
     const stopped = await stop({ identity: start.identity, reason: "wrong approach" });
-    expect(stopped).toMatchObject({ identity: start.identity, status: "stopping", run: { id: start.run, state: "stopping", reason: "stopped by the operator: wrong approach" } });
+    expect(stopped).toMatchObject({
+      identity: start.identity,
+      status: "stopping",
+      run: { id: start.run, state: "stopping", reason: "stopped by the operator: wrong approach" },
+    });
     const failed = await status(a, bead.id);
     expect(failed).toMatchObject({ status: "failed", failure: "stopped by the operator: wrong approach", assignee: start.identity });
     expect(failed.attempts ?? 0).toBe(0);
@@ -187,7 +202,13 @@ describe("operator actions (rig room)", () => {
     const ack = (args: unknown, token?: string) => town.rigCall<Escalation>(a, "gt_escalation_ack", args, token);
     const resolve = (args: unknown, token?: string) => town.rigCall<Escalation>(a, "gt_escalation_resolve", args, token);
     for (const call of [ack, resolve]) {
-      await refusesOthersAndBadArgs(call, { id: escalation.id }, [{ id: "x" }, { id: escalation.id, note: "n".repeat(2_001) }, { id: escalation.id, status: "resolved" }], toast.token, get);
+      await refusesOthersAndBadArgs(
+        call,
+        { id: escalation.id },
+        [{ id: "x" }, { id: escalation.id, note: "n".repeat(2_001) }, { id: escalation.id, status: "resolved" }],
+        toast.token,
+        get,
+      );
     }
     expect(await codeOf(ack({ id: newId() }))).toBe("INVALID_ARGS"); // no such escalation
 
@@ -201,7 +222,12 @@ describe("operator actions (rig room)", () => {
     const resolved = await resolve({ id: escalation.id, note: "freed 20 GB" });
     expect(resolved).toMatchObject({ status: "resolved", note: "freed 20 GB", acknowledgedAt: acked.acknowledgedAt });
     expect(resolved.resolvedAt).toBeGreaterThanOrEqual(acked.acknowledgedAt!);
-    expect(await rig.when((doc) => doc.getMap<Escalation>("escalations").get(escalation.id)?.status === "resolved" && doc.getMap<Escalation>("escalations").get(escalation.id), "resolved in the document")).toEqual(resolved);
+    expect(
+      await rig.when(
+        (doc) => doc.getMap<Escalation>("escalations").get(escalation.id)?.status === "resolved" && doc.getMap<Escalation>("escalations").get(escalation.id),
+        "resolved in the document",
+      ),
+    ).toEqual(resolved);
     expect(await resolve({ id: escalation.id })).toEqual(resolved);
     expect(await codeOf(ack({ id: escalation.id }))).toBe("CONFLICT"); // resolved already
     // Resolving straight from open works too.
@@ -231,7 +257,10 @@ describe("moving a bead (gt_bead_move, town room)", () => {
     const longBody = `step\n${"x".repeat(3_000)}`; // kept whole in storage: the move carries it whole
     const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", {
       title: "release",
-      beads: [{ title: "api work", body: longBody, rig: "alpha", priority: "high", requires: [] }, { title: "docs", rig: "beta" }],
+      beads: [
+        { title: "api work", body: longBody, rig: "alpha", priority: "high", requires: [] },
+        { title: "docs", rig: "beta" },
+      ],
     });
     const [old, docs] = convoy.beads as [ConvoyProgress["beads"][0], ConvoyProgress["beads"][0]];
     await view.when(() => view.convoy(convoy.id)?.beads.every((x) => x.rev > 0), "both beads created in their rigs");
@@ -257,14 +286,24 @@ describe("moving a bead (gt_bead_move, town room)", () => {
     expect(closed).toMatchObject({ status: "closed", movedTo: { rig: "beta", beadId: moved.bead_id } });
     expect(closed.history?.at(-1)).toMatchObject({ status: "closed", note: "moved to beta" });
     const successor = await status(b, moved.bead_id);
-    expect(successor).toMatchObject({ title: "api work", body: longBody, priority: "high", status: "open", convoyId: convoy.id, movedFrom: { rig: "alpha", beadId: old.beadId } });
+    expect(successor).toMatchObject({
+      title: "api work",
+      body: longBody,
+      priority: "high",
+      status: "open",
+      convoyId: convoy.id,
+      movedFrom: { rig: "alpha", beadId: old.beadId },
+    });
     expect(successor.attempts ?? 0).toBe(0);
     // The convoy counts the new bead in the old one's place.
     const entries = await view.when(() => {
       const c = view.convoy(convoy.id);
       return c?.beads[0]?.beadId === moved.bead_id && c.beads[0].rev > 0 ? c.beads : undefined;
     }, "the convoy entry replaced");
-    expect(entries.map((x) => [x.beadId, x.rigName, x.status])).toEqual([[moved.bead_id, "beta", "open"], [docs.beadId, "beta", "open"]]);
+    expect(entries.map((x) => [x.beadId, x.rigName, x.status])).toEqual([
+      [moved.bead_id, "beta", "open"],
+      [docs.beadId, "beta", "open"],
+    ]);
 
     // A second move elsewhere is refused; the same move again answers the same bead.
     expect(await codeOf(move({ bead_id: old.beadId, rig: "alpha" }))).toBe("CONFLICT");
@@ -276,7 +315,10 @@ describe("moving a bead (gt_bead_move, town room)", () => {
     // Done in its new rig, the convoy lands with the new bead closed.
     await town.rigCall(b, "gt_bead_update", { bead_id: moved.bead_id, status: "closed" });
     const landed = await view.when(() => (view.convoy(convoy.id)?.status === "landed" ? view.convoy(convoy.id) : undefined), "the convoy landed");
-    expect(landed.beads.map((x) => [x.beadId, x.status])).toEqual([[moved.bead_id, "closed"], [docs.beadId, "closed"]]);
+    expect(landed.beads.map((x) => [x.beadId, x.status])).toEqual([
+      [moved.bead_id, "closed"],
+      [docs.beadId, "closed"],
+    ]);
     expect(beta.beads().filter((x) => x.movedFrom?.beadId === old.beadId)).toHaveLength(1);
   });
 
@@ -331,7 +373,12 @@ describe("moving a bead (gt_bead_move, town room)", () => {
     // The operator's retry (and two more at once) answer that same bead; beta holds exactly one.
     const moves = await Promise.all([0, 1, 2].map(() => town.townCall<BeadMoveResult>("gt_bead_move", { bead_id: old.beadId, rig: "beta" })));
     for (const moved of moves) expect(moved).toEqual({ bead_id: chosen, rig: "beta", moved_from: { rig: "alpha", bead_id: old.beadId } });
-    expect(beta.beads().filter((x) => x.movedFrom?.beadId === old.beadId).map((x) => x.id)).toEqual([chosen]);
+    expect(
+      beta
+        .beads()
+        .filter((x) => x.movedFrom?.beadId === old.beadId)
+        .map((x) => x.id),
+    ).toEqual([chosen]);
     expect(view.convoy(convoy.id)!.beads.map((x) => x.beadId)).toEqual([chosen]);
 
     // Two concurrent first moves of a fresh bead: one successor, both answers name it.
@@ -371,7 +418,8 @@ describe("gt: the operator's verbs", () => {
     expect([acked.code, acked.stdout]).toEqual([0, `escalation ${escalation.id} acknowledged: on it\n`]);
     expect([noRun.code, noRun.stderr]).toEqual([3, expect.stringMatching(/^gt: CONFLICT: .* has no run/)]);
     expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("missing <rig>")]);
-    for (const command of ["bead retry", "bead move", "agent stop", "agent restart", "escalation ack", "escalation resolve"]) expect(help.stdout).toContain(`gt ${command}`);
+    for (const command of ["bead retry", "bead move", "agent stop", "agent restart", "escalation ack", "escalation resolve"])
+      expect(help.stdout).toContain(`gt ${command}`);
 
     const [again, resolved] = await Promise.all([gt(["bead", "retry", bead.id], env), gt(["escalation", "resolve", escalation.id], env)]);
     expect([again.code, again.stderr]).toEqual([3, expect.stringMatching(/^gt: CONFLICT: /)]);

@@ -56,7 +56,9 @@ describe("oversize frames", () => {
     const a = await town.addRig("alpha");
     const toast = await town.polecat(a, "toast");
     const { ws, next } = await rawSocket(town.rigRoom(a), "rig", toast.token);
-    ws.send(JSON.stringify({ type: "call", id: "big-1", tool: "gt_mail_send", args: { to: "operator", subject: "x", body: "y".repeat(LIMITS.maxFrameBytes) } }));
+    ws.send(
+      JSON.stringify({ type: "call", id: "big-1", tool: "gt_mail_send", args: { to: "operator", subject: "x", body: "y".repeat(LIMITS.maxFrameBytes) } }),
+    );
     expect(await next()).toMatchObject({ id: "big-1", ok: false, error: { code: "TOO_LARGE" } });
     // Cut short (not JSON as a whole): the id is read from the frame's start.
     ws.send(`{"type":"call","id":"big-2","tool":"gt_mail_send","args":{"body":"${"y".repeat(LIMITS.maxFrameBytes)}`);
@@ -96,7 +98,9 @@ describe("`as` the caller may not use is FORBIDDEN", () => {
     }
     expect(await town.rigCall(a, "gt_mail_check", { as: "alpha/polecats/toast" })).toEqual([]);
     // An operator's mail from the rig room is the operator's, with `as` or without.
-    expect(await town.rigCall(a, "gt_mail_send", { to: "alpha/polecats/toast", subject: "hi", body: "", as: "operator" })).toMatchObject({ state: "delivered" });
+    expect(await town.rigCall(a, "gt_mail_send", { to: "alpha/polecats/toast", subject: "hi", body: "", as: "operator" })).toMatchObject({
+      state: "delivered",
+    });
   });
 });
 
@@ -115,7 +119,9 @@ describe("gt_merge_result", () => {
     expect(stored).toMatchObject({ status: "in_progress", attempts: 1, rev: reply.rev });
     // A repeat of the same report (a lost reply) answers the bead as it is and changes nothing; another report is CONFLICT.
     expect(await town.rigCall<Bead>(a, "gt_merge_result", report, town.container)).toMatchObject({ id: bead.id, status: "in_progress", attempts: 1 });
-    expect((await fails(town.rigCall(a, "gt_merge_result", { bead_id: bead.id, epoch, ok: true, merge_commit: "a".repeat(40) }, town.container))).code).toBe("CONFLICT");
+    expect((await fails(town.rigCall(a, "gt_merge_result", { bead_id: bead.id, epoch, ok: true, merge_commit: "a".repeat(40) }, town.container))).code).toBe(
+      "CONFLICT",
+    );
     expect(await town.rigCall<Bead>(a, "gt_bead_status", { bead_id: bead.id })).toMatchObject({ status: "in_progress", attempts: 1 });
   });
 });

@@ -219,7 +219,11 @@ describe.each(Object.keys(PROVIDERS))("%s", (name) => {
       // y-websocket stops at a 44xx close (its `closed` event) and reconnects when told to;
       // y-partykit's provider reconnects by itself.
       for (let i = 0; i < 2; i++) {
-        const diverged = event(writer, "connection-close", (e: { code: number; reason: string } | null) => e?.code === 4409 && /start a fresh Y\.Doc/.test(e.reason));
+        const diverged = event(
+          writer,
+          "connection-close",
+          (e: { code: number; reason: string } | null) => e?.code === 4409 && /start a fresh Y\.Doc/.test(e.reason),
+        );
         if (name === "y-websocket") writer.connect();
         await diverged;
       }

@@ -62,7 +62,8 @@ function socketOutcome(path: string, token: string | null, waitOpenMs = 3_000): 
 }
 
 /** A document socket's path: the town's (or its mail), or a rig's. */
-const docPath = (t: TestTown, which: "town" | "mail" | Rig) => (typeof which === "string" ? `/parties/main/${t.town}/docs/${which}` : `/parties/rig/${t.rigRoom(which)}/docs/rig`);
+const docPath = (t: TestTown, which: "town" | "mail" | Rig) =>
+  typeof which === "string" ? `/parties/main/${t.town}/docs/${which}` : `/parties/rig/${t.rigRoom(which)}/docs/rig`;
 
 /** Synced document over its own socket, with a given token. */
 async function synced(t: TestTown, which: "town" | "mail" | Rig, token: string): Promise<Y.Doc> {
@@ -93,7 +94,12 @@ describe("nothing before auth", () => {
     expect(storedRooms()).toBe(before);
     expect(await socketOutcome(`/parties/rig/${ids[0]}`, null)).toBe(CLOSE.UNAUTHORIZED);
     expect(await socketOutcome(`/parties/main/${t.town}`, "garbage")).toBe(CLOSE.UNAUTHORIZED);
-    expect(await socketOutcome(`/parties/main/${t.town}/docs/town`, await signToken({ role: "viewer", town: t.town, exp: Math.floor(Date.now() / 1000) + 60 }, "another-secret-0123456789"))).toBe(CLOSE.UNAUTHORIZED);
+    expect(
+      await socketOutcome(
+        `/parties/main/${t.town}/docs/town`,
+        await signToken({ role: "viewer", town: t.town, exp: Math.floor(Date.now() / 1000) + 60 }, "another-secret-0123456789"),
+      ),
+    ).toBe(CLOSE.UNAUTHORIZED);
     expect(storedRooms()).toBe(before);
   });
 
@@ -101,7 +107,8 @@ describe("nothing before auth", () => {
     const t = await town();
     const url = `http://${server.host}/parties/main/${t.town}/internal/mail`;
     const body = JSON.stringify({ id: "01J00000000000000000000000", from: "a/witness", to: "mayor", subject: "forged", body: "", state: "delivered" });
-    const post = (header: string | null, sent = body) => fetch(url, { method: "POST", headers: header ? { "x-townhall-internal": header } : {}, body: sent }).then((r) => r.status);
+    const post = (header: string | null, sent = body) =>
+      fetch(url, { method: "POST", headers: header ? { "x-townhall-internal": header } : {}, body: sent }).then((r) => r.status);
     expect(await post(null)).toBe(401);
     expect(await post(await signInternal(SECRET, t.town, "wipe", body))).toBe(401); // signed for another op
     expect(await post(await signInternal(SECRET, `${t.town}x`, "mail", body))).toBe(401); // for another room
@@ -120,11 +127,20 @@ describe("nothing before auth", () => {
     const endless = (path: string, headers: Record<string, string>) =>
       new Promise<{ outcome: number | "reset"; sentBytes: number }>((resolve) => {
         let sent = 0;
-        const req = httpRequest({ host: "127.0.0.1", port: server.port, path, method: "POST", headers: { "content-type": "application/json", "transfer-encoding": "chunked", ...headers } }, (res) => {
-          resolve({ outcome: res.statusCode!, sentBytes: sent });
-          res.resume();
-          req.destroy();
-        });
+        const req = httpRequest(
+          {
+            host: "127.0.0.1",
+            port: server.port,
+            path,
+            method: "POST",
+            headers: { "content-type": "application/json", "transfer-encoding": "chunked", ...headers },
+          },
+          (res) => {
+            resolve({ outcome: res.statusCode!, sentBytes: sent });
+            res.resume();
+            req.destroy();
+          },
+        );
         req.on("error", () => resolve({ outcome: "reset", sentBytes: sent }));
         const chunk = Buffer.alloc(64 * 1024, "x");
         const pump = () => {
@@ -146,7 +162,11 @@ describe("nothing before auth", () => {
       expect(sentBytes).toBeLessThan(32 * 1024 * 1024);
     }
     // A declared length over the limit is refused before anything is read.
-    const declared = await fetch(`http://${server.host}/parties/main/${t.town}/api/gt_mail_send`, { method: "POST", headers: { authorization: `Bearer ${t.operator}`, "content-length": String(LIMITS.maxFrameBytes + 1) }, body: "x".repeat(LIMITS.maxFrameBytes + 1) });
+    const declared = await fetch(`http://${server.host}/parties/main/${t.town}/api/gt_mail_send`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.operator}`, "content-length": String(LIMITS.maxFrameBytes + 1) },
+      body: "x".repeat(LIMITS.maxFrameBytes + 1),
+    });
     expect(declared.status).toBe(413);
     // And the room still answers.
     expect(await t.townCall("gt_list_rigs")).toEqual([]);
@@ -174,7 +194,11 @@ describe("rooms that do not exist", () => {
     const calls = await Promise.all(
       ghosts.map(async (id, i) => {
         const [method, path] = i % 2 ? ["GET", "/docs/rig"] : ["POST", "/api/gt_list_beads"];
-        const response = await fetch(`http://${server.host}/parties/rig/${id}${path}`, { method, headers: { authorization: `Bearer ${tokens[i % 3]}` }, ...(method === "POST" ? { body: "{}" } : {}) });
+        const response = await fetch(`http://${server.host}/parties/rig/${id}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${tokens[i % 3]}` },
+          ...(method === "POST" ? { body: "{}" } : {}),
+        });
         return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
       }),
     );
@@ -314,7 +338,9 @@ describe("token refresh", () => {
     expect(after.exp! - after.iat!).toBe(120); // the same lifetime, from now
     expect(after.exp!).toBeGreaterThan(before.exp!);
     expect(renewed.expiresAt).toBe(after.exp! * 1000);
-    expect((await callHttp<Rig[]>({ host: server.host, party: "main", room: t.town, token: renewed.token }, "gt_list_rigs")).map((r) => r.name)).toEqual(["alpha"]);
+    expect((await callHttp<Rig[]>({ host: server.host, party: "main", room: t.town, token: renewed.token }, "gt_list_rigs")).map((r) => r.name)).toEqual([
+      "alpha",
+    ]);
 
     const { bead, start } = await workingAgent(t, a);
     // The room mints a run's token for 24 h; one in the second half of such a life is renewed.
@@ -346,7 +372,11 @@ describe("runs that are over", () => {
     const next = agents.find((x) => x.identity === start.identity)?.run;
     expect(next?.id).toBeDefined();
     expect(next!.id).not.toBe(start.run);
-    for (const [tool, args] of [["gt_prime", {}], ["gt_checkpoint", { data: "overwrite" }], ["gt_mail_check", {}]] as const) {
+    for (const [tool, args] of [
+      ["gt_prime", {}],
+      ["gt_checkpoint", { data: "overwrite" }],
+      ["gt_mail_check", {}],
+    ] as const) {
       expect((await fails(t.rigCall(a, tool, args, start.token))).code).toBe("FORBIDDEN");
     }
   });
@@ -405,7 +435,9 @@ describe("bounded cost per token and per room", () => {
     const t = await town();
     const a = await t.addRig("alpha");
     const toast = await t.polecat(a, "toast");
-    const outcomes = await Promise.allSettled(Array.from({ length: 15 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `help ${i}`, severity: "low" }, toast.token)));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 15 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `help ${i}`, severity: "low" }, toast.token)),
+    );
     expect(outcomes.filter((o) => o.status === "rejected").length).toBe(15 - 10);
     for (let k = 0; k < 20; k++) {
       const sender = await t.polecat(a, `esc-${k}`);
@@ -510,7 +542,9 @@ describe("git URLs", () => {
     // A container scoped to another rig does not get this one's credentials.
     const other = await t.addRig("other");
     const containerOther = await t.token({ role: "container", rigs: [other.id] });
-    expect((await t.townCall<Rig[]>("gt_list_rigs", {}, containerOther)).find((r) => r.name === "web")!.gitUrl).toBe("https://bot:***@example.com/acme/web.git");
+    expect((await t.townCall<Rig[]>("gt_list_rigs", {}, containerOther)).find((r) => r.name === "web")!.gitUrl).toBe(
+      "https://bot:***@example.com/acme/web.git",
+    );
     expect((await t.townCall<Rig>("gt_rig_status", { name: "web" }, containerOther)).gitUrl).toBe("https://bot:***@example.com/acme/web.git");
     expect((await t.townCall<Rig>("gt_rig_status", { name: "web" }, t.container)).gitUrl).toBe(secretUrl);
     expect(rig.gitUrl).toBe("https://bot:***@example.com/acme/web.git");

@@ -21,7 +21,9 @@ describe("the soak, two minutes", () => {
     });
     console.log(renderSoak(report));
     // Every kind of chaos struck at least once (the schedule deals them out in shuffled rounds).
-    expect(new Set(report.chaos.filter((e) => e.struck).map((e) => e.kind))).toEqual(new Set(["server-kill", "server-freeze", "container-kill", "container-freeze", "agent-kill", "agent-freeze", "rig-remove"]));
+    expect(new Set(report.chaos.filter((e) => e.struck).map((e) => e.kind))).toEqual(
+      new Set(["server-kill", "server-freeze", "container-kill", "container-freeze", "agent-kill", "agent-freeze", "rig-remove"]),
+    );
     expect(report.checks.map((c) => c.name)).toHaveLength(6);
     expect(report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`)).toEqual([]);
     expect(report.checks.every((c) => c.checked > 0)).toBe(true);

@@ -24,12 +24,19 @@ const ok = (t: TokenPayload, room: RoomRef, purpose: Purpose) => admit(t, room, 
 
 describe("admission (one rule for both rooms)", () => {
   it("refuses a token of another town everywhere", () => {
-    for (const room of [TOWN, RIG_A]) for (const p of [tools, doc(room.party === "main" ? "town" : "rig")]) expect(ok(token({ town: "other" }), room, p)).toBe(false);
+    for (const room of [TOWN, RIG_A])
+      for (const p of [tools, doc(room.party === "main" ? "town" : "rig")]) expect(ok(token({ town: "other" }), room, p)).toBe(false);
   });
 
   it("town-wide operators reach every document and tool", () => {
     const op = token({ role: "operator" });
-    expect([ok(op, TOWN, tools), ok(op, TOWN, doc("town")), ok(op, TOWN, doc("mail")), ok(op, RIG_A, tools), ok(op, RIG_A, doc("rig"))]).toEqual([true, true, true, true, true]);
+    expect([ok(op, TOWN, tools), ok(op, TOWN, doc("town")), ok(op, TOWN, doc("mail")), ok(op, RIG_A, tools), ok(op, RIG_A, doc("rig"))]).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(admit(op, TOWN, tools)).toEqual({ ok: true, identity: "operator" });
   });
 
@@ -44,7 +51,12 @@ describe("admission (one rule for both rooms)", () => {
     expect([ok(v, TOWN, tools), ok(v, RIG_A, tools)]).toEqual([false, false]);
     expect([ok(v, TOWN, doc("town")), ok(v, TOWN, doc("mail")), ok(v, RIG_A, doc("rig"))]).toEqual([true, false, true]);
     const scoped = viewer(undefined, A);
-    expect([ok(scoped, TOWN, doc("town")), ok(scoped, TOWN, doc("mail")), ok(scoped, RIG_A, doc("rig")), ok(scoped, RIG_B, doc("rig"))]).toEqual([true, false, true, false]);
+    expect([ok(scoped, TOWN, doc("town")), ok(scoped, TOWN, doc("mail")), ok(scoped, RIG_A, doc("rig")), ok(scoped, RIG_B, doc("rig"))]).toEqual([
+      true,
+      false,
+      true,
+      false,
+    ]);
   });
 
   it("a share link grants exactly the documents of its view", () => {
@@ -194,13 +206,23 @@ describe("rate limits", () => {
 });
 
 describe("git URLs", () => {
-  it.each(["https://github.com/acme/web.git", "ssh://git@host/x.git", "git@github.com:acme/web.git", "git://host/x", "file:///srv/repo.git", "/srv/repos/web.git"])("allow %s", (url) => {
+  it.each([
+    "https://github.com/acme/web.git",
+    "ssh://git@host/x.git",
+    "git@github.com:acme/web.git",
+    "git://host/x",
+    "file:///srv/repo.git",
+    "/srv/repos/web.git",
+  ])("allow %s", (url) => {
     expect(gitUrlProblem(url)).toBeNull();
   });
 
-  it.each(["ext::sh -c touch% /tmp/pwned", "fd::17", "--upload-pack=evil", "http://host/x.git", "ftp://host/x", "relative/path", "https://host/x y"])("refuse %s", (url) => {
-    expect(gitUrlProblem(url)).not.toBeNull();
-  });
+  it.each(["ext::sh -c touch% /tmp/pwned", "fd::17", "--upload-pack=evil", "http://host/x.git", "ftp://host/x", "relative/path", "https://host/x y"])(
+    "refuse %s",
+    (url) => {
+      expect(gitUrlProblem(url)).not.toBeNull();
+    },
+  );
 
   it("never show credentials", () => {
     expect(redactGitUrl("https://bot:ghp_secret123@github.com/acme/web.git")).toBe("https://bot:***@github.com/acme/web.git");

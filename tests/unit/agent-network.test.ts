@@ -34,7 +34,9 @@ describe("rulesetFor", () => {
   });
 
   it("with an egress allowlist, refuses every other network of each family", () => {
-    const lines = rulesetFor({ ...base, egress: ["203.0.113.0/24"] }).split("\n").map((l) => l.trim());
+    const lines = rulesetFor({ ...base, egress: ["203.0.113.0/24"] })
+      .split("\n")
+      .map((l) => l.trim());
     expect(lines).toContain("meta nfproto ipv4 ip daddr != { 203.0.113.0/24 } reject");
     expect(lines).toContain("meta nfproto ipv6 reject");
   });
@@ -72,7 +74,8 @@ describe("parsing", () => {
     expect(leadingProgram("claude -p hi")).toBe("claude");
     expect(leadingProgram("FOO=1 BAR=x /opt/bin/codex exec")).toBe("/opt/bin/codex");
     expect(leadingProgram("  gt prime && do-work")).toBe("gt");
-    for (const unjudged of ["(cd x && y)", "exec claude", 'sh -c "x"', "", "$CLI run", "if true; then x; fi"]) expect(leadingProgram(unjudged), unjudged).toBeNull();
+    for (const unjudged of ["(cd x && y)", "exec claude", 'sh -c "x"', "", "$CLI run", "if true; then x; fi"])
+      expect(leadingProgram(unjudged), unjudged).toBeNull();
   });
 });
 

@@ -31,9 +31,12 @@ describe("cleanLine", () => {
 
   it("never leaves an escape or a C0/C1 control but tab, whatever the input", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom("a", " ", "\t", "\r", "\n", "\u001b", "[", "]", "3", "1", "m", ";", "\u0007", "\\", "\u009b", "\u202e", "é") }), (s) => {
-        expect(cleanLine(s)).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom("a", " ", "\t", "\r", "\n", "\u001b", "[", "]", "3", "1", "m", ";", "\u0007", "\\", "\u009b", "\u202e", "é") }),
+        (s) => {
+          expect(cleanLine(s)).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+        },
+      ),
     );
   });
 });
@@ -58,8 +61,18 @@ describe("splitMatches", () => {
   });
 });
 
-const run = (id: string, extra: Partial<RunInfo> = {}): RunInfo => ({ run: id, identity: "a/polecats/toast", beadId: "B", startedAt: 1, lines: 0, bytes: 0, dropped: 0, ...extra });
-const lines = (from: number, to: number): OutputLine[] => Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, at: from + i, stream: "out", text: `line ${from + i}` }));
+const run = (id: string, extra: Partial<RunInfo> = {}): RunInfo => ({
+  run: id,
+  identity: "a/polecats/toast",
+  beadId: "B",
+  startedAt: 1,
+  lines: 0,
+  bytes: 0,
+  dropped: 0,
+  ...extra,
+});
+const lines = (from: number, to: number): OutputLine[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, at: from + i, stream: "out", text: `line ${from + i}` }));
 
 describe("the output tail", () => {
   it("a reconnect's replay of lines it already has adds nothing", () => {

@@ -30,7 +30,8 @@ const TOAST = "alpha/polecats/toast";
 const MAPLE = "alpha/polecats/maple";
 const run = (n: number, bead = BEAD) => `${bead}.${n}`;
 const bytes = (text: string) => new TextEncoder().encode(text).byteLength;
-const lines = (n: number, text = (i: number) => `line ${i}`, at = 1000): IncomingLine[] => Array.from({ length: n }, (_, i) => ({ at, stream: i % 2 ? "err" : "out", text: text(i) }));
+const lines = (n: number, text = (i: number) => `line ${i}`, at = 1000): IncomingLine[] =>
+  Array.from({ length: n }, (_, i) => ({ at, stream: i % 2 ? "err" : "out", text: text(i) }));
 
 /** Appends batches to a fresh run, as the room would, carrying ring and run along. */
 function fill(batches: IncomingLine[][], start: StoredRun = newRun(run(1), TOAST, 0)): { run: StoredRun; ring: RingLine[]; deleted: string[]; put: string[] } {
@@ -123,7 +124,9 @@ describe("the ring of a run", () => {
   });
 
   it("redacts again in the room with its own secrets", () => {
-    const a = appendLines(newRun(run(1), TOAST, 0), [], [{ at: 1, stream: "out", text: "the town secret is town-secret-123456789" }], undefined, ["town-secret-123456789"]);
+    const a = appendLines(newRun(run(1), TOAST, 0), [], [{ at: 1, stream: "out", text: "the town secret is town-secret-123456789" }], undefined, [
+      "town-secret-123456789",
+    ]);
     expect(a.added[0]!.text).toBe(`the town secret is ${REDACTED}`);
   });
 
@@ -137,7 +140,16 @@ describe("the ring of a run", () => {
 });
 
 describe("choosing what a read shows", () => {
-  const info = (r: string, identity: string, startedAt: number, extra: Partial<RunInfo> = {}): RunInfo => ({ run: r, identity, beadId: r.split(".")[0]!, startedAt, lines: 0, bytes: 0, dropped: 0, ...extra });
+  const info = (r: string, identity: string, startedAt: number, extra: Partial<RunInfo> = {}): RunInfo => ({
+    run: r,
+    identity,
+    beadId: r.split(".")[0]!,
+    startedAt,
+    lines: 0,
+    bytes: 0,
+    dropped: 0,
+    ...extra,
+  });
   const all = [info(run(1), TOAST, 1, { endedAt: 2, exit: "exit 4" }), info(run(2), MAPLE, 3, { endedAt: 4 }), info(run(1, OTHER), TOAST, 5)];
   const none = () => undefined;
 
@@ -174,11 +186,24 @@ describe("choosing what a read shows", () => {
 describe("runs ended by the work machine", () => {
   const agent = (fields: Partial<Agent>): Agent => ({ identity: TOAST, role: "polecat", name: "toast", status: "working", ...fields });
   const running = agent({ run: { id: run(1), bead: BEAD, state: "running", since: 1 }, lastExit: "exit 0" });
-  const bead = (status: Bead["status"]): Bead => ({ id: BEAD, title: "t", body: "", status, priority: "medium", requires: [], assignee: TOAST, createdAt: 0, updatedAt: 0 });
+  const bead = (status: Bead["status"]): Bead => ({
+    id: BEAD,
+    title: "t",
+    body: "",
+    status,
+    priority: "medium",
+    requires: [],
+    assignee: TOAST,
+    createdAt: 0,
+    updatedAt: 0,
+  });
 
   it("an exit, a lost run or a dead agent ends it, with the machine's words", () => {
     expect(runEnded(running, agent({ status: "idle", lastExit: "exit 4" }), [bead("open")])).toEqual({ run: run(1), exit: "exit 4" });
-    expect(runEnded(running, agent({ status: "idle", lastExit: "lost: its container released the rig" }), [])).toEqual({ run: run(1), exit: "lost: its container released the rig" });
+    expect(runEnded(running, agent({ status: "idle", lastExit: "lost: its container released the rig" }), [])).toEqual({
+      run: run(1),
+      exit: "lost: its container released the rig",
+    });
   });
 
   it("gt_done does not: its process is still exiting, and its exit is reported", () => {
@@ -202,10 +227,20 @@ describe("AgentOutput in storage", () => {
     const again = new AgentOutput(storage);
     const log = await again.log({ identity: TOAST }, {}, () => undefined);
     expect(log.run).toMatchObject({ run: run(1), beadId: BEAD, startedAt: 10, endedAt: 12, exit: "exit 4", lines: 3, dropped: 0 });
-    expect(log.lines.map((l) => [l.seq, l.stream, l.text])).toEqual([[1, "out", "line 0"], [2, "err", "line 1"], [3, "out", "line 2"]]);
+    expect(log.lines.map((l) => [l.seq, l.stream, l.text])).toEqual([
+      [1, "out", "line 0"],
+      [2, "err", "line 1"],
+      [3, "out", "line 2"],
+    ]);
     expect(log.next).toBe(3);
     // Appending after the restart continues the numbering and the ring read back from storage.
-    await again.append(run(1), TOAST, 3, lines(1, () => "late"), 13);
+    await again.append(
+      run(1),
+      TOAST,
+      3,
+      lines(1, () => "late"),
+      13,
+    );
     expect((await again.log({ run: run(1), after: 3 }, {}, () => undefined)).lines.map((l) => [l.seq, l.text])).toEqual([[4, "late"]]);
   });
 
@@ -218,7 +253,12 @@ describe("AgentOutput in storage", () => {
     }
     await output.started(run(1, OTHER), MAPLE, 100);
     const runs = await output.all();
-    expect(runs.filter((r) => r.identity === TOAST).map((r) => r.run).sort()).toEqual(Array.from({ length: 20 }, (_, i) => run(i + 4)).sort());
+    expect(
+      runs
+        .filter((r) => r.identity === TOAST)
+        .map((r) => r.run)
+        .sort(),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => run(i + 4)).sort());
     expect(storage.keys("agentlog:run:").length).toBe(21);
     expect(storage.keys(`agentlog:lines:${run(3)}:`)).toEqual([]);
     expect(storage.keys(`agentlog:lines:${run(4)}:`).length).toBe(1);
@@ -229,7 +269,10 @@ describe("AgentOutput in storage", () => {
     const output = new AgentOutput(new FakeStorage());
     await output.started(run(1), TOAST, 1);
     const changed = await output.started(run(2), TOAST, 2);
-    expect(changed.map((r) => [r.run, r.exit])).toEqual([[run(2), undefined], [run(1), "ended (no exit reported)"]]);
+    expect(changed.map((r) => [r.run, r.exit])).toEqual([
+      [run(2), undefined],
+      [run(1), "ended (no exit reported)"],
+    ]);
     expect(await output.ended(run(3), TOAST, "exit 1", 3, false)).toEqual([]);
     const created = await output.ended(run(4), TOAST, "no worktree: disk full", 4, true);
     expect(created[0]).toMatchObject({ run: run(4), startedAt: 4, endedAt: 4, exit: "no worktree: disk full", lines: 0 });
@@ -241,7 +284,14 @@ describe("AgentOutput in storage", () => {
     const storage = new FakeStorage();
     const output = new AgentOutput(storage);
     const count = RINGS_IN_MEMORY + 5;
-    for (let i = 0; i < count; i++) await output.append(`${BEAD}.${i + 1}`, `alpha/polecats/p${i}`, 0, lines(1, () => `from p${i}`), i);
+    for (let i = 0; i < count; i++)
+      await output.append(
+        `${BEAD}.${i + 1}`,
+        `alpha/polecats/p${i}`,
+        0,
+        lines(1, () => `from p${i}`),
+        i,
+      );
     const rings = (output as unknown as { rings: Map<string, unknown> }).rings;
     expect(rings.size).toBe(RINGS_IN_MEMORY);
     expect(rings.has(`${BEAD}.1`)).toBe(false); // the least recently used went first
@@ -255,7 +305,13 @@ describe("AgentOutput in storage", () => {
     await output.append(run(1), TOAST, 0, lines(200), 1);
     await output.append(run(1), TOAST, 200, lines(200), 2);
     await output.append(run(1), TOAST, 400, lines(200), 3);
-    await output.append(run(1, OTHER), TOAST, 0, lines(1, () => "other bead"), 4);
+    await output.append(
+      run(1, OTHER),
+      TOAST,
+      0,
+      lines(1, () => "other bead"),
+      4,
+    );
     const current = await output.backlog(TOAST, {}, run(1));
     expect([current.run?.run, current.lines.length, current.lines[0]!.seq]).toEqual([run(1), 500, 101]);
     expect((await output.backlog(TOAST, {}, undefined)).run?.run).toBe(run(1, OTHER)); // latest

@@ -5,16 +5,42 @@ import { LIMITS, type Agent, type AgentStatus, type Bead, type Escalation, type 
 
 const RIG = { id: "01RIG0000000000000000000000", name: "backend" };
 const failedBead = (id: string, at: number, failure = "exit 4; gave up after 3 runs", title = `bead ${id}`): Bead => ({
-  id, title, body: "", status: "failed", priority: "medium", requires: [], createdAt: 0, updatedAt: at, failure,
+  id,
+  title,
+  body: "",
+  status: "failed",
+  priority: "medium",
+  requires: [],
+  createdAt: 0,
+  updatedAt: at,
+  failure,
 });
 const escalation = (id: string, severity: Severity, at: number, status: Escalation["status"] = "open"): Escalation => ({
-  id, from: "backend/polecats/toast", title: `escalation ${id}`, body: "", severity, createdAt: at, status,
+  id,
+  from: "backend/polecats/toast",
+  title: `escalation ${id}`,
+  body: "",
+  severity,
+  createdAt: at,
+  status,
 });
 const polecat = (name: string, status: AgentStatus, since: number, extra: Partial<Agent> = {}): Agent => ({
-  identity: `backend/polecats/${name}`, role: "polecat", name, status, statusSince: since, ...extra,
+  identity: `backend/polecats/${name}`,
+  role: "polecat",
+  name,
+  status,
+  statusSince: since,
+  ...extra,
 });
 const mail = (id: string, to: string, at: number, state: Mail["state"] = "delivered"): Mail => ({
-  id, from: "backend/witness", to, subject: "s", body: "", sentAt: at - 1, deliveredAt: at, state,
+  id,
+  from: "backend/witness",
+  to,
+  subject: "s",
+  body: "",
+  sentAt: at - 1,
+  deliveredAt: at,
+  state,
 });
 const input = (fields: Partial<AttentionInput>): AttentionInput => ({ rig: RIG, beads: [], agents: [], mail: [], escalations: [], ...fields });
 
@@ -31,7 +57,12 @@ describe("attentionItems", () => {
         rig: { ...RIG, status: "error", error: "clone failed: fatal: repository not found", errorAt: 10 },
         beads: [failedBead("b1", 10)],
         escalations: [escalation("low", "low", 99), escalation("medium", "medium", 99), escalation("high", "high", 1), escalation("critical", "critical", 1)],
-        agents: [polecat("stalled", "stalled", 99), polecat("hung", "hung", 99), polecat("dead", "dead", 1, { lastExit: "no heartbeat for 90 s" }), polecat("idle", "idle", 1)],
+        agents: [
+          polecat("stalled", "stalled", 99),
+          polecat("hung", "hung", 99),
+          polecat("dead", "dead", 1, { lastExit: "no heartbeat for 90 s" }),
+          polecat("idle", "idle", 1),
+        ],
         mail: [mail("m1", "backend/polecats/idle", 99)],
       }),
     );
@@ -72,7 +103,12 @@ describe("attentionItems", () => {
   });
 
   it("hides credentials in a URL of a clone error (the town document is read by every viewer of the town)", () => {
-    const rig = { ...RIG, status: "error" as const, error: "clone failed: fatal: could not read from https://bot:ghp_abcdefghijklmnop@github.com/acme/api.git", errorAt: 1 };
+    const rig = {
+      ...RIG,
+      status: "error" as const,
+      error: "clone failed: fatal: could not read from https://bot:ghp_abcdefghijklmnop@github.com/acme/api.git",
+      errorAt: 1,
+    };
     const [item] = attentionItems(input({ rig }));
     expect(item!.detail).toBe("clone failed: fatal: could not read from https://bot:***@github.com/acme/api.git");
   });

@@ -17,9 +17,21 @@ describe("signToken / verifyToken (HS256 JWTs)", () => {
   it("round-trips the claims; the town is the audience", async () => {
     const token = await signToken(input, SECRET);
     expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT" });
-    expect(decodeJwt(token)).toEqual({ sub: "a/polecats/toast", aud: "town-1", iat: NOW, exp: NOW + 3600, jti: input.jti, role: "agent", rig: RIG, agent: "a/polecats/toast" });
+    expect(decodeJwt(token)).toEqual({
+      sub: "a/polecats/toast",
+      aud: "town-1",
+      iat: NOW,
+      exp: NOW + 3600,
+      jti: input.jti,
+      role: "agent",
+      rig: RIG,
+      agent: "a/polecats/toast",
+    });
     const check = await verifyToken(token, SECRET, NOW);
-    expect(check).toEqual({ ok: true, payload: { sub: "a/polecats/toast", town: "town-1", iat: NOW, exp: NOW + 3600, jti: input.jti, role: "agent", rig: RIG, agent: "a/polecats/toast" } });
+    expect(check).toEqual({
+      ok: true,
+      payload: { sub: "a/polecats/toast", town: "town-1", iat: NOW, exp: NOW + 3600, jti: input.jti, role: "agent", rig: RIG, agent: "a/polecats/toast" },
+    });
   });
 
   it("fills in a fresh jti, iat and a subject (the role, or `link` for a share link)", async () => {
@@ -116,7 +128,9 @@ describe("signToken / verifyToken (HS256 JWTs)", () => {
     });
 
     it("signToken mints no token the rooms would refuse for its lifetime", async () => {
-      await expect(signToken({ role: "operator", town: "t", iat: NOW, exp: NOW + MAX_TOKEN_LIFETIME_S + 1 }, SECRET)).rejects.toThrow("token lifetime over 30 days");
+      await expect(signToken({ role: "operator", town: "t", iat: NOW, exp: NOW + MAX_TOKEN_LIFETIME_S + 1 }, SECRET)).rejects.toThrow(
+        "token lifetime over 30 days",
+      );
       expect((await signToken({ role: "operator", town: "t", iat: NOW, exp: NOW + MAX_TOKEN_LIFETIME_S }, SECRET)).split(".")).toHaveLength(3);
     });
   });

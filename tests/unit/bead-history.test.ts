@@ -11,7 +11,18 @@ import { LIMITS, type Bead, type BeadHistoryEntry, type BeadStatus } from "../..
 const STATUSES: BeadStatus[] = ["in_progress", "in_review", "open", "failed", "closed"];
 
 function created(): Bead {
-  return { id: "bead-1", title: "t", body: "", status: "open", priority: "medium", requires: [], createdAt: 0, updatedAt: 0, history: [{ at: 0, status: "open", note: "created" }], historyCount: 1 };
+  return {
+    id: "bead-1",
+    title: "t",
+    body: "",
+    status: "open",
+    priority: "medium",
+    requires: [],
+    createdAt: 0,
+    updatedAt: 0,
+    history: [{ at: 0, status: "open", note: "created" }],
+    historyCount: 1,
+  };
 }
 
 /** Applies `changes` status changes one write each, as the room does, into a storage map. */

@@ -1,5 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { answerOf, applyNotice, failRigBeads, landIfDone, moveInConvoy, newConvoy, openBeads, progress, reconciled, replaceBead, requireRoomForBeads, toRetire, unfinishedByRig, withProgress } from "../../party/town/convoys.ts";
+import {
+  answerOf,
+  applyNotice,
+  failRigBeads,
+  landIfDone,
+  moveInConvoy,
+  newConvoy,
+  openBeads,
+  progress,
+  reconciled,
+  replaceBead,
+  requireRoomForBeads,
+  toRetire,
+  unfinishedByRig,
+  withProgress,
+} from "../../party/town/convoys.ts";
 import { LIMITS, ToolError, type Convoy, type ConvoyBead } from "../../party/protocol.ts";
 import type { Placement } from "../../party/town/placement.ts";
 
@@ -97,11 +112,17 @@ describe("moving a convoy bead (replaceBead)", () => {
   it("puts the successor in the old bead's place, once; its first notice (rev 1) applies, the old bead's notices no longer do", () => {
     const c = convoy(bead("b1", "api", { status: "failed", failure: "exit 4", rev: 7 }), bead("b2", "docs"));
     const moved = replaceBead(c, "b1", successor, true)!;
-    expect(moved.beads.map((b) => [b.beadId, b.rigName, b.status])).toEqual([["new", "web", "open"], ["b2", "docs", "open"]]);
+    expect(moved.beads.map((b) => [b.beadId, b.rigName, b.status])).toEqual([
+      ["new", "web", "open"],
+      ["b2", "docs", "open"],
+    ]);
     expect(progress(moved)).toEqual({ done: 0, total: 2, byRig: { web: { done: 0, total: 1 }, docs: { done: 0, total: 1 } } });
     expect(replaceBead(moved, "b1", successor, true)).toBeNull(); // a repeated move notice
     expect(applyNotice(moved, { beadId: "b1", status: "closed", rev: 8 })).toBeNull();
-    expect(applyNotice(moved, { beadId: "new", status: "in_progress", assignee: "web/polecats/toast", rev: 1 })!.beads[0]).toMatchObject({ status: "in_progress", rev: 1 });
+    expect(applyNotice(moved, { beadId: "new", status: "in_progress", assignee: "web/polecats/toast", rev: 1 })!.beads[0]).toMatchObject({
+      status: "in_progress",
+      rev: 1,
+    });
   });
 
   it("opens a landed convoy again only when the town has room (reopen), and never for a bead it does not hold", () => {
@@ -149,14 +170,25 @@ describe("the town's convoy bookkeeping", () => {
       refused = error;
     }
     expect(refused).toBeInstanceOf(ToolError);
-    expect(refused).toMatchObject({ code: "CONFLICT", message: `the town has ${LIMITS.openConvoyBeads - 2} beads in open convoys; at most ${LIMITS.openConvoyBeads} at once` });
+    expect(refused).toMatchObject({
+      code: "CONFLICT",
+      message: `the town has ${LIMITS.openConvoyBeads - 2} beads in open convoys; at most ${LIMITS.openConvoyBeads} at once`,
+    });
   });
 
   it("a move puts the successor in place (opening a landed convoy again when there is room), or fails the old bead when the target is gone", () => {
     const successor = bead("new", "web", { rev: 0 });
     const landed = landIfDone(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
-    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: true }, 9)).toMatchObject({ reopened: true, landed: false, convoy: { status: "open" } });
-    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: false }, 9)).toMatchObject({ reopened: false, landed: false, convoy: { status: "landed", landedAt: 5 } });
+    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: true }, 9)).toMatchObject({
+      reopened: true,
+      landed: false,
+      convoy: { status: "open" },
+    });
+    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: false }, 9)).toMatchObject({
+      reopened: false,
+      landed: false,
+      convoy: { status: "landed", landedAt: 5 },
+    });
     const open = convoy(bead("b1", "api", { status: "in_progress" }), bead("b2", "docs", { status: "closed" }));
     const gone = moveInConvoy(open, { oldBeadId: "b1", successor, targetExists: false, reopen: true }, 9)!;
     expect(gone).toMatchObject({ reopened: false, landed: true, convoy: { status: "landed", landedAt: 9 } });
@@ -165,7 +197,13 @@ describe("the town's convoy bookkeeping", () => {
   });
 
   it("retires the longest-landed convoys past the number kept, never an open one", () => {
-    const at = (id: string, landedAt: number | undefined, createdAt = 0): Convoy => ({ ...convoy(bead("b", "a", { status: "closed" })), id, status: "landed", createdAt, ...(landedAt === undefined ? {} : { landedAt }) });
+    const at = (id: string, landedAt: number | undefined, createdAt = 0): Convoy => ({
+      ...convoy(bead("b", "a", { status: "closed" })),
+      id,
+      status: "landed",
+      createdAt,
+      ...(landedAt === undefined ? {} : { landedAt }),
+    });
     const convoys = [at("late", 30), { ...convoy(bead("o", "a")), id: "open" }, at("early", 10), at("no-landed-at", undefined, 20), at("mid", 25)];
     expect(toRetire(convoys, 2).map((c) => c.id)).toEqual(["early", "no-landed-at"]);
     expect(toRetire(convoys, 4)).toEqual([]);
@@ -186,7 +224,10 @@ describe("the town's convoy bookkeeping", () => {
       ["b3", "b9", "b5"],
     );
     // A moved bead is replaced by its rig's move notice, never closed by the reconciliation.
-    expect(answer).toEqual({ notices: [{ beadId: "b3", status: "closed", rev: 5, title: "b3 renamed", assignee: undefined, failure: undefined }], missing: ["b5"] });
+    expect(answer).toEqual({
+      notices: [{ beadId: "b3", status: "closed", rev: 5, title: "b3 renamed", assignee: undefined, failure: undefined }],
+      missing: ["b5"],
+    });
     const next = reconciled(c, { removedRigs: ["id-a"], notices: answer.notices, missing: answer.missing }, 11);
     expect(next.beads.map((b) => [b.beadId, b.status, b.note ?? b.doneAt ?? ""])).toEqual([
       ["b1", "closed", ""],

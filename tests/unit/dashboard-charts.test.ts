@@ -4,7 +4,16 @@ import { burnDown, hourly } from "../../web/src/lib/charts.ts";
 import { itemHref, laneOf, rank } from "../../web/src/lib/attention.ts";
 import type { AttentionItem, ConvoyBead, Rig } from "../../party/protocol.ts";
 
-const bead = (status: ConvoyBead["status"], doneAt?: number): ConvoyBead => ({ rigId: "R", rigName: "r", beadId: `b${Math.random()}`, title: "t", status, reason: "", rev: 1, ...(doneAt !== undefined ? { doneAt } : {}) });
+const bead = (status: ConvoyBead["status"], doneAt?: number): ConvoyBead => ({
+  rigId: "R",
+  rigName: "r",
+  beadId: `b${Math.random()}`,
+  title: "t",
+  status,
+  reason: "",
+  rev: 1,
+  ...(doneAt !== undefined ? { doneAt } : {}),
+});
 
 describe("burnDown", () => {
   it("steps down once per closed bead, in time order, from the total; failed beads stay on the line", () => {
@@ -37,7 +46,17 @@ describe("hourly", () => {
 });
 
 const rig = (name: string, attention: AttentionItem[]): Rig =>
-  ({ id: `ID${name}`, name, gitUrl: "", defaultBranch: "main", capabilities: [], maxPolecats: 2, status: "ready", createdAt: 0, summary: { beads: {}, agents: {}, queuedMail: 0, lastActivity: null, diskBytes: null, updatedAt: 0, attention } }) as unknown as Rig;
+  ({
+    id: `ID${name}`,
+    name,
+    gitUrl: "",
+    defaultBranch: "main",
+    capabilities: [],
+    maxPolecats: 2,
+    status: "ready",
+    createdAt: 0,
+    summary: { beads: {}, agents: {}, queuedMail: 0, lastActivity: null, diskBytes: null, updatedAt: 0, attention },
+  }) as unknown as Rig;
 
 describe("the attention lane", () => {
   it("puts a critical escalation and a broken rig before failed beads, and unread mail last, across rigs", () => {

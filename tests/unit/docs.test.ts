@@ -61,7 +61,16 @@ describe("the README and docs stand alone", () => {
   it("checks the README and every page of docs/", () => {
     const seen = markdown.map((file) => relative(ROOT, file));
     expect(seen).toContain("README.md");
-    expect(seen).toEqual(expect.arrayContaining(["docs/protocol.md", "docs/security.md", "docs/lifecycle.md", "docs/architecture.md", "docs/development.md", "docs/benchmarks.md"]));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        "docs/protocol.md",
+        "docs/security.md",
+        "docs/lifecycle.md",
+        "docs/architecture.md",
+        "docs/development.md",
+        "docs/benchmarks.md",
+      ]),
+    );
   });
 
   it("links only to files in the repository and names no document outside it", () => {

@@ -23,7 +23,14 @@ describe("tones", () => {
   });
 
   it("an event gets its kind's tone unless told, says what it is about, and is one bounded line", () => {
-    expect(makeEvent("E", 1, "failed", "bead x failed", { bead: "B" })).toEqual({ id: "E", at: 1, kind: "failed", text: "bead x failed", tone: "bad", bead: "B" });
+    expect(makeEvent("E", 1, "failed", "bead x failed", { bead: "B" })).toEqual({
+      id: "E",
+      at: 1,
+      kind: "failed",
+      text: "bead x failed",
+      tone: "bad",
+      bead: "B",
+    });
     expect(makeEvent("E", 1, "merge", "merged after all", { tone: "good" }).tone).toBe("good");
     const long = makeEvent("E", 1, "escalation", `t\n${"x".repeat(10_000)}`, { agent: "a/polecats/toast" });
     expect(long.text).toHaveLength(LIMITS.feedText);
@@ -45,7 +52,9 @@ describe("tones", () => {
     const event = makeEvent("E", 1, "failed", "bead 12345678 failed", { bead: "B" });
     expect(forTown(event, "backend")).toMatchObject({ text: "backend: bead 12345678 failed", rig: "backend", bead: "B", tone: "bad" });
     expect(forTown(makeEvent("E", 1, "dead", "backend/polecats/toast is dead"), "backend").text).toBe("backend/polecats/toast is dead");
-    expect(forTown(makeEvent("E", 1, "rig", "clone failed: https://u:secret-token@example.com/r.git", { tone: "bad" }), "backend").text).toBe("backend: clone failed: https://u:***@example.com/r.git");
+    expect(forTown(makeEvent("E", 1, "rig", "clone failed: https://u:secret-token@example.com/r.git", { tone: "bad" }), "backend").text).toBe(
+      "backend: clone failed: https://u:***@example.com/r.git",
+    );
   });
 });
 
@@ -70,7 +79,12 @@ describe("the town's share of a rig's failures", () => {
     expect(sent).toEqual([0, 1, 2, 3, 4]);
     expect(due).toBe(1_000 + rule.windowMs);
     const merged = mergedEvent(window!, 2_000, "backend")!;
-    expect(merged).toMatchObject({ id: "held-1", kind: "escalation", tone: "bad", text: "backend: 995 more failures (663 escalation, 332 failed); see the rig's feed" });
+    expect(merged).toMatchObject({
+      id: "held-1",
+      kind: "escalation",
+      tone: "bad",
+      text: "backend: 995 more failures (663 escalation, 332 failed); see the rig's feed",
+    });
   });
 
   it("a new window lets a few through again, with a merged line of its own", () => {
@@ -98,11 +112,25 @@ describe("the town's share of a rig's failures", () => {
 });
 
 describe("the work machine's failure lines (party/work/)", () => {
-  const CONFIG: WorkConfig = { rigName: "r", rigId: "01RIG0000000000000000000000", ready: true, maxPolecats: 1, heartbeatTimeoutMs: 1_000, idleMs: 60_000, mergeTimeoutMs: 60_000, mergeTries: 3, leaseTtlMs: 600_000, stopTimeoutMs: 60_000, maxRuns: 3 };
+  const CONFIG: WorkConfig = {
+    rigName: "r",
+    rigId: "01RIG0000000000000000000000",
+    ready: true,
+    maxPolecats: 1,
+    heartbeatTimeoutMs: 1_000,
+    idleMs: 60_000,
+    mergeTimeoutMs: 60_000,
+    mergeTries: 3,
+    leaseTtlMs: 600_000,
+    stopTimeoutMs: 60_000,
+    maxRuns: 3,
+  };
   const BEAD = "01BEAD00000000000000000000";
 
   function world() {
-    const beads = new Map<string, Bead>([[BEAD, { id: BEAD, title: "t", body: "", status: "open", priority: "medium", requires: [], createdAt: 0, updatedAt: 0 }]]);
+    const beads = new Map<string, Bead>([
+      [BEAD, { id: BEAD, title: "t", body: "", status: "open", priority: "medium", requires: [], createdAt: 0, updatedAt: 0 }],
+    ]);
     const agents = new Map<string, Agent>();
     const liveness = new Map<string, Liveness>();
     let lease: LeaseState = emptyLease();
@@ -113,7 +141,7 @@ describe("the work machine's failure lines (party/work/)", () => {
       for (const b of t.beads) beads.set(b.id, b);
       for (const a of t.agents) agents.set(a.identity, a);
       lease = t.lease;
-      for (const [id, l] of t.liveness) (l ? liveness.set(id, l) : liveness.delete(id));
+      for (const [id, l] of t.liveness) l ? liveness.set(id, l) : liveness.delete(id);
       return t.effects.filter((e): e is Extract<Effect, { kind: "feed" }> => e.kind === "feed");
     };
     return { feed, agents, beads, now: () => now };

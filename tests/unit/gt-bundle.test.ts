@@ -50,7 +50,9 @@ describe("the gt bundle", () => {
   it("loads neither zod nor the MCP SDK (nor protocol.ts's schemas) at start", () => {
     const inputs = inputsOf(loadedWith(entryOf("gt.js")));
     expect(inputs).toContain("container/gt.ts");
-    expect(inputs.filter((i) => /node_modules\/(zod|@modelcontextprotocol)\/|party\/protocol\.ts$|container\/gt\/(schemas|mcp-server)\.ts$/.test(i))).toEqual([]);
+    expect(inputs.filter((i) => /node_modules\/(zod|@modelcontextprotocol)\/|party\/protocol\.ts$|container\/gt\/(schemas|mcp-server)\.ts$/.test(i))).toEqual(
+      [],
+    );
   });
 
   it("has the MCP server, the SDK and zod in a chunk gt imports dynamically", () => {

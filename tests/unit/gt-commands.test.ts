@@ -6,12 +6,30 @@ describe("gt's command tree", () => {
   const paths = commandPaths();
 
   it("holds the Gas Town forms beside Townhall's", () => {
-    for (const path of ["mail", "mail send", "mail inbox", "mail read", "mail reply", "mail check", "hook", "escalate", "sling", "convoy create", "bead move", "rig list"]) {
+    for (const path of [
+      "mail",
+      "mail send",
+      "mail inbox",
+      "mail read",
+      "mail reply",
+      "mail check",
+      "hook",
+      "escalate",
+      "sling",
+      "convoy create",
+      "bead move",
+      "rig list",
+    ]) {
       expect(paths).toContain(path);
     }
   });
 
-  it.each(commandPaths().flatMap((path) => [[path, "--help"], [path, "-h"]]))("gt %s %s prints its usage and exits 0", async (path, flag) => {
+  it.each(
+    commandPaths().flatMap((path) => [
+      [path, "--help"],
+      [path, "-h"],
+    ]),
+  )("gt %s %s prints its usage and exits 0", async (path, flag) => {
     const outcome = await run([...path.split(" "), flag]);
     expect(outcome.code).toBe(0);
     expect(outcome.stderr ?? "").toBe("");

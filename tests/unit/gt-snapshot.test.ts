@@ -68,7 +68,14 @@ const rigs: Rig[] = [
     maxPolecats: 2,
     status: "cloning",
     createdAt: T,
-    summary: { beads: { open: 0, in_progress: 0, in_review: 0, closed: 0, failed: 0 } as Rig["summary"]["beads"], agents: counts0, queuedMail: 0, lastActivity: null, diskBytes: null, updatedAt: T },
+    summary: {
+      beads: { open: 0, in_progress: 0, in_review: 0, closed: 0, failed: 0 } as Rig["summary"]["beads"],
+      agents: counts0,
+      queuedMail: 0,
+      lastActivity: null,
+      diskBytes: null,
+      updatedAt: T,
+    },
   },
 ];
 const convoy: ConvoyProgress = {
@@ -77,13 +84,31 @@ const convoy: ConvoyProgress = {
   status: "open",
   createdAt: T,
   beads: [
-    { rigId: "rig-alpha", rigName: "alpha", beadId: BEAD, title: "Fix the parser", status: "closed", assignee: "alpha/polecats/toast", reason: "requires ts; least loaded", rev: 3 },
+    {
+      rigId: "rig-alpha",
+      rigName: "alpha",
+      beadId: BEAD,
+      title: "Fix the parser",
+      status: "closed",
+      assignee: "alpha/polecats/toast",
+      reason: "requires ts; least loaded",
+      rev: 3,
+    },
     { rigId: "rig-alpha", rigName: "alpha", beadId: BEAD2, title: "Docs", status: "open", reason: "rig given", rev: 1 },
     { rigId: "rig-beta", rigName: "beta", beadId: id(6), title: "Port", status: "failed", reason: "least loaded", rev: 2, note: "rig removed" },
   ],
   progress: { done: 1, total: 3, byRig: { alpha: { done: 1, total: 2 }, beta: { done: 0, total: 1 } } },
 };
-const escalation: Escalation = { id: ESC, from: "alpha/polecats/toast", title: "Tests hang", body: "", severity: "high", createdAt: T, status: "acknowledged", note: "on it" };
+const escalation: Escalation = {
+  id: ESC,
+  from: "alpha/polecats/toast",
+  title: "Tests hang",
+  body: "",
+  severity: "high",
+  createdAt: T,
+  status: "acknowledged",
+  note: "on it",
+};
 const log: AgentLogResult = {
   run: { run: `${BEAD}.2`, identity: "alpha/polecats/toast", beadId: BEAD, startedAt: T, endedAt: T + 9000, exit: "exit 0", lines: 2, bytes: 20, dropped: 1 },
   runs: [
@@ -144,7 +169,13 @@ const received = (tool: string) => new Promise<void>((resolve) => waiting.set(to
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "townhall-gt-snapshot-"));
-  writeFileSync(join(dir, "beads.json"), JSON.stringify([{ title: "One", rig: "alpha" }, { title: "Two", requires: ["ts"], priority: "low" }]));
+  writeFileSync(
+    join(dir, "beads.json"),
+    JSON.stringify([
+      { title: "One", rig: "alpha" },
+      { title: "Two", requires: ["ts"], priority: "low" },
+    ]),
+  );
   server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -175,7 +206,11 @@ const operatorEnv = (): Env => ({ GT_HOST: host, GT_TOWN: "town1", GT_RIG: "rig-
 
 /** Runs `gt <argv>` in this process with only `env`'s GT_* variables; the transcript of the run. */
 async function transcript(argv: string[], env: Env, replies: Record<string, Reply> = {}): Promise<string> {
-  const saved = Object.fromEntries(Object.keys(process.env).filter((k) => k.startsWith("GT_")).map((k) => [k, process.env[k]]));
+  const saved = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith("GT_"))
+      .map((k) => [k, process.env[k]]),
+  );
   for (const k of Object.keys(saved)) delete process.env[k];
   for (const [k, v] of Object.entries(env)) if (v !== undefined) process.env[k] = v;
   overrides = replies;
@@ -363,7 +398,14 @@ describe("gt's output", () => {
 
   it("runs: every command against a fake room", async () => {
     const out: string[] = [];
-    for (const [argv, env, replies] of CASES) out.push(await transcript(argv.map((a) => a.replace("<dir>", dir)), env(), replies));
+    for (const [argv, env, replies] of CASES)
+      out.push(
+        await transcript(
+          argv.map((a) => a.replace("<dir>", dir)),
+          env(),
+          replies,
+        ),
+      );
     await expect(`${out.join("\n\n")}\n`).toMatchFileSnapshot("__snapshots__/gt-runs.txt");
   });
 
@@ -380,15 +422,35 @@ describe("gt's output", () => {
 
   it("gt mcp: the tool list of both modes, its help, and calls through it", { timeout: 60_000 }, async () => {
     const out: string[] = [];
-    for (const argv of [["mcp", "--help"], ["mcp", "extra"]]) {
+    for (const argv of [
+      ["mcp", "--help"],
+      ["mcp", "extra"],
+    ]) {
       const result = await gt(argv, rigEnv());
       out.push(`$ gt ${argv.join(" ")}\ncode: ${result.code}\nstdout:\n${result.stdout}stderr:\n${result.stderr}`);
     }
     const noEnv = await gt(["mcp"], {});
     out.push(`$ gt mcp (no environment)\ncode: ${noEnv.code}\nstdout:\n${noEnv.stdout}stderr:\n${noEnv.stderr}`);
     for (const [mode, env, calls] of [
-      ["rig", rigEnv, [["gt_prime", {}], ["gt_mail_check", {}], ["gt_bead_status", { bead_id: "nope" }], ["gt_mail_send", { to: "mayor", subject: "s", body: "" }]]],
-      ["mayor", mayorEnv, [["gt_sling", { title: "x", requires: ["ts"] }], ["gt_list_rigs", {}], ["gt_prime", {}]]],
+      [
+        "rig",
+        rigEnv,
+        [
+          ["gt_prime", {}],
+          ["gt_mail_check", {}],
+          ["gt_bead_status", { bead_id: "nope" }],
+          ["gt_mail_send", { to: "mayor", subject: "s", body: "" }],
+        ],
+      ],
+      [
+        "mayor",
+        mayorEnv,
+        [
+          ["gt_sling", { title: "x", requires: ["ts"] }],
+          ["gt_list_rigs", {}],
+          ["gt_prime", {}],
+        ],
+      ],
     ] as const) {
       const client = await mcpClient(env());
       try {

@@ -33,12 +33,15 @@ describe("showInvisible", () => {
 
   it("is idempotent, and leaves nothing invisible, whatever the input", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom("a", " ", "⟨", "U", "+", "⟩", "👩", "\u200d", "\ufe0f", ...NAMED.map((c) => String.fromCodePoint(c))) }), (text) => {
-        const once = showInvisible(text);
-        expect(showInvisible(once)).toBe(once);
-        // Only a joiner between two emoji may stay unmarked.
-        expect(once.replace(/(?<=👩\ufe0f?)\u200d(?=👩)/gu, "")).not.toMatch(new RegExp(INVISIBLE.source, "u"));
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom("a", " ", "⟨", "U", "+", "⟩", "👩", "\u200d", "\ufe0f", ...NAMED.map((c) => String.fromCodePoint(c))) }),
+        (text) => {
+          const once = showInvisible(text);
+          expect(showInvisible(once)).toBe(once);
+          // Only a joiner between two emoji may stay unmarked.
+          expect(once.replace(/(?<=👩\ufe0f?)\u200d(?=👩)/gu, "")).not.toMatch(new RegExp(INVISIBLE.source, "u"));
+        },
+      ),
     );
   });
 });

@@ -33,7 +33,10 @@ function sources(): Map<string, string[]> {
   const files = new Map<string, string[]>();
   for (const file of readdirSync(PARTY, { recursive: true, encoding: "utf8" }).filter((f) => /\.tsx?$/.test(f))) {
     const source = readFileSync(join(PARTY, file), "utf8");
-    files.set(join(PARTY, file), [...source.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1]!));
+    files.set(
+      join(PARTY, file),
+      [...source.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1]!),
+    );
   }
   return files;
 }
@@ -130,7 +133,14 @@ describe("party/", () => {
     expect(isProtocol(resolved(join(WORK, "step.ts"), "../records.ts")!)).toBe(false);
     expect(isProtocol(resolved(join(PROTOCOL_PARTS, "tools.ts"), "../rig/room.ts")!)).toBe(false);
     const [a, b] = [join(PARTY, "a.ts"), join(PARTY, "b.ts")];
-    expect(circlesIn(new Map([[a, [b]], [b, [a]]]))).toEqual(["a.ts → b.ts → a.ts"]);
+    expect(
+      circlesIn(
+        new Map([
+          [a, [b]],
+          [b, [a]],
+        ]),
+      ),
+    ).toEqual(["a.ts → b.ts → a.ts"]);
     expect(inside(resolved(join(WORK, "step.ts"), "../rig/room.ts")!, WORK)).toBe(false);
     expect(sources().get(join(WORK, "step.ts"))).toContain("./overlay.ts");
   });
@@ -175,5 +185,7 @@ function reaches(source: string): string[] {
   return code(source)
     .split("\n")
     .map((line) => line.trim())
-    .filter((line) => /\.storage\b|\.records\b|\brecords\s*\.\s*\w+\s*[(<]|(?<!\bstore)\.(put|deleteAll|wipe)\s*\(/.test(line) && !line.includes(STORE_HANDOVER));
+    .filter(
+      (line) => /\.storage\b|\.records\b|\brecords\s*\.\s*\w+\s*[(<]|(?<!\bstore)\.(put|deleteAll|wipe)\s*\(/.test(line) && !line.includes(STORE_HANDOVER),
+    );
 }

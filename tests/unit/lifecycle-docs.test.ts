@@ -48,11 +48,14 @@ describe("docs/lifecycle.md documents the work machine", () => {
     const events = new Set([...section("Events").matchAll(/^\|\s*`([a-z_]+)`\s*\|/gm)].map((m) => m[1]!));
     const taken = new Set<WorkEventType>((Object.keys(TABLES) as Machine[]).flatMap((machine) => TABLES[machine].map(([, on]) => on)));
     expect([...taken].filter((event) => !events.has(event))).toEqual([]);
-    for (const event of ["bead_create", "bead_edit", "agent_register", "escalate", "escalation_update", "clone_reported", "rig_resize", "dispatch"]) expect(events).toContain(event);
+    for (const event of ["bead_create", "bead_edit", "agent_register", "escalate", "escalation_update", "clone_reported", "rig_resize", "dispatch"])
+      expect(events).toContain(event);
   });
 
   it("finds what it looks for (the check itself)", () => {
-    expect(documentedRows("\n### bead\n\n| from | event | to | rule |\n| --- | --- | --- | --- |\n| `none` | `bead_create` | `open` | W17 |\n")).toEqual(new Map([["bead", ["none bead_create open W17"]]]));
+    expect(documentedRows("\n### bead\n\n| from | event | to | rule |\n| --- | --- | --- | --- |\n| `none` | `bead_create` | `open` | W17 |\n")).toEqual(
+      new Map([["bead", ["none bead_create open W17"]]]),
+    );
     expect(() => section("No such section")).toThrow();
   });
 });

@@ -81,7 +81,10 @@ class Provider {
   connected = false;
   wrote = false;
   private off: (() => void) | null = null;
-  constructor(private readonly room: () => Room, id: number) {
+  constructor(
+    private readonly room: () => Room,
+    id: number,
+  ) {
     this.doc.clientID = 0x7f000000 + id; // a provider's own id: random in real life, far above any lineage
   }
 
@@ -120,7 +123,16 @@ type Op =
 
 const REPLICAS = 3;
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("set" as const), collection: fc.constantFrom(0 as const, 1 as const), key: fc.nat(5), value: fc.nat(1000), event: fc.boolean() }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("set" as const),
+      collection: fc.constantFrom(0 as const, 1 as const),
+      key: fc.nat(5),
+      value: fc.nat(1000),
+      event: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete" as const), key: fc.nat(5) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("event" as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("rebuild" as const) }) },
@@ -190,10 +202,17 @@ describe("lineage hand-over", () => {
   it("a replica that missed updates before the rebuild, through two rebuilds in a row", async () => {
     const room = await new Room().start();
     const p = new Provider(() => room, 1);
-    await room.records.write([{ collection: "beads", key: "B1", value: { v: 1 } }, { collection: "beads", key: "B2", value: { v: 1 } }]);
+    await room.records.write([
+      { collection: "beads", key: "B1", value: { v: 1 } },
+      { collection: "beads", key: "B2", value: { v: 1 } },
+    ]);
     p.connect();
     p.disconnect();
-    await room.records.write([{ collection: "beads", key: "B1", value: { v: 2 } }, { collection: "beads", key: "B2", value: null }, { collection: "beads", key: "B3", value: { v: 3 } }]);
+    await room.records.write([
+      { collection: "beads", key: "B1", value: { v: 2 } },
+      { collection: "beads", key: "B2", value: null },
+      { collection: "beads", key: "B3", value: { v: 3 } },
+    ]);
     await room.rebuild();
     await room.records.write([{ collection: "beads", key: "B1", value: { v: 4 } }]);
     await room.rebuild();
@@ -237,7 +256,23 @@ describe("lineage hand-over", () => {
     const room = new Map([[5, 10]]);
     expect(planHandOver(5, room, new Map())).toEqual({ kind: "hand-over", stale: new Map() });
     expect(planHandOver(5, room, new Map([[5, 10]]))).toEqual({ kind: "hand-over", stale: new Map() });
-    expect(planHandOver(5, room, new Map([[5, 3], [4, 7], [1, 2]]))).toEqual({ kind: "hand-over", stale: new Map([[4, 7], [1, 2]]) });
+    expect(
+      planHandOver(
+        5,
+        room,
+        new Map([
+          [5, 3],
+          [4, 7],
+          [1, 2],
+        ]),
+      ),
+    ).toEqual({
+      kind: "hand-over",
+      stale: new Map([
+        [4, 7],
+        [1, 2],
+      ]),
+    });
     expect(planHandOver(5, room, new Map([[5, 11]]))).toEqual({ kind: "diverged", client: 5 });
     expect(planHandOver(5, room, new Map([[6, 1]]))).toEqual({ kind: "diverged", client: 6 });
     expect(planHandOver(5, room, new Map([[0, 1]]))).toEqual({ kind: "diverged", client: 0 });
@@ -245,9 +280,19 @@ describe("lineage hand-over", () => {
   });
 
   it("encodes the delete set as a Yjs update with no structs", () => {
-    const decoded = Y.decodeUpdate(deleteAllOf(new Map([[2, 7], [1, 3]])));
+    const decoded = Y.decodeUpdate(
+      deleteAllOf(
+        new Map([
+          [2, 7],
+          [1, 3],
+        ]),
+      ),
+    );
     expect(decoded.structs).toEqual([]);
-    expect([...decoded.ds.clients].map(([c, items]) => [c, items.map((i) => [i.clock, i.len])]).sort()).toEqual([[1, [[0, 3]]], [2, [[0, 7]]]]);
+    expect([...decoded.ds.clients].map(([c, items]) => [c, items.map((i) => [i.clock, i.len])]).sort()).toEqual([
+      [1, [[0, 3]]],
+      [2, [[0, 7]]],
+    ]);
   });
 
   it("needs both parts: the old step 2 leaves old values behind, and a lower lineage id loses the value", () => {

@@ -54,7 +54,8 @@ describe("the living demo's work", () => {
   });
 
   it("never leaves an agent silent long enough for the witness to call it hung, but where it means to hang", () => {
-    for (const bead of works.flatMap(beadsOf)) for (const step of parseSteps(bead.body)) if (step.kind === "sleep") expect(step.ms, bead.title).toBeLessThanOrEqual(12_000);
+    for (const bead of works.flatMap(beadsOf))
+      for (const step of parseSteps(bead.body)) if (step.kind === "sleep") expect(step.ms, bead.title).toBeLessThanOrEqual(12_000);
   });
 
   it("writes a file of its own in every bead, so no two demo merges conflict", () => {
@@ -129,7 +130,8 @@ describe("the living demo's work", () => {
       return "steady";
     };
     for (let i = 0; i < DEMO_KINDS.length * 10; i++) kinds.push(kindOf(dealer.next({ handoffPending: false })));
-    for (let round = 0; round < 10; round++) expect(new Set(kinds.slice(round * DEMO_KINDS.length, (round + 1) * DEMO_KINDS.length))).toEqual(new Set(DEMO_KINDS));
+    for (let round = 0; round < 10; round++)
+      expect(new Set(kinds.slice(round * DEMO_KINDS.length, (round + 1) * DEMO_KINDS.length))).toEqual(new Set(DEMO_KINDS));
     for (let i = 1; i < kinds.length; i++) expect(kinds[i], `at ${i}`).not.toBe(kinds[i - 1]);
     expect(kinds.slice(0, 6)).not.toEqual(kinds.slice(6, 12)); // shuffled anew each round
   });
@@ -152,8 +154,14 @@ describe("the living demo's bounds and pace", () => {
   });
 
   it("holds back while failed beads wait for the operator, and says what to do", () => {
-    expect(demoHold({ active: 0, failed: DEMO_BOUNDS.failedBeads })).toEqual({ needs: "operator", why: expect.stringMatching(/^4 failed beads wait for you \(retry, move or close/) });
-    expect(demoHold({ active: 20, failed: 2 }, { activeBeads: 8, failedBeads: 2 })).toMatchObject({ needs: "operator", why: expect.stringMatching(/^2 failed beads/) });
+    expect(demoHold({ active: 0, failed: DEMO_BOUNDS.failedBeads })).toEqual({
+      needs: "operator",
+      why: expect.stringMatching(/^4 failed beads wait for you \(retry, move or close/),
+    });
+    expect(demoHold({ active: 20, failed: 2 }, { activeBeads: 8, failedBeads: 2 })).toMatchObject({
+      needs: "operator",
+      why: expect.stringMatching(/^2 failed beads/),
+    });
   });
 
   it("reads --every as seconds, a range or one number", () => {
@@ -171,9 +179,9 @@ describe("the living demo's bounds and pace", () => {
 
 describe("what npm start says about the town", () => {
   it("names a failed bead, its rig and why, short", () => {
-    expect(failedBeadLine({ title: "Add login", failure: "backend/polecats/toast exited (exit 4) before done; gave up after 3 runs", attempts: 3 }, "backend")).toBe(
-      'bead "Add login" failed in backend: exit 4 (3 attempts)',
-    );
+    expect(
+      failedBeadLine({ title: "Add login", failure: "backend/polecats/toast exited (exit 4) before done; gave up after 3 runs", attempts: 3 }, "backend"),
+    ).toBe('bead "Add login" failed in backend: exit 4 (3 attempts)');
   });
 
   it("keeps a reason it does not know whole", () => {
@@ -187,6 +195,8 @@ describe("what npm start says about the town", () => {
     const bead = (status: "open" | "closed" | "failed") => ({ rigId: "r", rigName: "backend", beadId: "b", title: "t", status, reason: "", rev: 1 });
     expect(convoyLine({ title: "Polish sign-in", status: "open", beads: [bead("open"), bead("open")] })).toBeNull();
     expect(convoyLine({ title: "Polish sign-in", status: "open", beads: [bead("closed"), bead("open")] })).toBe('convoy "Polish sign-in": 1/2');
-    expect(convoyLine({ title: "Polish sign-in", status: "landed", beads: [bead("closed"), bead("failed")] })).toBe('convoy "Polish sign-in": 2/2 — landed (1 failed)');
+    expect(convoyLine({ title: "Polish sign-in", status: "landed", beads: [bead("closed"), bead("failed")] })).toBe(
+      'convoy "Polish sign-in": 2/2 — landed (1 failed)',
+    );
   });
 });

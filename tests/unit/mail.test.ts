@@ -64,7 +64,13 @@ describe("routeFromTown", () => {
 describe("newMail", () => {
   it("starts queued with sentAt = now", () => {
     expect(newMail({ id: "M1", from: "mayor", to: "a/witness", subject: "s", body: "b" }, 42)).toEqual({
-      id: "M1", from: "mayor", to: "a/witness", subject: "s", body: "b", sentAt: 42, state: "queued",
+      id: "M1",
+      from: "mayor",
+      to: "a/witness",
+      subject: "s",
+      body: "b",
+      sentAt: 42,
+      state: "queued",
     });
   });
 });

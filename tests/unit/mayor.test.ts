@@ -14,7 +14,10 @@ const rig = (name: string, over: Partial<Candidate> = {}): Candidate => ({
 
 describe("the Mayor's distribution (DESIGN §8)", () => {
   it("keeps only ready rigs whose capabilities cover the bead's requirements", () => {
-    const decision = choose([rig("web", { capabilities: ["ts", "web"] }), rig("api", { capabilities: ["go"] }), rig("new", { status: "cloning", capabilities: ["ts"] })], ["ts"]);
+    const decision = choose(
+      [rig("web", { capabilities: ["ts", "web"] }), rig("api", { capabilities: ["go"] }), rig("new", { status: "cloning", capabilities: ["ts"] })],
+      ["ts"],
+    );
     expect(decision.ok && decision.rig.name).toBe("web");
     expect(decision.ok && decision.reason).toContain("not eligible: api (lacks ts), new (status cloning)");
   });

@@ -17,7 +17,17 @@ const BEAD = "01J0000000000000000000BEA1";
 const NEXT = "01J0000000000000000000NXT1";
 const CONVOY = "01J0000000000000000000CVY1";
 
-const rig = (id: string, name: string): Rig => ({ id, name, gitUrl: "/r", defaultBranch: "main", capabilities: [], maxPolecats: 2, status: "ready", createdAt: 0, summary: emptySummary(0) });
+const rig = (id: string, name: string): Rig => ({
+  id,
+  name,
+  gitUrl: "/r",
+  defaultBranch: "main",
+  capabilities: [],
+  maxPolecats: 2,
+  status: "ready",
+  createdAt: 0,
+  summary: emptySummary(0),
+});
 const api = rig(API, "api");
 const web = rig(WEB, "web");
 const docs = rig(DOCS, "docs");
@@ -62,21 +72,42 @@ describe("the move's plan", () => {
       code: "UNKNOWN_RIG",
       message: `the rig bead ${BEAD} was placed in was removed`,
     });
-    expect(refusal(() => planMove({ bead_id: BEAD, rig: "api" }, api, { rigId: API }, registry, nextId))).toEqual({ code: "INVALID_ARGS", message: `rig: bead ${BEAD} is in rig api already` });
+    expect(refusal(() => planMove({ bead_id: BEAD, rig: "api" }, api, { rigId: API }, registry, nextId))).toEqual({
+      code: "INVALID_ARGS",
+      message: `rig: bead ${BEAD} is in rig api already`,
+    });
     expect(refusal(() => planMove({ bead_id: BEAD, rig: "api", from: "api" }, api, undefined, registry, nextId)).code).toBe("INVALID_ARGS");
   });
 
   it("answers a move made already from the index, and refuses one to another rig", () => {
     const moved = { rigId: API, movedTo: { rigId: WEB, rig: "web", beadId: NEXT } };
-    expect(planMove({ bead_id: BEAD, rig: "web" }, web, moved, registry, nextId)).toEqual({ kind: "answered", result: { bead_id: NEXT, rig: "web", moved_from: { rig: "api", bead_id: BEAD } } });
-    expect(refusal(() => planMove({ bead_id: BEAD, rig: "docs" }, docs, moved, registry, nextId))).toEqual({ code: "CONFLICT", message: `bead ${BEAD} was moved to rig web already (as bead ${NEXT})` });
+    expect(planMove({ bead_id: BEAD, rig: "web" }, web, moved, registry, nextId)).toEqual({
+      kind: "answered",
+      result: { bead_id: NEXT, rig: "web", moved_from: { rig: "api", bead_id: BEAD } },
+    });
+    expect(refusal(() => planMove({ bead_id: BEAD, rig: "docs" }, docs, moved, registry, nextId))).toEqual({
+      code: "CONFLICT",
+      message: `bead ${BEAD} was moved to rig web already (as bead ${NEXT})`,
+    });
     // The source rig removed since: the answer names the rig the caller gave, if any.
     const fromGone = { ...moved, rigId: "01J0000000000000000000G0NE" };
     expect(planMove({ bead_id: BEAD, rig: "web", from: "old" }, web, fromGone, registry, nextId)).toMatchObject({ result: { moved_from: { rig: "old" } } });
   });
 });
 
-const notice: MovedNotice = { bead_id: BEAD, from_rig: "api", from_rig_id: API, to_rig: "web", to_rig_id: WEB, new_bead_id: NEXT, title: "fix it", body: "the body", priority: "high", requires: ["ts"], convoy_id: CONVOY };
+const notice: MovedNotice = {
+  bead_id: BEAD,
+  from_rig: "api",
+  from_rig_id: API,
+  to_rig: "web",
+  to_rig_id: WEB,
+  new_bead_id: NEXT,
+  title: "fix it",
+  body: "the body",
+  priority: "high",
+  requires: ["ts"],
+  convoy_id: CONVOY,
+};
 
 describe("the source rig's answer", () => {
   it("is the move's notice, for the target the town knows", () => {
@@ -84,11 +115,22 @@ describe("the source rig's answer", () => {
   });
 
   it("passes the rig's client errors on, and anything else as INTERNAL (calling again resumes)", () => {
-    expect(refusal(() => movedNotice({ status: 409, body: { ok: false, error: { code: "CONFLICT", message: "bead is closed" } } }, api, web, BEAD))).toEqual({ code: "CONFLICT", message: "bead is closed" });
-    expect(refusal(() => movedNotice({ status: 404, body: { ok: false, error: { code: "UNKNOWN_BEAD", message: "no bead" } } }, api, web, BEAD)).code).toBe("UNKNOWN_BEAD");
-    expect(refusal(() => movedNotice({ status: 500, body: { ok: false, error: { code: "CONFLICT", message: "boom" } } }, api, web, BEAD))).toEqual({ code: "INTERNAL", message: "boom" });
+    expect(refusal(() => movedNotice({ status: 409, body: { ok: false, error: { code: "CONFLICT", message: "bead is closed" } } }, api, web, BEAD))).toEqual({
+      code: "CONFLICT",
+      message: "bead is closed",
+    });
+    expect(refusal(() => movedNotice({ status: 404, body: { ok: false, error: { code: "UNKNOWN_BEAD", message: "no bead" } } }, api, web, BEAD)).code).toBe(
+      "UNKNOWN_BEAD",
+    );
+    expect(refusal(() => movedNotice({ status: 500, body: { ok: false, error: { code: "CONFLICT", message: "boom" } } }, api, web, BEAD))).toEqual({
+      code: "INTERNAL",
+      message: "boom",
+    });
     expect(refusal(() => movedNotice({ status: 400, body: { ok: false, error: { code: "MADE_UP" } } }, api, web, BEAD)).code).toBe("INTERNAL");
-    expect(refusal(() => movedNotice({ status: 502, body: null }, api, web, BEAD))).toEqual({ code: "INTERNAL", message: "rig api answered HTTP 502; call again: the move resumes where it stopped" });
+    expect(refusal(() => movedNotice({ status: 502, body: null }, api, web, BEAD))).toEqual({
+      code: "INTERNAL",
+      message: "rig api answered HTTP 502; call again: the move resumes where it stopped",
+    });
   });
 
   it("refuses when the rig had moved the bead to another rig before", () => {
@@ -109,7 +151,16 @@ describe("the town's steps for a move", () => {
     expect(steps.entries.map((e) => [e.key, e.kind, e.createdAt])).toEqual([[`bead-${NEXT}`, "bead", 50]]);
     expect(steps.entries[0]!.payload as BeadPayload).toEqual({
       rig_id: WEB,
-      bead: { id: NEXT, title: "fix it", body: "the body", priority: "high", requires: ["ts"], reason: "moved from api by the operator", moved_from: { rig: "api", bead_id: BEAD }, convoy_id: CONVOY },
+      bead: {
+        id: NEXT,
+        title: "fix it",
+        body: "the body",
+        priority: "high",
+        requires: ["ts"],
+        reason: "moved from api by the operator",
+        moved_from: { rig: "api", bead_id: BEAD },
+        convoy_id: CONVOY,
+      },
     });
     expect(steps.index).toEqual([
       [BEAD, { rigId: API, movedTo: { rigId: WEB, rig: "web", beadId: NEXT } }],
@@ -138,6 +189,9 @@ describe("the town's steps for a move", () => {
 
   it("are applied once: a notice the index has already answers with the successor it made", () => {
     const earlier = { rigId: API, movedTo: { rigId: WEB, rig: "web", beadId: "01J0000000000000000000FRST" } };
-    expect(moveSteps(notice, web, earlier, 50)).toEqual({ kind: "applied", result: { bead_id: "01J0000000000000000000FRST", rig: "web", moved_from: { rig: "api", bead_id: BEAD } } });
+    expect(moveSteps(notice, web, earlier, 50)).toEqual({
+      kind: "applied",
+      result: { bead_id: "01J0000000000000000000FRST", rig: "web", moved_from: { rig: "api", bead_id: BEAD } },
+    });
   });
 });

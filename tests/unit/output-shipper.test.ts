@@ -25,11 +25,21 @@ function fakeRoom() {
   return { room, store, texts: () => room.ring.map((l) => l.text) };
 }
 
-function shipper(send: (batch: OutputBatch) => Promise<unknown>, options: { connected?: () => boolean; backlogLines?: number; classify?: (error: unknown) => SendFailure } = {}) {
+function shipper(
+  send: (batch: OutputBatch) => Promise<unknown>,
+  options: { connected?: () => boolean; backlogLines?: number; classify?: (error: unknown) => SendFailure } = {},
+) {
   const logged: string[] = [];
   const s = new OutputShipper({
     send,
-    classify: options.classify ?? ((error) => (error instanceof ToolCallError && error.code === "LEASE_LOST" ? "lease" : error instanceof ToolCallError && error.code !== "DISCONNECTED" && error.code !== "TIMEOUT" ? "drop" : "retry")),
+    classify:
+      options.classify ??
+      ((error) =>
+        error instanceof ToolCallError && error.code === "LEASE_LOST"
+          ? "lease"
+          : error instanceof ToolCallError && error.code !== "DISCONNECTED" && error.code !== "TIMEOUT"
+            ? "drop"
+            : "retry"),
     connected: options.connected ?? (() => true),
     log: (line) => logged.push(line),
     flushMs: 5,
@@ -42,7 +52,10 @@ describe("LineSplitter", () => {
   it("joins lines across chunks and keeps a last line without its newline for the end", () => {
     const split = new LineSplitter();
     expect(split.push(Buffer.from("one\ntw"))).toEqual([{ text: "one", bytes: 3 }]);
-    expect(split.push(Buffer.from("o\n\nthr"))).toEqual([{ text: "two", bytes: 3 }, { text: "", bytes: 0 }]);
+    expect(split.push(Buffer.from("o\n\nthr"))).toEqual([
+      { text: "two", bytes: 3 },
+      { text: "", bytes: 0 },
+    ]);
     expect(split.end()).toEqual([{ text: "thr", bytes: 3 }]);
     expect(split.end()).toEqual([]);
   });
@@ -66,7 +79,12 @@ describe("OutputShipper", () => {
     expect(run.end()).toEqual([{ stream: "err", text: "oops" }]);
     await s.drain(RUN, 5_000);
     expect(texts()).toEqual(["hello", `my token: ${REDACTED}`, "red", "oops"]);
-    expect(room.ring.map((l) => [l.seq, l.stream])).toEqual([[1, "out"], [2, "out"], [3, "out"], [4, "err"]]);
+    expect(room.ring.map((l) => [l.seq, l.stream])).toEqual([
+      [1, "out"],
+      [2, "out"],
+      [3, "out"],
+      [4, "err"],
+    ]);
     expect(room.batches.every((b) => b.epoch === 3 && b.identity === KEY.identity)).toBe(true);
   });
 
@@ -83,7 +101,9 @@ describe("OutputShipper", () => {
     expect(room.batches.length).toBeGreaterThanOrEqual(5); // 250 KiB of lines: batches of at most 56 KiB
     for (const batch of room.batches) {
       expect(batch.lines.length).toBeLessThanOrEqual(LIMITS.outputBatchLines);
-      expect(new TextEncoder().encode(JSON.stringify({ type: "call", id: "c1", tool: "gt_agent_output", args: batch })).byteLength).toBeLessThanOrEqual(LIMITS.maxFrameBytes);
+      expect(new TextEncoder().encode(JSON.stringify({ type: "call", id: "c1", tool: "gt_agent_output", args: batch })).byteLength).toBeLessThanOrEqual(
+        LIMITS.maxFrameBytes,
+      );
     }
   });
 
@@ -129,10 +149,13 @@ describe("OutputShipper", () => {
   it("drops every line of an epoch the room says is over, and a batch the room refused", async () => {
     const sent: OutputBatch[] = [];
     let refuse: ToolCallError | null = new ToolCallError("LEASE_LOST", "lease epoch 3 is not current");
-    const { s, logged } = shipper(async (batch) => {
-      sent.push(batch);
-      if (refuse) throw refuse;
-    }, { connected: () => true });
+    const { s, logged } = shipper(
+      async (batch) => {
+        sent.push(batch);
+        if (refuse) throw refuse;
+      },
+      { connected: () => true },
+    );
     const old = s.open(KEY, []);
     old.chunk("out", Buffer.from("x\ny\n"));
     await s.drain(undefined, 5_000);

@@ -12,10 +12,30 @@ import type { Rig } from "../../party/protocol.ts";
 
 function rig(name: string, over: Partial<Rig> = {}, beads: Partial<Rig["summary"]["beads"]> = {}, summarizedAt = 1_000): Rig {
   const summary = emptySummary(summarizedAt);
-  return { id: `id-${name}`, name, gitUrl: "/r", defaultBranch: "main", capabilities: [], maxPolecats: 2, status: "ready", createdAt: 0, ...over, summary: { ...summary, beads: { ...summary.beads, ...beads } } };
+  return {
+    id: `id-${name}`,
+    name,
+    gitUrl: "/r",
+    defaultBranch: "main",
+    capabilities: [],
+    maxPolecats: 2,
+    status: "ready",
+    createdAt: 0,
+    ...over,
+    summary: { ...summary, beads: { ...summary.beads, ...beads } },
+  };
 }
 
-const cand = (name: string, over: Partial<Candidate> = {}): Candidate => ({ id: `id-${name}`, name, status: "ready", capabilities: [], maxPolecats: 2, active: 0, total: 0, ...over });
+const cand = (name: string, over: Partial<Candidate> = {}): Candidate => ({
+  id: `id-${name}`,
+  name,
+  status: "ready",
+  capabilities: [],
+  maxPolecats: 2,
+  active: 0,
+  total: 0,
+  ...over,
+});
 
 /** Bead ids in the order they are made. */
 function ids(): () => string {
@@ -43,7 +63,14 @@ describe("placement candidates", () => {
   });
 
   it("remember a minute of placements", () => {
-    const kept = remember([{ rigId: "a", at: 0 }, { rigId: "b", at: 30_000 }], ["c", "c"], 60_000);
+    const kept = remember(
+      [
+        { rigId: "a", at: 0 },
+        { rigId: "b", at: 30_000 },
+      ],
+      ["c", "c"],
+      60_000,
+    );
     expect(kept).toEqual([
       { rigId: "b", at: 30_000 },
       { rigId: "c", at: 60_000 },
@@ -54,8 +81,19 @@ describe("placement candidates", () => {
 
 describe("placing a batch", () => {
   it("places by capability: a bead goes only where its requirements are met", () => {
-    const placed = place([{ title: "ui", requires: ["web"] }, { title: "db", requires: ["sql"] }], [cand("api", { capabilities: ["sql"] }), cand("web", { capabilities: ["web"] })], "demo", ids());
-    expect(placed.map((p) => [p.spec.title, p.rigName])).toEqual([["ui", "web"], ["db", "api"]]);
+    const placed = place(
+      [
+        { title: "ui", requires: ["web"] },
+        { title: "db", requires: ["sql"] },
+      ],
+      [cand("api", { capabilities: ["sql"] }), cand("web", { capabilities: ["web"] })],
+      "demo",
+      ids(),
+    );
+    expect(placed.map((p) => [p.spec.title, p.rigName])).toEqual([
+      ["ui", "web"],
+      ["db", "api"],
+    ]);
     expect(placed[0]!.reason).toMatch(/^web: the only eligible rig requiring web;/);
   });
 
@@ -64,7 +102,12 @@ describe("placing a batch", () => {
     const placed = place(specs, [cand("a"), cand("b", { maxPolecats: 1 })], "demo", ids());
     // Loads (a of 2 slots, b of 1): 0 and 0 (a by name), 0.5 and 0, 0.5 and 1, then 1 and 1 (b has fewer beads).
     expect(placed.map((p) => p.rigName)).toEqual(["a", "b", "a", "b"]);
-    expect(placed.map((p) => p.reason.split(";")[0])).toEqual(["a: tied on load and beads with b, first by name", "b: least loaded", "a: least loaded", "b: tied on load with a, fewer beads (1 vs 2)"]);
+    expect(placed.map((p) => p.reason.split(";")[0])).toEqual([
+      "a: tied on load and beads with b, first by name",
+      "b: least loaded",
+      "a: least loaded",
+      "b: tied on load with a, fewer beads (1 vs 2)",
+    ]);
     expect(placed.map((p) => p.beadId)).toEqual(["bead-1", "bead-2", "bead-3", "bead-4"]);
   });
 
@@ -92,14 +135,22 @@ describe("placing a batch", () => {
       code: "NO_ELIGIBLE_RIG",
       message: "no eligible rig for a bead requiring gpu: new: status cloning; web: lacks gpu",
     });
-    expect(refusal(() => place([{ title: "x", rig: "nope" }], rigs, "demo", ids()))).toEqual({ code: "UNKNOWN_RIG", message: "no rig named nope in town demo" });
+    expect(refusal(() => place([{ title: "x", rig: "nope" }], rigs, "demo", ids()))).toEqual({
+      code: "UNKNOWN_RIG",
+      message: "no rig named nope in town demo",
+    });
     expect(refusal(() => place([{ title: "x" }], [], "demo", ids())).code).toBe("NO_ELIGIBLE_RIG");
   });
 });
 
 describe("the beads' outbox entries", () => {
   it("create each placed bead in its rig, with its reason and defaults, keyed by the bead", () => {
-    const placed = place([{ title: "ui", body: "do it", priority: "high", requires: ["web"] }, { title: "docs" }], [cand("web", { capabilities: ["web"] })], "demo", ids());
+    const placed = place(
+      [{ title: "ui", body: "do it", priority: "high", requires: ["web"] }, { title: "docs" }],
+      [cand("web", { capabilities: ["web"] })],
+      "demo",
+      ids(),
+    );
     const entries = beadEntries(placed, 77, "01J0000000000000000000CNVY");
     expect(entries.map((e) => [e.key, e.kind, e.attempts, e.createdAt, e.nextAttemptAt])).toEqual([
       ["bead-bead-1", "bead", 0, 77, 77],
@@ -108,7 +159,15 @@ describe("the beads' outbox entries", () => {
     const [first, second] = entries.map((e) => e.payload as BeadPayload);
     expect(first).toEqual({
       rig_id: "id-web",
-      bead: { id: "bead-1", title: "ui", body: "do it", priority: "high", requires: ["web"], reason: placed[0]!.reason, convoy_id: "01J0000000000000000000CNVY" },
+      bead: {
+        id: "bead-1",
+        title: "ui",
+        body: "do it",
+        priority: "high",
+        requires: ["web"],
+        reason: placed[0]!.reason,
+        convoy_id: "01J0000000000000000000CNVY",
+      },
     });
     expect(second!.bead).toMatchObject({ body: "", priority: "medium", requires: [] });
     expect(beadEntries(placed, 77).every((e) => !("convoy_id" in (e.payload as BeadPayload).bead))).toBe(true);

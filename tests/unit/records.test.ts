@@ -45,7 +45,13 @@ describe("RecordDoc.write", () => {
 
     storage.failPuts = 1;
     await expect(
-      records.write([{ collection: "beads", key: "B1", value: { id: "B1", title: "new" } }, { collection: "beads", key: "B2", value: { id: "B2" } }], [event(2)]),
+      records.write(
+        [
+          { collection: "beads", key: "B1", value: { id: "B1", title: "new" } },
+          { collection: "beads", key: "B2", value: { id: "B2" } },
+        ],
+        [event(2)],
+      ),
     ).rejects.toThrow("storage unavailable");
 
     expect(docChanged).toBe(false);
@@ -180,7 +186,13 @@ describe("RecordDoc.load", () => {
 describe("RecordDoc.wipe", () => {
   it("clears storage and the doc", async () => {
     const { storage, records } = setup({ "outbox:M1": { key: "M1" } });
-    await records.write([{ collection: "beads", key: "B1", value: { id: "B1" } }, { collection: "mail", key: "M1", value: { id: "M1" } }], [event(1)]);
+    await records.write(
+      [
+        { collection: "beads", key: "B1", value: { id: "B1" } },
+        { collection: "mail", key: "M1", value: { id: "M1" } },
+      ],
+      [event(1)],
+    );
     await records.wipe();
     expect(storage.data.size).toBe(0);
     for (const c of COLLECTIONS) expect(records.map(c).size).toBe(0);

@@ -18,7 +18,10 @@ import { SecretValues, base64Cores } from "../../party/secret-values.ts";
 import { CUT, expectHidden, leftovers } from "../helpers/redaction.ts";
 
 const exp = Math.floor(Date.now() / 1000) + 3600;
-const token = await signToken({ role: "agent", town: "demo", agent: "alpha/polecats/toast", run: "01J0000000000000000000BEAD.1", exp }, "unit-secret-0123456789abcdef");
+const token = await signToken(
+  { role: "agent", town: "demo", agent: "alpha/polecats/toast", run: "01J0000000000000000000BEAD.1", exp },
+  "unit-secret-0123456789abcdef",
+);
 const containerToken = await signToken({ role: "container", town: "demo", exp }, "unit-secret-0123456789abcdef");
 
 /** How an agent can write the token's bytes. */
@@ -112,7 +115,9 @@ describe("known secrets, by value, through the container's output path", () => {
   it("split across lines: a line ending with a prefix of 8 or more characters, the lines between, the line starting with the rest", () => {
     fc.assert(
       fc.property(
-        fc.uniqueArray(fc.integer({ min: 8, max: token.length - 8 }), { minLength: 1, maxLength: 6 }).filter((cuts) => [...cuts].sort((a, b) => a - b).every((c, i, all) => c - (all[i - 1] ?? 0) >= 8)),
+        fc
+          .uniqueArray(fc.integer({ min: 8, max: token.length - 8 }), { minLength: 1, maxLength: 6 })
+          .filter((cuts) => [...cuts].sort((a, b) => a - b).every((c, i, all) => c - (all[i - 1] ?? 0) >= 8)),
         fc.constantFrom(...Object.values(DRESSINGS)),
         (cuts, dress) => {
           const at = [0, ...[...cuts].sort((a, b) => a - b), token.length];
@@ -132,7 +137,10 @@ describe("known secrets, by value, through the container's output path", () => {
   it("wrapped encodings (`echo $GT_TOKEN | base64`, hex in 20 lines): every line of it is hidden", () => {
     const hex = Buffer.from(token).toString("hex");
     // base64 breaks its lines at 76 columns; the last line of each here is longer than a fragment.
-    for (const [encoded, width] of [[Buffer.from(`${token}\n`).toString("base64"), 76], [hex, Math.ceil(hex.length / 20)]] as const) {
+    for (const [encoded, width] of [
+      [Buffer.from(`${token}\n`).toString("base64"), 76],
+      [hex, Math.ceil(hex.length / 20)],
+    ] as const) {
       const lines = throughContainer(`${encoded.match(new RegExp(`.{1,${width}}`, "g"))!.join("\n")}\n`);
       for (const line of lines) expectHidden(line, "", "");
     }
@@ -143,7 +151,10 @@ describe("known secrets, by value, through the container's output path", () => {
     const run = s.open(KEY, [token]);
     expect(run.chunk("out", Buffer.from(`ct ${Buffer.from(containerToken).toString("hex")}\n`))).not.toEqual([`ct ${REDACTED}`]);
     run.secrets.add(containerToken, "sk-agent-key-0123456789abcdef");
-    expect(run.chunk("err", Buffer.from(`ct ${Buffer.from(containerToken).toString("hex")}\nkey=sk-agent-key-0123456789abcdef!\n`))).toEqual([`ct ${REDACTED}`, `key=${REDACTED}!`]);
+    expect(run.chunk("err", Buffer.from(`ct ${Buffer.from(containerToken).toString("hex")}\nkey=sk-agent-key-0123456789abcdef!\n`))).toEqual([
+      `ct ${REDACTED}`,
+      `key=${REDACTED}!`,
+    ]);
     s.close();
   });
 });
@@ -173,9 +184,14 @@ describe("the rule's edges", () => {
 
   it("bad input never throws: lone surrogates, escapes past Unicode, marks cut short", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom("%", "4", "1", "\\", "u", "x", "{", "}", "&", "#", ";", "\ud800", "\udc00", "⟨", "U", "+", "⟩", "ｅ", "\u200b", " ", "a") }), (text) => {
-        expect(typeof redact(text, secrets)).toBe("string");
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom("%", "4", "1", "\\", "u", "x", "{", "}", "&", "#", ";", "\ud800", "\udc00", "⟨", "U", "+", "⟩", "ｅ", "\u200b", " ", "a"),
+        }),
+        (text) => {
+          expect(typeof redact(text, secrets)).toBe("string");
+        },
+      ),
     );
     expect(redact("\\u{110000} &#99999999; %8F \\xFF", secrets)).toBe("\\u{110000} &#99999999; %8F \\xFF");
   });
@@ -184,8 +200,19 @@ describe("the rule's edges", () => {
 describe("the rig room's second pass", () => {
   it("hides the town's secret by value in any form, as the container hides the run's token", () => {
     const townSecret = "town-secret-0123456789abcdefXY"; // 30 bytes: its base64 has no partial ends
-    const lines = [`b64 ${Buffer.from(townSecret).toString("base64")}`, `hex ${between(Buffer.from(townSecret).toString("hex"), "\u200b")}`, `fw ${fullWidth(townSecret)}`, `cut ${townSecret.slice(0, 12)}`];
-    const stored = appendLines(newRun(KEY.run, KEY.identity, 0), [], lines.map((text) => ({ at: 1, stream: "out" as const, text })), undefined, [townSecret]);
+    const lines = [
+      `b64 ${Buffer.from(townSecret).toString("base64")}`,
+      `hex ${between(Buffer.from(townSecret).toString("hex"), "\u200b")}`,
+      `fw ${fullWidth(townSecret)}`,
+      `cut ${townSecret.slice(0, 12)}`,
+    ];
+    const stored = appendLines(
+      newRun(KEY.run, KEY.identity, 0),
+      [],
+      lines.map((text) => ({ at: 1, stream: "out" as const, text })),
+      undefined,
+      [townSecret],
+    );
     expect(stored.added.map((l) => l.text)).toEqual([`b64 ${REDACTED}`, `hex ${REDACTED}`, `fw ${REDACTED}`, `cut ${REDACTED}`]);
   });
 

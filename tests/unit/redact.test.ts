@@ -65,17 +65,28 @@ describe("redact", () => {
     const token = await signToken({ role: "viewer", town: "elsewhere", exp: Math.floor(Date.now() / 1000) + 60 }, "another-town-secret-0123456789");
     const [header, payload, signature] = token.split(".") as [string, string, string];
     const fullWidth = (s: string) => [...s].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join("");
-    for (const shown of [`${header} . ${payload} . ${signature}`, `${header}\t.${payload} .\t${signature}`, fullWidth(token), [...token].join("\u200b"), `${header}.\u202e${payload}\u202c.${signature}`, [...token].join("⟨U+2060⟩")]) {
+    for (const shown of [
+      `${header} . ${payload} . ${signature}`,
+      `${header}\t.${payload} .\t${signature}`,
+      fullWidth(token),
+      [...token].join("\u200b"),
+      `${header}.\u202e${payload}\u202c.${signature}`,
+      [...token].join("⟨U+2060⟩"),
+    ]) {
       expect(redact(`seen: ${shown} (theirs)`)).toBe(`seen: ${REDACTED} (theirs)`);
     }
   });
 
   it("is idempotent: redacting twice changes nothing more", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 200 }), fc.constantFrom("", "Bearer abc123def456", "password=hunter2hunter2", "ghp_0123456789abcdefghijABCDEFGHIJ012345"), (text, secret) => {
-        const once = redact(`${text} ${secret} ${text}`);
-        expect(redact(once)).toBe(once);
-      }),
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom("", "Bearer abc123def456", "password=hunter2hunter2", "ghp_0123456789abcdefghijABCDEFGHIJ012345"),
+        (text, secret) => {
+          const once = redact(`${text} ${secret} ${text}`);
+          expect(redact(once)).toBe(once);
+        },
+      ),
     );
   });
 
@@ -94,7 +105,14 @@ describe("StreamRedactor", () => {
   it("hides every line of a private key block, however short, and what follows it shows again", () => {
     const r = new StreamRedactor();
     const block = ["here is the key:", "-----BEGIN OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAA", "short", "-----END OPENSSH PRIVATE KEY-----", "done"];
-    expect(block.map((l) => r.line(l))).toEqual(["here is the key:", `-----BEGIN OPENSSH PRIVATE KEY-----${REDACTED}`, REDACTED, REDACTED, `${REDACTED} -----END OPENSSH PRIVATE KEY-----`, "done"]);
+    expect(block.map((l) => r.line(l))).toEqual([
+      "here is the key:",
+      `-----BEGIN OPENSSH PRIVATE KEY-----${REDACTED}`,
+      REDACTED,
+      REDACTED,
+      `${REDACTED} -----END OPENSSH PRIVATE KEY-----`,
+      "done",
+    ]);
   });
 
   it("gives up a block that never ends after its bound, and still redacts by pattern", () => {

@@ -26,8 +26,20 @@ describe("adding a rig", () => {
       createdAt: 42,
       summary: emptySummary(42),
     });
-    expect(newRig({ name: "api", git_url: "/srv/api", default_branch: "trunk", max_polecats: 5 }, ID, 0)).toMatchObject({ defaultBranch: "trunk", maxPolecats: 5, capabilities: [] });
-    expect(rigInitOf("demo", rig, 42)).toEqual({ town: "demo", rig_id: ID, name: "web", created_at: 42, git_url: rig.gitUrl, default_branch: "main", max_polecats: 3 });
+    expect(newRig({ name: "api", git_url: "/srv/api", default_branch: "trunk", max_polecats: 5 }, ID, 0)).toMatchObject({
+      defaultBranch: "trunk",
+      maxPolecats: 5,
+      capabilities: [],
+    });
+    expect(rigInitOf("demo", rig, 42)).toEqual({
+      town: "demo",
+      rig_id: ID,
+      name: "web",
+      created_at: 42,
+      git_url: rig.gitUrl,
+      default_branch: "main",
+      max_polecats: 3,
+    });
   });
 
   it("refuses a name the town has (CONFLICT), and a rig past the town's bound", () => {
@@ -43,7 +55,10 @@ describe("adding a rig", () => {
 describe("updating a rig", () => {
   it("changes what is given and says so", () => {
     const rig = added("web", { capabilities: ["ts"], maxPolecats: 3 });
-    expect(updatedRig(rig, { name: "web", capabilities: ["web", "css", "web"] })).toEqual({ rig: { ...rig, capabilities: ["css", "web"] }, what: "capabilities css, web" });
+    expect(updatedRig(rig, { name: "web", capabilities: ["web", "css", "web"] })).toEqual({
+      rig: { ...rig, capabilities: ["css", "web"] },
+      what: "capabilities css, web",
+    });
     expect(updatedRig(rig, { name: "web", max_polecats: 6 })).toEqual({ rig: { ...rig, maxPolecats: 6 }, what: "max polecats 6" });
     expect(updatedRig(rig, { name: "web", capabilities: [], max_polecats: 1 }).what).toBe("capabilities none, max polecats 1");
     expect(updatedRig(rig, { name: "web" })).toEqual({ rig, what: "no change" });
@@ -51,7 +66,15 @@ describe("updating a rig", () => {
 });
 
 describe("removing a rig", () => {
-  const bead = (beadId: string, rig: string, status: ConvoyBead["status"]): ConvoyBead => ({ rigId: `id-${rig}`, rigName: rig, beadId, title: beadId, status, reason: "", rev: 1 });
+  const bead = (beadId: string, rig: string, status: ConvoyBead["status"]): ConvoyBead => ({
+    rigId: `id-${rig}`,
+    rigName: rig,
+    beadId,
+    title: beadId,
+    status,
+    reason: "",
+    rev: 1,
+  });
   const convoy = (id: string, status: Convoy["status"], ...beads: ConvoyBead[]): Convoy => ({ id, title: id, status, createdAt: 0, beads });
 
   it("fails its unfinished beads in open convoys, lands those left with nothing unfinished, and leaves the rest alone", () => {
@@ -67,7 +90,9 @@ describe("removing a rig", () => {
       added("web"),
       9,
     );
-    expect(changed.map(({ convoy: c, landed }) => [c.id, c.status, landed, c.beads.map((b) => `${b.beadId}:${b.status}${b.note ? `(${b.note})` : ""}`)])).toEqual([
+    expect(
+      changed.map(({ convoy: c, landed }) => [c.id, c.status, landed, c.beads.map((b) => `${b.beadId}:${b.status}${b.note ? `(${b.note})` : ""}`)]),
+    ).toEqual([
       ["lands", "landed", true, ["a1:closed", "w1:failed(rig web was removed)"]],
       ["stays-open", "open", false, ["w2:failed(rig web was removed)", "a2:open"]],
     ]);

@@ -29,7 +29,10 @@ afterEach(() => void vi.useRealTimers());
 /** Runs `work` to its end with the fake clock moving on. */
 async function settle<T>(work: Promise<T>): Promise<T> {
   let done = false;
-  const outcome = work.then((value) => ({ value }), (error: unknown) => ({ error }));
+  const outcome = work.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
   void outcome.then(() => (done = true));
   while (!done) await vi.advanceTimersByTimeAsync(1);
   const settled = await outcome;

@@ -14,7 +14,11 @@ const rigId = (name: string) => {
 describe("a share link", () => {
   it("grants its view with the rig named by id, and refuses a rig the town does not have", () => {
     expect(shareView({ kind: "rig", rig: "web" }, rigId)).toEqual({ kind: "rig", rig: "01J0000000000000000000WEB1" });
-    expect(shareView({ kind: "bead", rig: "web", bead: "01J0000000000000000000BEA1" }, rigId)).toEqual({ kind: "bead", rig: "01J0000000000000000000WEB1", bead: "01J0000000000000000000BEA1" });
+    expect(shareView({ kind: "bead", rig: "web", bead: "01J0000000000000000000BEA1" }, rigId)).toEqual({
+      kind: "bead",
+      rig: "01J0000000000000000000WEB1",
+      bead: "01J0000000000000000000BEA1",
+    });
     expect(shareView({ kind: "agent", rig: "web", agent: "toast" }, rigId)).toEqual({ kind: "agent", rig: "01J0000000000000000000WEB1", agent: "toast" });
     expect(shareView({ kind: "convoy", convoy: "01J0000000000000000000CVY1" }, rigId)).toEqual({ kind: "convoy", convoy: "01J0000000000000000000CVY1" });
     expect(shareView({ kind: "town" }, rigId)).toEqual({ kind: "town" });

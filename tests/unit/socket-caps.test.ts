@@ -15,7 +15,11 @@ const times = <T>(n: number, t: T): T[] => Array.from({ length: n }, () => t);
 describe("socket caps", () => {
   it("default to 2,000 a room, 16 a viewer token and 64 a share link; the environment sets each", () => {
     expect(caps).toEqual({ room: 2_000, perViewer: 16, perLink: 64 });
-    expect(socketCaps({ GT_MAX_CONNECTIONS: "100", GT_MAX_VIEWER_CONNECTIONS: "3", GT_MAX_LINK_CONNECTIONS: "7" })).toEqual({ room: 100, perViewer: 3, perLink: 7 });
+    expect(socketCaps({ GT_MAX_CONNECTIONS: "100", GT_MAX_VIEWER_CONNECTIONS: "3", GT_MAX_LINK_CONNECTIONS: "7" })).toEqual({
+      room: 100,
+      perViewer: 3,
+      perLink: 7,
+    });
     // Nonsense is the default, not zero or a fraction.
     expect(socketCaps({ GT_MAX_VIEWER_CONNECTIONS: "0", GT_MAX_LINK_CONNECTIONS: "2.5", GT_MAX_CONNECTIONS: "lots" })).toEqual(caps);
   });
@@ -44,7 +48,9 @@ describe("socket caps", () => {
     const small = { room: 20, perViewer: 16, perLink: 64 };
     expect(socketCapProblem(Array.from({ length: 10 }, viewer), viewer(), small)).toBe("room full for viewers");
     const crowd = [...Array.from({ length: 9 }, viewer), ...Array.from({ length: 9 }, (_, i) => token({ role: "agent", agent: `a/polecats/p${i}` }))];
-    expect(socketCapProblem(crowd, token({ role: "agent", agent: "a/polecats/late" }), small)).toBe("room full: the rest is kept for the container and operators");
+    expect(socketCapProblem(crowd, token({ role: "agent", agent: "a/polecats/late" }), small)).toBe(
+      "room full: the rest is kept for the container and operators",
+    );
     expect(socketCapProblem(crowd, token({ role: "operator" }), small)).toBeNull();
   });
 });

@@ -26,12 +26,28 @@ describe("computeSummary", () => {
   });
 
   it("counts beads per status", () => {
-    const beads = [bead("1", "open"), bead("2", "open"), bead("3", "in_progress"), bead("4", "closed"), bead("5", "failed"), bead("6", "closed"), bead("7", "closed")];
+    const beads = [
+      bead("1", "open"),
+      bead("2", "open"),
+      bead("3", "in_progress"),
+      bead("4", "closed"),
+      bead("5", "failed"),
+      bead("6", "closed"),
+      bead("7", "closed"),
+    ];
     expect(computeSummary({ ...base, beads }, 0).beads).toEqual({ open: 2, in_progress: 1, in_review: 0, closed: 3, failed: 1 });
   });
 
   it("openEscalations counts escalations waiting for someone: open ones (also those moved out), not acknowledged or resolved ones", () => {
-    const escalation = (id: string, status: Escalation["status"]): Escalation => ({ id, from: "a/witness", title: id, body: "", severity: "high", createdAt: 0, status });
+    const escalation = (id: string, status: Escalation["status"]): Escalation => ({
+      id,
+      from: "a/witness",
+      title: id,
+      body: "",
+      severity: "high",
+      createdAt: 0,
+      status,
+    });
     const escalations = [escalation("1", "open"), escalation("2", "acknowledged"), escalation("3", "resolved"), escalation("4", "open")];
     expect(computeSummary({ ...base, escalations, archivedOpenEscalations: 3 }, 0).openEscalations).toBe(5);
   });

@@ -39,7 +39,10 @@ describe("handleClientSyncMessage", () => {
   it("answers sync step 1 with a step 2 that reproduces the server document", () => {
     const server = serverDoc();
     const client = new Y.Doc();
-    const outcome = handleClientSyncMessage(server, syncFrame((e) => syncProtocol.writeSyncStep1(e, client)));
+    const outcome = handleClientSyncMessage(
+      server,
+      syncFrame((e) => syncProtocol.writeSyncStep1(e, client)),
+    );
     expect(outcome.kind).toBe("reply");
     if (outcome.kind !== "reply") return;
 
@@ -58,7 +61,10 @@ describe("handleClientSyncMessage", () => {
     const client = new Y.Doc();
     Y.applyUpdate(client, Y.encodeStateAsUpdate(server));
     server.getMap("beads").set("B2", { id: "B2", title: "second", status: "open" });
-    const outcome = handleClientSyncMessage(server, syncFrame((e) => syncProtocol.writeSyncStep1(e, client)));
+    const outcome = handleClientSyncMessage(
+      server,
+      syncFrame((e) => syncProtocol.writeSyncStep1(e, client)),
+    );
     if (outcome.kind !== "reply") throw new Error(`expected reply, got ${outcome.kind}`);
     applyServerFrame(client, outcome.message);
     expect(client.getMap("beads").toJSON()).toEqual(server.getMap("beads").toJSON());
@@ -67,13 +73,19 @@ describe("handleClientSyncMessage", () => {
   it("does not change the server document on step 1", () => {
     const server = serverDoc();
     const before = Y.encodeStateVector(server);
-    handleClientSyncMessage(server, syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc())));
+    handleClientSyncMessage(
+      server,
+      syncFrame((e) => syncProtocol.writeSyncStep1(e, new Y.Doc())),
+    );
     expect(Y.encodeStateVector(server)).toEqual(before);
   });
 
   it("refuses a non-empty update message and leaves the document unchanged", () => {
     const server = serverDoc();
-    const outcome = handleClientSyncMessage(server, syncFrame((e) => syncProtocol.writeUpdate(e, clientUpdate())));
+    const outcome = handleClientSyncMessage(
+      server,
+      syncFrame((e) => syncProtocol.writeUpdate(e, clientUpdate())),
+    );
     expect(outcome).toEqual({ kind: "write-refused" });
     expect(server.getMap("beads").has("EVIL")).toBe(false);
   });
@@ -82,15 +94,28 @@ describe("handleClientSyncMessage", () => {
     const client = new Y.Doc();
     client.getMap("beads").set("EVIL", { id: "EVIL" });
     const server = serverDoc();
-    const outcome = handleClientSyncMessage(server, syncFrame((e) => syncProtocol.writeSyncStep2(e, client)));
+    const outcome = handleClientSyncMessage(
+      server,
+      syncFrame((e) => syncProtocol.writeSyncStep2(e, client)),
+    );
     expect(outcome).toEqual({ kind: "write-refused" });
     expect(server.getMap("beads").has("EVIL")).toBe(false);
   });
 
   it("ignores an empty update or step 2 (a provider with nothing to send)", () => {
     const empty = Y.encodeStateAsUpdate(new Y.Doc());
-    expect(handleClientSyncMessage(serverDoc(), syncFrame((e) => syncProtocol.writeUpdate(e, empty)))).toEqual({ kind: "ignored" });
-    expect(handleClientSyncMessage(serverDoc(), syncFrame((e) => syncProtocol.writeSyncStep2(e, new Y.Doc())))).toEqual({ kind: "ignored" });
+    expect(
+      handleClientSyncMessage(
+        serverDoc(),
+        syncFrame((e) => syncProtocol.writeUpdate(e, empty)),
+      ),
+    ).toEqual({ kind: "ignored" });
+    expect(
+      handleClientSyncMessage(
+        serverDoc(),
+        syncFrame((e) => syncProtocol.writeSyncStep2(e, new Y.Doc())),
+      ),
+    ).toEqual({ kind: "ignored" });
   });
 
   it("keeps no awareness, and answers it with an awareness of no one that a provider applies as nothing", () => {

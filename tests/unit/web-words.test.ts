@@ -25,7 +25,13 @@ describe("feed", () => {
   });
 
   it("filters by kind, by problems and by rig; newest first, at most `limit`", () => {
-    const events = [ev("sling", { rig: "alpha" }), ev("failed", { rig: "beta", tone: "bad" }), ev("mail"), ev("sling", { rig: "beta" }), ev("stalled", { rig: "alpha" })];
+    const events = [
+      ev("sling", { rig: "alpha" }),
+      ev("failed", { rig: "beta", tone: "bad" }),
+      ev("mail"),
+      ev("sling", { rig: "beta" }),
+      ev("stalled", { rig: "alpha" }),
+    ];
     const ids = (list: FeedEvent[]) => list.map((e) => e.kind + (e.rig ? `@${e.rig}` : ""));
     expect(ids(visibleEvents(events, ALL, 10))).toEqual(["stalled@alpha", "sling@beta", "mail", "failed@beta", "sling@alpha"]);
     expect(ids(visibleEvents(events, ALL, 2))).toEqual(["stalled@alpha", "sling@beta"]);
@@ -46,7 +52,9 @@ describe("feed", () => {
     ]);
     // The rig comes from the agent's identity when the event names none; in a rig's own feed, from the rig.
     expect(feedLinks(ev("dead", { agent: "alpha/witness" }), base).map((l) => l.href)).toEqual(["/t/demo/rigs/alpha/agents/witness"]);
-    expect(feedLinks(ev("bead", { bead: "01J0000000000000000000BEAD" }), base, "alpha").map((l) => l.href)).toEqual(["/t/demo/rigs/alpha/beads/01J0000000000000000000BEAD"]);
+    expect(feedLinks(ev("bead", { bead: "01J0000000000000000000BEAD" }), base, "alpha").map((l) => l.href)).toEqual([
+      "/t/demo/rigs/alpha/beads/01J0000000000000000000BEAD",
+    ]);
     // No rig link to the rig whose feed this is; the Mayor has no page; an event with no names, no links.
     expect(feedLinks(ev("sling", { rig: "alpha" }), base, "alpha")).toEqual([]);
     expect(feedLinks(ev("mail", { agent: "mayor" }), base)).toEqual([]);
@@ -88,7 +96,11 @@ describe("boundaryGap", () => {
   it("says what agents can reach when the container does not enforce the boundary, and nothing when it does or has not said", () => {
     expect(boundaryGap(rigWith())).toBeNull();
     expect(boundaryGap(rigWith({ processes: true, network: true, missing: [] }))).toBeNull();
-    expect(boundaryGap(rigWith({ processes: true, network: false, missing: ["network: nftables is not installed"] }))).toBe("Agents of this rig can reach local services: network: nftables is not installed");
-    expect(boundaryGap(rigWith({ processes: false, network: false, missing: ["processes: not root", "network: not root"] }))).toBe("Agents of this rig can reach other processes and local services: processes: not root; network: not root");
+    expect(boundaryGap(rigWith({ processes: true, network: false, missing: ["network: nftables is not installed"] }))).toBe(
+      "Agents of this rig can reach local services: network: nftables is not installed",
+    );
+    expect(boundaryGap(rigWith({ processes: false, network: false, missing: ["processes: not root", "network: not root"] }))).toBe(
+      "Agents of this rig can reach other processes and local services: processes: not root; network: not root",
+    );
   });
 });

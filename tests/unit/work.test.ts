@@ -8,7 +8,22 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ToolError, type Agent, type Bead } from "../../party/protocol.ts";
-import { TABLES, allows, emptyLease, nextWake, owedCommands, pauseMs, step, type LeaseState, type Liveness, type Machine, type OwedCommand, type Transition, type WorkConfig, type WorkEvent } from "../../party/work/index.ts";
+import {
+  TABLES,
+  allows,
+  emptyLease,
+  nextWake,
+  owedCommands,
+  pauseMs,
+  step,
+  type LeaseState,
+  type Liveness,
+  type Machine,
+  type OwedCommand,
+  type Transition,
+  type WorkConfig,
+  type WorkEvent,
+} from "../../party/work/index.ts";
 
 const CONFIG: WorkConfig = {
   rigName: "r",
@@ -76,7 +91,8 @@ class World {
     const beforeBeads = new Map(this.beads);
     const beforeAgents = new Map(this.agents);
     const lastSeen = this.lease.lastSeen;
-    if (event.type === "room_started" || (lastSeen !== null && this.now - lastSeen > pauseMs(CONFIG))) for (const id of this.agents.keys()) this.heardAt.set(id, this.now);
+    if (event.type === "room_started" || (lastSeen !== null && this.now - lastSeen > pauseMs(CONFIG)))
+      for (const id of this.agents.keys()) this.heardAt.set(id, this.now);
     let t: Transition;
     try {
       t = step(this.state(), event, this.now);
@@ -88,11 +104,13 @@ class World {
       throw error;
     }
     if (this.trace.length > 200) this.trace.splice(0, 100);
-    this.trace.push(`${this.now} ${JSON.stringify(event)} → beads ${t.beads.map((b) => `${b.id.slice(-3)}:${b.status}`).join(",")} agents ${t.agents.map((a) => `${a.name}:${a.status}/${a.run?.state ?? "-"}`).join(",")}`);
+    this.trace.push(
+      `${this.now} ${JSON.stringify(event)} → beads ${t.beads.map((b) => `${b.id.slice(-3)}:${b.status}`).join(",")} agents ${t.agents.map((a) => `${a.name}:${a.status}/${a.run?.state ?? "-"}`).join(",")}`,
+    );
     for (const b of t.beads) this.beads.set(b.id, b);
     for (const a of t.agents) this.agents.set(a.identity, a);
     this.lease = t.lease;
-    for (const [id, l] of t.liveness) (l ? this.liveness.set(id, l) : this.liveness.delete(id));
+    for (const [id, l] of t.liveness) l ? this.liveness.set(id, l) : this.liveness.delete(id);
     this.noteHeard(event, t);
     const count = (what: string) => World.seen.set(what, (World.seen.get(what) ?? 0) + 1);
     for (const e of t.effects) {
@@ -107,12 +125,15 @@ class World {
 
   private noteHeard(event: WorkEvent, t: Transition): void {
     for (const a of t.agents) if (a.run?.state === "starting" && a.run.since === this.now) this.heardAt.set(a.identity, this.now);
-    for (const a of t.agents) if (a.run && a.run.state !== "stopping") this.runs.set(a.run.id, { identity: a.identity, run: a.run.id, bead: a.run.bead, branch: a.branch ?? "", done: false });
+    for (const a of t.agents)
+      if (a.run && a.run.state !== "stopping")
+        this.runs.set(a.run.id, { identity: a.identity, run: a.run.id, bead: a.run.bead, branch: a.branch ?? "", done: false });
     const current = (identity: string, run?: string) => {
       const agent = this.agents.get(identity);
       return agent?.run && agent.run.state !== "stopping" && (run === undefined || run === agent.run.id);
     };
-    if (event.type === "container_renew" && this.lease.holder?.epoch === event.epoch) for (const r of event.agents) if (current(r.identity, r.run)) this.heardAt.set(r.identity, this.now);
+    if (event.type === "container_renew" && this.lease.holder?.epoch === event.epoch)
+      for (const r of event.agents) if (current(r.identity, r.run)) this.heardAt.set(r.identity, this.now);
     if ((event.type === "agent_heartbeat" || event.type === "agent_activity") && current(event.identity)) this.heardAt.set(event.identity, this.now);
     if (event.type === "agent_started" && current(event.identity, event.run)) this.heardAt.set(event.identity, this.now);
     // A holder's reconnect (the same session) restarts its runs' clocks: nothing could arrive while it was away.
@@ -191,7 +212,10 @@ class World {
     const agents = [...c.procs.values()].filter((p) => !p.done).map((p) => ({ identity: p.identity, run: p.run, quietMs: p.hung ? undefined : 0 }));
     // Starts it took on but has not begun are its to vouch for too (as container/rig-worker.ts does).
     for (const x of this.pending(c, "start_agent")) if (x.kind === "start_agent") agents.push({ identity: x.identity, run: x.run, quietMs: undefined });
-    this.refused(c, this.feed({ type: "container_renew", connection: c.connection, epoch: c.state === "held" ? c.epoch : null, agents: c.state === "held" ? agents : [] }));
+    this.refused(
+      c,
+      this.feed({ type: "container_renew", connection: c.connection, epoch: c.state === "held" ? c.epoch : null, agents: c.state === "held" ? agents : [] }),
+    );
   }
 
   pending(c: Container, kind: OwedCommand["kind"]): (OwedCommand & { epoch: number })[] {
@@ -203,7 +227,10 @@ class World {
     if (!command || command.kind !== "start_agent") return;
     c.seen.add(command.id);
     if (fails) {
-      this.refused(c, this.feed({ type: "agent_exited", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch, exit: "no worktree" }));
+      this.refused(
+        c,
+        this.feed({ type: "agent_exited", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch, exit: "no worktree" }),
+      );
       return;
     }
     const outcome = this.feed({ type: "agent_started", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch });
@@ -216,7 +243,18 @@ class World {
     const proc = pick1([...c.procs.values()], pick);
     if (!proc) return;
     c.procs.delete(proc.identity);
-    this.refused(c, this.feed({ type: "agent_exited", identity: proc.identity, beadId: proc.bead, run: proc.run, epoch: c.epoch ?? 1, exit: lost ? "its supervisor restarted" : "exit 1", lost }));
+    this.refused(
+      c,
+      this.feed({
+        type: "agent_exited",
+        identity: proc.identity,
+        beadId: proc.bead,
+        run: proc.run,
+        epoch: c.epoch ?? 1,
+        exit: lost ? "its supervisor restarted" : "exit 1",
+        lost,
+      }),
+    );
   }
 
   /** An exit report for some earlier run of an agent (a late or duplicated report). */
@@ -231,7 +269,10 @@ class World {
     if (!command || command.kind !== "stop_agent") return;
     c.seen.add(command.id);
     c.procs.delete(command.identity);
-    this.refused(c, this.feed({ type: "agent_exited", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch, exit: "signal SIGTERM" }));
+    this.refused(
+      c,
+      this.feed({ type: "agent_exited", identity: command.identity, beadId: command.beadId, run: command.run, epoch: command.epoch, exit: "signal SIGTERM" }),
+    );
   }
 
   /** An agent process calls gt_done with its run's token: a current one, or one whose run is over. */
@@ -240,7 +281,8 @@ class World {
     const proc = pick1(fromAnyRun ? [...this.runs.values()] : live, pick);
     if (!proc) return;
     const outcome = this.feed({ type: "done", identity: proc.identity, run: proc.run, branch: proc.branch });
-    if (!(outcome instanceof ToolError)) for (const c of this.containers) if (c.procs.get(proc.identity)?.run === proc.run) c.procs.get(proc.identity)!.done = true;
+    if (!(outcome instanceof ToolError))
+      for (const c of this.containers) if (c.procs.get(proc.identity)?.run === proc.run) c.procs.get(proc.identity)!.done = true;
   }
 
   merge(c: Container, pick: number, outcome: number): void {
@@ -269,7 +311,16 @@ class World {
 
   create(): void {
     const id = beadId();
-    const bead: Bead = { id, title: `bead ${id.slice(-4)}`, body: "", status: "open", priority: "medium", requires: [], createdAt: this.now, updatedAt: this.now };
+    const bead: Bead = {
+      id,
+      title: `bead ${id.slice(-4)}`,
+      body: "",
+      status: "open",
+      priority: "medium",
+      requires: [],
+      createdAt: this.now,
+      updatedAt: this.now,
+    };
     this.beads.set(id, bead);
     this.feed({ type: "dispatch" });
   }
@@ -322,7 +373,8 @@ function checkInvariants(world: World, event: WorkEvent, t: Transition, before: 
   };
   // W0: a bead has at most one owner, and an in_progress bead is its assignee's live run.
   const owners = new Map<string, Agent[]>();
-  for (const agent of world.agents.values()) if (agent.run && agent.run.state !== "stopping") owners.set(agent.run.bead, [...(owners.get(agent.run.bead) ?? []), agent]);
+  for (const agent of world.agents.values())
+    if (agent.run && agent.run.state !== "stopping") owners.set(agent.run.bead, [...(owners.get(agent.run.bead) ?? []), agent]);
   for (const bead of world.beads.values()) {
     const own = owners.get(bead.id) ?? [];
     if (own.length > 1) violated(`W0: bead ${bead.id} has ${own.length} owners`);
@@ -357,7 +409,10 @@ function checkInvariants(world: World, event: WorkEvent, t: Transition, before: 
     if (world.agents.get(event.identity)?.run?.state !== "stopping") violated(`W15: ${event.type} did not stop the run`);
     if (was?.status === "in_progress" && was.assignee === event.identity && now) {
       // Restarted: open, or at once dispatched again to another polecat (dispatch runs in the same step).
-      const ok = event.type === "operator_stop_agent" ? now.status === "failed" && now.failure?.startsWith("stopped by the operator") : now.status === "open" || (now.status === "in_progress" && now.assignee !== event.identity);
+      const ok =
+        event.type === "operator_stop_agent"
+          ? now.status === "failed" && now.failure?.startsWith("stopped by the operator")
+          : now.status === "open" || (now.status === "in_progress" && now.assignee !== event.identity);
       if (!ok) violated(`W15: ${event.type} left bead ${run!.bead} ${now.status} (${now.failure ?? now.assignee ?? ""})`);
       if ((now.attempts ?? 0) !== (was.attempts ?? 0)) violated(`W15: ${event.type} changed attempts`);
     }
@@ -365,7 +420,8 @@ function checkInvariants(world: World, event: WorkEvent, t: Transition, before: 
   // W16: only unfinished beads not in review are moved; a moved bead is closed, and stays so, moved to the same place.
   for (const bead of t.beads) {
     const was = before.get(bead.id);
-    if (was?.movedTo && (bead.status !== "closed" || bead.movedTo?.beadId !== was.movedTo.beadId)) violated(`W16: moved bead ${bead.id} changed (${bead.status})`);
+    if (was?.movedTo && (bead.status !== "closed" || bead.movedTo?.beadId !== was.movedTo.beadId))
+      violated(`W16: moved bead ${bead.id} changed (${bead.status})`);
     if (bead.movedTo && !was?.movedTo) {
       if (event.type !== "operator_move") violated(`W16: bead ${bead.id} moved on ${event.type}`);
       if (bead.status !== "closed") violated(`W16: moved bead ${bead.id} is ${bead.status}`);
@@ -378,7 +434,8 @@ function checkInvariants(world: World, event: WorkEvent, t: Transition, before: 
   for (const bead of t.beads) {
     const was = before.get(bead.id);
     if (was?.mergeCommit && bead.mergeCommit && bead.mergeCommit !== was.mergeCommit) violated(`W10: bead ${bead.id} merged twice`);
-    if (was?.status === "closed" && was.mergeCommit && bead.status !== "closed" && !event.type.startsWith("operator_")) violated(`W10: merged bead ${bead.id} reopened`);
+    if (was?.status === "closed" && was.mergeCommit && bead.status !== "closed" && !event.type.startsWith("operator_"))
+      violated(`W10: merged bead ${bead.id} reopened`);
     if (event.type === "merge_result" && was?.status === "closed") violated(`W10: bead ${bead.id} closed by a second merge report`);
   }
 }
@@ -415,7 +472,10 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("done" as const), pick, fromAnyRun: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("merge" as const), c, pick, outcome: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom("activity" as const, "heartbeat" as const), pick }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("operator" as const), pick, status: fc.constantFrom("open" as const, "closed" as const, "failed" as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("operator" as const), pick, status: fc.constantFrom("open" as const, "closed" as const, "failed" as const) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom("retry" as const, "stopAgent" as const, "restartAgent" as const, "move" as const), pick }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("create" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("roomRestart" as const) }) },
@@ -478,7 +538,10 @@ function run(world: World, action: Action): void {
       return world.merge(container!, action.pick, action.outcome);
     case "activity":
     case "heartbeat": {
-      const agent = pick1([...world.agents.values()].filter((a) => a.run), action.pick);
+      const agent = pick1(
+        [...world.agents.values()].filter((a) => a.run),
+        action.pick,
+      );
       if (!agent) return;
       if (action.kind === "activity") world.feed({ type: "agent_activity", identity: agent.identity });
       else world.feed({ type: "agent_heartbeat", identity: agent.identity, epoch: null });
@@ -490,14 +553,20 @@ function run(world: World, action: Action): void {
       return;
     }
     case "retry": {
-      const bead = pick1([...world.beads.values()].filter((b) => b.status === "failed"), action.pick);
+      const bead = pick1(
+        [...world.beads.values()].filter((b) => b.status === "failed"),
+        action.pick,
+      );
       if (bead) world.feed({ type: "operator_retry", beadId: bead.id });
       return;
     }
     case "stopAgent":
     case "restartAgent": {
       // Any agent with a run, stopping ones included (refused: CONFLICT, nothing changes).
-      const agent = pick1([...world.agents.values()].filter((a) => a.run), action.pick);
+      const agent = pick1(
+        [...world.agents.values()].filter((a) => a.run),
+        action.pick,
+      );
       if (agent) world.feed({ type: action.kind === "stopAgent" ? "operator_stop_agent" : "operator_restart_agent", identity: agent.identity, reason: "test" });
       return;
     }
@@ -542,7 +611,8 @@ function settle(world: World): number {
     world.connect(healthy);
     world.renew(healthy);
     for (const command of [...healthy.inbox].filter((x) => !healthy.seen.has(x.id))) {
-      if (command.kind === "start_agent") world.start(healthy, healthy.inbox.filter((x) => x.kind === "start_agent" && !healthy.seen.has(x.id)).indexOf(command), false);
+      if (command.kind === "start_agent")
+        world.start(healthy, healthy.inbox.filter((x) => x.kind === "start_agent" && !healthy.seen.has(x.id)).indexOf(command), false);
       else if (command.kind === "stop_agent") world.stop(healthy, world.pending(healthy, "stop_agent").indexOf(command));
       else world.merge(healthy, world.pending(healthy, "merge").indexOf(command), 0);
     }
@@ -584,7 +654,8 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     );
     expect(longest).toBeGreaterThan(0);
     // The random interleavings did reach every case (else the invariants above prove little).
-    for (const [what] of [...CASES, ["nudged"], ["merged"]] as [string][]) expect(World.seen.get(what) ?? 0, `no interleaving reached: ${what}`).toBeGreaterThan(0);
+    for (const [what] of [...CASES, ["nudged"], ["merged"]] as [string][])
+      expect(World.seen.get(what) ?? 0, `no interleaving reached: ${what}`).toBeGreaterThan(0);
   }, 120_000); // 1,000 interleavings take about 2 s alone, and several times that on a loaded 2-core machine
 
   it("W2, W3, W5: a holder that stops renewing loses the rig at its deadline; the standby takes over with a new epoch and its runs come back without an attempt", () => {
@@ -673,7 +744,9 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     const bead = retried.reply as Bead;
     expect(bead).toMatchObject({ status: "open", attempts: 0 });
     expect(bead.failure).toBeUndefined();
-    expect(bead.history?.find((h) => h.status === "open" && h.note?.startsWith("retried by the operator"))?.note).toBe("retried by the operator (attempts 0 → 0): try the other API");
+    expect(bead.history?.find((h) => h.status === "open" && h.note?.startsWith("retried by the operator"))?.note).toBe(
+      "retried by the operator (attempts 0 → 0): try the other API",
+    );
     const again = world.feed({ type: "operator_retry", beadId: proc.bead });
     expect(again).toBeInstanceOf(ToolError);
     expect((again as ToolError).code).toBe("CONFLICT");
@@ -707,10 +780,17 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
 
   it("W16: a move closes the bead with movedTo and stops its run, once; closed and in-review beads are CONFLICT", () => {
     const { world, a, proc } = oneRun();
-    const move = (beadId: string, toRig = "web") => world.feed({ type: "operator_move", beadId, toRig, toRigId: "01RIGWEB00000000000000000A", newBeadId: "01NEWBEAD0000000000000000A" });
+    const move = (beadId: string, toRig = "web") =>
+      world.feed({ type: "operator_move", beadId, toRig, toRigId: "01RIGWEB00000000000000000A", newBeadId: "01NEWBEAD0000000000000000A" });
     const moved = move(proc.bead) as Transition;
     expect(moved.reply).toMatchObject({ status: "closed", movedTo: { rig: "web", beadId: "01NEWBEAD0000000000000000A" } });
-    expect(moved.effects).toContainEqual({ kind: "moved", beadId: proc.bead, toRig: "web", toRigId: "01RIGWEB00000000000000000A", newBeadId: "01NEWBEAD0000000000000000A" });
+    expect(moved.effects).toContainEqual({
+      kind: "moved",
+      beadId: proc.bead,
+      toRig: "web",
+      toRigId: "01RIGWEB00000000000000000A",
+      newBeadId: "01NEWBEAD0000000000000000A",
+    });
     expect(world.beads.get(proc.bead)!.history?.at(-1)?.note).toBe("moved to web");
     expect(world.agents.get(proc.identity)!.run?.state).toBe("stopping");
     expect(a.inbox.some((x) => x.kind === "stop_agent" && x.run === proc.run)).toBe(true);
@@ -748,7 +828,10 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     expect(repeat.reply).toEqual({ bead_id: proc.bead, status: "in_review" });
     expect(repeat.beads).toEqual([]);
     // Acting as the agent (operator, container: no run named), the old branch is the hand-in too.
-    expect((world.feed({ type: "done", identity: proc.identity, branch: proc.branch }) as Transition).reply).toEqual({ bead_id: proc.bead, status: "in_review" });
+    expect((world.feed({ type: "done", identity: proc.identity, branch: proc.branch }) as Transition).reply).toEqual({
+      bead_id: proc.bead,
+      status: "in_review",
+    });
     // Another branch is not a repeat.
     expect((world.feed({ type: "done", identity: proc.identity, run: proc.run, branch: "gt/other/branch" }) as ToolError).code).toBe("CONFLICT");
   });
@@ -782,7 +865,14 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
 
     const refused = oneRun();
     refused.world.feed({ type: "done", identity: refused.proc.identity, run: refused.proc.run, branch: refused.proc.branch });
-    const conflict = { type: "merge_result", beadId: refused.proc.bead, epoch: refused.a.epoch!, ok: false, failure: "conflict", error: "CONFLICT in a.ts" } as const;
+    const conflict = {
+      type: "merge_result",
+      beadId: refused.proc.bead,
+      epoch: refused.a.epoch!,
+      ok: false,
+      failure: "conflict",
+      error: "CONFLICT in a.ts",
+    } as const;
     const reopened = refused.world.feed(conflict) as Transition;
     expect(reopened.reply).toMatchObject({ status: "open", attempts: 1 });
     expect(reopened.effects.filter((e) => e.kind === "escalate")).toHaveLength(1);
@@ -791,11 +881,16 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     expect(repeat.effects.filter((e) => e.kind === "escalate")).toEqual([]);
     expect(repeat.beads).toEqual([]);
     expect((refused.world.feed({ ...conflict, error: "another conflict" }) as ToolError).code).toBe("CONFLICT");
-    expect((refused.world.feed({ type: "merge_result", beadId: refused.proc.bead, epoch: refused.a.epoch!, ok: true, mergeCommit: "e".repeat(40) }) as ToolError).code).toBe("CONFLICT");
+    expect(
+      (refused.world.feed({ type: "merge_result", beadId: refused.proc.bead, epoch: refused.a.epoch!, ok: true, mergeCommit: "e".repeat(40) }) as ToolError)
+        .code,
+    ).toBe("CONFLICT");
 
     // A bead never handed in: no merge of it is awaited.
     const open = oneRun();
-    expect((open.world.feed({ type: "merge_result", beadId: open.proc.bead, epoch: open.a.epoch!, ok: true, mergeCommit: commit }) as ToolError).code).toBe("CONFLICT");
+    expect((open.world.feed({ type: "merge_result", beadId: open.proc.bead, epoch: open.a.epoch!, ok: true, mergeCommit: commit }) as ToolError).code).toBe(
+      "CONFLICT",
+    );
   });
 
   it("W12: after the room itself did not run, nobody is blamed for the gap", () => {
@@ -845,7 +940,8 @@ class TableWorld extends World {
     if (t instanceof ToolError) return t;
     const seen = (machine: Machine, from: string, to: string) => {
       const on = allows(machine, from, event.type, to) ? event.type : "dispatch";
-      if (!allows(machine, from, on, to)) throw new Error(`${machine} ${from} → ${to} on ${event.type} is not a row of table.ts\n${this.trace.slice(-10).join("\n")}`);
+      if (!allows(machine, from, on, to))
+        throw new Error(`${machine} ${from} → ${to} on ${event.type} is not a row of table.ts\n${this.trace.slice(-10).join("\n")}`);
       if (from !== to) TableWorld.rows.add(`${machine} ${from} ${on} ${to}`);
     };
     for (const bead of t.beads) {

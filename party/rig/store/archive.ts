@@ -41,7 +41,11 @@ export function withPreview(bead: Bead): { record: Bead; put: Record<string, unk
  * resolved ones, then the oldest open ones, move to storage; open ones moved out still count in the
  * summary (`archivedOpenEscalations` of `meta`, the write's own next meta).
  */
-export function escalationChanges(live: readonly Escalation[], added: Escalation[], meta: RigMeta): { changes: Change[]; put: Record<string, unknown>; meta: RigMeta } {
+export function escalationChanges(
+  live: readonly Escalation[],
+  added: Escalation[],
+  meta: RigMeta,
+): { changes: Change[]; put: Record<string, unknown>; meta: RigMeta } {
   const all = [...live, ...added];
   const excess = all.length - LIMITS.escalationsKept;
   const out = excess > 0 ? all.sort((a, b) => (a.status === b.status ? a.createdAt - b.createdAt : a.status === "resolved" ? -1 : 1)).slice(0, excess) : [];
@@ -59,7 +63,11 @@ export function escalationChanges(live: readonly Escalation[], added: Escalation
  * An escalation the machine changed after retention moved it out: it stays in storage, and when it
  * was open it no longer counts among the open ones moved out.
  */
-export async function archivedEscalationChange(storage: KeyValueStorage, next: Escalation, meta: RigMeta): Promise<{ put: Record<string, unknown>; meta: RigMeta }> {
+export async function archivedEscalationChange(
+  storage: KeyValueStorage,
+  next: Escalation,
+  meta: RigMeta,
+): Promise<{ put: Record<string, unknown>; meta: RigMeta }> {
   const before = await storage.get<Escalation>(KEYS.escalationArchive(next.id));
   const counted = before?.status === "open" ? { ...meta, archivedOpenEscalations: Math.max(0, (meta.archivedOpenEscalations ?? 0) - 1) } : meta;
   return { put: { [KEYS.escalationArchive(next.id)]: next }, meta: counted };

@@ -181,7 +181,10 @@ export class RigStore {
 
   /** A new rig's records: its meta and first agents, and the feed line that says so. */
   createRig(meta: RigMeta, agents: Agent[], line: string): Promise<Written> {
-    const changes: Change[] = [{ collection: RIG_DOC.meta, key: "rig", value: meta }, ...agents.map((a) => ({ collection: RIG_DOC.agents, key: a.identity, value: a }))];
+    const changes: Change[] = [
+      { collection: RIG_DOC.meta, key: "rig", value: meta },
+      ...agents.map((a) => ({ collection: RIG_DOC.agents, key: a.identity, value: a })),
+    ];
     return this.write(changes, [makeEvent(newId(), Date.now(), "rig", line)]);
   }
 
@@ -209,11 +212,21 @@ export class RigStore {
     if (t.rig) next = withRig(next, t.rig);
     next = withContainer(next, t.lease);
     if (next !== meta) changes.push(change(RIG_DOC.meta, "rig", next));
-    const events = t.effects.flatMap((e) => (e.kind === "feed" ? [makeEvent(newId(), now, e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent })] : []));
+    const events = t.effects.flatMap((e) =>
+      e.kind === "feed" ? [makeEvent(newId(), now, e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent })] : [],
+    );
     if (t.effects.some((e) => e.kind === "persist_lease")) put[KEYS.lease] = storedLease(t.lease);
     // A moved bead's notice to the town is stored with the bead's close (W16): the move completes even if the town crashes.
     const outbox: OutboxEntry[] = [];
-    for (const e of t.effects) if (e.kind === "moved") outbox.push(await this.moveNotice(t.beads.find((b) => b.id === e.beadId)!, e, meta));
+    for (const e of t.effects)
+      if (e.kind === "moved")
+        outbox.push(
+          await this.moveNotice(
+            t.beads.find((b) => b.id === e.beadId)!,
+            e,
+            meta,
+          ),
+        );
     const convoy = new Set(t.effects.flatMap((e) => (e.kind === "convoy" ? [e.beadId] : [])));
     const closings = t.effects.filter((e) => e.kind === "closed").length;
     const any = changes.length || events.length || Object.keys(put).length || outbox.length;

@@ -56,9 +56,13 @@ export function withRig(meta: RigMeta, rig: RigState): RigMeta {
 /** The meta with who serves the rig now (the same object when that did not change). */
 export function withContainer(meta: RigMeta, lease: LeaseState): RigMeta {
   const h = lease.holder;
-  const view: ContainerView | null = h ? { id: h.container, epoch: h.epoch, since: h.since, connected: h.connection !== null, standbys: lease.standbys.length } : null;
+  const view: ContainerView | null = h
+    ? { id: h.container, epoch: h.epoch, since: h.since, connected: h.connection !== null, standbys: lease.standbys.length }
+    : null;
   const was = meta.container ?? null;
-  const same = view === was || (view !== null && was !== null && view.id === was.id && view.epoch === was.epoch && view.connected === was.connected && view.standbys === was.standbys);
+  const same =
+    view === was ||
+    (view !== null && was !== null && view.id === was.id && view.epoch === was.epoch && view.connected === was.connected && view.standbys === was.standbys);
   return same ? meta : { ...meta, container: view };
 }
 

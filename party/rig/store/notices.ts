@@ -32,7 +32,12 @@ export function convoyNotice(bead: Bead, rigId: string, now: number): OutboxEntr
  * The town's notice that a bead left this rig (W16): what its successor needs (`whole`: the whole
  * body, not the document's preview), where it goes, and its convoy, which counts the successor in its place.
  */
-export function moveNotice(whole: Bead, from: { name: string; rigId: string }, to: { toRig: string; toRigId: string; newBeadId: string }, now: number): OutboxEntry {
+export function moveNotice(
+  whole: Bead,
+  from: { name: string; rigId: string },
+  to: { toRig: string; toRigId: string; newBeadId: string },
+  now: number,
+): OutboxEntry {
   const payload: z.infer<typeof beadMoved> = {
     bead_id: whole.id,
     from_rig: from.name,

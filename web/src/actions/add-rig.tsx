@@ -17,7 +17,8 @@ type Values = Record<FieldName, string>;
 export function addRigProblems(v: Values): Partial<Record<FieldName, string>> {
   const problems: Partial<Record<FieldName, string>> = {};
   if (!v.name) problems.name = "Give the rig a name, e.g. backend.";
-  else if (!SLUG_RE.test(v.name)) problems.name = "Use lowercase letters a–z, digits and '-' (not first), at most 40 characters: it becomes part of mail addresses.";
+  else if (!SLUG_RE.test(v.name))
+    problems.name = "Use lowercase letters a–z, digits and '-' (not first), at most 40 characters: it becomes part of mail addresses.";
   if (!v.git_url) problems.git_url = "Give the repository to clone: an https, ssh or git URL, user@host:path, or an absolute path.";
   else {
     const problem = gitUrlProblem(v.git_url);
@@ -102,7 +103,14 @@ export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: (
         {problem("name")}
       </FieldLabel>
       <FieldLabel label="Git URL">
-        <input ref={(el) => field("git_url", el)} class={`${input} font-mono`} name="git_url" placeholder="git@github.com:org/repo.git" autocomplete="off" aria-invalid={!!problems().git_url} />
+        <input
+          ref={(el) => field("git_url", el)}
+          class={`${input} font-mono`}
+          name="git_url"
+          placeholder="git@github.com:org/repo.git"
+          autocomplete="off"
+          aria-invalid={!!problems().git_url}
+        />
         {problem("git_url")}
       </FieldLabel>
       <div class="grid grid-cols-2 gap-3">

@@ -14,14 +14,20 @@ export default function AgentActions(props: { rig: Pick<Rig, "id">; identity: st
   const town = useTown();
   const [dialog, setDialog] = createSignal<"stop" | "restart" | "mail" | null>(null);
   const size = () => (props.compact ? `${btn} px-2 py-0.5 text-xs` : btn);
-  const call = (tool: "gt_agent_stop" | "gt_agent_restart") => (reason: string | undefined) => rigTool(town, props.rig, tool, { identity: props.identity, ...(reason ? { reason } : {}) });
+  const call = (tool: "gt_agent_stop" | "gt_agent_restart") => (reason: string | undefined) =>
+    rigTool(town, props.rig, tool, { identity: props.identity, ...(reason ? { reason } : {}) });
   return (
     <span class="inline-flex flex-wrap gap-1.5" data-testid="agent-actions">
       <Show when={props.running}>
         <button class={size()} data-testid="agent-restart" onClick={() => setDialog("restart")} title="Stop this run and dispatch its bead again">
           Restart…
         </button>
-        <button class={`${size()} text-rose-700 dark:text-rose-400`} data-testid="agent-stop" onClick={() => setDialog("stop")} title="Stop this run; its bead fails">
+        <button
+          class={`${size()} text-rose-700 dark:text-rose-400`}
+          data-testid="agent-stop"
+          onClick={() => setDialog("stop")}
+          title="Stop this run; its bead fails"
+        >
           Stop…
         </button>
       </Show>
@@ -40,7 +46,9 @@ export default function AgentActions(props: { rig: Pick<Rig, "id">; identity: st
         onClose={() => setDialog(null)}
         act={call("gt_agent_restart")}
       >
-        <p class="text-sm text-zinc-600 dark:text-zinc-300">Its process is stopped and its bead goes back to open, with no attempt counted, so a polecat takes it again. Uncommitted work in its worktree is lost.</p>
+        <p class="text-sm text-zinc-600 dark:text-zinc-300">
+          Its process is stopped and its bead goes back to open, with no attempt counted, so a polecat takes it again. Uncommitted work in its worktree is lost.
+        </p>
       </ActionDialog>
       <ActionDialog
         open={dialog() === "stop"}
@@ -52,7 +60,9 @@ export default function AgentActions(props: { rig: Pick<Rig, "id">; identity: st
         onClose={() => setDialog(null)}
         act={call("gt_agent_stop")}
       >
-        <p class="text-sm text-zinc-600 dark:text-zinc-300">Its process is stopped and its bead is marked failed (stopped by the operator); you can retry it or move it to another rig.</p>
+        <p class="text-sm text-zinc-600 dark:text-zinc-300">
+          Its process is stopped and its bead is marked failed (stopped by the operator); you can retry it or move it to another rig.
+        </p>
       </ActionDialog>
       <Show when={props.mail !== false}>
         <SendMailDialog open={dialog() === "mail"} onClose={() => setDialog(null)} to={props.identity} />

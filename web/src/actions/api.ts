@@ -12,7 +12,11 @@ export function townTool<T>(town: TownStore, tool: string, args: unknown): Promi
 
 /** A tool of one rig's room (beads, agents, escalations live there), the same call `gt` makes. */
 export function rigTool<T>(town: TownStore, rig: Pick<Rig, "id">, tool: string, args: unknown): Promise<T> {
-  return callHttp<T>({ host: location.host, secure: location.protocol === "https:", party: "rig", room: `${town.town}.${rig.id}`, token: town.session.token }, tool, args);
+  return callHttp<T>(
+    { host: location.host, secure: location.protocol === "https:", party: "rig", room: `${town.town}.${rig.id}`, token: town.session.token },
+    tool,
+    args,
+  );
 }
 
 /** The message a person should read for a failed call: the server's own words, which name the cause. */

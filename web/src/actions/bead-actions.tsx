@@ -64,10 +64,21 @@ export default function BeadActions(props: { bead: Bead }) {
   const update = (status: "closed" | "failed") => rigTool(town, rig.rig, "gt_bead_update", { bead_id: props.bead.id, status });
   return (
     <>
-      <div class="space-y-2 border-t border-zinc-200 px-4 py-3 dark:border-zinc-800" data-testid="bead-actions" hidden={!beadActs(props.bead.status).length && !message()}>
+      <div
+        class="space-y-2 border-t border-zinc-200 px-4 py-3 dark:border-zinc-800"
+        data-testid="bead-actions"
+        hidden={!beadActs(props.bead.status).length && !message()}
+      >
         <div class="flex flex-wrap gap-2">
           <Show when={can("retry")}>
-            <button class={btnPrimary} data-testid="bead-retry" disabled={busy()} onClick={() => void retry()} title="Reopen it with its attempts reset (r)" aria-keyshortcuts="r">
+            <button
+              class={btnPrimary}
+              data-testid="bead-retry"
+              disabled={busy()}
+              onClick={() => void retry()}
+              title="Reopen it with its attempts reset (r)"
+              aria-keyshortcuts="r"
+            >
               {busy() ? "Retrying…" : "Retry"}
             </button>
           </Show>
@@ -82,14 +93,24 @@ export default function BeadActions(props: { bead: Bead }) {
             </button>
           </Show>
           <Show when={can("fail")}>
-            <button class={`${btn} text-rose-700 dark:text-rose-400`} data-testid="bead-fail" onClick={open("fail")} title="Mark it failed (f)" aria-keyshortcuts="f">
+            <button
+              class={`${btn} text-rose-700 dark:text-rose-400`}
+              data-testid="bead-fail"
+              onClick={open("fail")}
+              title="Mark it failed (f)"
+              aria-keyshortcuts="f"
+            >
               Fail…
             </button>
           </Show>
         </div>
         <Show when={message()}>
           {(m) => (
-            <p role={m().bad ? "alert" : "status"} data-testid="bead-action-result" class={`rounded-md px-3 py-2 text-sm ${m().bad ? "bg-rose-500/10 text-rose-700 dark:text-rose-300" : "bg-emerald-500/10"}`}>
+            <p
+              role={m().bad ? "alert" : "status"}
+              data-testid="bead-action-result"
+              class={`rounded-md px-3 py-2 text-sm ${m().bad ? "bg-rose-500/10 text-rose-700 dark:text-rose-300" : "bg-emerald-500/10"}`}
+            >
               {m().text}
             </p>
           )}
@@ -97,12 +118,28 @@ export default function BeadActions(props: { bead: Bead }) {
       </div>
       {/* Outside the bar, which hides once nothing applies: a move's result must outlive the bead's close. */}
       <MoveDialog town={town} from={rig.rig} beadId={props.bead.id} title={props.bead.title} open={dialog() === "move"} onClose={() => setDialog(null)} />
-      <ActionDialog open={dialog() === "close"} title="Close this bead?" submit="Close bead" danger testid="confirm-close" onClose={() => setDialog(null)} act={() => update("closed")}>
+      <ActionDialog
+        open={dialog() === "close"}
+        title="Close this bead?"
+        submit="Close bead"
+        danger
+        testid="confirm-close"
+        onClose={() => setDialog(null)}
+        act={() => update("closed")}
+      >
         <p class="text-sm text-zinc-600 dark:text-zinc-300">
           <span class="font-medium">{props.bead.title}</span> is closed without a merge and will not be worked on again. A convoy counts it as done.
         </p>
       </ActionDialog>
-      <ActionDialog open={dialog() === "fail"} title="Mark this bead failed?" submit="Fail bead" danger testid="confirm-fail" onClose={() => setDialog(null)} act={() => update("failed")}>
+      <ActionDialog
+        open={dialog() === "fail"}
+        title="Mark this bead failed?"
+        submit="Fail bead"
+        danger
+        testid="confirm-fail"
+        onClose={() => setDialog(null)}
+        act={() => update("failed")}
+      >
         <p class="text-sm text-zinc-600 dark:text-zinc-300">
           <span class="font-medium">{props.bead.title}</span> stops being worked on and shows as failed; you can retry it or move it to another rig later.
         </p>

@@ -27,14 +27,27 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
         ...(r.requires.value.trim() ? { requires: splitList(r.requires.value) } : {}),
       }));
     if (!beads.length) return setError("Give the convoy at least one bead with a title.");
-    const convoy = await run({ busy: setBusy, error: setError }, () => townTool<ConvoyProgress>(props.town, "gt_convoy_create", { title: title.value.trim(), beads }), describe);
+    const convoy = await run(
+      { busy: setBusy, error: setError },
+      () => townTool<ConvoyProgress>(props.town, "gt_convoy_create", { title: title.value.trim(), beads }),
+      describe,
+    );
     if (convoy) {
       props.onClose();
       navigate(`/t/${props.town.town}/convoys/${convoy.id}`);
     }
   };
   return (
-    <FormDialog open={props.open} title="Create a convoy" submit="Create convoy" busy={busy()} error={error()} onClose={props.onClose} onSubmit={submit} testid="convoy-dialog">
+    <FormDialog
+      open={props.open}
+      title="Create a convoy"
+      submit="Create convoy"
+      busy={busy()}
+      error={error()}
+      onClose={props.onClose}
+      onSubmit={submit}
+      testid="convoy-dialog"
+    >
       <FieldLabel label="Title">
         <input ref={title} class={input} name="title" required maxLength={200} autocomplete="off" />
       </FieldLabel>
@@ -45,9 +58,23 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
             const row = (rows[i] ??= {} as Row);
             return (
               <div class="grid grid-cols-[minmax(0,1fr)_11.5rem] gap-2 sm:grid-cols-[minmax(0,1fr)_11.5rem_6rem]" data-testid="convoy-bead-row">
-                <input ref={(el) => (row.title = el)} class={input} name={`bead-${i}-title`} placeholder={`Bead ${i + 1} title`} aria-label={`Bead ${i + 1} title`} autocomplete="off" />
+                <input
+                  ref={(el) => (row.title = el)}
+                  class={input}
+                  name={`bead-${i}-title`}
+                  placeholder={`Bead ${i + 1} title`}
+                  aria-label={`Bead ${i + 1} title`}
+                  autocomplete="off"
+                />
                 <RigPicker ref={(el) => (row.rig = el)} town={props.town} label={`Bead ${i + 1} rig`} />
-                <input ref={(el) => (row.requires = el)} class={`${input} col-span-2 sm:col-span-1`} name={`bead-${i}-requires`} placeholder="requires" aria-label={`Bead ${i + 1} requires`} autocomplete="off" />
+                <input
+                  ref={(el) => (row.requires = el)}
+                  class={`${input} col-span-2 sm:col-span-1`}
+                  name={`bead-${i}-requires`}
+                  placeholder="requires"
+                  aria-label={`Bead ${i + 1} requires`}
+                  autocomplete="off"
+                />
               </div>
             );
           }}

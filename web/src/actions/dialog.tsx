@@ -57,7 +57,13 @@ export function FormDialog(
           <button type="button" class={btn} onClick={() => props.onClose()}>
             Close
           </button>
-          <button type="submit" class={props.danger ? btn.replace("text-zinc-800", "text-rose-700") : btnPrimary} disabled={props.busy} data-testid="action-submit" autofocus={props.focusSubmit}>
+          <button
+            type="submit"
+            class={props.danger ? btn.replace("text-zinc-800", "text-rose-700") : btnPrimary}
+            disabled={props.busy}
+            data-testid="action-submit"
+            autofocus={props.focusSubmit}
+          >
             {props.busy ? "Working…" : props.submit}
           </button>
         </div>
@@ -79,7 +85,11 @@ export function FieldLabel(props: ParentProps<{ label: string; hint?: string }>)
 }
 
 /** Runs a tool call with busy and error state for a form. */
-export function run<T>(set: { busy: (b: boolean) => void; error: (e: string | null) => void }, call: () => Promise<T>, describe: (e: unknown) => string): Promise<T | undefined> {
+export function run<T>(
+  set: { busy: (b: boolean) => void; error: (e: string | null) => void },
+  call: () => Promise<T>,
+  describe: (e: unknown) => string,
+): Promise<T | undefined> {
   set.busy(true);
   set.error(null);
   return call()

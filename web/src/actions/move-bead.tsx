@@ -60,8 +60,8 @@ export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; 
       }
     >
       <p class="text-sm text-zinc-600 dark:text-zinc-300">
-        <span class="font-medium">{props.title}</span> becomes a new bead in the rig you pick, with its attempts at zero; this one closes as moved, and a convoy counts
-        the new one in its place.
+        <span class="font-medium">{props.title}</span> becomes a new bead in the rig you pick, with its attempts at zero; this one closes as moved, and a convoy
+        counts the new one in its place.
       </p>
       <FieldLabel label="Rig">
         <select ref={rig} class={input} name="rig" autofocus disabled={!!moved()}>

@@ -34,8 +34,20 @@ export default function RigActions() {
         Remove
       </button>
       <SlingDialog town={town} rig={name} open={dialog() === "sling"} onClose={() => setDialog(null)} />
-      <FormDialog open={dialog() === "remove"} title={`Remove rig ${name}?`} submit="Remove rig" danger busy={busy()} error={error()} onClose={() => setDialog(null)} onSubmit={remove} testid="remove-rig-dialog">
-        <p class="text-sm text-zinc-600 dark:text-zinc-300">Its agents stop, its open beads and convoy beads fail, and mail to it bounces. The git remote is untouched.</p>
+      <FormDialog
+        open={dialog() === "remove"}
+        title={`Remove rig ${name}?`}
+        submit="Remove rig"
+        danger
+        busy={busy()}
+        error={error()}
+        onClose={() => setDialog(null)}
+        onSubmit={remove}
+        testid="remove-rig-dialog"
+      >
+        <p class="text-sm text-zinc-600 dark:text-zinc-300">
+          Its agents stop, its open beads and convoy beads fail, and mail to it bounces. The git remote is untouched.
+        </p>
         <FieldLabel label={`Type ${name} to confirm`}>
           <input ref={confirm} class={`${input} font-mono`} name="confirm" autocomplete="off" />
         </FieldLabel>

@@ -30,7 +30,11 @@ export function SendMailDialog(props: { open: boolean; onClose: () => void; to?:
   );
   const submit = async () => {
     setSent(null);
-    const result = await run({ busy: setBusy, error: setError }, () => townTool<MailSendResult>(town, "gt_mail_send", { to: to.value.trim(), subject: subject.value.trim(), body: body.value }), describe);
+    const result = await run(
+      { busy: setBusy, error: setError },
+      () => townTool<MailSendResult>(town, "gt_mail_send", { to: to.value.trim(), subject: subject.value.trim(), body: body.value }),
+      describe,
+    );
     if (result) {
       setSent(result);
       subject.value = "";

@@ -35,7 +35,11 @@ export default function ShareButton() {
     if (list) setLinks(list);
   };
   const mint = async () => {
-    const result = await run({ busy: setBusy, error: setError }, () => townTool<ShareResult>(town, "gt_share", { path: location.pathname.replace(/\/$/, ""), ttl_s: ttl() }), describe);
+    const result = await run(
+      { busy: setBusy, error: setError },
+      () => townTool<ShareResult>(town, "gt_share", { path: location.pathname.replace(/\/$/, ""), ttl_s: ttl() }),
+      describe,
+    );
     if (result) setLink({ url: `${window.location.origin}${result.path}`, expiresAt: result.expiresAt });
     await refresh();
   };
@@ -57,12 +61,22 @@ export default function ShareButton() {
       >
         Share
       </button>
-      <FormDialog open={open()} title="Share a read-only link to this view" submit={link() ? "Make another" : "Create link"} busy={busy()} error={error()} onClose={() => setOpen(false)} onSubmit={mint} testid="share-dialog">
+      <FormDialog
+        open={open()}
+        title="Share a read-only link to this view"
+        submit={link() ? "Make another" : "Create link"}
+        busy={busy()}
+        error={error()}
+        onClose={() => setOpen(false)}
+        onSubmit={mint}
+        testid="share-dialog"
+      >
         <p class="text-sm text-zinc-500">
           Anyone with the link sees <span class="font-mono">{location.pathname}</span> live, with no controls, until it expires.
         </p>
         <p class="text-sm text-zinc-500" data-testid="share-cap">
-          Up to {LIMITS.socketsPerLink} pages can be open on one link at once ({LIMITS.socketsPerLink / 2} on an agent or on the town's mail), so a team can share it.
+          Up to {LIMITS.socketsPerLink} pages can be open on one link at once ({LIMITS.socketsPerLink / 2} on an agent or on the town's mail), so a team can
+          share it.
         </p>
         <FieldLabel label="Expires after">
           <select class={input} value={ttl()} onChange={(e) => setTtl(Number(e.currentTarget.value))}>

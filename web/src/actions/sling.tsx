@@ -61,7 +61,12 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
                   {r().rig}
                 </a>{" "}
                 as bead{" "}
-                <a class="font-mono underline" href={`/t/${props.town.town}/rigs/${r().rig}/beads/${r().bead_id}`} data-testid="sling-bead-link" title="Open the bead">
+                <a
+                  class="font-mono underline"
+                  href={`/t/${props.town.town}/rigs/${r().rig}/beads/${r().bead_id}`}
+                  data-testid="sling-bead-link"
+                  title="Open the bead"
+                >
                   {shortId(r().bead_id)}
                 </a>
                 .

@@ -34,7 +34,12 @@ export async function readAgentLog(address: { town: string; rigId: string; token
   const body = (await response.json().catch(() => null)) as { ok?: unknown; value?: unknown; error?: { code?: string; message?: string } } | null;
   if (body?.ok !== true) {
     const code = body?.error?.code ?? `HTTP_${response.status}`;
-    throw new LogReadError(code, code === "FORBIDDEN" ? "Agent output is shown to operators, and to links made for this bead or agent." : (body?.error?.message ?? `HTTP ${response.status}`));
+    throw new LogReadError(
+      code,
+      code === "FORBIDDEN"
+        ? "Agent output is shown to operators, and to links made for this bead or agent."
+        : (body?.error?.message ?? `HTTP ${response.status}`),
+    );
   }
   const result = parseLogResult(body.value);
   if (!result) throw new LogReadError("BAD_REPLY", "The server's reply to gt_agent_log was not an agent log.");

@@ -34,7 +34,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 function isRun(v: unknown): v is RunInfo {
-  return isObject(v) && typeof v.run === "string" && typeof v.identity === "string" && typeof v.beadId === "string" && isNumber(v.startedAt) && isNumber(v.lines);
+  return (
+    isObject(v) && typeof v.run === "string" && typeof v.identity === "string" && typeof v.beadId === "string" && isNumber(v.startedAt) && isNumber(v.lines)
+  );
 }
 
 function isLine(v: unknown): v is OutputLine {

@@ -9,8 +9,7 @@
 import { showInvisible } from "../../../party/invisible.ts";
 
 /** ESC/CSI sequences: CSI (`ESC [` or U+009B … final byte), OSC (`ESC ]` … BEL or ST), DCS/SOS/PM/APC strings, and two- or three-byte escapes (`ESC ( B`, `ESC =`). */
-const ESCAPES =
-  /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d-\u009f])[\s\S]*?(?:\u0007|\u001b\\|\u009c|$)|\u001b[ -/]*[0-~]?/g;
+const ESCAPES = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d-\u009f])[\s\S]*?(?:\u0007|\u001b\\|\u009c|$)|\u001b[ -/]*[0-~]?/g;
 /** C0 controls but tab, DEL and C1 controls left over after the sequences are gone. */
 const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
 

@@ -27,7 +27,8 @@ export function polecatLine(counts: Partial<Record<AgentStatus, number>> | null,
   return `${counts.working ?? 0} of ${plural(total, "polecat")} working · up to ${max}`;
 }
 
-export const sum = (counts: Partial<Record<string, number>> | null | undefined): number => Object.values(counts ?? {}).reduce<number>((a, n) => a + (n ?? 0), 0);
+export const sum = (counts: Partial<Record<string, number>> | null | undefined): number =>
+  Object.values(counts ?? {}).reduce<number>((a, n) => a + (n ?? 0), 0);
 
 /**
  * A path or text with rig ids (ULIDs in worktree paths such as `/rigs/01J…/polecats/toast`) shown

@@ -99,8 +99,7 @@ export function Identity(props: { onSignOut: () => void }) {
           aria-label="Who you are"
         >
           <p>
-            <span class="font-semibold">{roleLabel(s)}</span>{" "}
-            <span data-testid="whoami-what">{scope() ?? `of town ${town.town}`}</span>
+            <span class="font-semibold">{roleLabel(s)}</span> <span data-testid="whoami-what">{scope() ?? `of town ${town.town}`}</span>
           </p>
           <p class="text-zinc-600 dark:text-zinc-300" data-testid="session-expiry">
             <Show when={s.exp} fallback="The token does not say when it expires.">

@@ -28,7 +28,10 @@ export function RigShell(props: ParentProps) {
         fallback={
           <Panel title="Rig not found">
             <Empty title={`This town has no rig named “${params.rig}”.`}>
-              It may have been removed. <a class="underline" href={`/t/${town.town}`}>Back to the overview</a>
+              It may have been removed.{" "}
+              <a class="underline" href={`/t/${town.town}`}>
+                Back to the overview
+              </a>
             </Empty>
           </Panel>
         }

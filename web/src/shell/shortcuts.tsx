@@ -42,7 +42,11 @@ export function Shortcuts(props: { open: Accessor<boolean>; setOpen: Setter<bool
       >
         <div class="mb-2 flex items-center justify-between">
           <p class="font-semibold">Keyboard shortcuts</p>
-          <button class="rounded px-1.5 text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100" aria-label="Close the shortcut list" onClick={() => setHelpOpen(false)}>
+          <button
+            class="rounded px-1.5 text-zinc-500 hover:text-zinc-900 dark:hover:text-zinc-100"
+            aria-label="Close the shortcut list"
+            onClick={() => setHelpOpen(false)}
+          >
             ✕
           </button>
         </div>

@@ -64,8 +64,8 @@ export function TownShell(props: ParentProps) {
           fallback={
             <Message title="This view needs a token" page={["sign in", params.town]}>
               <p>
-                Open it with the link an operator gave you (it ends in <code class="font-mono text-sm">?token=…</code>). An operator's link keeps you signed in to
-                this town in this browser; a shared link works in the tab it was opened in.
+                Open it with the link an operator gave you (it ends in <code class="font-mono text-sm">?token=…</code>). An operator's link keeps you signed in
+                to this town in this browser; a shared link works in the tab it was opened in.
               </p>
             </Message>
           }
@@ -94,7 +94,8 @@ function Expired(props: { session: Session; onForget: () => void }) {
     <Message title={stored ? "Your sign-in has expired" : "This link has expired"} page={["expired", props.session.town]}>
       <p data-testid="expired">
         {stored ? `The operator token this browser kept for ${props.session.town} expired` : "The link this tab was opened with expired"}
-        {props.session.exp ? ` on ${absolute(props.session.exp)}` : ""}. {stored ? "Open a fresh operator link (npm start prints one)." : "Ask an operator for a fresh link."}
+        {props.session.exp ? ` on ${absolute(props.session.exp)}` : ""}.{" "}
+        {stored ? "Open a fresh operator link (npm start prints one)." : "Ask an operator for a fresh link."}
       </p>
       <button class={btn} data-testid="sign-out" onClick={() => props.onForget()}>
         Forget it
@@ -163,7 +164,11 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
           </span>
         </a>
         <nav class="flex items-center gap-1" aria-label="Town">
-          <a href={base} class={navClass(location.pathname === base || location.pathname === `${base}/`)} aria-current={location.pathname === base ? "page" : undefined}>
+          <a
+            href={base}
+            class={navClass(location.pathname === base || location.pathname === `${base}/`)}
+            aria-current={location.pathname === base ? "page" : undefined}
+          >
             Overview
           </a>
           <a href={`${base}/mail`} class={navClass(location.pathname === `${base}/mail`)}>

@@ -24,7 +24,10 @@ export type RigStore = {
 const AGENT_ORDER = { dead: 0, hung: 1, stalled: 2, stopping: 3, working: 4, idle: 5 } as const;
 
 export function createRigStore(town: string, rig: Rig, token: string): RigStore {
-  const doc = createLiveDoc({ party: "rig", room: `${town}.${rig.id}`, doc: "rig", token }, { maps: ["meta", "beads", "agents", "mail", "escalations"], arrays: ["events"] });
+  const doc = createLiveDoc(
+    { party: "rig", room: `${town}.${rig.id}`, doc: "rig", token },
+    { maps: ["meta", "beads", "agents", "mail", "escalations"], arrays: ["events"] },
+  );
   const meta = doc.map<RigMeta>("meta");
   const agents = doc.map<Agent>("agents");
   const mail = doc.map<Mail>("mail");

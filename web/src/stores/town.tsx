@@ -26,7 +26,14 @@ export type TownStore = {
 /** How much a rig needs a person: stalled or dead agents, failed beads, open escalations. */
 export function attention(rig: Rig): number {
   const s = rig.summary;
-  return (s.agents.dead ?? 0) * 4 + (s.agents.stalled ?? 0) * 4 + (s.agents.hung ?? 0) * 4 + (s.openEscalations ?? 0) * 3 + (s.beads.failed ?? 0) * 2 + (rig.status === "error" ? 4 : 0);
+  return (
+    (s.agents.dead ?? 0) * 4 +
+    (s.agents.stalled ?? 0) * 4 +
+    (s.agents.hung ?? 0) * 4 +
+    (s.openEscalations ?? 0) * 3 +
+    (s.beads.failed ?? 0) * 2 +
+    (rig.status === "error" ? 4 : 0)
+  );
 }
 
 /** What needs a person in this rig, in words; empty when nothing does. */

@@ -104,7 +104,15 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
         <For each={ticks()}>
           {(t) => (
             <>
-              <line x1={pad.l} x2={width() - pad.r} y1={y(t)} y2={y(t)} stroke="currentColor" stroke-opacity="0.25" stroke-dasharray={t === 0 ? undefined : "3 3"} />
+              <line
+                x1={pad.l}
+                x2={width() - pad.r}
+                y1={y(t)}
+                y2={y(t)}
+                stroke="currentColor"
+                stroke-opacity="0.25"
+                stroke-dasharray={t === 0 ? undefined : "3 3"}
+              />
               <text x={pad.l - 6} y={y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor">
                 {t}
               </text>

@@ -115,7 +115,11 @@ export function Loading(props: { what: string }) {
 export function StackBar(props: { parts: { tone: Tone; value: number; label: string }[]; class?: string }) {
   const total = () => props.parts.reduce((a, p) => a + p.value, 0);
   return (
-    <div class={`flex h-1.5 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800 ${props.class ?? ""}`} role="img" aria-label={props.parts.map((p) => `${p.value} ${p.label}`).join(", ")}>
+    <div
+      class={`flex h-1.5 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-800 ${props.class ?? ""}`}
+      role="img"
+      aria-label={props.parts.map((p) => `${p.value} ${p.label}`).join(", ")}
+    >
       {props.parts
         .filter((p) => p.value > 0)
         .map((p) => (
@@ -156,6 +160,7 @@ export const btn =
   "inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium ring-1 ring-inset ring-zinc-300 bg-white text-zinc-800 hover:bg-zinc-50 disabled:opacity-50 dark:bg-zinc-900 dark:text-zinc-100 dark:ring-zinc-700 dark:hover:bg-zinc-800";
 export const btnPrimary =
   "inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium bg-zinc-900 text-white hover:bg-zinc-700 disabled:opacity-50 dark:bg-zinc-100 dark:text-zinc-900 dark:hover:bg-white";
-export const btnDanger = "inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium bg-rose-600 text-white hover:bg-rose-500 disabled:opacity-50";
+export const btnDanger =
+  "inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium bg-rose-600 text-white hover:bg-rose-500 disabled:opacity-50";
 export const input =
   "w-full rounded-md border-0 bg-white px-2.5 py-1.5 text-sm ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-blue-500 dark:bg-zinc-950 dark:ring-zinc-700";

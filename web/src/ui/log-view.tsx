@@ -10,7 +10,17 @@ import { splitMatches } from "../lib/terminal-text.ts";
 
 const ROW = 18;
 
-export function LogView(props: { lines: OutputLine[]; query: string; follow: boolean; onScrollAway?: () => void; empty: string; height?: string; testid?: string; class?: string; fit?: boolean }) {
+export function LogView(props: {
+  lines: OutputLine[];
+  query: string;
+  follow: boolean;
+  onScrollAway?: () => void;
+  empty: string;
+  height?: string;
+  testid?: string;
+  class?: string;
+  fit?: boolean;
+}) {
   let scroller!: HTMLDivElement;
   const virtualizer = createVirtualizer({
     get count() {

@@ -5,7 +5,15 @@
 import { For, createEffect, on, type JSX } from "solid-js";
 import { createVirtualizer } from "@tanstack/solid-virtual";
 
-export function VirtualList<T>(props: { items: T[]; rowHeight: number; maxHeight: string; class?: string; children: (item: T) => JSX.Element; testid?: string; label?: string }) {
+export function VirtualList<T>(props: {
+  items: T[];
+  rowHeight: number;
+  maxHeight: string;
+  class?: string;
+  children: (item: T) => JSX.Element;
+  testid?: string;
+  label?: string;
+}) {
   let scroller!: HTMLDivElement;
   const virtualizer = createVirtualizer({
     get count() {
@@ -16,7 +24,13 @@ export function VirtualList<T>(props: { items: T[]; rowHeight: number; maxHeight
     overscan: 8,
   });
   // Rows change height with the density (compact rows): measure them again.
-  createEffect(on(() => props.rowHeight, () => virtualizer.measure(), { defer: true }));
+  createEffect(
+    on(
+      () => props.rowHeight,
+      () => virtualizer.measure(),
+      { defer: true },
+    ),
+  );
   return (
     <div
       ref={scroller}

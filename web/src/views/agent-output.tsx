@@ -53,7 +53,10 @@ export default function AgentOutput(props: { identity: string }) {
       }
     >
       <div class="flex flex-wrap items-center gap-2 border-b border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800">
-        <Show when={run()} fallback={<span class="text-zinc-500">{output.status() === "live" ? "No run yet: output appears when this agent starts work." : ""}</span>}>
+        <Show
+          when={run()}
+          fallback={<span class="text-zinc-500">{output.status() === "live" ? "No run yet: output appears when this agent starts work." : ""}</span>}
+        >
           {(r) => (
             <span class="min-w-0 text-zinc-600 dark:text-zinc-300" data-testid="output-run" data-run={r().run} data-ended={r().endedAt ? "yes" : "no"}>
               run <Mono>{r().run.split(".").pop()}</Mono> of{" "}

@@ -61,7 +61,10 @@ export default function AgentView() {
                     <dt class="text-zinc-500">Started</dt>
                     <dd>
                       <Ago at={a().startedAt} fallback="not running" />
-                      <Show when={a().pid}> · pid <Mono>{a().pid}</Mono></Show>
+                      <Show when={a().pid}>
+                        {" "}
+                        · pid <Mono>{a().pid}</Mono>
+                      </Show>
                     </dd>
                   </div>
                   <div>

@@ -54,13 +54,20 @@ export function AttentionLane() {
         when={lane().length}
         fallback={
           <Show when={vouched()}>
-            <p class="flex items-center gap-2 rounded-xl border border-emerald-300/60 bg-emerald-500/5 px-4 py-2 text-sm text-emerald-800 dark:border-emerald-900 dark:text-emerald-300" data-testid="attention-clear">
+            <p
+              class="flex items-center gap-2 rounded-xl border border-emerald-300/60 bg-emerald-500/5 px-4 py-2 text-sm text-emerald-800 dark:border-emerald-900 dark:text-emerald-300"
+              data-testid="attention-clear"
+            >
               <span aria-hidden="true">✓</span> Nothing needs you: no failed beads, open escalations or stuck agents.
             </p>
           </Show>
         }
       >
-        <section class="rounded-xl border border-rose-300/70 bg-white dark:border-rose-900/70 dark:bg-zinc-900/60" data-testid="attention" aria-labelledby="attention-title">
+        <section
+          class="rounded-xl border border-rose-300/70 bg-white dark:border-rose-900/70 dark:bg-zinc-900/60"
+          data-testid="attention"
+          aria-labelledby="attention-title"
+        >
           <header class="flex items-center justify-between gap-2 border-b border-zinc-200 px-4 py-2.5 dark:border-zinc-800">
             <h2 id="attention-title" class="text-sm font-semibold text-zinc-700 dark:text-zinc-200">
               Needs attention{" "}
@@ -72,7 +79,13 @@ export function AttentionLane() {
           <ul class="divide-y divide-zinc-100 dark:divide-zinc-800/70">
             <For each={shown()}>
               {(row) => (
-                <li class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm" data-testid="attention-item" data-kind={row.item.kind} data-id={row.item.id} data-rig={row.rig.name}>
+                <li
+                  class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm"
+                  data-testid="attention-item"
+                  data-kind={row.item.kind}
+                  data-id={row.item.id}
+                  data-rig={row.rig.name}
+                >
                   <span class={`w-24 shrink-0 rounded px-1.5 py-0.5 text-center text-xs font-medium ring-1 ring-inset ${BADGE[itemTone(row.item)]}`}>
                     {row.item.kind === "escalation" && row.item.severity ? row.item.severity : KIND_LABEL[row.item.kind]}
                   </span>
@@ -92,7 +105,11 @@ export function AttentionLane() {
             </For>
           </ul>
           <Show when={lane().length > FIRST}>
-            <button class="w-full border-t border-zinc-200 px-4 py-1.5 text-left text-xs text-zinc-600 hover:bg-zinc-50 dark:border-zinc-800 dark:text-zinc-400 dark:hover:bg-zinc-800/40" onClick={() => setAll(!all())} data-testid="attention-all">
+            <button
+              class="w-full border-t border-zinc-200 px-4 py-1.5 text-left text-xs text-zinc-600 hover:bg-zinc-50 dark:border-zinc-800 dark:text-zinc-400 dark:hover:bg-zinc-800/40"
+              onClick={() => setAll(!all())}
+              data-testid="attention-all"
+            >
               {all() ? "Show the worst first only" : `Show all ${lane().length}`}
             </button>
           </Show>

@@ -42,7 +42,14 @@ export default function BeadRuns(props: { bead: Bead }) {
   const current = () => log()?.run ?? null;
   return (
     <Panel title="Runs and output" testid="bead-runs">
-      <Show when={!error()} fallback={<p class="px-4 py-3 text-sm text-zinc-500" data-testid="bead-runs-error">{error()}</p>}>
+      <Show
+        when={!error()}
+        fallback={
+          <p class="px-4 py-3 text-sm text-zinc-500" data-testid="bead-runs-error">
+            {error()}
+          </p>
+        }
+      >
         <Show when={log()} fallback={<Loading what="the runs" />}>
           {(l) => (
             <Show when={l().runs.length} fallback={<Empty title="No runs yet.">Output shows here once a polecat has worked on this bead.</Empty>}>
@@ -72,12 +79,16 @@ export default function BeadRuns(props: { bead: Bead }) {
                       · started <Ago at={r().startedAt} />
                       <Show when={r().endedAt} fallback={<span> · still running (the agent's page shows it live)</span>}>
                         {" "}
-                        · ended <Ago at={r().endedAt} /> with <span class="font-semibold" data-testid="bead-run-exit">{r().exit ?? "no exit status"}</span>
+                        · ended <Ago at={r().endedAt} /> with{" "}
+                        <span class="font-semibold" data-testid="bead-run-exit">
+                          {r().exit ?? "no exit status"}
+                        </span>
                       </Show>
                     </p>
                     <p class="text-xs text-zinc-500">
                       {r().lines} lines, {r().bytes} bytes
-                      <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run <Mono>{r().run}</Mono>
+                      <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run{" "}
+                      <Mono>{r().run}</Mono>
                     </p>
                   </div>
                 )}

@@ -24,7 +24,9 @@ export default function BeadView() {
   const bead = () => rig.beads[params.bead];
   const base = `/t/${town.town}/rigs/${rig.rig.name}`;
   const escalations = createMemo(() =>
-    (Object.values(rig.escalations) as (Escalation | undefined)[]).filter((e): e is Escalation => !!e && e.beadId === params.bead).sort((a, b) => b.createdAt - a.createdAt),
+    (Object.values(rig.escalations) as (Escalation | undefined)[])
+      .filter((e): e is Escalation => !!e && e.beadId === params.bead)
+      .sort((a, b) => b.createdAt - a.createdAt),
   );
   // Mail that names the bead, or went to or from whoever holds it.
   const related = createMemo(() => {
@@ -56,7 +58,15 @@ export default function BeadView() {
                       <p class="font-medium text-rose-700 dark:text-rose-300">Failed: {b().failure ?? "no reason was recorded"}</p>
                       <p class="mt-0.5 text-zinc-600 dark:text-zinc-400" data-testid="bead-attempts">
                         {attempts(b())}
-                        <Show when={b().assignee}>{(a) => <> · last held by <Mono>{a()}</Mono></>}</Show>. Each run's output is below.
+                        <Show when={b().assignee}>
+                          {(a) => (
+                            <>
+                              {" "}
+                              · last held by <Mono>{a()}</Mono>
+                            </>
+                          )}
+                        </Show>
+                        . Each run's output is below.
                       </p>
                     </div>
                   </Show>

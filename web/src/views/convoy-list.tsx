@@ -21,7 +21,10 @@ export function ConvoyList(props: { convoys: Convoy[]; base: string }) {
             const p = () => convoyProgress(convoy);
             return (
               <li data-testid="convoy-row">
-                <a href={`${props.base}/convoys/${convoy.id}`} class="block px-4 py-3 compact:py-1.5 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 dark:hover:bg-zinc-800/40">
+                <a
+                  href={`${props.base}/convoys/${convoy.id}`}
+                  class="block px-4 py-3 compact:py-1.5 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 dark:hover:bg-zinc-800/40"
+                >
                   <div class="flex items-center justify-between gap-2">
                     <span class="truncate text-sm font-medium">{convoy.title}</span>
                     <Badge kind="convoy" status={convoy.status} />

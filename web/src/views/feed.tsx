@@ -31,7 +31,11 @@ export function Feed(props: { events: FeedEvent[]; limit?: number; empty?: strin
   return (
     <div data-testid="feed-panel">
       <Show when={props.events.length}>
-        <div class="sticky top-0 z-10 flex flex-wrap items-center gap-2 border-b border-zinc-100 bg-white/95 px-4 py-1.5 dark:border-zinc-800 dark:bg-zinc-900/95" role="group" aria-label="Filter the activity">
+        <div
+          class="sticky top-0 z-10 flex flex-wrap items-center gap-2 border-b border-zinc-100 bg-white/95 px-4 py-1.5 dark:border-zinc-800 dark:bg-zinc-900/95"
+          role="group"
+          aria-label="Filter the activity"
+        >
           <select
             class={select}
             aria-label="Show events of kind"
@@ -44,13 +48,23 @@ export function Feed(props: { events: FeedEvent[]; limit?: number; empty?: strin
             <For each={choices().kinds}>{(kind) => <option value={kind}>{label(kind)}</option>}</For>
           </select>
           <Show when={!props.rig}>
-            <select class={select} aria-label="Show events of rig" data-testid="feed-filter-rig" value={filter().rig} onChange={(e) => setFilter({ ...filter(), rig: e.currentTarget.value })}>
+            <select
+              class={select}
+              aria-label="Show events of rig"
+              data-testid="feed-filter-rig"
+              value={filter().rig}
+              onChange={(e) => setFilter({ ...filter(), rig: e.currentTarget.value })}
+            >
               <option value="">All rigs</option>
               <For each={choices().rigs}>{(rig) => <option value={rig}>{rig}</option>}</For>
             </select>
           </Show>
           <Show when={filtered()}>
-            <button class="text-xs text-zinc-500 underline hover:text-zinc-900 dark:hover:text-zinc-100" data-testid="feed-filter-clear" onClick={() => setFilter(ALL)}>
+            <button
+              class="text-xs text-zinc-500 underline hover:text-zinc-900 dark:hover:text-zinc-100"
+              data-testid="feed-filter-clear"
+              onClick={() => setFilter(ALL)}
+            >
               Clear
             </button>
           </Show>
@@ -79,7 +93,10 @@ export function Feed(props: { events: FeedEvent[]; limit?: number; empty?: strin
                 >
                   <span class={`mt-1.5 size-2 shrink-0 rounded-full ${DOT[FEED_TONE[t]]}`} aria-hidden="true" />
                   <div class="min-w-0 flex-1 leading-5">
-                    <span class={`mr-2 rounded px-1 font-mono text-xs ring-1 ring-inset ${BADGE[FEED_TONE[t]]}`} title={t === "info" ? undefined : `${t === "bad" ? "a failure" : t === "warn" ? "a warning" : "good news"}`}>
+                    <span
+                      class={`mr-2 rounded px-1 font-mono text-xs ring-1 ring-inset ${BADGE[FEED_TONE[t]]}`}
+                      title={t === "info" ? undefined : `${t === "bad" ? "a failure" : t === "warn" ? "a warning" : "good news"}`}
+                    >
                       {event.kind}
                     </span>
                     <span class="break-words">{event.text}</span>
@@ -87,7 +104,11 @@ export function Feed(props: { events: FeedEvent[]; limit?: number; empty?: strin
                       <span class="ml-1 inline-flex flex-wrap gap-x-2 text-xs">
                         <For each={links}>
                           {(link) => (
-                            <a class="text-blue-700 underline-offset-2 hover:underline dark:text-blue-400" href={link.href} data-testid={`feed-link-${link.kind}`}>
+                            <a
+                              class="text-blue-700 underline-offset-2 hover:underline dark:text-blue-400"
+                              href={link.href}
+                              data-testid={`feed-link-${link.kind}`}
+                            >
                               {link.label}
                             </a>
                           )}

@@ -17,7 +17,11 @@ function MailRow(props: { mail: Mail }) {
   const [open, setOpen] = createSignal(false);
   return (
     <li data-testid="mail-row" data-mail={props.mail.id}>
-      <button class="grid w-full grid-cols-[1fr_auto] gap-x-3 px-4 py-2 text-left text-sm compact:py-1 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 dark:hover:bg-zinc-800/40" aria-expanded={open()} onClick={() => setOpen(!open())}>
+      <button
+        class="grid w-full grid-cols-[1fr_auto] gap-x-3 px-4 py-2 text-left text-sm compact:py-1 hover:bg-zinc-50 focus-visible:outline-2 focus-visible:outline-blue-500 dark:hover:bg-zinc-800/40"
+        aria-expanded={open()}
+        onClick={() => setOpen(!open())}
+      >
         <span class="min-w-0 truncate">
           <span class="font-mono text-xs text-zinc-500">{props.mail.from}</span>
           <span class="text-zinc-400"> → </span>
@@ -35,7 +39,9 @@ function MailRow(props: { mail: Mail }) {
       </button>
       <Show when={open()}>
         <div class="px-4 pb-3 text-sm">
-          <pre class="whitespace-pre-wrap break-words rounded-md bg-zinc-50 p-3 font-sans text-zinc-700 dark:bg-zinc-950 dark:text-zinc-300">{props.mail.body || "(no body)"}</pre>
+          <pre class="whitespace-pre-wrap break-words rounded-md bg-zinc-50 p-3 font-sans text-zinc-700 dark:bg-zinc-950 dark:text-zinc-300">
+            {props.mail.body || "(no body)"}
+          </pre>
           <Show when={props.mail.error}>
             <p class="mt-1 text-rose-600">{props.mail.error}</p>
           </Show>

@@ -73,7 +73,12 @@ export default function MailView() {
                 <For each={unread()}>
                   {([who, n]) => (
                     <li>
-                      <button class="flex w-full items-center justify-between px-4 py-1.5 text-left hover:bg-zinc-50 dark:hover:bg-zinc-800/40" onClick={() => setFilter(who)} data-testid="unread-row" data-agent={who}>
+                      <button
+                        class="flex w-full items-center justify-between px-4 py-1.5 text-left hover:bg-zinc-50 dark:hover:bg-zinc-800/40"
+                        onClick={() => setFilter(who)}
+                        data-testid="unread-row"
+                        data-agent={who}
+                      >
                         <span class="truncate font-mono text-xs">{who}</span>
                         <span class="rounded-full bg-blue-500/10 px-2 text-xs font-medium tabular-nums text-blue-700 dark:text-blue-300">{n}</span>
                       </button>
@@ -89,7 +94,12 @@ export default function MailView() {
                 <For each={rigMail()}>
                   {(r) => (
                     <li>
-                      <a class="flex items-center justify-between px-4 py-1.5 hover:bg-zinc-50 dark:hover:bg-zinc-800/40" href={`/t/${town.town}/rigs/${r.name}`} data-testid="rig-mail-row" data-rig={r.name}>
+                      <a
+                        class="flex items-center justify-between px-4 py-1.5 hover:bg-zinc-50 dark:hover:bg-zinc-800/40"
+                        href={`/t/${town.town}/rigs/${r.name}`}
+                        data-testid="rig-mail-row"
+                        data-rig={r.name}
+                      >
                         <span class="truncate font-mono text-xs">{r.name}</span>
                         <span class="rounded-full bg-blue-500/10 px-2 text-xs font-medium tabular-nums text-blue-700 dark:text-blue-300">{r.n}</span>
                       </a>
@@ -120,7 +130,15 @@ export default function MailView() {
           class="lg:col-span-2"
           title={`Town mail (${all().length})`}
           testid="town-mail-panel"
-          actions={<input class={`${input} max-w-48 py-1 text-xs`} placeholder="Filter by agent or subject" value={filter()} onInput={(e) => setFilter(e.currentTarget.value)} aria-label="Filter mail" />}
+          actions={
+            <input
+              class={`${input} max-w-48 py-1 text-xs`}
+              placeholder="Filter by agent or subject"
+              value={filter()}
+              onInput={(e) => setFilter(e.currentTarget.value)}
+              aria-label="Filter mail"
+            />
+          }
         >
           <Show when={townMail.sync.loaded()} fallback={<Loading what="mail" />}>
             <MailTable mail={shown()} empty={filter() ? "No mail matches this filter." : "No mail in this town yet."} />

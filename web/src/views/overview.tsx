@@ -11,7 +11,6 @@ import { plural } from "../lib/words.ts";
 
 const OverviewActions = lazy(() => import("../actions/overview-actions.tsx"));
 
-
 export default function Overview() {
   const town = useTown();
   const base = `/t/${town.town}`;
@@ -58,7 +57,9 @@ export default function Overview() {
               when={town.sortedRigs().length}
               fallback={
                 <Panel title="Rigs">
-                  <Empty title="This town has no rigs yet.">{town.isOperator ? "Add a git repository as a rig to start slinging work to it." : "An operator adds rigs; they will appear here live."}</Empty>
+                  <Empty title="This town has no rigs yet.">
+                    {town.isOperator ? "Add a git repository as a rig to start slinging work to it." : "An operator adds rigs; they will appear here live."}
+                  </Empty>
                 </Panel>
               }
             >

@@ -76,7 +76,10 @@ export default function RigBoard() {
           <div class="grid min-w-[64rem] grid-cols-5 gap-3">
             <For each={BEAD_STATUSES}>
               {(status) => (
-                <section class="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-zinc-100/60 dark:border-zinc-800 dark:bg-zinc-900/40" data-testid={`column-${status}`}>
+                <section
+                  class="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-zinc-100/60 dark:border-zinc-800 dark:bg-zinc-900/40"
+                  data-testid={`column-${status}`}
+                >
                   <header class="flex items-center gap-2 px-3 py-2 text-sm font-medium">
                     <span class={`size-2 rounded-full ${DOT[tone("bead", status)]}`} />
                     {label(status)}
@@ -86,13 +89,24 @@ export default function RigBoard() {
                     {/* Past the retention count, the longest-closed beads leave the live doc; the
                         rig's summary still counts them, so say how many are not on the board. */}
                     <Show when={(rig.rig.summary.beads[status] ?? 0) > columns()[status].length}>
-                      <span class="text-xs text-zinc-500" title="Older beads are kept out of the live board; gt_bead_status still reads them" data-testid="column-archived">
+                      <span
+                        class="text-xs text-zinc-500"
+                        title="Older beads are kept out of the live board; gt_bead_status still reads them"
+                        data-testid="column-archived"
+                      >
                         +{rig.rig.summary.beads[status]! - columns()[status].length} older
                       </span>
                     </Show>
                   </header>
                   <Show when={columns()[status].length} fallback={<p class="px-3 pb-4 pt-2 text-xs text-zinc-500">No {label(status)} beads.</p>}>
-                    <VirtualList items={columns()[status]} rowHeight={compact() ? 52 : 84} maxHeight="min(60vh, 36rem)" class="px-2" testid={`list-${status}`} label={`${label(status)} beads`}>
+                    <VirtualList
+                      items={columns()[status]}
+                      rowHeight={compact() ? 52 : 84}
+                      maxHeight="min(60vh, 36rem)"
+                      class="px-2"
+                      testid={`list-${status}`}
+                      label={`${label(status)} beads`}
+                    >
                       {(bead) => <BeadCard bead={bead} href={`${base}/beads/${bead.id}`} />}
                     </VirtualList>
                   </Show>

@@ -42,7 +42,11 @@ export function RigCard(props: { rig: Rig; href: string }) {
         <Show when={boundaryGap(props.rig)}>
           {(gap) => (
             <p class="mt-2 compact:mt-1">
-              <span class="rounded px-1.5 py-0.5 text-xs font-medium text-zinc-600 ring-1 ring-inset ring-zinc-400/60 dark:text-zinc-300" data-testid="boundary-gap" title={gap()}>
+              <span
+                class="rounded px-1.5 py-0.5 text-xs font-medium text-zinc-600 ring-1 ring-inset ring-zinc-400/60 dark:text-zinc-300"
+                data-testid="boundary-gap"
+                title={gap()}
+              >
                 boundary not enforced
               </span>
             </p>
@@ -75,12 +79,19 @@ export function RigCard(props: { rig: Rig; href: string }) {
         </div>
 
         <p class="mt-1.5 hidden truncate text-xs text-zinc-500 compact:block" data-testid="rig-card-compact">
-          {plural(beadTotal(), "bead")} · {workers().working ?? 0} of {polecats() ? plural(sum(workers()), "polecat") : plural(sum(workers()), "agent")} working · {s().queuedMail} mail
-          queued
+          {plural(beadTotal(), "bead")} · {workers().working ?? 0} of {polecats() ? plural(sum(workers()), "polecat") : plural(sum(workers()), "agent")} working
+          · {s().queuedMail} mail queued
         </p>
 
-        <div class="mt-3 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs compact:hidden" data-testid="rig-workers" data-counts={polecats() ? "polecats" : "agents"}>
-          <span class="text-zinc-500" title={polecats() ? "Polecats only: the witness and refinery are not counted" : "Every agent of the rig, witness and refinery included"}>
+        <div
+          class="mt-3 flex flex-wrap items-center gap-x-3 gap-y-1 text-xs compact:hidden"
+          data-testid="rig-workers"
+          data-counts={polecats() ? "polecats" : "agents"}
+        >
+          <span
+            class="text-zinc-500"
+            title={polecats() ? "Polecats only: the witness and refinery are not counted" : "Every agent of the rig, witness and refinery included"}
+          >
             {polecats() ? "Polecats" : "Agents"}
           </span>
           <For each={AGENT_STATUSES}>

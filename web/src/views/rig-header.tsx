@@ -16,7 +16,13 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
   return (
     <div class="mb-4 space-y-2">
       <div class="flex flex-wrap items-center justify-between gap-2">
-        <Crumbs items={[{ href: base, label: "Overview" }, { href: props.crumbs ? `${base}/rigs/${rig.rig.name}` : undefined, label: rig.rig.name }, ...(props.crumbs ?? [])]} />
+        <Crumbs
+          items={[
+            { href: base, label: "Overview" },
+            { href: props.crumbs ? `${base}/rigs/${rig.rig.name}` : undefined, label: rig.rig.name },
+            ...(props.crumbs ?? []),
+          ]}
+        />
         <div class="flex items-center gap-2">
           <SyncBadge sync={rig.sync} label={`Rig ${rig.rig.name}`} />
           <Show when={town.isOperator && !props.crumbs}>
@@ -34,9 +40,7 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
           <span>
             branch <Mono>{rig.rig.defaultBranch}</Mono>
           </span>
-          <span data-testid="rig-polecats">
-            {polecatLine(polecats(), rig.rig.maxPolecats)}
-          </span>
+          <span data-testid="rig-polecats">{polecatLine(polecats(), rig.rig.maxPolecats)}</span>
           <Show when={rig.rig.capabilities.length}>
             <span>can do {rig.rig.capabilities.join(", ")}</span>
           </Show>
