@@ -62,6 +62,27 @@ export type AttentionItem = {
 export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error"] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
+/**
+ * How a rig's agents run: the built-in scripted agent, a shell command the container is given
+ * (--command, --rig-command), or the preset of a coding-agent CLI (container/presets/).
+ */
+export const AGENT_RUNTIMES = ["scripted", "command", "claude", "codex", "gemini", "opencode"] as const;
+export type AgentRuntime = (typeof AGENT_RUNTIMES)[number];
+
+/**
+ * What one run of an agent used, as its CLI reported it: its model, its turns, its tokens and its
+ * cost in USD (null where the CLI reports none and no prices file gives one).
+ */
+export type Usage = {
+  model: string | null;
+  turns: number | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number | null;
+};
+
 export type Rig = {
   id: string;
   name: string;
@@ -72,6 +93,10 @@ export type Rig = {
   status: RigStatus;
   createdAt: number;
   summary: RigSummary;
+  /** How its agents run, when the registry says (else the container's default); applies to the next run. */
+  runtime?: AgentRuntime;
+  /** The model its agents ask for, when the registry says (else the runtime's default). */
+  model?: string;
 };
 
 export type BeadHistoryEntry = { at: number; status: BeadStatus; note?: string };
@@ -80,6 +105,8 @@ export type Bead = {
   id: string;
   title: string;
   body: string;
+  /** The model this bead asks for (over its rig's). */
+  model?: string;
   status: BeadStatus;
   priority: Priority;
   requires: string[];
@@ -252,6 +279,8 @@ export type RunInfo = {
   lines: number;
   bytes: number;
   dropped: number;
+  /** What the run used, when its agent reported it (preset runtimes). */
+  usage?: Usage;
 };
 /** gt_agent_log: the chosen run, the runs it was chosen from (newest first), its lines after `after`. */
 export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number };

@@ -7,6 +7,7 @@ import { LIMITS, MAX_TOKEN_LIFETIME_S } from "./limits.ts";
 import { address, gitUrlProblem, slug, ulidString } from "./names.ts";
 import { POLECAT_NAME_RE } from "./patterns.ts";
 import {
+  AGENT_RUNTIMES,
   BEAD_STATUSES,
   boundarySchema,
   CONVOY_STATUSES,
@@ -26,9 +27,26 @@ const body = z.string().max(LIMITS.maxBody);
 const capability = slug;
 const empty = z.strictObject({});
 
+/** A model's name as CLIs take it (`claude-sonnet-4-5`, `gpt-5-codex`, `openai/gpt-4.1`, `gemini-2.5-pro@001`). */
+export const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,99}$/, "must be a model name: letters, digits and . _ : @ / -");
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** What one run used (records.ts Usage), as the container reports it with the run's exit. */
+export const usageSchema = z.strictObject({
+  model: modelName.nullable(),
+  turns: count.nullable(),
+  inputTokens: count,
+  outputTokens: count,
+  cacheReadTokens: count,
+  cacheWriteTokens: count,
+  costUsd: z.number().min(0).max(1_000_000).nullable(),
+});
+
 const slingArgs = {
   title,
   body: body.optional(),
+  /** The model the bead asks for (over its rig's). */
+  model: modelName.optional(),
   /** A rig name; when absent the Mayor's distribution picks one. */
   rig: slug.optional(),
   requires: z.array(capability).max(32).optional(),
@@ -58,6 +76,8 @@ export const townToolArgs = {
     default_branch: branch.optional(),
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
+    runtime: z.enum(AGENT_RUNTIMES).optional(),
+    model: modelName.optional(),
   }),
   gt_rig_remove: z.strictObject({ name: slug }),
   gt_list_rigs: empty,
@@ -80,6 +100,9 @@ export const townToolArgs = {
     name: slug,
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
+    /** null: back to the container's default. */
+    runtime: z.enum(AGENT_RUNTIMES).nullable().optional(),
+    model: modelName.nullable().optional(),
   }),
   /** Creates one bead in the rig the Mayor picks (or `rig`). `id`: client-chosen bead id, for retries. */
   gt_sling: z.strictObject({ ...slingArgs, id: ulidString.optional() }),
@@ -145,6 +168,7 @@ export const rigToolArgs = {
   gt_bead_create: z.strictObject({
     title,
     body: body.optional(),
+    model: modelName.optional(),
     priority: z.enum(PRIORITIES).optional(),
     requires: z.array(capability).max(32).optional(),
     id: ulidString.optional(),
@@ -215,6 +239,8 @@ export const rigToolArgs = {
     signal: z.string().max(20).nullable().optional(),
     reason: z.string().max(500).optional(),
     lost: z.boolean().optional(),
+    /** What the run used, when its agent reported it (preset runtimes). */
+    usage: usageSchema.optional(),
   }),
   /** Container: the refinery's merge of a bead's branch (acknowledges merge). */
   gt_merge_result: z.strictObject({
