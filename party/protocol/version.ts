@@ -32,6 +32,7 @@
  *       rig summaries carry it.
  *   7 — agents that are coding CLIs: a rig's runtime and model in the registry (gt_rig_add,
  *       gt_rig_update), a bead's model (gt_sling, gt_convoy_create, gt_bead_create), and each run's
- *       usage (gt_agent_exited, RunInfo).
+ *       usage (gt_agent_exited, RunInfo); daily budgets (gt_budget_set) and the town's costs
+ *       (gt_costs).
  */
 export const PROTOCOL_VERSION = 7;
