@@ -322,7 +322,14 @@ export type FeedEvent = { id: string; at: number; kind: string; text: string; to
 // Agent output: what agents print, kept per run in the rig room's storage (never in a document).
 
 /** One line an agent printed: `seq` counts from 1 within its run; `at` is when the container read it. */
-export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string };
+/**
+ * What a line of a preset runtime's parsed event stream is (container/presets): the agent's text, a
+ * tool call (its name and a short input), a tool's result (`ok` says whether it succeeded), an error,
+ * or the run's final result. Absent: a plain line of a scripted or command agent's output.
+ */
+export const OUTPUT_KINDS = ["text", "tool", "tool_result", "error", "result"] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string; kind?: OutputKind; ok?: boolean };
 /**
  * One run of an agent as its output knows it. `lines` and `bytes`: what its ring holds now;
  * `dropped`: lines it lost (the oldest, past the ring's bounds, or lost on the way from the container).

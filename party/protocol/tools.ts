@@ -15,6 +15,7 @@ import {
   boundarySchema,
   CONVOY_STATUSES,
   MERGE_FAILURES,
+  OUTPUT_KINDS,
   PRIORITIES,
   SEVERITIES,
   type Agent,
@@ -290,7 +291,15 @@ export const rigToolArgs = {
     identity: address,
     first: z.number().int().min(0).optional(),
     lines: z
-      .array(z.strictObject({ at: z.number().int().min(0), stream: z.enum(["out", "err"]), text: z.string().max(LIMITS.outputLineBytes) }))
+      .array(
+        z.strictObject({
+          at: z.number().int().min(0),
+          stream: z.enum(["out", "err"]),
+          text: z.string().max(LIMITS.outputLineBytes),
+          kind: z.enum(OUTPUT_KINDS).optional(),
+          ok: z.boolean().optional(),
+        }),
+      )
       .min(1)
       .max(LIMITS.outputBatchLines),
   }),
