@@ -90,6 +90,7 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
         body: args.body ?? "",
         priority: args.priority ?? "medium",
         requires: args.requires ?? [],
+        ...(args.model ? { model: args.model } : {}),
       }),
     ),
     gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) =>
@@ -163,7 +164,19 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     ),
     gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args, caller) => {
       const exit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
-      return work({ type: "agent_exited", identity: acting(caller, args.as), beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
+      const identity = acting(caller, args.as);
+      const event = {
+        type: "agent_exited",
+        identity,
+        beadId: args.bead_id,
+        run: args.run,
+        epoch: args.epoch,
+        exit,
+        lost: args.lost,
+        usage: args.usage,
+      } as const;
+      // Whether the run's usage was counted is read in the lane, so a report sent again counts it once (W22).
+      return work(async () => ({ ...event, counted: args.usage ? await store.usageCounted(args.run) : undefined }));
     }),
     gt_agent_output: tool(rigToolArgs.gt_agent_output, ["container"], async (args) => {
       const known = await store.output.get(args.run);

@@ -1,14 +1,13 @@
 /**
  * W22 — budgets: a daily budget (UTC days, tokens or USD) per rig, and the town's, which the town
- * tells the rig of. While one is reached no new run starts: dispatch holds, the open beads wait
- * (open, the hold's reason theirs to show), and a start owed but not begun is taken back. A running
- * run is not stopped; its usage is counted when it ends, once per run. Only dispatch decides the
+ * tells the rig of. While one is reached no new run starts: dispatch holds and the open beads wait
+ * (open, the hold's reason theirs to show). A run already dispatched is not stopped; its usage is
+ * counted when it ends, once per run. Only dispatch decides the
  * hold (table.ts `hold`), so every step that may change the spend or a budget decides it again.
  */
 import type { Budget, BudgetHold, Usage, UsageTotals } from "../protocol.ts";
 import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
-import { clearRun, reopen } from "./records.ts";
 import type { RigState, WorkState } from "./types.ts";
 import { addUsage, emptyTotals, nextDayAt, reached, spendOf, sumTotals, utcDay } from "./usage.ts";
 import { budgets as say } from "./words.ts";
@@ -42,8 +41,8 @@ export function holdOf(rig: RigState, spent: UsageTotals, now: number): Omit<Bud
 
 /**
  * Dispatch's first look (W22): holds it while a budget is reached (feed lines when that begins and
- * ends), and takes back every start owed but not begun (its bead open again, no attempt counted; a
- * process the container spawned meanwhile is told `stale` and killed). Returns whether dispatch holds.
+ * ends). A run dispatched before is not taken back: like a running run, it goes on and its usage
+ * counts when it ends. Returns whether dispatch holds.
  */
 export function holdDispatch(tx: Overlay): boolean {
   const rig = tx.rig;
@@ -59,32 +58,14 @@ export function holdDispatch(tx: Overlay): boolean {
     }
     return false;
   }
-  if (!was || was.by !== hold.by) tx.setRig({ ...rig, hold: { ...hold, since: was?.since ?? tx.now } });
-  const takenBack = takeBackStarts(tx, hold.reason);
-  if (!was) tx.feed("budget", say.heldLine(hold.reason, takenBack), { tone: "warn" });
+  if (!was || was.by !== hold.by || was.reason !== hold.reason) tx.setRig({ ...rig, hold: { ...hold, since: was?.since ?? tx.now } });
+  if (!was) tx.feed("budget", say.heldLine(hold.reason), { tone: "warn" });
   return true;
 }
 
 function releasedWhy(was: BudgetHold, rig: RigState, now: number): string {
   if (utcDay(was.since) !== utcDay(now)) return say.newDay;
   return was.by === "rig" ? say.rigRaised(rig.budget) : say.townCleared;
-}
-
-/** Starts owed and not begun go back: their agents idle, their beads open (no attempt counted, W11). */
-function takeBackStarts(tx: Overlay, reason: string): number {
-  let taken = 0;
-  for (const agent of [...tx.allAgents()]) {
-    const run = agent.run;
-    if (run?.state !== "starting") continue;
-    const next = { ...agent, status: "idle" as const, lastExit: say.notStarted(reason) };
-    clearRun(next);
-    tx.setAgent(next);
-    tx.setLive(agent.identity, null);
-    const bead = tx.bead(run.bead);
-    if (bead?.status === "in_progress" && bead.assignee === agent.identity) tx.setBead(reopen(bead, tx.now, say.takenBackNote(agent.identity, reason)));
-    taken += 1;
-  }
-  return taken;
 }
 
 /** An operator's budget for the rig (through the town): set, raised or cleared; dispatch judges it in the same step. */

@@ -51,8 +51,6 @@ export const BEAD_ROWS: readonly Row<BeadState>[] = [
   ["open", "operator_move", ["closed"], "W16"],
   ["in_progress", "operator_move", ["closed"], "W16"],
   ["failed", "operator_move", ["closed"], "W16"],
-  // A start owed when a budget is reached is taken back before it began (W22).
-  ["in_progress", "dispatch", ["open"], "W22"],
 ];
 
 export const RUN_ROWS: readonly Row<RunState>[] = [
@@ -68,7 +66,6 @@ export const RUN_ROWS: readonly Row<RunState>[] = [
   ["stopping", "tick", ["none"], "W5, W9"],
   ...VOIDED.flatMap((on) => (["starting", "running", "stopping"] as const).map((from): Row<RunState> => [from, on, ["none"], "W5"])),
   ...OPERATOR_STOPS.flatMap((on) => (["starting", "running"] as const).map((from): Row<RunState> => [from, on, ["stopping"], RUN_STOPPED_BY[on]])),
-  ["starting", "dispatch", ["none"], "W22"],
 ];
 
 export const LEASE_ROWS: readonly Row<LeaseMode>[] = [

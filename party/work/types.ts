@@ -123,7 +123,9 @@ export type FeedKind =
   | "rig"
   | "escalation"
   | "escalation_acknowledged"
-  | "escalation_resolved";
+  | "escalation_resolved"
+  /** A budget set, or dispatch held or released by one (W22). */
+  | "budget";
 
 export type FeedAbout = { tone?: FeedTone | undefined; bead?: string | undefined; agent?: string | undefined };
 

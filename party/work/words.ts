@@ -178,13 +178,10 @@ export const budgets = {
     budget.unit === "usd" ? `${usdText(spent)} of ${usdText(budget.daily)}` : `${tokenCount(spent)} of ${tokenCount(budget.daily)} tokens`,
   rigReached: (figures: string) => `the rig's daily budget is reached (${figures} today, UTC)`,
   /** The town's reason is the town's words (it says its figures). */
-  heldLine: (reason: string, takenBack: number) => `no new run starts: ${reason}${takenBack ? `; ${takenBack} start${takenBack === 1 ? "" : "s"} taken back` : ""}`,
+  heldLine: (reason: string) => `no new run starts: ${reason}`,
   releasedLine: (why: string) => `runs start again: ${why}`,
   newDay: "a new day began (UTC)",
   rigRaised: (budget: Budget | undefined) => (budget ? `the rig's budget is ${budgets.describe(budget)}` : "the rig's budget was cleared"),
   townCleared: "the town's budget is no longer reached",
   setLine: (budget: Budget | null) => (budget ? `daily budget set: ${budgets.describe(budget)} (UTC days)` : "daily budget cleared"),
-  /** A start taken back before it began (lastExit, history note). */
-  notStarted: (reason: string) => `not started: ${reason}`,
-  takenBackNote: (identity: string, reason: string) => `${identity}'s run was not started: ${reason}`,
 };
