@@ -9,7 +9,7 @@ import { outputScope, type RoomRef } from "../access.ts";
 import { newId } from "../ids.ts";
 import { tool, type Caller, type LiveServices, type ToolSpec } from "../live/index.ts";
 import { routeFromRig } from "../mail.ts";
-import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type MailSendResult, type PrimeResult } from "../protocol.ts";
+import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type BeadStatusResult, type MailSendResult, type PrimeResult } from "../protocol.ts";
 import { testFault } from "../internal.ts";
 import { checkOutput, tokenRenewalRefusal } from "../work/index.ts";
 import type { RigEnv } from "./config.ts";
@@ -93,9 +93,12 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
         ...(args.model ? { model: args.model } : {}),
       }),
     ),
-    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) =>
-      store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id)),
-    ),
+    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args): Promise<BeadStatusResult> => {
+      const bead = await store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id));
+      // An open bead says why it waits while a budget holds the rig's dispatch (W22).
+      const hold = store.requireMeta().hold;
+      return bead.status === "open" && hold ? { ...bead, hold } : bead;
+    }),
     gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
       const { bead_id: beadId, assignee, status, ...edits } = args;
       if (status === "open" || status === "closed" || status === "failed") await work({ type: "operator_set_status", beadId, status });
