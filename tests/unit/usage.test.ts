@@ -14,6 +14,7 @@ import type { Convoy, TownUsage, Usage, UsageTotals } from "../../party/protocol
 import { countRun, emptyUsage, rigUsage, spentOf, usageWake } from "../../party/rig/store/usage.ts";
 import { applyNotice } from "../../party/town/convoys.ts";
 import type { BeadPayload } from "../../party/town/entries.ts";
+import { moveSteps } from "../../party/town/move.ts";
 import { beadEntries } from "../../party/town/placement.ts";
 import { dayLine, dayTotals, emptyTownUsage, holdChanged, townHold, withDay, withRigDay, type DayByRig } from "../../party/town/usage.ts";
 import { addUsage, emptyTotals, utcDay } from "../../party/work/index.ts";
