@@ -140,11 +140,17 @@ describe("usage per run and daily budgets (W22)", () => {
     const waiting = await town.rigCall<BeadStatusResult>(rig, "gt_bead_status", { bead_id: next.id });
     expect(waiting.status).toBe("open");
     expect(waiting.hold).toMatchObject({ by: "town", reason: reached.reason });
+    // A rig added meanwhile holds too.
+    const late = await town.addRig("frontend");
+    await view.when((doc) => view.rig(doc, late.name)?.summary.usage?.hold?.by === "town", "the new rig held by the town");
     // Unpriced: its tokens count, its USD does not.
     expect((await town.townCall<CostsResult>("gt_costs", {})).town.today).toMatchObject({ runs: 1, costUsd: 0, unpriced: 1 });
     await town.townCall("gt_budget_set", { budget: null });
     await container.next((c) => c.command === "start_agent" && c.bead.id === next.id);
-    await view.when((doc) => view.usage(doc)?.reached === null && !view.rig(doc, "backend")?.summary.usage?.hold, "released by the town");
+    await view.when(
+      (doc) => view.usage(doc)?.reached === null && !view.rig(doc, "backend")?.summary.usage?.hold && !view.rig(doc, "frontend")?.summary.usage?.hold,
+      "released by the town",
+    );
     container.stop();
   });
 
