@@ -7,10 +7,15 @@ import { LIMITS, MAX_TOKEN_LIFETIME_S } from "./limits.ts";
 import { address, gitUrlProblem, slug, ulidString } from "./names.ts";
 import { POLECAT_NAME_RE } from "./patterns.ts";
 import {
+  AGENT_RUNTIMES,
   BEAD_STATUSES,
+  type Budget,
+  type BudgetHold,
+  type UsageTotals,
   boundarySchema,
   CONVOY_STATUSES,
   MERGE_FAILURES,
+  OUTPUT_KINDS,
   PRIORITIES,
   SEVERITIES,
   type Agent,
@@ -26,9 +31,32 @@ const body = z.string().max(LIMITS.maxBody);
 const capability = slug;
 const empty = z.strictObject({});
 
+/** A model's name as CLIs take it (`claude-sonnet-4-5`, `gpt-5-codex`, `openai/gpt-4.1`, `gemini-2.5-pro@001`). */
+export const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,99}$/, "must be a model name: letters, digits and . _ : @ / -");
+
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** What one run used (records.ts Usage), as the container reports it with the run's exit. */
+export const usageSchema = z.strictObject({
+  model: modelName.nullable(),
+  turns: count.nullable(),
+  inputTokens: count,
+  outputTokens: count,
+  cacheReadTokens: count,
+  cacheWriteTokens: count,
+  costUsd: z.number().min(0).max(1_000_000).nullable(),
+});
+
+/** A daily budget (records.ts Budget): whole tokens, or USD. */
+export const budgetSchema = z.discriminatedUnion("unit", [
+  z.strictObject({ unit: z.literal("tokens"), daily: z.number().int().min(1).max(1_000_000_000_000) }),
+  z.strictObject({ unit: z.literal("usd"), daily: z.number().positive().max(1_000_000) }),
+]);
+
 const slingArgs = {
   title,
   body: body.optional(),
+  /** The model the bead asks for (over its rig's). */
+  model: modelName.optional(),
   /** A rig name; when absent the Mayor's distribution picks one. */
   rig: slug.optional(),
   requires: z.array(capability).max(32).optional(),
@@ -58,6 +86,8 @@ export const townToolArgs = {
     default_branch: branch.optional(),
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
+    runtime: z.enum(AGENT_RUNTIMES).optional(),
+    model: modelName.optional(),
   }),
   gt_rig_remove: z.strictObject({ name: slug }),
   gt_list_rigs: empty,
@@ -80,6 +110,9 @@ export const townToolArgs = {
     name: slug,
     capabilities: z.array(capability).max(32).optional(),
     max_polecats: z.number().int().min(1).max(64).optional(),
+    /** null: back to the container's default. */
+    runtime: z.enum(AGENT_RUNTIMES).nullable().optional(),
+    model: modelName.nullable().optional(),
   }),
   /** Creates one bead in the rig the Mayor picks (or `rig`). `id`: client-chosen bead id, for retries. */
   gt_sling: z.strictObject({ ...slingArgs, id: ulidString.optional() }),
@@ -109,6 +142,13 @@ export const townToolArgs = {
    * name, needed only when the town did not place the bead (gt_sling, gt_convoy_create).
    */
   gt_bead_move: z.strictObject({ bead_id: ulidString, rig: slug, from: slug.optional() }),
+  /**
+   * Operator: sets, raises or clears (null) a daily budget (UTC days): the town's, or with `rig` that
+   * rig's (a rig-scoped operator: its own rig's only). When reached, no new run starts (lifecycle W22).
+   */
+  gt_budget_set: z.strictObject({ rig: slug.optional(), budget: budgetSchema.nullable() }),
+  /** Town-wide operators, the Mayor, the container: what the town's runs used today and earlier days, and per rig today. */
+  gt_costs: z.strictObject({ days: z.number().int().min(0).max(LIMITS.usageDaysKept).optional() }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
   /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
@@ -145,6 +185,7 @@ export const rigToolArgs = {
   gt_bead_create: z.strictObject({
     title,
     body: body.optional(),
+    model: modelName.optional(),
     priority: z.enum(PRIORITIES).optional(),
     requires: z.array(capability).max(32).optional(),
     id: ulidString.optional(),
@@ -215,6 +256,8 @@ export const rigToolArgs = {
     signal: z.string().max(20).nullable().optional(),
     reason: z.string().max(500).optional(),
     lost: z.boolean().optional(),
+    /** What the run used, when its agent reported it (preset runtimes). */
+    usage: usageSchema.optional(),
   }),
   /** Container: the refinery's merge of a bead's branch (acknowledges merge). */
   gt_merge_result: z.strictObject({
@@ -248,7 +291,15 @@ export const rigToolArgs = {
     identity: address,
     first: z.number().int().min(0).optional(),
     lines: z
-      .array(z.strictObject({ at: z.number().int().min(0), stream: z.enum(["out", "err"]), text: z.string().max(LIMITS.outputLineBytes) }))
+      .array(
+        z.strictObject({
+          at: z.number().int().min(0),
+          stream: z.enum(["out", "err"]),
+          text: z.string().max(LIMITS.outputLineBytes),
+          kind: z.enum(OUTPUT_KINDS).optional(),
+          ok: z.boolean().optional(),
+        }),
+      )
       .min(1)
       .max(LIMITS.outputBatchLines),
   }),
@@ -294,3 +345,14 @@ export type ShareLink = { id: string; path: string; view: ShareView; createdAt: 
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
+/** `gt_bead_status`: the bead, and while it waits open because a budget holds its rig's dispatch (W22), that hold. */
+export type BeadStatusResult = Bead & { hold?: BudgetHold };
+/** `gt_budget_set`: the budget now set (null: none), the town's or the named rig's (which learns it through the town's outbox). */
+export type BudgetSetResult = { rig: string | null; budget: Budget | null };
+/** `gt_costs`: today (UTC) for the town and each rig, and the town's earlier days (newest first, as many as asked). */
+export type CostsResult = {
+  day: string;
+  town: { today: UsageTotals; budget: Budget | null; reached: BudgetHold | null };
+  days: { day: string; totals: UsageTotals }[];
+  rigs: { name: string; today: UsageTotals; budget: Budget | null; hold: BudgetHold | null; costByHour: number[] }[];
+};
