@@ -33,5 +33,7 @@
  *   7 — agents that are coding CLIs: a rig's runtime and model in the registry (gt_rig_add,
  *       gt_rig_update), a bead's model (gt_sling, gt_convoy_create, gt_bead_create), and each run's
  *       usage (gt_agent_exited, RunInfo).
+ *       Since, within 7 (additions only): the witness's nudge is no longer mail; it rides once on
+ *       the reply to the agent's next tool call (`nudge` beside `value` or `error`).
  */
 export const PROTOCOL_VERSION = 7;

@@ -18,6 +18,7 @@ export { checkOutput, checkRunToken, tokenRenewalRefusal } from "./tokens.ts";
 export { historyEntries, withStatus } from "./records.ts";
 export { runEnded } from "./overlay.ts";
 export { escalationTone } from "./words.ts";
+export { nudgeWaiting } from "./runs.ts";
 export { TABLES, allows, type Machine, type Row } from "./table.ts";
 export type * from "./types.ts";
 export type * from "./events.ts";
