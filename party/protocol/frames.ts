@@ -23,8 +23,7 @@ export type ErrorBody = { code: ErrorCode; message: string; retry_after?: number
  */
 export type Nudge = { from: string; at: number; subject: string; body: string };
 export type ResultFrame =
-  | { type: "result"; id: string; ok: true; value: unknown; nudge?: Nudge }
-  | { type: "result"; id: string | null; ok: false; error: ErrorBody; nudge?: Nudge };
+  { type: "result"; id: string; ok: true; value: unknown; nudge?: Nudge } | { type: "result"; id: string | null; ok: false; error: ErrorBody; nudge?: Nudge };
 
 /** Sent once to every socket after it is authorised. */
 export type HelloFrame = {
