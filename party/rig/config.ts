@@ -11,7 +11,7 @@ import type { RigMeta } from "./store/meta.ts";
 /** Deadlines, each overridable by a GT_* variable (docs/lifecycle.md). */
 const DEADLINES = {
   GT_WITNESS_TIMEOUT_MS: 90_000,
-  GT_AGENT_IDLE_MS: 5 * 60_000,
+  GT_AGENT_IDLE_MS: 10 * 60_000,
   GT_MERGE_TIMEOUT_MS: 5 * 60_000,
   GT_MERGE_TRIES: 3,
   GT_LEASE_TTL_MS: 30_000,
