@@ -77,7 +77,12 @@ export function activity(tx: Overlay, event: EventOf<"agent_activity">): Nudge |
   const stopIn = Math.max(0, Math.min(tx.config.idleMs, live.progressAt + tx.config.ceilingMs - tx.now));
   const bead: Bead | undefined = tx.bead(run.bead);
   tx.feed("witness", say.nudgeDeliveredLine(agent.identity, idle), { agent: agent.identity, bead: run.bead });
-  return { from: say.witness(tx.config.rigName), at: live.nudgedAt!, subject: say.nudgeSubject(idle), body: say.nudgeBody(run.bead, bead?.title, idle, stopIn) };
+  return {
+    from: say.witness(tx.config.rigName),
+    at: live.nudgedAt!,
+    subject: say.nudgeSubject(idle),
+    body: say.nudgeBody(run.bead, bead?.title, idle, stopIn),
+  };
 }
 
 /** The container started the run's process; a run the room took back meanwhile is `stale` (the container kills it). */
