@@ -246,6 +246,24 @@ describe("a town that runs for days", () => {
     expect(wa.events().some((e) => /hung|no progress/.test(e.text))).toBe(true);
   }, 120_000);
 
+  it("W8: an agent waiting for mail that checks its inbox now and then is making progress: not nudged, not stopped at the ceiling, and carries on when the mail comes", async () => {
+    await newTown();
+    const a = await addRig("alpha", { max_polecats: 1 });
+    const wa = await watchRig(town, a.rig);
+    container();
+    const task = await bead(a.rig, "wait for word", "await-mail");
+    const working = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "in_progress"));
+    const identity = working.assignee!;
+    // Longer than the ceiling (3 x GT_AGENT_IDLE_MS) with no mail: the run must not be nudged or stopped meanwhile.
+    const ceiling = 3 * Number(VARS.GT_AGENT_IDLE_MS);
+    const trouble = await wa.when(() => wa.events().find((e) => e.text.startsWith(identity) && /nudged|hung/.test(e.text)), ceiling + 2_000).catch(() => null);
+    expect(trouble).toBeNull();
+    expect(wa.beads().find((b) => b.id === task.id)).toMatchObject({ status: "in_progress" });
+    await town.rigCall(a.rig, "gt_mail_send", { to: identity, subject: "go ahead", body: "" });
+    const closed = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "closed"));
+    expect(closed.attempts ?? 0).toBe(0);
+  }, 90_000);
+
   it("finding 7: gt done with no new commit is refused and never closes the bead with another bead's merge", async () => {
     await newTown();
     const a = await addRig("alpha", { max_polecats: 1 });
