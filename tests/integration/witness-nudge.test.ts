@@ -52,17 +52,22 @@ function callFrame(socket: ToolSocket, id: string, tool: string, args: unknown =
 }
 
 /** One call over HTTP, answered by the whole JSON reply. */
-async function callHttpWhole(room: string, token: string, tool: string, args: unknown = {}): Promise<{ ok: boolean; value?: unknown; nudge?: Nudge }> {
+async function callHttpWhole(
+  room: string,
+  token: string,
+  tool: string,
+  args: unknown = {},
+): Promise<{ ok: boolean; value?: unknown; error?: { code: string }; nudge?: Nudge }> {
   const response = await fetch(`http://${server.host}/parties/rig/${room}/api/${tool}`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify(args),
   });
-  return (await response.json()) as { ok: boolean; value?: unknown; nudge?: Nudge };
+  return (await response.json()) as { ok: boolean; value?: unknown; error?: { code: string }; nudge?: Nudge };
 }
 
 describe("the witness's nudge (W8)", () => {
-  it("rides once on the reply to the agent's next tool call (socket, then HTTP), never as mail; unanswered, the run is stopped", async () => {
+  it("rides once on the reply to the agent's next tool call (socket, then HTTP, on a refusal too), never as mail; unanswered, the run is stopped", async () => {
     town = await makeTown(server.host, SECRET, "nudge");
     const rig = await town.addRig("alpha", { max_polecats: 1 });
     const wa = await watchRig(town, rig);
@@ -104,9 +109,10 @@ describe("the witness's nudge (W8)", () => {
     // Silent again (the agent printed nothing since its last call): a second nudge, fetched over HTTP.
     c.vouch(start.identity, true, Date.now());
     await wa.when(() => fedAbout(/; nudged$/).length === 2);
-    const overHttp = await callHttpWhole(town.rigRoom(rig), start.token, "gt_mail_check");
-    expect(overHttp).toMatchObject({ ok: true, value: [], nudge: { from: "alpha/witness" } });
-    const delivered = Date.now();
+    const delivered = Date.now(); // the room notes the delivery after this
+    // A call the room refuses (an unknown bead, after the argument checks) still carries it.
+    const overHttp = await callHttpWhole(town.rigRoom(rig), start.token, "gt_bead_status", { bead_id: "01ZZZZZZZZZZZZZZZZZZZZZZZZ" });
+    expect(overHttp).toMatchObject({ ok: false, error: { code: "UNKNOWN_BEAD" }, nudge: { from: "alpha/witness" } });
     await wa.when(() => fedAbout(/got its nudge/).length === 2);
 
     // Unanswered (no output, no call): stopped GT_AGENT_IDLE_MS after the delivery, its bead back to open.
