@@ -7,7 +7,8 @@
  *   append <path>: <text>         append the line to the file
  *   mail <address>: <subject>     send mail (body: the bead title)
  *   await-mail                    wait for a mail, then append "<from>: <subject>" to inbox.md
- *                                 (the witness's nudges are acknowledged and waited past)
+ *                                 (checking its inbox every few seconds meanwhile, as an agent
+ *                                 that waits does: each check is progress to the witness)
  *   say <text>                    print the line on stdout (what an agent reports as it works)
  *   sleep <ms>                    work for a while (prints that it does)
  *   exit <code>                   exit now with this code, without gt_done (a failing agent)
@@ -69,10 +70,12 @@ function parseStep(line: string): Step | null {
   return null;
 }
 
-/** The witness's nudge to a silent agent: not the mail an `await-mail` step waits for. */
-function isNudge(mail: Mail): boolean {
-  return mail.from.endsWith("/witness") && mail.subject.startsWith("nudge:");
-}
+/**
+ * How often a waiting agent checks its inbox besides the room's push. The witness's nudge is no
+ * mail that would wake it (it rides on a tool call's reply, docs/lifecycle.md W8): without a call
+ * of its own a long wait is no progress, and the witness stops the run at its ceiling.
+ */
+const WAIT_CHECK_MS = 2_000;
 
 function env(name: string): string {
   const value = process.env[name];
@@ -128,7 +131,7 @@ async function main(): Promise<number> {
       console.log("no hooked bead; nothing to do");
       return 0;
     }
-    arrivals.push(...mail.filter((m) => !isNudge(m)));
+    arrivals.push(...mail);
     const steps = stepsForRun(parseSteps(hook.body), hook);
     const changesFiles = steps.some((s) => s.kind === "write" || s.kind === "append" || s.kind === "await-mail");
     for (const step of steps) {
@@ -146,11 +149,12 @@ async function main(): Promise<number> {
           for (;;) {
             const arrived = new Promise<void>((resolve) => (wake = resolve));
             const unread = await socket.call<Mail[]>("gt_mail_check");
-            const nudges = unread.filter(isNudge);
-            if (nudges.length) await socket.call("gt_mail_ack", { ids: nudges.map((m) => m.id) });
-            arrivals.push(...unread.filter((m) => !isNudge(m) && !arrivals.some((a) => a.id === m.id)));
+            arrivals.push(...unread.filter((m) => !arrivals.some((a) => a.id === m.id)));
             if (arrivals.length) break;
-            await arrived; // the room pushes a mail event when one lands
+            // The room pushes a mail event when one lands; meanwhile the inbox is checked again now and then.
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            await Promise.race([arrived, new Promise<void>((resolve) => (timer = setTimeout(resolve, WAIT_CHECK_MS)))]);
+            clearTimeout(timer);
           }
           const got = arrivals.shift()!;
           await appendFile(await inside(root, "inbox.md"), `${got.from}: ${got.subject}\n`);

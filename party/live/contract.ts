@@ -21,7 +21,7 @@ import type { z } from "zod";
 import type { RoomRef } from "../access.ts";
 import type { FeedAbout } from "../feed.ts";
 import type { RateKind } from "../limits.ts";
-import type { EventFrame, FeedEvent, OutputFrame, ServerFrame, TokenPayload, TokenRole } from "../protocol.ts";
+import type { EventFrame, FeedEvent, Nudge, OutputFrame, ServerFrame, TokenPayload, TokenRole } from "../protocol.ts";
 import type { DocLayout, RecordDoc } from "../records.ts";
 
 /** The two parties: the town (PartyKit's `main`) and the rigs. */
@@ -113,9 +113,16 @@ export type RoomHooks = {
    * it runs: throw a ToolError to refuse it (e.g. a run's token that is over).
    */
   checkCaller?(tool: string, caller: Caller): void;
-  /** Every call that checkCaller let through, just before it runs (e.g. an agent's progress). */
-  noteCall?(tool: string, caller: Caller): void;
+  /**
+   * Every call that checkCaller let through, just before it runs (e.g. an agent's progress). It may
+   * answer what the call's reply carries besides the tool's own answer (the witness's nudge), which
+   * the call then awaits before the tool runs.
+   */
+  noteCall?(tool: string, caller: Caller): Promise<ReplyExtra> | void;
 };
+
+/** What a room adds to a tool call's reply, whatever the tool answers: the witness's nudge to an agent (docs/lifecycle.md, W8). */
+export type ReplyExtra = { nudge?: Nudge };
 
 /**
  * What a LiveRoom lends its room: plain functions, safe to hand on one by one. The id and the

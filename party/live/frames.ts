@@ -5,11 +5,11 @@
  */
 import type * as Party from "partykit/server";
 import { CLOSE, LIMITS, callFrame, describeIssues, type ErrorBody, type ErrorCode } from "../protocol.ts";
-import type { Caller } from "./contract.ts";
+import type { Caller, ReplyExtra } from "./contract.ts";
 import type { SocketInfo, Sockets } from "./sockets.ts";
 
-/** A tool call's outcome: its value, or its typed error. */
-export type CallOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorBody };
+/** A tool call's outcome: its value, or its typed error; and what the room adds to the reply either way. */
+export type CallOutcome = ({ ok: true; value: unknown } | { ok: false; error: ErrorBody }) & ReplyExtra;
 
 /**
  * The id of a frame that is not JSON as a whole (cut short, or oversize and broken), read from its
@@ -50,11 +50,12 @@ export class ToolFrames {
     if (!frame.success) return this.refuse(connection, info, id, "BAD_FRAME", describeIssues(frame.error));
     const outcome = await this.callTool(frame.data.tool, frame.data.args ?? {}, { token: info.token, connectionId: connection.id });
     if (!outcome.ok && (outcome.error.code === "UNKNOWN_TOOL" || outcome.error.code === "INVALID_ARGS")) this.strike(connection, info);
+    const extra = outcome.nudge ? { nudge: outcome.nudge } : {};
     this.sockets.send(
       connection,
       outcome.ok
-        ? { type: "result", id: frame.data.id, ok: true, value: outcome.value }
-        : { type: "result", id: frame.data.id, ok: false, error: outcome.error },
+        ? { type: "result", id: frame.data.id, ok: true, value: outcome.value, ...extra }
+        : { type: "result", id: frame.data.id, ok: false, error: outcome.error, ...extra },
     );
   }
 

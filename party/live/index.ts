@@ -12,6 +12,7 @@ export {
   type OutputWatcher,
   type PartyName,
   type Refusal,
+  type ReplyExtra,
   type RoomHooks,
   type RoomReply,
   type RoomSpec,

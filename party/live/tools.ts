@@ -9,7 +9,7 @@ import { principalOf } from "../access.ts";
 import { signToken } from "../auth.ts";
 import { RateLimiter, type RateKind } from "../limits.ts";
 import { MAX_TOKEN_LIFETIME_S, ToolError, describeIssues, type TokenPayload, type TokenRefreshResult } from "../protocol.ts";
-import { tool, type Caller, type RoomSpec, type ToolSpec, type ToolTable } from "./contract.ts";
+import { tool, type Caller, type ReplyExtra, type RoomSpec, type ToolSpec, type ToolTable } from "./contract.ts";
 import type { CallOutcome } from "./frames.ts";
 
 export class Tools {
@@ -24,6 +24,8 @@ export class Tools {
 
   async call(name: string, rawArgs: unknown, caller: Caller): Promise<CallOutcome> {
     const { spec } = this;
+    // What the room adds to the reply (the witness's nudge), whether the tool answers or refuses.
+    let extra: ReplyExtra = {};
     try {
       // Built once: the table holds a closure and a schema per tool (zod schemas are costly to make),
       // and nothing in it changes while the room lives.
@@ -34,13 +36,17 @@ export class Tools {
       const args = found.schema.safeParse(rawArgs);
       if (!args.success) throw new ToolError("INVALID_ARGS", describeIssues(args.error));
       spec.checkCaller?.(name, caller);
-      spec.noteCall?.(name, caller);
-      return { ok: true, value: (await found.run(args.data, caller)) ?? null };
+      extra = (await spec.noteCall?.(name, caller)) ?? {};
+      return { ok: true, value: (await found.run(args.data, caller)) ?? null, ...extra };
     } catch (error) {
       if (error instanceof ToolError)
-        return { ok: false, error: { code: error.code, message: error.message, ...(error.retryAfter !== undefined ? { retry_after: error.retryAfter } : {}) } };
+        return {
+          ok: false,
+          error: { code: error.code, message: error.message, ...(error.retryAfter !== undefined ? { retry_after: error.retryAfter } : {}) },
+          ...extra,
+        };
       console.error(`[${spec.party}/${this.roomId()}] ${name} failed`, error);
-      return { ok: false, error: { code: "INTERNAL", message: "internal error" } };
+      return { ok: false, error: { code: "INTERNAL", message: "internal error" }, ...extra };
     }
   }
 

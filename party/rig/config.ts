@@ -19,11 +19,16 @@ const DEADLINES = {
   GT_MAX_RUNS: 3,
 } as const;
 
+/** Without GT_AGENT_CEILING_MS, a run silent for this many times GT_AGENT_IDLE_MS is stopped in any case (W8). */
+const CEILING_TIMES_IDLE = 3;
+
 /** Closed beads kept in the live document (GT_RETAIN_CLOSED); older ones move to storage. */
 const RETAIN_CLOSED = 1_000;
 
 export type RigEnv = {
   deadlines: Record<keyof typeof DEADLINES, number>;
+  /** GT_AGENT_CEILING_MS: no progress for this long stops a run, nudged or not (W8); 3 × GT_AGENT_IDLE_MS by default, never below it. */
+  agentCeilingMs: number;
   /** Unfinished beads a rig holds at most (GT_MAX_OPEN_BEADS): the rig document's ceiling. */
   maxOpenBeads: number;
   retainClosed: number;
@@ -47,8 +52,10 @@ function whole(vars: Vars, name: string, fallback: number): number {
 
 export function rigEnv(vars: Vars): RigEnv {
   const deadlines = Object.fromEntries(Object.entries(DEADLINES).map(([name, fallback]) => [name, floored(vars, name, fallback)])) as RigEnv["deadlines"];
+  const idle = deadlines.GT_AGENT_IDLE_MS;
   return {
     deadlines,
+    agentCeilingMs: Math.max(idle, floored(vars, "GT_AGENT_CEILING_MS", CEILING_TIMES_IDLE * idle)),
     maxOpenBeads: whole(vars, "GT_MAX_OPEN_BEADS", LIMITS.openBeadsPerRig),
     retainClosed: whole(vars, "GT_RETAIN_CLOSED", RETAIN_CLOSED),
     townFeedWindowMs: floored(vars, "GT_TOWN_FEED_WINDOW_MS", TOWN_NOTICES.windowMs),
@@ -66,6 +73,7 @@ export function workConfig(meta: RigMeta, env: RigEnv): WorkConfig {
     maxPolecats: meta.maxPolecats,
     heartbeatTimeoutMs: d.GT_WITNESS_TIMEOUT_MS,
     idleMs: d.GT_AGENT_IDLE_MS,
+    ceilingMs: env.agentCeilingMs,
     mergeTimeoutMs: d.GT_MERGE_TIMEOUT_MS,
     mergeTries: d.GT_MERGE_TRIES,
     leaseTtlMs: d.GT_LEASE_TTL_MS,

@@ -1,12 +1,10 @@
 /**
  * Carries out what a step of the work machine owes the world, once the store wrote it: lease frames
  * and commands to the container's socket (a start carries a fresh agent token, minted here), closes,
- * the witness's nudges as mail, runs noted for their output's watchers; and after every write, the
+ * runs noted for their output's watchers; and after every write, the
  * notices it stored sent on, the summary pushed, retention looked at.
  */
 import { signToken } from "../auth.ts";
-import { newId } from "../ids.ts";
-import type { PostOffice } from "../post-office.ts";
 import type { LiveServices } from "../live/index.ts";
 import type { CommandFrame, LeaseFrame } from "../protocol.ts";
 import { owedCommands, type OwedCommand, type Transition } from "../work/index.ts";
@@ -19,7 +17,6 @@ const AGENT_TOKEN_TTL_S = 24 * 3600;
 
 export type EffectsHost = Pick<LiveServices, "secret" | "sendTo" | "closeConnection"> & {
   store: RigStore;
-  post: () => PostOffice;
   relay: Relay;
   summary: SummaryPush;
   env: () => RigEnv;
@@ -57,13 +54,6 @@ export class Effects {
           break;
         case "close":
           this.host.closeConnection(effect.connection, effect.code, effect.reason);
-          break;
-        case "nudge":
-          // The witness's nudge: mail from `<rig>/witness` to the agent, like any mail it gets.
-          const from = `${this.host.store.requireMeta().name}/witness`;
-          await this.host
-            .post()
-            .receive({ id: newId(), from, to: effect.identity, subject: effect.subject, body: effect.body, sentAt: Date.now(), state: "queued" });
           break;
         case "run_started":
           notes.push(this.host.relay.runStarted(effect.identity, effect.run));

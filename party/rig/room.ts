@@ -11,11 +11,11 @@ import type * as Party from "partykit/server";
 import type { RoomRef } from "../access.ts";
 import { hourlyWake } from "../hours.ts";
 import { rigIdsReply } from "../internal.ts";
-import { LiveRoom, liveParty, callRoomThrough, type Caller, type Refusal, type ToolTable } from "../live/index.ts";
+import { LiveRoom, liveParty, callRoomThrough, type Caller, type Refusal, type ReplyExtra, type ToolTable } from "../live/index.ts";
 import type { PostOffice } from "../post-office.ts";
 import { RIG_DOC, parseAddress, type TokenPayload } from "../protocol.ts";
 import { RigDirectory, rigRoomIdParts } from "../rig-directory.ts";
-import { budgetWake, checkRunToken, nextWake } from "../work/index.ts";
+import { budgetWake, checkRunToken, nextWake, nudgeWaiting } from "../work/index.ts";
 import { rigEnv, type RigEnv } from "./config.ts";
 import { Effects } from "./effects.ts";
 import { RigOps } from "./ops.ts";
@@ -105,7 +105,6 @@ class RigRoom {
     });
     this.effects = new Effects({
       store,
-      post: () => this.post,
       relay: this.relay,
       summary: this.summary,
       env: () => this.env,
@@ -186,11 +185,22 @@ class RigRoom {
     checkRunToken(this.store.agent(agent), run, name);
   }
 
-  /** An agent's own tool call is progress; its run's liveness is the machine's to track (W4). */
-  private noteCall(name: string, caller: Caller): void {
-    if (caller.token.role !== "agent" || name === "gt_heartbeat" || !caller.token.agent) return;
-    if (!this.store.agent(caller.token.agent)?.run) return;
-    void this.steps.work({ type: "agent_activity", identity: caller.token.agent, run: caller.token.run }).catch(() => {});
+  /**
+   * An agent's own tool call is progress; its run's liveness is the machine's to track (W4). When a
+   * nudge waits for its run (W8), this call's reply carries it: the call waits for that step.
+   */
+  private noteCall(name: string, caller: Caller): Promise<ReplyExtra> | void {
+    const { role, agent: identity, run } = caller.token;
+    if (role !== "agent" || name === "gt_heartbeat" || !identity) return;
+    if (!this.store.agent(identity)?.run) return;
+    if (!nudgeWaiting(this.store.liveness.get(identity))) {
+      void this.steps.work({ type: "agent_activity", identity, run }).catch(() => {});
+      return;
+    }
+    return this.steps.work({ type: "agent_activity", identity, run, deliver: true }).then(
+      (nudge): ReplyExtra => (nudge ? { nudge } : {}),
+      (): ReplyExtra => ({}),
+    );
   }
 
   /** A container socket names its container (lasting, per workspace) and session (per process). */

@@ -42,7 +42,9 @@ export function resetClocks(tx: Overlay, started: boolean): void {
     if (run.state === "stopping") tx.setAgent({ ...agent, run: { ...run, since: now } });
     else {
       const live = tx.liveness(agent.identity);
-      tx.setLive(agent.identity, { heartbeatAt: now, progressAt: now, ...(live?.nudgedAt !== undefined ? { nudgedAt: now } : {}) });
+      // A nudged run keeps its nudge (and its delivery), from now.
+      const nudge = live?.nudgedAt !== undefined ? { nudgedAt: now, ...(live.deliveredAt !== undefined ? { deliveredAt: now } : {}) } : {};
+      tx.setLive(agent.identity, { heartbeatAt: now, progressAt: now, ...nudge });
       if (agent.status === "stalled") tx.setAgent({ ...agent, status: "working" });
     }
   }
@@ -70,7 +72,11 @@ export function nextWake(state: WorkState, now: number): number | null {
     const live = state.liveness.get(agent.identity);
     if (!live) continue;
     at(live.heartbeatAt + (agent.status === "stalled" ? config.heartbeatTimeoutMs : config.heartbeatTimeoutMs / 2) + 1);
-    if (run.state === "running") at(live.progressAt + (live.nudgedAt === undefined ? config.idleMs : 2 * config.idleMs) + 1);
+    if (run.state !== "running") continue;
+    // W8: the nudge, the ceiling, and a delivered nudge's time to be answered.
+    at(live.progressAt + config.ceilingMs + 1);
+    if (live.nudgedAt === undefined) at(live.progressAt + config.idleMs + 1);
+    else if (live.deliveredAt !== undefined) at(live.deliveredAt + config.idleMs + 1);
   }
   for (const bead of state.beads.values()) {
     if (bead.status !== "in_review") continue;

@@ -2,7 +2,7 @@
  * What the work machine is fed (WorkEvent) and what each event answers (Replies): one union each,
  * so a new event does not compile until step.ts has a handler and a reply for it.
  */
-import type { Agent, Bead, BeadStatus, Boundary, Budget, Escalation, MergeFailure, Priority, Usage } from "../protocol.ts";
+import type { Agent, Bead, BeadStatus, Boundary, Budget, Escalation, MergeFailure, Nudge, Priority, Usage } from "../protocol.ts";
 import type { AgentReport, EscalationSpec, LeaseFrameSpec, StepResult } from "./types.ts";
 
 /** A bead as its creator gives it (W17): the town's beads carry their convoy, the Mayor's reason, a move's origin. */
@@ -32,8 +32,11 @@ export type WorkEvent =
    * own carries null and names the run of its token (one of an earlier run is ignored).
    */
   | { type: "agent_heartbeat"; identity: string; epoch: number | null | undefined; run?: string | undefined }
-  /** A tool call made by the agent itself: it is alive and making progress. */
-  | { type: "agent_activity"; identity: string; run?: string | undefined }
+  /**
+   * A tool call made by the agent itself: it is alive and making progress. `deliver`: the call's
+   * reply carries a nudge waiting for its run (W8) back to it; that call is the nudge's delivery.
+   */
+  | { type: "agent_activity"; identity: string; run?: string | undefined; deliver?: boolean | undefined }
   | { type: "agent_started"; identity: string; beadId: string; run?: string | undefined; epoch: number; pid?: number | undefined }
   | {
       type: "agent_exited";
@@ -105,7 +108,8 @@ export type Replies = {
   container_renew: LeaseFrameSpec;
   container_release: null;
   agent_heartbeat: null;
-  agent_activity: null;
+  /** The nudge delivered with this call, if it was asked to deliver one and one was waiting. */
+  agent_activity: Nudge | null;
   agent_started: { stale: boolean };
   agent_exited: { agent: Agent; bead_status: BeadStatus | null };
   done: { bead_id: string; status: BeadStatus };

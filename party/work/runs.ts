@@ -3,7 +3,7 @@
  * witness's deadlines (W7 dead, W8 hung, W9 stops given up) and the operator's stop and restart
  * (W15). A run lives from dispatch (dispatch.ts) until its process is known to be gone.
  */
-import { ToolError, type Agent, type Bead, type BeadStatus } from "../protocol.ts";
+import { ToolError, type Agent, type Bead, type BeadStatus, type Nudge } from "../protocol.ts";
 import { returned } from "./attempts.ts";
 import { countUsage } from "./budget.ts";
 import type { EventOf } from "./events.ts";
@@ -34,12 +34,56 @@ export function heard(tx: Overlay, identity: string, progress: boolean, run?: st
   if (progress && agent.run.state === "running") progressed(tx, tx.agent(identity)!, tx.now);
 }
 
-/** Progress at `at` (a hung agent is working again). */
+/**
+ * Progress made at `at` (W8). Only progress later than the nudge answers it (later than its delivery,
+ * once delivered): the nudge is cleared and a hung agent is working again. A renewal that vouches
+ * for a silent run reports the same old output again and again (its quiet_ms grows with the time),
+ * which is never later than the nudge: the nudge stays.
+ */
 export function progressed(tx: Overlay, agent: Agent, at: number): void {
   const live = tx.liveness(agent.identity)!;
-  const next: Liveness = { heartbeatAt: live.heartbeatAt, progressAt: Math.max(live.progressAt, at) };
+  const next: Liveness = { ...live, progressAt: Math.max(live.progressAt, at) };
+  const mark = live.deliveredAt ?? live.nudgedAt;
+  if (mark !== undefined && at > mark) {
+    delete next.nudgedAt;
+    delete next.deliveredAt;
+    if (agent.status === "hung") tx.setAgent({ ...agent, status: "working" });
+  }
   tx.setLive(agent.identity, next);
-  if (agent.status === "hung") tx.setAgent({ ...agent, status: "working" });
+}
+
+/** W8: whether a nudge waits for this run, to go out on the reply to the agent's next tool call. */
+export function nudgeWaiting(live: Liveness | undefined): boolean {
+  return live?.nudgedAt !== undefined && live.deliveredAt === undefined;
+}
+
+/**
+ * W4, W8: a tool call of the agent's own. A nudge waiting for its run goes out on the reply of a
+ * call that can carry it (`deliver`): that call is the nudge's delivery, a heartbeat but not its
+ * answer (what the agent does after reading it is). Any other call is a heartbeat and progress.
+ */
+export function activity(tx: Overlay, event: EventOf<"agent_activity">): Nudge | null {
+  const agent = tx.agent(event.identity);
+  const run = agent?.run;
+  const live = tx.liveness(event.identity);
+  const waiting = run?.state === "running" && (event.run === undefined || event.run === run.id) && nudgeWaiting(live);
+  if (!event.deliver || !waiting || !agent || !run || !live) {
+    heard(tx, event.identity, true, event.run);
+    return null;
+  }
+  heard(tx, agent.identity, false, event.run);
+  tx.setLive(agent.identity, { ...tx.liveness(agent.identity)!, deliveredAt: tx.now });
+  const idle = tx.now - live.progressAt;
+  // After the delivery the run has GT_AGENT_IDLE_MS to answer, unless the ceiling comes first.
+  const stopIn = Math.max(0, Math.min(tx.config.idleMs, live.progressAt + tx.config.ceilingMs - tx.now));
+  const bead: Bead | undefined = tx.bead(run.bead);
+  tx.feed("witness", say.nudgeDeliveredLine(agent.identity, idle), { agent: agent.identity, bead: run.bead });
+  return {
+    from: say.witness(tx.config.rigName),
+    at: live.nudgedAt!,
+    subject: say.nudgeSubject(idle),
+    body: say.nudgeBody(run.bead, bead?.title, idle, stopIn),
+  };
 }
 
 /** The container started the run's process; a run the room took back meanwhile is `stale` (the container kills it). */
@@ -178,21 +222,24 @@ export function runDeadlines(tx: Overlay): void {
     }
     if (run.state !== "running") continue;
     const idle = now - live.progressAt;
-    if (idle > 2 * config.idleMs && live.nudgedAt !== undefined) {
-      // W8: hung: alive, but no output and no tool call since the nudge.
-      const why = say.idle(idle);
+    // W8: hung: alive, but no output and no tool call of its own. Stopped at the ceiling whether or
+    // not a nudge could reach it, or once a delivered nudge went unanswered for GT_AGENT_IDLE_MS.
+    const unanswered = live.deliveredAt !== undefined && now - live.deliveredAt > config.idleMs;
+    if (idle > config.ceilingMs || unanswered) {
+      const why = unanswered && idle <= config.ceilingMs ? say.unanswered(idle, now - live.deliveredAt!) : say.idle(idle);
       endRun(tx, agent, "stopping", say.hung(why), true, say.hung(why));
       tx.feed("hung", say.hungLine(agent.identity, why), { tone: "bad", agent: agent.identity, bead: run.bead });
     } else if (idle > config.idleMs && live.nudgedAt === undefined) nudge(tx, agent, live, idle);
   }
 }
 
-/** W8: the first time a run makes no progress for GT_AGENT_IDLE_MS, the witness nudges it once. */
+/**
+ * W8: the first time a run makes no progress for GT_AGENT_IDLE_MS, the witness nudges it once. The
+ * nudge is no mail: it waits for the run, to go out on the reply to the agent's next tool call.
+ */
 function nudge(tx: Overlay, agent: Agent, live: Liveness, idle: number): void {
   const run = agent.run!;
   tx.setLive(agent.identity, { ...live, nudgedAt: tx.now });
   tx.setAgent({ ...(tx.agent(agent.identity) ?? agent), status: "hung" });
-  const bead: Bead | undefined = tx.bead(run.bead);
-  tx.effect({ kind: "nudge", identity: agent.identity, subject: say.nudgeSubject(idle), body: say.nudgeBody(run.bead, bead?.title, idle, tx.config.idleMs) });
   tx.feed("hung", say.nudgedLine(agent.identity, idle), { agent: agent.identity, bead: run.bead });
 }

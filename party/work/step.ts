@@ -15,7 +15,7 @@ import { connect, disconnect, leaseDeadlines, release, renew, requireEpoch } fro
 import { mergeDeadlines, mergeResult } from "./merges.ts";
 import { Overlay } from "./overlay.ts";
 import { mergeCommand, runCommand } from "./records.ts";
-import { exited, heard, runDeadlines, started, stopAgent } from "./runs.ts";
+import { activity, exited, heard, runDeadlines, started, stopAgent } from "./runs.ts";
 import type { OwedCommand, WorkState } from "./types.ts";
 
 type Handler<K extends WorkEventType> = {
@@ -59,7 +59,7 @@ const HANDLERS: { [K in WorkEventType]: Handler<K> } = {
       return null;
     },
   },
-  agent_activity: { ...NO_DISPATCH, run: (tx, e) => (heard(tx, e.identity, true, e.run), null) },
+  agent_activity: { ...NO_DISPATCH, run: activity },
   agent_started: { ...NO_DISPATCH, run: (tx, e) => (requireEpoch(tx.lease, e.epoch), started(tx, e)) },
   agent_exited: { ...LIFECYCLE, run: (tx, e) => (requireEpoch(tx.lease, e.epoch), exited(tx, e)) },
   done: { ...LIFECYCLE, run: done },

@@ -13,8 +13,10 @@ export type WorkConfig = {
   maxPolecats: number;
   /** Silent (no heartbeat) for half of this: stalled; for all of it: dead. */
   heartbeatTimeoutMs: number;
-  /** No progress (output or tool call) for this long: nudged; for twice as long: stopped. */
+  /** No progress (output or tool call) for this long: nudged; as long again after the nudge was delivered: stopped (W8). */
   idleMs: number;
+  /** No progress for this long: stopped, whether or not a nudge reached it (W8's ceiling; at least idleMs). */
+  ceilingMs: number;
   /** Time the refinery has to report one merge try. */
   mergeTimeoutMs: number;
   /** Merge tries before the bead fails with an escalation. */
@@ -29,8 +31,12 @@ export type WorkConfig = {
   maxOpenBeads?: number;
 };
 
-/** What the room knows of a run's process between heartbeats: in memory only, never in the document. */
-export type Liveness = { heartbeatAt: number; progressAt: number; nudgedAt?: number };
+/**
+ * What the room knows of a run's process between heartbeats: in memory only, never in the document.
+ * `nudgedAt`: the witness nudged it (W8) and no progress came since; `deliveredAt`: that nudge went
+ * out on the reply to one of the agent's tool calls (until then it waits for the run).
+ */
+export type Liveness = { heartbeatAt: number; progressAt: number; nudgedAt?: number; deliveredAt?: number };
 
 export type Holder = {
   /** The container's lasting id (its workspace's) and this process's session. */
@@ -137,7 +143,6 @@ export type Effect =
   /** A feed line; `tone` when it is not the kind's (party/feed.ts), `bead` and `agent` what it is about. */
   | { kind: "feed"; feed: FeedKind; text: string; tone?: FeedTone; bead?: string; agent?: string }
   | { kind: "escalate"; escalation: EscalationSpec }
-  | { kind: "nudge"; identity: string; subject: string; body: string }
   /** The lease's lasting part (holder, epoch) changed: store it with this step's records. */
   | { kind: "persist_lease" }
   /** A bead was closed as moved (W16): the town must hear of it, in the same write (its successor is created there). */

@@ -55,13 +55,17 @@ export const runs = {
   deadLine: (identity: string, why: string) => `${identity} is dead (${why})`,
   stalledLine: (identity: string, silentMs: number) => `${identity} is stalled (no heartbeat for ${seconds(silentMs)})`,
   idle: (idleMs: number) => `no progress for ${seconds(idleMs)}`,
+  unanswered: (idleMs: number, sinceDeliveredMs: number) => `no progress for ${seconds(idleMs)}, none since its nudge ${seconds(sinceDeliveredMs)} ago`,
   hung: (why: string) => `hung: ${why}`,
   hungLine: (identity: string, why: string) => `${identity} hung (${why}); stopped`,
   nudgedLine: (identity: string, idleMs: number) => `${identity} made no progress for ${seconds(idleMs)}; nudged`,
+  nudgeDeliveredLine: (identity: string, idleMs: number) => `${identity} got its nudge (no progress for ${seconds(idleMs)})`,
+  /** The nudge's sender, as an address. */
+  witness: (rigName: string) => `${rigName}/witness`,
   nudgeSubject: (idleMs: number) => `nudge: no progress for ${seconds(idleMs)}`,
-  nudgeBody: (beadId: string, title: string | undefined, idleMs: number, idleLimitMs: number) =>
+  nudgeBody: (beadId: string, title: string | undefined, idleMs: number, stopInMs: number) =>
     `You hold bead ${beadId}${title !== undefined ? ` (${title})` : ""} and have made no progress (no output, no tool call) for ${seconds(idleMs)}. ` +
-    `Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(idleLimitMs)}.`,
+    `Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(stopInMs)}.`,
   stoppedExit: (exit: string, reason: string | undefined) => `${exit} (stopped: ${reason ?? "stop"})`,
   exitedNote: (identity: string, exit: string) => `${identity} exited (${exit}) before done`,
   exitedLine: (identity: string, exit: string, beadId: string) => `${identity} exited (${exit}) before finishing bead ${short8(beadId)}`,

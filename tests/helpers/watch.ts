@@ -89,11 +89,21 @@ export async function standIn(town: TestTown, rig: Rig, options: { renew?: boole
   const frame = await lease;
   const epoch = frame.state === "held" ? frame.epoch : undefined;
   let timer: ReturnType<typeof setInterval> | null = null;
-  const renewing = new Set<string>();
+  /** Vouched-for agents, with when each last printed (undefined: printing now, as a working agent does). */
+  const renewing = new Map<string, number | undefined>();
+  let renewals = 0;
+  const renewalWaiters: { at: number; resolve: () => void }[] = [];
   if (options.renew !== false) {
     timer = setInterval(() => {
-      // Vouched-for agents are alive and printing (progress), as a working agent would be.
-      socket.call("gt_lease_renew", epoch === undefined ? {} : { epoch, agents: [...renewing].map((identity) => ({ identity, quiet_ms: 0 })) }).catch(() => {});
+      // Vouched-for agents are alive, and printing (progress) unless silent since a time the test gave.
+      const agents = [...renewing].map(([identity, since]) => ({ identity, quiet_ms: since === undefined ? 0 : Math.max(0, Date.now() - since) }));
+      socket
+        .call("gt_lease_renew", epoch === undefined ? {} : { epoch, agents })
+        .then(() => {
+          renewals += 1;
+          for (const w of [...renewalWaiters]) if (renewals >= w.at) (renewalWaiters.splice(renewalWaiters.indexOf(w), 1), w.resolve());
+        })
+        .catch(() => {});
     }, frame.renew_ms);
   }
   // As the container does: its acknowledgements carry the epoch; other calls do not take one.
@@ -113,10 +123,17 @@ export async function standIn(town: TestTown, rig: Rig, options: { renew?: boole
     ack<T = unknown>(tool: string, args: Record<string, unknown>) {
       return socket.call<T>(tool, withEpoch(tool, args));
     },
-    /** Vouches for these agents' processes in every renewal (the container's heartbeat). */
-    vouch(identity: string, on = true) {
-      if (on) renewing.add(identity);
+    /**
+     * Vouches for these agents' processes in every renewal (the container's heartbeat); `silentSince`:
+     * the agent printed nothing since then (its quiet_ms grows, as the container reports a thinking agent).
+     */
+    vouch(identity: string, on = true, silentSince?: number) {
+      if (on) renewing.set(identity, silentSince);
       else renewing.delete(identity);
+    },
+    /** Resolves once the room has accepted `n` more renewals. */
+    renewed(n: number): Promise<void> {
+      return new Promise((resolve) => renewalWaiters.push({ at: renewals + n, resolve }));
     },
     stop() {
       if (timer) clearInterval(timer);

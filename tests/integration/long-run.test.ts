@@ -3,7 +3,7 @@
  * `partykit dev` with short deadlines): a document rebuild never looks like a deletion, the witness
  * never kills a live agent for an earlier bead's exit, a merge nobody reports is retried and then
  * escalated, a frozen container loses its rig to a standby, a lost mail-check reply loses no mail, a
- * hung agent is nudged and then stopped, and `gt done` with nothing to merge borrows no merge.
+ * hung agent is nudged (not by mail) and then stopped, and `gt done` with nothing to merge borrows no merge.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -228,22 +228,41 @@ describe("a town that runs for days", () => {
     expect((await agent.call<PrimeResult>("gt_prime")).mail).toEqual([]);
   });
 
-  it("finding 6: a hung agent (alive, silent) is nudged by mail, then stopped; after repeated hangs its bead fails with an escalation", async () => {
+  it("finding 6: a hung agent (alive, silent, no tool call) is nudged, never by mail, then stopped at the ceiling; after repeated hangs its bead fails with an escalation", async () => {
     await newTown();
     const a = await addRig("alpha", { max_polecats: 1 });
     const wa = await watchRig(town, a.rig);
     container("workspace", ["--rig-command", "alpha=sleep 600"]);
     const task = await bead(a.rig, "hang forever", "");
-    const nudge = await wa.when(() => wa.mail().find((m) => m.from === "alpha/witness" && /nudge/i.test(m.subject)));
-    expect(nudge.to).toMatch(/^alpha\/polecats\//);
-    const failed = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "failed"), 60_000);
+    // W8: the nudge waits for a tool call that never comes; no mail is sent.
+    await wa.when(() => wa.events().find((e) => /^alpha\/polecats\/\S+ made no progress for \d+ s; nudged$/.test(e.text)));
+    const failed = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "failed"), 80_000);
     expect(failed.attempts).toBe(3);
+    expect(wa.mail().filter((m) => m.from === "alpha/witness")).toEqual([]);
     // The document holds a bead's last 2 status changes; gt_bead_status reads its stored history.
     const whole = await town.rigCall<Bead>(a.rig, "gt_bead_status", { bead_id: task.id });
     expect(whole.history?.some((h) => /no progress/.test(h.note ?? ""))).toBe(true);
     expect(wa.escalations().some((e) => e.beadId === task.id && e.status === "open")).toBe(true);
     expect(wa.events().some((e) => /hung|no progress/.test(e.text))).toBe(true);
-  });
+  }, 120_000);
+
+  it("W8: an agent waiting for mail that checks its inbox now and then is making progress: not nudged, not stopped at the ceiling, and carries on when the mail comes", async () => {
+    await newTown();
+    const a = await addRig("alpha", { max_polecats: 1 });
+    const wa = await watchRig(town, a.rig);
+    container();
+    const task = await bead(a.rig, "wait for word", "await-mail");
+    const working = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "in_progress"));
+    const identity = working.assignee!;
+    // Longer than the ceiling (3 x GT_AGENT_IDLE_MS) with no mail: the run must not be nudged or stopped meanwhile.
+    const ceiling = 3 * Number(VARS.GT_AGENT_IDLE_MS);
+    const trouble = await wa.when(() => wa.events().find((e) => e.text.startsWith(identity) && /nudged|hung/.test(e.text)), ceiling + 2_000).catch(() => null);
+    expect(trouble).toBeNull();
+    expect(wa.beads().find((b) => b.id === task.id)).toMatchObject({ status: "in_progress" });
+    await town.rigCall(a.rig, "gt_mail_send", { to: identity, subject: "go ahead", body: "" });
+    const closed = await wa.when(() => wa.beads().find((b) => b.id === task.id && b.status === "closed"));
+    expect(closed.attempts ?? 0).toBe(0);
+  }, 90_000);
 
   it("finding 7: gt done with no new commit is refused and never closes the bead with another bead's merge", async () => {
     await newTown();

@@ -119,6 +119,7 @@ describe("the work machine's failure lines (party/work/)", () => {
     maxPolecats: 1,
     heartbeatTimeoutMs: 1_000,
     idleMs: 60_000,
+    ceilingMs: 180_000,
     mergeTimeoutMs: 60_000,
     mergeTries: 3,
     leaseTtlMs: 600_000,

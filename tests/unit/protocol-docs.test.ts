@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLOSE, ERROR_STATUS, EVENT_TYPES, rigToolArgs, townToolArgs } from "../../party/protocol.ts";
+import { CLOSE, ERROR_STATUS, EVENT_TYPES, rigToolArgs, serverFrame, townToolArgs } from "../../party/protocol.ts";
 import { sectionOf } from "../helpers/markdown.ts";
 
 const DOC = readFileSync(resolve(import.meta.dirname, "../../docs/protocol.md"), "utf8");
@@ -32,6 +32,21 @@ describe("docs/protocol.md documents the protocol", () => {
   it("documents every event type a socket may be sent", () => {
     const transport = section("Transport");
     expect(EVENT_TYPES.filter((event) => !transport.includes(`"event":"${event}"`))).toEqual([]);
+  });
+
+  it("documents the witness's nudge a tool call's reply may carry (socket and HTTP), with every field of Nudge", () => {
+    const transport = section("Transport");
+    const fields = serverFrame.options.flatMap((option) => {
+      const nudge = "nudge" in option.shape ? option.shape.nudge : undefined;
+      return nudge ? Object.keys(nudge.unwrap().shape) : [];
+    });
+    expect(new Set(fields)).toEqual(new Set(["from", "at", "subject", "body"]));
+    expect(transport).toContain(`"nudge":{${[...new Set(fields)].map((f) => `"${f}"`).join(",")}}`);
+    expect(transport).toMatch(/Tool call over HTTP[^]*"nudge"/);
+    expect(transport).not.toMatch(/nudge is mail/);
+    const witness = section("Work: dispatch, the lease, the refinery, the witness");
+    expect(witness).toMatch(/The witness's nudge\*\* is never mail/);
+    for (const field of new Set(fields)) expect(witness).toContain(`"${field}":`);
   });
 
   it("lists every close code in the close-code table, and only those", () => {

@@ -33,6 +33,7 @@ const CONFIG: WorkConfig = {
   ready: true,
   maxPolecats: 2,
   heartbeatTimeoutMs: 60_000,
+  ceilingMs: 3_600_000,
   idleMs: 60_000,
   mergeTimeoutMs: 60_000,
   mergeTries: 3,

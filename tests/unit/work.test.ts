@@ -13,6 +13,7 @@ import {
   allows,
   emptyLease,
   nextWake,
+  nudgeWaiting,
   owedCommands,
   pauseMs,
   step,
@@ -32,6 +33,7 @@ const CONFIG: WorkConfig = {
   maxPolecats: 2,
   heartbeatTimeoutMs: 1_000,
   idleMs: 2_000,
+  ceilingMs: 5_000,
   mergeTimeoutMs: 800,
   mergeTries: 3,
   leaseTtlMs: 600,
@@ -90,6 +92,7 @@ class World {
   feed(event: WorkEvent): Transition | ToolError {
     const beforeBeads = new Map(this.beads);
     const beforeAgents = new Map(this.agents);
+    const livenessBefore = new Map(this.liveness);
     const lastSeen = this.lease.lastSeen;
     if (event.type === "room_started" || (lastSeen !== null && this.now - lastSeen > pauseMs(CONFIG)))
       for (const id of this.agents.keys()) this.heardAt.set(id, this.now);
@@ -113,12 +116,9 @@ class World {
     for (const [id, l] of t.liveness) l ? this.liveness.set(id, l) : this.liveness.delete(id);
     this.noteHeard(event, t);
     const count = (what: string) => World.seen.set(what, (World.seen.get(what) ?? 0) + 1);
-    for (const e of t.effects) {
-      if (e.kind === "feed") for (const [what, re] of CASES) if (re.test(e.text)) count(what);
-      if (e.kind === "nudge") count("nudged");
-    }
+    for (const e of t.effects) if (e.kind === "feed") for (const [what, re] of CASES) if (re.test(e.text)) count(what);
     for (const b of t.beads) if (b.status === "closed" && b.mergeCommit) count("merged");
-    checkInvariants(this, event, t, beforeBeads, beforeAgents);
+    checkInvariants(this, event, t, beforeBeads, beforeAgents, livenessBefore);
     this.deliver(t);
     return t;
   }
@@ -353,6 +353,9 @@ const CASES: [string, RegExp][] = [
   ["dead", /is dead \(no heartbeat/],
   ["stalled", /is stalled/],
   ["hung", /hung \(/],
+  ["nudged", /made no progress for .*; nudged/],
+  ["nudge delivered", /got its nudge/],
+  ["nudge unanswered", /none since its nudge/],
   ["gave up", /failed after \d+ runs/],
   ["room paused", /did not run for/],
   ["branch lost", /branch was lost/],
@@ -366,7 +369,14 @@ const CASES: [string, RegExp][] = [
 /** Events after which a bead's attempts may grow (W11): only real failures of its current run. */
 const MAY_COUNT: ReadonlySet<WorkEvent["type"]> = new Set(["agent_exited", "merge_result", "tick"]);
 
-function checkInvariants(world: World, event: WorkEvent, t: Transition, before: Map<string, Bead>, agentsBefore: Map<string, Agent>): void {
+function checkInvariants(
+  world: World,
+  event: WorkEvent,
+  t: Transition,
+  before: Map<string, Bead>,
+  agentsBefore: Map<string, Agent>,
+  liveBefore: Map<string, Liveness>,
+): void {
   // Checked with plain conditions; the failure message (with the recent trace) is built only on a violation.
   const violated = (rule: string): never => {
     throw new Error(`${rule}\nafter ${JSON.stringify(event)}\n${world.trace.slice(-25).join("\n")}`);
@@ -388,6 +398,7 @@ function checkInvariants(world: World, event: WorkEvent, t: Transition, before: 
     const silent = world.now - (world.heardAt.get(agent.identity) ?? -Infinity);
     if (silent <= CONFIG.heartbeatTimeoutMs) violated(`W7: ${agent.identity} marked dead ${silent} ms after a heartbeat`);
   }
+  checkW8(world, event, t, agentsBefore, liveBefore, violated);
   // W11: an attempt is counted only for a real failure of that bead.
   if (event.type !== "operator_retry") {
     for (const bead of t.beads) {
@@ -440,6 +451,49 @@ function checkInvariants(world: World, event: WorkEvent, t: Transition, before: 
   }
 }
 
+/**
+ * W8 after every step: a nudge only for a run not nudged already (one per silence); only real
+ * progress (output after the nudge, or a tool call of the agent's own) clears one, never a heartbeat
+ * or a renewal that reports nothing new; a nudge rides on the reply to the call that delivers it,
+ * once; a run is stopped as hung only once a delivered nudge went unanswered for GT_AGENT_IDLE_MS or
+ * at the ceiling.
+ */
+function checkW8(
+  world: World,
+  event: WorkEvent,
+  t: Transition,
+  agentsBefore: Map<string, Agent>,
+  liveBefore: Map<string, Liveness>,
+  violated: (rule: string) => never,
+) {
+  for (const e of t.effects) {
+    if (e.kind !== "feed" || !e.agent) continue;
+    const was = liveBefore.get(e.agent);
+    if (/; nudged$/.test(e.text) && was?.nudgedAt !== undefined) violated(`W8: ${e.agent} nudged twice in one silence`);
+    if (/hung \(/.test(e.text)) {
+      if (!was) violated(`W8: ${e.agent} stopped as hung without liveness`);
+      const ceiling = world.now - was.progressAt > CONFIG.ceilingMs;
+      const unanswered = was.deliveredAt !== undefined && world.now - was.deliveredAt > CONFIG.idleMs;
+      if (!ceiling && !unanswered) violated(`W8: ${e.agent} stopped as hung before its ceiling, with no unanswered nudge`);
+    }
+  }
+  for (const [identity, was] of liveBefore) {
+    const now = world.liveness.get(identity);
+    const agent = world.agents.get(identity);
+    if (was.nudgedAt === undefined || !now || now.nudgedAt !== undefined || !agent?.run || agent.run.id !== agentsBefore.get(identity)?.run?.id) continue;
+    // Cleared: by a tool call of its own, or by a renewal reporting output after the nudge (after its delivery, once delivered).
+    const mark = was.deliveredAt ?? was.nudgedAt;
+    const printed =
+      event.type === "container_renew" && event.agents.some((r) => r.identity === identity && r.quietMs !== undefined && world.now - r.quietMs > mark);
+    if (!printed && event.type !== "agent_activity") violated(`W8: ${identity}'s nudge cleared by ${event.type}, which is not progress`);
+  }
+  if (event.type === "agent_activity" && t.reply !== null) {
+    const was = liveBefore.get(event.identity);
+    if (!event.deliver || was?.nudgedAt === undefined || was.deliveredAt !== undefined) violated(`W8: a nudge on a reply with none waiting`);
+    if (world.liveness.get(event.identity)?.deliveredAt !== world.now) violated(`W8: a nudge went out without its delivery noted`);
+  }
+}
+
 type Action =
   | { kind: "tick"; ms: number }
   | { kind: "freeze"; c: number; on: boolean }
@@ -452,6 +506,8 @@ type Action =
   | { kind: "done"; pick: number; fromAnyRun: boolean }
   | { kind: "merge"; c: number; pick: number; outcome: number }
   | { kind: "activity" | "heartbeat"; pick: number }
+  /** An agent goes silent (a model thinking), maybe makes one tool call after a while, and time passes (W8). */
+  | { kind: "silent"; c: number; pick: number; before: number; call: boolean; after: number }
   | { kind: "operator"; pick: number; status: "open" | "closed" | "failed" }
   | { kind: "retry" | "stopAgent" | "restartAgent" | "move"; pick: number }
   | { kind: "create" }
@@ -472,6 +528,17 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("done" as const), pick, fromAnyRun: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant("merge" as const), c, pick, outcome: fc.nat(20) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom("activity" as const, "heartbeat" as const), pick }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("silent" as const),
+      c,
+      pick,
+      before: fc.integer({ min: 1_000, max: 3_000 }),
+      call: fc.boolean(),
+      after: fc.integer({ min: 0, max: 4_000 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("operator" as const), pick, status: fc.constantFrom("open" as const, "closed" as const, "failed" as const) }),
@@ -536,6 +603,15 @@ function run(world: World, action: Action): void {
       return world.done(action.pick, action.fromAnyRun);
     case "merge":
       return world.merge(container!, action.pick, action.outcome);
+    case "silent": {
+      const proc = pick1([...container!.procs.values()], action.pick);
+      if (!proc) return;
+      proc.hung = true;
+      world.advance(action.before);
+      if (action.call && world.agents.get(proc.identity)?.run?.id === proc.run)
+        world.feed({ type: "agent_activity", identity: proc.identity, run: proc.run, deliver: nudgeWaiting(world.liveness.get(proc.identity)) });
+      return world.advance(action.after);
+    }
     case "activity":
     case "heartbeat": {
       const agent = pick1(
@@ -543,7 +619,9 @@ function run(world: World, action: Action): void {
         action.pick,
       );
       if (!agent) return;
-      if (action.kind === "activity") world.feed({ type: "agent_activity", identity: agent.identity });
+      // As the rig room does: a call asks to deliver the nudge that waits for its run.
+      if (action.kind === "activity")
+        world.feed({ type: "agent_activity", identity: agent.identity, deliver: nudgeWaiting(world.liveness.get(agent.identity)) });
       else world.feed({ type: "agent_heartbeat", identity: agent.identity, epoch: null });
       return;
     }
@@ -654,8 +732,7 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     );
     expect(longest).toBeGreaterThan(0);
     // The random interleavings did reach every case (else the invariants above prove little).
-    for (const [what] of [...CASES, ["nudged"], ["merged"]] as [string][])
-      expect(World.seen.get(what) ?? 0, `no interleaving reached: ${what}`).toBeGreaterThan(0);
+    for (const [what] of [...CASES, ["merged"]] as [string][]) expect(World.seen.get(what) ?? 0, `no interleaving reached: ${what}`).toBeGreaterThan(0);
   }, 120_000); // 1,000 interleavings take about 2 s alone, and several times that on a loaded 2-core machine
 
   it("W2, W3, W5: a holder that stops renewing loses the rig at its deadline; the standby takes over with a new epoch and its runs come back without an attempt", () => {
@@ -715,23 +792,123 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     expect(world.beads.get(current.bead)?.status).toBe("in_progress");
   });
 
-  it("W8: a run with no progress is nudged once at GT_AGENT_IDLE_MS and stopped at twice that, its attempt counted", () => {
-    const { world, a, proc } = oneRun();
-    const nudges: number[] = [];
-    for (let t = 0; t <= 2 * CONFIG.idleMs + 300; t += 100) {
+  /**
+   * A silent run as the container reports it: every 100 ms a renewal that vouches for it with the time
+   * since its last output (which only grows: nothing new), a heartbeat, and a tick. Returns the feed
+   * lines about the agent, and the time each came.
+   */
+  function silence(world: World, a: Container, proc: Proc, ms: number, lastOutputAt: number, lines: { at: number; text: string }[] = []) {
+    for (let t = 0; t < ms; t += 100) {
       world.now += 100;
-      // Alive (heartbeats), silent (no output): the container lists it without output.
-      const outcome = world.feed({ type: "container_renew", connection: a.connection, epoch: a.epoch!, agents: [{ identity: proc.identity, run: proc.run }] });
-      expect(outcome).not.toBeInstanceOf(ToolError);
+      const quietMs = world.now - lastOutputAt;
+      expect(
+        world.feed({ type: "container_renew", connection: a.connection, epoch: a.epoch!, agents: [{ identity: proc.identity, run: proc.run, quietMs }] }),
+      ).not.toBeInstanceOf(ToolError);
+      world.feed({ type: "agent_heartbeat", identity: proc.identity, epoch: null, run: proc.run });
       const tick = world.feed({ type: "tick" }) as Transition;
-      if (tick.effects.some((e) => e.kind === "nudge")) nudges.push(t);
+      for (const e of tick.effects) if (e.kind === "feed" && e.agent === proc.identity) lines.push({ at: world.now, text: e.text });
     }
-    expect(nudges).toHaveLength(1);
-    const agent = world.agents.get(proc.identity)!;
-    expect(agent.run?.state).toBe("stopping");
+    return lines;
+  }
+  const nudgedLines = (lines: { at: number; text: string }[]) => lines.filter((l) => /; nudged$/.test(l.text));
+
+  it("W8: a silent run is nudged once at GT_AGENT_IDLE_MS; renewals (quiet_ms that only grows) and heartbeats do not clear the nudge: one nudge per silence", () => {
+    const { world, a, proc } = oneRun();
+    const began = world.now;
+    const lines = silence(world, a, proc, CONFIG.ceilingMs - 100, began);
+    expect(nudgedLines(lines).map((l) => l.at - began)).toEqual([CONFIG.idleMs + 100]);
+    expect(world.agents.get(proc.identity)).toMatchObject({ status: "hung", run: { state: "running" } });
+    expect(world.liveness.get(proc.identity)?.nudgedAt).toBe(began + CONFIG.idleMs + 100);
+    // The nudge is no mail and no effect of its own: it waits for the run.
+    expect(nudgeWaiting(world.liveness.get(proc.identity))).toBe(true);
+  });
+
+  it("W8: a nudge no tool call fetched stops the run at the ceiling (no progress for GT_AGENT_CEILING_MS), not before, its attempt counted", () => {
+    const { world, a, proc } = oneRun();
+    const began = world.now;
+    const lines = silence(world, a, proc, CONFIG.ceilingMs, began);
+    expect(world.agents.get(proc.identity)!.run?.state).toBe("running");
+    silence(world, a, proc, 200, began, lines);
+    expect(lines.map((l) => l.text)).toEqual([
+      `${proc.identity} made no progress for 2 s; nudged`,
+      `${proc.identity} hung (no progress for ${Math.round((CONFIG.ceilingMs + 100) / 1000)} s); stopped`,
+    ]);
+    expect(world.agents.get(proc.identity)!.run?.state).toBe("stopping");
     const bead = world.beads.get(proc.bead)!;
     expect(bead.attempts).toBe(1);
-    expect(bead.history?.some((h) => h.status === "open" && /hung: no progress/.test(h.note ?? ""))).toBe(true);
+    expect(
+      bead.history?.some((h) => h.status === "open" && new RegExp(`hung: no progress for ${Math.round((CONFIG.ceilingMs + 100) / 1000)} s`).test(h.note ?? "")),
+    ).toBe(true);
+  });
+
+  it("W8: the nudge rides once on the reply to the agent's next tool call; unanswered for GT_AGENT_IDLE_MS after that, the run is stopped before its ceiling", () => {
+    const { world, a, proc } = oneRun();
+    const began = world.now;
+    const lines = silence(world, a, proc, CONFIG.idleMs + 500, began);
+    const nudgedAt = world.liveness.get(proc.identity)!.nudgedAt!;
+    // The agent's tool call (the room asks to deliver: a nudge waits) carries it back; the call is its delivery, not its answer.
+    const call = world.feed({ type: "agent_activity", identity: proc.identity, run: proc.run, deliver: true }) as Transition;
+    const bead = world.beads.get(proc.bead)!;
+    expect(call.reply).toEqual({
+      from: "r/witness",
+      at: nudgedAt,
+      subject: "nudge: no progress for 3 s",
+      body: `You hold bead ${bead.id} (${bead.title}) and have made no progress (no output, no tool call) for 3 s. Carry on, call gt done, or gt escalate; without progress your run is stopped in 2 s.`,
+    });
+    expect(call.effects).toContainEqual(
+      expect.objectContaining({ kind: "feed", feed: "witness", text: `${proc.identity} got its nudge (no progress for 3 s)` }),
+    );
+    const deliveredAt = world.now;
+    expect(world.liveness.get(proc.identity)).toMatchObject({ nudgedAt, deliveredAt });
+    expect(world.agents.get(proc.identity)!.status).toBe("hung");
+    // Once: nothing waits any more, so the room asks no call to deliver it again.
+    expect(nudgeWaiting(world.liveness.get(proc.identity))).toBe(false);
+    world.now += 100;
+    expect((world.feed({ type: "agent_activity", identity: proc.identity, run: proc.run, deliver: true }) as Transition).reply).toBeNull();
+    // That second call was progress after the delivery: it answered the nudge.
+    expect(world.liveness.get(proc.identity)?.nudgedAt).toBeUndefined();
+    expect(world.agents.get(proc.identity)!.status).toBe("working");
+
+    // Again, and this time unanswered: stopped GT_AGENT_IDLE_MS after the delivery, long before the ceiling.
+    const again = world.now;
+    silence(world, a, proc, CONFIG.idleMs + 300, began, lines);
+    expect((world.feed({ type: "agent_activity", identity: proc.identity, run: proc.run, deliver: true }) as Transition).reply).toMatchObject({
+      from: "r/witness",
+    });
+    const delivered = world.now;
+    silence(world, a, proc, CONFIG.idleMs, again, lines);
+    expect(world.agents.get(proc.identity)!.run?.state).toBe("running");
+    silence(world, a, proc, 200, again, lines);
+    expect(world.agents.get(proc.identity)!.run?.state).toBe("stopping");
+    expect(world.now - again).toBeLessThan(CONFIG.ceilingMs);
+    expect(lines.at(-1)!.text).toMatch(/hung \(no progress for \d+ s, none since its nudge 2 s ago\); stopped$/);
+    expect(lines.at(-1)!.at - delivered).toBe(CONFIG.idleMs + 100);
+    expect(world.beads.get(proc.bead)!.attempts).toBe(1);
+    expect(deliveredAt).toBeGreaterThan(nudgedAt);
+  });
+
+  it("W8: real progress clears the nudge (output after it, or a tool call of the agent's own); a new silence is nudged again", () => {
+    const { world, a, proc } = oneRun();
+    const began = world.now;
+    const lines = silence(world, a, proc, CONFIG.idleMs + 500, began);
+    expect(world.agents.get(proc.identity)!.status).toBe("hung");
+    // The agent printed (a thinking model's stream event): the renewal's quiet_ms is short.
+    world.now += 100;
+    world.feed({ type: "container_renew", connection: a.connection, epoch: a.epoch!, agents: [{ identity: proc.identity, run: proc.run, quietMs: 50 }] });
+    expect(world.agents.get(proc.identity)!.status).toBe("working");
+    expect(world.liveness.get(proc.identity)?.nudgedAt).toBeUndefined();
+    const printedAt = world.now - 50;
+    // Silent again: one more nudge, a full GT_AGENT_IDLE_MS after that output; then a tool call clears it.
+    silence(world, a, proc, CONFIG.idleMs + 300, printedAt, lines);
+    expect(nudgedLines(lines)).toHaveLength(2);
+    expect(nudgedLines(lines)[1]!.at).toBeGreaterThan(printedAt + CONFIG.idleMs);
+    world.now += 100;
+    expect((world.feed({ type: "agent_activity", identity: proc.identity, run: proc.run }) as Transition).reply).toBeNull();
+    expect(world.agents.get(proc.identity)!.status).toBe("working");
+    expect(world.liveness.get(proc.identity)).toEqual({ heartbeatAt: world.now, progressAt: world.now });
+    // Never stopped: each silence was answered.
+    silence(world, a, proc, CONFIG.idleMs - 100, world.now, lines);
+    expect(world.agents.get(proc.identity)).toMatchObject({ status: "working", run: { state: "running" } });
   });
 
   it("W14: a retry reopens only a failed bead, attempts reset, the operator's note in its history", () => {
