@@ -50,7 +50,8 @@ export const mailCheck: Command = {
     ],
   ],
   args: (v) => {
-    if (typeof v.inject === "string" && !HOOK_EVENT_RE.test(v.inject)) throw new GtUsageError(`--inject takes a hook event's name (e.g. PostToolUse), got ${JSON.stringify(v.inject)}`);
+    if (typeof v.inject === "string" && !HOOK_EVENT_RE.test(v.inject))
+      throw new GtUsageError(`--inject takes a hook event's name (e.g. PostToolUse), got ${JSON.stringify(v.inject)}`);
     return {};
   },
   print: (mail: Mail[], _env, values) => {
