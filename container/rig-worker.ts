@@ -338,7 +338,8 @@ export class RigWorker {
     } else program = runtime.kind === "scripted" ? files.node : leadingProgram(runtime.command);
     if (!program) return null;
     const user = this.repo.user;
-    const check = `command -v "$1" >/dev/null 2>&1 || { echo "not found on the agents' PATH ($PATH)"; exit 1; }; p=$(command -v "$1"); case "$p" in /*) [ -x "$p" ] || { echo "$p is not executable for this user"; exit 1; };; esac`;
+    // An absolute path (a preset's binary) is judged as it is: executable by this user, every directory above it passable.
+    const check = `case "$1" in /*) [ -f "$1" ] && [ -x "$1" ] || { echo "not executable for this user (the file, or a directory above it, is closed to it)"; exit 1; };; *) command -v "$1" >/dev/null 2>&1 || { echo "not found on the agents' PATH ($PATH)"; exit 1; }; p=$(command -v "$1"); case "$p" in /*) [ -x "$p" ] || { echo "$p is not executable for this user"; exit 1; };; esac;; esac`;
     try {
       await runAs(user, "/usr/bin/env", [`PATH=${files.path}`, "/bin/sh", "-c", check, "sh", program]);
       return null;
