@@ -28,7 +28,7 @@ import type { AgentSlots } from "./agent-slots.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { agentCommand, leadingProgram, runtimeOf } from "./runtimes.ts";
 import { keysFor, keyValues, type AgentKeys } from "./agent-keys.ts";
-import { agentEnvironment, prepareRun, removeRunDir, rolePrompt, runDirOf, type AgentIdentity } from "./preset-run.ts";
+import { agentEnvironment, modelOfRun, prepareRun, removeRunDir, rolePrompt, runDirOf, type AgentIdentity } from "./preset-run.ts";
 import { presetOf } from "./presets/index.ts";
 import type { PresetBinaries } from "./presets/binary.ts";
 import type { PresetName } from "./presets/types.ts";
@@ -698,7 +698,7 @@ export class RigWorker {
     if ("problem" in found) throw new Error(found.problem);
     const runDir = runDirOf(this.rigDir, command.name);
     const gtEnv = agentEnvironment(who, places, {});
-    const model = (command as { model?: string }).model ?? command.bead.model ?? this.rig.model ?? null;
+    const model = modelOfRun(command as StartAgentCommand & { model?: string }, this.rig);
     const launch = prepareRun(
       preset,
       {

@@ -108,6 +108,8 @@ describe.runIf(existsSync(CLAUDE))("the claude preset through the container", ()
     expect(log.lines.filter((l) => l.kind === "tool_result").map((l) => l.ok)).toEqual([true, false, true]);
     expect(log.lines.find((l) => l.kind === "tool_result" && !l.ok)?.text).toMatch(/^← Bash failed: .*\[redacted\]/);
     expect(log.lines.find((l) => l.kind === "result")).toMatchObject({ ok: true });
+    // Nothing went wrong on the way: no error line (a gt MCP server that failed to start would be one).
+    expect(log.lines.filter((l) => l.kind === "error")).toEqual([]);
     const b64 = Buffer.from(KEY).toString("base64");
     for (const text of [JSON.stringify(log), container.output()]) {
       expect(text).not.toContain(KEY);
