@@ -18,7 +18,8 @@ import { makeTown, untilReplica, type TestTown } from "../helpers/town.ts";
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
 const CLAUDE = "/var/cache/townhall/agent-clis/claude-code-2.1.337/node_modules/.bin/claude";
-const KEY = "sk-ant-preset-launch-0123456789abcdef";
+// Of no known shape: only redaction by value (the run's keys in its secret values) can hide it.
+const KEY = "Preset-launch-key-q0w9e8r7t6";
 let town: TestTown;
 let dir: string;
 let standIn: AnthropicStandIn;
