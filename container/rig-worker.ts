@@ -551,6 +551,17 @@ export class RigWorker {
       await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `cannot start: ${why}`.slice(0, 500) });
       return;
     }
+    if (this.stopped || !this.holds(command.epoch)) {
+      // The lease went while the run was made ready (a preset asks the room for its prompt): as above, nothing starts.
+      if (launched.runDir) removeRunDir(launched.runDir);
+      await this.repo
+        .removeWorktree(command.name)
+        .then(() => this.repo.deleteBranch(command.branch))
+        .catch((error) => this.log(`worktree cleanup: ${error}`));
+      release();
+      this.log(`${command.identity}'s run ${command.run} is void: the lease went while it was made ready`);
+      return;
+    }
     const env = launched.env;
     // Through the one launcher: as the rig's user, in a PID namespace of its own, under the network rule.
     const { file, args, ...ids } = this.options.sandbox.command(this.groupKey, user, launched.file, launched.args);
