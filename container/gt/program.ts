@@ -24,6 +24,7 @@ import { gtMode, readGtEnv } from "./env.ts";
 import { GtUnreachableError, GtUsageError } from "./errors.ts";
 import { namesOf, usage } from "./help.ts";
 import { gtTool } from "./tools.ts";
+import { nudgeText, takeNudges } from "./nudge.ts";
 
 /** Option names for the tool fields that differ (error messages name the option, not the field). */
 const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead", beads: "bead" };
@@ -143,7 +144,15 @@ export async function run(argv: string[]): Promise<Outcome> {
   return execute(io.invoked);
 }
 
-async function execute({ name: asked, values: given, lists }: Invocation): Promise<Outcome> {
+/** A command's outcome, with any nudge of the witness that rode on its replies on stderr (the agent reads both). */
+async function execute(invocation: Invocation): Promise<Outcome> {
+  const outcome = await executeCommand(invocation);
+  const nudges = takeNudges();
+  if (!nudges.length) return outcome;
+  return { ...outcome, stderr: [outcome.stderr, ...nudges.map(nudgeText)].filter(Boolean).join("\n") };
+}
+
+async function executeCommand({ name: asked, values: given, lists }: Invocation): Promise<Outcome> {
   let name = asked;
   let command = lookup(name)!;
   let values = given;
@@ -171,13 +180,13 @@ async function execute({ name: asked, values: given, lists }: Invocation): Promi
   if (missing.length) return usageError(`missing ${missing.map((o) => `--${o}`).join(", ")}`, name);
 
   try {
-    // An operator's town command needs no rig; everything else in rig mode acts in GT_RIG.
+    // An operator's town command needs no rig; everything else in rig mode acts in GT_RIG_ID (or GT_RIG).
     const env = readGtEnv(process.env, gtTool({ mode }, command.tool)?.room !== "town");
     const streaming = command.stream?.(values, env);
     if (streaming) return { code: await streaming };
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = command.call ? await command.call(env, args) : await callAgentTool(env, command.tool, args);
-    const stdout = values.json ? plainJson(command.json ? command.json(value) : value) : command.print(value, env);
+    const stdout = values.json ? plainJson(command.json ? command.json(value) : value) : command.print(value, env, values);
     const handedOut = command.acknowledge ? command.acknowledge(value) : gtTool(env, command.tool)?.tool.acknowledges ? (value as { id: string }[]) : [];
     return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {
