@@ -112,7 +112,8 @@ async function main(): Promise<number> {
     host: env("GT_HOST"),
     secure: process.env.GT_SECURE === "1",
     party: "rig",
-    room: `${env("GT_TOWN")}.${env("GT_RIG")}`,
+    // GT_RIG is the rig's name (as Gas Town sets it); its room is named by the id beside it.
+    room: `${env("GT_TOWN")}.${process.env.GT_RIG_ID || env("GT_RIG")}`,
     token: env("GT_TOKEN"),
     WebSocket,
   });

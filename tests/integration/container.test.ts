@@ -226,7 +226,11 @@ describe("the town container", () => {
     const seen = showFile(a.remote, "seen.txt")!;
     const rigDir = join(dir, "workspace", "rigs", a.rig.id);
     expect(seen.split("\n")[0]).toBe(join(rigDir, "worktrees", "toast"));
-    expect(seen).toContain(`GT_RIG=${a.rig.id}`);
+    // Gas Town's variables: GT_RIG is the rig's name, its id is GT_RIG_ID (issue 20: GT_RIG was the id).
+    expect(seen).toContain(`GT_RIG=alpha\n`);
+    expect(seen).toContain(`GT_RIG_ID=${a.rig.id}`);
+    expect(seen).toContain("GT_ROLE=polecat\n");
+    expect(seen).toContain("GT_POLECAT=toast\n");
     expect(seen).toContain(`HOME=${join(rigDir, "home")}`);
     expect(seen).not.toContain(b.rig.id);
     expect(seen).not.toContain("GT_SECRET");

@@ -58,7 +58,23 @@ function agentScript(workspace: string, own: Rig, other: Rig, otherRemote: strin
 }
 
 /** The variables an agent is given (rig-worker.ts), and what its shell adds itself. */
-const AGENT_ENV = ["PATH", "HOME", "TMPDIR", "LANG", "GT_HOST", "GT_SECURE", "GT_TOWN", "GT_RIG", "GT_AGENT", "GT_TOKEN", "GT_BEAD", "GT_DEFAULT_BRANCH"];
+const AGENT_ENV = [
+  "PATH",
+  "HOME",
+  "TMPDIR",
+  "LANG",
+  "GT_HOST",
+  "GT_SECURE",
+  "GT_TOWN",
+  "GT_ROLE",
+  "GT_RIG",
+  "GT_RIG_ID",
+  "GT_POLECAT",
+  "GT_AGENT",
+  "GT_TOKEN",
+  "GT_BEAD",
+  "GT_DEFAULT_BRANCH",
+];
 const GIT_IDENTITY = ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"];
 const SHELL_ENV = ["PWD", "OLDPWD", "SHLVL", "_"];
 
