@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
-import type { AgentLogResult, Bead, OutputLine, Rig, RunInfo } from "../../party/protocol.ts";
+import type { AgentLogResult, Bead, BeadStatusResult, OutputLine, Rig, RunInfo } from "../../party/protocol.ts";
 import { REDACTED } from "../../party/redact.ts";
 import {
   conversationText,
@@ -63,6 +63,8 @@ let dir: string;
 let town: TestTown;
 let rig: Rig;
 let bare: string;
+let beta: Rig;
+let bareBeta: string;
 let standIn: AnthropicStandIn;
 let container: ContainerProcess;
 let beadOf: (id: string) => Bead | undefined;
@@ -90,6 +92,9 @@ beforeAll(async () => {
   town = await makeTown(server.host, SECRET, "cc");
   bare = makeBareRepo(dir, "alpha");
   rig = await town.addRig("alpha", { git_url: bare, max_polecats: 1 });
+  // A rig of its own for the budget: what holds it must not hold the other scenarios.
+  bareBeta = makeBareRepo(dir, "beta");
+  beta = await town.addRig("beta", { git_url: bareBeta, max_polecats: 1 });
   const replica = town.replica("rig", town.rigRoom(rig));
   await replica.whenSynced();
   beadOf = (id) => replica.doc.getMap<Bead>("beads").get(id);
@@ -217,6 +222,9 @@ describe("Claude Code as a polecat: the real CLI, run by the real container, aga
         expected.cacheWriteTokens * PRICES.cacheWrite) /
       1e6;
     expect(run.usage!.costUsd).toBeCloseTo(cost, 9);
+    // Summed into its bead, as the dashboard's bead page shows it.
+    expect(beadOf(bead.id)!.usage).toMatchObject({ runs: 1, inputTokens: 7000, outputTokens: 300, cacheReadTokens: 1500, cacheWriteTokens: 80, unpriced: 0 });
+    expect(beadOf(bead.id)!.usage!.costUsd).toBeCloseTo(cost, 9);
   });
 
   it("prime → edit → commit → done through the gt MCP tools: merged on the remote", async () => {
@@ -302,9 +310,17 @@ describe("Claude Code as a polecat: the real CLI, run by the real container, aga
       if (step === 0) {
         // While the agent runs: no process's command line holds the key.
         cmdlines = commandLinesHolding(KEY);
-        return { blocks: [bash("echo key=$ANTHROPIC_API_KEY; printenv ANTHROPIC_API_KEY | base64")] };
+        // A failing call: its output is shown in the run's lines.
+        return { blocks: [bash("echo key=$ANTHROPIC_API_KEY; printenv ANTHROPIC_API_KEY | base64; exit 3")] };
       }
-      if (step === 1) return { blocks: [bash("echo key > key.txt && git add key.txt && git commit -q -m 'Key' && gt done")] };
+      if (step === 1)
+        return {
+          // The model repeats what it saw: its text is shown too.
+          blocks: [
+            { type: "text", text: `The key is ${KEY} and that is that.` },
+            bash("echo key > key.txt && git add key.txt && git commit -q -m 'Key' && gt done"),
+          ],
+        };
       return say("Done.");
     });
     expect(cmdlines).toEqual([]);
@@ -316,12 +332,62 @@ describe("Claude Code as a polecat: the real CLI, run by the real container, aga
     for (const request of calls) expect(request.headers["x-api-key"]).toBe(KEY);
 
     const { lines } = await linesOf(bead.id);
-    expect(lines.some((l) => l.kind === "tool_result" && l.text.includes(`key=${REDACTED}`))).toBe(true);
+    expect(lines.find((l) => l.kind === "tool_result" && l.ok === false)?.text).toContain(`key=${REDACTED}`);
+    expect(lines.find((l) => l.kind === "text" && l.text.startsWith("The key is"))?.text).toBe(`The key is ${REDACTED} and that is that.`);
     const b64 = Buffer.from(`${KEY}\n`).toString("base64");
     const everything = JSON.stringify(lines);
     expect(everything).not.toContain(KEY);
     expect(everything).not.toContain(b64.slice(0, 24));
     expect(container.output()).not.toContain(KEY);
     expect(container.output()).not.toContain(b64.slice(0, 24));
+  });
+
+  it("a daily budget reached by a real run holds the rig's next bead, and the town's document says why", async () => {
+    const betaReplica = town.replica("rig", town.rigRoom(beta));
+    await betaReplica.whenSynced();
+    const betaBead = (id: string) => betaReplica.doc.getMap<Bead>("beads").get(id);
+    const view = town.replica("main", town.town);
+    await view.whenSynced();
+    await town.townCall("gt_budget_set", { rig: "beta", budget: { unit: "tokens", daily: 100 } });
+    // The rig learns its budget through the town's outbox: wait until its summary shows it.
+    await untilReplica(view, (doc) => doc.getMap<Rig>("rigs").get(beta.id)?.summary.usage?.budget?.daily === 100, 30_000, "beta's budget in its summary");
+    scenarios.set("budget", (step, request) => {
+      const file = conversationText(request.body).includes("one more") ? "more" : "spent";
+      return step === 0
+        ? {
+            blocks: [bash(`echo ${file} > ${file}.txt && git add ${file}.txt && git commit -q -m 'Spend' && gt done`)],
+            usage: { input_tokens: 400, output_tokens: 30 },
+          }
+        : { blocks: [{ type: "text", text: "Spent." }], usage: { input_tokens: 500, output_tokens: 20 } };
+    });
+    const first = await town.rigCall<Bead>(beta, "gt_bead_create", { title: "[e2e:budget] spend the day's budget" });
+    await untilReplica(betaReplica, () => betaBead(first.id)?.status === "closed", 90_000, "the first bead merged");
+    expect(showFile(bareBeta, "spent.txt")).toBe("spent");
+    const spent = 400 + 30 + 500 + 20;
+
+    // The next bead waits open, and says why with the figures.
+    const next = await town.rigCall<Bead>(beta, "gt_bead_create", { title: "[e2e:budget] one more" });
+    const reason = `the rig's daily budget is reached (${spent.toLocaleString("en-US")} of 100 tokens today, UTC)`;
+    const status = await town.rigCall<BeadStatusResult>(beta, "gt_bead_status", { bead_id: next.id });
+    expect(status.status).toBe("open");
+    expect(status.hold).toMatchObject({ by: "rig", reason });
+    // What the dashboard reads: the rig's summary in the town document holds the reason and an attention item.
+    const summary = await untilReplica(
+      view,
+      (doc) => {
+        const s = doc.getMap<Rig>("rigs").get(beta.id)?.summary;
+        return s?.usage?.hold && s.attention?.some((a) => a.kind === "budget") ? s : undefined;
+      },
+      30_000,
+      "the hold in beta's summary",
+    );
+    expect(summary.usage!.hold!.reason).toBe(reason);
+    expect(summary.usage!.today).toMatchObject({ runs: 1, inputTokens: 900, outputTokens: 50 });
+    expect(summary.attention!.find((a) => a.kind === "budget")!.detail).toContain(reason);
+    // No second agent was started meanwhile (the stand-in saw one conversation only), until the budget is raised.
+    expect(standIn.turns().filter((r) => conversationText(r.body).includes("one more"))).toEqual([]);
+    await town.townCall("gt_budget_set", { rig: "beta", budget: { unit: "tokens", daily: 1_000_000 } });
+    await untilReplica(betaReplica, () => betaBead(next.id)?.status === "closed", 90_000, "the held bead merged once raised");
+    expect(showFile(bareBeta, "more.txt")).toBe("more");
   });
 });
