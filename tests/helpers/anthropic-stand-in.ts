@@ -28,6 +28,8 @@ export type StandInRequest = {
   body: MessagesBody | null;
   /** Whether it carried tools: one of the agent's turns, not a side request. */
   agentTurn: boolean;
+  /** The usage its answer reported (the API's field names), once answered. */
+  reported?: Required<TurnUsage>;
 };
 
 /** The parts of a Messages API request the stand-in reads. */
@@ -56,6 +58,8 @@ export type Turn = {
    * aloud for `events × everyMs`), before the rest of the message.
    */
   pace?: { events: number; everyMs: number };
+  /** The model the answer says it came from (default: the one asked for). */
+  model?: string;
 };
 
 /** What a test scripts: the answer to one of the agent's turns (it may wait for the test, e.g. to send mail first). */
@@ -129,12 +133,17 @@ export async function startAnthropicStandIn(initial: Script = () => ({ blocks: [
       requests.push(request);
       if (req.method !== "POST" || !/^\/v1\/messages(\?|$)/.test(path)) {
         res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ type: "error", error: { type: "not_found_error", message: `the stand-in answers POST /v1/messages only, not ${req.method} ${path}` } }));
+        res.end(
+          JSON.stringify({
+            type: "error",
+            error: { type: "not_found_error", message: `the stand-in answers POST /v1/messages only, not ${req.method} ${path}` },
+          }),
+        );
         return;
       }
       const answer = agentTurn ? Promise.resolve(script(request, turnCount++)) : Promise.resolve<Turn>({ blocks: [{ type: "text", text: "OK." }] });
       answer.then(
-        (turn) => respond(res, body, turn, `msg_standin_${++messageCount}`),
+        (turn) => respond(res, request, turn, `msg_standin_${++messageCount}`),
         (error: unknown) => {
           res.writeHead(500, { "content-type": "application/json" });
           res.end(JSON.stringify({ type: "error", error: { type: "api_error", message: `stand-in script failed: ${String(error)}` } }));
@@ -143,9 +152,11 @@ export async function startAnthropicStandIn(initial: Script = () => ({ blocks: [
     });
   });
 
-  const respond = async (res: ServerResponse, body: MessagesBody | null, turn: Turn, id: string): Promise<void> => {
+  const respond = async (res: ServerResponse, request: StandInRequest, turn: Turn, id: string): Promise<void> => {
+    const body = request.body;
     const usage = { ...DEFAULT_USAGE, ...turn.usage };
-    const model = body?.model ?? "claude-stand-in";
+    request.reported = usage;
+    const model = turn.model ?? body?.model ?? "claude-stand-in";
     const content = turn.blocks.map((block, i) =>
       block.type === "text" ? { type: "text", text: block.text } : { type: "tool_use", id: `toolu_standin_${id}_${i}`, name: block.name, input: block.input },
     );

@@ -16,7 +16,15 @@ export type ContainerProcess = {
   stop: () => Promise<void>;
 };
 
-export function spawnContainer(args: { host: string; town: string; token: string; workspace: string; extra?: string[] }): ContainerProcess {
+/** `env`: added to the container's environment (e.g. the agents' keys that --agent-env names: never on its command line). */
+export function spawnContainer(args: {
+  host: string;
+  town: string;
+  token: string;
+  workspace: string;
+  extra?: string[];
+  env?: Record<string, string>;
+}): ContainerProcess {
   // As root (here and in CI) the container runs each rig as its own user, who must pass through the
   // test's directory (mkdtemp makes it 0700) to its rig directory and to the bare remotes beside it.
   chmodSync(dirname(args.workspace), 0o711);
@@ -37,7 +45,7 @@ export function spawnContainer(args: { host: string; town: string; token: string
       ...(args.extra ?? []),
     ],
     // The token in the environment, as npm start passes it: a command line is readable by every local user.
-    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GT_CONTAINER_TOKEN: args.token } },
+    { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...args.env, GT_CONTAINER_TOKEN: args.token } },
   );
   let log = "";
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
