@@ -20,7 +20,7 @@ function networkFailure(error: unknown): { refused: boolean; detail: string } {
   return { refused: code === "ECONNREFUSED", detail: code ?? cause?.message ?? (error as Error).message ?? String(error) };
 }
 
-/** The room a tool is called in: the town room (the main party), or the rig room of GT_RIG. */
+/** The room a tool is called in: the town room (the main party), or the rig room of GT_RIG_ID (or GT_RIG). */
 function roomAddress(env: GtEnv, room: "rig" | "town") {
   return room === "town"
     ? { host: env.host, secure: env.secure, party: "main" as const, room: env.town, token: env.token }
@@ -55,7 +55,7 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
     );
   }
   const { tool, room } = found;
-  if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG is not set (the id of the rig to act in)");
+  if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG_ID (or GT_RIG: the id of the rig to act in) is not set");
   let wire: Record<string, unknown>;
   try {
     wire = tool.complete ? tool.complete(args, env) : args;

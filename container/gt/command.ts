@@ -51,6 +51,6 @@ export type Command = {
   acknowledge?: (value: any) => { id: string }[];
   /** What --json prints; default: the tool's value. */
   json?: (value: any) => unknown;
-  /** The result for a person or an LLM (`--json` prints the raw value instead). */
-  print: (value: any, env: GtEnv) => string;
+  /** The result for a person or an LLM (`--json` prints the raw value instead); `values`: the options given. */
+  print: (value: any, env: GtEnv, values: Values) => string;
 };

@@ -15,7 +15,7 @@ export type GtEnv = {
   host: string;
   secure: boolean;
   town: string;
-  /** The rig id (not its name); null for the Mayor. */
+  /** The rig id (GT_RIG_ID, else GT_RIG as it was before names: an id); null for the Mayor. */
   rig: string | null;
   /** The agent's identity as the container announced it, e.g. `alpha/polecats/toast`; informative only. */
   agent: string | null;
@@ -36,8 +36,11 @@ export function gtMode(source: Record<string, string | undefined> = process.env)
 
 /**
  * Reads and checks the agent's environment; throws GtUsageError naming the first bad variable.
- * In Mayor mode (GT_AGENT=mayor) GT_RIG and GT_BEAD are not used; `needsRig: false` (an
- * operator's command in the town room) leaves GT_RIG optional in rig mode too.
+ * The rig to act in is GT_RIG_ID when set: the container sets GT_RIG to the rig's name, as Gas Town
+ * does, and the id beside it (an agent token cannot read the registry to turn a name into an id).
+ * Without GT_RIG_ID, GT_RIG is taken as the id, as it was before (an operator's environment).
+ * In Mayor mode (GT_AGENT=mayor) the rig and GT_BEAD are not used; `needsRig: false` (an
+ * operator's command in the town room) leaves the rig optional in rig mode too.
  */
 export function readGtEnv(source: Record<string, string | undefined> = process.env, needsRig = true): GtEnv {
   const need = (name: string): string => {
@@ -52,7 +55,9 @@ export function readGtEnv(source: Record<string, string | undefined> = process.e
   const town = need("GT_TOWN");
   if (!SLUG_RE.test(town)) throw new GtUsageError(`environment variable GT_TOWN must be a town slug, got ${JSON.stringify(town)}`);
   const mode = gtMode(source);
-  const rig = mode === "mayor" ? null : needsRig ? need("GT_RIG") : source.GT_RIG?.trim() || null;
+  const givenRig = source.GT_RIG_ID?.trim() || source.GT_RIG?.trim() || null;
+  if (mode !== "mayor" && needsRig && !givenRig) throw new GtUsageError("environment variable GT_RIG_ID (or GT_RIG: the rig's id) is not set");
+  const rig = mode === "mayor" ? null : givenRig;
   const token = need("GT_TOKEN");
   const secureText = (source.GT_SECURE ?? "").trim();
   if (!["", "0", "1", "false", "true"].includes(secureText)) {

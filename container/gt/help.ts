@@ -24,7 +24,7 @@ export function usage(): string {
   section("Rig agents:", (c) => c.mode === "rig" && !c.operator);
   section("The Mayor (GT_AGENT=mayor):", (c) => c.mode === "mayor");
   section("Everyone:", (c) => c.mode === undefined && !c.operator);
-  section("Operators (GT_TOKEN an operator token; GT_RIG the rig to act in, except for bead move):", (c) => c.operator === true);
+  section("Operators (GT_TOKEN an operator token; GT_RIG_ID, or GT_RIG, the id of the rig to act in, except for bead move):", (c) => c.operator === true);
   for (const [name, summary] of OTHER_COMMANDS) lines.push(`  gt ${name}`, `      ${summary}`);
   lines.push(
     "",
@@ -33,9 +33,10 @@ export function usage(): string {
     "Gas Town's mayor/, <rig>/<name> (a polecat) and --human (the operator) work too.",
     "",
     "Environment (set by the container):",
-    "  GT_HOST (host:port), GT_TOWN, GT_RIG (rig id), GT_TOKEN (agent token): required",
+    "  GT_HOST (host:port), GT_TOWN, GT_RIG_ID (rig id), GT_TOKEN (agent token): required",
+    "  GT_RIG (the rig's name; taken as its id when GT_RIG_ID is not set), GT_ROLE (polecat), GT_POLECAT (your name)",
     "  GT_AGENT (your identity), GT_BEAD (your hooked bead), GT_SECURE=1 (https; default http)",
-    "  GT_AGENT=mayor: Mayor mode: calls go to the town room (GT_RIG and GT_BEAD are not used),",
+    "  GT_AGENT=mayor: Mayor mode: calls go to the town room (the rig and GT_BEAD are not used),",
     "  and only the Mayor's commands and the mail commands are available.",
     "",
     "Exit codes: 0 ok, 2 usage error, 3 the tool answered an error (gt: <CODE>: <message>),",

@@ -39,11 +39,54 @@ export const mailSend: Command = {
 
 export const mailCheck: Command = {
   name: "mail check",
-  usage: "[--json]",
-  summary: "print your unread mail, then mark it read (if that fails it is shown again, same ids); the Mayor's is the town's mayor inbox",
+  usage: "[--inject [hook-event]] [--json]",
+  summary:
+    "print your unread mail, then mark it read (if that fails it is shown again, same ids); the Mayor's is the town's mayor inbox. --inject: for a coding CLI's hook: nothing at all when no mail is new, else a short block the CLI puts in front of the model",
   tool: "gt_mail_check",
-  print: (mail: Mail[]) => (mail.length ? mail.map(printMail).join("\n\n") : "no new mail"),
+  options: [
+    [
+      "--inject [hook-event]",
+      "print nothing when nothing is new, else a short block for the model; with a Claude Code hook event (PostToolUse, PostToolUseFailure, UserPromptSubmit, SessionStart), as that hook's JSON",
+    ],
+  ],
+  args: (v) => {
+    if (typeof v.inject === "string" && !HOOK_EVENT_RE.test(v.inject)) throw new GtUsageError(`--inject takes a hook event's name (e.g. PostToolUse), got ${JSON.stringify(v.inject)}`);
+    return {};
+  },
+  print: (mail: Mail[], _env, values) => {
+    if (values.inject !== undefined) return injected(mail, typeof values.inject === "string" ? values.inject : null);
+    return mail.length ? mail.map(printMail).join("\n\n") : "no new mail";
+  },
 };
+
+/** A hook event's name as Claude Code writes it (PostToolUse, SessionStart, …). */
+const HOOK_EVENT_RE = /^[A-Z][A-Za-z]{1,40}$/;
+/** Of each mail's body, what an injected block shows (the rest: gt mail read <id>). */
+const INJECTED_BODY_CHARS = 2_000;
+
+/**
+ * What `gt mail check --inject` prints: nothing when no mail is new; else a short block that a
+ * coding CLI's hook puts in front of the model (after each tool call, for Claude Code: the per-run
+ * settings of container/presets/claude.ts). `hookEvent`: the block as that Claude Code hook's JSON
+ * (`hookSpecificOutput.additionalContext`: a PostToolUse hook's plain stdout never reaches the model).
+ */
+export function injected(mail: readonly Mail[], hookEvent: string | null): string {
+  const block = injectedBlock(mail);
+  if (!block) return "";
+  return hookEvent ? JSON.stringify({ hookSpecificOutput: { hookEventName: hookEvent, additionalContext: block } }) : block;
+}
+
+/** The block itself (empty when there is nothing to show). */
+export function injectedBlock(mail: readonly Mail[]): string {
+  if (!mail.length) return "";
+  const lines = [`New mail for you (${mail.length}), now marked read; gt mail read <id> shows one again:`];
+  for (const m of mail) {
+    const body = m.body.trimEnd();
+    const cut = body.length > INJECTED_BODY_CHARS ? `${body.slice(0, INJECTED_BODY_CHARS)}\n… (cut: gt mail read ${m.id} shows it whole)` : body;
+    lines.push("", printMail({ ...m, body: cut }));
+  }
+  return lines.join("\n");
+}
 
 export const mailInbox: Command = {
   name: "mail inbox",

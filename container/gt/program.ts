@@ -171,13 +171,13 @@ async function execute({ name: asked, values: given, lists }: Invocation): Promi
   if (missing.length) return usageError(`missing ${missing.map((o) => `--${o}`).join(", ")}`, name);
 
   try {
-    // An operator's town command needs no rig; everything else in rig mode acts in GT_RIG.
+    // An operator's town command needs no rig; everything else in rig mode acts in GT_RIG_ID (or GT_RIG).
     const env = readGtEnv(process.env, gtTool({ mode }, command.tool)?.room !== "town");
     const streaming = command.stream?.(values, env);
     if (streaming) return { code: await streaming };
     const args = Object.fromEntries(Object.entries((await command.args?.(values, lists)) ?? {}).filter(([, v]) => v !== undefined));
     const value = command.call ? await command.call(env, args) : await callAgentTool(env, command.tool, args);
-    const stdout = values.json ? plainJson(command.json ? command.json(value) : value) : command.print(value, env);
+    const stdout = values.json ? plainJson(command.json ? command.json(value) : value) : command.print(value, env, values);
     const handedOut = command.acknowledge ? command.acknowledge(value) : gtTool(env, command.tool)?.tool.acknowledges ? (value as { id: string }[]) : [];
     return { code: EXIT.ok, stdout, ...(handedOut.length ? { after: () => acknowledgeMail(env, handedOut) } : {}) };
   } catch (error) {

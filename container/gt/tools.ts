@@ -147,7 +147,7 @@ export const MAYOR_TOOLS = {
 /**
  * An operator's tools, for `gt` run with an operator token (GT_TOKEN): the dashboard's actions on
  * beads, agents and escalations, and agents' output. Never served by `gt mcp` (agents may not call
- * them; the rooms refuse agent tokens); `room` says where each is called: the rig room of GT_RIG, or
+ * them; the rooms refuse agent tokens); `room` says where each is called: the rig room of GT_RIG_ID (or GT_RIG), or
  * the town room. An agent does not read agents' output: its own it printed itself, and another's
  * could carry what that agent was given (the rig is one trust boundary, but output is for people).
  */

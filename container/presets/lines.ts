@@ -1,0 +1,69 @@
+/**
+ * A preset run's events (types.ts AgentEvent) as the lines people read of it on the agent's page and
+ * the bead's runs: what the model wrote, each tool call (its name and a short input) and whether it
+ * succeeded, errors, and the final result with what the run used. A `progress` event shows nothing
+ * (it only keeps the agent from looking idle).
+ */
+import type { Usage } from "../../party/protocol.ts";
+import type { AgentEvent } from "./types.ts";
+
+export type ReadableLine = { stream: "out" | "err"; text: string };
+
+/** Of a failed tool's output, what its line shows. */
+const FAILURE_CHARS = 300;
+
+function firstLines(text: string, max: number): string {
+  const one = text.trim().replace(/\s*\n\s*/g, " ⏎ ");
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** `1234567` → `1,234,567`. */
+const n = (value: number) => value.toLocaleString("en-US");
+
+/** What a run used, in a line: `12 turns, 1,200 in / 340 out tokens (cache 5,000 read, 800 written), $0.0123` (model first when known). */
+export function usageLine(usage: Usage): string {
+  const parts = [
+    ...(usage.model ? [usage.model] : []),
+    ...(usage.turns !== null ? [`${usage.turns} turn${usage.turns === 1 ? "" : "s"}`] : []),
+    `${n(usage.inputTokens)} in / ${n(usage.outputTokens)} out tokens` +
+      (usage.cacheReadTokens || usage.cacheWriteTokens ? ` (cache ${n(usage.cacheReadTokens)} read, ${n(usage.cacheWriteTokens)} written)` : ""),
+    usage.costUsd === null ? "cost unknown" : `$${usage.costUsd.toFixed(4)}`,
+  ];
+  return parts.join(", ");
+}
+
+/** Turns one run's events into lines; keeps the names of its tool calls, so a result names its tool. */
+export class EventLines {
+  private readonly tools = new Map<string, string>();
+
+  lines(events: readonly AgentEvent[]): ReadableLine[] {
+    return events.flatMap((event) => this.of(event));
+  }
+
+  private of(event: AgentEvent): ReadableLine[] {
+    switch (event.kind) {
+      case "text":
+        return event.text
+          .trimEnd()
+          .split("\n")
+          .map((text) => ({ stream: "out" as const, text }));
+      case "tool":
+        if (event.id) this.tools.set(event.id, event.name);
+        return [{ stream: "out", text: `→ ${event.name}${event.input ? `: ${event.input}` : ""}` }];
+      case "tool_result": {
+        const name = (event.id && this.tools.get(event.id)) || "tool";
+        if (event.id) this.tools.delete(event.id);
+        if (event.ok) return [{ stream: "out", text: `← ${name}: ok` }];
+        return [{ stream: "out", text: `← ${name} failed${event.text ? `: ${firstLines(event.text, FAILURE_CHARS)}` : ""}` }];
+      }
+      case "error":
+        return [{ stream: "err", text: `error: ${firstLines(event.text, 2 * FAILURE_CHARS)}` }];
+      case "result": {
+        const head = `result: ${event.ok ? "done" : "failed"}${event.usage ? ` (${usageLine(event.usage)})` : ""}`;
+        return [{ stream: event.ok ? "out" : "err", text: event.ok || !event.text ? head : `${head}: ${firstLines(event.text, 2 * FAILURE_CHARS)}` }];
+      }
+      case "progress":
+        return [];
+    }
+  }
+}
