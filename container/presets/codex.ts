@@ -42,8 +42,10 @@ const tomlList = (values: readonly string[]): string => `[${values.map(toml).joi
 
 /** `/usr/bin/bash -lc 'git status'` → `git status`: the command the model asked for, without the shell Codex wraps it in. */
 export function commandOf(command: string): string {
-  const wrapped = /^(?:\S*\/)?(?:ba|z|da)?sh -l?c '([\s\S]*)'$/.exec(command);
-  return wrapped ? wrapped[1]!.replace(/'\\''|'"'"'/g, "'") : command;
+  const wrapped = /^(?:\S*\/)?(?:ba|z|da)?sh -l?c (?:'([\s\S]*)'|"([\s\S]*)")$/.exec(command);
+  if (!wrapped) return command;
+  // Quoted as a POSIX shell reads it: in single quotes nothing is escaped but the quote itself; in double quotes \ " $ ` are.
+  return wrapped[1] !== undefined ? wrapped[1].replace(/'\\''|'"'"'/g, "'") : wrapped[2]!.replace(/\\([\\"$`])/g, "$1");
 }
 
 /** Codex's usage (turn.completed) as a run's: input without the cached part, which is counted apart. */
@@ -64,7 +66,10 @@ export function usageOf(usage: unknown, model: string | null): Usage {
 
 function mcpResultText(result: Record<string, unknown>): string {
   const content = Array.isArray(result.content) ? result.content : [];
-  return content.map((c) => text(record(c).text) ?? "").filter(Boolean).join("\n");
+  return content
+    .map((c) => text(record(c).text) ?? "")
+    .filter(Boolean)
+    .join("\n");
 }
 
 function itemEvents(phase: "started" | "updated" | "completed", item: Record<string, unknown>): AgentEvent[] {

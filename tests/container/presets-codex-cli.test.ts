@@ -111,7 +111,16 @@ describe("the codex preset runs the real Codex CLI", () => {
 
     standIn.script((request) => {
       const done = functionOutputs(request.body).length;
-      if (done === 0) return { items: [{ type: "call", name: "exec_command", args: { cmd: "echo hello > hello.txt && git add hello.txt && git commit -q -m 'Add hello' && echo committed" } }] };
+      if (done === 0)
+        return {
+          items: [
+            {
+              type: "call",
+              name: "exec_command",
+              args: { cmd: "echo hello > hello.txt && git add hello.txt && git commit -q -m 'Add hello' && echo committed" },
+            },
+          ],
+        };
       if (done === 1) return { items: [{ type: "call", namespace: "mcp__gt", name: "gt_prime", args: {} }] };
       if (done === 2) return { items: [{ type: "call", name: "exec_command", args: { cmd: "cat no-such-file" } }] };
       return { items: [{ type: "text", text: "Committed hello.txt." }] };
@@ -146,7 +155,9 @@ describe("the codex preset runs the real Codex CLI", () => {
     expect(toolNames(turns[0]!.body)).toEqual(expect.arrayContaining(["exec_command", "mcp__gt.gt_prime", "mcp__gt.gt_done"]));
 
     // The commit is in the worktree, by the agent's identity.
-    expect(execFileSync("git", ["-c", "safe.directory=*", "log", "--format=%an %s", "main"], { cwd, encoding: "utf8" }).trim()).toBe("alpha/polecats/toast Add hello");
+    expect(execFileSync("git", ["-c", "safe.directory=*", "log", "--format=%an %s", "main"], { cwd, encoding: "utf8" }).trim()).toBe(
+      "alpha/polecats/toast Add hello",
+    );
     // gt mcp was started with the run's variables: its call reached the rig room with the run's token.
     expect(roomCalls).toEqual([{ path: "/parties/rig/town.01JBRIG0000000000000000000/api/gt_prime", authorization: `Bearer ${TOKEN}` }]);
     expect(functionOutputs(turns[2]!.body)[1]!.output).toContain("Add hello.txt");
