@@ -105,7 +105,9 @@ export async function startOpenAiStandIn(initial: Script = () => ({ items: [{ ty
       requests.push(request);
       if (req.method !== "POST" || !/^\/v1\/responses(\?|$)/.test(path)) {
         res.writeHead(404, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { type: "invalid_request_error", message: `the stand-in answers POST /v1/responses only, not ${req.method} ${path}` } }));
+        res.end(
+          JSON.stringify({ error: { type: "invalid_request_error", message: `the stand-in answers POST /v1/responses only, not ${req.method} ${path}` } }),
+        );
         return;
       }
       const index = count++;
@@ -132,7 +134,13 @@ export async function startOpenAiStandIn(initial: Script = () => ({ items: [{ ty
     send({ type: "response.created", response: base });
     const output = turn.items.map((item, index) => {
       if (item.type === "text") {
-        const done = { type: "message", id: `msg_${n}_${index}`, role: "assistant", status: "completed", content: [{ type: "output_text", text: item.text, annotations: [] }] };
+        const done = {
+          type: "message",
+          id: `msg_${n}_${index}`,
+          role: "assistant",
+          status: "completed",
+          content: [{ type: "output_text", text: item.text, annotations: [] }],
+        };
         send({ type: "response.output_item.added", output_index: index, item: { ...done, status: "in_progress", content: [] } });
         for (let at = 0; at < item.text.length; at += 64)
           send({ type: "response.output_text.delta", output_index: index, content_index: 0, item_id: done.id, delta: item.text.slice(at, at + 64) });
