@@ -10,7 +10,7 @@
  * run (`first` of a batch), so the room stores a batch sent again once and counts dropped lines as
  * the gap they leave.
  */
-import { LIMITS } from "../party/protocol.ts";
+import { LIMITS, type OutputKind } from "../party/protocol.ts";
 import { shapeLine, type IncomingLine } from "../party/agent-output.ts";
 import { StreamRedactor } from "../party/redact.ts";
 import { SecretValues } from "../party/secret-values.ts";
@@ -20,6 +20,15 @@ export const FLUSH_MS = 250;
 export const BATCH_BYTES = 56 * 1024;
 export const BACKLOG_LINES = 5_000;
 export const BACKLOG_BYTES = 2 * 1024 * 1024;
+/**
+ * Of a preset runtime's stdout line, what is kept to be parsed: whole, as its events are (a
+ * stream-json line with a tool's result is often far longer than the room keeps of a line); only
+ * a line past this (which no event of theirs reaches) is cut, and is then shown as it is.
+ */
+export const PARSED_LINE_BYTES = 8 * 1024 * 1024;
+
+/** A preset's parser of whole stdout lines: the lines to show for each (container/presets/lines.ts PresetStream). */
+export type LineParser = (line: string) => { stream: "out" | "err"; text: string; kind?: OutputKind; ok?: boolean }[];
 
 const encoder = new TextEncoder();
 
@@ -96,7 +105,7 @@ type Queued = { key: RunKey; n: number; line: IncomingLine; size: number };
 /** One run's output: its streams' splitters and redactors, and its line count. */
 export class RunOutput {
   private next = 0;
-  private readonly splitters = { out: new LineSplitter(), err: new LineSplitter() };
+  private readonly splitters: { out: LineSplitter; err: LineSplitter };
   private readonly redactors: { out: StreamRedactor; err: StreamRedactor };
   /** The secrets this run's lines are redacted of, by value: an open set (add what the run is given later). */
   readonly secrets: SecretValues;
@@ -105,24 +114,36 @@ export class RunOutput {
     private readonly shipper: OutputShipper,
     readonly key: RunKey,
     secrets: SecretValues | readonly string[],
+    /** A preset's parser of stdout: its lines are parsed whole, and what it shows is sent instead (cut to the room's limit after parsing). */
+    private readonly parse?: LineParser,
   ) {
+    this.splitters = { out: new LineSplitter(parse ? PARSED_LINE_BYTES : LIMITS.outputLineBytes), err: new LineSplitter() };
     this.secrets = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
     this.redactors = { out: new StreamRedactor(this.secrets), err: new StreamRedactor(this.secrets) };
   }
 
   /** Takes a chunk of one stream; returns its complete lines as they were kept (for the container's own log). */
   chunk(stream: "out" | "err", chunk: Buffer, at = Date.now()): string[] {
-    return this.splitters[stream].push(chunk).map((l) => this.add(stream, l.text, l.bytes, at));
+    return this.splitters[stream].push(chunk).flatMap((l) => this.take(stream, l, at).map((x) => x.text));
   }
 
   /** The streams ended: their unfinished last lines. */
   end(at = Date.now()): { stream: "out" | "err"; text: string }[] {
-    return (["out", "err"] as const).flatMap((stream) => this.splitters[stream].end().map((l) => ({ stream, text: this.add(stream, l.text, l.bytes, at) })));
+    return (["out", "err"] as const).flatMap((stream) => this.splitters[stream].end().flatMap((l) => this.take(stream, l, at)));
   }
 
-  private add(stream: "out" | "err", raw: string, bytes: number, at: number): string {
+  /** One whole line of a stream: as it is, or (a preset's stdout) the lines its parser shows for it. */
+  private take(stream: "out" | "err", line: { text: string; bytes: number }, at: number): { stream: "out" | "err"; text: string }[] {
+    if (stream === "err" || !this.parse) return [{ stream, text: this.add(stream, line.text, line.bytes, at) }];
+    return this.parse(line.text).map((shown) => ({
+      stream: shown.stream,
+      text: this.add(shown.stream, shown.text, undefined, at, shown.kind, shown.ok),
+    }));
+  }
+
+  private add(stream: "out" | "err", raw: string, bytes: number | undefined, at: number, kind?: OutputKind, ok?: boolean): string {
     const text = shapeLine(raw, (t) => this.redactors[stream].line(t), bytes);
-    this.shipper.enqueue(this.key, this.next++, { at, stream, text });
+    this.shipper.enqueue(this.key, this.next++, { at, stream, text, ...(kind ? { kind } : {}), ...(ok !== undefined ? { ok } : {}) });
     return text;
   }
 }
@@ -148,8 +169,8 @@ export class OutputShipper {
   }
 
   /** A run's output: `secrets` are redacted by value wherever and however they appear (its own token, the container's). */
-  open(key: RunKey, secrets: SecretValues | readonly string[]): RunOutput {
-    return new RunOutput(this, key, secrets);
+  open(key: RunKey, secrets: SecretValues | readonly string[], parse?: LineParser): RunOutput {
+    return new RunOutput(this, key, secrets, parse);
   }
 
   enqueue(key: RunKey, n: number, line: IncomingLine): void {

@@ -21,12 +21,19 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import type { Bead, CommandFrame, LeaseFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand } from "../party/protocol.ts";
+import type { Bead, CommandFrame, LeaseFrame, MergeCommand, Rig, StartAgentCommand, StopAgentCommand, Usage } from "../party/protocol.ts";
 import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { AgentSlots } from "./agent-slots.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { agentCommand, leadingProgram, runtimeOf } from "./runtimes.ts";
+import { keysFor, keyValues, type AgentKeys } from "./agent-keys.ts";
+import { agentEnvironment, prepareRun, removeRunDir, rolePrompt, runDirOf, type AgentIdentity } from "./preset-run.ts";
+import { presetOf } from "./presets/index.ts";
+import type { PresetBinaries } from "./presets/binary.ts";
+import type { PresetName } from "./presets/types.ts";
+import { PresetStream, usageLine } from "./presets/lines.ts";
+import { priced, type Prices } from "./presets/prices.ts";
 import type { AgentSandbox } from "./sandbox.ts";
 import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
 import { OutputShipper, type RunOutput, type SendFailure } from "./output-shipper.ts";
@@ -53,10 +60,26 @@ export type RigWorkerOptions = {
   slots?: AgentSlots;
   /** The one launcher of agent processes: the rig's boundary (container/sandbox.ts). */
   sandbox: AgentSandbox;
+  /** Agents' keys (--agent-env, --agent-secrets): the town's and each rig's, by rig name. */
+  agentKeys?: AgentKeys;
+  /** Where each preset's CLI is (--agent-bin, PATH, npm's global prefix), found once for all rigs. */
+  binaries?: PresetBinaries;
+  /** The operator's prices (--prices): the cost of a run whose CLI reports none. */
+  prices?: Prices | null;
 };
 
 /** `sent`: the signals the container sent the run (the sandbox reports a signal's end as a status: AgentSandbox.exitOf). */
-type Run = { command: StartAgentCommand; child: ChildProcess; exited: Promise<void>; outputAt: number; output: RunOutput; sent: Set<NodeJS.Signals> };
+type Run = {
+  command: StartAgentCommand;
+  child: ChildProcess;
+  exited: Promise<void>;
+  outputAt: number;
+  output: RunOutput;
+  sent: Set<NodeJS.Signals>;
+  /** A preset runtime's parsed stdout (its usage at the end), and its per-run directory. */
+  stream?: PresetStream;
+  runDir?: string;
+};
 
 /** Tries of an agent's exit report (backing off from 1 s) before it is left to the lease's renewals. */
 const EXIT_REPORT_TRIES = 6;
@@ -116,8 +139,13 @@ export class RigWorker {
   /** Agents' output on its way to the room. */
   private readonly output: OutputShipper;
 
+  /** The rig's runtime problem this worker reported as the rig's error (cleared when it is gone). */
+  private runtimeError: string | null = null;
+  private rechecking: Promise<void> = Promise.resolve();
+
   constructor(
-    readonly rig: Rig,
+    /** The registry's entry; its runtime and model follow the registry (update()). */
+    public rig: Rig,
     private readonly options: RigWorkerOptions,
   ) {
     // As root, the rig's git work and agents run as the rig's own user (rig-user.ts).
@@ -152,6 +180,47 @@ export class RigWorker {
       if (event.code === 4408) this.lost(`closed by the room: ${event.reason || "lease expired"}`);
       if (event.code === 4404 && !this.stopped) this.options.onGone?.(this);
     });
+  }
+
+  /**
+   * The registry's entry as it is now (the supervisor passes it on every change of the registry):
+   * a new runtime or model applies to the next run, and a new runtime is checked at once, so a rig
+   * whose binary cannot be run is an error (its beads wait) rather than runs that fail.
+   */
+  update(rig: Rig): void {
+    const changed = rig.runtime !== this.rig.runtime || rig.model !== this.rig.model;
+    this.rig = { ...this.rig, runtime: rig.runtime, model: rig.model } as Rig;
+    if (!changed) return;
+    this.log(`runtime ${rig.runtime ?? "(the container's default)"}${rig.model ? `, model ${rig.model}` : ""}: from the next run`);
+    this.rechecking = this.rechecking
+      .then(() => this.recheck())
+      .catch((error) => this.log(`checking the runtime: ${error instanceof Error ? error.message : error}`));
+  }
+
+  /** The runtime changed: tell the room whether the rig can serve now (an error while it cannot; ready once it can). */
+  private async recheck(): Promise<void> {
+    if (this.lease?.state !== "held" || this.stopped) return;
+    const epoch = this.lease.epoch;
+    await this.preparing?.catch(() => {});
+    if (!this.holds(epoch)) return;
+    if (!this.ready) {
+      // Its start stopped at an error (a runtime it could not run, a clone): take the rig on again.
+      this.preparing = this.prepare(epoch).catch((error) => {
+        this.log(`could not take the rig on: ${error instanceof Error ? error.message : error}`);
+        this.lost("preparing failed");
+      });
+      return;
+    }
+    const problem = await this.runtimeProblem();
+    if (!this.holds(epoch)) return;
+    if (problem) {
+      this.log(problem);
+      this.runtimeError = problem;
+      await this.call("gt_rig_ready", { error: problem.slice(0, 2000) });
+    } else if (this.runtimeError) {
+      this.runtimeError = null;
+      await this.reportDisk();
+    }
   }
 
   /** Reconnects the rig's socket (with the renewed container token): a blip the lease rides out. */
@@ -233,9 +302,11 @@ export class RigWorker {
     const unusable = await this.runtimeProblem();
     if (unusable) {
       this.log(unusable);
+      this.runtimeError = unusable;
       await this.call("gt_rig_ready", { error: unusable.slice(0, 2000) });
       return;
     }
+    this.runtimeError = null;
     if (!this.holds(epoch)) return;
     await this.clean({ keepInReview: true });
     await this.reportDisk();
@@ -256,9 +327,15 @@ export class RigWorker {
    * the rig's error, rather than every bead failing three times with exit 127.
    */
   private async runtimeProblem(): Promise<string | null> {
-    const runtime = runtimeOf(this.options.runtime, this.rig.name);
+    const runtime = runtimeOf(this.options.runtime, this.rig);
     const files = this.options.sandbox.files;
-    const program = runtime.kind === "scripted" ? files.node : leadingProgram(runtime.command);
+    let program: string | null;
+    if (runtime.kind === "unavailable") return `this rig cannot be served: ${runtime.problem}`;
+    if (runtime.kind === "preset") {
+      const found = await this.presetBinary(runtime.name);
+      if ("problem" in found) return `agents of this rig (runtime ${runtime.name}) cannot be served: ${found.problem}`;
+      program = found.path;
+    } else program = runtime.kind === "scripted" ? files.node : leadingProgram(runtime.command);
     if (!program) return null;
     const user = this.repo.user;
     const check = `command -v "$1" >/dev/null 2>&1 || { echo "not found on the agents' PATH ($PATH)"; exit 1; }; p=$(command -v "$1"); case "$p" in /*) [ -x "$p" ] || { echo "$p is not executable for this user"; exit 1; };; esac`;
@@ -269,6 +346,14 @@ export class RigWorker {
       const why = ((error as { stdout?: string }).stdout ?? "").trim() || String(error);
       return `agents of this rig cannot run ${program}${user ? ` as ${user.name}` : ""}: ${why}`;
     }
+  }
+
+  /** A preset's CLI, as this container found it (or why not). */
+  private async presetBinary(name: PresetName): Promise<{ path: string } | { problem: string }> {
+    const preset = presetOf(name);
+    if (!preset) return { problem: `this container has no ${name} preset` };
+    if (!this.options.binaries) return { problem: `this container was started without a way to find ${name}'s binary` };
+    return this.options.binaries.resolve(preset);
   }
 
   private holds(epoch: number): boolean {
@@ -413,43 +498,66 @@ export class RigWorker {
       this.log(`${command.identity}'s run ${command.run} is void: the lease went while its worktree was made`);
       return;
     }
-    // Everything an agent gets: who and where it is, its own token, its git identity; nothing of the
-    // supervisor's environment (no other token, no secret). As root, it also runs as the rig's user.
+    // Everything an agent gets: who and where it is (Gas Town's variables), its own token, its git
+    // identity, the keys its rig was given; nothing of the supervisor's environment (no other token).
+    // As root, it also runs as the rig's user.
     const user = this.repo.user;
-    const env: Record<string, string> = {
-      PATH: this.options.sandbox.files.path,
-      HOME: this.repo.homeDir,
-      TMPDIR: this.repo.tmpDir, // its own (see RigRepo.tmpDir)
-      LANG: process.env.LANG ?? "C.UTF-8",
-      GT_HOST: this.options.host,
-      GT_SECURE: this.options.secure ? "1" : "0",
-      GT_TOWN: this.options.town,
-      GT_RIG: this.rig.id,
-      GT_AGENT: command.identity,
-      GT_TOKEN: command.token,
-      GT_BEAD: command.bead.id,
-      GT_DEFAULT_BRANCH: command.rig.defaultBranch,
-      GIT_AUTHOR_NAME: command.identity,
-      GIT_AUTHOR_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
-      GIT_COMMITTER_NAME: command.identity,
-      GIT_COMMITTER_EMAIL: `${command.name}@${this.rig.name}.townhall.local`,
+    const who: AgentIdentity = {
+      host: this.options.host,
+      secure: this.options.secure ?? false,
+      town: this.options.town,
+      rig: { id: this.rig.id, name: this.rig.name, defaultBranch: command.rig.defaultBranch },
+      identity: command.identity,
+      name: command.name,
+      token: command.token,
+      beadId: command.bead.id,
     };
-    const agent = agentCommand(this.options.runtime, this.rig.name, this.options.sandbox.files);
+    const keys = this.options.agentKeys ? keysFor(this.options.agentKeys, this.rig.name) : {};
+    const places = { path: this.options.sandbox.files.path, home: this.repo.homeDir, tmpDir: this.repo.tmpDir };
+    let launched: { file: string; args: string[]; env: Record<string, string>; stream?: PresetStream; runDir?: string };
+    try {
+      launched = await this.launchOf(command, who, places, keys, worktree);
+    } catch (error) {
+      release();
+      this.queuedStarts.delete(command.identity);
+      const why = error instanceof Error ? error.message : String(error);
+      this.log(`${command.identity} cannot start: ${why}`);
+      await this.repo.removeWorktree(command.name).catch(() => {});
+      await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `cannot start: ${why}`.slice(0, 500) });
+      return;
+    }
+    const env = launched.env;
     // Through the one launcher: as the rig's user, in a PID namespace of its own, under the network rule.
-    const { file, args, ...ids } = this.options.sandbox.command(this.groupKey, user, agent.file, agent.args);
+    const { file, args, ...ids } = this.options.sandbox.command(this.groupKey, user, launched.file, launched.args);
     // Detached: a process group (and session) of its own, which stops and kills reach whole.
     let child: ChildProcess;
     try {
       child = spawn(file, args, { cwd: worktree, env, stdio: ["ignore", "pipe", "pipe"], detached: true, ...ids });
     } catch (error) {
       release(); // refused outright (no process, no exit to wait for): what it made is the next sweep's
+      if (launched.runDir) removeRunDir(launched.runDir);
       throw error;
     }
     if (child.pid) trackGroup(child.pid);
     // The secrets this container knows for the run, redacted by value from its output: an open set
     // (the container's token is renewed during long runs; the old one stays valid until it expires).
-    const output = this.output.open({ epoch: command.epoch, run: command.run, identity: command.identity }, [command.token, this.containerToken()]);
-    const run: Run = { command, child, exited: Promise.resolve(), outputAt: Date.now(), output, sent: new Set() };
+    // Its keys too: any form of them it prints is hidden (party/secret-values.ts).
+    const stream = launched.stream;
+    const output = this.output.open(
+      { epoch: command.epoch, run: command.run, identity: command.identity },
+      [command.token, this.containerToken(), ...keyValues(keys)],
+      stream ? (line) => stream.line(line) : undefined,
+    );
+    const run: Run = {
+      command,
+      child,
+      exited: Promise.resolve(),
+      outputAt: Date.now(),
+      output,
+      sent: new Set(),
+      ...(stream ? { stream } : {}),
+      ...(launched.runDir ? { runDir: launched.runDir } : {}),
+    };
     // Both streams read to their end (or a moment after the exit, if the group's rest holds them open).
     const streamsEnded = Promise.all(
       [child.stdout, child.stderr].map((stream) => (stream ? new Promise<void>((resolve) => stream.once("close", () => resolve())) : Promise.resolve())),
@@ -518,7 +626,11 @@ export class RigWorker {
     for (const line of run.output.end()) this.log(`${command.name}${line.stream === "out" ? ":" : "!"} ${line.text}`);
     await this.output.drain(command.run, OUTPUT_DRAIN_MS);
     this.log(`${command.identity} exited (${signal ?? code})`);
+    if (run.runDir) removeRunDir(run.runDir);
     await this.repo.removeWorktree(command.name).catch((error) => this.log(`worktree cleanup: ${error}`));
+    // What the run used, as its CLI's final result said (priced from --prices when it said no cost).
+    const usage: Usage | null = run.stream?.usage ? priced(run.stream.usage, this.options.prices ?? null) : null;
+    if (usage) this.log(`${command.identity} used ${usageLine(usage)}`);
     if (this.stopped || !this.holds(command.epoch)) return; // lost with the lease: nothing to report
     // The server may be down for a moment (a restart): the report is tried again while the lease holds.
     let reply: { bead_status: string | null } | null = null;
@@ -530,6 +642,7 @@ export class RigWorker {
           run: command.run,
           code,
           signal,
+          ...(usage ? { usage } : {}),
         });
       } catch (error) {
         if (attempt >= EXIT_REPORT_TRIES || this.stopped || !this.holds(command.epoch)) throw error;
@@ -538,6 +651,45 @@ export class RigWorker {
     }
     // Work that did not reach review is redone from a fresh branch: this one is nobody's now.
     if (reply.bead_status !== "in_review") await this.repo.deleteBranch(command.branch).catch(() => {});
+  }
+
+  /**
+   * What a run starts (before the launcher wraps it), in what environment: the scripted agent or
+   * a command as before; a preset's CLI with its role prompt, its per-run files (owned by the rig's
+   * user) and its model (the bead's, else the rig's, else the CLI's default).
+   */
+  private async launchOf(
+    command: StartAgentCommand,
+    who: AgentIdentity,
+    places: { path: string; home: string; tmpDir: string },
+    keys: Record<string, string>,
+    worktree: string,
+  ): Promise<{ file: string; args: string[]; env: Record<string, string>; stream?: PresetStream; runDir?: string }> {
+    const runtime = runtimeOf(this.options.runtime, this.rig);
+    if (runtime.kind === "unavailable") throw new Error(runtime.problem);
+    if (runtime.kind !== "preset") return { ...agentCommand(runtime, this.options.sandbox.files), env: agentEnvironment(who, places, keys) };
+    const preset = presetOf(runtime.name)!;
+    const found = await this.presetBinary(runtime.name);
+    if ("problem" in found) throw new Error(found.problem);
+    const runDir = runDirOf(this.rigDir, command.name);
+    const gtEnv = agentEnvironment(who, places, {});
+    const model = (command as { model?: string }).model ?? command.bead.model ?? this.rig.model ?? null;
+    const launch = prepareRun(
+      preset,
+      {
+        cwd: worktree,
+        home: places.home,
+        tmpDir: places.tmpDir,
+        runDir,
+        prompt: await rolePrompt(who, (line) => this.log(line)),
+        model,
+        gt: join(this.options.sandbox.files.gtBinDir, "gt"),
+        gtEnv: Object.fromEntries(Object.entries(gtEnv).filter(([name]) => name.startsWith("GT_") || name === "PATH")),
+      },
+      found.path,
+      this.repo.user,
+    );
+    return { file: launch.file, args: launch.args, env: agentEnvironment(who, places, keys, launch.env), stream: new PresetStream(preset), runDir };
   }
 
   private async stopAgent(command: StopAgentCommand): Promise<void> {

@@ -23,8 +23,12 @@ import { RigWorker, type RigWorkerOptions } from "./rig-worker.ts";
 import { deleteRigUser, isolating, mayorUserName, prepareWorkspace, removeRigDir, rigUserName } from "./rig-user.ts";
 import { agentFilesFor, inPlace, type AgentFiles } from "./agent-files.ts";
 import { AgentSandbox } from "./sandbox.ts";
+import { PresetBinaries } from "./presets/binary.ts";
+import type { PresetName } from "./presets/types.ts";
 
-export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone" | "sandbox"> & {
+export type SupervisorOptions = Omit<RigWorkerOptions, "containerId" | "session" | "onGone" | "sandbox" | "binaries"> & {
+  /** `--agent-bin`: a preset's CLI by runtime name, used as given (else looked for: presets/binary.ts). */
+  agentBin?: Partial<Record<PresetName, string>>;
   /** `host:port` on this machine that agents may reach besides the rooms (--agent-allow). */
   agentAllow?: readonly string[];
   /** Networks beyond this machine agents may reach (--agent-egress); all when absent. */
@@ -57,9 +61,12 @@ export class Supervisor {
   private readonly options: SupervisorOptions;
   /** One count of agent processes for all the rigs this container serves. */
   private readonly slots: AgentSlots;
+  /** Where presets' CLIs are: found once, for every rig. */
+  private readonly binaries: PresetBinaries;
 
   constructor(options: SupervisorOptions) {
     this.slots = new AgentSlots(options.maxAgents ?? defaultMaxAgents());
+    this.binaries = new PresetBinaries({ overrides: options.agentBin ?? {} });
     const given = options.containerToken;
     this.token = new TokenKeeper(
       typeof given === "function" ? given() : given,
@@ -168,6 +175,8 @@ export class Supervisor {
     const wanted = new Map([...this.replica.doc.getMap<Rig>("rigs").values()].filter((r) => this.wants(r)).map((r) => [r.id, r]));
     const missing = [...this.workers.keys()].filter((id) => !wanted.has(id) || this.gone.has(id));
     const added = [...wanted.keys()].filter((id) => !this.workers.has(id) && !this.refused.has(id));
+    // A rig's runtime and model as the registry has them now: they apply to its next run.
+    for (const [id, rig] of wanted) this.workers.get(id)?.update(rig);
     this.gone.clear();
     // The registry read through a tool: it alone says a rig is gone, and it alone holds the git URLs
     // with their credentials (the document shows them redacted). If it cannot be read, nothing changes.
@@ -198,6 +207,7 @@ export class Supervisor {
           session: this.session,
           slots: this.slots,
           sandbox: this.sandbox!,
+          binaries: this.binaries,
           onGone: () => this.reconcileRemoval(rig.id),
         });
       } catch (error) {

@@ -5,14 +5,16 @@
  * shares and so keeps fetch: resolves with the tool's value; rejects with ToolCallError when the tool
  * answered an error, with SyntaxError when the reply is not JSON, and otherwise (the request itself
  * failed) with an Error whose `cause` is the socket's error (`code` ECONNREFUSED, ECONNRESET, …).
+ * A reply's `nudge` (the witness's) is noted for gt to show (nudge.ts).
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { httpBase, tokenOf, type RoomAddress } from "../../client/connection.ts";
 import { ToolCallError } from "../../client/tool-http.ts";
 import type { ErrorCode } from "../../party/protocol.ts";
+import { noteNudge } from "./nudge.ts";
 
-type Reply<T> = { ok: boolean; value?: T; error?: { code: ErrorCode; message: string; retry_after?: number } };
+type Reply<T> = { ok: boolean; value?: T; error?: { code: ErrorCode; message: string; retry_after?: number }; nudge?: unknown };
 
 /** `POST /parties/<party>/<room>/api/<tool>`; resolves with the value or rejects as above. */
 export function postTool<T = unknown>(address: Omit<RoomAddress, "WebSocket">, tool: string, args: unknown = {}): Promise<T> {
@@ -33,6 +35,8 @@ export function postTool<T = unknown>(address: Omit<RoomAddress, "WebSocket">, t
         } catch (error) {
           return reject(error); // SyntaxError: not a tool reply
         }
+        // The witness's nudge rides on any reply, a refusal's too: noted for gt to show (nudge.ts).
+        if (reply && typeof reply === "object" && reply.nudge !== undefined) noteNudge(reply.nudge);
         if (!reply.ok)
           reject(
             new ToolCallError(reply.error?.code ?? "INTERNAL", reply.error?.message ?? `HTTP ${res.statusCode}`, res.statusCode, reply.error?.retry_after),

@@ -10,6 +10,8 @@ import type { Command, Values } from "./command.ts";
 import { GtUsageError } from "./errors.ts";
 import { readStdin } from "./input.ts";
 import { when } from "./output.ts";
+import { nudgeText, takeNudges } from "./nudge.ts";
+import type { Nudge } from "../../party/protocol.ts";
 
 const MAIL_BODY: [string, string][] = [
   ["-m, --message <text>", "the message (- reads it from stdin)"],
@@ -50,11 +52,12 @@ export const mailCheck: Command = {
     ],
   ],
   args: (v) => {
-    if (typeof v.inject === "string" && !HOOK_EVENT_RE.test(v.inject)) throw new GtUsageError(`--inject takes a hook event's name (e.g. PostToolUse), got ${JSON.stringify(v.inject)}`);
+    if (typeof v.inject === "string" && !HOOK_EVENT_RE.test(v.inject))
+      throw new GtUsageError(`--inject takes a hook event's name (e.g. PostToolUse), got ${JSON.stringify(v.inject)}`);
     return {};
   },
   print: (mail: Mail[], _env, values) => {
-    if (values.inject !== undefined) return injected(mail, typeof values.inject === "string" ? values.inject : null);
+    if (values.inject !== undefined) return injected(mail, typeof values.inject === "string" ? values.inject : null, takeNudges());
     return mail.length ? mail.map(printMail).join("\n\n") : "no new mail";
   },
 };
@@ -65,25 +68,32 @@ const HOOK_EVENT_RE = /^[A-Z][A-Za-z]{1,40}$/;
 const INJECTED_BODY_CHARS = 2_000;
 
 /**
- * What `gt mail check --inject` prints: nothing when no mail is new; else a short block that a
- * coding CLI's hook puts in front of the model (after each tool call, for Claude Code: the per-run
- * settings of container/presets/claude.ts). `hookEvent`: the block as that Claude Code hook's JSON
- * (`hookSpecificOutput.additionalContext`: a PostToolUse hook's plain stdout never reaches the model).
+ * What `gt mail check --inject` prints: nothing when no mail is new and no nudge came; else a short
+ * block that a coding CLI's hook puts in front of the model (after each tool call, for Claude Code:
+ * the per-run settings of container/presets/claude.ts). `hookEvent`: the block as that Claude Code
+ * hook's JSON (`hookSpecificOutput.additionalContext`: a PostToolUse hook's plain stdout never
+ * reaches the model). `nudges`: the witness's, which rode on this very call's reply (nudge.ts).
  */
-export function injected(mail: readonly Mail[], hookEvent: string | null): string {
-  const block = injectedBlock(mail);
+export function injected(mail: readonly Mail[], hookEvent: string | null, nudges: readonly Nudge[] = []): string {
+  const block = injectedBlock(mail, nudges);
   if (!block) return "";
   return hookEvent ? JSON.stringify({ hookSpecificOutput: { hookEventName: hookEvent, additionalContext: block } }) : block;
 }
 
-/** The block itself (empty when there is nothing to show). */
-export function injectedBlock(mail: readonly Mail[]): string {
-  if (!mail.length) return "";
-  const lines = [`New mail for you (${mail.length}), now marked read; gt mail read <id> shows one again:`];
-  for (const m of mail) {
-    const body = m.body.trimEnd();
-    const cut = body.length > INJECTED_BODY_CHARS ? `${body.slice(0, INJECTED_BODY_CHARS)}\n… (cut: gt mail read ${m.id} shows it whole)` : body;
-    lines.push("", printMail({ ...m, body: cut }));
+/** The block itself (empty when there is nothing to show): the nudges first (the witness is waiting on an answer), then the mail. */
+export function injectedBlock(mail: readonly Mail[], nudges: readonly Nudge[] = []): string {
+  if (!mail.length && !nudges.length) return "";
+  const lines: string[] = [];
+  for (const nudge of nudges)
+    lines.push(nudgeText(nudge), "Answer it by going on with your bead (any gt call or tool use shows you are alive), or gt escalate if you are stuck.");
+  if (mail.length) {
+    if (lines.length) lines.push("");
+    lines.push(`New mail for you (${mail.length}), now marked read; gt mail read <id> shows one again:`);
+    for (const m of mail) {
+      const body = m.body.trimEnd();
+      const cut = body.length > INJECTED_BODY_CHARS ? `${body.slice(0, INJECTED_BODY_CHARS)}\n… (cut: gt mail read ${m.id} shows it whole)` : body;
+      lines.push("", printMail({ ...m, body: cut }));
+    }
   }
   return lines.join("\n");
 }

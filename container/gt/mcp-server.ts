@@ -13,6 +13,7 @@ import type { GtEnv } from "./env.ts";
 import { GtUnreachableError, GtUsageError } from "./errors.ts";
 import { toolsOf, type AgentToolName } from "./tools.ts";
 import { inputOf } from "./schemas.ts";
+import { nudgeText, takeNudges } from "./nudge.ts";
 
 function errorResult(code: string, message: string): CallToolResult {
   return { isError: true, content: [{ type: "text", text: `${code}: ${message}` }] };
@@ -20,6 +21,13 @@ function errorResult(code: string, message: string): CallToolResult {
 
 /** Runs one tool for MCP: the JSON value as text, or an error result (never a protocol error). */
 export async function mcpToolResult(env: GtEnv, name: AgentToolName, args: Record<string, unknown>): Promise<CallToolResult> {
+  const result = await toolResult(env, name, args);
+  // The witness's nudge rode on this call's reply: the model reads it with the result (after the value, which stays first).
+  const nudges = takeNudges();
+  return nudges.length ? { ...result, content: [...result.content, ...nudges.map((n) => ({ type: "text" as const, text: nudgeText(n) }))] } : result;
+}
+
+async function toolResult(env: GtEnv, name: AgentToolName, args: Record<string, unknown>): Promise<CallToolResult> {
   try {
     const value = await callAgentTool(env, name, args);
     return { content: [{ type: "text", text: JSON.stringify(value ?? null, null, 2) }] };

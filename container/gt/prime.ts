@@ -34,7 +34,12 @@ function hookLines(hook: Bead): string[] {
   return out;
 }
 
-function printPrime(prime: PrimeResult, env: GtEnv): string {
+/** What `gt prime` prints: also the prompt the container gives a preset runtime's agent (container/preset-run.ts). */
+export function primeText(prime: PrimeResult, env: Pick<GtEnv, "town" | "agent">): string {
+  return printPrime(prime, env);
+}
+
+function printPrime(prime: PrimeResult, env: Pick<GtEnv, "town" | "agent">): string {
   const { agent, hook, mail } = prime;
   const rig = agent.identity.split("/")[0];
   const out = [`You are ${agent.identity}, the ${agent.role} ${agent.name} of rig ${rig} in town ${env.town} (status: ${agent.status}).`];

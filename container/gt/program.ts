@@ -24,6 +24,7 @@ import { gtMode, readGtEnv } from "./env.ts";
 import { GtUnreachableError, GtUsageError } from "./errors.ts";
 import { namesOf, usage } from "./help.ts";
 import { gtTool } from "./tools.ts";
+import { nudgeText, takeNudges } from "./nudge.ts";
 
 /** Option names for the tool fields that differ (error messages name the option, not the field). */
 const FLAG_OF_FIELD: Record<string, string> = { bead_id: "bead", beads: "bead" };
@@ -143,7 +144,15 @@ export async function run(argv: string[]): Promise<Outcome> {
   return execute(io.invoked);
 }
 
-async function execute({ name: asked, values: given, lists }: Invocation): Promise<Outcome> {
+/** A command's outcome, with any nudge of the witness that rode on its replies on stderr (the agent reads both). */
+async function execute(invocation: Invocation): Promise<Outcome> {
+  const outcome = await executeCommand(invocation);
+  const nudges = takeNudges();
+  if (!nudges.length) return outcome;
+  return { ...outcome, stderr: [outcome.stderr, ...nudges.map(nudgeText)].filter(Boolean).join("\n") };
+}
+
+async function executeCommand({ name: asked, values: given, lists }: Invocation): Promise<Outcome> {
   let name = asked;
   let command = lookup(name)!;
   let values = given;

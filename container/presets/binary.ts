@@ -71,7 +71,10 @@ export class PresetBinaries {
     this.prefix ??= (this.options.npmPrefix ?? npmGlobalPrefix)();
     const prefix = await this.prefix;
     if (prefix) for (const name of preset.binaries) if (executableFile(join(prefix, "bin", name))) return { path: join(prefix, "bin", name) };
-    const where = [`the container's PATH (${dirs.join(":") || "empty"})`, prefix ? `npm's global bin (${join(prefix, "bin")})` : "npm's global bin (npm not found)"];
+    const where = [
+      `the container's PATH (${dirs.join(":") || "empty"})`,
+      prefix ? `npm's global bin (${join(prefix, "bin")})` : "npm's global bin (npm not found)",
+    ];
     return {
       problem: `${preset.binaries.join(" or ")} not found in ${where.join(" or ")}: install it where rig users can run it (e.g. npm install -g), or give --agent-bin ${preset.name}=<path>`,
     };

@@ -108,7 +108,12 @@ function parseLine(line: string): AgentEvent[] {
       for (const block of Array.isArray(content) ? content : []) {
         if (block?.type !== "tool_result") continue;
         const text = resultText(block.content);
-        events.push({ kind: "tool_result", ok: block.is_error !== true, ...(block.tool_use_id ? { id: String(block.tool_use_id) } : {}), ...(text ? { text } : {}) });
+        events.push({
+          kind: "tool_result",
+          ok: block.is_error !== true,
+          ...(block.tool_use_id ? { id: String(block.tool_use_id) } : {}),
+          ...(text ? { text } : {}),
+        });
       }
       return events.length ? events : [{ kind: "progress" }];
     }
@@ -144,7 +149,10 @@ export const claude: Preset = {
     const mcpConfig = join(spec.runDir, "mcp.json");
     const settings = join(spec.runDir, "settings.json");
     const env = Object.fromEntries(Object.keys(spec.gtEnv).map((name) => [name, `\${${name}}`]));
-    const inject = (event: string) => ({ matcher: "*", hooks: [{ type: "command", command: `${shellQuote(spec.gt)} mail check --inject ${event}`, timeout: 30 }] });
+    const inject = (event: string) => ({
+      matcher: "*",
+      hooks: [{ type: "command", command: `${shellQuote(spec.gt)} mail check --inject ${event}`, timeout: 30 }],
+    });
     return {
       file: binary,
       args: [

@@ -4,10 +4,11 @@
  * succeeded, errors, and the final result with what the run used. A `progress` event shows nothing
  * (it only keeps the agent from looking idle).
  */
-import type { Usage } from "../../party/protocol.ts";
-import type { AgentEvent } from "./types.ts";
+import type { OutputKind, Usage } from "../../party/protocol.ts";
+import type { AgentEvent, Preset } from "./types.ts";
 
-export type ReadableLine = { stream: "out" | "err"; text: string };
+/** A line people read, with what it is (`kind`) and, for a tool's result or the run's, whether it went well. */
+export type ReadableLine = { stream: "out" | "err"; text: string; kind?: OutputKind; ok?: boolean };
 
 /** Of a failed tool's output, what its line shows. */
 const FAILURE_CHARS = 300;
@@ -46,24 +47,56 @@ export class EventLines {
         return event.text
           .trimEnd()
           .split("\n")
-          .map((text) => ({ stream: "out" as const, text }));
+          .map((text) => ({ stream: "out" as const, text, kind: "text" as const }));
       case "tool":
         if (event.id) this.tools.set(event.id, event.name);
-        return [{ stream: "out", text: `→ ${event.name}${event.input ? `: ${event.input}` : ""}` }];
+        return [{ stream: "out", text: `→ ${event.name}${event.input ? `: ${event.input}` : ""}`, kind: "tool" }];
       case "tool_result": {
         const name = (event.id && this.tools.get(event.id)) || "tool";
         if (event.id) this.tools.delete(event.id);
-        if (event.ok) return [{ stream: "out", text: `← ${name}: ok` }];
-        return [{ stream: "out", text: `← ${name} failed${event.text ? `: ${firstLines(event.text, FAILURE_CHARS)}` : ""}` }];
+        if (event.ok) return [{ stream: "out", text: `← ${name}: ok`, kind: "tool_result", ok: true }];
+        return [{ stream: "out", text: `← ${name} failed${event.text ? `: ${firstLines(event.text, FAILURE_CHARS)}` : ""}`, kind: "tool_result", ok: false }];
       }
       case "error":
-        return [{ stream: "err", text: `error: ${firstLines(event.text, 2 * FAILURE_CHARS)}` }];
+        return [{ stream: "err", text: `error: ${firstLines(event.text, 2 * FAILURE_CHARS)}`, kind: "error" }];
       case "result": {
         const head = `result: ${event.ok ? "done" : "failed"}${event.usage ? ` (${usageLine(event.usage)})` : ""}`;
-        return [{ stream: event.ok ? "out" : "err", text: event.ok || !event.text ? head : `${head}: ${firstLines(event.text, 2 * FAILURE_CHARS)}` }];
+        return [
+          {
+            stream: event.ok ? "out" : "err",
+            text: event.ok || !event.text ? head : `${head}: ${firstLines(event.text, 2 * FAILURE_CHARS)}`,
+            kind: "result",
+            ok: event.ok,
+          },
+        ];
       }
       case "progress":
         return [];
     }
+  }
+}
+
+/**
+ * One run's stdout as a preset's CLI writes it, a whole line at a time (never cut before it is
+ * parsed: a stream-json event is often longer than the room keeps of a line): its readable lines,
+ * and the usage its final result reported. A line that is not one of its events is shown as it is.
+ */
+export class PresetStream {
+  private readonly lines = new EventLines();
+  /** The usage of the run's last `result` event, when it had one. */
+  usage: Usage | null = null;
+  /** Whether any line was one of its events (progress, even when nothing is shown). */
+  events = 0;
+
+  constructor(private readonly preset: Pick<Preset, "parse">) {}
+
+  line(text: string): ReadableLine[] {
+    const trimmed = text.replace(/\r$/, "");
+    if (!trimmed.trim()) return [];
+    const events = this.preset.parse(trimmed);
+    if (!events.length) return [{ stream: "out", text: trimmed }];
+    this.events += 1;
+    for (const event of events) if (event.kind === "result" && event.usage) this.usage = event.usage;
+    return this.lines.lines(events);
   }
 }

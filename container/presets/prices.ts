@@ -14,10 +14,7 @@ import type { Usage } from "../../party/protocol.ts";
 import { modelName } from "../../party/protocol.ts";
 
 const rate = z.number().min(0).max(1_000_000);
-const pricesSchema = z.record(
-  modelName,
-  z.strictObject({ input: rate, output: rate, cacheRead: rate.optional(), cacheWrite: rate.optional() }),
-);
+const pricesSchema = z.record(modelName, z.strictObject({ input: rate, output: rate, cacheRead: rate.optional(), cacheWrite: rate.optional() }));
 export type Prices = z.infer<typeof pricesSchema>;
 
 /** Reads and checks a prices file; throws an Error whose message says what is wrong, in one line. */
@@ -43,7 +40,10 @@ export function priced(usage: Usage, prices: Prices | null): Usage {
   if (usage.costUsd !== null || !prices || !usage.model || !Object.hasOwn(prices, usage.model)) return usage;
   const p = prices[usage.model]!;
   const cost =
-    (usage.inputTokens * p.input + usage.outputTokens * p.output + usage.cacheReadTokens * (p.cacheRead ?? p.input) + usage.cacheWriteTokens * (p.cacheWrite ?? p.input)) /
+    (usage.inputTokens * p.input +
+      usage.outputTokens * p.output +
+      usage.cacheReadTokens * (p.cacheRead ?? p.input) +
+      usage.cacheWriteTokens * (p.cacheWrite ?? p.input)) /
     1_000_000;
   return { ...usage, costUsd: Math.min(1_000_000, Math.round(cost * 1e8) / 1e8) };
 }
