@@ -21,6 +21,11 @@
  *   GT_* variables (`env_vars`) that Codex passes to the server from its own environment, so no
  *   value (the run's token) is written anywhere or appears in an argument. Codex offers an MCP
  *   server's tools to the model as the namespace `mcp__gt`.
+ * - Codex has hooks in Claude Code's form: a PostToolUse hook (`-c hooks.PostToolUse=…`) runs
+ *   `gt mail check --inject PostToolUse` after every tool call, whose JSON puts new mail and the
+ *   witness's nudge in front of the model before its next request (`additionalContext`). Codex runs
+ *   a hook only once its user trusted it; `--dangerously-bypass-hook-trust` trusts the run's own
+ *   (the command line is ours, and Codex warns of it in an event, which the parser leaves out).
  * - The prompt comes last, after `--`, so a prompt that starts with `-` is not taken for an option.
  *
  * Codex reports tokens (turn.completed.usage: input including cached, cached, output including
@@ -35,6 +40,8 @@ import type { AgentEvent, Launch, Preset, RunSpec } from "./types.ts";
 const IDLE_MS = 15 * 60_000;
 /** How long a `gt` tool may take over MCP (Codex's default of 60 s is short for `gt done` on a busy rig). */
 const GT_TOOL_TIMEOUT_S = 600;
+
+const HOOK_TRUST_FLAG = "`--dangerously-bypass-hook-trust`";
 
 /** A TOML basic string (JSON's escapes are TOML's for these). */
 const toml = (value: string): string => JSON.stringify(value);
@@ -115,6 +122,8 @@ function itemEvents(phase: "started" | "updated" | "completed", item: Record<str
     }
     case "error": {
       const said = text(item.message);
+      // The notice of the flag this preset gives (see above), not a problem of the run.
+      if (said?.startsWith(HOOK_TRUST_FLAG)) return [{ kind: "progress" }];
       return said ? [{ kind: "error", text: said }] : [{ kind: "progress" }];
     }
     default:
@@ -166,6 +175,7 @@ export const codex: Preset = {
         "exec",
         "--json",
         "--dangerously-bypass-approvals-and-sandbox",
+        "--dangerously-bypass-hook-trust",
         "--ephemeral",
         "--skip-git-repo-check",
         "--color",
@@ -175,6 +185,8 @@ export const codex: Preset = {
         ...(spec.model ? ["-m", spec.model] : []),
         "-c",
         `mcp_servers.gt={${gt}}`,
+        "-c",
+        `hooks.PostToolUse=[{matcher="*", hooks=[{type="command", command=${toml(`${shellQuote(spec.gt)} mail check --inject PostToolUse`)}}]}]`,
         // Its update check would reach out at every start: versions are the operator's to choose.
         "-c",
         "check_for_update_on_startup=false",
@@ -188,3 +200,8 @@ export const codex: Preset = {
   parse: (line) => parseCodexLine(line),
   runParser: (spec) => (line) => parseCodexLine(line, spec.model),
 };
+
+/** A word for the shell that runs a hook's command. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -5,7 +5,8 @@
  * provider in the user's Codex config points it at as an operator's local gateway would be. The
  * model scripts one task: a shell command that commits in the worktree, a call of `gt mcp`'s
  * gt_prime (its GT_* variables reach gt: the fake room below sees the run's token), a command that
- * fails, and a last message. The preset's parser turns what Codex printed into the run's events.
+ * fails, and a last message; a mail waiting for the agent reaches the model through the preset's
+ * PostToolUse hook (`gt mail check --inject`). The preset's parser turns what Codex printed into the run's events.
  *
  * Set GT_RECORD_STREAMS=<dir> to keep what Codex printed (tests/fixtures/agent-streams/ holds one).
  */
@@ -27,6 +28,14 @@ const GT = join(ROOT, "container", "bin", "gt");
 const KEY = "sk-standin-codex-7f3a9c";
 const TOKEN = "agent-token-codex-51e2";
 const TASK = "Polecat toast of rig alpha: add hello.txt, commit it, then run gt done.";
+const MAIL = {
+  id: "01JBMAIL000000000000000000",
+  from: "docs/polecats/nux",
+  to: "alpha/polecats/toast",
+  subject: "Also update the README",
+  body: "Mention hello.txt in the README, please.",
+  state: "delivered",
+};
 const nobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : null;
 
 let standIn: OpenAiStandIn;
@@ -44,13 +53,22 @@ function own(path: string): void {
 beforeAll(async () => {
   binary = ensureCodex(undefined, (line) => console.log(line));
   standIn = await startOpenAiStandIn();
-  // The rig room, as far as gt_prime over HTTP goes: it records who called.
+  // The rig room, as far as gt's calls over HTTP go (gt_prime; the hook's gt_mail_check, with one
+  // mail the first time, and its acknowledgement): it records who called.
+  let mailSent = false;
   room = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
-      roomCalls.push({ path: req.url ?? "", authorization: req.headers.authorization });
+      const path = req.url ?? "";
+      roomCalls.push({ path, authorization: req.headers.authorization });
+      let value: unknown = {};
+      if (path.endsWith("/api/gt_prime")) value = { bead: { id: "bd-1", title: "Add hello.txt" }, mail: [] };
+      else if (path.endsWith("/api/gt_mail_check")) {
+        value = mailSent ? [] : [{ ...MAIL, sentAt: Date.now() }];
+        mailSent = true;
+      }
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: true, value: { bead: { id: "bd-1", title: "Add hello.txt" }, mail: [] } }));
+      res.end(JSON.stringify({ ok: true, value }));
     });
   });
   await new Promise<void>((resolve) => room.listen(0, "127.0.0.1", resolve));
@@ -82,7 +100,7 @@ function run(spec: RunSpec, env: Record<string, string>): Promise<{ code: number
 }
 
 describe("the codex preset runs the real Codex CLI", () => {
-  it("does a scripted task offline: a commit through its shell, gt_prime through gt mcp, a failed command, and reports the usage the stand-in counted", async () => {
+  it("does a scripted task offline: a commit through its shell, gt_prime through gt mcp, a failed command, mail through its hook, and reports the usage the stand-in counted", async () => {
     const home = join(dir, "home");
     const cwd = join(dir, "worktree");
     const runDir = join(dir, "run");
@@ -159,7 +177,17 @@ describe("the codex preset runs the real Codex CLI", () => {
       "alpha/polecats/toast Add hello",
     );
     // gt mcp was started with the run's variables: its call reached the rig room with the run's token.
-    expect(roomCalls).toEqual([{ path: "/parties/rig/town.01JBRIG0000000000000000000/api/gt_prime", authorization: `Bearer ${TOKEN}` }]);
+    expect(roomCalls.filter((c) => c.path.endsWith("/gt_prime"))).toEqual([
+      { path: "/parties/rig/town.01JBRIG0000000000000000000/api/gt_prime", authorization: `Bearer ${TOKEN}` },
+    ]);
+    // Its hook ran gt after each of its three tool calls, as the agent (the run's token): the mail
+    // sent mid-run was put in front of the model with its next request, and not again.
+    const checks = roomCalls.filter((c) => c.path.endsWith("/gt_mail_check"));
+    expect(checks.length).toBe(3);
+    expect(checks.every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    const sawMail = turns.map((t) => JSON.stringify(t.body?.input ?? []).includes(MAIL.body));
+    expect(sawMail).toEqual([false, true, true, true]); // in the conversation from the request after the first tool call on
+    expect(JSON.stringify(turns[1]!.body?.input).split(MAIL.body).length - 1).toBe(1);
     expect(functionOutputs(turns[2]!.body)[1]!.output).toContain("Add hello.txt");
 
     // The run as the container shows it.
@@ -172,6 +200,7 @@ describe("the codex preset runs the real Codex CLI", () => {
       return e;
     });
     expect(shown).toEqual([
+      // The notice of --dangerously-bypass-hook-trust (the preset's own choice) is left out.
       { kind: "error", text: expect.stringContaining("Model metadata for `stand-in-model` not found") },
       { kind: "tool", name: "shell", input: "echo hello > hello.txt && git add hello.txt && git commit -q -m 'Add hello' && echo committed" },
       { kind: "tool_result", ok: true },

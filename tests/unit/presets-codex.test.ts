@@ -30,13 +30,24 @@ describe("codex preset: its command line", () => {
   it("runs codex exec autonomously with JSON events, the model, the worktree, gt mcp by variable names, and the prompt last after --", () => {
     const launch = codex.launch(spec, "/usr/local/bin/codex");
     expect(launch.file).toBe("/usr/local/bin/codex");
-    expect(launch.args.slice(0, 5)).toEqual(["exec", "--json", "--dangerously-bypass-approvals-and-sandbox", "--ephemeral", "--skip-git-repo-check"]);
+    expect(launch.args.slice(0, 6)).toEqual([
+      "exec",
+      "--json",
+      "--dangerously-bypass-approvals-and-sandbox",
+      "--dangerously-bypass-hook-trust",
+      "--ephemeral",
+      "--skip-git-repo-check",
+    ]);
     expect(launch.args).toEqual(expect.arrayContaining(["-C", spec.cwd, "-m", "gpt-5-codex"]));
     expect(launch.args.indexOf("-m") + 1).toBe(launch.args.indexOf("gpt-5-codex"));
     const mcp = launch.args[launch.args.findIndex((a) => a.startsWith("mcp_servers.gt="))]!;
     expect(launch.args[launch.args.indexOf(mcp) - 1]).toBe("-c");
     expect(mcp).toBe(
       'mcp_servers.gt={command="/opt/townhall/container/bin/gt", args=["mcp"], env_vars=["GT_HOST", "GT_TOKEN", "GT_RIG", "GT_RIG_ID"], startup_timeout_sec=30, required=true, tool_timeout_sec=600}',
+    );
+    // After each tool call, its hook puts new mail and the witness's nudge in front of the model.
+    expect(launch.args).toContain(
+      'hooks.PostToolUse=[{matcher="*", hooks=[{type="command", command="/opt/townhall/container/bin/gt mail check --inject PostToolUse"}]}]',
     );
     expect(launch.args.slice(-2)).toEqual(["--", spec.prompt]);
     // The token's value is in the agent's environment only (the container's), never in an argument or a file.
@@ -50,9 +61,10 @@ describe("codex preset: its command line", () => {
     expect(launch.args.slice(-2)).toEqual(["--", "--help me"]);
   });
 
-  it("writes gt's path as a TOML string even with quotes and backslashes in it", () => {
+  it("writes gt's path as a TOML string even with quotes and backslashes in it, and as one shell word in its hook", () => {
     const launch = codex.launch({ ...spec, gt: '/opt/a "b"\\c/gt' }, "/bin/codex");
     expect(launch.args.find((a) => a.startsWith("mcp_servers.gt="))).toContain('command="/opt/a \\"b\\"\\\\c/gt"');
+    expect(launch.args.find((a) => a.startsWith("hooks.PostToolUse="))).toContain(`command="'/opt/a \\"b\\"\\\\c/gt' mail check --inject PostToolUse"`);
   });
 
   it("names its binary and the variables an OpenAI key goes in", () => {
@@ -68,12 +80,12 @@ describe("codex preset: its parser", () => {
     const events = stream("codex-0.171.0.jsonl").flatMap((line) => parse(line));
     expect(events.filter((e) => e.kind !== "progress")).toEqual([
       { kind: "error", text: "Model metadata for `stand-in-model` not found. Defaulting to fallback metadata; this can degrade performance and cause issues." },
-      { kind: "tool", name: "shell", input: "echo hello > hello.txt && git add hello.txt && git commit -q -m 'Add hello' && echo committed", id: "item_1" },
-      { kind: "tool_result", ok: true, id: "item_1" },
-      { kind: "tool", name: "mcp__gt__gt_prime", input: "", id: "item_2" },
-      { kind: "tool_result", ok: true, id: "item_2" },
-      { kind: "tool", name: "shell", input: "cat no-such-file", id: "item_3" },
-      { kind: "tool_result", ok: false, id: "item_3", text: "exit 1: cat: no-such-file: No such file or directory\n" },
+      { kind: "tool", name: "shell", input: "echo hello > hello.txt && git add hello.txt && git commit -q -m 'Add hello' && echo committed", id: "item_3" },
+      { kind: "tool_result", ok: true, id: "item_3" },
+      { kind: "tool", name: "mcp__gt__gt_prime", input: "", id: "item_4" },
+      { kind: "tool_result", ok: true, id: "item_4" },
+      { kind: "tool", name: "shell", input: "cat no-such-file", id: "item_5" },
+      { kind: "tool_result", ok: false, id: "item_5", text: "exit 1: cat: no-such-file: No such file or directory\n" },
       { kind: "text", text: "Committed hello.txt." },
       {
         kind: "result",
@@ -81,6 +93,8 @@ describe("codex preset: its parser", () => {
         usage: { model: "stand-in-model", turns: null, inputTokens: 3200, outputTokens: 200, cacheReadTokens: 800, cacheWriteTokens: 0, costUsd: null },
       },
     ]);
+    // The notice of --dangerously-bypass-hook-trust, which the preset gives, is no error of the run.
+    expect(stream("codex-0.171.0.jsonl").filter((line) => line.includes("--dangerously-bypass-hook-trust")).length).toBe(2);
     // Every line of its stream is one of its events: thread and turn starts are progress.
     expect(stream("codex-0.171.0.jsonl").every((line) => parse(line).length > 0)).toBe(true);
   });
