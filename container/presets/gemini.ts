@@ -20,7 +20,9 @@
  *   no value: the run's token), trusted (no confirmation); they select the API key as the way to
  *   authenticate (GEMINI_API_KEY, given to the rig with --agent-env or its secrets file; a gateway
  *   with GOOGLE_GEMINI_BASE_URL too), and turn off the updater and usage statistics.
- *   `--allowed-mcp-server-names gt` loads no other MCP server (the repository's).
+ *   `--allowed-mcp-server-names gt` loads no other MCP server (the repository's). An AfterTool hook
+ *   runs `gt mail check --inject AfterTool` after every tool call: its JSON's `additionalContext`
+ *   (new mail, the witness's nudge) goes to the model with the tool's result.
  *   Its session files go there as well, and are deleted with the run.
  * - The prompt is given as `--prompt=<text>`, one argument, so a prompt that starts with `-` is not
  *   taken for an option.
@@ -124,6 +126,7 @@ export const gemini: Preset = {
       general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
       privacy: { usageStatisticsEnabled: false },
       mcpServers: { gt: { command: spec.gt, args: ["mcp"], env, trust: true, timeout: GT_TOOL_TIMEOUT_MS } },
+      hooks: { AfterTool: [{ matcher: "*", hooks: [{ type: "command", command: `${shellQuote(spec.gt)} mail check --inject AfterTool` }] }] },
     };
     return {
       file: binary,
@@ -152,3 +155,8 @@ export const gemini: Preset = {
   },
   runParser: (spec) => new GeminiRun(spec.model).line,
 };
+
+/** A word for the shell that runs a hook's command. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

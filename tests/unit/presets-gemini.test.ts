@@ -5,7 +5,8 @@
  * at a scripted stand-in of the Gemini API (streamGenerateContent, server-sent events), model
  * gemini-2.5-pro, the model scripting a commit through its shell tool, gt mcp's gt_prime (which
  * reached a stand-in rig room with the run's token), a command that fails, and a last message
- * streamed in two pieces. It took 13-17 s here: the stream is kept rather than run in every `npm test`.
+ * streamed in two pieces. A mail the stand-in room held for the agent reached the model once, in the
+ * request after the first tool call, through the preset's AfterTool hook (`gt mail check --inject`). It took 13-17 s here: the stream is kept rather than run in every `npm test`.
  */
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
@@ -60,6 +61,10 @@ describe("gemini preset: its command line and settings", () => {
         trust: true,
         timeout: 600_000,
       },
+    });
+    // After each tool call, its hook puts new mail and the witness's nudge in front of the model (with the tool's result).
+    expect(settings.hooks).toEqual({
+      AfterTool: [{ matcher: "*", hooks: [{ type: "command", command: "/opt/townhall/container/bin/gt mail check --inject AfterTool" }] }],
     });
     expect(settings.security.auth.selectedType).toBe("gemini-api-key");
     expect(settings.general.enableAutoUpdate).toBe(false);
