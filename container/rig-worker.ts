@@ -689,7 +689,7 @@ export class RigWorker {
       found.path,
       this.repo.user,
     );
-    return { file: launch.file, args: launch.args, env: agentEnvironment(who, places, keys, launch.env), stream: new PresetStream(preset), runDir };
+    return { file: launch.file, args: launch.args, env: agentEnvironment(who, places, keys, launch.env), stream: new PresetStream(preset, model), runDir };
   }
 
   private async stopAgent(command: StopAgentCommand): Promise<void> {
