@@ -15,7 +15,8 @@
  * - `opencode.json` (OPENCODE_CONFIG, merged over the user's and the project's config) registers
  *   `gt mcp` as a local MCP server whose environment names the GT_* variables as `{env:NAME}`:
  *   opencode fills them from its own environment, so the file holds no value (the run's token).
- *   It also turns off the updater and sharing (a session must not be published).
+ *   It also turns off the updater, sharing (a session must not be published) and its undo
+ *   snapshots (a git copy of each worktree kept in the rig's HOME, which its polecats share).
  * - The prompt comes last, after `--`, so a prompt that starts with `-` is not taken for an option.
  *
  * The model is opencode's `provider/model` (`anthropic/claude-sonnet-4-5`, `openai/gpt-5`); its
@@ -129,6 +130,8 @@ export const opencode: Preset = {
       $schema: "https://opencode.ai/config.json",
       autoupdate: false,
       share: "disabled",
+      // Its undo snapshots (a git repository per worktree, kept in the rig's shared HOME) would pile up; the worktree is git already.
+      snapshot: false,
       mcp: { gt: { type: "local", command: [spec.gt, "mcp"], environment, enabled: true, timeout: MCP_TIMEOUT_MS } },
     };
     return {

@@ -57,6 +57,7 @@ describe("opencode preset: its command line and config", () => {
     });
     expect(config.share).toBe("disabled");
     expect(config.autoupdate).toBe(false);
+    expect(config.snapshot).toBe(false);
     expect(JSON.stringify(launch)).not.toContain("secret-token-value");
   });
 });
