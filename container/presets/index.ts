@@ -4,9 +4,12 @@
  */
 import { AGENT_RUNTIMES } from "../../party/protocol.ts";
 import { claude } from "./claude.ts";
+import { codex } from "./codex.ts";
+import { gemini } from "./gemini.ts";
+import { opencode } from "./opencode.ts";
 import type { Preset, PresetName } from "./types.ts";
 
-const PRESETS: Partial<Record<PresetName, Preset>> = { claude };
+const PRESETS: Partial<Record<PresetName, Preset>> = { claude, codex, gemini, opencode };
 
 /** The names a preset may have (the protocol's runtimes but scripted and command), whether or not this container has it. */
 export const PRESET_NAMES = AGENT_RUNTIMES.filter((r): r is PresetName => r !== "scripted" && r !== "command");
