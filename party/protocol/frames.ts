@@ -16,7 +16,14 @@ export const callFrame = z.strictObject({
 export type CallFrame = z.infer<typeof callFrame>;
 
 export type ErrorBody = { code: ErrorCode; message: string; retry_after?: number };
-export type ResultFrame = { type: "result"; id: string; ok: true; value: unknown } | { type: "result"; id: string | null; ok: false; error: ErrorBody };
+/**
+ * The witness's nudge to an agent that made no progress (docs/lifecycle.md, W8): never mail, it
+ * rides once on the reply to that agent's next tool call (a result frame or an HTTP reply, whether
+ * the call succeeded or not). `at`: when the witness nudged.
+ */
+export type Nudge = { from: string; at: number; subject: string; body: string };
+export type ResultFrame =
+  { type: "result"; id: string; ok: true; value: unknown; nudge?: Nudge } | { type: "result"; id: string | null; ok: false; error: ErrorBody; nudge?: Nudge };
 
 /** Sent once to every socket after it is authorised. */
 export type HelloFrame = {
@@ -30,8 +37,8 @@ export type HelloFrame = {
 /** Every `event` an EventFrame may carry (docs/protocol.md documents each; tests/unit/protocol-docs.test.ts checks). */
 export const EVENT_TYPES = ["mail"] as const;
 /**
- * Pushed to the sockets of one identity. Only mail: the witness's nudge is mail from `<rig>/witness`,
- * and an agent learns of its bead from `start_agent` and gt_prime.
+ * Pushed to the sockets of one identity. Only mail: the witness's nudge rides on the reply to the
+ * agent's next tool call (ResultFrame), and an agent learns of its bead from `start_agent` and gt_prime.
  */
 export type EventFrame = { type: "event"; event: "mail"; mail: Mail };
 /** EVENT_TYPES and EventFrame name the same events (a compile error otherwise). */
@@ -98,13 +105,15 @@ export type OutputFrame = { type: "output"; run: RunInfo | null; lines: OutputLi
 export type ServerFrame = ResultFrame | HelloFrame | EventFrame | CommandFrame | LeaseFrame | OutputFrame;
 
 /** Server → client frames, for clients that parse what they receive. */
+const nudge = z.object({ from: z.string(), at: z.number(), subject: z.string(), body: z.string() });
 export const serverFrame = z.union([
-  z.object({ type: z.literal("result"), id: z.string().nullable(), ok: z.literal(true), value: z.unknown() }),
+  z.object({ type: z.literal("result"), id: z.string().nullable(), ok: z.literal(true), value: z.unknown(), nudge: nudge.optional() }),
   z.object({
     type: z.literal("result"),
     id: z.string().nullable(),
     ok: z.literal(false),
     error: z.object({ code: z.string(), message: z.string(), retry_after: z.number().optional() }),
+    nudge: nudge.optional(),
   }),
   z.object({
     type: z.literal("hello"),

@@ -96,6 +96,8 @@ export const LIMITS = {
   outputRunsKept: 20,
   outputBacklogLines: 500,
   outputBatchLines: 200,
+  /** Earlier days' usage sums the town document keeps (TownUsage.days), newest first. */
+  usageDaysKept: 30,
 } as const;
 
 // The tokens' lifetimes (tokens.ts has their claims).

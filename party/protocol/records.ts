@@ -36,6 +36,8 @@ export type RigSummary = {
   closedByHour?: number[];
   /** What of the agents' boundary the serving container enforces (absent until a container says). */
   boundary?: Boundary;
+  /** What the rig's runs used today (UTC), by hour over the last 24 hours, its budget and whether dispatch is held. */
+  usage?: RigUsage;
 };
 
 /**
@@ -59,7 +61,7 @@ export type AttentionItem = {
   /** Since when (ms since the epoch). */
   at: number;
 };
-export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error"] as const;
+export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error", "budget"] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 /**
@@ -81,6 +83,59 @@ export type Usage = {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   costUsd: number | null;
+};
+
+/**
+ * Usage summed over runs (a bead's runs, a rig's day, the town's day). Tokens by kind as the CLIs
+ * report them; `costUsd` sums the runs whose cost is known, and `unpriced` counts those whose cost
+ * is not (their tokens count, their USD does not).
+ */
+export type UsageTotals = {
+  runs: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  unpriced: number;
+};
+
+export const BUDGET_UNITS = ["tokens", "usd"] as const;
+export type BudgetUnit = (typeof BUDGET_UNITS)[number];
+/**
+ * A daily budget (a UTC day), in tokens (input, output, cache read and cache write together) or in
+ * USD. Reached when the day's spend is at or past `daily`: then no new run starts (lifecycle W22).
+ */
+export type Budget = { unit: BudgetUnit; daily: number };
+/** Dispatch held by a budget reached (W22): whose budget (the rig's, or the town's), since when, and why in words with the figures. */
+export type BudgetHold = { by: "rig" | "town"; since: number; reason: string };
+
+/** A rig's usage in its summary: today's sums (UTC), the last 24 hours by hour, its budget and hold. */
+export type RigUsage = {
+  /** The UTC day the sums are of, `YYYY-MM-DD`. */
+  day: string;
+  today: UsageTotals;
+  /** USD and tokens per UTC hour over the last 24 hours, oldest first: [23] is the hour of the summary's `updatedAt`. */
+  costByHour: number[];
+  tokensByHour: number[];
+  budget?: Budget;
+  /** Set while no new run starts in the rig (W22). */
+  hold?: BudgetHold;
+  /** The rig holds for the town's budget, reached today (what the town last told it). */
+  townReached?: boolean;
+};
+
+/** The town's usage (the town document's `usage` map, key `town`): daily sums only, never a run's row. */
+export type TownUsage = {
+  /** Today, UTC (`YYYY-MM-DD`), and the sums of every rig's runs today (a rig removed today included). */
+  day: string;
+  today: UsageTotals;
+  /** Earlier days' sums, newest first (LIMITS.usageDaysKept). */
+  days: { day: string; totals: UsageTotals }[];
+  budget: Budget | null;
+  /** Since when the town's budget is reached today (every rig holds dispatch), or null. */
+  reached: BudgetHold | null;
+  updatedAt: number;
 };
 
 export type Rig = {
@@ -107,6 +162,8 @@ export type Bead = {
   body: string;
   /** The model this bead asks for (over its rig's). */
   model?: string;
+  /** What its runs used, summed (each run counted once, when its exit reported its usage). */
+  usage?: UsageTotals;
   status: BeadStatus;
   priority: Priority;
   requires: string[];
@@ -181,6 +238,8 @@ export type ConvoyBead = {
   failure?: string;
   /** When the town learnt that it reached `closed` (a convoy's burn-down). */
   doneAt?: number;
+  /** What its runs used, as its rig last told the town. */
+  usage?: UsageTotals;
 };
 
 export type Convoy = {
@@ -263,7 +322,14 @@ export type FeedEvent = { id: string; at: number; kind: string; text: string; to
 // Agent output: what agents print, kept per run in the rig room's storage (never in a document).
 
 /** One line an agent printed: `seq` counts from 1 within its run; `at` is when the container read it. */
-export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string };
+/**
+ * What a line of a preset runtime's parsed event stream is (container/presets): the agent's text, a
+ * tool call (its name and a short input), a tool's result (`ok` says whether it succeeded), an error,
+ * or the run's final result. Absent: a plain line of a scripted or command agent's output.
+ */
+export const OUTPUT_KINDS = ["text", "tool", "tool_result", "error", "result"] as const;
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
+export type OutputLine = { seq: number; at: number; stream: "out" | "err"; text: string; kind?: OutputKind; ok?: boolean };
 /**
  * One run of an agent as its output knows it. `lines` and `bytes`: what its ring holds now;
  * `dropped`: lines it lost (the oldest, past the ring's bounds, or lost on the way from the container).
@@ -286,5 +352,5 @@ export type RunInfo = {
 export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number };
 
 /** Names of the top-level shared types of each live document. */
-export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", events: "events" } as const;
+export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", usage: "usage", events: "events" } as const;
 export const RIG_DOC = { meta: "meta", beads: "beads", agents: "agents", mail: "mail", escalations: "escalations", events: "events" } as const;

@@ -9,9 +9,13 @@ import { MODEL_RE, POLECAT_NAME_RE } from "./patterns.ts";
 import {
   AGENT_RUNTIMES,
   BEAD_STATUSES,
+  type Budget,
+  type BudgetHold,
+  type UsageTotals,
   boundarySchema,
   CONVOY_STATUSES,
   MERGE_FAILURES,
+  OUTPUT_KINDS,
   PRIORITIES,
   SEVERITIES,
   type Agent,
@@ -41,6 +45,12 @@ export const usageSchema = z.strictObject({
   cacheWriteTokens: count,
   costUsd: z.number().min(0).max(1_000_000).nullable(),
 });
+
+/** A daily budget (records.ts Budget): whole tokens, or USD. */
+export const budgetSchema = z.discriminatedUnion("unit", [
+  z.strictObject({ unit: z.literal("tokens"), daily: z.number().int().min(1).max(1_000_000_000_000) }),
+  z.strictObject({ unit: z.literal("usd"), daily: z.number().positive().max(1_000_000) }),
+]);
 
 const slingArgs = {
   title,
@@ -132,6 +142,13 @@ export const townToolArgs = {
    * name, needed only when the town did not place the bead (gt_sling, gt_convoy_create).
    */
   gt_bead_move: z.strictObject({ bead_id: ulidString, rig: slug, from: slug.optional() }),
+  /**
+   * Operator: sets, raises or clears (null) a daily budget (UTC days): the town's, or with `rig` that
+   * rig's (a rig-scoped operator: its own rig's only). When reached, no new run starts (lifecycle W22).
+   */
+  gt_budget_set: z.strictObject({ rig: slug.optional(), budget: budgetSchema.nullable() }),
+  /** Town-wide operators, the Mayor, the container: what the town's runs used today and earlier days, and per rig today. */
+  gt_costs: z.strictObject({ days: z.number().int().min(0).max(LIMITS.usageDaysKept).optional() }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
   /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
@@ -274,7 +291,15 @@ export const rigToolArgs = {
     identity: address,
     first: z.number().int().min(0).optional(),
     lines: z
-      .array(z.strictObject({ at: z.number().int().min(0), stream: z.enum(["out", "err"]), text: z.string().max(LIMITS.outputLineBytes) }))
+      .array(
+        z.strictObject({
+          at: z.number().int().min(0),
+          stream: z.enum(["out", "err"]),
+          text: z.string().max(LIMITS.outputLineBytes),
+          kind: z.enum(OUTPUT_KINDS).optional(),
+          ok: z.boolean().optional(),
+        }),
+      )
       .min(1)
       .max(LIMITS.outputBatchLines),
   }),
@@ -320,3 +345,12 @@ export type ShareLink = { id: string; path: string; view: ShareView; createdAt: 
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
+/** `gt_budget_set`: the budget now set (null: none), the town's or the named rig's (which learns it through the town's outbox). */
+export type BudgetSetResult = { rig: string | null; budget: Budget | null };
+/** `gt_costs`: today (UTC) for the town and each rig, and the town's earlier days (newest first, as many as asked). */
+export type CostsResult = {
+  day: string;
+  town: { today: UsageTotals; budget: Budget | null; reached: BudgetHold | null };
+  days: { day: string; totals: UsageTotals }[];
+  rigs: { name: string; today: UsageTotals; budget: Budget | null; hold: BudgetHold | null; costByHour: number[] }[];
+};

@@ -32,6 +32,9 @@
  *       rig summaries carry it.
  *   7 — agents that are coding CLIs: a rig's runtime and model in the registry (gt_rig_add,
  *       gt_rig_update), a bead's model (gt_sling, gt_convoy_create, gt_bead_create), and each run's
- *       usage (gt_agent_exited, RunInfo).
+ *       usage (gt_agent_exited, RunInfo); daily budgets (gt_budget_set) and the town's costs
+ *       (gt_costs); the witness's nudge is no longer mail: it rides once on the reply to the agent's
+ *       next tool call (`nudge` beside `value` or `error`); a preset runtime's output lines say what
+ *       they are (OutputLine.kind, ok).
  */
 export const PROTOCOL_VERSION = 7;

@@ -29,6 +29,8 @@ export function rank(item: AttentionItem): number {
     }
     case "waiting_mail":
       return 8;
+    case "budget":
+      return 2;
     default:
       return assertNever(item.kind);
   }
@@ -53,6 +55,7 @@ export function itemHref(base: string, rig: Rig, item: AttentionItem): string {
     case "escalation":
       return `${rigBase}#escalation-${item.id}`;
     case "rig_error":
+    case "budget":
       return rigBase;
     default:
       return assertNever(item.kind);

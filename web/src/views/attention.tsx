@@ -23,6 +23,7 @@ const KIND_LABEL: Record<AttentionItem["kind"], string> = {
   agent: "agent",
   waiting_mail: "mail waiting",
   rig_error: "rig error",
+  budget: "budget",
 };
 
 function itemTone(item: AttentionItem): Tone {
@@ -36,6 +37,8 @@ function itemTone(item: AttentionItem): Tone {
       return /^dead\b/.test(item.detail) ? "red" : "amber";
     case "waiting_mail":
       return "blue";
+    case "budget":
+      return "amber";
   }
 }
 
