@@ -143,8 +143,8 @@ export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: (
         modelProblem={problem("model")}
       />
       <p class="text-xs text-zinc-500">
-        Runtime: how its agents run (the container's <code class="font-mono">--runtime</code> unless you pick one); a model left empty is the runtime's
-        own. Both can be changed later on the rig's page.
+        Runtime: how its agents run (the container's <code class="font-mono">--runtime</code> unless you pick one); a model left empty is the runtime's own.
+        Both can be changed later on the rig's page.
       </p>
     </FormDialog>
   );
