@@ -16,12 +16,13 @@
  */
 import { showInvisible } from "./invisible.ts";
 import { withoutControls } from "./plain-text.ts";
-import { LIMITS, ToolError, type AgentLogResult, type OutputLine, type RunInfo } from "./protocol.ts";
+import { LIMITS, ToolError, type AgentLogResult, type OutputKind, type OutputLine, type RunInfo } from "./protocol.ts";
 import type { KeyValueStorage } from "./records.ts";
 import { redact } from "./redact.ts";
 import { SecretValues } from "./secret-values.ts";
 
-export type IncomingLine = { at: number; stream: "out" | "err"; text: string };
+/** A line as the container sends it; a preset runtime's parsed lines say what they are (`kind`, `ok`). */
+export type IncomingLine = { at: number; stream: "out" | "err"; text: string; kind?: OutputKind; ok?: boolean };
 
 /** What of agents' output a caller may read (party/access.ts outputScope): all of it, one agent's (by name), one bead's runs. */
 export type OutputScope = { agent?: string; bead?: string };
@@ -139,7 +140,16 @@ export function appendLines(
   const known = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
   const added: RingLine[] = fresh.map((line, i) => {
     const text = shapeLine(line.text, (t) => redact(t, known));
-    return { seq: next.nextSeq + i, at: line.at, stream: line.stream, text, batch, size: utf8Bytes(text) };
+    return {
+      seq: next.nextSeq + i,
+      at: line.at,
+      stream: line.stream,
+      text,
+      ...(line.kind ? { kind: line.kind } : {}),
+      ...(line.ok !== undefined ? { ok: line.ok } : {}),
+      batch,
+      size: utf8Bytes(text),
+    };
   });
   let kept = [...ring, ...added];
   let bytes = next.bytes + added.reduce((sum, l) => sum + l.size, 0);
@@ -165,7 +175,14 @@ export function appendLines(
 }
 
 function publicLine(line: OutputLine): OutputLine {
-  return { seq: line.seq, at: line.at, stream: line.stream, text: line.text };
+  return {
+    seq: line.seq,
+    at: line.at,
+    stream: line.stream,
+    text: line.text,
+    ...(line.kind ? { kind: line.kind } : {}),
+    ...(line.ok !== undefined ? { ok: line.ok } : {}),
+  };
 }
 
 /** A ring read back from its storage batches (lines still in the ring only). */

@@ -72,7 +72,8 @@ describe("parseStartOptions", () => {
 });
 
 // The script itself, as `npm start -- …` runs it: it must answer before building or starting anything.
-describe("npm start's script", () => {
+// Each run starts Node with the TypeScript loader: seconds on a busy machine.
+describe("npm start's script", { timeout: 60_000 }, () => {
   const start = (args: string[]) =>
     spawnSync(process.execPath, ["--import", TS_LOADER, "scripts/start.ts", ...args], {
       encoding: "utf8",

@@ -169,7 +169,8 @@ export function SpendChart(props: { usage: RigUsage; now: number; unit: "usd" | 
   const values = createMemo(() => hourly(props.unit === "usd" ? props.usage.costByHour : props.usage.tokensByHour));
   const ticks = createMemo(() => axisTicks(Math.max(0, ...values())));
   const top = () => ticks()[ticks().length - 1]!;
-  const fmt = (v: number) => (props.unit === "usd" ? (top() < 1 ? `$${v.toFixed(2)}` : usd(v).replace(/\.00$/, "")) : tokens(v));
+  // Whole dollars when every step is whole ("$0 $5 $10"), else cents on every label ("$0.00 $0.50 $1.00").
+  const fmt = (v: number) => (props.unit === "tokens" ? tokens(v) : ticks().every(Number.isInteger) ? usd(v).replace(/\.00$/, "") : `$${v.toFixed(2)}`);
   const total = () => values().reduce((a, v) => a + v, 0);
   const H = 140;
   const pad = { l: 44, r: 8, t: 8, b: 20 };
