@@ -64,3 +64,43 @@ it("adds a rig with a runtime and model, shows them, and changes them from the r
   expect(reset.runtime).toBeUndefined();
   expect(reset.model).toBeUndefined();
 });
+
+it("the sling and convoy dialogs may ask for a model: sent with the bead, a bad one refused before anything is sent", async () => {
+  const t = await h.town("slingmodel");
+  await t.readyRig("alpha");
+  const p = await h.page("about:blank");
+  const sent: Record<string, unknown>[] = [];
+  p.on("request", (r) => /gt_sling|gt_convoy_create/.test(r.url()) && sent.push(JSON.parse(r.postData() ?? "null")));
+  await p.goto(t.url());
+  await live(p);
+
+  await p.locator("[data-testid=open-sling]").click();
+  const sling = p.locator("[data-testid=sling-dialog]");
+  await sling.locator("input[name=title]").fill("Tidy the README");
+  await sling.locator("input[name=model]").fill("claude sonnet");
+  await sling.locator("[data-testid=action-submit]").click();
+  expect(await sling.locator("[data-testid=field-error][data-field=model]").innerText()).toMatch(/^A model name has letters/);
+  expect(sent).toEqual([]);
+  await sling.locator("input[name=model]").fill("claude-haiku-4-5");
+  await sling.locator("[data-testid=action-submit]").click();
+  await sling.locator("[data-testid=sling-result][data-rig=alpha]").waitFor();
+  expect(sent).toEqual([expect.objectContaining({ title: "Tidy the README", model: "claude-haiku-4-5" })]);
+  expect(await sling.locator("input[name=model]").inputValue()).toBe("");
+  await sling.getByRole("button", { name: "Close" }).click();
+
+  await p.locator("[data-testid=open-convoy]").click();
+  const convoy = p.locator("[data-testid=convoy-dialog]");
+  await convoy.locator("input[name=title]").fill("Spring cleaning");
+  await convoy.locator("input[name=bead-0-title]").fill("One");
+  await convoy.locator("input[name=bead-1-title]").fill("Two");
+  await convoy.locator("input[name=model]").fill("gpt-5-codex");
+  await convoy.locator("[data-testid=action-submit]").click();
+  await p.waitForURL(/\/convoys\//);
+  expect(sent[1]).toMatchObject({
+    title: "Spring cleaning",
+    beads: [
+      { title: "One", model: "gpt-5-codex" },
+      { title: "Two", model: "gpt-5-codex" },
+    ],
+  });
+});
