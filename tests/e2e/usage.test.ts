@@ -278,3 +278,25 @@ it("an operator sets, raises and clears a rig's daily budget; a bad figure is re
   await expect.poll(() => sent.length).toBe(2);
   expect(sent[1]).toEqual({ rig: "alpha", budget: null });
 });
+
+it("an operator sets the town's daily budget from the overview", async () => {
+  const t = await h.town("townbudget");
+  const alpha = await t.readyRig("alpha");
+  const beta = await t.readyRig("beta");
+  const doc = spendTown({ alpha: alpha.id, beta: beta.id });
+  const p = await h.page("about:blank");
+  await serveDoc(p, /\/docs\/town/, doc);
+  const sent: unknown[] = [];
+  p.on("request", (r) => r.url().includes("gt_budget_set") && sent.push(JSON.parse(r.postData() ?? "null")));
+  await p.goto(t.url());
+  await live(p);
+  await p.locator("[data-testid=town-spend] [data-testid=open-budget]").click();
+  const dialog = p.locator("[data-testid=budget-dialog]");
+  expect(await dialog.locator("h2").innerText()).toBe("Daily budget of the town");
+  expect(await dialog.locator("input[name=daily]").inputValue()).toBe("10");
+  await dialog.locator("select[name=unit]").selectOption("tokens");
+  await dialog.locator("input[name=daily]").fill("2M");
+  await dialog.locator("[data-testid=action-submit]").click();
+  await expect.poll(() => sent.length).toBe(1);
+  expect(sent[0]).toEqual({ budget: { unit: "tokens", daily: 2_000_000 } });
+});
