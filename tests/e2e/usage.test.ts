@@ -8,6 +8,7 @@ import { expect, it } from "vitest";
 import type { AgentLogResult, Bead, Convoy, RigUsage, TownUsage, UsageTotals } from "../../party/protocol.ts";
 import { harness, live } from "./harness.ts";
 import { rigRecord, serveDoc } from "./doc-stand-in.ts";
+import { standIn } from "./stand-in.ts";
 
 const h = harness();
 
@@ -299,4 +300,25 @@ it("an operator sets the town's daily budget from the overview", async () => {
   await dialog.locator("[data-testid=action-submit]").click();
   await expect.poll(() => sent.length).toBe(1);
   expect(sent[0]).toEqual({ budget: { unit: "tokens", daily: 2_000_000 } });
+});
+
+it("the agent page says what its run used", async () => {
+  const t = await h.town("agentuse");
+  const alpha = await t.readyRig("alpha");
+  const container = await standIn(t, alpha);
+  h.later(() => container.close());
+  const bead = await t.rigCall<Bead>(alpha, "gt_bead_create", { title: "Priced work" });
+  const start = await container.nextStart(bead.id);
+  await container.started(start);
+  const p = await h.page("about:blank");
+  // The output socket as the rig room answers once runs carry usage (the usage work's RunInfo.usage).
+  await p.routeWebSocket(/\/output\//, (ws) => {
+    const run = { run: start.run, identity: start.identity, beadId: bead.id, startedAt: Date.now() - 30_000, lines: 1, bytes: 5, dropped: 0 };
+    const usage = { model: "claude-sonnet-4-5", turns: 3, inputTokens: 10_000, outputTokens: 2000, cacheReadTokens: 300, cacheWriteTokens: 0, costUsd: 0.05 };
+    ws.send(JSON.stringify({ type: "output", run: { ...run, usage }, lines: [{ seq: 1, at: Date.now(), stream: "out", text: "hello" }] }));
+  });
+  await p.goto(t.url(`/rigs/alpha/agents/${start.name}`));
+  const used = p.locator("[data-testid=output-run-usage]");
+  await used.waitFor();
+  expect((await used.innerText()).trim()).toBe("· used claude-sonnet-4-5 · 3 turns · 12k tokens · $0.05");
 });
