@@ -38,7 +38,7 @@ export function HoldNote(props: { hold: BudgetHold; testid?: string }) {
       data-by={props.hold.by}
     >
       <span class="font-medium">On hold{props.hold.by === "town" ? " for the town's budget" : " for its budget"}</span> (since <Ago at={props.hold.since} />
-      ): {props.hold.reason}. No new run starts until the budget is raised or cleared, or the day ends (UTC); runs already going finish.
+      ): {props.hold.reason.replace(/\.$/, "")}. No new run starts until the budget is raised or cleared, or the day ends (UTC); runs already going finish.
     </p>
   );
 }
