@@ -16,7 +16,7 @@
  */
 import { showInvisible } from "./invisible.ts";
 import { withoutControls } from "./plain-text.ts";
-import { LIMITS, ToolError, type AgentLogResult, type OutputKind, type OutputLine, type RunInfo } from "./protocol.ts";
+import { LIMITS, ToolError, type AgentLogResult, type OutputKind, type OutputLine, type RunInfo, type Usage } from "./protocol.ts";
 import type { KeyValueStorage } from "./records.ts";
 import { redact } from "./redact.ts";
 import { SecretValues } from "./secret-values.ts";
@@ -385,10 +385,11 @@ export class AgentOutput {
   }
 
   /**
-   * A run ended, with how. `create`: make it known if it is not (a run that never printed, e.g. one
-   * whose worktree could not be made). Returns the runs that changed.
+   * A run ended, with how and what it used (`usage`, when its exit reported it). `create`: make it
+   * known if it is not (a run that never printed, e.g. one whose worktree could not be made).
+   * Returns the runs that changed.
    */
-  ended(run: string, identity: string, exit: string, at: number, create: boolean): Promise<RunInfo[]> {
+  ended(run: string, identity: string, exit: string, at: number, create: boolean, usage?: Usage): Promise<RunInfo[]> {
     return this.serially(async () => {
       const index = await this.runs();
       const put: Record<string, unknown> = {};
@@ -401,10 +402,17 @@ export class AgentOutput {
         stored = index.get(run)!;
       }
       if (stored.endedAt !== undefined) {
+        // Over already (its exit reported, or a later run began first): its usage is still its own.
+        if (usage && !stored.usage) {
+          const withUsage: StoredRun = { ...stored, usage };
+          index.set(run, withUsage);
+          put[runKey(run)] = withUsage;
+          changed.unshift(withUsage);
+        }
         await this.commit(put, del);
         return changed.map(infoOf);
       }
-      const ended: StoredRun = { ...stored, endedAt: at, exit: exit.slice(0, 500) };
+      const ended: StoredRun = { ...stored, endedAt: at, exit: exit.slice(0, 500), ...(usage ? { usage } : {}) };
       index.set(run, ended);
       put[runKey(run)] = ended;
       await this.commit(put, del);

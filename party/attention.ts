@@ -3,16 +3,18 @@
  * records. The list rides in the rig's summary in the town document, so the overview needs only the
  * town socket; it is bounded (LIMITS.attentionItems items, texts cut) whatever the rig holds.
  */
-import { LIMITS, redactGitUrl, type Agent, type AttentionItem, type Bead, type Escalation, type Mail, type RigStatus } from "./protocol.ts";
+import { LIMITS, redactGitUrl, type Agent, type AttentionItem, type Bead, type BudgetHold, type Escalation, type Mail, type RigStatus } from "./protocol.ts";
 
 /**
- * Ranks, worst first: a critical escalation, a rig that cannot work at all, high escalations, failed
+ * Ranks, worst first: a critical escalation, a rig that cannot work at all (its clone, or a budget
+ * reached: no new run starts), high escalations, failed
  * beads, dead, hung and stalled agents, medium escalations, mail nobody will read, low escalations.
  * Within one rank the newest comes first: the operator has seen the older ones already.
  */
 export const RANK = {
   critical: 0,
   rig_error: 1,
+  budget: 1,
   high: 2,
   failed_bead: 3,
   dead: 4,
@@ -36,6 +38,8 @@ export type AttentionInput = {
   agents: Iterable<Agent>;
   mail: Iterable<Mail>;
   escalations: Iterable<Escalation>;
+  /** Dispatch held by a budget reached (W22): its reason says the figures. */
+  hold?: BudgetHold | undefined;
 };
 
 /** Agent states that need someone: its heartbeats are late, it makes no progress, or it is gone. */
@@ -52,6 +56,9 @@ export function attentionItems(input: AttentionInput, limit: number = LIMITS.att
   const { rig } = input;
   if (rig.status === "error") {
     offer(RANK.rig_error, { kind: "rig_error", id: rig.id, title: rig.name, detail: rig.error || "the container cannot serve this rig", at: rig.errorAt ?? 0 });
+  }
+  if (input.hold) {
+    offer(RANK.budget, { kind: "budget", id: rig.id, title: rig.name, detail: `no new run starts: ${input.hold.reason}`, at: input.hold.since });
   }
   for (const bead of input.beads) {
     if (bead.status !== "failed") continue;

@@ -44,6 +44,8 @@ const FAILURES: ReadonlySet<string> = new Set(FAILURE_KINDS);
  */
 export function reachesTown(event: Pick<FeedEvent, "kind" | "tone">): boolean {
   if (FAILURES.has(event.kind)) return true;
+  // A rig's dispatch held by a budget, or released (W22): the town hears it; a budget set it wrote itself.
+  if (event.kind === "budget") return event.tone === "warn" || event.tone === "good";
   return (event.kind === "merge" || event.kind === "rig") && (event.tone === "bad" || event.tone === "warn");
 }
 

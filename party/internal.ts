@@ -8,7 +8,9 @@ import {
   ATTENTION_KINDS,
   BEAD_STATUSES,
   boundarySchema,
+  budgetSchema,
   FEED_TONES,
+  modelName,
   LIMITS,
   MAIL_STATES,
   PRIORITIES,
@@ -17,9 +19,23 @@ import {
   slug,
   ulidString,
   type BeadStatus,
+  type UsageTotals,
 } from "./protocol.ts";
 
 const count = z.number().int().min(0);
+
+/** Usage summed over runs (UsageTotals). */
+export const usageTotals = z.strictObject({
+  runs: count,
+  inputTokens: count,
+  outputTokens: count,
+  cacheReadTokens: count,
+  cacheWriteTokens: count,
+  costUsd: z.number().min(0),
+  unpriced: count,
+});
+const utcDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const budgetHold = z.strictObject({ by: z.enum(["rig", "town"]), since: z.number(), reason: z.string().max(500) });
 
 export const rigInit = z.strictObject({
   town: slug,
@@ -73,8 +89,31 @@ export const summaryPush = z.strictObject({
       .optional(),
     closedByHour: z.array(count).length(24).optional(),
     boundary: boundarySchema.optional(),
+    usage: z
+      .strictObject({
+        day: utcDay,
+        today: usageTotals,
+        costByHour: z.array(z.number().min(0)).length(24),
+        tokensByHour: z.array(count).length(24),
+        budget: budgetSchema.optional(),
+        hold: budgetHold.optional(),
+        townReached: z.boolean().optional(),
+      })
+      .optional(),
   }),
 });
+
+/**
+ * Rig → town (through the rig's outbox): the rig's usage sums of one UTC day (W22). Whole-day sums,
+ * so a notice sent again or out of order counts nothing twice: the town keeps the one with most runs.
+ */
+export const usageNotice = z.strictObject({ rig_id: ulidString, day: utcDay, totals: usageTotals });
+
+/** Town → rig: an operator set, raised or cleared (null) the rig's daily budget (W22). */
+export const budgetSet = z.strictObject({ budget: budgetSchema.nullable() });
+
+/** Town → rig: the town's budget is reached today (`day`), or no longer; `at` orders the notices (W22). */
+export const townBudgetNotice = z.strictObject({ reached: z.boolean(), day: utcDay, at: z.number(), reason: z.string().max(500) });
 
 /**
  * Rig → town: one of the rig's failures for the town's feed (through the rig's outbox; the town
@@ -112,6 +151,8 @@ export const beadCreate = z.strictObject({
   reason: z.string().max(2000),
   /** It takes the place of a bead moved here from another rig (gt_bead_move). */
   moved_from: z.strictObject({ rig: slug, bead_id: ulidString }).optional(),
+  /** The model the bead asks for (over its rig's). */
+  model: modelName.optional(),
 });
 
 /** Town → rig: the current status of some beads (the convoy reconciliation). */
@@ -124,6 +165,7 @@ export type BeadState = {
   title: string;
   failure?: string;
   movedTo?: { rig: string; beadId: string };
+  usage?: UsageTotals;
 };
 
 /**
@@ -166,6 +208,8 @@ export const convoyBeadNotice = z.strictObject({
   rev: z.number().int().min(0),
   /** Why it failed (status failed): the convoy keeps it, so it says why even after its rig is gone. */
   failure: z.string().max(300).optional(),
+  /** What its runs used (W22). */
+  usage: usageTotals.optional(),
 });
 
 /** Town → rig: a share link was revoked; its sockets close and it opens nothing any more. */

@@ -6,7 +6,7 @@
 export type OutboxEntry = {
   /** Unique per message (the mail id), so a retried enqueue replaces rather than duplicates. */
   key: string;
-  kind: "mail" | "wipe" | "bead" | "rig_update" | "convoy" | "revoke" | "feed" | "move";
+  kind: "mail" | "wipe" | "bead" | "rig_update" | "convoy" | "revoke" | "feed" | "move" | "usage" | "budget" | "town_budget";
   payload: unknown;
   attempts: number;
   nextAttemptAt: number;

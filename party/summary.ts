@@ -16,6 +16,7 @@ import {
   type Mail,
   type RigStatus,
   type RigSummary,
+  type RigUsage,
   type Boundary,
 } from "./protocol.ts";
 
@@ -59,6 +60,8 @@ export function computeSummary(
     lastActivity: number | null;
     diskBytes: number | null;
     boundary?: Boundary | undefined;
+    /** Today's usage, by hour, the budget and the hold (W22). */
+    usage?: RigUsage | undefined;
   },
   now: number,
 ): RigSummary {
@@ -88,10 +91,12 @@ export function computeSummary(
     agents,
     mail,
     escalations,
+    hold: input.usage?.hold,
   });
   summary.closedByHour = last24(input.closedHours ?? {}, now);
   summary.lastActivity = input.lastActivity;
   summary.diskBytes = input.diskBytes;
   if (input.boundary) summary.boundary = input.boundary;
+  if (input.usage) summary.usage = input.usage;
   return summary;
 }

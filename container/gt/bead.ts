@@ -1,5 +1,5 @@
 /** `gt bead`: a rig agent reads a bead (status); an operator retries one or moves it to another rig. */
-import type { Bead, BeadMoveResult } from "../../party/protocol.ts";
+import type { Bead, BeadMoveResult, BeadStatusResult } from "../../party/protocol.ts";
 import type { Command } from "./command.ts";
 import { when } from "./output.ts";
 
@@ -44,10 +44,14 @@ export const beadMove: Command = {
   print: (moved: BeadMoveResult) => `moved bead ${moved.moved_from.bead_id} from ${moved.moved_from.rig} to ${moved.rig} as bead ${moved.bead_id}`,
 };
 
-function printBead(bead: Bead): string {
+function printBead(bead: BeadStatusResult): string {
   const lines = [
     `Bead ${bead.id}: ${bead.title}`,
     `status: ${bead.status}, priority: ${bead.priority}`,
+    // Why an open bead waits (W22), and what its runs used.
+    ...(bead.hold ? [`waiting: no new run starts: ${bead.hold.reason}`] : []),
+    ...(bead.model ? [`model: ${bead.model}`] : []),
+    ...(bead.usage ? [`used: $${bead.usage.costUsd.toFixed(2)}, ${bead.usage.runs} run${bead.usage.runs === 1 ? "" : "s"}`] : []),
     ...(bead.assignee ? [`assignee: ${bead.assignee}`] : []),
     ...(bead.branch ? [`branch: ${bead.branch}`] : []),
     ...(bead.requires.length ? [`requires: ${bead.requires.join(", ")}`] : []),

@@ -7,6 +7,7 @@ import { beadMove, beadRetry, beadStatus } from "./bead.ts";
 import { checkpoint } from "./checkpoint.ts";
 import type { Command } from "./command.ts";
 import { convoyCreate, convoyList, convoyStatus } from "./convoy.ts";
+import { budgetClear, budgetSet, costs } from "./costs.ts";
 import { done } from "./done.ts";
 import { escalate, escalationAck, escalationResolve } from "./escalation.ts";
 import { mailCheck, mailInbox, mailRead, mailReply, mailSend } from "./mail.ts";
@@ -43,6 +44,10 @@ export const COMMANDS: readonly Command[] = [
   escalationResolve,
   // Operators' reads of a rig (GT_TOKEN an operator token; the room refuses agents).
   agentLog,
+  // An operator's costs and budgets (town tools).
+  costs,
+  budgetSet,
+  budgetClear,
 ];
 
 const BY_NAME = new Map(COMMANDS.map((command) => [command.name, command]));

@@ -80,6 +80,8 @@ export const OPERATOR_INPUTS = {
   gt_escalation_resolve: rigToolArgs.gt_escalation_resolve,
   gt_bead_move: townToolArgs.gt_bead_move,
   gt_agent_log: rigToolArgs.gt_agent_log,
+  gt_costs: townToolArgs.gt_costs,
+  gt_budget_set: townToolArgs.gt_budget_set,
 } satisfies Record<keyof typeof OPERATOR_TOOLS, z.ZodObject>;
 
 /** The input schema of the tool `gt` calls by that name in that mode (as gtTool picks it), or null. */

@@ -10,7 +10,7 @@ import { splitList } from "./input.ts";
 export const sling: Command = {
   name: "sling",
   usage:
-    "--title <text> [--body <text>] [--rig <name>] [--requires <cap,cap>] [--priority <low|medium|high|critical>]   or   <bead> <rig> [--from <rig>] (an operator's move)",
+    "--title <text> [--body <text>] [--rig <name>] [--requires <cap,cap>] [--priority <low|medium|high|critical>] [--model <name>]   or   <bead> <rig> [--from <rig>] (an operator's move)",
   summary:
     "create one bead; without --rig the Mayor's distribution picks the rig by capabilities and load; prints slung <bead> to <rig>: <reason>. " +
     "gt sling <bead> <rig> moves an existing bead to that rig instead (gt bead move: an operator's action)",
@@ -26,6 +26,7 @@ export const sling: Command = {
     ["--rig <name>", "the rig to place it in (default: the Mayor's distribution picks)"],
     ["--requires <caps>", "capabilities the rig must have, comma-separated"],
     ["--priority <priority>", "low, medium (default), high or critical"],
+    ["--model <name>", "the model the bead asks for, over its rig's (e.g. claude-opus-4-1)"],
     ["--from <rig>", "with <bead> <rig>: the bead's rig, when the town did not place it"],
   ],
   redirect: (v) => {
@@ -33,7 +34,7 @@ export const sling: Command = {
       if (v.from !== undefined) throw new GtUsageError("--from goes with gt sling <bead> <rig> (moving a bead)");
       return null;
     }
-    const creating = ["title", "body", "rig", "requires", "priority"].filter((o) => v[o] !== undefined);
+    const creating = ["title", "body", "rig", "requires", "priority", "model"].filter((o) => v[o] !== undefined);
     if (creating.length)
       throw new GtUsageError(`gt sling <bead> <rig> moves an existing bead; ${creating.map((o) => `--${o}`).join(", ")} create a new one: not both`);
     if (v.target === undefined)
@@ -42,6 +43,13 @@ export const sling: Command = {
     return { command: "bead move", values: { id: v.bead, rig: v.target, from: v.from, json: v.json } };
   },
   required: ["title"],
-  args: (v) => ({ title: v.title, body: v.body, rig: v.rig, requires: v.requires === undefined ? undefined : splitList(v.requires), priority: v.priority }),
+  args: (v) => ({
+    title: v.title,
+    body: v.body,
+    rig: v.rig,
+    requires: v.requires === undefined ? undefined : splitList(v.requires),
+    priority: v.priority,
+    model: v.model,
+  }),
   print: (slung: SlingResult) => `slung ${slung.bead_id} to ${slung.rig}: ${slung.reason}`,
 };

@@ -154,7 +154,15 @@ export const MAYOR_TOOLS = {
 type OperatorTool = AgentTool & { room: "rig" | "town" };
 
 export const OPERATOR_TOOLS: Record<
-  "gt_bead_retry" | "gt_agent_stop" | "gt_agent_restart" | "gt_escalation_ack" | "gt_escalation_resolve" | "gt_bead_move" | "gt_agent_log",
+  | "gt_bead_retry"
+  | "gt_agent_stop"
+  | "gt_agent_restart"
+  | "gt_escalation_ack"
+  | "gt_escalation_resolve"
+  | "gt_bead_move"
+  | "gt_agent_log"
+  | "gt_costs"
+  | "gt_budget_set",
   OperatorTool
 > = {
   gt_bead_retry: {
@@ -192,6 +200,17 @@ export const OPERATOR_TOOLS: Record<
     idempotent: true,
     readOnly: true,
     room: "rig",
+  },
+  gt_costs: {
+    description: "What the town's runs used today (UTC), per rig, and the earlier days; the budgets and what they hold.",
+    idempotent: true,
+    readOnly: true,
+    room: "town",
+  },
+  gt_budget_set: {
+    description: "Set, raise or clear (null) a daily budget in USD or tokens, the town's or a rig's; reached, no new run starts there.",
+    idempotent: true, // setting the same budget again changes nothing
+    room: "town",
   },
 };
 

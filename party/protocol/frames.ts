@@ -61,6 +61,8 @@ export type StartAgentCommand = {
   rig: { id: string; name: string; defaultBranch: string };
   /** A fresh agent token for this run. */
   token: string;
+  /** The model the bead asks for (`bead.model`), which the container uses over the rig's; absent: the rig's. */
+  model?: string;
 };
 /** `attempt`: the room asks again when a merge is not reported in time; merges are idempotent per bead. */
 export type MergeCommand = {

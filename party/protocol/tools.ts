@@ -345,6 +345,8 @@ export type ShareLink = { id: string; path: string; view: ShareView; createdAt: 
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
+/** `gt_bead_status`: the bead, and while it waits open because a budget holds its rig's dispatch (W22), that hold. */
+export type BeadStatusResult = Bead & { hold?: BudgetHold };
 /** `gt_budget_set`: the budget now set (null: none), the town's or the named rig's (which learns it through the town's outbox). */
 export type BudgetSetResult = { rig: string | null; budget: Budget | null };
 /** `gt_costs`: today (UTC) for the town and each rig, and the town's earlier days (newest first, as many as asked). */

@@ -38,6 +38,8 @@ export class Effects {
   async carry(t: Transition): Promise<{ noted: Promise<void> }> {
     const notes: Promise<void>[] = [];
     const granted = t.effects.some((e) => e.kind === "lease" && e.frame.state === "held");
+    // A run's usage goes on its output's record with its end (the usage effect comes first).
+    const usage = new Map(t.effects.flatMap((e) => (e.kind === "usage" ? [[e.run, e.usage] as const] : [])));
     for (const effect of t.effects) {
       switch (effect.kind) {
         case "lease": {
@@ -67,7 +69,7 @@ export class Effects {
           notes.push(this.host.relay.runStarted(effect.identity, effect.run));
           break;
         case "run_ended":
-          notes.push(this.host.relay.runEnded(effect.identity, effect.run, effect.exit, effect.create));
+          notes.push(this.host.relay.runEnded(effect.identity, effect.run, effect.exit, effect.create, usage.get(effect.run)));
           break;
         case "feed":
         case "escalate":
@@ -75,6 +77,7 @@ export class Effects {
         case "moved":
         case "convoy":
         case "closed":
+        case "usage":
           break; // stored with the step's records
       }
     }
@@ -125,6 +128,7 @@ export class Effects {
           branch: agent.branch,
           rig: { id: meta.rigId, name: meta.name, defaultBranch: meta.defaultBranch },
           token,
+          ...(bead.model ? { model: bead.model } : {}),
         };
       }
       case "merge": {

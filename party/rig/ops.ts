@@ -1,11 +1,23 @@
 /**
  * The rig room's side of room-to-room calls: the town's operations on it (`/internal/<op>`: create
- * the rig, deliver mail, create and move beads, report bead states, resize, wipe) and its hops to
- * the town (mail, the feed's failures, convoy notices, moves), each through the durable outbox.
+ * the rig, deliver mail, create and move beads, report bead states, resize, set its budget and tell
+ * it of the town's, wipe) and its hops to the town (mail, the feed's failures, convoy notices, moves,
+ * the day's usage), each through the durable outbox.
  */
 import type { z } from "zod";
 import { errorResponse, jsonResponse, type LiveServices } from "../live/index.ts";
-import { beadCreate, beadMoveOut, beadStates, mailEnvelope, revokeToken, rigInit, rigUpdate, type BeadState } from "../internal.ts";
+import {
+  beadCreate,
+  beadMoveOut,
+  beadStates,
+  budgetSet,
+  mailEnvelope,
+  revokeToken,
+  rigInit,
+  rigUpdate,
+  townBudgetNotice,
+  type BeadState,
+} from "../internal.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "../outbox.ts";
 import { CLOSE, parseAddress, type Bead, type Mail } from "../protocol.ts";
 import { createRig, type NewBead } from "../work/index.ts";
@@ -86,6 +98,7 @@ export class RigOps {
           reason: args.reason,
           ...(args.convoy_id ? { convoyId: args.convoy_id } : {}),
           ...(args.moved_from ? { movedFrom: { rig: args.moved_from.rig, beadId: args.moved_from.bead_id } } : {}),
+          ...(args.model ? { model: args.model } : {}),
         });
         return jsonResponse({ ok: true, value: { id: bead.id, status: bead.status, rev: bead.rev ?? 0 } });
       }
@@ -104,6 +117,7 @@ export class RigOps {
             ...(bead.assignee ? { assignee: bead.assignee } : {}),
             ...(bead.failure ? { failure: bead.failure.slice(0, 300) } : {}),
             ...(bead.movedTo ? { movedTo: bead.movedTo } : {}),
+            ...(bead.usage ? { usage: bead.usage } : {}),
           });
         }
         return jsonResponse({ ok: true, value: states });
@@ -126,6 +140,19 @@ export class RigOps {
         const args = rigUpdate.parse(body);
         if (!store.meta()) return missing();
         await steps.work({ type: "rig_resize", maxPolecats: args.max_polecats });
+        return jsonResponse({ ok: true, value: null });
+      }
+      case "budget": {
+        // W22: an operator's budget for this rig, through the town; dispatch judges it in the same step.
+        const { budget } = budgetSet.parse(body);
+        if (!store.meta() || store.removed) return missing();
+        await steps.work({ type: "budget_set", budget });
+        return jsonResponse({ ok: true, value: store.requireMeta().budget ?? null });
+      }
+      case "town_budget": {
+        const notice = townBudgetNotice.parse(body);
+        if (!store.meta() || store.removed) return missing();
+        await steps.work({ type: "town_budget", ...notice });
         return jsonResponse({ ok: true, value: null });
       }
       case "wipe": {
@@ -151,12 +178,12 @@ export class RigOps {
 
   /** The outbox's delivery of one entry to the town. */
   async attemptHop(entry: OutboxEntry): Promise<Attempt> {
-    const ops = { feed: "feed", convoy: "convoy_bead", move: "bead_moved" } as const;
+    const ops = { feed: "feed", convoy: "convoy_bead", move: "bead_moved", usage: "usage" } as const;
     if (entry.kind === "convoy" && this.dropNotices > 0) {
       this.dropNotices -= 1;
       return { kind: "delivered" }; // lost on the way, as far as anyone can tell
     }
-    if (entry.kind === "feed" || entry.kind === "convoy" || entry.kind === "move") {
+    if (entry.kind === "feed" || entry.kind === "convoy" || entry.kind === "move" || entry.kind === "usage") {
       const reply = await this.host.callRoom("main", this.host.townId(), ops[entry.kind], entry.payload);
       return classifyReply(reply.status, reply.body);
     }

@@ -7,7 +7,7 @@ import type * as Party from "partykit/server";
 import { scopeAllows, type AgentOutput } from "../agent-output.ts";
 import { outputScope, type RoomRef } from "../access.ts";
 import type { LiveServices, OutputWatch } from "../live/index.ts";
-import { CLOSE, ToolError, type OutputLine, type RunInfo, type TokenPayload } from "../protocol.ts";
+import { CLOSE, ToolError, type OutputLine, type RunInfo, type TokenPayload, type Usage } from "../protocol.ts";
 
 /** What the relay uses: the store's output, the rig as it is now, and the room's output sockets. */
 export type RelayHost = Pick<LiveServices, "roomId" | "outputWatchers" | "sendOutput" | "closeConnection"> & {
@@ -33,10 +33,10 @@ export class Relay {
     }
   }
 
-  /** A run ended (`create`: even one that never printed): watchers of its agent hear how. */
-  async runEnded(identity: string, run: string, exit: string, create: boolean): Promise<void> {
+  /** A run ended (`create`: even one that never printed), with what it used if it said: watchers of its agent hear how. */
+  async runEnded(identity: string, run: string, exit: string, create: boolean, usage?: Usage): Promise<void> {
     try {
-      this.runs(await this.host.output.ended(run, identity, exit, Date.now(), create));
+      this.runs(await this.host.output.ended(run, identity, exit, Date.now(), create, usage));
     } catch (error) {
       console.error(`[rig/${this.host.roomId()}] noting the end of run ${run} failed`, error);
     }

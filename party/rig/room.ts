@@ -15,13 +15,14 @@ import { LiveRoom, liveParty, callRoomThrough, type Caller, type Refusal, type T
 import type { PostOffice } from "../post-office.ts";
 import { RIG_DOC, parseAddress, type TokenPayload } from "../protocol.ts";
 import { RigDirectory, rigRoomIdParts } from "../rig-directory.ts";
-import { checkRunToken, nextWake } from "../work/index.ts";
+import { budgetWake, checkRunToken, nextWake } from "../work/index.ts";
 import { rigEnv, type RigEnv } from "./config.ts";
 import { Effects } from "./effects.ts";
 import { RigOps } from "./ops.ts";
 import { Relay } from "./relay.ts";
 import { Steps, type RigParts } from "./steps.ts";
 import { RigStore } from "./store/index.ts";
+import { usageWake } from "./store/usage.ts";
 import { SummaryPush } from "./summary-push.ts";
 import { rigTools } from "./tools.ts";
 
@@ -142,7 +143,13 @@ class RigRoom {
       (entry, outcome) => (entry.kind === "mail" ? settle(entry, outcome) : Promise.resolve()),
       () =>
         this.store.meta() && !this.store.removed
-          ? earliest(nextWake(this.store.workState(), Date.now()), hourlyWake(this.store.closedHours, Date.now()))
+          ? [
+              nextWake(this.store.workState(), Date.now()),
+              hourlyWake(this.store.closedHours, Date.now()),
+              // The usage chart shifts each hour; a held rig looks again when the UTC day turns (W22).
+              usageWake(this.store.usage, Date.now()),
+              budgetWake(this.store.workState(), Date.now()),
+            ].reduce(earliest, null)
           : null,
     );
     if (!this.store.meta()) return;

@@ -6,6 +6,8 @@
 import { hourOf } from "../hours.ts";
 import type { RigSummary } from "../protocol.ts";
 import { computeSummary } from "../summary.ts";
+import { utcDay } from "../work/index.ts";
+import { rigUsage } from "./store/usage.ts";
 import type { RigStore } from "./store/index.ts";
 
 const SUMMARY_DEBOUNCE_MS = 250;
@@ -42,6 +44,8 @@ export class SummaryPush {
   private async push(): Promise<void> {
     const meta = this.store.meta();
     if (!meta) return;
+    const now = Date.now();
+    const townReached = meta.townBudget?.reached === true && meta.townBudget.day === utcDay(now);
     const summary = computeSummary(
       {
         rigName: meta.name,
@@ -59,8 +63,9 @@ export class SummaryPush {
         lastActivity: this.store.lastActivity,
         diskBytes: meta.diskBytes ?? null,
         boundary: meta.boundary,
+        usage: rigUsage(this.store.usage, { budget: meta.budget, hold: meta.hold, townReached }, now),
       },
-      Date.now(),
+      now,
     );
     try {
       const reply = await this.send(meta.town, { rig_id: meta.rigId, summary });

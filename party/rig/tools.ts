@@ -9,7 +9,7 @@ import { outputScope, type RoomRef } from "../access.ts";
 import { newId } from "../ids.ts";
 import { tool, type Caller, type LiveServices, type ToolSpec } from "../live/index.ts";
 import { routeFromRig } from "../mail.ts";
-import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type MailSendResult, type PrimeResult } from "../protocol.ts";
+import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type BeadStatusResult, type MailSendResult, type PrimeResult } from "../protocol.ts";
 import { testFault } from "../internal.ts";
 import { checkOutput, tokenRenewalRefusal } from "../work/index.ts";
 import type { RigEnv } from "./config.ts";
@@ -90,11 +90,15 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
         body: args.body ?? "",
         priority: args.priority ?? "medium",
         requires: args.requires ?? [],
+        ...(args.model ? { model: args.model } : {}),
       }),
     ),
-    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args) =>
-      store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id)),
-    ),
+    gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args): Promise<BeadStatusResult> => {
+      const bead = await store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id));
+      // An open bead says why it waits while a budget holds the rig's dispatch (W22).
+      const hold = store.requireMeta().hold;
+      return bead.status === "open" && hold ? { ...bead, hold } : bead;
+    }),
     gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
       const { bead_id: beadId, assignee, status, ...edits } = args;
       if (status === "open" || status === "closed" || status === "failed") await work({ type: "operator_set_status", beadId, status });
@@ -163,7 +167,19 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     ),
     gt_agent_exited: tool(rigToolArgs.gt_agent_exited, ["container"], (args, caller) => {
       const exit = args.reason ?? (args.signal ? `signal ${args.signal}` : `exit ${args.code ?? "?"}`);
-      return work({ type: "agent_exited", identity: acting(caller, args.as), beadId: args.bead_id, run: args.run, epoch: args.epoch, exit, lost: args.lost });
+      const identity = acting(caller, args.as);
+      const event = {
+        type: "agent_exited",
+        identity,
+        beadId: args.bead_id,
+        run: args.run,
+        epoch: args.epoch,
+        exit,
+        lost: args.lost,
+        usage: args.usage,
+      } as const;
+      // Whether the run's usage was counted is read in the lane, so a report sent again counts it once (W22).
+      return work(async () => ({ ...event, counted: args.usage ? await store.usageCounted(args.run) : undefined }));
     }),
     gt_agent_output: tool(rigToolArgs.gt_agent_output, ["container"], async (args) => {
       const known = await store.output.get(args.run);

@@ -66,7 +66,7 @@ export class ConvoyBook {
     if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
     const next = applyNotice(
       convoy,
-      { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure },
+      { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure, usage: notice.usage },
       Date.now(),
     );
     if (next) await this.update(next);

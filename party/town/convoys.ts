@@ -4,12 +4,21 @@
  * reordered notices never double count, and progress only moves when a bead really moved.
  */
 import type { BeadState } from "../internal.ts";
-import { LIMITS, ToolError, type BeadStatus, type Convoy, type ConvoyBead, type ConvoyProgress } from "../protocol.ts";
+import { LIMITS, ToolError, type BeadStatus, type Convoy, type ConvoyBead, type ConvoyProgress, type UsageTotals } from "../protocol.ts";
 import type { Placement } from "./placement.ts";
 
 export const TERMINAL: ReadonlySet<BeadStatus> = new Set(["closed", "failed"]);
 
-export type BeadNotice = { beadId: string; status: BeadStatus; assignee?: string | undefined; rev: number; title?: string; failure?: string | undefined };
+export type BeadNotice = {
+  beadId: string;
+  status: BeadStatus;
+  assignee?: string | undefined;
+  rev: number;
+  title?: string;
+  failure?: string | undefined;
+  /** What the bead's runs used (W22): the convoy keeps the last its rig told. */
+  usage?: UsageTotals | undefined;
+};
 
 /**
  * The convoy with the notice applied, or null when the notice is old news. `now`: when the town
@@ -24,6 +33,7 @@ export function applyNotice(convoy: Convoy, notice: BeadNotice, now: number = Da
   else delete next.assignee;
   if (notice.status === "failed" && notice.failure) next.failure = notice.failure;
   else delete next.failure;
+  if (notice.usage) next.usage = notice.usage;
   if (notice.status !== "closed") delete next.doneAt;
   else if (current.status !== "closed" || next.doneAt === undefined) next.doneAt = now;
   const beads = [...convoy.beads];
@@ -173,7 +183,15 @@ export function answerOf(states: readonly BeadState[], ids: readonly string[]): 
   // A moved bead's convoy entry is replaced by its rig's move notice (in its outbox), never closed by it.
   for (const state of states)
     if (!state.movedTo)
-      notices.push({ beadId: state.id, status: state.status, assignee: state.assignee, rev: state.rev, title: state.title, failure: state.failure });
+      notices.push({
+        beadId: state.id,
+        status: state.status,
+        assignee: state.assignee,
+        rev: state.rev,
+        title: state.title,
+        failure: state.failure,
+        usage: state.usage,
+      });
   return { notices, missing: ids.filter((id) => !states.some((s) => s.id === id)) };
 }
 

@@ -3,13 +3,13 @@
  * room, and what a final outcome changes here. Mail goes through the post office.
  */
 import type { z } from "zod";
-import type { revokeToken, rigUpdate } from "../internal.ts";
+import type { budgetSet, revokeToken, rigUpdate, townBudgetNotice } from "../internal.ts";
 import { classifyReply, type Attempt, type OutboxEntry } from "../outbox.ts";
 import { TOWN_DOC, type Convoy } from "../protocol.ts";
 import { rigById, type Town } from "./context.ts";
 import type { ConvoyBook } from "./convoy-tools.ts";
 import { failBead } from "./convoys.ts";
-import type { BeadPayload, RevokePayload, RigUpdatePayload, WipePayload } from "./entries.ts";
+import type { BeadPayload, BudgetPayload, RevokePayload, RigUpdatePayload, TownBudgetPayload, WipePayload } from "./entries.ts";
 import type { TownMail } from "./mail-tools.ts";
 
 export class Deliveries {
@@ -42,9 +42,20 @@ export class Deliveries {
         if (!rigById(this.town, rig_id)) return { kind: "delivered" }; // the rig is gone, and its sockets with it
         return this.call(rig_id, "revoke", { jti, exp } satisfies z.infer<typeof revokeToken>);
       }
+      case "budget": {
+        const { rig_id, budget } = entry.payload as BudgetPayload;
+        if (!rigById(this.town, rig_id)) return { kind: "rejected", error: "its rig was removed" };
+        return this.call(rig_id, "budget", { budget } satisfies z.infer<typeof budgetSet>);
+      }
+      case "town_budget": {
+        const { rig_id, ...notice } = entry.payload as TownBudgetPayload;
+        if (!rigById(this.town, rig_id)) return { kind: "delivered" }; // the rig is gone: nothing to hold
+        return this.call(rig_id, "town_budget", notice satisfies z.infer<typeof townBudgetNotice>);
+      }
       case "convoy":
       case "feed":
       case "move":
+      case "usage":
         return { kind: "rejected", error: "not a town outbox kind" };
     }
   }

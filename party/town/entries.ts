@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import type { beadCreate } from "../internal.ts";
+import type { Budget } from "../protocol.ts";
 import type { OutboxEntry } from "../outbox.ts";
 
 /** A bead the town placed, as the rig room creates it. */
@@ -13,6 +14,8 @@ export type WipePayload = { rig_id: string; name: string };
 export type BeadPayload = { rig_id: string; bead: BeadCreate };
 export type RigUpdatePayload = { rig_id: string; max_polecats: number };
 export type RevokePayload = { rig_id: string; jti: string; exp: number };
+export type BudgetPayload = { rig_id: string; budget: Budget | null };
+export type TownBudgetPayload = { rig_id: string; reached: boolean; day: string; at: number; reason: string };
 
 function entry(key: string, kind: OutboxEntry["kind"], payload: unknown, now: number): OutboxEntry {
   return { key, kind, payload, attempts: 0, createdAt: now, nextAttemptAt: now };
@@ -41,4 +44,14 @@ export function rigUpdateEntry(rigId: string, maxPolecats: number, now: number):
 /** Tells a rig room a share link was revoked. */
 export function revokeEntry(rigId: string, jti: string, exp: number, now: number): OutboxEntry {
   return entry(`revoke-${jti}-${rigId}`, "revoke", { rig_id: rigId, jti, exp } satisfies RevokePayload, now);
+}
+
+/** Sets a rig's daily budget in its room (W22): one entry per rig, a newer budget replacing one not yet sent. */
+export function budgetEntry(rigId: string, budget: Budget | null, now: number): OutboxEntry {
+  return entry(`budget-${rigId}`, "budget", { rig_id: rigId, budget } satisfies BudgetPayload, now);
+}
+
+/** Tells a rig that the town's budget is reached, or no longer (W22): one entry per rig, the newest notice replacing one not yet sent. */
+export function townBudgetEntry(rigId: string, notice: Omit<TownBudgetPayload, "rig_id">, now: number): OutboxEntry {
+  return entry(`town-budget-${rigId}`, "town_budget", { rig_id: rigId, ...notice } satisfies TownBudgetPayload, now);
 }

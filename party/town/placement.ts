@@ -144,6 +144,7 @@ export function beadEntries(placed: readonly Placement[], now: number, convoyId?
         requires: p.spec.requires ?? [],
         reason: p.reason,
         ...(convoyId ? { convoy_id: convoyId } : {}),
+        ...(p.spec.model ? { model: p.spec.model } : {}),
       },
       now,
     ),

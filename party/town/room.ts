@@ -12,6 +12,7 @@
  *   convoy-tools  convoys: notices, landing, reconciliation    (convoys.ts)
  *   share-tools   share links                                  (share.ts)
  *   mail-tools    the mail of `mayor` and `operator`, relays to rigs
+ *   usage-tools   the town's daily usage, budgets, gt_costs    (usage.ts)
  *   deliveries    the durable outbox's attempts                (entries.ts)
  */
 import type * as Party from "partykit/server";
@@ -28,6 +29,7 @@ import { Mover } from "./move-tools.ts";
 import { RigTools } from "./rig-tools.ts";
 import { shareTools } from "./share-tools.ts";
 import { Placer } from "./sling-tools.ts";
+import { TownUsageBook } from "./usage-tools.ts";
 
 class TownRoom {
   readonly live: LiveRoom;
@@ -40,12 +42,13 @@ class TownRoom {
   private readonly placer: Placer;
   private readonly mover: Mover;
   private readonly deliveries: Deliveries;
+  private readonly usage: TownUsageBook;
 
   constructor(room: Party.Room) {
     this.live = new LiveRoom(room, {
       party: "main",
       // The town document (registry, convoys, feed) and the town's mail, each its own document.
-      layout: { docs: { town: [TOWN_DOC.rigs, TOWN_DOC.convoys], mail: [TOWN_DOC.mail] }, events: "town" },
+      layout: { docs: { town: [TOWN_DOC.rigs, TOWN_DOC.convoys, TOWN_DOC.usage], mail: [TOWN_DOC.mail] }, events: "town" },
       ref: () => ({ party: "main", town: this.live.services.roomId() }),
       tools: () => this.tools(),
       internal: (op, body) => this.internal(op, body),
@@ -56,7 +59,7 @@ class TownRoom {
       room.storage,
       (entry) => this.deliveries.attempt(entry),
       (entry, outcome) => this.deliveries.settle(entry, outcome),
-      () => this.convoys.wake(),
+      () => earliest(this.convoys.wake(), this.usage.wake()),
     );
     this.town = lend(this.live.services, room, this.outbox);
     this.index = new BeadIndex(room.storage);
@@ -66,6 +69,7 @@ class TownRoom {
     this.placer = new Placer(this.town, this.index, this.convoys);
     this.mover = new Mover(this.town, this.index, this.placer, this.convoys);
     this.deliveries = new Deliveries(this.town, this.mail, this.convoys);
+    this.usage = new TownUsageBook(this.town);
   }
 
   private async started(): Promise<void> {
@@ -77,6 +81,7 @@ class TownRoom {
   private async alarm(): Promise<void> {
     await this.outbox.flush();
     await this.convoys.reconcileIfDue();
+    await this.usage.rollIfDue();
     await this.outbox.scheduleAlarm();
   }
 
@@ -89,6 +94,7 @@ class TownRoom {
       ...this.convoys.tools(),
       ...shareTools(this.town),
       ...this.mover.tools(),
+      ...this.usage.tools(),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
         return {
@@ -118,10 +124,16 @@ class TownRoom {
         return this.mover.moved(body);
       case "summary":
         return this.rigs.summary(body);
+      case "usage":
+        return this.usage.notice(body);
       default:
         return errorResponse("BAD_FRAME", `no internal operation ${op}`);
     }
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 /** What the town's modules may use of the room. The id and documents exist from onStart on. */

@@ -4,6 +4,7 @@
  * `maxPolecats` runs at once nor more than `maxPolecats` polecats in all.
  */
 import { PRIORITIES, polecatIdentity, type Agent, type AgentRun, type Bead } from "../protocol.ts";
+import { holdDispatch } from "./budget.ts";
 import type { Overlay } from "./overlay.ts";
 import { runCommand, withStatus } from "./records.ts";
 import { beads as say } from "./words.ts";
@@ -81,11 +82,13 @@ export function branchName(polecat: string, beadId: string): string {
 /**
  * Hooks open beads to free polecats while a connected container holds the lease and the clone is
  * ready (W6): with nobody to run them, beads wait open, which is the truth, not in_progress for no one.
+ * A budget reached holds it first (W22): then too the beads wait open.
  */
 export function dispatch(tx: Overlay): void {
   const { config, now } = tx;
-  if (!config.ready || !tx.holder?.connection) return;
   tx.on = "dispatch";
+  if (holdDispatch(tx)) return;
+  if (!config.ready || !tx.holder?.connection) return;
   const plan = planDispatch({ rigName: config.rigName, beads: tx.allBeads(), agents: tx.allAgents(), maxPolecats: config.maxPolecats });
   for (const { beadId, identity, name } of plan) {
     const bead = tx.bead(beadId)!;

@@ -2,11 +2,13 @@
  * What the work machine is fed (WorkEvent) and what each event answers (Replies): one union each,
  * so a new event does not compile until step.ts has a handler and a reply for it.
  */
-import type { Agent, Bead, BeadStatus, Boundary, Escalation, MergeFailure, Priority } from "../protocol.ts";
+import type { Agent, Bead, BeadStatus, Boundary, Budget, Escalation, MergeFailure, Priority, Usage } from "../protocol.ts";
 import type { AgentReport, EscalationSpec, LeaseFrameSpec, StepResult } from "./types.ts";
 
 /** A bead as its creator gives it (W17): the town's beads carry their convoy, the Mayor's reason, a move's origin. */
 export type NewBead = Pick<Bead, "id" | "title" | "body" | "priority" | "requires"> & {
+  /** The model the bead asks for (over its rig's): the start_agent command's bead carries it. */
+  model?: string | undefined;
   convoyId?: string;
   reason?: string | undefined;
   movedFrom?: Bead["movedFrom"];
@@ -42,6 +44,10 @@ export type WorkEvent =
       exit: string;
       /** The process was lost with its supervisor, not failed by its bead. */
       lost?: boolean | undefined;
+      /** What the run used, as its CLI reported it (W22: counted once per run). */
+      usage?: Usage | undefined;
+      /** The run's usage was counted already (a repeated report, read from the run's record): not again. */
+      counted?: boolean | undefined;
     }
   | { type: "done"; identity: string; run?: string | undefined; branch: string; summary?: string | undefined }
   | {
@@ -80,7 +86,11 @@ export type WorkEvent =
   /** The container reports its clone (W20): ready, or the error that keeps it from serving the rig. */
   | { type: "clone_reported"; epoch?: number | undefined; error?: string | undefined; diskBytes?: number | undefined; boundary?: Boundary | undefined }
   /** The town changed how many polecats the rig runs at most. */
-  | { type: "rig_resize"; maxPolecats: number };
+  | { type: "rig_resize"; maxPolecats: number }
+  /** An operator set, raised or cleared (null) the rig's daily budget (W22), through the town. */
+  | { type: "budget_set"; budget: Budget | null }
+  /** The town tells the rig that its budget is reached today (`day`), or no longer (W22); `at` orders its notices. */
+  | { type: "town_budget"; reached: boolean; day: string; at: number; reason: string };
 
 export type WorkEventType = WorkEvent["type"];
 export type EventOf<K extends WorkEventType> = Extract<WorkEvent, { type: K }>;
@@ -112,6 +122,8 @@ export type Replies = {
   escalation_update: Escalation;
   clone_reported: { status: "ready" | "error"; diskBytes: number | null };
   rig_resize: null;
+  budget_set: null;
+  town_budget: null;
 };
 
 export type Reply = Replies[WorkEventType];

@@ -6,7 +6,8 @@
  *   types, events, words        what it reads and returns; every line it writes for people
  *   table                       the transitions as data
  *   overlay, records            one step's view with its checked writes; status moves and commands
- *   attempts, runs, lease, clocks, dispatch, beads, merges, escalations, clone, tokens   the rules
+ *   usage                       usage as numbers: sums, budgets' spend, UTC days
+ *   attempts, budget, runs, lease, clocks, dispatch, beads, merges, escalations, clone, tokens   the rules
  *   step                        one handler per event
  */
 export { step, owedCommands } from "./step.ts";
@@ -17,7 +18,9 @@ export { escalationRecord } from "./escalations.ts";
 export { checkOutput, checkRunToken, tokenRenewalRefusal } from "./tokens.ts";
 export { historyEntries, withStatus } from "./records.ts";
 export { runEnded } from "./overlay.ts";
-export { escalationTone } from "./words.ts";
+export { escalationTone, budgets as budgetWords, tokenCount, usdText } from "./words.ts";
+export { budgetWake, holdOf } from "./budget.ts";
+export { addUsage, dayStartAt, emptyTotals, nextDayAt, reached, spendOf, sumTotals, tokensOf, utcDay, DAY_MS } from "./usage.ts";
 export { TABLES, allows, type Machine, type Row } from "./table.ts";
 export type * from "./types.ts";
 export type * from "./events.ts";

@@ -5,7 +5,7 @@
  * effects back, with the effects that follow from the writes themselves (convoy notices, closings,
  * runs that ended).
  */
-import { LIMITS, type Agent, type Bead, type Escalation } from "../protocol.ts";
+import { LIMITS, type Agent, type Bead, type Escalation, type UsageTotals } from "../protocol.ts";
 import type { WorkEventType } from "./events.ts";
 import { checkRow, type LeaseMode, type RunState } from "./table.ts";
 import type { Effect, EscalationSpec, FeedAbout, FeedKind, Holder, LeaseState, Liveness, RigState, StepResult, WorkConfig, WorkState } from "./types.ts";
@@ -23,6 +23,8 @@ export class Overlay {
   /** The event the changes are made on, for the table (the trailing dispatch runs on `dispatch`). */
   on: WorkEventType;
   then: "dispatch" | null = null;
+  /** What this step counted of runs' usage (W22): dispatch judges the budgets on the stored spend plus this. */
+  counted: UsageTotals | null = null;
   readonly config: WorkConfig;
 
   constructor(
@@ -107,6 +109,7 @@ export class Overlay {
   setRig(rig: RigState): void {
     const from = this.rig?.status;
     if (from !== undefined && from !== "removing" && rig.status !== "removing") checkRow("clone", from, this.on, rig.status);
+    checkRow("hold", this.rig?.hold ? "held" : "none", this.on, rig.hold ? "held" : "none");
     this.rigState = rig;
   }
 
@@ -168,8 +171,9 @@ function implied(state: WorkState, beads: readonly Bead[], agents: readonly Agen
   for (const bead of beads) {
     const before = state.beads.get(bead.id);
     if (bead.status === "closed" && before?.status !== "closed" && !bead.movedTo) effects.push({ kind: "closed", beadId: bead.id });
-    if (bead.convoyId && !bead.movedTo && (bead.status !== before?.status || bead.assignee !== before?.assignee))
-      effects.push({ kind: "convoy", beadId: bead.id });
+    // A convoy also hears what its beads used (W22: a run's usage is counted when it ends).
+    const changed = bead.status !== before?.status || bead.assignee !== before?.assignee || bead.usage?.runs !== before?.usage?.runs;
+    if (bead.convoyId && !bead.movedTo && changed) effects.push({ kind: "convoy", beadId: bead.id });
   }
   for (const agent of agents) {
     const ended = runEnded(state.agents.get(agent.identity), agent, beads);

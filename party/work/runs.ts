@@ -5,6 +5,7 @@
  */
 import { ToolError, type Agent, type Bead, type BeadStatus } from "../protocol.ts";
 import { returned } from "./attempts.ts";
+import { countUsage } from "./budget.ts";
 import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
 import { clearRun, failed, reopen, runCommand } from "./records.ts";
@@ -75,8 +76,10 @@ export function exited(tx: Overlay, event: EventOf<"agent_exited">): { agent: Ag
       tx.feed("agent", say.exitedLine(agent.identity, event.exit, run.bead), { tone: "warn", agent: agent.identity, bead: run.bead });
     }
   }
-  if (event.run !== undefined) tx.last({ kind: "run_ended", identity: agent.identity, run: event.run, exit: event.exit, create: run?.id === event.run });
   const beadId = event.beadId ?? run?.bead;
+  // What the run used counts once, whichever run it was (a run that handed its bead in exits after gt_done), W22.
+  if (event.usage && event.run !== undefined && !event.counted) countUsage(tx, agent.identity, event.run, beadId ?? beadOfRun(event.run), event.usage);
+  if (event.run !== undefined) tx.last({ kind: "run_ended", identity: agent.identity, run: event.run, exit: event.exit, create: run?.id === event.run });
   const bead = beadId ? tx.bead(beadId) : undefined;
   return { agent: tx.agent(agent.identity)!, bead_status: bead?.status ?? null };
 }
@@ -136,6 +139,11 @@ export function stopAgent(tx: Overlay, identity: string, how: "stop" | "restart"
   }
   tx.feed("agent", say.operatorNote(identity, why), { agent: identity, bead: bead?.id });
   return tx.agent(identity)!;
+}
+
+/** Run ids are `<bead id>.<n>`. */
+function beadOfRun(run: string): string {
+  return run.slice(0, run.lastIndexOf("."));
 }
 
 /** The runs' deadlines (W7, W8, W9), judged only while the lease holder is connected (W6, lease.ts). */

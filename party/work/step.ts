@@ -4,6 +4,7 @@
  * throws a ToolError and changes nothing. Each event has one handler below, which says whether the
  * step looks at the clocks first (W12) and dispatches after (W0).
  */
+import { setBudget, townBudget } from "./budget.ts";
 import { cloneReported, register, resize } from "./clone.ts";
 import { create, done, edit, moveOut, retry, setStatus } from "./beads.ts";
 import { observe, resetClocks } from "./clocks.ts";
@@ -75,6 +76,9 @@ const HANDLERS: { [K in WorkEventType]: Handler<K> } = {
   escalation_update: { ...RECORD, run: update },
   clone_reported: { ...RECORD, run: cloneReported },
   rig_resize: { ...RECORD, run: (tx, e) => resize(tx, e.maxPolecats) },
+  // A budget set or the town's notice is judged by the dispatch of the same step (W22).
+  budget_set: { ...LIFECYCLE, run: (tx, e) => setBudget(tx, e.budget) },
+  town_budget: { ...LIFECYCLE, run: townBudget },
 };
 
 /** Applies one event. Throws ToolError, changing nothing, when the event is refused. */

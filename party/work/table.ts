@@ -1,6 +1,6 @@
 /**
  * The work lifecycle's transitions, as data: for each machine (a bead's status, a polecat's run, the
- * container lease, an escalation, the rig's clone), which state may become which on which event, and
+ * container lease, an escalation, the rig's clone, the rig's dispatch held by a budget), which state may become which on which event, and
  * the rule (docs/lifecycle.md) that says so. The machine checks every change it makes against these
  * rows (overlay.ts): a change that is not a row is a bug, never a silent new state. docs/lifecycle.md
  * shows the same rows ("The transition table"); a test holds the two together.
@@ -22,6 +22,8 @@ export type RunState = "none" | "starting" | "running" | "stopping";
 export type LeaseMode = "vacant" | "held" | "away";
 export type EscalationState = Escalation["status"] | "none";
 export type CloneState = Exclude<RigStatus, "removing">;
+/** The rig's dispatch: free, or held by a budget reached (W22). */
+export type HoldState = "none" | "held";
 
 const VOIDED = ["container_connected", "container_disconnected", "container_release"] as const;
 const RUN_STOPPED_BY = { operator_set_status: "W18", operator_move: "W16", operator_stop_agent: "W15", operator_restart_agent: "W15" } as const;
@@ -94,8 +96,14 @@ export const CLONE_ROWS: readonly Row<CloneState>[] = [
   ["error", "clone_reported", ["ready"], "W20"],
 ];
 
+/** Dispatch is held while a budget is reached, and free again when none is; only dispatch decides (W22). */
+export const HOLD_ROWS: readonly Row<HoldState>[] = [
+  ["none", "dispatch", ["held"], "W22"],
+  ["held", "dispatch", ["none"], "W22"],
+];
+
 /** Every machine's rows by name, as docs/lifecycle.md lists them. */
-export const TABLES = { bead: BEAD_ROWS, run: RUN_ROWS, lease: LEASE_ROWS, escalation: ESCALATION_ROWS, clone: CLONE_ROWS } as const;
+export const TABLES = { bead: BEAD_ROWS, run: RUN_ROWS, lease: LEASE_ROWS, escalation: ESCALATION_ROWS, clone: CLONE_ROWS, hold: HOLD_ROWS } as const;
 export type Machine = keyof typeof TABLES;
 
 const allowed = new Map<Machine, ReadonlySet<string>>(

@@ -3,7 +3,7 @@
  * configuration, the effects a step owes the world, and the step's result (Transition). Events and
  * their replies are in events.ts; the allowed transitions in table.ts.
  */
-import type { Agent, Bead, Boundary, Escalation, FeedTone, RigStatus, Severity } from "../protocol.ts";
+import type { Agent, Bead, Boundary, Budget, BudgetHold, Escalation, FeedTone, RigStatus, Severity, Usage, UsageTotals } from "../protocol.ts";
 
 export type WorkConfig = {
   rigName: string;
@@ -65,7 +65,19 @@ export type RigState = {
   /** What of the agents' boundary the serving container enforces (its last gt_rig_ready). */
   boundary?: Boundary;
   maxPolecats: number;
+  /** The rig's daily budget (W22), set by an operator through the town. */
+  budget?: Budget;
+  /** Dispatch held by a budget reached (W22): set and cleared by dispatch only. */
+  hold?: BudgetHold;
+  /** What the town last told the rig of the town's budget (W22); `at` orders its notices. */
+  townBudget?: TownBudget;
 };
+
+/** The town's notice of its budget: reached (today, `day`) or not, with its words. */
+export type TownBudget = { reached: boolean; day: string; at: number; reason: string };
+
+/** What the rig's runs used on `day` (UTC), as the store counted it: the spend a budget is judged on (W22). */
+export type Spent = { day: string; totals: UsageTotals };
 
 export type WorkState = {
   beads: Lookup<Bead>;
@@ -77,6 +89,8 @@ export type WorkState = {
   escalations?: Lookup<Escalation>;
   /** The rig's clone status and size (W20, rig_resize); the room always gives it. */
   rig?: RigState;
+  /** Today's spend as stored (W22); none is nothing spent. */
+  spent?: Spent;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +123,9 @@ export type FeedKind =
   | "rig"
   | "escalation"
   | "escalation_acknowledged"
-  | "escalation_resolved";
+  | "escalation_resolved"
+  /** A budget set, or dispatch held or released by one (W22). */
+  | "budget";
 
 export type FeedAbout = { tone?: FeedTone | undefined; bead?: string | undefined; agent?: string | undefined };
 
@@ -132,6 +148,8 @@ export type Effect =
   | { kind: "closed"; beadId: string }
   /** A run began: its output's record says so. */
   | { kind: "run_started"; identity: string; run: string }
+  /** A run's usage, counted once (W22): stored with the run's record, and in the rig's sums, in the step's write. */
+  | { kind: "usage"; identity: string; run: string; beadId: string; usage: Usage }
   /** A run ended, with how (`create`: recorded even if it never printed). */
   | { kind: "run_ended"; identity: string; run: string; exit: string; create: boolean };
 

@@ -4,7 +4,7 @@
  * finds them all, and so the rules that read a note back (a repeated merge report) read what was
  * written. Rules stay in the modules that decide; these only say.
  */
-import type { BeadStatus, FeedTone, MergeFailure, Severity } from "../protocol.ts";
+import type { BeadStatus, Budget, FeedTone, MergeFailure, Severity } from "../protocol.ts";
 
 export function seconds(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
@@ -154,4 +154,34 @@ export const rig = {
   unusable: (error: string) => error,
   resized: (from: number, to: number) => `max polecats ${from} → ${to}`,
   registered: (identity: string) => `${identity} registered`,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Budgets (W22)
+
+/** A number of tokens as people read it: 1,234,567. */
+export function tokenCount(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** An amount in USD as people read it: $5.02, or $0.0042 under a cent. */
+export function usdText(n: number): string {
+  if (n === 0) return "$0";
+  return n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`;
+}
+
+export const budgets = {
+  /** A budget in words: "$5.00 a day", "2,000,000 tokens a day". */
+  describe: (budget: Budget) => (budget.unit === "usd" ? `${usdText(budget.daily)} a day` : `${tokenCount(budget.daily)} tokens a day`),
+  /** Spend against a budget: "$5.02 of $5.00", "1,200,000 of 1,000,000 tokens". */
+  figures: (budget: Budget, spent: number) =>
+    budget.unit === "usd" ? `${usdText(spent)} of ${usdText(budget.daily)}` : `${tokenCount(spent)} of ${tokenCount(budget.daily)} tokens`,
+  rigReached: (figures: string) => `the rig's daily budget is reached (${figures} today, UTC)`,
+  /** The town's reason is the town's words (it says its figures). */
+  heldLine: (reason: string) => `no new run starts: ${reason}`,
+  releasedLine: (why: string) => `runs start again: ${why}`,
+  newDay: "a new day began (UTC)",
+  rigRaised: (budget: Budget | undefined) => (budget ? `the rig's budget is ${budgets.describe(budget)}` : "the rig's budget was cleared"),
+  townCleared: "the town's budget is no longer reached",
+  setLine: (budget: Budget | null) => (budget ? `daily budget set: ${budgets.describe(budget)} (UTC days)` : "daily budget cleared"),
 };

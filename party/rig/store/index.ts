@@ -20,7 +20,8 @@ import { workConfig, type RigEnv } from "../config.ts";
 import { archived, archivedEscalationChange, beadCountUpperBound, escalationChanges, retire, wholeBead, withPreview } from "./archive.ts";
 import { KEYS, historyWrites } from "./keys.ts";
 import { loadedLease, rigState, storedLease, withContainer, withRig, type RigMeta, type StoredLease } from "./meta.ts";
-import { convoyNotice, moveNotice, townNotices } from "./notices.ts";
+import { convoyNotice, moveNotice, townNotices, usageNotice } from "./notices.ts";
+import { countRun, emptyUsage, spentOf, type RunUsage, type StoredUsage } from "./usage.ts";
 
 export type { RigMeta } from "./meta.ts";
 
@@ -34,7 +35,15 @@ export type Written = {
   closed: boolean;
 };
 
-type Extra = { put?: Record<string, unknown>; delete?: string[]; outbox?: OutboxEntry[]; convoy?: ReadonlySet<string>; closings?: number };
+type Extra = {
+  put?: Record<string, unknown>;
+  delete?: string[];
+  outbox?: OutboxEntry[];
+  convoy?: ReadonlySet<string>;
+  closings?: number;
+  /** The rig's usage sums with this write's runs counted (W22): stored, and the town told the day's totals. */
+  usage?: StoredUsage;
+};
 
 export class RigStore {
   /** The container lease (its lasting part also in storage) and the runs' liveness (memory only). */
@@ -42,6 +51,8 @@ export class RigStore {
   readonly liveness = new Map<string, Liveness>();
   /** Beads closed per hour, the last 24 hours, written with each closing bead. */
   closedHours: HourlyCounts = {};
+  /** The rig's usage sums (store/usage.ts), written with each run's usage. */
+  usage: StoredUsage = emptyUsage(Date.now());
   lastActivity: number | null = null;
   /** Set once the room is wiped: a call still in flight must not write into the empty room. */
   removed = false;
@@ -112,7 +123,13 @@ export class RigStore {
       liveness: this.liveness,
       config: workConfig(meta, this.env()),
       rig: rigState(meta),
+      spent: spentOf(this.usage, Date.now()),
     };
+  }
+
+  /** Whether a run's usage was counted already (W22: a repeated exit report counts it once). */
+  async usageCounted(run: string): Promise<boolean> {
+    return (await this.storage.get<RunUsage>(KEYS.runUsage(run))) !== undefined;
   }
 
   /** A bead live, or moved out by retention. */
@@ -174,6 +191,7 @@ export class RigStore {
 
   async load(): Promise<void> {
     this.closedHours = (await this.storage.get<HourlyCounts>(KEYS.closedHours)) ?? {};
+    this.usage = (await this.storage.get<StoredUsage>(KEYS.usage)) ?? emptyUsage(Date.now());
     this.lease = loadedLease(await this.storage.get<StoredLease>(KEYS.lease));
     const events = this.doc().events;
     this.lastActivity = events.length ? events.get(events.length - 1).at : null;
@@ -229,8 +247,17 @@ export class RigStore {
         );
     const convoy = new Set(t.effects.flatMap((e) => (e.kind === "convoy" ? [e.beadId] : [])));
     const closings = t.effects.filter((e) => e.kind === "closed").length;
+    // Each run's usage under its own key, in the same write as its bead's sum and the rig's sums (W22).
+    let usage: StoredUsage | undefined;
+    for (const e of t.effects) {
+      if (e.kind !== "usage") continue;
+      put[KEYS.runUsage(e.run)] = { run: e.run, identity: e.identity, beadId: e.beadId, at: now, usage: e.usage } satisfies RunUsage;
+      usage = countRun(usage ?? this.usage, e.usage, now);
+    }
     const any = changes.length || events.length || Object.keys(put).length || outbox.length;
-    const written = any ? await this.write(changes, events, { put, outbox, convoy, closings }, now) : { notices: [], counted: false, closed: false };
+    const written = any
+      ? await this.write(changes, events, { put, outbox, convoy, closings, ...(usage ? { usage } : {}) }, now)
+      : { notices: [], counted: false, closed: false };
     this.lease = t.lease;
     for (const [identity, live] of t.liveness) {
       if (live) this.liveness.set(identity, live);
@@ -246,7 +273,7 @@ export class RigStore {
    */
   async write(changes: Change[], events: FeedEvent[] = [], extra: Extra = {}, now = Date.now()): Promise<Written> {
     if (this.removed) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId()} was removed`);
-    const { outbox: owed = [], convoy = new Set<string>(), closings = 0, ...stored } = extra;
+    const { outbox: owed = [], convoy = new Set<string>(), closings = 0, usage, ...stored } = extra;
     const notices: OutboxEntry[] = [...owed];
     const meta = this.meta();
     const put: Record<string, unknown> = {};
@@ -270,6 +297,8 @@ export class RigStore {
     });
     let hours = this.closedHours;
     for (let i = 0; i < closings; i++) hours = countClosed(hours, now);
+    // The town's daily totals hear the day's sums (one entry per day, a newer one replacing it: the town keeps the largest).
+    if (usage && meta) notices.push(usageNotice(meta.rigId, usage, now));
     if (meta) {
       const told = townNotices(events, this.noticeWindow, meta, now, this.env().townFeedWindowMs);
       this.noticeWindow = told.window;
@@ -277,9 +306,11 @@ export class RigStore {
     }
     Object.assign(put, stored.put, Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])));
     if (hours !== this.closedHours) put[KEYS.closedHours] = hours;
+    if (usage) put[KEYS.usage] = usage;
     await this.doc().write(stamped, events, { put, delete: [...(stored.delete ?? []), ...del] });
     const counted = hours !== this.closedHours;
     this.closedHours = hours;
+    if (usage) this.usage = usage;
     this.lastActivity = now;
     return { notices, counted, closed };
   }
@@ -305,6 +336,7 @@ export class RigStore {
     await this.storage.put({ [KEYS.roomId]: this.roomId() });
     this.lease = loadedLease(undefined);
     this.liveness.clear();
+    this.usage = emptyUsage(Date.now());
   }
 }
 

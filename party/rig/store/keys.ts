@@ -13,6 +13,10 @@ export const KEYS = {
   lease: "lease",
   /** Beads closed per hour, the last 24 hours (party/hours.ts), written with each closing bead. */
   closedHours: "closed-hours",
+  /** The rig's usage sums: today's and the last 24 hours' (store/usage.ts StoredUsage), written with each run's usage. */
+  usage: "usage",
+  /** One run's usage (store/usage.ts RunUsage): there, it was counted (W22). */
+  runUsage: (run: string) => `runusage:${run}`,
   /** The room's id, kept through a wipe (a later alarm must still know where it is). */
   roomId: "room-id",
   /** A closed bead retention moved out of the document. */

@@ -2,8 +2,8 @@
  * The rig's meta record (`meta:rig` in the rig document): who it is, its lifecycle fields (the work
  * machine's RigState), what retention moved out, and who serves it; and the lease as stored.
  */
-import { emptyLease, type LeaseState, type RigState } from "../../work/index.ts";
-import type { Boundary, RigStatus } from "../../protocol.ts";
+import { emptyLease, type LeaseState, type RigState, type TownBudget } from "../../work/index.ts";
+import type { Boundary, Budget, BudgetHold, RigStatus } from "../../protocol.ts";
 
 export type RigMeta = {
   town: string;
@@ -27,6 +27,10 @@ export type RigMeta = {
   container?: ContainerView | null;
   /** What of the agents' boundary the serving container enforces (its last gt_rig_ready). */
   boundary?: Boundary;
+  /** The rig's daily budget, its dispatch held by a budget, and the town's last notice of its own (W22). */
+  budget?: Budget;
+  hold?: BudgetHold;
+  townBudget?: TownBudget;
 };
 
 type ContainerView = { id: string; epoch: number; since: number; connected: boolean; standbys: number };
@@ -34,7 +38,7 @@ type ContainerView = { id: string; epoch: number; since: number; connected: bool
 /** The lease's lasting part, in storage (`lease`): renewal deadlines restart with the room. */
 export type StoredLease = { epoch: number; holder: { container: string; session: string; epoch: number; since: number } | null };
 
-const RIG_FIELDS = ["status", "error", "errorAt", "diskBytes", "boundary", "maxPolecats"] as const;
+const RIG_FIELDS = ["status", "error", "errorAt", "diskBytes", "boundary", "maxPolecats", "budget", "hold", "townBudget"] as const;
 
 /** The meta's lifecycle fields, as the work machine reads them. */
 export function rigState(meta: RigMeta): RigState {
@@ -43,6 +47,9 @@ export function rigState(meta: RigMeta): RigState {
   if (meta.errorAt !== undefined) rig.errorAt = meta.errorAt;
   if (meta.diskBytes !== undefined) rig.diskBytes = meta.diskBytes;
   if (meta.boundary !== undefined) rig.boundary = meta.boundary;
+  if (meta.budget !== undefined) rig.budget = meta.budget;
+  if (meta.hold !== undefined) rig.hold = meta.hold;
+  if (meta.townBudget !== undefined) rig.townBudget = meta.townBudget;
   return rig;
 }
 

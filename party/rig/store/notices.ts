@@ -9,6 +9,7 @@ import { newId } from "../../ids.ts";
 import type { beadMoved } from "../../internal.ts";
 import type { OutboxEntry } from "../../outbox.ts";
 import type { Bead, FeedEvent } from "../../protocol.ts";
+import type { StoredUsage } from "./usage.ts";
 
 function entry(key: string, kind: OutboxEntry["kind"], payload: unknown, now: number, dueAt = now): OutboxEntry {
   return { key, kind, payload, attempts: 0, createdAt: now, nextAttemptAt: dueAt };
@@ -24,8 +25,18 @@ export function convoyNotice(bead: Bead, rigId: string, now: number): OutboxEntr
     rev: bead.rev!,
     ...(bead.assignee ? { assignee: bead.assignee } : {}),
     ...(bead.status === "failed" && bead.failure ? { failure: bead.failure.slice(0, 300) } : {}),
+    ...(bead.usage ? { usage: bead.usage } : {}),
   };
   return entry(`convoy-${bead.id}`, "convoy", payload, now);
+}
+
+/**
+ * The town's daily totals hear the rig's sums of a day (W22): the whole day's totals, not a run's,
+ * so a notice sent again, or overtaken by a later one, counts nothing twice (the town keeps the one
+ * with the most runs). One entry per day: a newer notice replaces one not yet sent.
+ */
+export function usageNotice(rigId: string, usage: StoredUsage, now: number): OutboxEntry {
+  return entry(`usage-${usage.day}`, "usage", { rig_id: rigId, day: usage.day, totals: usage.totals }, now);
 }
 
 /**
