@@ -100,7 +100,7 @@ export function RigSpendPanel(props: { rig: Rig }) {
                   <BudgetLine budget={usage().budget} today={usage().today} testid="rig-budget" />
                 </span>
               </p>
-              <Show when={usage().hold}>{(hold) => <HoldNote hold={hold()} />}</Show>
+              {/* A hold is said at the top of the rig's page (rig-board.tsx), not again here. */}
               <SpendChart usage={usage()} now={props.rig.summary.updatedAt} unit={unit()} />
             </>
           )}
