@@ -4,7 +4,7 @@
  * changed.
  */
 import { expect, it } from "vitest";
-import type { Rig } from "../../party/protocol.ts";
+import type { Bead, Rig } from "../../party/protocol.ts";
 import { harness, live } from "./harness.ts";
 
 const h = harness();
@@ -67,7 +67,7 @@ it("adds a rig with a runtime and model, shows them, and changes them from the r
 
 it("the sling and convoy dialogs may ask for a model: sent with the bead, a bad one refused before anything is sent", async () => {
   const t = await h.town("slingmodel");
-  await t.readyRig("alpha");
+  const alpha = await t.readyRig("alpha");
   const p = await h.page("about:blank");
   const sent: Record<string, unknown>[] = [];
   p.on("request", (r) => /gt_sling|gt_convoy_create/.test(r.url()) && sent.push(JSON.parse(r.postData() ?? "null")));
@@ -83,8 +83,12 @@ it("the sling and convoy dialogs may ask for a model: sent with the bead, a bad 
   expect(sent).toEqual([]);
   await sling.locator("input[name=model]").fill("claude-haiku-4-5");
   await sling.locator("[data-testid=action-submit]").click();
-  await sling.locator("[data-testid=sling-result][data-rig=alpha]").waitFor();
+  const result = sling.locator("[data-testid=sling-result][data-rig=alpha]");
+  await result.waitFor();
   expect(sent).toEqual([expect.objectContaining({ title: "Tidy the README", model: "claude-haiku-4-5" })]);
+  // The bead asks for that model over its rig's.
+  const beadId = (await result.getAttribute("data-bead"))!;
+  await expect.poll(async () => (await t.rigCall<Bead>(alpha, "gt_bead_status", { bead_id: beadId }).catch(() => null))?.model).toBe("claude-haiku-4-5");
   expect(await sling.locator("input[name=model]").inputValue()).toBe("");
   await sling.getByRole("button", { name: "Close" }).click();
 
