@@ -37,6 +37,8 @@ export const START_HELP = `npm start [-- options]: a demo town on this machine (
                        gemini, opencode. With a CLI the demo slings one convoy of plain tasks, sets a
                        daily budget of USD ${DEFAULT_DAILY_BUDGET.daily} per rig, and brings no new work unless --living.
   --model <m>          the model those agents ask for (CLI runtimes only; else the CLI's default)
+                       A CLI's key variables set in this environment (e.g. ANTHROPIC_API_KEY) are
+                       handed to its agents by name (the container's --agent-env), never on a command line.
   --command "<shell>"  the agents' shell command (--runtime command only)
   --living             keep bringing new work after the first convoy (on by default for scripted)
   --quiet              no new work after the first convoy (scripted)

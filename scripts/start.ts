@@ -126,14 +126,23 @@ const town = options.town ?? state.town;
 const port = options.port;
 const extraRigs = options.extraRigs;
 const realAgents = isPreset(options.runtime);
-/** The preset's idle time, from the container's presets when this checkout has them (container/presets/index.ts). */
-const presetIdleMs = realAgents ? await presetIdle(options.runtime) : undefined;
-async function presetIdle(runtime: string): Promise<number | undefined> {
+/**
+ * The runtime's preset, as the container's presets describe it (container/presets/index.ts), when
+ * this checkout has them: its idle time and the variables its key may be given in.
+ */
+const preset = realAgents ? await presetOf(options.runtime) : undefined;
+const presetIdleMs = preset?.idleMs;
+async function presetOf(runtime: string): Promise<{ idleMs?: number; keyVars?: readonly string[] } | undefined> {
   const module = join(ROOT, "container/presets/index.ts");
   if (!existsSync(module)) return undefined;
-  const presets = (await import(module)) as { presetOf?: (name: string) => { idleMs?: number } | undefined };
-  return presets.presetOf?.(runtime)?.idleMs;
+  const presets = (await import(module)) as { presetOf?: (name: string) => { idleMs?: number; keyVars?: readonly string[] } | undefined };
+  return presets.presetOf?.(runtime);
 }
+/**
+ * The preset's key variables set in this environment, named to the container (--agent-env): it
+ * hands their values to the agents' environment only. Names on the command line, never values.
+ */
+const agentKeys = (preset?.keyVars ?? []).filter((name) => process.env[name]);
 /**
  * Where the rigs' users must reach: the container's workspace (clones, worktrees) and the demo's
  * remotes. In the state directory, unless the clone is closed to other users (root's home is 0700)
@@ -337,6 +346,9 @@ for (const rig of wanted) {
 if (realAgents) await defaultBudgets(wanted.map((r) => r.name));
 
 step(`starting the town container (workspace ${workspace})`);
+if (realAgents && preset?.keyVars?.length && !agentKeys.length)
+  step(`none of ${preset.keyVars.join(", ")} is set: ${options.runtime} agents get no key from here (their CLI's own login, if any; docs/agents.md)`);
+else if (agentKeys.length) step(`agents get ${agentKeys.join(", ")} from this environment (by name; the values never reach a command line)`);
 // The token in its environment, not on its command line (which every local user, agents included, can read).
 // Its own temporary directory, ours alone: tsx keeps compiled code in <tmp>/tsx-<uid>, and a rig's
 // user must not be able to make that directory in a shared /tmp before the container does.
@@ -358,6 +370,7 @@ await startChild(
     workspace,
     // A rig's runtime is the registry's; a command's shell line is the container's to know.
     ...(options.command !== undefined ? ["--runtime", "command", "--command", options.command] : []),
+    ...(agentKeys.length ? ["--agent-env", agentKeys.join(",")] : []),
   ],
   /container: town/,
   "container",
