@@ -102,6 +102,10 @@ export function RigSpendPanel(props: { rig: Rig }) {
               </p>
               {/* A hold is said at the top of the rig's page (rig-board.tsx), not again here. */}
               <SpendChart usage={usage()} now={props.rig.summary.updatedAt} unit={unit()} />
+              <p class="text-xs text-zinc-500">
+                {unit() === "usd" ? "USD" : "Tokens"} per hour over the last 24 hours, this hour on the right
+                {unit() === "tokens" && usage().today.unpriced ? " (tokens, since no run today reported its cost)" : ""}.
+              </p>
             </>
           )}
         </Show>
