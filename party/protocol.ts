@@ -8,7 +8,7 @@
  *
  *   version.ts   PROTOCOL_VERSION and its history: a change to the wire bumps it
  *   limits.ts    LIMITS and the tokens' lifetimes: every bound
- *   patterns.ts  the patterns of slugs, ids and mail addresses, and parseAddress
+ *   patterns.ts  the patterns of slugs, ids, mail addresses and model names, and parseAddress
  *   names.ts     slugs, ids and addresses as schemas; identities; git URLs
  *   tokens.ts    the tokens' claims, roles and share views
  *   errors.ts    error codes with their HTTP statuses, ToolError, close codes
@@ -21,7 +21,7 @@
  */
 export * from "./protocol/version.ts";
 export * from "./protocol/limits.ts";
-export { AGENT_ROLES, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./protocol/patterns.ts";
+export { AGENT_ROLES, MODEL_RE, parseAddress, POLECAT_NAME_RE, SLUG_RE, ULID_RE, type Address, type AgentRole } from "./protocol/patterns.ts";
 export * from "./protocol/names.ts";
 export * from "./protocol/tokens.ts";
 export * from "./protocol/errors.ts";

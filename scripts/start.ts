@@ -1,5 +1,6 @@
 /**
- * npm start [-- --port 1999 --town demo --workspace <dir> --add-rig <name>=<git url or path> --every 20-40 --quiet]
+ * npm start [-- --runtime claude --model <m> --living --port 1999 --town demo --workspace <dir> --add-rig <name>=<git url or path> --every 20-40 --quiet]
+ * (every option: npm start -- --help; scripts/start-options.ts)
  *
  * A living demo town on one machine: builds the dashboard, runs `partykit dev` serving it and the
  * town container, creates three rigs backed by local git repositories (with different
@@ -9,15 +10,18 @@
  * now and then a hang; `--quiet` makes none. The terminal says what changes: rigs, convoys, new
  * work, and every failed bead with why. A second run resumes the same town (state lives in
  * .townhall/, or GT_STATE_DIR). Ctrl-C stops everything.
+ *
+ * With `--runtime claude` (or codex, gemini, opencode) the rigs run that coding-agent CLI (in the
+ * registry, per rig): the convoy is written as plain tasks, there is no new work unless --living,
+ * the witness waits the preset's idle time, and each rig gets a default daily budget.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, createWriteStream, existsSync, mkdirSync, writeFileSync, type WriteStream } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
-import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { signToken } from "../party/auth.ts";
-import { SLUG_RE, redactGitUrl, type Bead, type Convoy, type Rig, type ShareResult, type SlingResult } from "../party/protocol.ts";
+import { redactGitUrl, type Bead, type Convoy, type Rig, type ShareResult, type SlingResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
 import { plain } from "../party/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
@@ -25,7 +29,8 @@ import { TS_LOADER } from "../container/runtimes.ts";
 import { closedToOthers } from "../container/agent-files.ts";
 import { buildGtIfStale } from "./build-gt.ts";
 import { STATE_DIR, ensureLocalState } from "../container/local-state.ts";
-import { DEMO_EVERY_S, DemoPlanner, demoHold, nextDelayMs, parseEvery, type DemoWork, type TownLoad } from "./living-demo.ts";
+import { DemoPlanner, demoHold, nextDelayMs, type DemoWork, type TownLoad } from "./living-demo.ts";
+import { DEFAULT_DAILY_BUDGET, START_HELP, StartOptionError, isPreset, parseStartOptions, type StartOptions } from "./start-options.ts";
 import { convoyLine, failedBeadLine, rigLine, tail } from "./terminal.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -66,27 +71,78 @@ const DEMO_CONVOY = {
   ],
 };
 
-const { values } = parseArgs({
-  options: {
-    port: { type: "string" },
-    town: { type: "string" },
-    workspace: { type: "string" },
-    "add-rig": { type: "string", multiple: true },
-    every: { type: "string" },
-    quiet: { type: "boolean", default: false },
-  },
-  strict: true,
-});
-const state = ensureLocalState({ town: values.town ?? "demo" });
-const town = values.town ?? state.town;
-const port = Number(values.port ?? 1999);
-if (!SLUG_RE.test(town)) fail(`--town must be a slug (a-z, 0-9, -): ${town}`);
-if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port must be a port number: ${values.port}`);
-const extraRigs = (values["add-rig"] ?? []).map((entry) => {
-  const [name, ...url] = entry.split("=");
-  if (!name || !SLUG_RE.test(name) || url.length === 0) fail(`--add-rig takes <name>=<git url or path>, got ${entry}`);
-  return { name, gitUrl: url.join("=") };
-});
+/**
+ * The demo convoy for real coding agents (a CLI runtime): the same work written as plain tasks, as
+ * a person would write them, since a real agent reads the bead as its task (the scripted agent's
+ * directives above would be nonsense to it). No bead waits for mail: a model decides when to write.
+ */
+const PLAIN_CONVOY = {
+  title: "Launch sign-in",
+  beads: [
+    {
+      title: "Add the /login endpoint",
+      requires: ["api"],
+      priority: "high",
+      body: "Create api/login.go with a Go HTTP handler for POST /login that checks a password and sets a session cookie. Keep it small; commit it.",
+    },
+    {
+      title: "Rate-limit /login",
+      requires: ["go"],
+      body: "Create api/ratelimit.go: a small Go limiter allowing five attempts a minute per address. Commit it.",
+    },
+    {
+      title: "Build the sign-in form",
+      requires: ["web"],
+      body: "Create web/login.html with a sign-in form (email, password) that posts to /login. Commit it.",
+    },
+    {
+      title: "Show sign-in errors",
+      requires: ["ts"],
+      body: "Create web/errors.ts exporting a constant loginFailed with the text 'Wrong email or password'. Commit it.",
+    },
+    {
+      title: "Document sign-in",
+      requires: ["docs"],
+      body: "Write guide/sign-in.md: a short page (a heading and a few sentences) on how to sign in. Commit it.",
+    },
+    { title: "Changelog entry", requires: ["docs"], body: "Add a line to CHANGELOG.md (create it if missing) saying sign-in was added. Commit it." },
+  ],
+};
+
+let options: StartOptions;
+try {
+  const parsed = parseStartOptions(process.argv.slice(2));
+  if (parsed === "help") {
+    console.log(START_HELP);
+    process.exit(0);
+  }
+  options = parsed;
+} catch (error) {
+  if (!(error instanceof StartOptionError)) throw error;
+  fail(error.message);
+}
+const state = ensureLocalState({ town: options.town ?? "demo" });
+const town = options.town ?? state.town;
+const port = options.port;
+const extraRigs = options.extraRigs;
+const realAgents = isPreset(options.runtime);
+/**
+ * The runtime's preset, as the container's presets describe it (container/presets/index.ts), when
+ * this checkout has them: its idle time and the variables its key may be given in.
+ */
+const preset = realAgents ? await presetOf(options.runtime) : undefined;
+const presetIdleMs = preset?.idleMs;
+async function presetOf(runtime: string): Promise<{ idleMs?: number; keyVars?: readonly string[] } | undefined> {
+  const module = join(ROOT, "container/presets/index.ts");
+  if (!existsSync(module)) return undefined;
+  const presets = (await import(module)) as { presetOf?: (name: string) => { idleMs?: number; keyVars?: readonly string[] } | undefined };
+  return presets.presetOf?.(runtime);
+}
+/**
+ * The preset's key variables set in this environment, named to the container (--agent-env): it
+ * hands their values to the agents' environment only. Names on the command line, never values.
+ */
+const agentKeys = (preset?.keyVars ?? []).filter((name) => process.env[name]);
 /**
  * Where the rigs' users must reach: the container's workspace (clones, worktrees) and the demo's
  * remotes. In the state directory, unless the clone is closed to other users (root's home is 0700)
@@ -100,9 +156,8 @@ const SHARED_DIR = (() => {
   for (const path of ["/var/lib/townhall", dir]) chmodSync(path, 0o711);
   return dir;
 })();
-const workspace = resolve(values.workspace ?? join(SHARED_DIR, "workspace"));
-const every = values.every === undefined ? DEMO_EVERY_S : parseEvery(values.every);
-if (!every) fail(`--every takes seconds between new work, e.g. 20-40 (1 to 3600), got ${values.every}`);
+const workspace = resolve(options.workspace ?? join(SHARED_DIR, "workspace"));
+const every = options.every;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}`);
@@ -234,8 +289,9 @@ writeFileSync(
     parties: { rig: join(ROOT, "party/rig/room.ts") },
     compatibilityDate: "2024-07-18",
     serve: { path: join(ROOT, "dist"), singlePageApp: true },
-    // The witness finds a hung agent after 30 s of silence (not 10 min), so the demo's hangs show.
-    vars: { GT_SECRET: state.secret, GT_AGENT_IDLE_MS: process.env.GT_AGENT_IDLE_MS ?? "30000" },
+    // The scripted demo: the witness finds a hung agent after 30 s of silence (not 10 min), so the
+    // demo's hangs show. Real agents think for minutes in silence: their preset's idle time.
+    vars: { GT_SECRET: state.secret, ...idleVar() },
   }),
   { mode: 0o600 },
 );
@@ -274,13 +330,25 @@ const wanted = [
   ...DEMO_RIGS.map((r) => ({ name: r.name, git_url: demoRemote(r.name), capabilities: r.capabilities, max_polecats: r.max_polecats })),
   ...extraRigs.map((r) => ({ name: r.name, git_url: r.gitUrl })),
 ];
+// How the demo's rigs run their agents: in the registry, per rig (a change applies to the next run).
+// A town resumed without --runtime keeps what its rigs have.
+const runsWith = { runtime: options.runtime, model: options.model ?? null };
 for (const rig of wanted) {
-  if (existing.some((r) => r.name === rig.name)) continue;
-  step(`adding rig ${rig.name} (${redactGitUrl(rig.git_url)})`);
-  await call("gt_rig_add", rig);
+  const had = existing.find((r) => r.name === rig.name);
+  if (!had) {
+    step(`adding rig ${rig.name} (${redactGitUrl(rig.git_url)})`);
+    await call("gt_rig_add", { ...rig, runtime: runsWith.runtime, ...(runsWith.model ? { model: runsWith.model } : {}) });
+  } else if (options.runtimeGiven && ((had.runtime ?? "scripted") !== runsWith.runtime || (had.model ?? null) !== runsWith.model)) {
+    step(`rig ${rig.name} now runs ${runsWith.runtime}${runsWith.model ? ` (model ${runsWith.model})` : ""} from its next run`);
+    await call("gt_rig_update", { name: rig.name, runtime: runsWith.runtime, model: runsWith.model });
+  }
 }
+if (realAgents) await defaultBudgets(wanted.map((r) => r.name));
 
 step(`starting the town container (workspace ${workspace})`);
+if (realAgents && preset?.keyVars?.length && !agentKeys.length)
+  step(`none of ${preset.keyVars.join(", ")} is set: ${options.runtime} agents get no key from here (their CLI's own login, if any; docs/agents.md)`);
+else if (agentKeys.length) step(`agents get ${agentKeys.join(", ")} from this environment (by name; the values never reach a command line)`);
 // The token in its environment, not on its command line (which every local user, agents included, can read).
 // Its own temporary directory, ours alone: tsx keeps compiled code in <tmp>/tsx-<uid>, and a rig's
 // user must not be able to make that directory in a shared /tmp before the container does.
@@ -290,7 +358,20 @@ chmodSync(containerTmp, 0o700);
 await startChild(
   "the container",
   process.execPath,
-  ["--import", TS_LOADER, join(ROOT, "container/main.ts"), "--host", host, "--town", town, "--workspace", workspace],
+  [
+    "--import",
+    TS_LOADER,
+    join(ROOT, "container/main.ts"),
+    "--host",
+    host,
+    "--town",
+    town,
+    "--workspace",
+    workspace,
+    // A rig's runtime is the registry's; a command's shell line is the container's to know.
+    ...(options.command !== undefined ? ["--runtime", "command", "--command", options.command] : []),
+    ...(agentKeys.length ? ["--agent-env", agentKeys.join(",")] : []),
+  ],
   /container: town/,
   "container",
   {
@@ -368,7 +449,7 @@ const townWhen = (ready: () => boolean) =>
 const rigsReady = () => DEMO_RIGS.every((d) => rigs().some((r) => r.name === d.name && r.status === "ready"));
 if (convoys().length === 0) {
   await townWhen(rigsReady);
-  const convoy = await call<Convoy>("gt_convoy_create", DEMO_CONVOY);
+  const convoy = await call<Convoy>("gt_convoy_create", realAgents ? PLAIN_CONVOY : DEMO_CONVOY);
   step(`slung convoy "${convoy.title}": ${convoy.beads.map((b) => `${b.title} → ${b.rigName}`).join("; ")}`);
 }
 
@@ -380,12 +461,49 @@ Townhall is running: town "${town}".
   Dashboard (operator): http://${host}/t/${town}?token=${operator}
   Read-only link:       http://${host}${share.path}
 
-  ${values.quiet ? "Quiet (--quiet): no new work after the first convoy." : `After the first convoy lands, new work every ${pace}: some crosses rigs by mail, some fails, now and then an agent hangs (--quiet: none).`}
+  ${livingLine(pace)}
   More tokens: npm run token -- --role <operator|viewer|agent|container> --town ${town}
   Ctrl-C stops; npm start again resumes this town; delete ${STATE_DIR}${SHARED_DIR !== STATE_DIR ? ` (and ${SHARED_DIR})` : ""} to start over.
 `);
 
-if (!values.quiet) void livingDemo();
+if (options.living) void livingDemo();
+
+function livingLine(pace: string): string {
+  if (options.living)
+    return `After the first convoy lands, new work every ${pace}: some crosses rigs by mail, some fails, now and then an agent hangs (${realAgents ? "--living" : "--quiet: none"}).`;
+  return realAgents
+    ? `Agents: ${options.runtime}${options.model ? ` (model ${options.model})` : ""}. No new work after the first convoy (--living brings more).`
+    : "Quiet (--quiet): no new work after the first convoy.";
+}
+
+/**
+ * The witness's idle time for the town: GT_AGENT_IDLE_MS when the operator sets it; 30 s for the
+ * scripted demo; for a CLI, its preset's (asked of the container's presets, when this checkout has
+ * them), else the rooms' own default, which lets a model think for minutes.
+ */
+function idleVar(): Record<string, string> {
+  if (process.env.GT_AGENT_IDLE_MS) return { GT_AGENT_IDLE_MS: process.env.GT_AGENT_IDLE_MS };
+  if (!realAgents) return { GT_AGENT_IDLE_MS: "30000" };
+  return presetIdleMs ? { GT_AGENT_IDLE_MS: String(presetIdleMs) } : {};
+}
+
+/**
+ * A default daily budget (DEFAULT_DAILY_BUDGET) for each of these rigs that has none: real agents
+ * spend money. An operator's own budget is kept; the dashboard raises or clears it.
+ */
+async function defaultBudgets(names: string[]): Promise<void> {
+  const rigsNow = await call<Rig[]>("gt_list_rigs");
+  const without = names.filter((name) => !rigsNow.find((r) => r.name === name)?.summary.usage?.budget);
+  for (const rig of without) {
+    try {
+      await call("gt_budget_set", { rig, budget: DEFAULT_DAILY_BUDGET });
+    } catch (error) {
+      step(`no daily budget is set: the rooms refused gt_budget_set (${error instanceof Error ? error.message : String(error)})`);
+      return;
+    }
+  }
+  if (without.length) step(`daily budget: USD ${DEFAULT_DAILY_BUDGET.daily} per rig (${without.join(", ")}); raise or clear it on the dashboard`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // The living demo (scripts/living-demo.ts decides what and when; this slings it).

@@ -8,7 +8,7 @@ const printRigs = (rigs: Rig[]) => (rigs.length ? rigs.map(printRigLine).join("\
 export const rigs: Command = {
   name: "rigs",
   usage: "[--json]",
-  summary: "the town's rigs: status, capabilities and load (active beads per polecat), bead and agent counts",
+  summary: "the town's rigs: status, capabilities and load (active beads per polecat), runtime and model, bead and agent counts",
   tool: "gt_list_rigs",
   mode: "mayor",
   print: printRigs,
@@ -26,7 +26,7 @@ export const rigList: Command = {
 export const rigStatus: Command = {
   name: "rig status",
   usage: "<name>",
-  summary: "one rig in detail: status, capabilities, load, beads, agents, mail, escalations",
+  summary: "one rig in detail: status, capabilities, runtime and model, load, beads, agents, mail, escalations",
   tool: "gt_rig_status",
   mode: "mayor",
   arguments: [["<name>", "the rig's name"]],
@@ -47,9 +47,15 @@ const counts = (record: Record<string, number>, none: string) =>
     .map(([k, n]) => `${n} ${k}`)
     .join(", ") || none;
 
+/** How its agents run: the registry's runtime and model, or the defaults that then apply. */
+function agentsOf(rig: Rig): string {
+  return `${rig.runtime ?? "the container's default"}, model ${rig.model ?? "the runtime's default"}`;
+}
+
 function printRigLine(rig: Rig): string {
   return [
     `${rig.name}: ${rig.status}; capabilities: ${rig.capabilities.join(", ") || "none"}; load ${loadOf(rig)}`,
+    `  runtime: ${agentsOf(rig)}`,
     `  beads: ${counts(rig.summary.beads, "none")}; polecats: ${counts(rig.summary.polecats ?? rig.summary.agents, "none")}`,
   ].join("\n");
 }
@@ -59,6 +65,7 @@ function printRig(rig: Rig): string {
   return [
     `Rig ${rig.name} (${rig.id}): ${rig.status}`,
     `capabilities: ${rig.capabilities.join(", ") || "none"}; max polecats: ${rig.maxPolecats}`,
+    `runtime: ${agentsOf(rig)} (a change applies from the next run)`,
     `load: ${loadOf(rig)}`,
     `beads: ${counts(s.beads, "none")}`,
     `polecats: ${counts(s.polecats ?? s.agents, "none")}`,

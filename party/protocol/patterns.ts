@@ -7,6 +7,9 @@ export const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
 /** Generated ids: ULIDs (sortable by time, collision-free). */
 export const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
+/** A model's name as CLIs take it (`claude-sonnet-4-5`, `gpt-5-codex`, `openai/gpt-4.1`, `gemini-2.5-pro@001`). */
+export const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,99}$/;
+
 /** The longest mail subject (LIMITS.maxSubject): gt shortens a reply's "Re: …" to it without loading zod. */
 export const MAX_SUBJECT = 200;
 

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { LIMITS, MAX_TOKEN_LIFETIME_S } from "./limits.ts";
 import { address, gitUrlProblem, slug, ulidString } from "./names.ts";
-import { POLECAT_NAME_RE } from "./patterns.ts";
+import { MODEL_RE, POLECAT_NAME_RE } from "./patterns.ts";
 import {
   AGENT_RUNTIMES,
   BEAD_STATUSES,
@@ -31,8 +31,8 @@ const body = z.string().max(LIMITS.maxBody);
 const capability = slug;
 const empty = z.strictObject({});
 
-/** A model's name as CLIs take it (`claude-sonnet-4-5`, `gpt-5-codex`, `openai/gpt-4.1`, `gemini-2.5-pro@001`). */
-export const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,99}$/, "must be a model name: letters, digits and . _ : @ / -");
+/** A model's name as CLIs take it (patterns.ts MODEL_RE). */
+export const modelName = z.string().regex(MODEL_RE, "must be a model name: letters, digits and . _ : @ / -");
 
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** What one run used (records.ts Usage), as the container reports it with the run's exit. */

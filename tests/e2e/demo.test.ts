@@ -13,6 +13,7 @@ import WebSocket from "ws";
 import { afterAll, describe, expect, it } from "vitest";
 import { DocReplica } from "../../client/doc-sync.ts";
 import { callHttp } from "../../client/tools.ts";
+import { signToken } from "../../party/auth.ts";
 import { TS_LOADER } from "../../container/runtimes.ts";
 import type { Bead, Convoy, Rig } from "../../party/protocol.ts";
 import { deleteRigUsers } from "../helpers/container.ts";
@@ -189,6 +190,28 @@ describe("npm start", () => {
     expect(out).toMatch(/After the first convoy lands, new work every 1–2 s/);
     expect(out).not.toMatch(BUILD_NOISE);
     expect(out).not.toMatch(/exited \(\d+\); stopping/);
+  }, 240_000);
+
+  it("--runtime claude --model m: the demo's rigs get that runtime and model in the registry and a daily budget of USD 5 each", async () => {
+    const demo = await startDemo(["--runtime", "claude", "--model", "claude-sonnet-4-5"]);
+    // Said before the container starts, so whether a claude binary is here does not matter.
+    await demo.seen(/daily budget: USD 5 per rig \(backend, frontend, docs\)/);
+    const secret = (JSON.parse(readFileSync(join(demo.stateDir, "state.json"), "utf8")) as { secret: string }).secret;
+    const token = await signToken({ role: "operator", town: "demo", exp: Math.floor(Date.now() / 1000) + 600 }, secret);
+    const rigs = () => callHttp<Rig[]>({ host: `127.0.0.1:${demo.port}`, party: "main", room: "demo", token }, "gt_list_rigs");
+    expect((await rigs()).map((r) => [r.name, r.runtime, r.model])).toEqual([
+      ["backend", "claude", "claude-sonnet-4-5"],
+      ["docs", "claude", "claude-sonnet-4-5"],
+      ["frontend", "claude", "claude-sonnet-4-5"],
+    ]);
+    // Each rig learns its budget through the town's outbox, and its summary then says it.
+    await expect
+      .poll(async () => (await rigs()).map((r) => r.summary.usage?.budget), { timeout: 30_000 })
+      .toEqual([1, 2, 3].map(() => ({ unit: "usd", daily: 5 })));
+    // Real agents think for minutes: not the scripted demo's 30 s before the witness calls one hung.
+    expect(readFileSync(join(demo.stateDir, "partykit.json"), "utf8")).not.toMatch(/"GT_AGENT_IDLE_MS":"30000"/);
+    await demo.stop();
+    expect(demo.out()).not.toMatch(BUILD_NOISE);
   }, 240_000);
 });
 

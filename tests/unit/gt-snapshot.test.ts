@@ -44,6 +44,8 @@ const rigs: Rig[] = [
     defaultBranch: "main",
     capabilities: ["ts", "web"],
     maxPolecats: 4,
+    runtime: "claude",
+    model: "claude-sonnet-4-5",
     status: "ready",
     createdAt: T,
     summary: {

@@ -42,6 +42,26 @@ describe("adding a rig", () => {
     });
   });
 
+  it("holds the runtime and model it is given, and neither when none is (the container's default, the runtime's)", () => {
+    const rig = newRig({ name: "web", git_url: "/srv/web", runtime: "claude", model: "claude-sonnet-4-5" }, ID, 0);
+    expect(rig).toMatchObject({ runtime: "claude", model: "claude-sonnet-4-5" });
+    expect(newRig({ name: "web", git_url: "/srv/web", runtime: "codex" }, ID, 0)).toMatchObject({ runtime: "codex" });
+    const plain = newRig({ name: "web", git_url: "/srv/web" }, ID, 0);
+    expect(Object.keys(plain)).not.toContain("runtime"); // absent, not undefined: the document holds no key
+    expect(Object.keys(plain)).not.toContain("model");
+    // A model with the container's default runtime is kept: that default may be a CLI.
+    expect(newRig({ name: "web", git_url: "/srv/web", model: "gpt-5-codex" }, ID, 0)).toMatchObject({ model: "gpt-5-codex" });
+    expect(rigInitOf("demo", rig, 0)).not.toHaveProperty("runtime"); // the rig room is not told: the container reads the registry
+  });
+
+  it("refuses a model for a runtime that takes none (INVALID_ARGS)", () => {
+    for (const runtime of ["scripted", "command"] as const)
+      expect(refusal(() => newRig({ name: "web", git_url: "/srv/web", runtime, model: "claude-sonnet-4-5" }, ID, 0))).toEqual({
+        code: "INVALID_ARGS",
+        message: `model: the ${runtime} runtime takes no model (a model is for claude, codex, gemini or opencode)`,
+      });
+  });
+
   it("refuses a name the town has (CONFLICT), and a rig past the town's bound", () => {
     expect(refusal(() => refuseNewRig([added("web")], "web"))).toEqual({ code: "CONFLICT", message: "a rig named web already exists" });
     expect(refusal(() => refuseTakenName([added("web")], "web")).code).toBe("CONFLICT");
@@ -62,6 +82,55 @@ describe("updating a rig", () => {
     expect(updatedRig(rig, { name: "web", max_polecats: 6 })).toEqual({ rig: { ...rig, maxPolecats: 6 }, what: "max polecats 6" });
     expect(updatedRig(rig, { name: "web", capabilities: [], max_polecats: 1 }).what).toBe("capabilities none, max polecats 1");
     expect(updatedRig(rig, { name: "web" })).toEqual({ rig, what: "no change" });
+  });
+
+  it("sets the runtime and model, each applying from the rig's next run", () => {
+    const rig = added("web");
+    expect(updatedRig(rig, { name: "web", runtime: "claude", model: "claude-opus-4-1" })).toEqual({
+      rig: { ...rig, runtime: "claude", model: "claude-opus-4-1" },
+      what: "runtime claude, model claude-opus-4-1 (from its next run)",
+    });
+    const claude = added("web", { runtime: "claude", model: "claude-opus-4-1" });
+    expect(updatedRig(claude, { name: "web", model: "claude-sonnet-4-5" })).toEqual({
+      rig: { ...claude, model: "claude-sonnet-4-5" },
+      what: "model claude-sonnet-4-5 (from its next run)",
+    });
+    // The same runtime again keeps the model; other fields leave both alone.
+    expect(updatedRig(claude, { name: "web", runtime: "claude" }).rig).toEqual(claude);
+    expect(updatedRig(claude, { name: "web", max_polecats: 2 })).toEqual({ rig: { ...claude, maxPolecats: 2 }, what: "max polecats 2" });
+  });
+
+  it("resets either with null: the runtime to the container's default, the model to the runtime's", () => {
+    const claude = added("web", { runtime: "claude", model: "claude-opus-4-1" });
+    const reset = updatedRig(claude, { name: "web", runtime: null, model: null });
+    expect(reset.what).toBe("runtime back to the container's default, model back to the runtime's default (from its next run)");
+    expect(Object.keys(reset.rig)).not.toContain("runtime"); // gone from the record, not set to null
+    expect(Object.keys(reset.rig)).not.toContain("model");
+    expect(reset.rig).toEqual(added("web"));
+    const modelOnly = updatedRig(claude, { name: "web", model: null });
+    expect(modelOnly.rig.runtime).toBe("claude");
+    expect(Object.keys(modelOnly.rig)).not.toContain("model");
+    expect(modelOnly.what).toBe("model back to the runtime's default (from its next run)");
+    expect(updatedRig(added("web"), { name: "web", runtime: null }).what).toBe("runtime back to the container's default (from its next run)");
+  });
+
+  it("drops the model when the runtime changes without one (a model names one CLI's models)", () => {
+    const claude = added("web", { runtime: "claude", model: "claude-opus-4-1" });
+    const codex = updatedRig(claude, { name: "web", runtime: "codex" });
+    expect(codex.rig.runtime).toBe("codex");
+    expect(Object.keys(codex.rig)).not.toContain("model");
+    expect(codex.what).toBe("runtime codex, model back to the runtime's default (from its next run)");
+    expect(updatedRig(claude, { name: "web", runtime: "codex", model: "gpt-5-codex" }).rig).toMatchObject({ runtime: "codex", model: "gpt-5-codex" });
+    // Back to the container's default drops it too, and so does the scripted agent, which takes none.
+    expect(Object.keys(updatedRig(claude, { name: "web", runtime: null }).rig)).not.toContain("model");
+    expect(updatedRig(claude, { name: "web", runtime: "scripted" }).rig).toEqual({ ...added("web"), runtime: "scripted" });
+  });
+
+  it("refuses a model for a runtime that takes none, given or kept (INVALID_ARGS)", () => {
+    const scripted = added("web", { runtime: "scripted" });
+    expect(refusal(() => updatedRig(scripted, { name: "web", model: "claude-sonnet-4-5" })).code).toBe("INVALID_ARGS");
+    expect(refusal(() => updatedRig(added("web"), { name: "web", runtime: "command", model: "gpt-5" })).code).toBe("INVALID_ARGS");
+    expect(updatedRig(scripted, { name: "web", model: null }).rig).toEqual(scripted);
   });
 });
 

@@ -4,10 +4,12 @@ import { gitUrlProblem } from "../../../party/protocol/names.ts";
 import { SLUG_RE } from "../../../party/protocol/patterns.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
+import { modelProblem } from "../lib/runtime.ts";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";
+import { RuntimeFields } from "./fields.tsx";
 import { describe, splitList, townTool } from "./api.ts";
 
-type FieldName = "name" | "git_url" | "branch" | "caps" | "max";
+type FieldName = "name" | "git_url" | "branch" | "caps" | "max" | "runtime" | "model";
 type Values = Record<FieldName, string>;
 
 /**
@@ -28,6 +30,8 @@ export function addRigProblems(v: Values): Partial<Record<FieldName, string>> {
   const badCap = splitList(v.caps).find((c) => !SLUG_RE.test(c));
   if (badCap) problems.caps = `“${badCap}” is not a capability: use lowercase letters, digits and '-'.`;
   if (v.max && !(/^\d+$/.test(v.max) && Number(v.max) >= 1 && Number(v.max) <= 64)) problems.max = "A whole number from 1 to 64.";
+  const model = modelProblem(v.runtime, v.model);
+  if (model) problems.model = model;
   return problems;
 }
 
@@ -35,13 +39,15 @@ export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: (
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const [problems, setProblems] = createSignal<Partial<Record<FieldName, string>>>({});
-  let form: Record<FieldName, HTMLInputElement> = {} as never;
+  let form: Record<FieldName, HTMLInputElement | HTMLSelectElement> = {} as never;
   const values = (): Values => ({
     name: form.name.value.trim(),
     git_url: form.git_url.value.trim(),
     branch: form.branch.value.trim(),
     caps: form.caps.value.trim(),
     max: form.max.value.trim(),
+    runtime: form.runtime.value,
+    model: form.model.value.trim(),
   });
   const submit = async () => {
     const v = values();
@@ -62,16 +68,19 @@ export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: (
           ...(v.branch ? { default_branch: v.branch } : {}),
           ...(v.caps ? { capabilities: splitList(v.caps) } : {}),
           ...(v.max ? { max_polecats: Number(v.max) } : {}),
+          ...(v.runtime ? { runtime: v.runtime } : {}),
+          ...(v.model ? { model: v.model } : {}),
         }),
       describe,
     );
     if (rig) {
       for (const el of Object.values(form)) el.value = "";
+      form.runtime.dispatchEvent(new Event("change")); // the model field follows the runtime
       props.onClose();
     }
   };
   // The form is checked by the app (above), not by the browser's generic bubbles.
-  const field = (name: FieldName, el: HTMLInputElement) => {
+  const field = (name: FieldName, el: HTMLInputElement | HTMLSelectElement) => {
     form[name] = el;
     el.addEventListener("input", () => problems()[name] && setProblems({ ...problems(), [name]: undefined }));
   };
@@ -127,6 +136,16 @@ export function AddRigDialog(props: { town: TownStore; open: boolean; onClose: (
         <input ref={(el) => field("caps", el)} class={input} name="capabilities" autocomplete="off" aria-invalid={!!problems().caps} />
         {problem("caps")}
       </FieldLabel>
+      <RuntimeFields
+        runtimeRef={(el) => field("runtime", el)}
+        modelRef={(el) => field("model", el)}
+        invalid={!!problems().model}
+        modelProblem={problem("model")}
+      />
+      <p class="text-xs text-zinc-500">
+        Runtime: how its agents run (the container's <code class="font-mono">--runtime</code> unless you pick one); a model left empty is the runtime's own.
+        Both can be changed later on the rig's page.
+      </p>
     </FormDialog>
   );
 }

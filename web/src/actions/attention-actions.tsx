@@ -7,6 +7,7 @@ import { MoveDialog } from "./move-bead.tsx";
 import EscalationActions from "./escalation-actions.tsx";
 import AgentActions from "./agent-actions.tsx";
 import { describe, rigTool } from "./api.ts";
+import BudgetControl from "./budget.tsx";
 
 const small = `${btn} px-2 py-0.5 text-xs`;
 
@@ -25,6 +26,9 @@ export default function AttentionActions(props: { row: Lane; onMove: (row: Lane)
       </Match>
       <Match when={props.row.item.kind === "waiting_mail"}>
         <AgentActions rig={props.row.rig} identity={props.row.item.id} running={false} compact />
+      </Match>
+      <Match when={props.row.item.kind === "budget"}>
+        <BudgetActions row={props.row} />
       </Match>
     </Switch>
   );
@@ -69,6 +73,17 @@ export function LaneMoveDialog(props: { row: Lane | null; onClose: () => void })
   return (
     <Show when={props.row}>
       {(row) => <MoveDialog town={town} from={row().rig} beadId={row().item.id} title={row().item.title} open onClose={props.onClose} />}
+    </Show>
+  );
+}
+
+/** A budget reached: raise or clear the budget that holds the rig (its own, or the town's). */
+function BudgetActions(props: { row: Lane }) {
+  const town = useTown();
+  const byTown = () => props.row.rig.summary.usage?.hold?.by === "town";
+  return (
+    <Show when={byTown()} fallback={<BudgetControl rig={props.row.rig.name} budget={props.row.rig.summary.usage?.budget} />}>
+      <BudgetControl budget={town.usage()?.budget} />
     </Show>
   );
 }

@@ -1,4 +1,4 @@
-import { For, createSignal } from "solid-js";
+import { For, Show, createSignal } from "solid-js";
 import { useNavigate } from "@solidjs/router";
 import type { ConvoyProgress } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
@@ -6,6 +6,7 @@ import { btn, input } from "../ui/kit.tsx";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";
 import { RigPicker } from "./fields.tsx";
 import { describe, splitList, townTool } from "./api.ts";
+import { modelProblem } from "../lib/runtime.ts";
 
 type Row = { title: HTMLInputElement; rig: HTMLSelectElement; requires: HTMLInputElement };
 
@@ -16,8 +17,14 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
   const [error, setError] = createSignal<string | null>(null);
   const [count, setCount] = createSignal(3);
   const rows: Row[] = [];
+  const [problem, setProblem] = createSignal<string | null>(null);
   let title!: HTMLInputElement;
+  let model!: HTMLInputElement;
   const submit = async () => {
+    const asked = model.value.trim();
+    const wrong = modelProblem("", asked);
+    setProblem(wrong);
+    if (wrong) return model.focus();
     const beads = rows
       .slice(0, count())
       .filter((r) => r.title.value.trim())
@@ -25,6 +32,7 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
         title: r.title.value.trim(),
         ...(r.rig.value ? { rig: r.rig.value } : {}),
         ...(r.requires.value.trim() ? { requires: splitList(r.requires.value) } : {}),
+        ...(asked ? { model: asked } : {}),
       }));
     if (!beads.length) return setError("Give the convoy at least one bead with a title.");
     const convoy = await run(
@@ -83,6 +91,22 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
           Add a bead
         </button>
       </fieldset>
+      <FieldLabel label="Model" hint="asked for by every bead of the convoy; empty: each rig's model">
+        <input
+          ref={model}
+          class={`${input} font-mono`}
+          name="model"
+          autocomplete="off"
+          placeholder="each rig's"
+          aria-invalid={!!problem()}
+          onInput={() => setProblem(null)}
+        />
+        <Show when={problem()}>
+          <span class="block text-xs text-rose-700 dark:text-rose-300" role="alert" data-testid="field-error" data-field="model">
+            {problem()}
+          </span>
+        </Show>
+      </FieldLabel>
     </FormDialog>
   );
 }

@@ -1,6 +1,9 @@
-import { For } from "solid-js";
+import { For, createSignal, type JSX } from "solid-js";
+import { AGENT_RUNTIMES } from "../../../party/protocol/records.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
+import { RUNTIME_NAMES, takesModel } from "../lib/runtime.ts";
+import { FieldLabel } from "./dialog.tsx";
 
 export const PRIORITY_OPTIONS = ["low", "medium", "high", "critical"] as const;
 
@@ -17,5 +20,65 @@ export function RigPicker(props: { town: TownStore; ref: (el: HTMLSelectElement)
         )}
       </For>
     </select>
+  );
+}
+
+/**
+ * A rig's runtime ("" for the container's default) and model ("" for the runtime's default), as
+ * gt_rig_add and gt_rig_update take them. A new runtime empties the model (a model names one CLI's
+ * models, and the registry drops it too); the scripted agent and a command take none.
+ */
+export function RuntimeFields(props: {
+  runtime?: string;
+  model?: string;
+  runtimeRef: (el: HTMLSelectElement) => void;
+  modelRef: (el: HTMLInputElement) => void;
+  modelProblem?: JSX.Element;
+  invalid?: boolean;
+}) {
+  const [runtime, setRuntime] = createSignal(props.runtime ?? "");
+  let model!: HTMLInputElement;
+  return (
+    <div class="grid grid-cols-2 gap-3">
+      <FieldLabel label="Runtime">
+        <select
+          ref={props.runtimeRef}
+          class={input}
+          name="runtime"
+          onChange={(e) => {
+            setRuntime(e.currentTarget.value);
+            model.value = "";
+            model.dispatchEvent(new Event("input"));
+          }}
+        >
+          <option value="" selected={!props.runtime}>
+            Container's default
+          </option>
+          <For each={AGENT_RUNTIMES}>
+            {(name) => (
+              <option value={name} selected={name === props.runtime}>
+                {name === "scripted" || name === "command" ? name : `${name} (${RUNTIME_NAMES[name]})`}
+              </option>
+            )}
+          </For>
+        </select>
+      </FieldLabel>
+      <FieldLabel label="Model">
+        <input
+          ref={(el) => {
+            model = el;
+            props.modelRef(el);
+          }}
+          class={`${input} font-mono`}
+          name="model"
+          value={props.model ?? ""}
+          placeholder={takesModel(runtime()) ? "its default" : "none"}
+          disabled={!takesModel(runtime())}
+          autocomplete="off"
+          aria-invalid={props.invalid}
+        />
+        {props.modelProblem}
+      </FieldLabel>
+    </div>
   );
 }

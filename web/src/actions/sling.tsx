@@ -6,12 +6,15 @@ import { input } from "../ui/kit.tsx";
 import { shortId } from "../lib/time.ts";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";
 import { describe, splitList, townTool } from "./api.ts";
+import { modelProblem } from "../lib/runtime.ts";
 
 /** Sling one bead: to the rig the Mayor picks, or to a chosen one; shows where it went and why. */
 export function SlingDialog(props: { town: TownStore; open: boolean; onClose: () => void; rig?: string }) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const [result, setResult] = createSignal<SlingResult | null>(null);
+  const [problem, setProblem] = createSignal<string | null>(null);
+  let model!: HTMLInputElement;
   let title!: HTMLInputElement;
   let body!: HTMLTextAreaElement;
   let requires!: HTMLInputElement;
@@ -19,6 +22,10 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
   let rig!: HTMLSelectElement;
   const submit = async () => {
     setResult(null);
+    // The rig's runtime decides whether a model fits it (the server checks); here only its shape.
+    const wrong = modelProblem("", model.value.trim());
+    setProblem(wrong);
+    if (wrong) return model.focus();
     const value = await run(
       { busy: setBusy, error: setError },
       () =>
@@ -28,6 +35,7 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
           ...(rig.value ? { rig: rig.value } : {}),
           ...(requires.value.trim() ? { requires: splitList(requires.value) } : {}),
           priority: priority.value,
+          ...(model.value.trim() ? { model: model.value.trim() } : {}),
         }),
       describe,
     );
@@ -35,6 +43,7 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
       setResult(value);
       title.value = "";
       body.value = "";
+      model.value = "";
     }
   };
   return (
@@ -95,9 +104,27 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
           </select>
         </FieldLabel>
       </div>
-      <FieldLabel label="Requires" hint="capabilities the rig must have, e.g. ts web">
-        <input ref={requires} class={input} name="requires" autocomplete="off" />
-      </FieldLabel>
+      <div class="grid grid-cols-2 gap-3">
+        <FieldLabel label="Requires" hint="capabilities the rig must have, e.g. ts web">
+          <input ref={requires} class={input} name="requires" autocomplete="off" />
+        </FieldLabel>
+        <FieldLabel label="Model" hint="empty: the rig's model">
+          <input
+            ref={model}
+            class={`${input} font-mono`}
+            name="model"
+            autocomplete="off"
+            placeholder="the rig's"
+            aria-invalid={!!problem()}
+            onInput={() => setProblem(null)}
+          />
+          <Show when={problem()}>
+            <span class="block text-xs text-rose-700 dark:text-rose-300" role="alert" data-testid="field-error" data-field="model">
+              {problem()}
+            </span>
+          </Show>
+        </FieldLabel>
+      </div>
     </FormDialog>
   );
 }

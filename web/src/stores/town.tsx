@@ -4,7 +4,7 @@
  * a document of its own, opened by the mail view (town-wide operators and links to that view).
  */
 import { createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
-import type { Convoy, FeedEvent, Rig } from "../../../party/protocol.ts";
+import type { Convoy, FeedEvent, Rig, TownUsage } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
 import type { Session } from "../lib/session.ts";
 import type { Tone } from "../lib/tone.ts";
@@ -21,6 +21,8 @@ export type TownStore = {
   /** Rigs, the ones needing attention first (see `attention`). */
   sortedRigs: Accessor<Rig[]>;
   rigByName: (name: string) => Rig | undefined;
+  /** The town's usage today and its budget (the document's `usage` map, key `town`), once the rooms keep it. */
+  usage: Accessor<TownUsage | undefined>;
 };
 
 /** How much a rig needs a person: stalled or dead agents, failed beads, open escalations. */
@@ -46,11 +48,13 @@ export function rigAlerts(rig: Rig): { text: string; tone: Tone }[] {
   if (s.agents.hung) alerts.push({ text: `${s.agents.hung} hung`, tone: "amber" });
   if (s.beads.failed) alerts.push({ text: `${s.beads.failed} failed`, tone: "red" });
   if (s.openEscalations) alerts.push({ text: plural(s.openEscalations, "escalation"), tone: "amber" });
+  if (s.usage?.hold) alerts.push({ text: s.usage.hold.by === "town" ? "on hold: town budget" : "on hold: budget", tone: "amber" });
   return alerts;
 }
 
 export function createTownStore(town: string, session: Session): TownStore {
-  const doc = createLiveDoc({ party: "main", room: town, doc: "town", token: session.token }, { maps: ["rigs", "convoys"], arrays: ["events"] });
+  const doc = createLiveDoc({ party: "main", room: town, doc: "town", token: session.token }, { maps: ["rigs", "convoys", "usage"], arrays: ["events"] });
+  const usage = doc.map<TownUsage>("usage");
   const rigs = doc.map<Rig>("rigs");
   const sortedRigs = createMemo(() =>
     Object.values(rigs)
@@ -67,6 +71,7 @@ export function createTownStore(town: string, session: Session): TownStore {
     events: doc.array<FeedEvent>("events"),
     sortedRigs,
     rigByName: (name) => sortedRigs().find((r) => r.name === name),
+    usage: () => usage.town,
   };
 }
 

@@ -7,6 +7,15 @@ import { For, Show, createEffect, on } from "solid-js";
 import { createVirtualizer } from "@tanstack/solid-virtual";
 import type { OutputLine } from "../../../party/protocol.ts";
 import { splitMatches } from "../lib/terminal-text.ts";
+import { lineShape } from "../lib/output-kind.ts";
+
+/** A parsed line's chip: a tool call in blue, a result in green (red when it failed), an error in red. */
+const CHIP: Record<string, string> = {
+  tool: "bg-sky-500/20 text-sky-200",
+  tool_result: "bg-zinc-700/60 text-zinc-300",
+  error: "bg-rose-500/25 text-rose-200",
+  result: "bg-emerald-500/20 text-emerald-200",
+};
 
 const ROW = 18;
 
@@ -70,22 +79,39 @@ export function LogView(props: {
               const line = () => props.lines[row.index];
               return (
                 <Show when={line()}>
-                  {(l) => (
-                    <div
-                      class={`absolute left-0 top-0 flex w-max min-w-full whitespace-pre pr-3 ${l().stream === "err" ? "text-rose-300" : ""}`}
-                      style={{ height: `${ROW}px`, transform: `translateY(${row.start}px)` }}
-                      data-testid="log-line"
-                      data-seq={l().seq}
-                      data-stream={l().stream}
-                    >
-                      <span class="sticky left-0 w-14 shrink-0 select-none bg-zinc-950 pr-3 text-right text-zinc-500">{l().seq}</span>
-                      <span>
-                        <For each={splitMatches(l().text, props.query)}>
-                          {(piece) => (piece.match ? <mark class="rounded-sm bg-amber-400/80 text-zinc-950">{piece.text}</mark> : piece.text)}
-                        </For>
-                      </span>
-                    </div>
-                  )}
+                  {(l) => {
+                    // Parsed lines (a preset's events) read as what they are; plain lines as printed.
+                    const shape = () => lineShape(l());
+                    return (
+                      <div
+                        class={`absolute left-0 top-0 flex w-max min-w-full whitespace-pre pr-3 ${l().stream === "err" || shape().failed ? "text-rose-300" : l().kind === "text" ? "text-zinc-50" : ""}`}
+                        style={{ height: `${ROW}px`, transform: `translateY(${row.start}px)` }}
+                        data-testid="log-line"
+                        data-seq={l().seq}
+                        data-stream={l().stream}
+                        data-kind={l().kind}
+                        data-ok={l().ok === undefined ? undefined : String(l().ok)}
+                      >
+                        <span class="sticky left-0 w-14 shrink-0 select-none bg-zinc-950 pr-3 text-right text-zinc-500">{l().seq}</span>
+                        <Show when={shape().chip}>
+                          {(chip) => (
+                            <span
+                              class={`mr-2 rounded px-1 font-sans text-[11px] ${shape().failed ? "bg-rose-500/25 text-rose-200" : CHIP[l().kind!]}`}
+                              data-testid="log-chip"
+                            >
+                              {shape().failed && l().kind === "tool_result" ? "✗ " : l().kind === "tool_result" ? "✓ " : ""}
+                              {chip()}
+                            </span>
+                          )}
+                        </Show>
+                        <span>
+                          <For each={splitMatches(shape().text, props.query)}>
+                            {(piece) => (piece.match ? <mark class="rounded-sm bg-amber-400/80 text-zinc-950">{piece.text}</mark> : piece.text)}
+                          </For>
+                        </span>
+                      </div>
+                    );
+                  }}
                 </Show>
               );
             }}

@@ -11,6 +11,7 @@ import { BADGE, tone } from "../lib/tone.ts";
 import { Ago, Mono, Panel, btn, input } from "../ui/kit.tsx";
 import { LogView } from "../ui/log-view.tsx";
 import type { OutputLine } from "../../../party/protocol.ts";
+import { runLine } from "../lib/usage.ts";
 
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting", closed: "Closed" } as const;
 
@@ -69,6 +70,14 @@ export default function AgentOutput(props: { identity: string }) {
                 · ended <Ago at={r().endedAt} /> (<span data-testid="output-exit">{r().exit ?? "ended"}</span>)
               </Show>
               <Show when={r().dropped}> · {r().dropped} oldest lines dropped</Show>
+              <Show when={r().usage}>
+                {(u) => (
+                  <span data-testid="output-run-usage" data-cost={u().costUsd ?? "unknown"}>
+                    {" "}
+                    · used {runLine(u())}
+                  </span>
+                )}
+              </Show>
             </span>
           )}
         </Show>

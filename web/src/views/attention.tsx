@@ -7,7 +7,8 @@
 import { For, Show, createMemo, createSignal, lazy } from "solid-js";
 import { useTown } from "../stores/town.tsx";
 import { laneOf, type Lane } from "../lib/attention.ts";
-import type { AttentionItem } from "../../../party/protocol.ts";
+import type { AttentionItem, Rig, TownUsage } from "../../../party/protocol.ts";
+import { budgetUse } from "../lib/usage.ts";
 import { BADGE, tone as toneOf, type Tone } from "../lib/tone.ts";
 import { Ago } from "../ui/kit.tsx";
 
@@ -40,6 +41,14 @@ function itemTone(item: AttentionItem): Tone {
     case "budget":
       return "amber";
   }
+}
+
+/** A budget item's figures now, from the summaries: what the holding budget (the rig's, or the town's) has used today. */
+function budgetFigures(rig: Rig, townUsage: TownUsage | undefined): string | null {
+  const u = rig.summary.usage;
+  if (u?.hold?.by === "town" || (!u?.budget && townUsage?.reached))
+    return townUsage?.budget ? `Town: ${budgetUse(townUsage.budget, townUsage.today).text}` : null;
+  return u?.budget ? `Rig: ${budgetUse(u.budget, u.today).text}` : null;
 }
 
 export function AttentionLane() {
@@ -99,6 +108,13 @@ export function AttentionLane() {
                     <p class="break-words text-xs text-zinc-500" data-testid="attention-detail">
                       <span class="font-medium text-zinc-600 dark:text-zinc-400">{row.rig.name}</span> · {row.item.detail} · <Ago at={row.item.at} />
                     </p>
+                    <Show when={row.item.kind === "budget" && budgetFigures(row.rig, town.usage())}>
+                      {(figures) => (
+                        <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="attention-budget-figures">
+                          {figures()}
+                        </p>
+                      )}
+                    </Show>
                   </div>
                   <Show when={town.isOperator && row.item.kind !== "rig_error"}>
                     <AttentionActions row={row} onMove={setMoving} />

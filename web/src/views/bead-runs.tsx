@@ -10,6 +10,7 @@ import type { AgentLogResult, Bead } from "../../../party/protocol.ts";
 import { agentName } from "../lib/attention.ts";
 import { Ago, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { LogView } from "../ui/log-view.tsx";
+import { runLine } from "../lib/usage.ts";
 
 export default function BeadRuns(props: { bead: Bead }) {
   const town = useTown();
@@ -85,6 +86,13 @@ export default function BeadRuns(props: { bead: Bead }) {
                         </span>
                       </Show>
                     </p>
+                    <Show when={r().usage}>
+                      {(u) => (
+                        <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="bead-run-usage" data-cost={u().costUsd ?? "unknown"}>
+                          Used: {runLine(u())}
+                        </p>
+                      )}
+                    </Show>
                     <p class="text-xs text-zinc-500">
                       {r().lines} lines, {r().bytes} bytes
                       <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run{" "}

@@ -13,6 +13,9 @@ import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
 import BeadRuns from "./bead-runs.tsx";
+import { HoldNote } from "./spend.tsx";
+import { totalsLine } from "../lib/usage.ts";
+import { runtimeLine } from "../lib/runtime.ts";
 
 const BeadActions = lazy(() => import("../actions/bead-actions.tsx"));
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
@@ -69,6 +72,14 @@ export default function BeadView() {
                         . Each run's output is below.
                       </p>
                     </div>
+                  </Show>
+                  {/* An open bead waits for a polecat; while the rig's budget holds dispatch, say that is why. */}
+                  <Show when={b().status === "open" && rig.rig.summary.usage?.hold}>
+                    {(hold) => (
+                      <div class="border-b border-zinc-200 px-4 py-2 dark:border-zinc-800" data-testid="bead-hold">
+                        <HoldNote hold={hold()} />
+                      </div>
+                    )}
                   </Show>
                   <Show when={b().movedTo}>
                     {(m) => (
@@ -173,7 +184,14 @@ export default function BeadView() {
                   </Field>
                   <Field name="Priority">{b().priority}</Field>
                   <Field name={b().status === "failed" || b().status === "closed" ? "Last assignee" : "Assignee"}>
-                    <Show when={b().assignee} fallback={<span class="text-zinc-500">{unassigned(b())}</span>}>
+                    <Show
+                      when={b().assignee}
+                      fallback={
+                        <span class="text-zinc-500">
+                          {b().status === "open" && rig.rig.summary.usage?.hold ? "waiting: the rig's budget holds new runs" : unassigned(b())}
+                        </span>
+                      }
+                    >
                       {(a) => (
                         <a class="underline" href={`${base}/agents/${a().split("/").pop()}`} data-testid="bead-assignee">
                           {a()}
@@ -196,6 +214,16 @@ export default function BeadView() {
                       <span data-testid="bead-attempt-count">{b().attempts ?? 0} failed</span> of {b().runs ?? 0} run{b().runs === 1 ? "" : "s"}
                     </Field>
                   </Show>
+                  <Field name="Model">
+                    <span data-testid="bead-model">
+                      <Show when={b().model} fallback={<span class="text-zinc-500">the rig's: {runtimeLine(rig.rig)}</span>}>
+                        {(m) => <Mono>{m()}</Mono>}
+                      </Show>
+                    </span>
+                  </Field>
+                  <Field name="Used">
+                    <span data-testid="bead-usage">{b().usage ? totalsLine(b().usage) : <span class="text-zinc-500">nothing reported yet</span>}</span>
+                  </Field>
                   <Field name="Requires">{b().requires.length ? b().requires.join(", ") : <span class="text-zinc-500">nothing special</span>}</Field>
                   <Show when={b().convoyId}>
                     {(c) => (

@@ -7,6 +7,7 @@ import { burnDown } from "../lib/charts.ts";
 import { now, shortId } from "../lib/time.ts";
 import { Ago, Badge, Crumbs, Empty, Loading, Mono, Panel, StackBar, SyncBadge } from "../ui/kit.tsx";
 import { BurnDown } from "../ui/charts.tsx";
+import { addTotals, costText, totalsLine } from "../lib/usage.ts";
 
 export default function ConvoyView() {
   const params = useParams<{ convoy: string }>();
@@ -15,6 +16,8 @@ export default function ConvoyView() {
   const convoy = () => town.convoys[params.convoy];
   const progress = createMemo(() => (convoy() ? convoyProgress(convoy()!) : null));
   const burn = createMemo(() => (convoy() ? burnDown(convoy()!.createdAt, convoy()!.beads) : null));
+  // What its beads' runs used, as their rigs last told the town (a bead with no run yet counts nothing).
+  const used = createMemo(() => addTotals(convoy()?.beads.map((b) => b.usage) ?? []));
   return (
     <div class="space-y-4">
       <div class="flex flex-wrap items-center justify-between gap-2">
@@ -63,7 +66,10 @@ export default function ConvoyView() {
             </div>
             <p class="mt-1 text-xs text-zinc-500">
               {progress()!.byRig.length} rigs
-              <Show when={progress()!.failed}> · {progress()!.failed} failed</Show>
+              <Show when={progress()!.failed}> · {progress()!.failed} failed</Show> ·{" "}
+              <span data-testid="convoy-spend" data-cost={used().costUsd} data-unpriced={used().unpriced}>
+                used {totalsLine(used())}
+              </span>
             </p>
           </div>
           <Panel title="Burn-down" testid="convoy-burn-down">
@@ -112,6 +118,10 @@ export default function ConvoyView() {
                           </div>
                           <p class="text-xs text-zinc-500">
                             <Mono>{shortId(bead.beadId)}</Mono> · {bead.assignee ?? "unassigned"}
+                            <Show when={bead.usage?.runs}>
+                              {" "}
+                              · <span data-testid="convoy-bead-spend">{costText(bead.usage)}</span>
+                            </Show>
                           </p>
                           <p class="text-xs text-zinc-600 dark:text-zinc-400" data-testid="convoy-reason">
                             <span class="font-medium">Mayor:</span> {bead.reason}

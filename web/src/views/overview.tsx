@@ -8,6 +8,8 @@ import { Feed } from "./feed.tsx";
 import { AttentionLane } from "./attention.tsx";
 import { RigLoadPanelBody } from "./rig-load.tsx";
 import { plural } from "../lib/words.ts";
+import { costText } from "../lib/usage.ts";
+import { TownSpendPanel } from "./spend.tsx";
 
 const OverviewActions = lazy(() => import("../actions/overview-actions.tsx"));
 
@@ -43,6 +45,10 @@ export default function Overview() {
               {" "}
               · <span class="font-medium text-rose-600 dark:text-rose-400">{totals().failed} failed</span>
             </Show>
+            <Show when={town.usage()?.today.runs}>
+              {" "}
+              · <span data-testid="town-totals-spend">today {costText(town.usage()!.today)}</span>
+            </Show>
           </p>
         </div>
         <Show when={town.isOperator}>
@@ -73,6 +79,7 @@ export default function Overview() {
           <Panel title="Convoys" testid="convoys-panel" actions={<SyncBadge sync={town.sync} label="Convoys" />}>
             <ConvoyList convoys={Object.values(town.convoys).filter(Boolean)} base={base} />
           </Panel>
+          <TownSpendPanel usage={town.usage()} />
           <Panel title="Closed in 24 h and load now" testid="rig-load-panel">
             <Show when={town.sync.loaded()} fallback={<Loading what="rigs" />}>
               <RigLoadPanelBody rigs={town.sortedRigs()} base={base} />

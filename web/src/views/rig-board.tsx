@@ -11,6 +11,7 @@ import { VirtualList } from "../ui/virtual-list.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { AgentTable } from "./agent-table.tsx";
 import { MailTable } from "./mail-table.tsx";
+import { HoldNote, RigSpendPanel } from "./spend.tsx";
 
 // Operator-only code (and zod, through the tools) is loaded only when an operator's controls show.
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
@@ -38,6 +39,13 @@ export default function RigBoard() {
   return (
     <div>
       <RigHeader />
+      <Show when={rig.rig.summary.usage?.hold}>
+        {(hold) => (
+          <div class="mb-4">
+            <HoldNote hold={hold()} />
+          </div>
+        )}
+      </Show>
       <Show when={openEscalations().length}>
         <Panel title={`Unresolved escalations (${openEscalations().length})`} class="mb-4 border-rose-300 dark:border-rose-900" testid="escalations">
           <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800/70">
@@ -123,6 +131,9 @@ export default function RigBoard() {
         <Panel title={`Mail (${rig.mailList().length})`} testid="rig-mail-panel">
           <MailTable mail={rig.mailList().slice(0, 50)} empty="No mail in this rig yet." />
         </Panel>
+      </div>
+      <div class="mt-4">
+        <RigSpendPanel rig={rig.rig} />
       </div>
     </div>
   );

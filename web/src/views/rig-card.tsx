@@ -5,6 +5,7 @@ import { bytes } from "../lib/time.ts";
 import { Ago, Badge, StackBar } from "../ui/kit.tsx";
 import { rigAlerts } from "../stores/town.tsx";
 import { boundaryGap, plural, polecatCounts, sum } from "../lib/words.ts";
+import { RigSpendLine } from "./spend.tsx";
 
 // Kept here too for the views that import it from the card.
 export { rigAlerts };
@@ -104,6 +105,8 @@ export function RigCard(props: { rig: Rig; href: string }) {
             )}
           </For>
         </div>
+
+        <RigSpendLine usage={s().usage} />
 
         <dl class="mt-3 grid grid-cols-3 gap-2 border-t border-zinc-100 pt-2 text-xs compact:hidden dark:border-zinc-800">
           <div class="min-w-0">

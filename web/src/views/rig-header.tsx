@@ -3,6 +3,7 @@ import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { Badge, Crumbs, Mono, SyncBadge } from "../ui/kit.tsx";
 import { boundaryGap, polecatCounts, polecatLine } from "../lib/words.ts";
+import { runtimeLine } from "../lib/runtime.ts";
 
 const RigActions = lazy(() => import("../actions/rig-actions.tsx"));
 
@@ -44,6 +45,9 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
           <Show when={rig.rig.capabilities.length}>
             <span>can do {rig.rig.capabilities.join(", ")}</span>
           </Show>
+          <span data-testid="rig-runtime" title="How this rig's agents run (the registry's runtime and model; a change applies from the next run)">
+            runs {runtimeLine(rig.rig)}
+          </span>
         </div>
       </Show>
       <Show when={!props.crumbs && boundaryGap(rig.rig)}>
