@@ -74,6 +74,14 @@ export function agentEnvironment(
   };
 }
 
+/**
+ * The model of a run: the one its start_agent command names (the bead's: gt sling --model), else
+ * the bead's own field, else the rig's (the registry), else none: the CLI's default.
+ */
+export function modelOfRun(command: { model?: string | undefined; bead: { model?: string | undefined } }, rig: { model?: string | undefined }): string | null {
+  return command.model || command.bead.model || rig.model || null;
+}
+
 /** What the prompt says when the room could not be asked: the agent asks itself, first thing. */
 export const FALLBACK_PROMPT =
   "You are a polecat of Gas Town: a coding agent with one bead (task) on your hook. Run `gt prime` first: it prints who you are, your bead, your mail and what to do. Then do the bead's work in this worktree, commit it, and run `gt done`.";

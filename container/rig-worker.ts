@@ -28,7 +28,7 @@ import type { AgentSlots } from "./agent-slots.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
 import { agentCommand, leadingProgram, runtimeOf } from "./runtimes.ts";
 import { keysFor, keyValues, type AgentKeys } from "./agent-keys.ts";
-import { agentEnvironment, prepareRun, removeRunDir, rolePrompt, runDirOf, type AgentIdentity } from "./preset-run.ts";
+import { agentEnvironment, modelOfRun, prepareRun, removeRunDir, rolePrompt, runDirOf, type AgentIdentity } from "./preset-run.ts";
 import { presetOf } from "./presets/index.ts";
 import type { PresetBinaries } from "./presets/binary.ts";
 import type { PresetName } from "./presets/types.ts";
@@ -141,6 +141,8 @@ export class RigWorker {
 
   /** The rig's runtime problem this worker reported as the rig's error (cleared when it is gone). */
   private runtimeError: string | null = null;
+  /** Presets whose missing keys were already said. */
+  private readonly hinted = new Set<string>();
   private rechecking: Promise<void> = Promise.resolve();
 
   constructor(
@@ -191,7 +193,9 @@ export class RigWorker {
     const changed = rig.runtime !== this.rig.runtime || rig.model !== this.rig.model;
     this.rig = { ...this.rig, runtime: rig.runtime, model: rig.model } as Rig;
     if (!changed) return;
-    this.log(`runtime ${rig.runtime ?? "(the container's default)"}${rig.model ? `, model ${rig.model}` : ""}: from the next run`);
+    const runtime = runtimeOf(this.options.runtime, this.rig);
+    const named = runtime.kind === "preset" ? runtime.name : runtime.kind;
+    this.log(`runtime ${named}${rig.runtime ? "" : " (the container's default)"}${rig.model ? `, model ${rig.model}` : ""}: from the next run`);
     this.rechecking = this.rechecking
       .then(() => this.recheck())
       .catch((error) => this.log(`checking the runtime: ${error instanceof Error ? error.message : error}`));
@@ -217,9 +221,12 @@ export class RigWorker {
       this.log(problem);
       this.runtimeError = problem;
       await this.call("gt_rig_ready", { error: problem.slice(0, 2000) });
-    } else if (this.runtimeError) {
-      this.runtimeError = null;
-      await this.reportDisk();
+    } else {
+      this.keyHint();
+      if (this.runtimeError) {
+        this.runtimeError = null;
+        await this.reportDisk();
+      }
     }
   }
 
@@ -308,6 +315,7 @@ export class RigWorker {
     }
     this.runtimeError = null;
     if (!this.holds(epoch)) return;
+    this.keyHint();
     await this.clean({ keepInReview: true });
     await this.reportDisk();
     if (!this.holds(epoch)) return;
@@ -347,6 +355,22 @@ export class RigWorker {
       const why = ((error as { stdout?: string }).stdout ?? "").trim() || String(error);
       return `agents of this rig cannot run ${program}${user ? ` as ${user.name}` : ""}: ${why}`;
     }
+  }
+
+  /**
+   * Says once per runtime when a preset's agents get none of its key variables: they then need a
+   * login in the rig's HOME, or a gateway (docs/agents.md); not an error, since either may be there.
+   */
+  private keyHint(): void {
+    const runtime = runtimeOf(this.options.runtime, this.rig);
+    if (runtime.kind !== "preset" || this.hinted.has(runtime.name)) return;
+    this.hinted.add(runtime.name);
+    const preset = presetOf(runtime.name);
+    const given = this.options.agentKeys ? keysFor(this.options.agentKeys, this.rig.name) : {};
+    if (preset && !preset.keyVars.some((name) => name in given))
+      this.log(
+        `its ${runtime.name} agents are given none of ${preset.keyVars.join(", ")} (--agent-env or --agent-secrets): they need a login in ${this.repo.homeDir} or a gateway`,
+      );
   }
 
   /** A preset's CLI, as this container found it (or why not). */
@@ -527,6 +551,17 @@ export class RigWorker {
       await this.call("gt_agent_exited", { as: command.identity, bead_id: command.bead.id, run: command.run, reason: `cannot start: ${why}`.slice(0, 500) });
       return;
     }
+    if (this.stopped || !this.holds(command.epoch)) {
+      // The lease went while the run was made ready (a preset asks the room for its prompt): as above, nothing starts.
+      if (launched.runDir) removeRunDir(launched.runDir);
+      await this.repo
+        .removeWorktree(command.name)
+        .then(() => this.repo.deleteBranch(command.branch))
+        .catch((error) => this.log(`worktree cleanup: ${error}`));
+      release();
+      this.log(`${command.identity}'s run ${command.run} is void: the lease went while it was made ready`);
+      return;
+    }
     const env = launched.env;
     // Through the one launcher: as the rig's user, in a PID namespace of its own, under the network rule.
     const { file, args, ...ids } = this.options.sandbox.command(this.groupKey, user, launched.file, launched.args);
@@ -674,7 +709,7 @@ export class RigWorker {
     if ("problem" in found) throw new Error(found.problem);
     const runDir = runDirOf(this.rigDir, command.name);
     const gtEnv = agentEnvironment(who, places, {});
-    const model = (command as { model?: string }).model ?? command.bead.model ?? this.rig.model ?? null;
+    const model = modelOfRun(command as StartAgentCommand & { model?: string }, this.rig);
     const launch = prepareRun(
       preset,
       {
@@ -690,7 +725,7 @@ export class RigWorker {
       found.path,
       this.repo.user,
     );
-    return { file: launch.file, args: launch.args, env: agentEnvironment(who, places, keys, launch.env), stream: new PresetStream(preset), runDir };
+    return { file: launch.file, args: launch.args, env: agentEnvironment(who, places, keys, launch.env), stream: new PresetStream(preset, { model }), runDir };
   }
 
   private async stopAgent(command: StopAgentCommand): Promise<void> {

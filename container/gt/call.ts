@@ -55,7 +55,8 @@ export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName
     );
   }
   const { tool, room } = found;
-  if (room === "rig" && !env.rig) throw new GtUsageError("environment variable GT_RIG_ID (or GT_RIG: the id of the rig to act in) is not set");
+  if (room === "rig" && !env.rig)
+    throw new GtUsageError("environment variables GT_RIG_ID and GT_RIG are not set (the id of the rig to act in: GT_RIG_ID, or GT_RIG when it holds the id)");
   let wire: Record<string, unknown>;
   try {
     wire = tool.complete ? tool.complete(args, env) : args;

@@ -56,7 +56,8 @@ export function readGtEnv(source: Record<string, string | undefined> = process.e
   if (!SLUG_RE.test(town)) throw new GtUsageError(`environment variable GT_TOWN must be a town slug, got ${JSON.stringify(town)}`);
   const mode = gtMode(source);
   const givenRig = source.GT_RIG_ID?.trim() || source.GT_RIG?.trim() || null;
-  if (mode !== "mayor" && needsRig && !givenRig) throw new GtUsageError("environment variable GT_RIG_ID (or GT_RIG: the rig's id) is not set");
+  if (mode !== "mayor" && needsRig && !givenRig)
+    throw new GtUsageError("environment variables GT_RIG_ID and GT_RIG are not set (the id of the rig to act in: GT_RIG_ID, or GT_RIG when it holds the id)");
   const rig = mode === "mayor" ? null : givenRig;
   const token = need("GT_TOKEN");
   const secureText = (source.GT_SECURE ?? "").trim();

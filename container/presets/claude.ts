@@ -20,6 +20,8 @@
  * - `settings.json` hooks `gt mail check --inject <event>` after every tool call, successful
  *   (PostToolUse) or not (PostToolUseFailure): new mail, and the witness's nudge, reach the model
  *   before its next request, as the hook's `additionalContext`.
+ * - No SessionStart or UserPromptSubmit hook: the prompt is already what `gt prime` prints (the role,
+ *   the bead, unread mail), and in print mode the one prompt is submitted at the start.
  * - The prompt comes last, after `--`, so a prompt that starts with `-` is not taken for an option.
  */
 import { join } from "node:path";

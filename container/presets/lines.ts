@@ -88,12 +88,17 @@ export class PresetStream {
   /** Whether any line was one of its events (progress, even when nothing is shown). */
   events = 0;
 
-  constructor(private readonly preset: Pick<Preset, "parse">) {}
+  private readonly parse: (line: string) => AgentEvent[];
+
+  /** `spec`: the run's, for a preset that reads its lines together (Preset.runParser); else each line is parsed alone. */
+  constructor(preset: Pick<Preset, "parse" | "runParser">, spec: { model: string | null } = { model: null }) {
+    this.parse = preset.runParser?.(spec) ?? ((line) => preset.parse(line));
+  }
 
   line(text: string): ReadableLine[] {
     const trimmed = text.replace(/\r$/, "");
     if (!trimmed.trim()) return [];
-    const events = this.preset.parse(trimmed);
+    const events = this.parse(trimmed);
     if (!events.length) return [{ stream: "out", text: trimmed }];
     this.events += 1;
     for (const event of events) if (event.kind === "result" && event.usage) this.usage = event.usage;

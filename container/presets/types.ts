@@ -61,4 +61,11 @@ export interface Preset {
   launch(spec: RunSpec, binary: string): Launch;
   /** One whole line of its stdout: its events (none for a line that is not one). Never throws. */
   parse(line: string): AgentEvent[];
+  /**
+   * A parser of one run's lines, made when the run starts, for a CLI whose lines must be read
+   * together: text that arrives in pieces (joined into whole lines), usage reported per step (summed
+   * into the final `result`), a model named only on the command line (put in the usage). The
+   * container uses it instead of `parse` when a preset has one; each call never throws.
+   */
+  runParser?(spec: Pick<RunSpec, "model">): (line: string) => AgentEvent[];
 }

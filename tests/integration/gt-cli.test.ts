@@ -107,7 +107,8 @@ describe("gt CLI", () => {
     for (const name of ["GT_HOST", "GT_TOWN", "GT_RIG", "GT_TOKEN"]) {
       const run = await gt(["prime"], { ...env, [name]: undefined });
       expect([name, run.code]).toEqual([name, 2]);
-      expect(run.stderr).toContain(`${name} is not set`);
+      // GT_RIG is the rig's name now; gt acts in GT_RIG_ID's rig, or GT_RIG's when it holds the id (issue 20).
+      expect(run.stderr).toContain(name === "GT_RIG" ? "GT_RIG_ID and GT_RIG are not set" : `${name} is not set`);
     }
     const unknown = await gt(["frobnicate"], env);
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown command "frobnicate"')]);

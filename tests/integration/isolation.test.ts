@@ -1,5 +1,5 @@
 /**
- * Agents never hold or see a secret: every agent is taken as possibly hostile. On a real container
+ * Agents hold no secret but their own token (and keys an operator gives them): every agent is taken as possibly hostile. On a real container
  * process run as root (as here and in CI), an agent is its rig's own unprivileged user, reads no
  * other rig's files, cannot read the supervisor's environment (which holds the container token),
  * finds no token on the supervisor's command line, and is given nothing of its environment. The

@@ -18,7 +18,8 @@ import { makeTown, untilReplica, type TestTown } from "../helpers/town.ts";
 const host = inject("partykitHost");
 const secret = inject("gtSecret");
 const CLAUDE = "/var/cache/townhall/agent-clis/claude-code-2.1.337/node_modules/.bin/claude";
-const KEY = "sk-ant-preset-launch-0123456789abcdef";
+// Of no known shape: only redaction by value (the run's keys in its secret values) can hide it.
+const KEY = "Preset-launch-key-q0w9e8r7t6";
 let town: TestTown;
 let dir: string;
 let standIn: AnthropicStandIn;
@@ -56,7 +57,9 @@ describe.runIf(existsSync(CLAUDE))("the claude preset through the container", ()
           ],
         };
       }
-      if (done === 1) return { blocks: [{ type: "tool_use", name: "Bash", input: { command: "gt done" } }] };
+      // A tool that prints the key (base64'd, and failing, so its output is shown): hidden in every line that leaves the container.
+      if (done === 1) return { blocks: [{ type: "tool_use", name: "Bash", input: { command: 'printf %s "$ANTHROPIC_API_KEY" | base64; exit 1' } }] };
+      if (done === 2) return { blocks: [{ type: "tool_use", name: "Bash", input: { command: "gt done" } }] };
       return {
         blocks: [{ type: "text", text: "Finished." }],
         usage: { input_tokens: 1000, output_tokens: 50, cache_read_input_tokens: 300, cache_creation_input_tokens: 20 },
@@ -103,13 +106,19 @@ describe.runIf(existsSync(CLAUDE))("the claude preset through the container", ()
     const kinds = log.lines.map((l) => [l.kind ?? null, l.text]);
     expect(kinds).toContainEqual(["text", "I will write the file."]);
     expect(kinds).toContainEqual(["tool", expect.stringMatching(/^→ Bash: echo/)]);
-    expect(log.lines.filter((l) => l.kind === "tool_result").map((l) => l.ok)).toEqual([true, true]);
+    expect(log.lines.filter((l) => l.kind === "tool_result").map((l) => l.ok)).toEqual([true, false, true]);
+    expect(log.lines.find((l) => l.kind === "tool_result" && !l.ok)?.text).toMatch(/^← Bash failed: .*\[redacted\]/);
     expect(log.lines.find((l) => l.kind === "result")).toMatchObject({ ok: true });
-    expect(JSON.stringify(log)).not.toContain(KEY);
-    expect(container.output()).not.toContain(KEY);
+    // Nothing went wrong on the way: no error line (a gt MCP server that failed to start would be one).
+    expect(log.lines.filter((l) => l.kind === "error")).toEqual([]);
+    const b64 = Buffer.from(KEY).toString("base64");
+    for (const text of [JSON.stringify(log), container.output()]) {
+      expect(text).not.toContain(KEY);
+      expect(text).not.toContain(b64.slice(0, 16));
+    }
     expect(commandLinesSeen).toEqual([]);
     // Its usage, as the CLI's result reported it, went with its exit (the container logs what it sent).
-    expect(container.output()).toMatch(/alpha\/polecats\/\S+ used \S+, 3 turns, [\d,]+ in \/ [\d,]+ out tokens/);
+    expect(container.output()).toMatch(/alpha\/polecats\/\S+ used \S+, 4 turns, [\d,]+ in \/ [\d,]+ out tokens/);
   }, 180_000);
 
   it("a CLI the rig's user cannot execute: the rig is in error with that reason and its bead waits, no run fails", async () => {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AgentKeyError, keysFor, parseSecrets, readAgentEnv, readAgentSecrets } from "../../container/agent-keys.ts";
 import { ContainerUsageError, OPTIONS, containerHelp, parseContainerArgs } from "../../container/main.ts";
-import { agentEnvironment, prepareRun, type AgentIdentity } from "../../container/preset-run.ts";
+import { agentEnvironment, modelOfRun, prepareRun, type AgentIdentity } from "../../container/preset-run.ts";
 import { PresetBinaries } from "../../container/presets/binary.ts";
 import { claude } from "../../container/presets/claude.ts";
 import { runtimeOf, TS_LOADER, type RuntimeConfig } from "../../container/runtimes.ts";
@@ -184,6 +184,15 @@ describe("a rig's runtime for its next run", () => {
     expect(runtimeOf(config, { name: "beta", runtime: "scripted" })).toEqual({ kind: "scripted" });
     expect(runtimeOf(config, { name: "alpha", runtime: "command" })).toEqual({ kind: "command", command: "town-agent" });
     expect(runtimeOf({ ...config, command: undefined }, { name: "alpha", runtime: "command" })).toMatchObject({ kind: "unavailable" });
+  });
+});
+
+describe("a run's model", () => {
+  it("the start command's (the bead's), else the bead's, else the rig's, else none (the CLI's default)", () => {
+    expect(modelOfRun({ model: "m-cmd", bead: { model: "m-bead" } }, { model: "m-rig" })).toBe("m-cmd");
+    expect(modelOfRun({ bead: { model: "m-bead" } }, { model: "m-rig" })).toBe("m-bead");
+    expect(modelOfRun({ bead: {} }, { model: "m-rig" })).toBe("m-rig");
+    expect(modelOfRun({ bead: {} }, {})).toBeNull();
   });
 });
 

@@ -107,6 +107,28 @@ describe("a preset's stdout through the output path", () => {
   });
 });
 
+describe("a key in a parsed line", () => {
+  it("is redacted by value, in any form, before the line leaves (the run's keys are in its secret values)", async () => {
+    const key = "Quiet-unit-test-key-q0w9e8r7";
+    const sent: OutputBatch[] = [];
+    const shipper = new OutputShipper({ send: async (b) => void sent.push(b), classify: () => "drop", connected: () => true, log: () => {}, flushMs: 1 });
+    const stream = new PresetStream(claude);
+    const run = shipper.open({ epoch: 1, run: "R.1", identity: "a/polecats/x" }, ["token-value-123456", key], (line) => stream.line(line));
+    const failed = { type: "user", message: { content: [{ type: "tool_result", is_error: true, content: `leak: ${Buffer.from(key).toString("base64")}` }] } };
+    const said = { type: "assistant", message: { content: [{ type: "text", text: `my key is ${key}` }] } };
+    run.chunk("out", Buffer.from(`${JSON.stringify(failed)}\n${JSON.stringify(said)}\n`));
+    await shipper.drain(undefined, 2_000);
+    shipper.close();
+    const lines = sent.flatMap((b) => b.lines);
+    expect(lines.map((l) => l.kind)).toEqual(["tool_result", "text"]);
+    for (const line of lines) {
+      expect(line.text).toContain("[redacted]");
+      expect(line.text).not.toContain("unit-test-key");
+      expect(line.text).not.toContain(Buffer.from(key).toString("base64").slice(4, 20));
+    }
+  });
+});
+
 describe("one run's command and files", () => {
   const spec: RunSpec = {
     cwd: "/w/rigs/R/worktrees/toast",
