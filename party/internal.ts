@@ -193,6 +193,8 @@ export const beadMoved = z.strictObject({
   priority: z.enum(PRIORITIES),
   requires: z.array(slug).max(32),
   convoy_id: ulidString.optional(),
+  /** The model the bead asked for: its successor asks for it too. */
+  model: modelName.optional(),
 });
 
 /** Town → rig: registry changes the rig room acts on. */

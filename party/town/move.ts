@@ -119,6 +119,7 @@ export function moveSteps(notice: MovedNotice, target: Rig | undefined, indexed:
             reason: `moved from ${notice.from_rig} by the operator`,
             moved_from: { rig: notice.from_rig, bead_id: notice.bead_id },
             ...(notice.convoy_id ? { convoy_id: notice.convoy_id } : {}),
+            ...(notice.model ? { model: notice.model } : {}),
           },
           now,
         ),

@@ -20,6 +20,8 @@ export class RigTools {
   constructor(
     private readonly town: Town,
     private readonly convoys: ConvoyBook,
+    /** A new rig hears of the town's budget if it is reached today (W22). */
+    private readonly added: (rig: Rig) => Promise<void> = async () => {},
   ) {}
 
   tools(): Record<string, ToolSpec<any>> {
@@ -40,6 +42,7 @@ export class RigTools {
           [town.feedEvent("rig", `rig ${rig.name} added`, { rig: rig.name })],
           { put: { [gitUrlKey(rig.id)]: args.git_url } },
         );
+        await this.added(rig);
         return rig;
       }),
       gt_rig_remove: tool(townToolArgs.gt_rig_remove, ROLES.operator, async (args, caller) => {

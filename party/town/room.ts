@@ -65,7 +65,7 @@ class TownRoom {
     this.index = new BeadIndex(room.storage);
     this.convoys = new ConvoyBook(this.town);
     this.mail = new TownMail(this.town);
-    this.rigs = new RigTools(this.town, this.convoys);
+    this.rigs = new RigTools(this.town, this.convoys, (rig) => this.usage.rigAdded(rig.id));
     this.placer = new Placer(this.town, this.index, this.convoys);
     this.mover = new Mover(this.town, this.index, this.placer, this.convoys);
     this.deliveries = new Deliveries(this.town, this.mail, this.convoys);

@@ -83,6 +83,16 @@ export class TownUsageBook {
     return jsonResponse({ ok: true, value: applied ? "applied" : "stale" });
   }
 
+  /** A rig added while the town's budget is reached today holds too: it is told, as the others were. */
+  async rigAdded(rigId: string): Promise<void> {
+    const now = Date.now();
+    const usage = this.current(now);
+    if (!usage.reached || usage.day !== utcDay(now)) return;
+    const entry = townBudgetEntry(rigId, { reached: true, day: usage.day, at: now, reason: usage.reached.reason }, now);
+    await this.town.records.write([], [], { put: outboxPuts([entry]) });
+    await sendNow(this.town, [entry]);
+  }
+
   /** When the alarm must look again: at the next UTC day while today has anything to close (its day line, a reached budget). */
   wake(now = Date.now()): number | null {
     const usage = this.town.records.get<TownUsage>(TOWN_DOC.usage, "town");

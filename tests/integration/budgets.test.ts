@@ -10,6 +10,8 @@ import type * as Y from "yjs";
 import type {
   AgentLogResult,
   BeadStatusResult,
+  Convoy,
+  ConvoyProgress,
   BudgetSetResult,
   CostsResult,
   FeedEvent,
@@ -138,11 +140,44 @@ describe("usage per run and daily budgets (W22)", () => {
     const waiting = await town.rigCall<BeadStatusResult>(rig, "gt_bead_status", { bead_id: next.id });
     expect(waiting.status).toBe("open");
     expect(waiting.hold).toMatchObject({ by: "town", reason: reached.reason });
+    // A rig added meanwhile holds too.
+    const late = await town.addRig("frontend");
+    await view.when((doc) => view.rig(doc, late.name)?.summary.usage?.hold?.by === "town", "the new rig held by the town");
     // Unpriced: its tokens count, its USD does not.
     expect((await town.townCall<CostsResult>("gt_costs", {})).town.today).toMatchObject({ runs: 1, costUsd: 0, unpriced: 1 });
     await town.townCall("gt_budget_set", { budget: null });
     await container.next((c) => c.command === "start_agent" && c.bead.id === next.id);
-    await view.when((doc) => view.usage(doc)?.reached === null && !view.rig(doc, "backend")?.summary.usage?.hold, "released by the town");
+    await view.when(
+      (doc) => view.usage(doc)?.reached === null && !view.rig(doc, "backend")?.summary.usage?.hold && !view.rig(doc, "frontend")?.summary.usage?.hold,
+      "released by the town",
+    );
+    container.stop();
+  });
+
+  it("a convoy's bead carries its model to its run's start, and the convoy learns what the bead's runs used", async () => {
+    town = await makeTown(host, secret, "bc");
+    const view = await overview();
+    const rig = await town.addRig("backend");
+    const container = await standIn(town, rig);
+    await container.ack("gt_rig_ready", { disk_bytes: 1 });
+    const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", {
+      title: "Release",
+      beads: [{ title: "Tag it", rig: "backend", model: "gpt-test" }],
+    });
+    const beadId = convoy.beads[0]!.beadId;
+    const start = (await container.next((c) => c.command === "start_agent" && c.run === `${beadId}.1`)) as StartAgentCommand;
+    expect(start.model).toBe("gpt-test");
+    await container.ack("gt_agent_started", { as: start.identity, bead_id: beadId, run: start.run });
+    await container.ack("gt_agent_exited", { as: start.identity, bead_id: beadId, run: start.run, code: 1, usage: USED });
+    const entry = await view.when(
+      (doc) =>
+        doc
+          .getMap<Convoy>("convoys")
+          .get(convoy.id)
+          ?.beads.find((b) => b.usage),
+      "the convoy bead's usage",
+    );
+    expect(entry.usage).toMatchObject({ runs: 1, costUsd: 1.2, inputTokens: 1_000 });
     container.stop();
   });
 });

@@ -61,6 +61,7 @@ export function moveNotice(
     priority: whole.priority,
     requires: whole.requires,
     ...(whole.convoyId ? { convoy_id: whole.convoyId } : {}),
+    ...(whole.model ? { model: whole.model } : {}),
   };
   return entry(`move-${whole.id}`, "move", payload, now);
 }
