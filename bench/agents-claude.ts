@@ -20,8 +20,8 @@
  * From these: how many agents fit on 2 cores and 24 GB, and the GT_MAX_AGENTS default that follows.
  * One attempt per size; a bead that is not merged fails the run.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Bead, Rig } from "../party/protocol.ts";
@@ -44,7 +44,7 @@ const arg = (name: string, fallback: string) => (args.includes(name) ? args[args
 const sizes = arg("--agents", "1,4,8,16").split(",").map(Number);
 const thinkS = Number(arg("--think-s", "20"));
 
-type Sample = { at: number; agentsRss: number; perAgentRss: number[]; containerRss: number; claudes: number };
+type Sample = { at: number; agentsRss: number; agentsPss: number; perAgentRss: number[]; containerRss: number; claudes: number };
 
 type RunResult = {
   agents: number;
@@ -52,6 +52,8 @@ type RunResult = {
   merged: number;
   perAgentRssPeakMb: { mean: number; max: number };
   agentsRssPeakMb: number;
+  /** PSS of all agents' trees at their peak, ÷ N: what an agent really costs in memory when N share the binary. */
+  pssPerAgentMb: number;
   agentCpuS: { mean: number; max: number };
   thinkCoresPerAgent: number;
   containerRssStartMb: number;
@@ -60,6 +62,19 @@ type RunResult = {
   containerCpuPerAgentS: number;
   startupCpuPerAgentS: number;
 };
+
+/**
+ * A process's proportional set size (PSS): its private pages plus its share of pages mapped by
+ * several processes. N agents map the same 428 MB binary: RSS counts its pages N times, PSS once.
+ */
+function pssBytes(pid: number): number {
+  try {
+    const kb = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** A process's ticks and its own pid's ancestry within a tree snapshot. */
 function agentRoots(tree: ReturnType<typeof processTree>): Map<number, number> {
@@ -143,11 +158,13 @@ async function oneSize(n: number, claudeBinary: string, log: (line: string) => v
     const tree = processTree(pid);
     const roots = agentRoots(tree);
     const rssByRoot = new Map<number, number>();
+    let pss = 0;
     for (const p of tree) {
       const root = roots.get(p.pid);
       if (root === undefined) continue;
       lastTicks.set(p.pid, { root, ticks: p.cpuTicks });
       rssByRoot.set(root, (rssByRoot.get(root) ?? 0) + (rssBytes(p.pid) ?? 0));
+      pss += pssBytes(p.pid);
       if (!firstSeen.has(root)) firstSeen.set(root, Date.now());
     }
     for (const [root, rss] of rssByRoot) agentRssPeak.set(root, Math.max(agentRssPeak.get(root) ?? 0, rss));
@@ -155,6 +172,7 @@ async function oneSize(n: number, claudeBinary: string, log: (line: string) => v
     samples.push({
       at: Date.now(),
       agentsRss: perAgentRss.reduce((a, b) => a + b, 0),
+      agentsPss: pss,
       perAgentRss,
       containerRss: rssBytes(pid) ?? 0,
       claudes: tree.filter((p) => p.comm === "claude").length,
@@ -212,6 +230,7 @@ async function oneSize(n: number, claudeBinary: string, log: (line: string) => v
     merged,
     perAgentRssPeakMb: { mean: peaks.reduce((a, b) => a + b, 0) / peaks.length, max: Math.max(...peaks) },
     agentsRssPeakMb: Math.max(...samples.map((s) => s.agentsRss)) / 2 ** 20,
+    pssPerAgentMb: Math.max(...samples.map((s) => s.agentsPss)) / 2 ** 20 / n,
     agentCpuS: { mean: agentsCpuS / agentCpu.length, max: Math.max(...agentCpu) },
     thinkCoresPerAgent: thinkCores / n,
     containerRssStartMb: containerRssStart / 2 ** 20,
@@ -230,6 +249,85 @@ async function oneSize(n: number, claudeBinary: string, log: (line: string) => v
 }
 
 const log = (line: string) => console.error(`[agents-claude] ${line}`);
+
+/** The report, from the runs (also `--render`: again from agents-claude.json, e.g. after a change of its words). */
+function render(startedAt: string, thinkS: number, results: RunResult[], load: string): { md: string; summary: Record<string, number> } {
+  const sizes = results.map((r) => r.agents);
+  // What fits, from the largest N: memory by PSS (the binary's pages are shared by every agent; RSS counts them once per agent).
+  const big = results.at(-1)!;
+  const memPerAgentMb = big.pssPerAgentMb + (big.containerRssPeakMb - big.containerRssStartMb) / big.agents;
+  const usableMb = 24 * 1024 - 2 * 1024; // 24 GB less 2 GB for the system, the rooms and git
+  const fitMem = Math.floor(usableMb / memPerAgentMb);
+  const coresPerAgent = big.thinkCoresPerAgent + big.containerCpuPerAgentS / (big.wallS || 1);
+  const fitCpu = Math.floor((2 * 0.8) / coresPerAgent);
+  const fit = Math.min(fitMem, fitCpu);
+  // The CLI's own cost is not what bounds a machine: what the agents run (builds, tests) is, and this
+  // bench runs none. So the default keeps most of the cores for that: 8 per core, unless even the
+  // CLIs' own cost would not fit.
+  const perCore = Math.min(8, Math.max(1, Math.floor(fit / 2)));
+  const atDefault = 2 * perCore;
+  const md = [
+    "# N real Claude Code agents at once",
+    "",
+    `\`npx tsx bench/agents-claude.ts --agents ${sizes.join(",")} --think-s ${thinkS}\`, ${startedAt}: Claude Code ${CLAUDE_CODE_VERSION} (the native binary) run by the real container`,
+    `as the rig's user, against the scripted stand-in of the Messages API answering at once; each agent streams a ${thinkS} s think (a text delta every 250 ms),`,
+    `then commits a file and runs \`gt done\` (Bash), then ends. This machine: 2 cores, 23.5 GB, load ${load} at the end`,
+    "(shared with other work: the CPU figures are upper bounds, and the wall times are long because start-ups queue for the cores).",
+    "",
+    mdTable(
+      [
+        "N",
+        "wall s",
+        "RSS/agent peak MB (mean, max)",
+        "agents' RSS peak MB",
+        "PSS/agent MB",
+        "CPU s/agent (mean, max)",
+        "start-up CPU s/agent",
+        "cores/agent streaming",
+        "container RSS MB (start → peak)",
+        "container CPU s/agent",
+      ],
+      results.map((r) => [
+        r.agents,
+        r.wallS,
+        `${fmt(r.perAgentRssPeakMb.mean, 0)}, ${fmt(r.perAgentRssPeakMb.max, 0)}`,
+        r.agentsRssPeakMb,
+        r.pssPerAgentMb,
+        `${fmt(r.agentCpuS.mean)}, ${fmt(r.agentCpuS.max)}`,
+        r.startupCpuPerAgentS,
+        fmt(r.thinkCoresPerAgent, 3),
+        `${fmt(r.containerRssStartMb, 0)} → ${fmt(r.containerRssPeakMb, 0)}`,
+        r.containerCpuPerAgentS,
+      ]),
+    ),
+    "",
+    "An agent's tree is its `claude` process and what it starts (`gt mcp`, the hooks' `gt mail check`, bash, git); the container's own cost is its",
+    "supervisor process and the git and sandbox processes it starts (its tree's CPU, reaped children included, less the agents').",
+    "",
+    "## What fits on 2 cores / 24 GB",
+    "",
+    `- Memory: ${fmt(memPerAgentMb, 0)} MB per agent at N = ${big.agents} (the agents' summed PSS at its peak ÷ N, plus each one's share of the container's growth; RSS, which counts the shared binary once per agent, says ${fmt(big.perAgentRssPeakMb.mean, 0)} MB) → ${fitMem} agents in 22 GB.`,
+    `- CPU: ${fmt(coresPerAgent, 3)} cores per agent while it streams (plus the container's share) → ${fitCpu} agents at 80 % of 2 cores. Each start-up costs about ${fmt(big.startupCpuPerAgentS)} CPU s, and a whole short run (start, think, one tool call, \`gt done\`) about ${fmt(big.agentCpuS.mean)} CPU s of the agent's and ${fmt(big.containerCpuPerAgentS)} of the container's.`,
+    `- So the CLIs themselves allow about **${fit}** agents at once on 2 cores / 24 GB. What bounds a real machine is what the agents run (builds, tests), which this bench does not; so GT_MAX_AGENTS's default stays **${perCore} per core** (${atDefault} here): ${atDefault} streaming agents take about ${fmt(atDefault * coresPerAgent, 2)} of a core and ${fmt((atDefault * memPerAgentMb) / 1024, 1)} GB, leaving the rest for their tools; ${atDefault} starting at once cost about ${fmt(atDefault * big.startupCpuPerAgentS, 0)} CPU s (≈ ${fmt((atDefault * big.startupCpuPerAgentS) / 2, 0)} s of both cores).`,
+    "",
+  ].join("\n");
+  return { md, summary: { memPerAgentMb, fitMem, fitCpu, fit, perCore } };
+}
+
+mkdirSync(RESULTS, { recursive: true });
+if (args.includes("--render")) {
+  const saved = JSON.parse(readFileSync(join(RESULTS, "agents-claude.json"), "utf8")) as {
+    startedAt: string;
+    thinkS: number;
+    results: RunResult[];
+    load?: string;
+  };
+  const { md } = render(saved.startedAt, saved.thinkS, saved.results, saved.load ?? "–");
+  writeFileSync(join(RESULTS, "agents-claude.md"), md);
+  console.log(md);
+  process.exit(0);
+}
+
 const { binary } = ensureClaudeCode(undefined, log);
 const startedAt = new Date().toISOString();
 const results: RunResult[] = [];
@@ -237,60 +335,11 @@ for (const n of sizes) {
   log(`N=${n}, think ${thinkS} s…`);
   results.push(await oneSize(n, binary, log));
 }
-
-// What fits: memory at the largest N's mean peak per agent plus the container's share; CPU while streaming.
-const big = results.at(-1)!;
-const memPerAgentMb = big.perAgentRssPeakMb.mean + (big.containerRssPeakMb - big.containerRssStartMb) / big.agents;
-const usableMb = (24 * 1024 - 2 * 1024) * 1; // 24 GB less 2 GB for the system, the rooms and git
-const fitMem = Math.floor(usableMb / memPerAgentMb);
-const coresPerAgent = big.thinkCoresPerAgent + big.containerCpuPerAgentS / (big.wallS || 1);
-const fitCpu = Math.floor((2 * 0.8) / coresPerAgent);
-const fit = Math.min(fitMem, fitCpu);
-const perCore = Math.max(1, Math.floor(fit / 2));
-
-const md = [
-  "# N real Claude Code agents at once",
-  "",
-  `\`npx tsx bench/agents-claude.ts --agents ${sizes.join(",")} --think-s ${thinkS}\`, ${startedAt}: Claude Code ${CLAUDE_CODE_VERSION} (the native binary) run by the real container`,
-  `as the rig's user, against the scripted stand-in of the Messages API answering at once; each agent streams a ${thinkS} s think (a text delta every 250 ms),`,
-  `then commits a file and runs \`gt done\` (Bash), then ends. This machine: ${availableParallelism()} cores, ${fmt(totalmem() / 2 ** 30, 1)} GB, load ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ")} at the end (shared with other work: CPU figures are upper bounds).`,
-  "",
-  mdTable(
-    [
-      "N",
-      "wall s",
-      "RSS/agent peak MB (mean, max)",
-      "agents' RSS peak MB",
-      "CPU s/agent (mean, max)",
-      "start-up CPU s/agent",
-      "cores/agent streaming",
-      "container RSS MB (start → peak)",
-      "container CPU s/agent",
-    ],
-    results.map((r) => [
-      r.agents,
-      r.wallS,
-      `${fmt(r.perAgentRssPeakMb.mean, 0)}, ${fmt(r.perAgentRssPeakMb.max, 0)}`,
-      r.agentsRssPeakMb,
-      `${fmt(r.agentCpuS.mean)}, ${fmt(r.agentCpuS.max)}`,
-      r.startupCpuPerAgentS,
-      fmt(r.thinkCoresPerAgent, 3),
-      `${fmt(r.containerRssStartMb, 0)} → ${fmt(r.containerRssPeakMb, 0)}`,
-      r.containerCpuPerAgentS,
-    ]),
-  ),
-  "",
-  "## What fits on 2 cores / 24 GB",
-  "",
-  `- Memory: ${fmt(memPerAgentMb, 0)} MB per agent (its tree's peak, plus its share of the container's growth) → ${fitMem} agents in 22 GB.`,
-  `- CPU: ${fmt(coresPerAgent, 3)} cores per agent while it streams (plus the container's share) → ${fitCpu} agents at 80 % of 2 cores; each start-up costs about ${fmt(big.startupCpuPerAgentS)} CPU s more.`,
-  `- So about **${fit}** agents at once on 2 cores / 24 GB; GT_MAX_AGENTS's default follows as ${perCore} per core.`,
-  "",
-].join("\n");
-mkdirSync(RESULTS, { recursive: true });
-writeFileSync(join(RESULTS, "agents-claude.json"), `${JSON.stringify({ startedAt, thinkS, results, memPerAgentMb, fitMem, fitCpu, fit }, null, 2)}\n`);
+const load = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
+const { md, summary } = render(startedAt, thinkS, results, load);
+writeFileSync(join(RESULTS, "agents-claude.json"), `${JSON.stringify({ startedAt, thinkS, load, results, ...summary }, null, 2)}\n`);
 writeFileSync(join(RESULTS, "agents-claude.md"), md);
 console.log(md);
 process.exit(0);
