@@ -175,7 +175,8 @@ export const claude: Preset = {
         spec.prompt,
       ],
       // Its updater would write into the shared install as the rig's user (and fail): versions are the operator's to choose.
-      env: { DISABLE_AUTOUPDATER: "1" },
+      // Its non-essential traffic (telemetry, error reports, the gateway's hello) would leave the machine for no work of the bead's.
+      env: { DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
       files: [
         { path: mcpConfig, content: `${JSON.stringify({ mcpServers: { gt: { type: "stdio", command: spec.gt, args: ["mcp"], env } } }, null, 2)}\n` },
         {

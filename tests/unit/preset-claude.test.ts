@@ -154,6 +154,10 @@ describe("one run's command and files", () => {
     expect(claude.launch({ ...spec, model: null }, "/c").args).not.toContain("--model");
   });
 
+  it("keeps to the bead's work: no updater, no non-essential traffic", () => {
+    expect(launch.env).toEqual({ DISABLE_AUTOUPDATER: "1", CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" });
+  });
+
   it("registers gt mcp with the GT_* variables named one by one, for the CLI to expand: no token is written to disk", () => {
     expect(file("mcp.json")).toEqual({
       mcpServers: {
