@@ -33,7 +33,7 @@ import { presetOf } from "./presets/index.ts";
 import type { PresetBinaries } from "./presets/binary.ts";
 import type { PresetName } from "./presets/types.ts";
 import { PresetStream, usageLine } from "./presets/lines.ts";
-import { priced, type Prices } from "./presets/prices.ts";
+import type { Prices } from "./presets/prices.ts";
 import type { AgentSandbox } from "./sandbox.ts";
 import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
 import { OutputShipper, type RunOutput, type SendFailure } from "./output-shipper.ts";
@@ -664,8 +664,8 @@ export class RigWorker {
     this.log(`${command.identity} exited (${signal ?? code})`);
     if (run.runDir) removeRunDir(run.runDir);
     await this.repo.removeWorktree(command.name).catch((error) => this.log(`worktree cleanup: ${error}`));
-    // What the run used, as its CLI's final result said (priced from --prices when it said no cost).
-    const usage: Usage | null = run.stream?.usage ? priced(run.stream.usage, this.options.prices ?? null) : null;
+    // What the run used, as its CLI's final result said (the stream priced it from --prices when it said no cost).
+    const usage: Usage | null = run.stream?.usage ?? null;
     if (usage) this.log(`${command.identity} used ${usageLine(usage)}`);
     if (this.stopped || !this.holds(command.epoch)) return; // lost with the lease: nothing to report
     // The server may be down for a moment (a restart): the report is tried again while the lease holds.
@@ -725,7 +725,13 @@ export class RigWorker {
       found.path,
       this.repo.user,
     );
-    return { file: launch.file, args: launch.args, env: agentEnvironment(who, places, keys, launch.env), stream: new PresetStream(preset, { model }), runDir };
+    return {
+      file: launch.file,
+      args: launch.args,
+      env: agentEnvironment(who, places, keys, launch.env),
+      stream: new PresetStream(preset, { model }, this.options.prices ?? null),
+      runDir,
+    };
   }
 
   private async stopAgent(command: StopAgentCommand): Promise<void> {

@@ -5,6 +5,7 @@
  * (it only keeps the agent from looking idle).
  */
 import type { OutputKind, Usage } from "../../party/protocol.ts";
+import { priced, type Prices } from "./prices.ts";
 import type { AgentEvent, Preset } from "./types.ts";
 
 /** A line people read, with what it is (`kind`) and, for a tool's result or the run's, whether it went well. */
@@ -90,15 +91,21 @@ export class PresetStream {
 
   private readonly parse: (line: string) => AgentEvent[];
 
-  /** `spec`: the run's, for a preset that reads its lines together (Preset.runParser); else each line is parsed alone. */
-  constructor(preset: Pick<Preset, "parse" | "runParser">, spec: { model: string | null } = { model: null }) {
+  private readonly prices: Prices | null;
+
+  /**
+   * `spec`: the run's, for a preset that reads its lines together (Preset.runParser); else each line
+   * is parsed alone. `prices`: the operator's, so the result's line shows the cost the run records.
+   */
+  constructor(preset: Pick<Preset, "parse" | "runParser">, spec: { model: string | null } = { model: null }, prices: Prices | null = null) {
     this.parse = preset.runParser?.(spec) ?? ((line) => preset.parse(line));
+    this.prices = prices;
   }
 
   line(text: string): ReadableLine[] {
     const trimmed = text.replace(/\r$/, "");
     if (!trimmed.trim()) return [];
-    const events = this.parse(trimmed);
+    const events = this.parse(trimmed).map((event) => (event.kind === "result" && event.usage ? { ...event, usage: priced(event.usage, this.prices) } : event));
     if (!events.length) return [{ stream: "out", text: trimmed }];
     this.events += 1;
     for (const event of events) if (event.kind === "result" && event.usage) this.usage = event.usage;

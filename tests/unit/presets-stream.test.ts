@@ -38,6 +38,19 @@ describe("a preset run's stream in the container", () => {
     expect(stream.usage?.inputTokens).toBe(3200);
   });
 
+  it("prices a run its CLI did not price from the operator's prices, and its result line shows that cost", () => {
+    const unpriced = new PresetStream(codex, { model: "stand-in-model" });
+    const plain = lines("codex-0.171.0.jsonl").flatMap((line) => unpriced.line(line));
+    expect(unpriced.usage?.costUsd).toBeNull();
+    expect(plain.find((l) => l.kind === "result")?.text).toContain("cost unknown");
+
+    const stream = new PresetStream(codex, { model: "stand-in-model" }, { "stand-in-model": { input: 1, output: 10 } });
+    const shown = lines("codex-0.171.0.jsonl").flatMap((line) => stream.line(line));
+    const usage = stream.usage!;
+    expect(usage.costUsd).toBeCloseTo((usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + 10 * usage.outputTokens) / 1_000_000, 8);
+    expect(shown.find((l) => l.kind === "result")?.text).toContain(`$${usage.costUsd!.toFixed(4)}`);
+  });
+
   it("shows Gemini's message, streamed in pieces, as one line", () => {
     const stream = new PresetStream(gemini, { model: null });
     const shown = lines("gemini-cli-0.61.0.jsonl").flatMap((line) => stream.line(line).map((l) => l.text));
