@@ -32,6 +32,8 @@ import { STATE_DIR, ensureLocalState } from "../container/local-state.ts";
 import { DemoPlanner, demoHold, nextDelayMs, type DemoWork, type TownLoad } from "./living-demo.ts";
 import { DEFAULT_DAILY_BUDGET, START_HELP, StartOptionError, isPreset, parseStartOptions, type StartOptions } from "./start-options.ts";
 import { convoyLine, failedBeadLine, rigLine, tail } from "./terminal.ts";
+import { presetOf } from "../container/presets/index.ts";
+import type { PresetName } from "../container/presets/types.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -126,18 +128,9 @@ const town = options.town ?? state.town;
 const port = options.port;
 const extraRigs = options.extraRigs;
 const realAgents = isPreset(options.runtime);
-/**
- * The runtime's preset, as the container's presets describe it (container/presets/index.ts), when
- * this checkout has them: its idle time and the variables its key may be given in.
- */
-const preset = realAgents ? await presetOf(options.runtime) : undefined;
+/** The runtime's preset (container/presets/): its idle time and the variables its key may be given in. */
+const preset = realAgents ? presetOf(options.runtime as PresetName) : undefined;
 const presetIdleMs = preset?.idleMs;
-async function presetOf(runtime: string): Promise<{ idleMs?: number; keyVars?: readonly string[] } | undefined> {
-  const module = join(ROOT, "container/presets/index.ts");
-  if (!existsSync(module)) return undefined;
-  const presets = (await import(module)) as { presetOf?: (name: string) => { idleMs?: number; keyVars?: readonly string[] } | undefined };
-  return presets.presetOf?.(runtime);
-}
 /**
  * The preset's key variables set in this environment, named to the container (--agent-env): it
  * hands their values to the agents' environment only. Names on the command line, never values.
