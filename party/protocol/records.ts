@@ -268,7 +268,12 @@ export type Agent = {
   statusSince?: number;
   /** The run it is on, if any. */
   run?: AgentRun;
+  /** What its runs used on `day` (UTC), each run counted once when its exit reported its usage; a day other than today means nothing yet today. */
+  usage?: AgentUsage;
 };
+
+/** An agent's usage of one UTC day (`YYYY-MM-DD`): the first run counted on a new day starts the sum again. */
+export type AgentUsage = { day: string; today: UsageTotals };
 
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];

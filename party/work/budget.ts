@@ -9,7 +9,7 @@ import type { Budget, BudgetHold, Usage, UsageTotals } from "../protocol.ts";
 import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
 import type { RigState, WorkState } from "./types.ts";
-import { addUsage, emptyTotals, nextDayAt, reached, spendOf, sumTotals, utcDay } from "./usage.ts";
+import { addAgentUsage, addUsage, emptyTotals, nextDayAt, reached, spendOf, sumTotals, utcDay } from "./usage.ts";
 import { budgets as say } from "./words.ts";
 
 /** What the rig's runs used today (UTC): the stored spend of today, and what this step counted. */
@@ -20,13 +20,16 @@ export function spentToday(tx: Overlay): UsageTotals {
 }
 
 /**
- * A run's usage, counted once (the event says whether it was already): its bead's sum, the step's
- * spend (dispatch judges the budgets on it right after), and the store's write of the run's record
- * and the rig's sums. A bead retention moved out keeps its sum as it was; the rig's sums count it.
+ * A run's usage, counted once (the event says whether it was already): its bead's sum, its agent's
+ * day (Agent `usage`), the step's spend (dispatch judges the budgets on it right after), and the
+ * store's write of the run's record and the rig's sums, all in the step's one write. A bead
+ * retention moved out keeps its sum as it was; the rig's sums count it.
  */
 export function countUsage(tx: Overlay, identity: string, run: string, beadId: string, usage: Usage): void {
   const bead = tx.bead(beadId);
   if (bead) tx.setBead({ ...bead, usage: addUsage(bead.usage, usage) });
+  const agent = tx.agent(identity);
+  if (agent) tx.setAgent({ ...agent, usage: addAgentUsage(agent.usage, usage, tx.now) });
   tx.counted = addUsage(tx.counted ?? undefined, usage);
   tx.effect({ kind: "usage", identity, run, beadId, usage });
 }

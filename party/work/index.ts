@@ -20,7 +20,7 @@ export { historyEntries, withStatus } from "./records.ts";
 export { runEnded } from "./overlay.ts";
 export { escalationTone, budgets as budgetWords, tokenCount, usdText } from "./words.ts";
 export { budgetWake, holdOf } from "./budget.ts";
-export { addUsage, dayStartAt, emptyTotals, nextDayAt, reached, spendOf, sumTotals, tokensOf, utcDay, DAY_MS } from "./usage.ts";
+export { addAgentUsage, addUsage, agentToday, dayStartAt, emptyTotals, nextDayAt, reached, spendOf, sumTotals, tokensOf, utcDay, DAY_MS } from "./usage.ts";
 export { nudgeWaiting } from "./runs.ts";
 export { TABLES, allows, type Machine, type Row } from "./table.ts";
 export type * from "./types.ts";

@@ -3,7 +3,7 @@
  * and the UTC day a moment falls in. Pure arithmetic the work machine (W22), the rig room's store
  * and the town share; days are UTC days, `YYYY-MM-DD`.
  */
-import type { Budget, Usage, UsageTotals } from "../protocol.ts";
+import type { AgentUsage, Budget, Usage, UsageTotals } from "../protocol.ts";
 
 export const DAY_MS = 86_400_000;
 
@@ -23,6 +23,17 @@ export function addUsage(totals: UsageTotals | undefined, usage: Usage): UsageTo
     costUsd: t.costUsd + (usage.costUsd ?? 0),
     unpriced: t.unpriced + (usage.costUsd === null ? 1 : 0),
   };
+}
+
+/** An agent's day with one more run's usage counted at `now`: a new UTC day starts again from this run. */
+export function addAgentUsage(was: AgentUsage | undefined, usage: Usage, now: number): AgentUsage {
+  const day = utcDay(now);
+  return { day, today: addUsage(was?.day === day ? was.today : undefined, usage) };
+}
+
+/** What an agent's runs used on the UTC day of `now` (nothing when its sum is of an earlier day). */
+export function agentToday(usage: AgentUsage | undefined, now: number): UsageTotals {
+  return usage?.day === utcDay(now) ? usage.today : emptyTotals();
 }
 
 /** Two sums added. */

@@ -9,7 +9,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Agent, Bead, Budget, Usage } from "../../party/protocol.ts";
 import {
+  addAgentUsage,
   addUsage,
+  agentToday,
   allows,
   budgetWake,
   emptyLease,
@@ -242,6 +244,39 @@ describe("W22: a daily budget reached holds dispatch (party/work/budget.ts)", ()
     // A report with nothing counted before (another run's) counts into its own bead.
     rig.exit(agent.identity, id, `${id}.7`, usage(1, 0.25));
     expect(rig.beads.get(id)!.usage).toMatchObject({ runs: 2, costUsd: 0.75 });
+  });
+
+  it("W22: an agent's usage today sums its runs once each, in the step that counts them; a new UTC day starts again from that day's first run", () => {
+    const rig = new Rig();
+    rig.connect();
+    const id = rig.create();
+    rig.startAll();
+    const agent = rig.running()[0]!;
+    expect(agent.usage).toBeUndefined();
+    rig.finish(agent, usage(100, 0.5), true);
+    expect(rig.agents.get(agent.identity)!.usage).toEqual({
+      day: utcDay(rig.now),
+      today: { runs: 1, inputTokens: 100, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.5, unpriced: 0 },
+    });
+    // Another run of the same agent, its cost unknown: counted, and said unpriced (not $0).
+    const t = rig.exit(agent.identity, id, `${id}.7`, usage(10, null));
+    expect(t.agents.find((a) => a.identity === agent.identity)?.usage?.today).toMatchObject({ runs: 2, inputTokens: 110, costUsd: 0.5, unpriced: 1 });
+    // The same report again adds nothing (the store counted that run).
+    rig.exit(agent.identity, id, `${id}.7`, usage(10, null));
+    expect(rig.agents.get(agent.identity)!.usage!.today.runs).toBe(2);
+    expect(agentToday(rig.agents.get(agent.identity)!.usage, rig.now).runs).toBe(2);
+    // The next day: a reader sees nothing yet today; the first run counted starts the sum again.
+    rig.now += DAY;
+    expect(agentToday(rig.agents.get(agent.identity)!.usage, rig.now)).toEqual(emptyTotals());
+    rig.exit(agent.identity, id, `${id}.8`, usage(7, 0.25));
+    expect(rig.agents.get(agent.identity)!.usage).toEqual({
+      day: utcDay(rig.now),
+      today: { runs: 1, inputTokens: 7, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.25, unpriced: 0 },
+    });
+    expect(addAgentUsage(undefined, usage(3, null), rig.now)).toEqual({
+      day: utcDay(rig.now),
+      today: { runs: 1, inputTokens: 3, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, unpriced: 1 },
+    });
   });
 
   it("W22: the hold rows of table.ts are the only way dispatch becomes held or free", () => {
