@@ -1,13 +1,15 @@
 /**
  * Usage and budgets (W22) on real `partykit dev`: a run's usage reported with its exit is stored
- * with the run and summed into its bead, the rig summary (today and by hour) and the town's daily
- * totals, once however often the exit is reported; a rig's daily budget reached holds the next bead
- * open with the figures (gt_bead_status, the summary's hold, a `budget` attention item); raising it
- * releases the bead to a polecat; the town's budget holds every rig until it is cleared; gt_costs.
+ * with the run and summed into its bead, its agent's day, the rig summary (today and by hour) and
+ * the town's daily totals, once however often the exit is reported; a rig's daily budget reached
+ * holds the next bead open with the figures (gt_bead_status, the summary's hold, a `budget`
+ * attention item); raising it releases the bead to a polecat; the town's budget holds every rig
+ * until it is cleared; gt_costs.
  */
 import { afterEach, describe, expect, inject, it } from "vitest";
 import type * as Y from "yjs";
 import type {
+  Agent,
   AgentLogResult,
   BeadStatusResult,
   Convoy,
@@ -78,6 +80,12 @@ describe("usage per run and daily budgets (W22)", () => {
     // The run's record carries its usage.
     const log = await town.rigCall<AgentLogResult>(rig, "gt_agent_log", { bead_id: bead.id });
     expect(log.runs.find((r) => r.run === start.run)?.usage).toEqual(USED);
+    // Its agent's day counts it once too (UTC).
+    const agents = await town.rigCall<Agent[]>(rig, "gt_list_agents", {});
+    expect(agents.find((a) => a.identity === start.identity)?.usage).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      today: { runs: 1, inputTokens: 1_000, outputTokens: 200, cacheReadTokens: 50, cacheWriteTokens: 10, costUsd: 1.2, unpriced: 0 },
+    });
 
     // The summary: today's sums, this hour's spend, the hold and a budget attention item; the town's totals.
     const summary = await view.when((doc) => {
