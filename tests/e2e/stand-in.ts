@@ -4,7 +4,7 @@
  * keeps chosen agents alive with heartbeats, and acknowledges stop commands as a real container
  * would (the process ends on SIGTERM).
  */
-import type { Bead, Rig, StartAgentCommand, StopAgentCommand } from "../../party/protocol.ts";
+import type { Bead, Rig, StartAgentCommand, StopAgentCommand, Usage } from "../../party/protocol.ts";
 import type { E2ETown } from "./fixtures.ts";
 
 export type StandIn = Awaited<ReturnType<typeof standIn>>;
@@ -73,10 +73,10 @@ export async function standIn(t: E2ETown, rig: Rig) {
         { epoch, run: start.run, identity: start.identity, lines: lines.map((text) => ({ at: Date.now(), stream, text })) },
         t.container,
       ),
-    /** The agent's process ended with `code` before it was done. */
-    async exit(start: StartAgentCommand, code: number) {
+    /** The agent's process ended with `code` before it was done (reporting what it used, if `usage`). */
+    async exit(start: StartAgentCommand, code: number, usage?: Usage) {
       clearInterval(beats.get(start.run));
-      await t.rigCall(rig, "gt_agent_exited", { as: start.identity, bead_id: start.bead.id, run: start.run, epoch, code }, t.container);
+      await t.rigCall(rig, "gt_agent_exited", { as: start.identity, bead_id: start.bead.id, run: start.run, epoch, code, usage }, t.container);
     },
     /**
      * A bead whose every run prints a failure and exits 4, until the room gives up on it (GT_MAX_RUNS,

@@ -301,7 +301,7 @@ it("an operator sets the town's daily budget from the overview", async () => {
   expect(sent[0]).toEqual({ budget: { unit: "tokens", daily: 2_000_000 } });
 });
 
-it("the agent page says what its run used", async () => {
+it("the agent page says what its run used, and what its runs used today", async () => {
   const t = await h.town("agentuse");
   const alpha = await t.readyRig("alpha");
   const container = await standIn(t, alpha);
@@ -320,4 +320,10 @@ it("the agent page says what its run used", async () => {
   const used = p.locator("[data-testid=output-run-usage]");
   await used.waitFor();
   expect((await used.innerText()).trim()).toBe("· used claude-sonnet-4-5 · 3 turns · 12k tokens · $0.05");
+  // Nothing counted yet today; the run's exit reports its usage (cost unknown): the agent's day counts it, said unpriced, not $0.
+  const today = p.locator("[data-testid=agent-usage-today]");
+  expect((await today.innerText()).trim()).toBe("today: no runs");
+  const usage = { model: "claude-sonnet-4-5", turns: 3, inputTokens: 10_000, outputTokens: 2000, cacheReadTokens: 300, cacheWriteTokens: 0, costUsd: null };
+  await container.exit(start, 1, usage);
+  await expect.poll(async () => (await today.innerText()).trim()).toBe("today: cost unknown (1 run unpriced) · 12k tokens · 1 run");
 });

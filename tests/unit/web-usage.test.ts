@@ -1,7 +1,19 @@
 /** Usage, spend and budgets as the dashboard says them (web/src/lib/usage.ts). */
 import { describe, expect, it } from "vitest";
 import type { UsageTotals } from "../../party/protocol.ts";
-import { EMPTY_TOTALS, addTotals, axisTicks, budgetUse, costText, parseBudget, runLine, tokens, totalsLine, usd } from "../../web/src/lib/usage.ts";
+import {
+  EMPTY_TOTALS,
+  addTotals,
+  agentTodayLine,
+  axisTicks,
+  budgetUse,
+  costText,
+  parseBudget,
+  runLine,
+  tokens,
+  totalsLine,
+  usd,
+} from "../../web/src/lib/usage.ts";
 
 const totals = (over: Partial<UsageTotals>): UsageTotals => ({ ...EMPTY_TOTALS, ...over });
 
@@ -26,6 +38,21 @@ describe("costText and totalsLine", () => {
     expect(costText(totals({ runs: 3, unpriced: 3 }))).toBe("cost unknown (3 runs unpriced)");
     expect(costText(totals({ runs: 3, costUsd: 1.5, unpriced: 1 }))).toBe("$1.50 + 1 run unpriced");
     expect(totalsLine(totals({ runs: 2, inputTokens: 30_000, outputTokens: 12_000, cacheReadTokens: 3000, costUsd: 1.2 }))).toBe("$1.20 · 45k tokens · 2 runs");
+  });
+});
+
+describe("agentTodayLine", () => {
+  it("says an agent's usage of today (UTC), nothing for an earlier day's sum, and an unknown cost as such", () => {
+    const at = Date.UTC(2026, 11, 8, 23, 59);
+    const day = "2026-12-08";
+    expect(agentTodayLine({ day, today: totals({ runs: 2, inputTokens: 30_000, outputTokens: 12_000, cacheReadTokens: 3000, costUsd: 1.2 }) }, at)).toBe(
+      "today: $1.20 · 45k tokens · 2 runs",
+    );
+    expect(agentTodayLine({ day, today: totals({ runs: 1, inputTokens: 500, unpriced: 1 }) }, at)).toBe(
+      "today: cost unknown (1 run unpriced) · 500 tokens · 1 run",
+    );
+    expect(agentTodayLine({ day, today: totals({ runs: 1, costUsd: 2 }) }, at + 60_000)).toBe("today: no runs");
+    expect(agentTodayLine(undefined, at)).toBe("today: no runs");
   });
 });
 

@@ -2,7 +2,7 @@
  * Usage and spend as the dashboard says them: tokens, dollars, budgets. A cost the CLI did not
  * report (and no prices file gave) is unknown, never $0: the words say how many runs it leaves out.
  */
-import type { Budget, Usage, UsageTotals } from "../../../party/protocol.ts";
+import type { AgentUsage, Budget, Usage, UsageTotals } from "../../../party/protocol.ts";
 import { plural } from "./words.ts";
 
 export const EMPTY_TOTALS: UsageTotals = { runs: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, unpriced: 0 };
@@ -40,6 +40,15 @@ export function costText(t: UsageTotals | undefined): string {
 export function totalsLine(t: UsageTotals | undefined): string {
   if (!t || t.runs === 0) return "no runs";
   return `${costText(t)} · ${tokens(tokenCount(t))} tokens · ${plural(t.runs, "run")}`;
+}
+
+/**
+ * An agent's usage today (UTC) in one line: "today: $1.20 · 45k tokens · 2 runs" (cost in
+ * costText's words), "today: no runs" when its sum is of an earlier day or it has none.
+ */
+export function agentTodayLine(usage: AgentUsage | undefined, now: number): string {
+  const today = usage?.day === new Date(now).toISOString().slice(0, 10) ? usage.today : undefined;
+  return `today: ${totalsLine(today)}`;
 }
 
 /** One run: "claude-sonnet-4-5 · 12.3k tokens · $0.05" (or "cost unknown"), with its turns when known. */

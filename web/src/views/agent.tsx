@@ -1,9 +1,10 @@
-/** One agent: status, hook, branch and worktree, its live output, its controls, inbox and outbox. */
+/** One agent: status, hook, branch and worktree, what its runs used today, its live output, its controls, inbox and outbox. */
 import { Show, createMemo, lazy } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
-import { shortId } from "../lib/time.ts";
+import { now, shortId } from "../lib/time.ts";
+import { agentTodayLine } from "../lib/usage.ts";
 import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { withRigNames } from "../lib/words.ts";
 import { RigHeader } from "./rig-header.tsx";
@@ -70,6 +71,10 @@ export default function AgentView() {
                   <div>
                     <dt class="text-zinc-500">Last run</dt>
                     <dd>{a().lastExit ?? <span class="text-zinc-500">—</span>}</dd>
+                  </div>
+                  <div>
+                    <dt class="text-zinc-500">Usage (UTC day)</dt>
+                    <dd data-testid="agent-usage-today">{agentTodayLine(a().usage, now())}</dd>
                   </div>
                   <Show when={a().worktree}>
                     <div class="sm:col-span-2 lg:col-span-4">
