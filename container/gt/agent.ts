@@ -1,16 +1,23 @@
 /**
- * `gt agent`: an operator stops or restarts an agent's run, and reads what an agent printed (its
- * runs and lines), or follows it with `--follow`, which reads the agent's output socket
- * (`…/output/<identity>`) and prints as lines come.
+ * `gt agent`: an operator stops or restarts an agent's run (told what its runs used today, UTC),
+ * and reads what an agent printed (its runs and lines), or follows it with `--follow`, which reads
+ * the agent's output socket (`…/output/<identity>`) and prints as lines come.
  */
 import { PERMANENT_CLOSES, openRoomSocket } from "../../client/connection.ts";
 import { plain } from "../../party/plain-text.ts";
 import type { Agent, AgentLogResult, OutputFrame, OutputLine, RunInfo } from "../../party/protocol.ts";
 import type { Command } from "./command.ts";
+import { totalsText } from "./costs.ts";
 import type { GtEnv } from "./env.ts";
 import { GtUsageError } from "./errors.ts";
 import { numberOption } from "./input.ts";
 import { write } from "./output.ts";
+
+/** "; today (UTC): $1.20, 1,260 tokens, 1 run" when the agent's runs used anything today, else nothing. */
+function todayText(agent: Agent): string {
+  const u = agent.usage;
+  return u && u.day === new Date().toISOString().slice(0, 10) && u.today.runs ? `; today (UTC): ${totalsText(u.today)}` : "";
+}
 
 export const agentStop: Command = {
   name: "agent stop",
@@ -21,7 +28,7 @@ export const agentStop: Command = {
   arguments: [["<identity>", "the agent, e.g. alpha/polecats/toast"]],
   options: [["--reason <text>", "why, for the run's record"]],
   args: (v) => ({ identity: v.identity, reason: v.reason }),
-  print: (agent: Agent) => `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"})` : ""}`,
+  print: (agent: Agent) => `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"})` : ""}${todayText(agent)}`,
 };
 
 export const agentRestart: Command = {
@@ -34,7 +41,7 @@ export const agentRestart: Command = {
   options: [["--reason <text>", "why, for the run's record"]],
   args: (v) => ({ identity: v.identity, reason: v.reason }),
   print: (agent: Agent) =>
-    `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"}); its bead is open again` : ""}`,
+    `${agent.identity} is ${agent.status}${agent.run ? `: run ${agent.run.id} (${agent.run.reason ?? "stop"}); its bead is open again` : ""}${todayText(agent)}`,
 };
 
 export const agentLog: Command = {

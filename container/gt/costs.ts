@@ -10,7 +10,7 @@ import { GtUsageError } from "./errors.ts";
 import { numberOption } from "./input.ts";
 
 /** "$1.20, 1,260 tokens, 1 run" (and how many runs had no cost). */
-function totalsText(t: UsageTotals): string {
+export function totalsText(t: UsageTotals): string {
   const tokens = t.inputTokens + t.outputTokens + t.cacheReadTokens + t.cacheWriteTokens;
   const unpriced = t.unpriced ? ` (${t.unpriced} without a cost)` : "";
   return `${usdText(t.costUsd)}${unpriced}, ${tokenCount(tokens)} tokens, ${t.runs} run${t.runs === 1 ? "" : "s"}`;

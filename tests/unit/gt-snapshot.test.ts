@@ -15,6 +15,12 @@ import type { AgentLogResult, Bead, BeadMoveResult, ConvoyProgress, Escalation, 
 import { gt, mcpCall, mcpClient } from "../helpers/gt.ts";
 
 const T = Date.UTC(2024, 0, 2, 3, 4, 5);
+const today = new Date().toISOString().slice(0, 10);
+/** An agent's usage of `day`: two runs, one of them without a cost. */
+const agentDay = (day: string) => ({
+  day,
+  today: { runs: 2, inputTokens: 1_000, outputTokens: 200, cacheReadTokens: 50, cacheWriteTokens: 10, costUsd: 1.2, unpriced: 1 },
+});
 const id = (n: number) => `01J0000000000000000000000${"ABCDEFGHJK"[n]}`;
 const [BEAD, MAIL1, MAIL2, ESC, CONVOY, BEAD2] = [0, 1, 2, 3, 4, 5].map(id) as [string, string, string, string, string, string];
 
@@ -351,6 +357,9 @@ const CASES: [argv: string[], env: () => Env, replies?: Record<string, Reply>][]
   [["bead", "move", BEAD], operatorEnv],
   [["agent", "stop", "alpha/polecats/toast", "--reason", "stuck"], operatorEnv],
   [["agent", "stop", "alpha/polecats/toast"], operatorEnv, { gt_agent_stop: { value: { ...prime.agent, status: "idle" } } }],
+  // An agent whose runs used something today (UTC) says so; an earlier day's sum says nothing.
+  [["agent", "stop", "alpha/polecats/toast"], operatorEnv, { gt_agent_stop: { value: { ...prime.agent, status: "idle", usage: agentDay(today) } } }],
+  [["agent", "stop", "alpha/polecats/toast"], operatorEnv, { gt_agent_stop: { value: { ...prime.agent, status: "idle", usage: agentDay("2000-01-01") } } }],
   [["agent", "restart", "alpha/polecats/toast"], operatorEnv],
   [["agent", "restart", "alpha/polecats/toast"], () => ({ ...operatorEnv(), GT_RIG: undefined })],
   [["escalation", "ack", ESC, "--note", "on it"], operatorEnv],
