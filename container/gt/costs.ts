@@ -9,11 +9,11 @@ import type { Command } from "./command.ts";
 import { GtUsageError } from "./errors.ts";
 import { numberOption } from "./input.ts";
 
-/** "$1.20, 1,260 tokens, 1 run" (and how many runs had no cost). */
+/** "$1.20, 1,260 tokens, 1 run" (and how many runs had no cost; when none had one, "cost unknown", never "$0.00"). */
 export function totalsText(t: UsageTotals): string {
   const tokens = t.inputTokens + t.outputTokens + t.cacheReadTokens + t.cacheWriteTokens;
-  const unpriced = t.unpriced ? ` (${t.unpriced} without a cost)` : "";
-  return `${usdText(t.costUsd)}${unpriced}, ${tokenCount(tokens)} tokens, ${t.runs} run${t.runs === 1 ? "" : "s"}`;
+  const cost = t.runs > 0 && t.unpriced === t.runs ? "cost unknown" : `${usdText(t.costUsd)}${t.unpriced ? ` (${t.unpriced} without a cost)` : ""}`;
+  return `${cost}, ${tokenCount(tokens)} tokens, ${t.runs} run${t.runs === 1 ? "" : "s"}`;
 }
 
 function printCosts(costs: CostsResult): string {

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { totalsText } from "../../container/gt/costs.ts";
 import { run } from "../../container/gt/program.ts";
 import type { BeadStatusResult, BudgetSetResult, CostsResult, UsageTotals } from "../../party/protocol.ts";
 
@@ -111,5 +112,11 @@ describe("gt costs and gt budget", () => {
     expect(text).toContain(`"model":"claude-opus-test"`);
     expect(text).toContain("waiting: no new run starts: the rig's daily budget is reached ($5.10 of $5.00 today, UTC)");
     await expect(text).toMatchFileSnapshot("__snapshots__/gt-costs.txt");
+  });
+
+  it("never print an unknown cost as $0.00: a day whose runs all lacked a cost says so", () => {
+    expect(totalsText(totals(2, 0, 1_260, 2))).toBe("cost unknown, 1,260 tokens, 2 runs");
+    expect(totalsText(totals(2, 1.2, 1_260, 1))).toBe("$1.20 (1 without a cost), 1,260 tokens, 2 runs");
+    expect(totalsText(totals(0, 0, 0))).toBe("$0, 0 tokens, 0 runs");
   });
 });
