@@ -16,15 +16,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentFilesFor, type AgentFiles } from "../../container/agent-files.ts";
 import { codex } from "../../container/presets/codex.ts";
 import type { AgentEvent, RunSpec } from "../../container/presets/types.ts";
 import { ensureCodex } from "../helpers/codex-cli.ts";
 import { functionOutputs, startOpenAiStandIn, toolNames, userText, type OpenAiStandIn } from "../helpers/openai-stand-in.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const GT = join(ROOT, "container", "bin", "gt");
 const KEY = "sk-standin-codex-7f3a9c";
 const TOKEN = "agent-token-codex-51e2";
 const TASK = "Polecat toast of rig alpha: add hello.txt, commit it, then run gt done.";
@@ -43,6 +41,9 @@ let room: Server;
 let roomCalls: { path: string; authorization: string | undefined }[] = [];
 let dir: string;
 let binary: string;
+/** gt and node as the rig's user reaches them (copied out of a clone closed to others, as the container does). */
+let agentFiles: AgentFiles;
+let runtimeDir: string;
 
 function own(path: string): void {
   if (!nobody) return;
@@ -74,12 +75,16 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => room.listen(0, "127.0.0.1", resolve));
   dir = mkdtempSync(join(tmpdir(), "townhall-codex-"));
   if (nobody) execFileSync("chmod", ["755", dir]);
+  runtimeDir = mkdtempSync(join(tmpdir(), "townhall-codex-runtime-"));
+  execFileSync("chmod", ["755", runtimeDir]);
+  agentFiles = agentFilesFor(runtimeDir);
 }, 300_000);
 
 afterAll(async () => {
   await standIn?.stop();
   await new Promise<void>((resolve) => (room ? room.close(() => resolve()) : resolve()));
   if (dir) rmSync(dir, { recursive: true, force: true });
+  if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
 });
 
 /** Runs the preset's command; resolves with its exit code and stdout lines. */
@@ -125,7 +130,7 @@ describe("the codex preset runs the real Codex CLI", () => {
       GT_TOKEN: TOKEN,
       GT_BEAD: "01JBBEAD000000000000000000",
     };
-    const spec: RunSpec = { cwd, home, tmpDir: join(dir, "tmp"), runDir, prompt: TASK, model: "stand-in-model", gt: GT, gtEnv };
+    const spec: RunSpec = { cwd, home, tmpDir: join(dir, "tmp"), runDir, prompt: TASK, model: "stand-in-model", gt: join(agentFiles.gtBinDir, "gt"), gtEnv };
 
     standIn.script((request) => {
       const done = functionOutputs(request.body).length;
@@ -145,7 +150,7 @@ describe("the codex preset runs the real Codex CLI", () => {
     });
 
     const result = await run(spec, {
-      PATH: "/usr/local/bin:/usr/bin:/bin",
+      PATH: agentFiles.path,
       HOME: home,
       TMPDIR: join(dir, "tmp"),
       LANG: "C.UTF-8",
