@@ -1,10 +1,10 @@
-import { For, Show, createSignal } from "solid-js";
+import { For, createSignal } from "solid-js";
 import { useNavigate } from "@solidjs/router";
 import type { ConvoyProgress } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";
-import { RigPicker } from "./fields.tsx";
+import { ModelField, RigPicker } from "./fields.tsx";
 import { describe, splitList, townTool } from "./api.ts";
 import { modelProblem } from "../lib/runtime.ts";
 
@@ -91,22 +91,13 @@ export function ConvoyDialog(props: { town: TownStore; open: boolean; onClose: (
           Add a bead
         </button>
       </fieldset>
-      <FieldLabel label="Model" hint="asked for by every bead of the convoy; empty: each rig's model">
-        <input
-          ref={model}
-          class={`${input} font-mono`}
-          name="model"
-          autocomplete="off"
-          placeholder="each rig's"
-          aria-invalid={!!problem()}
-          onInput={() => setProblem(null)}
-        />
-        <Show when={problem()}>
-          <span class="block text-xs text-rose-700 dark:text-rose-300" role="alert" data-testid="field-error" data-field="model">
-            {problem()}
-          </span>
-        </Show>
-      </FieldLabel>
+      <ModelField
+        ref={(el) => (model = el)}
+        hint="asked for by every bead of the convoy; empty: each rig's model"
+        placeholder="each rig's"
+        problem={problem()}
+        onEdit={() => setProblem(null)}
+      />
     </FormDialog>
   );
 }

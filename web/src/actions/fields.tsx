@@ -1,4 +1,4 @@
-import { For, createSignal, type JSX } from "solid-js";
+import { For, Show, createSignal, type JSX } from "solid-js";
 import { AGENT_RUNTIMES } from "../../../party/protocol/records.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
@@ -80,5 +80,30 @@ export function RuntimeFields(props: {
         {props.modelProblem}
       </FieldLabel>
     </div>
+  );
+}
+
+/**
+ * The model a bead asks for (gt_sling, gt_convoy_create): empty for its rig's. `problem`: the
+ * room's refusal of the name, shown under the field until it is edited (`onEdit`).
+ */
+export function ModelField(props: { ref: (el: HTMLInputElement) => void; hint: string; placeholder: string; problem: string | null; onEdit: () => void }) {
+  return (
+    <FieldLabel label="Model" hint={props.hint}>
+      <input
+        ref={props.ref}
+        class={`${input} font-mono`}
+        name="model"
+        autocomplete="off"
+        placeholder={props.placeholder}
+        aria-invalid={!!props.problem}
+        onInput={() => props.onEdit()}
+      />
+      <Show when={props.problem}>
+        <span class="block text-xs text-rose-700 dark:text-rose-300" role="alert" data-testid="field-error" data-field="model">
+          {props.problem}
+        </span>
+      </Show>
+    </FieldLabel>
   );
 }

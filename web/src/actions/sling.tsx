@@ -1,5 +1,5 @@
 import { For, Show, createSignal } from "solid-js";
-import { PRIORITY_OPTIONS, RigPicker } from "./fields.tsx";
+import { ModelField, PRIORITY_OPTIONS, RigPicker } from "./fields.tsx";
 import type { SlingResult } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
@@ -108,22 +108,7 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
         <FieldLabel label="Requires" hint="capabilities the rig must have, e.g. ts web">
           <input ref={requires} class={input} name="requires" autocomplete="off" />
         </FieldLabel>
-        <FieldLabel label="Model" hint="empty: the rig's model">
-          <input
-            ref={model}
-            class={`${input} font-mono`}
-            name="model"
-            autocomplete="off"
-            placeholder="the rig's"
-            aria-invalid={!!problem()}
-            onInput={() => setProblem(null)}
-          />
-          <Show when={problem()}>
-            <span class="block text-xs text-rose-700 dark:text-rose-300" role="alert" data-testid="field-error" data-field="model">
-              {problem()}
-            </span>
-          </Show>
-        </FieldLabel>
+        <ModelField ref={(el) => (model = el)} hint="empty: the rig's model" placeholder="the rig's" problem={problem()} onEdit={() => setProblem(null)} />
       </div>
     </FormDialog>
   );
