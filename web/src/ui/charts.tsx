@@ -67,6 +67,37 @@ export function LoadMeter(props: { working: number; max: number }) {
  * Beads not closed yet over time, stepping down as each closes, from the convoy's start to `end`
  * (its landing, or now). A marker per closed bead.
  */
+/** A chart's horizontal grid: a line per tick (solid at zero) and its label left of the plot. */
+export function YGrid(props: {
+  ticks: readonly number[];
+  y: (t: number) => number;
+  left: number;
+  right: number;
+  label: (t: number) => string;
+  testid?: string;
+}) {
+  return (
+    <For each={props.ticks}>
+      {(t) => (
+        <>
+          <line
+            x1={props.left}
+            x2={props.right}
+            y1={props.y(t)}
+            y2={props.y(t)}
+            stroke="currentColor"
+            stroke-opacity="0.25"
+            stroke-dasharray={t === 0 ? undefined : "3 3"}
+          />
+          <text x={props.left - 6} y={props.y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor" data-testid={props.testid}>
+            {props.label(t)}
+          </text>
+        </>
+      )}
+    </For>
+  );
+}
+
 export function BurnDown(props: { total: number; points: BurnPoint[]; end: number }) {
   // Drawn at the width it is shown at (text stays text-sized), measured as the page resizes.
   let box!: HTMLDivElement;
@@ -101,24 +132,7 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
         data-testid="burn-down"
         data-done={props.points.length - 1}
       >
-        <For each={ticks()}>
-          {(t) => (
-            <>
-              <line
-                x1={pad.l}
-                x2={width() - pad.r}
-                y1={y(t)}
-                y2={y(t)}
-                stroke="currentColor"
-                stroke-opacity="0.25"
-                stroke-dasharray={t === 0 ? undefined : "3 3"}
-              />
-              <text x={pad.l - 6} y={y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor">
-                {t}
-              </text>
-            </>
-          )}
-        </For>
+        <YGrid ticks={ticks()} y={y} left={pad.l} right={width() - pad.r} label={String} />
         <text x={pad.l} y={H - 5} font-size="10" fill="currentColor">
           {new Date(start()).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
         </text>

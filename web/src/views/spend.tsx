@@ -8,6 +8,7 @@ import type { Budget, BudgetHold, Rig, RigUsage, TownUsage, UsageTotals } from "
 import { useTown } from "../stores/town.tsx";
 import { hourStart, hourly } from "../lib/charts.ts";
 import { axisTicks, budgetAmount, budgetUse, costText, tokenCount, tokens, totalsLine, usd } from "../lib/usage.ts";
+import { YGrid } from "../ui/charts.tsx";
 import { Ago, Panel } from "../ui/kit.tsx";
 
 // Operator-only code (and zod, through the tools) is loaded only when an operator's controls show.
@@ -192,24 +193,7 @@ export function SpendChart(props: { usage: RigUsage; now: number; unit: "usd" | 
         data-unit={props.unit}
         data-total={props.unit === "usd" ? total().toFixed(4) : total()}
       >
-        <For each={ticks()}>
-          {(t) => (
-            <>
-              <line
-                x1={pad.l}
-                x2={width() - pad.r}
-                y1={y(t)}
-                y2={y(t)}
-                stroke="currentColor"
-                stroke-opacity="0.25"
-                stroke-dasharray={t === 0 ? undefined : "3 3"}
-              />
-              <text x={pad.l - 6} y={y(t) + 3.5} text-anchor="end" font-size="10" fill="currentColor" data-testid="spend-tick">
-                {fmt(t)}
-              </text>
-            </>
-          )}
-        </For>
+        <YGrid ticks={ticks()} y={y} left={pad.l} right={width() - pad.r} label={fmt} testid="spend-tick" />
         <For each={values()}>
           {(v, i) => {
             const slot = () => plotW() / 24;
