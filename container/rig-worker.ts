@@ -26,18 +26,17 @@ import { ToolCallError, ToolSocket } from "../client/tools.ts";
 import { RigRepo } from "./git-ops.ts";
 import type { AgentSlots } from "./agent-slots.ts";
 import type { RuntimeConfig } from "./runtimes.ts";
-import { agentCommand, leadingProgram, runtimeOf } from "./runtimes.ts";
+import { runtimeOf } from "./runtimes.ts";
 import { keysFor, keyValues, type AgentKeys } from "./agent-keys.ts";
-import { agentEnvironment, modelOfRun, prepareRun, removeRunDir, rolePrompt, runDirOf, type AgentIdentity } from "./preset-run.ts";
-import { presetOf } from "./presets/index.ts";
+import { removeRunDir, type AgentIdentity } from "./preset-run.ts";
 import type { PresetBinaries } from "./presets/binary.ts";
-import type { PresetName } from "./presets/types.ts";
 import { PresetStream, usageLine } from "./presets/lines.ts";
 import type { Prices } from "./presets/prices.ts";
 import type { AgentSandbox } from "./sandbox.ts";
 import { endGroup, killGroup, killStray, processesUnder, trackGroup } from "./processes.ts";
 import { OutputShipper, type RunOutput, type SendFailure } from "./output-shipper.ts";
-import { isolating, rigUserName, runAs } from "./rig-user.ts";
+import { isolating, rigUserName } from "./rig-user.ts";
+import { AgentRuntime, type AgentLaunch } from "./agent-runtime.ts";
 
 export type RigWorkerOptions = {
   host: string;
@@ -138,11 +137,12 @@ export class RigWorker {
   private stopped = false;
   /** Agents' output on its way to the room. */
   private readonly output: OutputShipper;
+  /** What this rig's agents run, and whether they can (agent-runtime.ts). */
+  private readonly agentRuntime: AgentRuntime;
 
   /** The rig's runtime problem this worker reported as the rig's error (cleared when it is gone). */
   private runtimeError: string | null = null;
   /** Presets whose missing keys were already said. */
-  private readonly hinted = new Set<string>();
   private rechecking: Promise<void> = Promise.resolve();
 
   constructor(
@@ -156,6 +156,16 @@ export class RigWorker {
       gitUrl: rig.gitUrl,
       defaultBranch: rig.defaultBranch,
       ...(isolating() ? { user: rigUserName(rig.id) } : {}),
+    });
+    this.agentRuntime = new AgentRuntime({
+      runtime: options.runtime,
+      sandbox: options.sandbox,
+      agentKeys: options.agentKeys,
+      binaries: options.binaries,
+      prices: options.prices,
+      rigDir: this.rigDir,
+      user: () => this.repo.user,
+      homeDir: this.repo.homeDir,
     });
     this.renewMs = options.heartbeatMs;
     this.socket = new ToolSocket({
@@ -215,14 +225,14 @@ export class RigWorker {
       });
       return;
     }
-    const problem = await this.runtimeProblem();
+    const problem = await this.agentRuntime.problem(this.rig);
     if (!this.holds(epoch)) return;
     if (problem) {
       this.log(problem);
       this.runtimeError = problem;
       await this.call("gt_rig_ready", { error: problem.slice(0, 2000) });
     } else {
-      this.keyHint();
+      this.agentRuntime.keyHint(this.rig, (line) => this.log(line));
       if (this.runtimeError) {
         this.runtimeError = null;
         await this.reportDisk();
@@ -306,7 +316,7 @@ export class RigWorker {
     }
     if (!this.holds(epoch)) return;
     await this.options.sandbox.addGroup(this.groupKey, this.rig.gitUrl);
-    const unusable = await this.runtimeProblem();
+    const unusable = await this.agentRuntime.problem(this.rig);
     if (unusable) {
       this.log(unusable);
       this.runtimeError = unusable;
@@ -315,7 +325,7 @@ export class RigWorker {
     }
     this.runtimeError = null;
     if (!this.holds(epoch)) return;
-    this.keyHint();
+    this.agentRuntime.keyHint(this.rig, (line) => this.log(line));
     await this.clean({ keepInReview: true });
     await this.reportDisk();
     if (!this.holds(epoch)) return;
@@ -327,58 +337,6 @@ export class RigWorker {
   /** This rig's group in the agents' boundary (its cgroup): named as its user is. */
   private get groupKey(): string {
     return rigUserName(this.rig.id);
-  }
-
-  /**
-   * Why this rig's agents could not start, checked once as the rig's user before any bead is
-   * given to it (a program not on the agents' PATH, or one the rig's user may not run): one line,
-   * the rig's error, rather than every bead failing three times with exit 127.
-   */
-  private async runtimeProblem(): Promise<string | null> {
-    const runtime = runtimeOf(this.options.runtime, this.rig);
-    const files = this.options.sandbox.files;
-    let program: string | null;
-    if (runtime.kind === "unavailable") return `this rig cannot be served: ${runtime.problem}`;
-    if (runtime.kind === "preset") {
-      const found = await this.presetBinary(runtime.name);
-      if ("problem" in found) return `agents of this rig (runtime ${runtime.name}) cannot be served: ${found.problem}`;
-      program = found.path;
-    } else program = runtime.kind === "scripted" ? files.node : leadingProgram(runtime.command);
-    if (!program) return null;
-    const user = this.repo.user;
-    // An absolute path (a preset's binary) is judged as it is: executable by this user, every directory above it passable.
-    const check = `case "$1" in /*) [ -f "$1" ] && [ -x "$1" ] || { echo "not executable for this user (the file, or a directory above it, is closed to it)"; exit 1; };; *) command -v "$1" >/dev/null 2>&1 || { echo "not found on the agents' PATH ($PATH)"; exit 1; }; p=$(command -v "$1"); case "$p" in /*) [ -x "$p" ] || { echo "$p is not executable for this user"; exit 1; };; esac;; esac`;
-    try {
-      await runAs(user, "/usr/bin/env", [`PATH=${files.path}`, "/bin/sh", "-c", check, "sh", program]);
-      return null;
-    } catch (error) {
-      const why = ((error as { stdout?: string }).stdout ?? "").trim() || String(error);
-      return `agents of this rig cannot run ${program}${user ? ` as ${user.name}` : ""}: ${why}`;
-    }
-  }
-
-  /**
-   * Says once per runtime when a preset's agents get none of its key variables: they then need a
-   * login in the rig's HOME, or a gateway (docs/agents.md); not an error, since either may be there.
-   */
-  private keyHint(): void {
-    const runtime = runtimeOf(this.options.runtime, this.rig);
-    if (runtime.kind !== "preset" || this.hinted.has(runtime.name)) return;
-    this.hinted.add(runtime.name);
-    const preset = presetOf(runtime.name);
-    const given = this.options.agentKeys ? keysFor(this.options.agentKeys, this.rig.name) : {};
-    if (preset && !preset.keyVars.some((name) => name in given))
-      this.log(
-        `its ${runtime.name} agents are given none of ${preset.keyVars.join(", ")} (--agent-env or --agent-secrets): they need a login in ${this.repo.homeDir} or a gateway`,
-      );
-  }
-
-  /** A preset's CLI, as this container found it (or why not). */
-  private async presetBinary(name: PresetName): Promise<{ path: string } | { problem: string }> {
-    const preset = presetOf(name);
-    if (!preset) return { problem: `this container has no ${name} preset` };
-    if (!this.options.binaries) return { problem: `this container was started without a way to find ${name}'s binary` };
-    return this.options.binaries.resolve(preset);
   }
 
   private holds(epoch: number): boolean {
@@ -539,9 +497,9 @@ export class RigWorker {
     };
     const keys = this.options.agentKeys ? keysFor(this.options.agentKeys, this.rig.name) : {};
     const places = { path: this.options.sandbox.files.path, home: this.repo.homeDir, tmpDir: this.repo.tmpDir };
-    let launched: { file: string; args: string[]; env: Record<string, string>; stream?: PresetStream; runDir?: string };
+    let launched: AgentLaunch;
     try {
-      launched = await this.launchOf(command, who, places, keys, worktree);
+      launched = await this.agentRuntime.launch(this.rig, command, who, places, keys, worktree, (line) => this.log(line));
     } catch (error) {
       release();
       this.queuedStarts.delete(command.identity);
@@ -687,51 +645,6 @@ export class RigWorker {
     }
     // Work that did not reach review is redone from a fresh branch: this one is nobody's now.
     if (reply.bead_status !== "in_review") await this.repo.deleteBranch(command.branch).catch(() => {});
-  }
-
-  /**
-   * What a run starts (before the launcher wraps it), in what environment: the scripted agent or
-   * a command as before; a preset's CLI with its role prompt, its per-run files (owned by the rig's
-   * user) and its model (the bead's, else the rig's, else the CLI's default).
-   */
-  private async launchOf(
-    command: StartAgentCommand,
-    who: AgentIdentity,
-    places: { path: string; home: string; tmpDir: string },
-    keys: Record<string, string>,
-    worktree: string,
-  ): Promise<{ file: string; args: string[]; env: Record<string, string>; stream?: PresetStream; runDir?: string }> {
-    const runtime = runtimeOf(this.options.runtime, this.rig);
-    if (runtime.kind === "unavailable") throw new Error(runtime.problem);
-    if (runtime.kind !== "preset") return { ...agentCommand(runtime, this.options.sandbox.files), env: agentEnvironment(who, places, keys) };
-    const preset = presetOf(runtime.name)!;
-    const found = await this.presetBinary(runtime.name);
-    if ("problem" in found) throw new Error(found.problem);
-    const runDir = runDirOf(this.rigDir, command.name);
-    const gtEnv = agentEnvironment(who, places, {});
-    const model = modelOfRun(command as StartAgentCommand & { model?: string }, this.rig);
-    const launch = prepareRun(
-      preset,
-      {
-        cwd: worktree,
-        home: places.home,
-        tmpDir: places.tmpDir,
-        runDir,
-        prompt: await rolePrompt(who, (line) => this.log(line)),
-        model,
-        gt: join(this.options.sandbox.files.gtBinDir, "gt"),
-        gtEnv: Object.fromEntries(Object.entries(gtEnv).filter(([name]) => name.startsWith("GT_") || name === "PATH")),
-      },
-      found.path,
-      this.repo.user,
-    );
-    return {
-      file: launch.file,
-      args: launch.args,
-      env: agentEnvironment(who, places, keys, launch.env),
-      stream: new PresetStream(preset, { model }, this.options.prices ?? null),
-      runDir,
-    };
   }
 
   private async stopAgent(command: StopAgentCommand): Promise<void> {
