@@ -322,7 +322,7 @@ it("the agent page says what its run used, and what its runs used today", async 
   expect((await used.innerText()).trim()).toBe("· used claude-sonnet-4-5 · 3 turns · 12k tokens · $0.05");
   // Nothing counted yet today; the run's exit reports its usage (cost unknown): the agent's day counts it, said unpriced, not $0.
   const today = p.locator("[data-testid=agent-usage-today]");
-  expect((await today.innerText()).trim()).toBe("today: no runs");
+  expect((await today.innerText()).trim()).toBe("today: no usage reported");
   const usage = { model: "claude-sonnet-4-5", turns: 3, inputTokens: 10_000, outputTokens: 2000, cacheReadTokens: 300, cacheWriteTokens: 0, costUsd: null };
   await container.exit(start, 1, usage);
   await expect.poll(async () => (await today.innerText()).trim()).toBe("today: cost unknown (1 run unpriced) · 12k tokens · 1 run");

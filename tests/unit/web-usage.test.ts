@@ -33,7 +33,7 @@ describe("money and tokens", () => {
 
 describe("costText and totalsLine", () => {
   it("never says $0 for runs whose cost is unknown", () => {
-    expect(costText(undefined)).toBe("no runs");
+    expect(costText(undefined)).toBe("no usage reported");
     expect(costText(totals({ runs: 2, costUsd: 0.42 }))).toBe("$0.42");
     expect(costText(totals({ runs: 3, unpriced: 3 }))).toBe("cost unknown (3 runs unpriced)");
     expect(costText(totals({ runs: 3, costUsd: 1.5, unpriced: 1 }))).toBe("$1.50 + 1 run unpriced");
@@ -51,8 +51,8 @@ describe("agentTodayLine", () => {
     expect(agentTodayLine({ day, today: totals({ runs: 1, inputTokens: 500, unpriced: 1 }) }, at)).toBe(
       "today: cost unknown (1 run unpriced) · 500 tokens · 1 run",
     );
-    expect(agentTodayLine({ day, today: totals({ runs: 1, costUsd: 2 }) }, at + 60_000)).toBe("today: no runs");
-    expect(agentTodayLine(undefined, at)).toBe("today: no runs");
+    expect(agentTodayLine({ day, today: totals({ runs: 1, costUsd: 2 }) }, at + 60_000)).toBe("today: no usage reported");
+    expect(agentTodayLine(undefined, at)).toBe("today: no usage reported");
   });
 });
 

@@ -27,10 +27,13 @@ export function tokens(n: number): string {
 
 /**
  * What runs cost, in words: "$1.20", "$1.20 + 2 runs unpriced", "cost unknown (3 runs unpriced)";
- * "no runs" when nothing ran.
+ * "no usage reported" when no run reported any: scripted and command agents run without reporting
+ * usage, so "no runs" would be false while they work.
  */
+const NO_USAGE = "no usage reported";
+
 export function costText(t: UsageTotals | undefined): string {
-  if (!t || t.runs === 0) return "no runs";
+  if (!t || t.runs === 0) return NO_USAGE;
   if (t.unpriced === 0) return usd(t.costUsd);
   if (t.unpriced >= t.runs) return `cost unknown (${plural(t.unpriced, "run")} unpriced)`;
   return `${usd(t.costUsd)} + ${plural(t.unpriced, "run")} unpriced`;
@@ -38,13 +41,13 @@ export function costText(t: UsageTotals | undefined): string {
 
 /** A sum in one line: "$1.20 · 45k tokens · 3 runs" (cost in costText's words). */
 export function totalsLine(t: UsageTotals | undefined): string {
-  if (!t || t.runs === 0) return "no runs";
+  if (!t || t.runs === 0) return NO_USAGE;
   return `${costText(t)} · ${tokens(tokenCount(t))} tokens · ${plural(t.runs, "run")}`;
 }
 
 /**
  * An agent's usage today (UTC) in one line: "today: $1.20 · 45k tokens · 2 runs" (cost in
- * costText's words), "today: no runs" when its sum is of an earlier day or it has none.
+ * costText's words), "today: no usage reported" when its sum is of an earlier day or it has none.
  */
 export function agentTodayLine(usage: AgentUsage | undefined, now: number): string {
   const today = usage?.day === new Date(now).toISOString().slice(0, 10) ? usage.today : undefined;
