@@ -60,6 +60,8 @@ export type AttentionItem = {
   severity?: Severity;
   /** Since when (ms since the epoch). */
   at: number;
+  /** The bead it is about, where there is one (a failed bead's own id; an escalation's bead). */
+  beadId?: string;
 };
 export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error", "budget"] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];

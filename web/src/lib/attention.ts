@@ -70,3 +70,54 @@ export function laneOf(base: string, rigs: Rig[]): Lane[] {
   // The worst first; among equals the newest (the operator has seen the older ones already).
   return rows.sort((a, b) => rank(a.item) - rank(b.item) || b.item.at - a.item.at || a.key.localeCompare(b.key));
 }
+
+/** The bead an item is about, where there is one: a failed bead is its own; other kinds say when they carry one. */
+export function beadOf(item: AttentionItem): string | undefined {
+  return item.kind === "failed_bead" ? item.id : item.beadId;
+}
+
+/**
+ * One occurrence of an item: the same item raised again (a new `at`) is a new occurrence, so a
+ * snooze or a notification about the old one does not cover it.
+ */
+export const occurrence = (row: Pick<Lane, "key" | "item">): string => `${row.key}@${row.item.at}`;
+
+/** An agent item's state, read from its detail ("hung: no output…"). */
+export function agentState(item: AttentionItem): "dead" | "hung" | "stalled" | undefined {
+  return /^(dead|hung|stalled)\b/.exec(item.detail)?.[1] as "dead" | "hung" | "stalled" | undefined;
+}
+
+/**
+ * What makes items duplicates: the same rig, kind and title (escalations also the same severity).
+ * An agent's title is its own identity, so one rig's agents group by their state instead ("3 agents
+ * hung"). Rigs stay apart: the row says which rig, and its actions act on that rig.
+ */
+export function groupKey(row: Lane): string {
+  const { item } = row;
+  const what = item.kind === "agent" ? (agentState(item) ?? "agent") : item.kind === "escalation" ? `${item.severity ?? "medium"}:${item.title}` : item.title;
+  return `${row.rig.id}:${item.kind}:${what}`;
+}
+
+export type LaneGroup = {
+  key: string;
+  /** Its members, in lane order (worst, then newest, first). */
+  rows: Lane[];
+  /** What the members share: their title, or "3 agents hung". */
+  title: string;
+};
+
+/** The lane's rows with duplicates together, each group where its worst member was; order kept inside. */
+export function groupLane(rows: Lane[]): LaneGroup[] {
+  const groups = new Map<string, LaneGroup>();
+  for (const row of rows) {
+    const key = groupKey(row);
+    const group = groups.get(key);
+    if (group) group.rows.push(row);
+    else groups.set(key, { key, rows: [row], title: row.item.title });
+  }
+  for (const group of groups.values()) {
+    const first = group.rows[0]!.item;
+    if (first.kind === "agent" && group.rows.length > 1) group.title = `${group.rows.length} agents ${agentState(first) ?? "need you"}`;
+  }
+  return [...groups.values()];
+}

@@ -6,7 +6,9 @@
 import { Show, Suspense, createEffect, createMemo, createSignal, lazy, onCleanup, type ParentProps } from "solid-js";
 import { useLocation, useParams, useSearchParams } from "@solidjs/router";
 import { adoptToken, browserTokenKey, forgetSession, readSession, type Session } from "../lib/session.ts";
-import { TownProvider, createTownStore, useTown } from "../stores/town.tsx";
+import { createTownStore, useTown } from "../stores/town.tsx";
+import { TownAndLaneProvider } from "../stores/lane.tsx";
+import { LaneSignals } from "./lane-signals.tsx";
 import { SyncBadge, btn } from "../ui/kit.tsx";
 import { Message } from "./pages.tsx";
 import { RigSelector } from "./rig-selector.tsx";
@@ -108,9 +110,10 @@ function Town(props: ParentProps<{ town: string; session: Session; onSignOut: ()
   const store = createTownStore(props.town, props.session);
   const [help, setHelp] = createSignal(false);
   return (
-    <TownProvider store={store}>
+    <TownAndLaneProvider store={store}>
       <Header onSignOut={props.onSignOut} onHelp={() => setHelp(!help())} />
       <TownTitle />
+      <LaneSignals />
       <Show
         when={!store.sync.refusal()}
         fallback={
@@ -127,7 +130,7 @@ function Town(props: ParentProps<{ town: string; session: Session; onSignOut: ()
         </main>
       </Show>
       <Shortcuts open={help} setOpen={setHelp} />
-    </TownProvider>
+    </TownAndLaneProvider>
   );
 }
 
