@@ -54,21 +54,26 @@ export default function EscalationActions(props: { rig: Pick<Rig, "id">; escalat
 /**
  * Acknowledge several open escalations from the attention lane with one note: the same tool as one
  * at a time, once per escalation, and then how many succeeded and which failed, and why.
- * `onDone` gets the lane keys of those acknowledged (they leave the selection).
+ * `onDone` gets the lane keys of those acknowledged (they leave the selection) and what to say (the
+ * lane says it: this bar goes once nothing is selected).
  */
-export function BulkAcknowledge(props: { rows: Lane[]; onDone: (keys: string[]) => void; onClear: () => void }) {
+export function BulkAcknowledge(props: { rows: Lane[]; onDone: (keys: string[], result: string) => void; onClear: () => void }) {
   const town = useTown();
   const [open, setOpen] = createSignal(false);
-  const [result, setResult] = createSignal<string | null>(null);
   const act = async (note: string | undefined) => {
     const rows = [...props.rows];
-    setResult(null);
     const outcomes = await Promise.allSettled(rows.map((row) => rigTool(town, row.rig, "gt_escalation_ack", { id: row.item.id, ...(note ? { note } : {}) })));
     const done = rows.filter((_, i) => outcomes[i]!.status === "fulfilled");
-    props.onDone(done.map((r) => r.key));
     const failed = outcomes.flatMap((o, i) => (o.status === "rejected" ? [`${rows[i]!.rig.name} ${shortId(rows[i]!.item.id)}: ${describe(o.reason)}`] : []));
-    if (failed.length) throw new Error(`Acknowledged ${done.length} of ${rows.length}; ${failed.length} failed (still selected): ${failed.join("; ")}`);
-    setResult(`Acknowledged ${plural(done.length, "escalation")}.`);
+    const said = failed.length
+      ? `Acknowledged ${done.length} of ${rows.length}; ${failed.length} failed (still selected): ${failed.join("; ")}`
+      : `Acknowledged ${plural(done.length, "escalation")}.`;
+    props.onDone(
+      done.map((r) => r.key),
+      said,
+    );
+    // The dialog stays open with the reasons while any failed.
+    if (failed.length) throw new Error(said);
   };
   return (
     <div
@@ -82,11 +87,6 @@ export function BulkAcknowledge(props: { rows: Lane[]; onDone: (keys: string[]) 
       <button class={`${btn} px-2 py-0.5 text-xs`} data-testid="bulk-clear" onClick={() => props.onClear()}>
         Clear selection
       </button>
-      <Show when={result()}>
-        <span role="status" class="text-xs text-emerald-700 dark:text-emerald-400" data-testid="bulk-result">
-          {result()}
-        </span>
-      </Show>
       <ActionDialog
         open={open()}
         title={`Acknowledge ${plural(props.rows.length, "escalation")}`}

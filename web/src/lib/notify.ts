@@ -59,7 +59,8 @@ export function createNotifySetting(town: string): NotifySetting {
         setState("unsupported");
         return;
       }
-      const permission = Notification.permission === "granted" ? "granted" : await Notification.requestPermission();
+      // Asked on this click only (never on load); a browser that already allows it answers at once.
+      const permission = await Notification.requestPermission();
       if (permission !== "granted") {
         setState(permission === "denied" ? "blocked" : "off");
         return;

@@ -72,6 +72,7 @@ export function AttentionLane() {
   const [expanded, setExpanded] = createSignal<ReadonlySet<string>>(new Set());
   const [picked, setPicked] = createSignal<ReadonlySet<string>>(new Set());
   const [moving, setMoving] = createSignal<Lane | null>(null);
+  const [bulkResult, setBulkResult] = createSignal<string | null>(null);
   // Only a summary that lists attention can vouch that nothing needs it (an older room sends none).
   const vouched = createMemo(() => town.sortedRigs().every((r) => Array.isArray(r.summary.attention)));
   const groups = createMemo(() => groupLane(lane.open()));
@@ -147,7 +148,26 @@ export function AttentionLane() {
             </p>
           </Show>
           <Show when={town.isOperator && selected().length}>
-            <BulkAcknowledge rows={selected()} onDone={(keys) => setPicked((p) => toggle(p, keys, false))} onClear={() => setPicked(new Set<string>())} />
+            <BulkAcknowledge
+              rows={selected()}
+              onDone={(keys, said) => {
+                setBulkResult(said);
+                setPicked((p) => toggle(p, keys, false));
+              }}
+              onClear={() => setPicked(new Set<string>())}
+            />
+          </Show>
+          <Show when={bulkResult()}>
+            <p
+              role="status"
+              class="border-b border-zinc-200 px-4 py-1.5 text-xs text-zinc-700 dark:border-zinc-800 dark:text-zinc-300"
+              data-testid="bulk-result"
+            >
+              {bulkResult()}{" "}
+              <button class="underline" data-testid="bulk-result-dismiss" onClick={() => setBulkResult(null)}>
+                Dismiss
+              </button>
+            </p>
           </Show>
           <ul class="divide-y divide-zinc-100 dark:divide-zinc-800/70">
             <For each={shown()}>
