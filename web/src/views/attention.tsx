@@ -227,16 +227,18 @@ function Group(props: RowProps & { group: LaneGroup; open: boolean; onToggle: ()
   return (
     <li data-testid="attention-group" data-kind={first().item.kind} data-rig={first().rig.name} data-count={props.group.rows.length}>
       <div class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2 text-sm">
-        <Show when={town.isOperator && pickable().length}>
-          <input
-            type="checkbox"
-            class="size-4"
-            aria-label={`Select all ${props.group.rows.length} of this group`}
-            title="Select all of this group"
-            data-testid="attention-select-group"
-            checked={allPicked()}
-            onChange={(e) => props.pick(pickable(), e.currentTarget.checked)}
-          />
+        <Show when={town.isOperator}>
+          <Show when={pickable().length} fallback={<span class="size-4 shrink-0" aria-hidden="true" />}>
+            <input
+              type="checkbox"
+              class="size-4"
+              aria-label={`Select all ${props.group.rows.length} of this group`}
+              title="Select all of this group"
+              data-testid="attention-select-group"
+              checked={allPicked()}
+              onChange={(e) => props.pick(pickable(), e.currentTarget.checked)}
+            />
+          </Show>
         </Show>
         <Badge item={first().item} />
         <div class="min-w-0 flex-1 basis-48">
@@ -301,15 +303,17 @@ function Row(props: RowProps & { row: Lane; snoozedUntil?: number | undefined })
       data-rig={row().rig.name}
       data-snoozed={props.snoozedUntil ? "" : undefined}
     >
-      <Show when={town.isOperator && selectable(row()) && !props.snoozedUntil}>
-        <input
-          type="checkbox"
-          class="size-4"
-          aria-label={`Select ${row().item.title}`}
-          data-testid="attention-select"
-          checked={props.picked().has(row().key)}
-          onChange={(e) => props.pick([row()], e.currentTarget.checked)}
-        />
+      <Show when={town.isOperator}>
+        <Show when={selectable(row()) && !props.snoozedUntil} fallback={<span class="size-4 shrink-0" aria-hidden="true" />}>
+          <input
+            type="checkbox"
+            class="size-4"
+            aria-label={`Select ${row().item.title}`}
+            data-testid="attention-select"
+            checked={props.picked().has(row().key)}
+            onChange={(e) => props.pick([row()], e.currentTarget.checked)}
+          />
+        </Show>
       </Show>
       <Badge item={row().item} />
       <div class="min-w-0 flex-1 basis-48">
@@ -362,7 +366,7 @@ function Row(props: RowProps & { row: Lane; snoozedUntil?: number | undefined })
 function SnoozeMenu(props: { rows: Lane[]; label: string; onSnooze: (rows: Lane[], choice: SnoozeChoice) => void }) {
   return (
     <select
-      class="rounded-md bg-white py-0.5 pl-2 pr-7 text-xs text-zinc-700 ring-1 ring-inset ring-zinc-300 dark:bg-zinc-900 dark:text-zinc-300 dark:ring-zinc-700"
+      class="w-32 shrink-0 rounded-md bg-white py-0.5 pl-2 pr-7 text-xs text-zinc-700 ring-1 ring-inset ring-zinc-300 dark:bg-zinc-900 dark:text-zinc-300 dark:ring-zinc-700"
       aria-label={`${props.label} in this browser`}
       title="Hide from this browser's lane, count and notifications; it comes back when the time is up or when it happens again"
       data-testid="attention-snooze"
@@ -400,7 +404,6 @@ function NotifyControl() {
           title="A browser notification for each new item while this tab is hidden (remembered in this browser)"
           onClick={() => (state() === "on" ? lane.notify.disable() : void lane.notify.enable())}
         >
-          <span aria-hidden="true">{state() === "on" ? "🔔" : "🔕"}</span>
           {state() === "on" ? "Notifying when hidden" : "Notify me"}
         </button>
       </Show>
