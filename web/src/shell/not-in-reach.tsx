@@ -40,11 +40,12 @@ export function NotInReach(props: { what: string; text?: string }) {
 }
 
 /** A line saying a part of a view is not part of this link ("Output is not part of this link."). */
-export function NotInLink(props: { what: string; testid?: string }) {
+export function NotInLink(props: { what: string; why?: string; testid?: string }) {
   const town = useTown();
   return (
     <p class="px-4 py-3 text-sm text-zinc-500" data-testid={props.testid ?? "not-in-link"}>
-      {props.what} {town.session.view ? "is not part of this link" : "is not part of this token's reach"}.
+      {props.what} {town.session.view ? "is not part of this link" : "is not part of what this token shows"}
+      {props.why ? `: ${props.why}` : ""}.
     </p>
   );
 }

@@ -93,7 +93,7 @@ export default function AgentView() {
                 when={readsOutput(town.session, rig.rig.id, { agent: a().name })}
                 fallback={
                   <Panel title="Output" testid="agent-output">
-                    <NotInLink what="This agent's output" testid="output-not-in-link" />
+                    <NotInLink what="This agent's output" why="it is shown to operators, and to links made for this agent" testid="output-refused" />
                   </Panel>
                 }
               >

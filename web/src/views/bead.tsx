@@ -151,7 +151,11 @@ export default function BeadView() {
                   when={readsOutput(town.session, rig.rig.id, { bead: b().id })}
                   fallback={
                     <Panel title="Runs and output" testid="bead-runs">
-                      <NotInLink what="This bead's runs and their output" testid="runs-not-in-link" />
+                      <NotInLink
+                        what="This bead's runs and their output"
+                        why="they are shown to operators, and to links made for this bead"
+                        testid="bead-runs-error"
+                      />
                     </Panel>
                   }
                 >
