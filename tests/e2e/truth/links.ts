@@ -111,6 +111,9 @@ export default part<Seed>({
       const { t, s, page } = get();
       const { p } = await watched(page, await link(t, "/rigs/links-docs"));
       await p.locator("[data-testid=rig-title]", { hasText: "links-docs" }).waitFor();
+      // The rig's spend and runtime are the registry's: not part of a rig link, said so (not "No usage recorded yet").
+      await p.locator("[data-testid=rig-spend-none]", { hasText: "not part of this link" }).waitFor();
+      expect(await p.locator("[data-testid=rig-runtime]").innerText()).toContain("not part of this link");
       // The town's mail: not part of a rig link, said so (no "Everyone has read their mail" with "Loading mail…").
       await p.goto(`http://${t.host}/t/${t.town}/mail`);
       await p.locator("[data-testid=not-in-reach]", { hasText: "The town's mail" }).waitFor();

@@ -4,7 +4,7 @@
  * the town's registry. What only the registry knows (capabilities, runtime, usage, attention) is
  * left out; the views that would show it say it is not part of the link.
  */
-import type { Agent, AgentStatus, BeadStatus, Escalation, Rig, RigStatus } from "../../../party/protocol.ts";
+import type { Agent, AgentStatus, BeadStatus, Boundary, Escalation, Rig, RigStatus } from "../../../party/protocol.ts";
 
 type Meta = {
   name: string;
@@ -16,6 +16,7 @@ type Meta = {
   diskBytes?: number | null;
   archivedClosed?: number;
   archivedOpenEscalations?: number;
+  boundary?: Boundary;
 };
 
 export function rigFromDoc(
@@ -55,6 +56,7 @@ export function rigFromDoc(
       lastActivity: null,
       diskBytes: meta?.diskBytes ?? null,
       updatedAt: 0,
+      ...(meta?.boundary ? { boundary: meta.boundary } : {}),
     },
   };
 }

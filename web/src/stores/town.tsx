@@ -15,21 +15,9 @@ import type { Session } from "../lib/session.ts";
 import type { Tone } from "../lib/tone.ts";
 import { plural } from "../lib/words.ts";
 import { createRigStore, type RigStore } from "./rig.tsx";
+import { reachOf, type Reach } from "../lib/reach.ts";
 
-/**
- * What of the town a session reads: all of it; the `scope` document (a convoy link: `convoy`; a
- * rig-scoped operator: its rig and its convoys); or one rig's document alone.
- */
-export type Reach = { kind: "town" } | { kind: "scope"; convoy?: string; rig?: string } | { kind: "rig"; rigId: string };
-
-export function reachOf(session: Session): Reach {
-  const view = session.view;
-  if (view?.kind === "rig" || view?.kind === "bead" || view?.kind === "agent") return { kind: "rig", rigId: view.rig };
-  if (view?.kind === "convoy") return { kind: "scope", convoy: view.convoy };
-  if (view) return { kind: "town" };
-  if (session.rig) return session.role === "operator" ? { kind: "scope", rig: session.rig } : { kind: "rig", rigId: session.rig };
-  return { kind: "town" };
-}
+export { reachOf, type Reach };
 
 export type TownStore = {
   town: string;
