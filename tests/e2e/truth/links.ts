@@ -105,6 +105,17 @@ export default part<Seed>({
       for (const name of others.filter((n) => n !== "links-web")) expect(convoyText).not.toMatch(new RegExp(`\\b${name}\\b`));
       expect(await convoy.p.locator("[data-testid=rig-selector]").count(), "a convoy link has no rig to pick").toBe(0);
       expect(convoy.sockets.some((path) => path.endsWith("/docs/town"))).toBe(false);
+
+      // A rig-scoped operator follows the same rule: its rig and the convoys it is in, no other rig.
+      const operator = await watched(page, t.url("", await t.token({ role: "operator", rig: s.docs.id })));
+      await operator.p.locator("[data-testid=rig-card][data-rig=links-docs]").waitFor();
+      await operator.p.getByText("links spanning convoy").first().waitFor();
+      const overview = await text(operator.p);
+      expect(overview).not.toContain("links-web only convoy");
+      for (const secret of WEB_SECRETS) expect(overview).not.toContain(secret);
+      expect(await operator.p.locator("[data-testid=rig-card]").count()).toBe(1);
+      expect(await operator.p.locator("[data-testid=activity-panel] [data-testid=not-in-link]").innerText()).toContain("not part of what this token shows");
+      expect(operator.sockets.some((path) => path.endsWith("/docs/town"))).toBe(false);
     });
 
     it("Link pages: 'Everyone has read their mail' beside 'Loading mail…' forever; 'No run yet' on an agent page; a 'not allowed' banner over skeletons and 'No agents yet': each says what the link cannot show", async () => {
