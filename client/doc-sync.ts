@@ -31,7 +31,7 @@ export class DocReplica {
   private pending: Y.Doc | null = null;
   private everSynced = false;
 
-  constructor(address: Omit<RoomAddress, "path"> & { doc: "town" | "mail" | "rig" }) {
+  constructor(address: Omit<RoomAddress, "path"> & { doc: "town" | "scope" | "mail" | "rig" }) {
     const { doc, ...rest } = address;
     this.socket = openRoomSocket({ ...rest, path: `docs/${doc}` });
     this.socket.addEventListener("open", () => this.startSync());

@@ -5,9 +5,14 @@
  * y-protocols frames only), and documents are granted one by one:
  *
  *   document        who reads it
- *   town  (town)    operators, containers, viewers (every link and rig-scoped viewer: for navigation)
+ *   town  (town)    town-wide operators and viewers, town and mail links, containers
+ *   scope (town)    convoy links (that convoy) and rig-scoped operators (their rigs, the convoys they
+ *                   are in): a read-only part of the town document, built per token (townScope)
  *   mail  (town)    town-wide operators; share links made for the mail view
  *   rig   (rig)     operators and viewers of that rig (town-wide, scoped to it, or a link to a view in it)
+ *
+ * A link reveals nothing outside its view's rig(s): rig, bead and agent links and rig-scoped viewer
+ * tokens read their rig's document and no part of the town's.
  *
  * Agents' output (an output socket `…/output/<identity>`, or gt_agent_log) is for operators of the
  * rig, and for share links whose view names that agent (all its runs) or that bead (its runs only).
@@ -19,7 +24,7 @@
 import type { OutputScope } from "./agent-output.ts";
 import { parseAddress, type TokenPayload } from "./protocol.ts";
 
-export const TOWN_DOCS = ["town", "mail"] as const;
+export const TOWN_DOCS = ["town", "scope", "mail"] as const;
 export const RIG_DOCS = ["rig"] as const;
 export type DocName = (typeof TOWN_DOCS)[number] | (typeof RIG_DOCS)[number];
 
@@ -95,6 +100,27 @@ export function admit(token: TokenPayload, room: RoomRef, purpose: Purpose): Adm
   }
 }
 
+/**
+ * The part of the town a token reads in the `scope` document, or null when it reads none there (the
+ * town-wide read the whole town document; rig, bead and agent links and rig-scoped viewers only
+ * their rig's document): a convoy link its convoy, a rig-scoped operator its rigs and their convoys.
+ */
+export type TownScope = { kind: "convoy"; convoy: string } | { kind: "rigs"; rigs: readonly string[] };
+
+export function townScope(token: TokenPayload): TownScope | null {
+  if (token.role === "viewer" && token.view?.kind === "convoy") return { kind: "convoy", convoy: token.view.convoy };
+  if (token.role === "operator" && !townWide(token)) return { kind: "rigs", rigs: token.rigs ?? (token.rig ? [token.rig] : []) };
+  return null;
+}
+
+/** Who reads the whole town document: town-wide operators and viewers (a town or mail link too), containers. */
+function readsTown(token: TokenPayload): boolean {
+  if (token.role === "container") return true;
+  if (token.role !== "operator" && token.role !== "viewer") return false;
+  if (token.rig !== undefined || token.rigs !== undefined) return false;
+  return token.view === undefined || token.view.kind === "town" || token.view.kind === "mail";
+}
+
 function admitDoc(token: TokenPayload, room: RoomRef, doc: DocName): Admission {
   const granted = { ok: true, identity: null } as const;
   if (room.party === "main" ? doc === "rig" : doc !== "rig") return { ok: false, code: "UNKNOWN_RIG", message: `no document ${doc} in this room` };
@@ -105,10 +131,13 @@ function admitDoc(token: TokenPayload, room: RoomRef, doc: DocName): Admission {
       return doc === "town" ? granted : refuse("a container reads only the town's registry");
     case "operator":
       if (doc === "mail" && !townWide(token)) return refuse("the town's mail is for town-wide operators");
+      if (doc === "town" && !readsTown(token)) return refuse("a token scoped to a rig reads its part of the town (the scope document), not the town");
+      if (doc === "scope" && !townScope(token)) return refuse("a town-wide token reads the town document");
       return granted;
     case "viewer": {
       const view = token.view;
-      if (doc === "town") return granted;
+      if (doc === "town") return readsTown(token) ? granted : refuse("this link shows its own view only, not the town");
+      if (doc === "scope") return townScope(token) ? granted : refuse("this link has no part in the town's document");
       if (doc === "mail") return view?.kind === "mail" ? granted : refuse("this link does not show the town's mail");
       // The rig document: a viewer of the town or of this rig, or a link to a view inside this rig.
       if (view === undefined) return granted; // coversRig already held

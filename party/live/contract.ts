@@ -23,6 +23,7 @@ import type { FeedAbout } from "../feed.ts";
 import type { RateKind } from "../limits.ts";
 import type { EventFrame, FeedEvent, Nudge, OutputFrame, ServerFrame, TokenPayload, TokenRole } from "../protocol.ts";
 import type { DocLayout, RecordDoc } from "../records.ts";
+import type { DerivedDocSpec } from "./derived.ts";
 
 /** The two parties: the town (PartyKit's `main`) and the rigs. */
 export type PartyName = "main" | "rig";
@@ -65,6 +66,8 @@ export type RoomSpec = RoomHooks & {
   party: PartyName;
   /** The room's live documents and the collections in each; `/docs/<name>` serves each one. */
   layout: DocLayout;
+  /** Documents built per token from one of the room's (./derived.ts): `/docs/<name>` serves each one. */
+  derived?: readonly DerivedDocSpec[];
   /**
    * This room for the admission rule (party/access.ts), asked at every socket and HTTP call; null
    * while the room does not exist (a rig never added, or removed): sockets close 4404, calls 404.

@@ -9,6 +9,9 @@ import type { RateLimiter } from "../limits.ts";
 import { CLOSE, LIMITS } from "../protocol.ts";
 import { RecordDoc, type DocLayout, type Origin } from "../records.ts";
 import { AWARENESS_NONE, encodeUpdateMessage, handleClientSyncMessage } from "../sync.ts";
+import type * as Y from "yjs";
+import type { TokenPayload } from "../protocol.ts";
+import { DerivedDocs, type DerivedDocSpec } from "./derived.ts";
 import type { SocketInfo, Sockets } from "./sockets.ts";
 
 /** A document socket's awareness is answered at most this often (providers send theirs every 15 s). */
@@ -34,19 +37,79 @@ export class LiveDocs {
     layout: DocLayout,
     private readonly sockets: Sockets,
     private readonly limiter: RateLimiter,
+    derived: readonly DerivedDocSpec[] = [],
   ) {
     this.records = new RecordDoc(room.storage, layout);
+    for (const spec of derived) {
+      this.derived.set(
+        spec.name,
+        new DerivedDocs(
+          spec,
+          room.storage,
+          () => this.records.docs.get(spec.from)!,
+          (key, update, n) => this.derivedUpdate(spec.name, key, update, n),
+        ),
+      );
+    }
   }
+
+  /** Documents built per token from one of the room's (see ./derived.ts), by name. */
+  private readonly derived = new Map<string, DerivedDocs>();
 
   /** Whether the room has a document of this name. */
   has(name: string): boolean {
-    return this.records.docs.has(name);
+    return this.records.docs.has(name) || this.derived.has(name);
   }
 
   /** Once loaded: every document's updates go out to its sockets, and first syncs are the room's for a while. */
   started(): void {
     for (const name of this.records.docs.keys()) this.watchDoc(name);
     this.startedAt = Date.now();
+  }
+
+  /** Before a document socket is counted: a derived document's part for this token is built. */
+  async prepare(doc: DocName, token: TokenPayload): Promise<void> {
+    await this.derived.get(doc)?.open(token);
+  }
+
+  /** The document a socket syncs: the room's, or its token's part of a derived one. */
+  private docFor(doc: DocName, token: TokenPayload): Y.Doc | undefined {
+    const derived = this.derived.get(doc);
+    if (!derived) return this.records.docs.get(doc);
+    const key = derived.keyOf(token);
+    return key === null ? undefined : derived.doc(key);
+  }
+
+  /** A document socket went: a derived part no other socket holds is dropped. */
+  gone(info: SocketInfo): void {
+    if (info.purpose.kind !== "doc") return;
+    const derived = this.derived.get(info.purpose.doc);
+    const key = derived?.keyOf(info.token) ?? null;
+    if (!derived || key === null) return;
+    const name = info.purpose.doc;
+    for (const [, other] of this.sockets.entries()) {
+      if (other !== info && other.purpose.kind === "doc" && other.purpose.doc === name && derived.keyOf(other.token) === key) return;
+    }
+    derived.drop(key);
+  }
+
+  /** A derived part changed: to its sockets; after so many changes it is built afresh (4205), as a rebuild. */
+  private derivedUpdate(name: string, key: string, update: Uint8Array, updates: number): void {
+    const derived = this.derived.get(name)!;
+    const ofPart = (info: SocketInfo) => info.purpose.kind === "doc" && info.purpose.doc === name && derived.keyOf(info.token) === key;
+    const message = encodeUpdateMessage(update);
+    for (const [id, info] of this.sockets.entries()) if (info.syncing && ofPart(info)) this.room.getConnection(id)?.send(message);
+    if (updates < this.rebuildAfter) return;
+    derived.drop(key);
+    const owed = this.owedSyncs.get(name) ?? { until: 0, byPrincipal: new Map<string, number>() };
+    owed.until = Date.now() + ROOM_ASKED_SYNC_MS;
+    for (const [id, info] of [...this.sockets.entries()]) {
+      if (!ofPart(info)) continue;
+      const principal = principalOf(info.token);
+      owed.byPrincipal.set(principal, (owed.byPrincipal.get(principal) ?? 0) + 1);
+      this.sockets.closeConnection(id, CLOSE.DOC_REPLACED, "document replaced: sync again");
+    }
+    this.owedSyncs.set(name, owed);
   }
 
   /** One binary frame of a document socket. */
@@ -70,7 +133,10 @@ export class LiveDocs {
       info.syncing = true;
       return true;
     };
-    const outcome = handleClientSyncMessage(this.records.docs.get(doc)!, data, mayReply);
+    const source = this.docFor(doc, info.token);
+    // A derived part is dropped only when its last socket went or it was replaced (that socket closes).
+    if (!source) return this.sockets.close(connection, CLOSE.DOC_REPLACED, "document replaced: sync again");
+    const outcome = handleClientSyncMessage(source, data, mayReply);
     switch (outcome.kind) {
       case "reply":
         connection.send(outcome.message);
@@ -119,6 +185,7 @@ export class LiveDocs {
     this.records.docs.get(name)!.on("update", (update: Uint8Array, origin: Origin | null) => {
       if (origin?.source === "storage") return; // a load or rebuild: no socket has this document yet
       this.broadcastUpdate(name, update);
+      for (const derived of this.derived.values()) if (derived.spec.from === name) derived.sourceChanged();
       const n = (this.updatesSinceRebuild.get(name) ?? 0) + 1;
       this.updatesSinceRebuild.set(name, n);
       if (n === this.rebuildAfter) queueMicrotask(() => void this.rebuildDoc(name));

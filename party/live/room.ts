@@ -51,7 +51,7 @@ export class LiveRoom {
     this.sockets = new Sockets(room);
     this.tools = new Tools(spec, secret, roomId);
     this.revocations = new Revocations(room.storage, this.sockets);
-    this.docs = new LiveDocs(room, spec.layout, this.sockets, this.tools.limiter);
+    this.docs = new LiveDocs(room, spec.layout, this.sockets, this.tools.limiter, spec.derived);
     this.frames = new ToolFrames(this.sockets, (name, args, caller) => this.tools.call(name, args, caller));
     this.calls = new RoomCalls(room, secret);
     this.requests = new Requests({
@@ -156,6 +156,7 @@ export class LiveRoom {
     const admission = this.admit(check.payload, purpose);
     if (!admission.ok) return connection.close(admission.code === "UNKNOWN_RIG" ? CLOSE.GONE : CLOSE.FORBIDDEN, admission.message);
     await this.calls.learnOrigin(request.url, check.payload);
+    if (purpose.kind === "doc") await this.docs.prepare(purpose.doc, check.payload);
     // No await from here until the socket is counted: concurrent admissions cannot all pass the caps.
     const full = socketCapProblem(this.sockets.tokens(), check.payload, this.caps);
     if (full) return connection.close(CLOSE.ROOM_FULL, full);
@@ -222,7 +223,9 @@ export class LiveRoom {
   }
 
   private gone(connection: Party.Connection): void {
+    const info = this.sockets.get(connection.id);
     this.sockets.forget(connection.id);
+    if (info) this.docs.gone(info);
     this.spec.socketGone?.(connection.id);
   }
 }

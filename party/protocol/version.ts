@@ -36,5 +36,9 @@
  *       (gt_costs); the witness's nudge is no longer mail: it rides once on the reply to the agent's
  *       next tool call (`nudge` beside `value` or `error`); a preset runtime's output lines say what
  *       they are (OutputLine.kind, ok).
+ *   8 — a link reveals nothing outside its view's rig(s): the town document is for town-wide tokens,
+ *       town and mail links and containers; rig, bead and agent links and rig-scoped viewers read
+ *       their rig's document only; convoy links and rig-scoped operators read the town's `scope`
+ *       document (/docs/scope: their convoy; their rigs and the convoys those are in).
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;

@@ -11,6 +11,7 @@
  *   move-tools    gt_bead_move and the rigs' move notices       (move.ts)
  *   convoy-tools  convoys: notices, landing, reconciliation    (convoys.ts)
  *   share-tools   share links                                  (share.ts)
+ *   scope         what of the town a convoy link or a rig-scoped operator reads
  *   mail-tools    the mail of `mayor` and `operator`, relays to rigs
  *   usage-tools   the town's daily usage, budgets, gt_costs    (usage.ts)
  *   deliveries    the durable outbox's attempts                (entries.ts)
@@ -28,6 +29,7 @@ import { TownMail } from "./mail-tools.ts";
 import { Mover } from "./move-tools.ts";
 import { RigTools } from "./rig-tools.ts";
 import { shareTools } from "./share-tools.ts";
+import { SCOPE_DOC } from "./scope.ts";
 import { Placer } from "./sling-tools.ts";
 import { TownUsageBook } from "./usage-tools.ts";
 
@@ -49,6 +51,8 @@ class TownRoom {
       party: "main",
       // The town document (registry, convoys, feed) and the town's mail, each its own document.
       layout: { docs: { town: [TOWN_DOC.rigs, TOWN_DOC.convoys, TOWN_DOC.usage], mail: [TOWN_DOC.mail] }, events: "town" },
+      // What of the town a convoy link or a rig-scoped operator may read, built per token (scope.ts).
+      derived: [SCOPE_DOC],
       ref: () => ({ party: "main", town: this.live.services.roomId() }),
       tools: () => this.tools(),
       internal: (op, body) => this.internal(op, body),

@@ -235,19 +235,22 @@ describe("share", () => {
     await operator.locator("[data-testid=share]").click();
     // It says how many pages one link may have open (a team shares one link; the rooms cap it).
     expect(await operator.locator("[data-testid=share-cap]").textContent()).toContain(`Up to ${LIMITS.socketsPerLink} pages can be open on one link at once`);
+    // It says what the link shows: this rig only.
+    expect(await operator.locator("[data-testid=share-shows]").textContent()).toContain("rig alpha only");
     await operator.locator("[data-testid=share-dialog] [data-testid=action-submit]").click();
     const url = await operator.locator("[data-testid=share-url]").inputValue();
     expect(url).toMatch(new RegExp(`^http://${host.replace(/\./g, "\\.")}/t/${t.town}/rigs/alpha\\?token=`));
 
     const viewer = await page(url);
     await viewer.locator("[data-testid=rig-title]", { hasText: "alpha" }).waitFor();
-    await live(viewer, 2); // town and rig docs both sync for a viewer
+    await live(viewer, 2); // the header's badge and the rig's: one rig document, the link's only one
     await viewer.locator("[data-testid=read-only]").waitFor();
     expect(await viewer.locator("[data-testid=operator-actions], [data-testid=share], [data-testid=open-sling]").count()).toBe(0);
-    // The overview reads the town's document, which a rig's link may read (to navigate).
-    await viewer.locator("nav[aria-label=Town] a", { hasText: "Overview" }).click();
-    await viewer.locator("[data-testid=rig-card][data-rig=alpha]").waitFor();
-    expect(await viewer.locator("[data-testid=operator-actions], [data-testid=share], button:has-text('Add rig')").count()).toBe(0);
+    // A rig's link reads no part of the town: its overview's address says what the link shows.
+    expect(await viewer.locator("nav[aria-label=Town] a", { hasText: "Overview" }).count()).toBe(0);
+    await viewer.goto(`http://${host}/t/${t.town}`);
+    await viewer.locator("[data-testid=not-in-reach]", { hasText: "This link shows rig alpha only" }).waitFor();
+    expect(await viewer.locator("[data-testid=rig-card], [data-testid=operator-actions], [data-testid=share], button:has-text('Add rig')").count()).toBe(0);
   });
 
   it("the share dialog lists the town's links and revokes one: its open page goes dark at once", async () => {

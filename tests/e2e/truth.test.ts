@@ -9,8 +9,9 @@ import { launch, open, type Opened } from "./browser.ts";
 import { e2eTown, type E2ETown } from "./fixtures.ts";
 import type { TruthContext, TruthPart } from "./truth/part.ts";
 import lane from "./truth/lane.ts";
+import links from "./truth/links.ts";
 
-const parts: TruthPart<any>[] = [lane];
+const parts: TruthPart<any>[] = [lane, links];
 
 const host = inject("e2eHost");
 const secret = inject("e2eSecret");

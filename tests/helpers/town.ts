@@ -79,7 +79,7 @@ export async function makeTown(host: string, secret: string, prefix = "t") {
       return socket;
     },
     /** A replica of a room's document: the town's (or its `mail`), or the rig's. */
-    replica(party: "main" | "rig", room: string, asToken = viewer, doc: "town" | "mail" | "rig" = party === "main" ? "town" : "rig") {
+    replica(party: "main" | "rig", room: string, asToken = viewer, doc: "town" | "scope" | "mail" | "rig" = party === "main" ? "town" : "rig") {
       const replica = new DocReplica({ host, party, room, token: asToken, WebSocket, doc });
       sockets.push(replica);
       return replica;

@@ -117,11 +117,12 @@ describe("npm run token", () => {
 describe("gt_share", () => {
   it("mints an expiring viewer link to a view of this town: it syncs, but calls no tool", async () => {
     town = await makeTown(host, secret);
-    await town.addRig("alpha");
+    const alpha = await town.addRig("alpha");
     const shared = await town.townCall<{ path: string; token: string; expiresAt: number }>("gt_share", { path: `/t/${town.town}/rigs/alpha`, ttl_s: 600 });
     expect(shared.path).toBe(`/t/${town.town}/rigs/alpha?token=${shared.token}`);
     expect(shared.expiresAt).toBeGreaterThan(Date.now() + 590_000);
-    await town.replica("main", town.town, shared.token).whenSynced();
+    // A rig link syncs its rig's document (the town's is not part of it: tests/integration/security.test.ts).
+    await town.replica("rig", town.rigRoom(alpha), shared.token).whenSynced();
     expect((await fails(town.townCall("gt_list_rigs", {}, shared.token))).code).toBe("FORBIDDEN");
     expect((await fails(town.townCall("gt_share", { path: "/t/another-town", ttl_s: 600 }))).code).toBe("INVALID_ARGS");
     expect((await fails(town.townCall("gt_share", { path: `/t/${town.town}`, ttl_s: 600 }, shared.token))).code).toBe("FORBIDDEN");

@@ -46,7 +46,7 @@ type Provider = {
   connect(): void;
   destroy(): void;
 };
-type Address = { host: string; party: "main" | "rig"; room: string; doc: "town" | "rig" | "mail"; token: string };
+type Address = { host: string; party: "main" | "rig"; room: string; doc: "town" | "scope" | "rig" | "mail"; token: string };
 
 const PROVIDERS: Record<string, (address: Address, doc: Y.Doc) => Provider> = {
   // The URL is `${serverUrl}/${roomname}?${params}`: the room's docs path, then the document's name.
@@ -93,8 +93,8 @@ function event<T extends unknown[]>(p: Provider, name: string, match: (...args: 
  * Resolves once the provider is synced and its replica equals a fresh sync of the room's document
  * (client/doc-sync.ts, a fresh Y.Doc per connection), checked on every update of either.
  */
-async function converged(town: TestTown, address: Address, p: Provider, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-  const reference: DocReplica = town.replica(address.party, address.room, town.operator, address.doc);
+async function converged(town: TestTown, address: Address, p: Provider, timeoutMs = 30_000, as = town.operator): Promise<Record<string, unknown>> {
+  const reference: DocReplica = town.replica(address.party, address.room, as, address.doc);
   try {
     return await new Promise((resolve, reject) => {
       let refDoc: Y.Doc | null = null;
@@ -197,6 +197,52 @@ describe.each(Object.keys(PROVIDERS))("%s", (name) => {
       expect(lineagesOf(rigDoc).length).toBeGreaterThan(before);
     } finally {
       for (const p of providers) p.destroy();
+      town.closeAll();
+    }
+  });
+
+  it("replicates a convoy link's scope document (built per link) through a dropped socket and a rebuild", async () => {
+    const town = await makeTown(server.host, SECRET, "scope");
+    const alpha = await town.addRig("alpha");
+    await town.addRig("beta");
+    const convoy = await town.townCall<{ id: string; beads: { beadId: string; rigName: string }[] }>("gt_convoy_create", {
+      title: "spans",
+      beads: [
+        { title: "a", rig: "alpha" },
+        { title: "b", rig: "beta" },
+      ],
+    });
+    const link = await town.townCall<{ token: string }>("gt_share", { path: `/t/${town.town}/convoys/${convoy.id}`, ttl_s: 600 });
+    const at: Address = { host: server.host, party: "main", room: town.town, doc: "scope", token: link.token };
+    const ydoc = new Y.Doc();
+    const p = connect(at, ydoc);
+    const bead = convoy.beads.find((b) => b.rigName === "alpha")!.beadId;
+    const STATUSES = ["closed", "failed", "open"] as const;
+    let n = 0;
+    const changes = async (count: number) => {
+      // Status changes reach the convoy (the town's convoy notices), so its part changes with each.
+      for (let i = 0; i < count; i++, n++) await town.rigCall(alpha, "gt_bead_update", { bead_id: bead, status: STATUSES[n % 3] });
+    };
+    try {
+      if (!p.synced) await event(p, "sync", (s: boolean) => s);
+      expect(Object.keys((await converged(town, at, p, 30_000, link.token)).convoys as object)).toEqual([convoy.id]);
+      // (a) Its only socket dropped: the part is dropped with it and built again, a new lineage, handed over.
+      const resynced = event(p, "sync", (s: boolean) => s);
+      p.ws!.terminate();
+      await changes(2);
+      await resynced;
+      await converged(town, at, p, 30_000, link.token);
+      expect(lineagesOf(ydoc).length).toBeGreaterThan(1);
+      // (b) Past GT_REBUILD_AFTER changes of the part its sockets are closed 4205 and sync a fresh build.
+      const rebuilt = event(p, "connection-close", (e: { code: number } | null) => e?.code === 4205);
+      await changes(REBUILD_AFTER + 2);
+      await rebuilt;
+      await changes(1);
+      const content = await converged(town, at, p, 30_000, link.token);
+      const beads = (content.convoys as Record<string, { beads: { beadId: string; status: string }[] }>)[convoy.id]!.beads;
+      expect(beads.find((b) => b.beadId === bead)!.status).toBe(STATUSES[(n - 1) % 3]);
+    } finally {
+      p.destroy();
       town.closeAll();
     }
   });

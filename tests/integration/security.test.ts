@@ -16,7 +16,7 @@ import { peekClaims, signInternal, signToken } from "../../party/auth.ts";
 import { ToolSocket, callHttp } from "../../client/tools.ts";
 import { CLOSE, LIMITS, type Mail, type Rig, type Agent, type ShareLink, type ShareResult, type TokenRefreshResult } from "../../party/protocol.ts";
 import { startPartykit, type DevServer } from "../helpers/partykit.ts";
-import { fails, makeTown, workingAgent, type TestTown } from "../helpers/town.ts";
+import { fails, makeTown, untilReplica, workingAgent, type TestTown } from "../helpers/town.ts";
 
 const SECRET = "security-test-secret-0123456789";
 const MAX_CONNECTIONS = 20;
@@ -62,7 +62,7 @@ function socketOutcome(path: string, token: string | null, waitOpenMs = 3_000): 
 }
 
 /** A document socket's path: the town's (or its mail), or a rig's. */
-const docPath = (t: TestTown, which: "town" | "mail" | Rig) =>
+const docPath = (t: TestTown, which: "town" | "scope" | "mail" | Rig) =>
   typeof which === "string" ? `/parties/main/${t.town}/docs/${which}` : `/parties/rig/${t.rigRoom(which)}/docs/rig`;
 
 /** Synced document over its own socket, with a given token. */
@@ -239,12 +239,13 @@ describe("the secret", () => {
 });
 
 describe("one admission rule for both rooms", () => {
-  it("a rig-scoped viewer reads its rig and the town's registry, never the town's mail; a rig-scoped operator acts only on its rig; only a town-wide container gets the Mayor's token", async () => {
+  it("a rig-scoped viewer reads its rig only, never the town document or its mail; a rig-scoped operator acts only on its rig; only a town-wide container gets the Mayor's token", async () => {
     const t = await town();
     const a = await t.addRig("alpha");
     const b = await t.addRig("beta");
     const viewerA = await t.token({ role: "viewer", rig: a.id });
-    expect((await synced(t, "town", viewerA)).getMap("rigs").size).toBe(2);
+    expect(await socketOutcome(docPath(t, "town"), viewerA)).toBe(CLOSE.FORBIDDEN);
+    expect(await socketOutcome(docPath(t, "scope"), viewerA)).toBe(CLOSE.FORBIDDEN);
     expect(await socketOutcome(docPath(t, "mail"), viewerA)).toBe(CLOSE.FORBIDDEN);
     expect(await socketOutcome(docPath(t, a), viewerA)).toBe("open");
     expect(await socketOutcome(docPath(t, b), viewerA)).toBe(CLOSE.FORBIDDEN);
@@ -276,7 +277,7 @@ describe("one admission rule for both rooms", () => {
 });
 
 describe("share links", () => {
-  it("show one view: a bead link reads that rig and the registry, nothing else; paths are matched exactly; links are listed and revoked, closing their open pages", async () => {
+  it("show one view: a bead link reads that rig, nothing of the town's; paths are matched exactly; links are listed and revoked, closing their open pages", async () => {
     const t = await town();
     const a = await t.addRig("alpha");
     const b = await t.addRig("beta");
@@ -288,272 +289,69 @@ describe("share links", () => {
     const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}/rigs/alpha/beads/${bead.id}`, ttl_s: 600 });
     expect(link.view).toEqual({ kind: "bead", rig: a.id, bead: bead.id });
     expect(await socketOutcome(docPath(t, a), link.token)).toBe("open");
-    expect(await socketOutcome(docPath(t, "town"), link.token)).toBe("open");
+    expect(await socketOutcome(docPath(t, "town"), link.token)).toBe(CLOSE.FORBIDDEN);
+    expect(await socketOutcome(docPath(t, "scope"), link.token)).toBe(CLOSE.FORBIDDEN);
     expect(await socketOutcome(docPath(t, b), link.token)).toBe(CLOSE.FORBIDDEN);
     expect(await socketOutcome(docPath(t, "mail"), link.token)).toBe(CLOSE.FORBIDDEN);
 
     const listed = await t.townCall<ShareLink[]>("gt_share_list");
     expect(listed.map((l) => [l.id, l.path])).toEqual([[link.id, `/t/${t.town}/rigs/alpha/beads/${bead.id}`]]);
-    // Open pages on the link, in the town room and in the rig room, close when it is revoked.
-    const closes = [docPath(t, a), docPath(t, "town")].map((path) => socketOutcome(path, link.token, 15_000));
+    // Open pages on the link, in the rig room and in the town room (a convoy link's), close when it is revoked.
+    const convoy = await t.townCall<{ id: string }>("gt_convoy_create", { title: "shared", beads: [{ title: "one", rig: "alpha" }] });
+    const convoyLink = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}/convoys/${convoy.id}`, ttl_s: 600 });
+    const closes = [socketOutcome(docPath(t, a), link.token, 15_000), socketOutcome(docPath(t, "scope"), convoyLink.token, 15_000)];
     await new Promise((r) => setTimeout(r, 500)); // both sockets are open before the revocation
     await t.townCall("gt_share_revoke", { id: link.id });
+    await t.townCall("gt_share_revoke", { id: convoyLink.id });
     expect(await Promise.all(closes)).toEqual([CLOSE.UNAUTHORIZED, CLOSE.UNAUTHORIZED]);
     expect(await socketOutcome(docPath(t, a), link.token)).toBe(CLOSE.UNAUTHORIZED);
-    expect((await t.townCall<ShareLink[]>("gt_share_list"))[0]!.revokedAt).toBeGreaterThan(0);
-  });
-});
-
-describe("expiry on open sockets", () => {
-  it("a socket is closed with 4401 when its token expires: an agent can no longer send, a link's page goes dark", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const toast = await t.polecat(a, "toast");
-    const soon = Math.floor(Date.now() / 1000) + 2;
-    const agentToken = await t.token({ role: "agent", rig: a.id, agent: toast.identity, exp: soon });
-    const linkToken = await t.token({ role: "viewer", view: { kind: "town" }, exp: soon });
-    const agent = new ToolSocket({ host: server.host, party: "rig", room: t.rigRoom(a), token: agentToken, WebSocket });
-    await agent.ready;
-    const closed = new Promise<number>((resolve) => agent.socket.addEventListener("close", (e: CloseEvent) => resolve(e.code), { once: true }));
-    const page = socketOutcome(docPath(t, "town"), linkToken, 10_000);
-    expect(await closed).toBe(CLOSE.UNAUTHORIZED);
-    expect(await page).toBe(CLOSE.UNAUTHORIZED);
-    agent.close();
-  });
-});
-
-describe("token refresh", () => {
-  it("renews a container's token and a current run's agent token (same claims, a later expiry, a new id); never an operator's, a link's or a finished run's", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const now = Math.floor(Date.now() / 1000);
-    // Too early: a token is renewed in the second half of its life only.
-    const young = await t.token({ role: "container", iat: now - 10, exp: now + 110 });
-    expect((await fails(callHttp({ host: server.host, party: "main", room: t.town, token: young }, "gt_token_refresh"))).code).toBe("CONFLICT");
-    const old = await t.token({ role: "container", iat: now - 90, exp: now + 30 });
-    const renewed = await callHttp<TokenRefreshResult>({ host: server.host, party: "main", room: t.town, token: old }, "gt_token_refresh");
-    const [before, after] = [peekClaims(old)!, peekClaims(renewed.token)!];
-    expect({ ...after, iat: 0, exp: 0, jti: "" }).toEqual({ ...before, iat: 0, exp: 0, jti: "" });
-    expect(after.jti).not.toBe(before.jti);
-    expect(after.exp! - after.iat!).toBe(120); // the same lifetime, from now
-    expect(after.exp!).toBeGreaterThan(before.exp!);
-    expect(renewed.expiresAt).toBe(after.exp! * 1000);
-    expect((await callHttp<Rig[]>({ host: server.host, party: "main", room: t.town, token: renewed.token }, "gt_list_rigs")).map((r) => r.name)).toEqual([
-      "alpha",
-    ]);
-
-    const { bead, start } = await workingAgent(t, a);
-    // The room mints a run's token for 24 h; one in the second half of such a life is renewed.
-    const halfLived = await t.token({ role: "agent", rig: a.id, agent: start.identity, run: start.run, iat: now - 13 * 3600, exp: now + 11 * 3600 });
-    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, start.token))).code).toBe("CONFLICT");
-    const agentRenewed = await t.rigCall<TokenRefreshResult>(a, "gt_token_refresh", {}, halfLived);
-    expect(peekClaims(agentRenewed.token)).toMatchObject({ role: "agent", rig: a.id, agent: start.identity, run: start.run });
-    // The operator fails the bead: the run is over, and so is its token's renewal.
-    await t.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: "failed" });
-    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, halfLived))).code).toBe("FORBIDDEN");
-    // An agent token made for no run is never renewed.
-    const runless = await t.token({ role: "agent", rig: a.id, agent: start.identity, iat: now - 13 * 3600, exp: now + 11 * 3600 });
-    expect((await fails(t.rigCall(a, "gt_token_refresh", {}, runless))).code).toBe("FORBIDDEN");
-
-    expect((await fails(t.townCall("gt_token_refresh"))).code).toBe("FORBIDDEN");
-    const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}`, ttl_s: 600 });
-    expect((await fails(t.townCall("gt_token_refresh", {}, link.token))).code).toBe("FORBIDDEN");
-  });
-});
-
-describe("runs that are over", () => {
-  it("a process of a run that is over cannot act for the agent's next run (prime, checkpoint, mail)", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const { bead, start, epoch } = await workingAgent(t, a);
-    // The run ends (its process died): the bead goes back and is dispatched again, a new run.
-    await t.rigCall(a, "gt_agent_exited", { as: start.identity, bead_id: bead.id, run: start.run, epoch, code: 1 }, t.container);
-    const agents = await t.rigCall<Agent[]>(a, "gt_list_agents");
-    const next = agents.find((x) => x.identity === start.identity)?.run;
-    expect(next?.id).toBeDefined();
-    expect(next!.id).not.toBe(start.run);
-    for (const [tool, args] of [
-      ["gt_prime", {}],
-      ["gt_checkpoint", { data: "overwrite" }],
-      ["gt_mail_check", {}],
-    ] as const) {
-      expect((await fails(t.rigCall(a, tool, args, start.token))).code).toBe("FORBIDDEN");
-    }
-  });
-});
-
-describe("bounded cost per token and per room", () => {
-  it("one token's flood of mail is rate limited (RATE_LIMITED, retry_after); others are not; long bodies are kept as previews; a mailbox keeps its last 200 live and the rest is still checked", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const body = "y".repeat(3_000); // past the 2 KiB preview bound
-    const first = await t.polecat(a, "toast");
-    let limited = 0;
-    let retryAfter = 0;
-    for (let i = 0; i < 40; i++) {
-      try {
-        await t.rigCall(a, "gt_mail_send", { to: "operator", subject: `m${i}`, body }, first.token);
-      } catch (error) {
-        limited++;
-        retryAfter = (error as { retryAfter?: number }).retryAfter ?? 0;
-        expect((error as { code: string }).code).toBe("RATE_LIMITED");
-      }
-    }
-    expect(limited).toBe(40 - 30);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    // Another agent is not held back by the first one's flood.
-    const other = await t.polecat(a, "maple");
-    await t.rigCall(a, "gt_mail_send", { to: "operator", subject: "not me", body: "" }, other.token);
-    // A fresh token for the same agent buys no fresh budget: limits count by who, not by token.
-    const again = await t.token({ role: "agent", rig: a.id, agent: first.identity });
-    expect((await fails(t.rigCall(a, "gt_mail_send", { to: "operator", subject: "again", body: "" }, again))).code).toBe("RATE_LIMITED");
-    // More than a mailbox keeps, from several agents: the document keeps the last 200, with previews.
-    for (let k = 0; k < 7; k++) {
-      const sender = await t.polecat(a, `bulk-${k}`);
-      await Promise.all(Array.from({ length: 30 }, (_, i) => t.rigCall(a, "gt_mail_send", { to: "operator", subject: `bulk ${k}-${i}`, body }, sender.token)));
-    }
-    const mailDoc = await synced(t, "mail", t.operator);
-    const live = [...mailDoc.getMap<Mail>("mail").values()];
-    expect(live.length).toBe(LIMITS.mailboxKept);
-    expect(live.every((m) => m.body.length <= LIMITS.previewChars && (m.subject === "not me" || m.bodyBytes === 3_000))).toBe(true);
-    expect(Y.encodeStateAsUpdate(mailDoc).byteLength).toBeLessThan(400 * 1024);
-    // Every one of the 241 is still handed out, whole, a bounded page at a time, oldest first.
-    const handedOut: Mail[] = [];
-    for (;;) {
-      const page = await t.townCall<Mail[]>("gt_mail_check");
-      if (page.length === 0) break;
-      expect(page.length).toBeLessThanOrEqual(LIMITS.mailPerCheck);
-      handedOut.push(...page);
-      await t.townCall("gt_mail_ack", { ids: page.map((m) => m.id) });
-    }
-    expect(handedOut.length).toBe(30 + 1 + 7 * 30);
-    expect(handedOut.map((m) => m.id)).toEqual(handedOut.map((m) => m.id).sort());
-    expect(handedOut.filter((m) => m.subject !== "not me").every((m) => m.body === body)).toBe(true);
+    expect((await t.townCall<ShareLink[]>("gt_share_list")).every((l) => l.revokedAt! > 0)).toBe(true);
   });
 
-  it("escalations are rate limited per token and the document keeps its last 200", async () => {
+  it("reveal nothing outside their view's rig(s): a convoy link reads that convoy only; a rig-scoped operator its rig and the convoys it is in, kept in step", async () => {
     const t = await town();
-    const a = await t.addRig("alpha");
-    const toast = await t.polecat(a, "toast");
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: 15 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `help ${i}`, severity: "low" }, toast.token)),
-    );
-    expect(outcomes.filter((o) => o.status === "rejected").length).toBe(15 - 10);
-    for (let k = 0; k < 20; k++) {
-      const sender = await t.polecat(a, `esc-${k}`);
-      await Promise.all(Array.from({ length: 10 }, (_, i) => t.rigCall(a, "gt_escalate", { title: `bulk ${k}-${i}`, severity: "low" }, sender.token)));
-    }
-    const rig = await synced(t, a, t.operator);
-    expect(rig.getMap("escalations").size).toBe(LIMITS.escalationsKept);
-    await new Promise((r) => setTimeout(r, 600)); // the summary is pushed 250 ms after a change
-    expect((await t.townCall<Rig>("gt_rig_status", { name: "alpha" })).summary.openEscalations).toBe(210);
-  });
+    const [a, , c] = [await t.addRig("alpha"), await t.addRig("beta"), await t.addRig("gamma")];
+    type Created = { id: string; beads: { beadId: string; rigName: string }[] };
+    const spans = await t.townCall<Created>("gt_convoy_create", {
+      title: "spans alpha and beta",
+      beads: [
+        { title: "alpha-work", rig: "alpha" },
+        { title: "beta-work", rig: "beta" },
+      ],
+    });
+    const gammaOnly = await t.townCall<Created>("gt_convoy_create", { title: "gamma's secret convoy", beads: [{ title: "gamma-secret-bead", rig: "gamma" }] });
+    await t.rigCall(c, "gt_bead_create", { title: "gamma-unrelated-bead" });
 
-  it("viewers hold at most half of the room: the container, operators and agents still get in", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const viewers = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => socketOutcome(docPath(t, a), t.viewer, 8_000)));
-    const opened = viewers.filter((v) => v === "open").length;
-    expect(opened).toBeLessThanOrEqual(MAX_CONNECTIONS / 2);
-    expect(viewers.filter((v) => v === CLOSE.ROOM_FULL).length).toBe(MAX_CONNECTIONS - opened);
-  });
+    const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}/convoys/${spans.id}`, ttl_s: 600 });
+    expect(link.view).toEqual({ kind: "convoy", convoy: spans.id });
+    expect(await socketOutcome(docPath(t, "town"), link.token)).toBe(CLOSE.FORBIDDEN);
+    expect(await socketOutcome(docPath(t, a), link.token)).toBe(CLOSE.FORBIDDEN);
+    const linkReplica = t.replica("main", t.town, link.token, "scope");
+    const seen = await linkReplica.whenSynced();
+    expect([...seen.getMap("convoys").keys()]).toEqual([spans.id]);
+    expect(seen.getMap("rigs").size).toBe(0);
+    const everything = () => JSON.stringify(linkReplica.doc.toJSON());
+    expect(everything()).toContain("alpha-work");
+    expect(everything()).toContain("beta");
+    for (const hidden of ["gamma", gammaOnly.id, c.id]) expect(everything()).not.toContain(hidden);
 
-  it("one agent holds at most 16 sockets of a room, and agents and viewers together leave a tenth of it to the container and operators", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const toast = await t.polecat(a, "toast");
-    const mine = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => socketOutcome(`/parties/rig/${t.rigRoom(a)}`, toast.token, 8_000)));
-    expect(mine.filter((o) => o === "open").length).toBeLessThanOrEqual(LIMITS.socketsPerAgent);
-    expect(mine.filter((o) => o !== "open").every((o) => o === CLOSE.ROOM_FULL)).toBe(true);
-    // Many agents: they stop short of the reserve, and the container and an operator still get in.
-    const agents = await Promise.all(Array.from({ length: 4 }, (_, i) => t.polecat(a, `crowd-${i}`)));
-    const held: WebSocket[] = [];
-    const outcomes: (number | "open")[] = [];
-    for (const agent of agents) {
-      for (let i = 0; i < 5; i++) {
-        const ws = new WebSocket(`ws://${server.host}/parties/rig/${t.rigRoom(a)}?token=${agent.token}`);
-        held.push(ws);
-        ws.on("error", () => {});
-        // Open for good once the hello arrived; refused sockets are accepted and closed at once.
-        outcomes.push(await new Promise<number | "open">((resolve) => (ws.once("message", () => resolve("open")), ws.once("close", (code) => resolve(code)))));
-      }
-    }
-    const reserve = Math.ceil(MAX_CONNECTIONS * LIMITS.reservedShare);
-    expect(outcomes.filter((o) => o === "open").length).toBeLessThanOrEqual(MAX_CONNECTIONS - reserve);
-    expect(outcomes.filter((o) => o !== "open").length).toBeGreaterThanOrEqual(reserve);
-    expect(outcomes.filter((o) => o !== "open").every((o) => o === CLOSE.ROOM_FULL)).toBe(true);
-    expect(await socketOutcome(`/parties/rig/${t.rigRoom(a)}`, t.operator, 500)).toBe("open");
-    expect(await socketOutcome(`/parties/rig/${t.rigRoom(a)}`, t.container, 500)).toBe("open");
-    for (const ws of held) ws.close();
-  });
+    const operatorA = await t.token({ role: "operator", rig: a.id });
+    expect(await socketOutcome(docPath(t, "town"), operatorA)).toBe(CLOSE.FORBIDDEN);
+    const opReplica = t.replica("main", t.town, operatorA, "scope");
+    const ops = await opReplica.whenSynced();
+    expect([...ops.getMap("rigs").keys()]).toEqual([a.id]);
+    expect([...ops.getMap("convoys").keys()]).toEqual([spans.id]);
+    expect(JSON.stringify(ops.toJSON())).not.toContain("gamma");
 
-  it("a share link's full syncs are metered across all its sockets: past its budget a socket is told to come back later (4429)", async () => {
-    const t = await town();
-    const link = await t.townCall<ShareResult>("gt_share", { path: `/t/${t.town}`, ttl_s: 600 });
-    // The room asks for the first syncs just after it starts; wait until those are the client's own
-    // (with a socket open, or the idle room would be evicted and start again).
-    const keepAlive = new ToolSocket({ host: server.host, party: "main", room: t.town, token: t.operator, WebSocket });
-    await keepAlive.ready;
-    await new Promise((r) => setTimeout(r, 15_500));
-    const outcomes: (number | "open")[] = [];
-    for (let i = 0; i < 210; i++) {
-      const ws = new WebSocket(`ws://${server.host}${docPath(t, "town")}?token=${link.token}`);
-      outcomes.push(
-        await new Promise<number | "open">((resolve) => {
-          // The room's own sync step 1 comes first; the whole document is its step 2 (0, 1, …).
-          ws.on("message", (data: Buffer) => data[0] === 0 && data[1] === 1 && (ws.close(), resolve("open")));
-          ws.on("open", () => ws.send(new Uint8Array([0, 0, 1, 0]))); // sync step 1 of an empty document
-          ws.on("close", (code) => resolve(code));
-          ws.on("error", () => {});
-        }),
-      );
-    }
-    const served = outcomes.filter((o) => o === "open").length;
-    expect(served).toBeGreaterThanOrEqual(200);
-    expect(served).toBeLessThan(210);
-    expect(outcomes.filter((o) => o !== "open").every((o) => o === CLOSE.ROOM_FULL)).toBe(true);
-    // An operator is not metered.
-    expect((await synced(t, "town", t.operator)).getMap("rigs").size).toBe(0);
-    keepAlive.close();
-  }, 60_000);
-
-  it("a document socket that asks for the whole document again and again is closed with 4420", async () => {
-    const t = await town();
-    const a = await t.addRig("alpha");
-    const ws = new WebSocket(`ws://${server.host}${docPath(t, a)}?token=${t.viewer}`);
-    await new Promise((r) => ws.once("open", r));
-    const replies: number[] = [];
-    const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
-    ws.on("message", (data: Buffer) => replies.push(data.byteLength));
-    for (let i = 0; i < 8; i++) ws.send(new Uint8Array([0, 0, 1, 0])); // sync step 1 of an empty document
-    expect(await closed).toBe(CLOSE.TOO_MANY_SYNCS);
-    expect(replies.length).toBe(1 + LIMITS.syncsPerMinute);
-  });
-});
-
-describe("git URLs", () => {
-  it("remote helpers and plain http are refused; credentials are never shown in a document or the feed, and only the container reads them", async () => {
-    const t = await town();
-    for (const git_url of ["ext::sh -c touch% /tmp/pwned", "fd::3", "http://host/x.git", "--upload-pack=x"]) {
-      expect((await fails(t.townCall("gt_rig_add", { name: "bad", git_url }))).code).toBe("INVALID_ARGS");
-    }
-    const secretUrl = "https://bot:ghp_supersecret@example.com/acme/web.git";
-    const rig = await t.townCall<Rig>("gt_rig_add", { name: "web", git_url: secretUrl });
-    // A container scoped to another rig does not get this one's credentials.
-    const other = await t.addRig("other");
-    const containerOther = await t.token({ role: "container", rigs: [other.id] });
-    expect((await t.townCall<Rig[]>("gt_list_rigs", {}, containerOther)).find((r) => r.name === "web")!.gitUrl).toBe(
-      "https://bot:***@example.com/acme/web.git",
-    );
-    expect((await t.townCall<Rig>("gt_rig_status", { name: "web" }, containerOther)).gitUrl).toBe("https://bot:***@example.com/acme/web.git");
-    expect((await t.townCall<Rig>("gt_rig_status", { name: "web" }, t.container)).gitUrl).toBe(secretUrl);
-    expect(rig.gitUrl).toBe("https://bot:***@example.com/acme/web.git");
-    const townDoc = await synced(t, "town", t.viewer);
-    const rigDoc = await synced(t, rig, t.viewer);
-    expect(JSON.stringify(townDoc.toJSON())).not.toContain("ghp_supersecret");
-    expect(JSON.stringify(rigDoc.toJSON())).not.toContain("ghp_supersecret");
-    const web = (rigs: Rig[]) => rigs.find((r) => r.name === "web")!;
-    expect(web(await t.townCall<Rig[]>("gt_list_rigs")).gitUrl).not.toContain("ghp_supersecret");
-    expect(web(await t.townCall<Rig[]>("gt_list_rigs", {}, t.container)).gitUrl).toBe(secretUrl);
+    // Kept in step with the town: a convoy alpha joins appears for its operator, not for the link;
+    // one of gamma's never reaches either.
+    const later = await t.townCall<Created>("gt_convoy_create", { title: "alpha's next", beads: [{ title: "alpha-next", rig: "alpha" }] });
+    await t.townCall<Created>("gt_convoy_create", { title: "gamma again", beads: [{ title: "gamma-again", rig: "gamma" }] });
+    await t.rigCall(a, "gt_bead_update", { bead_id: spans.beads.find((b) => b.rigName === "alpha")!.beadId, status: "closed" });
+    await untilReplica(opReplica, (doc) => doc.getMap("convoys").has(later.id));
+    await untilReplica(linkReplica, (doc) => JSON.stringify(doc.getMap("convoys").get(spans.id)).includes('"closed"'));
+    expect([...linkReplica.doc.getMap("convoys").keys()]).toEqual([spans.id]);
+    expect(everything()).not.toContain("gamma");
+    expect(JSON.stringify(opReplica.doc.toJSON())).not.toContain("gamma");
   });
 });

@@ -3,9 +3,10 @@
  * limits (party/limits.ts) and git URL rules (party/protocol.ts), as tables.
  */
 import { describe, expect, it } from "vitest";
-import { admit, outputScope, type Purpose, type RoomRef } from "../../party/access.ts";
+import { admit, outputScope, townScope, type Purpose, type RoomRef } from "../../party/access.ts";
 import { RATE_RULES, RateLimiter, take } from "../../party/limits.ts";
 import { gitUrlProblem, redactGitUrl, type ShareView, type TokenPayload } from "../../party/protocol.ts";
+import { pickScope, scopeKey } from "../../party/town/scope.ts";
 import { parseSharePath } from "../../party/town/share.ts";
 
 const A = "01J0000000000000000000AAA1";
@@ -14,7 +15,7 @@ const TOWN: RoomRef = { party: "main", town: "demo" };
 const RIG_A: RoomRef = { party: "rig", town: "demo", rigId: A, rigName: "alpha" };
 const RIG_B: RoomRef = { party: "rig", town: "demo", rigId: B, rigName: "beta" };
 const tools: Purpose = { kind: "tools" };
-const doc = (name: "town" | "mail" | "rig"): Purpose => ({ kind: "doc", doc: name });
+const doc = (name: "town" | "scope" | "mail" | "rig"): Purpose => ({ kind: "doc", doc: name });
 
 function token(fields: Partial<TokenPayload>): TokenPayload {
   return { sub: "x", town: "demo", iat: 1, exp: 2, jti: "j", role: "operator", ...fields };
@@ -40,39 +41,62 @@ describe("admission (one rule for both rooms)", () => {
     expect(admit(op, TOWN, tools)).toEqual({ ok: true, identity: "operator" });
   });
 
-  it("a rig-scoped operator acts in its rig only and never reads the town's mail", () => {
+  it("a rig-scoped operator acts in its rig only, reads its part of the town (scope), never the town document or its mail", () => {
     const op = token({ role: "operator", rig: A });
     expect([ok(op, RIG_A, tools), ok(op, RIG_A, doc("rig")), ok(op, RIG_B, tools), ok(op, RIG_B, doc("rig"))]).toEqual([true, true, false, false]);
-    expect([ok(op, TOWN, doc("town")), ok(op, TOWN, doc("mail"))]).toEqual([true, false]);
+    expect([ok(op, TOWN, doc("town")), ok(op, TOWN, doc("scope")), ok(op, TOWN, doc("mail"))]).toEqual([false, true, false]);
+    expect(townScope(op)).toEqual({ kind: "rigs", rigs: [A] });
+    // A town-wide operator reads the town document, not a part of it.
+    expect([ok(token({ role: "operator" }), TOWN, doc("scope")), townScope(token({ role: "operator" }))]).toEqual([false, null]);
   });
 
   it("viewers read documents and call no tool; a plain viewer token never reads the town's mail", () => {
     const v = viewer();
     expect([ok(v, TOWN, tools), ok(v, RIG_A, tools)]).toEqual([false, false]);
     expect([ok(v, TOWN, doc("town")), ok(v, TOWN, doc("mail")), ok(v, RIG_A, doc("rig"))]).toEqual([true, false, true]);
+    // A rig-scoped viewer reads its rig's document and nothing of the town's.
     const scoped = viewer(undefined, A);
-    expect([ok(scoped, TOWN, doc("town")), ok(scoped, TOWN, doc("mail")), ok(scoped, RIG_A, doc("rig")), ok(scoped, RIG_B, doc("rig"))]).toEqual([
-      true,
-      false,
-      true,
-      false,
-    ]);
+    expect(
+      [doc("town"), doc("scope"), doc("mail")].map((p) => ok(scoped, TOWN, p)).concat([ok(scoped, RIG_A, doc("rig")), ok(scoped, RIG_B, doc("rig"))]),
+    ).toEqual([false, false, false, true, false]);
   });
 
-  it("a share link grants exactly the documents of its view", () => {
+  it("a share link grants exactly the documents of its view: a rig, bead or agent link no part of the town", () => {
     const cases: [ShareView, boolean[]][] = [
-      //                                      town  mail   rig a  rig b
-      [{ kind: "town" }, [true, false, false, false]],
-      [{ kind: "rig", rig: A }, [true, false, true, false]],
-      [{ kind: "bead", rig: A, bead: B }, [true, false, true, false]],
-      [{ kind: "agent", rig: B, agent: "toast" }, [true, false, false, true]],
-      [{ kind: "convoy", convoy: A }, [true, false, false, false]],
-      [{ kind: "mail" }, [true, true, false, false]],
+      //                                      town  scope  mail   rig a  rig b
+      [{ kind: "town" }, [true, false, false, false, false]],
+      [{ kind: "rig", rig: A }, [false, false, false, true, false]],
+      [{ kind: "bead", rig: A, bead: B }, [false, false, false, true, false]],
+      [{ kind: "agent", rig: B, agent: "toast" }, [false, false, false, false, true]],
+      [{ kind: "convoy", convoy: A }, [false, true, false, false, false]],
+      [{ kind: "mail" }, [true, false, true, false, false]],
     ];
     for (const [view, expected] of cases) {
       const v = viewer(view);
-      expect([ok(v, TOWN, doc("town")), ok(v, TOWN, doc("mail")), ok(v, RIG_A, doc("rig")), ok(v, RIG_B, doc("rig"))], JSON.stringify(view)).toEqual(expected);
+      expect(
+        [ok(v, TOWN, doc("town")), ok(v, TOWN, doc("scope")), ok(v, TOWN, doc("mail")), ok(v, RIG_A, doc("rig")), ok(v, RIG_B, doc("rig"))],
+        JSON.stringify(view),
+      ).toEqual(expected);
     }
+    expect(townScope(viewer({ kind: "convoy", convoy: A }))).toEqual({ kind: "convoy", convoy: A });
+    expect(townScope(viewer({ kind: "rig", rig: A }))).toBeNull();
+  });
+
+  it("the scope document holds a convoy link's convoy only, a rig-scoped operator's rigs and the convoys they are in", () => {
+    const C = "01J0000000000000000000CCC1";
+    const rig = (id: string, name: string) => [id, { id, name }] as never;
+    const bead = (rigId: string, rigName: string) => ({ rigId, rigName, beadId: A, title: `in ${rigName}`, status: "open", reason: "", rev: 1 });
+    const convoy = (id: string, ...beads: ReturnType<typeof bead>[]) => [id, { id, title: id, status: "open", createdAt: 1, beads }] as never;
+    const source = () => ({
+      rigs: [rig(A, "alpha"), rig(B, "beta"), rig(C, "gamma")],
+      convoys: [convoy("c1", bead(A, "alpha"), bead(B, "beta")), convoy("c2", bead(C, "gamma")), convoy("c3", bead(B, "beta"))],
+    });
+    const link = pickScope({ kind: "convoy", convoy: "c1" }, source());
+    expect([Object.keys(link.rigs!), Object.keys(link.convoys!)]).toEqual([[], ["c1"]]);
+    const op = pickScope({ kind: "rigs", rigs: [B] }, source());
+    expect([Object.keys(op.rigs!), Object.keys(op.convoys!)]).toEqual([[B], ["c1", "c3"]]);
+    expect(JSON.stringify(op)).not.toContain("gamma");
+    expect(scopeKey({ kind: "rigs", rigs: [B, A] })).toBe(scopeKey({ kind: "rigs", rigs: [A, B] }));
   });
 
   it("agents act through their tool socket, in their own rig; only a town-wide agent token named mayor acts in the town", () => {

@@ -7,6 +7,7 @@ import { For, Show, createSignal } from "solid-js";
 import { useLocation } from "@solidjs/router";
 import type { ShareLink, ShareResult } from "../../../party/protocol.ts";
 import { LIMITS, MAX_TOKEN_LIFETIME_S } from "../../../party/protocol/limits.ts";
+import { linkShows } from "../lib/reach.ts";
 import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
@@ -73,6 +74,9 @@ export default function ShareButton() {
       >
         <p class="text-sm text-zinc-500">
           Anyone with the link sees <span class="font-mono">{location.pathname}</span> live, with no controls, until it expires.
+        </p>
+        <p class="text-sm text-zinc-600 dark:text-zinc-300" data-testid="share-shows">
+          It shows {linkShows(location.pathname)}
         </p>
         <p class="text-sm text-zinc-500" data-testid="share-cap">
           Up to {LIMITS.socketsPerLink} pages can be open on one link at once ({LIMITS.socketsPerLink / 2} on an agent or on the town's mail), so a team can

@@ -63,7 +63,7 @@ const REFUSALS: Record<number, string> = {
 };
 
 export function createLiveDoc<M extends string, A extends string>(
-  address: { party: "main" | "rig"; room: string; token: string; doc: "town" | "mail" | "rig" },
+  address: { party: "main" | "rig"; room: string; token: string; doc: "town" | "scope" | "mail" | "rig" },
   shape: { maps: readonly M[]; arrays: readonly A[] },
 ) {
   const replica = new DocReplica({ host: location.host, secure: location.protocol === "https:", ...address });

@@ -34,7 +34,9 @@ export function RigSelector() {
           navigate(name ? `/t/${town.town}/rigs/${name}` : `/t/${town.town}`);
         }}
       >
-        <option value="">{town.sortedRigs().length ? `All rigs (${town.sortedRigs().length})` : "No rigs yet"}</option>
+        <option value="">
+          {town.reach.kind !== "town" ? "Its rig only" : town.sortedRigs().length ? `All rigs (${town.sortedRigs().length})` : "No rigs yet"}
+        </option>
         <Show when={groups().needing.length}>
           <optgroup label="Need attention" data-testid="rigs-needing-attention">
             <For each={groups().needing}>

@@ -5,9 +5,10 @@
  */
 import { Show, createEffect, createMemo, type ParentProps } from "solid-js";
 import { useParams } from "@solidjs/router";
-import { useTown } from "../stores/town.tsx";
+import { reachText, useTown } from "../stores/town.tsx";
 import { RigProvider, createRigStore } from "../stores/rig.tsx";
 import { Empty, Panel } from "../ui/kit.tsx";
+import { NotInReach } from "./not-in-reach.tsx";
 import { shortId } from "../lib/time.ts";
 import { setTitle } from "../lib/title.ts";
 import { ViewSkeleton } from "./skeleton.tsx";
@@ -26,14 +27,21 @@ export function RigShell(props: ParentProps) {
         when={rigId()}
         keyed
         fallback={
-          <Panel title="Rig not found">
-            <Empty title={`This town has no rig named “${params.rig}”.`}>
-              It may have been removed.{" "}
-              <a class="underline" href={`/t/${town.town}`}>
-                Back to the overview
-              </a>
-            </Empty>
-          </Panel>
+          <Show
+            when={reachText(town)}
+            fallback={
+              <Panel title="Rig not found">
+                <Empty title={`This town has no rig named “${params.rig}”.`}>
+                  It may have been removed.{" "}
+                  <a class="underline" href={`/t/${town.town}`}>
+                    Back to the overview
+                  </a>
+                </Empty>
+              </Panel>
+            }
+          >
+            {(text) => <NotInReach what={`Rig ${params.rig}`} text={text()} />}
+          </Show>
         }
       >
         {(id) => <RigScope id={id}>{props.children}</RigScope>}
@@ -45,7 +53,8 @@ export function RigShell(props: ParentProps) {
 function RigScope(props: ParentProps<{ id: string }>) {
   const town = useTown();
   const params = useParams<{ rig: string; bead?: string; name?: string }>();
-  const store = createRigStore(town.town, town.rigs[props.id]!, town.session.token);
+  // A session that reads this rig's document alone has it open already (its only socket).
+  const store = town.rigStore ?? createRigStore(town.town, props.id, town.session.token, town.rigs[props.id]!);
   createEffect(() => {
     const rig = store.rig.name;
     if (params.bead) setTitle(`bead ${store.beads[params.bead]?.title ?? shortId(params.bead)}`, rig);

@@ -12,6 +12,7 @@ import { LaneSignals } from "./lane-signals.tsx";
 import { SyncBadge, btn } from "../ui/kit.tsx";
 import { Message } from "./pages.tsx";
 import { RigSelector } from "./rig-selector.tsx";
+import { readsTownMail } from "../lib/reach.ts";
 import { Identity } from "./identity.tsx";
 import { Shortcuts } from "./shortcuts.tsx";
 import { ViewSkeleton } from "./skeleton.tsx";
@@ -167,20 +168,27 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
           </span>
         </a>
         <nav class="flex items-center gap-1" aria-label="Town">
-          <a
-            href={base}
-            class={navClass(location.pathname === base || location.pathname === `${base}/`)}
-            aria-current={location.pathname === base ? "page" : undefined}
-          >
-            Overview
-          </a>
-          <a href={`${base}/mail`} class={navClass(location.pathname === `${base}/mail`)}>
-            Mail
-          </a>
+          <Show when={town.reach.kind === "town" || (town.reach.kind === "scope" && !town.reach.convoy)}>
+            <a
+              href={base}
+              class={navClass(location.pathname === base || location.pathname === `${base}/`)}
+              aria-current={location.pathname === base ? "page" : undefined}
+            >
+              Overview
+            </a>
+          </Show>
+          <Show when={readsTownMail(town.session)}>
+            <a href={`${base}/mail`} class={navClass(location.pathname === `${base}/mail`)}>
+              Mail
+            </a>
+          </Show>
         </nav>
-        <RigSelector />
+        {/* A convoy link reads no rig: no rig to pick. */}
+        <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>
+          <RigSelector />
+        </Show>
         <div class="ml-auto flex flex-wrap items-center justify-end gap-2">
-          <SyncBadge sync={town.sync} label="Town" />
+          <SyncBadge sync={town.sync} label={town.reach.kind === "town" ? "Town" : town.reach.kind === "rig" ? "Rig" : "Scope"} />
           <Show when={town.isOperator}>
             <ShareButton />
           </Show>

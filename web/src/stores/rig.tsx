@@ -2,11 +2,23 @@
  * One rig's live document (beads, agents, mail, escalations, activity) behind one context. Opened
  * when a rig view is shown and closed when the person leaves it (the provider's onCleanup).
  */
-import { createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
+import { createComputed, createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
+import { createStore, reconcile } from "solid-js/store";
 import type { Agent, Bead, Escalation, FeedEvent, Mail, Rig } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
+import { rigFromDoc } from "../lib/rig-from-doc.ts";
 
-export type RigMeta = { name: string; rigId: string; status: string; maxPolecats: number; defaultBranch: string; gitUrl: string; diskBytes?: number | null };
+export type RigMeta = {
+  name: string;
+  rigId: string;
+  status: string;
+  maxPolecats: number;
+  defaultBranch: string;
+  gitUrl: string;
+  diskBytes?: number | null;
+  archivedClosed?: number;
+  archivedOpenEscalations?: number;
+};
 
 export type RigStore = {
   rig: Rig;
@@ -23,22 +35,34 @@ export type RigStore = {
 
 const AGENT_ORDER = { dead: 0, hung: 1, stalled: 2, stopping: 3, working: 4, idle: 5 } as const;
 
-export function createRigStore(town: string, rig: Rig, token: string): RigStore {
+/**
+ * `registered`: the rig's entry in the town's registry. Without it (a session that reads this rig's
+ * document alone) the rig is made from the document: its meta and counts of what it holds.
+ */
+export function createRigStore(town: string, rigId: string, token: string, registered?: Rig): RigStore {
   const doc = createLiveDoc(
-    { party: "rig", room: `${town}.${rig.id}`, doc: "rig", token },
+    { party: "rig", room: `${town}.${rigId}`, doc: "rig", token },
     { maps: ["meta", "beads", "agents", "mail", "escalations"], arrays: ["events"] },
   );
   const meta = doc.map<RigMeta>("meta");
   const agents = doc.map<Agent>("agents");
   const mail = doc.map<Mail>("mail");
+  const beads = doc.map<Bead>("beads");
+  const escalations = doc.map<Escalation>("escalations");
+  let rig = registered;
+  if (!rig) {
+    const [made, setMade] = createStore<Rig>(rigFromDoc(rigId, undefined, {}, {}, {}));
+    createComputed(() => setMade(reconcile(rigFromDoc(rigId, meta.rig, beads, agents, escalations))));
+    rig = made;
+  }
   return {
     rig,
     sync: doc.sync,
     meta: () => meta.rig,
-    beads: doc.map<Bead>("beads"),
+    beads,
     agents,
     mail,
-    escalations: doc.map<Escalation>("escalations"),
+    escalations,
     events: doc.array<FeedEvent>("events"),
     agentList: createMemo(() =>
       Object.values(agents)

@@ -2,6 +2,11 @@
  * The town's live document (rigs with summaries, convoys, activity) behind one context. One socket
  * per open town, whatever the number of rigs: the overview never asks a rig room. The town's mail is
  * a document of its own, opened by the mail view (town-wide operators and links to that view).
+ *
+ * A session below the town reads less (party/access.ts, `reach`): a convoy link or a rig-scoped
+ * operator reads the town's `scope` document (its convoy; its rig and the convoys it is in), with
+ * the same shape; a rig, bead or agent link or a rig-scoped viewer reads its rig's document alone,
+ * and this store is then made from it (`rigStore`, one socket).
  */
 import { createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
 import type { Convoy, FeedEvent, Rig, TownUsage } from "../../../party/protocol.ts";
@@ -9,11 +14,19 @@ import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
 import type { Session } from "../lib/session.ts";
 import type { Tone } from "../lib/tone.ts";
 import { plural } from "../lib/words.ts";
+import { createRigStore, type RigStore } from "./rig.tsx";
+import { reachOf, type Reach } from "../lib/reach.ts";
+
+export { reachOf, type Reach };
 
 export type TownStore = {
   town: string;
   session: Session;
   isOperator: boolean;
+  /** What of the town this session reads (see Reach). */
+  reach: Reach;
+  /** A session that reads one rig's document alone: that rig's store (the only socket). */
+  rigStore?: RigStore;
   sync: Sync;
   rigs: Record<string, Rig>;
   convoys: Record<string, Convoy>;
@@ -53,7 +66,12 @@ export function rigAlerts(rig: Rig): { text: string; tone: Tone }[] {
 }
 
 export function createTownStore(town: string, session: Session): TownStore {
-  const doc = createLiveDoc({ party: "main", room: town, doc: "town", token: session.token }, { maps: ["rigs", "convoys", "usage"], arrays: ["events"] });
+  const reach = reachOf(session);
+  if (reach.kind === "rig") return rigOnlyStore(town, session, reach.rigId);
+  const doc = createLiveDoc(
+    { party: "main", room: town, doc: reach.kind === "town" ? "town" : "scope", token: session.token },
+    { maps: ["rigs", "convoys", "usage"], arrays: ["events"] },
+  );
   const usage = doc.map<TownUsage>("usage");
   const rigs = doc.map<Rig>("rigs");
   const sortedRigs = createMemo(() =>
@@ -65,6 +83,7 @@ export function createTownStore(town: string, session: Session): TownStore {
     town,
     session,
     isOperator: session.role === "operator",
+    reach,
     sync: doc.sync,
     rigs,
     convoys: doc.map<Convoy>("convoys"),
@@ -73,6 +92,36 @@ export function createTownStore(town: string, session: Session): TownStore {
     rigByName: (name) => sortedRigs().find((r) => r.name === name),
     usage: () => usage.town,
   };
+}
+
+/** A session that reads one rig's document alone: the town as far as it knows it, that one rig. */
+function rigOnlyStore(town: string, session: Session, rigId: string): TownStore {
+  const rigStore = createRigStore(town, rigId, session.token);
+  const known = () => (rigStore.meta() ? [rigStore.rig] : []);
+  return {
+    town,
+    session,
+    isOperator: session.role === "operator",
+    reach: { kind: "rig", rigId },
+    rigStore,
+    sync: rigStore.sync,
+    rigs: new Proxy({} as Record<string, Rig>, { get: (_, id) => (id === rigId && rigStore.meta() ? rigStore.rig : undefined) }),
+    convoys: {},
+    events: () => [],
+    sortedRigs: known,
+    rigByName: (name) => known().find((r) => r.name === name),
+    usage: () => undefined,
+  };
+}
+
+/** What a session below the town cannot see, in words ("this link shows rig docs only"), or null when it sees the whole town. */
+export function reachText(town: TownStore): string | null {
+  const who = town.session.view ? "this link" : "this token";
+  const reach = town.reach;
+  if (reach.kind === "town") return null;
+  if (reach.kind === "rig") return `${who} shows rig ${town.rigs[reach.rigId]?.name ?? "(its rig)"} only`;
+  if (reach.convoy) return `${who} shows convoy ${town.convoys[reach.convoy]?.title ?? "(its convoy)"} only`;
+  return `${who} shows rig ${town.rigs[reach.rig ?? ""]?.name ?? "(its rig)"} and the convoys it is in only`;
 }
 
 const TownContext = createContext<TownStore>();

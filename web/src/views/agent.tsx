@@ -10,6 +10,8 @@ import { withRigNames } from "../lib/words.ts";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
 import AgentOutput from "./agent-output.tsx";
+import { readsOutput } from "../lib/reach.ts";
+import { NotInLink } from "../shell/not-in-reach.tsx";
 
 const AgentActions = lazy(() => import("../actions/agent-actions.tsx"));
 
@@ -87,8 +89,17 @@ export default function AgentView() {
                   </Show>
                 </dl>
               </Panel>
-              <Show when={a().identity} keyed>
-                {(identity) => <AgentOutput identity={identity} />}
+              <Show
+                when={readsOutput(town.session, rig.rig.id, { agent: a().name })}
+                fallback={
+                  <Panel title="Output" testid="agent-output">
+                    <NotInLink what="This agent's output" why="it is shown to operators, and to links made for this agent" testid="output-refused" />
+                  </Panel>
+                }
+              >
+                <Show when={a().identity} keyed>
+                  {(identity) => <AgentOutput identity={identity} />}
+                </Show>
               </Show>
               <div class="grid gap-4 lg:grid-cols-2" id="inbox">
                 <Panel title={`Inbox (${inbox().length})`} testid="agent-inbox">

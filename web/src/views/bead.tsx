@@ -13,6 +13,8 @@ import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
 import BeadRuns from "./bead-runs.tsx";
+import { readsOutput } from "../lib/reach.ts";
+import { NotInLink } from "../shell/not-in-reach.tsx";
 import { HoldNote } from "./spend.tsx";
 import { totalsLine } from "../lib/usage.ts";
 import { runtimeLine } from "../lib/runtime.ts";
@@ -145,7 +147,20 @@ export default function BeadView() {
                     </ul>
                   </Panel>
                 </Show>
-                <BeadRuns bead={b()} />
+                <Show
+                  when={readsOutput(town.session, rig.rig.id, { bead: b().id })}
+                  fallback={
+                    <Panel title="Runs and output" testid="bead-runs">
+                      <NotInLink
+                        what="This bead's runs and their output"
+                        why="they are shown to operators, and to links made for this bead"
+                        testid="bead-runs-error"
+                      />
+                    </Panel>
+                  }
+                >
+                  <BeadRuns bead={b()} />
+                </Show>
                 <Panel title="Status history" testid="bead-history">
                   <Show when={b().history?.length} fallback={<Empty title="No status changes recorded yet." />}>
                     <ol class="relative space-y-3 px-4 py-3 text-sm">

@@ -1,7 +1,8 @@
 /** A convoy across rigs: progress overall, its burn-down, progress per rig, each bead with status, assignee and the Mayor's reason. */
 import { For, Show, createMemo } from "solid-js";
 import { useParams } from "@solidjs/router";
-import { useTown } from "../stores/town.tsx";
+import { reachText, useTown } from "../stores/town.tsx";
+import { NotInReach } from "../shell/not-in-reach.tsx";
 import { convoyProgress } from "../lib/convoy.ts";
 import { burnDown } from "../lib/charts.ts";
 import { now, shortId } from "../lib/time.ts";
@@ -10,6 +11,18 @@ import { BurnDown } from "../ui/charts.tsx";
 import { addTotals, costText, totalsLine } from "../lib/usage.ts";
 
 export default function ConvoyView() {
+  const params = useParams<{ convoy: string }>();
+  const town = useTown();
+  // A rig, bead or agent link reads no convoy; a convoy link its own; a rig-scoped token those its rig is in.
+  const sees = () => town.reach.kind === "town" || (town.reach.kind === "scope" && (town.reach.convoy ?? params.convoy) === params.convoy);
+  return (
+    <Show when={sees()} fallback={<NotInReach what={`Convoy ${shortId(params.convoy)}`} />}>
+      <Convoy />
+    </Show>
+  );
+}
+
+function Convoy() {
   const params = useParams<{ convoy: string }>();
   const town = useTown();
   const base = `/t/${town.town}`;
@@ -29,7 +42,13 @@ export default function ConvoyView() {
           when={convoy() && progress()}
           fallback={
             <Panel title="Convoy not found">
-              <Empty title="This town has no such convoy." />
+              <Empty
+                title={
+                  town.reach.kind === "town"
+                    ? "This town has no such convoy."
+                    : `No such convoy among those ${reachText(town)?.replace(/ only$/, "") ?? ""} shows.`
+                }
+              />
             </Panel>
           }
         >

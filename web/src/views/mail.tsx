@@ -11,10 +11,21 @@ import { useTown } from "../stores/town.tsx";
 import { createLiveDoc } from "../lib/live-doc.ts";
 import { Crumbs, Empty, Loading, Panel, SyncBadge, input } from "../ui/kit.tsx";
 import { MailTable } from "./mail-table.tsx";
+import { readsTownMail } from "../lib/reach.ts";
+import { NotInReach } from "../shell/not-in-reach.tsx";
 
 const SendMail = lazy(() => import("../actions/send-mail.tsx"));
 
 export default function MailView() {
+  const town = useTown();
+  return (
+    <Show when={readsTownMail(town.session)} fallback={<NotInReach what="The town's mail" />}>
+      <TownMailView />
+    </Show>
+  );
+}
+
+function TownMailView() {
   const town = useTown();
   const townMail = createLiveDoc({ party: "main", room: town.town, doc: "mail", token: town.session.token }, { maps: ["mail"], arrays: [] });
   const all = createMemo(() =>

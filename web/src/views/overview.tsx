@@ -10,11 +10,24 @@ import { RigLoadPanelBody } from "./rig-load.tsx";
 import { plural } from "../lib/words.ts";
 import { costText } from "../lib/usage.ts";
 import { TownSpendPanel } from "./spend.tsx";
+import { NotInLink, NotInReach } from "../shell/not-in-reach.tsx";
 
 const OverviewActions = lazy(() => import("../actions/overview-actions.tsx"));
 
 export default function Overview() {
   const town = useTown();
+  // A rig, bead or agent link and a convoy link see no overview of the town (party/access.ts).
+  return (
+    <Show when={town.reach.kind === "town" || (town.reach.kind === "scope" && !town.reach.convoy)} fallback={<NotInReach what="The town's overview" />}>
+      <TownOverview />
+    </Show>
+  );
+}
+
+function TownOverview() {
+  const town = useTown();
+  // A rig-scoped token sees its rig and its convoys here: not the town's spend or activity.
+  const whole = town.reach.kind === "town";
   const base = `/t/${town.town}`;
   const totals = createMemo(() => {
     let working = 0;
@@ -79,7 +92,16 @@ export default function Overview() {
           <Panel title="Convoys" testid="convoys-panel" actions={<SyncBadge sync={town.sync} label="Convoys" />}>
             <ConvoyList convoys={Object.values(town.convoys).filter(Boolean)} base={base} />
           </Panel>
-          <TownSpendPanel usage={town.usage()} />
+          <Show
+            when={whole}
+            fallback={
+              <Panel title="Spend today (UTC)" testid="town-spend-panel">
+                <NotInLink what="The town's spend" />
+              </Panel>
+            }
+          >
+            <TownSpendPanel usage={town.usage()} />
+          </Show>
           <Panel title="Closed in 24 h and load now" testid="rig-load-panel">
             <Show when={town.sync.loaded()} fallback={<Loading what="rigs" />}>
               <RigLoadPanelBody rigs={town.sortedRigs()} base={base} />
@@ -87,7 +109,9 @@ export default function Overview() {
           </Panel>
           <Panel title="Activity" testid="activity-panel" actions={<SyncBadge sync={town.sync} label="Activity" />}>
             <div class="max-h-[28rem] overflow-y-auto">
-              <Feed events={town.events()} />
+              <Show when={whole} fallback={<NotInLink what="The town's activity" />}>
+                <Feed events={town.events()} />
+              </Show>
             </div>
           </Panel>
         </div>

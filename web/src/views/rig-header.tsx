@@ -46,7 +46,8 @@ export function RigHeader(props: { crumbs?: { href?: string; label: JSX.Element 
             <span>can do {rig.rig.capabilities.join(", ")}</span>
           </Show>
           <span data-testid="rig-runtime" title="How this rig's agents run (the registry's runtime and model; a change applies from the next run)">
-            runs {runtimeLine(rig.rig)}
+            {/* The runtime is the registry's, which a session reading this rig's document alone does not read. */}
+            {town.reach.kind === "rig" ? "how its agents run is not part of this link" : `runs ${runtimeLine(rig.rig)}`}
           </span>
         </div>
       </Show>

@@ -90,7 +90,16 @@ export function RigSpendPanel(props: { rig: Rig }) {
       }
     >
       <div class="space-y-2 px-4 py-3 text-sm">
-        <Show when={u()} fallback={<p class="text-zinc-500">No usage recorded yet: it shows once a run of this rig reports what it used.</p>}>
+        <Show
+          when={u()}
+          fallback={
+            <p class="text-zinc-500" data-testid="rig-spend-none">
+              {town.reach.kind === "rig"
+                ? "This rig's spend is not part of this link."
+                : "No usage recorded yet: it shows once a run of this rig reports what it used."}
+            </p>
+          }
+        >
           {(usage) => (
             <>
               <p class="flex flex-wrap items-center gap-x-4 gap-y-1">
