@@ -312,7 +312,7 @@ describe("operator actions", () => {
     expect(refusal).toMatch(/No rig can take this/);
     expect(refusal).toMatch(/alpha/);
     expect(refusal).toMatch(/docs/);
-    await sling.getByRole("button", { name: "Close" }).click();
+    await sling.getByRole("button", { name: "Cancel" }).click();
     await p.locator("[data-testid=rig-card][data-rig=docs] [data-testid=bead-total]", { hasText: "1" }).waitFor();
 
     // A convoy over both rigs: the form opens the convoy view.
