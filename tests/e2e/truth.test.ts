@@ -8,8 +8,9 @@ import type { Browser } from "playwright-core";
 import { launch, open, type Opened } from "./browser.ts";
 import { e2eTown, type E2ETown } from "./fixtures.ts";
 import type { TruthContext, TruthPart } from "./truth/part.ts";
+import small from "./truth/small.ts";
 
-const parts: TruthPart<any>[] = [];
+const parts: TruthPart<any>[] = [small];
 
 const host = inject("e2eHost");
 const secret = inject("e2eSecret");

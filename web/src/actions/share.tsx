@@ -58,6 +58,7 @@ export default function ShareButton() {
         onClick={() => {
           setLink(null);
           setCopied(false);
+          setError(null); // an earlier opening's error is not this one's
           setOpen(true);
           void refresh();
         }}
