@@ -62,11 +62,13 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** Round steps for a time axis, smallest first. */
-const TIME_STEPS = [1, 2, 5, 10, 15, 30].map((s) => s * SECOND).concat(
-  [1, 2, 5, 10, 15, 30].map((m) => m * MINUTE),
-  [1, 2, 3, 6, 12].map((h) => h * HOUR),
-  [1, 2, 7, 14, 30].map((d) => d * DAY),
-);
+const TIME_STEPS = [1, 2, 5, 10, 15, 30]
+  .map((s) => s * SECOND)
+  .concat(
+    [1, 2, 5, 10, 15, 30].map((m) => m * MINUTE),
+    [1, 2, 3, 6, 12].map((h) => h * HOUR),
+    [1, 2, 7, 14, 30].map((d) => d * DAY),
+  );
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const two = (n: number) => String(n).padStart(2, "0");
 
