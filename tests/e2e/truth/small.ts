@@ -47,9 +47,41 @@ export default part<Seed>({
       await t.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: "failed" });
       failed.push(bead);
     }
+    // Many rigs for the picker, some needing attention (their option says why, at length).
+    for (let i = 1; i <= 14; i++) {
+      const rig = await t.readyRig(`small-pick-${String(i).padStart(2, "0")}-with-a-long-name`);
+      if (i % 2) {
+        const bead = await t.rigCall<Bead>(rig, "gt_bead_create", { title: `Pick ${i}` });
+        await t.rigCall(rig, "gt_bead_update", { bead_id: bead.id, status: "failed" });
+      }
+    }
     return { a, b, guide, failed };
   },
   rows(get) {
+    it("at 1440 px the rig picker shows the chosen rig's whole line, inside the viewport, with many rigs", async () => {
+      const { t, page } = get();
+      const p = await page(t.url("/rigs/small-pick-01-with-a-long-name"), { width: 1440, height: 900 });
+      await live(p, 2);
+      const picker = p.locator("[data-testid=rig-selector]");
+      await picker.locator("option[value='small-pick-14-with-a-long-name']").waitFor({ state: "attached" });
+      expect(await picker.locator("option").count()).toBeGreaterThanOrEqual(15);
+      await inside(p, "[data-testid=rig-selector]", 1440);
+      const box = (await picker.boundingBox())!;
+      expect(box.y + box.height).toBeLessThanOrEqual(900);
+      // The chosen option's text fits the box (a canvas measures it in the select's own font).
+      const fit = await picker.evaluate((node) => {
+        const el = node as HTMLElement;
+        const style = getComputedStyle(el);
+        const ctx = document.createElement("canvas").getContext("2d")!;
+        ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+        const text = (el as unknown as { selectedOptions: ArrayLike<{ text: string }> }).selectedOptions[0]!.text;
+        const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        return { text, need: Math.ceil(ctx.measureText(text).width), room };
+      });
+      expect(fit.text).toMatch(/^small-pick-01-with-a-long-name — 1 failed/);
+      expect(fit.room, JSON.stringify(fit)).toBeGreaterThanOrEqual(fit.need);
+    });
+
     it("on a 360 px phone the board's columns stack: nothing scrolls sideways and the failed column is on screen", async () => {
       const { t, s, page } = get();
       const p = await page(t.url(`/rigs/${s.a.name}`), PHONE);
