@@ -261,8 +261,8 @@ describe("share", () => {
     await row.waitFor();
     const viewer = await page(url);
     await viewer.locator("[data-testid=rig-title]", { hasText: "alpha" }).waitFor();
-    operator.once("dialog", (d) => void d.accept()); // the confirm before a revocation
     await row.locator("[data-testid=share-revoke]").click();
+    await operator.locator("[data-testid=confirm-revoke][open] [data-testid=action-submit]").click(); // the app's own confirmation
     await row.getByText("revoked").waitFor();
     await viewer.getByText(/token is missing, invalid, expired or revoked/).waitFor();
   });
