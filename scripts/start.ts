@@ -20,8 +20,8 @@ import { chmodSync, createWriteStream, existsSync, mkdirSync, writeFileSync, typ
 import { basename, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import WebSocket from "ws";
-import { signToken } from "../party/auth.ts";
-import { redactGitUrl, type Bead, type Convoy, type Rig, type ShareResult, type SlingResult } from "../party/protocol.ts";
+import { signToken, verifyToken } from "../party/auth.ts";
+import { redactGitUrl, type Bead, type Convoy, type Rig, type ShareLink, type ShareResult, type SlingResult } from "../party/protocol.ts";
 import { DocReplica } from "../client/doc-sync.ts";
 import { plain } from "../party/plain-text.ts";
 import { callHttp } from "../client/tools.ts";
@@ -31,7 +31,8 @@ import { buildGtIfStale } from "./build-gt.ts";
 import { STATE_DIR, ensureLocalState } from "../container/local-state.ts";
 import { DemoPlanner, demoHold, nextDelayMs, type DemoWork, type TownLoad } from "./living-demo.ts";
 import { DEFAULT_DAILY_BUDGET, START_HELP, StartOptionError, isPreset, parseStartOptions, type StartOptions } from "./start-options.ts";
-import { convoyLine, failedBeadLine, rigLine, tail } from "./terminal.ts";
+import { convoyLine, failedBeadLine, rigLine, stoppedMessage, tail } from "./terminal.ts";
+import { linkNote, operatorVerdict, readKeptLinks, shareVerdict, writeKeptLinks } from "./town-link.ts";
 import { presetOf } from "../container/presets/index.ts";
 import type { PresetName } from "../container/presets/types.ts";
 
@@ -163,19 +164,35 @@ function step(text: string): void {
 }
 
 /** Children in their own process groups, stopped as groups (partykit dev spawns workerd and esbuild). */
-const children: ChildProcess[] = [];
+const children: { child: ChildProcess; name: string; detail?: string }[] = [];
 let stopping = false;
+/**
+ * Stops every child (its process group), waits up to 10 s for each to exit (the container stops
+ * its agents first), then says what was stopped and where the town is kept, and exits.
+ */
 function stopAll(code = 0): void {
   if (stopping) return;
   stopping = true;
-  for (const child of children) {
+  const ended = children.map(
+    ({ child }) =>
+      new Promise<boolean>((resolveEnded) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolveEnded(true);
+        child.once("exit", () => resolveEnded(true));
+        setTimeout(() => resolveEnded(false), 10_000).unref();
+      }),
+  );
+  for (const { child } of children) {
     try {
       process.kill(-child.pid!, "SIGTERM");
     } catch {
       // already gone
     }
   }
-  setTimeout(() => process.exit(code), 500).unref();
+  void Promise.all(ended).then((exited) => {
+    const stopped = children.map(({ child, name, detail }, i) => ({ name, pid: child.pid!, exited: exited[i]!, ...(detail ? { detail } : {}) })).reverse();
+    console.log(`\n${stoppedMessage(stopped, { stateDir: STATE_DIR, ...(SHARED_DIR !== STATE_DIR ? { sharedDir: SHARED_DIR } : {}) })}`);
+    process.exit(code);
+  });
 }
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
@@ -194,9 +211,17 @@ function logFile(name: string): WriteStream {
   return log;
 }
 
-function startChild(name: string, file: string, args: string[], ready: RegExp, logName: string, env: Record<string, string> = {}): Promise<ChildProcess> {
+function startChild(
+  name: string,
+  file: string,
+  args: string[],
+  ready: RegExp,
+  logName: string,
+  env: Record<string, string> = {},
+  detail?: string,
+): Promise<ChildProcess> {
   const child = spawn(file, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...env } });
-  children.push(child);
+  children.push({ child, name, ...(detail ? { detail } : {}) });
   const log = logFile(logName);
   // The last of what it said, for the terminal if it stops on its own (a real error, shown whole).
   let recent = "";
@@ -310,11 +335,24 @@ await startChild(
   ],
   /Ready on/,
   "partykit",
+  {},
+  `on port ${port}`,
 );
 
 const host = `127.0.0.1:${port}`;
 const exp = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
-const operator = await signToken({ role: "operator", town, exp }, state.secret);
+// The links printed by an earlier start are printed again while they are good (scripts/town-link.ts).
+const keptLinks = readKeptLinks(STATE_DIR);
+const keptOperator = keptLinks?.town === town ? keptLinks.operator : undefined;
+const keptCheck = keptOperator ? await verifyToken(keptOperator.token, state.secret) : null;
+const operatorReuse = operatorVerdict(
+  keptLinks,
+  town,
+  keptCheck?.ok === true && keptCheck.payload.role === "operator" && keptCheck.payload.town === town,
+  Date.now(),
+);
+const operator = operatorReuse.reuse ? keptOperator!.token : await signToken({ role: "operator", town, exp }, state.secret);
+const operatorUntil = operatorReuse.reuse ? keptOperator!.expiresAt : exp * 1000;
 const containerToken = await signToken({ role: "container", town, exp }, state.secret);
 const call = <T>(tool: string, args: unknown = {}) => callHttp<T>({ host, party: "main", room: town, token: operator }, tool, args);
 
@@ -371,6 +409,7 @@ await startChild(
     GT_CONTAINER_TOKEN: containerToken,
     TMPDIR: containerTmp,
   },
+  "and the agents it ran",
 );
 step(`logs: ${join(LOG_DIR, "container.log")} (agents' output, merges, leases); partykit.log and build.log beside it`);
 
@@ -446,17 +485,26 @@ if (convoys().length === 0) {
   step(`slung convoy "${convoy.title}": ${convoy.beads.map((b) => `${b.title} → ${b.rigName}`).join("; ")}`);
 }
 
-const share = await call<ShareResult>("gt_share", { path: `/t/${town}`, ttl_s: 7 * 24 * 3600 });
+// The read-only link: the earlier start's while the town still lists it unrevoked, else a new one.
+const listed = await call<ShareLink[]>("gt_share_list");
+const shareReuse = shareVerdict(keptLinks, town, listed, Date.now());
+const share = shareReuse.reuse
+  ? keptLinks!.share!
+  : await call<ShareResult>("gt_share", { path: `/t/${town}`, ttl_s: 7 * 24 * 3600 }).then((r) => ({ id: r.id, path: r.path, expiresAt: r.expiresAt }));
+writeKeptLinks(STATE_DIR, { town, operator: { token: operator, expiresAt: operatorUntil }, share });
+const until = (ms: number) => new Date(ms).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 const pace = every[0] === every[1] ? `${every[0]} s` : `${every[0]}–${every[1]} s`;
 console.log(`
 Townhall is running: town "${town}".
 
   Dashboard (operator): http://${host}/t/${town}?token=${operator}
+    (${linkNote(operatorReuse, operatorUntil, until)})
   Read-only link:       http://${host}${share.path}
+    (${linkNote(shareReuse, share.expiresAt, until)})
 
   ${livingLine(pace)}
   More tokens: npm run token -- --role <operator|viewer|agent|container> --town ${town}
-  Ctrl-C stops; npm start again resumes this town; delete ${STATE_DIR}${SHARED_DIR !== STATE_DIR ? ` (and ${SHARED_DIR})` : ""} to start over.
+  Ctrl-C stops; npm start again resumes this town with these links; delete ${STATE_DIR}${SHARED_DIR !== STATE_DIR ? ` (and ${SHARED_DIR})` : ""} to start over.
 `);
 
 if (options.living) void livingDemo();

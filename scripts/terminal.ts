@@ -52,3 +52,23 @@ export function plural(n: number, word: string): string {
 export function tail(text: string, n = 20): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
 }
+
+/** A child `npm start` ran, as its Ctrl-C message names it. */
+export type Stopped = { name: string; pid: number; detail?: string; exited: boolean };
+
+/**
+ * What `npm start` says when it stops: each thing it had started and whether it ended (the town
+ * container stops its agents with it), where the town is kept, and how to start again or over.
+ */
+export function stoppedMessage(stopped: readonly Stopped[], kept: { stateDir: string; sharedDir?: string }): string {
+  const what = stopped.length
+    ? stopped.map((s) => `  ${s.exited ? "stopped" : "still stopping (sent SIGTERM)"}: ${s.name}${s.detail ? ` ${s.detail}` : ""} (pid ${s.pid})`).join("\n")
+    : "  nothing was running yet";
+  const also = kept.sharedDir ? ` (and ${kept.sharedDir}: the rigs' workspace and demo repositories)` : "";
+  return [
+    "npm start stopped:",
+    what,
+    `The town is kept in ${kept.stateDir}${also}: its rooms' storage (partykit-state/), logs (logs/) and the links it printed (links.json).`,
+    `npm start resumes it with the same links while they are good; delete ${kept.stateDir}${kept.sharedDir ? ` and ${kept.sharedDir}` : ""} to start over.`,
+  ].join("\n");
+}

@@ -23,6 +23,14 @@ it("the overview draws 24 hourly bars per rig with this hour's closes, and worki
   }
   await charts.locator("[data-testid=closed-by-hour][data-total='2']").waitFor();
   expect(await charts.locator("[data-testid=hour-bar]").last().getAttribute("data-count")).toBe("2");
+  // Readable at its size: drawn at least 150 × 40 px, with its axis: the busiest hour's count at the top, the first hour and "now" below.
+  const bars = charts.locator("[data-testid=closed-by-hour]");
+  const box = (await bars.boundingBox())!;
+  expect(box.width).toBeGreaterThanOrEqual(150);
+  expect(box.height).toBeGreaterThanOrEqual(40);
+  expect(await bars.locator("[data-testid=hour-axis-top]").textContent()).toBe("2");
+  expect(await bars.locator("[data-testid=hour-axis-start]").textContent()).toMatch(/^\d\d:00$/);
+  expect(await bars.locator("text", { hasText: "now" }).count()).toBe(1);
 
   const container = await standIn(t, alpha);
   h.later(() => container.close());
@@ -57,6 +65,14 @@ it("a convoy's page draws its burn-down with a point per finished bead", async (
   await p.locator("[data-testid=burn-down][data-done='2']").waitFor();
   expect(await chart.locator("[data-testid=burn-point]").count()).toBe(2);
   expect(await chart.getAttribute("aria-label")).toContain("2 of 4 beads closed, 2 to go");
+  // Real axes: every whole bead from 0 to 4 (not "4, 2, 0"), and distinct times increasing left to right.
+  expect(await chart.locator("[data-testid=burn-y-tick]").allTextContents()).toEqual(["0", "1", "2", "3", "4"]);
+  const times = chart.locator("[data-testid=burn-x-tick]");
+  await expect.poll(() => times.count()).toBeGreaterThanOrEqual(2);
+  const labels = await times.allTextContents();
+  expect(new Set(labels).size, labels.join(" ")).toBe(labels.length);
+  const ats = (await times.evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-at"))))) as number[];
+  expect(ats).toEqual([...ats].sort((a, b) => a - b));
   // A failed bead is not done work: no step for it, and the caption says so.
   await t.rigCall(alpha, "gt_bead_update", { bead_id: byTitle("Tag").beadId, status: "failed" });
   await p.locator("[data-testid=convoy-burn-down]", { hasText: "1 failed" }).waitFor();

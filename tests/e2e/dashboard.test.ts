@@ -264,8 +264,8 @@ describe("share", () => {
     await row.waitFor();
     const viewer = await page(url);
     await viewer.locator("[data-testid=rig-title]", { hasText: "alpha" }).waitFor();
-    operator.once("dialog", (d) => void d.accept()); // the confirm before a revocation
     await row.locator("[data-testid=share-revoke]").click();
+    await operator.locator("[data-testid=confirm-revoke][open] [data-testid=action-submit]").click(); // the app's own confirmation
     await row.getByText("revoked").waitFor();
     await viewer.getByText(/token is missing, invalid, expired or revoked/).waitFor();
   });
@@ -315,7 +315,7 @@ describe("operator actions", () => {
     expect(refusal).toMatch(/No rig can take this/);
     expect(refusal).toMatch(/alpha/);
     expect(refusal).toMatch(/docs/);
-    await sling.getByRole("button", { name: "Close" }).click();
+    await sling.getByRole("button", { name: "Cancel" }).click();
     await p.locator("[data-testid=rig-card][data-rig=docs] [data-testid=bead-total]", { hasText: "1" }).waitFor();
 
     // A convoy over both rigs: the form opens the convoy view.

@@ -6,7 +6,7 @@
  * with its reason on the terminal, and `--quiet` makes none. The terminal has no build noise.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -40,8 +40,8 @@ afterAll(async () => {
 });
 
 /** `npm start` with these arguments, in a state directory of its own. */
-async function startDemo(args: string[]): Promise<Demo> {
-  const stateDir = mkdtempSync(join(tmpdir(), "townhall-demo-"));
+async function startDemo(args: string[], again?: Demo): Promise<Demo> {
+  const stateDir = again?.stateDir ?? mkdtempSync(join(tmpdir(), "townhall-demo-"));
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", TS_LOADER, "scripts/start.ts", "--port", String(port), ...args], {
     detached: true,
@@ -79,7 +79,8 @@ async function startDemo(args: string[]): Promise<Demo> {
       await exited;
     },
   };
-  demos.push(demo);
+  if (!again) demos.push(demo);
+  else demos.unshift(demo); // stopped before its state directory is removed
   return demo;
 }
 
@@ -138,7 +139,21 @@ describe("npm start", () => {
     const kept = readFileSync(containerLog!, "utf8");
     expect(kept).toMatch(/\[backend\] ready/);
     expect(kept).toMatch(/\[docs\] merged gt\//);
-  }, 240_000);
+
+    // Ctrl-C said what it stopped and where the town is kept.
+    expect(out).toMatch(/npm start stopped:\n {2}stopped: the container and the agents it ran \(pid \d+\)\n {2}stopped: partykit dev on port \d+ \(pid \d+\)/);
+    expect(out).toContain(`The town is kept in ${stateDir}`);
+    // The first start made its links; a second start in the same state prints the same ones, and says so.
+    const [, firstShare] = out.match(/Read-only link: +(http:\/\/\S+)\n +\(new, valid until [^)]+\(none kept from an earlier start\)\)/) ?? [];
+    expect(firstShare, out).toBeDefined();
+    expect(statSync(join(stateDir, "links.json")).mode & 0o777).toBe(0o600);
+    const again = await startDemo(["--quiet"], demo);
+    const [, secondShare] = await again.seen(/Read-only link: +(http:\/\/\S+)\n +\(reused from an earlier start, valid until /);
+    const [, secondDashboard] = await again.seen(/Dashboard \(operator\): (http:\/\/\S+)\n +\(reused from an earlier start/);
+    expect(new URL(secondShare!).search).toBe(new URL(firstShare!).search);
+    expect(new URL(secondDashboard!).search).toBe(new URL(dashboard!).search);
+    await again.stop();
+  }, 300_000);
 
   it("keeps the town busy after the first convoy: new work without anyone acting, and a failing bead named with why", async () => {
     const demo = await startDemo(["--every", "1-2"]);

@@ -10,8 +10,9 @@ import { e2eTown, type E2ETown } from "./fixtures.ts";
 import type { TruthContext, TruthPart } from "./truth/part.ts";
 import lane from "./truth/lane.ts";
 import links from "./truth/links.ts";
+import small from "./truth/small.ts";
 
-const parts: TruthPart<any>[] = [lane, links];
+const parts: TruthPart<any>[] = [lane, links, small];
 
 const host = inject("e2eHost");
 const secret = inject("e2eSecret");

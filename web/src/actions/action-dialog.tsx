@@ -15,6 +15,8 @@ export function ActionDialog(
     submit: string;
     testid: string;
     danger?: boolean;
+    /** The leave-without-acting button's label (FormDialog: "Cancel" unless told). */
+    cancel?: string;
     /** An optional note; `max` its length (notes 2,000, reasons 500, as the room allows). */
     note?: { label: string; hint?: string; name?: string; max?: number };
     onClose: () => void;
@@ -45,6 +47,7 @@ export function ActionDialog(
       title={props.title}
       submit={props.submit}
       danger={props.danger}
+      cancel={props.cancel}
       busy={busy()}
       error={error()}
       onClose={props.onClose}

@@ -117,11 +117,20 @@ export default function BeadActions(props: { bead: Bead }) {
         </Show>
       </div>
       {/* Outside the bar, which hides once nothing applies: a move's result must outlive the bead's close. */}
-      <MoveDialog town={town} from={rig.rig} beadId={props.bead.id} title={props.bead.title} open={dialog() === "move"} onClose={() => setDialog(null)} />
+      <MoveDialog
+        town={town}
+        from={rig.rig}
+        beadId={props.bead.id}
+        title={props.bead.title}
+        requires={props.bead.requires}
+        open={dialog() === "move"}
+        onClose={() => setDialog(null)}
+      />
       <ActionDialog
         open={dialog() === "close"}
         title="Close this bead?"
         submit="Close bead"
+        cancel="Keep open"
         danger
         testid="confirm-close"
         onClose={() => setDialog(null)}

@@ -16,6 +16,13 @@ export function FormDialog(
     footer?: JSX.Element;
     /** A confirmation with nothing to type: focus its button, so Enter confirms and Escape cancels. */
     focusSubmit?: boolean;
+    /**
+     * The button that leaves without acting: "Cancel" unless told, so it is never read as the action
+     * ("Close" beside "Close bead"). A dialog that has done its work may say "Close".
+     */
+    cancel?: string;
+    /** The action may not be taken yet (e.g. a warning not acknowledged). */
+    blocked?: boolean;
   }>,
 ) {
   let dialog!: HTMLDialogElement;
@@ -54,13 +61,13 @@ export function FormDialog(
         </Show>
         {props.footer}
         <div class="flex justify-end gap-2 pt-1">
-          <button type="button" class={btn} onClick={() => props.onClose()}>
-            Close
+          <button type="button" class={btn} data-testid="action-cancel" onClick={() => props.onClose()}>
+            {props.cancel ?? "Cancel"}
           </button>
           <button
             type="submit"
             class={props.danger ? btn.replace("text-zinc-800", "text-rose-700") : btnPrimary}
-            disabled={props.busy}
+            disabled={props.busy || props.blocked}
             data-testid="action-submit"
             autofocus={props.focusSubmit}
           >

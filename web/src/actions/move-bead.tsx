@@ -1,17 +1,41 @@
 /** Re-sling a bead to another rig (`gt_bead_move` in the town room): a new bead there, this one closed as moved. */
 import { For, Show, createEffect, createMemo, createSignal, on } from "solid-js";
-import type { BeadMoveResult, Rig } from "../../../party/protocol.ts";
+import type { Bead, BeadMoveResult, Rig } from "../../../party/protocol.ts";
 import type { TownStore } from "../stores/town.tsx";
 import { input } from "../ui/kit.tsx";
 import { shortId } from "../lib/time.ts";
+import { missingCapabilities } from "../lib/capabilities.ts";
 import { FieldLabel, FormDialog, run } from "./dialog.tsx";
-import { describe, townTool } from "./api.ts";
+import { describe, rigTool, townTool } from "./api.ts";
 
-export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; title: string; open: boolean; onClose: () => void }) {
+/**
+ * `requires`: the bead's required capabilities, when the caller knows them. The server moves a bead
+ * to any rig it names (no placement check), so a target lacking one is warned of here, and the move
+ * waits for the operator to say they mean it.
+ */
+export function MoveDialog(props: {
+  town: TownStore;
+  from: Rig;
+  beadId: string;
+  title: string;
+  requires?: readonly string[];
+  open: boolean;
+  onClose: () => void;
+}) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string | null>(null);
   const [moved, setMoved] = createSignal<BeadMoveResult | null>(null);
   const targets = createMemo(() => props.town.sortedRigs().filter((r) => r.id !== props.from.id));
+  const [picked, setPicked] = createSignal<string>("");
+  const [accepted, setAccepted] = createSignal(false);
+  // Read from the bead's rig when the caller did not pass them (the attention lane's items do not carry them).
+  const [asked, setAsked] = createSignal<readonly string[] | null>(null);
+  const requires = () => props.requires ?? asked();
+  const missing = createMemo(() => {
+    const target = targets().find((r) => r.name === picked()) ?? targets()[0];
+    const needs = requires();
+    return target && needs ? missingCapabilities(needs, target.capabilities) : [];
+  });
   let rig!: HTMLSelectElement;
   createEffect(
     on(
@@ -20,12 +44,20 @@ export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; 
         if (!open) return;
         setError(null);
         setMoved(null);
+        setPicked(rig?.value ?? "");
+        setAccepted(false);
+        if (props.requires === undefined)
+          void rigTool<Bead>(props.town, props.from, "gt_bead_status", { bead_id: props.beadId }).then(
+            (bead) => setAsked(bead.requires),
+            () => setAsked(null), // unknown: the move itself still says what the server refuses
+          );
       },
     ),
   );
   const submit = async () => {
     if (moved()) return props.onClose();
     if (!rig.value) return setError("Pick the rig to move it to.");
+    if (missing().length && !accepted()) return setError(`Tick the box to move it to a rig without ${missing().join(", ")}.`);
     // `from` names this rig: the town may not have placed the bead (it was made in the rig), so it
     // may not know where it is.
     const result = await run(
@@ -45,6 +77,8 @@ export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; 
       onClose={props.onClose}
       onSubmit={() => void submit()}
       testid="move-dialog"
+      cancel={moved() ? "Close" : "Cancel"}
+      blocked={!moved() && missing().length > 0 && !accepted()}
       footer={
         <Show when={moved()}>
           {(m) => (
@@ -64,7 +98,17 @@ export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; 
         counts the new one in its place.
       </p>
       <FieldLabel label="Rig">
-        <select ref={rig} class={input} name="rig" autofocus disabled={!!moved()}>
+        <select
+          ref={rig}
+          class={input}
+          name="rig"
+          autofocus
+          disabled={!!moved()}
+          onChange={(e) => {
+            setPicked(e.currentTarget.value);
+            setAccepted(false);
+          }}
+        >
           <Show when={targets().length} fallback={<option value="">No other rig in this town</option>}>
             <For each={targets()}>
               {(r) => (
@@ -77,6 +121,21 @@ export function MoveDialog(props: { town: TownStore; from: Rig; beadId: string; 
           </Show>
         </select>
       </FieldLabel>
+      <Show when={!moved() && missing().length}>
+        <div class="space-y-2 rounded-md bg-amber-500/10 px-3 py-2 text-sm text-amber-900 dark:text-amber-200" role="alert" data-testid="move-missing">
+          <p>
+            This rig lacks what the bead requires:{" "}
+            <span class="font-mono font-semibold" data-testid="move-missing-list">
+              {missing().join(", ")}
+            </span>
+            . Its agents may not be able to do the work.
+          </p>
+          <label class="flex items-center gap-2">
+            <input type="checkbox" data-testid="move-accept" checked={accepted()} onChange={(e) => setAccepted(e.currentTarget.checked)} />
+            Move it there anyway
+          </label>
+        </div>
+      </Show>
     </FormDialog>
   );
 }

@@ -54,6 +54,7 @@ export function SendMailDialog(props: { open: boolean; onClose: () => void; to?:
       }}
       onSubmit={submit}
       testid="mail-dialog"
+      cancel={sent() ? "Close" : "Cancel"}
       footer={
         <Show when={sent()}>
           {(s) => (

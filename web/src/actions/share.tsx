@@ -12,6 +12,7 @@ import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
 import { FormDialog, FieldLabel, run } from "./dialog.tsx";
+import { ActionDialog } from "./action-dialog.tsx";
 import { describe, townTool } from "./api.ts";
 
 const TTLS = [
@@ -44,9 +45,11 @@ export default function ShareButton() {
     if (result) setLink({ url: `${window.location.origin}${result.path}`, expiresAt: result.expiresAt });
     await refresh();
   };
+  // The link a revoke waits to be confirmed for, in the app's own dialog (never the browser's box).
+  const [revoking, setRevoking] = createSignal<ShareLink | null>(null);
   const revoke = async (id: string) => {
-    if (!window.confirm("Revoke this link? Pages open on it close at once, and it opens nothing any more.")) return;
-    if (await run({ busy: setBusy, error: setError }, () => townTool<ShareLink>(town, "gt_share_revoke", { id }), describe)) await refresh();
+    await townTool<ShareLink>(town, "gt_share_revoke", { id });
+    await refresh();
   };
   return (
     <>
@@ -56,6 +59,7 @@ export default function ShareButton() {
         onClick={() => {
           setLink(null);
           setCopied(false);
+          setError(null); // an earlier opening's error is not this one's
           setOpen(true);
           void refresh();
         }}
@@ -71,6 +75,7 @@ export default function ShareButton() {
         onClose={() => setOpen(false)}
         onSubmit={mint}
         testid="share-dialog"
+        cancel="Close"
       >
         <p class="text-sm text-zinc-500">
           Anyone with the link sees <span class="font-mono">{location.pathname}</span> live, with no controls, until it expires.
@@ -125,7 +130,7 @@ export default function ShareButton() {
                     </span>
                     <span class="shrink-0 text-zinc-500">{l.revokedAt ? "revoked" : `until ${absolute(l.expiresAt)}`}</span>
                     <Show when={!l.revokedAt}>
-                      <button type="button" class={`${btn} px-2 py-0.5 text-xs`} data-testid="share-revoke" onClick={() => void revoke(l.id)}>
+                      <button type="button" class={`${btn} px-2 py-0.5 text-xs`} data-testid="share-revoke" onClick={() => setRevoking(l)}>
                         Revoke
                       </button>
                     </Show>
@@ -136,6 +141,20 @@ export default function ShareButton() {
           </div>
         </Show>
       </FormDialog>
+      {/* A sibling of the Share dialog, not inside its form: it opens above it, and its submit is its own. */}
+      <ActionDialog
+        open={revoking() !== null}
+        title="Revoke this link?"
+        submit="Revoke link"
+        danger
+        testid="confirm-revoke"
+        onClose={() => setRevoking(null)}
+        act={() => revoke(revoking()!.id)}
+      >
+        <p class="text-sm text-zinc-600 dark:text-zinc-300">
+          Pages open on <span class="break-all font-mono">{revoking()?.path}</span> close at once, and the link opens nothing any more.
+        </p>
+      </ActionDialog>
     </>
   );
 }

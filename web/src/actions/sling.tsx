@@ -60,6 +60,7 @@ export function SlingDialog(props: { town: TownStore; open: boolean; onClose: ()
       }}
       onSubmit={submit}
       testid="sling-dialog"
+      cancel={result() ? "Close" : "Cancel"}
       footer={
         <Show when={result()}>
           {(r) => (

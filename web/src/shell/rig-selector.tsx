@@ -21,12 +21,14 @@ export function RigSelector() {
     }
     return { needing, fine };
   });
+  // As wide as the chosen rig's line ("backend — 1 stalled, 1 escalation"), up to 36rem on a wide
+  // screen: a fixed 18rem box cut it at 1440 px. Narrower screens give it what the header has left.
   return (
     <label class="flex min-w-0 items-center">
       <span class="sr-only">Rig</span>
       <select
         data-testid="rig-selector"
-        class="max-w-44 sm:max-w-72 rounded-md border-0 bg-white py-1 pl-2 pr-7 text-sm ring-1 ring-inset ring-zinc-300 focus:ring-2 focus:ring-blue-500 dark:bg-zinc-900 dark:ring-zinc-700"
+        class="field-sizing-content max-w-full sm:max-w-72 lg:max-w-[36rem] rounded-md border-0 bg-white py-1 pl-2 pr-7 text-sm ring-1 ring-inset ring-zinc-300 focus:ring-2 focus:ring-blue-500 dark:bg-zinc-900 dark:ring-zinc-700"
         title="Go to a rig (/); rigs that need attention are listed first, with what needs it"
         value={params.rig ?? ""}
         onChange={(e) => {

@@ -159,47 +159,45 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
   const navClass = (active: boolean) =>
     `rounded-md px-2 py-1 text-sm ${active ? "bg-zinc-200/70 font-medium text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"}`;
   return (
-    <header class="sticky top-0 z-20 border-b border-zinc-200 bg-zinc-50/85 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/85">
-      <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-2 px-3 py-2 sm:px-6">
-        <a href={base} class="flex min-w-0 items-center gap-2 font-semibold" title="Town overview (g o)">
+    <header class="sticky top-0 z-20 border-b border-zinc-200 bg-zinc-50/85 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/85" data-testid="town-header">
+      {/* On a phone, two rows of 28 px controls (every control kept): the town and its controls, then
+          the views and the rig picker. From sm up, one row that wraps as it needs. */}
+      <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-1.5 gap-y-0.5 px-3 py-0.5 sm:gap-x-3 sm:gap-y-2 sm:px-6 sm:py-2">
+        <a href={base} class="flex min-w-0 flex-1 items-center gap-1.5 font-semibold sm:flex-none sm:gap-2" title="Town overview (g o)">
           <span class="grid size-6 shrink-0 place-items-center rounded-md bg-zinc-900 text-xs text-white dark:bg-zinc-100 dark:text-zinc-900">T</span>
           <span class="truncate font-mono text-sm" data-testid="town-name">
             {town.town}
           </span>
         </a>
-        <nav class="flex items-center gap-1" aria-label="Town">
-          <Show when={town.reach.kind === "town" || (town.reach.kind === "scope" && !town.reach.convoy)}>
-            <a
-              href={base}
-              class={navClass(location.pathname === base || location.pathname === `${base}/`)}
-              aria-current={location.pathname === base ? "page" : undefined}
-            >
-              Overview
-            </a>
+        <div class="order-last flex w-full min-w-0 items-center gap-1 sm:order-none sm:w-auto sm:gap-3 max-sm:[&_select]:h-7 max-sm:[&_select]:py-0">
+          <nav class="flex shrink-0 items-center gap-1" aria-label="Town">
+            <Show when={town.reach.kind === "town" || (town.reach.kind === "scope" && !town.reach.convoy)}>
+              <a
+                href={base}
+                class={navClass(location.pathname === base || location.pathname === `${base}/`)}
+                aria-current={location.pathname === base ? "page" : undefined}
+              >
+                Overview
+              </a>
+            </Show>
+            <Show when={readsTownMail(town.session)}>
+              <a href={`${base}/mail`} class={navClass(location.pathname === `${base}/mail`)}>
+                Mail
+              </a>
+            </Show>
+          </nav>
+          {/* A convoy link reads no rig: no rig to pick. */}
+          <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>
+            <RigSelector />
           </Show>
-          <Show when={readsTownMail(town.session)}>
-            <a href={`${base}/mail`} class={navClass(location.pathname === `${base}/mail`)}>
-              Mail
-            </a>
-          </Show>
-        </nav>
-        {/* A convoy link reads no rig: no rig to pick. */}
-        <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>
-          <RigSelector />
-        </Show>
-        <div class="ml-auto flex flex-wrap items-center justify-end gap-2">
-          <SyncBadge sync={town.sync} label={town.reach.kind === "town" ? "Town" : town.reach.kind === "rig" ? "Rig" : "Scope"} />
+        </div>
+        <div class="flex shrink-0 items-center justify-end gap-1 sm:ml-auto sm:flex-wrap sm:gap-2 max-sm:[&>button]:h-7 max-sm:[&>button]:px-2 max-sm:[&>button]:py-0 max-sm:[&>div>button]:h-7 max-sm:[&>div>button]:px-2 max-sm:[&>div>button]:py-0">
+          <SyncBadge sync={town.sync} label={town.reach.kind === "town" ? "Town" : town.reach.kind === "rig" ? "Rig" : "Scope"} terse />
           <Show when={town.isOperator}>
             <ShareButton />
           </Show>
           <Identity onSignOut={props.onSignOut} />
-          <button
-            class={`${btn.replace("inline-flex", "hidden sm:inline-flex")}`}
-            aria-label="Keyboard shortcuts"
-            title="Keyboard shortcuts (?)"
-            data-testid="shortcuts-hint"
-            onClick={() => props.onHelp()}
-          >
+          <button class={btn} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" data-testid="shortcuts-hint" onClick={() => props.onHelp()}>
             <kbd class="font-mono text-xs">?</kbd>
           </button>
           <button

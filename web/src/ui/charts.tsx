@@ -4,38 +4,66 @@
  * through `currentColor`, and each chart says in words what it shows (aria-label, title).
  */
 import { For, Show, createMemo, createSignal, onCleanup, onMount } from "solid-js";
-import { hourStart, hourly, type BurnPoint } from "../lib/charts.ts";
+import { countTicks, hourStart, hourly, timeTicks, type BurnPoint } from "../lib/charts.ts";
 import { absolute } from "../lib/time.ts";
 
-/** Beads closed per hour over the last 24 h, the current hour on the right. */
+/**
+ * Beads closed per hour over the last 24 h, the current hour on the right: a small bar chart with
+ * its axis (0 and the busiest hour's count on the left; the first hour and "now" below), drawn at
+ * its own size so the text stays text-sized.
+ */
 export function HourBars(props: { counts: readonly number[] | undefined; now: number; class?: string }) {
   const hours = createMemo(() => hourly(props.counts));
-  const max = createMemo(() => Math.max(1, ...hours()));
+  const max = createMemo(() => Math.max(...hours()));
+  const top = createMemo(() => countTicks(max(), 2).at(-1)!);
   const total = createMemo(() => hours().reduce((a, n) => a + n, 0));
-  const W = 96;
-  const H = 24;
-  const bar = W / 24;
+  const pad = { l: 18, r: 2, t: 6, b: 13 };
+  const bar = 7;
+  const W = pad.l + 24 * bar + pad.r;
+  const H = 54;
+  const plot = H - pad.t - pad.b;
+  const hourLabel = (hoursAgo: number) => {
+    const d = new Date(hourStart(props.now, hoursAgo));
+    return `${String(d.getHours()).padStart(2, "0")}:00`;
+  };
   return (
     <svg
       viewBox={`0 0 ${W} ${H}`}
-      preserveAspectRatio="none"
-      class={`h-6 w-24 text-emerald-500 ${props.class ?? ""}`}
+      width={W}
+      height={H}
+      class={`shrink-0 text-zinc-500 ${props.class ?? ""}`}
       role="img"
-      aria-label={`${total()} beads closed in the last 24 hours`}
+      aria-label={`${total()} beads closed in the last 24 hours, at most ${max()} in an hour`}
       data-testid="closed-by-hour"
       data-total={total()}
+      data-max={max()}
     >
-      <line x1="0" x2={W} y1={H - 0.5} y2={H - 0.5} stroke="currentColor" stroke-opacity="0.25" stroke-width="1" />
-      <For each={hours()}>
-        {(n, i) => {
-          const h = () => (n === 0 ? 0 : Math.max(1.5, (n / max()) * (H - 2)));
-          return (
-            <rect x={i() * bar + 0.5} width={bar - 1} y={H - h()} height={h()} fill="currentColor" data-testid="hour-bar" data-count={n}>
-              <title>{`${n} closed, ${new Date(hourStart(props.now, 23 - i())).toLocaleTimeString(undefined, { hour: "numeric" })}`}</title>
-            </rect>
-          );
-        }}
-      </For>
+      <line x1={pad.l} x2={W - pad.r} y1={pad.t + plot + 0.5} y2={pad.t + plot + 0.5} stroke="currentColor" stroke-opacity="0.4" stroke-width="1" />
+      <line x1={pad.l} x2={W - pad.r} y1={pad.t + 0.5} y2={pad.t + 0.5} stroke="currentColor" stroke-opacity="0.2" stroke-dasharray="2 2" />
+      <text x={pad.l - 3} y={pad.t + 3} text-anchor="end" font-size="9" fill="currentColor" data-testid="hour-axis-top">
+        {top()}
+      </text>
+      <text x={pad.l - 3} y={pad.t + plot + 3} text-anchor="end" font-size="9" fill="currentColor">
+        0
+      </text>
+      <text x={pad.l} y={H - 2} font-size="9" fill="currentColor" data-testid="hour-axis-start">
+        {hourLabel(23)}
+      </text>
+      <text x={W - pad.r} y={H - 2} text-anchor="end" font-size="9" fill="currentColor">
+        now
+      </text>
+      <g class="text-emerald-500">
+        <For each={hours()}>
+          {(n, i) => {
+            const h = () => (n === 0 ? 0 : Math.max(1.5, (n / top()) * plot));
+            return (
+              <rect x={pad.l + i() * bar + 0.5} width={bar - 1} y={pad.t + plot - h()} height={h()} fill="currentColor" data-testid="hour-bar" data-count={n}>
+                <title>{`${n} closed, ${hourLabel(23 - i())}–${hourLabel(22 - i())}`}</title>
+              </rect>
+            );
+          }}
+        </For>
+      </g>
     </svg>
   );
 }
@@ -108,11 +136,16 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
     onCleanup(() => observer.disconnect());
   });
   const H = 160;
-  const pad = { l: 28, r: 8, t: 8, b: 20 };
+  const pad = { l: 28, r: 12, t: 8, b: 20 };
   const start = () => props.points[0]?.at ?? props.end;
   const span = () => Math.max(1, props.end - start());
   const x = (at: number) => pad.l + ((at - start()) / span()) * (width() - pad.l - pad.r);
-  const y = (remaining: number) => pad.t + (1 - remaining / Math.max(1, props.total)) * (H - pad.t - pad.b);
+  // Whole beads on the y axis, evenly spaced from 0 to the first tick at or above the total.
+  const ticks = createMemo(() => countTicks(props.total, 6));
+  const top = () => ticks().at(-1)!;
+  const y = (remaining: number) => pad.t + (1 - remaining / top()) * (H - pad.t - pad.b);
+  // About one time label per 90 px, so "Dec 8 20:20" labels never touch.
+  const times = createMemo(() => timeTicks(start(), props.end, Math.max(2, Math.floor((width() - pad.l - pad.r) / 90))));
   const path = createMemo(() => {
     const pts = props.points;
     if (!pts.length) return "";
@@ -120,7 +153,6 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
     for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i]!.at)} V${y(pts[i]!.remaining)}`;
     return `${d} H${x(props.end)}`;
   });
-  const ticks = createMemo(() => [...new Set([props.total, Math.round(props.total / 2), 0])]);
   const left = () => props.points[props.points.length - 1]?.remaining ?? props.total;
   return (
     <div ref={box} class="w-full">
@@ -132,13 +164,25 @@ export function BurnDown(props: { total: number; points: BurnPoint[]; end: numbe
         data-testid="burn-down"
         data-done={props.points.length - 1}
       >
-        <YGrid ticks={ticks()} y={y} left={pad.l} right={width() - pad.r} label={String} />
-        <text x={pad.l} y={H - 5} font-size="10" fill="currentColor">
-          {new Date(start()).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
-        </text>
-        <text x={width() - pad.r} y={H - 5} font-size="10" fill="currentColor" text-anchor="end">
-          {new Date(props.end).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}
-        </text>
+        <YGrid ticks={ticks()} y={y} left={pad.l} right={width() - pad.r} label={String} testid="burn-y-tick" />
+        <For each={times()}>
+          {(t) => (
+            <>
+              <line x1={x(t.at)} x2={x(t.at)} y1={H - pad.b} y2={H - pad.b + 3} stroke="currentColor" stroke-opacity="0.5" />
+              <text
+                x={x(t.at)}
+                y={H - 5}
+                font-size="10"
+                fill="currentColor"
+                text-anchor={x(t.at) > width() - pad.r - 32 ? "end" : x(t.at) < pad.l + 32 ? "start" : "middle"}
+                data-testid="burn-x-tick"
+                data-at={t.at}
+              >
+                {t.label}
+              </text>
+            </>
+          )}
+        </For>
         <path d={path()} fill="none" stroke-width="2" class="stroke-blue-500" stroke-linejoin="round" />
         <For each={props.points}>
           {(p, i) => (

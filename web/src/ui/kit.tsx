@@ -42,7 +42,8 @@ export function Ago(props: { at: number | null | undefined; fallback?: string })
 }
 
 /** Whether a panel's data is live, connecting, reconnecting (and stale since when) or refused. */
-export function SyncBadge(props: { sync: Sync; label?: string }) {
+/** `terse`: on a phone, while live, the dot alone says it (the words stay for screen readers); any other state is spelled out. */
+export function SyncBadge(props: { sync: Sync; label?: string; terse?: boolean }) {
   const status = () => props.sync.status();
   const text = () => {
     switch (status()) {
@@ -64,7 +65,7 @@ export function SyncBadge(props: { sync: Sync; label?: string }) {
       title={props.label ? `${props.label}: ${text()}` : text()}
     >
       <Dot tone={tone("sync", status())} pulse={status() === "live"} />
-      {text()}
+      <span class={props.terse && status() === "live" ? "max-sm:sr-only" : undefined}>{text()}</span>
       <Show when={status() !== "live" && props.sync.loaded() && props.sync.staleSince()}>
         {(since) => (
           <span class="opacity-80">

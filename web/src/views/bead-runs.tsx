@@ -19,21 +19,35 @@ export default function BeadRuns(props: { bead: Bead }) {
   const [log, setLog] = createSignal<AgentLogResult | null>(null);
   const [error, setError] = createSignal<string | null>(null);
   let asked = 0;
+  // A read that could not reach the server is tried again (2 s, 4 s … up to 30 s apart) and when
+  // the rig's connection is live again, so its error goes once the server answers.
+  const [retry, setRetry] = createSignal(0);
+  let failures = 0;
+  let again: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(again));
+  createEffect(
+    on(rig.sync.status, (status, before) => {
+      if (status === "live" && before !== undefined && before !== "live" && error()) setRetry((n) => n + 1);
+    }),
+  );
   // Read again when the bead moves on (a run starts or ends changes its status or run count).
   createEffect(
     on(
-      () => [props.bead.id, props.bead.status, props.bead.runs, chosen()] as const,
+      () => [props.bead.id, props.bead.status, props.bead.runs, chosen(), retry()] as const,
       ([beadId, , , run]) => {
+        clearTimeout(again);
         const ask = ++asked;
         readAgentLog({ town: town.town, rigId: rig.rig.id, token: town.session.token }, { bead_id: beadId, ...(run ? { run } : {}), limit: 2000 }).then(
           (result) => {
             if (ask !== asked) return; // an older answer, overtaken by a newer question
+            failures = 0;
             setLog(result);
             setError(null);
           },
           (e: unknown) => {
             if (ask !== asked) return;
             setError(e instanceof LogReadError ? e.message : String(e));
+            if (e instanceof LogReadError && e.code === "NETWORK") again = setTimeout(() => setRetry((n) => n + 1), Math.min(30_000, 2000 * 2 ** failures++));
           },
         );
       },

@@ -1,5 +1,5 @@
 /** Rig drill-down: unresolved escalations (with their actions), a bead board with a (virtualised) column per status, agents, mail. */
-import { For, Show, createMemo, lazy } from "solid-js";
+import { For, Show, createMemo, createSignal, lazy, onCleanup } from "solid-js";
 import type { Bead, BeadStatus } from "../../../party/protocol.ts";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
@@ -19,7 +19,19 @@ const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx")
 const PRIORITY_RANK = { critical: 0, high: 1, medium: 2, low: 3 } as const;
 const PRIORITY_MARK = { critical: "text-rose-500", high: "text-amber-500", medium: "text-zinc-400", low: "text-zinc-300 dark:text-zinc-600" } as const;
 
+/** Below Tailwind's md (768 px) the columns stack: each list is kept shorter so the next column shows. */
+const STACKED = "(max-width: 767.98px)";
+function createStacked() {
+  const query = window.matchMedia(STACKED);
+  const [stacked, setStacked] = createSignal(query.matches);
+  const onChange = () => setStacked(query.matches);
+  query.addEventListener("change", onChange);
+  onCleanup(() => query.removeEventListener("change", onChange));
+  return stacked;
+}
+
 export default function RigBoard() {
+  const stacked = createStacked();
   const rig = useRig();
   const town = useTown();
   const base = `/t/${town.town}/rigs/${rig.rig.name}`;
@@ -80,8 +92,10 @@ export default function RigBoard() {
         </Panel>
       </Show>
       <Show when={rig.sync.loaded()} fallback={<BoardSkeleton />}>
-        <div class="-mx-3 overflow-x-auto px-3 pb-2 sm:mx-0 sm:px-0" data-testid="board">
-          <div class="grid min-w-[64rem] grid-cols-5 gap-3">
+        {/* Columns stack on a phone (each its own list, the failed one on screen, not 670 px to the
+            right); from md up, five side by side, scrolled sideways only when narrower than that. */}
+        <div class="pb-2 md:overflow-x-auto" data-testid="board">
+          <div class="grid grid-cols-1 gap-3 md:min-w-[64rem] md:grid-cols-5">
             <For each={BEAD_STATUSES}>
               {(status) => (
                 <section
@@ -110,7 +124,7 @@ export default function RigBoard() {
                     <VirtualList
                       items={columns()[status]}
                       rowHeight={compact() ? 52 : 84}
-                      maxHeight="min(60vh, 36rem)"
+                      maxHeight={stacked() ? "min(45vh, 24rem)" : "min(60vh, 36rem)"}
                       class="px-2"
                       testid={`list-${status}`}
                       label={`${label(status)} beads`}
@@ -167,9 +181,9 @@ function BeadCard(props: { bead: Bead; href: string }) {
 /** The board's shape while the rig's document arrives: five columns of placeholder cards. */
 function BoardSkeleton() {
   return (
-    <div class="-mx-3 overflow-x-hidden px-3 sm:mx-0 sm:px-0" aria-busy="true" data-testid="board-skeleton">
+    <div class="overflow-x-hidden" aria-busy="true" data-testid="board-skeleton">
       <span class="sr-only">Loading the board…</span>
-      <div class="grid min-w-[64rem] grid-cols-5 gap-3">
+      <div class="grid grid-cols-1 gap-3 md:min-w-[64rem] md:grid-cols-5">
         <For each={BEAD_STATUSES}>
           {() => (
             <div class="space-y-2 rounded-xl border border-zinc-200 p-2 dark:border-zinc-800">
