@@ -36,5 +36,6 @@
  *       (gt_costs); the witness's nudge is no longer mail: it rides once on the reply to the agent's
  *       next tool call (`nudge` beside `value` or `error`); a preset runtime's output lines say what
  *       they are (OutputLine.kind, ok).
+ *   8 — gt_audit in both rooms (operators): who did what, paged (AuditPage, AuditEntry).
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
