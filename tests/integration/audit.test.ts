@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AuditEntry, AuditPage, Bead, Escalation, Rig, ShareResult } from "../../party/protocol.ts";
+import { gt } from "../helpers/gt.ts";
 import { startPartykit, type DevServer } from "../helpers/partykit.ts";
 import { fails, makeTown } from "../helpers/town.ts";
 
@@ -111,6 +112,15 @@ describe("audit trail", () => {
     expect(townTrail.every((e) => e.who.sub === "ada")).toBe(true);
     expect(townTrail.find((e) => e.action === "link_mint")).toMatchObject({ link: link.id });
     expect(JSON.stringify(townTrail)).not.toContain(link.token);
+
+    // `gt audit`: the rig's when a rig is set (by bead here), the town's with --town; one line each, and the next page.
+    const env = { GT_HOST: server.host, GT_TOWN: town.town, GT_RIG: alpha.id, GT_TOKEN: ada };
+    const [byBeadCli, townCli] = await Promise.all([gt(["audit", "--bead", bead.id, "--limit", "2"], env), gt(["audit", "--town"], env)]);
+    expect(byBeadCli).toMatchObject({ code: 0, stderr: "" });
+    expect(byBeadCli.stdout).toMatch(/^#\d+ \S+ \S+ ada \(operator ada-laptop-1\): resolved escalation "Disk full" — note: cleared \/tmp$/m);
+    expect(byBeadCli.stdout).toMatch(/^older: gt audit --before \d+$/m);
+    expect(townCli.stdout).toContain("ada (operator ada-laptop-1): made a read-only link for /t/");
+    expect(townCli.stdout.trim().split("\n")).toHaveLength(townTrail.length);
 
     // Who may read it: operators only; the town's for town-wide ones.
     const scoped = await town.token({ role: "operator", rig: alpha.id });
