@@ -174,6 +174,11 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
           <a href={`${base}/mail`} class={navClass(location.pathname === `${base}/mail`)}>
             Mail
           </a>
+          <Show when={town.isOperator}>
+            <a href={`${base}/audit`} class={navClass(location.pathname === `${base}/audit`)} data-testid="nav-audit">
+              Audit
+            </a>
+          </Show>
         </nav>
         <RigSelector />
         <div class="ml-auto flex flex-wrap items-center justify-end gap-2">

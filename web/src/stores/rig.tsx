@@ -2,7 +2,7 @@
  * One rig's live document (beads, agents, mail, escalations, activity) behind one context. Opened
  * when a rig view is shown and closed when the person leaves it (the provider's onCleanup).
  */
-import { createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
+import { createContext, createMemo, createSignal, useContext, type Accessor, type ParentProps } from "solid-js";
 import type { Agent, Bead, Escalation, FeedEvent, Mail, Rig } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
 
@@ -54,6 +54,9 @@ export function createRigStore(town: string, rig: Rig, token: string): RigStore 
 }
 
 const RigContext = createContext<RigStore>();
+
+/** The rig whose document is open (a rig view is shown), for what lives outside it: the town's search. */
+export const [openRig, setOpenRig] = createSignal<RigStore | null>(null);
 
 export function RigProvider(props: ParentProps<{ store: RigStore }>) {
   return <RigContext.Provider value={props.store}>{props.children}</RigContext.Provider>;
