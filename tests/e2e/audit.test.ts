@@ -3,11 +3,16 @@
  * (paged with "Older"; not shown to a viewer); the "/" search finding a bead, an agent, a mail and
  * a convoy and opening each; the board's filters and sort kept in the address across a reload.
  */
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { expect, it } from "vitest";
 import type { Bead, ConvoyProgress } from "../../party/protocol.ts";
 import { harness, live } from "./harness.ts";
 
 const h = harness();
+/** With SCREENSHOTS=1 the audit trail's screenshots go to docs/screenshots/, else to a temp dir (still taken: the page must fit a phone). */
+const SHOTS = process.env.SCREENSHOTS === "1" ? resolve(import.meta.dirname, "../../docs/screenshots") : mkdtempSync(join(tmpdir(), "townhall-audit-shots-"));
 
 it("shows who did what, with notes, on the bead, agent and town pages, paged; a viewer sees no trail", async () => {
   const t = await h.town("audit");
@@ -54,6 +59,18 @@ it("shows who did what, with notes, on the bead, agent and town pages, paged; a 
     'slung bead "Slung by ada" to rig alpha',
   );
   expect(await townTrail.locator("[data-testid=audit-entry][data-action=rig_add] [data-testid=audit-who]").textContent()).toBe("operator");
+  mkdirSync(SHOTS, { recursive: true });
+  await p.goto(t.url(`/rigs/alpha/beads/${bead.id}`, ada));
+  await trail.locator("[data-testid=audit-entry]").first().waitFor();
+  for (const [width, height] of [
+    [1440, 900],
+    [360, 780],
+  ] as const) {
+    await p.setViewportSize({ width, height });
+    await trail.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 120));
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    await p.screenshot({ path: join(SHOTS, `audit-trail-${width}.png`) });
+  }
 
   // A viewer (and so a share link) sees no trail: no section on the bead page, and the town's page says whose it is.
   const v = await h.page(t.url(`/rigs/alpha/beads/${bead.id}`, t.viewer));

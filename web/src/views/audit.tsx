@@ -102,14 +102,15 @@ function AuditRow(props: { entry: AuditEntry }) {
       <span class="text-xs text-zinc-500">
         {e.who.role} <Mono>{e.who.jti.slice(-8)}</Mono>
       </span>
-      <span class="min-w-0 flex-1" data-testid="audit-what">
-        {e.text}
-      </span>
-      <span class="text-xs text-zinc-500" title={new Date(e.at).toISOString()}>
+      {/* On a phone the time sits beside who, and what was done gets its own line. */}
+      <span class="ml-auto text-xs text-zinc-500 sm:order-last" title={new Date(e.at).toISOString()}>
         <Ago at={e.at} />
       </span>
+      <span class="min-w-0 basis-full sm:basis-0 sm:flex-1" data-testid="audit-what">
+        {e.text}
+      </span>
       <Show when={e.note}>
-        <p class="w-full text-zinc-600 dark:text-zinc-300" data-testid="audit-note">
+        <p class="order-last w-full text-zinc-600 dark:text-zinc-300" data-testid="audit-note">
           Note: {e.note}
         </p>
       </Show>
