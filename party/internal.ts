@@ -173,7 +173,14 @@ export type BeadState = {
  * its successor. Idempotent: a bead moved already answers where it went (which may be elsewhere).
  * Refused with CONFLICT when the bead is closed (done) or in review (its merge is under way).
  */
-export const beadMoveOut = z.strictObject({ bead_id: ulidString, to_rig: slug, to_rig_id: ulidString, new_bead_id: ulidString });
+export const beadMoveOut = z.strictObject({
+  bead_id: ulidString,
+  to_rig: slug,
+  to_rig_id: ulidString,
+  new_bead_id: ulidString,
+  /** The operator who asked (party/audit.ts auditWho), for the rig's audit trail. */
+  by: z.strictObject({ role: z.string().max(20), sub: z.string().max(120), jti: z.string().max(64), rig: z.string().max(26).optional() }).optional(),
+});
 
 /**
  * Rig → town (and the answer to bead_move_out): a bead was closed as moved; the town creates its

@@ -10,6 +10,7 @@
  * move to storage (`mailarchive:<to|from>:<identity>:<id>`), where checks, acknowledgements and
  * reads still find them.
  */
+import type { Staged } from "./audit.ts";
 import type { DurableOutbox } from "./durable-outbox.ts";
 import { DurableOutbox as Outbox } from "./durable-outbox.ts";
 import { acceptIncoming, markDelivered, markFailed, markRead, newMail, refusal, resend, unread } from "./mail.ts";
@@ -113,20 +114,27 @@ export class PostOffice {
    * Remote: the hop is tried now, so the sender learns at once whether the recipient exists; if the
    * hop fails, the mail and its outbox entry are stored in one write and the reply says queued.
    */
-  async send(fields: Pick<Mail, "id" | "from" | "to" | "subject" | "body">, isLocal: () => boolean): Promise<MailSendResult> {
+  async send(fields: Pick<Mail, "id" | "from" | "to" | "subject" | "body">, isLocal: () => boolean, audit?: Staged): Promise<MailSendResult> {
     const existing = this.host.get(fields.id) ?? (await this.archived(fields.id));
     if (existing) return resend(await this.full(existing), fields);
     const local = isLocal(); // may throw UNKNOWN_RECIPIENT: never for a retry of stored mail
     const now = Date.now();
     const mail = newMail(fields, now);
+    const result = await this.sendNew(mail, local, audit?.put ?? {});
+    await audit?.commit(); // the sender's audit entry was stored with the mail
+    return result;
+  }
+
+  private async sendNew(mail: Mail, local: boolean, extra: Record<string, unknown>): Promise<MailSendResult> {
+    const now = mail.sentAt;
     if (local) {
-      await this.receive(mail);
+      await this.receive(mail, extra);
       return { id: mail.id, state: "delivered" };
     }
     const attempt = await this.host.hop(mail).catch((error): Attempt => ({ kind: "retry", error: String(error) }));
     if (attempt.kind === "rejected") throw refusal(attempt.error);
     if (attempt.kind === "delivered") {
-      await this.store([markDelivered(mail, Date.now())], [this.host.feedEvent("mail", this.host.feedLine(mail))]);
+      await this.store([markDelivered(mail, Date.now())], [this.host.feedEvent("mail", this.host.feedLine(mail))], extra);
       return { id: mail.id, state: "delivered" };
     }
     const entry: OutboxEntry = {
@@ -138,16 +146,16 @@ export class PostOffice {
       nextAttemptAt: now + FIRST_RETRY_MS,
       lastError: attempt.error,
     };
-    await this.store([mail], [this.host.feedEvent("mail", `${this.host.feedLine(mail)} (queued)`)], { [Outbox.storageKey(mail.id)]: entry });
+    await this.store([mail], [this.host.feedEvent("mail", `${this.host.feedLine(mail)} (queued)`)], { ...extra, [Outbox.storageKey(mail.id)]: entry });
     await this.host.outbox().added(entry);
     return { id: mail.id, state: "queued" };
   }
 
   /** Stores a mail for a local recipient, once, and pushes it to the recipient's sockets. */
-  async receive(mail: Mail): Promise<void> {
+  async receive(mail: Mail, extra: Record<string, unknown> = {}): Promise<void> {
     const { record, isNew } = acceptIncoming(this.host.get(mail.id) ?? (await this.archived(mail.id)), mail, Date.now());
     if (!isNew) return;
-    const [stored] = await this.store([record], [this.host.feedEvent("mail", this.host.feedLine(mail))]);
+    const [stored] = await this.store([record], [this.host.feedEvent("mail", this.host.feedLine(mail))], extra);
     this.host.pushEvent(record.to, { type: "event", event: "mail", mail: stored! });
   }
 

@@ -47,14 +47,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * with the same schemas, so a call that succeeds never loads zod, and one with a bad argument still
  * ends in GtUsageError (exit 2), with or without a server.
  */
-export async function callAgentTool<T = unknown>(env: GtEnv, name: AgentToolName, args: Record<string, unknown> = {}): Promise<T> {
+export async function callAgentTool<T = unknown>(
+  env: GtEnv,
+  name: AgentToolName,
+  args: Record<string, unknown> = {},
+  /** A tool both rooms have (gt_audit): the room to call it in, over the one gtTool names. */
+  inRoom?: "rig" | "town",
+): Promise<T> {
   const found = gtTool(env, name);
   if (!found) {
     throw new GtUsageError(
       env.mode === "mayor" ? `${name} is a rig agent's tool, and GT_AGENT=mayor is the Mayor` : `${name} is the Mayor's tool (GT_AGENT=mayor)`,
     );
   }
-  const { tool, room } = found;
+  const { tool } = found;
+  const room = inRoom ?? found.room;
   if (room === "rig" && !env.rig)
     throw new GtUsageError("environment variables GT_RIG_ID and GT_RIG are not set (the id of the rig to act in: GT_RIG_ID, or GT_RIG when it holds the id)");
   let wire: Record<string, unknown>;

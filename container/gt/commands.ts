@@ -3,6 +3,7 @@
  * help its subcommands). A new command is an entry in its group's file and one here.
  */
 import { agentLog, agentRestart, agentStop } from "./agent.ts";
+import { audit } from "./audit.ts";
 import { beadMove, beadRetry, beadStatus } from "./bead.ts";
 import { checkpoint } from "./checkpoint.ts";
 import type { Command } from "./command.ts";
@@ -48,6 +49,8 @@ export const COMMANDS: readonly Command[] = [
   costs,
   budgetSet,
   budgetClear,
+  // Who did what (a rig's trail, or the town's).
+  audit,
 ];
 
 const BY_NAME = new Map(COMMANDS.map((command) => [command.name, command]));

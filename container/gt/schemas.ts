@@ -82,6 +82,7 @@ export const OPERATOR_INPUTS = {
   gt_agent_log: rigToolArgs.gt_agent_log,
   gt_costs: townToolArgs.gt_costs,
   gt_budget_set: townToolArgs.gt_budget_set,
+  gt_audit: rigToolArgs.gt_audit,
 } satisfies Record<keyof typeof OPERATOR_TOOLS, z.ZodObject>;
 
 /** The input schema of the tool `gt` calls by that name in that mode (as gtTool picks it), or null. */

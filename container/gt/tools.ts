@@ -162,7 +162,8 @@ export const OPERATOR_TOOLS: Record<
   | "gt_bead_move"
   | "gt_agent_log"
   | "gt_costs"
-  | "gt_budget_set",
+  | "gt_budget_set"
+  | "gt_audit",
   OperatorTool
 > = {
   gt_bead_retry: {
@@ -210,6 +211,13 @@ export const OPERATOR_TOOLS: Record<
   gt_budget_set: {
     description: "Set, raise or clear (null) a daily budget in USD or tokens, the town's or a rig's; reached, no new run starts there.",
     idempotent: true, // setting the same budget again changes nothing
+    room: "town",
+  },
+  gt_audit: {
+    description: "Who did what: operators' actions with their notes, newest first, a rig's (or the town's), by bead or agent.",
+    idempotent: true,
+    readOnly: true,
+    // The town's by default; `gt audit` calls the rig room's when it names a rig (callAgentTool's `room`).
     room: "town",
   },
 };

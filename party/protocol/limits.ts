@@ -57,6 +57,9 @@ export const LIMITS = {
   escalationsKept: 200,
   /** An operator's note on an escalation (acknowledge, resolve). */
   maxOperatorNote: 2_000,
+  /** Audit entries each room keeps (its oldest dropped past it), and the most one gt_audit page holds. */
+  auditKept: 2_000,
+  auditPage: 200,
   /** Why an operator retried a bead or stopped or restarted an agent: it goes into a bead's history, kept short. */
   maxOperatorReason: 200,
   /** Beads the town remembers placing (bead id → rig, for gt_bead_move); past this the oldest ids are forgotten. */

@@ -71,6 +71,17 @@ const branch = z
     message: "is not a valid git branch name",
   });
 
+/**
+ * `gt_audit`, in either room (operators): who did what, newest first. `bead_id` or `agent` keep the
+ * entries about that bead or agent; `before` is the `older` cursor of the page before; `limit` per page.
+ */
+const auditArgs = z.strictObject({
+  bead_id: ulidString.optional(),
+  agent: address.optional(),
+  before: z.number().int().min(1).optional(),
+  limit: z.number().int().min(1).max(LIMITS.auditPage).optional(),
+});
+
 export const townToolArgs = {
   gt_rig_add: z.strictObject({
     name: slug,
@@ -153,6 +164,8 @@ export const townToolArgs = {
   gt_mayor_token: empty,
   /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
   gt_token_refresh: empty,
+  /** Town-wide operators: the town's audit trail (slings, convoys, rigs, budgets, links, town mail). */
+  gt_audit: auditArgs,
 } as const;
 
 /** A container's lease epoch (see the lease frame). */
@@ -320,6 +333,8 @@ export const rigToolArgs = {
   gt_escalation_resolve: z.strictObject({ id: ulidString, note: operatorNote.optional() }),
   /** Container, agents (while their run is current): the caller's token again with a fresh expiry. */
   gt_token_refresh: empty,
+  /** Operators of the rig: the rig's audit trail (operators' actions on its beads, agents, escalations, mail). */
+  gt_audit: auditArgs,
 } as const;
 
 export type TownTool = keyof typeof townToolArgs;
@@ -356,3 +371,54 @@ export type CostsResult = {
   days: { day: string; totals: UsageTotals }[];
   rigs: { name: string; today: UsageTotals; budget: Budget | null; hold: BudgetHold | null; costByHour: number[] }[];
 };
+
+/** What an audit entry says an operator did (docs/protocol.md lists each and where it is kept). */
+export const AUDIT_ACTIONS = [
+  "bead_create",
+  "bead_update",
+  "bead_close",
+  "bead_fail",
+  "bead_reopen",
+  "bead_retry",
+  "bead_move",
+  "escalation_ack",
+  "escalation_resolve",
+  "agent_stop",
+  "agent_restart",
+  "mail_send",
+  "sling",
+  "convoy_create",
+  "rig_add",
+  "rig_update",
+  "rig_remove",
+  "budget_set",
+  "budget_clear",
+  "link_mint",
+  "link_revoke",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+/**
+ * Who did it, as the acting token carries it: its role, subject (`sub`), id (`jti`: what a
+ * revocation names, not a secret) and rig scope. Never the token itself.
+ */
+export type AuditWho = { role: string; sub: string; jti: string; rig?: string };
+/** One action in a room's audit trail. `seq` counts up per room; `text` says what was done, plainly. */
+export type AuditEntry = {
+  seq: number;
+  at: number;
+  who: AuditWho;
+  action: AuditAction;
+  text: string;
+  note?: string;
+  rig?: string;
+  bead?: string;
+  agent?: string;
+  convoy?: string;
+  link?: string;
+};
+/**
+ * `gt_audit`: a page, newest first. `older`: pass it as `before` for the next page (null: no more
+ * kept). `kept`: how many entries the room keeps at most; `dropped`: whether older ones were dropped
+ * past that bound (they are gone, not paged).
+ */
+export type AuditPage = { entries: AuditEntry[]; older: number | null; kept: number; dropped: boolean };

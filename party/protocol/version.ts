@@ -39,6 +39,7 @@
  *   8 — a link reveals nothing outside its view's rig(s): the town document is for town-wide tokens,
  *       town and mail links and containers; rig, bead and agent links and rig-scoped viewers read
  *       their rig's document only; convoy links and rig-scoped operators read the town's `scope`
- *       document (/docs/scope: their convoy; their rigs and the convoys those are in).
+ *       document (/docs/scope: their convoy; their rigs and the convoys those are in). gt_audit in
+ *       both rooms (operators): who did what, paged (AuditPage, AuditEntry).
  */
 export const PROTOCOL_VERSION = 8;

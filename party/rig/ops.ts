@@ -23,7 +23,7 @@ import { CLOSE, parseAddress, type Bead, type Mail } from "../protocol.ts";
 import { createRig, type NewBead } from "../work/index.ts";
 import type { Effects } from "./effects.ts";
 import type { RigParts } from "./steps.ts";
-import type { RigMeta } from "./store/index.ts";
+import type { AuditOf, RigMeta } from "./store/index.ts";
 import type { SummaryPush } from "./summary-push.ts";
 
 export type OpsHost = RigParts &
@@ -42,9 +42,9 @@ export class RigOps {
   constructor(private readonly host: OpsHost) {}
 
   /** Creates a bead (W17, idempotent by id) and dispatches it; answers it as stored (live or archived). */
-  async createBead(bead: NewBead): Promise<Bead> {
+  async createBead(bead: NewBead, audit?: () => AuditOf | undefined): Promise<Bead> {
     const { store, steps } = this.host;
-    await steps.work(async () => ({ type: "bead_create" as const, bead, archived: store.bead(bead.id) ? undefined : await store.archived(bead.id) }));
+    await steps.work(async () => ({ type: "bead_create" as const, bead, archived: store.bead(bead.id) ? undefined : await store.archived(bead.id) }), audit);
     return (await store.anyBead(bead.id))!;
   }
 
@@ -130,7 +130,16 @@ export class RigOps {
         if (args.to_rig_id === meta.rigId) return errorResponse("INVALID_ARGS", `bead ${args.bead_id} is in rig ${meta.name} already`);
         const event = { type: "operator_move", beadId: args.bead_id, toRig: args.to_rig, toRigId: args.to_rig_id, newBeadId: args.new_bead_id } as const;
         // Only closed beads leave the document (retention): one of those was moved already, or is done.
-        const bead = await steps.work(async () => ({ ...event, archived: store.bead(args.bead_id) ? undefined : await store.archived(args.bead_id) }));
+        // The operator who asked the town for it is in the rig's audit trail, in the same write as the close.
+        const audit = (): AuditOf | undefined => {
+          const live = store.bead(args.bead_id);
+          if (!args.by || !live || live.movedTo) return undefined;
+          return {
+            who: args.by,
+            drafts: [{ action: "bead_move", text: `moved bead "${live.title}" to rig ${args.to_rig}`, rig: meta.name, bead: args.bead_id }],
+          };
+        };
+        const bead = await steps.work(async () => ({ ...event, archived: store.bead(args.bead_id) ? undefined : await store.archived(args.bead_id) }), audit);
         // A bead moved already answers where it went; the town tells a retry (same rig) from a second move.
         const where = bead.movedTo!;
         const notice = await store.moveNotice(bead, { toRig: where.rig, toRigId: args.to_rig_id, newBeadId: where.beadId }, meta);

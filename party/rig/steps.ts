@@ -5,7 +5,7 @@
 import type { PostOffice } from "../post-office.ts";
 import { step, type ReplyOf, type WorkEvent } from "../work/index.ts";
 import type { Effects } from "./effects.ts";
-import type { RigStore } from "./store/index.ts";
+import type { AuditOf, RigStore } from "./store/index.ts";
 
 /** What the room hands each part of its wiring: its store, its lane, its mail, and which room it is. */
 export type RigParts = { store: RigStore; steps: Steps; post: () => PostOffice; roomId(): string };
@@ -28,12 +28,15 @@ export class Steps {
     return run;
   }
 
-  /** One event through the machine; answers its reply once the runs it ended or began are noted. */
-  async work<E extends WorkEvent>(source: EventSource<E>): Promise<ReplyOf<E>> {
+  /**
+   * One event through the machine; answers its reply once the runs it ended or began are noted. An
+   * operator's action names itself in `audit`: its entry goes into the same write as its step.
+   */
+  async work<E extends WorkEvent>(source: EventSource<E>, audit?: AuditOf | (() => AuditOf | undefined)): Promise<ReplyOf<E>> {
     const noted: Promise<void>[] = [];
     const reply = await this.serially(async () => {
       const event = typeof source === "function" ? await source() : source;
-      const first = await this.apply(event, noted);
+      const first = await this.apply(event, noted, typeof audit === "function" ? audit() : audit);
       if (first.then === "dispatch") await this.apply({ type: "dispatch" }, noted);
       return first.reply;
     });
@@ -41,10 +44,10 @@ export class Steps {
     return reply;
   }
 
-  private async apply<E extends WorkEvent>(event: E, noted: Promise<void>[]) {
+  private async apply<E extends WorkEvent>(event: E, noted: Promise<void>[], audit?: AuditOf) {
     const now = Date.now();
     const t = step(this.store.workState(), event, now);
-    await this.effects.written(await this.store.commit(t, now));
+    await this.effects.written(await this.store.commit(t, now, audit));
     noted.push((await this.effects.carry(t)).noted);
     return t;
   }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { agentName } from "../agent-output.ts";
 import { outputScope, type RoomRef } from "../access.ts";
+import { auditWho, withNote, type AuditDraft } from "../audit.ts";
 import { newId } from "../ids.ts";
 import { tool, type Caller, type LiveServices, type ToolSpec } from "../live/index.ts";
 import { routeFromRig } from "../mail.ts";
@@ -16,6 +17,7 @@ import type { RigEnv } from "./config.ts";
 import type { RigOps } from "./ops.ts";
 import type { Relay } from "./relay.ts";
 import type { RigParts } from "./steps.ts";
+import type { AuditOf } from "./store/index.ts";
 
 export type ToolsHost = RigParts &
   Pick<LiveServices, "rateLimit" | "tokenRefreshTool"> & {
@@ -59,14 +61,30 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
   /** The run an agent's own call names (its token's); others name none. */
   const runOf = (caller: Caller) => (caller.token.role === "agent" ? caller.token.run : undefined);
   const epochOf = (caller: Caller, epoch: number | undefined) => (caller.token.role === "container" ? epoch : null);
+  /** An operator's action for the audit trail (the container's and agents' calls are not operators' actions). */
+  const by = (caller: Caller, draft: Omit<AuditDraft, "rig">): AuditOf | undefined =>
+    caller.token.role === "operator" ? { who: auditWho(caller.token), drafts: [{ ...draft, rig: rigName() }] } : undefined;
+  const titled = (id: string) => {
+    const bead = store.bead(id);
+    return bead ? `bead "${bead.title}"` : `bead ${id}`;
+  };
 
-  const sendMail = (args: z.infer<typeof rigToolArgs.gt_mail_send>, caller: Caller): Promise<MailSendResult> => {
+  const sendMail = async (args: z.infer<typeof rigToolArgs.gt_mail_send>, caller: Caller): Promise<MailSendResult> => {
     const meta = store.requireMeta();
     const from =
       caller.token.role === "operator" && (args.as === undefined || args.as === "operator") ? "operator" : requireAgent(acting(caller, args.as)).identity;
     const fields = { id: args.id ?? newId(), from, to: args.to, subject: args.subject, body: args.body };
+    const audit = by(caller, {
+      action: "mail_send",
+      text: `sent mail as ${from} to ${args.to}: "${args.subject}"`,
+      ...(store.agent(args.to) ? { agent: args.to } : {}),
+    });
+    const staged = audit ? store.audit.stage(audit.who, audit.drafts) : undefined;
     // Another rig or the town goes through the town, which resolves rig names.
-    return host.post().send(fields, () => routeFromRig(args.to, meta.name, new Map(store.agents().map((a) => [a.identity, a]))).kind === "local");
+    const sent = await host
+      .post()
+      .send(fields, () => routeFromRig(args.to, meta.name, new Map(store.agents().map((a) => [a.identity, a]))).kind === "local", staged);
+    return sent;
   };
 
   return {
@@ -83,26 +101,49 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     gt_mail_read: tool(rigToolArgs.gt_mail_read, everyone, async (args, caller) => host.post().read(requireAgent(acting(caller, args.as)).identity, args.id)),
     gt_mail_check: tool(rigToolArgs.gt_mail_check, everyone, async (args, caller) => host.post().check(requireAgent(acting(caller, args.as)).identity)),
     gt_mail_ack: tool(rigToolArgs.gt_mail_ack, everyone, async (args, caller) => host.post().ack(requireAgent(acting(caller, args.as)).identity, args.ids)),
-    gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args) =>
-      host.ops.createBead({
-        id: args.id ?? newId(),
-        title: args.title,
-        body: args.body ?? "",
-        priority: args.priority ?? "medium",
-        requires: args.requires ?? [],
-        ...(args.model ? { model: args.model } : {}),
-      }),
-    ),
+    gt_bead_create: tool(rigToolArgs.gt_bead_create, ["operator"], (args, caller) => {
+      const id = args.id ?? newId();
+      return host.ops.createBead(
+        {
+          id,
+          title: args.title,
+          body: args.body ?? "",
+          priority: args.priority ?? "medium",
+          requires: args.requires ?? [],
+          ...(args.model ? { model: args.model } : {}),
+        },
+        () => (store.bead(id) ? undefined : by(caller, { action: "bead_create", text: `created bead "${args.title}"`, bead: id })),
+      );
+    }),
     gt_bead_status: tool(rigToolArgs.gt_bead_status, everyone, async (args): Promise<BeadStatusResult> => {
       const bead = await store.wholeBead((await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id));
       // An open bead says why it waits while a budget holds the rig's dispatch (W22).
       const hold = store.requireMeta().hold;
       return bead.status === "open" && hold ? { ...bead, hold } : bead;
     }),
-    gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args) => {
+    gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args, caller) => {
       const { bead_id: beadId, assignee, status, ...edits } = args;
-      if (status === "open" || status === "closed" || status === "failed") await work({ type: "operator_set_status", beadId, status });
-      await work({ type: "bead_edit", beadId, status: status === "in_progress" || status === "in_review" ? status : undefined, edits, assignee });
+      const setsStatus = status === "open" || status === "closed" || status === "failed";
+      const changed = [...Object.keys(edits), ...(assignee !== undefined ? ["assignee"] : []), ...(status && !setsStatus ? [`status ${status}`] : [])];
+      const audit = () => {
+        const bead = titled(beadId);
+        const also = changed.length ? ` (${changed.join(", ")})` : "";
+        const draft =
+          status === "closed"
+            ? ({ action: "bead_close", text: `closed ${bead}${also}` } as const)
+            : status === "failed"
+              ? ({ action: "bead_fail", text: `marked ${bead} failed${also}` } as const)
+              : status === "open"
+                ? ({ action: "bead_reopen", text: `reopened ${bead}${also}` } as const)
+                : ({ action: "bead_update", text: `edited ${bead}: ${changed.join(", ") || "nothing"}` } as const);
+        const agent = assignee ?? store.bead(beadId)?.assignee ?? undefined;
+        return by(caller, { ...draft, bead: beadId, ...(agent ? { agent } : {}) });
+      };
+      if (setsStatus) await work({ type: "operator_set_status", beadId, status }, audit);
+      await work(
+        { type: "bead_edit", beadId, status: status === "in_progress" || status === "in_review" ? status : undefined, edits, assignee },
+        setsStatus ? undefined : audit,
+      );
       return store.wholeBead(requireBead(beadId));
     }),
     gt_list_beads: tool(rigToolArgs.gt_list_beads, staff, async (args) => store.beads().filter((b) => !args.status || b.status === args.status)),
@@ -143,19 +184,29 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     gt_token_refresh: host.tokenRefreshTool((token) =>
       token.role === "agent" ? tokenRenewalRefusal(token.agent ? store.agent(token.agent) : undefined, token.run) : null,
     ),
-    gt_escalation_ack: tool(rigToolArgs.gt_escalation_ack, ["operator"], (args) => updateEscalation(args.id, "acknowledged", args.note)),
-    gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], (args) => updateEscalation(args.id, "resolved", args.note)),
+    gt_escalation_ack: tool(rigToolArgs.gt_escalation_ack, ["operator"], (args, caller) => updateEscalation(args.id, "acknowledged", args.note, caller)),
+    gt_escalation_resolve: tool(rigToolArgs.gt_escalation_resolve, ["operator"], (args, caller) => updateEscalation(args.id, "resolved", args.note, caller)),
     // The operator's actions on work (W14, W15): each one step of the work machine.
-    gt_bead_retry: tool(rigToolArgs.gt_bead_retry, ["operator"], async (args) => {
-      await work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined });
+    gt_bead_retry: tool(rigToolArgs.gt_bead_retry, ["operator"], async (args, caller) => {
+      await work({ type: "operator_retry", beadId: args.bead_id, note: args.note || undefined }, () =>
+        by(caller, withNote({ action: "bead_retry", text: `retried ${titled(args.bead_id)}`, bead: args.bead_id }, args.note)),
+      );
       return store.wholeBead(requireBead(args.bead_id)); // as stored (with its new rev)
     }),
-    gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args) =>
-      work({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined }),
+    gt_agent_stop: tool(rigToolArgs.gt_agent_stop, ["operator"], (args, caller) =>
+      work({ type: "operator_stop_agent", identity: args.identity, reason: args.reason || undefined }, () =>
+        agentAction(caller, "agent_stop", args.identity, args.reason),
+      ),
     ),
-    gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args) =>
-      work({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined }),
+    gt_agent_restart: tool(rigToolArgs.gt_agent_restart, ["operator"], (args, caller) =>
+      work({ type: "operator_restart_agent", identity: args.identity, reason: args.reason || undefined }, () =>
+        agentAction(caller, "agent_restart", args.identity, args.reason),
+      ),
     ),
+    gt_audit: tool(rigToolArgs.gt_audit, ["operator"], async (args) => {
+      store.requireMeta();
+      return store.audit.page(args);
+    }),
     gt_done: tool(rigToolArgs.gt_done, everyone, (args, caller) =>
       work({ type: "done", identity: acting(caller, args.as), branch: args.branch, summary: args.summary, run: runOf(caller) }),
     ),
@@ -217,10 +268,26 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
     ...(host.env().testHooks ? testTools() : {}),
   };
 
-  function updateEscalation(id: string, to: "acknowledged" | "resolved", note: string | undefined) {
+  function updateEscalation(id: string, to: "acknowledged" | "resolved", note: string | undefined, caller: Caller) {
     // An escalation retention moved out is read in the lane, so the step sees it as it is then.
     const stored = async () => (store.escalation(id) ? undefined : await store.archivedEscalation(id));
-    return work(async () => ({ type: "escalation_update" as const, id, to, note: note || undefined, stored: await stored() }));
+    const audit = () => {
+      const escalation = store.escalation(id);
+      const what = escalation ? `escalation "${escalation.title}"` : `escalation ${id}`;
+      const about = { ...(escalation?.beadId ? { bead: escalation.beadId } : {}), ...(escalation?.from ? { agent: escalation.from } : {}) };
+      const draft =
+        to === "acknowledged"
+          ? ({ action: "escalation_ack", text: `acknowledged ${what}` } as const)
+          : ({ action: "escalation_resolve", text: `resolved ${what}` } as const);
+      return by(caller, withNote({ ...draft, ...about }, note));
+    };
+    return work(async () => ({ type: "escalation_update" as const, id, to, note: note || undefined, stored: await stored() }), audit);
+  }
+
+  function agentAction(caller: Caller, action: "agent_stop" | "agent_restart", identity: string, reason: string | undefined): AuditOf | undefined {
+    const hook = store.agent(identity)?.hook;
+    const text = `${action === "agent_stop" ? "stopped" : "restarted"} agent ${identity}${hook ? ` (on ${titled(hook)})` : ""}`;
+    return by(caller, withNote({ action, text, agent: identity, ...(hook ? { bead: hook } : {}) }, reason));
   }
 
   function requireRef(): RoomRef {

@@ -7,6 +7,7 @@
  */
 import type * as Party from "partykit/server";
 import { coversRig, townWide } from "../access.ts";
+import { auditWho, type AuditDraft, type AuditLog, type Staged } from "../audit.ts";
 import { DurableOutbox } from "../durable-outbox.ts";
 import type { Caller, LiveServices, RoomReply } from "../live/index.ts";
 import type { OutboxEntry } from "../outbox.ts";
@@ -21,6 +22,8 @@ export type Town = Pick<LiveServices, "feedEvent" | "rateLimit" | "pushEvent" | 
   readonly outbox: DurableOutbox;
   readonly secret: string;
   readonly config: TownConfig;
+  /** Who did what in the town (party/audit.ts): slings, convoys, rigs, budgets, links, town mail. */
+  readonly audit: AuditLog;
   /** A signed room-to-room call to one of the town's rig rooms. Throws on network failure. */
   callRig(rigId: string, op: string, body: unknown): Promise<RoomReply>;
 };
@@ -80,6 +83,11 @@ export function requireTownWide(caller: Caller, what: string): void {
 /** A rig-scoped token acts only on its rig(s). */
 export function requireCovers(caller: Caller, rig: Rig): void {
   if (!coversRig(caller.token, rig.id)) throw new ToolError("FORBIDDEN", `this token is scoped to another rig than ${rig.name}`);
+}
+
+/** An action's audit entry, staged: its puts go into the action's write, then `commit` (party/audit.ts). */
+export function audited(town: Town, caller: Caller, draft: AuditDraft): Staged {
+  return town.audit.stage(auditWho(caller.token), [draft]);
 }
 
 /** The storage puts of outbox entries, to go in the same write as the records they belong to. */

@@ -8,9 +8,10 @@ import { mailEnvelope } from "../internal.ts";
 import { routeFromTown, unknownRecipient } from "../mail.ts";
 import { classifyReply, type Attempt } from "../outbox.ts";
 import { PostOffice } from "../post-office.ts";
+import type { Staged } from "../audit.ts";
 import { TOWN_DOC, ToolError, parseAddress, townToolArgs, type Mail, type MailSendResult } from "../protocol.ts";
 import { newId } from "../ids.ts";
-import { ROLES, requireTownWide, rigByName, type Town } from "./context.ts";
+import { ROLES, audited, requireTownWide, rigByName, type Town } from "./context.ts";
 
 export class TownMail {
   /** Mail of `mayor` and `operator`, and the hops to rigs (see PostOffice). */
@@ -40,7 +41,11 @@ export class TownMail {
         const from = caller.token.role === "agent" ? "mayor" : (args.from ?? "operator");
         if (caller.token.role === "agent" && args.from && args.from !== "mayor") throw new ToolError("FORBIDDEN", "the Mayor sends as mayor");
         this.town.rateLimit(caller, "mail");
-        return this.send({ ...args, from });
+        const audit =
+          caller.token.role === "operator"
+            ? audited(this.town, caller, { action: "mail_send", text: `sent mail as ${from} to ${args.to}: "${args.subject}"` })
+            : undefined;
+        return this.send({ ...args, from }, audit);
       }),
       gt_mail_check: tool(townToolArgs.gt_mail_check, ROLES.mailers, async (args, caller) => this.post.check(this.inboxOf(caller, args.as))),
       gt_mail_ack: tool(townToolArgs.gt_mail_ack, ROLES.mailers, async (args, caller) => this.post.ack(this.inboxOf(caller, args.as), args.ids)),
@@ -78,13 +83,17 @@ export class TownMail {
     return "mayor";
   }
 
-  private send(args: { to: string; subject: string; body: string; from: string; id?: string | undefined }): Promise<MailSendResult> {
+  private send(args: { to: string; subject: string; body: string; from: string; id?: string | undefined }, audit?: Staged): Promise<MailSendResult> {
     const fields = { id: args.id ?? newId(), from: args.from, to: args.to, subject: args.subject, body: args.body };
-    return this.post.send(fields, () => {
-      const route = routeFromTown(args.to);
-      if (route.kind === "rig" && !rigByName(this.town, route.rigName)) throw unknownRecipient(args.to, "no such rig");
-      return route.kind === "local";
-    });
+    return this.post.send(
+      fields,
+      () => {
+        const route = routeFromTown(args.to);
+        if (route.kind === "rig" && !rigByName(this.town, route.rigName)) throw unknownRecipient(args.to, "no such rig");
+        return route.kind === "local";
+      },
+      audit,
+    );
   }
 
   /** Delivers to the recipient's rig room, resolving the rig name now (it may have been removed). */

@@ -3,6 +3,7 @@
  * asks the source rig to close the bead as moved, and `bead_moved` brings the same move from the
  * source rig's outbox; either applies it, once, one move at a time.
  */
+import { auditWho } from "../audit.ts";
 import { beadMoved } from "../internal.ts";
 import { jsonResponse, tool, type Caller, type ToolSpec } from "../live/index.ts";
 import { ToolError, townToolArgs, type BeadMoveResult } from "../protocol.ts";
@@ -44,7 +45,7 @@ export class Mover {
     this.town.rateLimit(caller, "bead");
     let reply: { status: number; body: any };
     try {
-      reply = await this.town.callRig(plan.source.id, "bead_move_out", plan.request);
+      reply = await this.town.callRig(plan.source.id, "bead_move_out", { ...plan.request, by: auditWho(caller.token) });
     } catch (error) {
       throw new ToolError(
         "INTERNAL",

@@ -9,7 +9,7 @@ import { forTown } from "../feed.ts";
 import { newId } from "../ids.ts";
 import { feedNotice, summaryPush, type rigIdsReply } from "../internal.ts";
 import { TOWN_DOC, ToolError, redactGitUrl, townToolArgs, type Rig } from "../protocol.ts";
-import { ROLES, outboxPuts, requireCovers, requireRig, requireTownWide, rigById, rigsOf, sendNow, type Town } from "./context.ts";
+import { ROLES, audited, outboxPuts, requireCovers, requireRig, requireTownWide, rigById, rigsOf, sendNow, type Town } from "./context.ts";
 import type { ConvoyBook } from "./convoy-tools.ts";
 import { rigUpdateEntry, wipeEntry } from "./entries.ts";
 import { convoysWithoutRig, newRig, refuseNewRig, refuseTakenName, rigInitOf, seesRealUrl, updatedRig, withSummary } from "./registry.ts";
@@ -37,11 +37,13 @@ export class RigTools {
         const reply = await town.callRig(rig.id, "init", rigInitOf(town.id, rig, now));
         if (reply.status !== 200) throw new ToolError("INTERNAL", `rig room init failed: HTTP ${reply.status}`);
         refuseTakenName(rigsOf(town), args.name); // added meanwhile
+        const audit = audited(town, caller, { action: "rig_add", text: `added rig ${rig.name}`, rig: rig.name });
         await town.records.write(
           [{ collection: TOWN_DOC.rigs, key: rig.id, value: rig }],
           [town.feedEvent("rig", `rig ${rig.name} added`, { rig: rig.name })],
-          { put: { [gitUrlKey(rig.id)]: args.git_url } },
+          { put: { [gitUrlKey(rig.id)]: args.git_url, ...audit.put } },
         );
+        await audit.commit();
         await this.added(rig);
         return rig;
       }),
@@ -52,6 +54,7 @@ export class RigTools {
         // Registry entry gone, its convoy beads failed and the wipe queued in one write: from here on
         // mail to the rig is refused and every convoy can still land.
         const convoys = convoysWithoutRig(this.convoys.live(), rig, Date.now());
+        const audit = audited(town, caller, { action: "rig_remove", text: `removed rig ${rig.name}`, rig: rig.name });
         await town.records.write(
           [
             { collection: TOWN_DOC.rigs, key: rig.id, value: null },
@@ -66,8 +69,9 @@ export class RigTools {
               }),
             ),
           ],
-          { put: outboxPuts([entry]), delete: [gitUrlKey(rig.id)] },
+          { put: { ...outboxPuts([entry]), ...audit.put }, delete: [gitUrlKey(rig.id)] },
         );
+        await audit.commit();
         await sendNow(town, [entry]);
         await this.convoys.retireLanded();
         return { removed: rig.name, id: rig.id };
@@ -79,13 +83,15 @@ export class RigTools {
         requireCovers(caller, rig);
         const { rig: next, what } = updatedRig(rig, args);
         const entry = rigUpdateEntry(rig.id, next.maxPolecats, Date.now());
+        const audit = audited(town, caller, { action: "rig_update", text: `updated rig ${rig.name}: ${what}`, rig: rig.name });
         await town.records.write(
           [{ collection: TOWN_DOC.rigs, key: rig.id, value: next }],
           [town.feedEvent("rig", `rig ${rig.name} updated: ${what}`, { rig: rig.name })],
           {
-            put: outboxPuts([entry]),
+            put: { ...outboxPuts([entry]), ...audit.put },
           },
         );
+        await audit.commit();
         await sendNow(town, [entry]);
         return next;
       }),

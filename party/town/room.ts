@@ -18,11 +18,12 @@
  */
 import type * as Party from "partykit/server";
 import { signToken } from "../auth.ts";
+import { AuditLog } from "../audit.ts";
 import { DurableOutbox } from "../durable-outbox.ts";
 import { LiveRoom, liveParty, errorResponse, jsonResponse, tool, type LiveServices, type ToolTable } from "../live/index.ts";
 import { TOWN_DOC, townToolArgs } from "../protocol.ts";
 import { BeadIndex } from "./bead-index.ts";
-import { requireTownWide, townConfig, type Town } from "./context.ts";
+import { ROLES, requireTownWide, townConfig, type Town } from "./context.ts";
 import { ConvoyBook } from "./convoy-tools.ts";
 import { Deliveries } from "./deliveries.ts";
 import { TownMail } from "./mail-tools.ts";
@@ -79,6 +80,7 @@ class TownRoom {
   private async started(): Promise<void> {
     await this.outbox.load();
     await this.index.load();
+    await this.town.audit.load();
     void this.rigs.wakeAll();
   }
 
@@ -109,6 +111,11 @@ class TownRoom {
         };
       }),
       gt_token_refresh: tokenRefreshTool(),
+      // Who did what in the town: for town-wide operators (rig-scoped ones read their rig room's).
+      gt_audit: tool(townToolArgs.gt_audit, ROLES.operator, async (args, caller) => {
+        requireTownWide(caller, "read the town's audit trail");
+        return this.town.audit.page(args);
+      }),
     };
   }
 
@@ -155,6 +162,7 @@ function lend(live: LiveServices, room: Party.Room, outbox: DurableOutbox): Town
     storage: room.storage,
     outbox,
     config: townConfig(room.env),
+    audit: new AuditLog(room.storage),
     callRig: (rigId, op, body) => live.callRoom("rig", `${live.roomId()}.${rigId}`, op, body),
     feedEvent: live.feedEvent,
     rateLimit: live.rateLimit,

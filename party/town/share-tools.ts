@@ -7,7 +7,7 @@ import { signToken } from "../auth.ts";
 import { newId } from "../ids.ts";
 import { tool, type ToolSpec } from "../live/index.ts";
 import { ToolError, townToolArgs, type ShareLink, type ShareResult } from "../protocol.ts";
-import { ROLES, outboxPuts, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
+import { ROLES, audited, outboxPuts, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
 import { revokeEntry } from "./entries.ts";
 import { newLink, parseSharePath, shareView, sortLinks, tokenExp } from "./share.ts";
 
@@ -23,7 +23,11 @@ export function shareTools(town: Town): Record<string, ToolSpec<any>> {
       const view = shareView(parsed.view, (name) => requireRig(town, name).id);
       const { claims, link } = newLink(town.id, newId(), parsed.path, view, args.ttl_s, Date.now());
       const token = await signToken(claims, town.secret);
-      await town.records.write([], [town.feedEvent("share", `read-only link made for ${parsed.path}`)], { put: { [`${PREFIX}${link.id}`]: link } });
+      const audit = audited(town, caller, { action: "link_mint", text: `made a read-only link for ${parsed.path}`, link: link.id });
+      await town.records.write([], [town.feedEvent("share", `read-only link made for ${parsed.path}`)], {
+        put: { [`${PREFIX}${link.id}`]: link, ...audit.put },
+      });
+      await audit.commit();
       return { id: link.id, path: `${parsed.path}?token=${token}`, token, expiresAt: link.expiresAt, view };
     }),
     gt_share_list: tool(townToolArgs.gt_share_list, ROLES.operator, async (_args, caller) => {
@@ -40,9 +44,11 @@ export function shareTools(town: Town): Record<string, ToolSpec<any>> {
       const revoked: ShareLink = { ...link, revokedAt: Date.now() };
       // Every rig room hears of it through the outbox, so a link's open pages close everywhere.
       const entries = rigsOf(town).map((rig) => revokeEntry(rig.id, link.id, tokenExp(link), Date.now()));
+      const audit = audited(town, caller, { action: "link_revoke", text: `revoked the read-only link for ${link.path}`, link: link.id });
       await town.records.write([], [town.feedEvent("share", `read-only link for ${link.path} revoked`)], {
-        put: { [`${PREFIX}${link.id}`]: revoked, ...outboxPuts(entries) },
+        put: { [`${PREFIX}${link.id}`]: revoked, ...outboxPuts(entries), ...audit.put },
       });
+      await audit.commit();
       await town.revokeToken(link.id, tokenExp(link));
       await sendNow(town, entries);
       return revoked;

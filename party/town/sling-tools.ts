@@ -11,7 +11,7 @@ import type { OutboxEntry } from "../outbox.ts";
 import { TOWN_DOC, ToolError, townToolArgs, type Convoy, type ConvoyProgress, type SlingResult } from "../protocol.ts";
 import type { z } from "zod";
 import type { BeadIndex } from "./bead-index.ts";
-import { ROLES, outboxPuts, requireCovers, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
+import { ROLES, audited, outboxPuts, requireCovers, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
 import type { ConvoyBook } from "./convoy-tools.ts";
 import { newConvoy, progress, requireRoomForBeads, withProgress } from "./convoys.ts";
 import { beadEntries, candidates, place, remember, type BeadSpec, type Placement, type RecentPlacement } from "./placement.ts";
@@ -55,11 +55,18 @@ export class Placer {
     const { beadId, rigName, reason } = placement!;
     const entries = beadEntries([placement!], Date.now());
     const result: SlingResult = { bead_id: beadId, rig: rigName, reason };
+    const audit = audited(this.town, caller, { action: "sling", text: `slung bead "${args.title}" to rig ${rigName}`, rig: rigName, bead: beadId });
     // The answer is kept with the placement, so a retry after a crash finds it (one key per sling,
     // like a record; beads themselves live in their rigs).
     await this.town.records.write([], [this.town.feedEvent("sling", `bead ${beadId.slice(-8)} "${args.title}" → ${reason}`, { rig: rigName, bead: beadId })], {
-      put: { ...outboxPuts(entries), ...(args.id ? { [`slings:${args.id}`]: result } : {}), ...this.index.puts([[beadId, { rigId: placement!.rigId }]], 1) },
+      put: {
+        ...outboxPuts(entries),
+        ...(args.id ? { [`slings:${args.id}`]: result } : {}),
+        ...this.index.puts([[beadId, { rigId: placement!.rigId }]], 1),
+        ...audit.put,
+      },
     });
+    await audit.commit();
     await this.enqueued(entries, [placement!.rigId]);
     await this.index.trim();
     return result;
@@ -77,6 +84,11 @@ export class Placer {
     const perRig = Object.entries(progress(convoy).byRig)
       .map(([rig, n]) => `${rig} ${n.total}`)
       .join(", ");
+    const audit = audited(this.town, caller, {
+      action: "convoy_create",
+      text: `created convoy "${convoy.title}": ${convoy.beads.length} beads (${perRig})`,
+      convoy: id,
+    });
     await this.town.records.write(
       [{ collection: TOWN_DOC.convoys, key: id, value: convoy }],
       [this.town.feedEvent("convoy", `convoy "${convoy.title}" created: ${convoy.beads.length} beads (${perRig})`)],
@@ -87,9 +99,11 @@ export class Placer {
             placed.map((p) => [p.beadId, { rigId: p.rigId }]),
             placed.length,
           ),
+          ...audit.put,
         },
       },
     );
+    await audit.commit();
     await this.enqueued(
       entries,
       placed.map((p) => p.rigId),

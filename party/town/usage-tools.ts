@@ -4,12 +4,12 @@
  * daily budget judged on them (every rig told when it is reached and when no longer), gt_budget_set
  * (the town's budget here, a rig's sent to its room) and gt_costs.
  */
-import { errorResponse, jsonResponse, tool, type ToolSpec } from "../live/index.ts";
+import { errorResponse, jsonResponse, tool, type Caller, type ToolSpec } from "../live/index.ts";
 import { usageNotice } from "../internal.ts";
 import type { OutboxEntry } from "../outbox.ts";
 import { TOWN_DOC, townToolArgs, type Budget, type BudgetSetResult, type CostsResult, type FeedEvent, type TownUsage } from "../protocol.ts";
 import { budgetWords, emptyTotals, nextDayAt, utcDay } from "../work/index.ts";
-import { ROLES, outboxPuts, requireCovers, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
+import { ROLES, audited, outboxPuts, requireCovers, requireRig, requireTownWide, rigsOf, sendNow, type Town } from "./context.ts";
 import { budgetEntry, townBudgetEntry } from "./entries.ts";
 import { dayLine, dayTotals, emptyTownUsage, holdChanged, townHold, withDay, withRigDay, type DayByRig } from "./usage.ts";
 
@@ -32,14 +32,18 @@ export class TownUsageBook {
       gt_budget_set: tool(townToolArgs.gt_budget_set, ROLES.operator, async (args, caller): Promise<BudgetSetResult> => {
         if (args.rig === undefined) {
           requireTownWide(caller, "set the town's budget");
-          await this.serially((now) => this.change(now, (u) => ({ ...u, budget: args.budget }), [this.budgetLine(null, args.budget)]));
+          const audit = this.budgetAudit(caller, null, args.budget);
+          await this.serially((now) => this.change(now, (u) => ({ ...u, budget: args.budget }), [this.budgetLine(null, args.budget)], audit.put));
+          await audit.commit();
           return { rig: null, budget: args.budget };
         }
         const rig = requireRig(town, args.rig);
         requireCovers(caller, rig);
         // The rig's budget lives in its room (its work machine judges it); the outbox carries it there.
         const entry = budgetEntry(rig.id, args.budget, Date.now());
-        await town.records.write([], [this.budgetLine(rig.name, args.budget)], { put: outboxPuts([entry]) });
+        const audit = this.budgetAudit(caller, rig.name, args.budget);
+        await town.records.write([], [this.budgetLine(rig.name, args.budget)], { put: { ...outboxPuts([entry]), ...audit.put } });
+        await audit.commit();
         await sendNow(town, [entry]);
         return { rig: rig.name, budget: args.budget };
       }),
@@ -135,6 +139,15 @@ export class TownUsageBook {
     }
     await town.records.write([{ collection: TOWN_DOC.usage, key: "town", value: next }], lines, { put: { ...put, ...outboxPuts(entries) } });
     if (entries.length) await sendNow(town, entries);
+  }
+
+  private budgetAudit(caller: Caller, rig: string | null, budget: Budget | null) {
+    const whose = rig === null ? "the town's" : `rig ${rig}'s`;
+    return audited(this.town, caller, {
+      action: budget ? "budget_set" : "budget_clear",
+      text: budget ? `set ${whose} daily budget: ${budgetWords.describe(budget)}` : `cleared ${whose} daily budget`,
+      ...(rig ? { rig } : {}),
+    });
   }
 
   private budgetLine(rig: string | null, budget: Budget | null): FeedEvent {

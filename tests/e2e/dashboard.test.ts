@@ -203,9 +203,12 @@ describe("routes", () => {
     await p.keyboard.press("g");
     await p.keyboard.press("o");
     await p.locator("[data-testid=rig-list]").waitFor();
+    // "/" opens the town's search (it finds rigs too), focused; Esc closes it.
     await p.keyboard.press("/");
-    expect(await p.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("rig-selector");
+    await p.locator("[data-testid=search-input]").waitFor();
+    await p.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "search-input");
     await p.keyboard.press("Escape");
+    await p.locator("[data-testid=search-input]").waitFor({ state: "detached" });
     await p.locator("body").click({ position: { x: 5, y: 300 } });
     const dark = await p.evaluate(() => document.documentElement.classList.contains("dark"));
     await p.keyboard.press("t");

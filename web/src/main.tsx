@@ -17,6 +17,7 @@ const BeadView = lazy(() => import("./views/bead.tsx"));
 const AgentView = lazy(() => import("./views/agent.tsx"));
 const ConvoyView = lazy(() => import("./views/convoy.tsx"));
 const MailView = lazy(() => import("./views/mail.tsx"));
+const AuditView = lazy(() => import("./views/audit.tsx"));
 
 const root = document.getElementById("root")!;
 root.textContent = ""; // the loading skeleton index.html shows until this script runs
@@ -32,6 +33,7 @@ render(
         </Route>
         <Route path="/convoys/:convoy" component={ConvoyView} />
         <Route path="/mail" component={MailView} />
+        <Route path="/audit" component={AuditView} />
         <Route path="*" component={NotFound} />
       </Route>
       <Route path="/" component={NoTown} />

@@ -7,13 +7,14 @@
  * sending them; the room's effects do.
  */
 import { AgentOutput } from "../../agent-output.ts";
+import { AuditLog, type AuditDraft, type Staged } from "../../audit.ts";
 import { DurableOutbox, type AlarmStorage } from "../../durable-outbox.ts";
 import { makeEvent, type NoticeWindow } from "../../feed.ts";
 import { countClosed, type HourlyCounts } from "../../hours.ts";
 import { newId } from "../../ids.ts";
 import type { Attempt, OutboxEntry } from "../../outbox.ts";
 import { PostOffice, type PostOfficeHost } from "../../post-office.ts";
-import { RIG_DOC, ToolError, type Agent, type Bead, type Escalation, type FeedEvent, type Mail } from "../../protocol.ts";
+import { RIG_DOC, ToolError, type AuditWho, type Agent, type Bead, type Escalation, type FeedEvent, type Mail } from "../../protocol.ts";
 import type { Change, RecordDoc } from "../../records.ts";
 import { escalationRecord, type LeaseState, type Liveness, type Transition, type WorkState } from "../../work/index.ts";
 import { workConfig, type RigEnv } from "../config.ts";
@@ -43,7 +44,12 @@ type Extra = {
   closings?: number;
   /** The rig's usage sums with this write's runs counted (W22): stored, and the town told the day's totals. */
   usage?: StoredUsage;
+  /** The operator's action this write carries out, in the audit trail (party/audit.ts). */
+  audit?: Staged;
 };
+
+/** Who did an operator's action, and what it was: recorded in the same write as the action. */
+export type AuditOf = { who: AuditWho; drafts: AuditDraft[] };
 
 export class RigStore {
   /** The container lease (its lasting part also in storage) and the runs' liveness (memory only). */
@@ -61,6 +67,8 @@ export class RigStore {
   /** What the agents printed, per run (party/agent-output.ts); redacted again here, and of the town's secret too. */
   readonly output: AgentOutput;
   outbox!: DurableOutbox;
+  /** Who did what: operators' actions on this rig, kept in this room's storage (party/audit.ts). */
+  readonly audit: AuditLog;
 
   constructor(
     private readonly storage: AlarmStorage,
@@ -70,6 +78,7 @@ export class RigStore {
     secret: () => string,
   ) {
     this.output = new AgentOutput(storage, () => [secret()]);
+    this.audit = new AuditLog(storage);
   }
 
   // ---------------------------------------------------------------- reads
@@ -193,6 +202,7 @@ export class RigStore {
     this.closedHours = (await this.storage.get<HourlyCounts>(KEYS.closedHours)) ?? {};
     this.usage = (await this.storage.get<StoredUsage>(KEYS.usage)) ?? emptyUsage(Date.now());
     this.lease = loadedLease(await this.storage.get<StoredLease>(KEYS.lease));
+    await this.audit.load();
     const events = this.doc().events;
     this.lastActivity = events.length ? events.get(events.length - 1).at : null;
   }
@@ -211,7 +221,7 @@ export class RigStore {
   }
 
   /** One step of the work machine, in one write; the lease and liveness it changed kept. */
-  async commit(t: Transition, now: number): Promise<Written> {
+  async commit(t: Transition, now: number, audit?: AuditOf): Promise<Written> {
     const meta = this.requireMeta();
     const changes: Change[] = [...t.beads.map((b) => change(RIG_DOC.beads, b.id, b)), ...t.agents.map((a) => change(RIG_DOC.agents, a.identity, a))];
     const raised = t.effects.flatMap((e) => (e.kind === "escalate" ? [escalationRecord({ ...e.escalation, id: e.escalation.id ?? newId() }, now)] : []));
@@ -254,9 +264,10 @@ export class RigStore {
       put[KEYS.runUsage(e.run)] = { run: e.run, identity: e.identity, beadId: e.beadId, at: now, usage: e.usage } satisfies RunUsage;
       usage = countRun(usage ?? this.usage, e.usage, now);
     }
-    const any = changes.length || events.length || Object.keys(put).length || outbox.length;
+    const staged = audit?.drafts.length ? this.audit.stage(audit.who, audit.drafts, now) : undefined;
+    const any = changes.length || events.length || Object.keys(put).length || outbox.length || staged;
     const written = any
-      ? await this.write(changes, events, { put, outbox, convoy, closings, ...(usage ? { usage } : {}) }, now)
+      ? await this.write(changes, events, { put, outbox, convoy, closings, ...(usage ? { usage } : {}), ...(staged ? { audit: staged } : {}) }, now)
       : { notices: [], counted: false, closed: false };
     this.lease = t.lease;
     for (const [identity, live] of t.liveness) {
@@ -273,7 +284,7 @@ export class RigStore {
    */
   async write(changes: Change[], events: FeedEvent[] = [], extra: Extra = {}, now = Date.now()): Promise<Written> {
     if (this.removed) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId()} was removed`);
-    const { outbox: owed = [], convoy = new Set<string>(), closings = 0, usage, ...stored } = extra;
+    const { outbox: owed = [], convoy = new Set<string>(), closings = 0, usage, audit, ...stored } = extra;
     const notices: OutboxEntry[] = [...owed];
     const meta = this.meta();
     const put: Record<string, unknown> = {};
@@ -304,10 +315,11 @@ export class RigStore {
       this.noticeWindow = told.window;
       notices.push(...told.entries);
     }
-    Object.assign(put, stored.put, Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])));
+    Object.assign(put, stored.put, audit?.put, Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])));
     if (hours !== this.closedHours) put[KEYS.closedHours] = hours;
     if (usage) put[KEYS.usage] = usage;
     await this.doc().write(stamped, events, { put, delete: [...(stored.delete ?? []), ...del] });
+    await audit?.commit();
     const counted = hours !== this.closedHours;
     this.closedHours = hours;
     if (usage) this.usage = usage;

@@ -3,10 +3,10 @@
  * shown; leaving the rig (or the rig being removed) closes the socket. It also names the tab for
  * every rig view ("backend · demo", "bead Fix the login · backend").
  */
-import { Show, createEffect, createMemo, type ParentProps } from "solid-js";
+import { Show, createEffect, createMemo, onCleanup, type ParentProps } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { reachText, useTown } from "../stores/town.tsx";
-import { RigProvider, createRigStore } from "../stores/rig.tsx";
+import { RigProvider, createRigStore, openRig, setOpenRig } from "../stores/rig.tsx";
 import { Empty, Panel } from "../ui/kit.tsx";
 import { NotInReach } from "./not-in-reach.tsx";
 import { shortId } from "../lib/time.ts";
@@ -55,6 +55,8 @@ function RigScope(props: ParentProps<{ id: string }>) {
   const params = useParams<{ rig: string; bead?: string; name?: string }>();
   // A session that reads this rig's document alone has it open already (its only socket).
   const store = town.rigStore ?? createRigStore(town.town, props.id, town.session.token, town.rigs[props.id]!);
+  setOpenRig(store);
+  onCleanup(() => openRig() === store && setOpenRig(null));
   createEffect(() => {
     const rig = store.rig.name;
     if (params.bead) setTitle(`bead ${store.beads[params.bead]?.title ?? shortId(params.bead)}`, rig);

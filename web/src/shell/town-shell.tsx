@@ -185,6 +185,11 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
                 Mail
               </a>
             </Show>
+            <Show when={town.isOperator}>
+              <a href={`${base}/audit`} class={navClass(location.pathname === `${base}/audit`)} data-testid="nav-audit">
+                Audit
+              </a>
+            </Show>
           </nav>
           {/* A convoy link reads no rig: no rig to pick. */}
           <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>

@@ -2,7 +2,7 @@
  * One rig's live document (beads, agents, mail, escalations, activity) behind one context. Opened
  * when a rig view is shown and closed when the person leaves it (the provider's onCleanup).
  */
-import { createComputed, createContext, createMemo, useContext, type Accessor, type ParentProps } from "solid-js";
+import { createComputed, createContext, createMemo, createSignal, useContext, type Accessor, type ParentProps } from "solid-js";
 import { createStore, reconcile } from "solid-js/store";
 import type { Agent, Bead, Escalation, FeedEvent, Mail, Rig } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
@@ -78,6 +78,9 @@ export function createRigStore(town: string, rigId: string, token: string, regis
 }
 
 const RigContext = createContext<RigStore>();
+
+/** The rig whose document is open (a rig view is shown), for what lives outside it: the town's search. */
+export const [openRig, setOpenRig] = createSignal<RigStore | null>(null);
 
 export function RigProvider(props: ParentProps<{ store: RigStore }>) {
   return <RigContext.Provider value={props.store}>{props.children}</RigContext.Provider>;

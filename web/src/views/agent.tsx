@@ -14,6 +14,8 @@ import { readsOutput } from "../lib/reach.ts";
 import { NotInLink } from "../shell/not-in-reach.tsx";
 
 const AgentActions = lazy(() => import("../actions/agent-actions.tsx"));
+// Who did what to this agent: operators only (it calls gt_audit, and loads zod with the tools).
+const AuditTrail = lazy(() => import("./audit.tsx").then((m) => ({ default: m.AuditTrail })));
 
 export default function AgentView() {
   const params = useParams<{ name: string }>();
@@ -109,6 +111,15 @@ export default function AgentView() {
                   <MailTable mail={outbox()} empty="This agent has sent no mail." />
                 </Panel>
               </div>
+              <Show when={town.isOperator}>
+                <AuditTrail
+                  rig={rig.rig}
+                  agent={a().identity}
+                  watch={() => `${a().status}:${a().statusSince ?? ""}:${inbox().length}`}
+                  title="Who did what to this agent"
+                  testid="agent-audit"
+                />
+              </Show>
             </div>
           )}
         </Show>

@@ -22,6 +22,9 @@ import { runtimeLine } from "../lib/runtime.ts";
 const BeadActions = lazy(() => import("../actions/bead-actions.tsx"));
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
 
+// Who did what to this bead: operators only (it calls gt_audit, and loads zod with the tools).
+const AuditTrail = lazy(() => import("./audit.tsx").then((m) => ({ default: m.AuditTrail })));
+
 export default function BeadView() {
   const params = useParams<{ bead: string }>();
   const town = useTown();
@@ -191,6 +194,9 @@ export default function BeadView() {
                 <Panel title={`Related mail (${related().length})`}>
                   <MailTable mail={related()} empty="No mail about this bead." />
                 </Panel>
+                <Show when={town.isOperator}>
+                  <AuditTrail rig={rig.rig} bead={b().id} watch={() => b().rev} title="Who did what to this bead" testid="bead-audit" />
+                </Show>
               </div>
               <Panel title="Details">
                 <dl class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800/70">

@@ -1,11 +1,24 @@
 /** Rig drill-down: unresolved escalations (with their actions), a bead board with a (virtualised) column per status, agents, mail. */
 import { For, Show, createMemo, createSignal, lazy, onCleanup } from "solid-js";
-import type { Bead, BeadStatus } from "../../../party/protocol.ts";
+import { useSearchParams } from "@solidjs/router";
+import type { Bead, BeadStatus, Priority } from "../../../party/protocol.ts";
+import {
+  BOARD_SORTS,
+  SORT_LABEL,
+  boardQuery,
+  compareBeads,
+  isFiltered,
+  matches,
+  parseBoardQuery,
+  shownStatuses,
+  type BoardFilter,
+  type BoardQuery,
+} from "../lib/board-filter.ts";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { BEAD_STATUSES, DOT, label, tone } from "../lib/tone.ts";
 import { shortId } from "../lib/time.ts";
-import { Ago, Badge, Mono, Panel } from "../ui/kit.tsx";
+import { Ago, Badge, Mono, Panel, btn, input } from "../ui/kit.tsx";
 import { compact } from "../lib/density.ts";
 import { VirtualList } from "../ui/virtual-list.tsx";
 import { RigHeader } from "./rig-header.tsx";
@@ -16,7 +29,6 @@ import { HoldNote, RigSpendPanel } from "./spend.tsx";
 // Operator-only code (and zod, through the tools) is loaded only when an operator's controls show.
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
 
-const PRIORITY_RANK = { critical: 0, high: 1, medium: 2, low: 3 } as const;
 const PRIORITY_MARK = { critical: "text-rose-500", high: "text-amber-500", medium: "text-zinc-400", low: "text-zinc-300 dark:text-zinc-600" } as const;
 
 /** Below Tailwind's md (768 px) the columns stack: each list is kept shorter so the next column shows. */
@@ -35,13 +47,21 @@ export default function RigBoard() {
   const rig = useRig();
   const town = useTown();
   const base = `/t/${town.town}/rigs/${rig.rig.name}`;
-  // One pass over the beads per change; each column sorted by priority, then most recently changed.
+  // The filters and sort live in the address, so a reload or a shared address shows the same board.
+  const [search, setSearch] = useSearchParams<BoardQuery>();
+  const filter = createMemo(() => parseBoardQuery(search as BoardQuery));
+  const setFilter = (change: Partial<BoardFilter>) => setSearch(boardQuery({ ...filter(), ...change }), { replace: true });
+  // One pass over the beads per change; each column filtered, then sorted as asked (default: priority, then latest change).
   const columns = createMemo(() => {
+    const f = filter();
     const by = Object.fromEntries(BEAD_STATUSES.map((s) => [s, [] as Bead[]])) as Record<BeadStatus, Bead[]>;
-    for (const bead of Object.values(rig.beads)) if (bead) by[bead.status]?.push(bead);
-    for (const list of Object.values(by)) list.sort((a, b) => PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || b.updatedAt - a.updatedAt);
+    for (const bead of Object.values(rig.beads)) if (bead && matches(bead, f)) by[bead.status]?.push(bead);
+    const order = compareBeads(f.sort);
+    for (const list of Object.values(by)) list.sort(order);
     return by;
   });
+  const statuses = createMemo(() => shownStatuses(filter()));
+  const assignees = createMemo(() => rig.agentList().map((a) => a.identity));
   // Acknowledged ones stay until resolved (someone is on them, but they are not done): open ones first.
   const openEscalations = createMemo(() =>
     Object.values(rig.escalations)
@@ -91,12 +111,16 @@ export default function RigBoard() {
           </ul>
         </Panel>
       </Show>
+      <BoardFilters filter={filter()} set={setFilter} assignees={assignees()} />
       <Show when={rig.sync.loaded()} fallback={<BoardSkeleton />}>
         {/* Columns stack on a phone (each its own list, the failed one on screen, not 670 px to the
-            right); from md up, five side by side, scrolled sideways only when narrower than that. */}
+            right); from md up, side by side, scrolled sideways only when narrower than that. */}
         <div class="pb-2 md:overflow-x-auto" data-testid="board">
-          <div class="grid grid-cols-1 gap-3 md:min-w-[64rem] md:grid-cols-5">
-            <For each={BEAD_STATUSES}>
+          <div
+            class="grid grid-cols-1 gap-3 md:min-w-[64rem] md:[grid-template-columns:var(--board-columns)]"
+            style={{ "--board-columns": `repeat(${statuses().length}, minmax(0, 1fr))` }}
+          >
+            <For each={statuses()}>
               {(status) => (
                 <section
                   class="flex min-w-0 flex-col rounded-xl border border-zinc-200 bg-zinc-100/60 dark:border-zinc-800 dark:bg-zinc-900/40"
@@ -109,8 +133,9 @@ export default function RigBoard() {
                       {columns()[status].length}
                     </span>
                     {/* Past the retention count, the longest-closed beads leave the live doc; the
-                        rig's summary still counts them, so say how many are not on the board. */}
-                    <Show when={(rig.rig.summary.beads[status] ?? 0) > columns()[status].length}>
+                        rig's summary still counts them, so say how many are not on the board
+                        (while filtered, the count is of the matches, and the summary's is not comparable). */}
+                    <Show when={!isFiltered(filter()) && (rig.rig.summary.beads[status] ?? 0) > columns()[status].length}>
                       <span
                         class="text-xs text-zinc-500"
                         title="Older beads are kept out of the live board; gt_bead_status still reads them"
@@ -120,7 +145,14 @@ export default function RigBoard() {
                       </span>
                     </Show>
                   </header>
-                  <Show when={columns()[status].length} fallback={<p class="px-3 pb-4 pt-2 text-xs text-zinc-500">No {label(status)} beads.</p>}>
+                  <Show
+                    when={columns()[status].length}
+                    fallback={
+                      <p class="px-3 pb-4 pt-2 text-xs text-zinc-500">
+                        {isFiltered(filter()) ? `No ${label(status)} beads match the filters.` : `No ${label(status)} beads.`}
+                      </p>
+                    }
+                  >
                     <VirtualList
                       items={columns()[status]}
                       rowHeight={compact() ? 52 : 84}
@@ -149,6 +181,99 @@ export default function RigBoard() {
       <div class="mt-4">
         <RigSpendPanel rig={rig.rig} />
       </div>
+    </div>
+  );
+}
+
+const PRIORITY_CHOICES: Priority[] = ["critical", "high", "medium", "low"];
+
+/** The board's filters: which statuses (columns), priority, assignee, text, and the order within a column. */
+function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardFilter>) => void; assignees: string[] }) {
+  const toggle = <T,>(list: T[], value: T) => (list.includes(value) ? list.filter((v) => v !== value) : [...list, value]);
+  const chip = (on: boolean) =>
+    `rounded-full border px-2 py-0.5 text-xs ${on ? "border-blue-500 bg-blue-500/10 text-blue-700 dark:text-blue-300" : "border-zinc-300 text-zinc-600 dark:border-zinc-700 dark:text-zinc-300"}`;
+  return (
+    <div class="mb-3 flex flex-wrap items-center gap-x-4 gap-y-2 text-sm" data-testid="board-filters">
+      <label class="flex items-center gap-1.5">
+        <span class="text-zinc-500">Find</span>
+        <input
+          class={`${input} w-48`}
+          type="search"
+          placeholder="title, id or body"
+          value={props.filter.q}
+          onInput={(e) => props.set({ q: e.currentTarget.value })}
+          data-testid="board-filter-text"
+        />
+      </label>
+      <fieldset class="flex flex-wrap items-center gap-1" data-testid="board-filter-status">
+        <legend class="sr-only">Statuses shown</legend>
+        <span class="mr-1 text-zinc-500">Status</span>
+        <For each={BEAD_STATUSES}>
+          {(status) => (
+            <button
+              type="button"
+              class={chip(props.filter.status.includes(status))}
+              aria-pressed={props.filter.status.includes(status)}
+              onClick={() => props.set({ status: toggle(props.filter.status, status) })}
+            >
+              {label(status)}
+            </button>
+          )}
+        </For>
+      </fieldset>
+      <fieldset class="flex flex-wrap items-center gap-1" data-testid="board-filter-priority">
+        <legend class="sr-only">Priorities shown</legend>
+        <span class="mr-1 text-zinc-500">Priority</span>
+        <For each={PRIORITY_CHOICES}>
+          {(priority) => (
+            <button
+              type="button"
+              class={chip(props.filter.priority.includes(priority))}
+              aria-pressed={props.filter.priority.includes(priority)}
+              onClick={() => props.set({ priority: toggle(props.filter.priority, priority) })}
+            >
+              {priority}
+            </button>
+          )}
+        </For>
+      </fieldset>
+      <label class="flex items-center gap-1.5">
+        <span class="text-zinc-500">Assignee</span>
+        <select
+          class={input}
+          value={props.filter.assignee}
+          onChange={(e) => props.set({ assignee: e.currentTarget.value })}
+          data-testid="board-filter-assignee"
+        >
+          <option value="">anyone</option>
+          <option value="none">nobody</option>
+          <For each={props.assignees}>{(identity) => <option value={identity}>{identity.split("/").pop()}</option>}</For>
+          <Show when={props.filter.assignee && props.filter.assignee !== "none" && !props.assignees.includes(props.filter.assignee)}>
+            <option value={props.filter.assignee}>{props.filter.assignee}</option>
+          </Show>
+        </select>
+      </label>
+      <label class="flex items-center gap-1.5">
+        <span class="text-zinc-500">Sort by</span>
+        <select
+          class={input}
+          value={props.filter.sort}
+          onChange={(e) => props.set({ sort: e.currentTarget.value as BoardFilter["sort"] })}
+          data-testid="board-sort"
+        >
+          <For each={BOARD_SORTS}>{(sort) => <option value={sort}>{SORT_LABEL[sort]}</option>}</For>
+        </select>
+      </label>
+      <Show when={isFiltered(props.filter) || props.filter.sort !== "priority"}>
+        <button
+          type="button"
+          class={btn}
+          onClick={() => props.set({ status: [], priority: [], assignee: "", q: "", sort: "priority" })}
+          data-testid="board-filter-clear"
+        >
+          Clear filters
+        </button>
+      </Show>
     </div>
   );
 }
