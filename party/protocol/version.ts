@@ -36,5 +36,7 @@
  *       (gt_costs); the witness's nudge is no longer mail: it rides once on the reply to the agent's
  *       next tool call (`nudge` beside `value` or `error`); a preset runtime's output lines say what
  *       they are (OutputLine.kind, ok).
+ *   8 — outgoing webhooks per town: gt_webhook_add, gt_webhook_list, gt_webhook_remove and
+ *       gt_webhook_test (town-wide operators), deliveries signed with HMAC-SHA256 and a stable id.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;

@@ -9,6 +9,8 @@ import { LIMITS, TOWN_DOC, ToolError, townToolArgs, type Convoy, type ConvoyBead
 import type { Change } from "../records.ts";
 import { ROLES, rigById, type Town } from "./context.ts";
 import { beadKey } from "./entries.ts";
+import type { Webhooks } from "./webhook-tools.ts";
+import { convoyLandedEvent } from "./webhooks.ts";
 import {
   answerOf,
   applyNotice,
@@ -31,7 +33,11 @@ export type ConvoyMove = { changes: Change[]; put: Record<string, Convoy>; delet
 export class ConvoyBook {
   private lastReconcile = Date.now();
 
-  constructor(private readonly town: Town) {}
+  constructor(
+    private readonly town: Town,
+    /** A landing's webhooks, recorded in the landing's own write. */
+    private readonly webhooks?: Webhooks,
+  ) {}
 
   tools(): Record<string, ToolSpec<any>> {
     return {
@@ -82,7 +88,11 @@ export class ConvoyBook {
     const events = landed
       ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })]
       : [];
-    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
+    const hooks = landed && this.webhooks ? await this.webhooks.queue([convoyLandedEvent(convoy, done, total, failed)]) : null;
+    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], [...events, ...(hooks?.events ?? [])], {
+      put: hooks?.put ?? {},
+    });
+    if (hooks) await this.webhooks!.queued(hooks);
     if (landed) await this.retireLanded();
   }
 

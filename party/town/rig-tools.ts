@@ -12,6 +12,7 @@ import { TOWN_DOC, ToolError, redactGitUrl, townToolArgs, type Rig } from "../pr
 import { ROLES, outboxPuts, requireCovers, requireRig, requireTownWide, rigById, rigsOf, sendNow, type Town } from "./context.ts";
 import type { ConvoyBook } from "./convoy-tools.ts";
 import { rigUpdateEntry, wipeEntry } from "./entries.ts";
+import type { Webhooks } from "./webhook-tools.ts";
 import { convoysWithoutRig, newRig, refuseNewRig, refuseTakenName, rigInitOf, seesRealUrl, updatedRig, withSummary } from "./registry.ts";
 
 const gitUrlKey = (rigId: string) => `giturl:${rigId}`;
@@ -22,6 +23,8 @@ export class RigTools {
     private readonly convoys: ConvoyBook,
     /** A new rig hears of the town's budget if it is reached today (W22). */
     private readonly added: (rig: Rig) => Promise<void> = async () => {},
+    /** The webhooks of the summary's new attention items, recorded in the summary's own write. */
+    private readonly webhooks?: Webhooks,
   ) {}
 
   tools(): Record<string, ToolSpec<any>> {
@@ -127,7 +130,9 @@ export class RigTools {
     if (!rig) return errorResponse("UNKNOWN_RIG", `no rig ${rig_id}`);
     const next = withSummary(rig, summary);
     if (!next) return jsonResponse({ ok: true, value: "stale" }); // out of order
-    await this.town.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: next }]);
+    const hooks = await this.webhooks?.forSummary(rig, rig.summary, next.summary);
+    await this.town.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: next }], hooks?.events ?? [], { put: hooks?.put ?? {} });
+    if (hooks) await this.webhooks!.queued(hooks);
     return jsonResponse({ ok: true, value: "stored" });
   }
 
