@@ -162,7 +162,11 @@ export const OPERATOR_TOOLS: Record<
   | "gt_bead_move"
   | "gt_agent_log"
   | "gt_costs"
-  | "gt_budget_set",
+  | "gt_budget_set"
+  | "gt_webhook_add"
+  | "gt_webhook_list"
+  | "gt_webhook_remove"
+  | "gt_webhook_test",
   OperatorTool
 > = {
   gt_bead_retry: {
@@ -210,6 +214,27 @@ export const OPERATOR_TOOLS: Record<
   gt_budget_set: {
     description: "Set, raise or clear (null) a daily budget in USD or tokens, the town's or a rig's; reached, no new run starts there.",
     idempotent: true, // setting the same budget again changes nothing
+    room: "town",
+  },
+  gt_webhook_add: {
+    description: "Add an outgoing webhook to the town (http/https URL, slack or json format); returns its signing secret, once.",
+    idempotent: false, // a resend would add a second hook with another secret
+    room: "town",
+  },
+  gt_webhook_list: {
+    description: "The town's webhooks and how each one's last delivery went.",
+    idempotent: true,
+    readOnly: true,
+    room: "town",
+  },
+  gt_webhook_remove: {
+    description: "Remove a webhook; its waiting deliveries are dropped.",
+    idempotent: false, // a second remove is INVALID_ARGS: resent only when nothing reached the server
+    room: "town",
+  },
+  gt_webhook_test: {
+    description: "Send a test event to a webhook now, signed and retried like any delivery.",
+    idempotent: false, // each test is a new delivery
     room: "town",
   },
 };
