@@ -37,8 +37,10 @@ export default function WebhooksButton() {
   const [removing, setRemoving] = createSignal<string | null>(null);
   const [tested, setTested] = createSignal<Record<string, string>>({});
   let timer: ReturnType<typeof setInterval> | undefined;
+  // The list's own error: a refresh must not clear (or replace) the error of what the operator just did.
+  const [listError, setListError] = createSignal<string | null>(null);
   const refresh = async () => {
-    const list = await run({ busy: () => {}, error: setError }, () => townTool<Webhook[]>(town, "gt_webhook_list", {}), describe);
+    const list = await run({ busy: () => {}, error: setListError }, () => townTool<Webhook[]>(town, "gt_webhook_list", {}), describe);
     if (list) setHooks(list);
   };
   const show = () => {
@@ -148,7 +150,12 @@ export default function WebhooksButton() {
         </Show>
         <div class="border-t border-zinc-200 pt-3 dark:border-zinc-700">
           <h3 class="mb-1 text-sm font-medium">Webhooks</h3>
-          <Show when={hooks()} fallback={<p class="text-xs text-zinc-500">Loading webhooks…</p>}>
+          <Show when={listError()}>
+            <p class="text-xs text-rose-700 dark:text-rose-300" data-testid="webhooks-list-error">
+              Could not read the webhooks{hooks() ? " (the list below may be out of date)" : ""}: {listError()}
+            </p>
+          </Show>
+          <Show when={hooks()} fallback={<p class="text-xs text-zinc-500">{listError() ? "" : "Loading webhooks…"}</p>}>
             {(list) => (
               <Show
                 when={list().length}
