@@ -55,6 +55,7 @@ export class RigTools {
         // Registry entry gone, its convoy beads failed and the wipe queued in one write: from here on
         // mail to the rig is refused and every convoy can still land.
         const convoys = convoysWithoutRig(this.convoys.live(), rig, Date.now());
+        const landings = await Promise.all(convoys.filter((c) => c.landed).map(({ convoy }) => this.convoys.landedHooks(convoy)));
         await town.records.write(
           [
             { collection: TOWN_DOC.rigs, key: rig.id, value: null },
@@ -68,9 +69,11 @@ export class RigTools {
                 rig: rig.name,
               }),
             ),
+            ...landings.flatMap((hooks) => hooks?.events ?? []),
           ],
-          { put: outboxPuts([entry]), delete: [gitUrlKey(rig.id)] },
+          { put: Object.assign(outboxPuts([entry]), ...landings.map((hooks) => hooks?.put ?? {})), delete: [gitUrlKey(rig.id)] },
         );
+        for (const hooks of landings) await this.convoys.landedSent(hooks);
         await sendNow(town, [entry]);
         await this.convoys.retireLanded();
         return { removed: rig.name, id: rig.id };

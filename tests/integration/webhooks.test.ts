@@ -160,8 +160,8 @@ describe("outgoing webhooks", () => {
       expect(event).not.toBeNull();
       expected.set(await eventId(t.town, event!.key), event!.event);
     };
-    const arrived = (ids: Iterable<string>) => () =>
-      [...ids].every((id) => ["/slack", "/json"].every((path) => receiver!.got.some((g) => g.path === path && g.id === id)));
+    const arrived = (ids: readonly string[]) => () =>
+      ids.every((id) => ["/slack", "/json"].every((path) => receiver!.got.some((g) => g.path === path && g.id === id)));
 
     // 1. Receiver up: a rig in error, an agent's escalation.
     const beta = await t.addRig("beta");
@@ -175,7 +175,7 @@ describe("outgoing webhooks", () => {
     const esc = await t.rigCall<Escalation>(alpha, "gt_escalate", { title: "The schema is ambiguous", severity: "high" }, toast.token);
     const escItem = await when((doc) => attention(doc, alpha, (a) => a.id === esc.id), "the escalation in the lane");
     await expect1(alpha, eventOfItem(alpha, escItem));
-    await receiver.until(arrived(expected.keys()), "rig error and escalation");
+    await receiver.until(arrived([...expected.keys()]), "rig error and escalation");
 
     // 2. Receiver down: a bead fails (three runs exit 4; the witness escalates it too), a convoy lands.
     await receiver.down();
@@ -224,7 +224,7 @@ describe("outgoing webhooks", () => {
     await receiver.up();
     const afterRestart = await t.townCall<Webhook[]>("gt_webhook_list"); // starts the town room: its outbox resumes
     expect(afterRestart.map((h) => h.id)).toEqual([slack.id, json.id]);
-    await receiver.until(arrived(expected.keys()), "everything raised while down or before the kill");
+    await receiver.until(arrived([...expected.keys()]), "everything raised while down or before the kill");
 
     const delta = await t.addRig("delta");
     const d = await standIn(t, delta);
@@ -242,7 +242,7 @@ describe("outgoing webhooks", () => {
       "the hung agent",
     );
     await expect1(delta, eventOfItem(delta, hung));
-    await receiver.until(arrived(expected.keys()), "every event");
+    await receiver.until(arrived([...expected.keys()]), "every event");
     d.stop();
 
     // Every delivery signed; all six events; no id missing at either hook; a repeat is the same id with the same body.
