@@ -95,7 +95,7 @@ export class ConvoyBook {
     const events = landed
       ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })]
       : [];
-    const hooks = landed ? await this.landedHooks(convoy) : undefined;
+    const hooks = landed ? this.landedHooks(convoy) : undefined;
     await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], [...events, ...(hooks?.events ?? [])], {
       put: hooks?.put ?? {},
     });
@@ -129,7 +129,7 @@ export class ConvoyBook {
     const moved = moveInConvoy(convoy, { oldBeadId, successor, targetExists, reopen }, Date.now());
     if (!moved) return null;
     const { convoy: settled, landed, reopened } = moved;
-    const hooks = landed ? await this.landedHooks(settled) : undefined;
+    const hooks = landed ? this.landedHooks(settled) : undefined;
     const events = reopened
       ? [this.town.feedEvent("convoy", `convoy "${convoy.title}" open again: bead ${oldBeadId.slice(-8)} moved to ${successor.rigName}`)]
       : landed
@@ -150,7 +150,7 @@ export class ConvoyBook {
   }
 
   /** The webhooks of a landing, to go in the landing's write (then `landedSent` once written). */
-  async landedHooks(convoy: Convoy): Promise<Queued | undefined> {
+  landedHooks(convoy: Convoy): Queued | undefined {
     if (!this.webhooks) return undefined;
     const { done, total } = progress(convoy);
     const failed = convoy.beads.filter((b) => b.status === "failed").length;

@@ -55,7 +55,7 @@ export class RigTools {
         // Registry entry gone, its convoy beads failed and the wipe queued in one write: from here on
         // mail to the rig is refused and every convoy can still land.
         const convoys = convoysWithoutRig(this.convoys.live(), rig, Date.now());
-        const landings = await Promise.all(convoys.filter((c) => c.landed).map(({ convoy }) => this.convoys.landedHooks(convoy)));
+        const landings = convoys.filter((c) => c.landed).map(({ convoy }) => this.convoys.landedHooks(convoy));
         await town.records.write(
           [
             { collection: TOWN_DOC.rigs, key: rig.id, value: null },
@@ -133,7 +133,8 @@ export class RigTools {
     if (!rig) return errorResponse("UNKNOWN_RIG", `no rig ${rig_id}`);
     const next = withSummary(rig, summary);
     if (!next) return jsonResponse({ ok: true, value: "stale" }); // out of order
-    const hooks = await this.webhooks?.forSummary(rig, rig.summary, next.summary);
+    // The webhooks of the items new since the stored summary, in the summary's own write.
+    const hooks = this.webhooks?.forSummary(rig, rig.summary, next.summary);
     await this.town.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: next }], hooks?.events ?? [], { put: hooks?.put ?? {} });
     if (hooks) await this.webhooks!.queued(hooks);
     return jsonResponse({ ok: true, value: "stored" });

@@ -13,6 +13,7 @@ import {
   townToolArgs,
   type FeedEvent,
   type Rig,
+  type RigSummary,
   type Webhook,
   type WebhookAddResult,
   type WebhookDelivery,
@@ -92,7 +93,7 @@ export class Webhooks {
           throw new ToolError("CONFLICT", `webhook ${hook.id} is off: ${hook.disabledWhy ?? "its receiver answered 410 Gone"}; remove it and add it again`);
         const now = Date.now();
         const event: WebhookEvent = { key: `test/${newId()}`, event: "test", title: "Test delivery", detail: "sent from the town's webhook settings", at: now };
-        const queued = await this.queue([event], [hook]);
+        const queued = this.queue([event], [hook]);
         await town.records.write([], queued.events, { put: queued.put });
         await this.queued(queued);
         return { id: (queued.entries[0]?.payload as WebhookDeliveryPayload | undefined)?.id ?? "", hook: hook.id };
@@ -101,7 +102,7 @@ export class Webhooks {
   }
 
   /** The deliveries of a rig's new attention items (webhooks.ts newEvents), for the summary's write. */
-  async forSummary(rig: Rig, before: Rig["summary"] | undefined, after: Rig["summary"]): Promise<Queued> {
+  forSummary(rig: Rig, before: RigSummary | undefined, after: RigSummary): Queued {
     return this.queue(newEvents({ id: rig.id, name: rig.name }, before?.attention ?? [], after.attention ?? []));
   }
 
@@ -109,7 +110,7 @@ export class Webhooks {
    * The outbox entries of `events` for every hook that is on (or those given), and the puts that
    * store them; a hook whose outbox is full drops the event (counted in its status, one feed line).
    */
-  async queue(events: readonly WebhookEvent[], hooks: readonly StoredHook[] = [...this.hooks.values()]): Promise<Queued> {
+  queue(events: readonly WebhookEvent[], hooks: readonly StoredHook[] = [...this.hooks.values()]): Queued {
     const queued: Queued = { put: {}, events: [], entries: [] };
     if (!events.length) return queued;
     const now = Date.now();
@@ -118,7 +119,7 @@ export class Webhooks {
       let waiting = this.town.outbox.count(deliveryPrefix(hook.id));
       let dropped = 0;
       for (const event of events) {
-        const id = event.event === "test" ? `evt_${newId().toLowerCase()}` : await eventId(this.town.id, event.key);
+        const id = event.event === "test" ? `evt_${newId().toLowerCase()}` : eventId(this.town.id, event.key);
         const key = `${deliveryPrefix(hook.id)}${id}`;
         if (this.town.outbox.has(key)) continue; // the same event, still on its way
         if (waiting >= WEBHOOKS.maxPending) {

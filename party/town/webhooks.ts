@@ -3,6 +3,7 @@
  * attention list raises (the same items the overview's lane shows, so the two never disagree), each
  * event's stable id, the two body formats, the signature, and when a failed delivery is tried again.
  */
+import { sha256Hex } from "../sha256.ts";
 import { ToolError, type AttentionItem, type WebhookFormat, type WebhookEventName, type WebhookPayload } from "../protocol.ts";
 
 /** A town's hooks and their outboxes are bounded: a few receivers, a day of retries, so many waiting per hook. */
@@ -119,9 +120,8 @@ export function convoyLandedEvent(
 }
 
 /** The event's stable id: the same event (town and key) gives the same id, across retries and restarts. */
-export async function eventId(town: string, key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${town}\n${key}`)));
-  return `evt_${hex(digest).slice(0, 32)}`;
+export function eventId(town: string, key: string): string {
+  return `evt_${sha256Hex(`${town}\n${key}`).slice(0, 32)}`;
 }
 
 export function payloadOf(town: string, id: string, event: WebhookEvent): WebhookPayload {

@@ -158,7 +158,7 @@ describe("outgoing webhooks", () => {
     const expected = new Map<string, string>();
     const expect1 = async (rig: Rig | null, event: WebhookEvent | null) => {
       expect(event).not.toBeNull();
-      expected.set(await eventId(t.town, event!.key), event!.event);
+      expected.set(eventId(t.town, event!.key), event!.event);
     };
     const arrived = (ids: readonly string[]) => () =>
       ids.every((id) => ["/slack", "/json"].every((path) => receiver!.got.some((g) => g.path === path && g.id === id)));

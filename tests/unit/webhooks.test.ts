@@ -2,9 +2,10 @@
  * Outgoing webhooks' pure rules (party/town/webhooks.ts): which attention items raise which event,
  * the stable id, the two body formats, the signature, the URL check and the backoff.
  */
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { afterFailure, type OutboxEntry } from "../../party/outbox.ts";
+import { sha256Hex } from "../../party/sha256.ts";
 import { ToolError, type AttentionItem, type WebhookPayload } from "../../party/protocol.ts";
 import {
   WEBHOOKS,
@@ -74,12 +75,18 @@ describe("events from the attention lane's items", () => {
 });
 
 describe("stable ids", () => {
-  it("the same town and key give the same id; anything else another", async () => {
-    const a = await eventId("town-a", "r/failed_bead/B/1");
+  it("are a SHA-256 (computed synchronously, inside the event's write) that matches node's", () => {
+    for (const text of ["", "abc", "a".repeat(55), "a".repeat(56), "a".repeat(64), "héllo ✓ ".repeat(40)])
+      expect(sha256Hex(text)).toBe(createHash("sha256").update(text).digest("hex"));
+    expect(eventId("town-a", "k")).toBe(`evt_${createHash("sha256").update("town-a\nk").digest("hex").slice(0, 32)}`);
+  });
+
+  it("the same town and key give the same id; anything else another", () => {
+    const a = eventId("town-a", "r/failed_bead/B/1");
     expect(a).toMatch(/^evt_[0-9a-f]{32}$/);
-    expect(await eventId("town-a", "r/failed_bead/B/1")).toBe(a);
-    expect(await eventId("town-b", "r/failed_bead/B/1")).not.toBe(a);
-    expect(await eventId("town-a", "r/failed_bead/B/2")).not.toBe(a);
+    expect(eventId("town-a", "r/failed_bead/B/1")).toBe(a);
+    expect(eventId("town-b", "r/failed_bead/B/1")).not.toBe(a);
+    expect(eventId("town-a", "r/failed_bead/B/2")).not.toBe(a);
   });
 });
 
