@@ -53,6 +53,12 @@ export type Queued = { put: Record<string, unknown>; events: FeedEvent[]; entrie
 
 export class Webhooks {
   private readonly hooks = new Map<string, StoredHook>();
+  /**
+   * A hook whose receiver just failed is left alone until its backoff has passed: its other waiting
+   * deliveries are put off without a request, so one receiver that is down (or slow to time out)
+   * costs one attempt per backoff, not one per delivery, and does not hold up the town's mail.
+   */
+  private readonly pausedUntil = new Map<string, number>();
 
   constructor(private readonly town: Town) {}
 
@@ -161,6 +167,12 @@ export class Webhooks {
     const hook = this.hooks.get(delivery.hook);
     if (!hook) return { kind: "rejected", error: "the webhook was removed" };
     if (hook.disabledAt) return { kind: "rejected", error: "the webhook is off" };
+    const paused = this.pausedUntil.get(hook.id) ?? 0;
+    if (Date.now() < paused) {
+      if (pastDeadline(entry.createdAt, Date.now()))
+        return { kind: "rejected", error: `still failing (${hook.last?.error ?? "error"}) a day after the event: dropped` };
+      return { kind: "retry", error: entry.lastError ?? "waiting: its receiver failed just now", delayMs: paused - Date.now() };
+    }
     const timestamp = Math.floor(Date.now() / 1000);
     let error: string;
     let verdict: ReturnType<typeof classifyWebhookReply>;
@@ -202,6 +214,8 @@ export class Webhooks {
     }
     this.hooks.set(hook.id, next);
     await this.town.storage.put({ [hookKey(hook.id)]: next });
+    if (verdict === "delivered") this.pausedUntil.delete(hook.id);
+    else this.pausedUntil.set(hook.id, now + webhookBackoff(attempts));
     if (verdict === "delivered") return { kind: "delivered" };
     if (verdict === "gone") return { kind: "rejected", error: "410 Gone: the webhook is off" };
     if (pastDeadline(entry.createdAt, now)) return { kind: "rejected", error: `still failing (${error}) a day after the event: dropped` };

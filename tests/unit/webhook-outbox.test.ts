@@ -137,6 +137,19 @@ describe("webhook deliveries", () => {
     expect(outbox.has(entry!.key)).toBe(false);
   });
 
+  it("a receiver that just failed gets one request per backoff, not one per waiting delivery; once it answers, the rest go at once", async () => {
+    const { outbox, record } = await setup();
+    replies = [new Response(null, { status: 503 })];
+    await record([event(10), event(11), event(12)]);
+    await outbox.flush();
+    expect(sent).toHaveLength(1);
+    expect(outbox.count("webhook:H1:")).toBe(3);
+    vi.setSystemTime(T0 + 1000);
+    await outbox.flush();
+    expect(sent).toHaveLength(4); // the first answered 200: the others followed in the same pass
+    expect(outbox.count("webhook:H1:")).toBe(0);
+  });
+
   it("410 Gone turns the hook off: no more events for it, one feed line", async () => {
     const { outbox, record, hook, feed } = await setup();
     replies = [new Response(null, { status: 410 })];
