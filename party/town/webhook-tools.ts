@@ -97,12 +97,15 @@ export class Webhooks {
         const hook = this.require(args.id);
         if (hook.disabledAt)
           throw new ToolError("CONFLICT", `webhook ${hook.id} is off: ${hook.disabledWhy ?? "its receiver answered 410 Gone"}; remove it and add it again`);
+        const waiting = town.outbox.count(deliveryPrefix(hook.id));
+        if (waiting >= WEBHOOKS.maxPending)
+          throw new ToolError("CONFLICT", `webhook ${hook.id} has ${waiting} deliveries waiting already; at most ${WEBHOOKS.maxPending}`);
         const now = Date.now();
         const event: WebhookEvent = { key: `test/${newId()}`, event: "test", title: "Test delivery", detail: "sent from the town's webhook settings", at: now };
         const queued = this.queue([event], [hook]);
         await town.records.write([], queued.events, { put: queued.put });
         await this.queued(queued);
-        return { id: (queued.entries[0]?.payload as WebhookDeliveryPayload | undefined)?.id ?? "", hook: hook.id };
+        return { id: (queued.entries[0]!.payload as WebhookDeliveryPayload).id, hook: hook.id };
       }),
     };
   }
