@@ -34,6 +34,21 @@ export class DurableOutbox {
     return this.entries.has(key);
   }
 
+  /** How many entries wait whose key starts with `prefix` (a webhook's bound). */
+  count(prefix: string): number {
+    let n = 0;
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) n++;
+    return n;
+  }
+
+  /** Drops every entry whose key starts with `prefix` (a removed webhook's deliveries). */
+  async dropAll(prefix: string): Promise<void> {
+    const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix));
+    if (!keys.length) return;
+    for (let i = 0; i < keys.length; i += 128) await this.storage.delete(keys.slice(i, i + 128).map((k) => DurableOutbox.storageKey(k)));
+    for (const k of keys) this.entries.delete(k);
+  }
+
   async load(): Promise<void> {
     const stored = await this.storage.list<OutboxEntry>({ prefix: "outbox:" });
     for (const entry of stored.values()) this.entries.set(entry.key, entry);
@@ -75,7 +90,7 @@ export class DurableOutbox {
         const replaced = this.entries.get(entry.key) !== entry;
         if (outcome.kind === "retry") {
           if (replaced) continue;
-          const next = afterFailure(entry, Date.now(), outcome.error);
+          const next = afterFailure(entry, Date.now(), outcome.error, undefined, outcome.delayMs);
           await this.storage.put({ [DurableOutbox.storageKey(entry.key)]: next });
           this.entries.set(entry.key, next);
         } else {

@@ -13,6 +13,8 @@ export const RATE_RULES = {
   escalation: { burst: 10, perMinute: 10 },
   bead: { burst: 200, perMinute: 120 },
   share: { burst: 10, perMinute: 10 },
+  /** Adding webhooks and sending test deliveries (each test is a request to the operator's URL). */
+  webhook: { burst: 10, perMinute: 10 },
   /** gt_token_refresh: a long-lived client needs one every few days. */
   refresh: { burst: 5, perMinute: 1 },
   /**

@@ -6,7 +6,7 @@
 export type OutboxEntry = {
   /** Unique per message (the mail id), so a retried enqueue replaces rather than duplicates. */
   key: string;
-  kind: "mail" | "wipe" | "bead" | "rig_update" | "convoy" | "revoke" | "feed" | "move" | "usage" | "budget" | "town_budget";
+  kind: "mail" | "wipe" | "bead" | "rig_update" | "convoy" | "revoke" | "feed" | "move" | "usage" | "budget" | "town_budget" | "webhook";
   payload: unknown;
   attempts: number;
   nextAttemptAt: number;
@@ -26,13 +26,14 @@ export function backoffDelay(attempts: number, random: () => number = Math.rando
   return Math.min(BACKOFF.maxMs, Math.max(0, Math.round(exponential + spread)));
 }
 
-export function afterFailure(entry: OutboxEntry, now: number, error: string, random?: () => number): OutboxEntry {
+/** `delayMs`: the entry's own backoff (a webhook's), instead of the room-to-room one. */
+export function afterFailure(entry: OutboxEntry, now: number, error: string, random?: () => number, delayMs?: number): OutboxEntry {
   const attempts = entry.attempts + 1;
-  return { ...entry, attempts, lastError: error, nextAttemptAt: now + backoffDelay(attempts, random) };
+  return { ...entry, attempts, lastError: error, nextAttemptAt: now + (delayMs ?? backoffDelay(attempts, random)) };
 }
 
 /** How one delivery attempt ended, from the reply of the next hop. */
-export type Attempt = { kind: "delivered" } | { kind: "rejected"; error: string } | { kind: "retry"; error: string };
+export type Attempt = { kind: "delivered" } | { kind: "rejected"; error: string } | { kind: "retry"; error: string; delayMs?: number };
 
 /**
  * Reads a room-to-room reply: 2xx delivered; a 4xx is final (the recipient does not exist, or the

@@ -15,6 +15,7 @@ import { mailCheck, mailInbox, mailRead, mailReply, mailSend } from "./mail.ts";
 import { hook, prime } from "./prime.ts";
 import { rigList, rigStatus, rigs } from "./rig.ts";
 import { sling } from "./sling.ts";
+import { webhookAdd, webhookList, webhookRemove, webhookTest } from "./webhook.ts";
 
 export const COMMANDS: readonly Command[] = [
   prime,
@@ -51,6 +52,11 @@ export const COMMANDS: readonly Command[] = [
   budgetClear,
   // Who did what (a rig's trail, or the town's).
   audit,
+  // A town-wide operator's outgoing webhooks (town tools).
+  webhookAdd,
+  webhookList,
+  webhookRemove,
+  webhookTest,
 ];
 
 const BY_NAME = new Map(COMMANDS.map((command) => [command.name, command]));

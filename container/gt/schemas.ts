@@ -83,6 +83,10 @@ export const OPERATOR_INPUTS = {
   gt_costs: townToolArgs.gt_costs,
   gt_budget_set: townToolArgs.gt_budget_set,
   gt_audit: rigToolArgs.gt_audit,
+  gt_webhook_add: townToolArgs.gt_webhook_add,
+  gt_webhook_list: townToolArgs.gt_webhook_list,
+  gt_webhook_remove: townToolArgs.gt_webhook_remove,
+  gt_webhook_test: townToolArgs.gt_webhook_test,
 } satisfies Record<keyof typeof OPERATOR_TOOLS, z.ZodObject>;
 
 /** The input schema of the tool `gt` calls by that name in that mode (as gtTool picks it), or null. */

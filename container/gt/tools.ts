@@ -163,7 +163,11 @@ export const OPERATOR_TOOLS: Record<
   | "gt_agent_log"
   | "gt_costs"
   | "gt_budget_set"
-  | "gt_audit",
+  | "gt_audit"
+  | "gt_webhook_add"
+  | "gt_webhook_list"
+  | "gt_webhook_remove"
+  | "gt_webhook_test",
   OperatorTool
 > = {
   gt_bead_retry: {
@@ -218,6 +222,27 @@ export const OPERATOR_TOOLS: Record<
     idempotent: true,
     readOnly: true,
     // The town's by default; `gt audit` calls the rig room's when it names a rig (callAgentTool's `room`).
+    room: "town",
+  },
+  gt_webhook_add: {
+    description: "Add an outgoing webhook to the town (http/https URL, slack or json format); returns its signing secret, once.",
+    idempotent: false, // a resend would add a second hook with another secret
+    room: "town",
+  },
+  gt_webhook_list: {
+    description: "The town's webhooks and how each one's last delivery went.",
+    idempotent: true,
+    readOnly: true,
+    room: "town",
+  },
+  gt_webhook_remove: {
+    description: "Remove a webhook; its waiting deliveries are dropped.",
+    idempotent: false, // a second remove is INVALID_ARGS: resent only when nothing reached the server
+    room: "town",
+  },
+  gt_webhook_test: {
+    description: "Send a test event to a webhook now, signed and retried like any delivery.",
+    idempotent: false, // each test is a new delivery
     room: "town",
   },
 };

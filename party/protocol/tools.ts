@@ -31,6 +31,12 @@ const body = z.string().max(LIMITS.maxBody);
 const capability = slug;
 const empty = z.strictObject({});
 
+/** Outgoing webhooks' body formats and events (docs/protocol.md, "Webhooks"). */
+export const WEBHOOK_FORMATS = ["slack", "json"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+export const WEBHOOK_EVENTS = ["bead_failed", "escalation_opened", "agent_hung", "convoy_landed", "budget_reached", "rig_error", "test"] as const;
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
+
 /** A model's name as CLIs take it (patterns.ts MODEL_RE). */
 export const modelName = z.string().regex(MODEL_RE, "must be a model name: letters, digits and . _ : @ / -");
 
@@ -160,6 +166,18 @@ export const townToolArgs = {
   gt_budget_set: z.strictObject({ rig: slug.optional(), budget: budgetSchema.nullable() }),
   /** Town-wide operators, the Mayor, the container: what the town's runs used today and earlier days, and per rig today. */
   gt_costs: z.strictObject({ days: z.number().int().min(0).max(LIMITS.usageDaysKept).optional() }),
+  /**
+   * Town-wide operators: an outgoing webhook of the town (docs/protocol.md, "Webhooks"): `url`
+   * http(s), `format` Slack-compatible (`slack`, the default) or the plain JSON payload (`json`).
+   * The result carries the hook's signing secret, this once.
+   */
+  gt_webhook_add: z.strictObject({ url: z.string().trim().min(1).max(2000), format: z.enum(WEBHOOK_FORMATS).optional() }),
+  /** Town-wide operators: the town's webhooks with their delivery status (never their secrets). */
+  gt_webhook_list: empty,
+  /** Town-wide operators: removes a webhook; deliveries still waiting for it are dropped. */
+  gt_webhook_remove: z.strictObject({ id: z.string().min(1).max(64) }),
+  /** Town-wide operators: sends a `test` event to a webhook through the outbox (signed, retried like any other). */
+  gt_webhook_test: z.strictObject({ id: z.string().min(1).max(64) }),
   /** Container: an agent token for the `mayor` identity, to run the Mayor as an agent. */
   gt_mayor_token: empty,
   /** Container, the Mayor: the caller's token again with a fresh expiry (see TokenRefreshResult). */
@@ -357,6 +375,44 @@ export type TokenRefreshResult = { token: string; expiresAt: number };
 export type ShareResult = { id: string; path: string; token: string; expiresAt: number; view: ShareView };
 /** A share link as gt_share_list shows it (its token is not kept). */
 export type ShareLink = { id: string; path: string; view: ShareView; createdAt: number; expiresAt: number; revokedAt?: number };
+/** Outgoing webhooks (docs/protocol.md, "Webhooks"). */
+/** The plain JSON body (format `json`); `id` is the delivery's stable id (also the X-Townhall-Delivery header). */
+export type WebhookPayload = {
+  id: string;
+  event: WebhookEventName;
+  town: string;
+  rig?: string;
+  bead?: string;
+  agent?: string;
+  title: string;
+  detail: string;
+  /** When it happened (ms since the epoch): the attention item's `at`, the convoy's landing. */
+  at: number;
+  url?: string;
+};
+/** A hook's last outcome: `ok` true after a 2xx, false after a failure (`error`), with when. */
+export type WebhookDelivery = { ok: boolean; at: number; event: WebhookEventName; id: string; error?: string; attempts: number };
+/** A webhook as gt_webhook_list shows it (never its secret). */
+export type Webhook = {
+  id: string;
+  url: string;
+  format: WebhookFormat;
+  createdAt: number;
+  /** Turned off by a 410 Gone from the receiver: it gets no more events. */
+  disabledAt?: number;
+  disabledWhy?: string;
+  /** Deliveries waiting in the outbox (being retried, or about to go). */
+  pending: number;
+  /** Events not queued because `pending` was at its bound, and deliveries dropped at their deadline. */
+  dropped: number;
+  last: WebhookDelivery | null;
+  /** The last successful delivery's time, when the last one failed. */
+  lastOkAt?: number;
+};
+/** `gt_webhook_add`: the hook, and its signing secret, shown this once. */
+export type WebhookAddResult = Webhook & { secret: string };
+/** `gt_webhook_test`: the test delivery's id (it leaves through the outbox at once). */
+export type WebhookTestResult = { id: string; hook: string };
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };

@@ -40,6 +40,8 @@
  *       town and mail links and containers; rig, bead and agent links and rig-scoped viewers read
  *       their rig's document only; convoy links and rig-scoped operators read the town's `scope`
  *       document (/docs/scope: their convoy; their rigs and the convoys those are in). gt_audit in
- *       both rooms (operators): who did what, paged (AuditPage, AuditEntry).
+ *       both rooms (operators): who did what, paged (AuditPage, AuditEntry). Outgoing webhooks per town:
+ *       gt_webhook_add, gt_webhook_list, gt_webhook_remove and gt_webhook_test (town-wide operators),
+ *       deliveries signed with HMAC-SHA256 and a stable id.
  */
 export const PROTOCOL_VERSION = 8;

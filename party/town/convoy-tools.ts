@@ -9,6 +9,8 @@ import { LIMITS, TOWN_DOC, ToolError, townToolArgs, type Convoy, type ConvoyBead
 import type { Change } from "../records.ts";
 import { ROLES, rigById, type Town } from "./context.ts";
 import { beadKey } from "./entries.ts";
+import type { Queued, Webhooks } from "./webhook-tools.ts";
+import { convoyLandedEvent } from "./webhooks.ts";
 import {
   answerOf,
   applyNotice,
@@ -26,12 +28,23 @@ import {
 const archiveKey = (id: string) => `convoy-archive:${id}`;
 
 /** A move's change to its convoy, to go in the move's write. */
-export type ConvoyMove = { changes: Change[]; put: Record<string, Convoy>; delete: string[]; events: FeedEvent[]; reopened: boolean };
+export type ConvoyMove = {
+  changes: Change[];
+  put: Record<string, unknown>;
+  delete: string[];
+  events: FeedEvent[];
+  reopened: boolean;
+  hooks?: Queued | undefined;
+};
 
 export class ConvoyBook {
   private lastReconcile = Date.now();
 
-  constructor(private readonly town: Town) {}
+  constructor(
+    private readonly town: Town,
+    /** A landing's webhooks, recorded in the landing's own write. */
+    private readonly webhooks?: Webhooks,
+  ) {}
 
   tools(): Record<string, ToolSpec<any>> {
     return {
@@ -82,7 +95,11 @@ export class ConvoyBook {
     const events = landed
       ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })]
       : [];
-    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events);
+    const hooks = landed ? this.landedHooks(convoy) : undefined;
+    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], [...events, ...(hooks?.events ?? [])], {
+      put: hooks?.put ?? {},
+    });
+    await this.landedSent(hooks);
     if (landed) await this.retireLanded();
   }
 
@@ -112,22 +129,37 @@ export class ConvoyBook {
     const moved = moveInConvoy(convoy, { oldBeadId, successor, targetExists, reopen }, Date.now());
     if (!moved) return null;
     const { convoy: settled, landed, reopened } = moved;
+    const hooks = landed ? this.landedHooks(settled) : undefined;
     const events = reopened
       ? [this.town.feedEvent("convoy", `convoy "${convoy.title}" open again: bead ${oldBeadId.slice(-8)} moved to ${successor.rigName}`)]
       : landed
-        ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed`)]
+        ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed`), ...(hooks?.events ?? [])]
         : [];
     // Open convoys always live in the document; a landed one stays where it is.
     if (live || settled.status === "open") {
       return {
         changes: [{ collection: TOWN_DOC.convoys, key: convoyId, value: settled }],
-        put: {},
+        put: { ...hooks?.put },
         delete: live ? [] : [archiveKey(convoyId)],
         events,
         reopened,
+        hooks,
       };
     }
-    return { changes: [], put: { [archiveKey(convoyId)]: settled }, delete: [], events, reopened };
+    return { changes: [], put: { [archiveKey(convoyId)]: settled, ...hooks?.put }, delete: [], events, reopened, hooks };
+  }
+
+  /** The webhooks of a landing, to go in the landing's write (then `landedSent` once written). */
+  landedHooks(convoy: Convoy): Queued | undefined {
+    if (!this.webhooks) return undefined;
+    const { done, total } = progress(convoy);
+    const failed = convoy.beads.filter((b) => b.status === "failed").length;
+    return this.webhooks.queue([convoyLandedEvent(convoy, done, total, failed)]);
+  }
+
+  /** Hands a landing's written webhook deliveries to the outbox. */
+  async landedSent(hooks: Queued | undefined): Promise<void> {
+    if (hooks && this.webhooks) await this.webhooks.queued(hooks);
   }
 
   /** When the reconciliation wants the alarm: while any convoy is open. */

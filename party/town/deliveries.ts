@@ -11,12 +11,14 @@ import type { ConvoyBook } from "./convoy-tools.ts";
 import { failBead } from "./convoys.ts";
 import type { BeadPayload, BudgetPayload, RevokePayload, RigUpdatePayload, TownBudgetPayload, WipePayload } from "./entries.ts";
 import type { TownMail } from "./mail-tools.ts";
+import type { Webhooks } from "./webhook-tools.ts";
 
 export class Deliveries {
   constructor(
     private readonly town: Town,
     private readonly mail: TownMail,
     private readonly convoys: ConvoyBook,
+    private readonly webhooks: Webhooks,
   ) {}
 
   async attempt(entry: OutboxEntry): Promise<Attempt> {
@@ -52,6 +54,8 @@ export class Deliveries {
         if (!rigById(this.town, rig_id)) return { kind: "delivered" }; // the rig is gone: nothing to hold
         return this.call(rig_id, "town_budget", notice satisfies z.infer<typeof townBudgetNotice>);
       }
+      case "webhook":
+        return this.webhooks.attempt(entry);
       case "convoy":
       case "feed":
       case "move":
@@ -74,6 +78,7 @@ export class Deliveries {
       return;
     }
     if (entry.kind === "mail") await this.mail.post.settle(entry, outcome);
+    if (entry.kind === "webhook") await this.webhooks.settle(entry, outcome);
   }
 
   private async call(rigId: string, op: string, body: unknown): Promise<Attempt> {

@@ -73,6 +73,7 @@ export class Mover {
       put: { ...outboxPuts(steps.entries), ...convoy?.put, ...this.index.puts(steps.index, steps.added) },
       delete: convoy?.delete ?? [],
     });
+    await this.convoys.landedSent(convoy?.hooks);
     if (steps.entries.length) await this.placer.enqueued(steps.entries, target ? [target.id] : []);
     await this.index.trim();
     if (convoy?.reopened) await this.town.outbox.scheduleAlarm(); // the reconciliation watches open convoys

@@ -12,6 +12,7 @@ import { TOWN_DOC, ToolError, redactGitUrl, townToolArgs, type Rig } from "../pr
 import { ROLES, audited, outboxPuts, requireCovers, requireRig, requireTownWide, rigById, rigsOf, sendNow, type Town } from "./context.ts";
 import type { ConvoyBook } from "./convoy-tools.ts";
 import { rigUpdateEntry, wipeEntry } from "./entries.ts";
+import type { Webhooks } from "./webhook-tools.ts";
 import { convoysWithoutRig, newRig, refuseNewRig, refuseTakenName, rigInitOf, seesRealUrl, updatedRig, withSummary } from "./registry.ts";
 
 const gitUrlKey = (rigId: string) => `giturl:${rigId}`;
@@ -22,6 +23,8 @@ export class RigTools {
     private readonly convoys: ConvoyBook,
     /** A new rig hears of the town's budget if it is reached today (W22). */
     private readonly added: (rig: Rig) => Promise<void> = async () => {},
+    /** The webhooks of the summary's new attention items, recorded in the summary's own write. */
+    private readonly webhooks?: Webhooks,
   ) {}
 
   tools(): Record<string, ToolSpec<any>> {
@@ -55,6 +58,7 @@ export class RigTools {
         // mail to the rig is refused and every convoy can still land.
         const convoys = convoysWithoutRig(this.convoys.live(), rig, Date.now());
         const audit = audited(town, caller, { action: "rig_remove", text: `removed rig ${rig.name}`, rig: rig.name });
+        const landings = convoys.filter((c) => c.landed).map(({ convoy }) => this.convoys.landedHooks(convoy));
         await town.records.write(
           [
             { collection: TOWN_DOC.rigs, key: rig.id, value: null },
@@ -68,10 +72,12 @@ export class RigTools {
                 rig: rig.name,
               }),
             ),
+            ...landings.flatMap((hooks) => hooks?.events ?? []),
           ],
-          { put: { ...outboxPuts([entry]), ...audit.put }, delete: [gitUrlKey(rig.id)] },
+          { put: Object.assign(outboxPuts([entry]), audit.put, ...landings.map((hooks) => hooks?.put ?? {})), delete: [gitUrlKey(rig.id)] },
         );
         await audit.commit();
+        for (const hooks of landings) await this.convoys.landedSent(hooks);
         await sendNow(town, [entry]);
         await this.convoys.retireLanded();
         return { removed: rig.name, id: rig.id };
@@ -133,7 +139,10 @@ export class RigTools {
     if (!rig) return errorResponse("UNKNOWN_RIG", `no rig ${rig_id}`);
     const next = withSummary(rig, summary);
     if (!next) return jsonResponse({ ok: true, value: "stale" }); // out of order
-    await this.town.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: next }]);
+    // The webhooks of the items new since the stored summary, in the summary's own write.
+    const hooks = this.webhooks?.forSummary(rig, rig.summary, next.summary);
+    await this.town.records.write([{ collection: TOWN_DOC.rigs, key: rig_id, value: next }], hooks?.events ?? [], { put: hooks?.put ?? {} });
+    if (hooks) await this.webhooks!.queued(hooks);
     return jsonResponse({ ok: true, value: "stored" });
   }
 

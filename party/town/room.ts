@@ -14,6 +14,7 @@
  *   scope         what of the town a convoy link or a rig-scoped operator reads
  *   mail-tools    the mail of `mayor` and `operator`, relays to rigs
  *   usage-tools   the town's daily usage, budgets, gt_costs    (usage.ts)
+ *   webhook-tools outgoing webhooks from attention and landings (webhooks.ts)
  *   deliveries    the durable outbox's attempts                (entries.ts)
  */
 import type * as Party from "partykit/server";
@@ -33,6 +34,7 @@ import { shareTools } from "./share-tools.ts";
 import { SCOPE_DOC } from "./scope.ts";
 import { Placer } from "./sling-tools.ts";
 import { TownUsageBook } from "./usage-tools.ts";
+import { Webhooks } from "./webhook-tools.ts";
 
 class TownRoom {
   readonly live: LiveRoom;
@@ -46,6 +48,7 @@ class TownRoom {
   private readonly mover: Mover;
   private readonly deliveries: Deliveries;
   private readonly usage: TownUsageBook;
+  private readonly webhooks: Webhooks;
 
   constructor(room: Party.Room) {
     this.live = new LiveRoom(room, {
@@ -68,16 +71,18 @@ class TownRoom {
     );
     this.town = lend(this.live.services, room, this.outbox);
     this.index = new BeadIndex(room.storage);
-    this.convoys = new ConvoyBook(this.town);
+    this.webhooks = new Webhooks(this.town);
+    this.convoys = new ConvoyBook(this.town, this.webhooks);
     this.mail = new TownMail(this.town);
-    this.rigs = new RigTools(this.town, this.convoys, (rig) => this.usage.rigAdded(rig.id));
+    this.rigs = new RigTools(this.town, this.convoys, (rig) => this.usage.rigAdded(rig.id), this.webhooks);
     this.placer = new Placer(this.town, this.index, this.convoys);
     this.mover = new Mover(this.town, this.index, this.placer, this.convoys);
-    this.deliveries = new Deliveries(this.town, this.mail, this.convoys);
+    this.deliveries = new Deliveries(this.town, this.mail, this.convoys, this.webhooks);
     this.usage = new TownUsageBook(this.town);
   }
 
   private async started(): Promise<void> {
+    await this.webhooks.load();
     await this.outbox.load();
     await this.index.load();
     await this.town.audit.load();
@@ -101,6 +106,7 @@ class TownRoom {
       ...shareTools(this.town),
       ...this.mover.tools(),
       ...this.usage.tools(),
+      ...this.webhooks.tools(),
       gt_mayor_token: tool(townToolArgs.gt_mayor_token, ["container"], async (_args, caller) => {
         requireTownWide(caller, "run the Mayor (it needs a town-wide container token)");
         return {

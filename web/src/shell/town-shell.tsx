@@ -22,6 +22,7 @@ import { absolute, now, shortId } from "../lib/time.ts";
 import { setTitle } from "../lib/title.ts";
 
 const ShareButton = lazy(() => import("../actions/share.tsx"));
+const WebhooksButton = lazy(() => import("../actions/webhooks.tsx"));
 
 const sameSession = (a: Session | null, b: Session | null) => a?.token === b?.token && a?.town === b?.town && a?.kept === b?.kept;
 
@@ -200,6 +201,10 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
           <SyncBadge sync={town.sync} label={town.reach.kind === "town" ? "Town" : town.reach.kind === "rig" ? "Rig" : "Scope"} terse />
           <Show when={town.isOperator}>
             <ShareButton />
+          </Show>
+          {/* Webhooks are the town's: only a town-wide operator may see or change them. */}
+          <Show when={town.isOperator && town.session.rig === null}>
+            <WebhooksButton />
           </Show>
           <Identity onSignOut={props.onSignOut} />
           <button class={btn} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" data-testid="shortcuts-hint" onClick={() => props.onHelp()}>
