@@ -16,6 +16,7 @@ import BeadRuns from "./bead-runs.tsx";
 import { HoldNote } from "./spend.tsx";
 import { totalsLine } from "../lib/usage.ts";
 import { runtimeLine } from "../lib/runtime.ts";
+import { aboutBead } from "../lib/related.ts";
 
 const BeadActions = lazy(() => import("../actions/bead-actions.tsx"));
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
@@ -31,12 +32,10 @@ export default function BeadView() {
       .filter((e): e is Escalation => !!e && e.beadId === params.bead)
       .sort((a, b) => b.createdAt - a.createdAt),
   );
-  // Mail that names the bead, or went to or from whoever holds it.
+  // Mail that names the bead (lib/related.ts): not all mail of whoever holds it, which is about other beads too.
   const related = createMemo(() => {
     const b = bead();
-    if (!b) return [];
-    const short = shortId(b.id);
-    return rig.mailList().filter((m) => m.subject.includes(short) || m.body.includes(b.id) || (b.assignee && (m.from === b.assignee || m.to === b.assignee)));
+    return b ? rig.mailList().filter((m) => aboutBead(m, b)) : [];
   });
   return (
     <div>
