@@ -94,6 +94,8 @@ export const LIMITS = {
   outputRingLines: 2_000,
   outputRingBytes: 256 * 1024,
   outputRunsKept: 20,
+  /** Runs of each agent whose output aged out that are still remembered by how they ended (gt_agent_log's `aged`). */
+  outputRunsRemembered: 200,
   outputBacklogLines: 500,
   outputBatchLines: 200,
   /** Earlier days' usage sums the town document keeps (TownUsage.days), newest first. */
