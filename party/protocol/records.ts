@@ -295,9 +295,14 @@ export type Escalation = {
   status: "open" | "acknowledged" | "resolved";
   /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */
   note?: string;
+  /** Every note written on it, oldest first (the last LIMITS.escalationNotesKept): an acknowledgement's note stays when it is resolved. */
+  notes?: EscalationNote[];
   acknowledgedAt?: number;
   resolvedAt?: number;
 };
+
+/** A note an operator (or the work machine) wrote when acknowledging or resolving an escalation. */
+export type EscalationNote = { at: number; status: "acknowledged" | "resolved"; note: string };
 
 export type Mail = {
   id: string;

@@ -36,5 +36,9 @@
  *       (gt_costs); the witness's nudge is no longer mail: it rides once on the reply to the agent's
  *       next tool call (`nudge` beside `value` or `error`); a preset runtime's output lines say what
  *       they are (OutputLine.kind, ok).
+ *   8 — a bead's whole status history a page at a time (gt_bead_history, BeadHistoryPage);
+ *       escalations keep every note (Escalation.notes) and are listed with them
+ *       (gt_escalation_list: an agent reads the answers to its own); an agent's `lastRun` (the run
+ *       its `lastExit` is about); a bead's read of gt_agent_log says which runs aged out (`aged`).
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
