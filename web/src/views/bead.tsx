@@ -17,6 +17,7 @@ import { HoldNote } from "./spend.tsx";
 import { totalsLine } from "../lib/usage.ts";
 import { runtimeLine } from "../lib/runtime.ts";
 import { aboutBead } from "../lib/related.ts";
+import { EscalationNotes } from "./escalation-notes.tsx";
 
 const BeadActions = lazy(() => import("../actions/bead-actions.tsx"));
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
@@ -133,11 +134,7 @@ export default function BeadView() {
                             <Show when={e.body}>
                               <p class="whitespace-pre-wrap break-words text-zinc-600 dark:text-zinc-400">{e.body}</p>
                             </Show>
-                            <Show when={e.note}>
-                              <p class="text-xs text-zinc-500" data-testid="escalation-note">
-                                Operator's note: {e.note}
-                              </p>
-                            </Show>
+                            <EscalationNotes escalation={e} />
                           </li>
                         )}
                       </For>
