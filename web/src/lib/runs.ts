@@ -3,7 +3,8 @@
  * last LIMITS.outputRunsKept runs): never "no runs yet" for a bead that ran; what is still known of
  * each (how it ended, how long it ran), and how many runs are not even remembered.
  */
-import { LIMITS, type RunInfo } from "../../../party/protocol.ts";
+import type { RunInfo } from "../../../party/protocol.ts";
+import { LIMITS } from "../../../party/protocol/limits.ts";
 
 /** A run's length: "42 s", "3 min 5 s", "2 h 10 min"; null while it has not ended. */
 export function duration(run: Pick<RunInfo, "startedAt" | "endedAt">): string | null {

@@ -13,6 +13,7 @@ import { LogView } from "../ui/log-view.tsx";
 import { runLine } from "../lib/usage.ts";
 import { absolute } from "../lib/time.ts";
 import { agedRuns, duration } from "../lib/runs.ts";
+import { RunDownload } from "./run-download.tsx";
 
 export default function BeadRuns(props: { bead: Bead }) {
   const town = useTown();
@@ -135,7 +136,8 @@ export default function BeadRuns(props: { bead: Bead }) {
                           </p>
                         )}
                       </Show>
-                      <p class="text-xs text-zinc-500">
+                      <p class="flex flex-wrap items-center gap-x-1 text-xs text-zinc-500">
+                        <RunDownload run={r()} testid="bead-run-download" />
                         {r().lines} lines, {r().bytes} bytes
                         <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run{" "}
                         <Mono>{r().run}</Mono>
