@@ -78,7 +78,7 @@ export default function AgentView() {
                   </div>
                   <div>
                     <dt class="text-zinc-500">Last run</dt>
-                    <dd>{a().lastExit ?? <span class="text-zinc-500">—</span>}</dd>
+                    <dd data-testid="agent-last-run">{a().lastExit ?? <span class="text-zinc-500">—</span>}</dd>
                   </div>
                   <div>
                     <dt class="text-zinc-500">Usage (UTC day)</dt>
