@@ -119,7 +119,7 @@ export function exited(tx: Overlay, event: EventOf<"agent_exited">): { agent: Ag
       endRun(tx, agent, "idle", event.exit, event.lost !== true, say.exitedNote(agent.identity, event.exit), true);
       tx.feed("agent", say.exitedLine(agent.identity, event.exit, run.bead), { tone: "warn", agent: agent.identity, bead: run.bead });
     }
-  } else if (event.run !== undefined && event.run === agent.lastRun) {
+  } else if (event.run !== undefined && event.run === agent.lastRun && agent.lastExit === say.handedIn) {
     // The exit of the run that handed its bead in (gt_done ended it, its process exits after): how
     // the agent's last run ended. An earlier run's late report is not, and changes nothing here.
     tx.setAgent({ ...agent, lastExit: event.exit });
