@@ -69,7 +69,7 @@ export default function BeadView() {
                             </>
                           )}
                         </Show>
-                        . Each run's output is below.
+                        . Each run is below, with its output while it is kept.
                       </p>
                     </div>
                   </Show>
