@@ -11,8 +11,10 @@
  * Storage (keys of the rig room):
  *   agentlog:run:<run>              StoredRun: the RunInfo and the ring's bookkeeping
  *   agentlog:lines:<run>:<batch>    OutputLine[]: the lines one gt_agent_output stored (≤ 200, ≤ 64 KiB)
+ *   agentlog:gone:<run>             RunInfo of a run whose output aged out (how it ended, when, its size)
  * A batch is deleted once every line of it has left the ring; a run's keys go with it when it is
- * more than the LIMITS.outputRunsKept-th of its agent.
+ * more than the LIMITS.outputRunsKept-th of its agent, and its RunInfo stays under `gone` (the last
+ * LIMITS.outputRunsRemembered of each agent), so a bead's page can say what is still known of it.
  */
 import { showInvisible } from "./invisible.ts";
 import { withoutControls } from "./plain-text.ts";
@@ -47,6 +49,7 @@ const utf8Bytes = (text: string) => encoder.encode(text).byteLength;
 export const runKey = (run: string) => `agentlog:run:${run}`;
 export const batchKey = (run: string, batch: number) => `agentlog:lines:${run}:${String(batch).padStart(8, "0")}`;
 const batchPrefix = (run: string) => `agentlog:lines:${run}:`;
+export const goneKey = (run: string) => `agentlog:gone:${run}`;
 
 /** Rings kept in memory (the runs being appended to and the last few read); the rest stay in storage. */
 export const RINGS_IN_MEMORY = 32;
@@ -276,6 +279,8 @@ type Lane = Promise<unknown>;
  */
 export class AgentOutput {
   private index: Map<string, StoredRun> | null = null;
+  /** Runs whose output aged out: what is still known of them (≤ LIMITS.outputRunsRemembered per agent). */
+  private gone: Map<string, RunInfo> | null = null;
   private readonly rings = new Map<string, RingLine[]>();
   private lane: Lane = Promise.resolve();
   private closed = false;
@@ -295,6 +300,7 @@ export class AgentOutput {
   close(): void {
     this.closed = true;
     this.index = new Map();
+    this.gone = new Map();
     this.rings.clear();
   }
 
@@ -311,6 +317,8 @@ export class AgentOutput {
   private async runs(): Promise<Map<string, StoredRun>> {
     if (this.index) return this.index;
     const stored = await this.storage.list<StoredRun>({ prefix: "agentlog:run:" });
+    const gone = await this.storage.list<RunInfo>({ prefix: "agentlog:gone:" });
+    this.gone ??= new Map([...gone.values()].map((r) => [r.run, r]));
     this.index ??= new Map([...stored.values()].map((r) => [r.run, r]));
     return this.index;
   }
@@ -357,6 +365,15 @@ export class AgentOutput {
       this.rings.delete(old.run);
       del.push(runKey(old.run));
       for (let b = old.firstBatch; b < old.nextBatch; b++) del.push(batchKey(old.run, b));
+      // Its output goes; how it ended stays (a run still open ends here, as above).
+      const info = infoOf(old.endedAt === undefined ? { ...old, endedAt: at, exit: "ended (no exit reported)" } : old);
+      this.gone?.set(old.run, info);
+      put[goneKey(old.run)] = info;
+    }
+    const gone = [...(this.gone?.values() ?? [])].filter((r) => r.identity === identity).sort(newestFirst);
+    for (const old of gone.slice(LIMITS.outputRunsRemembered)) {
+      this.gone?.delete(old.run);
+      del.push(goneKey(old.run));
     }
     index.set(run, created);
     put[runKey(run)] = created;
@@ -454,11 +471,19 @@ export class AgentOutput {
   log(query: LogQuery, scope: OutputScope, current: (identity: string) => string | undefined): Promise<AgentLogResult> {
     return this.serially(async () => {
       const chosen = chooseRun(await this.all(), query, scope, current);
-      if (!chosen.run) return { run: null, runs: chosen.runs, lines: [], next: query.after ?? 0 };
+      // A bead's read also says which of its runs' output aged out, and how they ended.
+      const aged = query.bead_id !== undefined ? this.agedOf(query.bead_id, scope) : [];
+      const more = aged.length ? { aged } : {};
+      if (!chosen.run) return { run: null, runs: chosen.runs, lines: [], next: query.after ?? 0, ...more };
       const stored = (await this.runs()).get(chosen.run.run)!;
       const lines = pageOf(await this.ring(stored), query.after, query.limit ?? LIMITS.outputBacklogLines);
-      return { run: chosen.run, runs: chosen.runs, lines, next: lines.at(-1)?.seq ?? query.after ?? stored.nextSeq - 1 };
+      return { run: chosen.run, runs: chosen.runs, lines, next: lines.at(-1)?.seq ?? query.after ?? stored.nextSeq - 1, ...more };
     });
+  }
+
+  /** The runs of `beadId` whose output aged out, newest first (the index is loaded: called after `runs()`). */
+  private agedOf(beadId: string, scope: OutputScope): RunInfo[] {
+    return [...(this.gone?.values() ?? [])].filter((r) => r.beadId === beadId && scopeAllows(scope, r)).sort(newestFirst);
   }
 
   /** An output socket's first frame: the last lines of the identity's current or latest run that `scope` shows. */

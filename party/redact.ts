@@ -73,6 +73,26 @@ function ruleRanges(line: string): [number, number][] {
   return ranges;
 }
 
+// An AWS secret access key has no prefix: 40 characters of base64 (`+` and `/` too). Alone it is
+// indistinguishable from data, so it is hidden only where its context names it: a line that holds an
+// AWS access key id (AKIA…/ASIA…) or the name `aws_secret_access_key` (any case). A 40-character
+// run of hex digits is a git commit id, not a key (keys are mixed case), and stays.
+const AWS_CONTEXT = /(?:\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|aws_?secret_?access_?key)/i;
+const AWS_SECRET = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{40}(?![A-Za-z0-9+/])/g;
+const HEX = /^[0-9a-f]+$/i;
+
+/** Where 40-character AWS secret keys are, in a line whose context names AWS credentials. */
+function awsRanges(line: string): [number, number][] {
+  const folded = fold(line, { dropSpaces: false, decode: false });
+  if (!AWS_CONTEXT.test(folded.text)) return [];
+  const ranges: [number, number][] = [];
+  for (const match of folded.text.matchAll(AWS_SECRET)) {
+    if (HEX.test(match[0])) continue;
+    ranges.push(folded.inLine(match.index, match.index + match[0].length));
+  }
+  return ranges;
+}
+
 /** Where fragments of the known secrets are, in `line` (read with spaces left out and escapes decoded). */
 function valueRanges(line: string, secrets: SecretValues): [number, number][] {
   if (!secrets.size) return [];
@@ -104,7 +124,7 @@ function replaceRanges(line: string, ranges: [number, number][]): string {
  */
 export function redact(text: string, secrets: SecretValues | readonly string[] = []): string {
   const known = secrets instanceof SecretValues ? secrets : new SecretValues(secrets);
-  return replaceRanges(text, [...ruleRanges(text), ...valueRanges(text, known)]);
+  return replaceRanges(text, [...ruleRanges(text), ...awsRanges(text), ...valueRanges(text, known)]);
 }
 
 /**

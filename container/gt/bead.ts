@@ -1,5 +1,5 @@
 /** `gt bead`: a rig agent reads a bead (status); an operator retries one or moves it to another rig. */
-import type { Bead, BeadMoveResult, BeadStatusResult } from "../../party/protocol.ts";
+import type { Bead, BeadHistoryPage, BeadMoveResult, BeadStatusResult } from "../../party/protocol.ts";
 import type { Command } from "./command.ts";
 import { when } from "./output.ts";
 
@@ -12,6 +12,32 @@ export const beadStatus: Command = {
   options: [["--bead <id>", "the bead (default: GT_BEAD)"]],
   args: (v) => ({ bead_id: v.bead }),
   print: printBead,
+};
+
+export const beadHistory: Command = {
+  name: "bead history",
+  usage: "[--bead <id>] [--before <n>] [--limit <n>] [--json]",
+  summary: "a bead's whole status history, newest page first (default: your hooked bead); --before for older entries",
+  tool: "gt_bead_history",
+  mode: "rig",
+  options: [
+    ["--bead <id>", "the bead (default: GT_BEAD)"],
+    ["--before <n>", "entries before number n (the 'older' line of the page printed last)"],
+    ["--limit <n>", "entries per page, 1 to 100 (default 20)"],
+  ],
+  args: (v) => ({ bead_id: v.bead, before: v.before === undefined ? undefined : Number(v.before), limit: v.limit === undefined ? undefined : Number(v.limit) }),
+  print: (page: BeadHistoryPage) =>
+    [
+      `Bead ${page.bead_id}: ${page.total} status change${page.total === 1 ? "" : "s"}`,
+      ...page.entries.map((e) => `${String(e.seq).padStart(4)}  ${when(e.at)}  ${e.status}${e.note ? ` — ${e.note}` : ""}`),
+      page.before !== null
+        ? `older: gt bead history --bead ${page.bead_id} --before ${page.before}`
+        : (page.entries[0]?.seq ?? 0) > 0
+          ? `entries before ${page.entries[0]!.seq} are no longer kept`
+          : "",
+    ]
+      .filter(Boolean)
+      .join("\n"),
 };
 
 export const beadRetry: Command = {

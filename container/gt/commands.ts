@@ -4,13 +4,13 @@
  */
 import { agentLog, agentRestart, agentStop } from "./agent.ts";
 import { audit } from "./audit.ts";
-import { beadMove, beadRetry, beadStatus } from "./bead.ts";
+import { beadHistory, beadMove, beadRetry, beadStatus } from "./bead.ts";
 import { checkpoint } from "./checkpoint.ts";
 import type { Command } from "./command.ts";
 import { convoyCreate, convoyList, convoyStatus } from "./convoy.ts";
 import { budgetClear, budgetSet, costs } from "./costs.ts";
 import { done } from "./done.ts";
-import { escalate, escalationAck, escalationResolve } from "./escalation.ts";
+import { escalate, escalationAck, escalationList, escalationResolve } from "./escalation.ts";
 import { mailCheck, mailInbox, mailRead, mailReply, mailSend } from "./mail.ts";
 import { hook, prime } from "./prime.ts";
 import { rigList, rigStatus, rigs } from "./rig.ts";
@@ -26,8 +26,10 @@ export const COMMANDS: readonly Command[] = [
   mailRead,
   mailReply,
   beadStatus,
+  beadHistory,
   done,
   escalate,
+  escalationList,
   checkpoint,
   // The Mayor's commands (GT_AGENT=mayor), in the town room.
   sling,

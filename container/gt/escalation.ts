@@ -1,5 +1,9 @@
-/** `gt escalate` (a rig agent asks a person for help) and `gt escalation ack|resolve` (an operator answers). */
+/**
+ * `gt escalate` (a rig agent asks a person for help), `gt escalation list` (the agent reads the
+ * answers: the notes on its escalations) and `gt escalation ack|resolve` (an operator answers).
+ */
 import type { Escalation } from "../../party/protocol.ts";
+import { when } from "./output.ts";
 import type { Command } from "./command.ts";
 import { GtUsageError } from "./errors.ts";
 import { one, readStdin } from "./input.ts";
@@ -32,6 +36,30 @@ export const escalate: Command = {
   },
   print: (e: Escalation) => `escalated ${e.id} (${e.severity})`,
 };
+
+export const escalationList: Command = {
+  name: "escalation list",
+  usage: "[--bead <id>] [--status <open|acknowledged|resolved>] [--json]",
+  summary: "your escalations (an operator's token: the rig's), newest first, with the notes written when they were acknowledged or resolved",
+  tool: "gt_escalation_list",
+  mode: "rig",
+  options: [
+    ["--bead <id>", "only those about this bead"],
+    ["--status <status>", "only open, acknowledged or resolved ones"],
+  ],
+  args: (v) => ({ bead_id: v.bead, status: v.status }),
+  print: (list: Escalation[]) => (list.length ? list.map(printListed).join("\n\n") : "no escalations"),
+};
+
+/** One escalation with every note on it (an older record has only its last `note`). */
+function printListed(e: Escalation): string {
+  const notes = e.notes?.length ? e.notes : e.note ? [{ at: e.acknowledgedAt ?? e.resolvedAt ?? e.createdAt, status: e.status, note: e.note }] : [];
+  return [
+    `escalation ${e.id} ${e.status} (${e.severity}): ${e.title}`,
+    `from ${e.from}${e.beadId ? `, bead ${e.beadId}` : ""}, ${when(e.createdAt)}`,
+    ...notes.map((n) => `  ${n.status} ${when(n.at)}: ${n.note}`),
+  ].join("\n");
+}
 
 export const escalationAck: Command = {
   name: "escalation ack",

@@ -30,6 +30,15 @@ export const AGENT_INPUTS = {
   gt_mail_check: rigToolArgs.gt_mail_check.omit({ as: true }),
   gt_mail_read: describeFields(rigToolArgs.gt_mail_read.omit({ as: true }), { id: "the mail's id (a ULID), from gt_prime or gt_mail_check" }),
   gt_bead_status: rigToolArgs.gt_bead_status.extend({ bead_id: beadId.optional().describe("bead id (a ULID); default: your hooked bead") }),
+  gt_bead_history: describeFields(rigToolArgs.gt_bead_history.extend({ bead_id: beadId.optional() }), {
+    bead_id: "bead id (a ULID); default: your hooked bead",
+    before: "the `before` of the page you read last: older entries",
+    limit: "entries per page, 1 to 100 (default 20)",
+  }),
+  gt_escalation_list: describeFields(rigToolArgs.gt_escalation_list.omit({ as: true }), {
+    bead_id: "only those about this bead (a ULID)",
+    status: "only open, acknowledged or resolved ones",
+  }),
   gt_done: describeFields(rigToolArgs.gt_done.omit({ as: true }).extend({ branch: rigToolArgs.gt_done.shape.branch.optional() }), {
     branch: "the branch holding your commits; default: the current git branch of your worktree",
     summary: "a few lines on what you changed, for the reviewer",

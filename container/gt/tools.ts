@@ -1,6 +1,6 @@
 /**
  * What an agent process may do: its tools with their defaults and retry policy. A rig agent has the
- * eight agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the nine town tools of the town
+ * ten agent tools of its rig room; the Mayor (GT_AGENT=mayor) has the nine town tools of the town
  * room (slinging, convoys, rigs, mail); an operator's token adds the dashboard's actions. `gt`
  * (container/gt.ts) is the same tools as shell commands, `gt mcp` (mcp-server.ts) serves them over
  * MCP; both call them through call.ts.
@@ -61,6 +61,18 @@ export const AGENT_TOOLS = {
   gt_bead_status: agentTool({
     description: "Read a bead (an issue of this rig) by id: title, body, status, assignee, branch; without bead_id, your hooked bead.",
     complete: (args, env) => ({ bead_id: args.bead_id ?? hookedBead(env) }),
+    idempotent: true,
+    readOnly: true,
+  }),
+  gt_bead_history: agentTool({
+    description:
+      "Read a bead's whole status history, a page at a time (each change with its note): without bead_id your hooked bead's; `before` from the last page for older ones.",
+    complete: (args, env) => ({ ...args, bead_id: args.bead_id ?? hookedBead(env) }),
+    idempotent: true,
+    readOnly: true,
+  }),
+  gt_escalation_list: agentTool({
+    description: "List the escalations you raised, newest first, with the notes operators wrote when they acknowledged or resolved them (their answer).",
     idempotent: true,
     readOnly: true,
   }),

@@ -40,11 +40,13 @@ export const LIMITS = {
   previewChars: 512,
   /**
    * A bead's status history: the document holds its last `historyInDoc` entries (what a board and a
-   * bead page show at a glance); room storage holds the last `historyKept`, which the tools that
-   * read a bead return.
+   * bead page show at a glance); the tools that read a bead return the last `historyKept`; room
+   * storage holds the last `historyStored` (gt_bead_history pages through them).
    */
   historyInDoc: 2,
   historyKept: 20,
+  /** Status changes of a bead room storage keeps (its whole history, read a page at a time by gt_bead_history). */
+  historyStored: 500,
   /**
    * One gt_mail_check (or gt_prime) hands out at most this many unread mails, oldest first, and stops
    * before their bodies pass `mailBytesPerCheck` (one mail always): acknowledge them, then check again.
@@ -60,6 +62,8 @@ export const LIMITS = {
   /** Audit entries each room keeps (its oldest dropped past it), and the most one gt_audit page holds. */
   auditKept: 2_000,
   auditPage: 200,
+  /** Notes an escalation keeps (its `notes`), the latest ones. */
+  escalationNotesKept: 10,
   /** Why an operator retried a bead or stopped or restarted an agent: it goes into a bead's history, kept short. */
   maxOperatorReason: 200,
   /** Beads the town remembers placing (bead id → rig, for gt_bead_move); past this the oldest ids are forgotten. */
@@ -97,6 +101,8 @@ export const LIMITS = {
   outputRingLines: 2_000,
   outputRingBytes: 256 * 1024,
   outputRunsKept: 20,
+  /** Runs of each agent whose output aged out that are still remembered by how they ended (gt_agent_log's `aged`). */
+  outputRunsRemembered: 200,
   outputBacklogLines: 500,
   outputBatchLines: 200,
   /** Earlier days' usage sums the town document keeps (TownUsage.days), newest first. */

@@ -266,6 +266,8 @@ export type Agent = {
   pid?: number;
   /** How its last run ended, e.g. "exit 0", "signal SIGKILL", "no heartbeat for 90 s". */
   lastExit?: string;
+  /** The run `lastExit` is about: only that run's exit report may change it (a late report of an earlier run does not). */
+  lastRun?: string;
   /** When it entered its current `status` (stamped by the rig room on every status change). */
   statusSince?: number;
   /** The run it is on, if any. */
@@ -295,9 +297,14 @@ export type Escalation = {
   status: "open" | "acknowledged" | "resolved";
   /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */
   note?: string;
+  /** Every note written on it, oldest first (the last LIMITS.escalationNotesKept): an acknowledgement's note stays when it is resolved. */
+  notes?: EscalationNote[];
   acknowledgedAt?: number;
   resolvedAt?: number;
 };
+
+/** A note an operator (or the work machine) wrote when acknowledging or resolving an escalation. */
+export type EscalationNote = { at: number; status: "acknowledged" | "resolved"; note: string };
 
 export type Mail = {
   id: string;
@@ -355,8 +362,11 @@ export type RunInfo = {
   /** What the run used, when its agent reported it (preset runtimes). */
   usage?: Usage;
 };
-/** gt_agent_log: the chosen run, the runs it was chosen from (newest first), its lines after `after`. */
-export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number };
+/**
+ * gt_agent_log: the chosen run, the runs it was chosen from (newest first), its lines after `after`;
+ * for a bead's read, `aged`: its runs whose output is no longer kept (newest first), how each ended.
+ */
+export type AgentLogResult = { run: RunInfo | null; runs: RunInfo[]; lines: OutputLine[]; next: number; aged?: RunInfo[] };
 
 /** Names of the top-level shared types of each live document. */
 export const TOWN_DOC = { rigs: "rigs", convoys: "convoys", mail: "mail", usage: "usage", events: "events" } as const;

@@ -20,6 +20,7 @@ import {
   SEVERITIES,
   type Agent,
   type Bead,
+  type BeadHistoryEntry,
   type BeadStatus,
   type Convoy,
   type Mail,
@@ -222,6 +223,24 @@ export const rigToolArgs = {
     id: ulidString.optional(),
   }),
   gt_bead_status: z.strictObject({ bead_id: ulidString }),
+  /**
+   * A bead's whole status history, a page at a time (room storage keeps LIMITS.historyStored
+   * entries): the `limit` entries before entry number `before` (default: the newest), newest last.
+   */
+  gt_bead_history: z.strictObject({
+    bead_id: ulidString,
+    before: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(100).optional(),
+  }),
+  /**
+   * The rig's escalations (those the document keeps) with every note written on them, newest first:
+   * an agent gets those it raised (an operator or the container, with `as`, an agent's).
+   */
+  gt_escalation_list: z.strictObject({
+    bead_id: ulidString.optional(),
+    status: z.enum(["open", "acknowledged", "resolved"]).optional(),
+    ...actingAs,
+  }),
   gt_bead_update: z.strictObject({
     bead_id: ulidString,
     status: z.enum(BEAD_STATUSES).optional(),
@@ -416,6 +435,8 @@ export type WebhookTestResult = { id: string; hook: string };
 export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
+/** `gt_bead_history`: entries numbered from 0 (the bead's first status), oldest first; `before` of the next older page, null at the first. */
+export type BeadHistoryPage = { bead_id: string; total: number; entries: (BeadHistoryEntry & { seq: number })[]; before: number | null };
 /** `gt_bead_status`: the bead, and while it waits open because a budget holds its rig's dispatch (W22), that hold. */
 export type BeadStatusResult = Bead & { hold?: BudgetHold };
 /** `gt_budget_set`: the budget now set (null: none), the town's or the named rig's (which learns it through the town's outbox). */

@@ -42,6 +42,10 @@
  *       document (/docs/scope: their convoy; their rigs and the convoys those are in). gt_audit in
  *       both rooms (operators): who did what, paged (AuditPage, AuditEntry). Outgoing webhooks per town:
  *       gt_webhook_add, gt_webhook_list, gt_webhook_remove and gt_webhook_test (town-wide operators),
- *       deliveries signed with HMAC-SHA256 and a stable id.
+ *       deliveries signed with HMAC-SHA256 and a stable id. A bead's whole status history a page at a
+ *       time (gt_bead_history, BeadHistoryPage); escalations keep every note (Escalation.notes) and
+ *       are listed with them (gt_escalation_list: an agent reads the answers to its own); an agent's
+ *       `lastRun` (the run its `lastExit` is about); a bead's read of gt_agent_log says which runs
+ *       aged out (`aged`).
  */
 export const PROTOCOL_VERSION = 8;

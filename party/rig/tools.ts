@@ -10,7 +10,17 @@ import { auditWho, withNote, type AuditDraft } from "../audit.ts";
 import { newId } from "../ids.ts";
 import { tool, type Caller, type LiveServices, type ToolSpec } from "../live/index.ts";
 import { routeFromRig } from "../mail.ts";
-import { ToolError, parseAddress, rigToolArgs, type Agent, type Bead, type BeadStatusResult, type MailSendResult, type PrimeResult } from "../protocol.ts";
+import {
+  LIMITS,
+  ToolError,
+  parseAddress,
+  rigToolArgs,
+  type Agent,
+  type Bead,
+  type BeadStatusResult,
+  type MailSendResult,
+  type PrimeResult,
+} from "../protocol.ts";
 import { testFault } from "../internal.ts";
 import { checkOutput, tokenRenewalRefusal } from "../work/index.ts";
 import type { RigEnv } from "./config.ts";
@@ -120,6 +130,23 @@ export function rigTools(host: ToolsHost): Record<string, ToolSpec<any>> {
       // An open bead says why it waits while a budget holds the rig's dispatch (W22).
       const hold = store.requireMeta().hold;
       return bead.status === "open" && hold ? { ...bead, hold } : bead;
+    }),
+    gt_bead_history: tool(rigToolArgs.gt_bead_history, everyone, async (args) => {
+      const bead = (await store.anyBead(args.bead_id)) ?? requireBead(args.bead_id);
+      return store.beadHistory(bead, args.before, args.limit ?? LIMITS.historyKept);
+    }),
+    // An agent reads the notes on the escalations it raised (an operator's answer); operators all.
+    gt_escalation_list: tool(rigToolArgs.gt_escalation_list, everyone, async (args, caller) => {
+      const from = caller.token.role === "agent" || args.as !== undefined ? acting(caller, args.as) : undefined;
+      return store
+        .escalations()
+        .filter(
+          (e) =>
+            (from === undefined || e.from === from) &&
+            (args.bead_id === undefined || e.beadId === args.bead_id) &&
+            (args.status === undefined || e.status === args.status),
+        )
+        .sort((a, b) => b.createdAt - a.createdAt);
     }),
     gt_bead_update: tool(rigToolArgs.gt_bead_update, ["operator"], async (args, caller) => {
       const { bead_id: beadId, assignee, status, ...edits } = args;

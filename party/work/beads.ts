@@ -7,7 +7,7 @@ import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
 import { clearRun, mergeCommand, withStatus } from "./records.ts";
 import { owner, requireAgent, stopRun } from "./runs.ts";
-import { beads as say } from "./words.ts";
+import { beads as say, runs as runsSay } from "./words.ts";
 
 export function requireBead(tx: Overlay, id: string): Bead {
   const bead = tx.bead(id);
@@ -86,7 +86,8 @@ export function done(tx: Overlay, event: EventOf<"done">): { bead_id: string; st
   const bead = tx.bead(run.bead);
   if (!bead || bead.status !== "in_progress") throw new ToolError("CONFLICT", `bead ${run.bead} is ${bead?.status ?? "gone"}, not in_progress`);
   if (agent.branch && event.branch !== agent.branch) throw new ToolError("CONFLICT", `${agent.identity} works on branch ${agent.branch}, not ${event.branch}`);
-  const next: Agent = { ...agent, status: "idle" };
+  // Its last run is this one now; how it exits is reported after (runs.ts `exited` fills it in).
+  const next: Agent = { ...agent, status: "idle", lastExit: runsSay.handedIn, lastRun: run.id };
   clearRun(next);
   tx.setAgent(next);
   tx.setLive(agent.identity, null);

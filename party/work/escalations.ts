@@ -3,7 +3,7 @@
  * id), the machine raises its own (W10, W11), and an operator acknowledges or resolves them, live or
  * moved to storage by retention. A repeat answers the same; acknowledging a resolved one is CONFLICT.
  */
-import { ToolError, type Escalation } from "../protocol.ts";
+import { LIMITS, ToolError, type Escalation } from "../protocol.ts";
 import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
 import type { EscalationSpec } from "./types.ts";
@@ -34,6 +34,8 @@ export function update(tx: Overlay, event: EventOf<"escalation_update">): Escala
   const repeat = escalation.status === to;
   if (repeat && (note === undefined || note === escalation.note)) return escalation;
   const next: Escalation = { ...escalation, status: to, ...(note !== undefined ? { note } : {}) };
+  // Each note is kept, not only the last: the acknowledgement's still reads beside the resolution's.
+  if (note !== undefined) next.notes = [...(escalation.notes ?? []), { at: tx.now, status: to, note }].slice(-LIMITS.escalationNotesKept);
   if (!repeat) {
     if (to === "acknowledged") next.acknowledgedAt = tx.now;
     else next.resolvedAt = tx.now;

@@ -138,7 +138,7 @@ function voidRuns(tx: Overlay, why: string): void {
   for (const agent of tx.allAgents()) {
     const run = agent.run;
     if (!run) continue;
-    const next: Agent = { ...agent, status: "idle", lastExit: say.lostExit(why) };
+    const next: Agent = { ...agent, status: "idle", lastExit: say.lostExit(why), lastRun: run.id };
     clearRun(next);
     tx.setAgent(next);
     tx.setLive(agent.identity, null);

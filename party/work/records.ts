@@ -26,7 +26,7 @@ export function withStatus(bead: Bead, status: BeadStatus, now: number, note?: s
 
 /**
  * The history entries a bead's change adds, by their number (`seq`, 0 for its first status), and
- * the numbers that fall out of the last LIMITS.historyKept. A record from before the history was
+ * the numbers that fall out of the last LIMITS.historyStored. A record from before the history was
  * kept apart (a whole history, no count) has its earlier entries added too, so none is lost.
  */
 export function historyEntries(before: Bead | undefined, after: Bead): { add: [seq: number, entry: BeadHistoryEntry][]; drop: number[] } {
@@ -38,7 +38,7 @@ export function historyEntries(before: Bead | undefined, after: Bead): { add: [s
   const whole = before && before.historyCount === undefined ? [...(before.history ?? []), ...added] : added;
   const add = whole.map((entry, i): [number, BeadHistoryEntry] => [count - whole.length + i, entry]);
   const kept = new Set(add.map(([seq]) => seq));
-  const drop = add.filter(([seq]) => seq >= LIMITS.historyKept).map(([seq]) => seq - LIMITS.historyKept);
+  const drop = add.filter(([seq]) => seq >= LIMITS.historyStored).map(([seq]) => seq - LIMITS.historyStored);
   return { add, drop: drop.filter((seq) => !kept.has(seq)) };
 }
 

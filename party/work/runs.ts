@@ -110,7 +110,7 @@ export function exited(tx: Overlay, event: EventOf<"agent_exited">): { agent: Ag
   const current = run && (event.run !== undefined ? event.run === run.id : event.beadId === undefined || event.beadId === run.bead);
   if (current && run) {
     if (run.state === "stopping") {
-      const next: Agent = { ...agent, status: agent.status === "dead" ? "dead" : "idle", lastExit: say.stoppedExit(event.exit, run.reason) };
+      const next: Agent = { ...agent, status: agent.status === "dead" ? "dead" : "idle", lastExit: say.stoppedExit(event.exit, run.reason), lastRun: run.id };
       clearRun(next);
       tx.setAgent(next);
       tx.setLive(agent.identity, null);
@@ -119,6 +119,10 @@ export function exited(tx: Overlay, event: EventOf<"agent_exited">): { agent: Ag
       endRun(tx, agent, "idle", event.exit, event.lost !== true, say.exitedNote(agent.identity, event.exit), true);
       tx.feed("agent", say.exitedLine(agent.identity, event.exit, run.bead), { tone: "warn", agent: agent.identity, bead: run.bead });
     }
+  } else if (event.run !== undefined && event.run === agent.lastRun && agent.lastExit === say.handedIn) {
+    // The exit of the run that handed its bead in (gt_done ended it, its process exits after): how
+    // the agent's last run ended. An earlier run's late report is not, and changes nothing here.
+    tx.setAgent({ ...agent, lastExit: event.exit });
   }
   const beadId = event.beadId ?? run?.bead;
   // What the run used counts once, whichever run it was (a run that handed its bead in exits after gt_done), W22.
@@ -134,7 +138,7 @@ export function exited(tx: Overlay, event: EventOf<"agent_exited">): { agent: Ag
  */
 export function endRun(tx: Overlay, agent: Agent, status: "idle" | "dead" | "stopping", exit: string, counts: boolean, note: string, acked = false): void {
   const run = agent.run!;
-  const next: Agent = { ...agent, status, lastExit: exit };
+  const next: Agent = { ...agent, status, lastExit: exit, lastRun: run.id };
   if (acked) {
     clearRun(next);
     tx.setLive(agent.identity, null);
@@ -199,7 +203,7 @@ export function runDeadlines(tx: Overlay): void {
     if (run.state === "stopping") {
       if (now - run.since > config.stopTimeoutMs) {
         // W9: a stop never acknowledged is given up; the process is the container's to clean.
-        const next: Agent = { ...agent, status: "dead", lastExit: say.stopGivenUp(config.stopTimeoutMs) };
+        const next: Agent = { ...agent, status: "dead", lastExit: say.stopGivenUp(config.stopTimeoutMs), lastRun: run.id };
         clearRun(next);
         tx.setAgent(next);
         tx.feed("dead", say.stopGivenUpLine(agent.identity), { agent: agent.identity, bead: run.bead });

@@ -67,6 +67,7 @@ export const runs = {
     `You hold bead ${beadId}${title !== undefined ? ` (${title})` : ""} and have made no progress (no output, no tool call) for ${seconds(idleMs)}. ` +
     `Carry on, call gt done, or gt escalate; without progress your run is stopped in ${seconds(stopInMs)}.`,
   stoppedExit: (exit: string, reason: string | undefined) => `${exit} (stopped: ${reason ?? "stop"})`,
+  handedIn: "handed its bead in; its exit is not reported yet",
   exitedNote: (identity: string, exit: string) => `${identity} exited (${exit}) before done`,
   exitedLine: (identity: string, exit: string, beadId: string) => `${identity} exited (${exit}) before finishing bead ${short8(beadId)}`,
   /** W15: why an operator ended a run. */

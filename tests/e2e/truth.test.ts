@@ -11,8 +11,9 @@ import type { TruthContext, TruthPart } from "./truth/part.ts";
 import lane from "./truth/lane.ts";
 import links from "./truth/links.ts";
 import small from "./truth/small.ts";
+import pages from "./truth/pages.ts";
 
-const parts: TruthPart<any>[] = [lane, links, small];
+const parts: TruthPart<any>[] = [lane, links, small, pages];
 
 const host = inject("e2eHost");
 const secret = inject("e2eSecret");

@@ -231,9 +231,20 @@ describe("gt CLI", () => {
 });
 
 describe("gt mcp", () => {
-  const TOOLS = ["gt_bead_status", "gt_checkpoint", "gt_done", "gt_escalate", "gt_mail_check", "gt_mail_read", "gt_mail_send", "gt_prime"];
+  const TOOLS = [
+    "gt_bead_history",
+    "gt_bead_status",
+    "gt_checkpoint",
+    "gt_done",
+    "gt_escalate",
+    "gt_escalation_list",
+    "gt_mail_check",
+    "gt_mail_read",
+    "gt_mail_send",
+    "gt_prime",
+  ];
 
-  it("lists the eight agent tools, without `as`", async () => {
+  it("lists the ten agent tools, without `as`", async () => {
     const { a, toast } = await twoRigs();
     const client = await mcpClient(agentEnv(a, toast));
     const { tools } = await client.listTools();

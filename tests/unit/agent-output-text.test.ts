@@ -119,5 +119,8 @@ describe("parsing what the room sends", () => {
     const result = parseLogResult({ run: run("R.1"), runs: [run("R.1")], lines: [{ seq: 1, at: 1, stream: "out", text: "\u001b[1mok" }], next: 1 });
     expect(result?.lines[0]!.text).toBe("ok");
     expect(parseLogResult({ run: null, runs: "none", lines: [], next: 0 })).toBeNull();
+    // A bead's read keeps the runs that aged out (the bead page says what is known of them).
+    expect(parseLogResult({ run: null, runs: [], lines: [], next: 0, aged: [run("R.1")] })?.aged).toEqual([run("R.1")]);
+    expect(parseLogResult({ run: null, runs: [], lines: [], next: 0, aged: "x" })?.aged).toBeUndefined();
   });
 });

@@ -265,6 +265,29 @@ describe("AgentOutput in storage", () => {
     expect(storage.deleteCalls.every((keys) => keys.length <= 128) && storage.putCalls.every((keys) => keys.length <= 128)).toBe(true);
   });
 
+  it("remembers how a run whose output aged out ended, and a bead's read says so (also after a restart)", async () => {
+    const storage = new FakeStorage();
+    const output = new AgentOutput(storage);
+    for (let n = 1; n <= 23; n++) {
+      await output.started(run(n), TOAST, n * 10);
+      await output.append(run(n), TOAST, 0, lines(2), n * 10);
+      if (n !== 2) await output.ended(run(n), TOAST, `exit ${n}`, n * 10 + 5, false);
+    }
+    for (const reader of [output, new AgentOutput(storage)]) {
+      const log = await reader.log({ bead_id: BEAD }, {}, () => undefined);
+      expect(log.runs.length).toBe(20);
+      expect(log.aged?.map((r) => [r.run, r.exit, r.startedAt, r.endedAt, r.lines])).toEqual([
+        [run(3), "exit 3", 30, 35, 2],
+        [run(2), "ended (no exit reported)", 20, 30, 2],
+        [run(1), "exit 1", 10, 15, 2],
+      ]);
+      // Only a bead's read carries them; a link scoped to another bead sees none.
+      expect((await reader.log({ identity: TOAST }, {}, () => undefined)).aged).toBeUndefined();
+      expect((await reader.log({ bead_id: BEAD }, { agent: "maple" }, () => undefined)).aged).toBeUndefined();
+    }
+    expect(storage.keys("agentlog:gone:").length).toBe(3);
+  });
+
   it("a new run closes an earlier one whose exit never came; an exit of an unknown run is kept only when asked", async () => {
     const output = new AgentOutput(new FakeStorage());
     await output.started(run(1), TOAST, 1);

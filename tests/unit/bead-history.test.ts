@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { historyKey, historyWrites } from "../../party/rig/store/keys.ts";
+import { historyPage } from "../../party/rig/store/archive.ts";
 import { withStatus } from "../../party/work/index.ts";
 import { LIMITS, type Bead, type BeadHistoryEntry, type BeadStatus } from "../../party/protocol.ts";
 
@@ -42,14 +43,26 @@ function run(start: Bead, changes: number) {
 }
 
 describe("bead history", () => {
-  it("keeps the last few entries in the record and the last 20 in storage, in order", () => {
-    const { bead, storage, all } = run(created(), 25);
-    expect(bead.historyCount).toBe(26);
+  it("keeps the last few entries in the record and the last LIMITS.historyStored in storage, in order", () => {
+    const { bead, storage, all } = run(created(), LIMITS.historyStored + 5);
+    expect(bead.historyCount).toBe(LIMITS.historyStored + 6);
     expect(bead.history).toEqual(all.slice(-LIMITS.historyInDoc));
     const keys = [...storage.keys()].sort();
-    expect(keys).toHaveLength(LIMITS.historyKept);
-    expect(keys[0]).toBe(historyKey("bead-1", 26 - LIMITS.historyKept));
-    expect(keys.map((k) => storage.get(k))).toEqual(all.slice(-LIMITS.historyKept));
+    expect(keys).toHaveLength(LIMITS.historyStored);
+    expect(keys[0]).toBe(historyKey("bead-1", 6));
+    expect(keys.map((k) => storage.get(k))).toEqual(all.slice(-LIMITS.historyStored));
+  });
+
+  it("keeps a bead's whole history of more than 20 changes, a page at a time (gt_bead_history)", async () => {
+    const { bead, storage, all } = run(created(), 25);
+    const kv = { list: async () => new Map([...storage.entries()].sort(([a], [b]) => a.localeCompare(b))) } as unknown as Parameters<typeof historyPage>[0];
+    const newest = await historyPage(kv, bead, undefined, 20);
+    expect(newest.total).toBe(26);
+    expect(newest.entries.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+    expect(newest.before).toBe(6);
+    const older = await historyPage(kv, bead, newest.before!, 20);
+    expect(older.entries.map(({ seq, ...e }) => [seq, e])).toEqual(all.slice(0, 6).map((e, i) => [i, e]));
+    expect(older.before).toBeNull();
   });
 
   it("stores a record's whole history from before the split, so no entry is lost", () => {

@@ -33,6 +33,13 @@ describe("redact", () => {
     ["using ghp_0123456789abcdefghijABCDEFGHIJ012345 now", `using ${REDACTED} now`],
     ["key sk-ant-api03-abcdefghijklmnopqrstuvwxyz012345", `key ${REDACTED}`],
     ["aws AKIAIOSFODNN7EXAMPLE here", `aws ${REDACTED} here`],
+    ["AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", `${REDACTED} ${REDACTED}`],
+    ["id=AKIAIOSFODNN7EXAMPLE, key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.", `id=${REDACTED}, key: ${REDACTED}.`],
+    ["AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI+K7MDENG+bPxRfiCYEXAMPLEKEY", `${REDACTED},${REDACTED}`],
+    ["AWS_SECRET_ACCESS_KEY wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", `AWS_SECRET_ACCESS_KEY ${REDACTED}`],
+    ["aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", `aws_secret_access_key = ${REDACTED}`],
+    // A git commit id (40 hex) beside a key id is not a secret key.
+    ["AKIAIOSFODNN7EXAMPLE at 3f786850e387550fdab836ed7e6dc881de23001b", `${REDACTED} at 3f786850e387550fdab836ed7e6dc881de23001b`],
     ["slack xoxb-1234567890-abcdefghij", `slack ${REDACTED}`],
     ['"password": "correct horse battery"', `"password": ${REDACTED}`],
     ["token='abcd1234efgh'", `token=${REDACTED}`],
@@ -47,6 +54,7 @@ describe("redact", () => {
 
   it.each([
     "commit 3f786850e387550fdab836ed7e6dc881de23001b merged",
+    "pushed 3f786850e387550fdab836ed7e6dc881de23001b for aws_secret_access_key rotation docs",
     "bead 01J0000000000000000000AAA1 run 01J0000000000000000000AAA1.2",
     "src/components/SomeComponent2/index/WithAVeryLongName/file.tsx",
     "token expired; renew it with gt_token_refresh",

@@ -792,6 +792,30 @@ describe("the work lifecycle under random interleavings (party/work/)", () => {
     expect(world.beads.get(current.bead)?.status).toBe("in_progress");
   });
 
+  it("an agent's last exit is its last run's: the exit after gt_done fills it, an earlier run's late report does not", () => {
+    const world = new World();
+    world.feed({ type: "room_started" });
+    const a = world.containers[0]!;
+    world.connect(a);
+    world.feed({ type: "tick" });
+    world.create();
+    world.start(a, 0, false);
+    const first = [...a.procs.values()][0]!;
+    world.exit(a, 0, false); // run 1 ends before gt_done: "exit 1"
+    expect(world.agents.get(first.identity)?.lastExit).toBe("exit 1");
+    world.start(a, 0, false);
+    const second = [...a.procs.values()].find((p) => !p.done)!;
+    expect(second.bead).toBe(first.bead);
+    world.done(0, false);
+    expect(world.agents.get(second.identity)?.lastExit).toBe("handed its bead in; its exit is not reported yet");
+    world.reap(a); // run 2's process exits 0 after handing its bead in
+    expect(world.agents.get(second.identity)?.lastExit, world.trace.join("\n")).toBe("exit 0");
+    expect(world.agents.get(second.identity)?.lastRun).toBe(second.run);
+    // Run 1's exit reported again, late: history, not the agent's last run.
+    world.feed({ type: "agent_exited", identity: first.identity, beadId: first.bead, run: first.run, epoch: a.epoch!, exit: "signal SIGTERM" });
+    expect(world.agents.get(first.identity)?.lastExit).toBe(first.identity === second.identity ? "exit 0" : "exit 1");
+  });
+
   /**
    * A silent run as the container reports it: every 100 ms a renewal that vouches for it with the time
    * since its last output (which only grows: nothing new), a heartbeat, and a tick. Returns the feed

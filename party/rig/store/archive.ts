@@ -4,7 +4,7 @@
  * long bodies and whole histories to their own keys. Used by the store only (the one writer).
  */
 import type * as Y from "yjs";
-import { LIMITS, RIG_DOC, type Bead, type BeadHistoryEntry, type Escalation } from "../../protocol.ts";
+import { LIMITS, RIG_DOC, type Bead, type BeadHistoryEntry, type BeadHistoryPage, type Escalation } from "../../protocol.ts";
 import type { Change, KeyValueStorage, RecordDoc } from "../../records.ts";
 import { KEYS, historyPrefix } from "./keys.ts";
 import type { RigMeta } from "./meta.ts";
@@ -27,6 +27,22 @@ export async function wholeBead(storage: KeyValueStorage, bead: Bead): Promise<B
     if (stored.size) whole = { ...whole, history: [...stored.values()].slice(-LIMITS.historyKept) };
   }
   return whole;
+}
+
+/** A page of a bead's stored history: the `limit` entries before number `before` (default: past the newest), oldest first. */
+export async function historyPage(storage: KeyValueStorage, bead: Bead, before: number | undefined, limit: number): Promise<BeadHistoryPage> {
+  const total = bead.historyCount ?? bead.history?.length ?? 0;
+  const stored = await storage.list<BeadHistoryEntry>({ prefix: historyPrefix(bead.id) });
+  const prefix = historyPrefix(bead.id).length;
+  // A record from before the history was kept apart has it whole in the record, numbered from 0.
+  const all: (BeadHistoryEntry & { seq: number })[] = stored.size
+    ? [...stored.entries()].map(([key, entry]) => ({ ...entry, seq: Number(key.slice(prefix)) }))
+    : (bead.history ?? []).map((entry, i) => ({ ...entry, seq: total - (bead.history?.length ?? 0) + i }));
+  const end = Math.min(before ?? total, total);
+  const entries = all.filter((e) => e.seq < end && e.seq >= end - limit).sort((a, b) => a.seq - b.seq);
+  const first = entries[0]?.seq;
+  const oldest = all.reduce((min, e) => Math.min(min, e.seq), Infinity);
+  return { bead_id: bead.id, total, entries, before: first !== undefined && first > oldest ? first : null };
 }
 
 /** A new bead's record: a long body stays whole in storage, and the document holds a preview and its size. */

@@ -14,11 +14,11 @@ import { countClosed, type HourlyCounts } from "../../hours.ts";
 import { newId } from "../../ids.ts";
 import type { Attempt, OutboxEntry } from "../../outbox.ts";
 import { PostOffice, type PostOfficeHost } from "../../post-office.ts";
-import { RIG_DOC, ToolError, type AuditWho, type Agent, type Bead, type Escalation, type FeedEvent, type Mail } from "../../protocol.ts";
+import { RIG_DOC, ToolError, type AuditWho, type Agent, type Bead, type BeadHistoryPage, type Escalation, type FeedEvent, type Mail } from "../../protocol.ts";
 import type { Change, RecordDoc } from "../../records.ts";
 import { escalationRecord, type LeaseState, type Liveness, type Transition, type WorkState } from "../../work/index.ts";
 import { workConfig, type RigEnv } from "../config.ts";
-import { archived, archivedEscalationChange, beadCountUpperBound, escalationChanges, retire, wholeBead, withPreview } from "./archive.ts";
+import { archived, archivedEscalationChange, beadCountUpperBound, escalationChanges, historyPage, retire, wholeBead, withPreview } from "./archive.ts";
 import { KEYS, historyWrites } from "./keys.ts";
 import { loadedLease, rigState, storedLease, withContainer, withRig, type RigMeta, type StoredLease } from "./meta.ts";
 import { convoyNotice, moveNotice, townNotices, usageNotice } from "./notices.ts";
@@ -161,6 +161,11 @@ export class RigStore {
 
   wholeBead(bead: Bead): Promise<Bead> {
     return wholeBead(this.storage, bead);
+  }
+
+  /** A page of a bead's whole status history (gt_bead_history). */
+  beadHistory(bead: Bead, before: number | undefined, limit: number): Promise<BeadHistoryPage> {
+    return historyPage(this.storage, bead, before, limit);
   }
 
   async checkpoint(agent: Agent): Promise<string | null> {

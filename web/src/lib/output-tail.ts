@@ -64,5 +64,7 @@ export function parseLogResult(value: unknown): AgentLogResult | null {
   if (!isObject(value)) return null;
   if (!(value.run === null || isRun(value.run)) || !Array.isArray(value.runs) || !value.runs.every(isRun)) return null;
   if (!Array.isArray(value.lines) || !value.lines.every(isLine) || !isNumber(value.next)) return null;
-  return { run: value.run, runs: value.runs, lines: clean(value.lines), next: value.next };
+  // A bead's read says which runs aged out (`aged`); a malformed list is left out, not trusted.
+  const aged = Array.isArray(value.aged) && value.aged.every(isRun) ? { aged: value.aged } : {};
+  return { run: value.run, runs: value.runs, lines: clean(value.lines), next: value.next, ...aged };
 }

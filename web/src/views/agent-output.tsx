@@ -13,6 +13,8 @@ import { LogView } from "../ui/log-view.tsx";
 import type { OutputLine } from "../../../party/protocol.ts";
 import { runLine } from "../lib/usage.ts";
 
+import { RunDownload } from "./run-download.tsx";
+
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting", closed: "Closed" } as const;
 
 export default function AgentOutput(props: { identity: string }) {
@@ -82,6 +84,7 @@ export default function AgentOutput(props: { identity: string }) {
           )}
         </Show>
         <div class="ml-auto flex flex-wrap items-center gap-2">
+          <Show when={run()}>{(r) => <RunDownload run={r()} testid="output-download" />}</Show>
           <label class="flex items-center">
             <span class="sr-only">Search the output</span>
             <input

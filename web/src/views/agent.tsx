@@ -1,5 +1,7 @@
 /** One agent: status, hook, branch and worktree, what its runs used today, its live output, its controls, inbox and outbox. */
-import { Show, createMemo, lazy } from "solid-js";
+import { For, Show, createMemo, lazy } from "solid-js";
+import type { Escalation } from "../../../party/protocol.ts";
+import { EscalationNotes } from "./escalation-notes.tsx";
 import { useParams } from "@solidjs/router";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
@@ -24,6 +26,12 @@ export default function AgentView() {
   const agent = createMemo(() => rig.agentList().find((a) => a.name === params.name));
   const inbox = createMemo(() => rig.mailList().filter((m) => m.to === agent()?.identity));
   const outbox = createMemo(() => rig.mailList().filter((m) => m.from === agent()?.identity));
+  // The escalations it raised, newest first, with how operators answered them (their notes).
+  const raised = createMemo(() =>
+    (Object.values(rig.escalations) as (Escalation | undefined)[])
+      .filter((e): e is Escalation => !!e && e.from === agent()?.identity)
+      .sort((a, b) => b.createdAt - a.createdAt),
+  );
   const base = `/t/${town.town}/rigs/${rig.rig.name}`;
   return (
     <div>
@@ -74,7 +82,7 @@ export default function AgentView() {
                   </div>
                   <div>
                     <dt class="text-zinc-500">Last run</dt>
-                    <dd>{a().lastExit ?? <span class="text-zinc-500">—</span>}</dd>
+                    <dd data-testid="agent-last-run">{a().lastExit ?? <span class="text-zinc-500">—</span>}</dd>
                   </div>
                   <div>
                     <dt class="text-zinc-500">Usage (UTC day)</dt>
@@ -102,6 +110,31 @@ export default function AgentView() {
                 <Show when={a().identity} keyed>
                   {(identity) => <AgentOutput identity={identity} />}
                 </Show>
+              </Show>
+              <Show when={raised().length}>
+                <Panel title={`Escalations it raised (${raised().length})`} testid="agent-escalations">
+                  <ul class="divide-y divide-zinc-100 text-sm dark:divide-zinc-800/70">
+                    <For each={raised()}>
+                      {(e) => (
+                        <li class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2" data-testid="agent-escalation" data-status={e.status}>
+                          <Badge kind="severity" status={e.severity} />
+                          <span class="font-medium">{e.title}</span>
+                          <span class="text-xs text-zinc-500">
+                            <Ago at={e.createdAt} /> · {e.status}
+                          </span>
+                          <Show when={e.beadId}>
+                            {(id) => (
+                              <a class="font-mono text-xs underline" href={`${base}/beads/${id()}`}>
+                                {shortId(id())}
+                              </a>
+                            )}
+                          </Show>
+                          <EscalationNotes escalation={e} />
+                        </li>
+                      )}
+                    </For>
+                  </ul>
+                </Panel>
               </Show>
               <div class="grid gap-4 lg:grid-cols-2" id="inbox">
                 <Panel title={`Inbox (${inbox().length})`} testid="agent-inbox">

@@ -11,6 +11,9 @@ import { agentName } from "../lib/attention.ts";
 import { Ago, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { LogView } from "../ui/log-view.tsx";
 import { runLine } from "../lib/usage.ts";
+import { absolute } from "../lib/time.ts";
+import { agedRuns, duration } from "../lib/runs.ts";
+import { RunDownload } from "./run-download.tsx";
 
 export default function BeadRuns(props: { bead: Bead }) {
   const town = useTown();
@@ -55,6 +58,11 @@ export default function BeadRuns(props: { bead: Bead }) {
   );
   onCleanup(() => (asked = -1));
   const current = () => log()?.run ?? null;
+  // Runs the bead counts whose output aged out of its agents' last runs: said, never "no runs yet".
+  const aged = () => {
+    const l = log();
+    return l ? agedRuns(props.bead.runs ?? 0, l.runs, l.aged ?? []) : null;
+  };
   return (
     <Panel title="Runs and output" testid="bead-runs">
       <Show
@@ -67,56 +75,93 @@ export default function BeadRuns(props: { bead: Bead }) {
       >
         <Show when={log()} fallback={<Loading what="the runs" />}>
           {(l) => (
-            <Show when={l().runs.length} fallback={<Empty title="No runs yet.">Output shows here once a polecat has worked on this bead.</Empty>}>
-              <div class="flex flex-wrap gap-1.5 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800" role="tablist" aria-label="Runs">
-                <For each={l().runs}>
-                  {(r) => (
-                    <button
-                      role="tab"
-                      aria-selected={current()?.run === r.run}
-                      class={`rounded-md px-2 py-1 text-xs ring-1 ring-inset ${current()?.run === r.run ? "bg-zinc-900 text-white ring-zinc-900 dark:bg-zinc-100 dark:text-zinc-900" : "ring-zinc-300 hover:bg-zinc-50 dark:ring-zinc-700 dark:hover:bg-zinc-800"}`}
-                      data-testid="bead-run"
-                      data-run={r.run}
-                      onClick={() => setChosen(r.run)}
-                    >
-                      Run {r.run.split(".").pop()} · {r.endedAt ? (r.exit ?? "ended") : "running"}
-                    </button>
-                  )}
-                </For>
-              </div>
-              <Show when={current()}>
-                {(r) => (
-                  <div class="space-y-1 px-4 py-2 text-sm" data-testid="bead-run-detail" data-run={r().run}>
-                    <p>
-                      <a class="font-mono underline" href={`/t/${town.town}/rigs/${encodeURIComponent(rig.rig.name)}/agents/${agentName(r().identity)}`}>
-                        {r().identity}
-                      </a>{" "}
-                      · started <Ago at={r().startedAt} />
-                      <Show when={r().endedAt} fallback={<span> · still running (the agent's page shows it live)</span>}>
+            <>
+              <Show when={aged()}>
+                {(a) => (
+                  <div class="border-b border-zinc-200 px-4 py-2 text-sm dark:border-zinc-800" data-testid="bead-runs-aged" role="note">
+                    <p class="text-zinc-600 dark:text-zinc-300">
+                      Output of {l().runs.length ? "earlier runs" : "this bead's runs"}
+                      <Show when={a().before}>{(at) => <> before {absolute(at())}</>}</Show> is no longer kept ({a().why}).
+                      <Show when={a().unknown}>
                         {" "}
-                        · ended <Ago at={r().endedAt} /> with{" "}
-                        <span class="font-semibold" data-testid="bead-run-exit">
-                          {r().exit ?? "no exit status"}
-                        </span>
+                        {a().unknown} {a().unknown === 1 ? "run is" : "runs are"} not remembered either: only the count in its details is known.
                       </Show>
                     </p>
-                    <Show when={r().usage}>
-                      {(u) => (
-                        <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="bead-run-usage" data-cost={u().costUsd ?? "unknown"}>
-                          Used: {runLine(u())}
-                        </p>
-                      )}
+                    <Show when={l().aged?.length}>
+                      <ul class="mt-1 space-y-0.5 text-xs text-zinc-600 dark:text-zinc-400">
+                        <For each={l().aged}>
+                          {(r) => (
+                            <li data-testid="bead-run-aged" data-run={r.run}>
+                              Run {r.run.split(".").pop()} · <Mono>{r.identity}</Mono> · started {absolute(r.startedAt)}
+                              {duration(r) ? ` · ran ${duration(r)}` : ""} · ended with <span class="font-semibold">{r.exit ?? "no exit status"}</span> ·{" "}
+                              {r.lines} lines
+                            </li>
+                          )}
+                        </For>
+                      </ul>
                     </Show>
-                    <p class="text-xs text-zinc-500">
-                      {r().lines} lines, {r().bytes} bytes
-                      <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run{" "}
-                      <Mono>{r().run}</Mono>
-                    </p>
                   </div>
                 )}
               </Show>
-              <LogView lines={l().lines} query="" follow empty="This run printed nothing." height="18rem" fit testid="bead-run-log" class="rounded-b-xl" />
-            </Show>
+              <Show
+                when={l().runs.length}
+                fallback={
+                  <Show when={!aged()}>
+                    <Empty title="No runs yet.">Output shows here once a polecat has worked on this bead.</Empty>
+                  </Show>
+                }
+              >
+                <div class="flex flex-wrap gap-1.5 border-b border-zinc-200 px-4 py-2 dark:border-zinc-800" role="tablist" aria-label="Runs">
+                  <For each={l().runs}>
+                    {(r) => (
+                      <button
+                        role="tab"
+                        aria-selected={current()?.run === r.run}
+                        class={`rounded-md px-2 py-1 text-xs ring-1 ring-inset ${current()?.run === r.run ? "bg-zinc-900 text-white ring-zinc-900 dark:bg-zinc-100 dark:text-zinc-900" : "ring-zinc-300 hover:bg-zinc-50 dark:ring-zinc-700 dark:hover:bg-zinc-800"}`}
+                        data-testid="bead-run"
+                        data-run={r.run}
+                        onClick={() => setChosen(r.run)}
+                      >
+                        Run {r.run.split(".").pop()} · {r.endedAt ? (r.exit ?? "ended") : "running"}
+                      </button>
+                    )}
+                  </For>
+                </div>
+                <Show when={current()}>
+                  {(r) => (
+                    <div class="space-y-1 px-4 py-2 text-sm" data-testid="bead-run-detail" data-run={r().run}>
+                      <p>
+                        <a class="font-mono underline" href={`/t/${town.town}/rigs/${encodeURIComponent(rig.rig.name)}/agents/${agentName(r().identity)}`}>
+                          {r().identity}
+                        </a>{" "}
+                        · started <Ago at={r().startedAt} />
+                        <Show when={r().endedAt} fallback={<span> · still running (the agent's page shows it live)</span>}>
+                          {" "}
+                          · ended <Ago at={r().endedAt} /> with{" "}
+                          <span class="font-semibold" data-testid="bead-run-exit">
+                            {r().exit ?? "no exit status"}
+                          </span>
+                        </Show>
+                      </p>
+                      <Show when={r().usage}>
+                        {(u) => (
+                          <p class="text-xs text-zinc-600 dark:text-zinc-300" data-testid="bead-run-usage" data-cost={u().costUsd ?? "unknown"}>
+                            Used: {runLine(u())}
+                          </p>
+                        )}
+                      </Show>
+                      <p class="flex flex-wrap items-center gap-x-1 text-xs text-zinc-500">
+                        <RunDownload run={r()} testid="bead-run-download" />
+                        {r().lines} lines, {r().bytes} bytes
+                        <Show when={r().dropped}> · the {r().dropped} oldest were dropped (a run keeps its last 2,000 lines or 256 KB)</Show> · run{" "}
+                        <Mono>{r().run}</Mono>
+                      </p>
+                    </div>
+                  )}
+                </Show>
+                <LogView lines={l().lines} query="" follow empty="This run printed nothing." height="18rem" fit testid="bead-run-log" class="rounded-b-xl" />
+              </Show>
+            </>
           )}
         </Show>
       </Show>

@@ -6,8 +6,7 @@ import { For, Show, createMemo, lazy, type JSX } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
-import { absolute, shortId } from "../lib/time.ts";
-import { DOT, label, tone } from "../lib/tone.ts";
+import { shortId } from "../lib/time.ts";
 import type { Bead, Escalation } from "../../../party/protocol.ts";
 import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { RigHeader } from "./rig-header.tsx";
@@ -18,6 +17,9 @@ import { NotInLink } from "../shell/not-in-reach.tsx";
 import { HoldNote } from "./spend.tsx";
 import { totalsLine } from "../lib/usage.ts";
 import { runtimeLine } from "../lib/runtime.ts";
+import { aboutBead } from "../lib/related.ts";
+import { EscalationNotes } from "./escalation-notes.tsx";
+import { BeadHistory } from "./bead-history.tsx";
 
 const BeadActions = lazy(() => import("../actions/bead-actions.tsx"));
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
@@ -36,12 +38,10 @@ export default function BeadView() {
       .filter((e): e is Escalation => !!e && e.beadId === params.bead)
       .sort((a, b) => b.createdAt - a.createdAt),
   );
-  // Mail that names the bead, or went to or from whoever holds it.
+  // Mail that names the bead (lib/related.ts): not all mail of whoever holds it, which is about other beads too.
   const related = createMemo(() => {
     const b = bead();
-    if (!b) return [];
-    const short = shortId(b.id);
-    return rig.mailList().filter((m) => m.subject.includes(short) || m.body.includes(b.id) || (b.assignee && (m.from === b.assignee || m.to === b.assignee)));
+    return b ? rig.mailList().filter((m) => aboutBead(m, b)) : [];
   });
   return (
     <div>
@@ -74,7 +74,7 @@ export default function BeadView() {
                             </>
                           )}
                         </Show>
-                        . Each run's output is below.
+                        . Each run is below, with its output while it is kept.
                       </p>
                     </div>
                   </Show>
@@ -139,11 +139,7 @@ export default function BeadView() {
                             <Show when={e.body}>
                               <p class="whitespace-pre-wrap break-words text-zinc-600 dark:text-zinc-400">{e.body}</p>
                             </Show>
-                            <Show when={e.note}>
-                              <p class="text-xs text-zinc-500" data-testid="escalation-note">
-                                Operator's note: {e.note}
-                              </p>
-                            </Show>
+                            <EscalationNotes escalation={e} />
                           </li>
                         )}
                       </For>
@@ -165,31 +161,7 @@ export default function BeadView() {
                   <BeadRuns bead={b()} />
                 </Show>
                 <Panel title="Status history" testid="bead-history">
-                  <Show when={b().history?.length} fallback={<Empty title="No status changes recorded yet." />}>
-                    <ol class="relative space-y-3 px-4 py-3 text-sm">
-                      <For each={[...(b().history ?? [])].reverse()}>
-                        {(h) => (
-                          <li class="flex gap-3">
-                            <span class={`mt-1.5 size-2 shrink-0 rounded-full ${DOT[tone("bead", h.status)]}`} />
-                            <div class="min-w-0">
-                              <span class="font-medium">{label(h.status)}</span>
-                              <Show when={h.note}>
-                                <span class="text-zinc-500"> — {h.note}</span>
-                              </Show>
-                              <div class="text-xs text-zinc-500" title={absolute(h.at)}>
-                                <Ago at={h.at} />
-                              </div>
-                            </div>
-                          </li>
-                        )}
-                      </For>
-                    </ol>
-                    <Show when={(b().historyCount ?? 0) > (b().history?.length ?? 0)}>
-                      <p class="px-4 pb-3 text-xs text-zinc-500" data-testid="bead-history-more">
-                        The last {b().history?.length} of {b().historyCount} status changes; <code>gt bead status --bead {b().id}</code> lists more.
-                      </p>
-                    </Show>
-                  </Show>
+                  <BeadHistory bead={b()} />
                 </Panel>
                 <Panel title={`Related mail (${related().length})`}>
                   <MailTable mail={related()} empty="No mail about this bead." />

@@ -25,6 +25,7 @@ import { RigHeader } from "./rig-header.tsx";
 import { AgentTable } from "./agent-table.tsx";
 import { MailTable } from "./mail-table.tsx";
 import { HoldNote, RigSpendPanel } from "./spend.tsx";
+import { EscalationNotes } from "./escalation-notes.tsx";
 
 // Operator-only code (and zod, through the tools) is loaded only when an operator's controls show.
 const EscalationActions = lazy(() => import("../actions/escalation-actions.tsx"));
@@ -68,6 +69,12 @@ export default function RigBoard() {
       .filter((e) => e && e.status !== "resolved")
       .sort((a, b) => Number(a!.status !== "open") - Number(b!.status !== "open") || b!.createdAt - a!.createdAt),
   );
+  // Resolved ones leave the list above; with their notes (how they were answered) they stay readable here.
+  const resolvedEscalations = createMemo(() =>
+    Object.values(rig.escalations)
+      .filter((e) => e?.status === "resolved")
+      .sort((a, b) => (b!.resolvedAt ?? b!.createdAt) - (a!.resolvedAt ?? a!.createdAt)),
+  );
   return (
     <div>
       <RigHeader />
@@ -110,6 +117,30 @@ export default function RigBoard() {
             </For>
           </ul>
         </Panel>
+      </Show>
+      <Show when={resolvedEscalations().length}>
+        <details class="mb-4 rounded-xl border border-zinc-200 bg-white text-sm dark:border-zinc-800 dark:bg-zinc-900" data-testid="resolved-escalations">
+          <summary class="cursor-pointer px-4 py-2 font-medium">Resolved escalations ({resolvedEscalations().length}), with their notes</summary>
+          <ul class="divide-y divide-zinc-100 dark:divide-zinc-800/70">
+            <For each={resolvedEscalations()}>
+              {(e) => (
+                <li class="flex flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2" data-testid="resolved-escalation" data-status={e!.status}>
+                  <Badge kind="severity" status={e!.severity} />
+                  <span class="font-medium">{e!.title}</span>
+                  <span class="text-zinc-500">from {e!.from}</span>
+                  <Show when={e!.beadId}>
+                    {(id) => (
+                      <a class="font-mono text-xs underline" href={`${base}/beads/${id()}`}>
+                        {shortId(id())}
+                      </a>
+                    )}
+                  </Show>
+                  <EscalationNotes escalation={e!} />
+                </li>
+              )}
+            </For>
+          </ul>
+        </details>
       </Show>
       <BoardFilters filter={filter()} set={setFilter} assignees={assignees()} />
       <Show when={rig.sync.loaded()} fallback={<BoardSkeleton />}>
