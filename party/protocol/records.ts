@@ -218,7 +218,12 @@ export type AgentRun = {
   reason?: string;
 };
 
-export const CONVOY_STATUSES = ["open", "landed", "closed"] as const;
+/**
+ * `open` while any bead is unfinished; `landed` when every bead is closed (or moved: its successor
+ * takes its place); `stuck` when every bead is closed or failed and at least one failed. A retried,
+ * reopened or moved bead makes a landed or stuck convoy `open` again.
+ */
+export const CONVOY_STATUSES = ["open", "landed", "stuck", "closed"] as const;
 export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
 
 export type ConvoyBead = {
@@ -289,6 +294,12 @@ export type Escalation = {
   body: string;
   severity: Severity;
   beadId?: string;
+  /**
+   * Why the machine raised it, when it did: `bead_failed` (its bead failed). The machine resolves
+   * such an escalation itself when that bead is retried, closed or moved (lifecycle W23); an agent's
+   * escalation never has one.
+   */
+  cause?: "bead_failed";
   createdAt: number;
   status: "open" | "acknowledged" | "resolved";
   /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */

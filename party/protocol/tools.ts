@@ -342,7 +342,9 @@ export type TokenRefreshResult = { token: string; expiresAt: number };
 export type ShareResult = { id: string; path: string; token: string; expiresAt: number; view: ShareView };
 /** A share link as gt_share_list shows it (its token is not kept). */
 export type ShareLink = { id: string; path: string; view: ShareView; createdAt: number; expiresAt: number; revokedAt?: number };
-export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
+/** `done`: closed beads; `failed`: failed beads (never counted as done). */
+export type ConvoyCounts = { done: number; failed: number; total: number };
+export type ConvoyProgress = Convoy & { progress: ConvoyCounts & { byRig: Record<string, ConvoyCounts> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
 /** `gt_bead_status`: the bead, and while it waits open because a budget holds its rig's dispatch (W22), that hold. */

@@ -58,6 +58,11 @@ export class Overlay {
     for (const b of this.beads.values()) if (!this.state.beads.get(b.id)) yield b;
   }
 
+  /** Every escalation in the document, with this step's changes (new ones are effects until the store stamps them). */
+  *allEscalations(): Iterable<Escalation> {
+    for (const e of this.state.escalations?.values() ?? []) yield this.escalations.get(e.id) ?? e;
+  }
+
   liveness(identity: string): Liveness | undefined {
     const changed = this.live.get(identity);
     return changed === null ? undefined : (changed ?? this.state.liveness.get(identity));

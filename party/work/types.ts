@@ -111,7 +111,16 @@ export type OwedCommand =
   | { kind: "stop_agent"; id: string; identity: string; beadId: string; run: string; reason: string };
 
 /** An escalation to raise; the store gives it an id (unless it has one), `createdAt` and status `open`. */
-export type EscalationSpec = { from: string; title: string; body: string; severity: Severity; beadId?: string | undefined; id?: string };
+export type EscalationSpec = {
+  from: string;
+  title: string;
+  body: string;
+  severity: Severity;
+  beadId?: string | undefined;
+  id?: string;
+  /** The machine's own, raised because its bead failed (W23 resolves it). */
+  cause?: "bead_failed";
+};
 
 export type LeaseFrameSpec = { state: "held"; epoch: number } | { state: "standby" };
 
