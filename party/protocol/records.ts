@@ -60,8 +60,14 @@ export type AttentionItem = {
   severity?: Severity;
   /** Since when (ms since the epoch). */
   at: number;
+  /**
+   * The bead it is about, where there is one: a failed bead's id, an escalation's bead, the bead a
+   * troubled agent's run holds, a stuck convoy's one failed bead. Tells apart items with the same title.
+   */
+  beadId?: string;
 };
-export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error", "budget"] as const;
+/** `stuck_convoy`: a town's convoy whose beads all finished with at least one failed (party/attention.ts convoyAttention). */
+export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error", "budget", "stuck_convoy"] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 /**

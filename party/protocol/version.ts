@@ -36,5 +36,10 @@
  *       (gt_costs); the witness's nudge is no longer mail: it rides once on the reply to the agent's
  *       next tool call (`nudge` beside `value` or `error`); a preset runtime's output lines say what
  *       they are (OutputLine.kind, ok).
+ *   8 — convoy status `stuck` (every bead finished, at least one failed; `landed` only when every
+ *       bead is closed; a retry or a moved bead's successor opens it again) and convoy progress's
+ *       `failed` counts (overall and per rig; `done` is closed beads only); escalations'
+ *       `cause` (`bead_failed`: raised by the machine, resolved by it when the bead is retried,
+ *       closed or moved, W23); attention items' `beadId` and kind `stuck_convoy`.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;

@@ -25,12 +25,14 @@ const KIND_LABEL: Record<AttentionItem["kind"], string> = {
   waiting_mail: "mail waiting",
   rig_error: "rig error",
   budget: "budget",
+  stuck_convoy: "convoy stuck",
 };
 
 function itemTone(item: AttentionItem): Tone {
   switch (item.kind) {
     case "failed_bead":
     case "rig_error":
+    case "stuck_convoy":
       return "red";
     case "escalation":
       return toneOf("severity", item.severity ?? "medium");
@@ -54,7 +56,7 @@ function budgetFigures(rig: Rig, townUsage: TownUsage | undefined): string | nul
 export function AttentionLane() {
   const town = useTown();
   const base = `/t/${town.town}`;
-  const lane = createMemo(() => laneOf(base, town.sortedRigs()));
+  const lane = createMemo(() => laneOf(base, town.sortedRigs(), Object.values(town.convoys)));
   const [all, setAll] = createSignal(false);
   const [moving, setMoving] = createSignal<Lane | null>(null);
   // Only a summary that lists attention can vouch that nothing needs it (an older room sends none).
@@ -97,6 +99,7 @@ export function AttentionLane() {
                   data-kind={row.item.kind}
                   data-id={row.item.id}
                   data-rig={row.rig.name}
+                  data-bead={row.item.beadId}
                 >
                   <span class={`w-24 shrink-0 rounded px-1.5 py-0.5 text-center text-xs font-medium ring-1 ring-inset ${BADGE[itemTone(row.item)]}`}>
                     {row.item.kind === "escalation" && row.item.severity ? row.item.severity : KIND_LABEL[row.item.kind]}
@@ -116,7 +119,7 @@ export function AttentionLane() {
                       )}
                     </Show>
                   </div>
-                  <Show when={town.isOperator && row.item.kind !== "rig_error"}>
+                  <Show when={town.isOperator && row.item.kind !== "rig_error" && row.item.kind !== "stuck_convoy"}>
                     <AttentionActions row={row} onMove={setMoving} />
                   </Show>
                 </li>
