@@ -339,7 +339,21 @@ export const FAILURE_KINDS = ["failed", "escalation", "stalled", "hung", "dead"]
  * say what it is about, so a feed can be filtered and linked; the town's feed names the rig of every
  * failure a rig reported.
  */
-export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string; bead?: string; agent?: string };
+export type FeedEvent = {
+  id: string;
+  at: number;
+  kind: string;
+  text: string;
+  tone?: FeedTone;
+  rig?: string;
+  bead?: string;
+  agent?: string;
+  /**
+   * A line about the witness's nudges of `agent`: how many nudges it stands for. The rig's feed holds
+   * one such line per agent: a new nudge, or its delivery, replaces the agent's last one (at the end).
+   */
+  nudges?: number;
+};
 
 // Agent output: what agents print, kept per run in the rig room's storage (never in a document).
 

@@ -40,6 +40,7 @@
  *       bead is closed; a retry or a moved bead's successor opens it again) and convoy progress's
  *       `failed` counts (overall and per rig; `done` is closed beads only); escalations'
  *       `cause` (`bead_failed`: raised by the machine, resolved by it when the bead is retried,
- *       closed or moved, W23); attention items' `beadId` and kind `stuck_convoy`.
+ *       closed or moved, W23); attention items' `beadId` and kind `stuck_convoy`; feed lines'
+ *       `nudges` (a rig's feed holds one line per agent for the witness's nudges).
  */
 export const PROTOCOL_VERSION = 8;

@@ -134,6 +134,7 @@ export class Overlay {
     if (about.tone) effect.tone = about.tone;
     if (about.bead) effect.bead = about.bead;
     if (about.agent) effect.agent = about.agent;
+    if (about.nudge) effect.nudge = about.nudge;
     this.effects.push(effect);
   }
 
