@@ -8,8 +8,9 @@ import type { Browser } from "playwright-core";
 import { launch, open, type Opened } from "./browser.ts";
 import { e2eTown, type E2ETown } from "./fixtures.ts";
 import type { TruthContext, TruthPart } from "./truth/part.ts";
+import work from "./truth/work.ts";
 
-const parts: TruthPart<any>[] = [];
+const parts: TruthPart<any>[] = [work];
 
 const host = inject("e2eHost");
 const secret = inject("e2eSecret");
