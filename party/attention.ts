@@ -3,27 +3,55 @@
  * records. The list rides in the rig's summary in the town document, so the overview needs only the
  * town socket; it is bounded (LIMITS.attentionItems items, texts cut) whatever the rig holds.
  */
-import { LIMITS, redactGitUrl, type Agent, type AttentionItem, type Bead, type BudgetHold, type Escalation, type Mail, type RigStatus } from "./protocol.ts";
+import {
+  LIMITS,
+  redactGitUrl,
+  type Agent,
+  type AttentionItem,
+  type Bead,
+  type BudgetHold,
+  type Convoy,
+  type Escalation,
+  type Mail,
+  type RigStatus,
+} from "./protocol.ts";
 
 /**
  * Ranks, worst first: a critical escalation, a rig that cannot work at all (its clone, or a budget
- * reached: no new run starts), high escalations, failed
- * beads, dead, hung and stalled agents, medium escalations, mail nobody will read, low escalations.
- * Within one rank the newest comes first: the operator has seen the older ones already.
+ * reached: no new run starts), dead, hung and stalled agents (live trouble with a deadline: a hung
+ * run is stopped GT_AGENT_IDLE_MS after its nudge, so it must be seen now, before work that waits
+ * for someone however long it takes), high escalations, failed beads and stuck convoys, medium
+ * escalations, mail nobody will read, low escalations. Within one rank the newest comes first: the
+ * operator has seen the older ones already.
  */
 export const RANK = {
   critical: 0,
   rig_error: 1,
   budget: 1,
-  high: 2,
-  failed_bead: 3,
-  dead: 4,
-  hung: 5,
-  stalled: 6,
+  dead: 2,
+  hung: 3,
+  stalled: 4,
+  high: 5,
+  failed_bead: 6,
+  stuck_convoy: 6,
   medium: 7,
   waiting_mail: 8,
   low: 9,
 } as const;
+
+/**
+ * Of a rig's `limit` items, how many troubled agents keep a place whatever else the rig holds: a rig
+ * with 20 failed beads and escalations must not push a hung agent out of its list.
+ */
+export const AGENT_PLACES = Math.floor(LIMITS.attentionItems / 2);
+
+/**
+ * A witness's nudge kept as mail by an older rig room (nudges ride on the reply to the agent's next
+ * tool call now, lifecycle W8): not mail anyone has to read, so never counted as mail waiting.
+ */
+export function isNudgeMail(m: Pick<Mail, "from" | "subject">): boolean {
+  return m.from.endsWith("/witness") && m.subject.startsWith("nudge:");
+}
 
 type Ranked = { rank: number; item: AttentionItem };
 
@@ -52,6 +80,8 @@ const TROUBLED: Record<"stalled" | "hung" | "dead", string> = {
 /** The attention list of one rig: at most `limit` items, worst first (see rankOf). */
 export function attentionItems(input: AttentionInput, limit: number = LIMITS.attentionItems): AttentionItem[] {
   const top = new TopK<Ranked>(limit, compareRanked);
+  // Troubled agents are kept apart, so that failed beads and escalations cannot crowd them out.
+  const troubled = new TopK<Ranked>(Math.min(limit, AGENT_PLACES), compareRanked);
   const offer = (rank: number, fields: AttentionItem) => top.offer({ rank, item: item(fields) });
   const { rig } = input;
   if (rig.status === "error") {
@@ -62,16 +92,24 @@ export function attentionItems(input: AttentionInput, limit: number = LIMITS.att
   }
   for (const bead of input.beads) {
     if (bead.status !== "failed") continue;
-    offer(RANK.failed_bead, { kind: "failed_bead", id: bead.id, title: bead.title, detail: bead.failure ?? "failed", at: bead.updatedAt });
+    offer(RANK.failed_bead, { kind: "failed_bead", id: bead.id, title: bead.title, detail: bead.failure ?? "failed", at: bead.updatedAt, beadId: bead.id });
   }
   for (const e of input.escalations) {
     if (e.status !== "open") continue;
-    offer(RANK[e.severity], { kind: "escalation", id: e.id, title: e.title, detail: `${e.severity} from ${e.from}`, severity: e.severity, at: e.createdAt });
+    offer(RANK[e.severity], {
+      kind: "escalation",
+      id: e.id,
+      title: e.title,
+      detail: `${e.severity} from ${e.from}`,
+      severity: e.severity,
+      at: e.createdAt,
+      ...(e.beadId ? { beadId: e.beadId } : {}),
+    });
   }
   // Unread mail per polecat: it waits until the polecat's next run primes it.
   const unread = new Map<string, { count: number; oldest: number }>();
   for (const m of input.mail) {
-    if (m.state !== "delivered") continue;
+    if (m.state !== "delivered" || isNudgeMail(m)) continue;
     const at = m.deliveredAt ?? m.sentAt;
     const seen = unread.get(m.to);
     unread.set(m.to, { count: (seen?.count ?? 0) + 1, oldest: Math.min(seen?.oldest ?? at, at) });
@@ -80,7 +118,8 @@ export function attentionItems(input: AttentionInput, limit: number = LIMITS.att
     const since = agent.statusSince ?? agent.run?.since ?? agent.startedAt ?? 0;
     if (agent.status === "stalled" || agent.status === "hung" || agent.status === "dead") {
       const exit = agent.status === "dead" && agent.lastExit ? ` (${agent.lastExit})` : "";
-      offer(RANK[agent.status], { kind: "agent", id: agent.identity, title: agent.identity, detail: `${TROUBLED[agent.status]}${exit}`, at: since });
+      const fields = item({ kind: "agent", id: agent.identity, title: agent.identity, detail: `${TROUBLED[agent.status]}${exit}`, at: since });
+      troubled.offer({ rank: RANK[agent.status], item: agent.run ? { ...fields, beadId: agent.run.bead } : fields });
     }
     // The witness and the refinery are the rig's own and read no mail: only a polecat that finished
     // (no run, so nothing primes it) leaves mail waiting.
@@ -94,6 +133,35 @@ export function attentionItems(input: AttentionInput, limit: number = LIMITS.att
         at: waiting.oldest,
       });
     }
+  }
+  // The troubled agents' places first, the rest of the list the worst of everything else.
+  const agents = troubled.sorted();
+  return [...agents, ...top.sorted().slice(0, limit - agents.length)].sort(compareRanked).map((r) => r.item);
+}
+
+/**
+ * The town's stuck convoys as attention items (kind `stuck_convoy`, id the convoy's): every bead
+ * finished and at least one failed, so someone must retry, move or close the failed ones. The
+ * detail names the failed beads (rig and id) so the item says what to act on; at most `limit`, the
+ * most recently stuck first.
+ */
+export function convoyAttention(convoys: Iterable<Convoy>, limit: number = LIMITS.attentionItems): AttentionItem[] {
+  const top = new TopK<Ranked>(limit, compareRanked);
+  for (const c of convoys) {
+    if (c.status !== "stuck") continue;
+    const failed = c.beads.filter((b) => b.status === "failed");
+    const names = failed.map((b) => `${b.rigName} ${b.beadId.slice(-8)}`).join(", ");
+    top.offer({
+      rank: RANK.stuck_convoy,
+      item: item({
+        kind: "stuck_convoy",
+        id: c.id,
+        title: c.title,
+        detail: `stuck: ${failed.length} of ${c.beads.length} beads failed (${names})`,
+        at: c.landedAt ?? c.createdAt,
+        ...(failed.length === 1 ? { beadId: failed[0]!.beadId } : {}),
+      }),
+    });
   }
   return top.sorted().map((r) => r.item);
 }

@@ -83,6 +83,7 @@ export const summaryPush = z.strictObject({
           detail: z.string().max(LIMITS.attentionDetail),
           severity: z.enum(SEVERITIES).optional(),
           at: z.number(),
+          beadId: z.string().min(1).max(120).optional(),
         }),
       )
       .max(LIMITS.attentionItems)

@@ -151,7 +151,12 @@ export class RecordDoc {
    * e.g. an outbox entry that must land together with its mail) in one batch, then applies the
    * changes to each document they touch, one transaction each.
    */
-  async write(changes: Change[], newEvents: FeedEvent[] = [], extra: { put?: Record<string, unknown>; delete?: string[] } = {}): Promise<void> {
+  /** `extra.dropEvents`: ids of feed lines this write replaces (gone from storage and the document with it). */
+  async write(
+    changes: Change[],
+    newEvents: FeedEvent[] = [],
+    extra: { put?: Record<string, unknown>; delete?: string[]; dropEvents?: string[] } = {},
+  ): Promise<void> {
     const puts: Record<string, unknown> = { ...this.firstWrite, ...extra.put };
     const deletes: string[] = [...(extra.delete ?? [])];
     for (const { collection, key, value } of changes) {
@@ -160,7 +165,9 @@ export class RecordDoc {
       else puts[storageKey] = value;
     }
     // Claim the feed slots before any await, so overlapping writes never lose track of a key.
-    const keptEvents = [...this.eventIds, ...newEvents.map((e) => `events:${e.id}`)];
+    const dropped = new Set((extra.dropEvents ?? []).map((id) => `events:${id}`).filter((k) => this.eventIds.includes(k)));
+    deletes.push(...dropped);
+    const keptEvents = [...this.eventIds.filter((k) => !dropped.has(k)), ...newEvents.map((e) => `events:${e.id}`)];
     const evicted = keptEvents.length > LIMITS.eventsKept ? keptEvents.slice(0, keptEvents.length - LIMITS.eventsKept) : [];
     this.eventIds = keptEvents.slice(evicted.length);
     for (const e of newEvents) puts[`events:${e.id}`] = e;
@@ -177,13 +184,13 @@ export class RecordDoc {
       await Promise.all(batches);
     } catch (error) {
       // Keep tracking every feed key that may be in storage, so a later write still evicts them.
-      this.eventIds = [...new Set([...evicted, ...this.eventIds])];
+      this.eventIds = [...new Set([...evicted, ...dropped, ...this.eventIds])];
       throw error;
     }
     this.firstWrite = null;
 
     const touched = new Set(changes.map((c) => this.home.get(c.collection)!));
-    if (newEvents.length) touched.add(this.layout.events);
+    if (newEvents.length || dropped.size) touched.add(this.layout.events);
     for (const name of touched) {
       const doc = this.docs.get(name)!;
       doc.transact(
@@ -195,6 +202,7 @@ export class RecordDoc {
           }
           if (name !== this.layout.events) return;
           const events = doc.getArray<FeedEvent>("events");
+          for (let i = events.length - 1; i >= 0 && dropped.size; i--) if (dropped.has(`events:${events.get(i).id}`)) events.delete(i, 1);
           if (newEvents.length) events.push(newEvents);
           const excess = events.length - LIMITS.eventsKept;
           if (excess > 0) events.delete(0, excess);

@@ -3,7 +3,7 @@
  * operator (party/attention.ts) and beads closed per hour (party/hours.ts). It is all the overview
  * needs, so the overview reads only the town document; it is bounded whatever the rig holds.
  */
-import { attentionItems } from "./attention.ts";
+import { attentionItems, isNudgeMail } from "./attention.ts";
 import { last24, type HourlyCounts } from "./hours.ts";
 import {
   AGENT_STATUSES,
@@ -83,6 +83,7 @@ export function computeSummary(
   // (A sender's copy of cross-rig mail is also `delivered`, but it waits in the other rig.)
   const local = `${input.rigName}/`;
   for (const m of mail) {
+    if (isNudgeMail(m)) continue; // an older room's nudge: never mail anyone waits on
     if (m.state === "queued" || (m.state === "delivered" && m.to.startsWith(local))) summary.queuedMail += 1;
   }
   summary.attention = attentionItems({

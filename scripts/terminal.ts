@@ -28,15 +28,17 @@ export function failedBeadLine(bead: Pick<Bead, "title" | "failure" | "attempts"
 }
 
 /**
- * `convoy "Launch sign-in": 4/6`, and `— landed` (with what failed) once every bead is done; null
- * while nothing is done (the line that slung it said so).
+ * `convoy "Launch sign-in": 4/6 done`, `2 done, 1 failed of 3` once something failed (a failed bead
+ * is never done), and `— landed` or `— stuck` when the convoy says so; null while nothing is done
+ * or failed (the line that slung it said so).
  */
 export function convoyLine(convoy: Pick<Convoy, "title" | "status" | "beads">): string | null {
-  const done = convoy.beads.filter((b) => b.status === "closed" || b.status === "failed").length;
+  const done = convoy.beads.filter((b) => b.status === "closed").length;
   const failed = convoy.beads.filter((b) => b.status === "failed").length;
-  const landed = convoy.status === "landed" ? ` — landed${failed ? ` (${failed} failed)` : ""}` : "";
-  if (done === 0 && !landed) return null;
-  return `convoy "${convoy.title}": ${done}/${convoy.beads.length}${landed}`;
+  const total = convoy.beads.length;
+  const state = convoy.status === "landed" || convoy.status === "stuck" ? ` — ${convoy.status}` : "";
+  if (done === 0 && failed === 0 && !state) return null;
+  return `convoy "${convoy.title}": ${failed ? `${done} done, ${failed} failed of ${total}` : `${done}/${total} done`}${state}`;
 }
 
 /** A rig's state when it changes: `backend cloning`, `backend ready`. */

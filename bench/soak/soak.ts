@@ -9,8 +9,8 @@
  * `partykit dev`, of a container (its supervisor alone, or its whole group) and of agents, and the
  * removal of a rig mid-convoy. Documents are rebuilt often (small GT_REBUILD_AFTER).
  *
- * At the end, once every convoy landed: every bead closed or failed with a reason; every closed
- * bead merged exactly once on its remote (and no failed one merged); every convoy landed with
+ * At the end, once every convoy finished: every bead closed or failed with a reason; every closed
+ * bead merged exactly once on its remote (and no failed one merged); every convoy landed (or stuck on a failed bead) with
  * counts that match its rigs; every acknowledged mail in its inbox exactly once; no clone deleted
  * but the removed rig's; no orphan process, worktree or `gt/` branch.
  */
@@ -396,7 +396,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const landed = async () => {
       try {
         const list = await town.townCall<Convoy[]>("gt_list_convoys", {});
-        return convoys.every((id) => list.find((c) => c.id === id)?.status === "landed");
+        // Finished: landed (every bead closed) or stuck (every bead finished, some failed).
+        return convoys.every((id) => ["landed", "stuck"].includes(list.find((c) => c.id === id)?.status ?? ""));
       } catch {
         return false;
       }
@@ -478,7 +479,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     {
       const problems: string[] = [];
       for (const convoy of ours) {
-        if (convoy.status !== "landed") problems.push(`convoy ${convoy.title} is ${convoy.status}`);
+        // The state its beads say: landed only when every bead closed, stuck when one failed.
+        const expected = convoy.beads.some((b) => b.status === "failed") ? "stuck" : "landed";
+        if (convoy.status !== expected) problems.push(`convoy ${convoy.title} is ${convoy.status}, its beads say ${expected}`);
         for (const cb of convoy.beads) {
           if (removed.has(cb.rigName)) continue;
           const bead = rigBeads.get(cb.beadId);
@@ -487,7 +490,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const done = convoy.beads.filter((b) => b.status === "closed" || b.status === "failed").length;
         if (done !== convoy.beads.length) problems.push(`convoy ${convoy.title} counts ${done}/${convoy.beads.length}`);
       }
-      check("every convoy landed, its counts matching its rigs", ours.length, problems);
+      check("every convoy finished (landed, or stuck on a failed bead), its counts matching its rigs", ours.length, problems);
     }
 
     // 4. Every acknowledged mail in its inbox exactly once.

@@ -37,7 +37,7 @@ export const convoyCreate: Command = {
 export const convoyStatus: Command = {
   name: "convoy status",
   usage: "<id>",
-  summary: "a convoy's beads, their rigs and reasons, and its progress (done/total overall and per rig)",
+  summary: "a convoy's beads, their rigs and reasons, and its progress (done and failed of the total, overall and per rig)",
   tool: "gt_convoy_status",
   mode: "mayor",
   arguments: [["<id>", "the convoy's id"]],
@@ -47,11 +47,11 @@ export const convoyStatus: Command = {
 
 export const convoyList: Command = {
   name: "convoy list",
-  usage: "[--status <open|landed|closed>]",
+  usage: "[--status <open|landed|stuck|closed>]",
   summary: "the town's convoys, newest first, with their progress",
   tool: "gt_list_convoys",
   mode: "mayor",
-  options: [["--status <status>", "only convoys open, landed or closed"]],
+  options: [["--status <status>", "only convoys open, landed, stuck or closed"]],
   args: (v) => ({ status: v.status }),
   print: (convoys: ConvoyProgress[]) => (convoys.length ? convoys.map(printConvoyLine).join("\n") : "no convoys"),
 };
@@ -101,18 +101,28 @@ async function convoyBeads(specs: string[], file: string | undefined): Promise<u
   });
 }
 
-const doneOf = (p: { done: number; total: number }) => `${p.done}/${p.total} done`;
+/** "2/3 done", or "2 done, 1 failed of 3": a failed bead is never counted as done (an older town sends no `failed`). */
+const doneOf = (p: { done: number; failed?: number; total: number }) =>
+  p.failed ? `${p.done} done, ${p.failed} failed of ${p.total}` : `${p.done}/${p.total} done`;
 
 function printConvoyLine(convoy: ConvoyProgress): string {
-  const byRig = Object.entries(convoy.progress.byRig).map(([rig, p]) => `${rig} ${p.done}/${p.total}`);
+  const byRig = Object.entries(convoy.progress.byRig).map(([rig, p]) => `${rig} ${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`);
   return `${convoy.id} ${convoy.status} ${doneOf(convoy.progress)} ${JSON.stringify(convoy.title)}${byRig.length ? ` (${byRig.join(", ")})` : ""}`;
 }
 
 function printConvoy(convoy: ConvoyProgress): string {
   const out = [
     `Convoy ${convoy.id}: ${convoy.title}`,
-    `status: ${convoy.status}, ${doneOf(convoy.progress)}; created ${when(convoy.createdAt)}${convoy.landedAt ? `, landed ${when(convoy.landedAt)}` : ""}`,
+    `status: ${convoy.status}, ${doneOf(convoy.progress)}; created ${when(convoy.createdAt)}${convoy.landedAt ? `, ${convoy.status} ${when(convoy.landedAt)}` : ""}`,
   ];
+  // Stuck: every bead finished, some failed; say which, so the operator knows what to retry, move or close.
+  if (convoy.status === "stuck")
+    out.push(
+      `stuck on: ${convoy.beads
+        .filter((b) => b.status === "failed")
+        .map((b) => `${b.beadId} (${b.failure ?? b.note ?? "failed"})`)
+        .join(", ")}`,
+    );
   for (const [rig, p] of Object.entries(convoy.progress.byRig)) {
     out.push("", `${rig}: ${doneOf(p)}`);
     for (const bead of convoy.beads.filter((b) => b.rigName === rig)) {

@@ -111,7 +111,7 @@ export const MAYOR_TOOLS = {
   }),
   gt_convoy_create: agentTool({
     description:
-      "Create a convoy: several beads, possibly across rigs, tracked together until every one is closed or failed (landed). " +
+      "Create a convoy: several beads, possibly across rigs, tracked together until every one is closed (landed; stuck when every one is closed or failed and some failed). " +
       "Each bead without `rig` is placed by the Mayor's distribution (capabilities, then load; each placement counts for the next); " +
       "the result has every bead's rig and reason. All beads are placed or none (NO_ELIGIBLE_RIG names each rig and why).",
     // No `id`: chosen here once per call, so a resend after a network failure creates one convoy.
@@ -119,12 +119,12 @@ export const MAYOR_TOOLS = {
     idempotent: true,
   }),
   gt_convoy_status: agentTool({
-    description: "A convoy's beads (rig, status, assignee, placement reason) and its progress: done/total overall and per rig.",
+    description: "A convoy's beads (rig, status, assignee, placement reason) and its progress: done and failed of the total, overall and per rig.",
     idempotent: true,
     readOnly: true,
   }),
   gt_list_convoys: agentTool({
-    description: "The town's convoys, newest first, each with its progress; filter by status open, landed or closed.",
+    description: "The town's convoys, newest first, each with its progress; filter by status open, landed, stuck or closed.",
     idempotent: true,
     readOnly: true,
   }),

@@ -60,10 +60,14 @@ export type AttentionItem = {
   severity?: Severity;
   /** Since when (ms since the epoch). */
   at: number;
-  /** The bead it is about, where there is one (a failed bead's own id; an escalation's bead). */
+  /**
+   * The bead it is about, where there is one: a failed bead's id, an escalation's bead, the bead a
+   * troubled agent's run holds, a stuck convoy's one failed bead. Tells apart items with the same title.
+   */
   beadId?: string;
 };
-export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error", "budget"] as const;
+/** `stuck_convoy`: a town's convoy whose beads all finished with at least one failed (party/attention.ts convoyAttention). */
+export const ATTENTION_KINDS = ["failed_bead", "escalation", "agent", "waiting_mail", "rig_error", "budget", "stuck_convoy"] as const;
 export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 /**
@@ -220,7 +224,12 @@ export type AgentRun = {
   reason?: string;
 };
 
-export const CONVOY_STATUSES = ["open", "landed", "closed"] as const;
+/**
+ * `open` while any bead is unfinished; `landed` when every bead is closed (or moved: its successor
+ * takes its place); `stuck` when every bead is closed or failed and at least one failed. A retried,
+ * reopened or moved bead makes a landed or stuck convoy `open` again.
+ */
+export const CONVOY_STATUSES = ["open", "landed", "stuck", "closed"] as const;
 export type ConvoyStatus = (typeof CONVOY_STATUSES)[number];
 
 export type ConvoyBead = {
@@ -293,6 +302,12 @@ export type Escalation = {
   body: string;
   severity: Severity;
   beadId?: string;
+  /**
+   * Why the machine raised it, when it did: `bead_failed` (its bead failed). The machine resolves
+   * such an escalation itself when that bead is retried, closed or moved (lifecycle W23); an agent's
+   * escalation never has one.
+   */
+  cause?: "bead_failed";
   createdAt: number;
   status: "open" | "acknowledged" | "resolved";
   /** The operator's last note (≤ LIMITS.maxOperatorNote characters). */
@@ -331,7 +346,21 @@ export const FAILURE_KINDS = ["failed", "escalation", "stalled", "hung", "dead"]
  * say what it is about, so a feed can be filtered and linked; the town's feed names the rig of every
  * failure a rig reported.
  */
-export type FeedEvent = { id: string; at: number; kind: string; text: string; tone?: FeedTone; rig?: string; bead?: string; agent?: string };
+export type FeedEvent = {
+  id: string;
+  at: number;
+  kind: string;
+  text: string;
+  tone?: FeedTone;
+  rig?: string;
+  bead?: string;
+  agent?: string;
+  /**
+   * A line about the witness's nudges of `agent`: how many nudges it stands for. The rig's feed holds
+   * one such line per agent: a new nudge, or its delivery, replaces the agent's last one (at the end).
+   */
+  nudges?: number;
+};
 
 // Agent output: what agents print, kept per run in the rig room's storage (never in a document).
 

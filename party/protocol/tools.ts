@@ -432,7 +432,9 @@ export type Webhook = {
 export type WebhookAddResult = Webhook & { secret: string };
 /** `gt_webhook_test`: the test delivery's id (it leaves through the outbox at once). */
 export type WebhookTestResult = { id: string; hook: string };
-export type ConvoyProgress = Convoy & { progress: { done: number; total: number; byRig: Record<string, { done: number; total: number }> } };
+/** `done`: closed beads; `failed`: failed beads (never counted as done). */
+export type ConvoyCounts = { done: number; failed: number; total: number };
+export type ConvoyProgress = Convoy & { progress: ConvoyCounts & { byRig: Record<string, ConvoyCounts> } };
 export type PrimeResult = { agent: Agent; hook: Bead | null; mail: Mail[]; checkpoint: string | null };
 export type DoneResult = { bead_id: string; status: BeadStatus };
 /** `gt_bead_history`: entries numbered from 0 (the bead's first status), oldest first; `before` of the next older page, null at the first. */

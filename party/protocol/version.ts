@@ -47,5 +47,11 @@
  *       are listed with them (gt_escalation_list: an agent reads the answers to its own); an agent's
  *       `lastRun` (the run its `lastExit` is about); a bead's read of gt_agent_log says which runs
  *       aged out (`aged`).
+ *       Convoy status `stuck` (every bead finished, at least one failed; `landed` only when every
+ *       bead is closed; a retry or a moved bead's successor opens it again) and convoy progress's
+ *       `failed` counts (overall and per rig; `done` is closed beads only); escalations'
+ *       `cause` (`bead_failed`: raised by the machine, resolved by it when the bead is retried,
+ *       closed or moved, W23); attention items' `beadId` and kind `stuck_convoy`; feed lines'
+ *       `nudges` (a rig's feed holds one line per agent for the witness's nudges).
  */
 export const PROTOCOL_VERSION = 8;

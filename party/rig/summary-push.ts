@@ -70,6 +70,8 @@ export class SummaryPush {
     try {
       const reply = await this.send(meta.town, { rig_id: meta.rigId, summary });
       if (reply.status >= 500) throw new Error(`town answered ${reply.status}`);
+      // Refused (a summary the town's schema does not take): retrying the same cannot help, but it must not pass unseen.
+      if (reply.status >= 400) console.error(`[rig/${this.roomId()}] the town refused the rig's summary (${reply.status})`);
       this.failures = 0;
       this.hour = hourOf(summary.updatedAt);
     } catch (error) {

@@ -14,11 +14,11 @@ import { convoyLandedEvent } from "./webhooks.ts";
 import {
   answerOf,
   applyNotice,
-  landIfDone,
   moveInConvoy,
-  openBeads,
   progress,
+  progressText,
   reconciled,
+  settle,
   toRetire,
   unfinishedByRig,
   withProgress,
@@ -72,35 +72,56 @@ export class ConvoyBook {
     return this.town.records.get<Convoy>(TOWN_DOC.convoys, id) ?? (await this.town.storage.get<Convoy>(archiveKey(id)));
   }
 
-  /** `convoy_bead`, from a rig's outbox: one of its convoy beads changed. */
+  /** `convoy_bead`, from a rig's outbox: one of its convoy beads changed (a retired convoy comes back if it reopens). */
   async notice(body: unknown): Promise<Response> {
     const notice = convoyBeadNotice.parse(body);
-    const convoy = this.town.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
+    const live = this.town.records.get<Convoy>(TOWN_DOC.convoys, notice.convoy_id);
+    const convoy = live ?? (await this.town.storage.get<Convoy>(archiveKey(notice.convoy_id)));
     if (!convoy) return errorResponse("UNKNOWN_CONVOY", `no convoy ${notice.convoy_id}`);
     const next = applyNotice(
       convoy,
       { beadId: notice.bead_id, status: notice.status, assignee: notice.assignee, rev: notice.rev, failure: notice.failure, usage: notice.usage },
       Date.now(),
     );
-    if (next) await this.update(next);
+    if (next) await this.update(next, !live);
     return jsonResponse({ ok: true, value: next ? "applied" : "stale" });
   }
 
-  /** Applies a change to one convoy and lands it when it is done. */
-  async update(next: Convoy): Promise<void> {
-    const { convoy, landed } = landIfDone(next, Date.now());
-    const { done, total } = progress(convoy);
-    const failed = convoy.beads.filter((b) => b.status === "failed").length;
-    // A landing with failures still needs someone: it is a warning, not a success.
-    const events = landed
-      ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${done}/${total}, ${failed} failed`, { tone: failed ? "warn" : "good" })]
-      : [];
-    const hooks = landed ? this.landedHooks(convoy) : undefined;
-    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], [...events, ...(hooks?.events ?? [])], {
+  /**
+   * Applies a change to one convoy and settles it (convoys.ts `settle`): landed, stuck, or open
+   * again, each with its feed line (a landing also with its webhooks, in the same write).
+   * `archived`: the convoy was retired to storage; it comes back to the document when it is open
+   * again, and otherwise stays there.
+   */
+  async update(next: Convoy, archived = false): Promise<void> {
+    const settled = settle(next, Date.now());
+    const { convoy } = settled;
+    const hooks = settled.landed ? this.landedHooks(convoy) : undefined;
+    const events = [...this.settledEvents(convoy, settled), ...(hooks?.events ?? [])];
+    if (archived && convoy.status !== "open") {
+      await this.town.records.write([], events, { put: { [archiveKey(convoy.id)]: convoy, ...hooks?.put } });
+      await this.landedSent(hooks);
+      return;
+    }
+    await this.town.records.write([{ collection: TOWN_DOC.convoys, key: convoy.id, value: convoy }], events, {
       put: hooks?.put ?? {},
+      ...(archived ? { delete: [archiveKey(convoy.id)] } : {}),
     });
     await this.landedSent(hooks);
-    if (landed) await this.retireLanded();
+    if (settled.landed || settled.stuck) await this.retireLanded();
+    if (settled.reopened) await this.town.outbox.scheduleAlarm(); // the reconciliation watches open convoys
+  }
+
+  /** The feed's line for a convoy that landed, got stuck or is open again: none for any other change. */
+  private settledEvents(convoy: Convoy, settled: { landed: boolean; stuck: boolean; reopened: boolean }, why?: string): FeedEvent[] {
+    const counts = progressText(progress(convoy));
+    if (settled.landed) return [this.town.feedEvent("landed", `convoy "${convoy.title}" landed: ${counts}`, { tone: "good" })];
+    if (settled.stuck) {
+      const failed = convoy.beads.filter((b) => b.status === "failed").map((b) => b.beadId.slice(-8));
+      return [this.town.feedEvent("convoy", `convoy "${convoy.title}" stuck: ${counts} (failed: ${failed.join(", ")})`, { tone: "bad" })];
+    }
+    if (settled.reopened) return [this.town.feedEvent("convoy", `convoy "${convoy.title}" open again${why ? `: ${why}` : ""}: ${counts}`)];
+    return [];
   }
 
   /**
@@ -125,16 +146,11 @@ export class ConvoyBook {
     const live = this.town.records.get<Convoy>(TOWN_DOC.convoys, convoyId);
     const convoy = live ?? (await this.town.storage.get<Convoy>(archiveKey(convoyId)));
     if (!convoy) return null;
-    const reopen = openBeads(this.live()) + convoy.beads.length <= LIMITS.openConvoyBeads;
-    const moved = moveInConvoy(convoy, { oldBeadId, successor, targetExists, reopen }, Date.now());
+    const moved = moveInConvoy(convoy, { oldBeadId, successor, targetExists }, Date.now());
     if (!moved) return null;
-    const { convoy: settled, landed, reopened } = moved;
-    const hooks = landed ? this.landedHooks(settled) : undefined;
-    const events = reopened
-      ? [this.town.feedEvent("convoy", `convoy "${convoy.title}" open again: bead ${oldBeadId.slice(-8)} moved to ${successor.rigName}`)]
-      : landed
-        ? [this.town.feedEvent("landed", `convoy "${convoy.title}" landed`), ...(hooks?.events ?? [])]
-        : [];
+    const { convoy: settled, reopened } = moved;
+    const hooks = moved.landed ? this.landedHooks(settled) : undefined;
+    const events = [...this.settledEvents(settled, moved, `bead ${oldBeadId.slice(-8)} moved to ${successor.rigName}`), ...(hooks?.events ?? [])];
     // Open convoys always live in the document; a landed one stays where it is.
     if (live || settled.status === "open") {
       return {

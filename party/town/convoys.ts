@@ -65,40 +65,78 @@ export function failBead(convoy: Convoy, beadId: string, note: string): Convoy |
 /**
  * A bead of the convoy was moved to another rig: its successor takes its place (same position,
  * attempts from zero, `rev` 0 so the successor's first notice applies). Null when the convoy does
- * not hold the old bead (never, or replaced already: a repeated move notice). A landed convoy that
- * gets unfinished work back is open again when `reopen` (the town decides whether it has room).
+ * not hold the old bead (never, or replaced already: a repeated move notice). Whether the convoy is
+ * open again is `settle`'s to say (an unfinished successor reopens it).
  */
-export function replaceBead(convoy: Convoy, oldBeadId: string, successor: ConvoyBead, reopen: boolean): Convoy | null {
+export function replaceBead(convoy: Convoy, oldBeadId: string, successor: ConvoyBead): Convoy | null {
   const index = convoy.beads.findIndex((b) => b.beadId === oldBeadId);
   if (index < 0 || convoy.beads.some((b) => b.beadId === successor.beadId)) return null;
   const beads = [...convoy.beads];
   beads[index] = successor;
-  const next: Convoy = { ...convoy, beads };
-  if (reopen && convoy.status === "landed" && !TERMINAL.has(successor.status)) {
-    next.status = "open";
-    delete next.landedAt;
+  return { ...convoy, beads };
+}
+
+/**
+ * The rule of a convoy's state, from its beads alone: `open` while any bead is unfinished;
+ * `landed` when every bead is closed (a moved bead's place is taken by its successor, so a move
+ * counts as its successor does); `stuck` when every bead is closed or failed and at least one
+ * failed: finished, but not done, and someone has to retry, move or close the failed ones.
+ */
+export function convoyStateOf(beads: readonly Pick<ConvoyBead, "status">[]): "open" | "landed" | "stuck" {
+  let failed = false;
+  for (const b of beads) {
+    if (!TERMINAL.has(b.status)) return "open";
+    if (b.status === "failed") failed = true;
   }
-  return next;
+  return failed ? "stuck" : "landed";
 }
 
-/** An open convoy lands when every bead is closed or failed. */
-export function landIfDone(convoy: Convoy, now: number): { convoy: Convoy; landed: boolean } {
-  if (convoy.status !== "open" || !convoy.beads.every((b) => TERMINAL.has(b.status))) return { convoy, landed: false };
-  return { convoy: { ...convoy, status: "landed", landedAt: now }, landed: true };
+/** What `settle` changed: the convoy landed, got stuck, or is open again (a retry, a move, a reopened bead). */
+export type Settled = { convoy: Convoy; landed: boolean; stuck: boolean; reopened: boolean };
+
+/**
+ * The convoy with the state its beads say (convoyStateOf). `landedAt` is when it last became
+ * landed or stuck; a convoy that gets unfinished work back (a retried or reopened bead, a moved
+ * bead's successor) is open again and loses it, so it lands again only when it truly lands. A
+ * `closed` convoy is left as it is.
+ */
+export function settle(convoy: Convoy, now: number): Settled {
+  const none = { convoy, landed: false, stuck: false, reopened: false };
+  if (convoy.status === "closed") return none;
+  const state = convoyStateOf(convoy.beads);
+  if (state === convoy.status) return none;
+  if (state === "open") {
+    const next: Convoy = { ...convoy, status: "open" };
+    delete next.landedAt;
+    return { ...none, convoy: next, reopened: true };
+  }
+  return { convoy: { ...convoy, status: state, landedAt: now }, landed: state === "landed", stuck: state === "stuck", reopened: false };
 }
 
-export function progress(convoy: Convoy): { done: number; total: number; byRig: Record<string, { done: number; total: number }> } {
-  const byRig: Record<string, { done: number; total: number }> = {};
+/** Counts as people read them: `done` is closed beads only; a failed bead is `failed`, never done. */
+export type Counts = { done: number; failed: number; total: number };
+
+export function progress(convoy: Convoy): Counts & { byRig: Record<string, Counts> } {
+  const byRig: Record<string, Counts> = {};
   let done = 0;
+  let failed = 0;
   for (const bead of convoy.beads) {
-    const rig = (byRig[bead.rigName] ??= { done: 0, total: 0 });
+    const rig = (byRig[bead.rigName] ??= { done: 0, failed: 0, total: 0 });
     rig.total += 1;
-    if (TERMINAL.has(bead.status)) {
+    if (bead.status === "closed") {
       rig.done += 1;
       done += 1;
+    } else if (bead.status === "failed") {
+      rig.failed += 1;
+      failed += 1;
     }
   }
-  return { done, total: convoy.beads.length, byRig };
+  return { done, failed, total: convoy.beads.length, byRig };
+}
+
+/** "2 done, 1 failed of 3", or "2/3 done" when nothing failed: the words every convoy view uses. */
+export function progressText(p: Counts): string {
+  return p.failed ? `${p.done} done, ${p.failed} failed of ${p.total}` : `${p.done}/${p.total} done`;
 }
 
 export function withProgress(convoy: Convoy): ConvoyProgress {
@@ -139,32 +177,29 @@ export function requireRoomForBeads(convoys: Iterable<Convoy>, n: number): void 
 }
 
 /**
- * The convoy's change for a move: the successor in the old bead's place (a landed convoy open
- * again when `reopen`: the town's bound on beads in open convoys leaves room); with the target rig
- * gone, the old bead's entry fails instead. Null when nothing changes.
+ * The convoy's change for a move: the successor in the old bead's place (a landed or stuck convoy
+ * open again when the successor is unfinished); with the target rig gone, the old bead's entry
+ * fails instead. Null when nothing changes.
  */
-export function moveInConvoy(
-  convoy: Convoy,
-  move: { oldBeadId: string; successor: ConvoyBead; targetExists: boolean; reopen: boolean },
-  now: number,
-): { convoy: Convoy; landed: boolean; reopened: boolean } | null {
+export function moveInConvoy(convoy: Convoy, move: { oldBeadId: string; successor: ConvoyBead; targetExists: boolean }, now: number): Settled | null {
   const next = move.targetExists
-    ? replaceBead(convoy, move.oldBeadId, move.successor, move.reopen)
+    ? replaceBead(convoy, move.oldBeadId, move.successor)
     : failBead(convoy, move.oldBeadId, `moved to rig ${move.successor.rigName}, which was removed`);
   if (!next) return null;
-  const reopened = convoy.status !== "open" && next.status === "open";
-  return { ...landIfDone(next, now), reopened };
+  return settle(next, now);
 }
 
 /**
- * The landed convoys to move out of the document so that at most `kept` stay: the longest landed
- * first. Open convoys always stay.
+ * The finished convoys to move out of the document so that at most `kept` stay: landed ones
+ * first, the longest landed first, then stuck ones (they still need someone, so they stay longest).
+ * Open convoys always stay.
  */
 export function toRetire(convoys: readonly Convoy[], kept: number): Convoy[] {
-  const landed = convoys.filter((c) => c.status !== "open");
-  const excess = landed.length - kept;
+  const finished = convoys.filter((c) => c.status !== "open");
+  const excess = finished.length - kept;
   if (excess <= 0) return [];
-  return landed.sort((a, b) => (a.landedAt ?? a.createdAt) - (b.landedAt ?? b.createdAt)).slice(0, excess);
+  const stuck = (c: Convoy) => (c.status === "stuck" ? 1 : 0);
+  return finished.sort((a, b) => stuck(a) - stuck(b) || (a.landedAt ?? a.createdAt) - (b.landedAt ?? b.createdAt)).slice(0, excess);
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   type townToolArgs,
 } from "../protocol.ts";
 import { emptySummary } from "../summary.ts";
-import { failRigBeads, landIfDone } from "./convoys.ts";
+import { failRigBeads, settle, type Settled } from "./convoys.ts";
 
 type AddArgs = z.infer<typeof townToolArgs.gt_rig_add>;
 type UpdateArgs = z.infer<typeof townToolArgs.gt_rig_update>;
@@ -104,12 +104,12 @@ export function updatedRig(rig: Rig, args: UpdateArgs): { rig: Rig; what: string
 
 /**
  * The open convoys a rig's removal changes: its unfinished beads in them fail, and a convoy left
- * with nothing unfinished lands (so every convoy can still land once the rig is gone).
+ * with nothing unfinished settles (stuck: its failed beads say why) instead of waiting forever.
  */
-export function convoysWithoutRig(convoys: readonly Convoy[], rig: Rig, now: number): { convoy: Convoy; landed: boolean }[] {
+export function convoysWithoutRig(convoys: readonly Convoy[], rig: Rig, now: number): Settled[] {
   return convoys.flatMap((c) => {
     const failed = c.status === "open" ? failRigBeads(c, rig.id, `rig ${rig.name} was removed`) : null;
-    return failed ? [landIfDone(failed, now)] : [];
+    return failed ? [settle(failed, now)] : [];
   });
 }
 

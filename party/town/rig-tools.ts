@@ -66,8 +66,9 @@ export class RigTools {
           ],
           [
             town.feedEvent("rig", `rig ${rig.name} removed`, { tone: "warn", rig: rig.name }),
-            ...convoys.map(({ convoy, landed }) =>
-              town.feedEvent(landed ? "landed" : "convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${landed ? "; landed" : ""}`, {
+            // Its beads failed, so such a convoy is stuck (never landed) once nothing else is unfinished.
+            ...convoys.map(({ convoy, stuck }) =>
+              town.feedEvent("convoy", `convoy "${convoy.title}": beads of ${rig.name} failed (rig removed)${stuck ? "; stuck" : ""}`, {
                 tone: "bad",
                 rig: rig.name,
               }),

@@ -13,7 +13,14 @@ export function returned(tx: Overlay, bead: Bead, note: string, counts: boolean)
   if (counts && attempts >= tx.config.maxRuns) {
     tx.setBead({ ...failed(bead, tx.now, beads.gaveUp(note, attempts)), attempts });
     const title = escalations.failedTitle(bead.title);
-    tx.escalate({ from: `${tx.config.rigName}/witness`, title, body: escalations.failedBody(attempts, note), severity: "high", beadId: bead.id });
+    tx.escalate({
+      from: `${tx.config.rigName}/witness`,
+      title,
+      body: escalations.failedBody(attempts, note),
+      severity: "high",
+      beadId: bead.id,
+      cause: "bead_failed",
+    });
     tx.feed("failed", beads.failedAfterLine(bead.id, attempts, note), { bead: bead.id, agent: bead.assignee });
     return;
   }

@@ -6,6 +6,7 @@ import { LIMITS, ToolError, type Agent, type Bead, type BeadStatus } from "../pr
 import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
 import { clearRun, mergeCommand, withStatus } from "./records.ts";
+import { resolveFailure } from "./escalations.ts";
 import { owner, requireAgent, stopRun } from "./runs.ts";
 import { beads as say, runs as runsSay } from "./words.ts";
 
@@ -136,6 +137,7 @@ export function setStatus(tx: Overlay, beadId: string, status: "open" | "closed"
   }
   tx.setBead(next);
   tx.feed(status === "failed" ? "failed" : "bead", say.setLine(bead.id, bead.status, status), { bead: bead.id });
+  if (status === "closed") resolveFailure(tx, bead.id, "closed by the operator");
   return next;
 }
 
@@ -151,6 +153,7 @@ export function retry(tx: Overlay, beadId: string, note?: string): Bead {
   delete next.mergeTries;
   tx.setBead(next);
   tx.feed("bead", say.retriedLine(bead.id), { bead: bead.id });
+  resolveFailure(tx, bead.id, "retried by the operator");
   return next;
 }
 
@@ -174,5 +177,6 @@ export function moveOut(tx: Overlay, event: EventOf<"operator_move">): Bead {
   tx.setBead(next);
   tx.effect({ kind: "moved", beadId: bead.id, toRig: event.toRig, toRigId: event.toRigId, newBeadId: event.newBeadId });
   tx.feed("bead", say.movedLine(bead.id, event.toRig, running?.identity), { bead: bead.id });
+  resolveFailure(tx, bead.id, `moved to rig ${event.toRig}`);
   return next;
 }

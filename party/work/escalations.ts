@@ -25,6 +25,22 @@ export function raise(tx: Overlay, event: EventOf<"escalate">): Escalation {
   return escalationRecord(spec, tx.now);
 }
 
+/**
+ * W23: the escalations the machine raised when `beadId` failed (`cause` bead_failed: never an
+ * agent's) and that are still open or acknowledged, resolved by the machine in the same step as the
+ * bead's change, with a note that says why: the failure they report is over.
+ */
+export function resolveFailure(tx: Overlay, beadId: string, why: string): void {
+  for (const e of [...tx.allEscalations()]) {
+    if (e.cause !== "bead_failed" || e.beadId !== beadId || e.status === "resolved") continue;
+    const note = say.systemNote(why);
+    // Kept with the operators' notes, so the escalation's whole story reads in order.
+    const notes = [...(e.notes ?? []), { at: tx.now, status: "resolved" as const, note }].slice(-LIMITS.escalationNotesKept);
+    tx.setEscalation(e, { ...e, status: "resolved", resolvedAt: tx.now, note, notes });
+    tx.feed("escalation_resolved", say.systemResolvedLine(e.title, why), { bead: beadId });
+  }
+}
+
 /** An operator acknowledges or resolves an escalation, with an optional note (the last one is kept). */
 export function update(tx: Overlay, event: EventOf<"escalation_update">): Escalation {
   const { id, to, note } = event;

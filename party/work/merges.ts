@@ -6,6 +6,7 @@
 import { ToolError, type Bead, type MergeFailure } from "../protocol.ts";
 import { returned } from "./attempts.ts";
 import { requireBead } from "./beads.ts";
+import { resolveFailure } from "./escalations.ts";
 import type { EventOf } from "./events.ts";
 import type { Overlay } from "./overlay.ts";
 import { failed, mergeCommand, withStatus } from "./records.ts";
@@ -30,6 +31,7 @@ export function mergeResult(tx: Overlay, event: MergeReport): Bead {
   if (bead.status === "failed" && event.ok && bead.failure?.startsWith("merge not reported")) {
     // The refinery did merge it after all: the remote is the truth.
     tx.setBead(merged(bead, true));
+    resolveFailure(tx, bead.id, "merged after all");
     tx.feed("merge", say.lateLine(bead.id), { tone: "good", bead: bead.id });
     return tx.bead(bead.id)!;
   }
@@ -107,7 +109,7 @@ export function mergeDeadlines(tx: Overlay): void {
       const why = say.neverReported(tries);
       tx.setBead(failed(bead, now, why));
       const [title, body] = [escalations.neverReportedTitle(bead.title), escalations.neverReportedBody(bead.branch, tries)];
-      tx.escalate({ from: `${config.rigName}/refinery`, title, body, severity: "high", beadId: bead.id });
+      tx.escalate({ from: `${config.rigName}/refinery`, title, body, severity: "high", beadId: bead.id, cause: "bead_failed" });
       tx.feed("failed", said.failedLine(bead.id, why), { bead: bead.id });
     }
   }

@@ -58,6 +58,11 @@ export class Overlay {
     for (const b of this.beads.values()) if (!this.state.beads.get(b.id)) yield b;
   }
 
+  /** Every escalation in the document, with this step's changes (new ones are effects until the store stamps them). */
+  *allEscalations(): Iterable<Escalation> {
+    for (const e of this.state.escalations?.values() ?? []) yield this.escalations.get(e.id) ?? e;
+  }
+
   liveness(identity: string): Liveness | undefined {
     const changed = this.live.get(identity);
     return changed === null ? undefined : (changed ?? this.state.liveness.get(identity));
@@ -129,6 +134,7 @@ export class Overlay {
     if (about.tone) effect.tone = about.tone;
     if (about.bead) effect.bead = about.bead;
     if (about.agent) effect.agent = about.agent;
+    if (about.nudge) effect.nudge = about.nudge;
     this.effects.push(effect);
   }
 

@@ -77,7 +77,7 @@ export function activity(tx: Overlay, event: EventOf<"agent_activity">): Nudge |
   // After the delivery the run has GT_AGENT_IDLE_MS to answer, unless the ceiling comes first.
   const stopIn = Math.max(0, Math.min(tx.config.idleMs, live.progressAt + tx.config.ceilingMs - tx.now));
   const bead: Bead | undefined = tx.bead(run.bead);
-  tx.feed("witness", say.nudgeDeliveredLine(agent.identity, idle), { agent: agent.identity, bead: run.bead });
+  tx.feed("witness", say.nudgeDeliveredLine(agent.identity, idle), { agent: agent.identity, bead: run.bead, nudge: "delivered" });
   return {
     from: say.witness(tx.config.rigName),
     at: live.nudgedAt!,
@@ -245,5 +245,5 @@ function nudge(tx: Overlay, agent: Agent, live: Liveness, idle: number): void {
   const run = agent.run!;
   tx.setLive(agent.identity, { ...live, nudgedAt: tx.now });
   tx.setAgent({ ...(tx.agent(agent.identity) ?? agent), status: "hung" });
-  tx.feed("hung", say.nudgedLine(agent.identity, idle), { agent: agent.identity, bead: run.bead });
+  tx.feed("hung", say.nudgedLine(agent.identity, idle), { agent: agent.identity, bead: run.bead, nudge: "sent" });
 }

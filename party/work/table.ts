@@ -28,6 +28,8 @@ export type HoldState = "none" | "held";
 const VOIDED = ["container_connected", "container_disconnected", "container_release"] as const;
 const RUN_STOPPED_BY = { operator_set_status: "W18", operator_move: "W16", operator_stop_agent: "W15", operator_restart_agent: "W15" } as const;
 const OPERATOR_STOPS = Object.keys(RUN_STOPPED_BY) as (keyof typeof RUN_STOPPED_BY)[];
+/** The events that retry, close or move a failed bead (W14, W18, W16; a late merge, W10): each ends its failure's escalation (W23). */
+const SYSTEM_RESOLVES = ["operator_retry", "operator_set_status", "operator_move", "merge_result"] as const;
 
 export const BEAD_ROWS: readonly Row<BeadState>[] = [
   ["none", "bead_create", ["open"], "W17"],
@@ -88,6 +90,8 @@ export const ESCALATION_ROWS: readonly Row<EscalationState>[] = [
   ["none", "agent_exited", ["open"], "W11"],
   ["open", "escalation_update", ["acknowledged", "resolved"], "W19"],
   ["acknowledged", "escalation_update", ["resolved"], "W19"],
+  // W23: the machine's own escalation for a failed bead, resolved when that bead is retried, closed or moved.
+  ...SYSTEM_RESOLVES.flatMap((on) => (["open", "acknowledged"] as const).map((from): Row<EscalationState> => [from, on, ["resolved"], "W23"])),
 ];
 
 export const CLONE_ROWS: readonly Row<CloneState>[] = [

@@ -111,7 +111,16 @@ export type OwedCommand =
   | { kind: "stop_agent"; id: string; identity: string; beadId: string; run: string; reason: string };
 
 /** An escalation to raise; the store gives it an id (unless it has one), `createdAt` and status `open`. */
-export type EscalationSpec = { from: string; title: string; body: string; severity: Severity; beadId?: string | undefined; id?: string };
+export type EscalationSpec = {
+  from: string;
+  title: string;
+  body: string;
+  severity: Severity;
+  beadId?: string | undefined;
+  id?: string;
+  /** The machine's own, raised because its bead failed (W23 resolves it). */
+  cause?: "bead_failed";
+};
 
 export type LeaseFrameSpec = { state: "held"; epoch: number } | { state: "standby" };
 
@@ -133,7 +142,13 @@ export type FeedKind =
   /** A budget set, or dispatch held or released by one (W22). */
   | "budget";
 
-export type FeedAbout = { tone?: FeedTone | undefined; bead?: string | undefined; agent?: string | undefined };
+export type FeedAbout = {
+  tone?: FeedTone | undefined;
+  bead?: string | undefined;
+  agent?: string | undefined;
+  /** A line about the witness's nudge of `agent` (W8): sent, or delivered. The store keeps one such line per agent. */
+  nudge?: "sent" | "delivered" | undefined;
+};
 
 export type Effect =
   | { kind: "command"; command: OwedCommand }
@@ -141,7 +156,7 @@ export type Effect =
   | { kind: "lease"; connection: string; frame: LeaseFrameSpec }
   | { kind: "close"; connection: string; code: number; reason: string }
   /** A feed line; `tone` when it is not the kind's (party/feed.ts), `bead` and `agent` what it is about. */
-  | { kind: "feed"; feed: FeedKind; text: string; tone?: FeedTone; bead?: string; agent?: string }
+  | { kind: "feed"; feed: FeedKind; text: string; tone?: FeedTone; bead?: string; agent?: string; nudge?: "sent" | "delivered" }
   | { kind: "escalate"; escalation: EscalationSpec }
   /** The lease's lasting part (holder, epoch) changed: store it with this step's records. */
   | { kind: "persist_lease" }

@@ -140,6 +140,9 @@ export const escalations = {
   failedTitle: (title: string) => `Bead failed: ${title}`.slice(0, 200),
   failedBody: (attempts: number, note: string) => `Its runs failed ${attempts} times; the last time: ${note}.`,
   raisedLine: (from: string, title: string) => `${from}: ${title}`,
+  /** W23: the note on an escalation the machine resolved itself. */
+  systemNote: (why: string) => `resolved by the system: bead ${why}`,
+  systemResolvedLine: (title: string, why: string) => `escalation "${title}" resolved by the system: bead ${why}`,
   updatedLine: (title: string, to: "acknowledged" | "resolved", note: string | undefined) =>
     `escalation "${title}" ${to} by the operator${note ? `: ${note.length > 200 ? `${note.slice(0, 199)}…` : note}` : ""}`,
 };

@@ -12,8 +12,9 @@ import lane from "./truth/lane.ts";
 import links from "./truth/links.ts";
 import small from "./truth/small.ts";
 import pages from "./truth/pages.ts";
+import work from "./truth/work.ts";
 
-const parts: TruthPart<any>[] = [lane, links, small, pages];
+const parts: TruthPart<any>[] = [lane, links, small, pages, work];
 
 const host = inject("e2eHost");
 const secret = inject("e2eSecret");

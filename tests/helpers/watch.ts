@@ -1,6 +1,6 @@
 /** Live views of a test town's documents, and a stand-in for the town container over one socket. */
 import { readFileSync, readdirSync } from "node:fs";
-import type { Agent, Bead, CommandFrame, Escalation, LeaseFrame, Mail, Rig } from "../../party/protocol.ts";
+import type { Agent, Bead, CommandFrame, Escalation, FeedEvent, LeaseFrame, Mail, Rig } from "../../party/protocol.ts";
 import type { ToolSocket } from "../../client/tools.ts";
 import { until, type TestTown } from "./town.ts";
 
@@ -12,7 +12,7 @@ export async function watchRig(town: TestTown, rig: Rig) {
   const agents = () => [...replica.doc.getMap<Agent>("agents").values()];
   const escalations = () => [...replica.doc.getMap<Escalation>("escalations").values()];
   const mail = () => [...replica.doc.getMap<Mail>("mail").values()];
-  const events = () => replica.doc.getArray<{ kind: string; text: string }>("events").toArray();
+  const events = () => replica.doc.getArray<FeedEvent>("events").toArray();
   // A rebuilt document arrives as a new Y.Doc: listen on whichever is current.
   const when = <T>(predicate: () => T | undefined | false, timeoutMs = 45_000) =>
     until(

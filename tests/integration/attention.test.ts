@@ -61,9 +61,10 @@ describe("the attention lane's data, from the town socket alone", () => {
       detail: "critical from backend/polecats/toast",
       severity: "critical",
       at: escalation.createdAt,
+      beadId: bead.id,
     });
     const failed = summary.attention!.find((a) => a.kind === "failed_bead")!;
-    expect(failed).toMatchObject({ id: bead.id, title: "Fix the flaky parser" });
+    expect(failed).toMatchObject({ id: bead.id, title: "Fix the flaky parser", beadId: bead.id });
     expect(failed.detail).toMatch(/exit 4.*gave up after 3 runs/);
     // The witness's own escalation for the failed bead is there too, after the critical one.
     expect(summary.attention!.some((a) => a.kind === "escalation" && a.severity === "high" && a.title === "Bead failed: Fix the flaky parser")).toBe(true);

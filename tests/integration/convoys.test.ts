@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { signInternal } from "../../party/auth.ts";
-import type { Bead, Convoy, ConvoyProgress, Rig, SlingResult } from "../../party/protocol.ts";
+import type { Bead, Convoy, ConvoyProgress, FeedEvent, Rig, SlingResult } from "../../party/protocol.ts";
 import { spawnContainer, type ContainerProcess } from "../helpers/container.ts";
 import { filesOnMain, makeBareRepo } from "../helpers/git.ts";
 import { fails, makeTown, type TestTown, untilReplica } from "../helpers/town.ts";
@@ -32,7 +32,8 @@ async function watchTown() {
   const rig = (name: string) => [...replica.doc.getMap<Rig>("rigs").values()].find((r) => r.name === name);
   const when = <T>(predicate: () => T | undefined | false, timeoutMs = 60_000) =>
     untilReplica(replica, predicate, timeoutMs, predicate.toString().slice(0, 120));
-  return { replica, convoy, rig, when };
+  const events = () => replica.doc.getArray<FeedEvent>("events").toArray();
+  return { replica, convoy, rig, when, events };
 }
 
 /** Marks a rig's clone ready as the container would, without running one (beads then wait, open). */
@@ -78,7 +79,12 @@ describe("convoys", () => {
     expect(created.beads.find((b) => b.title === "any")!.reason).toBe(
       "api: tied on load and beads with web, first by name; loads api 1.50 (3/2), web 1.50 (3/2), docs 2.00 (2/1)",
     );
-    expect(created.progress).toEqual({ done: 0, total: 9, byRig: { web: { done: 0, total: 3 }, api: { done: 0, total: 4 }, docs: { done: 0, total: 2 } } });
+    expect(created.progress).toEqual({
+      done: 0,
+      failed: 0,
+      total: 9,
+      byRig: { web: { done: 0, failed: 0, total: 3 }, api: { done: 0, failed: 0, total: 4 }, docs: { done: 0, failed: 0, total: 2 } },
+    });
 
     const landed = await view.when(() => (view.convoy(created.id)?.status === "landed" ? view.convoy(created.id) : undefined), 90_000);
     expect(landed.beads.every((b) => b.status === "closed")).toBe(true);
@@ -142,7 +148,7 @@ describe("convoys", () => {
     expect(seen.every((n, i) => i === 0 || n >= seen[i - 1]!)).toBe(true);
   });
 
-  it("fails a removed rig's beads, visibly, and the convoy still resolves", async () => {
+  it("fails a removed rig's beads, visibly, and the convoy still resolves: stuck, not landed", async () => {
     town = await makeTown(host, secret, "cv");
     const view = await watchTown();
     const a = await town.addRig("alpha");
@@ -162,12 +168,53 @@ describe("convoys", () => {
     await view.when(() => view.convoy(convoy.id)!.beads[0]!.status === "closed");
     await town.townCall("gt_rig_remove", { name: "beta" });
     const resolved = view.convoy(convoy.id)!;
-    expect(resolved.status).toBe("landed");
+    expect(resolved.status).toBe("stuck");
     expect(resolved.beads.map((x) => [x.title, x.status, x.note])).toEqual([
       ["a1", "closed", undefined],
       ["b1", "failed", "rig beta was removed"],
       ["b2", "failed", "rig beta was removed"],
     ]);
+  });
+  it("a failed bead makes its convoy stuck (never landed); its retry opens it again; it lands only when every bead is closed, with one landed line", async () => {
+    town = await makeTown(host, secret, "cv");
+    const view = await watchTown();
+    const a = await town.addRig("alpha");
+    const convoy = await town.townCall<ConvoyProgress>("gt_convoy_create", {
+      title: "Ship password reset",
+      beads: [
+        { title: "form", rig: "alpha" },
+        { title: "mail", rig: "alpha" },
+        { title: "expiry", rig: "alpha" },
+      ],
+    });
+    const [b1, b2, b3] = convoy.beads.map((x) => x.beadId) as [string, string, string];
+    await view.when(() => view.convoy(convoy.id)!.beads.every((x) => x.rev > 0) || undefined);
+    for (const id of [b1, b2]) await town.rigCall(a, "gt_bead_update", { bead_id: id, status: "closed" });
+    await town.rigCall(a, "gt_bead_update", { bead_id: b3, status: "failed" });
+    const stuck = await view.when(() => (view.convoy(convoy.id)?.status === "stuck" ? view.convoy(convoy.id) : undefined));
+    expect(stuck.landedAt).toBeGreaterThan(0);
+    expect(await town.townCall<ConvoyProgress>("gt_convoy_status", { id: convoy.id })).toMatchObject({
+      status: "stuck",
+      progress: { done: 2, failed: 1, total: 3, byRig: { alpha: { done: 2, failed: 1, total: 3 } } },
+    });
+    // Retried in its rig: the convoy is open again, 2/3 done, and says so in the feed.
+    await town.rigCall(a, "gt_bead_retry", { bead_id: b3 });
+    const reopened = await view.when(() => (view.convoy(convoy.id)?.status === "open" ? view.convoy(convoy.id) : undefined));
+    expect(reopened.landedAt).toBeUndefined();
+    expect(await town.townCall<ConvoyProgress>("gt_convoy_status", { id: convoy.id })).toMatchObject({ status: "open", progress: { done: 2, failed: 0 } });
+    const lines = () =>
+      view
+        .events()
+        .filter((e) => e.text.includes("Ship password reset") && !e.text.includes(" created: "))
+        .map((e) => `${e.kind}: ${e.text}`);
+    expect(lines()).toEqual([
+      'convoy: convoy "Ship password reset" stuck: 2 done, 1 failed of 3 (failed: ' + b3.slice(-8) + ")",
+      'convoy: convoy "Ship password reset" open again: 2/3 done',
+    ]);
+    await town.rigCall(a, "gt_bead_update", { bead_id: b3, status: "closed" });
+    await view.when(() => view.convoy(convoy.id)?.status === "landed");
+    await view.when(() => lines().length === 3 || undefined);
+    expect(lines()[2]).toBe('landed: convoy "Ship password reset" landed: 3/3 done');
   });
 });
 

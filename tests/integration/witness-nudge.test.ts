@@ -82,6 +82,8 @@ describe("the witness's nudge (W8)", () => {
     const agent = town.agentSocket(rig, start.token);
     await agent.ready;
     const fedAbout = (re: RegExp) => wa.events().filter((e) => e.text.startsWith(start.identity) && re.test(e.text));
+    // One feed line per agent for its nudges: each nudge, and its delivery, replaces the agent's last one.
+    const nudgeLines = () => wa.events().filter((e) => e.agent === start.identity && e.nudges !== undefined);
 
     // Nudged once; the renewals that keep vouching for the silent agent neither clear the nudge nor nudge it again.
     await wa.when(() => fedAbout(/; nudged$/).length === 1 && wa.agents().find((x) => x.identity === start.identity)?.status === "hung");
@@ -98,6 +100,8 @@ describe("the witness's nudge (W8)", () => {
     expect(first.nudge!.body).toContain(task.id);
     expect(first.nudge!.at).toBeLessThanOrEqual(Date.now());
     await wa.when(() => fedAbout(/got its nudge/).length === 1);
+    expect(nudgeLines()).toMatchObject([{ nudges: 1, text: expect.stringMatching(/got its nudge/) }]);
+    expect(fedAbout(/; nudged$/)).toEqual([]);
     // Once: the next reply carries none (and that call, progress after the nudge, answers it).
     const second = await callFrame(agent, "n2", "gt_mail_check");
     expect(second).toEqual({ type: "result", id: "n2", ok: true, value: [] });
@@ -108,12 +112,14 @@ describe("the witness's nudge (W8)", () => {
 
     // Silent again (the agent printed nothing since its last call): a second nudge, fetched over HTTP.
     c.vouch(start.identity, true, Date.now());
-    await wa.when(() => fedAbout(/; nudged$/).length === 2);
+    await wa.when(() => fedAbout(/; nudged \(2 nudges so far\)$/).length === 1);
+    expect(nudgeLines()).toMatchObject([{ nudges: 2, kind: "hung" }]);
     const delivered = Date.now(); // the room notes the delivery after this
     // A call the room refuses (an unknown bead, after the argument checks) still carries it.
     const overHttp = await callHttpWhole(town.rigRoom(rig), start.token, "gt_bead_status", { bead_id: "01ZZZZZZZZZZZZZZZZZZZZZZZZ" });
     expect(overHttp).toMatchObject({ ok: false, error: { code: "UNKNOWN_BEAD" }, nudge: { from: "alpha/witness" } });
-    await wa.when(() => fedAbout(/got its nudge/).length === 2);
+    await wa.when(() => fedAbout(/got its nudge .*\(2 nudges so far\)$/).length === 1);
+    expect(nudgeLines()).toHaveLength(1);
 
     // Unanswered (no output, no call): stopped GT_AGENT_IDLE_MS after the delivery, its bead back to open.
     const stop = await c.next((x) => x.command === "stop_agent" && x.run === start.run);

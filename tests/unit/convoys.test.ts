@@ -3,13 +3,15 @@ import {
   answerOf,
   applyNotice,
   failRigBeads,
-  landIfDone,
   moveInConvoy,
   newConvoy,
   openBeads,
   progress,
+  progressText,
   reconciled,
   replaceBead,
+  settle,
+  convoyStateOf,
   requireRoomForBeads,
   toRetire,
   unfinishedByRig,
@@ -42,7 +44,7 @@ describe("convoy notices", () => {
     for (const n of [notices[2]!, notices[0]!, notices[2]!, notices[1]!, notices[0]!]) c = applyNotice(c, n) ?? c;
     expect(c.beads[0]).toMatchObject({ status: "closed", rev: 4 });
     expect(c.beads[0]!.assignee).toBeUndefined();
-    expect(progress(c)).toEqual({ done: 1, total: 2, byRig: { a: { done: 1, total: 1 }, b: { done: 0, total: 1 } } });
+    expect(progress(c)).toEqual({ done: 1, failed: 0, total: 2, byRig: { a: { done: 1, failed: 0, total: 1 }, b: { done: 0, failed: 0, total: 1 } } });
     expect(applyNotice(c, notices[2]!)).toBeNull();
   });
 
@@ -84,16 +86,58 @@ describe("convoy notices", () => {
   });
 });
 
-describe("landing", () => {
-  it("lands when every bead is closed or failed, once", () => {
+describe("landing (convoyStateOf, settle)", () => {
+  it("lands when every bead is closed, once; a failed bead makes it stuck, never landed", () => {
     const open = convoy(bead("b1", "a", { status: "closed" }), bead("b2", "b", { status: "in_review" }));
-    expect(landIfDone(open, 5).landed).toBe(false);
-    const done = landIfDone({ ...open, beads: [open.beads[0]!, { ...open.beads[1]!, status: "failed" }] }, 5);
-    expect(done).toMatchObject({ landed: true, convoy: { status: "landed", landedAt: 5 } });
-    expect(landIfDone(done.convoy, 6).landed).toBe(false);
+    expect(settle(open, 5)).toMatchObject({ landed: false, stuck: false, reopened: false, convoy: { status: "open" } });
+    const done = settle({ ...open, beads: [open.beads[0]!, { ...open.beads[1]!, status: "closed" }] }, 5);
+    expect(done).toMatchObject({ landed: true, stuck: false, convoy: { status: "landed", landedAt: 5 } });
+    expect(settle(done.convoy, 6).landed).toBe(false);
+    const stuck = settle({ ...open, beads: [open.beads[0]!, { ...open.beads[1]!, status: "failed" }] }, 7);
+    expect(stuck).toMatchObject({ landed: false, stuck: true, convoy: { status: "stuck", landedAt: 7 } });
+    expect(progressText(progress(stuck.convoy))).toBe("1 done, 1 failed of 2");
   });
 
-  it("a removed rig's unfinished beads fail visibly and the convoy can still land", () => {
+  it("a retry reopens a stuck convoy, and a bead reopened reopens a landed one; it lands again only when it truly lands", () => {
+    let c = settle(
+      convoy(bead("b1", "a", { status: "closed", rev: 3 }), bead("b2", "a", { status: "closed", rev: 3 }), bead("b3", "a", { status: "failed", rev: 3 })),
+      5,
+    ).convoy;
+    expect(c.status).toBe("stuck");
+    // Retried in its rig: open, then in progress (the row: "landed", "2/3 done" with a bead in progress).
+    const retried = settle(applyNotice(c, { beadId: "b3", status: "open", rev: 4 }, 6)!, 6);
+    expect(retried).toMatchObject({ reopened: true, landed: false, convoy: { status: "open" } });
+    expect(retried.convoy.landedAt).toBeUndefined();
+    c = settle(applyNotice(retried.convoy, { beadId: "b3", status: "in_progress", assignee: "a/polecats/toast", rev: 5 }, 7)!, 7).convoy;
+    expect(c.status).toBe("open");
+    expect(progressText(progress(c))).toBe("2/3 done");
+    const landed = settle(applyNotice(c, { beadId: "b3", status: "closed", rev: 6 }, 8)!, 8);
+    expect(landed).toMatchObject({ landed: true, convoy: { status: "landed", landedAt: 8 } });
+    const reopened = settle(applyNotice(landed.convoy, { beadId: "b1", status: "open", rev: 4 }, 9)!, 9);
+    expect(reopened).toMatchObject({ reopened: true, convoy: { status: "open" } });
+  });
+
+  it("the state is a function of the beads alone, under any mix of statuses (property)", () => {
+    const statuses = ["open", "in_progress", "in_review", "closed", "failed"] as const;
+    for (let seed = 0; seed < 400; seed++) {
+      const n = 1 + (seed % 5);
+      const beads = Array.from({ length: n }, (_, i) => bead(`b${i}`, "a", { status: statuses[(seed * 7 + i * 13 + Math.floor(seed / 5)) % 5]! }));
+      const state = convoyStateOf(beads);
+      const unfinished = beads.some((b) => b.status !== "closed" && b.status !== "failed");
+      const failed = beads.some((b) => b.status === "failed");
+      expect(state).toBe(unfinished ? "open" : failed ? "stuck" : "landed");
+      for (const from of ["open", "landed", "stuck"] as const) {
+        const settled = settle({ ...convoy(...beads), status: from, ...(from !== "open" ? { landedAt: 1 } : {}) }, 2).convoy;
+        expect(settled.status).toBe(state);
+        expect(settled.landedAt === undefined).toBe(state === "open");
+        const p = progress(settled);
+        expect(p.done + p.failed).toBeLessThanOrEqual(p.total);
+        expect(p.failed).toBe(beads.filter((b) => b.status === "failed").length);
+      }
+    }
+  });
+
+  it("a removed rig's unfinished beads fail visibly and the convoy is stuck, not landed", () => {
     const c = convoy(bead("b1", "a", { status: "closed" }), bead("b2", "b", { status: "in_progress" }), bead("b3", "b", { status: "closed" }));
     const failed = failRigBeads(c, "id-b", "rig b removed")!;
     expect(failed.beads.map((b) => [b.beadId, b.status, b.note])).toEqual([
@@ -101,7 +145,7 @@ describe("landing", () => {
       ["b2", "failed", "rig b removed"],
       ["b3", "closed", undefined],
     ]);
-    expect(landIfDone(failed, 1).landed).toBe(true);
+    expect(settle(failed, 1)).toMatchObject({ landed: false, stuck: true });
     expect(failRigBeads(failed, "id-b", "again")).toBeNull();
   });
 });
@@ -111,13 +155,13 @@ describe("moving a convoy bead (replaceBead)", () => {
 
   it("puts the successor in the old bead's place, once; its first notice (rev 1) applies, the old bead's notices no longer do", () => {
     const c = convoy(bead("b1", "api", { status: "failed", failure: "exit 4", rev: 7 }), bead("b2", "docs"));
-    const moved = replaceBead(c, "b1", successor, true)!;
+    const moved = replaceBead(c, "b1", successor)!;
     expect(moved.beads.map((b) => [b.beadId, b.rigName, b.status])).toEqual([
       ["new", "web", "open"],
       ["b2", "docs", "open"],
     ]);
-    expect(progress(moved)).toEqual({ done: 0, total: 2, byRig: { web: { done: 0, total: 1 }, docs: { done: 0, total: 1 } } });
-    expect(replaceBead(moved, "b1", successor, true)).toBeNull(); // a repeated move notice
+    expect(progress(moved)).toEqual({ done: 0, failed: 0, total: 2, byRig: { web: { done: 0, failed: 0, total: 1 }, docs: { done: 0, failed: 0, total: 1 } } });
+    expect(replaceBead(moved, "b1", successor)).toBeNull(); // a repeated move notice
     expect(applyNotice(moved, { beadId: "b1", status: "closed", rev: 8 })).toBeNull();
     expect(applyNotice(moved, { beadId: "new", status: "in_progress", assignee: "web/polecats/toast", rev: 1 })!.beads[0]).toMatchObject({
       status: "in_progress",
@@ -125,16 +169,13 @@ describe("moving a convoy bead (replaceBead)", () => {
     });
   });
 
-  it("opens a landed convoy again only when the town has room (reopen), and never for a bead it does not hold", () => {
-    const landed = landIfDone(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
-    expect(landed.status).toBe("landed");
-    const reopened = replaceBead(landed, "b1", successor, true)!;
-    expect(reopened.status).toBe("open");
-    expect(reopened.landedAt).toBeUndefined();
-    expect(landIfDone(reopened, 9)).toMatchObject({ landed: false });
-    const kept = replaceBead(landed, "b1", successor, false)!;
-    expect(kept).toMatchObject({ status: "landed", landedAt: 5 });
-    expect(replaceBead(landed, "zz", successor, true)).toBeNull();
+  it("opens a stuck convoy again (settle), and never for a bead it does not hold", () => {
+    const stuck = settle(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
+    expect(stuck.status).toBe("stuck");
+    const reopened = settle(replaceBead(stuck, "b1", successor)!, 9);
+    expect(reopened).toMatchObject({ reopened: true, convoy: { status: "open" } });
+    expect(reopened.convoy.landedAt).toBeUndefined();
+    expect(replaceBead(stuck, "zz", successor)).toBeNull();
   });
 });
 
@@ -176,24 +217,19 @@ describe("the town's convoy bookkeeping", () => {
     });
   });
 
-  it("a move puts the successor in place (opening a landed convoy again when there is room), or fails the old bead when the target is gone", () => {
+  it("a move puts the successor in place (opening a stuck convoy again), or fails the old bead when the target is gone", () => {
     const successor = bead("new", "web", { rev: 0 });
-    const landed = landIfDone(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
-    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: true }, 9)).toMatchObject({
+    const stuck = settle(convoy(bead("b1", "api", { status: "failed" }), bead("b2", "docs", { status: "closed" })), 5).convoy;
+    expect(moveInConvoy(stuck, { oldBeadId: "b1", successor, targetExists: true }, 9)).toMatchObject({
       reopened: true,
       landed: false,
       convoy: { status: "open" },
     });
-    expect(moveInConvoy(landed, { oldBeadId: "b1", successor, targetExists: true, reopen: false }, 9)).toMatchObject({
-      reopened: false,
-      landed: false,
-      convoy: { status: "landed", landedAt: 5 },
-    });
     const open = convoy(bead("b1", "api", { status: "in_progress" }), bead("b2", "docs", { status: "closed" }));
-    const gone = moveInConvoy(open, { oldBeadId: "b1", successor, targetExists: false, reopen: true }, 9)!;
-    expect(gone).toMatchObject({ reopened: false, landed: true, convoy: { status: "landed", landedAt: 9 } });
+    const gone = moveInConvoy(open, { oldBeadId: "b1", successor, targetExists: false }, 9)!;
+    expect(gone).toMatchObject({ reopened: false, landed: false, stuck: true, convoy: { status: "stuck", landedAt: 9 } });
     expect(gone.convoy.beads[0]).toMatchObject({ beadId: "b1", status: "failed", note: "moved to rig web, which was removed" });
-    expect(moveInConvoy(open, { oldBeadId: "zz", successor, targetExists: true, reopen: true }, 9)).toBeNull();
+    expect(moveInConvoy(open, { oldBeadId: "zz", successor, targetExists: true }, 9)).toBeNull();
   });
 
   it("retires the longest-landed convoys past the number kept, never an open one", () => {

@@ -105,7 +105,7 @@ const convoy: ConvoyProgress = {
     { rigId: "rig-alpha", rigName: "alpha", beadId: BEAD2, title: "Docs", status: "open", reason: "rig given", rev: 1 },
     { rigId: "rig-beta", rigName: "beta", beadId: id(6), title: "Port", status: "failed", reason: "least loaded", rev: 2, note: "rig removed" },
   ],
-  progress: { done: 1, total: 3, byRig: { alpha: { done: 1, total: 2 }, beta: { done: 0, total: 1 } } },
+  progress: { done: 1, failed: 1, total: 3, byRig: { alpha: { done: 1, failed: 0, total: 2 }, beta: { done: 0, failed: 1, total: 1 } } },
 };
 const escalation: Escalation = {
   id: ESC,
@@ -151,7 +151,9 @@ const REPLIES: Record<string, Reply> = {
   gt_sling: { value: { bead_id: BEAD, rig: "alpha", reason: "requires ts; least loaded (0.50)" } },
   gt_convoy_create: { value: convoy },
   gt_convoy_status: { value: convoy },
-  gt_list_convoys: { value: [convoy, { ...convoy, id: id(7), status: "landed", title: "Release 1", landedAt: T, progress: { done: 1, total: 1, byRig: {} } }] },
+  gt_list_convoys: {
+    value: [convoy, { ...convoy, id: id(7), status: "landed", title: "Release 1", landedAt: T, progress: { done: 1, failed: 0, total: 1, byRig: {} } }],
+  },
   gt_list_rigs: { value: rigs },
   gt_rig_status: { value: rigs[0] },
   gt_bead_retry: { value: { ...bead, status: "open", attempts: 0 } },

@@ -191,12 +191,27 @@ describe("what npm start says about the town", () => {
     expect(failureReason(undefined, 2)).toBe("no reason given (2 attempts)");
   });
 
-  it("says a convoy's progress once something is done, and what failed when it lands", () => {
-    const bead = (status: "open" | "closed" | "failed") => ({ rigId: "r", rigName: "backend", beadId: "b", title: "t", status, reason: "", rev: 1 });
+  it("says a convoy's progress once something is done or failed, a failed bead never as done, and whether it landed or is stuck", () => {
+    const bead = (status: "open" | "in_progress" | "closed" | "failed") => ({
+      rigId: "r",
+      rigName: "backend",
+      beadId: "b",
+      title: "t",
+      status,
+      reason: "",
+      rev: 1,
+    });
     expect(convoyLine({ title: "Polish sign-in", status: "open", beads: [bead("open"), bead("open")] })).toBeNull();
-    expect(convoyLine({ title: "Polish sign-in", status: "open", beads: [bead("closed"), bead("open")] })).toBe('convoy "Polish sign-in": 1/2');
-    expect(convoyLine({ title: "Polish sign-in", status: "landed", beads: [bead("closed"), bead("failed")] })).toBe(
-      'convoy "Polish sign-in": 2/2 — landed (1 failed)',
+    expect(convoyLine({ title: "Polish sign-in", status: "open", beads: [bead("closed"), bead("open")] })).toBe('convoy "Polish sign-in": 1/2 done');
+    expect(convoyLine({ title: "Polish sign-in", status: "stuck", beads: [bead("closed"), bead("failed")] })).toBe(
+      'convoy "Polish sign-in": 1 done, 1 failed of 2 — stuck',
+    );
+    // Retried: the failed bead is in progress again, and the convoy open again (never "2/3 — landed").
+    expect(convoyLine({ title: "Ship password reset", status: "open", beads: [bead("closed"), bead("closed"), bead("in_progress")] })).toBe(
+      'convoy "Ship password reset": 2/3 done',
+    );
+    expect(convoyLine({ title: "Ship password reset", status: "landed", beads: [bead("closed"), bead("closed"), bead("closed")] })).toBe(
+      'convoy "Ship password reset": 3/3 done — landed',
     );
   });
 });

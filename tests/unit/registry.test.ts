@@ -146,7 +146,7 @@ describe("removing a rig", () => {
   });
   const convoy = (id: string, status: Convoy["status"], ...beads: ConvoyBead[]): Convoy => ({ id, title: id, status, createdAt: 0, beads });
 
-  it("fails its unfinished beads in open convoys, lands those left with nothing unfinished, and leaves the rest alone", () => {
+  it("fails its unfinished beads in open convoys, makes those left with nothing unfinished stuck (never landed), and leaves the rest alone", () => {
     const changed = convoysWithoutRig(
       [
         convoy("lands", "open", bead("a1", "api", "closed"), bead("w1", "web", "in_progress")),
@@ -159,12 +159,12 @@ describe("removing a rig", () => {
       added("web"),
       9,
     );
-    expect(
-      changed.map(({ convoy: c, landed }) => [c.id, c.status, landed, c.beads.map((b) => `${b.beadId}:${b.status}${b.note ? `(${b.note})` : ""}`)]),
-    ).toEqual([
-      ["lands", "landed", true, ["a1:closed", "w1:failed(rig web was removed)"]],
-      ["stays-open", "open", false, ["w2:failed(rig web was removed)", "a2:open"]],
-    ]);
+    expect(changed.map(({ convoy: c, stuck }) => [c.id, c.status, stuck, c.beads.map((b) => `${b.beadId}:${b.status}${b.note ? `(${b.note})` : ""}`)])).toEqual(
+      [
+        ["lands", "stuck", true, ["a1:closed", "w1:failed(rig web was removed)"]],
+        ["stays-open", "open", false, ["w2:failed(rig web was removed)", "a2:open"]],
+      ],
+    );
     expect(changed[0]!.convoy.landedAt).toBe(9);
   });
 });

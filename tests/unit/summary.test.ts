@@ -89,7 +89,7 @@ describe("computeSummary", () => {
     const beads = [{ ...bead("9", "failed"), failure: "exit 4", updatedAt: 5 }];
     const summary = computeSummary({ ...base, rigId: "R", beads, closedHours: { [hour]: 7, [hour - 1]: 2 } }, now);
     expect(summary.closedByHour!.slice(22)).toEqual([2, 7]);
-    expect(summary.attention).toEqual([{ kind: "failed_bead", id: "9", title: "9", detail: "exit 4", at: 5 }]);
+    expect(summary.attention).toEqual([{ kind: "failed_bead", id: "9", title: "9", detail: "exit 4", at: 5, beadId: "9" }]);
   });
 
   it("passes lastActivity, diskBytes and now through", () => {

@@ -14,7 +14,19 @@ import { countClosed, type HourlyCounts } from "../../hours.ts";
 import { newId } from "../../ids.ts";
 import type { Attempt, OutboxEntry } from "../../outbox.ts";
 import { PostOffice, type PostOfficeHost } from "../../post-office.ts";
-import { RIG_DOC, ToolError, type AuditWho, type Agent, type Bead, type BeadHistoryPage, type Escalation, type FeedEvent, type Mail } from "../../protocol.ts";
+import { cut } from "../../attention.ts";
+import {
+  LIMITS,
+  RIG_DOC,
+  ToolError,
+  type AuditWho,
+  type Agent,
+  type Bead,
+  type BeadHistoryPage,
+  type Escalation,
+  type FeedEvent,
+  type Mail,
+} from "../../protocol.ts";
 import type { Change, RecordDoc } from "../../records.ts";
 import { escalationRecord, type LeaseState, type Liveness, type Transition, type WorkState } from "../../work/index.ts";
 import { workConfig, type RigEnv } from "../config.ts";
@@ -46,6 +58,8 @@ type Extra = {
   usage?: StoredUsage;
   /** The operator's action this write carries out, in the audit trail (party/audit.ts). */
   audit?: Staged;
+  /** Feed lines this write replaces (an agent's earlier nudge line). */
+  dropEvents?: string[];
 };
 
 /** Who did an operator's action, and what it was: recorded in the same write as the action. */
@@ -245,9 +259,12 @@ export class RigStore {
     if (t.rig) next = withRig(next, t.rig);
     next = withContainer(next, t.lease);
     if (next !== meta) changes.push(change(RIG_DOC.meta, "rig", next));
-    const events = t.effects.flatMap((e) =>
-      e.kind === "feed" ? [makeEvent(newId(), now, e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent })] : [],
-    );
+    const dropEvents: string[] = [];
+    const events = t.effects.flatMap((e) => {
+      if (e.kind !== "feed") return [];
+      const event = makeEvent(newId(), now, e.feed, e.text, { tone: e.tone, bead: e.bead, agent: e.agent });
+      return [e.nudge && e.agent ? this.nudgeLine(event, e.agent, e.nudge, dropEvents) : event];
+    });
     if (t.effects.some((e) => e.kind === "persist_lease")) put[KEYS.lease] = storedLease(t.lease);
     // A moved bead's notice to the town is stored with the bead's close (W16): the move completes even if the town crashes.
     const outbox: OutboxEntry[] = [];
@@ -272,7 +289,7 @@ export class RigStore {
     const staged = audit?.drafts.length ? this.audit.stage(audit.who, audit.drafts, now) : undefined;
     const any = changes.length || events.length || Object.keys(put).length || outbox.length || staged;
     const written = any
-      ? await this.write(changes, events, { put, outbox, convoy, closings, ...(usage ? { usage } : {}), ...(staged ? { audit: staged } : {}) }, now)
+      ? await this.write(changes, events, { put, outbox, convoy, closings, dropEvents, ...(usage ? { usage } : {}), ...(staged ? { audit: staged } : {}) }, now)
       : { notices: [], counted: false, closed: false };
     this.lease = t.lease;
     for (const [identity, live] of t.liveness) {
@@ -283,13 +300,30 @@ export class RigStore {
   }
 
   /**
+   * A line about the witness's nudge of `agent` (W8): one per agent in the rig's feed. It replaces
+   * the agent's last nudge line (its id goes to `drop`), carrying the count on: a new nudge adds
+   * one, its delivery does not. The text says the count once there was more than one.
+   */
+  private nudgeLine(event: FeedEvent, agent: string, nudge: "sent" | "delivered", drop: string[]): FeedEvent {
+    const events = this.doc().events;
+    let previous: FeedEvent | undefined;
+    for (let i = events.length - 1; i >= 0 && !previous; i--) {
+      const e = events.get(i);
+      if (e.agent === agent && e.nudges !== undefined && !drop.includes(e.id)) previous = e;
+    }
+    if (previous) drop.push(previous.id);
+    const nudges = Math.max(1, (previous?.nudges ?? 0) + (nudge === "sent" ? 1 : 0));
+    return { ...event, nudges, text: nudges > 1 ? cut(`${event.text} (${nudges} nudges so far)`, LIMITS.feedText) : event.text };
+  }
+
+  /**
    * Every write of the rig room goes through here: records stamped (a bead's next `rev` and its
    * history entries, an agent's `statusSince`, a new bead's long body kept apart), closings counted,
    * and the notices to the town (convoy beads in `extra.convoy`, the feed's failures) stored with it.
    */
   async write(changes: Change[], events: FeedEvent[] = [], extra: Extra = {}, now = Date.now()): Promise<Written> {
     if (this.removed) throw new ToolError("UNKNOWN_RIG", `rig room ${this.roomId()} was removed`);
-    const { outbox: owed = [], convoy = new Set<string>(), closings = 0, usage, audit, ...stored } = extra;
+    const { outbox: owed = [], convoy = new Set<string>(), closings = 0, usage, audit, dropEvents = [], ...stored } = extra;
     const notices: OutboxEntry[] = [...owed];
     const meta = this.meta();
     const put: Record<string, unknown> = {};
@@ -323,7 +357,7 @@ export class RigStore {
     Object.assign(put, stored.put, audit?.put, Object.fromEntries(notices.map((n) => [DurableOutbox.storageKey(n.key), n])));
     if (hours !== this.closedHours) put[KEYS.closedHours] = hours;
     if (usage) put[KEYS.usage] = usage;
-    await this.doc().write(stamped, events, { put, delete: [...(stored.delete ?? []), ...del] });
+    await this.doc().write(stamped, events, { put, delete: [...(stored.delete ?? []), ...del], dropEvents });
     await audit?.commit();
     const counted = hours !== this.closedHours;
     this.closedHours = hours;

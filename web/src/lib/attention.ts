@@ -2,17 +2,19 @@
  * The attention lane's rows: every rig's `summary.attention` (the town document already has them,
  * so the overview needs no rig socket), worst first across rigs, each with where it lives.
  */
-import type { AttentionItem, Rig, Severity } from "../../../party/protocol.ts";
+import { convoyAttention } from "../../../party/attention.ts";
+import type { AttentionItem, Convoy, Rig, Severity } from "../../../party/protocol.ts";
 
 export type Lane = { rig: Rig; item: AttentionItem; href: string; key: string };
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 2, medium: 7, low: 9 };
-const AGENT_RANK = { dead: 4, hung: 5, stalled: 6 } as const;
+const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 5, medium: 7, low: 9 };
+const AGENT_RANK = { dead: 2, hung: 3, stalled: 4 } as const;
 
 /**
- * How bad, lower first, the order each rig's list already has (so merging rigs keeps it): a
- * critical escalation, a rig that cannot work at all, high escalations, failed beads, dead, hung and
- * stalled agents, medium escalations, mail nobody will read, low escalations.
+ * How bad, lower first, the order each rig's list already has (party/attention.ts RANK, so merging
+ * rigs keeps it): a critical escalation, a rig that cannot work at all, dead, hung and stalled agents
+ * (live trouble with a deadline), high escalations, failed beads and stuck convoys, medium
+ * escalations, mail nobody will read, low escalations.
  */
 export function rank(item: AttentionItem): number {
   switch (item.kind) {
@@ -21,7 +23,8 @@ export function rank(item: AttentionItem): number {
     case "rig_error":
       return 1;
     case "failed_bead":
-      return 3;
+    case "stuck_convoy":
+      return 6;
     case "agent": {
       // The detail starts with the agent's state ("dead: its run went silent").
       const state = /^(dead|hung|stalled)\b/.exec(item.detail)?.[1] as keyof typeof AGENT_RANK | undefined;
@@ -57,15 +60,27 @@ export function itemHref(base: string, rig: Rig, item: AttentionItem): string {
     case "rig_error":
     case "budget":
       return rigBase;
+    case "stuck_convoy":
+      return `${base}/convoys/${item.id}`;
     default:
       return assertNever(item.kind);
   }
 }
 
-export function laneOf(base: string, rigs: Rig[]): Lane[] {
+/**
+ * Every rig's items, and the town's stuck convoys (`convoys`: the town document's), each convoy shown
+ * with the rig of its first failed bead that still exists (where the retry, move or close happens).
+ */
+export function laneOf(base: string, rigs: Rig[], convoys: Iterable<Convoy> = []): Lane[] {
   const rows: Lane[] = [];
   for (const rig of rigs) {
     for (const item of rig.summary.attention ?? []) rows.push({ rig, item, href: itemHref(base, rig, item), key: `${rig.id}:${item.kind}:${item.id}` });
+  }
+  const stuck = [...convoys];
+  for (const item of convoyAttention(stuck)) {
+    const convoy = stuck.find((c) => c.id === item.id)!;
+    const rig = convoy.beads.filter((b) => b.status === "failed").flatMap((b) => rigs.filter((r) => r.id === b.rigId))[0];
+    if (rig) rows.push({ rig, item, href: itemHref(base, rig, item), key: `convoy:${item.id}` });
   }
   // The worst first; among equals the newest (the operator has seen the older ones already).
   return rows.sort((a, b) => rank(a.item) - rank(b.item) || b.item.at - a.item.at || a.key.localeCompare(b.key));

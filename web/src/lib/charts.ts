@@ -5,8 +5,8 @@ export type BurnPoint = { at: number; remaining: number };
 
 /**
  * A convoy's burn-down: beads not closed yet over time, one step down per bead at its `doneAt`
- * (set when it reached `closed`). A failed bead never steps down: it is not done work, however the
- * convoy counts it for landing (`failed` says how many). Beads closed before `doneAt` was recorded
+ * (set when it reached `closed`). A failed bead never steps down: it is not done work (`failed` says
+ * how many; a convoy holding one is stuck, not landed). Beads closed before `doneAt` was recorded
  * have no place on the time axis; they are counted apart (`undated`) so the steps drawn stay true.
  */
 export function burnDown(createdAt: number, beads: ConvoyBead[]): { total: number; points: BurnPoint[]; undated: number; failed: number } {

@@ -1,7 +1,11 @@
 import type { Convoy, ConvoyBead } from "../../../party/protocol.ts";
 
-/** A bead counts as done once it is closed or failed: the same rule that lands a convoy. */
-export const isDone = (b: ConvoyBead) => b.status === "closed" || b.status === "failed";
+/** A bead is done once it is closed; a failed bead is failed, never done (it makes its convoy stuck, not landed). */
+export const isDone = (b: ConvoyBead) => b.status === "closed";
+
+/** "2/3 done", or "2 done, 1 failed of 3" once something failed: the words the town's feed and `gt` use too. */
+export const progressText = (p: { done: number; failed: number; total: number }, short = false) =>
+  p.failed ? `${p.done} done, ${p.failed} failed of ${p.total}` : `${p.done}/${p.total}${short ? "" : " done"}`;
 
 export type RigProgress = { rigName: string; rigId: string; done: number; failed: number; total: number; beads: ConvoyBead[] };
 
@@ -15,7 +19,7 @@ export function convoyProgress(convoy: Convoy): { done: number; failed: number; 
     rig.total++;
     rig.beads.push(bead);
     if (isDone(bead)) (rig.done++, done++);
-    if (bead.status === "failed") (rig.failed++, failed++);
+    else if (bead.status === "failed") (rig.failed++, failed++);
   }
   return { done, failed, total: convoy.beads.length, byRig: [...byRig.values()].sort((a, b) => a.rigName.localeCompare(b.rigName)) };
 }

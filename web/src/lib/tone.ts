@@ -15,7 +15,7 @@ const TONES: Record<string, Record<string, Tone>> = {
   agent: { idle: "neutral", working: "blue", stalled: "amber", hung: "amber", stopping: "violet", dead: "red" } satisfies Record<AgentStatus, Tone>,
   mail: { queued: "amber", delivered: "blue", read: "neutral", failed: "red" } satisfies Record<MailState, Tone>,
   rig: { cloning: "blue", ready: "green", error: "red", removing: "amber" } satisfies Record<RigStatus, Tone>,
-  convoy: { open: "blue", landed: "green", closed: "neutral" } satisfies Record<ConvoyStatus, Tone>,
+  convoy: { open: "blue", landed: "green", stuck: "red", closed: "neutral" } satisfies Record<ConvoyStatus, Tone>,
   sync: { connecting: "amber", live: "green", reconnecting: "amber", closed: "red" } satisfies Record<SyncStatus, Tone>,
   severity: { low: "neutral", medium: "blue", high: "amber", critical: "red" },
 };

@@ -35,7 +35,7 @@ function LaneProvider(props: ParentProps) {
   const town = useTown();
   const base = `/t/${town.town}`;
   const snoozes = createSnoozes(town.town);
-  const all = createMemo(() => laneOf(base, town.sortedRigs()));
+  const all = createMemo(() => laneOf(base, town.sortedRigs(), Object.values(town.convoys)));
   const split = createMemo(() => splitSnoozed(all(), occurrence, snoozes.snoozes(), snoozes.now()));
   const store: LaneStore = {
     all,

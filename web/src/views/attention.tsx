@@ -32,12 +32,14 @@ const KIND_LABEL: Record<AttentionItem["kind"], string> = {
   waiting_mail: "mail waiting",
   rig_error: "rig error",
   budget: "budget",
+  stuck_convoy: "convoy stuck",
 };
 
 function itemTone(item: AttentionItem): Tone {
   switch (item.kind) {
     case "failed_bead":
     case "rig_error":
+    case "stuck_convoy":
       return "red";
     case "escalation":
       return toneOf("severity", item.severity ?? "medium");
@@ -301,6 +303,7 @@ function Row(props: RowProps & { row: Lane; snoozedUntil?: number | undefined })
       data-kind={row().item.kind}
       data-id={row().item.id}
       data-rig={row().rig.name}
+      data-bead={bead()}
       data-snoozed={props.snoozedUntil ? "" : undefined}
     >
       <Show when={town.isOperator}>
@@ -342,7 +345,7 @@ function Row(props: RowProps & { row: Lane; snoozedUntil?: number | undefined })
         when={props.snoozedUntil}
         fallback={
           <>
-            <Show when={town.isOperator && row().item.kind !== "rig_error"}>
+            <Show when={town.isOperator && row().item.kind !== "rig_error" && row().item.kind !== "stuck_convoy"}>
               <AttentionActions row={row()} onMove={props.onMove} />
             </Show>
             <SnoozeMenu rows={[row()]} label="Snooze" onSnooze={(rows, c) => lane.snoozes.snooze(rows.map(occurrence), c)} />

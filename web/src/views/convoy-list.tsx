@@ -1,17 +1,18 @@
 import { For, Show, createMemo } from "solid-js";
 import type { Convoy } from "../../../party/protocol.ts";
-import { convoyProgress } from "../lib/convoy.ts";
+import { convoyProgress, progressText } from "../lib/convoy.ts";
 import { Ago, Badge, Empty, StackBar } from "../ui/kit.tsx";
 
-/** Open convoys with their progress, then the most recently landed few. */
+/** Open convoys with their progress, every stuck one (it needs someone), then the most recently landed few. */
 export function ConvoyList(props: { convoys: Convoy[]; base: string }) {
   const sorted = createMemo(() => {
     const open = props.convoys.filter((c) => c.status === "open").sort((a, b) => b.createdAt - a.createdAt);
+    const stuck = props.convoys.filter((c) => c.status === "stuck").sort((a, b) => (b.landedAt ?? b.createdAt) - (a.landedAt ?? a.createdAt));
     const rest = props.convoys
-      .filter((c) => c.status !== "open")
+      .filter((c) => c.status !== "open" && c.status !== "stuck")
       .sort((a, b) => (b.landedAt ?? b.createdAt) - (a.landedAt ?? a.createdAt))
       .slice(0, 5);
-    return [...open, ...rest];
+    return [...open, ...stuck, ...rest];
   });
   return (
     <Show when={sorted().length} fallback={<Empty title="No convoys yet.">A convoy bundles beads across rigs and tracks them until all land.</Empty>}>
@@ -33,13 +34,13 @@ export function ConvoyList(props: { convoys: Convoy[]; base: string }) {
                     <StackBar
                       class="flex-1"
                       parts={[
-                        { tone: "green", value: p().done - p().failed, label: "closed" },
+                        { tone: "green", value: p().done, label: "closed" },
                         { tone: "red", value: p().failed, label: "failed" },
-                        { tone: "neutral", value: p().total - p().done, label: "to do" },
+                        { tone: "neutral", value: p().total - p().done - p().failed, label: "to do" },
                       ]}
                     />
                     <span class="tabular-nums" data-testid="convoy-progress">
-                      {p().done}/{p().total}
+                      {progressText(p(), true)}
                     </span>
                   </div>
                   <p class="mt-1 text-xs text-zinc-500 compact:hidden">

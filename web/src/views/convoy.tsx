@@ -3,7 +3,7 @@ import { For, Show, createMemo } from "solid-js";
 import { useParams } from "@solidjs/router";
 import { reachText, useTown } from "../stores/town.tsx";
 import { NotInReach } from "../shell/not-in-reach.tsx";
-import { convoyProgress } from "../lib/convoy.ts";
+import { convoyProgress, progressText } from "../lib/convoy.ts";
 import { burnDown } from "../lib/charts.ts";
 import { now, shortId } from "../lib/time.ts";
 import { Ago, Badge, Crumbs, Empty, Loading, Mono, Panel, StackBar, SyncBadge } from "../ui/kit.tsx";
@@ -64,7 +64,7 @@ function Convoy() {
                   {(at) => (
                     <>
                       {" "}
-                      · landed <Ago at={at()} />
+                      · {convoy()!.status === "stuck" ? "stuck" : "landed"} <Ago at={at()} />
                     </>
                   )}
                 </Show>
@@ -74,15 +74,21 @@ function Convoy() {
               <StackBar
                 class="h-2 flex-1"
                 parts={[
-                  { tone: "green", value: progress()!.done - progress()!.failed, label: "closed" },
+                  { tone: "green", value: progress()!.done, label: "closed" },
                   { tone: "red", value: progress()!.failed, label: "failed" },
-                  { tone: "neutral", value: progress()!.total - progress()!.done, label: "to do" },
+                  { tone: "neutral", value: progress()!.total - progress()!.done - progress()!.failed, label: "to do" },
                 ]}
               />
               <span class="text-sm tabular-nums" data-testid="convoy-progress">
-                {progress()!.done}/{progress()!.total} done
+                {progressText(progress()!)}
               </span>
             </div>
+            <Show when={convoy()!.status === "stuck"}>
+              <p class="mt-2 text-sm text-red-700 dark:text-red-400" data-testid="convoy-stuck">
+                Stuck: every bead is finished but {progress()!.failed} failed. Retry, move or close {progress()!.failed === 1 ? "it" : "them"} and the convoy
+                opens again.
+              </p>
+            </Show>
             <p class="mt-1 text-xs text-zinc-500">
               {progress()!.byRig.length} rigs
               <Show when={progress()!.failed}> · {progress()!.failed} failed</Show> ·{" "}
@@ -113,16 +119,16 @@ function Convoy() {
                   }
                   actions={
                     <span class="text-sm tabular-nums text-zinc-500" data-testid="convoy-rig-progress">
-                      {group.done}/{group.total}
+                      {progressText(group, true)}
                     </span>
                   }
                 >
                   <StackBar
                     class="mx-4 mt-3"
                     parts={[
-                      { tone: "green", value: group.done - group.failed, label: "closed" },
+                      { tone: "green", value: group.done, label: "closed" },
                       { tone: "red", value: group.failed, label: "failed" },
-                      { tone: "neutral", value: group.total - group.done, label: "to do" },
+                      { tone: "neutral", value: group.total - group.done - group.failed, label: "to do" },
                     ]}
                   />
                   <ul class="divide-y divide-zinc-100 dark:divide-zinc-800/70">
