@@ -31,6 +31,8 @@ const FLAKY = "Flaky e2e on CI";
 
 /** Lane rows past the first few: show them all (the shared town's other parts have items too). */
 async function showAll(p: Page) {
+  // The lane renders once the town is live; only then does it say whether it has more rows.
+  await p.locator("[data-testid=attention]").waitFor();
   const all = p.locator("[data-testid=attention-all]");
   if (await all.count()) await all.click();
 }
@@ -162,6 +164,7 @@ export default part<Seed>({
       // Kept in this browser: still snoozed after a reload.
       await p.reload();
       await live(p);
+      await showAll(p); // the shared town's lane is longer than its first rows
       await toggle.waitFor();
       expect(await p.locator("[data-testid=attention-group][data-rig=lane-a][data-kind=failed_bead]").count()).toBe(0);
       await toggle.click();

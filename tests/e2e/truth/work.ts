@@ -143,10 +143,16 @@ export default part<Seed>({
       for (const twin of s.twins) expect(of(twin)).toMatchObject([{ status: "open" }]);
 
       const p = await page(t.url(""));
+      // The shared town's lane is long and groups alike titles: show every row, open this rig's groups.
+      await p.locator("[data-testid=attention]").waitFor();
+      const showAll = p.locator("[data-testid=attention-all]");
+      if (await showAll.count()) await showAll.click();
+      const groups = p.locator("[data-testid=attention-group][data-rig=work-lane]");
+      await groups.first().waitFor();
+      const closed = groups.locator("[data-testid=attention-expand][aria-expanded=false]");
+      while (await closed.count()) await closed.first().click();
       const items = p.locator("[data-testid=attention-item][data-rig=work-lane]");
       await items.first().waitFor();
-      const showAll = p.getByRole("button", { name: /^Show all/ });
-      if (await showAll.count()) await showAll.click();
       const rows = await items.evaluateAll((els) =>
         els.map((e) => ({ kind: e.getAttribute("data-kind"), bead: e.getAttribute("data-bead"), text: e.textContent ?? "" })),
       );

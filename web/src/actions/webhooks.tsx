@@ -24,7 +24,8 @@ export function hookStatus(hook: Webhook): { text: string; tone: "ok" | "bad" | 
   return { text: `Failing: ${hook.last.error ?? "error"} at ${absolute(hook.last.at)} (attempt ${hook.last.attempts}${lastOk})`, tone: "bad" };
 }
 
-export default function WebhooksButton() {
+/** `class`: how the opening button looks where it sits (the header's views). */
+export default function WebhooksButton(props: { class?: string }) {
   const town = useTown();
   const [open, setOpen] = createSignal(false);
   const [busy, setBusy] = createSignal(false);
@@ -83,7 +84,7 @@ export default function WebhooksButton() {
   };
   return (
     <>
-      <button class={btn} data-testid="webhooks" onClick={show}>
+      <button class={props.class ?? btn} data-testid="webhooks" title="Webhooks of this town" onClick={show}>
         Webhooks
       </button>
       <FormDialog

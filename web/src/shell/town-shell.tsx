@@ -191,6 +191,11 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
                 Audit
               </a>
             </Show>
+            {/* Webhooks are the town's: only a town-wide operator may see or change them. With the views,
+                so the phone's first row of controls still fits 360 px. */}
+            <Show when={town.isOperator && town.session.rig === null}>
+              <WebhooksButton class={navClass(false)} />
+            </Show>
           </nav>
           {/* A convoy link reads no rig: no rig to pick. */}
           <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>
@@ -201,10 +206,6 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
           <SyncBadge sync={town.sync} label={town.reach.kind === "town" ? "Town" : town.reach.kind === "rig" ? "Rig" : "Scope"} terse />
           <Show when={town.isOperator}>
             <ShareButton />
-          </Show>
-          {/* Webhooks are the town's: only a town-wide operator may see or change them. */}
-          <Show when={town.isOperator && town.session.rig === null}>
-            <WebhooksButton />
           </Show>
           <Identity onSignOut={props.onSignOut} />
           <button class={btn} aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" data-testid="shortcuts-hint" onClick={() => props.onHelp()}>
