@@ -6,8 +6,10 @@
  */
 import type { Agent, AgentStatus, BeadStatus, Boundary, Escalation, Rig, RigStatus } from "../../../party/protocol.ts";
 
-type Meta = {
+/** The rig document's `meta` (docs/protocol.md, "Records"), as the dashboard reads it. */
+export type RigMeta = {
   name: string;
+  rigId: string;
   createdAt?: number;
   status: string;
   maxPolecats: number;
@@ -21,7 +23,7 @@ type Meta = {
 
 export function rigFromDoc(
   rigId: string,
-  meta: Meta | undefined,
+  meta: Omit<RigMeta, "rigId"> | undefined,
   beads: Record<string, { status: BeadStatus } | undefined>,
   agents: Record<string, Agent | undefined>,
   escalations: Record<string, Escalation | undefined>,

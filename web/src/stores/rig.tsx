@@ -6,19 +6,9 @@ import { createComputed, createContext, createMemo, createSignal, useContext, ty
 import { createStore, reconcile } from "solid-js/store";
 import type { Agent, Bead, Escalation, FeedEvent, Mail, Rig } from "../../../party/protocol.ts";
 import { createLiveDoc, type Sync } from "../lib/live-doc.ts";
-import { rigFromDoc } from "../lib/rig-from-doc.ts";
+import { rigFromDoc, type RigMeta } from "../lib/rig-from-doc.ts";
 
-export type RigMeta = {
-  name: string;
-  rigId: string;
-  status: string;
-  maxPolecats: number;
-  defaultBranch: string;
-  gitUrl: string;
-  diskBytes?: number | null;
-  archivedClosed?: number;
-  archivedOpenEscalations?: number;
-};
+export type { RigMeta };
 
 export type RigStore = {
   rig: Rig;

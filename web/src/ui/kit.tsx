@@ -1,7 +1,7 @@
 /** Small presentational pieces shared by every view. */
 import { Show, type JSX, type ParentProps } from "solid-js";
 import { BADGE, BAR, DOT, label, tone, type Tone } from "../lib/tone.ts";
-import { absolute, now, relative } from "../lib/time.ts";
+import { absolute, now, relative, shortId } from "../lib/time.ts";
 import type { Sync } from "../lib/live-doc.ts";
 
 export function Badge(props: { kind: Parameters<typeof tone>[0]; status: string; testid?: string }) {
@@ -165,3 +165,16 @@ export const btnDanger =
   "inline-flex items-center gap-1.5 rounded-md px-2.5 py-1.5 text-sm font-medium bg-rose-600 text-white hover:bg-rose-500 disabled:opacity-50";
 export const input =
   "w-full rounded-md border-0 bg-white px-2.5 py-1.5 text-sm ring-1 ring-inset ring-zinc-300 placeholder:text-zinc-400 focus:ring-2 focus:ring-blue-500 dark:bg-zinc-950 dark:ring-zinc-700";
+
+/** The bead an item is about, where there is one: its short id, linking to its page in the rig at `rigBase`. */
+export function BeadChip(props: { rigBase: string; id: string | undefined }) {
+  return (
+    <Show when={props.id}>
+      {(id) => (
+        <a class="font-mono text-xs underline" href={`${props.rigBase}/beads/${id()}`}>
+          {shortId(id())}
+        </a>
+      )}
+    </Show>
+  );
+}

@@ -7,7 +7,7 @@ import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { now, shortId } from "../lib/time.ts";
 import { agentTodayLine } from "../lib/usage.ts";
-import { Ago, Badge, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
+import { Ago, Badge, BeadChip, Empty, Loading, Mono, Panel } from "../ui/kit.tsx";
 import { withRigNames } from "../lib/words.ts";
 import { RigHeader } from "./rig-header.tsx";
 import { MailTable } from "./mail-table.tsx";
@@ -122,13 +122,7 @@ export default function AgentView() {
                           <span class="text-xs text-zinc-500">
                             <Ago at={e.createdAt} /> · {e.status}
                           </span>
-                          <Show when={e.beadId}>
-                            {(id) => (
-                              <a class="font-mono text-xs underline" href={`${base}/beads/${id()}`}>
-                                {shortId(id())}
-                              </a>
-                            )}
-                          </Show>
+                          <BeadChip rigBase={base} id={e.beadId} />
                           <EscalationNotes escalation={e} />
                         </li>
                       )}

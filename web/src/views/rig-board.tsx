@@ -18,7 +18,7 @@ import { useRig } from "../stores/rig.tsx";
 import { useTown } from "../stores/town.tsx";
 import { BEAD_STATUSES, DOT, label, tone } from "../lib/tone.ts";
 import { shortId } from "../lib/time.ts";
-import { Ago, Badge, Mono, Panel, btn, input } from "../ui/kit.tsx";
+import { Ago, Badge, BeadChip, Mono, Panel, btn, input } from "../ui/kit.tsx";
 import { compact } from "../lib/density.ts";
 import { VirtualList } from "../ui/virtual-list.tsx";
 import { RigHeader } from "./rig-header.tsx";
@@ -99,13 +99,7 @@ export default function RigBoard() {
                     </span>
                   </Show>
                   <span class="text-zinc-500">from {e.from}</span>
-                  <Show when={e.beadId}>
-                    {(id) => (
-                      <a class="font-mono text-xs underline" href={`${base}/beads/${id()}`}>
-                        {shortId(id())}
-                      </a>
-                    )}
-                  </Show>
+                  <BeadChip rigBase={base} id={e.beadId} />
                   <span class="ml-auto text-xs text-zinc-500">
                     <Ago at={e.createdAt} />
                   </span>
@@ -128,13 +122,7 @@ export default function RigBoard() {
                   <Badge kind="severity" status={e!.severity} />
                   <span class="font-medium">{e!.title}</span>
                   <span class="text-zinc-500">from {e!.from}</span>
-                  <Show when={e!.beadId}>
-                    {(id) => (
-                      <a class="font-mono text-xs underline" href={`${base}/beads/${id()}`}>
-                        {shortId(id())}
-                      </a>
-                    )}
-                  </Show>
+                  <BeadChip rigBase={base} id={e!.beadId} />
                   <EscalationNotes escalation={e!} />
                 </li>
               )}
