@@ -143,7 +143,12 @@ describe("gt in Mayor mode", () => {
       // alpha 1 of 2 slots, beta 1 of 1 (its docs bead counts at once).
       ["anything", "alpha", "alpha: least loaded; loads alpha 0.50 (1/2), beta 1.00 (1/1)"],
     ]);
-    expect(convoy.progress).toEqual({ done: 0, total: 3, byRig: { alpha: { done: 0, total: 2 }, beta: { done: 0, total: 1 } } });
+    expect(convoy.progress).toEqual({
+      done: 0,
+      failed: 0,
+      total: 3,
+      byRig: { alpha: { done: 0, failed: 0, total: 2 }, beta: { done: 0, failed: 0, total: 1 } },
+    });
     const docs = convoy.beads.find((b) => b.title === "docs")!;
     expect(await town.rigCall<Bead>(beta, "gt_bead_status", { bead_id: docs.beadId })).toMatchObject({ priority: "high", convoyId: id });
 
