@@ -96,11 +96,13 @@ describe("storage stays bounded", () => {
     for (let i = 0; i < 60; i++) await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, status: statuses[i % 3], title: `churn ${i}` });
     // Each status change adds one feed event (bounded at 500), and the first closing the hourly
     // counters (one key, `closed-hours`); the bead's stored history holds its last LIMITS.historyStored
-    // status changes (one key each; its first, `created`, was there before); nothing else adds a key.
+    // status changes (one key each; its first, `created`, was there before); each operator's update
+    // is one audit entry (one key each, the last LIMITS.auditKept kept); nothing else adds a key.
+    const audited = (n: number) => Math.min(n, LIMITS.auditKept);
     const grown = before + 60 + 1 + (Math.min(61, LIMITS.historyStored) - 1);
-    expect(await keys()).toBe(grown);
+    expect(await keys()).toBe(grown + audited(60));
     for (let i = 0; i < 60; i++) await town.rigCall(a, "gt_bead_update", { bead_id: bead.id, title: `rename ${i}` });
-    expect(await keys()).toBe(grown);
+    expect(await keys()).toBe(grown + audited(120));
     // 120 changes pass GT_REBUILD_AFTER: the dashboard follows the rebuilt document too.
     await untilReplica(dashboard, (doc) => doc.getMap<{ title: string }>("beads").get(bead.id)?.title === "rename 59", 10_000);
   });
