@@ -92,7 +92,7 @@ describe("npm start", () => {
     const demo = await startDemo(["--quiet"]);
     const { child, stateDir } = demo;
     const [, dashboard] = await demo.seen(/Dashboard \(operator\): (http:\/\/\S+)/);
-    await demo.seen(/convoy "Launch sign-in": 6\/6 — landed/);
+    await demo.seen(/convoy "Launch sign-in": 6\/6 done — landed/);
 
     // Issue 11: no secret and no token on any command line (every local user can read them).
     const secret = (JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { secret: string }).secret;
@@ -191,7 +191,8 @@ describe("npm start", () => {
       const beads = await callHttp<Bead[]>({ host, party: "rig", room: `demo.${backend.id}`, token }, "gt_list_beads", { status: "failed" });
       const failed = beads.find((b) => b.title === "Migrate the sessions table");
       expect(failed).toMatchObject({ status: "failed", attempts: 3, failure: expect.stringMatching(/exited \(exit 4\) before done; gave up after 3 runs/) });
-      await when(() => convoys().some((c) => c.title === "Polish sign-in" && c.status === "landed"));
+      // Every bead finished and one failed: stuck (not landed) until someone retries, moves or closes it.
+      await when(() => convoys().some((c) => c.title === "Polish sign-in" && c.status === "stuck"));
       const polish = convoys().find((c) => c.title === "Polish sign-in")!;
       expect(polish.beads.find((b) => b.status === "failed")).toMatchObject({ title: "Migrate the sessions table", failure: expect.stringMatching(/exit 4/) });
       // Its agents said why on stderr, into the container's log (the dashboard's agent output reads the same lines).

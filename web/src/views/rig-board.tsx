@@ -214,9 +214,9 @@ function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardF
   return (
     <div class="mb-3 flex flex-wrap items-center gap-x-4 gap-y-2 text-sm" data-testid="board-filters">
       <label class="flex items-center gap-1.5">
-        <span class="text-zinc-500">Find</span>
+        <span class="shrink-0 whitespace-nowrap text-zinc-500">Find</span>
         <input
-          class={`${input} w-48`}
+          class={`${input} w-40 min-w-0 sm:w-48`}
           type="search"
           placeholder="title, id or body"
           value={props.filter.q}
@@ -226,7 +226,7 @@ function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardF
       </label>
       <fieldset class="flex flex-wrap items-center gap-1" data-testid="board-filter-status">
         <legend class="sr-only">Statuses shown</legend>
-        <span class="mr-1 text-zinc-500">Status</span>
+        <span class="mr-1 whitespace-nowrap text-zinc-500">Status</span>
         <For each={BEAD_STATUSES}>
           {(status) => (
             <button
@@ -242,7 +242,7 @@ function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardF
       </fieldset>
       <fieldset class="flex flex-wrap items-center gap-1" data-testid="board-filter-priority">
         <legend class="sr-only">Priorities shown</legend>
-        <span class="mr-1 text-zinc-500">Priority</span>
+        <span class="mr-1 whitespace-nowrap text-zinc-500">Priority</span>
         <For each={PRIORITY_CHOICES}>
           {(priority) => (
             <button
@@ -257,7 +257,7 @@ function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardF
         </For>
       </fieldset>
       <label class="flex items-center gap-1.5">
-        <span class="text-zinc-500">Assignee</span>
+        <span class="shrink-0 whitespace-nowrap text-zinc-500">Assignee</span>
         <select
           class={input}
           value={props.filter.assignee}
@@ -273,7 +273,7 @@ function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardF
         </select>
       </label>
       <label class="flex items-center gap-1.5">
-        <span class="text-zinc-500">Sort by</span>
+        <span class="shrink-0 whitespace-nowrap text-zinc-500">Sort by</span>
         <select
           class={input}
           value={props.filter.sort}
