@@ -95,6 +95,8 @@ export default function WebhooksButton(props: { class?: string }) {
         error={error()}
         onClose={hide}
         onSubmit={add}
+        // A panel of the town's hooks as much as a form: leaving it cancels nothing.
+        cancel="Close"
         testid="webhooks-dialog"
       >
         <p class="text-sm text-zinc-500">
