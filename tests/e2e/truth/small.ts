@@ -106,6 +106,8 @@ export default part<Seed>({
         "[data-testid=town-name]",
         "nav[aria-label=Town] a:text-is('Overview')",
         "nav[aria-label=Town] a:text-is('Mail')",
+        "nav[aria-label=Town] a:text-is('Audit')",
+        "nav[aria-label=Town] [data-testid=webhooks]",
         "[data-testid=rig-selector]",
         "[data-testid=town-header] [data-testid=sync-status]",
         "[data-testid=share]",
@@ -119,6 +121,7 @@ export default part<Seed>({
         await inside(p, control, PHONE.width);
       }
       expect((await p.locator("[data-testid=town-name]").boundingBox())!.width, "some of the town's name shows").toBeGreaterThanOrEqual(32);
+      expect((await p.locator("[data-testid=rig-selector]").boundingBox())!.width, "the rig picker is wide enough to read").toBeGreaterThanOrEqual(100);
       const header = (await p.locator("[data-testid=town-header]").boundingBox())!;
       expect(header.height).toBeLessThanOrEqual(HEADER_MAX);
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);

@@ -84,8 +84,10 @@ export default function WebhooksButton(props: { class?: string }) {
   };
   return (
     <>
-      <button class={props.class ?? btn} data-testid="webhooks" title="Webhooks of this town" onClick={show}>
-        Webhooks
+      <button class={props.class ?? btn} data-testid="webhooks" aria-label="Webhooks" title="Webhooks of this town" onClick={show}>
+        {/* "Hooks" on a phone, where the views share one row with the rig picker. */}
+        <span class="max-sm:hidden">Webhooks</span>
+        <span class="sm:hidden">Hooks</span>
       </button>
       <FormDialog
         open={open()}

@@ -158,7 +158,7 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
   const base = `/t/${town.town}`;
   const [dark, setDark] = createSignal(isDark());
   const navClass = (active: boolean) =>
-    `rounded-md px-2 py-1 text-sm ${active ? "bg-zinc-200/70 font-medium text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"}`;
+    `rounded-md px-1.5 py-1 text-sm sm:px-2 ${active ? "bg-zinc-200/70 font-medium text-zinc-900 dark:bg-zinc-800 dark:text-zinc-100" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-zinc-100"}`;
   return (
     <header class="sticky top-0 z-20 border-b border-zinc-200 bg-zinc-50/85 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/85" data-testid="town-header">
       {/* On a phone, two rows of 28 px controls (every control kept): the town and its controls, then
@@ -170,8 +170,8 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
             {town.town}
           </span>
         </a>
-        <div class="order-last flex w-full min-w-0 items-center gap-1 sm:order-none sm:w-auto sm:gap-3 max-sm:[&_select]:h-7 max-sm:[&_select]:py-0">
-          <nav class="flex shrink-0 items-center gap-1" aria-label="Town">
+        <div class="order-last flex w-full min-w-0 items-center gap-1 sm:order-none sm:w-auto sm:gap-3 max-sm:[&_select]:h-7 max-sm:[&_select]:py-0 max-sm:[&>label]:min-w-28 max-sm:[&>label]:shrink-0">
+          <nav class="flex min-w-0 items-center gap-0.5 overflow-x-auto sm:shrink-0 sm:gap-1 sm:overflow-visible" aria-label="Town">
             <Show when={town.reach.kind === "town" || (town.reach.kind === "scope" && !town.reach.convoy)}>
               <a
                 href={base}
@@ -197,7 +197,8 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
               <WebhooksButton class={navClass(false)} />
             </Show>
           </nav>
-          {/* A convoy link reads no rig: no rig to pick. */}
+          {/* A convoy link reads no rig: no rig to pick. On a phone the picker keeps a readable width
+              and the views before it scroll sideways in their row if they must. */}
           <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>
             <RigSelector />
           </Show>
