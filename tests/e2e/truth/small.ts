@@ -95,6 +95,9 @@ export default part<Seed>({
       expect(widths.board).toBeLessThanOrEqual(widths.boardBox);
       for (const status of ["open", "in_progress", "in_review", "closed", "failed"]) await inside(p, `[data-testid=column-${status}]`, PHONE.width);
       expect(await p.locator("[data-testid=column-failed] [data-testid=column-count]").textContent()).toBe("2");
+      // A rig page's picker names the rig at length ("small-a — 2 failed"): the views stay beside it.
+      await inside(p, "nav[aria-label=Town] a:text-is('Overview')", PHONE.width);
+      expect((await p.locator("nav[aria-label=Town] a:text-is('Overview')").boundingBox())!.width).toBeGreaterThan(40);
     });
 
     it(`on a 360 px phone the header keeps every control, each visible and on screen, in at most ${HEADER_MAX} px`, async () => {

@@ -170,7 +170,7 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
             {town.town}
           </span>
         </a>
-        <div class="order-last flex w-full min-w-0 items-center gap-1 sm:order-none sm:w-auto sm:gap-3 max-sm:[&_select]:h-7 max-sm:[&_select]:py-0 max-sm:[&>label]:min-w-28 max-sm:[&>label]:shrink-0">
+        <div class="order-last flex w-full min-w-0 items-center gap-1 sm:order-none sm:w-auto sm:gap-3 max-sm:[&_select]:h-7 max-sm:[&_select]:py-0 max-sm:[&>label]:min-w-28 max-sm:[&>label]:max-w-[50%]">
           <nav class="flex min-w-0 items-center gap-0.5 overflow-x-auto sm:shrink-0 sm:gap-1 sm:overflow-visible" aria-label="Town">
             <Show when={town.reach.kind === "town" || (town.reach.kind === "scope" && !town.reach.convoy)}>
               <a
@@ -198,7 +198,8 @@ function Header(props: { onSignOut: () => void; onHelp: () => void }) {
             </Show>
           </nav>
           {/* A convoy link reads no rig: no rig to pick. On a phone the picker keeps a readable width
-              and the views before it scroll sideways in their row if they must. */}
+              and at most half the row (a rig page names its rig at length); the views before it scroll
+              sideways in their row if they must. */}
           <Show when={!(town.reach.kind === "scope" && town.reach.convoy)}>
             <RigSelector />
           </Show>
