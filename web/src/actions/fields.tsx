@@ -1,7 +1,7 @@
-import { For, Show, createSignal, type JSX } from "solid-js";
+import { For, Show, createEffect, createSignal, on, type JSX } from "solid-js";
 import { AGENT_RUNTIMES } from "../../../party/protocol/records.ts";
 import type { TownStore } from "../stores/town.tsx";
-import { input } from "../ui/kit.tsx";
+import { btn, input } from "../ui/kit.tsx";
 import { RUNTIME_NAMES, takesModel } from "../lib/runtime.ts";
 import { FieldLabel } from "./dialog.tsx";
 
@@ -105,5 +105,36 @@ export function ModelField(props: { ref: (el: HTMLInputElement) => void; hint: s
         </span>
       </Show>
     </FieldLabel>
+  );
+}
+
+/**
+ * A value to copy (a link, a secret shown once): read-only, selected on focus, with a Copy button
+ * that says when it copied; a new value is not "Copied" yet. `what` names it in the error.
+ */
+export function CopyField(props: { value: string; what: string; testid: string; onError: (message: string) => void }) {
+  const [copied, setCopied] = createSignal(false);
+  createEffect(
+    on(
+      () => props.value,
+      () => setCopied(false),
+    ),
+  );
+  return (
+    <div class="flex gap-2">
+      <input class={`${input} font-mono text-xs`} readOnly value={props.value} data-testid={props.testid} onFocus={(e) => e.currentTarget.select()} />
+      <button
+        type="button"
+        class={btn}
+        onClick={() =>
+          void navigator.clipboard?.writeText(props.value).then(
+            () => setCopied(true),
+            () => props.onError(`Could not copy: select the ${props.what} and copy it by hand.`),
+          )
+        }
+      >
+        {copied() ? "Copied" : "Copy"}
+      </button>
+    </div>
   );
 }

@@ -12,6 +12,7 @@ import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
 import { FormDialog, FieldLabel, run } from "./dialog.tsx";
+import { CopyField } from "./fields.tsx";
 import { ActionDialog } from "./action-dialog.tsx";
 import { describe, townTool } from "./api.ts";
 
@@ -30,7 +31,6 @@ export default function ShareButton() {
   const [error, setError] = createSignal<string | null>(null);
   const [ttl, setTtl] = createSignal(7 * 24 * 3600);
   const [link, setLink] = createSignal<{ url: string; expiresAt: number } | null>(null);
-  const [copied, setCopied] = createSignal(false);
   const [links, setLinks] = createSignal<ShareLink[] | null>(null);
   const refresh = async () => {
     const list = await run({ busy: () => {}, error: setError }, () => townTool<ShareLink[]>(town, "gt_share_list", {}), describe);
@@ -58,7 +58,6 @@ export default function ShareButton() {
         data-testid="share"
         onClick={() => {
           setLink(null);
-          setCopied(false);
           setError(null); // an earlier opening's error is not this one's
           setOpen(true);
           void refresh();
@@ -99,21 +98,7 @@ export default function ShareButton() {
         <Show when={link()}>
           {(l) => (
             <div class="space-y-1">
-              <div class="flex gap-2">
-                <input class={`${input} font-mono text-xs`} readOnly value={l().url} data-testid="share-url" onFocus={(e) => e.currentTarget.select()} />
-                <button
-                  type="button"
-                  class={btn}
-                  onClick={() =>
-                    void navigator.clipboard?.writeText(l().url).then(
-                      () => setCopied(true),
-                      () => setError("Could not copy: select the link and copy it by hand."),
-                    )
-                  }
-                >
-                  {copied() ? "Copied" : "Copy"}
-                </button>
-              </div>
+              <CopyField value={l().url} what="link" testid="share-url" onError={setError} />
               <p class="text-xs text-zinc-500">Expires {absolute(l().expiresAt)}.</p>
             </div>
           )}

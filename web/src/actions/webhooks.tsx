@@ -11,6 +11,7 @@ import { useTown } from "../stores/town.tsx";
 import { btn, input } from "../ui/kit.tsx";
 import { absolute } from "../lib/time.ts";
 import { FormDialog, FieldLabel, run } from "./dialog.tsx";
+import { CopyField } from "./fields.tsx";
 import { describe, townTool } from "./api.ts";
 
 const EVENTS = "bead failed, escalation opened, agent hung, convoy landed, budget reached, rig in error";
@@ -33,7 +34,6 @@ export default function WebhooksButton(props: { class?: string }) {
   const [url, setUrl] = createSignal("");
   const [format, setFormat] = createSignal<"slack" | "json">("slack");
   const [added, setAdded] = createSignal<WebhookAddResult | null>(null);
-  const [copied, setCopied] = createSignal(false);
   const [hooks, setHooks] = createSignal<Webhook[] | null>(null);
   const [removing, setRemoving] = createSignal<string | null>(null);
   const [tested, setTested] = createSignal<Record<string, string>>({});
@@ -46,7 +46,6 @@ export default function WebhooksButton(props: { class?: string }) {
   };
   const show = () => {
     setAdded(null);
-    setCopied(false);
     setError(null);
     setRemoving(null);
     setOpen(true);
@@ -68,7 +67,6 @@ export default function WebhooksButton(props: { class?: string }) {
     );
     if (result) {
       setAdded(result);
-      setCopied(false);
       setUrl("");
     }
     await refresh();
@@ -125,27 +123,7 @@ export default function WebhooksButton(props: { class?: string }) {
           {(a) => (
             <div class="space-y-1 rounded-md bg-amber-500/10 p-2" data-testid="webhook-secret-box">
               <p class="text-sm font-medium">Signing secret of {a().url}: copy it now, it is not shown again.</p>
-              <div class="flex gap-2">
-                <input
-                  class={`${input} font-mono text-xs`}
-                  readOnly
-                  value={a().secret}
-                  data-testid="webhook-secret"
-                  onFocus={(e) => e.currentTarget.select()}
-                />
-                <button
-                  type="button"
-                  class={btn}
-                  onClick={() =>
-                    void navigator.clipboard?.writeText(a().secret).then(
-                      () => setCopied(true),
-                      () => setError("Could not copy: select the secret and copy it by hand."),
-                    )
-                  }
-                >
-                  {copied() ? "Copied" : "Copy"}
-                </button>
-              </div>
+              <CopyField value={a().secret} what="secret" testid="webhook-secret" onError={setError} />
               <p class="text-xs text-zinc-500">
                 Each delivery's <span class="font-mono">X-Townhall-Signature</span> is <span class="font-mono">sha256=</span> HMAC-SHA256 of{" "}
                 <span class="font-mono">{"<X-Townhall-Timestamp>.<body>"}</span> under this secret.

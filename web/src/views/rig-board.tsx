@@ -209,8 +209,6 @@ const PRIORITY_CHOICES: Priority[] = ["critical", "high", "medium", "low"];
 /** The board's filters: which statuses (columns), priority, assignee, text, and the order within a column. */
 function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardFilter>) => void; assignees: string[] }) {
   const toggle = <T,>(list: T[], value: T) => (list.includes(value) ? list.filter((v) => v !== value) : [...list, value]);
-  const chip = (on: boolean) =>
-    `rounded-full border px-2 py-0.5 text-xs ${on ? "border-blue-500 bg-blue-500/10 text-blue-700 dark:text-blue-300" : "border-zinc-300 text-zinc-600 dark:border-zinc-700 dark:text-zinc-300"}`;
   return (
     <div class="mb-3 flex flex-wrap items-center gap-x-4 gap-y-2 text-sm" data-testid="board-filters">
       <label class="flex items-center gap-1.5">
@@ -224,38 +222,24 @@ function BoardFilters(props: { filter: BoardFilter; set: (change: Partial<BoardF
           data-testid="board-filter-text"
         />
       </label>
-      <fieldset class="flex flex-wrap items-center gap-1" data-testid="board-filter-status">
-        <legend class="sr-only">Statuses shown</legend>
-        <span class="mr-1 whitespace-nowrap text-zinc-500">Status</span>
-        <For each={BEAD_STATUSES}>
-          {(status) => (
-            <button
-              type="button"
-              class={chip(props.filter.status.includes(status))}
-              aria-pressed={props.filter.status.includes(status)}
-              onClick={() => props.set({ status: toggle(props.filter.status, status) })}
-            >
-              {label(status)}
-            </button>
-          )}
-        </For>
-      </fieldset>
-      <fieldset class="flex flex-wrap items-center gap-1" data-testid="board-filter-priority">
-        <legend class="sr-only">Priorities shown</legend>
-        <span class="mr-1 whitespace-nowrap text-zinc-500">Priority</span>
-        <For each={PRIORITY_CHOICES}>
-          {(priority) => (
-            <button
-              type="button"
-              class={chip(props.filter.priority.includes(priority))}
-              aria-pressed={props.filter.priority.includes(priority)}
-              onClick={() => props.set({ priority: toggle(props.filter.priority, priority) })}
-            >
-              {priority}
-            </button>
-          )}
-        </For>
-      </fieldset>
+      <ChipFilter
+        testid="board-filter-status"
+        legend="Statuses shown"
+        label="Status"
+        choices={BEAD_STATUSES}
+        chosen={props.filter.status}
+        name={label}
+        onToggle={(status) => props.set({ status: toggle(props.filter.status, status) })}
+      />
+      <ChipFilter
+        testid="board-filter-priority"
+        legend="Priorities shown"
+        label="Priority"
+        choices={PRIORITY_CHOICES}
+        chosen={props.filter.priority}
+        name={(p) => p}
+        onToggle={(priority) => props.set({ priority: toggle(props.filter.priority, priority) })}
+      />
       <label class="flex items-center gap-1.5">
         <span class="shrink-0 whitespace-nowrap text-zinc-500">Assignee</span>
         <select
@@ -339,5 +323,32 @@ function BoardSkeleton() {
         </For>
       </div>
     </div>
+  );
+}
+
+/** One filter's choices as toggle chips (none pressed: all shown). */
+function ChipFilter<T extends string>(props: {
+  testid: string;
+  legend: string;
+  label: string;
+  choices: readonly T[];
+  chosen: readonly T[];
+  name: (choice: T) => string;
+  onToggle: (choice: T) => void;
+}) {
+  const chip = (on: boolean) =>
+    `rounded-full border px-2 py-0.5 text-xs ${on ? "border-blue-500 bg-blue-500/10 text-blue-700 dark:text-blue-300" : "border-zinc-300 text-zinc-600 dark:border-zinc-700 dark:text-zinc-300"}`;
+  return (
+    <fieldset class="flex flex-wrap items-center gap-1" data-testid={props.testid}>
+      <legend class="sr-only">{props.legend}</legend>
+      <span class="mr-1 whitespace-nowrap text-zinc-500">{props.label}</span>
+      <For each={props.choices}>
+        {(choice) => (
+          <button type="button" class={chip(props.chosen.includes(choice))} aria-pressed={props.chosen.includes(choice)} onClick={() => props.onToggle(choice)}>
+            {props.name(choice)}
+          </button>
+        )}
+      </For>
+    </fieldset>
   );
 }
