@@ -53,6 +53,24 @@ export function isNudgeMail(m: Pick<Mail, "from" | "subject">): boolean {
   return m.from.endsWith("/witness") && m.subject.startsWith("nudge:");
 }
 
+/**
+ * An item's rank from the item alone (its kind, an escalation's severity, an agent's state as its
+ * detail starts): the same order each rig's list is built in, so the lane that merges every rig's
+ * lists (web/src/lib/attention.ts) keeps it.
+ */
+export function rankOf(item: AttentionItem): number {
+  switch (item.kind) {
+    case "escalation":
+      return RANK[item.severity ?? "medium"];
+    case "agent": {
+      const state = /^(dead|hung|stalled)\b/.exec(item.detail)?.[1] as "dead" | "hung" | "stalled" | undefined;
+      return RANK[state ?? "hung"];
+    }
+    default:
+      return RANK[item.kind];
+  }
+}
+
 type Ranked = { rank: number; item: AttentionItem };
 
 /** Negative when `a` is worse (shown first). */

@@ -2,42 +2,13 @@
  * The attention lane's rows: every rig's `summary.attention` (the town document already has them,
  * so the overview needs no rig socket), worst first across rigs, each with where it lives.
  */
-import { convoyAttention } from "../../../party/attention.ts";
-import type { AttentionItem, Convoy, Rig, Severity } from "../../../party/protocol.ts";
+import { convoyAttention, rankOf } from "../../../party/attention.ts";
+import type { AttentionItem, Convoy, Rig } from "../../../party/protocol.ts";
 
 export type Lane = { rig: Rig; item: AttentionItem; href: string; key: string };
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 5, medium: 7, low: 9 };
-const AGENT_RANK = { dead: 2, hung: 3, stalled: 4 } as const;
-
-/**
- * How bad, lower first, the order each rig's list already has (party/attention.ts RANK, so merging
- * rigs keeps it): a critical escalation, a rig that cannot work at all, dead, hung and stalled agents
- * (live trouble with a deadline), high escalations, failed beads and stuck convoys, medium
- * escalations, mail nobody will read, low escalations.
- */
-export function rank(item: AttentionItem): number {
-  switch (item.kind) {
-    case "escalation":
-      return SEVERITY_RANK[item.severity ?? "medium"];
-    case "rig_error":
-      return 1;
-    case "failed_bead":
-    case "stuck_convoy":
-      return 6;
-    case "agent": {
-      // The detail starts with the agent's state ("dead: its run went silent").
-      const state = /^(dead|hung|stalled)\b/.exec(item.detail)?.[1] as keyof typeof AGENT_RANK | undefined;
-      return state ? AGENT_RANK[state] : AGENT_RANK.hung;
-    }
-    case "waiting_mail":
-      return 8;
-    case "budget":
-      return 2;
-    default:
-      return assertNever(item.kind);
-  }
-}
+/** How bad, lower first: party/attention.ts's ranks, the order each rig's list already has, so merging rigs keeps it. */
+export const rank = rankOf;
 
 function assertNever(x: never): never {
   throw new Error(`unknown attention kind ${String(x)}`);
