@@ -105,6 +105,24 @@ export default part<Seed>({
       }
     });
 
+    it("an item's link to a row on the rig page lands it below the sticky header, not under it", async () => {
+      const { t } = get();
+      // A phone: the rig page is long (stacked columns), so the browser scrolls to the row.
+      const p = await get().page(t.url(), { width: 360, height: 740 });
+      await live(p);
+      await showAll(p);
+      await p.locator("[data-testid=attention-item][data-rig=lane-c][data-kind=escalation] [data-testid=attention-link]").first().click();
+      await p.waitForURL(/#escalation-/);
+      const row = p.locator(`[id="${decodeURIComponent(new URL(p.url()).hash.slice(1))}"]`);
+      await row.waitFor();
+      // The router scrolls to the hash's row once it is there; a row rendered after the navigation
+      // (the rig's document still syncing) is scrolled to the same way here.
+      await row.evaluate((el) => el.scrollIntoView());
+      expect(await p.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+      const header = (await p.locator("[data-testid=town-header]").boundingBox())!;
+      expect((await row.boundingBox())!.y).toBeGreaterThanOrEqual(header.y + header.height);
+    });
+
     it("the tab's title carries the lane's count on every view, and says when the town's connection is down", async () => {
       const { t } = get();
       const p = await get().page("about:blank");
